@@ -1,0 +1,74 @@
+# Developer and CI entry points; `make` alone lists the targets.
+#   make run    serve the portal at http://127.0.0.1:8000 (SQLite and files under var/)
+#   make test   lint, then run the whole suite on throwaway PostgreSQL and Redis
+
+PYTHON ?= python3
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RUFF := $(VENV)/bin/ruff
+PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check --no-input --require-hashes
+
+# The .mo files are not committed: compile them when the project has translations.
+COMPILEMESSAGES := if [ -d locale ]; then $(PY) manage.py compilemessages --ignore=$(VENV); fi
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format lock clean
+
+help: ## List the targets
+	@echo "Targets:"
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@echo "Variables: PORT (run, default 8000), PYTEST_ARGS (test), PYTHON (creates .venv)"
+
+# --- Virtual environment: created once, reinstalled only when a lock file changes --------------
+
+$(PY):
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "Could not create $(VENV): on Debian, apt-get install python3-venv" >&2; exit 1; }
+
+$(VENV)/.installed-base: requirements/base.txt | $(PY)
+	$(PIP_INSTALL) -r requirements/base.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements/test.txt | $(PY)
+	$(PIP_INSTALL) -r requirements/test.txt
+	touch $@
+
+# --- Targets ---------------------------------------------------------------------------------
+
+run: $(VENV)/.installed-base ## Serve the portal on 127.0.0.1:PORT with the demo data
+	mkdir -p var
+	$(COMPILEMESSAGES)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(VENV)/.installed-test ## Lint, then run the suite on throwaway PostgreSQL and Redis
+	$(COMPILEMESSAGES)
+	$(RUFF) check .
+	$(RUFF) format --check .
+	$(PY) scripts/testenv.py -- $(PY) -m pytest $(PYTEST_ARGS) || { status=$$?; \
+		[ $$status -ne 5 ] || echo "make test: pytest collected no tests (exit 5)" >&2; \
+		exit $$status; }
+
+lint: $(VENV)/.installed-test ## Check the code with ruff
+	$(RUFF) check .
+	$(RUFF) format --check .
+
+format: $(VENV)/.installed-test ## Sort the imports and format the code with ruff
+	$(RUFF) check --select I --fix .
+	$(RUFF) format .
+
+lock: ## Recompile requirements/*.txt from pyproject.toml (needs uv)
+	@command -v uv >/dev/null || { \
+		echo "make lock needs uv: install it with 'pipx install uv' or 'pip install uv'" >&2; \
+		exit 1; }
+	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock" -o requirements/base.txt
+	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --extra test \
+		--custom-compile-command "make lock" -o requirements/test.txt
+
+clean: ## Remove var/ (database, keys, uploads, mail) and .venv
+	rm -rf var $(VENV) .pytest_cache .ruff_cache

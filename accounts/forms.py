@@ -1,0 +1,59 @@
+"""Forms of the accounts pages. Labels state the expected format; errors say how to fix them."""
+
+from django import forms
+from django.contrib.auth.forms import SetPasswordForm
+from django.utils.translation import gettext_lazy as _
+
+
+class PasswordStepForm(forms.Form):
+    username = forms.CharField(
+        label=_("Login identifier"),
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+        error_messages={"required": _("Enter your login identifier.")},
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Enter your password.")},
+    )
+
+
+class SecondFactorForm(forms.Form):
+    otp_token = forms.CharField(
+        label=_("Security code (6 digits from your app, or a backup code such as 7K2QD-9XW4M)"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+            }
+        ),
+        error_messages={"required": _("Enter the security code.")},
+    )
+
+
+class TOTPConfirmForm(forms.Form):
+    otp_token = forms.CharField(
+        label=_("Code shown by your app (6 digits)"),
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}
+        ),
+        error_messages={"required": _("Enter the 6-digit code shown by your app.")},
+    )
+
+
+class FirstPasswordForm(SetPasswordForm):
+    """Django's SetPasswordForm (fields new_password1, new_password2) with our wording."""
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.fields["new_password1"].label = _("New password (at least 12 characters)")
+        self.fields["new_password2"].label = _("Type the new password again")

@@ -1,0 +1,30 @@
+"""Writes of the accounts app. Views, forms and commands call these, nothing else."""
+
+from accounts.services.authentication import (
+    LoginRefused,
+    check_password_step,
+    check_second_factor,
+    complete_second_factor,
+)
+from accounts.services.practitioners import (
+    ActivationRefused,
+    ImportReport,
+    activate_practitioner,
+    import_practitioners,
+    issue_activation_link,
+)
+from accounts.services.second_factor import confirm_totp_device, pending_totp_device
+
+__all__ = [
+    "ActivationRefused",
+    "ImportReport",
+    "LoginRefused",
+    "activate_practitioner",
+    "check_password_step",
+    "check_second_factor",
+    "complete_second_factor",
+    "confirm_totp_device",
+    "import_practitioners",
+    "issue_activation_link",
+    "pending_totp_device",
+]

@@ -1,0 +1,118 @@
+"""Practitioner onboarding: import from the directory CSV, invitation link, first password."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.forms_import import PractitionerRowForm
+from accounts.models import ActivationLink, PractitionerProfile, User, UserKind
+from accounts.selectors import hash_activation_token
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"created={self.created} updated={self.updated} rejected={len(self.rejected)}"
+
+
+class ActivationRefused(Exception):
+    pass
+
+
+def import_practitioners(rows: Iterable[tuple[int, Mapping[str, str]]]) -> ImportReport:
+    """Upsert practitioners by RPPS number; each new one is e-mailed an activation link.
+
+    ``rows`` pairs each row with its line number in the file, so that a rejected row can be
+    found and fixed. A bad row is reported and skipped; it never stops the good ones.
+    """
+    report = ImportReport()
+    for number, row in rows:
+        form = PractitionerRowForm(data=row)
+        if not form.is_valid():
+            report.rejected.append((number, form.reason()))
+            continue
+        try:
+            with transaction.atomic():
+                created = _upsert_practitioner(form.cleaned_data)
+        except IntegrityError:
+            report.rejected.append(
+                (number, _("rpps: this number is already used by another account."))
+            )
+            continue
+        if created:
+            report.created += 1
+        else:
+            report.updated += 1
+    return report
+
+
+def _upsert_practitioner(data: Mapping[str, str]) -> bool:
+    from accounts.tasks import send_practitioner_invitation
+
+    profile = (
+        PractitionerProfile.objects.select_for_update()
+        .select_related("user")
+        .filter(rpps=data["rpps"])
+        .first()
+    )
+    if profile is not None:
+        for name in ("last_name", "first_name", "profession", "specialty"):
+            setattr(profile, name, data[name])
+        profile.save()
+        profile.user.email = data["email"]
+        profile.user.save(update_fields=["email"])
+        return False
+    user = User.objects.create_user(
+        data["rpps"], kind=UserKind.PRACTITIONER, email=data["email"], is_active=False
+    )
+    PractitionerProfile.objects.create(
+        user=user,
+        **{
+            name: data[name]
+            for name in ("rpps", "last_name", "first_name", "profession", "specialty")
+        },
+    )
+    user_id = user.pk
+    transaction.on_commit(lambda: send_practitioner_invitation.delay(user_id), robust=True)
+    return True
+
+
+@transaction.atomic
+def issue_activation_link(user: User) -> str:
+    """A new single-use link token (older unused ones stop working); returned once, in clear."""
+    now = timezone.now()
+    ActivationLink.objects.filter(user=user, used_at__isnull=True).update(expires_at=now)
+    token = secrets.token_urlsafe(32)
+    ActivationLink.objects.create(
+        user=user,
+        token_hash=hash_activation_token(token),
+        created_at=now,
+        expires_at=now + settings.ACTIVATION_LINK_VALIDITY,
+    )
+    return token
+
+
+@transaction.atomic
+def activate_practitioner(link_id: int, password: str) -> User:
+    """Consume the link and set the first password (already checked by the password rules)."""
+    link = ActivationLink.objects.select_for_update().select_related("user").get(pk=link_id)
+    if not link.is_usable():
+        raise ActivationRefused(_("This activation link has expired or was already used."))
+    link.used_at = timezone.now()
+    link.save(update_fields=["used_at"])
+    user = link.user
+    user.set_password(password)
+    user.is_active = True
+    user.save(update_fields=["password", "is_active"])
+    return user

@@ -1,0 +1,217 @@
+"""Thin views: parse the form, call one service, render. Nothing here decides security rules."""
+
+from __future__ import annotations
+
+import segno
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+
+from accounts import services
+from accounts.forms import FirstPasswordForm, PasswordStepForm, SecondFactorForm, TOTPConfirmForm
+from accounts.middleware import SESSION_EXPIRED_FLAG
+from accounts.models import ActivationLink
+from accounts.selectors import has_second_factor, usable_activation_link
+
+NEXT_SESSION_KEY = "_dmp_next"
+ACTIVATION_SESSION_KEY = "_dmp_activation_link"
+# Like Django's password reset: the token leaves the address bar (and Referer) at once.
+ACTIVATION_PLACEHOLDER = "set-password"
+
+protected = [
+    never_cache,
+    csrf_protect,
+    sensitive_post_parameters("password", "otp_token", "new_password1", "new_password2"),
+]
+
+
+def _remember_next(request: HttpRequest) -> None:
+    candidate = request.GET.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        request.session[NEXT_SESSION_KEY] = candidate
+
+
+def _next_url(request: HttpRequest) -> str:
+    return request.session.pop(NEXT_SESSION_KEY, None) or reverse("home")
+
+
+@method_decorator(protected, name="dispatch")
+class LoginView(View):
+    """Both factors at the same address: the password first, then the security code."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and user.is_verified():
+            return redirect(_next_url(request))
+        _remember_next(request)
+        if user.is_authenticated:
+            if not has_second_factor(user):
+                return redirect("accounts:2fa-setup")
+            return self._render_code_step(request, SecondFactorForm())
+        expired = request.session.pop(SESSION_EXPIRED_FLAG, False)
+        return self._render_password_step(request, PasswordStepForm(), expired=expired)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and user.is_verified():
+            return redirect(_next_url(request))
+        if user.is_authenticated:
+            return self._post_code(request)
+        return self._post_password(request)
+
+    def _post_password(self, request: HttpRequest) -> HttpResponse:
+        form = PasswordStepForm(request.POST)
+        if form.is_valid():
+            try:
+                user = services.check_password_step(
+                    request, form.cleaned_data["username"], form.cleaned_data["password"]
+                )
+            except services.LoginRefused as refusal:
+                form.add_error(None, refusal.message)
+            else:
+                if has_second_factor(user):
+                    return redirect("accounts:login")
+                return redirect("accounts:2fa-setup")
+        return self._render_password_step(request, form)
+
+    def _post_code(self, request: HttpRequest) -> HttpResponse:
+        form = SecondFactorForm(request.POST)
+        if form.is_valid():
+            try:
+                device = services.check_second_factor(
+                    request, request.user, form.cleaned_data["otp_token"]
+                )
+            except services.LoginRefused as refusal:
+                form.add_error("otp_token", refusal.message)
+            else:
+                services.complete_second_factor(request, device)
+                return redirect(_next_url(request))
+        return self._render_code_step(request, form)
+
+    @staticmethod
+    def _render_password_step(request, form, expired: bool = False) -> HttpResponse:
+        return render(request, "accounts/login.html", {"form": form, "session_expired": expired})
+
+    @staticmethod
+    def _render_code_step(request, form) -> HttpResponse:
+        return render(request, "accounts/login_code.html", {"form": form})
+
+
+@method_decorator(protected, name="dispatch")
+class LogoutView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "accounts/logout.html")
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        auth_logout(request)  # deletes the session on the server
+        response = redirect("home")
+        response["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+        return response
+
+
+@method_decorator(protected, name="dispatch")
+@method_decorator(login_required, name="dispatch")
+class SecondFactorSetupView(View):
+    """Forced right after the first password login of anyone without a second factor."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if has_second_factor(request.user):
+            return redirect("accounts:login" if not request.user.is_verified() else "home")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._render(request, TOTPConfirmForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = TOTPConfirmForm(request.POST)
+        if form.is_valid():
+            try:
+                codes = services.confirm_totp_device(
+                    request, request.user, form.cleaned_data["otp_token"]
+                )
+            except services.LoginRefused as refusal:
+                form.add_error("otp_token", refusal.message)
+            else:
+                return render(
+                    request,
+                    "accounts/backup_codes.html",
+                    {"codes": codes, "next_url": _next_url(request)},
+                )
+        return self._render(request, form)
+
+    @staticmethod
+    def _render(request, form) -> HttpResponse:
+        device = services.pending_totp_device(request.user)
+        qr_svg = segno.make(device.config_url, error="m").svg_inline(
+            scale=4, title=_("QR code to scan with your authenticator app"), dark="#1b1b1b"
+        )
+        return render(
+            request,
+            "accounts/2fa_setup.html",
+            {"form": form, "secret": device.base32_secret, "qr_svg": mark_safe(qr_svg)},  # noqa: S308 - generated by segno from our own URL
+        )
+
+
+@method_decorator(protected, name="dispatch")
+class ActivateView(View):
+    """An invited practitioner's first password, from the single-use link of their e-mail."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        if token != ACTIVATION_PLACEHOLDER:
+            link = usable_activation_link(token=token)
+            if link is None:
+                return self._invalid(request)
+            request.session[ACTIVATION_SESSION_KEY] = link.pk
+            return redirect("accounts:activate", token=ACTIVATION_PLACEHOLDER)
+        link = self._link_from_session(request)
+        if link is None:
+            return self._invalid(request)
+        return self._render(request, FirstPasswordForm(link.user), link)
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        if token == ACTIVATION_PLACEHOLDER:
+            link = self._link_from_session(request)
+        else:
+            link = usable_activation_link(token=token)
+        if link is None:
+            return self._invalid(request)
+        form = FirstPasswordForm(link.user, request.POST)
+        if form.is_valid():
+            try:
+                user = services.activate_practitioner(link.pk, form.cleaned_data["new_password1"])
+            except services.ActivationRefused:
+                return self._invalid(request)
+            request.session.pop(ACTIVATION_SESSION_KEY, None)
+            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("accounts:2fa-setup")
+        return self._render(request, form, link)
+
+    @staticmethod
+    def _link_from_session(request: HttpRequest) -> ActivationLink | None:
+        link_id = request.session.get(ACTIVATION_SESSION_KEY)
+        return usable_activation_link(link_id=link_id) if link_id else None
+
+    @staticmethod
+    def _render(request, form, link: ActivationLink) -> HttpResponse:
+        return render(
+            request,
+            "accounts/activate.html",
+            {"form": form, "profile": link.user.practitioner_profile},
+        )
+
+    @staticmethod
+    def _invalid(request) -> HttpResponse:
+        return render(request, "accounts/activate_invalid.html", status=404)

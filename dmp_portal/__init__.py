@@ -1,0 +1,3 @@
+from dmp_portal.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,319 @@
+"""All settings, read from the environment (see ``env.py`` and README "Configuration").
+
+``DMP_ENV`` selects the mode:
+- ``development`` (the default of ``manage.py``, what ``make run`` gives): SQLite and files under
+  ``var/``, tasks run in-process, e-mails written as files, generated development keys;
+- ``test`` (set by ``scripts/testenv.py``): PostgreSQL and Redis started for the suite;
+- ``production`` (the default everywhere else: gunicorn, Celery): refuses to start without real
+  secrets, so that a server someone forgot to configure never runs with development keys.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from dmp_portal.crypto.keyring import ensure_development_keys
+from dmp_portal.settings.env import Env
+
+env = Env()
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(env.str("DMP_VAR_DIR", str(BASE_DIR / "var")))
+
+DMP_ENV = env.choice("DMP_ENV", ("development", "test", "production"), "production")
+DEVELOPMENT = DMP_ENV == "development"
+TESTING = DMP_ENV == "test"
+PRODUCTION = DMP_ENV == "production"
+
+# --- Secrets and keys -------------------------------------------------------------------------
+if PRODUCTION:
+    _missing = [
+        name
+        for name in (
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "CELERY_BROKER_URL",
+            "DMP_MASTER_KEYS",
+            "DMP_BLIND_INDEX_KEY",
+            "ALLOWED_HOSTS",
+            "DMP_SITE_URL",
+        )
+        if not env.str(name)
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            "Production mode (DMP_ENV=production) refuses to start: missing "
+            + ", ".join(_missing)
+            + ". Set each variable, or NAME_FILE pointing to a file that holds it. "
+            "See README, section Configuration."
+        )
+    SECRET_KEY = env.str("SECRET_KEY")
+    DMP_MASTER_KEYS = env.str("DMP_MASTER_KEYS")
+    DMP_BLIND_INDEX_KEY = env.str("DMP_BLIND_INDEX_KEY")
+else:
+    _dev_master, _dev_blind = (
+        (None, None) if env.str("DMP_MASTER_KEYS") else ensure_development_keys(VAR_DIR / "keys")
+    )
+    SECRET_KEY = env.str("SECRET_KEY", "django-insecure-development-only-" + "x" * 20)
+    DMP_MASTER_KEYS = env.str("DMP_MASTER_KEYS") or _dev_master
+    DMP_BLIND_INDEX_KEY = env.str("DMP_BLIND_INDEX_KEY") or _dev_blind
+
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS")
+DEBUG = DEVELOPMENT and env.bool("DEBUG", True)
+if PRODUCTION and env.bool("DEBUG", False):
+    raise ImproperlyConfigured("DEBUG=true is refused in production mode.")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+DMP_SITE_URL = (env.str("DMP_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
+# How many reverse proxies of ours add X-Forwarded-For (0: use the socket address).
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", 0)
+
+# --- Applications -----------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "accounts.apps.AccountsConfig",
+    "enrollment.apps.EnrollmentConfig",
+    "records.apps.RecordsConfig",
+    "access_control.apps.AccessControlConfig",
+    "letters.apps.LettersConfig",
+    "dmp_portal.apps.PortalConfig",
+    "dmp_portal.apps.OTPAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dmp_portal.urls"
+WSGI_APPLICATION = "dmp_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dmp_portal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+_database_url = env.str("DATABASE_URL")
+if _database_url:
+    DATABASES = {
+        "default": dj_database_url.parse(_database_url, conn_max_age=600, conn_health_checks=True)
+    }
+elif DEVELOPMENT:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "db.sqlite3",
+        }
+    }
+else:
+    raise ImproperlyConfigured(f"DATABASE_URL is required in {DMP_ENV} mode (PostgreSQL).")
+if not DEVELOPMENT and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must point to PostgreSQL (postgres://...) in {DMP_ENV} mode."
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Caches (login throttling counters must be shared by every web process) -------------------
+_cache_url = env.str("CACHE_URL") or (env.str("CELERY_BROKER_URL") if PRODUCTION else None)
+if _cache_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": "dmp",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Celery -----------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
+# Development runs tasks in-process so that `make run` needs nothing else.
+CELERY_TASK_ALWAYS_EAGER = DEVELOPMENT and not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Authentication ---------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+if TESTING:
+    # Same algorithm, cheaper parameters: the suite logs in hundreds of times.
+    PASSWORD_HASHERS.insert(0, "accounts.hashers.TestArgon2PasswordHasher")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "accounts.password_validation.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.password_validation.FrenchCommonPasswordValidator"},
+    {"NAME": "accounts.password_validation.PersonalDataValidator"},
+]
+
+# Sessions: 15 minutes idle, 12 hours at most (enforced by SessionTimeoutMiddleware).
+SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_TIMEOUT_MINUTES", 15))
+SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env.int("SESSION_ABSOLUTE_TIMEOUT_HOURS", 12))
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+# Throttling of login attempts: a cool-off, never a permanent lock.
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+LOGIN_FAILURES_PER_CLIENT = env.int("LOGIN_FAILURES_PER_CLIENT", 20)
+LOGIN_COOLOFF = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", 15))
+ACTIVATION_LINK_VALIDITY = timedelta(hours=env.int("ACTIVATION_LINK_VALIDITY_HOURS", 72))
+OTP_TOTP_ISSUER = "DMP"
+BACKUP_CODE_COUNT = 10
+
+# --- Security headers -------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 63072000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    if env.bool("BEHIND_TLS_PROXY", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Internationalisation ---------------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static, media and e-mail -----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env.str("STATIC_ROOT", str(VAR_DIR / "static")))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Outside production whitenoise serves straight from the source folders, no collectstatic needed.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "DMP <ne-pas-repondre@dmp.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if PRODUCTION:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
+    EMAIL_PORT = env.int("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = Path(env.str("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
+
+# --- Logging: nothing sensitive, whatever a library decides to log ----------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "dmp_portal.logging.RedactSensitiveData"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact"],
+            "formatter": "plain",
+        },
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Never log SQL parameters: they carry ciphertext, blind indexes and hashes.
+        # Replace Django's default handlers (they would print the same lines unfiltered).
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING", "propagate": True},
+        # gunicorn's access log carries paths such as /accounts/activate/<token>/: once Django
+        # is loaded in the worker, its lines go through the same redacting handler.
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}

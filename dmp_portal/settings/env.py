@@ -1,0 +1,77 @@
+"""Typed reading of the environment.
+
+Every setting comes from the environment so that the same code runs in development, tests and
+production. Values are parsed strictly: a typo in a boolean must stop the service, not silently
+turn a security switch off. Secrets may also be given as ``NAME_FILE`` (a path), the convention of
+Docker and Kubernetes secrets, so that they need not sit in the process environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+class Env:
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self.environ = os.environ if environ is None else environ
+
+    def _raw(self, name: str) -> str | None:
+        value = self.environ.get(name)
+        file_path = self.environ.get(f"{name}_FILE")
+        if value is not None and file_path is not None:
+            raise ImproperlyConfigured(f"Set either {name} or {name}_FILE, not both.")
+        if file_path is not None:
+            try:
+                return Path(file_path).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ImproperlyConfigured(
+                    f"{name}_FILE points to {file_path!r}, which cannot be read: {exc.strerror}."
+                ) from exc
+        return value
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        value = self._raw(name)
+        if value is None or value == "":
+            return default
+        return value
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self._raw(name)
+        if value is None or value == "":
+            return default
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a boolean: use true or false (also 1/0, yes/no, on/off)."
+        )
+
+    def int(self, name: str, default: int) -> int:
+        value = self._raw(name)
+        if value is None or value == "":
+            return default
+        try:
+            return int(value.strip())
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from exc
+
+    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+        value = self._raw(name)
+        if value is None or value.strip() == "":
+            return list(default or [])
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.str(name, default)
+        if value not in choices:
+            raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+        return value

@@ -1,0 +1,69 @@
+"""The Django admin opens only to staff who passed their second factor."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.accounts.factories import (
+    PASSWORD,
+    PractitionerProfileFactory,
+    StaffFactory,
+    add_totp,
+    totp_token,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_refuses_a_staff_session_without_a_verified_device():
+    staff = StaffFactory()
+    add_totp(staff)
+    client = Client()
+    # Password only: Django's own login() gives a session without a verified device.
+    client.force_login(staff)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
+    listing = client.get("/admin/accounts/user/")
+    assert listing.status_code == 302
+    assert staff.username not in listing.content.decode()
+
+
+def test_admin_opens_to_staff_after_the_second_factor():
+    staff = StaffFactory()
+    device = add_totp(staff)
+    client = Client()
+    client.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    response = client.get("/admin/accounts/user/")
+    assert response.status_code == 200
+    assert staff.username in response.content.decode()
+
+
+def test_admin_refuses_a_verified_practitioner():
+    practitioner = PractitionerProfileFactory().user
+    device = add_totp(practitioner)
+    client = Client()
+    client.post("/accounts/login/", {"username": practitioner.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    assert client.get("/").status_code == 200
+    response = client.get("/admin/accounts/user/")
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+
+
+def test_admin_user_page_shows_no_second_factor_secret():
+    staff = StaffFactory()
+    device = add_totp(staff)
+    target = PractitionerProfileFactory().user
+    target_device = add_totp(target)
+    client = Client()
+    client.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    page = client.get(f"/admin/accounts/user/{target.pk}/change/")
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert target.practitioner_profile.rpps in content
+    assert target_device.base32_secret not in content
+    assert target_device.bin_key.hex() not in content

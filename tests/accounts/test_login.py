@@ -1,0 +1,259 @@
+"""Two-factor login: password, then TOTP or a backup code; replay, throttling, session ids."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.test import Client
+
+from tests.accounts.factories import (
+    PASSWORD,
+    UserFactory,
+    add_backup_codes,
+    add_totp,
+    totp_token,
+)
+
+pytestmark = pytest.mark.django_db
+LOGIN = "/accounts/login/"
+
+
+def password_step(client, username, password=PASSWORD):
+    return client.post(LOGIN, {"username": username, "password": password})
+
+
+def session_id(client) -> str | None:
+    cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    return cookie.value if cookie else None
+
+
+def test_login_with_totp_reaches_a_verified_session(client):
+    user = UserFactory()
+    device = add_totp(user)
+
+    response = password_step(client, user.username)
+    assert response.status_code == 302 and response["Location"] == LOGIN
+    # Only the password: everything but the second-factor step is out of reach.
+    assert client.get("/").status_code == 302
+    page = client.get(LOGIN)
+    assert 'name="otp_token"' in page.content.decode()
+
+    response = client.post(LOGIN, {"otp_token": totp_token(device)})
+    assert response.status_code == 302 and response["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200
+    assert user.username in home.content.decode()
+
+
+def test_login_with_a_backup_code_works_once(client):
+    user = UserFactory()
+    add_totp(user)
+    codes = add_backup_codes(user)
+
+    password_step(client, user.username)
+    response = client.post(LOGIN, {"otp_token": codes[0].lower().replace("-", " ")})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+    other = Client()
+    password_step(other, user.username)
+    reused = other.post(LOGIN, {"otp_token": codes[0]})
+    assert reused.status_code == 200
+    assert "otp_token" in reused.context["form"].errors
+    assert other.get("/").status_code == 302
+
+
+def test_a_replayed_totp_token_is_refused(client):
+    user = UserFactory()
+    device = add_totp(user)
+    token = totp_token(device)
+    password_step(client, user.username)
+    assert client.post(LOGIN, {"otp_token": token}).status_code == 302
+
+    attacker = Client()
+    password_step(attacker, user.username)
+    replay = attacker.post(LOGIN, {"otp_token": token})
+    assert replay.status_code == 200
+    assert replay.context["form"].errors["otp_token"]
+    assert attacker.get("/").status_code == 302
+
+
+def test_unknown_identifier_and_wrong_password_get_the_same_answer(client):
+    user = UserFactory()
+    wrong_password = password_step(client, user.username, "not the password at all")
+    unknown = password_step(Client(), "nobody-by-that-name", "not the password at all")
+    assert wrong_password.status_code == unknown.status_code == 200
+    assert (
+        wrong_password.context["form"].non_field_errors()
+        == unknown.context["form"].non_field_errors()
+    )
+    assert "Identifiant ou mot de passe incorrect." in wrong_password.content.decode()
+    # The identifier typed is kept; the password never comes back.
+    assert f'value="{user.username}"' in wrong_password.content.decode()
+    assert "not the password at all" not in wrong_password.content.decode()
+
+
+def test_password_guessing_is_throttled_then_cools_off(client):
+    user = UserFactory()
+    with time_machine.travel("2026-11-28 10:00 +0000", tick=False) as clock:
+        for _attempt in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
+            password_step(Client(), user.username, "wrong password guess")
+        # Now even the right password is refused, from any client, until the cool-off ends.
+        refused = password_step(client, user.username)
+        assert refused.status_code == 200
+        assert "Trop de tentatives" in refused.content.decode()
+        assert "_auth_user_id" not in client.session
+
+        clock.shift(settings.LOGIN_COOLOFF.total_seconds() - 60)
+        assert "Trop de tentatives" in password_step(client, user.username).content.decode()
+
+        clock.shift(61)
+        accepted = password_step(client, user.username)
+        assert accepted.status_code == 302
+
+
+def test_throttling_per_client_spans_identifiers(client):
+    users = UserFactory.create_batch(3)
+    with time_machine.travel("2026-11-28 10:00 +0000", tick=False):
+        for attempt in range(settings.LOGIN_FAILURES_PER_CLIENT):
+            password_step(client, f"guess-{attempt}", "wrong password guess")
+        refused = password_step(client, users[0].username)
+        assert "Trop de tentatives" in refused.content.decode()
+        # Another client is not affected by this one's guesses.
+        assert password_step(Client(REMOTE_ADDR="192.0.2.7"), users[1].username).status_code == 302
+
+
+def test_second_factor_guessing_is_throttled_then_cools_off(client):
+    user = UserFactory()
+    device = add_totp(user)
+    with time_machine.travel("2026-11-28 10:00 +0000", tick=False) as clock:
+        password_step(client, user.username)
+        for _attempt in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
+            client.post(LOGIN, {"otp_token": "000000"})
+        refused = client.post(LOGIN, {"otp_token": totp_token(device, at=time.time())})
+        assert "Trop de tentatives" in refused.content.decode()
+        assert client.get("/").status_code == 302
+
+        clock.shift(settings.LOGIN_COOLOFF.total_seconds() + 1)
+        # The idle session ended meanwhile: the person starts again, and now gets in.
+        password_step(client, user.username)
+        accepted = client.post(LOGIN, {"otp_token": totp_token(device, at=time.time())})
+        assert accepted.status_code == 302 and accepted["Location"] == "/"
+
+
+def test_first_login_forces_second_factor_setup(client):
+    user = UserFactory()
+    response = password_step(client, user.username)
+    assert response["Location"] == "/accounts/2fa/setup/"
+    assert client.get("/").status_code == 302
+    assert client.get("/").headers["Location"] == LOGIN
+    assert client.get(LOGIN).headers["Location"] == "/accounts/2fa/setup/"
+
+    page = client.get("/accounts/2fa/setup/")
+    secret = page.context["secret"]
+    assert f'data-testid="totp-secret">{secret}<' in page.content.decode()
+    device = user.totpdevice_set.get(confirmed=False)
+
+    wrong = client.post("/accounts/2fa/setup/", {"otp_token": "123"})
+    assert wrong.context["form"].errors["otp_token"]
+    assert wrong.context["secret"] == secret  # the same secret until confirmed
+
+    done = client.post("/accounts/2fa/setup/", {"otp_token": totp_token(device)})
+    assert done.status_code == 200
+    assert len(done.context["codes"]) == settings.BACKUP_CODE_COUNT
+    assert "no-store" in done["Cache-Control"]
+    assert client.get("/").status_code == 200
+
+
+def test_session_id_changes_at_each_factor(client):
+    user = UserFactory()
+    device = add_totp(user)
+    client.get(LOGIN)
+    client.session.save()
+    anonymous_id = session_id(client)
+    password_step(client, user.username)
+    after_password = session_id(client)
+    client.post(LOGIN, {"otp_token": totp_token(device)})
+    after_code = session_id(client)
+    assert None not in (after_password, after_code)
+    assert len({anonymous_id, after_password, after_code}) == 3
+    assert not Session.objects.filter(session_key=after_password).exists()
+
+
+def verified_client(user) -> Client:
+    client = Client()
+    device = add_totp(user) if not user.totpdevice_set.exists() else user.totpdevice_set.get()
+    password_step(client, user.username)
+    assert client.post(LOGIN, {"otp_token": totp_token(device)}).status_code == 302
+    return client
+
+
+def test_idle_session_expires_after_15_minutes():
+    user = UserFactory()
+    with time_machine.travel("2026-11-28 10:00 +0000", tick=False) as clock:
+        client = verified_client(user)
+        clock.shift(14 * 60)
+        assert client.get("/").status_code == 200  # activity extends the session
+        clock.shift(14 * 60)
+        assert client.get("/").status_code == 200
+        clock.shift(15 * 60 + 1)
+        expired = client.get("/")
+        assert expired.status_code == 200
+        assert user.username not in expired.content.decode()
+        page = client.get(LOGIN)
+        assert "Votre session a expiré" in page.content.decode()
+
+
+def test_session_ends_after_12_hours_even_when_active():
+    user = UserFactory()
+    with time_machine.travel("2026-11-28 08:00 +0000", tick=False) as clock:
+        client = verified_client(user)
+        for _step in range(12 * 6 + 1):
+            clock.shift(10 * 60)
+            response = client.get("/")
+        assert user.username not in response.content.decode()
+
+
+def test_logout_ends_the_session_on_the_server_and_clears_site_data():
+    user = UserFactory()
+    client = verified_client(user)
+    key = session_id(client)
+    assert Session.objects.filter(session_key=key).exists()
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert response["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    assert not Session.objects.filter(session_key=key).exists()
+    assert user.username not in client.get("/").content.decode()
+
+
+def test_login_form_refuses_a_post_without_csrf_token():
+    user = UserFactory()
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(LOGIN, {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session
+
+    page = client.get(LOGIN)
+    token = page.cookies[settings.CSRF_COOKIE_NAME].value
+    accepted = client.post(
+        LOGIN, {"username": user.username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
+    assert accepted.status_code == 302
+
+
+def test_next_is_followed_only_when_it_stays_on_this_site(client):
+    user = UserFactory()
+    device = add_totp(user)
+    client.get(LOGIN + "?next=https://evil.example/steal")
+    password_step(client, user.username)
+    assert client.post(LOGIN, {"otp_token": totp_token(device)})["Location"] == "/"
+
+    other = Client()
+    other.get(LOGIN + "?next=/healthz")
+    password_step(other, user.username)
+    assert other.post(LOGIN, {"otp_token": totp_token(device, offset_steps=1)})["Location"] == (
+        "/healthz"
+    )

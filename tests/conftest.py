@@ -1,0 +1,130 @@
+"""Suite-wide fixtures: real PostgreSQL, real Redis broker and a real Celery worker.
+
+``make test`` runs the suite through ``scripts/testenv.py``, which starts PostgreSQL and Redis
+on loopback and sets ``DMP_ENV=test``. Tests that need the broker and worker use the
+``celery_worker`` fixture: without the services they are skipped on a developer's machine and
+fail under ``CI=true``, so that CI can never pass having skipped them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    # Any template that renders an undefined variable fails its test: pytest-django's check,
+    # switched on here rather than left to a command-line flag someone could forget.
+    os.environ["FAIL_INVALID_TEMPLATE_VARS"] = "true"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_services_only():
+    if os.environ.get("DMP_ENV") != "test":
+        pytest.exit(
+            "Run the suite with `make test` (it starts PostgreSQL and Redis), or through "
+            "`python scripts/testenv.py -- python -m pytest`.",
+            returncode=4,
+        )
+    engine = settings.DATABASES["default"]["ENGINE"]
+    assert engine == "django.db.backends.postgresql", "the suite runs on PostgreSQL only"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttling counters live in the cache: no test inherits another's failures."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_inline(request):
+    """Unit tests run tasks in their own process; tests using ``celery_worker`` use the broker."""
+    from dmp_portal.celery import app
+
+    app.conf.task_always_eager = "celery_worker" not in request.fixturenames
+    yield
+    app.conf.task_always_eager = False
+
+
+def _services_missing(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (required under CI=true)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real `celery worker` process on the Redis broker, reading the test database."""
+    if not settings.CELERY_BROKER_URL or os.environ.get("DMP_TEST_SERVICES") != "1":
+        _services_missing("no Redis broker: run the suite with `make test`")
+    from django.db import connection
+
+    test_db = connection.settings_dict
+    env = dict(os.environ)
+    env["DATABASE_URL"] = (
+        f"postgres://{test_db['USER']}:{test_db['PASSWORD'] or ''}@{test_db['HOST']}:"
+        f"{test_db['PORT']}/{test_db['NAME']}"
+    )
+    log_path = Path(os.environ.get("DMP_VAR_DIR", "/tmp")) / "celery-worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "dmp_portal",
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+            "--hostname=test-worker@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    from dmp_portal.celery import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the Celery worker exited: see {log_path}")
+        if app.control.ping(timeout=1.0):
+            break
+    else:
+        process.terminate()
+        pytest.fail(f"the Celery worker did not answer within 60 s: see {log_path}")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    """Poll until ``predicate()`` is truthy (work done by another process); returns its value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

@@ -1,0 +1,123 @@
+"""Settings from the environment: strict parsing, secret files, production refusing to start."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from dmp_portal.settings.env import Env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_boolean_that_is_not_true_or_false_is_an_error():
+    assert Env({"FLAG": "true"}).bool("FLAG", False) is True
+    assert Env({"FLAG": "False"}).bool("FLAG", True) is False
+    assert Env({}).bool("FLAG", True) is True
+    with pytest.raises(ImproperlyConfigured, match="FLAG='ture' is not a boolean"):
+        Env({"FLAG": "ture"}).bool("FLAG", False)
+
+
+def test_a_secret_can_come_from_a_file(tmp_path):
+    secret_file = tmp_path / "secret_key"
+    secret_file.write_text("from-a-file\n")
+    assert Env({"SECRET_KEY_FILE": str(secret_file)}).str("SECRET_KEY") == "from-a-file"
+    with pytest.raises(ImproperlyConfigured, match="either SECRET_KEY or SECRET_KEY_FILE"):
+        Env({"SECRET_KEY": "a", "SECRET_KEY_FILE": str(secret_file)}).str("SECRET_KEY")
+    with pytest.raises(ImproperlyConfigured, match="cannot be read"):
+        Env({"SECRET_KEY_FILE": str(tmp_path / "missing")}).str("SECRET_KEY")
+
+
+def test_integers_are_parsed_strictly():
+    assert Env({"N": " 15 "}).int("N", 1) == 15
+    with pytest.raises(ImproperlyConfigured, match="not a whole number"):
+        Env({"N": "quinze"}).int("N", 1)
+
+
+def _key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+
+
+def production_environ(**overrides) -> dict[str, str]:
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(
+            (
+                "DMP_",
+                "DATABASE_URL",
+                "CELERY_",
+                "CACHE_URL",
+                "SECRET_KEY",
+                "ALLOWED_HOSTS",
+                "EMAIL_",
+            )
+        )
+    }
+    environ.update(
+        DMP_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL="postgres://dmp:pw@127.0.0.1:5432/dmp",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+        DMP_MASTER_KEYS=f"prod-1:{_key()}",
+        DMP_BLIND_INDEX_KEY=_key(),
+        ALLOWED_HOSTS="dmp.example.fr",
+        DMP_SITE_URL="https://dmp.example.fr",
+        STATIC_ROOT="/tmp/dmp-static-check",
+    )
+    environ.update(overrides)
+    return {key: value for key, value in environ.items() if value is not None}
+
+
+def run_manage(environ, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "DMP_MASTER_KEYS"]
+)
+def test_production_refuses_to_start_without_its_secrets(missing):
+    result = run_manage(production_environ(**{missing: None}), "check")
+    assert result.returncode != 0
+    assert "refuses to start" in result.stderr
+    assert missing in result.stderr.splitlines()[-1]
+
+
+def test_production_refuses_a_database_that_is_not_postgresql():
+    result = run_manage(production_environ(DATABASE_URL="sqlite:////tmp/x.db"), "check")
+    assert result.returncode != 0
+    assert "PostgreSQL" in result.stderr
+
+
+def test_production_accepts_secrets_given_as_files(tmp_path):
+    key_file = tmp_path / "master_keys"
+    key_file.write_text(f"prod-1:{_key()}\n")
+    environ = production_environ(DMP_MASTER_KEYS=None, DMP_MASTER_KEYS_FILE=str(key_file))
+    result = run_manage(environ, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_passes_in_production_mode():
+    result = run_manage(production_environ(), "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_seed_demo_is_refused_in_production():
+    result = run_manage(production_environ(), "seed_demo")
+    assert result.returncode != 0
+    assert "seed_demo" in result.stderr
