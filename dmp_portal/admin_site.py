@@ -1,3 +1,7 @@
+from urllib.parse import urlencode
+
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
@@ -11,3 +15,9 @@ class PortalAdminSite(OTPAdminSite):
 
     def has_permission(self, request):
         return super().has_permission(request) and request.user.kind == "staff"
+
+    def login(self, request, extra_context=None):
+        # One login for everyone, with its throttling and its second step: the admin's own
+        # form would be a second, unthrottled door.
+        next_url = request.GET.get("next") or reverse("admin:index")
+        return redirect(f"{reverse('accounts:login')}?{urlencode({'next': next_url})}")

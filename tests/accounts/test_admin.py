@@ -67,3 +67,20 @@ def test_admin_user_page_shows_no_second_factor_secret():
     assert target.practitioner_profile.rpps in content
     assert target_device.base32_secret not in content
     assert target_device.bin_key.hex() not in content
+
+
+def test_the_admin_login_form_is_not_a_second_unthrottled_door():
+    staff = StaffFactory()
+    add_totp(staff)
+    client = Client()
+    response = client.post("/admin/login/", {"username": staff.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+    assert "_auth_user_id" not in client.session
+    # Following it leads to the portal's login, which then returns to the admin.
+    client.get(response["Location"])
+    client.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
+    device = staff.totpdevice_set.get()
+    assert client.post("/accounts/login/", {"otp_token": totp_token(device)})["Location"] == (
+        "/admin/"
+    )

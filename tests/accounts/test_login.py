@@ -257,3 +257,18 @@ def test_next_is_followed_only_when_it_stays_on_this_site(client):
     assert other.post(LOGIN, {"otp_token": totp_token(device, offset_steps=1)})["Location"] == (
         "/healthz"
     )
+
+
+def test_second_factor_setup_refuses_anonymous_and_already_equipped_users():
+    anonymous = Client().get("/accounts/2fa/setup/")
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/accounts/login/")
+
+    user = UserFactory()
+    client = verified_client(user)
+    device = user.totpdevice_set.get()
+    # A verified user cannot make the page reveal a new secret, nor the existing one.
+    page = client.get("/accounts/2fa/setup/")
+    assert page.status_code == 302 and page["Location"] == "/"
+    assert user.totpdevice_set.count() == 1
+    assert device.base32_secret not in client.get("/").content.decode()

@@ -1,0 +1,25 @@
+"""French by default, whatever the browser asks; English when the person chooses it."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_are_in_french_even_for_an_english_browser():
+    response = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
+    content = response.content.decode()
+    assert '<html lang="fr">' in content
+    assert "Se connecter" in content
+
+
+def test_english_when_chosen_with_the_switcher():
+    client = Client()
+    page = client.get("/accounts/login/")
+    assert 'name="language" value="en"' in page.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    content = client.get("/accounts/login/").content.decode()
+    assert '<html lang="en">' in content
+    assert "Log in" in content and "Se connecter" not in content
