@@ -19,15 +19,17 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, TimestampMixin
 from django_otp.oath import TOTP
 
-from dmp_portal.crypto import get_key_provider
+from dmp_portal.crypto.fields import EncryptedBinaryField
 from dmp_portal.crypto.hashing import keyed_hash
+from dmp_portal.crypto.models import EncryptedModel
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TOTP_SECRET_BYTES = 20
 
 
-class TOTPDevice(TimestampMixin, Device):
-    sealed_key = models.BinaryField(editable=False)
+class TOTPDevice(TimestampMixin, EncryptedModel, Device):
+    # Sealed under the user's data key, bound to this row (stock django-otp keeps it in clear).
+    secret = EncryptedBinaryField()
     step = models.PositiveSmallIntegerField(default=30)
     digits = models.PositiveSmallIntegerField(default=6)
     tolerance = models.PositiveSmallIntegerField(default=1)
@@ -35,26 +37,24 @@ class TOTPDevice(TimestampMixin, Device):
     # Time step of the last accepted token: a token is accepted once, never replayed.
     last_t = models.BigIntegerField(default=-1)
 
+    data_key_path = "user.data_key"
+
     class Meta(Device.Meta):
         verbose_name = _("authenticator app")
         verbose_name_plural = _("authenticator apps")
 
     @classmethod
     def create_for(cls, user, name: str = "TOTP") -> TOTPDevice:
-        device = cls(user=user, name=name, confirmed=False)
-        device.set_secret(secrets.token_bytes(TOTP_SECRET_BYTES))
-        device.save()
-        return device
+        from accounts.services.keys import ensure_data_key
 
-    def _aad(self) -> bytes:
-        return f"accounts.totpdevice.sealed_key|user={self.user.public_id}".encode()
-
-    def set_secret(self, secret: bytes) -> None:
-        self.sealed_key = get_key_provider().wrap(secret, self._aad())
+        ensure_data_key(user)
+        return cls.objects.create(
+            user=user, name=name, confirmed=False, secret=secrets.token_bytes(TOTP_SECRET_BYTES)
+        )
 
     @property
     def bin_key(self) -> bytes:
-        return get_key_provider().unwrap(bytes(self.sealed_key), self._aad())
+        return self.secret
 
     @property
     def base32_secret(self) -> str:

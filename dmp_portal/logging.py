@@ -19,10 +19,12 @@ _PATTERNS = [
         ),
         "[NIR]",
     ),
-    # Creation code: 12 Crockford base32 symbols, grouped by four or not.
+    # Creation code as printed and typed: 12 Crockford base32 symbols in three groups of four,
+    # not inside a longer hyphenated token such as a UUID.
     (
         re.compile(
-            r"\b[0-9A-HJKMNP-TV-Z]{4}-?[0-9A-HJKMNP-TV-Z]{4}-?[0-9A-HJKMNP-TV-Z]{4}\b",
+            r"(?<![\w-])[0-9A-HJKMNP-TV-Z]{4}[- ][0-9A-HJKMNP-TV-Z]{4}[- ]"
+            r"[0-9A-HJKMNP-TV-Z]{4}(?![\w-])",
             re.IGNORECASE,
         ),
         "[CODE]",

@@ -1,6 +1,13 @@
+import logging
+
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import render
 from django.utils import translation
+
+from dmp_portal.crypto.errors import DecryptionError
+
+security_log = logging.getLogger("dmp.security")
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):
@@ -16,3 +23,29 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class DecryptionFailureMiddleware:
+    """A ciphertext that does not open is a security event: log it, show a generic page.
+
+    Nothing is written on this path, so a tampered value never spreads; the log line names the
+    request, never the data.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DecryptionError):
+            return None
+        user = getattr(request, "user", None)
+        security_log.error(
+            "integrity failure: method=%s path=%s user=%s",
+            request.method,
+            request.path,
+            getattr(user, "public_id", "anonymous"),
+        )
+        return render(request, "errors/integrity.html", status=500)

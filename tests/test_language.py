@@ -23,3 +23,23 @@ def test_english_when_chosen_with_the_switcher():
     content = client.get("/accounts/login/").content.decode()
     assert '<html lang="en">' in content
     assert "Log in" in content and "Se connecter" not in content
+
+
+def test_the_french_catalog_has_no_missing_or_fuzzy_entry():
+    import subprocess
+    from pathlib import Path
+
+    catalog = Path(__file__).resolve().parent.parent / "locale/fr/LC_MESSAGES/django.po"
+    for option in ("--untranslated", "--only-fuzzy"):
+        leftovers = subprocess.run(
+            ["msgattrib", option, "--no-wrap", str(catalog)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        entries = [
+            line
+            for line in leftovers.splitlines()
+            if line.startswith("msgid ") and line != 'msgid ""'
+        ]
+        assert entries == [], f"{option}: {entries}"

@@ -1,8 +1,9 @@
 """Keyed hashes: blind indexes for exact look-ups and hashes of short secrets.
 
-Each purpose gets its own key, derived with HKDF from the blind-index root key (never from
-SECRET_KEY, which rotates for other reasons), so that a hash made for one purpose cannot be
-matched against another.
+Each purpose gets its own key, derived with HKDF from the blind-index root key
+(``DMP_BLIND_INDEX_KEY``, never SECRET_KEY, which rotates for other reasons), so that a hash made
+for one purpose cannot be matched against another, and a stolen database cannot be searched by
+hashing every possible NIR without that key.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def _purpose_key(purpose: str) -> bytes:
 def keyed_hash(purpose: str, value: str) -> str:
     """HMAC-SHA256 of an already normalised value, as 64 hexadecimal characters."""
     return hmac.new(_purpose_key(purpose), value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def blind_index(value: str, purpose: str) -> str:
+    """The blind index of a normalised value (for example a NIR without spaces, upper case)."""
+    return keyed_hash(f"blind-index:{purpose}", value)
 
 
 def reset_hash_keys() -> None:

@@ -28,13 +28,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from dmp_portal.crypto.errors import DecryptionError
+
 FORMAT_VERSION = 1
 NONCE_BYTES = 12
 KEY_BYTES = 32
-
-
-class DecryptionError(Exception):
-    """A sealed value could not be opened: wrong owner, tampering, or an unknown key."""
 
 
 class KeyProvider(Protocol):

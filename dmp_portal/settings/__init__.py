@@ -76,6 +76,7 @@ TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", 0)
 
 # --- Applications -----------------------------------------------------------------------------
 INSTALLED_APPS = [
+    "dmp_portal.crypto.apps.CryptoConfig",
     "accounts.apps.AccountsConfig",
     "enrollment.apps.EnrollmentConfig",
     "records.apps.RecordsConfig",
@@ -91,6 +92,10 @@ INSTALLED_APPS = [
     "django_otp",
 ]
 
+if TESTING:
+    # A model carrying every kind of encrypted field, for the encryption tests only.
+    INSTALLED_APPS.append("tests.crypto_specimens.apps.CryptoSpecimensConfig")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -105,6 +110,7 @@ MIDDLEWARE = [
     "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dmp_portal.middleware.DecryptionFailureMiddleware",
 ]
 
 ROOT_URLCONF = "dmp_portal.urls"
@@ -313,6 +319,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING", "propagate": True},
         # gunicorn's access log carries paths such as /accounts/activate/<token>/: once Django
         # is loaded in the worker, its lines go through the same redacting handler.
+        "dmp.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },

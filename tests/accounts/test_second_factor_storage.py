@@ -47,7 +47,12 @@ def test_sealed_totp_secret_does_not_open_for_another_user():
     victim = add_totp(UserFactory())
     attacker = add_totp(UserFactory())
     # Someone with database access copies the victim's sealed secret onto their own device.
-    TOTPDevice.objects.filter(pk=attacker.pk).update(sealed_key=victim.sealed_key)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE accounts_totpdevice SET secret = (SELECT secret FROM accounts_totpdevice"
+            " WHERE id = %s) WHERE id = %s",
+            [victim.pk, attacker.pk],
+        )
     with pytest.raises(DecryptionError):
         TOTPDevice.objects.get(pk=attacker.pk).bin_key  # noqa: B018
 

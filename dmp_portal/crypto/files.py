@@ -1,0 +1,140 @@
+"""Files encrypted in chunks before they reach the storage backend, and decrypted as a stream.
+
+Memory stays bounded by the chunk size whatever the file's size. Each file gets its own key,
+derived with HKDF from the owner's data key and a random salt; each chunk is sealed with
+AES-256-GCM under a counter nonce, its index and a last-chunk flag in the associated data, so
+chunks cannot be reordered, dropped or the file truncated without detection.
+
+Format (version 1)::
+
+    "DMPF" | 0x01 | data key id (8) | chunk size (4) | salt (16)
+    then chunks: ciphertext | tag (16); every chunk holds ``chunk size`` plaintext bytes but
+    the last, which may be shorter (or empty).
+"""
+
+from __future__ import annotations
+
+import secrets
+import struct
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.core.files import File
+from django.core.files.storage import Storage
+
+from dmp_portal.crypto.datakeys import key_material
+from dmp_portal.crypto.errors import DecryptionError
+from dmp_portal.crypto.models import DataKey
+
+MAGIC = b"DMPF"
+FILE_FORMAT_V1 = 1
+DEFAULT_CHUNK = 256 * 1024
+TAG_BYTES = 16
+_HEADER = struct.Struct(">4sBQI16s")
+HEADER_BYTES = _HEADER.size
+_CHUNK_AAD = struct.Struct(">QB")
+
+
+def _file_cipher(data_key: DataKey, salt: bytes) -> AESGCM:
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=b"dmp:file:v1")
+    return AESGCM(derived.derive(key_material(data_key)))
+
+
+def _nonce(index: int) -> bytes:
+    return b"\x00\x00\x00\x00" + index.to_bytes(8, "big")
+
+
+class EncryptingReader:
+    """A read-only file object whose bytes are the encryption of ``source``.
+
+    It holds one sealed chunk at a time: reading never needs more memory than a chunk or two.
+    """
+
+    def __init__(
+        self, source: BinaryIO, data_key: DataKey, aad: bytes, chunk_size: int = DEFAULT_CHUNK
+    ) -> None:
+        salt = secrets.token_bytes(16)
+        header = _HEADER.pack(MAGIC, FILE_FORMAT_V1, data_key.pk, chunk_size, salt)
+        self._cipher = _file_cipher(data_key, salt)
+        self._aad = header + aad
+        self._source = source
+        self._chunk_size = chunk_size
+        self._index = 0
+        self._pending = source.read(chunk_size)
+        self._current = memoryview(header)  # the unread part of the last sealed block
+        self._done = False
+        self.plaintext_size = 0
+
+    def _next_block(self) -> bytes:
+        chunk = self._pending
+        self._pending = self._source.read(self._chunk_size) if chunk else b""
+        final = not self._pending
+        self.plaintext_size += len(chunk)
+        block = self._cipher.encrypt(
+            _nonce(self._index), chunk, self._aad + _CHUNK_AAD.pack(self._index, final)
+        )
+        self._index += 1
+        self._done = final
+        return block
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            parts = [bytes(self._current)]
+            while not self._done:
+                parts.append(self._next_block())
+            self._current = memoryview(b"")
+            return b"".join(parts)
+        if not self._current and not self._done:
+            self._current = memoryview(self._next_block())
+        out = bytes(self._current[:size])  # storages expect bytes; a short read is allowed
+        self._current = self._current[size:]
+        return out
+
+
+def iter_decrypted(source: BinaryIO, data_key: DataKey, aad: bytes) -> Iterator[bytes]:
+    """Yield the plaintext chunk by chunk; raise DecryptionError on any tampering."""
+    header = source.read(HEADER_BYTES)
+    if len(header) != HEADER_BYTES:
+        raise DecryptionError("encrypted file too short")
+    magic, version, key_id, chunk_size, salt = _HEADER.unpack(header)
+    if magic != MAGIC or version != FILE_FORMAT_V1:
+        raise DecryptionError("not an encrypted file of a known format")
+    if key_id != data_key.pk:
+        raise DecryptionError("file sealed under another data key")
+    cipher = _file_cipher(data_key, salt)
+    full_aad = header + aad
+    sealed_size = chunk_size + TAG_BYTES
+    current = source.read(sealed_size)
+    index = 0
+    while True:
+        following = source.read(sealed_size) if len(current) == sealed_size else b""
+        final = not following
+        try:
+            yield cipher.decrypt(_nonce(index), current, full_aad + _CHUNK_AAD.pack(index, final))
+        except InvalidTag as exc:
+            raise DecryptionError("encrypted file altered, truncated or misplaced") from exc
+        if final:
+            return
+        current, index = following, index + 1
+
+
+def save_encrypted(
+    storage: Storage, name: str, source: BinaryIO, data_key: DataKey, aad: bytes
+) -> tuple[str, int]:
+    """Encrypt ``source`` into ``storage``; returns (stored name, plaintext size)."""
+    reader = EncryptingReader(source, data_key, aad)
+    stored = storage.save(name, File(reader, name=name))
+    return stored, reader.plaintext_size
+
+
+def open_decrypted(storage: Storage, name: str, data_key: DataKey, aad: bytes) -> Iterator[bytes]:
+    """Stream a stored file's plaintext; the storage file is closed when the stream ends."""
+    handle = storage.open(name, "rb")
+    try:
+        yield from iter_decrypted(handle, data_key, aad)
+    finally:
+        handle.close()

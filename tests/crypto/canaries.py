@@ -1,0 +1,62 @@
+"""Write a canary value through every encrypted field of the project.
+
+``WRITERS`` must name every model with an encrypted field: the canary test fails when a new
+model is added without a writer here, so no encrypted column escapes the check.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+
+from dmp_portal.crypto.fields import EncryptedField
+
+CANARY = "CANARY-Zébulon-7f3a9c-compte-rendu"
+
+
+def encrypted_model_labels() -> set[str]:
+    return {
+        model._meta.label
+        for model in apps.get_models()
+        if any(isinstance(field, EncryptedField) for field in model._meta.concrete_fields)
+    }
+
+
+def write_totp_device(canary: str) -> None:
+    from accounts.devices import TOTPDevice
+    from tests.accounts.factories import UserFactory
+
+    device = TOTPDevice.create_for(UserFactory())
+    device.secret = canary.encode()
+    device.save()
+    assert TOTPDevice.objects.get(pk=device.pk).secret == canary.encode()
+
+
+def write_specimen(canary: str) -> None:
+    from dmp_portal.crypto.datakeys import create_data_key
+    from tests.crypto_specimens.models import Specimen
+
+    specimen = Specimen.objects.create(
+        data_key=create_data_key("patient"),
+        text=canary,
+        other_text=canary,
+        payload={"value": canary},
+        blob=canary.encode(),
+    )
+    assert Specimen.objects.get(pk=specimen.pk).text == canary
+
+
+WRITERS = {
+    "accounts.TOTPDevice": write_totp_device,
+    "crypto_specimens.Specimen": write_specimen,
+}
+
+
+def write_all(canary: str = CANARY) -> None:
+    for label in sorted(encrypted_model_labels()):
+        WRITERS[label](canary)
+
+
+def forms_of(canary: str) -> list[bytes]:
+    """The ways a leaked value could appear in a dump: raw, hex (bytea), UTF-16."""
+    raw = canary.encode()
+    return [raw, raw.hex().encode(), canary.encode("utf-16-le"), canary.split("-")[1].encode()]

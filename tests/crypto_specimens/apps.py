@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CryptoSpecimensConfig(AppConfig):
+    name = "tests.crypto_specimens"
+    label = "crypto_specimens"
