@@ -43,7 +43,7 @@ run: $(VENV)/.installed-base ## Serve the portal on 127.0.0.1:PORT with the demo
 	$(COMPILEMESSAGES)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DMP_SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed-test ## Lint, then run the suite on throwaway PostgreSQL and Redis
 	$(COMPILEMESSAGES)

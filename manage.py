@@ -6,7 +6,11 @@ import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DMP_ENV", "development")
+    if "DMP_ENV" not in os.environ:
+        # Development by default, but the settings refuse to combine this default with a
+        # DATABASE_URL: a deployment must say DMP_ENV=production.
+        os.environ["DMP_ENV"] = "development"
+        os.environ["DMP_ENV_DEFAULTED"] = "true"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dmp_portal.settings")
     from django.core.management import execute_from_command_line
 

@@ -19,9 +19,9 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("kind", "is_active", "is_staff")
     search_fields = ("username", "practitioner_profile__rpps", "practitioner_profile__last_name")
     ordering = ("username",)
-    readonly_fields = ("public_id", "last_login", "date_joined")
+    readonly_fields = ("id", "last_login", "date_joined")
     fieldsets = (
-        (None, {"fields": ("username", "public_id", "kind", "email")}),
+        (None, {"fields": ("username", "id", "kind", "email")}),
         (_("Status"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )

@@ -42,8 +42,9 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    # URLs and e-mails name a user by this UUID, never by the sequential primary key.
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The primary key is a random UUID, so that no URL, e-mail or admin page ever shows a
+    # sequential number that would tell how many accounts exist or invite guessing.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     username = models.CharField(
         _("login identifier"),
         max_length=64,
@@ -84,6 +85,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def public_id(self) -> uuid.UUID:
+        return self.id
 
     @property
     def is_patient(self) -> bool:

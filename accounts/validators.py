@@ -1,3 +1,4 @@
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum import luhn
@@ -14,4 +15,35 @@ def validate_rpps(value: str) -> None:
         raise ValidationError(
             _("This RPPS number is not valid: its last digit (check digit) does not match."),
             code="rpps_checksum",
+        )
+
+
+PRACTITIONER_COLUMNS = ("rpps", "last_name", "first_name", "profession", "specialty", "email")
+
+
+class PractitionerRowForm(forms.Form):
+    rpps = forms.CharField(validators=[validate_rpps])
+    last_name = forms.CharField(max_length=100)
+    first_name = forms.CharField(max_length=100)
+    profession = forms.CharField()
+    specialty = forms.CharField(max_length=100, required=False)
+    email = forms.EmailField(
+        error_messages={"invalid": _("Enter a valid e-mail address, such as name@example.fr.")}
+    )
+
+    def clean_profession(self) -> str:
+        from accounts.models import Profession
+
+        value = self.cleaned_data["profession"].strip().lower()
+        if value not in Profession.values:
+            raise ValidationError(
+                _("Unknown profession “%(value)s”; expected one of: %(choices)s."),
+                params={"value": value, "choices": ", ".join(Profession.values)},
+                code="unknown_profession",
+            )
+        return value
+
+    def reason(self) -> str:
+        return "; ".join(
+            f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in self.errors.items()
         )

@@ -98,7 +98,9 @@ class LoginView(View):
                 form.add_error("otp_token", refusal.message)
             else:
                 services.complete_second_factor(request, device)
-                return redirect(_next_url(request))
+                response = redirect(_next_url(request))
+                services.remember_browser(request, response, request.user)
+                return response
         return self._render_code_step(request, form)
 
     @staticmethod

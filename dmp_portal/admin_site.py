@@ -21,3 +21,9 @@ class PortalAdminSite(OTPAdminSite):
         # form would be a second, unthrottled door.
         next_url = request.GET.get("next") or reverse("admin:index")
         return redirect(f"{reverse('accounts:login')}?{urlencode({'next': next_url})}")
+
+    def logout(self, request, extra_context=None):
+        # The portal's logout: the session deleted on the server and Clear-Site-Data sent.
+        from accounts.views import LogoutView
+
+        return LogoutView.as_view()(request)

@@ -21,8 +21,9 @@ def test_a_boolean_that_is_not_true_or_false_is_an_error():
     assert Env({"FLAG": "true"}).bool("FLAG", False) is True
     assert Env({"FLAG": "False"}).bool("FLAG", True) is False
     assert Env({}).bool("FLAG", True) is True
-    with pytest.raises(ImproperlyConfigured, match="FLAG='ture' is not a boolean"):
-        Env({"FLAG": "ture"}).bool("FLAG", False)
+    for typo in ("ture", "1", "yes", "on", "0"):
+        with pytest.raises(ImproperlyConfigured, match=f"FLAG='{typo}' is not a boolean"):
+            Env({"FLAG": typo}).bool("FLAG", False)
 
 
 def test_a_secret_can_come_from_a_file(tmp_path):
@@ -121,3 +122,26 @@ def test_seed_demo_is_refused_in_production():
     result = run_manage(production_environ(), "seed_demo")
     assert result.returncode != 0
     assert "seed_demo" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("DMP_MASTER_KEYS", "not-a-key"), ("DMP_BLIND_INDEX_KEY", "c2hvcnQ")]
+)
+def test_production_refuses_malformed_keys(name, value):
+    result = run_manage(production_environ(**{name: value}), "check")
+    assert result.returncode != 0
+    assert name in result.stderr.splitlines()[-1]
+
+
+def test_a_database_url_without_dmp_env_is_refused():
+    environ = production_environ(DMP_ENV=None)
+    result = run_manage(environ, "check")
+    assert result.returncode != 0
+    assert "DATABASE_URL is set but DMP_ENV is not" in result.stderr
+
+
+def test_seed_demo_is_refused_in_development_on_a_shared_database(tmp_path):
+    environ = production_environ(DMP_ENV="development", DMP_VAR_DIR=str(tmp_path))
+    result = run_manage(environ, "seed_demo")
+    assert result.returncode != 0
+    assert "SQLite" in result.stderr

@@ -5,6 +5,7 @@ from accounts.services.authentication import (
     check_password_step,
     check_second_factor,
     complete_second_factor,
+    remember_browser,
 )
 from accounts.services.practitioners import (
     ActivationRefused,
@@ -12,6 +13,7 @@ from accounts.services.practitioners import (
     activate_practitioner,
     import_practitioners,
     issue_activation_link,
+    send_invitation,
 )
 from accounts.services.second_factor import confirm_totp_device, pending_totp_device
 
@@ -27,4 +29,6 @@ __all__ = [
     "import_practitioners",
     "issue_activation_link",
     "pending_totp_device",
+    "remember_browser",
+    "send_invitation",
 ]

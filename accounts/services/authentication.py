@@ -1,12 +1,24 @@
-"""The two steps of a login: password, then second factor, each throttled with a cool-off."""
+"""The two steps of a login: password, then second factor, each throttled with a cool-off.
+
+Three throttles guard each step, so that a stranger cannot lock someone else out:
+- per account *and* client: the tight limit (5 guesses); it stops the guesser, not the owner,
+  who logs in from another address;
+- per account, all clients together: a high limit (50) against guessing spread over many
+  addresses; a browser where the person already completed a login (a signed "known browser"
+  cookie) is exempt from it;
+- per client, all accounts: against one address spraying many identifiers.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth import login as auth_login
+from django.core import signing
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp import login as otp_login
@@ -15,7 +27,11 @@ from django_otp.models import Device
 from accounts.devices import BackupCodeDevice, TOTPDevice
 from accounts.models import User
 from accounts.throttling import Throttle
+from dmp_portal.crypto.hashing import keyed_hash
 from dmp_portal.http import client_address
+
+KNOWN_BROWSER_COOKIE = "dmp_known_browser"
+KNOWN_BROWSER_SALT = "accounts.known-browser"
 
 
 class LoginRefused(Exception):
@@ -24,21 +40,21 @@ class LoginRefused(Exception):
         self.message = message
 
 
-def _cooloff() -> int:
-    return int(settings.LOGIN_COOLOFF.total_seconds())
+@dataclass(frozen=True)
+class StepThrottles:
+    pair: Throttle
+    account: Throttle
+    client: Throttle
 
 
-def password_throttles() -> tuple[Throttle, Throttle]:
-    return (
-        Throttle("password-account", settings.LOGIN_FAILURES_PER_ACCOUNT, _cooloff()),
-        Throttle("password-client", settings.LOGIN_FAILURES_PER_CLIENT, _cooloff()),
-    )
-
-
-def otp_throttles() -> tuple[Throttle, Throttle]:
-    return (
-        Throttle("otp-account", settings.LOGIN_FAILURES_PER_ACCOUNT, _cooloff()),
-        Throttle("otp-client", settings.LOGIN_FAILURES_PER_CLIENT, _cooloff()),
+def step_throttles(step: str) -> StepThrottles:
+    cooloff = int(settings.LOGIN_COOLOFF.total_seconds())
+    return StepThrottles(
+        pair=Throttle(f"{step}-pair", settings.LOGIN_FAILURES_PER_ACCOUNT, cooloff),
+        account=Throttle(
+            f"{step}-account", settings.LOGIN_FAILURES_PER_ACCOUNT_ALL_CLIENTS, cooloff
+        ),
+        client=Throttle(f"{step}-client", settings.LOGIN_FAILURES_PER_CLIENT, cooloff),
     )
 
 
@@ -54,12 +70,57 @@ def _too_many(seconds: int) -> LoginRefused:
     )
 
 
-def ensure_not_throttled(throttles: tuple[Throttle, Throttle], subjects: tuple[str, str]) -> None:
-    wait = max(
-        throttle.retry_after(subject) for throttle, subject in zip(throttles, subjects, strict=True)
+class _Attempt:
+    """One guess, counted by every throttle that applies before it is checked."""
+
+    def __init__(
+        self, throttles: StepThrottles, account: str, client: str, known_browser: bool
+    ) -> None:
+        self.counted = [(throttles.pair, f"{account}|{client}"), (throttles.client, client)]
+        if not known_browser:
+            self.counted.append((throttles.account, account))
+        waits = [throttle.retry_after(subject) for throttle, subject in self.counted]
+        if max(waits):
+            raise _too_many(max(waits))
+        for throttle, subject in self.counted:
+            wait = throttle.attempt(subject)
+            if wait:
+                raise _too_many(wait)
+
+    def succeeded(self) -> None:
+        for throttle, subject in self.counted:
+            throttle.succeeded(subject)
+
+
+def _is_known_browser(request: HttpRequest, account: str) -> bool:
+    marker = request.get_signed_cookie(
+        KNOWN_BROWSER_COOKIE, default=None, salt=KNOWN_BROWSER_SALT, max_age=None
     )
-    if wait:
-        raise _too_many(wait)
+    return bool(marker) and account_marker(account) in marker.split(",")
+
+
+def account_marker(account: str) -> str:
+    return keyed_hash("known-browser", account)[:16]
+
+
+def remember_browser(request: HttpRequest, response: HttpResponse, user: User) -> None:
+    """After a complete login: this browser is exempt from the account-wide throttle."""
+    try:
+        previous = request.get_signed_cookie(KNOWN_BROWSER_COOKIE, salt=KNOWN_BROWSER_SALT)
+    except (KeyError, signing.BadSignature):
+        previous = ""
+    markers = [m for m in previous.split(",") if m]
+    marker = account_marker(user.get_username().casefold())
+    markers = ([marker] + [m for m in markers if m != marker])[:5]
+    response.set_signed_cookie(
+        KNOWN_BROWSER_COOKIE,
+        ",".join(markers),
+        salt=KNOWN_BROWSER_SALT,
+        max_age=settings.KNOWN_BROWSER_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
 
 
 def check_password_step(request: HttpRequest, username: str, password: str) -> User:
@@ -68,15 +129,17 @@ def check_password_step(request: HttpRequest, username: str, password: str) -> U
     An unknown identifier, a wrong password and an inactive account get the same answer, and
     are throttled alike, so that the login form does not tell which identifiers exist.
     """
-    account_throttle, client_throttle = password_throttles()
-    subjects = (username.strip().casefold(), client_address(request))
-    ensure_not_throttled((account_throttle, client_throttle), subjects)
+    account = username.strip().casefold()
+    attempt = _Attempt(
+        step_throttles("password"),
+        account,
+        client_address(request),
+        _is_known_browser(request, account),
+    )
     user = authenticate(request, username=username.strip(), password=password)
     if user is None:
-        account_throttle.record_failure(subjects[0])
-        client_throttle.record_failure(subjects[1])
         raise LoginRefused(_("Incorrect identifier or password."))
-    account_throttle.reset(subjects[0])
+    attempt.succeeded()
     # Django's login() gives the session a new id (no session fixation).
     auth_login(request, user)
     return user
@@ -84,21 +147,32 @@ def check_password_step(request: HttpRequest, username: str, password: str) -> U
 
 def check_second_factor(request: HttpRequest, user: User, token: str) -> Device:
     """Second factor: a TOTP token or a backup code, each accepted once."""
-    account_throttle, client_throttle = otp_throttles()
-    subjects = (str(user.public_id), client_address(request))
-    ensure_not_throttled((account_throttle, client_throttle), subjects)
+    account = user.get_username().casefold()
+    attempt = _Attempt(
+        step_throttles("otp"), account, client_address(request), _is_known_browser(request, account)
+    )
     device = _match_token(user, token)
     if device is None:
-        account_throttle.record_failure(subjects[0])
-        client_throttle.record_failure(subjects[1])
         raise LoginRefused(
             _(
                 "This code is not valid. Type the 6 digits shown now by your authenticator app, "
                 "or one of your backup codes."
             )
         )
-    account_throttle.reset(subjects[0])
+    attempt.succeeded()
     return device
+
+
+def check_setup_token(request: HttpRequest, user: User, verify) -> bool:
+    """Throttle the first token typed while setting up an app, like any second factor."""
+    account = user.get_username().casefold()
+    attempt = _Attempt(
+        step_throttles("otp"), account, client_address(request), _is_known_browser(request, account)
+    )
+    if verify():
+        attempt.succeeded()
+        return True
+    return False
 
 
 def _match_token(user: User, token: str) -> Device | None:

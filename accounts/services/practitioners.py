@@ -7,13 +7,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.forms_import import PractitionerRowForm
 from accounts.models import ActivationLink, PractitionerProfile, User, UserKind
 from accounts.selectors import hash_activation_token
+from accounts.validators import PractitionerRowForm
 
 
 @dataclass
@@ -83,7 +85,7 @@ def _upsert_practitioner(data: Mapping[str, str]) -> bool:
             for name in ("rpps", "last_name", "first_name", "profession", "specialty")
         },
     )
-    user_id = user.pk
+    user_id = str(user.pk)
     transaction.on_commit(lambda: send_practitioner_invitation.delay(user_id), robust=True)
     return True
 
@@ -101,6 +103,23 @@ def issue_activation_link(user: User) -> str:
         expires_at=now + settings.ACTIVATION_LINK_VALIDITY,
     )
     return token
+
+
+def send_invitation(user_id: str) -> bool:
+    """E-mail a new activation link to a practitioner who has not activated yet."""
+    user = User.objects.filter(pk=user_id, kind=UserKind.PRACTITIONER, is_active=False).first()
+    if user is None:  # already activated, or removed since the import
+        return False
+    token = issue_activation_link(user)
+    context = {
+        "activation_url": f"{settings.DMP_SITE_URL}/accounts/activate/{token}/",
+        "validity_hours": int(settings.ACTIVATION_LINK_VALIDITY.total_seconds() // 3600),
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
+        body = render_to_string("accounts/email/invitation_body.txt", context)
+    send_mail(subject, body, None, [user.email])
+    return True
 
 
 @transaction.atomic

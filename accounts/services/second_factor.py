@@ -11,11 +11,9 @@ from accounts.devices import BackupCodeDevice, TOTPDevice
 from accounts.models import User
 from accounts.services.authentication import (
     LoginRefused,
+    check_setup_token,
     complete_second_factor,
-    ensure_not_throttled,
-    otp_throttles,
 )
-from dmp_portal.http import client_address
 
 
 def pending_totp_device(user: User) -> TOTPDevice:
@@ -27,18 +25,13 @@ def pending_totp_device(user: User) -> TOTPDevice:
 @transaction.atomic
 def confirm_totp_device(request: HttpRequest, user: User, token: str) -> list[str]:
     """Confirm the app with a first token; returns the new backup codes, in clear, once."""
-    account_throttle, client_throttle = otp_throttles()
-    subjects = (str(user.public_id), client_address(request))
-    ensure_not_throttled((account_throttle, client_throttle), subjects)
     device = (
         TOTPDevice.objects.select_for_update()
         .filter(user=user, confirmed=False)
         .order_by("-pk")
         .first()
     )
-    if device is None or not device.verify_token(token):
-        account_throttle.record_failure(subjects[0])
-        client_throttle.record_failure(subjects[1])
+    if device is None or not check_setup_token(request, user, lambda: device.verify_token(token)):
         raise LoginRefused(
             _("This code is not valid. Type the 6 digits your app shows now, without spaces.")
         )

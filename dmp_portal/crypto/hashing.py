@@ -8,7 +8,6 @@ hashing every possible NIR without that key.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from functools import lru_cache
@@ -18,15 +17,15 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from dmp_portal.crypto.keyring import validate_blind_index_key
+
 
 @lru_cache(maxsize=32)
 def _purpose_key(purpose: str) -> bytes:
     raw = settings.DMP_BLIND_INDEX_KEY
     if not raw:
         raise ImproperlyConfigured("No blind-index root key is configured (DMP_BLIND_INDEX_KEY).")
-    root = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
-    if len(root) < 32:
-        raise ImproperlyConfigured("DMP_BLIND_INDEX_KEY must hold at least 32 bytes.")
+    root = validate_blind_index_key(raw)
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=f"dmp:{purpose}".encode()
     ).derive(root)

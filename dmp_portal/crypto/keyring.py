@@ -79,6 +79,17 @@ def parse_master_keys(text: str) -> list[MasterKey]:
     return keys
 
 
+def validate_blind_index_key(raw: str) -> bytes:
+    """The blind-index root key: base64 of at least 32 random bytes."""
+    try:
+        root = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ImproperlyConfigured("DMP_BLIND_INDEX_KEY is not valid base64.") from exc
+    if len(root) < KEY_BYTES:
+        raise ImproperlyConfigured(f"DMP_BLIND_INDEX_KEY must hold at least {KEY_BYTES} bytes.")
+    return root
+
+
 def generate_master_key_line(key_id: str) -> str:
     encoded = base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode().rstrip("=")
     return f"{key_id}:{encoded}"

@@ -17,7 +17,11 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from dmp_portal.crypto.keyring import ensure_development_keys
+from dmp_portal.crypto.keyring import (
+    ensure_development_keys,
+    parse_master_keys,
+    validate_blind_index_key,
+)
 from dmp_portal.settings.env import Env
 
 env = Env()
@@ -63,6 +67,10 @@ else:
     DMP_MASTER_KEYS = env.str("DMP_MASTER_KEYS") or _dev_master
     DMP_BLIND_INDEX_KEY = env.str("DMP_BLIND_INDEX_KEY") or _dev_blind
 
+# Malformed keys stop the process now, not at the first login.
+parse_master_keys(DMP_MASTER_KEYS or "")
+validate_blind_index_key(DMP_BLIND_INDEX_KEY or "")
+
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS")
 DEBUG = DEVELOPMENT and env.bool("DEBUG", True)
 if PRODUCTION and env.bool("DEBUG", False):
@@ -71,8 +79,10 @@ if PRODUCTION and env.bool("DEBUG", False):
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 DMP_SITE_URL = (env.str("DMP_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
-# How many reverse proxies of ours add X-Forwarded-For (0: use the socket address).
-TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", 0)
+# Production runs behind a TLS reverse proxy unless told otherwise; how many proxies of ours add
+# X-Forwarded-For (0: use the socket address), or every client would look like the proxy.
+BEHIND_TLS_PROXY = PRODUCTION and env.bool("BEHIND_TLS_PROXY", True)
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", 1 if BEHIND_TLS_PROXY else 0)
 
 # --- Applications -----------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -98,8 +108,10 @@ if TESTING:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above whitenoise, so that static files carry the same headers as pages.
     "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "dmp_portal.middleware.ChosenLanguageMiddleware",
@@ -109,7 +121,6 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dmp_portal.middleware.DecryptionFailureMiddleware",
 ]
 
@@ -135,6 +146,11 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------------
 _database_url = env.str("DATABASE_URL")
+if DEVELOPMENT and _database_url and env.bool("DMP_ENV_DEFAULTED", False):
+    raise ImproperlyConfigured(
+        "DATABASE_URL is set but DMP_ENV is not: say which mode this is (DMP_ENV=production for "
+        "a deployment, DMP_ENV=development to develop against this database)."
+    )
 if _database_url:
     DATABASES = {
         "default": dj_database_url.parse(_database_url, conn_max_age=600, conn_health_checks=True)
@@ -218,8 +234,12 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
 # Throttling of login attempts: a cool-off, never a permanent lock.
+# Per account from one client (stops the guesser, not the owner elsewhere), per account from all
+# clients (spread guessing; a browser that already logged in is exempt), per client.
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+LOGIN_FAILURES_PER_ACCOUNT_ALL_CLIENTS = env.int("LOGIN_FAILURES_PER_ACCOUNT_ALL_CLIENTS", 50)
 LOGIN_FAILURES_PER_CLIENT = env.int("LOGIN_FAILURES_PER_CLIENT", 20)
+KNOWN_BROWSER_DAYS = env.int("KNOWN_BROWSER_DAYS", 90)
 LOGIN_COOLOFF = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", 15))
 ACTIVATION_LINK_VALIDITY = timedelta(hours=env.int("ACTIVATION_LINK_VALIDITY_HOURS", 72))
 OTP_TOTP_ISSUER = "DMP"
@@ -254,7 +274,7 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
-    if env.bool("BEHIND_TLS_PROXY", True):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Internationalisation ---------------------------------------------------------------------

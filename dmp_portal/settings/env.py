@@ -14,8 +14,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
+_TRUE = {"true"}
+_FALSE = {"false"}
 
 
 class Env:
@@ -51,9 +51,7 @@ class Env:
             return True
         if lowered in _FALSE:
             return False
-        raise ImproperlyConfigured(
-            f"{name}={value!r} is not a boolean: use true or false (also 1/0, yes/no, on/off)."
-        )
+        raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use true or false.")
 
     def int(self, name: str, default: int) -> int:
         value = self._raw(name)

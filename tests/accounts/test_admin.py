@@ -84,3 +84,41 @@ def test_the_admin_login_form_is_not_a_second_unthrottled_door():
     assert client.post("/accounts/login/", {"otp_token": totp_token(device)})["Location"] == (
         "/admin/"
     )
+
+
+def test_otp_admin_site_itself_refuses_an_unverified_staff_request(rf):
+    from django.contrib import admin
+    from django.contrib.auth.models import AnonymousUser
+
+    staff = StaffFactory()
+    request = rf.get("/admin/")
+    request.user = staff
+    request.user.is_verified = lambda: False
+    assert admin.site.has_permission(request) is False
+    request.user.is_verified = lambda: True
+    assert admin.site.has_permission(request) is True
+    request.user = AnonymousUser()
+    request.user.is_verified = lambda: False
+    assert admin.site.has_permission(request) is False
+
+
+def test_admin_urls_carry_the_uuid_not_a_sequential_number():
+    staff = StaffFactory()
+    device = add_totp(staff)
+    client = Client()
+    client.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    listing = client.get("/admin/accounts/user/").content.decode()
+    assert f"/admin/accounts/user/{staff.pk}/change/" in listing
+    assert len(str(staff.pk)) == 36
+
+
+def test_admin_logout_ends_the_session_like_the_portal_logout():
+    staff = StaffFactory()
+    device = add_totp(staff)
+    client = Client()
+    client.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    response = client.post("/admin/logout/")
+    assert response["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    assert client.get("/admin/").status_code == 302

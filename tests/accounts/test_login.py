@@ -96,23 +96,42 @@ def test_unknown_identifier_and_wrong_password_get_the_same_answer(client):
     assert "not the password at all" not in wrong_password.content.decode()
 
 
-def test_password_guessing_is_throttled_then_cools_off(client):
+def test_password_guessing_locks_the_guesser_out_not_the_owner(client):
     user = UserFactory()
+    guesser = Client(REMOTE_ADDR="203.0.113.9")
     with time_machine.travel("2026-11-28 10:00 +0000", tick=False) as clock:
         for _attempt in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
-            password_step(Client(), user.username, "wrong password guess")
-        # Now even the right password is refused, from any client, until the cool-off ends.
-        refused = password_step(client, user.username)
+            password_step(guesser, user.username, "wrong password guess")
+        # The guesser's address is now refused, even with the right password...
+        refused = password_step(guesser, user.username)
         assert refused.status_code == 200
         assert "Trop de tentatives" in refused.content.decode()
-        assert "_auth_user_id" not in client.session
+        assert "_auth_user_id" not in guesser.session
+        # ...while the owner, elsewhere, still logs in.
+        assert password_step(client, user.username).status_code == 302
 
         clock.shift(settings.LOGIN_COOLOFF.total_seconds() - 60)
-        assert "Trop de tentatives" in password_step(client, user.username).content.decode()
-
+        assert "Trop de tentatives" in password_step(guesser, user.username).content.decode()
         clock.shift(61)
-        accepted = password_step(client, user.username)
-        assert accepted.status_code == 302
+        assert password_step(guesser, user.username).status_code == 302
+
+
+def test_guessing_spread_over_many_addresses_spares_a_known_browser():
+    user = UserFactory()
+    known = verified_client(user)  # completed a login before: carries the known-browser cookie
+    known.post("/accounts/logout/")
+    with time_machine.travel("2026-11-28 10:00 +0000", tick=False) as clock:
+        for attempt in range(settings.LOGIN_FAILURES_PER_ACCOUNT_ALL_CLIENTS):
+            password_step(
+                Client(REMOTE_ADDR=f"198.51.100.{attempt % 250}"),
+                user.username,
+                "wrong password guess",
+            )
+        new_browser = password_step(Client(REMOTE_ADDR="192.0.2.50"), user.username)
+        assert "Trop de tentatives" in new_browser.content.decode()
+        assert password_step(known, user.username).status_code == 302
+        clock.shift(settings.LOGIN_COOLOFF.total_seconds() + 1)
+        assert password_step(Client(REMOTE_ADDR="192.0.2.50"), user.username).status_code == 302
 
 
 def test_throttling_per_client_spans_identifiers(client):
@@ -272,3 +291,25 @@ def test_second_factor_setup_refuses_anonymous_and_already_equipped_users():
     assert page.status_code == 302 and page["Location"] == "/"
     assert user.totpdevice_set.count() == 1
     assert device.base32_secret not in client.get("/").content.decode()
+
+
+def test_session_id_changes_when_the_second_factor_is_set_up(client):
+    user = UserFactory()
+    password_step(client, user.username)
+    after_password = session_id(client)
+    client.get("/accounts/2fa/setup/")
+    device = user.totpdevice_set.get(confirmed=False)
+    client.post("/accounts/2fa/setup/", {"otp_token": totp_token(device)})
+    assert session_id(client) not in (None, after_password)
+    assert not Session.objects.filter(session_key=after_password).exists()
+
+
+def test_logout_needs_a_post_with_a_csrf_token():
+    user = UserFactory()
+    client = verified_client(user)
+    assert client.get("/accounts/logout/").status_code == 200
+    assert client.get("/").status_code == 200  # a GET shows a button, it does not log out
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.cookies = client.cookies
+    assert csrf_client.post("/accounts/logout/").status_code == 403
+    assert user.username in client.get("/").content.decode()

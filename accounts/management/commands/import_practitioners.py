@@ -5,8 +5,8 @@ import csv
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from accounts.forms_import import PRACTITIONER_COLUMNS
 from accounts.services import import_practitioners
+from accounts.validators import PRACTITIONER_COLUMNS
 
 
 class Command(BaseCommand):
@@ -35,6 +35,11 @@ class Command(BaseCommand):
             ) from exc
         except UnicodeDecodeError as exc:
             raise CommandError(_("The file is not UTF-8 text.")) from exc
+        except OSError as exc:
+            raise CommandError(
+                _("Cannot read %(path)s: %(reason)s")
+                % {"path": options["csv_file"], "reason": exc.strerror}
+            ) from exc
         for number, reason in report.rejected:
             self.stdout.write(
                 _("row %(number)d: %(reason)s") % {"number": number, "reason": reason}

@@ -8,14 +8,15 @@ from dmp_portal import demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo data (idempotent). Refused in production mode."
+    help = "Create the demo data (idempotent). Only on the development SQLite database."
 
     def handle(self, *args, **options):
-        if settings.PRODUCTION:
+        local_sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+        if not (settings.TESTING or (settings.DEVELOPMENT and local_sqlite)):
             raise CommandError(
                 _(
-                    "seed_demo is refused in production mode: it creates accounts "
-                    "with published passwords."
+                    "seed_demo is refused outside development on the local SQLite database: "
+                    "it creates accounts with published passwords."
                 )
             )
         created = demo.seed()
