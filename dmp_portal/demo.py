@@ -5,12 +5,23 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import PractitionerProfile, Profession, User, UserKind
+from dmp_portal.crypto.datakeys import create_data_key
+from enrollment.models import Beneficiary
+from enrollment.postal import build_address
+from enrollment.services.registry import nir_index
 
 # Published in README: anyone may log in with these on a development machine.
 DEMO_PASSWORD = "demo-portail-2026"
 PATIENT_USERNAME = "patient.demo"
 PRACTITIONER_RPPS = "10000000009"
 STAFF_USERNAME = "admin.demo"
+# Insured people of the demo registry: the patient above, and someone who can try enrolling.
+PATIENT_NIR = "290127511234540"
+ENROLLABLE_NIR = "185057800608491"
+DEMO_BENEFICIARIES = (
+    (PATIENT_NIR, "Martin", "Sophie", "1990-12-01", "5 place des Vosges", "75004", "Paris"),
+    (ENROLLABLE_NIR, "Dupont", "Jean", "1985-05-14", "3 rue des Lilas", "69003", "Lyon"),
+)
 
 
 @transaction.atomic
@@ -44,7 +55,42 @@ def seed() -> int:
             "specialty": "Médecine générale",
         },
     )
-    return created + int(was_created)
+    created += int(was_created)
+    for nir, last_name, first_name, born, street, postcode, city in DEMO_BENEFICIARIES:
+        created += _demo_beneficiary(nir, last_name, first_name, born, street, postcode, city)
+    patient = User.objects.get(username=PATIENT_USERNAME)
+    beneficiary = Beneficiary.objects.get(nir_index=nir_index(PATIENT_NIR))
+    if beneficiary.patient_id is None:
+        Beneficiary.objects.filter(pk=beneficiary.pk).update(patient=patient)
+        User.objects.filter(pk=patient.pk).update(data_key=beneficiary.data_key)
+    return created
+
+
+def _demo_beneficiary(nir, last_name, first_name, born, street, postcode, city) -> int:
+    if Beneficiary.objects.filter(nir_index=nir_index(nir)).exists():
+        return 0
+    address = build_address(
+        first_name=first_name,
+        last_name=last_name,
+        delivery_point="",
+        building="",
+        street=street,
+        locality="",
+        postcode=postcode,
+        city=city,
+        country="",
+    )
+    Beneficiary.objects.create(
+        nir_index=nir_index(nir),
+        data_key=create_data_key("beneficiary"),
+        nir=nir,
+        last_name=last_name,
+        first_name=first_name,
+        birth_date=born,
+        regime="general",
+        address=address.as_json(),
+    )
+    return 1
 
 
 def describe() -> list[str]:
@@ -53,4 +99,6 @@ def describe() -> list[str]:
         f"practitioner: {PRACTITIONER_RPPS} / {DEMO_PASSWORD}",
         f"staff: {STAFF_USERNAME} / {DEMO_PASSWORD}",
         "second factor: set up at first login (scan the QR code or type the secret shown)",
+        "enrolment: try /enrollment/ with 1 85 05 78 006 084 91, then "
+        "`python manage.py export_letters var/letters` to read the letter and its code",
     ]

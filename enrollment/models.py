@@ -1,1 +1,133 @@
-"""Models of this app arrive with their issue (see README, Roadmap)."""
+"""The registry of insured people, enrolment requests and creation codes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dmp_portal.crypto.fields import EncryptedJSONField, EncryptedTextField
+from dmp_portal.crypto.models import EncryptedModel
+
+
+class Regime(models.TextChoices):
+    """Values of the beneficiaries CSV ``regime`` column."""
+
+    GENERAL = "general", _("General scheme")
+    AGRICOLE = "agricole", _("Agricultural scheme (MSA)")
+    INDEPENDANT = "independant", _("Self-employed")
+    FONCTIONNAIRE = "fonctionnaire", _("Civil servants")
+    ETUDIANT = "etudiant", _("Students")
+    AUTRE = "autre", _("Other scheme")
+
+
+class Beneficiary(EncryptedModel):
+    """An insured person as the Vitale reference data knows them. Everything is encrypted with
+    the person's data key, which the patient account takes over at activation."""
+
+    data_key = models.ForeignKey("crypto.DataKey", on_delete=models.PROTECT, related_name="+")
+    # Keyed hash of the normalised NIR: the only way to find someone, and unique.
+    nir_index = models.CharField(max_length=64, unique=True, editable=False)
+    nir = EncryptedTextField(_("social security number"))
+    last_name = EncryptedTextField(_("last name"))
+    first_name = EncryptedTextField(_("first name"))
+    birth_date = EncryptedTextField(_("date of birth"))  # ISO 8601
+    regime = EncryptedTextField(_("insurance scheme"))
+    address = EncryptedJSONField(_("postal address"))  # see enrollment.postal.PostalAddress
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="beneficiary",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("insured person")
+        verbose_name_plural = _("registry of insured people")
+
+    def __str__(self) -> str:
+        return f"beneficiary {self.uid}"
+
+    def age_on(self, day: date) -> int:
+        born = date.fromisoformat(self.birth_date)
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class RequestOutcome(models.TextChoices):
+    PENDING = "pending", _("Not processed yet")
+    LETTER = "letter", _("Letter requested")
+    UNKNOWN = "unknown", _("Not in the registry")
+    MINOR = "minor", _("Not eligible: minor")
+    ENROLLED = "enrolled", _("Record already exists")
+    CODE_PENDING = "code_pending", _("A code was sent recently")
+
+
+class EnrollmentRequest(models.Model):
+    """One valid request typed on /enrollment/; a background task decides what follows.
+
+    The web request does the same work whatever the registry holds (store this row, queue the
+    task), so neither its answer nor its timing tells whether a number is known.
+    """
+
+    nir_index = models.CharField(max_length=64, db_index=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=16, choices=RequestOutcome.choices, default=RequestOutcome.PENDING
+    )
+
+    class Meta:
+        verbose_name = _("enrolment request")
+        verbose_name_plural = _("enrolment requests")
+
+    def __str__(self) -> str:
+        return f"enrolment request #{self.pk}"
+
+
+class CreationCode(models.Model):
+    """A one-time code, printed in one letter; only its keyed hash is stored."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.CASCADE, related_name="creation_codes"
+    )
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    burned_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("creation code")
+        verbose_name_plural = _("creation codes")
+        indexes = [
+            models.Index(
+                fields=["beneficiary"],
+                condition=Q(
+                    used_at__isnull=True, superseded_at__isnull=True, burned_at__isnull=True
+                ),
+                name="creation_code_live",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"creation code #{self.pk}"  # never the code, not even its hash
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.used_at is None
+            and self.superseded_at is None
+            and self.burned_at is None
+            and now < self.expires_at
+        )

@@ -49,10 +49,11 @@ def _fresh_cache():
 
 @pytest.fixture(autouse=True)
 def _tasks_inline(request):
-    """Unit tests run tasks in their own process; tests using ``celery_worker`` use the broker."""
+    """Unit tests run tasks in their own process; tests using the broker send them to it."""
     from dmp_portal.celery import app
 
-    app.conf.task_always_eager = "celery_worker" not in request.fixturenames
+    uses_broker = {"celery_worker", "redis_broker"} & set(request.fixturenames)
+    app.conf.task_always_eager = not uses_broker
     yield
     app.conf.task_always_eager = False
 
@@ -63,60 +64,77 @@ def _services_missing(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """A real `celery worker` process on the Redis broker, reading the test database."""
-    if not settings.CELERY_BROKER_URL or os.environ.get("DMP_TEST_SERVICES") != "1":
-        _services_missing("no Redis broker: run the suite with `make test`")
+def start_worker(name: str, queues: str = "celery", **extra_env: str) -> subprocess.Popen:
+    """Start a real `celery worker` process on the Redis broker, reading the test database."""
     from django.db import connection
 
     test_db = connection.settings_dict
-    env = dict(os.environ)
+    env = dict(os.environ, **extra_env)
     env["DATABASE_URL"] = (
         f"postgres://{test_db['USER']}:{test_db['PASSWORD'] or ''}@{test_db['HOST']}:"
         f"{test_db['PORT']}/{test_db['NAME']}"
     )
-    log_path = Path(os.environ.get("DMP_VAR_DIR", "/tmp")) / "celery-worker.log"
+    log_path = Path(os.environ.get("DMP_VAR_DIR", "/tmp")) / f"celery-{name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "dmp_portal",
-            "worker",
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=INFO",
-            "--hostname=test-worker@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dmp_portal",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=INFO",
+                f"--hostname={name}@%h",
+                "-Q",
+                queues,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     from dmp_portal.celery import app
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the Celery worker exited: see {log_path}")
-        if app.control.ping(timeout=1.0):
-            break
-    else:
-        process.terminate()
-        pytest.fail(f"the Celery worker did not answer within 60 s: see {log_path}")
-    yield process
+        replies = app.control.ping(timeout=1.0)
+        if any(name in host for reply in replies for host in reply):
+            return process
+    process.terminate()
+    pytest.fail(f"the Celery worker did not answer within 60 s: see {log_path}")
+
+
+def stop_worker(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def redis_broker():
+    """The real Redis broker started by `make test`; skipped locally, a failure under CI."""
+    if not settings.CELERY_BROKER_URL or os.environ.get("DMP_TEST_SERVICES") != "1":
+        _services_missing("no Redis broker: run the suite with `make test`")
+    return settings.CELERY_BROKER_URL
+
+
+@pytest.fixture(scope="session")
+def celery_worker(redis_broker, django_db_setup, django_db_blocker):
+    """A real worker process for the whole session (tests using it need committed data)."""
+    process = start_worker("test-worker")
+    yield process
+    stop_worker(process)
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import PractitionerProfile, User
+from enrollment.models import Beneficiary
 
 pytestmark = pytest.mark.django_db
 
@@ -26,3 +27,8 @@ def test_seed_demo_is_idempotent_and_creates_the_published_logins():
     assert second.getvalue().strip().endswith("created=0")
     assert set(User.objects.values_list("username", "kind")) == users
     assert PractitionerProfile.objects.count() == 1
+    # The demo patient is an insured person of the registry, with that person's data key.
+    patient = User.objects.get(username="patient.demo")
+    assert patient.beneficiary.nir == "290127511234540"
+    assert patient.data_key_id == patient.beneficiary.data_key_id
+    assert Beneficiary.objects.count() == 2

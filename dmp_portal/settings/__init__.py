@@ -196,6 +196,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A task whose worker died unacknowledged goes back to the queue after the visibility timeout;
+# workers look for such tasks every interval x throttle seconds (kombu's Redis transport).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL_SECONDS", 10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+}
 
 # --- Authentication ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -244,6 +251,18 @@ LOGIN_COOLOFF = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", 15))
 ACTIVATION_LINK_VALIDITY = timedelta(hours=env.int("ACTIVATION_LINK_VALIDITY_HOURS", 72))
 OTP_TOTP_ISSUER = "DMP"
 BACKUP_CODE_COUNT = 10
+
+# --- Enrolment by post -----------------------------------------------------------------------
+ENROLLMENT_CODE_VALIDITY_DAYS = env.int("ENROLLMENT_CODE_VALIDITY_DAYS", 60)
+ENROLLMENT_RESEND_DELAY_DAYS = env.int("ENROLLMENT_RESEND_DELAY_DAYS", 15)
+ENROLLMENT_REQUESTS_PER_CLIENT_PER_HOUR = env.int("ENROLLMENT_REQUESTS_PER_CLIENT_PER_HOUR", 10)
+ENROLLMENT_REQUESTS_PER_NIR_PER_DAY = env.int("ENROLLMENT_REQUESTS_PER_NIR_PER_DAY", 3)
+ENROLLMENT_CODE_TRIES_PER_CLIENT = env.int("ENROLLMENT_CODE_TRIES_PER_CLIENT", 20)
+ENROLLMENT_CODE_FREE_FAILURES = 5  # then a delay doubling from 1 minute
+ENROLLMENT_CODE_MAX_FAILURES = 10  # then the code is burned
+LETTER_DISPATCH_DEADLINE_DAYS = 10
+# Which function writes each kind of letter (the letters app knows no other app).
+LETTER_BUILDERS = {"creation_code": "enrollment.letters.build_creation_letter"}
 
 # --- Security headers -------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -45,7 +45,42 @@ def write_specimen(canary: str) -> None:
     assert Specimen.objects.get(pk=specimen.pk).text == canary
 
 
+def write_beneficiary(canary: str) -> None:
+    from dmp_portal.crypto.datakeys import create_data_key
+    from enrollment.models import Beneficiary
+    from enrollment.services.registry import nir_index
+
+    beneficiary = Beneficiary.objects.create(
+        nir_index=nir_index(canary),
+        data_key=create_data_key("beneficiary"),
+        nir=canary,
+        last_name=canary,
+        first_name=canary,
+        birth_date=canary,
+        regime=canary,
+        address={"lines": [canary], "postcode": canary, "city": canary, "country": canary},
+    )
+    assert Beneficiary.objects.get(pk=beneficiary.pk).last_name == canary
+
+
+def write_letter(canary: str) -> None:
+    import uuid
+
+    from dmp_portal.crypto.datakeys import create_data_key
+    from letters.models import Letter
+
+    letter = Letter.objects.create(
+        kind="creation_code",
+        subject_uid=uuid.uuid4(),
+        data_key=create_data_key("beneficiary"),
+        postal={"postcode": canary, "city": canary, "country": canary},
+    )
+    assert Letter.objects.get(pk=letter.pk).postal["city"] == canary
+
+
 WRITERS = {
+    "enrollment.Beneficiary": write_beneficiary,
+    "letters.Letter": write_letter,
     "accounts.TOTPDevice": write_totp_device,
     "crypto_specimens.Specimen": write_specimen,
 }

@@ -1,0 +1,204 @@
+"""Cost of rendering creation-code letters, beside the same page drawn with bare reportlab.
+
+    .venv/bin/python bench/letters_bench.py [letters per round]
+
+No Django: only ``letters.rendering`` and reportlab are imported. One process, so the rates
+are per core. Each round renders N letters (200 by default) with ``render_creation_letter``
+and N with the inlined baseline below, alternating, after a warm-up; the script prints the
+median of the rounds' rates, the median time of one letter, and the ratio.
+
+The baseline is the page a developer would write by hand on a canvas: the same strings, fonts
+and positions, lines wrapped with ``simpleSplit`` and drawn with ``drawString``; no
+validation, no escaping, no ``Paragraph`` layout, no shrink-to-fit. Inline bold (the URLs, the
+date) is drawn in the regular face there, which makes the baseline slightly cheaper.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from reportlab.lib.colors import Color  # noqa: E402
+from reportlab.lib.pagesizes import A4  # noqa: E402
+from reportlab.lib.units import mm  # noqa: E402
+from reportlab.lib.utils import simpleSplit  # noqa: E402
+from reportlab.pdfbase.pdfmetrics import stringWidth  # noqa: E402
+from reportlab.pdfgen.canvas import Canvas  # noqa: E402
+
+from letters.rendering import LetterContent, render_creation_letter  # noqa: E402
+
+ROUNDS = 7
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")  # fmt: skip
+
+
+def contents(count: int) -> list[LetterContent]:
+    """Different letters, as a mail run would have them (not timed)."""
+    rng = random.Random(2026)  # noqa: S311 - fake data for a benchmark, not secrets
+    letters = []
+    for index in range(count):
+        code = "".join(rng.choice(ALPHABET) for _ in range(12))
+        letters.append(
+            LetterContent(
+                reference=f"L-{index:08d}",
+                issued_on=datetime.date(2026, 11, 28),
+                address_lines=(
+                    f"MADAME CLAIRE DUPONT {index}",
+                    "APPARTEMENT 12 ESCALIER B",
+                    f"{index % 200 + 1} RUE DES LILAS",
+                    "75011 PARIS",
+                ),
+                creation_code=f"{code[:4]}-{code[4:8]}-{code[8:]}",
+                expires_on=datetime.date(2027, 1, 27),
+                portal_url="https://dmp.example.fr",
+            )
+        )
+    return letters
+
+
+def _date(day: datetime.date) -> str:
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def bare_letter(c: LetterContent) -> bytes:
+    """The same page, drawn directly on a canvas."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    canvas.setTitle("Code de création de Dossier Médical Partagé")
+    canvas.setAuthor(c.sender_lines[0])
+    height, left, width = A4[1], 20 * mm, 170 * mm
+    for n, line in enumerate(c.sender_lines):
+        canvas.setFont("Helvetica-Bold" if n == 0 else "Helvetica", 10 if n == 0 else 9)
+        canvas.drawString(left, height - 20 * mm - 12 * n, line)
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(left, height - 65 * mm, f"Paris, le {_date(c.issued_on)}")
+    canvas.drawString(left, height - 71 * mm, f"Référence : {c.reference}")
+    size = min(10.0, 229.6 / max(stringWidth(line, "Helvetica", 1) for line in c.address_lines))
+    canvas.setFont("Helvetica", size)
+    for n, line in enumerate(c.address_lines):
+        canvas.drawString(112 * mm, height - 57 * mm - 0.718 * size - 1.2 * size * n, line)
+
+    y = height - 100 * mm - 14
+
+    def para(text: str, font: str = "Helvetica", size: float = 10, lead: float = 13) -> None:
+        nonlocal y
+        canvas.setFont(font, size)
+        for line in simpleSplit(text, font, size, width):
+            canvas.drawString(left, y, line)
+            y -= lead
+        y -= 5
+
+    portal = c.portal_url.rstrip("/")
+    para("Votre code de création de Dossier Médical Partagé", "Helvetica-Bold", 14, 17)
+    y -= 5
+    para("Madame, Monsieur,")
+    para(
+        "Vous avez demandé la création de votre Dossier Médical Partagé (« DMP »). "
+        "Voici votre code de création, à usage unique :"
+    )
+    canvas.setFillColor(Color(0.93, 0.93, 0.93))
+    canvas.roundRect(left, y - 28, width, 38, 4, stroke=0, fill=1)
+    canvas.setFillColor(Color(0, 0, 0))
+    canvas.setFont("Courier-Bold", 24)
+    canvas.drawCentredString(left + width / 2, y - 16, c.creation_code)
+    y -= 50
+    para(f"Ce code est valable jusqu'au {_date(c.expires_on)} inclus.")
+    para("Pour activer votre dossier", "Helvetica-Bold", 11)
+    for n, step in enumerate(
+        (
+            f"Rendez-vous sur {portal}/enrollment/activate/",
+            "Saisissez votre numéro de sécurité sociale et ce code.",
+            "Choisissez votre mot de passe ; votre identifiant de connexion s'affiche : notez-le.",
+            "Connectez-vous et activez la double authentification avec une application "
+            "sur votre téléphone.",
+        ),
+        1,
+    ):
+        para(f"{n}. {step}")
+    para("Code perdu, expiré ou jamais reçu ?", "Helvetica-Bold", 11)
+    para(
+        f"Faites une nouvelle demande sur {portal}/enrollment/ : vous recevrez un nouveau code "
+        "par courrier. Le nouveau code remplace celui-ci, qui ne fonctionnera plus."
+    )
+    canvas.setFillColor(Color(0.93, 0.93, 0.93))
+    canvas.rect(left - 5, y - 21, width + 10, 36, stroke=0, fill=1)
+    canvas.setFillColor(Color(0, 0, 0))
+    para(
+        "Personne ne vous demandera jamais ce code par téléphone, par courriel ou par SMS. "
+        "Ne le communiquez à personne.",
+        "Helvetica-Bold",
+    )
+    y -= 10
+    para(c.contact_line)
+    y -= 10
+    canvas.setFillColor(Color(0.25, 0.25, 0.25))
+    para(
+        f"Protection de vos données. Responsable du traitement : {c.sender_lines[0]}. "
+        "Le traitement mis en œuvre a pour seule finalité de vous envoyer ce code de "
+        "création (mission d'intérêt public, articles L. 1111-14 et suivants du code de la "
+        "santé publique). Données utilisées : votre identité (nom, prénoms) et votre adresse, "
+        "issues des données de référence de votre carte Vitale ; aucune donnée de santé. "
+        "Vous disposez d'un droit d'accès et de rectification : écrivez au délégué à la "
+        "protection des données (DPO) à l'adresse de l'expéditeur en haut de ce courrier. "
+        "Si vous estimez que vos droits ne sont pas respectés, vous pouvez adresser une "
+        "réclamation à la CNIL (www.cnil.fr).",
+        size=7.5,
+        lead=9.5,
+    )
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def one_round(render: Callable[[LetterContent], bytes], letters: list[LetterContent]):
+    """(letters per second, per-letter times in seconds) for one pass over the letters."""
+    times = []
+    start = time.perf_counter()
+    for content in letters:
+        before = time.perf_counter()
+        render(content)
+        times.append(time.perf_counter() - before)
+    return len(letters) / (time.perf_counter() - start), times
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    letters = contents(count)
+    cases = {
+        "portal (render_creation_letter)": render_creation_letter,
+        "bare reportlab": bare_letter,
+    }
+    for render in cases.values():  # warm-up: imports, font metrics, caches
+        one_round(render, letters[:20])
+    rates: dict[str, list[float]] = {name: [] for name in cases}
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for index in range(ROUNDS):
+        # Alternate the order so that neither side always runs on a warmer or cooler CPU.
+        for name in list(cases)[:: 1 if index % 2 == 0 else -1]:
+            rate, letter_times = one_round(cases[name], letters)
+            rates[name].append(rate)
+            times[name].extend(letter_times)
+    print(f"{count} letters per round, {ROUNDS} rounds, one process (rates are per core)")
+    for name in cases:
+        print(
+            f"  {name:32} {statistics.median(rates[name]):7.1f} letters/s   "
+            f"median {statistics.median(times[name]) * 1000:6.2f} ms/letter   "
+            f"(rounds {min(rates[name]):.1f}-{max(rates[name]):.1f} letters/s)"
+        )
+    portal, bare = (statistics.median(rates[name]) for name in cases)
+    sizes = [len(render(letters[0])) for render in cases.values()]
+    print(f"  ratio: the portal takes {bare / portal:.2f}x the time of bare reportlab")
+    print(f"  PDF size of one letter: portal {sizes[0]} bytes, bare {sizes[1]} bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Postal addresses after the French norm NF Z10-011: at most six lines of 38 characters.
+
+1. recipient, 2. delivery point (flat, c/o), 3. building, 4. number and street, 5. lieu-dit or
+BP, 6. postcode and locality; abroad, a last line names the country. Lines 4 to 6 (and the
+country) are in upper case, without punctuation or accents. Empty lines are left out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+MAX_LINE = 38
+FRANCE = "FRANCE"
+
+
+def _plain_upper(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    without_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
+    without_punctuation = re.sub(r"[^\w\s]|_", " ", without_accents)
+    return re.sub(r"\s+", " ", without_punctuation).strip().upper()
+
+
+def _tidy(value: str) -> str:
+    return re.sub(r"\s+", " ", value or "").strip()
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    lines: tuple[str, ...]
+    postcode: str
+    city: str
+    country: str  # "FRANCE" or the country line
+
+    def as_json(self) -> dict:
+        return {
+            "lines": list(self.lines),
+            "postcode": self.postcode,
+            "city": self.city,
+            "country": self.country,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> PostalAddress:
+        return cls(tuple(data["lines"]), data["postcode"], data["city"], data["country"])
+
+
+def recipient_line(first_name: str, last_name: str) -> str:
+    line = f"{_tidy(first_name)} {_tidy(last_name).upper()}"
+    if len(line) > MAX_LINE:  # the norm allows the first name to be shortened to its initial
+        line = f"{_tidy(first_name)[:1]}. {_tidy(last_name).upper()}"
+    return line
+
+
+def build_address(
+    *,
+    first_name: str,
+    last_name: str,
+    delivery_point: str,
+    building: str,
+    street: str,
+    locality: str,
+    postcode: str,
+    city: str,
+    country: str,
+) -> PostalAddress:
+    """Normalise and check an address; ValidationError names each line that does not fit."""
+    country_line = _plain_upper(country)
+    abroad = country_line not in ("", FRANCE)
+    postcode = _plain_upper(postcode).replace(" ", "") if not abroad else _plain_upper(postcode)
+    city_line = _plain_upper(city)
+    if not abroad and not re.fullmatch(r"\d{5}", postcode):
+        raise ValidationError(
+            _("postcode: a French postcode has 5 digits, for example 75015."), code="postcode"
+        )
+    if not city_line:
+        raise ValidationError(_("city: the locality is required."), code="city")
+    candidates = [
+        ("last_name", recipient_line(first_name, last_name)),
+        ("delivery_point", _tidy(delivery_point)),
+        ("building", _tidy(building)),
+        ("street", _plain_upper(street)),
+        ("locality", _plain_upper(locality)),
+        ("city", f"{postcode} {city_line}".strip()),
+    ]
+    if abroad:
+        candidates.append(("country", country_line))
+    errors = [
+        ValidationError(
+            _(
+                "%(column)s: the address line “%(line)s” has %(count)d characters; the postal "
+                "norm allows at most 38."
+            ),
+            params={"column": column, "line": line, "count": len(line)},
+            code="line_length",
+        )
+        for column, line in candidates
+        if len(line) > MAX_LINE
+    ]
+    if errors:
+        raise ValidationError(errors)
+    lines = tuple(line for _column, line in candidates if line)
+    return PostalAddress(lines, postcode, city_line, country_line if abroad else FRANCE)

@@ -1,0 +1,65 @@
+"""The registry of insured people (Vitale reference data): import from CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from dmp_portal.crypto.datakeys import create_data_key
+from dmp_portal.crypto.hashing import blind_index
+from enrollment.models import Beneficiary
+from enrollment.validators import BeneficiaryRowForm
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"created={self.created} updated={self.updated} rejected={len(self.rejected)}"
+
+
+def nir_index(normalised_nir: str) -> str:
+    return blind_index(normalised_nir, "nir")
+
+
+def import_beneficiaries(rows: Iterable[tuple[int, Mapping[str, str]]]) -> ImportReport:
+    """Upsert insured people by NIR. A bad row is reported with its line and skipped."""
+    report = ImportReport()
+    for number, row in rows:
+        form = BeneficiaryRowForm(data=row)
+        if not form.is_valid():
+            report.rejected.append((number, form.reason()))
+            continue
+        with transaction.atomic():
+            created = _upsert(form.cleaned_data)
+        if created:
+            report.created += 1
+        else:
+            report.updated += 1
+    return report
+
+
+def _upsert(data: Mapping) -> bool:
+    index = nir_index(data["nir"])
+    beneficiary = (
+        Beneficiary.objects.select_for_update()
+        .select_related("data_key")
+        .filter(nir_index=index)
+        .first()
+    )
+    created = beneficiary is None
+    if created:
+        beneficiary = Beneficiary(nir_index=index, data_key=create_data_key("beneficiary"))
+    beneficiary.nir = data["nir"]
+    beneficiary.last_name = data["last_name"].strip()
+    beneficiary.first_name = data["first_name"].strip()
+    beneficiary.birth_date = data["birth_date"]
+    beneficiary.regime = data["regime"]
+    beneficiary.address = data["address"].as_json()
+    beneficiary.save()
+    return created

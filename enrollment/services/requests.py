@@ -1,0 +1,105 @@
+"""Asking for a creation code: one answer for every number, the decision taken in the back.
+
+The web request validates the format, stores the request with the NIR's blind index and queues
+a task, the same work whatever the registry holds; the task decides whether a letter goes out.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.throttling import Throttle
+from dmp_portal.http import client_address
+from enrollment.models import Beneficiary, CreationCode, EnrollmentRequest, RequestOutcome
+from enrollment.services.registry import nir_index
+from letters.models import Letter, LetterState
+from letters.services import request_letter
+
+CREATION_LETTER = "creation_code"
+ADULT_AGE = 18
+
+
+class TryLater(Exception):
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def request_code(request: HttpRequest, normalised_nir: str) -> None:
+    """Record a valid request. Raises TryLater when this client asked too often."""
+    client_wait = Throttle(
+        "enrol-client", settings.ENROLLMENT_REQUESTS_PER_CLIENT_PER_HOUR, 3600
+    ).attempt(client_address(request))
+    if client_wait:
+        raise TryLater(client_wait)
+    index = nir_index(normalised_nir)
+    # Beyond a few requests a day for one number, nothing more is recorded; the answer is the
+    # same, so this tells nothing either.
+    if Throttle("enrol-nir", settings.ENROLLMENT_REQUESTS_PER_NIR_PER_DAY, 86400).attempt(index):
+        return
+    from enrollment.tasks import process_enrollment_request
+
+    with transaction.atomic():
+        enrollment_request = EnrollmentRequest.objects.create(nir_index=index)
+        request_id = enrollment_request.pk
+        transaction.on_commit(lambda: process_enrollment_request.delay(request_id), robust=True)
+
+
+def process_request(request_id: int) -> str:
+    """Decide, in the background, whether a letter goes out; idempotent."""
+    with transaction.atomic():
+        enrollment_request = (
+            EnrollmentRequest.objects.select_for_update().filter(pk=request_id).first()
+        )
+        if enrollment_request is None or enrollment_request.processed_at is not None:
+            return ""
+        beneficiary = (
+            Beneficiary.objects.select_for_update()
+            .select_related("data_key")
+            .filter(nir_index=enrollment_request.nir_index)
+            .first()
+        )
+        outcome = _outcome(beneficiary)
+        if outcome == RequestOutcome.LETTER:
+            request_letter(CREATION_LETTER, beneficiary.uid, beneficiary.data_key)
+        enrollment_request.outcome = outcome
+        enrollment_request.processed_at = timezone.now()
+        enrollment_request.save(update_fields=["outcome", "processed_at"])
+    return outcome
+
+
+def _outcome(beneficiary: Beneficiary | None) -> str:
+    if beneficiary is None:
+        return RequestOutcome.UNKNOWN
+    if beneficiary.patient_id is not None:
+        return RequestOutcome.ENROLLED
+    if beneficiary.age_on(timezone.localdate()) < ADULT_AGE:
+        return RequestOutcome.MINOR
+    if _letter_recently_sent(beneficiary):
+        return RequestOutcome.CODE_PENDING
+    return RequestOutcome.LETTER
+
+
+def _letter_recently_sent(beneficiary: Beneficiary) -> bool:
+    """A code is still on its way or usable, and the resend delay has not passed."""
+    since = timezone.now() - timedelta(days=settings.ENROLLMENT_RESEND_DELAY_DAYS)
+    in_flight = Letter.objects.filter(
+        kind=CREATION_LETTER,
+        subject_uid=beneficiary.uid,
+        requested_at__gte=since,
+        state=LetterState.REQUESTED,
+    ).exists()
+    live_code = CreationCode.objects.filter(
+        beneficiary=beneficiary,
+        created_at__gte=since,
+        used_at__isnull=True,
+        superseded_at__isnull=True,
+        burned_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).exists()
+    return in_flight or live_code

@@ -1,0 +1,17 @@
+"""Background jobs of the enrolment app. They take ids, never personal data."""
+
+from celery import shared_task
+
+from enrollment.services.requests import process_request
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+)
+def process_enrollment_request(request_id: int) -> None:
+    process_request(request_id)

@@ -1,0 +1,102 @@
+"""Validation of one row of the beneficiaries CSV (see README, Beneficiaries CSV)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from enrollment import nir
+from enrollment.postal import build_address
+
+BENEFICIARY_COLUMNS = (
+    "nir",
+    "last_name",
+    "first_name",
+    "birth_date",
+    "delivery_point",
+    "building",
+    "street",
+    "locality",
+    "postcode",
+    "city",
+    "country",
+    "regime",
+)
+
+
+class BeneficiaryRowForm(forms.Form):
+    nir = forms.CharField(max_length=32)
+    last_name = forms.CharField(max_length=100)
+    first_name = forms.CharField(max_length=100)
+    birth_date = forms.CharField(max_length=10)
+    delivery_point = forms.CharField(required=False, max_length=100)
+    building = forms.CharField(required=False, max_length=100)
+    street = forms.CharField(required=False, max_length=100)
+    locality = forms.CharField(required=False, max_length=100)
+    postcode = forms.CharField(max_length=16)
+    city = forms.CharField(max_length=100)
+    country = forms.CharField(required=False, max_length=60)
+    regime = forms.CharField()
+
+    def clean_nir(self) -> str:
+        return nir.validate(self.cleaned_data["nir"])
+
+    def clean_birth_date(self) -> str:
+        value = self.cleaned_data["birth_date"].strip()
+        try:
+            born = date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValidationError(
+                _("Expected a date as YYYY-MM-DD, for example 1985-05-14."), code="date"
+            ) from exc
+        if len(value) != 10 or born > timezone.localdate() or born.year < 1880:
+            raise ValidationError(
+                _("Expected a past date as YYYY-MM-DD, for example 1985-05-14."), code="date"
+            )
+        return born.isoformat()
+
+    def clean_regime(self) -> str:
+        from enrollment.models import Regime
+
+        value = self.cleaned_data["regime"].strip().lower()
+        if value not in Regime.values:
+            raise ValidationError(
+                _("Unknown scheme “%(value)s”; expected one of: %(choices)s."),
+                params={"value": value, "choices": ", ".join(Regime.values)},
+                code="regime",
+            )
+        return value
+
+    def clean(self):
+        data = super().clean()
+        needed = ("first_name", "last_name", "postcode", "city")
+        if all(name in data for name in needed):
+            try:
+                data["address"] = build_address(
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    delivery_point=data.get("delivery_point", ""),
+                    building=data.get("building", ""),
+                    street=data.get("street", ""),
+                    locality=data.get("locality", ""),
+                    postcode=data["postcode"],
+                    city=data["city"],
+                    country=data.get("country", ""),
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    self.add_error(None, message)
+        return data
+
+    def reason(self) -> str:
+        parts = [
+            f"{name}: {' '.join(str(e) for e in errors)}"
+            for name, errors in self.errors.items()
+            if name != "__all__"
+        ]
+        parts += [str(e) for e in self.errors.get("__all__", [])]
+        return "; ".join(parts)

@@ -1,0 +1,119 @@
+"""Thin views of the enrolment pages."""
+
+from __future__ import annotations
+
+import time
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.translation import ngettext
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from accounts.forms import FirstPasswordForm
+from enrollment.forms import ActivationCodeForm, EnrollmentForm
+from enrollment.services.activation import (
+    ActivationRefused,
+    activate,
+    check_code,
+    password_holder,
+)
+from enrollment.services.requests import TryLater, request_code
+
+VERIFIED_CODE = "_dmp_enrollment_code"
+VERIFIED_FOR_SECONDS = 15 * 60
+protected = [
+    never_cache,
+    sensitive_post_parameters(
+        "nir", "nir_confirmation", "creation_code", "new_password1", "new_password2"
+    ),
+]
+
+
+def eligibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "enrollment/eligibility.html")
+
+
+def _try_later(request: HttpRequest, seconds: int) -> HttpResponse:
+    minutes = max(1, (seconds + 59) // 60)
+    message = ngettext(
+        "Too many attempts from this connection. Please try again in %(minutes)d minute.",
+        "Too many attempts from this connection. Please try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+    response = render(request, "enrollment/try_later.html", {"message": message}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+@method_decorator(protected, name="dispatch")
+class EnrollmentView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "enrollment/request.html", {"form": EnrollmentForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = EnrollmentForm(request.POST)
+        if not form.is_valid():
+            return render(request, "enrollment/request.html", {"form": form})
+        try:
+            request_code(request, form.cleaned_data["nir"])
+        except TryLater as wait:
+            return _try_later(request, wait.seconds)
+        return render(request, "enrollment/requested.html")
+
+
+@method_decorator(protected, name="dispatch")
+class ActivationView(View):
+    """Step 1: number and code. Step 2: password. Then the login identifier, shown once."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        code_id = self._verified_code(request)
+        if code_id is None:
+            return render(request, "enrollment/activate.html", {"form": ActivationCodeForm()})
+        return self._password_step(request, FirstPasswordForm(password_holder(code_id)))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        code_id = self._verified_code(request)
+        if code_id is not None and "new_password1" in request.POST:
+            form = FirstPasswordForm(password_holder(code_id), request.POST)
+            if not form.is_valid():
+                return self._password_step(request, form)
+            try:
+                user = activate(code_id, form.cleaned_data["new_password1"])
+            except ActivationRefused:
+                request.session.pop(VERIFIED_CODE, None)
+                return render(
+                    request,
+                    "enrollment/activate.html",
+                    {"form": ActivationCodeForm(), "refused": True},
+                )
+            request.session.pop(VERIFIED_CODE, None)
+            return render(request, "enrollment/activated.html", {"identifier": user.username})
+        form = ActivationCodeForm(request.POST)
+        if form.is_valid():
+            try:
+                code_id = check_code(
+                    request, form.cleaned_data["nir"], form.cleaned_data["creation_code"]
+                )
+            except TryLater as wait:
+                return _try_later(request, wait.seconds)
+            except ActivationRefused as refusal:
+                form.add_error(None, refusal.message)
+            else:
+                request.session.cycle_key()
+                request.session[VERIFIED_CODE] = (code_id, time.time())
+                return redirect("enrollment:activate")
+        return render(request, "enrollment/activate.html", {"form": form})
+
+    @staticmethod
+    def _verified_code(request: HttpRequest) -> int | None:
+        verified = request.session.get(VERIFIED_CODE)
+        if not verified or time.time() - verified[1] > VERIFIED_FOR_SECONDS:
+            return None
+        return verified[0]
+
+    @staticmethod
+    def _password_step(request: HttpRequest, form) -> HttpResponse:
+        return render(request, "enrollment/activate_password.html", {"form": form})

@@ -1,0 +1,112 @@
+"""Letters admin: states, dispatch deadline, returns and the mail-house export.
+
+Staff see references and states; never a letter's content, which carries a creation code.
+"""
+
+import io
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from django.contrib import admin, messages
+from django.http import FileResponse
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from letters.models import Letter, LetterBatch
+from letters.selectors import overdue_letters
+from letters.services import export_batch, mark_returned
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("dispatch deadline")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Not dispatched within 10 days"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=overdue_letters().values("pk"))
+        return queryset
+
+
+@admin.register(Letter)
+class LetterAdmin(admin.ModelAdmin):
+    list_display = (
+        "reference",
+        "kind",
+        "state",
+        "requested_at",
+        "rendered_at",
+        "dispatched_at",
+        "returned_at",
+        "overdue",
+    )
+    list_filter = ("state", OverdueFilter, "kind")
+    search_fields = ("reference",)
+    fields = (
+        "reference",
+        "kind",
+        "state",
+        "requested_at",
+        "rendered_at",
+        "dispatched_at",
+        "returned_at",
+        "batch",
+        "page_count",
+    )
+    readonly_fields = fields
+    actions = ["mark_returned_action"]
+    change_list_template = "admin/letters/letter/change_list.html"
+
+    @admin.display(description=_("late"), boolean=True)
+    def overdue(self, obj):
+        return overdue_letters().filter(pk=obj.pk).exists()
+
+    @admin.action(description=_("Mark as returned undelivered"))
+    def mark_returned_action(self, request, queryset):
+        count = mark_returned(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, _("%(count)d letter(s) marked as returned.") % {"count": count})
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a letter is never lost: it is marked, not deleted
+
+    def get_urls(self):
+        export = self.admin_site.admin_view(self.export_view)
+        return [path("export/", export, name="letters_letter_export"), *super().get_urls()]
+
+    def export_view(self, request):
+        """The same batch as ``export_letters``, as a zip download."""
+        if request.method != "POST" or not self.has_change_permission(request):
+            return redirect("admin:letters_letter_changelist")
+        workdir = Path(tempfile.mkdtemp(prefix="dmp-export-"))
+        try:
+            folder = export_batch(workdir)
+            if folder is None:
+                self.message_user(
+                    request, _("No letter is waiting to be dispatched."), messages.INFO
+                )
+                return redirect("admin:letters_letter_changelist")
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for item in sorted(folder.iterdir()):
+                    archive.write(item, f"{folder.name}/{item.name}")
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        buffer.seek(0)
+        return FileResponse(buffer, as_attachment=True, filename=f"{folder.name}.zip")
+
+
+@admin.register(LetterBatch)
+class LetterBatchAdmin(admin.ModelAdmin):
+    list_display = ("uid", "created_at", "letter_count")
+    readonly_fields = ("uid", "created_at", "letter_count")
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,162 @@
+"""Writes of the letters app: request, store the rendered PDF, batch for the mail house."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from dmp_portal.crypto.files import open_decrypted, save_encrypted
+from dmp_portal.crypto.models import DataKey
+from letters.models import Letter, LetterBatch, LetterState
+
+MANIFEST_COLUMNS = (
+    "batch",
+    "sequence",
+    "letter_reference",
+    "page_count",
+    "postcode",
+    "locality",
+    "country",
+)
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    pdf: bytes
+    page_count: int
+    postal: dict  # {"postcode": ..., "city": ..., "country": ...}
+
+
+def request_letter(kind: str, subject_uid: UUID, data_key: DataKey) -> Letter:
+    """Record a letter to write; it is rendered by a task once this transaction commits."""
+    from letters.tasks import render_letter
+
+    letter = Letter.objects.create(kind=kind, subject_uid=subject_uid, data_key=data_key)
+    letter_id = letter.pk
+    transaction.on_commit(lambda: render_letter.delay(letter_id), robust=True)
+    return letter
+
+
+def render(letter_id: int) -> bool:
+    """Render a requested letter; idempotent (a letter already rendered is left alone).
+
+    The kind's builder (``settings.LETTER_BUILDERS``) writes the content, and may create what
+    the letter carries (a creation code) in this same transaction: if anything fails, nothing
+    of it remains and the task's retry starts afresh.
+    """
+    with transaction.atomic():
+        letter = (
+            Letter.objects.select_for_update()
+            .select_related("data_key")
+            .filter(pk=letter_id)
+            .first()
+        )
+        if letter is None or letter.state != LetterState.REQUESTED:
+            return False
+        build = import_string(settings.LETTER_BUILDERS[letter.kind])
+        rendered: RenderedLetter = build(letter)
+        name, _size = save_encrypted(
+            default_storage,
+            f"letters/{letter.uid}.pdf",
+            io.BytesIO(rendered.pdf),
+            letter.data_key,
+            letter.pdf_aad(),
+        )
+        letter.pdf_name = name
+        letter.page_count = rendered.page_count
+        letter.postal = rendered.postal
+        letter.state = LetterState.RENDERED
+        letter.rendered_at = timezone.now()
+        letter.save()
+    return True
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_checksum(path: Path) -> None:
+    Path(f"{path}.sha256").write_text(f"{_sha256_file(path)}  {path.name}\n", encoding="ascii")
+
+
+def export_batch(outdir: Path) -> Path | None:
+    """Write every rendered, not yet dispatched letter to ``outdir/<batch>/`` and mark them
+    dispatched; returns the batch folder, or None when no letter is waiting.
+
+    The folder is written under a temporary name and renamed at the end, inside the
+    transaction that marks the letters: a failure leaves neither a half batch nor a letter
+    marked dispatched that was not written.
+    """
+    from letters.rendering import render_window_test
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    with transaction.atomic():
+        letters = list(
+            Letter.objects.select_for_update(skip_locked=True)
+            .select_related("data_key")
+            .filter(state=LetterState.RENDERED, batch__isnull=True)
+        )
+        if not letters:
+            return None
+        letters.sort(key=lambda letter: (letter.postal["postcode"], letter.reference))
+        batch = LetterBatch.objects.create(letter_count=len(letters))
+        staging = Path(tempfile.mkdtemp(prefix=".batch-", dir=outdir))
+        try:
+            with (staging / "manifest.csv").open("w", encoding="utf-8", newline="") as handle:
+                manifest = csv.writer(handle)
+                manifest.writerow(MANIFEST_COLUMNS)
+                for sequence, letter in enumerate(letters, start=1):
+                    pdf_path = staging / f"{letter.reference}.pdf"
+                    with pdf_path.open("wb") as pdf:
+                        for chunk in open_decrypted(
+                            default_storage, letter.pdf_name, letter.data_key, letter.pdf_aad()
+                        ):
+                            pdf.write(chunk)
+                    _write_checksum(pdf_path)
+                    manifest.writerow(
+                        [
+                            batch.uid,
+                            sequence,
+                            letter.reference,
+                            letter.page_count,
+                            letter.postal["postcode"],
+                            letter.postal["city"],
+                            letter.postal["country"],
+                        ]
+                    )
+            _write_checksum(staging / "manifest.csv")
+            (staging / "window-test.pdf").write_bytes(render_window_test())
+            now = timezone.now()
+            Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
+                state=LetterState.DISPATCHED, dispatched_at=now, batch=batch
+            )
+            final = outdir / str(batch.uid)
+            os.replace(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return final
+
+
+def mark_returned(letter_ids: list[int]) -> int:
+    """The mail house sent these back undelivered."""
+    return Letter.objects.filter(pk__in=letter_ids, state=LetterState.DISPATCHED).update(
+        state=LetterState.RETURNED, returned_at=timezone.now()
+    )

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from stdnum.fr import nir as stdnum_nir
+
+from dmp_portal.crypto.datakeys import create_data_key
+from enrollment.models import Beneficiary
+from enrollment.postal import build_address
+from enrollment.services.registry import nir_index
+
+_serial = itertools.count(1)
+
+
+def make_nir(sex: str = "1", born: date = date(1985, 5, 14), place: str = "78006") -> str:
+    """A valid NIR: sex, year, month, place of birth (department + commune), serial, key."""
+    body = f"{sex}{born:%y}{born:%m}{place}{next(_serial) % 1000:03d}"
+    return body + stdnum_nir.calc_check_digits(body)
+
+
+def make_beneficiary(
+    *,
+    nir: str | None = None,
+    born: date = date(1985, 5, 14),
+    last_name: str = "Dupont",
+    first_name: str = "Léa",
+    postcode: str = "75015",
+    city: str = "Paris",
+    street: str = "3 rue des Lilas",
+    regime: str = "general",
+    country: str = "",
+) -> Beneficiary:
+    nir = nir or make_nir(born=born)
+    address = build_address(
+        first_name=first_name,
+        last_name=last_name,
+        delivery_point="Appartement 12",
+        building="Résidence Les Tilleuls",
+        street=street,
+        locality="",
+        postcode=postcode,
+        city=city,
+        country=country,
+    )
+    return Beneficiary.objects.create(
+        nir_index=nir_index(nir),
+        data_key=create_data_key("beneficiary"),
+        nir=nir,
+        last_name=last_name,
+        first_name=first_name,
+        birth_date=born.isoformat(),
+        regime=regime,
+        address=address.as_json(),
+    )

@@ -1,0 +1,111 @@
+"""export_letters and the admin: a batch for the mail house, states, returns, late letters."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import Client
+from pypdf import PdfReader
+
+from letters.models import Letter, LetterState
+from tests.enrollment.factories import make_beneficiary
+from tests.enrollment.test_registry import verified_staff_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rendered(django_capture_on_commit_callbacks):
+    """Three people asked for their code; their letters are rendered, waiting for dispatch."""
+
+    def run():
+        people = [
+            make_beneficiary(postcode=postcode, city=city)
+            for postcode, city in (("69001", "Lyon"), ("13001", "Marseille"), ("75015", "Paris"))
+        ]
+        for index, person in enumerate(people):
+            with django_capture_on_commit_callbacks(execute=True):
+                Client(REMOTE_ADDR=f"192.0.2.{index + 1}").post(
+                    "/enrollment/", {"nir": person.nir, "nir_confirmation": person.nir}
+                )
+        return people
+
+    return run
+
+
+def test_export_writes_the_batch_sorted_by_postcode_with_checksums(tmp_path, rendered):
+    rendered()
+    out = StringIO()
+    call_command("export_letters", str(tmp_path), stdout=out)
+    folder = Path(out.getvalue().strip())
+    assert folder.parent == tmp_path and folder.is_dir()
+    with (folder / "manifest.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["postcode"] for row in rows] == ["13001", "69001", "75015"]
+    assert [row["locality"] for row in rows] == ["MARSEILLE", "LYON", "PARIS"]
+    assert {row["batch"] for row in rows} == {folder.name}
+    assert [row["sequence"] for row in rows] == ["1", "2", "3"]
+    assert {row["country"] for row in rows} == {"FRANCE"}
+    for row in rows:
+        pdf = folder / f"{row['letter_reference']}.pdf"
+        assert len(PdfReader(pdf).pages) == int(row["page_count"]) == 1
+    for checksum in folder.glob("*.sha256"):
+        digest, name = checksum.read_text().split()
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+    assert len(list(folder.glob("*.sha256"))) == 4  # three letters and the manifest
+    assert len(PdfReader(folder / "window-test.pdf").pages) == 1
+    assert set(Letter.objects.values_list("state", flat=True)) == {LetterState.DISPATCHED}
+
+
+def test_a_second_export_finds_nothing_to_send(tmp_path, rendered):
+    rendered()
+    call_command("export_letters", str(tmp_path), stdout=StringIO())
+    err = StringIO()
+    call_command("export_letters", str(tmp_path / "again"), stdout=StringIO(), stderr=err)
+    assert "Aucun courrier" in err.getvalue()
+    assert not (tmp_path / "again").exists() or not any((tmp_path / "again").iterdir())
+
+
+def test_admin_exports_the_same_batch_as_a_zip(rendered):
+    rendered()
+    client = verified_staff_client()
+    response = client.post("/admin/letters/letter/export/")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = archive.namelist()
+    assert sum(name.endswith(".pdf") for name in names) == 4  # three letters, window test
+    assert any(name.endswith("/manifest.csv") for name in names)
+    assert set(Letter.objects.values_list("state", flat=True)) == {LetterState.DISPATCHED}
+
+
+def test_admin_flags_late_letters_and_marks_returns(tmp_path, rendered):
+    with time_machine.travel("2026-11-01 10:00 +0100", tick=False) as clock:
+        rendered()
+        clock.shift(86400 * 11)
+        client = verified_staff_client()
+        late = client.get("/admin/letters/letter/", {"overdue": "yes"}).content.decode()
+    assert late.count("L-") >= 3 and "icon-yes" in late
+    call_command("export_letters", str(tmp_path), stdout=StringIO())
+    letter = Letter.objects.first()
+    client = verified_staff_client()
+    client.post(
+        "/admin/letters/letter/",
+        {"action": "mark_returned_action", "_selected_action": [letter.pk]},
+    )
+    assert Letter.objects.get(pk=letter.pk).state == LetterState.RETURNED
+    page = client.get(f"/admin/letters/letter/{letter.pk}/change/").content.decode()
+    assert letter.reference in page and "%PDF" not in page
+
+
+def test_the_letters_admin_refuses_anonymous_visitors():
+    response = Client().get("/admin/letters/letter/")
+    assert response.status_code == 302
+    assert Client().post("/admin/letters/letter/export/").status_code == 302

@@ -1,0 +1,267 @@
+"""The creation-code letter, read back with pypdf: what it says, and where the address lands."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import ContentStream
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+from letters.rendering import (
+    ADDRESS_FRAME_MM,
+    LetterContent,
+    _render_letter,
+    french_date,
+    page_count,
+    render_creation_letter,
+    render_window_test,
+)
+
+MM = 72 / 25.4  # points per millimetre
+PAGE_HEIGHT = A4[1]  # 841.89 pt; pypdf's origin is the bottom-left corner
+MARKUP = '<font color="red">X</font>&amp;'
+IMG = '<img src="x"/>'
+# The shape of the payload of CVE-2023-33733: code in a colour attribute.
+CVE_PAYLOAD = "<font color=\"[[[getattr(pow, Word('__globals__'))]]]\">exploit</font>"
+
+
+def make_content(**changes) -> LetterContent:
+    values = {
+        "reference": "L-7K2QD9XW",
+        "issued_on": datetime.date(2026, 11, 28),
+        "address_lines": ("MADAME CLAIRE DUPONT", "12 RUE DES LILAS", "75011 PARIS"),
+        "creation_code": "7K2Q-D9XW-3MNP",
+        "expires_on": datetime.date(2027, 1, 27),
+        "portal_url": "https://dmp.example.fr",
+    }
+    return LetterContent(**{**values, **changes})
+
+
+def read(pdf: bytes) -> PdfReader:
+    return PdfReader(io.BytesIO(pdf))
+
+
+def flat_text(pdf: bytes) -> str:
+    """All the text of all pages, whitespace collapsed, so wrapping does not matter."""
+    return " ".join(" ".join(page.extract_text() for page in read(pdf).pages).split())
+
+
+def drawn_strings(pdf: bytes) -> list[tuple[str, float, float, str, float]]:
+    """(text, x, y, font, size) of each string shown on the first page, in points."""
+    shown = []
+
+    def visitor(text, cm, tm, font_dict, font_size):
+        if not text.strip():
+            return
+        # Position in user space = text matrix x current transformation matrix.
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        size = font_size * tm[3] * cm[3]  # no rotation or skew in these letters
+        shown.append((text.strip(), x, y, font_dict["/BaseFont"].lstrip("/"), size))
+
+    read(pdf).pages[0].extract_text(visitor_text=visitor)
+    return shown
+
+
+def assert_address_in_frame(pdf: bytes, lines: tuple[str, ...]) -> None:
+    left, top, width, height = ADDRESS_FRAME_MM
+    shown = drawn_strings(pdf)
+    for line in lines:
+        matches = [item for item in shown if item[0] == line.strip()]
+        assert matches, f"address line {line!r} not drawn"
+        _text, x, y, font, size = matches[0]
+        face = getFont(font).face
+        end_x = x + stringWidth(line, font, size)
+        glyph_top = PAGE_HEIGHT - (y + face.ascent / 1000 * size)  # from the top edge
+        glyph_bottom = PAGE_HEIGHT - (y + face.descent / 1000 * size)
+        baseline = PAGE_HEIGHT - y
+        assert left * MM <= x and end_x <= (left + width) * MM, (line, x / MM, end_x / MM)
+        assert top * MM <= baseline <= (top + height) * MM, (line, baseline / MM)
+        assert top * MM <= glyph_top and glyph_bottom <= (top + height) * MM, line
+
+
+def test_letter_says_code_expiry_date_reference_and_steps():
+    text = flat_text(render_creation_letter(make_content()))
+    for expected in (
+        "Votre code de création de Dossier Médical Partagé",
+        "Paris, le 28 novembre 2026",
+        "Référence : L-7K2QD9XW",
+        "7K2Q-D9XW-3MNP",
+        "Ce code est valable jusqu'au 27 janvier 2027 inclus.",
+        "1. Rendez-vous sur https://dmp.example.fr/enrollment/activate/",
+        "2. Saisissez votre numéro de sécurité sociale et ce code",
+        "3. Choisissez votre mot de passe ; votre identifiant de connexion s'affiche",
+        "4. Connectez-vous et activez la double authentification avec une application",
+        "nouvelle demande sur https://dmp.example.fr/enrollment/",
+        "Le nouveau code remplace celui-ci",
+        "Personne ne vous demandera jamais ce code par téléphone, par courriel ou par SMS. "
+        "Ne le communiquez à personne.",
+        "Une question ? 01 23 45 67 89 (appel non surtaxé), du lundi au vendredi de 8 h à 18 h",
+        "Responsable du traitement : Dossier médical partagé",
+        "délégué à la protection des données",
+        "CNIL",
+    ):
+        assert expected in text
+
+
+def test_portal_url_trailing_slash_is_not_doubled():
+    text = flat_text(render_creation_letter(make_content(portal_url="https://dmp.example.fr/")))
+    assert "https://dmp.example.fr/enrollment/activate/" in text
+    assert "fr//" not in text
+
+
+def test_code_is_large_text_inside_the_fold_and_never_an_image():
+    pdf = render_creation_letter(make_content())
+    [(_text, _x, y, font, size)] = [s for s in drawn_strings(pdf) if s[0] == "7K2Q-D9XW-3MNP"]
+    assert (font, size) == ("Courier-Bold", 24)
+    assert PAGE_HEIGHT - y > 99 * MM  # below the first fold: not readable through the envelope
+    assert "/XObject" not in read(pdf).pages[0]["/Resources"]  # no QR code, no image at all
+
+
+def test_no_nir_nor_any_long_number():
+    text = flat_text(render_creation_letter(make_content()))
+    # A NIR is 13 digits (15 with its key), often printed in groups: none of it, in any form.
+    assert not re.search(r"\d(?:[ \xa0]?\d){12,}", text)
+
+
+def test_first_of_the_month_is_written_1er():
+    assert french_date(datetime.date(2026, 12, 1)) == "1er décembre 2026"
+    assert french_date(datetime.date(2027, 8, 15)) == "15 août 2027"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ("MADAME CLAIRE DUPONT", "12 RUE DES LILAS", "75011 PARIS"),
+        ("M DUPONT", "75011 PARIS"),
+        ("W" * 38,) * 7,  # the widest capital, seven times: must shrink, never overflow
+        ("@" * 38,) * 7,  # wider still in Helvetica
+        (MARKUP, IMG, "75011 PARIS"),
+    ],
+    ids=["usual", "two-lines", "seven-lines-of-W", "seven-lines-of-at", "markup"],
+)
+def test_every_address_line_lies_inside_the_window_frame(lines):
+    assert_address_in_frame(render_creation_letter(make_content(address_lines=lines)), lines)
+
+
+def test_markup_in_values_is_printed_literally():
+    pdf = render_creation_letter(
+        make_content(
+            reference=f"L-{IMG}",
+            address_lines=(MARKUP, IMG, "75011 PARIS"),
+            sender_lines=(MARKUP, CVE_PAYLOAD, "75000 PARIS"),
+            contact_line=f"Contact {MARKUP} {IMG} {CVE_PAYLOAD}",
+            portal_url="https://dmp.example.fr/<b>x</b>&amp;",
+        )
+    )
+    text = flat_text(pdf)
+    assert text.count(MARKUP) == 4  # address, sender, contact line, data-protection notice
+    assert f"Référence : L-{IMG}" in text
+    assert f"Contact {MARKUP} {IMG} {CVE_PAYLOAD}" in text
+    assert CVE_PAYLOAD in text
+    assert "https://dmp.example.fr/<b>x</b>&amp;/enrollment/activate/" in text
+    assert page_count(pdf) == 1
+
+
+def test_french_characters_survive():
+    pdf = render_creation_letter(make_content(contact_line="Œuvre « cœur » : é è à ç ù ê î ô"))
+    text = flat_text(pdf)
+    for char in "éèàçœ«»":
+        assert char in flat_text(render_creation_letter(make_content())), char
+    assert "Œuvre « cœur » : é è à ç ù ê î ô" in text
+
+
+def test_one_page_even_with_long_values():
+    long = make_content(
+        sender_lines=("Caisse primaire d'assurance maladie " * 2,) + ("Service",) * 6,
+        contact_line="Une question ? " + "appelez-nous du lundi au vendredi " * 60,
+        portal_url="https://" + "sous-domaine-tres-long." * 6 + "example.fr",
+        address_lines=("W" * 38,) * 7,
+    )
+    assert _render_letter(make_content(), shrink=False)  # the usual letter fits as laid out
+    assert _render_letter(long, shrink=False) == b""  # this one needs scaling down
+    for content in (make_content(), long):
+        pdf = render_creation_letter(content)
+        assert len(read(pdf).pages) == 1
+        assert page_count(pdf) == 1
+    text = flat_text(render_creation_letter(long))
+    assert "Ne le communiquez à personne." in text and "(www.cnil.fr)" in text  # nothing cut
+    assert_address_in_frame(render_creation_letter(long), long.address_lines)
+
+
+def test_metadata_holds_no_personal_data():
+    content = make_content()
+    metadata = read(render_creation_letter(content)).metadata
+    assert metadata.title == "Code de création de Dossier Médical Partagé"
+    assert metadata.author == "Dossier médical partagé"
+    everything = " ".join(str(value) for value in metadata.values())
+    for secret in (content.creation_code, content.reference, *content.address_lines):
+        assert secret not in everything
+
+
+def test_same_letter_renders_to_the_same_bytes():
+    assert render_creation_letter(make_content()) == render_creation_letter(make_content())
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"address_lines": ("ONE LINE",)},
+        {"address_lines": ("A",) * 8},
+        {"address_lines": ("A" * 39, "75011 PARIS")},
+        {"address_lines": ("MADAME DUPONT\n12 RUE", "75011 PARIS")},
+        {"creation_code": "7K2QD9XW3MNP"},
+        {"creation_code": "7K2Q-D9XW-3MNI"},  # I is not in Crockford's alphabet
+        {"creation_code": "7k2q-d9xw-3mnp"},
+        {"expires_on": datetime.date(2026, 11, 27)},
+        {"portal_url": "javascript:alert(1)"},
+    ],
+)
+def test_invalid_content_is_refused(changes):
+    with pytest.raises(ValueError):
+        make_content(**changes)
+
+
+def test_content_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        make_content().creation_code = "AAAA-AAAA-AAAA"
+
+
+def test_window_test_is_one_page_drawing_the_frame():
+    pdf = render_window_test()
+    reader = read(pdf)
+    assert len(reader.pages) == 1 and page_count(pdf) == 1
+    text = flat_text(pdf)
+    assert "85 x 33 mm" in text
+    assert "110 mm du bord gauche" in text and "55 mm du bord haut" in text
+    page = reader.pages[0]
+    rectangles = [
+        [float(value) for value in operands]
+        for operands, operator in ContentStream(page.get_contents(), reader).operations
+        if operator == b"re"
+    ]
+    left, top, width, height = ADDRESS_FRAME_MM
+    expected = [left * MM, PAGE_HEIGHT - (top + height) * MM, width * MM, height * MM]
+    assert any(rect == pytest.approx(expected, abs=0.01) for rect in rectangles), rectangles
+    assert_address_in_frame(pdf, ("W" * 38,) * 7)
+
+
+def test_page_count_counts_pages_not_text_about_pages():
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=0)  # text readable in the streams
+    for _index in range(3):
+        canvas.drawString(100, 100, "/Type /Page /Type /Page")
+        canvas.showPage()
+    canvas.save()
+    pdf = buffer.getvalue()
+    assert b"/Type /Page /Type /Page" in pdf
+    assert page_count(pdf) == len(read(pdf).pages) == 3
+    with pytest.raises(ValueError):
+        page_count(b"<html>not a pdf</html>")
