@@ -1,1 +1,166 @@
-"""Models of this app arrive with their issue (see README, Roadmap)."""
+"""Access-control data: the audit trail (issue 5); consents and blocks arrive with issue 6.
+
+The audit trail is append-only. Events form one hash chain per patient record, plus a system chain
+for events with no patient, so that reads of different patients never wait on each other. The
+writer is ``access_control.audit.record_event``; ``access_control.audit_verify`` recomputes the
+chains. On PostgreSQL a trigger (migration 0001) refuses UPDATE, DELETE and TRUNCATE of events; the
+Python guards below only stop honest mistakes earlier, and on the development SQLite database.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# The value a chain starts from: the "previous MAC" of its first event.
+GENESIS_MAC = "0" * 64
+SYSTEM_CHAIN_KEY = "system"
+ANONYMOUS_ROLE = "anonymous"
+
+
+class Action(models.TextChoices):
+    LIST = "list", _("List documents")
+    VIEW = "view", _("View a document")
+    DOWNLOAD = "download", _("Download a document")
+    EXPORT = "export", _("Export the record")
+    UPLOAD = "upload", _("Upload a document")
+    HIDE = "hide", _("Hide a document")
+    SHOW = "show", _("Show a document again")
+    DELETE = "delete", _("Delete a document")
+    LOOKUP = "lookup", _("Look up a patient")
+    GRANT = "grant", _("Grant access")
+    REVOKE = "revoke", _("Revoke access")
+    BLOCK = "block", _("Block a practitioner")
+    UNBLOCK = "unblock", _("Unblock a practitioner")
+    EMERGENCY = "emergency", _("Declare an emergency access")
+    VIEW_HISTORY = "view-history", _("View the access history")
+    LOGIN = "login", _("Log in")
+
+
+class Outcome(models.TextChoices):
+    ALLOWED = "allowed", _("Allowed")
+    REFUSED = "refused", _("Refused")
+
+
+class Mode(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    EMERGENCY = "emergency", _("Emergency")
+
+
+def patient_chain_key(patient_id: object) -> str:
+    return f"patient:{patient_id}"
+
+
+class AuditChain(models.Model):
+    """The head of one chain: its last sequence number and MAC.
+
+    record_event locks this row (SELECT ... FOR UPDATE), so writers of one chain take turns and
+    its sequence stays gapless; writers of other chains never touch it. The head also lets
+    verification notice a deleted tail, which the events alone cannot show.
+    """
+
+    key = models.CharField(_("chain"), max_length=64, unique=True)
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_sequence = models.BigIntegerField(default=0)
+    last_mac = models.CharField(max_length=64, default=GENESIS_MAC)
+
+    class Meta:
+        verbose_name = _("audit chain")
+        verbose_name_plural = _("audit chains")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_sequence__gte=0), name="auditchain_sequence_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Bulk edits are refused here too: an event, once written, is evidence."""
+
+    def update(self, **kwargs):
+        raise TypeError("audit events are append-only")
+
+    def delete(self):
+        raise TypeError("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """One access (or refused access) to a record, or a patient-less event such as a login.
+
+    Identifies people by internal ids only: never a NIR, a name or a document title, so that the
+    trail itself holds no health data and can be shown to staff.
+    """
+
+    chain = models.ForeignKey(AuditChain, on_delete=models.PROTECT, related_name="events")
+    sequence = models.BigIntegerField()
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The actor's kind and RPPS number at the time: accounts change, the trail does not.
+    actor_role = models.CharField(_("actor role"), max_length=16)
+    actor_rpps = models.CharField(_("RPPS number"), max_length=11, blank=True)
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # No foreign key: the trail outlives documents and must not block their deletion.
+    document_uid = models.UUIDField(_("document"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, default=Mode.NORMAL)
+    reason = models.CharField(_("reason"), max_length=64, blank=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    previous_mac = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "sequence"], name="auditevent_chain_sequence"),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="auditevent_sequence_from_1"),
+            models.CheckConstraint(
+                condition=Q(outcome__in=Outcome.values), name="auditevent_outcome_known"
+            ),
+            models.CheckConstraint(condition=Q(mode__in=Mode.values), name="auditevent_mode_known"),
+        ]
+        indexes = [
+            # The patient's history page: newest first.
+            models.Index(fields=["patient", "-occurred_at"], name="auditevent_patient_time"),
+            # The admin's list by time.
+            models.Index(fields=["occurred_at"], name="auditevent_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain_id}#{self.sequence} {self.action} {self.outcome}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("audit events are append-only")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("audit events are append-only")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -19,14 +19,51 @@ FRANCE = "FRANCE"
 
 
 def _plain_upper(value: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", value)
+    decomposed = unicodedata.normalize("NFKD", (value or "").translate(_LATIN))
     without_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
     without_punctuation = re.sub(r"[^\w\s]|_", " ", without_accents)
     return re.sub(r"\s+", " ", without_punctuation).strip().upper()
 
 
+# Letters with no Unicode decomposition to a plain Latin letter.
+_LATIN = str.maketrans(
+    {
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Ħ": "H",
+        "ħ": "h",
+        "ı": "i",
+        "Ŋ": "N",
+        "ŋ": "n",
+        "Ŧ": "T",
+        "ŧ": "t",
+        "Ŀ": "L",
+        "ŀ": "l",
+    }
+)
+
+
+def _printable(ch: str) -> bool:
+    try:
+        ch.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _latin(ch: str) -> str:
+    """A character the letter's fonts can print (their Windows-1252 set): Ễ -> E, Ł -> L."""
+    if _printable(ch):
+        return ch
+    ch = ch.translate(_LATIN)
+    plain = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return "".join(c for c in plain if _printable(c))
+
+
 def _tidy(value: str) -> str:
-    return re.sub(r"\s+", " ", value or "").strip()
+    return re.sub(r"\s+", " ", "".join(_latin(ch) for ch in value or "")).strip()
 
 
 @dataclass(frozen=True)
@@ -35,6 +72,7 @@ class PostalAddress:
     postcode: str
     city: str
     country: str  # "FRANCE" or the country line
+    parts: dict = field(default_factory=dict)  # the columns it was built from, for editing
 
     def as_json(self) -> dict:
         return {
@@ -42,11 +80,13 @@ class PostalAddress:
             "postcode": self.postcode,
             "city": self.city,
             "country": self.country,
+            "parts": dict(self.parts),
         }
 
     @classmethod
     def from_json(cls, data: dict) -> PostalAddress:
-        return cls(tuple(data["lines"]), data["postcode"], data["city"], data["country"])
+        return cls(tuple(data["lines"]), data["postcode"], data["city"], data["country"],
+                   dict(data.get("parts", {})))
 
 
 def recipient_line(first_name: str, last_name: str) -> str:
@@ -91,11 +131,12 @@ def build_address(
         candidates.append(("country", country_line))
     errors = [
         ValidationError(
+            # The line itself is not repeated: the import report must not carry the address.
             _(
-                "%(column)s: the address line “%(line)s” has %(count)d characters; the postal "
-                "norm allows at most 38."
+                "%(column)s: this address line has %(count)d characters; the postal norm allows "
+                "at most 38."
             ),
-            params={"column": column, "line": line, "count": len(line)},
+            params={"column": column, "count": len(line)},
             code="line_length",
         )
         for column, line in candidates
@@ -104,4 +145,13 @@ def build_address(
     if errors:
         raise ValidationError(errors)
     lines = tuple(line for _column, line in candidates if line)
-    return PostalAddress(lines, postcode, city_line, country_line if abroad else FRANCE)
+    parts = {
+        "delivery_point": delivery_point or "",
+        "building": building or "",
+        "street": street or "",
+        "locality": locality or "",
+        "postcode": postcode,
+        "city": city or "",
+        "country": country or "",
+    }
+    return PostalAddress(lines, postcode, city_line, country_line if abroad else FRANCE, parts)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from enrollment.services.requests import process_request
+from enrollment.services.requests import process_request, requeue_stalled
 
 
 @shared_task(
@@ -15,3 +15,8 @@ from enrollment.services.requests import process_request
 )
 def process_enrollment_request(request_id: int) -> None:
     process_request(request_id)
+
+
+@shared_task
+def requeue_stalled_requests() -> int:
+    return requeue_stalled()

@@ -4,10 +4,6 @@ Staff see references and states; never a letter's content, which carries a creat
 """
 
 import io
-import shutil
-import tempfile
-import zipfile
-from pathlib import Path
 
 from django.contrib import admin, messages
 from django.http import FileResponse
@@ -17,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from letters.models import Letter, LetterBatch
 from letters.selectors import overdue_letters
-from letters.services import export_batch, mark_returned
+from letters.services import export_batch_as_zip, mark_returned
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -85,22 +81,12 @@ class LetterAdmin(admin.ModelAdmin):
         """The same batch as ``export_letters``, as a zip download."""
         if request.method != "POST" or not self.has_change_permission(request):
             return redirect("admin:letters_letter_changelist")
-        workdir = Path(tempfile.mkdtemp(prefix="dmp-export-"))
-        try:
-            folder = export_batch(workdir)
-            if folder is None:
-                self.message_user(
-                    request, _("No letter is waiting to be dispatched."), messages.INFO
-                )
-                return redirect("admin:letters_letter_changelist")
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for item in sorted(folder.iterdir()):
-                    archive.write(item, f"{folder.name}/{item.name}")
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-        buffer.seek(0)
-        return FileResponse(buffer, as_attachment=True, filename=f"{folder.name}.zip")
+        exported = export_batch_as_zip()
+        if exported is None:
+            self.message_user(request, _("No letter is waiting to be dispatched."), messages.INFO)
+            return redirect("admin:letters_letter_changelist")
+        name, content = exported
+        return FileResponse(io.BytesIO(content), as_attachment=True, filename=name)
 
 
 @admin.register(LetterBatch)

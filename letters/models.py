@@ -24,6 +24,7 @@ class LetterState(models.TextChoices):
     RENDERED = "rendered", _("Rendered")
     DISPATCHED = "dispatched", _("Dispatched")
     RETURNED = "returned", _("Returned undelivered")
+    VOID = "void", _("Void: the recipient's data was destroyed")
 
 
 class LetterBatch(models.Model):

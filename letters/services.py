@@ -8,7 +8,10 @@ import io
 import os
 import shutil
 import tempfile
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -18,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted, save_encrypted
 from dmp_portal.crypto.models import DataKey
 from letters.models import Letter, LetterBatch, LetterState
@@ -31,6 +35,10 @@ MANIFEST_COLUMNS = (
     "locality",
     "country",
 )
+
+
+class LetterVoid(Exception):
+    """The letter cannot be written any more (its recipient's data was destroyed)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,13 @@ def render(letter_id: int) -> bool:
         if letter is None or letter.state != LetterState.REQUESTED:
             return False
         build = import_string(settings.LETTER_BUILDERS[letter.kind])
-        rendered: RenderedLetter = build(letter)
+        try:
+            with transaction.atomic():
+                rendered: RenderedLetter = build(letter)
+        except LetterVoid:
+            letter.state = LetterState.VOID
+            letter.save(update_fields=["state"])
+            return False
         name, _size = save_encrypted(
             default_storage,
             f"letters/{letter.uid}.pdf",
@@ -96,67 +110,125 @@ def _write_checksum(path: Path) -> None:
     Path(f"{path}.sha256").write_text(f"{_sha256_file(path)}  {path.name}\n", encoding="ascii")
 
 
-def export_batch(outdir: Path) -> Path | None:
+def export_batch(outdir: Path, then: Callable[[Path], None] | None = None) -> Path | None:
     """Write every rendered, not yet dispatched letter to ``outdir/<batch>/`` and mark them
     dispatched; returns the batch folder, or None when no letter is waiting.
 
-    The folder is written under a temporary name and renamed at the end, inside the
-    transaction that marks the letters: a failure leaves neither a half batch nor a letter
-    marked dispatched that was not written.
+    The folder is written under a temporary name and renamed at the end, and ``then`` (the
+    admin's zip) runs before the transaction commits: a failure anywhere leaves neither a half
+    batch nor a letter marked dispatched that nobody received.
     """
     from letters.rendering import render_window_test
 
     outdir.mkdir(parents=True, exist_ok=True)
     with transaction.atomic():
-        letters = list(
+        letters = []
+        for letter in (
             Letter.objects.select_for_update(skip_locked=True)
             .select_related("data_key")
             .filter(state=LetterState.RENDERED, batch__isnull=True)
-        )
+        ):
+            if is_destroyed(letter.postal):  # shredded since rendering: nothing to send
+                Letter.objects.filter(pk=letter.pk).update(state=LetterState.VOID)
+            else:
+                letters.append(letter)
         if not letters:
             return None
         letters.sort(key=lambda letter: (letter.postal["postcode"], letter.reference))
         batch = LetterBatch.objects.create(letter_count=len(letters))
         staging = Path(tempfile.mkdtemp(prefix=".batch-", dir=outdir))
         try:
-            with (staging / "manifest.csv").open("w", encoding="utf-8", newline="") as handle:
-                manifest = csv.writer(handle)
-                manifest.writerow(MANIFEST_COLUMNS)
-                for sequence, letter in enumerate(letters, start=1):
-                    pdf_path = staging / f"{letter.reference}.pdf"
-                    with pdf_path.open("wb") as pdf:
-                        for chunk in open_decrypted(
-                            default_storage, letter.pdf_name, letter.data_key, letter.pdf_aad()
-                        ):
-                            pdf.write(chunk)
-                    _write_checksum(pdf_path)
-                    manifest.writerow(
-                        [
-                            batch.uid,
-                            sequence,
-                            letter.reference,
-                            letter.page_count,
-                            letter.postal["postcode"],
-                            letter.postal["city"],
-                            letter.postal["country"],
-                        ]
-                    )
-            _write_checksum(staging / "manifest.csv")
+            _write_batch(staging, batch, letters)
             (staging / "window-test.pdf").write_bytes(render_window_test())
-            now = timezone.now()
+            _write_checksum(staging / "window-test.pdf")
             Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
-                state=LetterState.DISPATCHED, dispatched_at=now, batch=batch
+                state=LetterState.DISPATCHED, dispatched_at=timezone.now(), batch=batch
             )
             final = outdir / str(batch.uid)
             os.replace(staging, final)
+            if then is not None:
+                then(final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return final
 
 
+def _write_batch(folder: Path, batch: LetterBatch, letters: list[Letter]) -> None:
+    with (folder / "manifest.csv").open("w", encoding="utf-8", newline="") as handle:
+        manifest = csv.writer(handle)
+        manifest.writerow(MANIFEST_COLUMNS)
+        for sequence, letter in enumerate(letters, start=1):
+            pdf_path = folder / f"{letter.reference}.pdf"
+            with pdf_path.open("wb") as pdf:
+                for chunk in open_decrypted(
+                    default_storage, letter.pdf_name, letter.data_key, letter.pdf_aad()
+                ):
+                    pdf.write(chunk)
+            _write_checksum(pdf_path)
+            manifest.writerow(
+                [
+                    batch.uid,
+                    sequence,
+                    letter.reference,
+                    letter.page_count,
+                    letter.postal["postcode"],
+                    letter.postal["city"],
+                    letter.postal["country"],
+                ]
+            )
+    _write_checksum(folder / "manifest.csv")
+
+
+def export_batch_as_zip() -> tuple[str, bytes] | None:
+    """The same batch for the admin, as (file name, zip bytes); the letters are marked
+    dispatched only once the archive exists."""
+    archive = io.BytesIO()
+
+    def zip_folder(folder: Path) -> None:
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for item in sorted(folder.iterdir()):
+                zipped.write(item, f"{folder.name}/{item.name}")
+
+    workdir = Path(tempfile.mkdtemp(prefix="dmp-export-"))
+    try:
+        folder = export_batch(workdir, then=zip_folder)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if folder is None:
+        return None
+    return f"{folder.name}.zip", archive.getvalue()
+
+
 def mark_returned(letter_ids: list[int]) -> int:
-    """The mail house sent these back undelivered."""
-    return Letter.objects.filter(pk__in=letter_ids, state=LetterState.DISPATCHED).update(
-        state=LetterState.RETURNED, returned_at=timezone.now()
+    """The mail house sent these back undelivered: whatever they carried stops working."""
+    with transaction.atomic():
+        letters = list(
+            Letter.objects.select_for_update().filter(
+                pk__in=letter_ids, state=LetterState.DISPATCHED
+            )
+        )
+        for letter in letters:
+            handler = settings.LETTER_RETURN_HANDLERS.get(letter.kind)
+            if handler:
+                import_string(handler)(letter.subject_uid)
+        Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
+            state=LetterState.RETURNED, returned_at=timezone.now()
+        )
+    return len(letters)
+
+
+def requeue_stalled(older_than_minutes: int = 15) -> int:
+    """Queue again the letters whose rendering task was lost (a broker outage at commit time
+    is logged, not retried); rendering is idempotent, so a duplicate is harmless."""
+    from letters.tasks import render_letter
+
+    since = timezone.now() - timedelta(minutes=older_than_minutes)
+    stalled = list(
+        Letter.objects.filter(state=LetterState.REQUESTED, requested_at__lt=since).values_list(
+            "pk", flat=True
+        )[:1000]
     )
+    for letter_id in stalled:
+        render_letter.delay(letter_id)
+    return len(stalled)

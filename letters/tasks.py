@@ -17,3 +17,8 @@ from letters import services
 )
 def render_letter(letter_id: int) -> None:
     services.render(letter_id)
+
+
+@shared_task
+def requeue_stalled_letters() -> int:
+    return services.requeue_stalled()

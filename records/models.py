@@ -1,1 +1,99 @@
-"""Models of this app arrive with their issue (see README, Roadmap)."""
+"""Health documents and their categories."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from dmp_portal.crypto.fields import EncryptedTextField
+from dmp_portal.crypto.models import EncryptedModel
+
+
+class Category(models.Model):
+    """The DMP's classes of documents, as data (seeded by a migration, editable by staff), so
+    that access rules and filters refer to rows, never to hard-coded branches."""
+
+    code = models.SlugField(unique=True)
+    label_fr = models.CharField(max_length=100)
+    label_en = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("position", "code")
+        verbose_name = _("document category")
+        verbose_name_plural = _("document categories")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return self.label_en if (get_language() or "fr").startswith("en") else self.label_fr
+
+
+class DocumentStatus(models.TextChoices):
+    CURRENT = "current", _("Current")
+    REPLACED = "replaced", _("Replaced by a newer version")
+    ARCHIVED = "archived", _("Archived")
+    DELETED = "deleted", _("Deleted by its author")
+
+
+class Document(EncryptedModel):
+    """One document of a patient's record. Title, description, original name, checksum and
+    file are encrypted with the patient's data key; what is left in clear (category, dates,
+    type, size) is what filters and the admin need."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="documents"
+    )
+    data_key = models.ForeignKey("crypto.DataKey", on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="documents")
+    title = EncryptedTextField(_("title"))
+    description = EncryptedTextField(_("description"), null=True, blank=True)
+    act_date = models.DateField(_("date of the act"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_documents"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.CURRENT
+    )
+    replaces = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
+    hidden_from_practitioners = models.BooleanField(_("hidden from practitioners"), default=False)
+    # As after an announcement consultation: the patient sees it from this moment on.
+    hidden_from_patient_until = models.DateTimeField(
+        _("hidden from the patient until"), null=True, blank=True
+    )
+    file_name = models.CharField(max_length=255, editable=False)  # random; never the upload's
+    display_name = EncryptedTextField(null=True, blank=True)  # the upload's name, for people
+    media_type = models.CharField(_("type"), max_length=64)
+    extension = models.CharField(max_length=8)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = EncryptedTextField(null=True, blank=True)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        indexes = [
+            models.Index(fields=["patient", "status", "-act_date"], name="document_record_list")
+        ]
+
+    def __str__(self) -> str:
+        return f"document {self.uid}"  # never the title
+
+    def file_aad(self) -> bytes:
+        return f"records_document.file|row={self.uid}|owner={self.data_key.uid}".encode()
+
+    @property
+    def authored_by_patient(self) -> bool:
+        return self.author_id == self.patient_id
+
+    def hidden_from_patient(self, now=None) -> bool:
+        until = self.hidden_from_patient_until
+        return until is not None and (now or timezone.now()) < until

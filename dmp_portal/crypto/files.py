@@ -33,6 +33,7 @@ from dmp_portal.crypto.models import DataKey
 MAGIC = b"DMPF"
 FILE_FORMAT_V1 = 1
 DEFAULT_CHUNK = 256 * 1024
+MAX_CHUNK = 4 * 1024 * 1024
 TAG_BYTES = 16
 _HEADER = struct.Struct(">4sBQI16s")
 HEADER_BYTES = _HEADER.size
@@ -103,6 +104,8 @@ def iter_decrypted(source: BinaryIO, data_key: DataKey, aad: bytes) -> Iterator[
     magic, version, key_id, chunk_size, salt = _HEADER.unpack(header)
     if magic != MAGIC or version != FILE_FORMAT_V1:
         raise DecryptionError("not an encrypted file of a known format")
+    if not 0 < chunk_size <= MAX_CHUNK:  # read before authentication: bound what it may cost
+        raise DecryptionError("encrypted file header announces an impossible chunk size")
     if key_id != data_key.pk:
         raise DecryptionError("file sealed under another data key")
     cipher = _file_cipher(data_key, salt)

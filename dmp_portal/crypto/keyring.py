@@ -139,6 +139,8 @@ class LocalKeyProvider:
 
     def unwrap(self, sealed: bytes, aad: bytes) -> bytes:
         key_id = self.key_id_of(sealed)
+        if len(sealed) < 2 + sealed[1] + NONCE_BYTES + 16:
+            raise DecryptionError("Sealed value too short.")
         key = self._keys.get(key_id)
         if key is None:
             raise DecryptionError(f"Master key {key_id!r} is not configured.")

@@ -160,6 +160,9 @@ elif DEVELOPMENT:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
+            # select_for_update() is a no-op on SQLite: taking the write lock at BEGIN makes
+            # concurrent activations wait for each other instead of failing half-way.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
 else:
@@ -168,6 +171,10 @@ if not DEVELOPMENT and DATABASES["default"]["ENGINE"] != "django.db.backends.pos
     raise ImproperlyConfigured(
         f"DATABASE_URL must point to PostgreSQL (postgres://...) in {DMP_ENV} mode."
     )
+if TESTING:
+    # The suite's flush between transactional tests truncates every table, the append-only
+    # audit events included: their trigger lets a TRUNCATE through only in maintenance.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c dmp.audit_maintenance=on"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Caches (login throttling counters must be shared by every web process) -------------------
@@ -263,6 +270,21 @@ ENROLLMENT_CODE_MAX_FAILURES = 10  # then the code is burned
 LETTER_DISPATCH_DEADLINE_DAYS = 10
 # Which function writes each kind of letter (the letters app knows no other app).
 LETTER_BUILDERS = {"creation_code": "enrollment.letters.build_creation_letter"}
+LETTER_RETURN_HANDLERS = {"creation_code": "enrollment.services.codes.letter_returned"}
+# Celery beat: tasks lost between a commit and the broker (logged by on_commit) are requeued.
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stalled-enrollment-requests": {
+        "task": "enrollment.tasks.requeue_stalled_requests",
+        "schedule": 300.0,
+    },
+    "requeue-stalled-letters": {"task": "letters.tasks.requeue_stalled_letters", "schedule": 300.0},
+}
+
+# --- Records ----------------------------------------------------------------------------------
+RECORDS_MAX_UPLOAD_BYTES = env.int("RECORDS_MAX_UPLOAD_MB", 5) * 1024 * 1024
+# Django keeps smaller uploads in memory; larger ones go to a temporary file, not to memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Security headers -------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

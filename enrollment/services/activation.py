@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User, UserKind
 from accounts.throttling import Throttle
@@ -38,23 +39,40 @@ class ActivationRefused(Exception):
         self.message = self.args[0]
 
 
-def _failure_key(index: str) -> str:
-    return f"enrol-code-failures:{index}"
+MAX_DELAY_SECONDS = 3600  # the delay stops doubling at an hour: slowed, never locked out
+FAILURE_MEMORY_SECONDS = 86400
+
+
+def _failure_keys(index: str) -> tuple[str, str]:
+    return f"enrol-code-failures:{index}", f"enrol-code-last-failure:{index}"
 
 
 def _wait_for(index: str) -> int:
-    """Free tries first, then a delay that doubles with each failure (1, 2, 4... minutes)."""
-    failures, last = cache.get(_failure_key(index), (0, 0.0))
+    """Free tries first, then a delay that doubles with each failure (1, 2, 4... minutes, at
+    most an hour)."""
+    count_key, last_key = _failure_keys(index)
+    failures = cache.get(count_key, 0)
     free = settings.ENROLLMENT_CODE_FREE_FAILURES
     if failures < free:
         return 0
-    delay = 60 * 2 ** (failures - free)
-    return max(0, math.ceil(last + delay - time.time()))
+    delay = min(60 * 2 ** (failures - free), MAX_DELAY_SECONDS)
+    return max(0, math.ceil(cache.get(last_key, 0.0) + delay - time.time()))
 
 
 def _record_failure(index: str) -> None:
-    failures, _last = cache.get(_failure_key(index), (0, 0.0))
-    cache.set(_failure_key(index), (failures + 1, time.time()), timeout=90 * 86400)
+    count_key, last_key = _failure_keys(index)
+    # incr is atomic: a burst of parallel guesses cannot all see the same count.
+    cache.add(count_key, 0, timeout=FAILURE_MEMORY_SECONDS)
+    try:
+        cache.incr(count_key)
+    except ValueError:
+        cache.set(count_key, 1, timeout=FAILURE_MEMORY_SECONDS)
+    cache.set(last_key, time.time(), timeout=FAILURE_MEMORY_SECONDS)
+
+
+def forget_failures(index: str) -> None:
+    """A new code was issued, or the record activated: earlier wrong tries no longer count."""
+    cache.delete_many(_failure_keys(index))
 
 
 def check_code(request: HttpRequest, normalised_nir: str, typed_code: str) -> int:
@@ -117,6 +135,7 @@ def _new_identifier() -> str:
             return candidate
 
 
+@sensitive_variables("password")
 def activate(code_id: int, password: str) -> User:
     """Consume the code and create the patient account in one transaction.
 
@@ -155,5 +174,5 @@ def activate(code_id: int, password: str) -> User:
         CreationCode.objects.filter(
             beneficiary=beneficiary, used_at__isnull=True, superseded_at__isnull=True
         ).update(superseded_at=now)
-    cache.delete(_failure_key(beneficiary.nir_index))
+    forget_failures(beneficiary.nir_index)
     return user

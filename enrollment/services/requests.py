@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.throttling import Throttle
+from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.http import client_address
 from enrollment.models import Beneficiary, CreationCode, EnrollmentRequest, RequestOutcome
 from enrollment.services.registry import nir_index
@@ -78,6 +79,8 @@ def _outcome(beneficiary: Beneficiary | None) -> str:
         return RequestOutcome.UNKNOWN
     if beneficiary.patient_id is not None:
         return RequestOutcome.ENROLLED
+    if is_destroyed(beneficiary.birth_date):
+        return RequestOutcome.UNKNOWN
     if beneficiary.age_on(timezone.localdate()) < ADULT_AGE:
         return RequestOutcome.MINOR
     if _letter_recently_sent(beneficiary):
@@ -103,3 +106,18 @@ def _letter_recently_sent(beneficiary: Beneficiary) -> bool:
         expires_at__gt=timezone.now(),
     ).exists()
     return in_flight or live_code
+
+
+def requeue_stalled(older_than_minutes: int = 15) -> int:
+    """Queue again the requests whose task was lost (processing is idempotent)."""
+    from enrollment.tasks import process_enrollment_request
+
+    since = timezone.now() - timedelta(minutes=older_than_minutes)
+    stalled = list(
+        EnrollmentRequest.objects.filter(
+            processed_at__isnull=True, created_at__lt=since
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for request_id in stalled:
+        process_enrollment_request.delay(request_id)
+    return len(stalled)

@@ -41,11 +41,11 @@ def test_bad_rows_are_reported_by_line_and_good_rows_imported(
         capture=django_capture_on_commit_callbacks,
     )
     lines = output.strip().splitlines()
-    assert lines[-1] == "created=2 updated=0 rejected=4"
-    assert lines[0].startswith("ligne 3 : rpps: Un numéro RPPS compte exactement 11 chiffres")
-    assert lines[1].startswith("ligne 4 : rpps: ")
-    assert lines[2].startswith("ligne 5 : profession: Profession inconnue « astronaute »")
-    assert lines[3].startswith("ligne 6 : email: ")
+    assert lines[0] == "created=2 updated=0 rejected=4"
+    assert lines[1].startswith("ligne 3 : rpps: Un numéro RPPS compte exactement 11 chiffres")
+    assert lines[2].startswith("ligne 4 : rpps: ")
+    assert lines[3].startswith("ligne 5 : profession: Profession inconnue « astronaute »")
+    assert lines[4].startswith("ligne 6 : email: ")
     assert set(PractitionerProfile.objects.values_list("rpps", flat=True)) == {
         "10000000009",
         "10000000033",
@@ -65,7 +65,7 @@ def test_bad_rows_are_reported_by_line_and_good_rows_imported(
 def test_existing_practitioners_are_updated_not_duplicated(tmp_path):
     profile = PractitionerProfileFactory(rpps="10000000009", last_name="Ancien")
     output = run_import(tmp_path, "10000000009,Martin,Claire,sage-femme,,nouvelle@example.fr\n")
-    assert output.strip().splitlines()[-1] == "created=0 updated=1 rejected=0"
+    assert output.strip().splitlines()[0] == "created=0 updated=1 rejected=0"
     profile.refresh_from_db()
     assert (profile.last_name, profile.profession) == ("Martin", "sage-femme")
     assert profile.user.email == "nouvelle@example.fr"

@@ -78,7 +78,28 @@ def write_letter(canary: str) -> None:
     assert Letter.objects.get(pk=letter.pk).postal["city"] == canary
 
 
+def write_document(canary: str) -> None:
+    from django.core.files.storage import default_storage
+
+    from dmp_portal.crypto.files import open_decrypted
+    from records.models import Document
+    from tests.accounts.factories import UserFactory
+    from tests.records.factories import add_document
+
+    patient = UserFactory(kind="patient")
+    document = add_document(patient, title=canary, content=canary.encode() * 20)
+    document = Document.objects.select_related("data_key").get(pk=document.pk)
+    document.description = canary
+    document.save()
+    assert Document.objects.get(pk=document.pk).title == canary
+    stored = b"".join(
+        open_decrypted(default_storage, document.file_name, document.data_key, document.file_aad())
+    )
+    assert canary.encode() in stored
+
+
 WRITERS = {
+    "records.Document": write_document,
     "enrollment.Beneficiary": write_beneficiary,
     "letters.Letter": write_letter,
     "accounts.TOTPDevice": write_totp_device,
@@ -94,4 +115,8 @@ def write_all(canary: str = CANARY) -> None:
 def forms_of(canary: str) -> list[bytes]:
     """The ways a leaked value could appear in a dump: raw, hex (bytea), UTF-16."""
     raw = canary.encode()
-    return [raw, raw.hex().encode(), canary.encode("utf-16-le"), canary.split("-")[1].encode()]
+    forms = [raw, raw.hex().encode(), canary.encode("utf-16-le")]
+    part = canary.split("-")[1] if "-" in canary else ""
+    if len(part) >= 6:  # a distinctive part alone (the canary's second word)
+        forms.append(part.encode())
+    return forms

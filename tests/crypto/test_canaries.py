@@ -63,6 +63,13 @@ def test_canary_is_absent_from_a_pg_dump():
     assert b"COPY public.accounts_totpdevice" in dump  # the dump did include the tables
     for form in forms_of(CANARY):
         assert form not in dump
+    # The files written through the project's storage (documents, letters) too.
+    from django.conf import settings
+
+    stored = b"".join(p.read_bytes() for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+    assert stored
+    for form in forms_of(CANARY):
+        assert form not in stored
 
 
 def test_canary_is_absent_from_the_development_sqlite_file(tmp_path):

@@ -147,9 +147,53 @@ def test_guessing_an_unknown_number_is_slowed_the_same_way():
     ("typed", "message"),
     [("7K2Q-D9XW", "vous en avez saisi 8"), ("7K2Q-D9XW-4MH!", "XXXX-XXXX-XXXX")],
 )
-def test_a_malformed_code_is_explained_and_counts_for_nothing(typed, message):
-    response = submit_code(Client(), make_nir(), typed)
-    assert message in " ".join(response.context["form"].errors["creation_code"])
+def test_a_malformed_code_is_explained_and_counts_for_nothing(letter_for, typed, message):
+    person = make_beneficiary()
+    code = letter_for(person)
+    for _attempt in range(settings.ENROLLMENT_CODE_FREE_FAILURES + 2):
+        response = submit_code(Client(), person.nir, typed)
+        assert message in " ".join(response.context["form"].errors["creation_code"])
+    assert CreationCode.objects.get(beneficiary=person).failed_attempts == 0
+    assert submit_code(Client(), person.nir, code).status_code == 302  # no delay was started
+
+
+def test_the_delay_stops_growing_and_a_new_letter_clears_it(letter_for):
+    person = make_beneficiary()
+    with time_machine.travel("2026-11-28 10:00 +0100", tick=False) as clock:
+        letter_for(person)
+        for attempt in range(30):  # a stranger keeps guessing, waiting each delay out
+            response = submit_code(
+                Client(REMOTE_ADDR=f"198.51.100.{attempt}"), person.nir, "0000-0000-0000"
+            )
+            if response.status_code == 429:
+                assert int(response["Retry-After"]) <= 3600
+                clock.shift(int(response["Retry-After"]) + 1)
+        clock.shift(86400 * (settings.ENROLLMENT_RESEND_DELAY_DAYS + 1))
+        new_code = letter_for(person, address="192.0.2.77")
+        # The person's new letter works at once, whatever the stranger did before.
+        response = submit_code(Client(REMOTE_ADDR="192.0.2.78"), person.nir, new_code)
+        assert response.status_code == 302
+
+
+def test_code_tries_from_one_connection_are_limited():
+    client = Client(REMOTE_ADDR="203.0.113.50")
+    for _attempt in range(settings.ENROLLMENT_CODE_TRIES_PER_CLIENT):
+        assert submit_code(client, make_nir(), "0000-0000-0000").status_code == 200
+    refused = submit_code(client, make_nir(), "0000-0000-0000")
+    assert refused.status_code == 429
+    assert "Réessayez dans" in refused.content.decode()
+
+
+def test_a_returned_letter_stops_its_code(letter_for):
+    from letters.models import LetterState
+    from letters.services import mark_returned
+
+    person = make_beneficiary()
+    code = letter_for(person)
+    letter = Letter.objects.get(subject_uid=person.uid)
+    Letter.objects.filter(pk=letter.pk).update(state=LetterState.DISPATCHED)
+    assert mark_returned([letter.pk]) == 1
+    assert REFUSAL in submit_code(Client(), person.nir, code).content.decode()
 
 
 def test_a_password_with_the_nir_or_birth_date_is_refused(letter_for):

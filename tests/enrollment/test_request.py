@@ -96,6 +96,14 @@ def test_the_answer_is_byte_identical_whatever_the_registry_holds():
     assert len(set(queries)) == 1
 
 
+@pytest.mark.parametrize("place", ["2A004", "2B033", "99350"])
+def test_corsica_and_foreign_born_numbers_are_accepted(ask_and_process, place):
+    person = make_beneficiary(nir=make_nir(place=place))
+    response = ask_and_process(Client(), person.nir)
+    assert "Votre demande est enregistrée" in response.content.decode()
+    assert Letter.objects.filter(subject_uid=person.uid).exists()
+
+
 def test_outcomes_decided_in_the_background(django_capture_on_commit_callbacks):
     eligible = make_beneficiary()
     minor_birth = date(date.today().year - 17, 1, 1)

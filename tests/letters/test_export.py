@@ -60,7 +60,8 @@ def test_export_writes_the_batch_sorted_by_postcode_with_checksums(tmp_path, ren
     for checksum in folder.glob("*.sha256"):
         digest, name = checksum.read_text().split()
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
-    assert len(list(folder.glob("*.sha256"))) == 4  # three letters and the manifest
+    # Three letters, the manifest and the window test: every file has its checksum.
+    assert len(list(folder.glob("*.sha256"))) == 5
     assert len(PdfReader(folder / "window-test.pdf").pages) == 1
     assert set(Letter.objects.values_list("state", flat=True)) == {LetterState.DISPATCHED}
 
@@ -105,7 +106,27 @@ def test_admin_flags_late_letters_and_marks_returns(tmp_path, rendered):
     assert letter.reference in page and "%PDF" not in page
 
 
-def test_the_letters_admin_refuses_anonymous_visitors():
+def test_the_letters_admin_refuses_anonymous_visitors_and_patients(rendered):
+    from tests.records.factories import patient_with_login
+
+    rendered()
     response = Client().get("/admin/letters/letter/")
     assert response.status_code == 302
     assert Client().post("/admin/letters/letter/export/").status_code == 302
+    _patient, client = patient_with_login()
+    assert client.post("/admin/letters/letter/export/").status_code == 302
+    assert set(Letter.objects.values_list("state", flat=True)) == {LetterState.RENDERED}
+
+
+def test_a_shredded_recipient_does_not_stop_the_batch(tmp_path, rendered):
+    from dmp_portal.crypto.datakeys import destroy_data_key
+
+    people = rendered()
+    destroy_data_key(people[0].data_key)
+    out = StringIO()
+    call_command("export_letters", str(tmp_path), stdout=out)
+    folder = Path(out.getvalue().strip())
+    with (folder / "manifest.csv").open(encoding="utf-8") as handle:
+        assert [row["postcode"] for row in csv.DictReader(handle)] == ["13001", "75015"]
+    states = dict(Letter.objects.values_list("subject_uid", "state"))
+    assert states[people[0].uid] == LetterState.VOID

@@ -40,8 +40,9 @@ class Command(BaseCommand):
                 _("Cannot read %(path)s: %(reason)s")
                 % {"path": options["csv_file"], "reason": exc.strerror}
             ) from exc
+        # The summary first (scripts read it), then one line per rejected row.
+        self.stdout.write(report.summary())
         for number, reason in report.rejected:
             self.stdout.write(
                 _("row %(number)d: %(reason)s") % {"number": number, "reason": reason}
             )
-        self.stdout.write(report.summary())

@@ -35,8 +35,9 @@ class Command(BaseCommand):
             raise CommandError(
                 _("Cannot read %(path)s: %(reason)s") % {"path": csv_file, "reason": exc.strerror}
             ) from exc
+        # The summary first (scripts read it), then one line per rejected row.
+        self.stdout.write(report.summary())
         for number, reason in report.rejected:
             self.stdout.write(
                 _("row %(number)d: %(reason)s") % {"number": number, "reason": reason}
             )
-        self.stdout.write(report.summary())

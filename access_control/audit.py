@@ -1,0 +1,197 @@
+"""The audit writer: one call appends one event to its chain, in the caller's transaction.
+
+Each event carries a MAC over the previous event's MAC and its own fields, keyed by a key that is
+not in the database (``dmp_portal.crypto.hashing``, derived from ``DMP_BLIND_INDEX_KEY``). Someone
+who can write to the database can still delete or edit rows, but cannot recompute the MACs, so
+``verify_audit`` notices. The serialisation below is the contract between the writer and the
+verifier: change it only with a new version tag, and keep verifying the old one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.transaction import TransactionManagementError
+from django.utils import timezone
+
+from access_control.models import (
+    ANONYMOUS_ROLE,
+    SYSTEM_CHAIN_KEY,
+    Action,
+    AuditChain,
+    AuditEvent,
+    Mode,
+    Outcome,
+    patient_chain_key,
+)
+from accounts.models import UserKind
+from dmp_portal.crypto.hashing import keyed_hash
+
+__all__ = [
+    "Action",
+    "AuditEvent",
+    "Mode",
+    "Outcome",
+    "compute_mac",
+    "normalise_address",
+    "record_event",
+]
+
+MAC_PURPOSE = "audit-chain"
+FORMAT_VERSION = 1
+
+
+def normalise_address(value: str | None) -> str | None:
+    """One spelling per address, so that what PostgreSQL's inet gives back hashes the same.
+
+    An IPv4 address seen through an IPv6 socket (``::ffff:192.0.2.1``) is stored as IPv4, an
+    IPv6 zone (``%eth0``) is dropped. Anything that is not an address (a forged or misconfigured
+    X-Forwarded-For) is stored as unknown: refusing it would leave the access unrecorded.
+    """
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(value.strip().split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return str(address)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _utc_iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical(event: AuditEvent, chain_key: str, *, sequence: int | None = None) -> str:
+    """The event's fields as one unambiguous string (JSON, sorted keys, no spaces).
+
+    Every value is normalised from either its Python or its database form (UUID objects or text,
+    inet text, aware datetimes in any zone), so that the writer and the verifier agree.
+    """
+    fields = {
+        "v": FORMAT_VERSION,
+        "chain": chain_key,
+        "sequence": int(event.sequence if sequence is None else sequence),
+        "occurred_at": _utc_iso(event.occurred_at),
+        "actor": _text_or_none(event.actor_id),
+        "actor_role": event.actor_role,
+        "actor_rpps": event.actor_rpps,
+        "patient": _text_or_none(event.patient_id),
+        "document": None if event.document_uid is None else str(uuid.UUID(str(event.document_uid))),
+        "action": str(event.action),
+        "outcome": str(event.outcome),
+        "mode": str(event.mode),
+        "reason": event.reason,
+        "client_address": normalise_address(event.client_address),
+    }
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def compute_mac(event: AuditEvent, chain_key: str, *, sequence: int | None = None) -> str:
+    """HMAC-SHA256 over the previous MAC and the event; ``sequence`` overrides the stored one
+    (the verifier uses it to tell a moved event from an edited one)."""
+    return keyed_hash(
+        MAC_PURPOSE, event.previous_mac + "|" + canonical(event, chain_key, sequence=sequence)
+    )
+
+
+def _choice(value: str, choices: type, name: str) -> str:
+    try:
+        return choices(value).value
+    except ValueError:
+        raise ValueError(f"unknown audit {name}: {value!r}") from None
+
+
+def _lock_chain(patient) -> AuditChain:
+    """The chain's head row, locked until the caller's transaction ends (created if needed)."""
+    key = SYSTEM_CHAIN_KEY if patient is None else patient_chain_key(patient.pk)
+    locked = AuditChain.objects.select_for_update()
+    try:
+        return locked.get(key=key)
+    except AuditChain.DoesNotExist:
+        pass
+    # INSERT ... ON CONFLICT DO NOTHING: when two first events of a chain race, the second
+    # insert waits for the first transaction and then does nothing; no error, no savepoint.
+    AuditChain.objects.bulk_create([AuditChain(key=key, patient=patient)], ignore_conflicts=True)
+    return locked.get(key=key)
+
+
+def record_event(
+    *,
+    actor,
+    patient,
+    action: str,
+    outcome: str,
+    mode: str = Mode.NORMAL,
+    document_uid: uuid.UUID | None = None,
+    reason: str = "",
+    client_address: str = "",
+) -> AuditEvent:
+    """Append one event to the patient's chain (or the system chain when patient is None).
+
+    Must run inside ``transaction.atomic()``: the event commits with the read it records, or
+    neither does. The chain's head stays locked until that transaction ends, so call this late
+    in the transaction (after any slow work), and record events of one chain per transaction, or
+    of several chains always in the same order, to avoid deadlocks between writers. Needs the
+    default READ COMMITTED isolation.
+
+    ``actor`` may be None or an anonymous user. A value that is not one of the choices, a reason
+    over 64 characters or a patient that is not a patient account raise ValueError: those are
+    programming errors, whereas a bad client address comes from outside and is stored as unknown.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise TransactionManagementError(
+            "record_event must be called inside transaction.atomic(), so that the event commits "
+            "together with the access it records."
+        )
+    action = _choice(action, Action, "action")
+    outcome = _choice(outcome, Outcome, "outcome")
+    mode = _choice(mode, Mode, "mode")
+    if len(reason) > 64:
+        raise ValueError("an audit reason is a short code (64 characters at most)")
+    if patient is not None and patient.kind != UserKind.PATIENT:
+        raise ValueError("the patient of an audit event must be a patient account")
+    if actor is not None and not actor.is_authenticated:
+        actor = None  # request.user of an anonymous visitor
+    actor_role, actor_rpps = ANONYMOUS_ROLE, ""
+    if actor is not None:
+        actor_role = actor.kind
+        if actor.kind == UserKind.PRACTITIONER:
+            profile = getattr(actor, "practitioner_profile", None)
+            actor_rpps = profile.rpps if profile is not None else ""
+    document = None if document_uid is None else uuid.UUID(str(document_uid))
+    address = normalise_address(client_address)
+
+    chain = _lock_chain(patient)
+    event = AuditEvent(
+        chain=chain,
+        sequence=chain.last_sequence + 1,
+        # Taken under the lock, so that times never go backwards within a chain.
+        occurred_at=timezone.now(),
+        actor=actor,
+        actor_role=actor_role,
+        actor_rpps=actor_rpps,
+        patient=patient,
+        document_uid=document,
+        action=action,
+        outcome=outcome,
+        mode=mode,
+        reason=reason,
+        client_address=address,
+        previous_mac=chain.last_mac,
+    )
+    event.mac = compute_mac(event, chain.key)
+    event.save()
+    AuditChain.objects.filter(pk=chain.pk).update(last_sequence=event.sequence, last_mac=event.mac)
+    chain.last_sequence, chain.last_mac = event.sequence, event.mac
+    return event

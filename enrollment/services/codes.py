@@ -1,0 +1,59 @@
+"""Creation codes: issued (hashed) for a letter, superseded by a newer one or a returned letter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from enrollment import codes
+from enrollment.models import Beneficiary, CreationCode
+from enrollment.services.activation import forget_failures
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code: str  # in clear: printed in the letter, then forgotten
+    issued_on: date
+    expires_on: date
+
+
+def _live(beneficiary: Beneficiary):
+    return CreationCode.objects.filter(
+        beneficiary=beneficiary,
+        used_at__isnull=True,
+        superseded_at__isnull=True,
+        burned_at__isnull=True,
+    )
+
+
+def issue_code(beneficiary: Beneficiary) -> IssuedCode:
+    """A new code for this person (call inside the letter's transaction, the row locked).
+
+    Older codes stop working, and earlier wrong tries on this number are forgotten, so that a
+    stranger's guesses cannot keep the person from using the code of their new letter.
+    """
+    now = timezone.now()
+    _live(beneficiary).update(superseded_at=now)
+    issued_on = timezone.localdate(now)
+    expires_on = issued_on + timedelta(days=settings.ENROLLMENT_CODE_VALIDITY_DAYS)
+    # Valid until the end of the printed day, in France's time zone.
+    expires_at = timezone.make_aware(datetime.combine(expires_on + timedelta(days=1), time.min))
+    code = codes.generate()
+    CreationCode.objects.create(
+        beneficiary=beneficiary,
+        code_hash=codes.hash_code(code),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    forget_failures(beneficiary.nir_index)
+    return IssuedCode(code=code, issued_on=issued_on, expires_on=expires_on)
+
+
+def letter_returned(subject_uid) -> None:
+    """The letter came back undelivered: its code must not be usable by whoever holds it."""
+    beneficiary = Beneficiary.objects.filter(uid=subject_uid).first()
+    if beneficiary is not None:
+        _live(beneficiary).update(superseded_at=timezone.now())

@@ -1,0 +1,89 @@
+"""Forms of the record pages. Labels state the expected format; errors say how to fix it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from records.models import Category
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+
+
+def _category_choices() -> list[tuple[str, str]]:
+    return [(category.code, category.label) for category in Category.objects.all()]
+
+
+class UploadForm(forms.Form):
+    title = forms.CharField(
+        label=_("Title (for example: Blood test of 12 March)"),
+        max_length=200,
+        error_messages={"required": _("Give the document a title.")},
+    )
+    category = forms.ChoiceField(
+        label=_("Category"),
+        error_messages={
+            "required": _("Choose a category."),
+            "invalid_choice": _("Choose one of the categories of the list."),
+        },
+    )
+    act_date = forms.DateField(
+        label=_("Date of the act (DD/MM/YYYY; today if empty)"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=DATE_INPUT,
+        error_messages={"invalid": _("Enter a date as DD/MM/YYYY, for example 12/03/2026.")},
+    )
+    file = forms.FileField(
+        label=_("File (PDF, JPEG, PNG, TIFF, text, RTF or HL7 CDA; at most %(mb)d MB)")
+        % {"mb": settings.RECORDS_MAX_UPLOAD_BYTES // (1024 * 1024)},
+        error_messages={
+            "required": _("Choose the file to add."),
+            "empty": _("This file is empty."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "—"), *_category_choices()]
+
+    def clean_act_date(self):
+        value = self.cleaned_data.get("act_date") or timezone.localdate()
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The date of the act cannot be in the future."))
+        return value
+
+
+class RecordFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search in titles"), required=False, max_length=100)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    author = forms.ChoiceField(
+        label=_("Added by"),
+        required=False,
+        choices=[
+            ("", _("Anyone")),
+            ("patient", _("Me")),
+            ("practitioner", _("A health professional")),
+        ],
+    )
+    date_from = forms.DateField(
+        label=_("From (DD/MM/YYYY)"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=DATE_INPUT,
+        error_messages={"invalid": _("Enter a date as DD/MM/YYYY.")},
+    )
+    date_to = forms.DateField(
+        label=_("To (DD/MM/YYYY)"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=DATE_INPUT,
+        error_messages={"invalid": _("Enter a date as DD/MM/YYYY.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", _("All")), *_category_choices()]

@@ -1,0 +1,141 @@
+"""Reads of health documents. Each one passes the door, which records it, before any data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from django.core.files.storage import default_storage
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from access_control.audit import Action
+from access_control.policy import authorize
+from dmp_portal.crypto.fields import is_destroyed
+from dmp_portal.crypto.files import open_decrypted
+from records.models import Category, Document, DocumentStatus
+
+PER_PAGE = 20
+LISTED = (DocumentStatus.CURRENT, DocumentStatus.ARCHIVED)
+
+
+class DocumentNotFound(Exception):
+    """Refused or missing: the caller answers 404 either way, never a hint."""
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    query: str = ""
+    category: str = ""  # a category code
+    author: str = ""  # "patient" or "practitioner"
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    uid: UUID
+    title: str
+    category: str
+    act_date: date
+    author_label: str
+    by_patient: bool
+    hidden_from_practitioners: bool
+    media_type: str
+    status: str
+
+
+def _author_label(document: Document) -> str:
+    profile = getattr(document.author, "practitioner_profile", None)
+    if profile is not None:
+        return f"{profile.first_name} {profile.last_name}"
+    return ""
+
+
+def _documents_of(patient) -> Q:
+    now = timezone.now()
+    return Q(patient=patient, status__in=LISTED) & (
+        Q(hidden_from_patient_until__isnull=True) | Q(hidden_from_patient_until__lte=now)
+    )
+
+
+def record_page(
+    actor, patient, filters: RecordFilters, page_number, *, client_address: str = ""
+) -> Page:
+    """One page of a record, newest first; titles are searched after decryption, here, for this
+    record only. The same few queries whatever the number of documents."""
+    with transaction.atomic():
+        decision = authorize(actor, patient, Action.LIST, client_address=client_address)
+        if decision.allowed:
+            documents = Document.objects.filter(_documents_of(patient))
+            if filters.category:
+                documents = documents.filter(category__code=filters.category)
+            if filters.author == "patient":
+                documents = documents.filter(author=patient)
+            elif filters.author == "practitioner":
+                documents = documents.exclude(author=patient)
+            if filters.date_from:
+                documents = documents.filter(act_date__gte=filters.date_from)
+            if filters.date_to:
+                documents = documents.filter(act_date__lte=filters.date_to)
+            documents = list(
+                documents.select_related(
+                    "category", "author__practitioner_profile", "data_key"
+                ).order_by("-act_date", "-created_at")
+            )
+    if not decision.allowed:
+        raise DocumentNotFound
+    rows = [_row(document, patient) for document in documents]
+    if filters.query:
+        needle = filters.query.casefold()
+        rows = [row for row in rows if needle in row.title.casefold()]
+    return Paginator(rows, PER_PAGE).get_page(page_number)
+
+
+def _row(document: Document, patient) -> DocumentRow:
+    title = document.title
+    return DocumentRow(
+        uid=document.uid,
+        title=str(title) if is_destroyed(title) else title,
+        category=document.category.label,
+        act_date=document.act_date,
+        author_label=_author_label(document),
+        by_patient=document.author_id == patient.pk,
+        hidden_from_practitioners=document.hidden_from_practitioners,
+        media_type=document.media_type,
+        status=document.status,
+    )
+
+
+def document_for(actor, uid: UUID, action: str, *, client_address: str = "") -> Document:
+    """The document, if the door lets this actor do this action on it; else DocumentNotFound."""
+    with transaction.atomic():
+        document = (
+            Document.objects.select_related(
+                "patient", "category", "data_key", "author__practitioner_profile"
+            )
+            .filter(uid=uid)
+            .first()
+        )
+        patient = document.patient if document is not None else None
+        decision = authorize(
+            actor, patient, action, document=document, client_address=client_address
+        )
+    if not decision.allowed:
+        raise DocumentNotFound
+    return document
+
+
+def document_content(document: Document) -> Iterator[bytes]:
+    """The decrypted file, chunk by chunk (call after document_for granted the read)."""
+    return open_decrypted(
+        default_storage, document.file_name, document.data_key, document.file_aad()
+    )
+
+
+def categories() -> list[Category]:
+    return list(Category.objects.all())

@@ -1,0 +1,125 @@
+"""Writes to health records: upload, hide and show, delete. Each passes the door first."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from access_control.audit import Action
+from access_control.policy import authorize
+from accounts.services.keys import ensure_data_key
+from dmp_portal.crypto.files import save_encrypted
+from records.file_types import inspect_upload, safe_display_name
+from records.models import Category, Document, DocumentStatus
+from records.selectors import DocumentNotFound
+
+
+class _HashingReader:
+    """Passes the upload through while computing its SHA-256, in the same single read."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self.source = source
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size)
+        self.digest.update(data)
+        return data
+
+
+def upload_document(
+    actor,
+    patient,
+    *,
+    title: str,
+    category: Category,
+    act_date: date,
+    upload,
+    client_address: str = "",
+) -> Document:
+    """Check the file, then store it encrypted and record it. RejectedFile (bad file) or
+    DocumentNotFound (refused) leave nothing behind; so does any failure on the way."""
+    detected = inspect_upload(upload, max_bytes=settings.RECORDS_MAX_UPLOAD_BYTES)
+    if patient is not None:
+        ensure_data_key(patient)
+    stored_name = None
+    try:
+        with transaction.atomic():
+            decision = authorize(actor, patient, Action.UPLOAD, client_address=client_address)
+            if decision.allowed:
+                document = Document(
+                    patient=patient,
+                    data_key=patient.data_key,
+                    category=category,
+                    title=title,
+                    act_date=act_date,
+                    author=actor,
+                    media_type=detected.media_type,
+                    extension=detected.extension,
+                    size=0,
+                    display_name=safe_display_name(getattr(upload, "name", "") or ""),
+                )
+                reader = _HashingReader(upload)
+                # The stored name is random: never the uploaded file's name.
+                stored_name, size = save_encrypted(
+                    default_storage,
+                    f"records/{document.uid}.bin",
+                    reader,
+                    document.data_key,
+                    document.file_aad(),
+                )
+                document.file_name, document.size = stored_name, size
+                document.sha256 = reader.digest.hexdigest()
+                document.save()
+    except BaseException:
+        if stored_name:
+            default_storage.delete(stored_name)
+        raise
+    if not decision.allowed:
+        raise DocumentNotFound
+    return document
+
+
+def _change(actor, uid, action: str, client_address: str, apply) -> None:
+    """Lock, pass the door and apply in one transaction: the event and the change commit
+    together; a refusal is recorded, then answered as not found."""
+    with transaction.atomic():
+        document = (
+            Document.objects.select_for_update(of=("self",))
+            .select_related("patient", "data_key")
+            .filter(uid=uid)
+            .first()
+        )
+        patient = document.patient if document is not None else None
+        decision = authorize(
+            actor, patient, action, document=document, client_address=client_address
+        )
+        if decision.allowed:
+            apply(document)
+    if not decision.allowed:
+        raise DocumentNotFound
+
+
+def set_hidden_from_practitioners(actor, uid, hidden: bool, *, client_address: str = "") -> None:
+    def apply(document: Document) -> None:
+        document.hidden_from_practitioners = hidden
+        document.save(update_fields=["hidden_from_practitioners"])
+
+    _change(actor, uid, Action.HIDE if hidden else Action.SHOW, client_address, apply)
+
+
+def delete_document(actor, uid, *, client_address: str = "") -> None:
+    """The author's deletion: the document leaves the record, the file is kept (never lost)."""
+
+    def apply(document: Document) -> None:
+        document.status = DocumentStatus.DELETED
+        document.deleted_at = timezone.now()
+        document.save(update_fields=["status", "deleted_at"])
+
+    _change(actor, uid, Action.DELETE, client_address, apply)

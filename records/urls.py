@@ -1,0 +1,16 @@
+from django.urls import path
+
+from records import views
+
+app_name = "records"
+
+urlpatterns = [
+    path("", views.record_list, name="list"),
+    path("upload/", views.UploadView.as_view(), name="upload"),
+    path("<uuid:uid>/", views.document_page, name="document"),
+    path("<uuid:uid>/content/", views.document_content, name="content"),
+    path("<uuid:uid>/download/", views.document_download, name="download"),
+    path("<uuid:uid>/hide/", views.hide_document, name="hide"),
+    path("<uuid:uid>/show/", views.show_document, name="show"),
+    path("<uuid:uid>/delete/", views.delete_document, name="delete"),
+]

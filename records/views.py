@@ -1,0 +1,172 @@
+"""Thin views of the patient's record. The door decides; a refusal is a 404, never a hint."""
+
+from __future__ import annotations
+
+from csp.decorators import csp_update
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from access_control.audit import Action
+from dmp_portal.http import client_address
+from records import selectors, services
+from records.file_types import RejectedFile
+from records.forms import RecordFilterForm, UploadForm
+from records.models import Category
+
+
+def _own_record(request: HttpRequest):
+    """This page is the patient's own record; anyone else asks for a record that is not theirs."""
+    return request.user if request.user.kind == "patient" else None
+
+
+def _document(request: HttpRequest, uid, action: str):
+    try:
+        return selectors.document_for(
+            request.user, uid, action, client_address=client_address(request)
+        )
+    except selectors.DocumentNotFound as exc:
+        raise Http404 from exc
+
+
+@login_required
+@never_cache
+def record_list(request: HttpRequest) -> HttpResponse:
+    form = RecordFilterForm(request.GET or None)
+    filters = selectors.RecordFilters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.RecordFilters(
+            query=data["q"].strip(),
+            category=data["category"],
+            author=data["author"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )
+    try:
+        page = selectors.record_page(
+            request.user,
+            _own_record(request),
+            filters,
+            request.GET.get("page"),
+            client_address=client_address(request),
+        )
+    except selectors.DocumentNotFound as exc:
+        raise Http404 from exc
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "records/list.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+@method_decorator([login_required, never_cache], name="dispatch")
+class UploadView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "records/upload.html", {"form": UploadForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                document = services.upload_document(
+                    request.user,
+                    _own_record(request),
+                    title=form.cleaned_data["title"],
+                    category=Category.objects.get(code=form.cleaned_data["category"]),
+                    act_date=form.cleaned_data["act_date"],
+                    upload=form.cleaned_data["file"],
+                    client_address=client_address(request),
+                )
+            except RejectedFile as rejected:
+                form.add_error("file", rejected.message)
+            except selectors.DocumentNotFound as exc:
+                raise Http404 from exc
+            else:
+                messages.success(request, _("The document was added to your record."))
+                return redirect("records:document", uid=document.uid)
+        return render(request, "records/upload.html", {"form": form})
+
+
+@login_required
+@never_cache
+@csp_update({"frame-src": ["'self'"]})
+def document_page(request: HttpRequest, uid) -> HttpResponse:
+    document = _document(request, uid, Action.VIEW)
+    return render(request, "records/document.html", {"document": document})
+
+
+def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        selectors.document_content(document), content_type=document.media_type
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment, f"document-{document.act_date:%Y-%m-%d}{document.extension}"
+    )
+    response["Content-Length"] = str(document.size)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@xframe_options_sameorigin
+def document_content(request: HttpRequest, uid) -> HttpResponse:
+    """The file itself, for the inline viewer of the document page (PDF and images only)."""
+    document = _document(request, uid, Action.VIEW)
+    if not (document.media_type.startswith("image/") or document.media_type == "application/pdf"):
+        raise Http404
+    response = _content_response(document, as_attachment=False)
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
+    return response
+
+
+@login_required
+def document_download(request: HttpRequest, uid) -> HttpResponse:
+    return _content_response(_document(request, uid, Action.DOWNLOAD), as_attachment=True)
+
+
+def _post_change(request: HttpRequest, uid, change) -> None:
+    try:
+        change(request.user, uid, client_address=client_address(request))
+    except selectors.DocumentNotFound as exc:
+        raise Http404 from exc
+
+
+@login_required
+@require_POST
+def hide_document(request: HttpRequest, uid) -> HttpResponse:
+    _post_change(
+        request,
+        uid,
+        lambda user, uid, **kw: services.set_hidden_from_practitioners(user, uid, True, **kw),
+    )
+    messages.success(request, _("Health professionals no longer see this document."))
+    return redirect("records:document", uid=uid)
+
+
+@login_required
+@require_POST
+def show_document(request: HttpRequest, uid) -> HttpResponse:
+    _post_change(
+        request,
+        uid,
+        lambda user, uid, **kw: services.set_hidden_from_practitioners(user, uid, False, **kw),
+    )
+    messages.success(request, _("Health professionals you allowed can see this document again."))
+    return redirect("records:document", uid=uid)
+
+
+@login_required
+@require_POST
+def delete_document(request: HttpRequest, uid) -> HttpResponse:
+    _post_change(request, uid, services.delete_document)
+    messages.success(request, _("The document was removed from your record."))
+    return redirect("records:list")

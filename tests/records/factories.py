@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.services.keys import ensure_data_key
+from records.models import Category
+from records.services import upload_document
+from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
+
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]"
+    b"/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def patient_with_login():
+    """A patient and a test client past both factors."""
+    from django.test import Client
+
+    patient = UserFactory(kind="patient")
+    ensure_data_key(patient)
+    device = add_totp(patient)
+    client = Client()
+    client.post("/accounts/login/", {"username": patient.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    return patient, client
+
+
+def pdf_upload(name: str = "compte-rendu.pdf", content: bytes = PDF) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def add_document(
+    patient,
+    *,
+    title: str = "Compte rendu d'IRM",
+    category: str = "imagerie",
+    act_date: date = date(2026, 3, 12),
+    author=None,
+    content: bytes = PDF,
+):
+    """The patient's own upload through the service; a practitioner's document is stored
+    directly (practitioners write to a record through the consent rules, issue 6)."""
+    if author is None or author == patient:
+        return upload_document(
+            patient,
+            patient,
+            title=title,
+            category=Category.objects.get(code=category),
+            act_date=act_date,
+            upload=io.BytesIO(content),
+        )
+    from django.core.files.storage import default_storage
+
+    from dmp_portal.crypto.files import save_encrypted
+    from records.models import Document
+
+    ensure_data_key(patient)
+    document = Document(
+        patient=patient,
+        data_key=patient.data_key,
+        author=author,
+        title=title,
+        category=Category.objects.get(code=category),
+        act_date=act_date,
+        media_type="application/pdf",
+        extension=".pdf",
+        size=len(content),
+    )
+    document.file_name, _size = save_encrypted(
+        default_storage,
+        f"records/{document.uid}.bin",
+        io.BytesIO(content),
+        document.data_key,
+        document.file_aad(),
+    )
+    document.save()
+    return document
