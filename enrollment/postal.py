@@ -85,8 +85,13 @@ class PostalAddress:
 
     @classmethod
     def from_json(cls, data: dict) -> PostalAddress:
-        return cls(tuple(data["lines"]), data["postcode"], data["city"], data["country"],
-                   dict(data.get("parts", {})))
+        return cls(
+            tuple(data["lines"]),
+            data["postcode"],
+            data["city"],
+            data["country"],
+            dict(data.get("parts", {})),
+        )
 
 
 def recipient_line(first_name: str, last_name: str) -> str:

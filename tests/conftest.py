@@ -40,6 +40,23 @@ def _real_services_only():
 
 
 @pytest.fixture(autouse=True)
+def _seeded_categories(request):
+    """Data seeded by migrations is wiped by the flush after each transactional test."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction", False)
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from records.categories import seed_categories
+    from records.models import Category
+
+    if not Category.objects.exists():
+        seed_categories(Category)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttling counters live in the cache: no test inherits another's failures."""
     cache.clear()
