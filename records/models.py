@@ -34,6 +34,10 @@ class Category(models.Model):
         return self.label_en if (get_language() or "fr").startswith("en") else self.label_fr
 
 
+# Browsers display these safely; TIFF, text, RTF and XML are downloaded, never rendered.
+INLINE_MEDIA_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+
+
 class DocumentStatus(models.TextChoices):
     CURRENT = "current", _("Current")
     REPLACED = "replaced", _("Replaced by a newer version")
@@ -93,6 +97,11 @@ class Document(EncryptedModel):
     @property
     def authored_by_patient(self) -> bool:
         return self.author_id == self.patient_id
+
+    @property
+    def viewable_inline(self) -> bool:
+        """Shown in the page by the browser itself; anything else is only downloaded."""
+        return self.media_type in INLINE_MEDIA_TYPES
 
     def hidden_from_patient(self, now=None) -> bool:
         until = self.hidden_from_patient_until

@@ -121,7 +121,7 @@ def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse
 def document_content(request: HttpRequest, uid) -> HttpResponse:
     """The file itself, for the inline viewer of the document page (PDF and images only)."""
     document = _document(request, uid, Action.VIEW)
-    if not (document.media_type.startswith("image/") or document.media_type == "application/pdf"):
+    if not document.viewable_inline:
         raise Http404
     response = _content_response(document, as_attachment=False)
     response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"

@@ -289,3 +289,34 @@ def test_a_document_hidden_from_the_patient_until_a_date():
         assert document_for(patient, document.uid, "view").title == "Résultat à annoncer"
     with pytest.raises(DocumentNotFound):
         document_for(patient, document.uid, "view")
+
+
+def test_staff_in_the_admin_see_metadata_never_title_or_content():
+    patient, _client = patient_with_login()
+    document = add_document(patient, title="Diagnostic confidentiel")
+    staff = verified_staff_client()
+    listing = staff.get("/admin/records/document/")
+    assert listing.status_code == 200
+    assert str(document.uid) in listing.content.decode()
+    page = staff.get(f"/admin/records/document/{document.pk}/change/")
+    assert page.status_code == 200
+    for response in (listing, page):
+        content = response.content.decode()
+        assert "Diagnostic confidentiel" not in content and "%PDF" not in content
+    assert staff.post(f"/admin/records/document/{document.pk}/delete/").status_code == 403
+    assert Document.objects.filter(pk=document.pk).exists()
+
+
+def test_a_tiff_is_offered_for_download_not_shown_inline():
+    from io import BytesIO
+
+    from PIL import Image
+
+    patient, client = patient_with_login()
+    buffer = BytesIO()
+    Image.new("RGB", (20, 20), "white").save(buffer, format="TIFF")
+    document = add_document(patient, title="Scanner", content=buffer.getvalue())
+    assert document.media_type == "image/tiff"
+    assert client.get(f"/records/{document.uid}/content/").status_code == 404
+    page = client.get(f"/records/{document.uid}/").content.decode()
+    assert "/content/" not in page and f"/records/{document.uid}/download/" in page
