@@ -38,6 +38,7 @@ class Action(models.TextChoices):
     EMERGENCY = "emergency", _("Declare an emergency access")
     VIEW_HISTORY = "view-history", _("View the access history")
     LOGIN = "login", _("Log in")
+    REQUEST_ACCESS = "request-access", _("Request access")
 
 
 class Outcome(models.TextChoices):
@@ -164,3 +165,25 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("audit events are append-only")
+
+
+from access_control.consent_models import (  # noqa: E402
+    AccessRequest,
+    Block,
+    Consent,
+    ProfessionRule,
+    TreatingPhysician,
+)
+
+__all__ = [
+    "AccessRequest",
+    "Action",
+    "AuditChain",
+    "AuditEvent",
+    "Block",
+    "Consent",
+    "Mode",
+    "Outcome",
+    "ProfessionRule",
+    "TreatingPhysician",
+]

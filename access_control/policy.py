@@ -1,11 +1,9 @@
 """The one door to health data: who may do what with which patient's record, and why.
 
-``decide`` holds every rule and touches nothing; ``authorize`` is the entry point that every
+``decide`` holds every rule and writes nothing; ``authorize`` is the entry point that every
 selector and service touching health content calls: it decides and appends the audit event in
-the caller's transaction, refusals included. Nothing else in the project decides access.
-
-For now the rules know the patient (their own record) and refuse every practitioner; the
-consent rules arrive here without changing any view.
+the caller's transaction, refusals included. ``visible_documents`` is the same rules as a
+query filter, for lists. Nothing else in the project decides access.
 """
 
 from __future__ import annotations
@@ -13,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from access_control.audit import Action, Mode, Outcome, record_event
+from access_control.consent_models import Block, Consent, ProfessionRule, TreatingPhysician
 
 
 @dataclass(frozen=True)
@@ -26,11 +26,22 @@ class Decision:
 
 
 READ_ACTIONS = {Action.LIST, Action.VIEW, Action.DOWNLOAD}
-OWNER_ACTIONS = READ_ACTIONS | {Action.UPLOAD, Action.HIDE, Action.SHOW, Action.DELETE}
+OWNER_ACTIONS = READ_ACTIONS | {
+    Action.UPLOAD,
+    Action.HIDE,
+    Action.SHOW,
+    Action.DELETE,
+    Action.VIEW_HISTORY,
+    Action.GRANT,
+    Action.REVOKE,
+    Action.BLOCK,
+    Action.UNBLOCK,
+}
+PRACTITIONER_ACTIONS = READ_ACTIONS | {Action.UPLOAD}
 
 
 def decide(actor, patient, action: str, document=None, mode: str = Mode.NORMAL) -> Decision:
-    """Allowed or refused, with the reason recorded in the audit trail. Pure: no writes."""
+    """Allowed or refused, with the reason recorded in the audit trail. Writes nothing."""
     if actor is None or not actor.is_authenticated:
         return Decision(False, "anonymous", mode)
     if patient is None:
@@ -40,7 +51,7 @@ def decide(actor, patient, action: str, document=None, mode: str = Mode.NORMAL) 
     if actor.kind == "staff":
         return Decision(False, "staff-never-read-health-data", mode)
     if actor.kind == "practitioner":
-        return Decision(False, "no-consent", mode)
+        return _practitioner(actor, patient, action, document, mode)
     if actor.kind != "patient" or actor.pk != patient.pk:
         return Decision(False, "not-own-record", mode)
     return _patient_on_own_record(action, document, mode)
@@ -53,11 +64,76 @@ def _patient_on_own_record(action: str, document, mode: str) -> Decision:
         return Decision(True, "own-record", mode)
     if document.status == "deleted":
         return Decision(False, "deleted", mode)
-    if action in READ_ACTIONS and document.hidden_from_patient(timezone.now()):
+    # Not yet announced: the patient may neither read it nor act on it (no hint it exists).
+    if document.hidden_from_patient(timezone.now()):
         return Decision(False, "hidden-from-patient-until", mode)
     if action == Action.DELETE and not document.authored_by_patient:
         return Decision(False, "not-author", mode)
     return Decision(True, "own-record", mode)
+
+
+def _is_blocked(patient, practitioner) -> bool:
+    return Block.objects.filter(
+        patient=patient, practitioner=practitioner, lifted_at__isnull=True
+    ).exists()
+
+
+def has_consent(patient, practitioner, now=None) -> bool:
+    now = now or timezone.now()
+    return Consent.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        patient=patient,
+        practitioner=practitioner,
+        revoked_at__isnull=True,
+    ).exists()
+
+
+def _is_treating_physician(patient, practitioner) -> bool:
+    return TreatingPhysician.objects.filter(patient=patient, physician=practitioner).exists()
+
+
+def _profession(practitioner) -> str:
+    profile = getattr(practitioner, "practitioner_profile", None)
+    return profile.profession if profile is not None else ""
+
+
+def _practitioner(actor, patient, action: str, document, mode: str) -> Decision:
+    # Checked on every request, so a revocation or a block applies to the very next one.
+    if _is_blocked(patient, actor):
+        return Decision(False, "blocked-by-patient", mode)
+    if not has_consent(patient, actor):
+        return Decision(False, "no-consent", mode)
+    if action not in PRACTITIONER_ACTIONS:
+        return Decision(False, "action-not-allowed", mode)
+    if document is None:
+        return Decision(True, "consent", mode)
+    if document.status == "deleted":
+        return Decision(False, "deleted", mode)
+    if document.author_id == actor.pk:
+        return Decision(True, "author", mode)
+    if document.hidden_from_practitioners and not _is_treating_physician(patient, actor):
+        return Decision(False, "hidden-from-practitioners", mode)
+    if not ProfessionRule.objects.filter(
+        profession=_profession(actor), category_id=document.category_id, may_read=True
+    ).exists():
+        return Decision(False, "profession-may-not-read-category", mode)
+    return Decision(True, "consent", mode)
+
+
+def visible_documents(actor, patient) -> Q:
+    """The documents of ``patient`` that ``actor`` may see in a list: the rules of ``decide``
+    as one query filter (call only after ``authorize`` allowed the list)."""
+    if actor.kind == "patient":
+        now = timezone.now()
+        return Q(patient=patient) & (
+            Q(hidden_from_patient_until__isnull=True) | Q(hidden_from_patient_until__lte=now)
+        )
+    readable = ProfessionRule.objects.filter(profession=_profession(actor), may_read=True)
+    own = Q(author=actor)
+    allowed = Q(category_id__in=readable.values("category_id"))
+    if not _is_treating_physician(patient, actor):
+        allowed &= Q(hidden_from_practitioners=False)
+    return Q(patient=patient) & (own | allowed)
 
 
 def authorize(

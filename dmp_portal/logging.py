@@ -30,6 +30,8 @@ _PATTERNS = [
         "[CODE]",
     ),
     (re.compile(r"(/accounts/activate/)[^/\s?]+"), r"\1[TOKEN]"),
+    # Query strings that carry what a person searched for in their record.
+    (re.compile(r"(?<![\w])((?:q|nir)=)[^&\s'\"]+"), r"\1[REDACTED]"),
     (
         re.compile(
             r"((?:password|passwd|otp_token|creation_code|new_password\d)\W{1,3})[^&\s'\"]+",

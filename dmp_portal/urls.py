@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("enrollment/", include("enrollment.urls")),
     path("records/", include("records.urls")),
+    path("", include("access_control.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -9,6 +9,7 @@ DEFAULT_CATEGORIES = [
     ("prevention", "Prévention et vaccination", "Prevention and vaccination"),
     ("certificats", "Certificats", "Certificates"),
     ("directives-anticipees", "Directives anticipées", "Advance directives"),
+    ("psychiatrie", "Comptes rendus psychiatriques", "Psychiatric reports"),
     ("autres", "Autres documents", "Other documents"),
 ]
 

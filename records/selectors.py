@@ -10,11 +10,9 @@ from uuid import UUID
 from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 
 from access_control.audit import Action
-from access_control.policy import authorize
+from access_control.policy import authorize, decide, visible_documents
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted
 from records.models import Category, Document, DocumentStatus
@@ -56,13 +54,6 @@ def _author_label(document: Document) -> str:
     return ""
 
 
-def _documents_of(patient) -> Q:
-    now = timezone.now()
-    return Q(patient=patient, status__in=LISTED) & (
-        Q(hidden_from_patient_until__isnull=True) | Q(hidden_from_patient_until__lte=now)
-    )
-
-
 def record_page(
     actor, patient, filters: RecordFilters, page_number, *, client_address: str = ""
 ) -> Page:
@@ -71,7 +62,9 @@ def record_page(
     with transaction.atomic():
         decision = authorize(actor, patient, Action.LIST, client_address=client_address)
         if decision.allowed:
-            documents = Document.objects.filter(_documents_of(patient))
+            documents = Document.objects.filter(
+                visible_documents(actor, patient), status__in=LISTED
+            )
             if filters.category:
                 documents = documents.filter(category__code=filters.category)
             if filters.author == "patient":
@@ -139,3 +132,19 @@ def document_content(document: Document) -> Iterator[bytes]:
 
 def categories() -> list[Category]:
     return list(Category.objects.all())
+
+
+def check_upload_allowed(actor, patient, *, client_address: str = "") -> None:
+    """Asked before showing the upload form or reading a file: the door's rule, a refusal
+    recorded (the upload itself is recorded when the document is stored)."""
+    if decide(actor, patient, Action.UPLOAD).allowed:
+        return
+    with transaction.atomic():
+        authorize(actor, patient, Action.UPLOAD, client_address=client_address)
+    raise DocumentNotFound
+
+
+def viewable_inline(uid) -> bool:
+    from records.models import INLINE_MEDIA_TYPES
+
+    return Document.objects.filter(uid=uid, media_type__in=INLINE_MEDIA_TYPES).exists()

@@ -17,7 +17,7 @@ from accounts.services.keys import ensure_data_key
 from dmp_portal.crypto.files import save_encrypted
 from records.file_types import inspect_upload, safe_display_name
 from records.models import Category, Document, DocumentStatus
-from records.selectors import DocumentNotFound
+from records.selectors import DocumentNotFound, check_upload_allowed
 
 
 class _HashingReader:
@@ -43,46 +43,48 @@ def upload_document(
     upload,
     client_address: str = "",
 ) -> Document:
-    """Check the file, then store it encrypted and record it. RejectedFile (bad file) or
-    DocumentNotFound (refused) leave nothing behind; so does any failure on the way."""
+    """Pass the door, check the file, store it encrypted and record it. A refusal
+    (DocumentNotFound), a bad file (RejectedFile) or any failure on the way leaves nothing:
+    no row, no file, not even a partly written one."""
+    # Refused users are turned away before their file is even read.
+    check_upload_allowed(actor, patient, client_address=client_address)
     detected = inspect_upload(upload, max_bytes=settings.RECORDS_MAX_UPLOAD_BYTES)
-    if patient is not None:
-        ensure_data_key(patient)
-    stored_name = None
+    ensure_data_key(patient)
+    document = Document(
+        patient=patient,
+        data_key=patient.data_key,
+        category=category,
+        title=title,
+        act_date=act_date,
+        author=actor,
+        media_type=detected.media_type,
+        extension=detected.extension,
+        size=0,
+        display_name=safe_display_name(getattr(upload, "name", "") or ""),
+    )
+    # The stored name is random: never the uploaded file's name.
+    intended_name = f"records/{document.uid}.bin"
     try:
+        reader = _HashingReader(upload)
+        stored_name, size = save_encrypted(
+            default_storage, intended_name, reader, document.data_key, document.file_aad()
+        )
+        document.file_name, document.size = stored_name, size
+        document.sha256 = reader.digest.hexdigest()
         with transaction.atomic():
-            decision = authorize(actor, patient, Action.UPLOAD, client_address=client_address)
+            # Decided again, with the document, in the transaction that records it.
+            decision = authorize(
+                actor, patient, Action.UPLOAD, document=document, client_address=client_address
+            )
             if decision.allowed:
-                document = Document(
-                    patient=patient,
-                    data_key=patient.data_key,
-                    category=category,
-                    title=title,
-                    act_date=act_date,
-                    author=actor,
-                    media_type=detected.media_type,
-                    extension=detected.extension,
-                    size=0,
-                    display_name=safe_display_name(getattr(upload, "name", "") or ""),
-                )
-                reader = _HashingReader(upload)
-                # The stored name is random: never the uploaded file's name.
-                stored_name, size = save_encrypted(
-                    default_storage,
-                    f"records/{document.uid}.bin",
-                    reader,
-                    document.data_key,
-                    document.file_aad(),
-                )
-                document.file_name, document.size = stored_name, size
-                document.sha256 = reader.digest.hexdigest()
                 document.save()
+        if not decision.allowed:
+            raise DocumentNotFound
     except BaseException:
-        if stored_name:
-            default_storage.delete(stored_name)
+        # The storage writes straight to the final name: remove whatever part of it exists.
+        if default_storage.exists(intended_name):
+            default_storage.delete(intended_name)
         raise
-    if not decision.allowed:
-        raise DocumentNotFound
     return document
 
 

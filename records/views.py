@@ -71,6 +71,12 @@ def record_list(request: HttpRequest) -> HttpResponse:
 @method_decorator([login_required, never_cache], name="dispatch")
 class UploadView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            selectors.check_upload_allowed(
+                request.user, _own_record(request), client_address=client_address(request)
+            )
+        except selectors.DocumentNotFound as exc:
+            raise Http404 from exc
         return render(request, "records/upload.html", {"form": UploadForm()})
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -120,9 +126,9 @@ def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse
 @xframe_options_sameorigin
 def document_content(request: HttpRequest, uid) -> HttpResponse:
     """The file itself, for the inline viewer of the document page (PDF and images only)."""
-    document = _document(request, uid, Action.VIEW)
-    if not document.viewable_inline:
+    if not selectors.viewable_inline(uid):  # before the door: no "allowed" event for a 404
         raise Http404
+    document = _document(request, uid, Action.VIEW)
     response = _content_response(document, as_attachment=False)
     response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
     return response

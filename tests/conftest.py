@@ -54,6 +54,11 @@ def _seeded_categories(request):
 
     if not Category.objects.exists():
         seed_categories(Category)
+        from access_control.models import ProfessionRule
+        from access_control.profession_defaults import seed_profession_rules
+        from accounts.models import Profession
+
+        seed_profession_rules(ProfessionRule, Category, Profession.values)
 
 
 @pytest.fixture(autouse=True)

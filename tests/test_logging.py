@@ -65,3 +65,9 @@ def test_the_configured_log_handler_writes_no_activation_token():
 def test_redaction_leaves_uuids_readable():
     text = "row=3f2b8c1e-4de3-ae59-b2c1-0a9f5e7d6c4b refused"
     assert redact(text) == text
+
+
+def test_searches_in_a_record_are_masked_in_request_lines():
+    line = '"GET /records/?q=VIH&category=biologie HTTP/1.1" 200'
+    assert "VIH" not in redact(line) and "category=biologie" in redact(line)
+    assert redact("seq=4") == "seq=4"

@@ -7,14 +7,16 @@ from django.db import migrations, models
 
 
 # PostgreSQL only (the development SQLite database has no such triggers): audit events are
-# append-only. UPDATE and DELETE are always refused. TRUNCATE is refused too, unless the session
-# sets dmp.audit_maintenance=on: the test suite empties every table between transactional tests.
-# A superuser can still drop the trigger; the MACs and verify_audit are what catch that.
+# append-only. UPDATE and DELETE are always refused. TRUNCATE is refused too, except for a
+# superuser who sets dmp.audit_maintenance=on (the test suite empties every table between
+# transactional tests): a superuser could drop the trigger anyway, so this grants nothing new,
+# and the portal's own database role must never be a superuser.
 APPEND_ONLY_SQL = """
 CREATE FUNCTION access_control_auditevent_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'TRUNCATE' AND current_setting('dmp.audit_maintenance', true) = 'on' THEN
+    IF TG_OP = 'TRUNCATE' AND current_setting('dmp.audit_maintenance', true) = 'on'
+       AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         RETURN NULL;
     END IF;
     RAISE EXCEPTION 'audit events are append-only: % refused', TG_OP;

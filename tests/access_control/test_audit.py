@@ -255,14 +255,24 @@ def test_the_trigger_refuses_truncate_outside_maintenance():
 
 # Committed rows: PostgreSQL refuses TRUNCATE while the transaction has pending FK checks.
 @pytest.mark.django_db(transaction=True)
-def test_truncate_is_allowed_in_maintenance_for_the_test_suites_flush():
+def test_the_maintenance_escape_is_for_superusers_only():
+    """The portal's role (never a superuser) cannot empty the trail, even naming the setting."""
     record(UserFactory())
-    with pytest.raises(RuntimeError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL dmp.audit_maintenance = 'on'")
-        cursor.execute("TRUNCATE access_control_auditevent")
-        assert AuditEvent.objects.count() == 0
-        raise RuntimeError("roll back the truncation")
-    assert AuditEvent.objects.count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("DROP ROLE IF EXISTS audit_test_app")
+        cursor.execute("CREATE ROLE audit_test_app NOSUPERUSER")
+        cursor.execute("GRANT ALL ON access_control_auditevent TO audit_test_app")
+    try:
+        refused = pytest.raises(DatabaseError, match="append-only: TRUNCATE refused")
+        with refused, transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL ROLE audit_test_app")
+            cursor.execute("SET LOCAL dmp.audit_maintenance = 'on'")
+            cursor.execute("TRUNCATE access_control_auditevent")
+        assert AuditEvent.objects.count() == 1
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("REVOKE ALL ON access_control_auditevent FROM audit_test_app")
+            cursor.execute("DROP ROLE audit_test_app")
 
 
 # --- verify_audit ---------------------------------------------------------------------------

@@ -47,7 +47,10 @@ def test_upload_adds_an_encrypted_document_to_the_record():
     with default_storage.open(document.file_name, "rb") as handle:
         assert b"%PDF" not in handle.read()
     assert "compte-rendu" not in document.file_name
-    assert events(patient=patient, action="upload") == [("upload", "allowed", "own-record")]
+    assert events(patient=patient, action="upload") == [
+        ("upload", "allowed", "own-record"),
+    ]
+    assert AuditEvent.objects.filter(action="upload", document_uid=document.uid).exists()
 
 
 def test_the_contract_fields_alone_are_enough():
@@ -320,3 +323,74 @@ def test_a_tiff_is_offered_for_download_not_shown_inline():
     assert client.get(f"/records/{document.uid}/content/").status_code == 404
     page = client.get(f"/records/{document.uid}/").content.decode()
     assert "/content/" not in page and f"/records/{document.uid}/download/" in page
+
+
+def test_a_failure_while_storing_leaves_no_partial_file():
+    import io
+
+    from records.services import upload_document
+
+    patient, _client = patient_with_login()
+
+    class BrokenUpload(io.BytesIO):
+        """Reads fine while being checked, then fails halfway through being stored."""
+
+        reads = 0
+
+        def read(self, size=-1):
+            data = super().read(size)
+            self.reads += 1
+            if self.reads > 6:
+                raise OSError("disk unplugged")
+            return data
+
+    content = PDF[:-6] + b" " * (3 * 1024 * 1024) + b"%%EOF\n"
+    upload = BrokenUpload(content)
+    before = (
+        set(default_storage.listdir("records")[1]) if default_storage.exists("records") else set()
+    )
+    from records.models import Category
+
+    with pytest.raises(OSError):
+        upload_document(
+            patient,
+            patient,
+            title="X",
+            category=Category.objects.get(code="autres"),
+            act_date=date(2026, 1, 1),
+            upload=upload,
+        )
+    assert not Document.objects.exists()
+    after = (
+        set(default_storage.listdir("records")[1]) if default_storage.exists("records") else set()
+    )
+    assert after == before
+
+
+def test_refused_users_get_404_on_the_upload_page_before_any_file_is_read():
+    practitioner = PractitionerProfileFactory().user
+    from tests.accounts.factories import PASSWORD, add_totp, totp_token
+
+    device = add_totp(practitioner)
+    client = Client()
+    client.post("/accounts/login/", {"username": practitioner.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    assert client.get("/records/upload/").status_code == 404
+    bad_file = client.post(
+        "/records/upload/",
+        {"title": "X", "category": "biologie", "file": pdf_upload("x.pdf", b"MZ" * 100)},
+    )
+    assert bad_file.status_code == 404  # refused before the file is even inspected
+    assert verified_staff_client().get("/records/upload/").status_code == 404
+
+
+def test_a_document_not_yet_announced_cannot_be_acted_on_either():
+    from django.utils import timezone
+
+    patient, client = patient_with_login()
+    document = add_document(patient)
+    Document.objects.filter(pk=document.pk).update(
+        hidden_from_patient_until=timezone.now() + timezone.timedelta(days=3)
+    )
+    assert client.post(f"/records/{document.uid}/hide/").status_code == 404
+    assert not Document.objects.get(pk=document.pk).hidden_from_practitioners

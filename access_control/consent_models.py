@@ -1,0 +1,142 @@
+"""Consents, blocks, access requests, treating physicians and profession rules.
+
+Rows record what the patient decided; the rules that read them live in ``policy.py`` only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Consent(models.Model):
+    """The patient lets one practitioner read their record, until a date or until revoked."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consents_given"
+    )
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consents_received"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            # At most one live consent per pair: granting again extends it.
+            models.UniqueConstraint(
+                fields=["patient", "practitioner"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_live_consent_per_pair",
+            ),
+        ]
+        indexes = [models.Index(fields=["practitioner", "patient"], name="consent_lookup")]
+
+    def __str__(self) -> str:
+        return f"consent #{self.pk}"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class Block(models.Model):
+    """The patient refuses one practitioner everything, emergencies included."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="blocks_given"
+    )
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="blocks_received"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "practitioner"],
+                condition=Q(lifted_at__isnull=True),
+                name="one_live_block_per_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"block #{self.pk}"
+
+
+class AccessRequest(models.Model):
+    """A practitioner asks; the patient accepts (a consent follows) or declines."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests_received"
+    )
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests_made"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    accepted = models.BooleanField(null=True)
+
+    class Meta:
+        verbose_name = _("access request")
+        verbose_name_plural = _("access requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "practitioner"],
+                condition=Q(decided_at__isnull=True),
+                name="one_open_request_per_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"access request #{self.pk}"
+
+
+class TreatingPhysician(models.Model):
+    """The patient's médecin traitant, who also reads documents hidden from practitioners."""
+
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treating_physician_link"
+    )
+    physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treated_patients"
+    )
+    designated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("treating physician")
+        verbose_name_plural = _("treating physicians")
+
+    def __str__(self) -> str:
+        return f"treating physician of #{self.patient_id}"
+
+
+class ProfessionRule(models.Model):
+    """Which profession may read which category of documents (data, edited by staff)."""
+
+    profession = models.CharField(_("profession"), max_length=32)
+    category = models.ForeignKey(
+        "records.Category", on_delete=models.CASCADE, related_name="profession_rules"
+    )
+    may_read = models.BooleanField(_("may read"), default=True)
+
+    class Meta:
+        verbose_name = _("profession rule")
+        verbose_name_plural = _("profession rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profession", "category"], name="one_rule_per_profession_category"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profession} / {self.category_id}"

@@ -1,0 +1,192 @@
+"""The patient's access history: every audit event of one record, newest first.
+
+Reading the trail of a record is itself an access: it passes the door (``Action.VIEW_HISTORY``),
+which records it in the same transaction as the read. A page costs the same few queries whatever
+the number of events: the events with their actors and practitioner profiles in one query, the
+titles of the page's documents in one more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from access_control.audit import Action, AuditEvent, Mode, Outcome
+from access_control.policy import authorize
+from accounts.models import UserKind
+from dmp_portal.crypto.fields import is_destroyed
+from records.models import Document, DocumentStatus
+
+PER_PAGE = 50
+# The trail stores UTC; people read, and filter by, the time of mainland France.
+PARIS = ZoneInfo("Europe/Paris")
+# Values of the "who" filter: the actor's kind at the time of the event.
+WHO_VALUES = (UserKind.PATIENT, UserKind.PRACTITIONER, UserKind.STAFF)
+
+
+class HistoryNotFound(Exception):
+    """Refused (or no record): the caller answers 404, never a hint."""
+
+
+@dataclass(frozen=True)
+class HistoryFilters:
+    action: str = ""  # an Action value
+    outcome: str = ""  # an Outcome value
+    mode: str = ""  # a Mode value
+    who: str = ""  # "patient", "practitioner" or "staff"
+    date_from: date | None = None  # days of Paris time, both included
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    occurred_at: datetime  # aware, in Europe/Paris
+    # "you", "patient" (another patient account), "practitioner", "staff" or "unknown".
+    who_kind: str
+    who: str
+    profession: str  # practitioners only
+    rpps: str  # practitioners only: the number recorded at the time
+    action: str
+    action_label: str
+    # "none" (no document), "available", "deleted" (or gone), "not-yet" (hidden from the
+    # patient until a date: its title is not shown before then).
+    document_state: str
+    document_uid: UUID | None
+    document_title: str
+    outcome: str
+    outcome_label: str
+    refused: bool
+    mode: str
+    mode_label: str
+    emergency: bool
+
+
+def access_history(
+    actor, patient, filters: HistoryFilters, page_number, *, client_address: str = ""
+) -> Page:
+    """One page of the record's audit events (rows of HistoryRow), newest first."""
+    with transaction.atomic():
+        decision = authorize(actor, patient, Action.VIEW_HISTORY, client_address=client_address)
+        if decision.allowed:
+            events = _filtered(AuditEvent.objects.filter(patient=patient), filters)
+            events = events.select_related("actor__practitioner_profile").order_by(
+                "-occurred_at", "-sequence"
+            )
+            page = Paginator(events, PER_PAGE).get_page(page_number)
+            page_events = list(page.object_list)
+            documents = _documents_of(patient, page_events)
+    if not decision.allowed:
+        raise HistoryNotFound
+    now = timezone.now()
+    page.object_list = [_row(event, patient, documents, now) for event in page_events]
+    return page
+
+
+def _filtered(events, filters: HistoryFilters):
+    if filters.action:
+        events = events.filter(action=filters.action)
+    if filters.outcome:
+        events = events.filter(outcome=filters.outcome)
+    if filters.mode:
+        events = events.filter(mode=filters.mode)
+    if filters.who in WHO_VALUES:
+        events = events.filter(actor_role=filters.who)
+    if filters.date_from:
+        events = events.filter(occurred_at__gte=_start_of_paris_day(filters.date_from))
+    if filters.date_to and filters.date_to < date.max:
+        events = events.filter(
+            occurred_at__lt=_start_of_paris_day(filters.date_to + timedelta(days=1))
+        )
+    return events
+
+
+def _start_of_paris_day(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=PARIS)
+
+
+def _documents_of(patient, events: list[AuditEvent]) -> dict[UUID, Document]:
+    """The page's documents of this record, in one query (titles decrypt with its data key)."""
+    uids = {event.document_uid for event in events if event.document_uid is not None}
+    if not uids:
+        return {}
+    documents = Document.objects.filter(uid__in=uids, patient=patient).select_related("data_key")
+    return {document.uid: document for document in documents}
+
+
+def _row(event: AuditEvent, patient, documents: dict[UUID, Document], now) -> HistoryRow:
+    who_kind, who, profession, rpps = _who(event, patient)
+    document_state, title = _document(event.document_uid, documents, now)
+    return HistoryRow(
+        occurred_at=timezone.localtime(event.occurred_at, PARIS),
+        who_kind=who_kind,
+        who=who,
+        profession=profession,
+        rpps=rpps,
+        action=event.action,
+        action_label=_label(Action, event.action),
+        document_state=document_state,
+        document_uid=event.document_uid,
+        document_title=title,
+        outcome=event.outcome,
+        outcome_label=_label(Outcome, event.outcome),
+        refused=event.outcome == Outcome.REFUSED,
+        mode=event.mode,
+        mode_label=_label(Mode, event.mode),
+        emergency=event.mode == Mode.EMERGENCY,
+    )
+
+
+def _label(choices, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def _who(event: AuditEvent, patient) -> tuple[str, str, str, str]:
+    """(kind, name, profession, RPPS) of the actor, from the role recorded at the time."""
+    role = event.actor_role
+    if role == UserKind.PATIENT:
+        if event.actor_id == patient.pk:
+            return "you", _("You"), "", ""
+        return "patient", _("Another patient"), "", ""
+    if role == UserKind.PRACTITIONER:
+        profile = None
+        if event.actor is not None:
+            try:
+                profile = event.actor.practitioner_profile
+            except ObjectDoesNotExist:
+                profile = None
+        if profile is None:
+            return "practitioner", _("A health professional"), "", event.actor_rpps
+        return (
+            "practitioner",
+            f"{profile.first_name} {profile.last_name}",
+            str(profile.get_profession_display()),
+            event.actor_rpps or profile.rpps,
+        )
+    if role == UserKind.STAFF:
+        # Staff never read health data; the patient sees the service, not a person.
+        return "staff", _("DMP service"), "", ""
+    return "unknown", _("System or unidentified person"), "", ""
+
+
+def _document(uid: UUID | None, documents: dict[UUID, Document], now) -> tuple[str, str]:
+    if uid is None:
+        return "none", ""
+    document = documents.get(uid)
+    if document is None or document.status == DocumentStatus.DELETED:
+        return "deleted", _("Deleted document")
+    if document.hidden_from_patient(now):
+        # As after an announcement consultation: not even its title before the date.
+        return "not-yet", _("Document not available yet")
+    title = document.title
+    return "available", str(title) if is_destroyed(title) else title

@@ -1,0 +1,80 @@
+"""Reads for the consent pages and the practitioner's workspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from access_control.audit import Action, Outcome, record_event
+from access_control.consent_models import AccessRequest, Block, Consent, TreatingPhysician
+from access_control.policy import has_consent
+from dmp_portal.crypto.hashing import blind_index
+
+
+@dataclass(frozen=True)
+class AccessOverview:
+    consents: list[Consent]
+    requests: list[AccessRequest]
+    blocks: list[Block]
+    treating_physician: TreatingPhysician | None
+
+
+def access_overview(patient) -> AccessOverview:
+    """What the patient decided; names are the public data of the practitioners' directory."""
+    now = timezone.now()
+    related = ("practitioner__practitioner_profile",)
+    return AccessOverview(
+        consents=list(
+            Consent.objects.filter(
+                Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+                patient=patient,
+                revoked_at__isnull=True,
+            )
+            .select_related(*related)
+            .order_by("-granted_at")
+        ),
+        requests=list(
+            AccessRequest.objects.filter(patient=patient, decided_at__isnull=True)
+            .select_related(*related)
+            .order_by("-created_at")
+        ),
+        blocks=list(
+            Block.objects.filter(patient=patient, lifted_at__isnull=True)
+            .select_related(*related)
+            .order_by("-created_at")
+        ),
+        treating_physician=TreatingPhysician.objects.filter(patient=patient)
+        .select_related("physician__practitioner_profile")
+        .first(),
+    )
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    patient: object | None  # the patient's account when a record exists
+    has_consent: bool
+
+
+def find_patient(practitioner, normalised_nir: str, *, client_address: str = "") -> LookupResult:
+    """A practitioner looks a patient up by NIR; the look-up itself is recorded."""
+    from enrollment.models import Beneficiary
+
+    with transaction.atomic():
+        beneficiary = (
+            Beneficiary.objects.select_related("patient")
+            .filter(nir_index=blind_index(normalised_nir, "nir"), patient__isnull=False)
+            .first()
+        )
+        patient = beneficiary.patient if beneficiary is not None else None
+        record_event(
+            actor=practitioner,
+            patient=patient,
+            action=Action.LOOKUP,
+            outcome=Outcome.ALLOWED if patient else Outcome.REFUSED,
+            reason="found" if patient else "no-such-record",
+            client_address=client_address,
+        )
+    return LookupResult(patient, bool(patient) and has_consent(patient, practitioner))

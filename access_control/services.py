@@ -1,0 +1,177 @@
+"""The patient's decisions about who reads their record, and a practitioner's requests.
+
+Each passes the door (which records it) in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from access_control.audit import Action, Outcome, record_event
+from access_control.consent_models import AccessRequest, Block, Consent, TreatingPhysician
+from access_control.policy import authorize
+from accounts.models import User, UserKind
+
+MAX_CONSENT_DAYS = 366
+
+
+class AccessError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def practitioner_by_rpps(rpps: str) -> User:
+    practitioner = (
+        User.objects.filter(
+            kind=UserKind.PRACTITIONER, practitioner_profile__rpps=(rpps or "").strip()
+        )
+        .select_related("practitioner_profile")
+        .first()
+    )
+    if practitioner is None:
+        raise AccessError(
+            _(
+                "No health professional has this RPPS number. Check the 11 digits "
+                "(for example 10003456786)."
+            )
+        )
+    return practitioner
+
+
+def _end_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def _decide(patient, action: str, client_address: str) -> None:
+    if not authorize(patient, patient, action, client_address=client_address).allowed:
+        raise AccessError(_("This action is not possible."))
+
+
+@transaction.atomic
+def grant_consent(
+    patient, rpps: str, until: date | None = None, *, client_address: str = ""
+) -> Consent:
+    """Let this practitioner read the record (until the end of ``until``, at most a year)."""
+    practitioner = practitioner_by_rpps(rpps)
+    today = timezone.localdate()
+    if until is not None and not (today <= until <= today + timedelta(days=MAX_CONSENT_DAYS)):
+        raise AccessError(_("The end date must be between today and one year from now."))
+    _decide(patient, Action.GRANT, client_address)
+    expires_at = _end_of(until) if until else None
+    consent = (
+        Consent.objects.select_for_update()
+        .filter(patient=patient, practitioner=practitioner, revoked_at__isnull=True)
+        .first()
+    )
+    if consent is None:
+        consent = Consent.objects.create(
+            patient=patient, practitioner=practitioner, expires_at=expires_at
+        )
+    else:
+        consent.expires_at = expires_at
+        consent.save(update_fields=["expires_at"])
+    AccessRequest.objects.filter(
+        patient=patient, practitioner=practitioner, decided_at__isnull=True
+    ).update(decided_at=timezone.now(), accepted=True)
+    return consent
+
+
+@transaction.atomic
+def revoke_consent(patient, consent_id: int, *, client_address: str = "") -> None:
+    """Effective on the practitioner's very next request: the door reads consents each time."""
+    _decide(patient, Action.REVOKE, client_address)
+    updated = Consent.objects.filter(
+        pk=consent_id, patient=patient, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if not updated:
+        raise AccessError(_("This access no longer exists."))
+
+
+@transaction.atomic
+def block_practitioner(patient, rpps: str, *, client_address: str = "") -> Block:
+    """Refuse this practitioner everything, emergencies included; ends their consent."""
+    practitioner = practitioner_by_rpps(rpps)
+    _decide(patient, Action.BLOCK, client_address)
+    now = timezone.now()
+    Consent.objects.filter(
+        patient=patient, practitioner=practitioner, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    block, _created = Block.objects.get_or_create(
+        patient=patient, practitioner=practitioner, lifted_at__isnull=True
+    )
+    return block
+
+
+@transaction.atomic
+def lift_block(patient, block_id: int, *, client_address: str = "") -> None:
+    _decide(patient, Action.UNBLOCK, client_address)
+    Block.objects.filter(pk=block_id, patient=patient, lifted_at__isnull=True).update(
+        lifted_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def designate_treating_physician(patient, rpps: str, *, client_address: str = "") -> None:
+    physician = practitioner_by_rpps(rpps)
+    if physician.practitioner_profile.profession != "medecin":
+        raise AccessError(_("A treating physician must be a doctor."))
+    _decide(patient, Action.GRANT, client_address)
+    TreatingPhysician.objects.update_or_create(patient=patient, defaults={"physician": physician})
+    if not Consent.objects.filter(
+        patient=patient, practitioner=physician, revoked_at__isnull=True
+    ).exists():
+        Consent.objects.create(patient=patient, practitioner=physician)
+
+
+@transaction.atomic
+def remove_treating_physician(patient, *, client_address: str = "") -> None:
+    _decide(patient, Action.REVOKE, client_address)
+    TreatingPhysician.objects.filter(patient=patient).delete()
+
+
+@transaction.atomic
+def request_access(practitioner, patient, *, client_address: str = "") -> None:
+    """A practitioner asks; a blocked practitioner's request is recorded and goes nowhere."""
+    blocked = Block.objects.filter(
+        patient=patient, practitioner=practitioner, lifted_at__isnull=True
+    ).exists()
+    record_event(
+        actor=practitioner,
+        patient=patient,
+        action=Action.REQUEST_ACCESS,
+        outcome=Outcome.REFUSED if blocked else Outcome.ALLOWED,
+        reason="blocked-by-patient" if blocked else "request",
+        client_address=client_address,
+    )
+    if not blocked:
+        AccessRequest.objects.get_or_create(
+            patient=patient, practitioner=practitioner, decided_at__isnull=True
+        )
+
+
+@transaction.atomic
+def answer_request(patient, request_id: int, accept: bool, *, client_address: str = "") -> None:
+    access_request = (
+        AccessRequest.objects.select_for_update(of=("self",))
+        .select_related("practitioner__practitioner_profile")
+        .filter(pk=request_id, patient=patient, decided_at__isnull=True)
+        .first()
+    )
+    if access_request is None:
+        raise AccessError(_("This request was already answered."))
+    if accept:
+        grant_consent(
+            patient,
+            access_request.practitioner.practitioner_profile.rpps,
+            client_address=client_address,
+        )
+    else:
+        _decide(patient, Action.REVOKE, client_address)
+        access_request.decided_at = timezone.now()
+        access_request.accepted = False
+        access_request.save(update_fields=["decided_at", "accepted"])

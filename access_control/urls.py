@@ -1,0 +1,34 @@
+from django.urls import path
+
+from access_control import views, views_history
+
+app_name = "access"
+
+urlpatterns = [
+    path("access/", views.overview, name="overview"),
+    path("access/history/", views_history.access_history, name="history"),
+    path("access/consents/<int:consent_id>/revoke/", views.revoke, name="revoke"),
+    path("access/blocks/", views.block, name="block"),
+    path("access/blocks/<int:block_id>/lift/", views.lift_block, name="lift-block"),
+    path("access/treating-physician/", views.treating_physician, name="treating-physician"),
+    path(
+        "access/treating-physician/remove/",
+        views.remove_treating_physician,
+        name="remove-treating-physician",
+    ),
+    path(
+        "access/requests/<int:request_id>/accept/",
+        views.answer_request,
+        {"accept": True},
+        name="accept-request",
+    ),
+    path(
+        "access/requests/<int:request_id>/decline/",
+        views.answer_request,
+        {"accept": False},
+        name="decline-request",
+    ),
+    path("pro/", views.pro_search, name="pro-search"),
+    path("pro/patients/<uuid:patient_id>/", views.pro_record, name="pro-record"),
+    path("pro/patients/<uuid:patient_id>/request/", views.pro_request, name="pro-request"),
+]

@@ -1,0 +1,199 @@
+"""Thin views: the patient's consents (/access/) and the practitioner's workspace (/pro/)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from access_control import selectors, services
+from access_control.forms import FindPatientForm, GrantForm, RppsForm
+from accounts.models import User
+from dmp_portal.http import client_address
+from records import selectors as record_selectors
+
+
+def _patient(request: HttpRequest):
+    if request.user.kind != "patient":
+        raise Http404
+    return request.user
+
+
+def _practitioner(request: HttpRequest):
+    if request.user.kind != "practitioner":
+        raise Http404
+    return request.user
+
+
+def _overview(request, patient, **forms) -> HttpResponse:
+    context = {
+        "overview": selectors.access_overview(patient),
+        "grant_form": GrantForm(),
+        "block_form": RppsForm(prefix="block"),
+        "physician_form": RppsForm(prefix="md"),
+    }
+    context.update(forms)
+    return render(request, "access_control/overview.html", context)
+
+
+@login_required
+@never_cache
+def overview(request: HttpRequest) -> HttpResponse:
+    """The patient's consents; POST grants access to the practitioner of field ``rpps``."""
+    patient = _patient(request)
+    if request.method != "POST":
+        return _overview(request, patient)
+    form = GrantForm(request.POST)
+    if form.is_valid():
+        try:
+            services.grant_consent(
+                patient,
+                form.cleaned_data["rpps"],
+                form.cleaned_data["until"],
+                client_address=client_address(request),
+            )
+        except services.AccessError as error:
+            form.add_error("rpps", error.message)
+        else:
+            messages.success(request, _("Access granted."))
+            return redirect("access:overview")
+    return _overview(request, patient, grant_form=form)
+
+
+def _patient_action(request: HttpRequest, action, success: str) -> HttpResponse:
+    patient = _patient(request)
+    try:
+        action(patient)
+    except services.AccessError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return redirect("access:overview")
+
+
+@login_required
+@require_POST
+def revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
+    return _patient_action(
+        request,
+        lambda p: services.revoke_consent(p, consent_id, client_address=client_address(request)),
+        _("Access revoked."),
+    )
+
+
+@login_required
+@require_POST
+def block(request: HttpRequest) -> HttpResponse:
+    patient = _patient(request)
+    form = RppsForm(request.POST, prefix="block")
+    if form.is_valid():
+        return _patient_action(
+            request,
+            lambda p: services.block_practitioner(
+                p, form.cleaned_data["rpps"], client_address=client_address(request)
+            ),
+            _("This professional is blocked."),
+        )
+    return _overview(request, patient, block_form=form)
+
+
+@login_required
+@require_POST
+def lift_block(request: HttpRequest, block_id: int) -> HttpResponse:
+    return _patient_action(
+        request,
+        lambda p: services.lift_block(p, block_id, client_address=client_address(request)),
+        _("Block lifted."),
+    )
+
+
+@login_required
+@require_POST
+def treating_physician(request: HttpRequest) -> HttpResponse:
+    patient = _patient(request)
+    form = RppsForm(request.POST, prefix="md")
+    if form.is_valid():
+        try:
+            services.designate_treating_physician(
+                patient, form.cleaned_data["rpps"], client_address=client_address(request)
+            )
+        except services.AccessError as error:
+            form.add_error("rpps", error.message)
+        else:
+            messages.success(request, _("Treating physician designated."))
+            return redirect("access:overview")
+    return _overview(request, patient, physician_form=form)
+
+
+@login_required
+@require_POST
+def remove_treating_physician(request: HttpRequest) -> HttpResponse:
+    return _patient_action(
+        request,
+        lambda p: services.remove_treating_physician(p, client_address=client_address(request)),
+        _("Treating physician removed."),
+    )
+
+
+@login_required
+@require_POST
+def answer_request(request: HttpRequest, request_id: int, accept: bool) -> HttpResponse:
+    return _patient_action(
+        request,
+        lambda p: services.answer_request(
+            p, request_id, accept, client_address=client_address(request)
+        ),
+        _("Access granted.") if accept else _("Request declined."),
+    )
+
+
+@login_required
+@never_cache
+def pro_search(request: HttpRequest) -> HttpResponse:
+    """Find a patient by NIR (a POST: the number never travels in a URL)."""
+    practitioner = _practitioner(request)
+    form = FindPatientForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = selectors.find_patient(
+            practitioner, form.cleaned_data["nir"], client_address=client_address(request)
+        )
+    return render(request, "access_control/pro_search.html", {"form": form, "result": result})
+
+
+@login_required
+@never_cache
+def pro_record(request: HttpRequest, patient_id) -> HttpResponse:
+    practitioner = _practitioner(request)
+    patient = User.objects.filter(pk=patient_id, kind="patient").first()
+    try:
+        page = record_selectors.record_page(
+            practitioner,
+            patient,
+            record_selectors.RecordFilters(),
+            request.GET.get("page"),
+            client_address=client_address(request),
+        )
+    except record_selectors.DocumentNotFound as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "access_control/pro_record.html",
+        {"page": page, "patient_id": patient_id, "query": ""},
+    )
+
+
+@login_required
+@require_POST
+def pro_request(request: HttpRequest, patient_id) -> HttpResponse:
+    practitioner = _practitioner(request)
+    patient = User.objects.filter(pk=patient_id, kind="patient").first()
+    if patient is None:
+        raise Http404
+    services.request_access(practitioner, patient, client_address=client_address(request))
+    messages.success(request, _("Your request was sent to the patient."))
+    return redirect("access:pro-search")

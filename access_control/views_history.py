@@ -1,0 +1,118 @@
+"""The patient's access history page (/access/history/, CONTRACT). Thin: the door decides."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+
+from access_control import history
+from access_control.models import Action, Mode, Outcome
+from accounts.models import UserKind
+from dmp_portal.http import client_address
+from records.forms import DATE_FORMATS, DATE_INPUT
+
+CHOICE_ERRORS = {"invalid_choice": _("Choose one of the options of the list.")}
+DATE_ERRORS = {"invalid": _("Enter a date as DD/MM/YYYY.")}
+
+
+def _action_choices() -> list[tuple[str, str]]:
+    # Logins go to the system chain, never to a record.
+    return [("", _("All actions"))] + [
+        (value, label) for value, label in Action.choices if value != Action.LOGIN
+    ]
+
+
+class HistoryFilterForm(forms.Form):
+    """GET filters; a bad value is explained and only that filter is ignored."""
+
+    action = forms.ChoiceField(
+        label=_("Action"), required=False, choices=_action_choices, error_messages=CHOICE_ERRORS
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[("", _("All outcomes")), *Outcome.choices],
+        error_messages=CHOICE_ERRORS,
+    )
+    mode = forms.ChoiceField(
+        label=_("Mode"),
+        required=False,
+        choices=[("", _("All modes")), *Mode.choices],
+        error_messages=CHOICE_ERRORS,
+    )
+    who = forms.ChoiceField(
+        label=_("Who"),
+        required=False,
+        choices=[
+            ("", _("Everyone")),
+            (UserKind.PATIENT.value, _("You or another patient")),
+            (UserKind.PRACTITIONER.value, _("Health professionals")),
+            (UserKind.STAFF.value, _("DMP service")),
+        ],
+        error_messages=CHOICE_ERRORS,
+    )
+    date_from = forms.DateField(
+        label=_("From (DD/MM/YYYY)"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=DATE_INPUT,
+        error_messages=DATE_ERRORS,
+    )
+    date_to = forms.DateField(
+        label=_("To (DD/MM/YYYY)"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=DATE_INPUT,
+        error_messages=DATE_ERRORS,
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+    def filters(self) -> history.HistoryFilters:
+        """The valid filters only: a field in error is left out, the others still apply."""
+        if not self.is_bound:
+            return history.HistoryFilters()
+        self.is_valid()  # fills cleaned_data with the fields that are valid
+        data = self.cleaned_data
+        return history.HistoryFilters(
+            action=data.get("action", ""),
+            outcome=data.get("outcome", ""),
+            mode=data.get("mode", ""),
+            who=data.get("who", ""),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+
+
+@login_required
+@never_cache
+def access_history(request: HttpRequest) -> HttpResponse:
+    form = HistoryFilterForm(request.GET or None)
+    # The page is the signed-in patient's own record; anyone else asks for no record at all.
+    patient = request.user if request.user.kind == UserKind.PATIENT else None
+    try:
+        page = history.access_history(
+            request.user,
+            patient,
+            form.filters(),
+            request.GET.get("page"),
+            client_address=client_address(request),
+        )
+    except history.HistoryNotFound as exc:
+        raise Http404 from exc
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "access_control/history.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )

@@ -1,0 +1,199 @@
+"""Consent: practitioners read a record only with the patient's say, within their profession."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from access_control.models import AuditEvent, Consent
+from accounts.models import Profession
+from records.models import Document
+from tests.accounts.factories import PASSWORD, PractitionerProfileFactory, add_totp, totp_token
+from tests.enrollment.factories import make_beneficiary
+from tests.records.factories import add_document, patient_with_login
+
+pytestmark = pytest.mark.django_db
+
+
+def practitioner_with_login(profession: str = Profession.MEDECIN):
+    profile = PractitionerProfileFactory(profession=profession)
+    device = add_totp(profile.user)
+    client = Client()
+    client.post("/accounts/login/", {"username": profile.user.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    return profile, client
+
+
+def enrolled_patient():
+    """A patient with a record in the registry, so that a practitioner can find them by NIR."""
+    patient, client = patient_with_login()
+    person = make_beneficiary()
+    type(person).objects.filter(pk=person.pk).update(patient=patient)
+    return patient, client, person.nir
+
+
+def grant(client: Client, rpps: str, until: str = ""):
+    return client.post("/access/", {"rpps": rpps, "until": until})
+
+
+def test_without_consent_the_practitioner_learns_only_that_no_access_is_granted():
+    patient, _client, nir = enrolled_patient()
+    add_document(patient, title="Compte rendu confidentiel")
+    _profile, pro = practitioner_with_login()
+    page = pro.post("/pro/", {"nir": nir})
+    content = page.content.decode()
+    assert "pas donné accès" in content and "Demander l" in content
+    assert "confidentiel" not in content and "1 document" not in content
+    assert pro.get(f"/pro/patients/{patient.pk}/").status_code == 404
+    assert AuditEvent.objects.filter(patient=patient, action="lookup").exists()
+
+
+def test_the_patient_grants_then_revokes_and_the_next_request_is_refused():
+    patient, client, nir = enrolled_patient()
+    document = add_document(patient, title="IRM lombaire")
+    profile, pro = practitioner_with_login()
+    assert grant(client, profile.rpps).status_code == 302
+    record = pro.get(f"/pro/patients/{patient.pk}/")
+    assert "IRM lombaire" in record.content.decode()
+    assert pro.get(f"/records/{document.uid}/download/").status_code == 200
+
+    consent = Consent.objects.get(patient=patient)
+    client.post(f"/access/consents/{consent.pk}/revoke/")
+    # Same practitioner session, very next request: refused, and recorded.
+    assert pro.get(f"/records/{document.uid}/").status_code == 404
+    assert pro.get(f"/pro/patients/{patient.pk}/").status_code == 404
+    assert (
+        AuditEvent.objects.filter(
+            patient=patient, actor=profile.user, outcome="refused", reason="no-consent"
+        ).count()
+        == 2
+    )
+
+
+def test_a_consent_ends_at_its_date():
+    patient, client, _nir = enrolled_patient()
+    document = add_document(patient)
+    profile, pro = practitioner_with_login()
+    until = timezone.localdate() + timedelta(days=30)
+    grant(client, profile.rpps, until.isoformat())
+    assert pro.get(f"/records/{document.uid}/").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        from records.selectors import DocumentNotFound, document_for
+
+        with pytest.raises(DocumentNotFound):
+            document_for(profile.user, document.uid, "view")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"rpps": "123"}, "11 chiffres"),
+        ({"rpps": "10000000008"}, "clé"),
+        ({"rpps": "10000000017"}, "Aucun professionnel"),
+        ({"rpps": "RPPS", "until": "2099-01-01"}, "11 chiffres"),
+    ],
+)
+def test_bad_grant_input_is_explained_and_changes_nothing(data, message):
+    _patient, client, _nir = enrolled_patient()
+    response = client.post("/access/", data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Consent.objects.exists()
+
+
+def test_an_end_date_beyond_one_year_is_refused():
+    _patient, client, _nir = enrolled_patient()
+    profile = PractitionerProfileFactory()
+    too_late = (timezone.localdate() + timedelta(days=400)).isoformat()
+    response = grant(client, profile.rpps, too_late)
+    assert "un an" in response.content.decode()
+    assert not Consent.objects.exists()
+
+
+def test_a_block_overrides_consent():
+    patient, client, _nir = enrolled_patient()
+    document = add_document(patient)
+    profile, pro = practitioner_with_login()
+    grant(client, profile.rpps)
+    client.post("/access/blocks/", {"block-rpps": profile.rpps})
+    assert pro.get(f"/records/{document.uid}/").status_code == 404
+    grant(client, profile.rpps)  # even a new consent does not lift the block
+    assert pro.get(f"/records/{document.uid}/").status_code == 404
+    assert AuditEvent.objects.filter(actor=profile.user, reason="blocked-by-patient").exists()
+
+
+def test_profession_rules_filter_what_a_pharmacist_reads():
+    patient, client, _nir = enrolled_patient()
+    psychiatric = add_document(patient, title="Compte rendu psychiatrique", category="psychiatrie")
+    prescription = add_document(patient, title="Ordonnance", category="traitements")
+    profile, pro = practitioner_with_login(Profession.PHARMACIEN)
+    grant(client, profile.rpps)
+    record = pro.get(f"/pro/patients/{patient.pk}/").content.decode()
+    assert "Ordonnance" in record and "psychiatrique" not in record
+    assert pro.get(f"/records/{psychiatric.uid}/").status_code == 404
+    assert pro.get(f"/records/{prescription.uid}/").status_code == 200
+    assert (
+        AuditEvent.objects.filter(
+            actor=profile.user, reason="profession-may-not-read-category"
+        ).count()
+        == 1
+    )
+
+
+def test_hidden_documents_only_for_their_author_and_the_treating_physician():
+    patient, client, _nir = enrolled_patient()
+    physician, physician_client = practitioner_with_login()
+    nurse, nurse_client = practitioner_with_login(Profession.INFIRMIER)
+    author, author_client = practitioner_with_login()
+    hidden = add_document(patient, title="Document masqué", author=author.user)
+    Document.objects.filter(pk=hidden.pk).update(hidden_from_practitioners=True)
+    for profile in (physician, nurse, author):
+        grant(client, profile.rpps)
+    assert nurse_client.get(f"/records/{hidden.uid}/").status_code == 404
+    assert physician_client.get(f"/records/{hidden.uid}/").status_code == 404
+    client.post("/access/treating-physician/", {"md-rpps": physician.rpps})
+    assert physician_client.get(f"/records/{hidden.uid}/").status_code == 200
+    assert author_client.get(f"/records/{hidden.uid}/").status_code == 200
+    assert nurse_client.get(f"/records/{hidden.uid}/").status_code == 404
+
+
+def test_a_practitioner_asks_and_the_patient_accepts():
+    patient, client, nir = enrolled_patient()
+    document = add_document(patient)
+    profile, pro = practitioner_with_login()
+    pro.post(f"/pro/patients/{patient.pk}/request/")
+    overview = client.get("/access/").content.decode()
+    assert profile.last_name in overview
+    request_id = patient.access_requests_received.get().pk
+    client.post(f"/access/requests/{request_id}/accept/")
+    assert pro.get(f"/records/{document.uid}/").status_code == 200
+
+
+def test_other_roles_are_refused_the_consent_pages():
+    _patient, client, _nir = enrolled_patient()
+    _profile, pro = practitioner_with_login()
+    assert pro.get("/access/").status_code == 404
+    assert client.get("/pro/").status_code == 404
+    anonymous = Client().get("/access/")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+
+
+def test_a_blocked_practitioner_finds_no_way_in_through_a_request():
+    patient, client, _nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    client.post("/access/blocks/", {"block-rpps": profile.rpps})
+    pro.post(f"/pro/patients/{patient.pk}/request/")
+    assert not patient.access_requests_received.exists()
+
+
+def test_nir_lookup_is_a_post_and_unknown_numbers_say_so():
+    _profile, pro = practitioner_with_login()
+    from tests.enrollment.factories import make_nir
+
+    response = pro.post("/pro/", {"nir": make_nir()})
+    assert "Aucun dossier" in response.content.decode()
+    assert AuditEvent.objects.filter(action="lookup", reason="no-such-record").exists()

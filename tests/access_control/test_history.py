@@ -1,0 +1,392 @@
+"""The patient's access history (/access/history/): every event of their own record, newest first,
+behind the door (refusals answer 404 and are recorded), with filters and a constant query count.
+
+The catalog of French translations is maintained apart: French text is asserted only for strings
+already translated; the rest is checked on data (names, titles) and structure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from access_control.audit import Action, Mode, Outcome, record_event
+from access_control.history import PER_PAGE, HistoryFilters, HistoryNotFound, access_history
+from access_control.models import AuditEvent
+from accounts.models import Profession
+from records.models import Document, DocumentStatus
+from tests.accounts.factories import (
+    PASSWORD,
+    PractitionerProfileFactory,
+    StaffFactory,
+    add_totp,
+    totp_token,
+)
+from tests.records.factories import add_document, patient_with_login
+
+pytestmark = pytest.mark.django_db
+
+URL = "/access/history/"
+
+
+def signed_in(user) -> Client:
+    """A client past both factors for any kind of account."""
+    device = add_totp(user)
+    client = Client()
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    return client
+
+
+def record(patient, actor, action=Action.VIEW, outcome=Outcome.ALLOWED, **fields) -> AuditEvent:
+    with transaction.atomic():
+        return record_event(actor=actor, patient=patient, action=action, outcome=outcome, **fields)
+
+
+def rows(response) -> list:
+    assert response.status_code == 200
+    return list(response.context["page"].object_list)
+
+
+def history_events(**filters) -> list[tuple[str, str, str]]:
+    return list(
+        AuditEvent.objects.filter(action=Action.VIEW_HISTORY, **filters)
+        .order_by("id")
+        .values_list("action", "outcome", "reason")
+    )
+
+
+def test_the_patient_sees_the_events_of_their_record_newest_first():
+    patient, client = patient_with_login()
+    document = add_document(patient, title="IRM du genou")
+    assert client.get(f"/records/{document.uid}/download/").status_code == 200
+
+    response = client.get(URL)
+    page = rows(response)
+    assert [(row.action, row.who_kind, row.outcome) for row in page] == [
+        ("view-history", "you", "allowed"),
+        ("download", "you", "allowed"),
+        ("upload", "you", "allowed"),
+    ]
+    times = [row.occurred_at for row in page]
+    assert times == sorted(times, reverse=True)
+    assert all(str(row.occurred_at.tzinfo) == "Europe/Paris" for row in page)
+    download = page[1]
+    assert (download.document_state, download.document_title) == ("available", "IRM du genou")
+    assert download.document_uid == document.uid
+    assert (page[0].document_state, page[0].document_title) == ("none", "")
+
+    html = response.content.decode()
+    assert html.count('<th scope="col">') == 6
+    assert "<caption" in html and 'class="data-table"' in html
+    assert "Télécharger un document" in html and "Déposer un document" in html
+    assert "Consulter l&#x27;historique des accès" in html
+    assert f'href="/records/{document.uid}/"' in html and "IRM du genou" in html
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_times_are_shown_in_paris_time():
+    patient, client = patient_with_login()
+    with time_machine.travel(datetime(2024, 1, 15, 12, 30, tzinfo=UTC), tick=False):
+        record(patient, patient, Action.LIST)
+    with time_machine.travel(datetime(2024, 7, 15, 12, 30, tzinfo=UTC), tick=False):
+        record(patient, patient, Action.LIST)
+    html = client.get(URL).content.decode()
+    assert "15/01/2024 13:30" in html  # winter: UTC+1
+    assert "15/07/2024 14:30" in html  # summer: UTC+2
+    assert 'datetime="2024-01-15T13:30:00+01:00"' in html
+
+
+def test_a_practitioners_refused_read_appears_with_name_profession_and_rpps():
+    patient, client = patient_with_login()
+    document = add_document(patient, title="Bilan sanguin", category="biologie")
+    profile = PractitionerProfileFactory(
+        first_name="Aurélie", last_name="Lefebvre", profession=Profession.INFIRMIER
+    )
+    practitioner_client = signed_in(profile.user)
+    assert practitioner_client.get(f"/records/{document.uid}/").status_code == 404
+
+    response = client.get(URL)
+    refused = [row for row in rows(response) if row.who_kind == "practitioner"]
+    assert len(refused) == 1
+    row = refused[0]
+    assert (row.who, row.profession, row.rpps) == ("Aurélie Lefebvre", "Infirmier", profile.rpps)
+    assert (row.action, row.outcome, row.refused) == ("view", "refused", True)
+    assert row.document_title == "Bilan sanguin"
+    html = response.content.decode()
+    assert "Aurélie Lefebvre" in html and "Infirmier" in html and profile.rpps in html
+    assert "<strong>Refusé</strong>" in html
+
+
+def test_emergency_access_is_visibly_marked():
+    patient, client = patient_with_login()
+    profile = PractitionerProfileFactory(last_name="Urgentiste")
+    record(patient, profile.user, Action.EMERGENCY, mode=Mode.EMERGENCY)
+    response = client.get(URL)
+    row = next(row for row in rows(response) if row.who_kind == "practitioner")
+    assert row.emergency and row.mode == "emergency"
+    html = response.content.decode()
+    assert "Déclarer un accès en urgence" in html
+    assert '<strong class="mode-emergency"><span aria-hidden="true">⚠ </span>Urgence</strong>' in (
+        html
+    )
+
+
+def test_who_is_shown_for_staff_another_patient_and_unidentified_actors():
+    patient, client = patient_with_login()
+    other, _other_client = patient_with_login()
+    staff = StaffFactory()
+    record(patient, staff, Action.LIST, Outcome.REFUSED)
+    record(patient, other, Action.VIEW, Outcome.REFUSED)
+    record(patient, None, Action.LIST, Outcome.REFUSED)
+    page = rows(client.get(URL))
+    kinds = [row.who_kind for row in page]
+    assert kinds == ["you", "unknown", "patient", "staff"]
+    names = {row.who_kind: row.who for row in page}
+    # Never a staff member's or another patient's identifier: a neutral label.
+    assert staff.username not in names["staff"] and other.username not in names["patient"]
+    assert all(row.rpps == "" and row.profession == "" for row in page)
+
+
+def test_documents_deleted_gone_or_not_yet_visible_never_show_their_title():
+    patient, client = patient_with_login()
+    deleted = add_document(patient, title="Ancienne ordonnance")
+    assert client.post(f"/records/{deleted.uid}/delete/").status_code == 302
+    assert Document.objects.get(pk=deleted.pk).status == DocumentStatus.DELETED
+    profile = PractitionerProfileFactory()
+    announced = add_document(patient, title="Annonce du diagnostic", author=profile.user)
+    Document.objects.filter(pk=announced.pk).update(
+        hidden_from_patient_until=timezone.now() + timezone.timedelta(days=7)
+    )
+    record(patient, profile.user, Action.VIEW, document_uid=announced.uid)
+    gone = add_document(_stranger(), title="Document d'un autre dossier")
+    record(patient, profile.user, Action.VIEW, Outcome.REFUSED, document_uid=gone.uid)
+
+    response = client.get(URL)
+    states = {
+        (row.action, row.document_uid): row.document_state
+        for row in rows(response)
+        if row.document_uid
+    }
+    assert states[("delete", deleted.uid)] == "deleted"
+    assert states[("view", announced.uid)] == "not-yet"
+    assert states[("view", gone.uid)] == "deleted"
+    html = response.content.decode()
+    for title in ("Ancienne ordonnance", "Annonce du diagnostic", "Document d&#x27;un autre"):
+        assert title not in html
+
+
+def _stranger():
+    stranger, _client = patient_with_login()
+    return stranger
+
+
+def test_another_patients_events_never_appear():
+    patient, client = patient_with_login()
+    add_document(patient, title="Mon compte rendu")
+    stranger, stranger_client = patient_with_login()
+    add_document(stranger, title="Secret du voisin")
+    record(stranger, PractitionerProfileFactory(last_name="Voisin").user, Action.VIEW)
+
+    page = rows(client.get(URL))
+    assert len(page) == AuditEvent.objects.filter(patient=patient).count() == 2
+    html = client.get(URL).content.decode()
+    assert "Secret du voisin" not in html and "Voisin" not in html
+    # The other patient, on the same address, sees their own record only.
+    theirs = stranger_client.get(URL)
+    assert "Mon compte rendu" not in theirs.content.decode()
+    assert {row.who_kind for row in rows(theirs)} == {"you", "practitioner"}
+
+
+def test_another_patient_is_refused_the_record_and_the_refusal_is_recorded_on_it():
+    owner, client = patient_with_login()
+    stranger, _stranger_client = patient_with_login()
+    with pytest.raises(HistoryNotFound):
+        access_history(stranger, owner, HistoryFilters(), 1, client_address="192.0.2.9")
+    assert history_events(patient=owner, actor=stranger) == [
+        ("view-history", "refused", "not-own-record")
+    ]
+    row = next(row for row in rows(client.get(URL)) if row.who_kind == "patient")
+    assert (row.action, row.outcome) == ("view-history", "refused")
+
+
+def test_a_practitioner_and_staff_get_404_and_the_refusal_is_recorded():
+    owner, _client = patient_with_login()
+    add_document(owner)
+    profile = PractitionerProfileFactory()
+    assert signed_in(profile.user).get(URL).status_code == 404
+    staff = StaffFactory()
+    assert signed_in(staff).get(URL).status_code == 404
+    assert history_events(actor=profile.user) == [("view-history", "refused", "no-such-record")]
+    assert history_events(actor=staff) == [("view-history", "refused", "no-such-record")]
+    # Nothing was recorded on, or read from, the patient's record.
+    assert not AuditEvent.objects.filter(patient=owner, action=Action.VIEW_HISTORY).exists()
+    # Even naming the record, a practitioner without the right is refused.
+    with pytest.raises(HistoryNotFound):
+        access_history(profile.user, owner, HistoryFilters(), 1)
+    assert AuditEvent.objects.filter(
+        patient=owner, actor=profile.user, action=Action.VIEW_HISTORY, outcome=Outcome.REFUSED
+    ).exists()
+
+
+def test_anonymous_visitors_are_sent_to_login():
+    response = Client().get(URL)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_viewing_the_history_is_itself_recorded():
+    patient, client = patient_with_login()
+    client.get(URL, REMOTE_ADDR="198.51.100.4")
+    event = AuditEvent.objects.get(patient=patient, action=Action.VIEW_HISTORY)
+    assert (event.actor_id, event.outcome, event.reason) == (patient.pk, "allowed", "own-record")
+    assert event.client_address == "198.51.100.4"
+    page = rows(client.get(URL))
+    assert [row.action for row in page] == ["view-history", "view-history"]
+
+
+@pytest.fixture
+def trail():
+    """A patient, their client and four events of March 2024 (UTC times; Paris is UTC+1)."""
+    patient, client = patient_with_login()
+    practitioner = PractitionerProfileFactory(last_name="Garnier").user
+    staff = StaffFactory()
+    at = [
+        (datetime(2024, 3, 10, 10, 0, tzinfo=UTC), patient, Action.UPLOAD, Outcome.ALLOWED, {}),
+        # 12 March, 00:30 in Paris.
+        (datetime(2024, 3, 11, 23, 30, tzinfo=UTC), practitioner, Action.VIEW, Outcome.REFUSED, {}),
+        # 12 March, 23:30 in Paris.
+        (
+            datetime(2024, 3, 12, 22, 30, tzinfo=UTC),
+            practitioner,
+            Action.VIEW,
+            Outcome.ALLOWED,
+            {"mode": Mode.EMERGENCY},
+        ),
+        (datetime(2024, 3, 13, 9, 0, tzinfo=UTC), staff, Action.LIST, Outcome.REFUSED, {}),
+    ]
+    for moment, actor, action, outcome, extra in at:
+        with time_machine.travel(moment, tick=False):
+            record(patient, actor, action, outcome, **extra)
+    return patient, client
+
+
+UPLOAD = ("upload", "you", "allowed", "normal")
+REFUSED_VIEW = ("view", "practitioner", "refused", "normal")
+EMERGENCY_VIEW = ("view", "practitioner", "allowed", "emergency")
+STAFF_LIST = ("list", "staff", "refused", "normal")
+
+
+def listed(client, **params) -> list[tuple[str, str, str, str]]:
+    response = client.get(URL, params)
+    assert not response.context["form"].errors, response.context["form"].errors
+    return [
+        (row.action, row.who_kind, row.outcome, row.mode)
+        for row in rows(response)
+        if row.action != "view-history"
+    ]
+
+
+def test_filters(trail):
+    _patient, client = trail
+    assert listed(client) == [STAFF_LIST, EMERGENCY_VIEW, REFUSED_VIEW, UPLOAD]
+    assert listed(client, action="view") == [EMERGENCY_VIEW, REFUSED_VIEW]
+    assert listed(client, outcome="refused") == [STAFF_LIST, REFUSED_VIEW]
+    assert listed(client, mode="emergency") == [EMERGENCY_VIEW]
+    assert listed(client, who="practitioner") == [EMERGENCY_VIEW, REFUSED_VIEW]
+    assert listed(client, who="staff") == [STAFF_LIST]
+    assert listed(client, who="patient") == [UPLOAD]
+    assert listed(client, who="practitioner", outcome="allowed") == [EMERGENCY_VIEW]
+    # Days are days of Paris time, both ends included, in either spelling.
+    assert listed(client, date_from="2024-03-12", date_to="12/03/2024") == [
+        EMERGENCY_VIEW,
+        REFUSED_VIEW,
+    ]
+    assert listed(client, date_to="11/03/2024") == [UPLOAD]
+    assert listed(client, date_from="13/03/2024", action="list") == [STAFF_LIST]
+    # The action filter keeps only that action, the page's own view included.
+    only_history = rows(client.get(URL, {"action": "view-history"}))
+    assert only_history and {row.action for row in only_history} == {"view-history"}
+
+
+@pytest.mark.parametrize("bad", ["hier", "31/02/2024", "2024-13-01"])
+def test_a_bad_date_is_explained_and_only_that_filter_is_ignored(trail, bad):
+    _patient, client = trail
+    response = client.get(URL, {"date_from": bad, "outcome": "refused"})
+    assert response.context["form"].errors["date_from"]
+    html = response.content.decode()
+    assert "Il y a un problème" in html
+    assert "Saisissez une date au format JJ/MM/AAAA." in html
+    kept = [(row.action, row.outcome) for row in rows(response)]
+    assert kept == [("list", "refused"), ("view", "refused")]
+
+
+def test_a_reversed_period_or_an_unknown_choice_is_explained_and_ignored(trail):
+    _patient, client = trail
+    reversed_period = client.get(URL, {"date_from": "2024-03-13", "date_to": "2024-03-10"})
+    assert reversed_period.context["form"].errors["date_to"]
+    assert "Il y a un problème" in reversed_period.content.decode()
+    # date_from still applies; date_to is ignored.
+    kept = [row.action for row in rows(reversed_period) if row.action != "view-history"]
+    assert kept == ["list"]
+    unknown = client.get(URL, {"action": "steal", "who": "nobody", "mode": "x", "outcome": "y"})
+    assert set(unknown.context["form"].errors) == {"action", "who", "mode", "outcome"}
+    assert len([row for row in rows(unknown) if row.action != "view-history"]) == 4
+
+
+def test_the_filter_form_and_pagination_links_keep_the_filters():
+    patient, client = patient_with_login()
+    for _index in range(PER_PAGE + 5):
+        record(patient, patient, Action.LIST)
+    response = client.get(URL, {"action": "list"})
+    page = response.context["page"]
+    assert page.paginator.count == PER_PAGE + 5 and len(page.object_list) == PER_PAGE
+    html = response.content.decode()
+    for name in ("who", "action", "outcome", "mode", "date_from", "date_to"):
+        assert f'name="{name}"' in html
+    assert 'href="?action=list&amp;page=2"' in html
+    second = client.get(URL, {"action": "list", "page": 2})
+    assert len(second.context["page"].object_list) == 5
+    assert client.get(URL, {"page": "abc"}).status_code == 200
+    assert client.get(URL, {"page": 999}).context["page"].number == 2
+
+
+def test_the_page_costs_the_same_queries_with_10_and_500_events():
+    patient, client = patient_with_login()
+    practitioners = [PractitionerProfileFactory().user for _ in range(4)]
+    staff = StaffFactory()
+    documents = [add_document(patient, title=f"Document {index}") for index in range(5)]
+    actors = [patient, *practitioners, staff, None]
+
+    def add_events(count: int) -> None:
+        for index in range(count):
+            record(
+                patient,
+                actors[index % len(actors)],
+                Action.VIEW,
+                Outcome.REFUSED if index % 3 else Outcome.ALLOWED,
+                mode=Mode.EMERGENCY if index % 11 == 0 else Mode.NORMAL,
+                document_uid=documents[index % len(documents)].uid,
+            )
+
+    def queries_for_page_one() -> int:
+        client.get(URL)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(URL)
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    add_events(10 - AuditEvent.objects.filter(patient=patient).count())
+    with_10 = queries_for_page_one()
+    add_events(500 - AuditEvent.objects.filter(patient=patient).count())
+    with_500 = queries_for_page_one()
+    assert with_10 == with_500
+    page = client.get(URL).context["page"]
+    assert len(page.object_list) == PER_PAGE
+    titles = {row.document_title for row in page.object_list if row.document_uid}
+    assert titles <= {f"Document {index}" for index in range(5)} and len(titles) == 5
+    assert {row.who_kind for row in page.object_list} >= {"you", "practitioner", "staff"}
