@@ -1,0 +1,208 @@
+"""Every URL of the project, requested as every role, against one table of expected statuses.
+
+A URL pattern missing from the table fails the test: a new page cannot ship without someone
+deciding who may reach it. The admin has its own tests (tests/accounts/test_admin.py and the
+admin tests of each app) and is left out here on purpose.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import get_resolver
+from django.urls.resolvers import URLResolver
+
+from access_control.models import AccessRequest, Block, Consent
+from tests.accounts.factories import (
+    PASSWORD,
+    PractitionerProfileFactory,
+    StaffFactory,
+    add_totp,
+    totp_token,
+)
+from tests.records.factories import add_document, patient_with_login
+
+pytestmark = pytest.mark.django_db
+
+ROLES = (
+    "anon",
+    "patient_a",
+    "patient_b",
+    "pro_consent",
+    "pro_none",
+    "pro_revoked",
+    "pro_blocked",
+    "staff_unverified",
+    "staff_verified",
+)
+# patient_a comes last: a successful change of theirs must not alter what the others see.
+ORDER = (
+    "anon",
+    "patient_b",
+    "pro_consent",
+    "pro_none",
+    "pro_revoked",
+    "pro_blocked",
+    "staff_unverified",
+    "staff_verified",
+    "patient_a",
+)
+
+
+def row(
+    anon,
+    patient_a,
+    patient_b,
+    pro_consent,
+    pro_none,
+    pro_revoked,
+    pro_blocked,
+    staff_unverified,
+    staff_verified,
+):
+    return dict(
+        zip(
+            ROLES,
+            (
+                anon,
+                patient_a,
+                patient_b,
+                pro_consent,
+                pro_none,
+                pro_revoked,
+                pro_blocked,
+                staff_unverified,
+                staff_verified,
+            ),
+            strict=True,
+        )
+    )
+
+
+EVERYONE_200 = row(200, 200, 200, 200, 200, 200, 200, 302, 200)
+OWN_RECORD = row(302, 200, 200, 404, 404, 404, 404, 302, 404)
+A_DOCUMENT = row(302, 200, 404, 200, 404, 404, 404, 302, 404)
+PATIENT_CHANGE_ON_A = row(302, 302, 404, 404, 404, 404, 404, 302, 404)
+PATIENT_POST = row(302, 302, 302, 404, 404, 404, 404, 302, 404)
+PATIENT_FORM_POST = row(302, 200, 200, 404, 404, 404, 404, 302, 404)
+
+# (method, expected statuses) for each URL pattern; kwargs are filled from the world below.
+TABLE = {
+    "": ("get", EVERYONE_200),
+    "healthz": ("get", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts/login/": ("get", row(200, 302, 302, 302, 302, 302, 302, 200, 302)),
+    "accounts/logout/": ("get", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts/2fa/setup/": ("get", row(302, 302, 302, 302, 302, 302, 302, 302, 302)),
+    "accounts/activate/<str:token>/": ("get", row(*(404,) * 9)),
+    "enrollment/": ("get", EVERYONE_200),
+    "enrollment/eligibility/": ("get", EVERYONE_200),
+    "enrollment/activate/": ("get", EVERYONE_200),
+    "records/": ("get", OWN_RECORD),
+    "records/upload/": ("get", OWN_RECORD),
+    "records/<uuid:uid>/": ("get", A_DOCUMENT),
+    "records/<uuid:uid>/content/": ("get", A_DOCUMENT),
+    "records/<uuid:uid>/download/": ("get", A_DOCUMENT),
+    "records/<uuid:uid>/hide/": ("post", PATIENT_CHANGE_ON_A),
+    "records/<uuid:uid>/show/": ("post", PATIENT_CHANGE_ON_A),
+    "records/<uuid:uid>/delete/": ("post", PATIENT_CHANGE_ON_A),
+    "access/": ("get", OWN_RECORD),
+    "access/history/": ("get", OWN_RECORD),
+    "access/consents/<int:consent_id>/revoke/": ("post", PATIENT_POST),
+    "access/blocks/": ("post", PATIENT_FORM_POST),
+    "access/blocks/<int:block_id>/lift/": ("post", PATIENT_POST),
+    "access/treating-physician/": ("post", PATIENT_FORM_POST),
+    "access/treating-physician/remove/": ("post", PATIENT_POST),
+    "access/requests/<int:request_id>/accept/": ("post", PATIENT_POST),
+    "access/requests/<int:request_id>/decline/": ("post", PATIENT_POST),
+    "pro/": ("get", row(302, 404, 404, 200, 200, 200, 200, 302, 404)),
+    "pro/patients/<uuid:patient_id>/": ("get", row(302, 404, 404, 200, 404, 404, 404, 302, 404)),
+    "pro/patients/<uuid:patient_id>/request/": (
+        "post",
+        row(302, 404, 404, 302, 302, 302, 302, 302, 404),
+    ),
+    "i18n/setlang/": ("post", row(*(302,) * 9)),
+}
+
+
+def project_routes() -> list[str]:
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if str(pattern.pattern) == "admin/":
+                    continue
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern)
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def test_every_url_pattern_is_in_the_table():
+    assert sorted(project_routes()) == sorted(TABLE)
+
+
+def _verified(user) -> Client:
+    device = add_totp(user)
+    client = Client()
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    return client
+
+
+def build_world():
+    patient_a, client_a = patient_with_login()
+    _patient_b, client_b = patient_with_login()
+    document = add_document(patient_a)
+    pros = {
+        name: PractitionerProfileFactory().user
+        for name in ("pro_consent", "pro_none", "pro_revoked", "pro_blocked")
+    }
+    consent = Consent.objects.create(patient=patient_a, practitioner=pros["pro_consent"])
+    Consent.objects.create(
+        patient=patient_a, practitioner=pros["pro_revoked"], revoked_at="2026-01-01T00:00:00Z"
+    )
+    Consent.objects.create(patient=patient_a, practitioner=pros["pro_blocked"])
+    block = Block.objects.create(patient=patient_a, practitioner=pros["pro_blocked"])
+    request = AccessRequest.objects.create(patient=patient_a, practitioner=pros["pro_none"])
+    staff = StaffFactory()
+    add_totp(staff)
+    unverified = Client()
+    unverified.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
+    clients = {
+        "anon": Client(),
+        "patient_a": client_a,
+        "patient_b": client_b,
+        "staff_unverified": unverified,
+        "staff_verified": _verified(staff),
+    }
+    clients.update({name: _verified(user) for name, user in pros.items()})
+    values = {
+        "uid": document.uid,
+        "patient_id": patient_a.pk,
+        "consent_id": consent.pk,
+        "block_id": block.pk,
+        "request_id": request.pk,
+        "token": "not-a-token",
+    }
+    return clients, values
+
+
+def concrete(route: str, values: dict) -> str:
+    path = route
+    for name, value in values.items():
+        for converter in ("uuid", "int", "str"):
+            path = path.replace(f"<{converter}:{name}>", str(value))
+    return "/" + path
+
+
+@pytest.mark.parametrize("route", sorted(TABLE))
+def test_each_role_gets_the_expected_status(route):
+    clients, values = build_world()
+    method, expected = TABLE[route]
+    path = concrete(route, values)
+    data = {"language": "fr", "next": "/"} if route == "i18n/setlang/" else {}
+    got = {}
+    for role in ORDER:
+        response = getattr(clients[role], method)(path, data)
+        got[role] = response.status_code
+    assert got == expected, f"{method.upper()} {path}"
