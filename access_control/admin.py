@@ -5,8 +5,9 @@ nobody may add, change or delete one here (and the database refuses it anyway on
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from access_control.models import AuditEvent
+from access_control.models import AuditEvent, EmergencyAccess, ProfessionRule
 
 
 @admin.register(AuditEvent)
@@ -53,3 +54,37 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(EmergencyAccess)
+class EmergencyAccessAdmin(admin.ModelAdmin):
+    """The review queue of every emergency access: who, when, for how long. The reason stays
+    encrypted with the patient's key (the patient reads it); staff review the pattern."""
+
+    list_display = ("started_at", "ends_at", "practitioner", "patient_id", "reviewed_at")
+    list_filter = (("reviewed_at", admin.EmptyFieldListFilter),)
+    fields = ("practitioner", "patient_id", "started_at", "ends_at", "reviewed_at", "reviewed_by")
+    readonly_fields = fields
+    actions = ["mark_reviewed"]
+    list_select_related = ("practitioner",)
+
+    @admin.action(description=_("Mark as reviewed"))
+    def mark_reviewed(self, request, queryset):
+        from django.utils import timezone
+
+        queryset.filter(reviewed_at__isnull=True).update(
+            reviewed_at=timezone.now(), reviewed_by=request.user
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProfessionRule)
+class ProfessionRuleAdmin(admin.ModelAdmin):
+    list_display = ("profession", "category", "may_read")
+    list_filter = ("profession", "category")
+    list_editable = ("may_read",)

@@ -11,6 +11,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dmp_portal.crypto.fields import EncryptedTextField
+from dmp_portal.crypto.models import EncryptedModel
+
 
 class Consent(models.Model):
     """The patient lets one practitioner read their record, until a date or until revoked."""
@@ -140,3 +143,62 @@ class ProfessionRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profession} / {self.category_id}"
+
+
+class RecordSettings(EncryptedModel):
+    """What the patient chose for their record: emergency access, notifications, contact."""
+
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="record_settings"
+    )
+    emergency_opt_out = models.BooleanField(_("refuse emergency access"), default=False)
+    # Where notifications go; encrypted like the rest of the patient's identity.
+    contact_email = EncryptedTextField(_("e-mail address for notifications"), null=True, blank=True)
+    notify_first_access = models.BooleanField(_("a professional's first access"), default=True)
+    notify_emergency = models.BooleanField(_("an emergency access"), default=True)
+    notify_request = models.BooleanField(_("an access request"), default=True)
+    notify_new_document = models.BooleanField(_("a document added by a professional"), default=True)
+
+    data_key_path = "patient.data_key"
+
+    class Meta:
+        verbose_name = _("record settings")
+        verbose_name_plural = _("record settings")
+
+    def __str__(self) -> str:
+        return f"settings of #{self.patient_id}"
+
+
+class EmergencyAccess(EncryptedModel):
+    """A practitioner without consent declared an emergency ("bris de glace"): time-boxed,
+    announced to the patient, reviewed by staff. The reason is encrypted with the patient's
+    key: staff review who, when and how often, not the patient's health."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses_made"
+    )
+    reason = EncryptedTextField(_("reason"))
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    ends_at = models.DateTimeField(_("ends"))
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    data_key_path = "patient.data_key"
+
+    class Meta:
+        verbose_name = _("emergency access")
+        verbose_name_plural = _("emergency accesses")
+        indexes = [
+            models.Index(fields=["practitioner", "patient", "-ends_at"], name="emergency_lookup")
+        ]
+
+    def __str__(self) -> str:
+        return f"emergency access #{self.pk}"
+
+    def is_active(self, now=None) -> bool:
+        return (now or timezone.now()) < self.ends_at

@@ -40,3 +40,41 @@ class FindPatientForm(forms.Form):
 
     def clean_nir(self) -> str:
         return nir.validate(self.cleaned_data["nir"])
+
+
+class EmergencyForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the emergency (at least 15 characters; the patient will read it)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        error_messages={"required": _("Give the reason for the emergency.")},
+    )
+    otp_token = forms.CharField(
+        label=_("Security code from your authenticator app (6 digits), to confirm"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+        error_messages={"required": _("Enter the security code to confirm.")},
+    )
+
+
+class RecordSettingsForm(forms.Form):
+    contact_email = forms.EmailField(
+        label=_("E-mail address for notifications (optional, for example name@example.fr)"),
+        required=False,
+        error_messages={"invalid": _("Enter a valid e-mail address, such as name@example.fr.")},
+    )
+    notify_first_access = forms.BooleanField(
+        label=_("Tell me when a professional accesses my record for the first time"), required=False
+    )
+    notify_emergency = forms.BooleanField(
+        label=_("Tell me of any emergency access"), required=False
+    )
+    notify_request = forms.BooleanField(
+        label=_("Tell me when a professional asks for access"), required=False
+    )
+    notify_new_document = forms.BooleanField(
+        label=_("Tell me when a professional adds a document"), required=False
+    )
+    emergency_opt_out = forms.BooleanField(
+        label=_("Refuse emergency access to my record (even if I cannot be asked)"), required=False
+    )

@@ -171,7 +171,9 @@ from access_control.consent_models import (  # noqa: E402
     AccessRequest,
     Block,
     Consent,
+    EmergencyAccess,
     ProfessionRule,
+    RecordSettings,
     TreatingPhysician,
 )
 
@@ -182,6 +184,8 @@ __all__ = [
     "AuditEvent",
     "Block",
     "Consent",
+    "EmergencyAccess",
+    "RecordSettings",
     "Mode",
     "Outcome",
     "ProfessionRule",

@@ -15,7 +15,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from access_control.audit import Action, Mode, Outcome, record_event
-from access_control.consent_models import Block, Consent, ProfessionRule, TreatingPhysician
+from access_control.consent_models import (
+    Block,
+    Consent,
+    EmergencyAccess,
+    ProfessionRule,
+    RecordSettings,
+    TreatingPhysician,
+)
 
 
 @dataclass(frozen=True)
@@ -97,27 +104,65 @@ def _profession(practitioner) -> str:
     return profile.profession if profile is not None else ""
 
 
+def active_emergency(patient, practitioner, now=None) -> bool:
+    return EmergencyAccess.objects.filter(
+        patient=patient, practitioner=practitioner, ends_at__gt=now or timezone.now()
+    ).exists()
+
+
+def emergency_opted_out(patient) -> bool:
+    return RecordSettings.objects.filter(patient=patient, emergency_opt_out=True).exists()
+
+
+def _may_read_category(practitioner, document) -> bool:
+    return ProfessionRule.objects.filter(
+        profession=_profession(practitioner), category_id=document.category_id, may_read=True
+    ).exists()
+
+
 def _practitioner(actor, patient, action: str, document, mode: str) -> Decision:
     # Checked on every request, so a revocation or a block applies to the very next one.
     if _is_blocked(patient, actor):
         return Decision(False, "blocked-by-patient", mode)
-    if not has_consent(patient, actor):
-        return Decision(False, "no-consent", mode)
+    if has_consent(patient, actor):
+        return _within_consent(actor, patient, action, document)
+    if active_emergency(patient, actor):
+        if emergency_opted_out(patient):
+            return Decision(False, "emergency-opted-out", Mode.EMERGENCY)
+        return _within_emergency(actor, action, document)
+    return Decision(False, "no-consent", mode)
+
+
+def _within_consent(actor, patient, action: str, document) -> Decision:
     if action not in PRACTITIONER_ACTIONS:
-        return Decision(False, "action-not-allowed", mode)
+        return Decision(False, "action-not-allowed")
     if document is None:
-        return Decision(True, "consent", mode)
+        return Decision(True, "consent")
     if document.status == "deleted":
-        return Decision(False, "deleted", mode)
+        return Decision(False, "deleted")
     if document.author_id == actor.pk:
-        return Decision(True, "author", mode)
+        return Decision(True, "author")
     if document.hidden_from_practitioners and not _is_treating_physician(patient, actor):
-        return Decision(False, "hidden-from-practitioners", mode)
-    if not ProfessionRule.objects.filter(
-        profession=_profession(actor), category_id=document.category_id, may_read=True
-    ).exists():
-        return Decision(False, "profession-may-not-read-category", mode)
-    return Decision(True, "consent", mode)
+        return Decision(False, "hidden-from-practitioners")
+    if not _may_read_category(actor, document):
+        return Decision(False, "profession-may-not-read-category")
+    return Decision(True, "consent")
+
+
+def _within_emergency(actor, action: str, document) -> Decision:
+    """Reads only, never a hidden document, within the profession's categories."""
+    emergency = Mode.EMERGENCY
+    if action not in READ_ACTIONS:
+        return Decision(False, "action-not-allowed", emergency)
+    if document is None:
+        return Decision(True, "emergency", emergency)
+    if document.status == "deleted":
+        return Decision(False, "deleted", emergency)
+    if document.hidden_from_practitioners:
+        return Decision(False, "hidden-in-emergency", emergency)
+    if not _may_read_category(actor, document):
+        return Decision(False, "profession-may-not-read-category", emergency)
+    return Decision(True, "emergency", emergency)
 
 
 def visible_documents(actor, patient) -> Q:
@@ -129,11 +174,12 @@ def visible_documents(actor, patient) -> Q:
             Q(hidden_from_patient_until__isnull=True) | Q(hidden_from_patient_until__lte=now)
         )
     readable = ProfessionRule.objects.filter(profession=_profession(actor), may_read=True)
-    own = Q(author=actor)
     allowed = Q(category_id__in=readable.values("category_id"))
+    if not has_consent(patient, actor):  # emergency: never a hidden document, not even one's own
+        return Q(patient=patient) & allowed & Q(hidden_from_practitioners=False)
     if not _is_treating_physician(patient, actor):
         allowed &= Q(hidden_from_practitioners=False)
-    return Q(patient=patient) & (own | allowed)
+    return Q(patient=patient) & (Q(author=actor) | allowed)
 
 
 def authorize(
@@ -143,6 +189,8 @@ def authorize(
     raise (to a 404) only after that transaction has committed, so refusals stay recorded."""
     assert transaction.get_connection().in_atomic_block, "authorize() needs a transaction"
     decision = decide(actor, patient, action, document, mode)
+    if decision.allowed and actor.kind == "practitioner" and decision.mode == Mode.NORMAL:
+        _announce_first_access(actor, patient)
     record_event(
         actor=actor if actor is not None and actor.is_authenticated else None,
         patient=patient,
@@ -154,3 +202,14 @@ def authorize(
         client_address=client_address,
     )
     return decision
+
+
+def _announce_first_access(practitioner, patient) -> None:
+    """The patient hears of a practitioner's first access (checked before it is recorded)."""
+    from access_control.models import AuditEvent
+    from access_control.notifications import notify_patient
+
+    if not AuditEvent.objects.filter(
+        patient=patient, actor=practitioner, outcome=Outcome.ALLOWED, action__in=READ_ACTIONS
+    ).exists():
+        notify_patient("first_access", patient)

@@ -149,9 +149,13 @@ def request_access(practitioner, patient, *, client_address: str = "") -> None:
         client_address=client_address,
     )
     if not blocked:
-        AccessRequest.objects.get_or_create(
+        from access_control.notifications import notify_patient
+
+        _request, created = AccessRequest.objects.get_or_create(
             patient=patient, practitioner=practitioner, decided_at__isnull=True
         )
+        if created:
+            notify_patient("request", patient)
 
 
 @transaction.atomic
@@ -175,3 +179,94 @@ def answer_request(patient, request_id: int, accept: bool, *, client_address: st
         access_request.decided_at = timezone.now()
         access_request.accepted = False
         access_request.save(update_fields=["decided_at", "accepted"])
+
+
+MIN_REASON_LENGTH = 15
+
+
+def declare_emergency(
+    request, practitioner, patient, reason: str, otp_token: str, *, client_address: str = ""
+):
+    """Open a time-boxed emergency access ("bris de glace") after a fresh second factor.
+
+    Refused, and recorded as refused, when the patient blocked this practitioner or opted
+    out of emergency access. The patient and their treating physician are told.
+    """
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from access_control.consent_models import EmergencyAccess
+    from access_control.notifications import (
+        notify_patient,
+        notify_treating_physician_of_emergency,
+    )
+    from access_control.policy import emergency_opted_out
+    from accounts.services import LoginRefused, check_second_factor
+
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise AccessError(
+            _("Give the reason for the emergency (at least %(count)d characters).")
+            % {"count": MIN_REASON_LENGTH}
+        )
+    try:
+        check_second_factor(request, practitioner, otp_token)
+    except LoginRefused as refusal:
+        raise AccessError(refusal.message) from refusal
+    with transaction.atomic():
+        blocked = Block.objects.filter(
+            patient=patient, practitioner=practitioner, lifted_at__isnull=True
+        ).exists()
+        refused_reason = (
+            "blocked-by-patient"
+            if blocked
+            else "emergency-opted-out"
+            if emergency_opted_out(patient)
+            else ""
+        )
+        record_event(
+            actor=practitioner,
+            patient=patient,
+            action=Action.EMERGENCY,
+            outcome=Outcome.REFUSED if refused_reason else Outcome.ALLOWED,
+            mode="emergency",
+            reason=refused_reason or "declared",
+            client_address=client_address,
+        )
+        if not refused_reason:
+            now = timezone.now()
+            access = EmergencyAccess.objects.create(
+                patient=patient,
+                practitioner=practitioner,
+                reason=reason,
+                started_at=now,
+                ends_at=now + timedelta(minutes=settings.EMERGENCY_ACCESS_MINUTES),
+            )
+            notify_patient("emergency", patient)
+            notify_treating_physician_of_emergency(patient)
+    if refused_reason:
+        raise AccessError(_("The patient does not allow emergency access to their record."))
+    return access
+
+
+@transaction.atomic
+def update_record_settings(
+    patient,
+    *,
+    emergency_opt_out: bool,
+    contact_email: str,
+    notify: dict[str, bool],
+    client_address: str = "",
+) -> None:
+    from access_control.consent_models import RecordSettings
+    from accounts.services.keys import ensure_data_key
+
+    _decide(patient, Action.GRANT, client_address)
+    ensure_data_key(patient)
+    record_settings, _created = RecordSettings.objects.get_or_create(patient=patient)
+    record_settings.emergency_opt_out = emergency_opt_out
+    record_settings.contact_email = contact_email or None
+    for name, value in notify.items():
+        setattr(record_settings, name, value)
+    record_settings.save()

@@ -7,6 +7,7 @@ app_name = "access"
 urlpatterns = [
     path("access/", views.overview, name="overview"),
     path("access/history/", views_history.access_history, name="history"),
+    path("access/settings/", views.record_settings, name="settings"),
     path("access/consents/<int:consent_id>/revoke/", views.revoke, name="revoke"),
     path("access/blocks/", views.block, name="block"),
     path("access/blocks/<int:block_id>/lift/", views.lift_block, name="lift-block"),
@@ -31,4 +32,6 @@ urlpatterns = [
     path("pro/", views.pro_search, name="pro-search"),
     path("pro/patients/<uuid:patient_id>/", views.pro_record, name="pro-record"),
     path("pro/patients/<uuid:patient_id>/request/", views.pro_request, name="pro-request"),
+    path("pro/patients/<uuid:patient_id>/emergency/", views.pro_emergency, name="pro-emergency"),
+    path("pro/patients/<uuid:patient_id>/upload/", views.pro_upload, name="pro-upload"),
 ]

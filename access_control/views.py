@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,10 +12,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from access_control import selectors, services
-from access_control.forms import FindPatientForm, GrantForm, RppsForm
+from access_control.consent_models import RecordSettings
+from access_control.forms import (
+    EmergencyForm,
+    FindPatientForm,
+    GrantForm,
+    RecordSettingsForm,
+    RppsForm,
+)
 from accounts.models import User
 from dmp_portal.http import client_address
 from records import selectors as record_selectors
+from records.file_types import RejectedFile
 
 
 def _patient(request: HttpRequest):
@@ -197,3 +206,101 @@ def pro_request(request: HttpRequest, patient_id) -> HttpResponse:
     services.request_access(practitioner, patient, client_address=client_address(request))
     messages.success(request, _("Your request was sent to the patient."))
     return redirect("access:pro-search")
+
+
+@login_required
+@never_cache
+def record_settings(request: HttpRequest) -> HttpResponse:
+    patient = _patient(request)
+    current = RecordSettings.objects.filter(patient=patient).first()
+    initial = {
+        "notify_first_access": True,
+        "notify_emergency": True,
+        "notify_request": True,
+        "notify_new_document": True,
+    }
+    if current is not None:
+        initial = {name: getattr(current, name) for name in RecordSettingsForm.base_fields}
+        initial["contact_email"] = current.contact_email or ""
+    form = RecordSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.update_record_settings(
+            patient,
+            emergency_opt_out=data["emergency_opt_out"],
+            contact_email=data["contact_email"],
+            notify={name: data[name] for name in data if name.startswith("notify_")},
+            client_address=client_address(request),
+        )
+        messages.success(request, _("Your settings are saved."))
+        return redirect("access:settings")
+    return render(request, "access_control/settings.html", {"form": form})
+
+
+@login_required
+@never_cache
+def pro_emergency(request: HttpRequest, patient_id) -> HttpResponse:
+    practitioner = _practitioner(request)
+    patient = User.objects.filter(pk=patient_id, kind="patient").first()
+    if patient is None:
+        raise Http404
+    form = EmergencyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.declare_emergency(
+                request,
+                practitioner,
+                patient,
+                form.cleaned_data["reason"],
+                form.cleaned_data["otp_token"],
+                client_address=client_address(request),
+            )
+        except services.AccessError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("access:pro-record", patient_id=patient_id)
+    return render(
+        request,
+        "access_control/pro_emergency.html",
+        {"form": form, "patient_id": patient_id, "minutes": settings.EMERGENCY_ACCESS_MINUTES},
+    )
+
+
+@login_required
+@never_cache
+def pro_upload(request: HttpRequest, patient_id) -> HttpResponse:
+    """A practitioner with consent adds a document; it counts as authored by them."""
+    from records.forms import UploadForm
+    from records.models import Category
+    from records.services import upload_document
+
+    practitioner = _practitioner(request)
+    patient = User.objects.filter(pk=patient_id, kind="patient").first()
+    try:
+        record_selectors.check_upload_allowed(
+            practitioner, patient, client_address=client_address(request)
+        )
+    except record_selectors.DocumentNotFound as exc:
+        raise Http404 from exc
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            upload_document(
+                practitioner,
+                patient,
+                title=form.cleaned_data["title"],
+                category=Category.objects.get(code=form.cleaned_data["category"]),
+                act_date=form.cleaned_data["act_date"],
+                upload=form.cleaned_data["file"],
+                client_address=client_address(request),
+            )
+        except RejectedFile as rejected:
+            form.add_error("file", rejected.message)
+        except record_selectors.DocumentNotFound as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, _("The document was added to the patient's record."))
+            return redirect("access:pro-record", patient_id=patient_id)
+    return render(
+        request, "access_control/pro_upload.html", {"form": form, "patient_id": patient_id}
+    )

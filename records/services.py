@@ -78,6 +78,10 @@ def upload_document(
             )
             if decision.allowed:
                 document.save()
+                if actor.kind == "practitioner":
+                    from access_control.notifications import notify_patient
+
+                    notify_patient("new_document", patient)
         if not decision.allowed:
             raise DocumentNotFound
     except BaseException:

@@ -7,12 +7,15 @@ admin tests of each app) and is left out here on purpose.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import get_resolver
 from django.urls.resolvers import URLResolver
+from django.utils import timezone
 
-from access_control.models import AccessRequest, Block, Consent
+from access_control.models import AccessRequest, Block, Consent, EmergencyAccess
 from tests.accounts.factories import (
     PASSWORD,
     PractitionerProfileFactory,
@@ -24,11 +27,13 @@ from tests.records.factories import add_document, patient_with_login
 
 pytestmark = pytest.mark.django_db
 
+# Statuses in this order of roles (patient_a owns the record; the practitioners are on it).
 ROLES = (
     "anon",
     "patient_a",
     "patient_b",
     "pro_consent",
+    "pro_emergency",
     "pro_none",
     "pro_revoked",
     "pro_blocked",
@@ -36,64 +41,30 @@ ROLES = (
     "staff_verified",
 )
 # patient_a comes last: a successful change of theirs must not alter what the others see.
-ORDER = (
-    "anon",
-    "patient_b",
-    "pro_consent",
-    "pro_none",
-    "pro_revoked",
-    "pro_blocked",
-    "staff_unverified",
-    "staff_verified",
-    "patient_a",
-)
+ORDER = ROLES[:1] + ROLES[2:] + ROLES[1:2]
 
 
-def row(
-    anon,
-    patient_a,
-    patient_b,
-    pro_consent,
-    pro_none,
-    pro_revoked,
-    pro_blocked,
-    staff_unverified,
-    staff_verified,
-):
-    return dict(
-        zip(
-            ROLES,
-            (
-                anon,
-                patient_a,
-                patient_b,
-                pro_consent,
-                pro_none,
-                pro_revoked,
-                pro_blocked,
-                staff_unverified,
-                staff_verified,
-            ),
-            strict=True,
-        )
-    )
+def row(statuses: str) -> dict[str, int]:
+    codes = [int(code) for code in statuses.split()]
+    return dict(zip(ROLES, codes, strict=True))
 
 
-EVERYONE_200 = row(200, 200, 200, 200, 200, 200, 200, 302, 200)
-OWN_RECORD = row(302, 200, 200, 404, 404, 404, 404, 302, 404)
-A_DOCUMENT = row(302, 200, 404, 200, 404, 404, 404, 302, 404)
-PATIENT_CHANGE_ON_A = row(302, 302, 404, 404, 404, 404, 404, 302, 404)
-PATIENT_POST = row(302, 302, 302, 404, 404, 404, 404, 302, 404)
-PATIENT_FORM_POST = row(302, 200, 200, 404, 404, 404, 404, 302, 404)
+#                    anon A   B   pc  pe  pn  pr  pb  su  sv
+EVERYONE_200 = row("200 200 200 200 200 200 200 200 302 200")
+OWN_RECORD = row("302 200 200 404 404 404 404 404 302 404")
+A_DOCUMENT = row("302 200 404 200 200 404 404 404 302 404")
+PATIENT_CHANGE_ON_A = row("302 302 404 404 404 404 404 404 302 404")
+PATIENT_POST = row("302 302 302 404 404 404 404 404 302 404")
+PATIENT_FORM_POST = row("302 200 200 404 404 404 404 404 302 404")
 
 # (method, expected statuses) for each URL pattern; kwargs are filled from the world below.
 TABLE = {
     "": ("get", EVERYONE_200),
-    "healthz": ("get", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
-    "accounts/login/": ("get", row(200, 302, 302, 302, 302, 302, 302, 200, 302)),
-    "accounts/logout/": ("get", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
-    "accounts/2fa/setup/": ("get", row(302, 302, 302, 302, 302, 302, 302, 302, 302)),
-    "accounts/activate/<str:token>/": ("get", row(*(404,) * 9)),
+    "healthz": ("get", row("200 200 200 200 200 200 200 200 200 200")),
+    "accounts/login/": ("get", row("200 302 302 302 302 302 302 302 200 302")),
+    "accounts/logout/": ("get", row("200 200 200 200 200 200 200 200 200 200")),
+    "accounts/2fa/setup/": ("get", row("302 302 302 302 302 302 302 302 302 302")),
+    "accounts/activate/<str:token>/": ("get", row("404 404 404 404 404 404 404 404 404 404")),
     "enrollment/": ("get", EVERYONE_200),
     "enrollment/eligibility/": ("get", EVERYONE_200),
     "enrollment/activate/": ("get", EVERYONE_200),
@@ -107,6 +78,7 @@ TABLE = {
     "records/<uuid:uid>/delete/": ("post", PATIENT_CHANGE_ON_A),
     "access/": ("get", OWN_RECORD),
     "access/history/": ("get", OWN_RECORD),
+    "access/settings/": ("get", OWN_RECORD),
     "access/consents/<int:consent_id>/revoke/": ("post", PATIENT_POST),
     "access/blocks/": ("post", PATIENT_FORM_POST),
     "access/blocks/<int:block_id>/lift/": ("post", PATIENT_POST),
@@ -114,13 +86,21 @@ TABLE = {
     "access/treating-physician/remove/": ("post", PATIENT_POST),
     "access/requests/<int:request_id>/accept/": ("post", PATIENT_POST),
     "access/requests/<int:request_id>/decline/": ("post", PATIENT_POST),
-    "pro/": ("get", row(302, 404, 404, 200, 200, 200, 200, 302, 404)),
-    "pro/patients/<uuid:patient_id>/": ("get", row(302, 404, 404, 200, 404, 404, 404, 302, 404)),
+    "pro/": ("get", row("302 404 404 200 200 200 200 200 302 404")),
+    "pro/patients/<uuid:patient_id>/": ("get", row("302 404 404 200 200 404 404 404 302 404")),
     "pro/patients/<uuid:patient_id>/request/": (
         "post",
-        row(302, 404, 404, 302, 302, 302, 302, 302, 404),
+        row("302 404 404 302 302 302 302 302 302 404"),
     ),
-    "i18n/setlang/": ("post", row(*(302,) * 9)),
+    "pro/patients/<uuid:patient_id>/emergency/": (
+        "get",
+        row("302 404 404 200 200 200 200 200 302 404"),
+    ),
+    "pro/patients/<uuid:patient_id>/upload/": (
+        "get",
+        row("302 404 404 200 404 404 404 404 302 404"),
+    ),
+    "i18n/setlang/": ("post", row("302 302 302 302 302 302 302 302 302 302")),
 }
 
 
@@ -155,7 +135,7 @@ def build_world():
     document = add_document(patient_a)
     pros = {
         name: PractitionerProfileFactory().user
-        for name in ("pro_consent", "pro_none", "pro_revoked", "pro_blocked")
+        for name in ("pro_consent", "pro_emergency", "pro_none", "pro_revoked", "pro_blocked")
     }
     consent = Consent.objects.create(patient=patient_a, practitioner=pros["pro_consent"])
     Consent.objects.create(
@@ -163,6 +143,12 @@ def build_world():
     )
     Consent.objects.create(patient=patient_a, practitioner=pros["pro_blocked"])
     block = Block.objects.create(patient=patient_a, practitioner=pros["pro_blocked"])
+    EmergencyAccess.objects.create(
+        patient=patient_a,
+        practitioner=pros["pro_emergency"],
+        reason="patient inconscient aux urgences",
+        ends_at=timezone.now() + timedelta(minutes=30),
+    )
     request = AccessRequest.objects.create(patient=patient_a, practitioner=pros["pro_none"])
     staff = StaffFactory()
     add_totp(staff)

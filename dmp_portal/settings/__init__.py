@@ -280,6 +280,8 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-letters": {"task": "letters.tasks.requeue_stalled_letters", "schedule": 300.0},
 }
 
+EMERGENCY_ACCESS_MINUTES = env.int("EMERGENCY_ACCESS_MINUTES", 60)
+
 # --- Records ----------------------------------------------------------------------------------
 RECORDS_MAX_UPLOAD_BYTES = env.int("RECORDS_MAX_UPLOAD_MB", 5) * 1024 * 1024
 # Django keeps smaller uploads in memory; larger ones go to a temporary file, not to memory.

@@ -98,7 +98,38 @@ def write_document(canary: str) -> None:
     assert canary.encode() in stored
 
 
+def write_record_settings(canary: str) -> None:
+    from access_control.models import RecordSettings
+    from accounts.services.keys import ensure_data_key
+    from tests.accounts.factories import UserFactory
+
+    patient = UserFactory(kind="patient")
+    ensure_data_key(patient)
+    RecordSettings.objects.create(patient=patient, contact_email=canary)
+    assert RecordSettings.objects.get(patient=patient).contact_email == canary
+
+
+def write_emergency_access(canary: str) -> None:
+    from django.utils import timezone
+
+    from access_control.models import EmergencyAccess
+    from accounts.services.keys import ensure_data_key
+    from tests.accounts.factories import PractitionerProfileFactory, UserFactory
+
+    patient = UserFactory(kind="patient")
+    ensure_data_key(patient)
+    access = EmergencyAccess.objects.create(
+        patient=patient,
+        practitioner=PractitionerProfileFactory().user,
+        reason=canary,
+        ends_at=timezone.now(),
+    )
+    assert EmergencyAccess.objects.get(pk=access.pk).reason == canary
+
+
 WRITERS = {
+    "access_control.RecordSettings": write_record_settings,
+    "access_control.EmergencyAccess": write_emergency_access,
     "records.Document": write_document,
     "enrollment.Beneficiary": write_beneficiary,
     "letters.Letter": write_letter,

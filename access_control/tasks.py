@@ -1,0 +1,46 @@
+"""Notification e-mails. Tasks take ids and a kind, never personal data."""
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from access_control.consent_models import RecordSettings, TreatingPhysician
+from access_control.notifications import _PREFERENCE, KINDS
+
+
+def _send(template: str, address: str) -> None:
+    context = {"site_url": settings.DMP_SITE_URL}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string(f"access_control/email/{template}_subject.txt", context)
+        body = render_to_string(f"access_control/email/{template}_body.txt", context)
+    send_mail(subject.strip(), body, None, [address])
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_patient_notification(kind: str, patient_id: str) -> bool:
+    if kind not in KINDS:
+        return False
+    preferences = (
+        RecordSettings.objects.select_related("patient__data_key")
+        .filter(patient_id=patient_id)
+        .first()
+    )
+    if preferences is None or not preferences.contact_email:
+        return False
+    if not getattr(preferences, _PREFERENCE[kind]):
+        return False
+    _send(kind, str(preferences.contact_email))
+    return True
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_physician_emergency_notification(patient_id: str) -> bool:
+    link = (
+        TreatingPhysician.objects.select_related("physician").filter(patient_id=patient_id).first()
+    )
+    if link is None or not link.physician.email:
+        return False
+    _send("physician_emergency", link.physician.email)
+    return True

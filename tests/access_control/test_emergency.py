@@ -1,0 +1,192 @@
+"""Emergency access ("bris de glace"), notifications and the patient's settings."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from access_control.models import AuditEvent, EmergencyAccess, RecordSettings
+from records.models import Document
+from tests.access_control.test_consent import enrolled_patient, grant, practitioner_with_login
+from tests.accounts.factories import totp_token
+from tests.records.factories import PDF, add_document, pdf_upload
+
+pytestmark = pytest.mark.django_db
+
+
+def declare(pro, profile, patient, reason="Patient inconscient admis aux urgences", token=None):
+    token = token or totp_token(profile.user.totpdevice_set.get(), offset_steps=1)
+    return pro.post(
+        f"/pro/patients/{patient.pk}/emergency/", {"reason": reason, "otp_token": token}
+    )
+
+
+def with_email(client, email="patient@example.fr", **choices):
+    data = {
+        "contact_email": email,
+        "notify_first_access": "on",
+        "notify_emergency": "on",
+        "notify_request": "on",
+        "notify_new_document": "on",
+        **choices,
+    }
+    return client.post("/access/settings/", {k: v for k, v in data.items() if v})
+
+
+@pytest.fixture
+def run_tasks(django_capture_on_commit_callbacks):
+    def run(action):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action()
+
+    return run
+
+
+def test_an_emergency_opens_a_time_boxed_read_without_hidden_documents(run_tasks):
+    patient, client, _nir = enrolled_patient()
+    with_email(client)
+    visible = add_document(patient, title="Allergies")
+    hidden = add_document(patient, title="Document masqué")
+    Document.objects.filter(pk=hidden.pk).update(hidden_from_practitioners=True)
+    profile, pro = practitioner_with_login()
+    assert pro.get(f"/records/{visible.uid}/").status_code == 404
+
+    response = run_tasks(lambda: declare(pro, profile, patient))
+    assert response["Location"] == f"/pro/patients/{patient.pk}/"
+    record = pro.get(f"/pro/patients/{patient.pk}/")
+    content = record.content.decode()
+    assert "Mode urgence" in content  # shown on every page while it lasts
+    assert "Allergies" in content and "masqué" not in content
+    assert pro.get(f"/records/{hidden.uid}/").status_code == 404
+    assert (
+        AuditEvent.objects.filter(
+            patient=patient, actor=profile.user, mode="emergency", action="view", outcome="allowed"
+        ).count()
+        == 0
+    )
+    assert pro.get(f"/records/{visible.uid}/").status_code == 200
+    assert (
+        AuditEvent.objects.filter(
+            patient=patient, actor=profile.user, mode="emergency", action="view", outcome="allowed"
+        ).count()
+        == 1
+    )
+    # The patient is told, without health data nor the practitioner's identity.
+    assert [m.to for m in mail.outbox] == [["patient@example.fr"]]
+    assert "urgence" in mail.outbox[0].subject.lower()
+    assert "Allergies" not in mail.outbox[0].body and profile.last_name not in mail.outbox[0].body
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=61)):
+        from records.selectors import DocumentNotFound, document_for
+
+        with pytest.raises(DocumentNotFound):
+            document_for(profile.user, visible.uid, "view")
+
+
+def test_an_emergency_needs_a_reason_and_a_fresh_second_factor():
+    patient, _client, _nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    short = declare(pro, profile, patient, reason="urgence")
+    assert "15" in short.content.decode()
+    wrong_code = declare(pro, profile, patient, token="000000")
+    assert wrong_code.status_code == 200
+    assert not EmergencyAccess.objects.exists()
+
+
+def test_an_opted_out_patient_refuses_emergencies_and_it_is_recorded():
+    patient, client, _nir = enrolled_patient()
+    with_email(client, emergency_opt_out="on")
+    assert RecordSettings.objects.get(patient=patient).emergency_opt_out
+    profile, pro = practitioner_with_login()
+    response = declare(pro, profile, patient)
+    assert response.status_code == 200
+    assert "n'autorise pas" in html.unescape(response.content.decode())
+    assert not EmergencyAccess.objects.exists()
+    assert AuditEvent.objects.filter(
+        action="emergency", outcome="refused", reason="emergency-opted-out"
+    ).exists()
+
+
+def test_a_blocked_practitioner_cannot_declare_an_emergency():
+    patient, client, _nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    client.post("/access/blocks/", {"block-rpps": profile.rpps})
+    declare(pro, profile, patient)
+    assert not EmergencyAccess.objects.exists()
+    assert pro.get(f"/pro/patients/{patient.pk}/").status_code == 404
+
+
+def test_the_treating_physician_is_told_of_an_emergency(run_tasks):
+    patient, client, _nir = enrolled_patient()
+    physician, _physician_client = practitioner_with_login()
+    physician.user.email = "medecin@example.fr"
+    physician.user.save()
+    client.post("/access/treating-physician/", {"md-rpps": physician.rpps})
+    profile, pro = practitioner_with_login()
+    run_tasks(lambda: declare(pro, profile, patient))
+    assert ["medecin@example.fr"] in [m.to for m in mail.outbox]
+
+
+def test_notifications_follow_the_patients_choices(run_tasks):
+    patient, client, _nir = enrolled_patient()
+    with_email(client, notify_request="", notify_new_document="on")
+    profile, pro = practitioner_with_login()
+    run_tasks(lambda: pro.post(f"/pro/patients/{patient.pk}/request/"))
+    assert mail.outbox == []  # access requests: not wanted
+    grant(client, profile.rpps)
+    run_tasks(lambda: pro.get(f"/pro/patients/{patient.pk}/"))
+    assert len(mail.outbox) == 1 and "première fois" in mail.outbox[0].subject
+    run_tasks(lambda: pro.get(f"/pro/patients/{patient.pk}/"))
+    assert len(mail.outbox) == 1  # only the first access is announced
+    run_tasks(
+        lambda: pro.post(
+            f"/pro/patients/{patient.pk}/upload/",
+            {"title": "Compte rendu", "category": "comptes-rendus", "file": pdf_upload()},
+        )
+    )
+    assert len(mail.outbox) == 2
+    document = Document.objects.get(patient=patient)
+    assert document.author == profile.user
+    assert "Compte rendu" not in mail.outbox[1].body
+
+
+def test_a_practitioner_without_consent_cannot_add_a_document():
+    patient, _client, _nir = enrolled_patient()
+    _profile, pro = practitioner_with_login()
+    response = pro.post(
+        f"/pro/patients/{patient.pk}/upload/",
+        {"title": "X", "category": "autres", "file": pdf_upload("x.pdf", PDF)},
+    )
+    assert response.status_code == 404
+    assert not Document.objects.exists()
+
+
+def test_settings_bad_email_is_explained_and_changes_nothing():
+    patient, client, _nir = enrolled_patient()
+    response = client.post("/access/settings/", {"contact_email": "pas-une-adresse"})
+    assert response.status_code == 200
+    assert "adresse électronique valide" in response.content.decode()
+    assert not RecordSettings.objects.filter(patient=patient).exists()
+
+
+def test_staff_see_the_emergency_review_queue_without_the_reason(run_tasks):
+    from tests.enrollment.test_registry import verified_staff_client
+
+    patient, _client, _nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    run_tasks(lambda: declare(pro, profile, patient, reason="Détresse respiratoire aiguë grave"))
+    staff = verified_staff_client()
+    queue = staff.get("/admin/access_control/emergencyaccess/").content.decode()
+    assert profile.user.username in queue or str(profile.user) in queue
+    assert "respiratoire" not in queue
+    access = EmergencyAccess.objects.get()
+    staff.post(
+        "/admin/access_control/emergencyaccess/",
+        {"action": "mark_reviewed", "_selected_action": [access.pk]},
+    )
+    assert EmergencyAccess.objects.get().reviewed_at is not None
