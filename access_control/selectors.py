@@ -78,3 +78,17 @@ def find_patient(practitioner, normalised_nir: str, *, client_address: str = "")
             client_address=client_address,
         )
     return LookupResult(patient, bool(patient) and has_consent(patient, practitioner))
+
+
+def practitioners_named(name: str, limit: int = 20) -> list:
+    """Practitioners of the public directory whose last name starts with ``name``."""
+    from accounts.models import PractitionerProfile
+
+    name = (name or "").strip()
+    if len(name) < 2:
+        return []
+    return list(
+        PractitionerProfile.objects.filter(
+            last_name__istartswith=name, user__is_active=True
+        ).order_by("last_name", "first_name")[:limit]
+    )

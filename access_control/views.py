@@ -39,11 +39,14 @@ def _practitioner(request: HttpRequest):
 
 
 def _overview(request, patient, **forms) -> HttpResponse:
+    name = request.GET.get("name", "")
     context = {
         "overview": selectors.access_overview(patient),
         "grant_form": GrantForm(),
         "block_form": RppsForm(prefix="block"),
         "physician_form": RppsForm(prefix="md"),
+        "name": name,
+        "found": selectors.practitioners_named(name),
     }
     context.update(forms)
     return render(request, "access_control/overview.html", context)

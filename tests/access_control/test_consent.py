@@ -197,3 +197,14 @@ def test_nir_lookup_is_a_post_and_unknown_numbers_say_so():
     response = pro.post("/pro/", {"nir": make_nir()})
     assert "Aucun dossier" in response.content.decode()
     assert AuditEvent.objects.filter(action="lookup", reason="no-such-record").exists()
+
+
+def test_the_patient_finds_a_practitioner_by_name_and_grants_access():
+    patient, client, _nir = enrolled_patient()
+    profile = PractitionerProfileFactory(last_name="Lemaire", first_name="Hugo")
+    PractitionerProfileFactory(last_name="Martin")
+    page = client.get("/access/", {"name": "lema"}).content.decode()
+    assert "Hugo Lemaire" in page and "Martin" not in page
+    assert f'value="{profile.rpps}"' in page
+    client.post("/access/", {"rpps": profile.rpps})
+    assert Consent.objects.filter(patient=patient, practitioner=profile.user).exists()
