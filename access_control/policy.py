@@ -138,8 +138,8 @@ def _within_consent(actor, patient, action: str, document) -> Decision:
         return Decision(False, "action-not-allowed")
     if document is None:
         return Decision(True, "consent")
-    if document.status == "deleted":
-        return Decision(False, "deleted")
+    if document.status in ("deleted", "replaced"):
+        return Decision(False, "not-current")
     if document.author_id == actor.pk:
         return Decision(True, "author")
     if document.hidden_from_practitioners and not _is_treating_physician(patient, actor):
@@ -156,8 +156,8 @@ def _within_emergency(actor, action: str, document) -> Decision:
         return Decision(False, "action-not-allowed", emergency)
     if document is None:
         return Decision(True, "emergency", emergency)
-    if document.status == "deleted":
-        return Decision(False, "deleted", emergency)
+    if document.status in ("deleted", "replaced"):
+        return Decision(False, "not-current", emergency)
     if document.hidden_from_practitioners:
         return Decision(False, "hidden-in-emergency", emergency)
     if not _may_read_category(actor, document):
@@ -175,7 +175,12 @@ def visible_documents(actor, patient) -> Q:
         )
     readable = ProfessionRule.objects.filter(profession=_profession(actor), may_read=True)
     allowed = Q(category_id__in=readable.values("category_id"))
-    if not has_consent(patient, actor):  # emergency: never a hidden document, not even one's own
+    if _is_blocked(patient, actor):
+        return Q(pk__in=[])
+    if not has_consent(patient, actor):
+        if not active_emergency(patient, actor) or emergency_opted_out(patient):
+            return Q(pk__in=[])
+        # Emergency: never a hidden document, not even one's own.
         return Q(patient=patient) & allowed & Q(hidden_from_practitioners=False)
     if not _is_treating_physician(patient, actor):
         allowed &= Q(hidden_from_practitioners=False)
@@ -210,6 +215,10 @@ def _announce_first_access(practitioner, patient) -> None:
     from access_control.notifications import notify_patient
 
     if not AuditEvent.objects.filter(
-        patient=patient, actor=practitioner, outcome=Outcome.ALLOWED, action__in=READ_ACTIONS
+        patient=patient,
+        actor=practitioner,
+        outcome=Outcome.ALLOWED,
+        action__in=READ_ACTIONS,
+        mode=Mode.NORMAL,
     ).exists():
         notify_patient("first_access", patient)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -9,7 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from access_control.audit import Action, Outcome, record_event
-from access_control.consent_models import AccessRequest, Block, Consent, TreatingPhysician
+from access_control.consent_models import (
+    AccessRequest,
+    Block,
+    Consent,
+    EmergencyAccess,
+    TreatingPhysician,
+)
 from access_control.policy import has_consent
 from dmp_portal.crypto.hashing import blind_index
 
@@ -20,6 +27,7 @@ class AccessOverview:
     requests: list[AccessRequest]
     blocks: list[Block]
     treating_physician: TreatingPhysician | None
+    emergencies: list  # the patient reads every emergency access and its reason
 
 
 def access_overview(patient) -> AccessOverview:
@@ -49,12 +57,20 @@ def access_overview(patient) -> AccessOverview:
         treating_physician=TreatingPhysician.objects.filter(patient=patient)
         .select_related("physician__practitioner_profile")
         .first(),
+        emergencies=list(
+            EmergencyAccess.objects.filter(patient=patient)
+            .select_related("practitioner__practitioner_profile", "patient__data_key")
+            .order_by("-started_at")[:50]
+        ),
     )
 
 
 @dataclass(frozen=True)
 class LookupResult:
-    patient: object | None  # the patient's account when a record exists
+    """Without consent the practitioner learns nothing, not even whether a record exists:
+    ``patient_id`` is then the record's id or a random one, and the page is the same."""
+
+    patient_id: object
     has_consent: bool
 
 
@@ -77,7 +93,9 @@ def find_patient(practitioner, normalised_nir: str, *, client_address: str = "")
             reason="found" if patient else "no-such-record",
             client_address=client_address,
         )
-    return LookupResult(patient, bool(patient) and has_consent(patient, practitioner))
+    if patient is not None and has_consent(patient, practitioner):
+        return LookupResult(patient.pk, True)
+    return LookupResult(patient.pk if patient is not None else uuid.uuid4(), False)
 
 
 def practitioners_named(name: str, limit: int = 20) -> list:

@@ -101,6 +101,7 @@ def block_practitioner(patient, rpps: str, *, client_address: str = "") -> Block
     Consent.objects.filter(
         patient=patient, practitioner=practitioner, revoked_at__isnull=True
     ).update(revoked_at=now)
+    TreatingPhysician.objects.filter(patient=patient, physician=practitioner).delete()
     block, _created = Block.objects.get_or_create(
         patient=patient, practitioner=practitioner, lifted_at__isnull=True
     )
@@ -122,9 +123,9 @@ def designate_treating_physician(patient, rpps: str, *, client_address: str = ""
         raise AccessError(_("A treating physician must be a doctor."))
     _decide(patient, Action.GRANT, client_address)
     TreatingPhysician.objects.update_or_create(patient=patient, defaults={"physician": physician})
-    if not Consent.objects.filter(
-        patient=patient, practitioner=physician, revoked_at__isnull=True
-    ).exists():
+    # The treating physician reads the record: a live consent without end date.
+    live = Consent.objects.filter(patient=patient, practitioner=physician, revoked_at__isnull=True)
+    if not live.update(expires_at=None):
         Consent.objects.create(patient=patient, practitioner=physician)
 
 
@@ -213,6 +214,16 @@ def declare_emergency(
     try:
         check_second_factor(request, practitioner, otp_token)
     except LoginRefused as refusal:
+        with transaction.atomic():
+            record_event(
+                actor=practitioner,
+                patient=patient,
+                action=Action.EMERGENCY,
+                outcome=Outcome.REFUSED,
+                mode="emergency",
+                reason="second-factor-failed",
+                client_address=client_address,
+            )
         raise AccessError(refusal.message) from refusal
     with transaction.atomic():
         blocked = Block.objects.filter(

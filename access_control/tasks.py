@@ -42,5 +42,9 @@ def send_physician_emergency_notification(patient_id: str) -> bool:
     )
     if link is None or not link.physician.email:
         return False
+    from access_control.policy import has_consent
+
+    if not has_consent(link.patient, link.physician):  # blocked or revoked since designation
+        return False
     _send("physician_emergency", link.physician.email)
     return True

@@ -204,9 +204,9 @@ def pro_record(request: HttpRequest, patient_id) -> HttpResponse:
 def pro_request(request: HttpRequest, patient_id) -> HttpResponse:
     practitioner = _practitioner(request)
     patient = User.objects.filter(pk=patient_id, kind="patient").first()
-    if patient is None:
-        raise Http404
-    services.request_access(practitioner, patient, client_address=client_address(request))
+    # The same answer whether or not a record exists: asking tells nothing either.
+    if patient is not None:
+        services.request_access(practitioner, patient, client_address=client_address(request))
     messages.success(request, _("Your request was sent to the patient."))
     return redirect("access:pro-search")
 

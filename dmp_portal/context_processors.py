@@ -10,15 +10,21 @@ def portal(request):
 
 
 def _emergency_until(request):
-    """A practitioner under an emergency access sees it on every page, until it ends."""
+    """A practitioner under an emergency access sees it on every page, until it ends, wherever
+    the door would let it through (not after a block or an opt-out)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.kind != "practitioner":
         return None
-    from django.db.models import Max
     from django.utils import timezone
 
     from access_control.models import EmergencyAccess
+    from access_control.policy import decide
 
-    return EmergencyAccess.objects.filter(practitioner=user, ends_at__gt=timezone.now()).aggregate(
-        Max("ends_at")
-    )["ends_at__max"]
+    ends = []
+    for access in EmergencyAccess.objects.filter(
+        practitioner=user, ends_at__gt=timezone.now()
+    ).select_related("patient"):
+        decision = decide(user, access.patient, "list")
+        if decision.allowed and decision.mode == "emergency":
+            ends.append(access.ends_at)
+    return max(ends, default=None)

@@ -190,3 +190,55 @@ def test_staff_see_the_emergency_review_queue_without_the_reason(run_tasks):
         {"action": "mark_reviewed", "_selected_action": [access.pk]},
     )
     assert EmergencyAccess.objects.get().reviewed_at is not None
+
+
+def test_opting_out_during_an_emergency_ends_it_at_once(run_tasks):
+    patient, client, _nir = enrolled_patient()
+    document = add_document(patient)
+    profile, pro = practitioner_with_login()
+    run_tasks(lambda: declare(pro, profile, patient))
+    assert pro.get(f"/records/{document.uid}/").status_code == 200
+    with_email(client, emergency_opt_out="on")
+    assert pro.get(f"/records/{document.uid}/").status_code == 404
+    assert "Mode urgence" not in pro.get("/pro/").content.decode()
+    assert pro.get(f"/pro/patients/{patient.pk}/").status_code == 404
+
+
+def test_profession_rules_still_apply_in_an_emergency(run_tasks):
+    from accounts.models import Profession
+
+    patient, _client, _nir = enrolled_patient()
+    psychiatric = add_document(patient, category="psychiatrie")
+    profile, pro = practitioner_with_login(Profession.PHARMACIEN)
+    run_tasks(lambda: declare(pro, profile, patient))
+    assert pro.get(f"/records/{psychiatric.uid}/").status_code == 404
+
+
+def test_a_wrong_code_when_declaring_is_recorded():
+    patient, _client, _nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    declare(pro, profile, patient, token="000000")
+    assert AuditEvent.objects.filter(
+        action="emergency", outcome="refused", reason="second-factor-failed"
+    ).exists()
+
+
+def test_the_patient_reads_the_reason_of_each_emergency(run_tasks):
+    patient, client, _nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    run_tasks(lambda: declare(pro, profile, patient, reason="Arrêt cardiaque, patient inconscient"))
+    overview = html.unescape(client.get("/access/").content.decode())
+    assert "Arrêt cardiaque, patient inconscient" in overview and profile.last_name in overview
+
+
+def test_an_access_request_is_announced_without_health_data(run_tasks):
+    patient, client, _nir = enrolled_patient()
+    with_email(client)
+    add_document(patient, title="Diagnostic sensible")
+    profile, pro = practitioner_with_login()
+    run_tasks(lambda: pro.post(f"/pro/patients/{patient.pk}/request/"))
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert "demande" in message.subject.lower()
+    assert "Diagnostic" not in message.body and profile.last_name not in message.body
+    assert profile.rpps not in message.body
