@@ -80,6 +80,12 @@ class UploadView(View):
         return render(request, "records/upload.html", {"form": UploadForm()})
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        try:  # refused users never reach the form's validation, nor their file's
+            selectors.check_upload_allowed(
+                request.user, _own_record(request), client_address=client_address(request)
+            )
+        except selectors.DocumentNotFound as exc:
+            raise Http404 from exc
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             try:

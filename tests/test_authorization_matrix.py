@@ -192,3 +192,44 @@ def test_each_role_gets_the_expected_status(route):
         response = getattr(clients[role], method)(path, data)
         got[role] = response.status_code
     assert got == expected, f"{method.upper()} {path}"
+
+
+# Pages answering both GET and POST: the POST too, by role (empty or harmless data).
+POSTS = {
+    "access/": ({"rpps": "10000000017"}, row("302 200 200 404 404 404 404 404 302 404")),
+    "access/settings/": ({"contact_email": ""}, row("302 302 302 404 404 404 404 404 302 404")),
+    "pro/": ({"nir": "1 85 05 78 006 084 91"}, row("302 404 404 200 200 200 200 200 302 404")),
+    "pro/patients/<uuid:patient_id>/emergency/": (
+        {"reason": ""},
+        row("302 404 404 200 200 200 200 200 302 404"),
+    ),
+    "pro/patients/<uuid:patient_id>/upload/": (
+        {"title": ""},
+        row("302 404 404 200 404 404 404 404 302 404"),
+    ),
+    "records/upload/": ({"title": ""}, row("302 200 200 404 404 404 404 404 302 404")),
+}
+
+
+@pytest.mark.parametrize("route", sorted(POSTS))
+def test_each_role_gets_the_expected_status_on_post(route):
+    clients, values = build_world()
+    data, expected = POSTS[route]
+    path = concrete(route, values)
+    got = {role: clients[role].post(path, data).status_code for role in ORDER}
+    assert got == expected, f"POST {path}"
+
+
+def test_the_admin_opens_only_to_verified_staff():
+    """Every model page of the admin, as every role: only verified staff get in."""
+    from django.contrib import admin
+
+    clients, _values = build_world()
+    pages = ["/admin/"] + [
+        f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        for model in admin.site._registry
+    ]
+    expected = row("302 302 302 302 302 302 302 302 302 200")
+    for page in pages:
+        got = {role: clients[role].get(page).status_code for role in ORDER}
+        assert got == expected, page
