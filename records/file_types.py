@@ -142,6 +142,7 @@ def _detect(fileobj: Upload, size: int, head: bytes, has_nul: bool) -> DetectedT
         _check_image(fileobj, "TIFF")
         return TIFF
     if head.startswith(b"{\\rtf"):
+        _check_rtf(fileobj, size, has_nul)
         return RTF
     if has_nul:  # executables, archives, office files, UTF-16: binary, not text
         _reject_unsupported()
@@ -151,6 +152,23 @@ def _detect(fileobj: Upload, size: int, head: bytes, has_nul: bool) -> DetectedT
         return CDA
     _check_text(fileobj)
     return TEXT
+
+
+def _check_rtf(fileobj: Upload, size: int, has_nul: bool) -> None:
+    """RTF is 7-bit text ending with a closing brace; embedded objects (the usual way RTF
+    carries malware) are refused."""
+    if has_nul:
+        _reject_unsupported()
+    fileobj.seek(max(0, size - 64))
+    if not fileobj.read(64).rstrip(b" \t\r\n\x00").endswith(b"}"):
+        _reject("damaged", _("This RTF file is damaged or incomplete."))
+    fileobj.seek(0)
+    previous = b""
+    for chunk in iter(lambda: fileobj.read(CHUNK), b""):
+        window = previous + chunk  # a control word may straddle two chunks
+        if not chunk.isascii() or b"\\object" in window or b"\\objdata" in window:
+            _reject_unsupported()
+        previous = chunk[-16:]
 
 
 def _check_pdf(fileobj: Upload, size: int, head: bytes) -> None:

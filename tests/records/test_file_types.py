@@ -443,3 +443,25 @@ def test_a_long_display_name_is_shortened_keeping_its_extension():
     assert len(label) == DISPLAY_NAME_MAX
     assert label.endswith("rrr.pdf")
     assert len(safe_display_name("x" * 300)) == DISPLAY_NAME_MAX
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"{\\rtf1\\ansi Bonjour}", None),
+        (b"{\\rtf1\\ansi Bonjour", "damaged"),
+        (b"{\\rtf1 " + b"\x7fELF\x00\x00" + b"}", "unsupported_type"),
+        (b"{\\rtf1 {\\object\\objemb {\\objdata 0102}}}", "unsupported_type"),
+        (b"{\\rtf1 caf\xe9}", "unsupported_type"),
+    ],
+)
+def test_rtf_is_plain_7_bit_and_carries_no_embedded_object(content, code):
+    from records.file_types import RejectedFile, inspect_upload
+
+    upload = io.BytesIO(content)
+    if code is None:
+        assert inspect_upload(upload, max_bytes=1024).kind == "rtf"
+    else:
+        with pytest.raises(RejectedFile) as refused:
+            inspect_upload(upload, max_bytes=1024)
+        assert refused.value.code == code
