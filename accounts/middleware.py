@@ -58,6 +58,7 @@ class SecondFactorRequiredMiddleware:
         return (
             reverse("accounts:login"),
             reverse("accounts:logout"),
+            reverse("accounts:extend-session"),
             reverse("accounts:2fa-setup"),
             "/accounts/activate/",
             "/healthz",

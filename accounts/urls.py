@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("session/extend/", views.extend_session, name="extend-session"),
     path("2fa/setup/", views.SecondFactorSetupView.as_view(), name="2fa-setup"),
     path("activate/<str:token>/", views.ActivateView.as_view(), name="activate"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import segno
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -17,10 +19,11 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.forms import FirstPasswordForm, PasswordStepForm, SecondFactorForm, TOTPConfirmForm
-from accounts.middleware import SESSION_EXPIRED_FLAG
+from accounts.middleware import SESSION_EXPIRED_FLAG, SESSION_SEEN
 from accounts.models import ActivationLink
 from accounts.selectors import has_second_factor, usable_activation_link
 
@@ -217,3 +220,12 @@ class ActivateView(View):
     @staticmethod
     def _invalid(request) -> HttpResponse:
         return render(request, "accounts/activate_invalid.html", status=404)
+
+
+@login_required
+@require_POST
+def extend_session(request: HttpRequest) -> HttpResponse:
+    """The person asked to stay: this request is activity, which renews the idle timeout
+    (SessionTimeoutMiddleware); nothing else to do."""
+    request.session[SESSION_SEEN] = time.time()
+    return HttpResponse(status=204)

@@ -63,6 +63,7 @@ TABLE = {
     "healthz": ("get", row("200 200 200 200 200 200 200 200 200 200")),
     "accounts/login/": ("get", row("200 302 302 302 302 302 302 302 200 302")),
     "accounts/logout/": ("get", row("200 200 200 200 200 200 200 200 200 200")),
+    "accounts/session/extend/": ("post", row("302 204 204 204 204 204 204 204 204 204")),
     "accounts/2fa/setup/": ("get", row("302 302 302 302 302 302 302 302 302 302")),
     "accounts/activate/<str:token>/": ("get", row("404 404 404 404 404 404 404 404 404 404")),
     "enrollment/": ("get", EVERYONE_200),

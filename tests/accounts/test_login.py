@@ -313,3 +313,18 @@ def test_logout_needs_a_post_with_a_csrf_token():
     csrf_client.cookies = client.cookies
     assert csrf_client.post("/accounts/logout/").status_code == 403
     assert user.username in client.get("/").content.decode()
+
+
+def test_a_person_warned_of_the_idle_timeout_can_extend_the_session():
+    user = UserFactory()
+    with time_machine.travel("2026-11-28 10:00 +0000", tick=False) as clock:
+        client = verified_client(user)
+        page = client.get("/").content.decode()
+        assert 'data-session-idle-seconds="900"' in page
+        assert 'id="session-warning"' in page and "/static/js/session.js" in page
+        clock.shift(13 * 60)
+        assert client.post("/accounts/session/extend/").status_code == 204
+        clock.shift(13 * 60)  # 26 minutes after the last page, 13 after extending
+        assert user.username in client.get("/").content.decode()
+        assert client.get("/accounts/session/extend/").status_code == 405
+    assert Client().post("/accounts/session/extend/").status_code == 302
