@@ -23,7 +23,6 @@ from access_control.forms import (
 from accounts.models import User
 from dmp_portal.http import client_address
 from records import selectors as record_selectors
-from records.file_types import RejectedFile
 
 
 def _patient(request: HttpRequest):
@@ -273,37 +272,19 @@ def pro_emergency(request: HttpRequest, patient_id) -> HttpResponse:
 @never_cache
 def pro_upload(request: HttpRequest, patient_id) -> HttpResponse:
     """A practitioner with consent adds a document; it counts as authored by them."""
-    from records.forms import UploadForm
-    from records.models import Category
-    from records.services import upload_document
+    from records.views import upload_page
 
-    practitioner = _practitioner(request)
+    _practitioner(request)
     patient = User.objects.filter(pk=patient_id, kind="patient").first()
-    try:
-        record_selectors.check_upload_allowed(
-            practitioner, patient, client_address=client_address(request)
-        )
-    except record_selectors.DocumentNotFound as exc:
-        raise Http404 from exc
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            upload_document(
-                practitioner,
-                patient,
-                title=form.cleaned_data["title"],
-                category=Category.objects.get(code=form.cleaned_data["category"]),
-                act_date=form.cleaned_data["act_date"],
-                upload=form.cleaned_data["file"],
-                client_address=client_address(request),
-            )
-        except RejectedFile as rejected:
-            form.add_error("file", rejected.message)
-        except record_selectors.DocumentNotFound as exc:
-            raise Http404 from exc
-        else:
-            messages.success(request, _("The document was added to the patient's record."))
-            return redirect("access:pro-record", patient_id=patient_id)
-    return render(
-        request, "access_control/pro_upload.html", {"form": form, "patient_id": patient_id}
+
+    def done(document) -> HttpResponse:
+        messages.success(request, _("The document was added to the patient's record."))
+        return redirect("access:pro-record", patient_id=patient_id)
+
+    return upload_page(
+        request,
+        patient,
+        template="access_control/pro_upload.html",
+        context={"patient_id": patient_id},
+        on_success=done,
     )

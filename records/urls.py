@@ -6,7 +6,7 @@ app_name = "records"
 
 urlpatterns = [
     path("", views.record_list, name="list"),
-    path("upload/", views.UploadView.as_view(), name="upload"),
+    path("upload/", views.upload, name="upload"),
     path("<uuid:uid>/", views.document_page, name="document"),
     path("<uuid:uid>/content/", views.document_content, name="content"),
     path("<uuid:uid>/download/", views.document_download, name="download"),

@@ -7,10 +7,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
@@ -68,44 +66,50 @@ def record_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@method_decorator([login_required, never_cache], name="dispatch")
-class UploadView(View):
-    def get(self, request: HttpRequest) -> HttpResponse:
+def upload_page(
+    request: HttpRequest, patient, *, template: str, context: dict, on_success
+) -> HttpResponse:
+    """The upload form of ``patient``'s record, for the patient or a practitioner: the door
+    first (a refused user never sees the form nor has a file read), then the form, then the
+    service. ``on_success(document)`` gives the response after a stored document."""
+    try:
+        selectors.check_upload_allowed(
+            request.user, patient, client_address=client_address(request)
+        )
+    except selectors.DocumentNotFound as exc:
+        raise Http404 from exc
+    posted = request.method == "POST"
+    form = UploadForm(request.POST, request.FILES) if posted else UploadForm()
+    if posted and form.is_valid():
         try:
-            selectors.check_upload_allowed(
-                request.user, _own_record(request), client_address=client_address(request)
+            document = services.upload_document(
+                request.user,
+                patient,
+                title=form.cleaned_data["title"],
+                category=Category.objects.get(code=form.cleaned_data["category"]),
+                act_date=form.cleaned_data["act_date"],
+                upload=form.cleaned_data["file"],
+                client_address=client_address(request),
             )
+        except RejectedFile as rejected:
+            form.add_error("file", rejected.message)
         except selectors.DocumentNotFound as exc:
             raise Http404 from exc
-        return render(request, "records/upload.html", {"form": UploadForm()})
+        else:
+            return on_success(document)
+    return render(request, template, {"form": form, **context})
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        try:  # refused users never reach the form's validation, nor their file's
-            selectors.check_upload_allowed(
-                request.user, _own_record(request), client_address=client_address(request)
-            )
-        except selectors.DocumentNotFound as exc:
-            raise Http404 from exc
-        form = UploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                document = services.upload_document(
-                    request.user,
-                    _own_record(request),
-                    title=form.cleaned_data["title"],
-                    category=Category.objects.get(code=form.cleaned_data["category"]),
-                    act_date=form.cleaned_data["act_date"],
-                    upload=form.cleaned_data["file"],
-                    client_address=client_address(request),
-                )
-            except RejectedFile as rejected:
-                form.add_error("file", rejected.message)
-            except selectors.DocumentNotFound as exc:
-                raise Http404 from exc
-            else:
-                messages.success(request, _("The document was added to your record."))
-                return redirect("records:document", uid=document.uid)
-        return render(request, "records/upload.html", {"form": form})
+
+@login_required
+@never_cache
+def upload(request: HttpRequest) -> HttpResponse:
+    def done(document) -> HttpResponse:
+        messages.success(request, _("The document was added to your record."))
+        return redirect("records:document", uid=document.uid)
+
+    return upload_page(
+        request, _own_record(request), template="records/upload.html", context={}, on_success=done
+    )
 
 
 @login_required

@@ -21,7 +21,7 @@ from tests.accounts.factories import (
     PractitionerProfileFactory,
     StaffFactory,
     add_totp,
-    totp_token,
+    logged_in_client,
 )
 from tests.records.factories import add_document, patient_with_login
 
@@ -123,11 +123,7 @@ def test_every_url_pattern_is_in_the_table():
 
 
 def _verified(user) -> Client:
-    device = add_totp(user)
-    client = Client()
-    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
-    return client
+    return logged_in_client(user)
 
 
 def build_world():

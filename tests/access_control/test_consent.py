@@ -12,7 +12,10 @@ from django.utils import timezone
 from access_control.models import AuditEvent, Consent
 from accounts.models import Profession
 from records.models import Document
-from tests.accounts.factories import PASSWORD, PractitionerProfileFactory, add_totp, totp_token
+from tests.accounts.factories import (
+    PractitionerProfileFactory,
+    logged_in_client,
+)
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document, patient_with_login
 
@@ -21,11 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def practitioner_with_login(profession: str = Profession.MEDECIN):
     profile = PractitionerProfileFactory(profession=profession)
-    device = add_totp(profile.user)
-    client = Client()
-    client.post("/accounts/login/", {"username": profile.user.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
-    return profile, client
+    return profile, logged_in_client(profile.user)
 
 
 def enrolled_patient():

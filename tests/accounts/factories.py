@@ -68,3 +68,14 @@ def totp_token(device: TOTPDevice, at: float | None = None, offset_steps: int = 
     totp = TOTP(device.bin_key, device.step, 0, device.digits, 0)
     totp.time = (at if at is not None else time.time()) + offset_steps * device.step
     return f"{totp.token():0{device.digits}d}"
+
+
+def logged_in_client(user):
+    """A test client past both factors for ``user`` (a TOTP device is added)."""
+    from django.test import Client
+
+    device = add_totp(user)
+    client = Client()
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    return client

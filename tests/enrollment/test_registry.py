@@ -11,7 +11,14 @@ from django.test import Client
 
 from enrollment.models import Beneficiary
 from enrollment.services.registry import nir_index
-from tests.accounts.factories import PASSWORD, StaffFactory, UserFactory, add_totp, totp_token
+from tests.accounts.factories import (
+    PASSWORD,
+    StaffFactory,
+    UserFactory,
+    add_totp,
+    logged_in_client,
+    totp_token,
+)
 from tests.crypto.canaries import forms_of
 from tests.enrollment.factories import make_beneficiary, make_nir
 
@@ -113,12 +120,7 @@ def test_a_file_without_the_expected_columns_changes_nothing(tmp_path):
 
 
 def verified_staff_client() -> Client:
-    staff = StaffFactory()
-    device = add_totp(staff)
-    client = Client()
-    client.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
-    return client
+    return logged_in_client(StaffFactory())
 
 
 def test_admin_lists_the_registry_with_the_nir_masked_and_finds_by_whole_nir():

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.services.keys import ensure_data_key
 from records.models import Category
 from records.services import upload_document
-from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
+from tests.accounts.factories import UserFactory, logged_in_client
 
 PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]"
@@ -18,15 +18,9 @@ PDF = (
 
 def patient_with_login():
     """A patient and a test client past both factors."""
-    from django.test import Client
-
     patient = UserFactory(kind="patient")
     ensure_data_key(patient)
-    device = add_totp(patient)
-    client = Client()
-    client.post("/accounts/login/", {"username": patient.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
-    return patient, client
+    return patient, logged_in_client(patient)
 
 
 def pdf_upload(name: str = "compte-rendu.pdf", content: bytes = PDF) -> SimpleUploadedFile:
