@@ -10,7 +10,7 @@ urlpatterns = [
     path("<uuid:uid>/", views.document_page, name="document"),
     path("<uuid:uid>/content/", views.document_content, name="content"),
     path("<uuid:uid>/download/", views.document_download, name="download"),
-    path("<uuid:uid>/hide/", views.hide_document, name="hide"),
-    path("<uuid:uid>/show/", views.show_document, name="show"),
+    path("<uuid:uid>/hide/", views.set_visibility, {"hidden": True}, name="hide"),
+    path("<uuid:uid>/show/", views.set_visibility, {"hidden": False}, name="show"),
     path("<uuid:uid>/delete/", views.delete_document, name="delete"),
 ]

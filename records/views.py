@@ -158,25 +158,19 @@ def _post_change(request: HttpRequest, uid, change) -> None:
 
 @login_required
 @require_POST
-def hide_document(request: HttpRequest, uid) -> HttpResponse:
+def set_visibility(request: HttpRequest, uid, hidden: bool) -> HttpResponse:
+    """Hide a document from practitioners, or show it again (the URL says which)."""
     _post_change(
         request,
         uid,
-        lambda user, uid, **kw: services.set_hidden_from_practitioners(user, uid, True, **kw),
+        lambda user, uid, **kw: services.set_hidden_from_practitioners(user, uid, hidden, **kw),
     )
-    messages.success(request, _("Health professionals no longer see this document."))
-    return redirect("records:document", uid=uid)
-
-
-@login_required
-@require_POST
-def show_document(request: HttpRequest, uid) -> HttpResponse:
-    _post_change(
+    messages.success(
         request,
-        uid,
-        lambda user, uid, **kw: services.set_hidden_from_practitioners(user, uid, False, **kw),
+        _("Health professionals no longer see this document.")
+        if hidden
+        else _("Health professionals you allowed can see this document again."),
     )
-    messages.success(request, _("Health professionals you allowed can see this document again."))
     return redirect("records:document", uid=uid)
 
 
