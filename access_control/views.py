@@ -96,20 +96,34 @@ def revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
     )
 
 
+def _rpps_action(
+    request: HttpRequest, prefix: str, form_name: str, action, success: str
+) -> HttpResponse:
+    """A POSTed RPPS number (form ``prefix``) for ``action(patient, rpps)``; a bad number or a
+    refusal comes back on the page, in French, with nothing changed."""
+    patient = _patient(request)
+    form = RppsForm(request.POST, prefix=prefix)
+    if form.is_valid():
+        try:
+            action(patient, form.cleaned_data["rpps"], client_address=client_address(request))
+        except services.AccessError as error:
+            form.add_error("rpps", error.message)
+        else:
+            messages.success(request, success)
+            return redirect("access:overview")
+    return _overview(request, patient, **{form_name: form})
+
+
 @login_required
 @require_POST
 def block(request: HttpRequest) -> HttpResponse:
-    patient = _patient(request)
-    form = RppsForm(request.POST, prefix="block")
-    if form.is_valid():
-        return _patient_action(
-            request,
-            lambda p: services.block_practitioner(
-                p, form.cleaned_data["rpps"], client_address=client_address(request)
-            ),
-            _("This professional is blocked."),
-        )
-    return _overview(request, patient, block_form=form)
+    return _rpps_action(
+        request,
+        "block",
+        "block_form",
+        services.block_practitioner,
+        _("This professional is blocked."),
+    )
 
 
 @login_required
@@ -125,19 +139,13 @@ def lift_block(request: HttpRequest, block_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def treating_physician(request: HttpRequest) -> HttpResponse:
-    patient = _patient(request)
-    form = RppsForm(request.POST, prefix="md")
-    if form.is_valid():
-        try:
-            services.designate_treating_physician(
-                patient, form.cleaned_data["rpps"], client_address=client_address(request)
-            )
-        except services.AccessError as error:
-            form.add_error("rpps", error.message)
-        else:
-            messages.success(request, _("Treating physician designated."))
-            return redirect("access:overview")
-    return _overview(request, patient, physician_form=form)
+    return _rpps_action(
+        request,
+        "md",
+        "physician_form",
+        services.designate_treating_physician,
+        _("Treating physician designated."),
+    )
 
 
 @login_required
