@@ -36,6 +36,13 @@ $(VENV)/.installed-test: requirements/test.txt | $(PY)
 	$(PIP_INSTALL) -r requirements/test.txt
 	touch $@
 
+# axe-core, injected into the browser by the accessibility checks (tests/e2e): exactly the
+# version and checksum that package-lock.json pins, scripts off.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs npm (Debian: apt-get install npm)" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 # --- Targets ---------------------------------------------------------------------------------
 
 run: $(VENV)/.installed-base ## Serve the portal on 127.0.0.1:PORT with the demo data
@@ -45,7 +52,7 @@ run: $(VENV)/.installed-base ## Serve the portal on 127.0.0.1:PORT with the demo
 	$(PY) manage.py seed_demo
 	DMP_SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(VENV)/.installed-test ## Lint, then run the suite on throwaway PostgreSQL and Redis
+test: $(VENV)/.installed-test node_modules/.installed ## Lint, then run the suite (browser included) on throwaway PostgreSQL and Redis
 	$(COMPILEMESSAGES)
 	$(RUFF) check .
 	$(RUFF) format --check .
@@ -70,5 +77,5 @@ lock: ## Recompile requirements/*.txt from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes --extra test \
 		--custom-compile-command "make lock" -o requirements/test.txt
 
-clean: ## Remove var/ (database, keys, uploads, mail) and .venv
-	rm -rf var $(VENV) .pytest_cache .ruff_cache
+clean: ## Remove var/ (database, keys, uploads, mail), .venv, node_modules and test artifacts
+	rm -rf var $(VENV) .pytest_cache .ruff_cache node_modules test-artifacts

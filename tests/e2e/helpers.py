@@ -1,0 +1,70 @@
+"""Steps the journeys share: logging in with both factors, computing codes as an app would."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+from django_otp.oath import TOTP
+from playwright.sync_api import Page
+
+from tests.e2e.browser import Inspector, fill_by_keyboard, next_document
+
+
+def totp_from_secret(secret: str, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows for the base32 secret the setup page printed.
+
+    ``steps_ahead=1`` gives the next 30-second code, which the portal accepts (one step of
+    drift) and which a second login in the same half-minute needs: a code is used only once.
+    """
+    key = base64.b32decode(secret.replace(" ", "").upper())
+    totp = TOTP(key, step=30, t0=0, digits=6, drift=0)
+    totp.time = time.time() + 30 * steps_ahead
+    return f"{totp.token():06d}"
+
+
+def log_in(
+    page: Page,
+    inspector: Inspector,
+    site: str,
+    username: str,
+    password: str,
+    token: str,
+    step: str = "login",
+) -> None:
+    """Both factors, typed with the keyboard alone, each page checked."""
+    page.goto(site + "/accounts/login/")
+    inspector.check(page, step)
+    fill_by_keyboard(page, {"username": username, "password": password})
+    inspector.check(page, step + "-code")
+    fill_by_keyboard(page, {"otp_token": token})
+
+
+def log_out(page: Page, inspector: Inspector) -> None:
+    follow(page, page.get_by_role("button", name="Se déconnecter"))
+    inspector.check(page, "logged-out")
+
+
+def follow(page: Page, locator) -> None:
+    """Activate a link or a button with the keyboard, and wait for the page it leads to.
+
+    Enter on the focused control, as a keyboard user does. (A mouse click on the document
+    page was sometimes swallowed while Chromium's PDF viewer in the page was still starting.)
+    """
+    locator.focus()
+    with next_document(page):
+        page.keyboard.press("Enter")
+
+
+def one_page_pdf(text: str) -> bytes:
+    """A real PDF that Chromium's viewer can show (the unit tests' minimal PDF is not one)."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer)
+    canvas.drawString(72, 760, text)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()

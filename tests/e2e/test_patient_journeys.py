@@ -1,0 +1,155 @@
+"""A person's journeys in Chromium: from the enrolment form to their own documents.
+
+Every page shown is checked (axe-core WCAG 2.1 A/AA, labels, language, 375 and 1280 pixels,
+screenshots in test-artifacts/screens/); the key forms are filled with the keyboard alone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from playwright.sync_api import expect
+
+from accounts.models import User
+from enrollment.models import Beneficiary
+from letters.models import Letter
+from records.models import Document
+from tests.e2e.browser import fill_by_keyboard
+from tests.e2e.helpers import follow, log_in, log_out, one_page_pdf, totp_from_secret
+from tests.enrollment.factories import make_beneficiary, make_nir
+from tests.enrollment.helpers import code_from_letter
+
+PASSWORD = "un long chemin vers la mer"
+
+
+def test_enrol_activate_set_up_two_factors_and_log_in_again(site, new_page, inspector):
+    nir = make_nir(born=date(1985, 5, 14))
+    person = make_beneficiary(nir=nir)
+    page = inspector.watch(new_page())
+
+    # The home page leads to enrolment.
+    page.goto(site + "/")
+    inspector.check(page, "home")
+    follow(
+        page,
+        page.get_by_role("link", name="Créer votre dossier avec votre numéro de sécurité sociale"),
+    )
+    inspector.check(page, "enrol")
+
+    # A mistyped confirmation: a French message with the expected format, nothing kept.
+    fill_by_keyboard(page, {"nir": nir, "nir_confirmation": nir[:-1] + "0"})
+    expect(page.locator("#error-summary, .error-summary, [role=alert]").first).to_be_visible()
+    inspector.check(page, "enrol-error")
+    assert not Letter.objects.filter(subject_uid=person.uid).exists()
+
+    # Typed twice with the spaces of the Vitale card: accepted.
+    spaced = "1 85 05 78 006 084 91" if nir == "185057800608491" else nir
+    fill_by_keyboard(page, {"nir": spaced, "nir_confirmation": nir})
+    inspector.check(page, "enrol-sent")
+    expect(page.locator("h1")).to_contain_text("demande")
+
+    # The letter was rendered; the person reads the code on it.
+    letter = Letter.objects.get(subject_uid=person.uid)
+    code = code_from_letter(letter)
+
+    page.goto(site + "/enrollment/activate/")
+    inspector.check(page, "activate")
+    fill_by_keyboard(page, {"nir": nir, "creation_code": code.lower()})
+    inspector.check(page, "activate-password")
+    fill_by_keyboard(page, {"new_password1": PASSWORD, "new_password2": PASSWORD + "!"})
+    inspector.check(page, "activate-password-error")
+    fill_by_keyboard(page, {"new_password1": PASSWORD, "new_password2": PASSWORD})
+    inspector.check(page, "activated")
+    identifier = page.get_by_test_id("identifier").inner_text().strip()
+    assert Beneficiary.objects.get(pk=person.pk).patient.username == identifier
+
+    # First login: the second factor must be set up before anything else.
+    follow(page, page.get_by_role("main").get_by_role("link", name="Se connecter"))
+    inspector.check(page, "first-login")
+    fill_by_keyboard(page, {"username": identifier, "password": PASSWORD})
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/setup/"))
+    inspector.check(page, "totp-setup")
+    secret = page.get_by_test_id("totp-secret").inner_text()
+    fill_by_keyboard(page, {"otp_token": "000000" if totp_from_secret(secret) != "000000" else "1"})
+    inspector.check(page, "totp-setup-error")
+    fill_by_keyboard(page, {"otp_token": totp_from_secret(secret)})
+    inspector.check(page, "backup-codes")
+    expect(page.get_by_test_id("backup-codes").locator("li")).to_have_count(10)
+    follow(page, page.get_by_role("link", name="J'ai conservé mes codes, continuer"))
+    inspector.check(page, "after-setup")
+
+    log_out(page, inspector)
+    expect(page.get_by_role("button", name="Se déconnecter")).to_have_count(0)
+
+    # Logging in again: the next code of the app, since a code works only once.
+    log_in(page, inspector, site, identifier, PASSWORD, totp_from_secret(secret, steps_ahead=1))
+    inspector.check(page, "logged-in")
+    expect(page.locator(".whoami")).to_contain_text(identifier)
+
+
+def test_upload_find_open_and_hide_a_document(site, new_page, inspector):
+    from tests.accounts.factories import PASSWORD as USER_PASSWORD
+    from tests.accounts.factories import UserFactory, add_totp, totp_token
+
+    patient = UserFactory()
+    device = add_totp(patient)
+    page = inspector.watch(new_page())
+    log_in(page, inspector, site, patient.username, USER_PASSWORD, totp_token(device))
+    inspector.check(page, "home")
+
+    follow(page, page.get_by_role("link", name="Mon dossier"))
+    inspector.check(page, "record-empty")
+    follow(page, page.get_by_role("link", name="Ajouter un document"))
+    inspector.check(page, "upload")
+
+    # No file chosen: a French message, nothing stored.
+    page.get_by_label("Titre").fill("Bilan sanguin de novembre")
+    follow(page, page.get_by_role("button", name="Ajouter"))
+    inspector.check(page, "upload-error")
+    assert not Document.objects.filter(patient=patient).exists()
+    expect(page.get_by_label("Titre")).to_have_value("Bilan sanguin de novembre")
+
+    report = one_page_pdf("Hémoglobine : 14 g/dL")
+    # The file input is the one field a keyboard cannot fill in a headless browser (it opens
+    # the system's file chooser); the rest is typed.
+    page.set_input_files(
+        'input[type="file"]',
+        files=[{"name": "bilan.pdf", "mimeType": "application/pdf", "buffer": report}],
+    )
+    page.get_by_label("Catégorie").select_option(label="Biologie")
+    follow(page, page.get_by_role("button", name="Ajouter"))
+    inspector.check(page, "uploaded")
+    document = Document.objects.get(patient=patient)
+
+    # Found by a word of its title and by its category; another search finds nothing.
+    page.goto(site + "/records/")
+    fill_by_keyboard(page, {"q": "sanguin"})
+    inspector.check(page, "search")
+    expect(page.get_by_role("link", name="Bilan sanguin de novembre")).to_be_visible()
+    page.goto(site + "/records/?q=radio")
+    inspector.check(page, "search-nothing")
+    expect(page.get_by_text("Aucun document ne correspond.")).to_be_visible()
+    page.goto(site + "/records/")
+    page.get_by_label("Catégorie").select_option(label="Biologie")
+    follow(page, page.get_by_role("button", name="Filtrer"))
+    inspector.check(page, "filter")
+    expect(page.get_by_role("link", name="Bilan sanguin de novembre")).to_be_visible()
+    page.locator('[name="date_from"]').fill("31/02/2026")
+    follow(page, page.get_by_role("button", name="Filtrer"))
+    inspector.check(page, "filter-error")
+
+    # Opened: the page and the very bytes that were uploaded.
+    page.goto(site + "/records/")
+    follow(page, page.get_by_role("link", name="Bilan sanguin de novembre"))
+    inspector.check(page, "document")
+    content = page.request.get(f"{site}/records/{document.uid}/content/")
+    assert content.ok and content.body() == report
+
+    follow(page, page.get_by_role("button", name="Le masquer aux professionnels de santé"))
+    inspector.check(page, "hidden")
+    expect(page.get_by_text("Non : masqué")).to_be_visible()
+    expect(page.get_by_role("button", name="Le rendre de nouveau visible")).to_be_visible()
+    document.refresh_from_db()
+    assert document.hidden_from_practitioners
+    assert User.objects.filter(pk=patient.pk).exists()
