@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import transaction
 from django.db.models import Q
@@ -17,7 +18,7 @@ from access_control.consent_models import (
     EmergencyAccess,
     TreatingPhysician,
 )
-from access_control.policy import has_consent
+from access_control.policy import decide, has_consent
 from dmp_portal.crypto.hashing import blind_index
 
 
@@ -109,4 +110,41 @@ def practitioners_named(name: str, limit: int = 20) -> list:
         PractitionerProfile.objects.filter(
             last_name__istartswith=name, user__is_active=True
         ).order_by("last_name", "first_name")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class PatientIdentity:
+    """Who the record belongs to, so that a practitioner checks it is the right person."""
+
+    last_name: str
+    first_name: str
+    birth_date: date | None
+    nir: str
+
+
+def patient_identity(actor, patient) -> PatientIdentity | None:
+    """The identity shown at the top of a record the door just opened for ``actor``.
+
+    Call it inside the transaction of the audited read it belongs to (the view wraps both): the
+    door is asked again here, so a refusal between the two reads shows nothing.
+    """
+    from enrollment.models import Beneficiary
+
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("patient_identity must share the audited read's transaction")
+    if not decide(actor, patient, Action.LIST).allowed:
+        return None
+    beneficiary = Beneficiary.objects.select_related("data_key").filter(patient=patient).first()
+    if beneficiary is None:
+        return None
+    try:
+        born = date.fromisoformat(str(beneficiary.birth_date))
+    except ValueError:  # destroyed, or a date the registry could only give in part
+        born = None
+    return PatientIdentity(
+        last_name=str(beneficiary.last_name),
+        first_name=str(beneficiary.first_name),
+        birth_date=born,
+        nir=str(beneficiary.nir),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -189,20 +190,26 @@ def pro_search(request: HttpRequest) -> HttpResponse:
 def pro_record(request: HttpRequest, patient_id) -> HttpResponse:
     practitioner = _practitioner(request)
     patient = User.objects.filter(pk=patient_id, kind="patient").first()
-    try:
-        page = record_selectors.record_page(
-            practitioner,
-            patient,
-            record_selectors.RecordFilters(),
-            request.GET.get("page"),
-            client_address=client_address(request),
-        )
-    except record_selectors.DocumentNotFound as exc:
-        raise Http404 from exc
+    # One transaction: the identity is read under the audit event of the list it heads. The
+    # refusal is caught inside it, so that its audit event is committed, not rolled back.
+    with transaction.atomic():
+        try:
+            page = record_selectors.record_page(
+                practitioner,
+                patient,
+                record_selectors.RecordFilters(),
+                request.GET.get("page"),
+                client_address=client_address(request),
+            )
+        except record_selectors.DocumentNotFound:
+            page = None
+        identity = None if page is None else selectors.patient_identity(practitioner, patient)
+    if page is None:
+        raise Http404
     return render(
         request,
         "access_control/pro_record.html",
-        {"page": page, "patient_id": patient_id, "query": ""},
+        {"page": page, "patient_id": patient_id, "query": "", "identity": identity},
     )
 
 

@@ -291,3 +291,32 @@ def test_a_refused_upload_by_a_practitioner_is_recorded():
     assert AuditEvent.objects.filter(
         patient=patient, actor=profile.user, action="upload", outcome="refused", reason="no-consent"
     ).exists()
+
+
+def test_the_consented_record_opens_with_the_patients_identity_nir_grouped():
+    patient, client, nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    stranger_profile, stranger = practitioner_with_login()
+    grant(client, profile.rpps)
+    grouped = " ".join((nir[0], nir[1:3], nir[3:5], nir[5:7], nir[7:10], nir[10:13], nir[13:]))
+
+    content = pro.get(f"/pro/patients/{patient.pk}/").content.decode()
+    assert grouped in content and "Dupont" in content and "14/05/1985" in content
+    # Another practitioner, without consent: 404, no name, and the refusal is on record.
+    refused = stranger.get(f"/pro/patients/{patient.pk}/")
+    assert refused.status_code == 404
+    assert "Dupont" not in refused.content.decode() and grouped not in refused.content.decode()
+    assert AuditEvent.objects.filter(
+        patient=patient, actor=stranger_profile.user, outcome="refused"
+    ).exists()
+
+
+@pytest.mark.django_db(transaction=True)  # outside the test's own wrapping transaction
+def test_the_identity_is_read_only_inside_the_audited_transaction():
+    from access_control.selectors import patient_identity
+
+    patient, client, _nir = enrolled_patient()
+    profile, _pro = practitioner_with_login()
+    grant(client, profile.rpps)
+    with pytest.raises(RuntimeError, match="transaction"):
+        patient_identity(profile.user, patient)

@@ -15,13 +15,8 @@ import pytest
 from tests.conftest import _services_missing
 from tests.e2e.browser import AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS, DESKTOP, Inspector
 
-# Playwright's synchronous API runs an event loop in the test's thread, and Django refuses ORM
-# calls from a thread with a running loop. The test thread only prepares data and reads the
-# outcome; the pages are served by the live server's own thread.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium():
     if not shutil.which(CHROMIUM):
         _services_missing(f"{CHROMIUM} is missing: apt-get install chromium")
@@ -29,12 +24,21 @@ def chromium():
         _services_missing("axe-core is missing: run `npm ci` (make test does)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
+    # Playwright's synchronous API runs an event loop in the test's thread, and Django refuses
+    # ORM calls from a thread with a running loop. The test thread only prepares data and reads
+    # the outcome (pages are served by the live server's thread). Allowed for this package's
+    # tests only: the variable must not reach the other tests or their subprocesses
+    # (`check --deploy` rightly fails on it).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture

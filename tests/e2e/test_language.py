@@ -1,0 +1,47 @@
+"""French first, whatever the browser's language; English everywhere once the person picks it."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
+from tests.e2e.helpers import follow, log_in
+from tests.records.factories import add_document
+
+
+def test_an_english_browser_gets_french_then_english_when_chosen(site, new_page, inspector):
+    patient = UserFactory()
+    device = add_totp(patient)
+    add_document(patient, title="Compte rendu d'IRM")
+    page = inspector.watch(new_page(locale="en-GB"))
+
+    # The browser asks for English; the portal answers in French until the person chooses.
+    log_in(page, inspector, site, patient.username, PASSWORD, totp_token(device))
+    assert page.evaluate("() => document.documentElement.lang") == "fr"
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+
+    follow(page, page.get_by_role("button", name="English"))
+    inspector.check(page, "english-home")
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    # Every page stays in English, dates the English way, categories translated;
+    # the inspector fails a page that still shows a French sentence of the catalog.
+    for path, heading in (
+        ("/records/", "My record"),
+        ("/records/upload/", "Add a document to my record"),
+        ("/access/", "Who may read my record"),
+        ("/access/history/", "Access history"),
+        ("/access/settings/", "My record's settings"),
+    ):
+        page.goto(site + path)
+        inspector.check(page, "english" + path.replace("/", "-").rstrip("-"))
+        expect(page.locator("h1")).to_contain_text(heading)
+    page.goto(site + "/records/")
+    expect(page.get_by_role("cell", name="Medical imaging")).to_be_visible()
+    expect(page.get_by_role("cell", name="03/12/2026")).to_be_visible()  # Django's English
+
+    follow(page, page.get_by_role("button", name="Français"))
+    inspector.check(page, "back-to-french")
+    expect(page.locator("h1")).to_have_text("Mon dossier")
+    expect(page.get_by_role("cell", name="12/03/2026")).to_be_visible()

@@ -1,0 +1,173 @@
+"""A practitioner's journeys in Chromium: invitation, consent given and taken back, emergency.
+
+Two browser contexts, one per person, as on two devices. Every page shown is checked by the
+inspector (see browser.py); the key forms are filled with the keyboard alone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django.core import mail
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from accounts.models import User
+from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
+from tests.e2e.browser import fill_by_keyboard
+from tests.e2e.helpers import follow, log_in, one_page_pdf, totp_from_secret
+from tests.enrollment.factories import make_beneficiary, make_nir
+from tests.records.factories import add_document
+
+PRO_PASSWORD = "le stéthoscope du lundi matin"
+RPPS = "10003456786"
+NIR = make_nir(born=date(1985, 5, 14))
+# Grouped as on the Vitale card: 1 85 05 78 006 084 91.
+NIR_GROUPED = " ".join((NIR[0], NIR[1:3], NIR[3:5], NIR[5:7], NIR[7:10], NIR[10:13], NIR[13:]))
+
+
+def _patient_with_record():
+    """A patient with a beneficiary entry (their identity) and one document."""
+    patient = UserFactory()
+    person = make_beneficiary(nir=NIR, last_name="Martin", first_name="Léa")
+    person.patient = patient
+    person.save()
+    add_document(patient, title="Radiographie du genou", content=one_page_pdf("Genou droit"))
+    return patient, add_totp(patient)
+
+
+def _invite_practitioner(tmp_path) -> str:
+    """The import of the RPPS extract e-mails an activation link: the address it gives."""
+    csv = tmp_path / "rpps.csv"
+    csv.write_text(
+        "rpps,last_name,first_name,profession,specialty,email\n"
+        f"{RPPS},Bernard,Chloé,medecin,Rhumatologie,chloe.bernard@example.fr\n",
+        encoding="utf-8",
+    )
+    call_command("import_practitioners", str(csv))
+    (invitation,) = [m for m in mail.outbox if "chloe.bernard@example.fr" in m.to]
+    return re.search(r"https?://\S+?(/accounts/activate/\S+/)", invitation.body).group(1)
+
+
+def _activate_practitioner(page, inspector, site, link_path) -> str:
+    page.goto(site + link_path)
+    inspector.check(page, "pro-activate")
+    assert "/accounts/activate/set-password/" in page.url  # the token left the address bar
+    fill_by_keyboard(page, {"new_password1": PRO_PASSWORD, "new_password2": PRO_PASSWORD})
+    # Signed in by the activation, and sent straight to the second factor's setup.
+    assert page.url.endswith("/accounts/2fa/setup/")
+    inspector.check(page, "pro-totp-setup")
+    secret = page.get_by_test_id("totp-secret").inner_text()
+    fill_by_keyboard(page, {"otp_token": totp_from_secret(secret)})
+    inspector.check(page, "pro-backup-codes")
+    follow(page, page.get_by_role("link", name="J'ai conservé mes codes, continuer"))
+    inspector.check(page, "pro-home")
+    return secret
+
+
+def _find_patient(page, inspector, site, step: str) -> None:
+    page.goto(site + "/pro/")
+    inspector.check(page, step)
+    fill_by_keyboard(page, {"nir": NIR_GROUPED})
+    inspector.check(page, step + "-result")
+
+
+def test_consent_given_read_revoked_refused_and_seen_in_history(
+    site, new_page, inspector, tmp_path
+):
+    patient, patient_device = _patient_with_record()
+    document = patient.documents.get()
+    link_path = _invite_practitioner(tmp_path)
+
+    pro = inspector.watch(new_page())
+    _activate_practitioner(pro, inspector, site, link_path)
+
+    # Without consent: nothing of the record, not even a count.
+    _find_patient(pro, inspector, site, "pro-search")
+    expect(pro.get_by_text("ne vous a pas donné accès")).to_be_visible()
+    expect(pro.get_by_text("Radiographie")).to_have_count(0)
+    refused = pro.goto(f"{site}/pro/patients/{patient.pk}/")
+    assert refused.status == 404
+    inspector.check(pro, "pro-refused")
+
+    # The patient gives access by RPPS number, typed with the keyboard.
+    me = inspector.watch(new_page())
+    log_in(me, inspector, site, patient.username, PASSWORD, totp_token(patient_device))
+    me.goto(site + "/access/")
+    inspector.check(me, "consents")
+    fill_by_keyboard(me, {"rpps": "1000345678"})  # one digit short
+    inspector.check(me, "consent-error")
+    expect(me.get_by_text("Personne ne peut lire votre dossier", exact=False)).to_have_count(0)
+    fill_by_keyboard(me, {"rpps": RPPS})
+    inspector.check(me, "consent-given")
+    expect(me.get_by_role("cell", name=re.compile("Bernard"))).to_be_visible()
+
+    # The practitioner now reads the record, the patient's identity and the document.
+    _find_patient(pro, inspector, site, "pro-search-again")
+    follow(pro, pro.get_by_role("link", name="Ouvrir le dossier"))
+    inspector.check(pro, "pro-record")
+    expect(pro.locator(".identity .nir")).to_have_text(NIR_GROUPED)
+    expect(pro.get_by_text("14/05/1985")).to_be_visible()
+    follow(pro, pro.get_by_role("link", name="Radiographie du genou"))
+    inspector.check(pro, "pro-document")
+    assert pro.request.get(f"{site}/records/{document.uid}/content/").ok
+
+    # Revoked: the very next request is refused, with the same 404 as for a stranger.
+    me.goto(site + "/access/")
+    follow(me, me.get_by_role("button", name="Retirer l'accès"))
+    inspector.check(me, "consent-revoked")
+    refused = pro.goto(f"{site}/records/{document.uid}/")
+    assert refused.status == 404
+    inspector.check(pro, "pro-refused-after-revocation")
+    assert pro.request.get(f"{site}/records/{document.uid}/content/").status == 404
+
+    # The patient sees all of it: the search, the reads, and the refusal after revocation.
+    follow(me, me.get_by_role("link", name="Voir tous les accès à mon dossier"))
+    inspector.check(me, "history")
+    table = me.get_by_role("table")
+    expect(table).to_contain_text("Bernard")
+    expect(table.get_by_text("Refusé").first).to_be_visible()
+    me.goto(site + "/access/history/?outcome=denied")
+    inspector.check(me, "history-refusals")
+    expect(me.get_by_role("table")).to_contain_text("Bernard")
+    assert User.objects.get(pk=patient.pk).is_active
+
+
+def test_emergency_access_from_declaration_to_notification(site, new_page, inspector, tmp_path):
+    patient, _ = _patient_with_record()
+    from access_control.models import RecordSettings
+
+    RecordSettings.objects.update_or_create(
+        patient=patient,
+        defaults={"contact_email": "lea.martin@example.fr", "notify_emergency": True},
+    )
+    link_path = _invite_practitioner(tmp_path)
+    pro = inspector.watch(new_page())
+    secret = _activate_practitioner(pro, inspector, site, link_path)
+
+    _find_patient(pro, inspector, site, "pro-search")
+    follow(pro, pro.get_by_role("link", name=re.compile("déclarer un accès en urgence")))
+    inspector.check(pro, "emergency")
+
+    # No reason given: refused with a message, nothing opened.
+    fill_by_keyboard(pro, {"otp_token": totp_from_secret(secret, steps_ahead=1)})
+    inspector.check(pro, "emergency-error")
+    assert pro.get_by_role("link", name="Radiographie du genou").count() == 0
+
+    fill_by_keyboard(
+        pro,
+        {
+            "reason": "Patiente inconsciente aux urgences, antécédents inconnus.",
+            "otp_token": totp_from_secret(secret, steps_ahead=1),
+        },
+    )
+    inspector.check(pro, "emergency-record")
+    expect(pro.locator(".emergency-banner, [data-testid=emergency-banner]").first).to_be_visible()
+    follow(pro, pro.get_by_role("link", name="Radiographie du genou"))
+    inspector.check(pro, "emergency-document")
+
+    # The patient is told, by e-mail, without any health data in it.
+    (notice,) = [m for m in mail.outbox if "lea.martin@example.fr" in m.to]
+    assert "urgence" in (notice.subject + notice.body).lower()
+    assert "Radiographie" not in notice.body and "inconsciente" not in notice.body
