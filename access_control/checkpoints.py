@@ -49,7 +49,7 @@ MOVED_HEADS_SQL = """
 SELECT c.id, c.last_sequence, c.last_mac
 FROM access_control_auditchain c
 LEFT JOIN access_control_auditcheckpointcursor k ON k.chain_id = c.id
-WHERE c.last_sequence > 0 AND k.sequence IS DISTINCT FROM c.last_sequence
+WHERE c.last_sequence > 0 AND (k.sequence IS NULL OR k.sequence <> c.last_sequence)
 ORDER BY c.id
 """
 COPY_HEADS_SQL = (
