@@ -167,6 +167,103 @@ class AuditEvent(models.Model):
         raise TypeError("audit events are append-only")
 
 
+class AuditCheckpointQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("audit checkpoints are append-only")
+
+    def delete(self):
+        raise TypeError("audit checkpoints are append-only")
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of chain heads, written every few minutes by ``write_checkpoint``.
+
+    Checkpoints are numbered 1, 2, 3... and each signs the digest of the one before, so that they
+    form a chain of their own: a deleted checkpoint leaves a gap, an edited one a broken link. A
+    checkpoint stores only the heads that moved since the previous one (``AuditCheckpointHead``):
+    the latest head of every chain is in the last checkpoint that saw it move, and the whole set
+    is covered by the chain of signatures. See ``access_control.checkpoints``.
+    """
+
+    # The primary key, known before the row is written: the heads are inserted first, in
+    # batches as they are read, and the checkpoint last, once their digest is known (the foreign
+    # key is checked at commit).
+    number = models.BigIntegerField(primary_key=True)
+    created_at = models.DateTimeField()
+    format_version = models.PositiveSmallIntegerField()
+    key_id = models.CharField(max_length=16)
+    # Every chain in the snapshot, and how many of them moved (rows in AuditCheckpointHead).
+    chain_count = models.BigIntegerField()
+    head_count = models.BigIntegerField()
+    heads_digest = models.CharField(max_length=64)
+    previous_digest = models.CharField(max_length=64)
+    # SHA-256 of the signed statement: what the next checkpoint links to.
+    digest = models.CharField(max_length=64)
+    signature = models.BinaryField(max_length=64)
+
+    objects = AuditCheckpointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="auditcheckpoint_number_from_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.number}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("audit checkpoints are append-only")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("audit checkpoints are append-only")
+
+
+class AuditCheckpointHead(models.Model):
+    """One chain head as a checkpoint saw it: (checkpoint, chain) -> (sequence, MAC).
+
+    Compact on purpose, as there may be millions per checkpoint: no surrogate id (the composite
+    primary key is the only index, and serves the verifier's ordering), the chain by id without a
+    foreign key (a deleted chain must remain visible here, as evidence), and the MAC as 32 bytes.
+    """
+
+    pk = models.CompositePrimaryKey("checkpoint", "chain_id")
+    checkpoint = models.ForeignKey(AuditCheckpoint, on_delete=models.PROTECT, related_name="+")
+    chain_id = models.BigIntegerField()
+    sequence = models.BigIntegerField()
+    mac = models.BinaryField(max_length=32)
+
+    objects = AuditCheckpointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit checkpoint head")
+        verbose_name_plural = _("audit checkpoint heads")
+
+    def __str__(self) -> str:
+        return f"{self.checkpoint_id}/{self.chain_id}#{self.sequence}"
+
+
+class AuditCheckpointCursor(models.Model):
+    """The last checkpointed sequence of each chain: which heads moved since (writer's aid only).
+
+    Kept apart from ``AuditChain`` so that the checkpoint writer never touches (nor waits for) the
+    rows that audit writers lock. The verifier never reads it: tampering with it can only make
+    the next checkpoint record more heads, or fewer (as stopping the beat would).
+    """
+
+    chain_id = models.BigIntegerField(primary_key=True)
+    sequence = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.chain_id}#{self.sequence}"
+
+
 from access_control.consent_models import (  # noqa: E402
     AccessRequest,
     Block,
@@ -181,6 +278,9 @@ __all__ = [
     "AccessRequest",
     "Action",
     "AuditChain",
+    "AuditCheckpoint",
+    "AuditCheckpointCursor",
+    "AuditCheckpointHead",
     "AuditEvent",
     "Block",
     "Consent",

@@ -1,4 +1,4 @@
-"""Notification e-mails. Tasks take ids and a kind, never personal data."""
+"""Notification e-mails and audit checkpoints. Tasks take ids and a kind, never personal data."""
 
 from celery import shared_task
 from django.conf import settings
@@ -6,6 +6,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from access_control.checkpoints import write_checkpoint
 from access_control.consent_models import RecordSettings, TreatingPhysician
 from access_control.notifications import _PREFERENCE, KINDS
 
@@ -48,3 +49,10 @@ def send_physician_emergency_notification(patient_id: str) -> bool:
         return False
     _send("physician_emergency", link.physician.email)
     return True
+
+
+@shared_task(ignore_result=True)
+def write_audit_checkpoint() -> int | None:
+    """Beat, every AUDIT_CHECKPOINT_MINUTES: sign the audit chain heads (no argument, no data)."""
+    checkpoint = write_checkpoint()
+    return None if checkpoint is None else checkpoint.number

@@ -86,6 +86,8 @@ def build_env(base: Mapping[str, str], tmp: Path, pg_port: int, redis_port: int)
         "CACHE_URL": f"redis://127.0.0.1:{redis_port}/1",
         "DMP_MASTER_KEYS": f"test-1:{random_key()}",
         "DMP_BLIND_INDEX_KEY": random_key(),
+        # Any 32 random bytes are an Ed25519 private key (its seed).
+        "DMP_AUDIT_SIGNING_KEY": random_key(),
         "SECRET_KEY": random_secret(),
         "DMP_VAR_DIR": str(tmp / "var"),
         "EMAIL_FILE_PATH": str(tmp / "mail"),

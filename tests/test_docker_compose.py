@@ -29,6 +29,7 @@ REQUIRED_SETTINGS = (
     "CELERY_BROKER_URL",
     "DMP_MASTER_KEYS",
     "DMP_BLIND_INDEX_KEY",
+    "DMP_AUDIT_SIGNING_KEY",
     "ALLOWED_HOSTS",
     "DMP_SITE_URL",
 )
@@ -276,7 +277,7 @@ def test_secret_files_are_granted_to_the_service_that_reads_them(
             assert target in granted, f"{name}: {key} points to {target!r}, not granted"
             assert granted[target] in declared, f"{name}: secret {granted[target]!r} undeclared"
             checked += 1
-    assert checked >= 5 * len(APP_SERVICES) + 1
+    assert checked >= 6 * len(APP_SERVICES) + 1
 
 
 def test_secrets_are_files_of_the_secrets_folder(compose: dict[str, Any]) -> None:
@@ -286,6 +287,7 @@ def test_secrets_are_files_of_the_secrets_folder(compose: dict[str, Any]) -> Non
         "database_url",
         "dmp_master_keys",
         "dmp_blind_index_key",
+        "dmp_audit_signing_key",
         "postgres_password",
     } <= set(declared)
     for name, spec in declared.items():

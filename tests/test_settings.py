@@ -69,6 +69,7 @@ def production_environ(**overrides) -> dict[str, str]:
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
         DMP_MASTER_KEYS=f"prod-1:{_key()}",
         DMP_BLIND_INDEX_KEY=_key(),
+        DMP_AUDIT_SIGNING_KEY=_key(),
         ALLOWED_HOSTS="dmp.example.fr",
         DMP_SITE_URL="https://dmp.example.fr",
         STATIC_ROOT="/tmp/dmp-static-check",
@@ -89,7 +90,8 @@ def run_manage(environ, *args) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "DMP_MASTER_KEYS"]
+    "missing",
+    ["SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "DMP_MASTER_KEYS", "DMP_AUDIT_SIGNING_KEY"],
 )
 def test_production_refuses_to_start_without_its_secrets(missing):
     result = run_manage(production_environ(**{missing: None}), "check")
@@ -125,7 +127,13 @@ def test_seed_demo_is_refused_in_production():
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("DMP_MASTER_KEYS", "not-a-key"), ("DMP_BLIND_INDEX_KEY", "c2hvcnQ")]
+    ("name", "value"),
+    [
+        ("DMP_MASTER_KEYS", "not-a-key"),
+        ("DMP_BLIND_INDEX_KEY", "c2hvcnQ"),
+        ("DMP_AUDIT_SIGNING_KEY", "c2hvcnQ"),
+        ("DMP_AUDIT_VERIFY_KEYS", _key() + ",c2hvcnQ"),
+    ],
 )
 def test_production_refuses_malformed_keys(name, value):
     result = run_manage(production_environ(**{name: value}), "check")

@@ -72,20 +72,25 @@ def test_build_env_exports_the_test_services(tmp_path):
     assert len(decode_key(master)) == 32
     assert len(decode_key(env["DMP_BLIND_INDEX_KEY"])) == 32
     assert master != env["DMP_BLIND_INDEX_KEY"]
+    assert len(decode_key(env["DMP_AUDIT_SIGNING_KEY"])) == 32
+    assert env["DMP_AUDIT_SIGNING_KEY"] not in (master, env["DMP_BLIND_INDEX_KEY"])
 
 
 def test_build_env_keys_are_readable_by_the_project_keyring(tmp_path):
     keyring = pytest.importorskip("dmp_portal.crypto.keyring")
+    signing = pytest.importorskip("dmp_portal.crypto.signing")
     env = testenv.build_env({}, tmp_path, pg_port=5432, redis_port=6379)
     [key] = keyring.parse_master_keys(env["DMP_MASTER_KEYS"])
     assert key.key_id == "test-1"
     assert len(key.material) == 32
+    signer = signing.parse_signing_key(env["DMP_AUDIT_SIGNING_KEY"])
+    assert len(signing.key_id(signer.public_key())) == 16
 
 
 def test_build_env_gives_new_keys_each_run(tmp_path):
     first = testenv.build_env({}, tmp_path, pg_port=5432, redis_port=6379)
     second = testenv.build_env({}, tmp_path, pg_port=5432, redis_port=6379)
-    for name in ("DMP_MASTER_KEYS", "DMP_BLIND_INDEX_KEY", "SECRET_KEY"):
+    for name in ("DMP_MASTER_KEYS", "DMP_BLIND_INDEX_KEY", "DMP_AUDIT_SIGNING_KEY", "SECRET_KEY"):
         assert first[name] != second[name]
 
 

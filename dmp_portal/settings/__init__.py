@@ -22,6 +22,11 @@ from dmp_portal.crypto.keyring import (
     parse_master_keys,
     validate_blind_index_key,
 )
+from dmp_portal.crypto.signing import (
+    ensure_development_signing_key,
+    parse_signing_key,
+    parse_verify_keys,
+)
 from dmp_portal.settings.env import Env
 
 env = Env()
@@ -44,6 +49,7 @@ if PRODUCTION:
             "CELERY_BROKER_URL",
             "DMP_MASTER_KEYS",
             "DMP_BLIND_INDEX_KEY",
+            "DMP_AUDIT_SIGNING_KEY",
             "ALLOWED_HOSTS",
             "DMP_SITE_URL",
         )
@@ -59,6 +65,7 @@ if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")
     DMP_MASTER_KEYS = env.str("DMP_MASTER_KEYS")
     DMP_BLIND_INDEX_KEY = env.str("DMP_BLIND_INDEX_KEY")
+    DMP_AUDIT_SIGNING_KEY = env.str("DMP_AUDIT_SIGNING_KEY")
 else:
     _dev_master, _dev_blind = (
         (None, None) if env.str("DMP_MASTER_KEYS") else ensure_development_keys(VAR_DIR / "keys")
@@ -66,10 +73,18 @@ else:
     SECRET_KEY = env.str("SECRET_KEY", "django-insecure-development-only-" + "x" * 20)
     DMP_MASTER_KEYS = env.str("DMP_MASTER_KEYS") or _dev_master
     DMP_BLIND_INDEX_KEY = env.str("DMP_BLIND_INDEX_KEY") or _dev_blind
+    DMP_AUDIT_SIGNING_KEY = env.str("DMP_AUDIT_SIGNING_KEY") or ensure_development_signing_key(
+        VAR_DIR / "keys"
+    )
+# Retired public keys of the audit checkpoints: their signatures still verify (README, Signed
+# checkpoints). Public, so not a secret, but read like one so that it can come from a file too.
+DMP_AUDIT_VERIFY_KEYS = env.str("DMP_AUDIT_VERIFY_KEYS", "")
 
 # Malformed keys stop the process now, not at the first login.
 parse_master_keys(DMP_MASTER_KEYS or "")
 validate_blind_index_key(DMP_BLIND_INDEX_KEY or "")
+parse_signing_key(DMP_AUDIT_SIGNING_KEY or "")
+parse_verify_keys(DMP_AUDIT_VERIFY_KEYS)
 
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS")
 DEBUG = DEVELOPMENT and env.bool("DEBUG", True)
@@ -278,6 +293,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "requeue-stalled-letters": {"task": "letters.tasks.requeue_stalled_letters", "schedule": 300.0},
+    # Signed checkpoints of the audit chain heads: how many minutes of events at most are not
+    # yet covered by a signature (README, Signed checkpoints).
+    "write-audit-checkpoint": {
+        "task": "access_control.tasks.write_audit_checkpoint",
+        "schedule": 60.0 * env.int("AUDIT_CHECKPOINT_MINUTES", 10),
+    },
 }
 
 EMERGENCY_ACCESS_MINUTES = env.int("EMERGENCY_ACCESS_MINUTES", 60)

@@ -294,7 +294,7 @@ def trail(db):
 
 
 def test_verify_audit_passes_an_intact_trail(trail):
-    assert verify() == (0, "ok chains=3 events=10\n", "")
+    assert verify() == (0, "ok chains=3 events=10 checkpoints=0 last_checkpoint=0\n", "")
 
 
 def test_verify_audit_names_an_edited_event(trail):
@@ -439,7 +439,7 @@ def test_concurrent_writers_on_one_chain_keep_it_gapless_and_intact():
     run_threads(8, work)  # the chain does not exist yet: its creation races too
     assert [e.sequence for e in chain_of(patient)] == list(range(1, 201))
     assert AuditChain.objects.get().last_sequence == 200
-    assert verify() == (0, "ok chains=1 events=200\n", "")
+    assert verify() == (0, "ok chains=1 events=200 checkpoints=0 last_checkpoint=0\n", "")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -453,7 +453,7 @@ def test_concurrent_writers_on_different_chains_stay_correct():
     run_threads(4, work)
     for patient in patients:
         assert [e.sequence for e in chain_of(patient)] == list(range(1, 26))
-    assert verify() == (0, "ok chains=4 events=100\n", "")
+    assert verify() == (0, "ok chains=4 events=100 checkpoints=0 last_checkpoint=0\n", "")
 
 
 @pytest.mark.django_db(transaction=True)
