@@ -1,10 +1,12 @@
 # Developer and CI entry points; `make` alone lists the targets.
 #   make run    serve the portal at http://127.0.0.1:8000 (SQLite and files under var/)
 #   make test   lint, then run the whole suite on throwaway PostgreSQL and Redis
+#   make bench  load benchmark: gunicorn + wrk on throwaway PostgreSQL and Redis (~10 min)
 
 PYTHON ?= python3
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -15,12 +17,12 @@ PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check --no-input --req
 COMPILEMESSAGES := if [ -d locale ]; then $(PY) manage.py compilemessages --ignore=$(VENV); fi
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format lock clean
+.PHONY: help run test bench lint format lock clean
 
 help: ## List the targets
 	@echo "Targets:"
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
-	@echo "Variables: PORT (run, default 8000), PYTEST_ARGS (test), PYTHON (creates .venv)"
+	@echo "Variables: PORT (run, default 8000), PYTEST_ARGS (test), BENCH_ARGS (bench), PYTHON (creates .venv)"
 
 # --- Virtual environment: created once, reinstalled only when a lock file changes --------------
 
@@ -59,6 +61,11 @@ test: $(VENV)/.installed-test node_modules/.installed ## Lint, then run the suit
 	$(PY) scripts/testenv.py -- $(PY) -m pytest $(PYTEST_ARGS) || { status=$$?; \
 		[ $$status -ne 5 ] || echo "make test: pytest collected no tests (exit 5)" >&2; \
 		exit $$status; }
+
+bench: $(VENV)/.installed-test ## Load benchmark (gunicorn, wrk, PostgreSQL, Redis); prints the table
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(COMPILEMESSAGES)
+	$(PY) scripts/testenv.py -- $(PY) bench/load.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test ## Check the code with ruff
 	$(RUFF) check .

@@ -57,36 +57,70 @@ def _author_label(document: Document) -> str:
 def record_page(
     actor, patient, filters: RecordFilters, page_number, *, client_address: str = ""
 ) -> Page:
-    """One page of a record, newest first; titles are searched after decryption, here, for this
-    record only. The same few queries whatever the number of documents."""
+    """One page of a record (rows of DocumentRow), newest first, in the same few queries
+    whatever the number of documents. Without a search, the database counts and cuts the page:
+    only its 20 titles are decrypted. Titles are encrypted, so a search decrypts every title of
+    this record (their column alone, one query), here, then loads the page's rows."""
     with transaction.atomic():
         decision = authorize(actor, patient, Action.LIST, client_address=client_address)
         if decision.allowed:
-            documents = Document.objects.filter(
-                visible_documents(actor, patient), status__in=LISTED
-            )
-            if filters.category:
-                documents = documents.filter(category__code=filters.category)
-            if filters.author == "patient":
-                documents = documents.filter(author=patient)
-            elif filters.author == "practitioner":
-                documents = documents.exclude(author=patient)
-            if filters.date_from:
-                documents = documents.filter(act_date__gte=filters.date_from)
-            if filters.date_to:
-                documents = documents.filter(act_date__lte=filters.date_to)
-            documents = list(
-                documents.select_related(
-                    "category", "author__practitioner_profile", "data_key"
-                ).order_by("-act_date", "-created_at")
-            )
+            documents = _filtered(
+                Document.objects.filter(visible_documents(actor, patient), status__in=LISTED),
+                patient,
+                filters,
+            ).order_by("-act_date", "-created_at", "-pk")
+            if filters.query:
+                page = Paginator(_matching_pks(documents, filters.query), PER_PAGE).get_page(
+                    page_number
+                )
+                by_pk = {
+                    document.pk: document
+                    for document in _with_relations(documents.filter(pk__in=page.object_list))
+                }
+                page_documents = [by_pk[pk] for pk in page.object_list]
+            else:
+                page = Paginator(_with_relations(documents), PER_PAGE).get_page(page_number)
+                page_documents = list(page.object_list)
     if not decision.allowed:
         raise DocumentNotFound
-    rows = [_row(document, patient) for document in documents]
-    if filters.query:
-        needle = filters.query.casefold()
-        rows = [row for row in rows if needle in row.title.casefold()]
-    return Paginator(rows, PER_PAGE).get_page(page_number)
+    page.object_list = [_row(document, patient) for document in page_documents]
+    return page
+
+
+def _filtered(documents, patient, filters: RecordFilters):
+    if filters.category:
+        documents = documents.filter(category__code=filters.category)
+    if filters.author == "patient":
+        documents = documents.filter(author=patient)
+    elif filters.author == "practitioner":
+        documents = documents.exclude(author=patient)
+    if filters.date_from:
+        documents = documents.filter(act_date__gte=filters.date_from)
+    if filters.date_to:
+        documents = documents.filter(act_date__lte=filters.date_to)
+    return documents
+
+
+def _with_relations(documents):
+    return documents.select_related("category", "author__practitioner_profile", "data_key")
+
+
+def _matching_pks(documents, query: str) -> list[int]:
+    """The primary keys, in order, of the documents whose decrypted title contains ``query``.
+    Only what decryption needs is loaded: the title, the row's uid and its data key."""
+    needle = query.casefold()
+    candidates = documents.select_related("data_key").only(
+        "uid",
+        "title",
+        "data_key__uid",
+        "data_key__wrapped_key",
+        "data_key__destroyed_at",
+    )
+    return [
+        document.pk
+        for document in candidates
+        if not is_destroyed(document.title) and needle in document.title.casefold()
+    ]
 
 
 def _row(document: Document, patient) -> DocumentRow:

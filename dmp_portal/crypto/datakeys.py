@@ -25,12 +25,18 @@ def _wrap_aad(data_key: DataKey) -> bytes:
     return f"crypto.datakey|owner={data_key.uid}".encode()
 
 
-def create_data_key(purpose: str) -> DataKey:
-    """A fresh random key for one person's data, saved wrapped by the current master key."""
+def build_data_key(purpose: str) -> DataKey:
+    """A fresh random key wrapped by the current master key, not saved yet (bulk inserts)."""
     provider = get_key_provider()
     data_key = DataKey(purpose=purpose)
     data_key.wrapped_key = provider.wrap(secrets.token_bytes(DATA_KEY_BYTES), _wrap_aad(data_key))
     data_key.master_key_id = provider.current_key_id()
+    return data_key
+
+
+def create_data_key(purpose: str) -> DataKey:
+    """A fresh random key for one person's data, saved wrapped by the current master key."""
+    data_key = build_data_key(purpose)
     data_key.save()
     return data_key
 
