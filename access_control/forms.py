@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_rpps
+from dmp_portal.form_widgets import DATE_FORMATS, DATE_INPUT
 from enrollment import nir
 
 
@@ -22,8 +23,8 @@ class GrantForm(RppsForm):
     until = forms.DateField(
         label=_("Until (DD/MM/YYYY, at most one year; empty: until you revoke it)"),
         required=False,
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=DATE_FORMATS,
+        widget=DATE_INPUT,
         error_messages={"invalid": _("Enter a date as DD/MM/YYYY, for example 12/03/2027.")},
     )
 

@@ -7,10 +7,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dmp_portal.form_widgets import DATE_FORMATS, DATE_INPUT
 from records.models import Category
-
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
 
 def _category_choices() -> list[tuple[str, str]]:

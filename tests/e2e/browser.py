@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -78,17 +79,27 @@ def horizontal_overflow(page: Page) -> int:
     )
 
 
-def focus_is_visible(page: Page) -> bool:
-    """Whether the focused element shows a focus indicator (an outline or a ring)."""
-    return page.evaluate(
-        """() => {
-            const el = document.activeElement;
-            if (!el || el === document.body) return false;
-            const style = getComputedStyle(el);
-            const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
-            return outline || (style.boxShadow && style.boxShadow !== 'none');
-        }"""
-    )
+FOCUS_VISIBLE = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return false;
+    const style = getComputedStyle(el);
+    const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+    return outline || (style.boxShadow && style.boxShadow !== 'none');
+}"""
+
+
+def focus_is_visible(page: Page, settle_ms: int = 0) -> bool:
+    """Whether the focused element shows a focus indicator (an outline or a ring).
+
+    ``settle_ms`` gives the browser that long to finish moving the focus and restyling.
+    """
+    if not settle_ms:
+        return page.evaluate(FOCUS_VISIBLE)
+    try:
+        page.wait_for_function(FOCUS_VISIBLE, timeout=settle_ms)
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def _phrases(language: str) -> list[str]:
@@ -189,8 +200,16 @@ def tab_to(page: Page, selector: str, limit: int = 80) -> None:
     target = page.locator(selector)
     for _ in range(limit):
         page.keyboard.press("Tab")
-        assert focus_is_visible(page), "focus not visible on " + page.evaluate(
-            "() => document.activeElement.outerHTML.slice(0, 120)"
+        visible = focus_is_visible(page, settle_ms=1000)
+        if not visible:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=ARTIFACTS / "focus-not-visible.png")
+        assert visible, "focus not visible on " + page.evaluate(
+            """() => {
+                const el = document.activeElement, style = getComputedStyle(el);
+                return `${el.outerHTML.slice(0, 120)} (outline: ${style.outlineStyle} `
+                    + `${style.outlineWidth}, ring: ${style.boxShadow})`;
+            }"""
         )
         if target.evaluate("(el) => el === document.activeElement"):
             return

@@ -15,7 +15,7 @@ from accounts.models import User
 from enrollment.models import Beneficiary
 from letters.models import Letter
 from records.models import Document
-from tests.e2e.browser import fill_by_keyboard
+from tests.e2e.browser import fill_by_keyboard, next_document, tab_to
 from tests.e2e.helpers import follow, log_in, log_out, one_page_pdf, totp_from_secret
 from tests.enrollment.factories import make_beneficiary, make_nir
 from tests.enrollment.helpers import code_from_letter
@@ -103,9 +103,8 @@ def test_upload_find_open_and_hide_a_document(site, new_page, inspector):
     follow(page, page.get_by_role("link", name="Ajouter un document"))
     inspector.check(page, "upload")
 
-    # No file chosen: a French message, nothing stored.
-    page.get_by_label("Titre").fill("Bilan sanguin de novembre")
-    follow(page, page.get_by_role("button", name="Ajouter"))
+    # No file chosen: a French message, nothing stored, the title typed is kept.
+    fill_by_keyboard(page, {"title": "Bilan sanguin de novembre"})
     inspector.check(page, "upload-error")
     assert not Document.objects.filter(patient=patient).exists()
     expect(page.get_by_label("Titre")).to_have_value("Bilan sanguin de novembre")
@@ -117,8 +116,12 @@ def test_upload_find_open_and_hide_a_document(site, new_page, inspector):
         'input[type="file"]',
         files=[{"name": "bilan.pdf", "mimeType": "application/pdf", "buffer": report}],
     )
-    page.get_by_label("Catégorie").select_option(label="Biologie")
-    follow(page, page.get_by_role("button", name="Ajouter"))
+    # Typing on a focused list picks the matching choice, as a keyboard user does.
+    fill_by_keyboard(page, {"category": "Biologie"}, submit=False)
+    expect(page.get_by_label("Catégorie")).to_have_value("biologie")
+    tab_to(page, 'main form button[type="submit"]')
+    with next_document(page):
+        page.keyboard.press("Enter")
     inspector.check(page, "uploaded")
     document = Document.objects.get(patient=patient)
 

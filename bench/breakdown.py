@@ -1,0 +1,173 @@
+"""Where a record-list request and a 1 MiB download spend their time, beside a bare view.
+
+    python scripts/testenv.py -- .venv/bin/python bench/breakdown.py
+
+In one process, on the throwaway PostgreSQL of testenv, with Django's test client (no network,
+no gunicorn): the bare ``login_required`` view of ``bench.urls`` (session, user and second
+factor, as every page pays), then the portal's pages, then their parts (the door with its audit
+write, the documents' query, the template). Medians of 300 runs; the load benchmark
+(``make bench``) gives the same paths under 64 connections.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dmp_portal.settings")
+
+import django  # noqa: E402
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
+
+django.setup()
+
+from django.contrib.messages.storage.fallback import FallbackStorage  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import transaction  # noqa: E402
+from django.template.loader import render_to_string  # noqa: E402
+from django.test import RequestFactory, override_settings  # noqa: E402
+from django.urls import clear_url_caches  # noqa: E402
+
+from access_control.audit import Action  # noqa: E402
+from access_control.policy import authorize  # noqa: E402
+from records import selectors  # noqa: E402
+from records.forms import RecordFilterForm  # noqa: E402
+from records.models import Category, Document  # noqa: E402
+from records.services import upload_document  # noqa: E402
+from tests.accounts.factories import UserFactory, logged_in_client  # noqa: E402
+from tests.records.factories import add_document  # noqa: E402
+
+RUNS = 300
+
+
+def median_ms(function, runs: int = RUNS) -> float:
+    for _ in range(20):
+        function()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+def one_mib_pdf() -> bytes:
+    body = os.urandom(512 * 1024).hex().encode()
+    return b"%PDF-1.4\n%" + body + b"\n%%EOF\n"
+
+
+def main() -> None:
+    if os.environ.get("DMP_ENV") != "test":
+        raise SystemExit("run it through scripts/testenv.py (see the docstring)")
+    call_command("migrate", verbosity=0)
+    from access_control.models import ProfessionRule
+    from access_control.profession_defaults import seed_profession_rules
+    from accounts.models import Profession
+    from records.categories import seed_categories
+
+    seed_categories(Category)
+    seed_profession_rules(ProfessionRule, Category, Profession.values)
+
+    patient = UserFactory()
+    for number in range(25):
+        add_document(patient, title=f"Compte rendu {number}")
+    big = upload_document(
+        patient,
+        patient,
+        title="Scanner",
+        category=Category.objects.get(code="imagerie"),
+        act_date=date(2026, 1, 1),
+        upload=io.BytesIO(one_mib_pdf()),
+    )
+    client = logged_in_client(patient)
+    request = RequestFactory().get("/records/")
+    request.user, request.session = patient, {}
+    request._messages = FallbackStorage(request)
+    page = selectors.record_page(patient, patient, selectors.RecordFilters(), None)
+
+    def list_door() -> None:
+        with transaction.atomic():
+            authorize(patient, patient, Action.LIST)
+
+    def list_rows() -> list[str]:
+        documents = Document.objects.filter(patient=patient).select_related(
+            "category", "author__practitioner_profile", "data_key"
+        )[:20]
+        return [document.title for document in documents]
+
+    def download() -> bytes:
+        return b"".join(client.get(f"/records/{big.uid}/download/").streaming_content)
+
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        clear_url_caches()
+        baseline = median_ms(lambda: client.get("/bench/baseline/"))
+        baseline_mib = median_ms(lambda: client.get("/bench/baseline-1mib/").content)
+    clear_url_caches()
+
+    mib = baseline_mib  # the downloads compare with the bare view sending 1 MiB
+    loaded = Document.objects.select_related("data_key").get(pk=big.pk)
+    cipher, nonce = AESGCM(os.urandom(32)), os.urandom(12)
+    sealed = (cipher, nonce, cipher.encrypt(nonce, os.urandom(1024 * 1024), b""))
+    rows = [
+        ("bare view (baseline)", baseline, baseline),
+        (
+            "record list page, 20 of 26 documents",
+            median_ms(lambda: client.get("/records/")),
+            baseline,
+        ),
+        (
+            "  record_page: door, audit, count, rows",
+            median_ms(lambda: record_page(patient)),
+            baseline,
+        ),
+        ("    door + audit event (own transaction)", median_ms(list_door), baseline),
+        ("    20 rows with relations, titles decrypted", median_ms(list_rows), baseline),
+        ("  records/list.html rendered", median_ms(lambda: render_list(page, request)), baseline),
+        (
+            "    the filter form alone",
+            median_ms(lambda: [str(f) for f in RecordFilterForm(None)]),
+            baseline,
+        ),
+        ("access history page", median_ms(lambda: client.get("/access/history/")), baseline),
+        ("bare view sending 1 MiB (baseline)", mib, mib),
+        ("1 MiB download page", median_ms(download), mib),
+        ("  door + audit + document row", median_ms(lambda: document_for(patient, big)), mib),
+        ("  reading and decrypting the 1 MiB file", median_ms(lambda: read_all(loaded)), mib),
+        ("    raw AES-GCM on 1 MiB, one call", median_ms(lambda: raw_aes(sealed)), mib),
+    ]
+    print(f"{'in process, median of ' + str(RUNS) + ' runs':48s} {'ms':>7s} {'x baseline':>10s}")
+    for name, value, reference in rows:
+        print(f"{name:48s} {value:7.2f} {value / reference:10.2f}")
+
+
+def record_page(patient) -> None:
+    selectors.record_page(patient, patient, selectors.RecordFilters(), None)
+
+
+def render_list(page, request) -> str:
+    context = {"form": RecordFilterForm(None), "page": page, "query": ""}
+    return render_to_string("records/list.html", context, request=request)
+
+
+def document_for(patient, document) -> None:
+    selectors.document_for(patient, document.uid, Action.DOWNLOAD)
+
+
+def read_all(document) -> bytes:
+    return b"".join(selectors.document_content(document))
+
+
+def raw_aes(sealed: tuple) -> bytes:
+    cipher, nonce, ciphertext = sealed
+    return cipher.decrypt(nonce, ciphertext, b"")
+
+
+if __name__ == "__main__":
+    main()
