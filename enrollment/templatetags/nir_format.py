@@ -1,4 +1,4 @@
-"""The NIR as people read it: grouped on a record's page, masked in lists."""
+"""The NIR as people read it, grouped as on the Vitale card (lists mask it: ``nir.masked``)."""
 
 from django import template
 
@@ -11,9 +11,3 @@ register = template.Library()
 def nir_grouped(number: str) -> str:
     """``1 85 05 78 006 084 91``, the grouping printed on the Vitale card."""
     return nir.grouped(str(number)) if len(str(number)) == 15 else str(number)
-
-
-@register.filter
-def nir_masked(number: str) -> str:
-    """``1 85 •• •• ••• ••• ••``: enough to tell two people apart in a list, no more."""
-    return nir.masked(str(number))

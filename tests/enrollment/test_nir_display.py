@@ -20,11 +20,11 @@ def test_grouped_as_on_the_card():
 
 
 def test_masked_keeps_only_sex_and_year():
-    masked = render("{{ n|nir_masked }}", n=NIR)
+    masked = nir.masked(NIR)
     assert masked == "1 85 •• •• ••• ••• ••"
     assert "05" not in masked and "91" not in masked
 
 
 def test_a_value_that_is_not_a_nir_is_not_grouped_or_leaked():
     assert render("{{ n|nir_grouped }}", n="[données détruites]") == "[données détruites]"
-    assert render("{{ n|nir_masked }}", n="[données détruites]") == "•••••"
+    assert nir.masked("[données détruites]") == "•••••"
