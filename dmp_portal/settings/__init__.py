@@ -49,7 +49,6 @@ if PRODUCTION:
             "CELERY_BROKER_URL",
             "DMP_MASTER_KEYS",
             "DMP_BLIND_INDEX_KEY",
-            "DMP_AUDIT_SIGNING_KEY",
             "ALLOWED_HOSTS",
             "DMP_SITE_URL",
         )
@@ -65,6 +64,10 @@ if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")
     DMP_MASTER_KEYS = env.str("DMP_MASTER_KEYS")
     DMP_BLIND_INDEX_KEY = env.str("DMP_BLIND_INDEX_KEY")
+    # Only the process that writes the audit checkpoints (the Celery worker) needs it: the web
+    # process, which faces the Internet and holds the database password, must not, or its
+    # compromise would let someone rewrite the trail and sign it. Without it, writing a
+    # checkpoint fails loudly; verifying needs only public keys (DMP_AUDIT_VERIFY_KEYS).
     DMP_AUDIT_SIGNING_KEY = env.str("DMP_AUDIT_SIGNING_KEY")
 else:
     _dev_master, _dev_blind = (
@@ -76,14 +79,16 @@ else:
     DMP_AUDIT_SIGNING_KEY = env.str("DMP_AUDIT_SIGNING_KEY") or ensure_development_signing_key(
         VAR_DIR / "keys"
     )
-# Retired public keys of the audit checkpoints: their signatures still verify (README, Signed
-# checkpoints). Public, so not a secret, but read like one so that it can come from a file too.
+# Public keys of the audit checkpoints whose signatures verify (README, Signed checkpoints): the
+# retired ones, and the current one wherever the signing key itself is absent. Public, so not a
+# secret, but read like one so that it can come from a file too.
 DMP_AUDIT_VERIFY_KEYS = env.str("DMP_AUDIT_VERIFY_KEYS", "")
 
 # Malformed keys stop the process now, not at the first login.
 parse_master_keys(DMP_MASTER_KEYS or "")
 validate_blind_index_key(DMP_BLIND_INDEX_KEY or "")
-parse_signing_key(DMP_AUDIT_SIGNING_KEY or "")
+if DMP_AUDIT_SIGNING_KEY:  # absent from every production process but the worker
+    parse_signing_key(DMP_AUDIT_SIGNING_KEY)
 parse_verify_keys(DMP_AUDIT_VERIFY_KEYS)
 
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS")

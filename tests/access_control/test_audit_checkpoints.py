@@ -390,6 +390,23 @@ def test_a_retired_key_in_the_verify_list_still_verifies(db):
     assert (first.key_id, second.key_id) == (id_of(old), id_of(new))
 
 
+def test_without_the_private_key_nothing_is_signed_but_the_public_key_verifies(db):
+    """Web and the verifier run without the signing key (only the worker has it)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    patient = UserFactory()
+    signer = new_key()
+    with signing_keys(signer):
+        record(patient)
+        write_checkpoint()
+    with signing_keys("", verifying=public_of(signer)):
+        assert verify()[0] == 0
+        record(patient)
+        with pytest.raises(ImproperlyConfigured, match="DMP_AUDIT_SIGNING_KEY"):
+            write_checkpoint()
+        assert AuditCheckpoint.objects.count() == 1
+
+
 def test_development_keeps_one_private_signing_key(tmp_path):
     created = ensure_development_signing_key(tmp_path / "keys")
     assert ensure_development_signing_key(tmp_path / "keys") == created
