@@ -14,24 +14,42 @@
     return input ? input.value : "";
   }
 
-  function schedule() {
+  var form = dialog.querySelector("form");
+  var ended = dialog.querySelector(".session-ended");
+  var endTimer = null;
+
+  // The server ended the session (timeout reached, or it answered with a redirect to the login
+  // page): say so, and offer the login page rather than pretending to have extended it.
+  function showEnded() {
     window.clearTimeout(timer);
-    timer = window.setTimeout(function () {
-      dialog.hidden = false;
-      var button = dialog.querySelector("button");
-      if (button) { button.focus(); }
-    }, (idleSeconds - warnBefore) * 1000);
+    window.clearTimeout(endTimer);
+    dialog.hidden = false;
+    form.hidden = true;
+    ended.hidden = false;
+    ended.querySelector("a").focus();
   }
 
-  dialog.querySelector("form").addEventListener("submit", function (event) {
+  function schedule() {
+    window.clearTimeout(timer);
+    window.clearTimeout(endTimer);
+    timer = window.setTimeout(function () {
+      dialog.hidden = false;
+      form.querySelector("button").focus();
+    }, (idleSeconds - warnBefore) * 1000);
+    endTimer = window.setTimeout(showEnded, idleSeconds * 1000);
+  }
+
+  form.addEventListener("submit", function (event) {
     event.preventDefault();
-    fetch(dialog.querySelector("form").action, {
+    // "manual": a redirect (to the login page, once the session is gone) is not a success.
+    fetch(form.action, {
       method: "POST",
       headers: {"X-CSRFToken": csrfToken()},
-      credentials: "same-origin"
+      credentials: "same-origin",
+      redirect: "manual"
     }).then(function (response) {
-      if (response.ok) { dialog.hidden = true; schedule(); }
-    });
+      if (response.status === 204) { dialog.hidden = true; schedule(); } else { showEnded(); }
+    }, showEnded);
   });
   schedule();
 }());

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +104,11 @@ def focus_is_visible(page: Page, settle_ms: int = 0) -> bool:
     return True
 
 
+def _unescape(po_string: str) -> str:
+    return po_string.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+
+
+@lru_cache(maxsize=2)
 def _phrases(language: str) -> list[str]:
     """Catalog phrases that must not show on a page in the other language.
 
@@ -109,8 +116,12 @@ def _phrases(language: str) -> list[str]:
     English page) of at least three words that differ between the languages. Shorter ones
     ("Date", "Documents") are spelt the same in both and would prove nothing.
     """
-    text = CATALOG.read_text(encoding="utf-8")
+    # Unwrapped first: long entries span several lines in the catalog file.
+    text = subprocess.run(
+        ["msgcat", "--no-wrap", str(CATALOG)], capture_output=True, text=True, check=True
+    ).stdout
     pairs = re.findall(r'^msgid "(.+)"\nmsgstr "(.+)"$', text, flags=re.MULTILINE)
+    pairs = [(_unescape(english), _unescape(french)) for english, french in pairs]
     chosen = [english if language == "fr" else french for english, french in pairs]
     return sorted(
         {
@@ -119,6 +130,20 @@ def _phrases(language: str) -> list[str]:
             if english != french and len(phrase.split()) >= 3 and "%" not in phrase
         }
     )
+
+
+# What a person reads or hears: the text, the page title, and the texts that live in attributes
+# (screen readers announce aria-label, alt and title; phones show data-label before each cell).
+READABLE_TEXT = """() => [
+    document.title,
+    document.body.innerText,
+    ...Array.from(document.querySelectorAll('*')).flatMap((el) =>
+        ['aria-label', 'alt', 'title', 'placeholder', 'data-label']
+            .map((name) => el.getAttribute(name)).filter(Boolean)),
+].join('\\n')"""
+# English words that no French sentence of the portal uses: they reveal text written straight
+# into a template, which the catalog comparison cannot know about.
+ENGLISH_WORD = re.compile(r"\b(?:the|The|your|Your|you|You|and|with|please|Please|this|This)\b")
 
 
 @dataclass
@@ -148,8 +173,10 @@ class Inspector:
         language = page.evaluate("() => document.documentElement.lang")
         where = f"{self.name}/{step} ({page.url})"
         assert language in ("fr", "en"), f"{where}: <html lang> is {language!r}"
-        visible = page.evaluate("() => document.body.innerText")
+        visible = page.evaluate(READABLE_TEXT)
         wrong_language = [p for p in _phrases(language) if p in visible]
+        if language == "fr":
+            wrong_language += sorted(set(ENGLISH_WORD.findall(visible)))
         assert wrong_language == [], f"{where}: not translated into {language}: {wrong_language}"
         assert unlabelled_fields(page) == [], f"{where}: fields without a <label for>"
         original = page.viewport_size
@@ -195,12 +222,17 @@ def next_document(page: Page) -> Iterator[None]:
     page.wait_for_function("() => !window.__previousDocument && document.readyState !== 'loading'")
 
 
-def tab_to(page: Page, selector: str, limit: int = 80) -> None:
-    """Press Tab until ``selector`` has the focus, checking that every stop shows its focus."""
-    target = page.locator(selector)
+def tab_to(page: Page, target: str | Locator, limit: int = 80) -> None:
+    """Press Tab until ``target`` has the focus, checking that every stop shows its focus."""
+    if isinstance(target, str):
+        target = page.locator(target)
     for _ in range(limit):
         page.keyboard.press("Tab")
-        visible = focus_is_visible(page, settle_ms=1000)
+        # Inside a frame (the PDF viewer) the focus ring is drawn by the frame's own page,
+        # which this document cannot inspect.
+        visible = focus_is_visible(page, settle_ms=1000) or page.evaluate(
+            "() => document.activeElement.tagName === 'IFRAME'"
+        )
         if not visible:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=ARTIFACTS / "focus-not-visible.png")
@@ -213,7 +245,7 @@ def tab_to(page: Page, selector: str, limit: int = 80) -> None:
         )
         if target.evaluate("(el) => el === document.activeElement"):
             return
-    raise AssertionError(f"{selector} cannot be reached with Tab within {limit} presses")
+    raise AssertionError(f"{target} cannot be reached with Tab within {limit} presses")
 
 
 def fill_by_keyboard(page: Page, values: dict[str, str], submit: bool = True) -> None:

@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from tests.conftest import _services_missing
-from tests.e2e.browser import AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS, DESKTOP, Inspector
+from tests.e2e.browser import ARTIFACTS, AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS, DESKTOP, Inspector
 
 
 @pytest.fixture(scope="package")
@@ -23,6 +23,9 @@ def chromium():
     if not AXE_SCRIPT.exists():
         _services_missing("axe-core is missing: run `npm ci` (make test does)")
     from playwright.sync_api import sync_playwright
+
+    # This run's screenshots only: a stale one would pass for evidence of a page it never saw.
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
 
     # Playwright's synchronous API runs an event loop in the test's thread, and Django refuses
     # ORM calls from a thread with a running loop. The test thread only prepares data and reads

@@ -8,7 +8,7 @@ import time
 from django_otp.oath import TOTP
 from playwright.sync_api import Page
 
-from tests.e2e.browser import Inspector, fill_by_keyboard, next_document
+from tests.e2e.browser import Inspector, fill_by_keyboard, next_document, tab_to
 
 
 def totp_from_secret(secret: str, steps_ahead: int = 0) -> str:
@@ -46,12 +46,12 @@ def log_out(page: Page, inspector: Inspector) -> None:
 
 
 def follow(page: Page, locator) -> None:
-    """Activate a link or a button with the keyboard, and wait for the page it leads to.
+    """Reach a link or a button with Tab, activate it with Enter, wait for the page it opens.
 
-    Enter on the focused control, as a keyboard user does. (A mouse click on the document
-    page was sometimes swallowed while Chromium's PDF viewer in the page was still starting.)
+    As a keyboard user does: every focus stop on the way must show its focus. (A mouse click
+    on the document page was also sometimes swallowed while Chromium's PDF viewer started.)
     """
-    locator.focus()
+    tab_to(page, locator.first)
     with next_document(page):
         page.keyboard.press("Enter")
 
@@ -68,3 +68,10 @@ def one_page_pdf(text: str) -> bytes:
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def expect_error(page: Page, text: str) -> None:
+    """The error summary at the top of the form names the problem, in French."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".error-summary")).to_contain_text(text)

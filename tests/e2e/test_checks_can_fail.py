@@ -53,12 +53,23 @@ def test_an_invisible_focus_is_caught(broken_page):
 
 
 def test_the_inspector_refuses_the_broken_page(broken_page):
+    broken_page.evaluate("() => document.querySelector('main p:last-child').remove()")
     with pytest.raises(AssertionError, match="fields without a <label for>"):
         Inspector("broken").check(broken_page, "broken")
 
 
+def test_english_written_straight_into_a_french_page_is_caught(broken_page):
+    # The fixture's last paragraph, "Your documents are kept safe.", is in no catalog.
+    with pytest.raises(AssertionError, match=r"not translated into fr: \['Your'\]"):
+        Inspector("broken").check(broken_page, "english-text")
+
+
 def test_an_english_phrase_on_a_french_page_is_caught(broken_page):
-    broken_page.evaluate("() => document.querySelector('main').append('Find another patient')")
+    # In an attribute: a screen reader announces it although nobody sees it.
+    broken_page.evaluate("() => document.querySelector('main p:last-child').remove()")
+    broken_page.evaluate(
+        "() => document.querySelector('main').setAttribute('aria-label', 'Find another patient')"
+    )
     with pytest.raises(AssertionError, match="not translated into fr.*Find another patient"):
         Inspector("broken").check(broken_page, "english")
 

@@ -11,12 +11,18 @@ from datetime import date
 
 from playwright.sync_api import expect
 
-from accounts.models import User
 from enrollment.models import Beneficiary
 from letters.models import Letter
 from records.models import Document
 from tests.e2e.browser import fill_by_keyboard, next_document, tab_to
-from tests.e2e.helpers import follow, log_in, log_out, one_page_pdf, totp_from_secret
+from tests.e2e.helpers import (
+    expect_error,
+    follow,
+    log_in,
+    log_out,
+    one_page_pdf,
+    totp_from_secret,
+)
 from tests.enrollment.factories import make_beneficiary, make_nir
 from tests.enrollment.helpers import code_from_letter
 
@@ -39,7 +45,7 @@ def test_enrol_activate_set_up_two_factors_and_log_in_again(site, new_page, insp
 
     # A mistyped confirmation: a French message with the expected format, nothing kept.
     fill_by_keyboard(page, {"nir": nir, "nir_confirmation": nir[:-1] + "0"})
-    expect(page.locator("#error-summary, .error-summary, [role=alert]").first).to_be_visible()
+    expect_error(page, "Les deux saisies sont différentes")
     inspector.check(page, "enrol-error")
     assert not Letter.objects.filter(subject_uid=person.uid).exists()
 
@@ -58,6 +64,8 @@ def test_enrol_activate_set_up_two_factors_and_log_in_again(site, new_page, insp
     fill_by_keyboard(page, {"nir": nir, "creation_code": code.lower()})
     inspector.check(page, "activate-password")
     fill_by_keyboard(page, {"new_password1": PASSWORD, "new_password2": PASSWORD + "!"})
+    expect_error(page, "ne correspondent pas")
+    assert Beneficiary.objects.get(pk=person.pk).patient is None
     inspector.check(page, "activate-password-error")
     fill_by_keyboard(page, {"new_password1": PASSWORD, "new_password2": PASSWORD})
     inspector.check(page, "activated")
@@ -72,6 +80,7 @@ def test_enrol_activate_set_up_two_factors_and_log_in_again(site, new_page, insp
     inspector.check(page, "totp-setup")
     secret = page.get_by_test_id("totp-secret").inner_text()
     fill_by_keyboard(page, {"otp_token": "000000" if totp_from_secret(secret) != "000000" else "1"})
+    expect_error(page, "Ce code n'est pas valide")
     inspector.check(page, "totp-setup-error")
     fill_by_keyboard(page, {"otp_token": totp_from_secret(secret)})
     inspector.check(page, "backup-codes")
@@ -138,8 +147,9 @@ def test_upload_find_open_and_hide_a_document(site, new_page, inspector):
     follow(page, page.get_by_role("button", name="Filtrer"))
     inspector.check(page, "filter")
     expect(page.get_by_role("link", name="Bilan sanguin de novembre")).to_be_visible()
-    page.locator('[name="date_from"]').fill("31/02/2026")
+    page.locator('[name="date_from"]').fill("31/02/2026")  # no 31 February
     follow(page, page.get_by_role("button", name="Filtrer"))
+    expect_error(page, "JJ/MM/AAAA")
     inspector.check(page, "filter-error")
 
     # Opened: the page and the very bytes that were uploaded.
@@ -155,4 +165,16 @@ def test_upload_find_open_and_hide_a_document(site, new_page, inspector):
     expect(page.get_by_role("button", name="Le rendre de nouveau visible")).to_be_visible()
     document.refresh_from_db()
     assert document.hidden_from_practitioners
-    assert User.objects.filter(pk=patient.pk).exists()
+
+    # Another patient, signed in on another device, gets the same 404 as for a missing page.
+    other = UserFactory()
+    other_device = add_totp(other)
+    stranger = inspector.watch(new_page())
+    log_in(stranger, inspector, site, other.username, USER_PASSWORD, totp_token(other_device))
+    inspector.check(stranger, "stranger-home")
+    for path in (f"/records/{document.uid}/", f"/records/{document.uid}/content/"):
+        refused = stranger.goto(site + path)
+        assert refused.status == 404
+        expect(stranger.get_by_text("Hémoglobine")).to_have_count(0)
+        expect(stranger.get_by_text("Bilan sanguin")).to_have_count(0)
+    inspector.check(stranger, "stranger-refused")

@@ -13,10 +13,10 @@ from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from accounts.models import User
+from access_control.consent_models import Consent, EmergencyAccess
 from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
 from tests.e2e.browser import fill_by_keyboard
-from tests.e2e.helpers import follow, log_in, one_page_pdf, totp_from_secret
+from tests.e2e.helpers import expect_error, follow, log_in, one_page_pdf, totp_from_secret
 from tests.enrollment.factories import make_beneficiary, make_nir
 from tests.records.factories import add_document
 
@@ -97,8 +97,12 @@ def test_consent_given_read_revoked_refused_and_seen_in_history(
     me.goto(site + "/access/")
     inspector.check(me, "consents")
     fill_by_keyboard(me, {"rpps": "1000345678"})  # one digit short
+    expect_error(me, "11 chiffres")
+    expect(
+        me.get_by_text("Aucun professionnel n'est autorisé à lire votre dossier.")
+    ).to_be_visible()
+    assert not Consent.objects.filter(patient=patient).exists()
     inspector.check(me, "consent-error")
-    expect(me.get_by_text("Personne ne peut lire votre dossier", exact=False)).to_have_count(0)
     fill_by_keyboard(me, {"rpps": RPPS})
     inspector.check(me, "consent-given")
     expect(me.get_by_role("cell", name=re.compile("Bernard"))).to_be_visible()
@@ -122,16 +126,24 @@ def test_consent_given_read_revoked_refused_and_seen_in_history(
     inspector.check(pro, "pro-refused-after-revocation")
     assert pro.request.get(f"{site}/records/{document.uid}/content/").status == 404
 
-    # The patient sees all of it: the search, the reads, and the refusal after revocation.
+    # The patient sees all of it: the look-ups, the reads, and the refusals after revocation.
     follow(me, me.get_by_role("link", name="Voir tous les accès à mon dossier"))
     inspector.check(me, "history")
-    table = me.get_by_role("table")
-    expect(table).to_contain_text("Bernard")
-    expect(table.get_by_text("Refusé").first).to_be_visible()
-    me.goto(site + "/access/history/?outcome=denied")
+    rows = me.get_by_role("row").filter(has_text="Bernard")
+    for action, outcome in (
+        ("Rechercher un patient", "Autorisé"),
+        ("Consulter la liste des documents", "Autorisé"),
+        ("Consulter un document", "Autorisé"),
+        ("Consulter un document", "Refusé"),
+    ):
+        expect(rows.filter(has_text=action).filter(has_text=outcome).first).to_be_visible()
+    # Newest first: the last row about this document is the refusal after the revocation.
+    newest = rows.filter(has_text="Radiographie du genou").first
+    expect(newest).to_contain_text("Refusé")
+    me.goto(site + "/access/history/?outcome=refused")
     inspector.check(me, "history-refusals")
-    expect(me.get_by_role("table")).to_contain_text("Bernard")
-    assert User.objects.get(pk=patient.pk).is_active
+    expect(me.get_by_role("row").filter(has_text="Bernard").first).to_contain_text("Refusé")
+    expect(me.get_by_role("row").filter(has_text="Autorisé")).to_have_count(0)
 
 
 def test_emergency_access_from_declaration_to_notification(site, new_page, inspector, tmp_path):
@@ -152,6 +164,8 @@ def test_emergency_access_from_declaration_to_notification(site, new_page, inspe
 
     # No reason given: refused with a message, nothing opened.
     fill_by_keyboard(pro, {"otp_token": totp_from_secret(secret, steps_ahead=1)})
+    expect_error(pro, "Indiquez le motif de l'urgence")
+    assert not EmergencyAccess.objects.filter(patient=patient).exists()
     inspector.check(pro, "emergency-error")
     assert pro.get_by_role("link", name="Radiographie du genou").count() == 0
 
@@ -170,4 +184,6 @@ def test_emergency_access_from_declaration_to_notification(site, new_page, inspe
     # The patient is told, by e-mail, without any health data in it.
     (notice,) = [m for m in mail.outbox if "lea.martin@example.fr" in m.to]
     assert "urgence" in (notice.subject + notice.body).lower()
-    assert "Radiographie" not in notice.body and "inconsciente" not in notice.body
+    for private in ("Radiographie", "inconsciente", "Martin", "Léa", NIR, NIR_GROUPED):
+        assert private not in notice.subject + notice.body, private
+    assert EmergencyAccess.objects.filter(patient=patient).count() == 1

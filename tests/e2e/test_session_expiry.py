@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
+from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
+from accounts.middleware import SESSION_SEEN
 from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
 from tests.e2e.helpers import log_in
 
 
-def test_the_warning_comes_before_the_timeout_and_the_person_stays(site, new_page, inspector):
+def _server_session():
+    (session,) = Session.objects.all()
+    return session
+
+
+def _signed_in_on_the_record(site, new_page, inspector):
     patient = UserFactory()
     device = add_totp(patient)
     page = inspector.watch(new_page())
@@ -17,6 +26,11 @@ def test_the_warning_comes_before_the_timeout_and_the_person_stays(site, new_pag
     inspector.check(page, "home")
     page.goto(site + "/records/")
     inspector.check(page, "record")
+    return page
+
+
+def test_the_warning_comes_before_the_timeout_and_the_person_stays(site, new_page, inspector):
+    page = _signed_in_on_the_record(site, new_page, inspector)
     warning = page.get_by_role("alertdialog")
     expect(warning).to_be_hidden()
 
@@ -28,11 +42,38 @@ def test_the_warning_comes_before_the_timeout_and_the_person_stays(site, new_pag
     expect(warning.get_by_role("button", name="Rester connecté")).to_be_focused()
     inspector.check(page, "warning")
 
+    # As if the 13 minutes had passed on the server too: the extension must renew the session.
+    session = _server_session()
+    data = session.get_decoded()
+    data[SESSION_SEEN] = time.time() - 13 * 60
+    Session.objects.filter(pk=session.pk).update(session_data=Session.objects.encode(data))
     with page.expect_response("**/accounts/session/extend/") as extended:
         page.keyboard.press("Enter")
-    assert extended.value.ok
+    assert extended.value.status == 204
     expect(warning).to_be_hidden()
-    # Still signed in on the server: the record opens without a new login.
+    assert time.time() - _server_session().get_decoded()[SESSION_SEEN] < 60
     page.goto(site + "/records/")
     expect(page.locator("h1")).to_have_text("Mon dossier")
     inspector.check(page, "still-signed-in")
+
+
+def test_a_session_already_ended_on_the_server_is_not_pretended_extended(site, new_page, inspector):
+    page = _signed_in_on_the_record(site, new_page, inspector)
+    warning = page.get_by_role("alertdialog")
+    page.clock.run_for("13:05")
+    expect(warning).to_be_visible()
+    Session.objects.all().delete()  # ended on the server (timeout, or logged out elsewhere)
+
+    page.keyboard.press("Enter")
+    expect(warning).to_contain_text("Votre session est terminée")
+    expect(warning.get_by_role("button", name="Rester connecté")).to_be_hidden()
+    expect(warning.get_by_role("link", name="Se reconnecter")).to_be_focused()
+    inspector.check(page, "ended")
+
+
+def test_at_the_timeout_the_warning_says_the_session_has_ended(site, new_page, inspector):
+    page = _signed_in_on_the_record(site, new_page, inspector)
+    page.clock.run_for("15:01")
+    warning = page.get_by_role("alertdialog")
+    expect(warning.get_by_role("link", name="Se reconnecter")).to_be_focused()
+    inspector.check(page, "timed-out")

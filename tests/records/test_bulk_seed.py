@@ -88,6 +88,6 @@ def test_nothing_seeded_is_stored_in_clear_and_two_workers_share_the_batches():
 @pytest.mark.django_db
 def test_seed_bulk_is_refused_in_production_unless_forced(settings):
     settings.PRODUCTION = True
-    with pytest.raises(CommandError, match="refused in production"):
+    with pytest.raises(CommandError, match="refusé en production"):
         call_command("seed_bulk", "--patients", "1")
     assert not User.objects.filter(kind=UserKind.PATIENT).exists()
