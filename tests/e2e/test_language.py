@@ -45,3 +45,43 @@ def test_an_english_browser_gets_french_then_english_when_chosen(site, new_page,
     inspector.check(page, "back-to-french")
     expect(page.locator("h1")).to_have_text("Mon dossier")
     expect(page.get_by_role("cell", name="12/03/2026")).to_be_visible()
+
+
+def test_english_on_the_enrolment_and_practitioner_pages_errors_included(site, new_page, inspector):
+    """Anonymous enrolment, then a practitioner's search and a consented record, in English,
+    each with a form error: the inspector fails on any French sentence of the catalog."""
+    from access_control.consent_models import Consent
+    from tests.accounts.factories import PractitionerProfileFactory
+    from tests.e2e.browser import fill_by_keyboard
+    from tests.e2e.helpers import expect_error
+    from tests.enrollment.factories import make_beneficiary
+
+    page = inspector.watch(new_page(locale="en-GB"))
+    page.goto(site + "/enrollment/")
+    follow(page, page.get_by_role("button", name="English"))
+    inspector.check(page, "enrol-english")
+    fill_by_keyboard(page, {"nir": "1 85 05", "nir_confirmation": "1 85 05"})
+    expect_error(page, "15 characters")
+    inspector.check(page, "enrol-error-english")
+
+    profile = PractitionerProfileFactory()
+    device = add_totp(profile.user)
+    patient = UserFactory()
+    person = make_beneficiary()
+    type(person).objects.filter(pk=person.pk).update(patient=patient)
+    add_document(patient, title="Compte rendu d'IRM")
+    Consent.objects.create(patient=patient, practitioner=profile.user)
+
+    log_in(page, inspector, site, profile.user.username, PASSWORD, totp_token(device))
+    inspector.check(page, "pro-home-english")
+    page.goto(site + "/pro/")
+    fill_by_keyboard(page, {"nir": "12345"})
+    expect_error(page, "15 characters")
+    inspector.check(page, "pro-search-error-english")
+    fill_by_keyboard(page, {"nir": person.nir})
+    inspector.check(page, "pro-search-english")
+    follow(page, page.get_by_role("link", name="Open the record"))
+    inspector.check(page, "pro-record-english")
+    expect(page.locator("h1")).to_have_text("Patient's record")
+    expect(page.get_by_text("Date of birth")).to_be_visible()
+    expect(page.get_by_text("05/14/1985")).to_be_visible()  # Django's English date format
