@@ -63,7 +63,10 @@ test: $(VENV)/.installed-test node_modules/.installed ## Lint, then run the suit
 		exit $$status; }
 
 bench: $(VENV)/.installed-test ## Load benchmark (gunicorn, wrk, PostgreSQL, Redis); prints the table
-	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
+	@command -v wrk >/dev/null || [ "$$(id -u)" -ne 0 ] || { echo "installing wrk (running as root)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: sudo apt-get install wrk" >&2; exit 1; }
 	$(COMPILEMESSAGES)
 	$(PY) scripts/testenv.py -- $(PY) bench/load.py $(BENCH_ARGS)
 
