@@ -375,6 +375,9 @@ def main() -> None:
     parser.add_argument("--documents-per-patient", type=int, default=10)
     parser.add_argument("--growth", action="store_true")
     args = parser.parse_args()
+    if args.patients < 200:
+        # seed_bulk makes one practitioner per 100 patients, and one of them only counts queries.
+        parser.error("--patients must be at least 200 (two practitioners: one drives wrk)")
     if os.environ.get("DMP_TEST_SERVICES") != "1":
         raise SystemExit("run it through scripts/testenv.py (make bench)")
 
