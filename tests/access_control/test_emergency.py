@@ -13,14 +13,14 @@ from django.utils import timezone
 from access_control.models import AuditEvent, EmergencyAccess, RecordSettings
 from records.models import Document
 from tests.access_control.test_consent import enrolled_patient, grant, practitioner_with_login
-from tests.accounts.factories import totp_token
+from tests.accounts.factories import next_totp_token
 from tests.records.factories import PDF, add_document, pdf_upload
 
 pytestmark = pytest.mark.django_db
 
 
 def declare(pro, profile, patient, reason="Patient inconscient admis aux urgences", token=None):
-    token = token or totp_token(profile.user.totpdevice_set.get(), offset_steps=1)
+    token = token or next_totp_token(profile.user.totpdevice_set.get())
     return pro.post(
         f"/pro/patients/{patient.pk}/emergency/", {"reason": reason, "otp_token": token}
     )

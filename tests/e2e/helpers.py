@@ -11,15 +11,22 @@ from playwright.sync_api import Page
 from tests.e2e.browser import Inspector, fill_by_keyboard, next_document, tab_to
 
 
-def totp_from_secret(secret: str, steps_ahead: int = 0) -> str:
+def totp_from_secret(secret: str, username: str | None = None) -> str:
     """The code an authenticator app shows for the base32 secret the setup page printed.
 
-    ``steps_ahead=1`` gives the next 30-second code, which the portal accepts (one step of
-    drift) and which a second login in the same half-minute needs: a code is used only once.
+    With ``username``, the next code the portal accepts for that person: a code works once,
+    so after a login in the same half-minute the app's next one (as someone waiting for the
+    code to change would type), from the step of the last code used.
     """
     key = base64.b32decode(secret.replace(" ", "").upper())
+    step = int(time.time()) // 30
+    if username is not None:
+        from accounts.devices import TOTPDevice
+
+        last_used = TOTPDevice.objects.get(user__username=username, confirmed=True).last_t
+        step = max(step, last_used + 1)
     totp = TOTP(key, step=30, t0=0, digits=6, drift=0)
-    totp.time = time.time() + 30 * steps_ahead
+    totp.time = step * 30
     return f"{totp.token():06d}"
 
 

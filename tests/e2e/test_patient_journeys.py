@@ -91,8 +91,8 @@ def test_enrol_activate_set_up_two_factors_and_log_in_again(site, new_page, insp
     log_out(page, inspector)
     expect(page.get_by_role("button", name="Se déconnecter")).to_have_count(0)
 
-    # Logging in again: the next code of the app, since a code works only once.
-    log_in(page, inspector, site, identifier, PASSWORD, totp_from_secret(secret, steps_ahead=1))
+    # Logging in again: the app's next code, since a code works only once.
+    log_in(page, inspector, site, identifier, PASSWORD, totp_from_secret(secret, identifier))
     inspector.check(page, "logged-in")
     expect(page.locator(".whoami")).to_contain_text(identifier)
 

@@ -163,7 +163,7 @@ def test_emergency_access_from_declaration_to_notification(site, new_page, inspe
     inspector.check(pro, "emergency")
 
     # No reason given: refused with a message, nothing opened.
-    fill_by_keyboard(pro, {"otp_token": totp_from_secret(secret, steps_ahead=1)})
+    fill_by_keyboard(pro, {"otp_token": totp_from_secret(secret, RPPS)})
     expect_error(pro, "Indiquez le motif de l'urgence")
     assert not EmergencyAccess.objects.filter(patient=patient).exists()
     inspector.check(pro, "emergency-error")
@@ -173,7 +173,7 @@ def test_emergency_access_from_declaration_to_notification(site, new_page, inspe
         pro,
         {
             "reason": "Patiente inconsciente aux urgences, antécédents inconnus.",
-            "otp_token": totp_from_secret(secret, steps_ahead=1),
+            "otp_token": totp_from_secret(secret, RPPS),
         },
     )
     inspector.check(pro, "emergency-record")
