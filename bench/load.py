@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import io
 import json
 import os
 import re
@@ -45,17 +44,16 @@ django.setup()
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.files.storage import default_storage  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from dmp_portal.crypto.files import save_encrypted  # noqa: E402
 from records.bulk_seed import SeedPlan, seed  # noqa: E402
-from records.models import Category, Document, DocumentStatus  # noqa: E402
+from records.models import Document, DocumentStatus  # noqa: E402
 from tests.accounts.factories import add_totp, totp_token  # noqa: E402
+from tests.records.factories import stored_document  # noqa: E402
 
 PASSWORD = "banc-de-charge-2026-mot-de-passe"
 ONE_MIB = 1024 * 1024
@@ -82,27 +80,14 @@ def durable_postgres() -> None:
 
 def one_mib_document(patient: User) -> Document:
     """A 1 MiB PDF-typed document in the patient's record, stored encrypted as uploads are."""
-    content = b"%PDF-1.4\n" + secrets.token_bytes(ONE_MIB - 9)
-    document = Document(
-        patient=patient,
-        data_key=patient.data_key,
+    return stored_document(
+        patient,
         author=patient,
         title="Scanner thoracique (1 Mio)",
-        category=Category.objects.get(code="imagerie"),
+        category="imagerie",
         act_date="2026-01-15",
-        media_type="application/pdf",
-        extension=".pdf",
-        size=len(content),
+        content=b"%PDF-1.4\n" + secrets.token_bytes(ONE_MIB - 9),
     )
-    document.file_name, _size = save_encrypted(
-        default_storage,
-        f"records/{document.uid}.bin",
-        io.BytesIO(content),
-        document.data_key,
-        document.file_aad(),
-    )
-    document.save()
-    return document
 
 
 @dataclass

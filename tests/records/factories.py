@@ -47,6 +47,14 @@ def add_document(
             act_date=act_date,
             upload=io.BytesIO(content),
         )
+    return stored_document(
+        patient, author=author, title=title, category=category, act_date=act_date, content=content
+    )
+
+
+def stored_document(patient, *, author, title: str, category: str, act_date, content: bytes):
+    """A document written straight to the record and its encrypted file, without the upload
+    service's checks of the content (for practitioners' documents, and for synthetic files)."""
     from django.core.files.storage import default_storage
 
     from dmp_portal.crypto.files import save_encrypted
