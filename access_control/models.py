@@ -87,17 +87,36 @@ class AuditChain(models.Model):
         return self.key
 
 
-class AuditEventQuerySet(models.QuerySet):
-    """Bulk edits are refused here too: an event, once written, is evidence."""
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk edits are refused too: a row of the audit trail, once written, is evidence. (The
+    database refuses them as well, by trigger; this says so earlier, in Python.)"""
 
     def update(self, **kwargs):
-        raise TypeError("audit events are append-only")
+        raise TypeError(f"{self.model.__name__} rows are append-only")
 
     def delete(self):
-        raise TypeError("audit events are append-only")
+        raise TypeError(f"{self.model.__name__} rows are append-only")
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """Rows that are inserted once, never saved again nor deleted."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError(f"{type(self).__name__} rows are append-only")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} rows are append-only")
+
+
+class AuditEvent(AppendOnlyModel):
     """One access (or refused access) to a record, or a patient-less event such as a login.
 
     Identifies people by internal ids only: never a NIR, a name or a document title, so that the
@@ -134,8 +153,6 @@ class AuditEvent(models.Model):
     previous_mac = models.CharField(max_length=64)
     mac = models.CharField(max_length=64)
 
-    objects = AuditEventQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
@@ -157,25 +174,8 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.chain_id}#{self.sequence} {self.action} {self.outcome}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError("audit events are append-only")
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise TypeError("audit events are append-only")
-
-
-class AuditCheckpointQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TypeError("audit checkpoints are append-only")
-
-    def delete(self):
-        raise TypeError("audit checkpoints are append-only")
-
-
-class AuditCheckpoint(models.Model):
+class AuditCheckpoint(AppendOnlyModel):
     """A signed statement of chain heads, written every few minutes by ``write_checkpoint``.
 
     Checkpoints are numbered 1, 2, 3... and each signs the digest of the one before, so that they
@@ -201,8 +201,6 @@ class AuditCheckpoint(models.Model):
     digest = models.CharField(max_length=64)
     signature = models.BinaryField(max_length=64)
 
-    objects = AuditCheckpointQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("audit checkpoint")
         verbose_name_plural = _("audit checkpoints")
@@ -215,17 +213,8 @@ class AuditCheckpoint(models.Model):
     def __str__(self) -> str:
         return f"checkpoint {self.number}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError("audit checkpoints are append-only")
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise TypeError("audit checkpoints are append-only")
-
-
-class AuditCheckpointHead(models.Model):
+class AuditCheckpointHead(AppendOnlyModel):
     """One chain head as a checkpoint saw it: (checkpoint, chain) -> (sequence, MAC).
 
     Compact on purpose, as there may be millions per checkpoint: no surrogate id (the composite
@@ -238,8 +227,6 @@ class AuditCheckpointHead(models.Model):
     chain_id = models.BigIntegerField()
     sequence = models.BigIntegerField()
     mac = models.BinaryField(max_length=32)
-
-    objects = AuditCheckpointQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit checkpoint head")
