@@ -28,6 +28,7 @@ from access_control.models import (
     Mode,
     Outcome,
     patient_chain_key,
+    registry_chain_key,
 )
 from accounts.models import UserKind
 from dmp_portal.crypto.hashing import keyed_hash
@@ -112,9 +113,17 @@ def _choice(value: str, choices: type, name: str) -> str:
         raise ValueError(f"unknown audit {name}: {value!r}") from None
 
 
-def _lock_chain(patient) -> AuditChain:
+def _chain_key(patient, registry_id: int | None) -> str:
+    if patient is not None:
+        return patient_chain_key(patient.pk)
+    if registry_id is not None:
+        return registry_chain_key(int(registry_id))
+    return SYSTEM_CHAIN_KEY
+
+
+def _lock_chain(patient, registry_id: int | None = None) -> AuditChain:
     """The chain's head row, locked until the caller's transaction ends (created if needed)."""
-    key = SYSTEM_CHAIN_KEY if patient is None else patient_chain_key(patient.pk)
+    key = _chain_key(patient, registry_id)
     locked = AuditChain.objects.select_for_update()
     try:
         return locked.get(key=key)
@@ -136,8 +145,10 @@ def record_event(
     document_uid: uuid.UUID | None = None,
     reason: str = "",
     client_address: str = "",
+    registry_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the patient's chain (or the system chain when patient is None).
+    """Append one event to the patient's chain; without a patient, to the chain of the registry
+    person ``registry_id`` (a person with no record yet), else to the system chain.
 
     Must run inside ``transaction.atomic()``: the event commits with the read it records, or
     neither does. The chain's head stays locked until that transaction ends, so call this late
@@ -172,7 +183,7 @@ def record_event(
     document = None if document_uid is None else uuid.UUID(str(document_uid))
     address = normalise_address(client_address)
 
-    chain = _lock_chain(patient)
+    chain = _lock_chain(patient, registry_id)
     event = AuditEvent(
         chain=chain,
         sequence=chain.last_sequence + 1,

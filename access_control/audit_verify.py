@@ -29,6 +29,7 @@ from access_control.audit import compute_mac
 from access_control.checkpoints import GENESIS_DIGEST, head_line, heads_hasher, statement
 from access_control.models import (
     GENESIS_MAC,
+    REGISTRY_CHAIN_PREFIX,
     SYSTEM_CHAIN_KEY,
     AuditChain,
     AuditCheckpoint,
@@ -176,6 +177,8 @@ class _Verifier:
         expected_key = (
             SYSTEM_CHAIN_KEY if chain.patient_id is None else patient_chain_key(chain.patient_id)
         )
+        if chain.patient_id is None and _is_registry_key(chain.key):
+            expected_key = chain.key  # a registry person's chain: no record, no patient
         found = None
         if chain.key != expected_key:
             found = Break(chain.key, None, None, HEAD_MISMATCH, f"its patient says {expected_key}")
@@ -426,3 +429,8 @@ class _Verifier:
                         f"its MAC is not the one checkpoint {number} recorded",
                     )
                 self._report(found, chain_id)
+
+
+def _is_registry_key(key: str) -> bool:
+    prefix, _sep, number = key.partition(REGISTRY_CHAIN_PREFIX)
+    return not prefix and number.isdigit()

@@ -39,6 +39,12 @@ class Action(models.TextChoices):
     VIEW_HISTORY = "view-history", _("View the access history")
     LOGIN = "login", _("Log in")
     REQUEST_ACCESS = "request-access", _("Request access")
+    # Staff actions on the registry of insured people (identity and postal address, never
+    # health content): each one passes the door and lands on the person's chain.
+    VIEW_IDENTITY = "view-identity", _("View the identity")
+    PROPOSE_CHANGE = "propose-change", _("Propose a change to the identity or address")
+    CONFIRM_CHANGE = "confirm-change", _("Confirm a change to the identity or address")
+    EXPORT_LETTER = "export-letter", _("Export a letter for posting")
 
 
 class Outcome(models.TextChoices):
@@ -53,6 +59,15 @@ class Mode(models.TextChoices):
 
 def patient_chain_key(patient_id: object) -> str:
     return f"patient:{patient_id}"
+
+
+REGISTRY_CHAIN_PREFIX = "registry:"
+
+
+def registry_chain_key(beneficiary_id: object) -> str:
+    """The chain of a person of the registry who has no record (yet): staff actions on their
+    identity, address and letters are recorded there, not on the shared system chain."""
+    return f"{REGISTRY_CHAIN_PREFIX}{beneficiary_id}"
 
 
 class AuditChain(models.Model):

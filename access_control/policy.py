@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from access_control.audit import Action, Mode, Outcome, record_event
@@ -45,23 +46,38 @@ OWNER_ACTIONS = READ_ACTIONS | {
     Action.UNBLOCK,
 }
 PRACTITIONER_ACTIONS = READ_ACTIONS | {Action.UPLOAD}
+# What staff may do, about a person of the registry only: never a document.
+STAFF_REGISTRY_ACTIONS = {
+    Action.LOOKUP,
+    Action.VIEW_IDENTITY,
+    Action.PROPOSE_CHANGE,
+    Action.CONFIRM_CHANGE,
+    Action.EXPORT_LETTER,
+}
 
 
 def decide(actor, patient, action: str, document=None, mode: str = Mode.NORMAL) -> Decision:
     """Allowed or refused, with the reason recorded in the audit trail. Writes nothing."""
     if actor is None or not actor.is_authenticated:
         return Decision(False, "anonymous", mode)
-    if patient is None:
+    if patient is None and actor.kind != "staff":
         return Decision(False, "no-such-record", mode)
-    if document is not None and document.patient_id != patient.pk:
+    if document is not None and (patient is None or document.patient_id != patient.pk):
         return Decision(False, "document-of-another-record", mode)
     if actor.kind == "staff":
-        return Decision(False, "staff-never-read-health-data", mode)
+        return _staff(actor, action, document, mode)
     if actor.kind == "practitioner":
         return _practitioner(actor, patient, action, document, mode)
     if actor.kind != "patient" or actor.pk != patient.pk:
         return Decision(False, "not-own-record", mode)
     return _patient_on_own_record(action, document, mode)
+
+
+def _staff(actor, action: str, document, mode: str) -> Decision:
+    """Staff run the registry (identity, postal address, letters), never health content."""
+    if document is None and action in STAFF_REGISTRY_ACTIONS and actor.is_staff:
+        return Decision(True, "staff-registry", mode)
+    return Decision(False, "staff-never-read-health-data", mode)
 
 
 def _patient_on_own_record(action: str, document, mode: str) -> Decision:
@@ -192,7 +208,8 @@ def authorize(
 ) -> Decision:
     """Decide and record. Call it inside the transaction that reads or writes the data, and
     raise (to a 404) only after that transaction has committed, so refusals stay recorded."""
-    assert transaction.get_connection().in_atomic_block, "authorize() needs a transaction"
+    if not transaction.get_connection().in_atomic_block:
+        raise TransactionManagementError("authorize() needs a transaction")
     decision = decide(actor, patient, action, document, mode)
     if decision.allowed and actor.kind == "practitioner" and decision.mode == Mode.NORMAL:
         _announce_first_access(actor, patient)
@@ -203,6 +220,27 @@ def authorize(
         outcome=Outcome.ALLOWED if decision.allowed else Outcome.REFUSED,
         mode=decision.mode,
         document_uid=getattr(document, "uid", None),
+        reason=decision.reason,
+        client_address=client_address,
+    )
+    return decision
+
+
+def authorize_staff(
+    staff, action: str, *, patient=None, registry_id: int | None = None, client_address: str = ""
+) -> Decision:
+    """The door for staff work on the registry: decide and record on the person's chain (their
+    record's chain when they have one, else their registry chain). Same transaction rule as
+    ``authorize``."""
+    if not transaction.get_connection().in_atomic_block:
+        raise TransactionManagementError("authorize_staff() needs a transaction")
+    decision = decide(staff, patient, action)
+    record_event(
+        actor=staff if staff is not None and staff.is_authenticated else None,
+        patient=patient,
+        registry_id=None if patient is not None else registry_id,
+        action=action,
+        outcome=Outcome.ALLOWED if decision.allowed else Outcome.REFUSED,
         reason=decision.reason,
         client_address=client_address,
     )
