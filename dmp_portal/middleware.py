@@ -4,6 +4,7 @@ from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 
 from dmp_portal.crypto.errors import DecryptionError
 
@@ -49,3 +50,29 @@ class DecryptionFailureMiddleware:
             getattr(user, "public_id", "anonymous"),
         )
         return render(request, "errors/integrity.html", status=500)
+
+
+class NoStoreForSessionsMiddleware:
+    """Nothing shown to a signed-in person is kept by the browser or a proxy.
+
+    Every response to a request with a signed-in user (the password alone is enough) or with
+    session state (the enrolment steps, an expired-session notice) is marked
+    ``private, no-store`` with ``Pragma: no-cache``, whatever the view said: the home and 404
+    pages show the person's name and menus, and a shared computer's back button or cache must
+    not give them to the next person. Static files never get here (whitenoise answers them
+    above the session middleware), and anonymous public pages keep their caching.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if (user is not None and user.is_authenticated) or (
+            session is not None and (session.modified or not session.is_empty())
+        ):
+            add_never_cache_headers(response)
+            response["Pragma"] = "no-cache"
+        return response

@@ -82,3 +82,76 @@ def test_production_sets_hsts_secure_cookies_and_https_redirect(tmp_path):
         "1",
         "False",
     ]
+
+
+# --- No page of a signed-in person is kept by the browser or a proxy --------------------------
+
+
+def _no_store(response) -> bool:
+    directives = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+    return "no-store" in directives and "private" in directives
+
+
+def _patient():
+    from tests.accounts.factories import UserFactory
+
+    return UserFactory()
+
+
+def _practitioner():
+    from tests.accounts.factories import PractitionerProfileFactory
+
+    return PractitionerProfileFactory().user
+
+
+def _staff():
+    from tests.accounts.factories import StaffFactory
+
+    return StaffFactory()
+
+
+ROLE_PAGES = {
+    _patient: ["/", "/nowhere/", "/records/", "/access/", "/access/history/", "/accounts/logout/"],
+    _practitioner: ["/", "/nowhere/", "/pro/", "/accounts/logout/"],
+    _staff: ["/", "/nowhere/", "/admin/", "/admin/enrollment/beneficiary/"],
+}
+
+
+@pytest.mark.parametrize(
+    ("make_user", "path"),
+    [(make_user, path) for make_user, paths in ROLE_PAGES.items() for path in paths],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_every_page_of_a_signed_in_person_is_no_store(make_user, path):
+    from tests.accounts.factories import logged_in_client
+
+    client = logged_in_client(make_user())
+    response = client.get(path)
+    assert response.status_code in (200, 404), (path, response.status_code)
+    assert _no_store(response), (path, response.get("Cache-Control"))
+    assert response["Pragma"] == "no-cache"
+
+
+def test_pages_seen_with_the_password_alone_are_no_store():
+    from tests.accounts.factories import PASSWORD, UserFactory
+
+    user = UserFactory()
+    client = Client()
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    for path in ("/", "/nowhere/", "/accounts/2fa/setup/"):
+        assert _no_store(client.get(path)), path
+
+
+def test_public_pages_static_files_and_healthz_keep_their_caching():
+    from tests.accounts.factories import UserFactory, logged_in_client
+
+    anonymous = Client()
+    for path in ("/", "/enrollment/eligibility/", "/nowhere/"):
+        response = anonymous.get(path)
+        assert "no-store" not in response.get("Cache-Control", ""), path
+    signed_in = logged_in_client(UserFactory())
+    static = signed_in.get("/static/css/portal.css")
+    assert static.status_code == 200
+    assert "no-store" not in static.get("Cache-Control", "")
+    # The health check was already never cached, and stays so.
+    assert "no-store" in Client().get("/healthz")["Cache-Control"]
