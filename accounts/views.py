@@ -29,6 +29,8 @@ from accounts.selectors import has_second_factor, usable_activation_link
 
 NEXT_SESSION_KEY = "_dmp_next"
 ACTIVATION_SESSION_KEY = "_dmp_activation_link"
+# The pending authenticator app this session was shown: only this session can confirm it.
+TOTP_SETUP_SESSION_KEY = "_dmp_totp_setup"
 # Like Django's password reset: the token leaves the address bar (and Referer) at once.
 ACTIVATION_PLACEHOLDER = "set-password"
 
@@ -138,28 +140,39 @@ class SecondFactorSetupView(View):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self._render(request, TOTPConfirmForm())
+        # Every visit: a new secret, bound to this session.
+        device = services.start_totp_setup(
+            request.user, request.session.get(TOTP_SETUP_SESSION_KEY)
+        )
+        request.session[TOTP_SETUP_SESSION_KEY] = device.pk
+        return self._render(request, TOTPConfirmForm(), device)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = TOTPConfirmForm(request.POST)
+        device_id = request.session.get(TOTP_SETUP_SESSION_KEY)
         if form.is_valid():
             try:
                 codes = services.confirm_totp_device(
-                    request, request.user, form.cleaned_data["otp_token"]
+                    request, request.user, device_id, form.cleaned_data["otp_token"]
                 )
             except services.LoginRefused as refusal:
                 form.add_error("otp_token", refusal.message)
             else:
+                request.session.pop(TOTP_SETUP_SESSION_KEY, None)
                 return render(
                     request,
                     "accounts/backup_codes.html",
                     {"codes": codes, "next_url": _next_url(request)},
                 )
-        return self._render(request, form)
+        # A retry shows the same secret as before; a session that was shown none gets one now.
+        device = services.pending_totp_device(request.user, device_id)
+        if device is None:
+            device = services.start_totp_setup(request.user, device_id)
+            request.session[TOTP_SETUP_SESSION_KEY] = device.pk
+        return self._render(request, form, device)
 
     @staticmethod
-    def _render(request, form) -> HttpResponse:
-        device = services.pending_totp_device(request.user)
+    def _render(request, form, device) -> HttpResponse:
         qr_svg = segno.make(device.config_url, error="m").svg_inline(
             scale=4, title=_("QR code to scan with your authenticator app"), dark="#1b1b1b"
         )

@@ -15,7 +15,11 @@ from accounts.services.practitioners import (
     issue_activation_link,
     send_invitation,
 )
-from accounts.services.second_factor import confirm_totp_device, pending_totp_device
+from accounts.services.second_factor import (
+    confirm_totp_device,
+    pending_totp_device,
+    start_totp_setup,
+)
 
 __all__ = [
     "ActivationRefused",
@@ -31,4 +35,5 @@ __all__ = [
     "pending_totp_device",
     "remember_browser",
     "send_invitation",
+    "start_totp_setup",
 ]

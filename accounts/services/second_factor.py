@@ -1,10 +1,20 @@
-"""Setting up a second factor: an authenticator app, then backup codes shown once."""
+"""Setting up a second factor: an authenticator app, then backup codes shown once.
+
+Each visit of the setup page gets a fresh secret, in a pending device that only the session
+which asked for it can confirm (the view keeps the device's id in that session). A secret
+shown to someone holding the password alone is therefore worth nothing once the owner sets up
+their own app: confirming deletes every other pending device.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
@@ -16,22 +26,44 @@ from accounts.services.authentication import (
 )
 
 
-def pending_totp_device(user: User) -> TOTPDevice:
-    """The unconfirmed device whose secret the setup page shows; the same one until confirmed."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-    return device or TOTPDevice.create_for(user)
+@transaction.atomic
+def start_totp_setup(user: User, previous_device_id: int | None) -> TOTPDevice:
+    """A new pending device with a new secret, replacing the one this session showed before.
+
+    Pending devices of sessions that cannot be alive any more (older than the absolute session
+    lifetime) go too, so that unconfirmed secrets do not pile up.
+    """
+    stale_before = timezone.now() - settings.SESSION_ABSOLUTE_TIMEOUT - timedelta(minutes=1)
+    TOTPDevice.objects.filter(user=user, confirmed=False).filter(
+        Q(pk=previous_device_id) | Q(created_at__lt=stale_before)
+    ).delete()
+    return TOTPDevice.create_for(user)
+
+
+def pending_totp_device(user: User, device_id: int | None) -> TOTPDevice | None:
+    """The pending device this session was shown, if it is still pending."""
+    if device_id is None:
+        return None
+    return TOTPDevice.objects.filter(user=user, confirmed=False, pk=device_id).first()
 
 
 @transaction.atomic
-def confirm_totp_device(request: HttpRequest, user: User, token: str) -> list[str]:
-    """Confirm the app with a first token; returns the new backup codes, in clear, once."""
+def confirm_totp_device(
+    request: HttpRequest, user: User, device_id: int | None, token: str
+) -> list[str]:
+    """Confirm this session's pending app with a first token; returns the new backup codes, in
+    clear, once. A token of a secret shown to another session is refused like a wrong one."""
     device = (
         TOTPDevice.objects.select_for_update()
-        .filter(user=user, confirmed=False)
-        .order_by("-pk")
+        .filter(user=user, confirmed=False, pk=device_id)
         .first()
+        if device_id is not None
+        else None
     )
-    if device is None or not check_setup_token(request, user, lambda: device.verify_token(token)):
+    # The throttle counts the try even when this session has no pending device.
+    if not check_setup_token(
+        request, user, lambda: device is not None and device.verify_token(token)
+    ):
         raise LoginRefused(
             _("This code is not valid. Type the 6 digits your app shows now, without spaces.")
         )

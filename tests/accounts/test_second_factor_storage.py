@@ -66,3 +66,19 @@ def test_backup_codes_are_stored_hashed():
         assert code.replace("-", "").encode() not in dump
     device = BackupCodeDevice.objects.get(user=user)
     assert device.remaining() == len(codes)
+
+
+def test_the_secret_shown_by_the_setup_page_is_sealed_too():
+    from django.test import Client
+
+    from tests.accounts.factories import PASSWORD
+
+    user = UserFactory()
+    client = Client()
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    shown = client.get("/accounts/2fa/setup/").context["secret"]
+    secret = base64.b32decode(shown)
+    dump = database_dump()
+    for form in (secret, secret.hex().encode(), shown.encode(), base64.b64encode(secret)):
+        assert form not in dump
+    assert TOTPDevice.objects.get(user=user, confirmed=False).bin_key == secret
