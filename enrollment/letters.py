@@ -34,6 +34,8 @@ def build_creation_letter(letter: Letter) -> RenderedLetter:
             creation_code=codes.grouped(issued.code),
             expires_on=issued.expires_on,
             portal_url=settings.DMP_SITE_URL,
+            previous_code_blocked_on=issued.previous_blocked_on,
+            previous_code_tried_on=issued.previous_tried_on,
         )
     )
     return RenderedLetter(

@@ -92,6 +92,20 @@ class EnrollmentRequest(models.Model):
         return f"enrolment request #{self.pk}"
 
 
+class CreationCodeQuerySet(models.QuerySet):
+    def live(self):
+        """Neither used, nor replaced by a newer letter or a returned one, nor burned."""
+        return self.filter(used_at__isnull=True, superseded_at__isnull=True, burned_at__isnull=True)
+
+    def holding_back_letters(self, since, now):
+        """Codes that stop a new letter: sent since ``since``, neither used nor replaced, and
+        either still valid or burned by wrong tries. A burned code holds back like a live one,
+        so that burning codes cannot be used to have letter after letter sent."""
+        return self.filter(
+            created_at__gte=since, used_at__isnull=True, superseded_at__isnull=True
+        ).filter(Q(burned_at__isnull=False) | Q(expires_at__gt=now))
+
+
 class CreationCode(models.Model):
     """A one-time code, printed in one letter; only its keyed hash is stored."""
 
@@ -106,6 +120,8 @@ class CreationCode(models.Model):
     burned_at = models.DateTimeField(null=True, blank=True)
     failed_attempts = models.PositiveSmallIntegerField(default=0)
     last_failed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CreationCodeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("creation code")

@@ -66,6 +66,10 @@ class LetterContent:
     portal_url: str  # "https://dmp.example.fr"
     sender_lines: tuple[str, ...] = DEFAULT_SENDER
     contact_line: str = DEFAULT_CONTACT
+    # The code this letter replaces was burned by wrong tries on that day...
+    previous_code_blocked_on: datetime.date | None = None
+    # ...or only slowed down by them, the last one on that day.
+    previous_code_tried_on: datetime.date | None = None
 
     def __post_init__(self) -> None:
         # Fail before printing rather than post a letter with a clipped address or a wrong code.
@@ -172,6 +176,37 @@ def draw_address(canvas: Canvas, lines: tuple[str, ...]) -> None:
         y -= size * ADDRESS_LEADING
 
 
+IF_NOT_YOU = (
+    "Si ce n'était pas vous, une autre personne connaît peut-être votre numéro de sécurité "
+    "sociale et tente de créer votre dossier à votre place : ne communiquez ce nouveau code à "
+    "personne, activez votre dossier dès que possible et signalez-le-nous au numéro indiqué "
+    "en bas de ce courrier."
+)
+
+
+def _previous_code_notice(content: LetterContent) -> list[Flowable]:
+    """What wrong tries did to the previous code, so that its holder learns of an attempt."""
+    if content.previous_code_blocked_on is not None:
+        what = (
+            "Le code de création envoyé dans notre précédent courrier a été bloqué le "
+            f"{french_date(content.previous_code_blocked_on)} après plusieurs saisies erronées."
+        )
+    elif content.previous_code_tried_on is not None:
+        what = (
+            "Le code de création envoyé dans notre précédent courrier a fait l'objet de "
+            "plusieurs saisies erronées, la dernière le "
+            f"{french_date(content.previous_code_tried_on)}."
+        )
+    else:
+        return []
+    return [
+        Paragraph(
+            f"{what} Il ne fonctionne plus : utilisez le code ci-dessous. {IF_NOT_YOU}",
+            _STYLES["warning"],
+        )
+    ]
+
+
 def _body(content: LetterContent) -> list[Flowable]:
     st = _STYLES
     portal = content.portal_url.rstrip("/")
@@ -188,6 +223,7 @@ def _body(content: LetterContent) -> list[Flowable]:
     return [
         Paragraph("Votre code de création de Dossier Médical Partagé", st["title"]),
         Paragraph("Madame, Monsieur,", st["body"]),
+        *_previous_code_notice(content),
         Paragraph(
             "Vous avez demandé la création de votre Dossier Médical Partagé (« DMP »). "
             "Voici votre code de création, à usage unique :",

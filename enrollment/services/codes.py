@@ -18,15 +18,37 @@ class IssuedCode:
     code: str  # in clear: printed in the letter, then forgotten
     issued_on: date
     expires_on: date
+    # What wrong tries did to the code this one replaces, for the letter to tell its holder.
+    previous_blocked_on: date | None = None
+    previous_tried_on: date | None = None
 
 
 def _live(beneficiary: Beneficiary):
-    return CreationCode.objects.filter(
-        beneficiary=beneficiary,
-        used_at__isnull=True,
-        superseded_at__isnull=True,
-        burned_at__isnull=True,
+    return CreationCode.objects.filter(beneficiary=beneficiary).live()
+
+
+def _previous_trouble(beneficiary: Beneficiary) -> tuple[date | None, date | None]:
+    """(day the previous code was burned, day of its last wrong try if it was slowed down).
+
+    Only the latest code counts: an earlier one was already reported by the letter that
+    replaced it. A code replaced by a returned letter never reached its holder: nothing to say.
+    """
+    previous = (
+        CreationCode.objects.filter(beneficiary=beneficiary, used_at__isnull=True)
+        .order_by("-created_at")
+        .first()
     )
+    if previous is None:
+        return None, None
+    if previous.burned_at is not None:
+        return timezone.localdate(previous.burned_at), None
+    if (
+        previous.superseded_at is None
+        and previous.last_failed_at is not None
+        and previous.failed_attempts >= settings.ENROLLMENT_CODE_FREE_FAILURES
+    ):
+        return None, timezone.localdate(previous.last_failed_at)
+    return None, None
 
 
 def issue_code(beneficiary: Beneficiary) -> IssuedCode:
@@ -36,6 +58,7 @@ def issue_code(beneficiary: Beneficiary) -> IssuedCode:
     stranger's guesses cannot keep the person from using the code of their new letter.
     """
     now = timezone.now()
+    previous_blocked_on, previous_tried_on = _previous_trouble(beneficiary)
     _live(beneficiary).update(superseded_at=now)
     issued_on = timezone.localdate(now)
     expires_on = issued_on + timedelta(days=settings.ENROLLMENT_CODE_VALIDITY_DAYS)
@@ -49,7 +72,13 @@ def issue_code(beneficiary: Beneficiary) -> IssuedCode:
         expires_at=expires_at,
     )
     forget_failures(beneficiary.nir_index)
-    return IssuedCode(code=code, issued_on=issued_on, expires_on=expires_on)
+    return IssuedCode(
+        code=code,
+        issued_on=issued_on,
+        expires_on=expires_on,
+        previous_blocked_on=previous_blocked_on,
+        previous_tried_on=previous_tried_on,
+    )
 
 
 def letter_returned(subject_uid) -> None:

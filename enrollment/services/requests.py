@@ -89,23 +89,22 @@ def _outcome(beneficiary: Beneficiary | None) -> str:
 
 
 def _letter_recently_sent(beneficiary: Beneficiary) -> bool:
-    """A code is still on its way or usable, and the resend delay has not passed."""
-    since = timezone.now() - timedelta(days=settings.ENROLLMENT_RESEND_DELAY_DAYS)
+    """A letter is on its way, or a code was sent less than the resend delay ago and is still
+    valid or was burned by wrong tries (a burned code must not start a letter at once)."""
+    now = timezone.now()
+    since = now - timedelta(days=settings.ENROLLMENT_RESEND_DELAY_DAYS)
     in_flight = Letter.objects.filter(
         kind=CREATION_LETTER,
         subject_uid=beneficiary.uid,
         requested_at__gte=since,
         state=LetterState.REQUESTED,
     ).exists()
-    live_code = CreationCode.objects.filter(
-        beneficiary=beneficiary,
-        created_at__gte=since,
-        used_at__isnull=True,
-        superseded_at__isnull=True,
-        burned_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    ).exists()
-    return in_flight or live_code
+    recent_code = (
+        CreationCode.objects.filter(beneficiary=beneficiary)
+        .holding_back_letters(since, now)
+        .exists()
+    )
+    return in_flight or recent_code
 
 
 def requeue_stalled(older_than_minutes: int = 15) -> int:

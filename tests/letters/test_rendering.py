@@ -265,3 +265,31 @@ def test_page_count_counts_pages_not_text_about_pages():
     assert page_count(pdf) == len(read(pdf).pages) == 3
     with pytest.raises(ValueError):
         page_count(b"<html>not a pdf</html>")
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        (
+            {"previous_code_blocked_on": datetime.date(2026, 11, 1)},
+            "Le code de création envoyé dans notre précédent courrier a été bloqué le 1er "
+            "novembre 2026 après plusieurs saisies erronées. Il ne fonctionne plus : utilisez "
+            "le code ci-dessous.",
+        ),
+        (
+            {"previous_code_tried_on": datetime.date(2026, 11, 20)},
+            "Le code de création envoyé dans notre précédent courrier a fait l'objet de "
+            "plusieurs saisies erronées, la dernière le 20 novembre 2026.",
+        ),
+    ],
+)
+def test_a_letter_replacing_a_tried_code_tells_its_holder(changes, said):
+    pdf = render_creation_letter(make_content(**changes))
+    text = flat_text(pdf)
+    assert said in text
+    assert "Si ce n'était pas vous" in text and "signalez-le-nous" in text
+    assert "7K2Q-D9XW-3MNP" in text and "(www.cnil.fr)" in text
+    assert page_count(pdf) == 1
+    # Before the code: the holder reads it before using the new one.
+    assert text.index(said) < text.index("7K2Q-D9XW-3MNP")
+    assert "saisies erronées" not in flat_text(render_creation_letter(make_content()))
