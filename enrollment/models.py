@@ -147,3 +147,24 @@ class CreationCode(models.Model):
             and self.burned_at is None
             and now < self.expires_at
         )
+
+
+class ActivationAttempts(models.Model):
+    """Wrong creation codes typed for one number (its blind index), known or not.
+
+    In the database rather than the cache so that every refused try writes exactly one row,
+    whatever the registry holds: the work (and the commit) of a refusal does not tell whether
+    the number has a live code. Forgotten a day after the last wrong try, and when a new
+    code is issued or the record activated.
+    """
+
+    nir_index = models.CharField(max_length=64, unique=True, editable=False)
+    failures = models.PositiveIntegerField(default=0)
+    last_failed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("wrong creation code tries")
+        verbose_name_plural = _("wrong creation code tries")
+
+    def __str__(self) -> str:
+        return f"activation attempts #{self.pk}"  # never the blind index

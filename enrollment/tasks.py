@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from enrollment.services.activation import forget_old_failures
 from enrollment.services.requests import process_request, requeue_stalled
 
 
@@ -19,4 +20,7 @@ def process_enrollment_request(request_id: int) -> None:
 
 @shared_task
 def requeue_stalled_requests() -> int:
+    # The beat's five-minute housekeeping of enrolment: wrong-code tries older than a day
+    # count for nothing and are deleted here too, rather than in a schedule of their own.
+    forget_old_failures()
     return requeue_stalled()

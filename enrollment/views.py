@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import FirstPasswordForm
+from dmp_portal.http import client_address
 from enrollment.forms import ActivationCodeForm, EnrollmentForm
 from enrollment.services.activation import (
     ActivationRefused,
@@ -58,7 +59,7 @@ class EnrollmentView(View):
         if not form.is_valid():
             return render(request, "enrollment/request.html", {"form": form})
         try:
-            request_code(request, form.cleaned_data["nir"])
+            request_code(client_address(request), form.cleaned_data["nir"])
         except TryLater as wait:
             return _try_later(request, wait.seconds)
         return render(request, "enrollment/requested.html")
@@ -95,7 +96,9 @@ class ActivationView(View):
         if form.is_valid():
             try:
                 code_id = check_code(
-                    request, form.cleaned_data["nir"], form.cleaned_data["creation_code"]
+                    client_address(request),
+                    form.cleaned_data["nir"],
+                    form.cleaned_data["creation_code"],
                 )
             except TryLater as wait:
                 return _try_later(request, wait.seconds)

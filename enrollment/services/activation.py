@@ -9,21 +9,19 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
-import time
+from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User, UserKind
 from accounts.throttling import Throttle
-from dmp_portal.http import client_address
 from enrollment import codes
-from enrollment.models import Beneficiary, CreationCode
+from enrollment.models import ActivationAttempts, Beneficiary, CreationCode
 from enrollment.services.registry import nir_index
 from enrollment.services.requests import TryLater
 
@@ -40,76 +38,97 @@ class ActivationRefused(Exception):
 
 
 MAX_DELAY_SECONDS = 3600  # the delay stops doubling at an hour: slowed, never locked out
-FAILURE_MEMORY_SECONDS = 86400
+FAILURE_MEMORY = timedelta(days=1)
+# Compared with when no code is live, so that a refusal costs the same hashing either way.
+_NO_CODE_HASH = "0" * 64
 
 
-def _failure_keys(index: str) -> tuple[str, str]:
-    return f"enrol-code-failures:{index}", f"enrol-code-last-failure:{index}"
-
-
-def _wait_for(index: str) -> int:
+def _wait_for(attempts: ActivationAttempts | None, now) -> int:
     """Free tries first, then a delay that doubles with each failure (1, 2, 4... minutes, at
-    most an hour)."""
-    count_key, last_key = _failure_keys(index)
-    failures = cache.get(count_key, 0)
-    free = settings.ENROLLMENT_CODE_FREE_FAILURES
-    if failures < free:
+    most an hour). Failures older than a day are forgotten."""
+    if attempts is None or now - attempts.last_failed_at > FAILURE_MEMORY:
         return 0
-    delay = min(60 * 2 ** (failures - free), MAX_DELAY_SECONDS)
-    return max(0, math.ceil(cache.get(last_key, 0.0) + delay - time.time()))
+    free = settings.ENROLLMENT_CODE_FREE_FAILURES
+    if attempts.failures < free:
+        return 0
+    delay = min(60 * 2 ** (attempts.failures - free), MAX_DELAY_SECONDS)
+    elapsed = (now - attempts.last_failed_at).total_seconds()
+    return max(0, math.ceil(delay - elapsed))
 
 
-def _record_failure(index: str) -> None:
-    count_key, last_key = _failure_keys(index)
-    # incr is atomic: a burst of parallel guesses cannot all see the same count.
-    cache.add(count_key, 0, timeout=FAILURE_MEMORY_SECONDS)
-    try:
-        cache.incr(count_key)
-    except ValueError:
-        cache.set(count_key, 1, timeout=FAILURE_MEMORY_SECONDS)
-    cache.set(last_key, time.time(), timeout=FAILURE_MEMORY_SECONDS)
+def _record_failure(index: str, now) -> None:
+    """Count a wrong try for this number: one upsert, the same statement whether the number is
+    known or not, and atomic, so that parallel guesses cannot all count as one."""
+    table = ActivationAttempts._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (nir_index, failures, last_failed_at) VALUES (%s, 1, %s) "  # noqa: S608 - table name from the model
+            f"ON CONFLICT (nir_index) DO UPDATE SET failures = CASE "
+            f"WHEN {table}.last_failed_at < %s THEN 1 ELSE {table}.failures + 1 END, "
+            "last_failed_at = EXCLUDED.last_failed_at",
+            [index, now, now - FAILURE_MEMORY],
+        )
+
+
+def _count_on_code(code_id: int | None, now) -> None:
+    """Count a wrong try on the live code, burning it at the limit. One statement, run even
+    when no code is live (it then matches no row), so that the work does not differ."""
+    CreationCode.objects.filter(pk=code_id or 0).update(
+        failed_attempts=F("failed_attempts") + 1,
+        last_failed_at=now,
+        burned_at=Case(
+            When(failed_attempts__gte=settings.ENROLLMENT_CODE_MAX_FAILURES - 1, then=Value(now)),
+            default=F("burned_at"),
+        ),
+    )
 
 
 def forget_failures(index: str) -> None:
     """A new code was issued, or the record activated: earlier wrong tries no longer count."""
-    cache.delete_many(_failure_keys(index))
+    ActivationAttempts.objects.filter(nir_index=index).delete()
 
 
-def check_code(request: HttpRequest, normalised_nir: str, typed_code: str) -> int:
-    """The id of the creation code that this number and code open; raises otherwise."""
+def forget_old_failures() -> int:
+    """Wrong tries older than a day count for nothing any more: delete them."""
+    deleted, _by_model = ActivationAttempts.objects.filter(
+        last_failed_at__lt=timezone.now() - FAILURE_MEMORY
+    ).delete()
+    return deleted
+
+
+def check_code(client: str, normalised_nir: str, typed_code: str) -> int:
+    """The id of the creation code that this number and code open; raises otherwise.
+
+    Every refusal does the same work, whatever the registry holds: the same keyed hashes, the
+    same statements in the same order (read the tries, read the live code, count the try for
+    the number, count it on the code), one row written, so that neither the answer nor its
+    timing tells whether the number is known or has a live code.
+    """
     client_wait = Throttle(
         "enrol-code-client", settings.ENROLLMENT_CODE_TRIES_PER_CLIENT, 3600
-    ).attempt(client_address(request))
+    ).attempt(client)
     index = nir_index(normalised_nir)
-    wait = max(client_wait, _wait_for(index))
+    typed_hash = codes.hash_code(typed_code)
+    now = timezone.now()
+    attempts = ActivationAttempts.objects.filter(nir_index=index).first()
+    wait = max(client_wait, _wait_for(attempts, now))
     if wait:
         raise TryLater(wait)
-    code = codes.normalise(typed_code)
     with transaction.atomic():
         live = (
             CreationCode.objects.select_for_update()
-            .filter(
-                beneficiary__nir_index=index,
-                used_at__isnull=True,
-                superseded_at__isnull=True,
-                burned_at__isnull=True,
-            )
+            .filter(beneficiary__nir_index=index)
+            .live()
             .order_by("-created_at")
             .first()
         )
-        if (
-            live is not None
-            and live.is_usable()
-            and hmac.compare_digest(live.code_hash, codes.hash_code(code))
-        ):
+        usable = live is not None and live.is_usable(now)
+        # Always one constant-time comparison, against a dummy when no code is live.
+        matches = hmac.compare_digest(live.code_hash if usable else _NO_CODE_HASH, typed_hash)
+        if usable and matches:
             return live.pk
-        _record_failure(index)
-        if live is not None:
-            live.failed_attempts += 1
-            live.last_failed_at = timezone.now()
-            if live.failed_attempts >= settings.ENROLLMENT_CODE_MAX_FAILURES:
-                live.burned_at = live.last_failed_at
-            live.save(update_fields=["failed_attempts", "last_failed_at", "burned_at"])
+        _record_failure(index, now)
+        _count_on_code(live.pk if live is not None else None, now)
     raise ActivationRefused()
 
 
@@ -174,5 +193,5 @@ def activate(code_id: int, password: str) -> User:
         CreationCode.objects.filter(
             beneficiary=beneficiary, used_at__isnull=True, superseded_at__isnull=True
         ).update(superseded_at=now)
-    forget_failures(beneficiary.nir_index)
+        forget_failures(beneficiary.nir_index)
     return user

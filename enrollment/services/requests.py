@@ -10,12 +10,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.throttling import Throttle
 from dmp_portal.crypto.fields import is_destroyed
-from dmp_portal.http import client_address
 from enrollment.models import Beneficiary, CreationCode, EnrollmentRequest, RequestOutcome
 from enrollment.services.registry import nir_index
 from letters.models import Letter, LetterState
@@ -31,11 +29,12 @@ class TryLater(Exception):
         self.seconds = seconds
 
 
-def request_code(request: HttpRequest, normalised_nir: str) -> None:
-    """Record a valid request. Raises TryLater when this client asked too often."""
+def request_code(client: str, normalised_nir: str) -> None:
+    """Record a valid request from ``client`` (its address). Raises TryLater when this client
+    asked too often."""
     client_wait = Throttle(
         "enrol-client", settings.ENROLLMENT_REQUESTS_PER_CLIENT_PER_HOUR, 3600
-    ).attempt(client_address(request))
+    ).attempt(client)
     if client_wait:
         raise TryLater(client_wait)
     index = nir_index(normalised_nir)
