@@ -4,7 +4,7 @@ from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, cc_delim_re
 
 from dmp_portal.crypto.errors import DecryptionError
 
@@ -73,6 +73,8 @@ class NoStoreForSessionsMiddleware:
         if (user is not None and user.is_authenticated) or (
             session is not None and (session.modified or not session.is_empty())
         ):
-            add_never_cache_headers(response)
+            # A view that already said no-store (a download) keeps its own, stricter header.
+            if "no-store" not in cc_delim_re.split(response.get("Cache-Control", "")):
+                add_never_cache_headers(response)
             response["Pragma"] = "no-cache"
         return response
