@@ -26,7 +26,7 @@ from tests.enrollment.factories import make_beneficiary, make_nir
 pytestmark = pytest.mark.django_db
 URL = "/enrollment/activate/"
 WRONG_CODE = "7K2Q-D9XW-4MHN"
-ROUNDS = 60
+ROUNDS = 100
 
 
 def _unknown_number() -> str:
@@ -124,10 +124,10 @@ def test_every_refusal_takes_the_same_time_within_noise():
     medians = {name: statistics.median(values) for name, values in timings.items()}
     deviations = {name: statistics.median(values) for name, values in relative.items()}
     print({name: f"{medians[name] * 1000:.3f} ms {deviations[name]:+.1%}" for name in CASES})
-    # A generous bound, 8 % of a round's mean either way: before the fix a wrong try on a
+    # A generous bound, 10 % of a round's mean either way: before the fix a wrong try on a
     # live code took a quarter to a third longer than the others (an extra hash, a write and
     # a commit that flushes it), about +20 % here.
-    assert all(abs(deviation) <= 0.08 for deviation in deviations.values()), deviations
+    assert all(abs(deviation) <= 0.10 for deviation in deviations.values()), deviations
 
 
 def test_wrong_tries_count_for_their_number_only_and_are_forgotten_after_a_day():
