@@ -1,7 +1,8 @@
 """Activating a record with the letter's code: checked, then consumed with the account.
 
 Every refusal (unknown number, wrong code, expired, used, superseded or burned code) gets the
-same answer, and guessing is slowed per number whether or not the number is known.
+same answer after the same work (statements, hashes, one row written), and guessing is slowed
+per number whether or not the number is known.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def _wait_for(attempts: ActivationAttempts | None, now) -> int:
 def _record_failure(index: str, now) -> None:
     """Count a wrong try for this number: one upsert, the same statement whether the number is
     known or not, and atomic, so that parallel guesses cannot all count as one."""
+    # In SQL: Django's bulk_create(update_conflicts=True) can only copy the new row's values
+    # on a conflict, not add one to the stored count.
     table = ActivationAttempts._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
