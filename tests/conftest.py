@@ -17,6 +17,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.http.request import HttpHeaders
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+from django.test import Client
+from django.utils.crypto import get_random_string
+from django.utils.encoding import force_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +30,88 @@ def pytest_configure(config):
     # Any template that renders an undefined variable fails its test: pytest-django's check,
     # switched on here rather than left to a command-line flag someone could forget.
     os.environ["FAIL_INVALID_TEMPLATE_VARS"] = "true"
+    config.addinivalue_line(
+        "markers",
+        "csrf_raw: the test's clients send no CSRF token of their own accord (tests of CSRF "
+        "itself); the checks stay enforced",
+    )
+
+
+# --- Every POST of the suite runs with CSRF enforced ------------------------------------------
+# Django's test client skips the CSRF check unless built with ``enforce_csrf_checks=True``: a
+# view that forgot its protection, or a form without its token, would pass every test. Here
+# every Client enforces the check, and by default sends a token the way a browser does (the
+# csrftoken cookie, the same value in the X-CSRFToken header, and an Origin header for this
+# site), unless the test set a token itself. A test of CSRF itself builds
+# ``Client(enforce_csrf_checks=True)`` or carries the ``csrf_raw`` marker: then nothing is
+# added, and a POST without a valid token gets 403 (tests/test_csrf_enforced.py proves it).
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_DJANGO_CLIENT_INIT = Client.__init__
+_DJANGO_CLIENT_GENERIC = Client.generic
+_RAW_CSRF = {"active": False}  # set for the duration of a test marked csrf_raw
+
+
+def _enforcing_init(self, enforce_csrf_checks=None, *args, **kwargs):
+    _DJANGO_CLIENT_INIT(self, True, *args, **kwargs)
+    # Asked for explicitly: the test handles the token itself.
+    self.sends_csrf_token = enforce_csrf_checks is not True and not _RAW_CSRF["active"]
+
+
+def _browser_generic(
+    self,
+    method,
+    path,
+    data="",
+    content_type="application/octet-stream",
+    secure=False,
+    *,
+    headers=None,
+    query_params=None,
+    **extra,
+):
+    if getattr(self, "sends_csrf_token", False) and method.upper() in UNSAFE_METHODS:
+        extra = {**extra, **_browser_csrf(self, force_bytes(data), secure, headers, extra)}
+    return _DJANGO_CLIENT_GENERIC(
+        self,
+        method,
+        path,
+        data,
+        content_type,
+        secure,
+        headers=headers,
+        query_params=query_params,
+        **extra,
+    )
+
+
+def _browser_csrf(client, body: bytes, secure: bool, headers, extra) -> dict:
+    """What a browser adds to a same-site form post: the cookie it holds (set by the page, or a
+    new one), the token, and the Origin header. Nothing replaces what the test set itself."""
+    sent = {**client.defaults, **HttpHeaders.to_wsgi_names(headers or {}), **extra}
+    added = {}
+    if "HTTP_ORIGIN" not in sent and "HTTP_REFERER" not in sent:
+        host = sent.get("HTTP_HOST") or sent.get("SERVER_NAME") or "testserver"
+        added["HTTP_ORIGIN"] = f"{'https' if secure else 'http'}://{host}"
+    if settings.CSRF_HEADER_NAME in sent or b"csrfmiddlewaretoken" in body:
+        return added
+    morsel = client.cookies.get(settings.CSRF_COOKIE_NAME)
+    secret = morsel.value if morsel is not None and morsel.value else ""
+    if not secret:
+        secret = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+        client.cookies[settings.CSRF_COOKIE_NAME] = secret
+    added[settings.CSRF_HEADER_NAME] = secret
+    return added
+
+
+Client.__init__ = _enforcing_init
+Client.generic = _browser_generic
+
+
+@pytest.fixture(autouse=True)
+def _csrf_mode(request):
+    _RAW_CSRF["active"] = request.node.get_closest_marker("csrf_raw") is not None
+    yield
+    _RAW_CSRF["active"] = False
 
 
 @pytest.fixture(scope="session", autouse=True)
