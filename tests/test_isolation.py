@@ -29,11 +29,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
 from django.urls import get_resolver
 from django.urls.resolvers import URLResolver
@@ -63,6 +61,7 @@ from tests.accounts.factories import (
     logged_in_client,
     next_totp_token,
 )
+from tests.conftest import changed_tables, database_snapshot, session_keys, table_rows
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import PDF, add_document, patient_with_login
 
@@ -153,36 +152,6 @@ def build_world() -> World:
 
 
 # --- What the database holds ------------------------------------------------------------------
-
-
-def _session_keys(*clients: Client) -> set[str]:
-    keys = set()
-    for client in clients:
-        morsel = client.cookies.get(settings.SESSION_COOKIE_NAME)
-        if morsel is not None and morsel.value:
-            keys.add(morsel.value)
-    return keys
-
-
-def database_snapshot(ignore_sessions: set[str] = frozenset()) -> dict[str, list]:
-    """Every row of every table, except the audit trail and the given sessions."""
-    snapshot = {}
-    with connection.cursor() as cursor:
-        for table in sorted(connection.introspection.table_names()):
-            if table.startswith("access_control_audit"):
-                continue  # refusals are recorded there on purpose
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
-            rows = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in cursor]
-            if table == "django_session":
-                rows = [r for r in rows if r[0] not in ignore_sessions]
-            snapshot[table] = sorted(rows, key=repr)
-    return snapshot
-
-
-def changed_tables(before: dict, after: dict) -> set[str]:
-    return {
-        table for table in before.keys() | after.keys() if before.get(table) != after.get(table)
-    }
 
 
 def answer(response) -> str:
@@ -544,9 +513,9 @@ def test_read_pages_change_nothing_whoever_posts(route):
     data = READ_DATA.get(route, _no_data)
     for role in ROLES:
         client = world.clients[role]
-        before = database_snapshot(_session_keys(client))
+        before = database_snapshot(session_keys(client))
         client.post(path, data(world, role))
-        after = database_snapshot(_session_keys(client))
+        after = database_snapshot(session_keys(client))
         assert changed_tables(before, after) == set(), (role, path)
 
 
@@ -569,11 +538,11 @@ def test_third_users_are_refused_and_change_nothing(route, django_capture_on_com
             continue
         client = world.clients[role]
         last_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        before = database_snapshot(_session_keys(client))
+        before = database_snapshot(session_keys(client))
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(path, spec.data(world, role))
         got[role] = answer(response)
-        after = database_snapshot(_session_keys(client))
+        after = database_snapshot(session_keys(client))
         changed = changed_tables(before, after) - set(spec.third_may_change)
         assert changed == set(), f"{role} changed {sorted(changed)} through POST {path}"
         allowed_on_a = AuditEvent.objects.filter(
@@ -598,7 +567,7 @@ def test_third_users_are_refused_and_change_nothing(route, django_capture_on_com
 
 def test_a_third_user_cannot_end_or_extend_the_owners_session():
     world = build_world()
-    key_a = _session_keys(world.clients["patient_a"])
+    key_a = session_keys(world.clients["patient_a"])
     before = {
         s.session_key: (s.session_data, s.expire_date)
         for s in Session.objects.filter(session_key__in=key_a)
@@ -616,27 +585,18 @@ def test_a_third_user_cannot_end_or_extend_the_owners_session():
     assert world.clients["patient_a"].get("/records/").status_code == 200
 
 
-def _rows(table: str, column: str, value) -> list:
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT * FROM "{table}" WHERE "{column}" = %s', [value])  # noqa: S608
-        return sorted(
-            (tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in cursor),
-            key=repr,
-        )
-
-
 def test_a_newcomer_cannot_confirm_another_persons_device():
     """The code of someone else's setup page, posted by another newcomer, confirms nothing of
     theirs: the rows left out of the snapshot for this page, checked one by one."""
     world = build_world()
     _prepare_totp_setup(world)
     owner = world.extra["owner"]
-    devices = _rows("accounts_totpdevice", "user_id", owner.pk)
-    owner_row = _rows("accounts_user", "id", owner.pk)
+    devices = table_rows("accounts_totpdevice", "user_id", owner.pk)
+    owner_row = table_rows("accounts_user", "id", owner.pk)
     response = world.clients["newcomer"].post("/accounts/2fa/setup/", _totp_of_owner(world, ""))
     assert response.status_code == 200
-    assert _rows("accounts_totpdevice", "user_id", owner.pk) == devices
-    assert _rows("accounts_user", "id", owner.pk) == owner_row
+    assert table_rows("accounts_totpdevice", "user_id", owner.pk) == devices
+    assert table_rows("accounts_user", "id", owner.pk) == owner_row
     newcomer = world.users["newcomer"]
     assert not TOTPDevice.objects.filter(user=newcomer, confirmed=True).exists()
     assert not BackupCodeDevice.objects.filter(user=newcomer).exists()
