@@ -82,8 +82,7 @@ ROLES = (
 OWNER = "owner"  # in a row: the role whose POST is the legitimate change
 MINE = "mine"  # in a row: acts on their own record or account, which the address names
 
-LOGIN = "302 /accounts/login/"
-SETUP = "302 /accounts/login/"  # the second factor is set up from the login page
+LOGIN = "302 /accounts/login/"  # also where a half-logged-in user is sent back to
 BACK = "302 /access/"  # the patient's consent page, with an error message
 
 
@@ -291,12 +290,12 @@ GET_ONLY = "get-only"
 READ = "read"
 
 # The patient's own pages: the address names no record, each patient acts on their own.
-OWN_PAGE = row(LOGIN, OWNER, MINE, "404", "404", "404", "404", SETUP, LOGIN, "404")
+OWN_PAGE = row(LOGIN, OWNER, MINE, "404", "404", "404", "404", LOGIN, LOGIN, "404")
 # A document of patient_a, named in the address.
-ON_DOCUMENT = row(LOGIN, OWNER, "404", "404", "404", "404", "404", SETUP, LOGIN, "404")
+ON_DOCUMENT = row(LOGIN, OWNER, "404", "404", "404", "404", "404", LOGIN, LOGIN, "404")
 # A consent, block or request of patient_a, named by its id: another patient's attempt is
 # answered on their own page like an id that does not exist.
-ON_DECISION = row(LOGIN, OWNER, BACK, "404", "404", "404", "404", SETUP, LOGIN, "404")
+ON_DECISION = row(LOGIN, OWNER, BACK, "404", "404", "404", "404", LOGIN, LOGIN, "404")
 
 TABLE: dict[str, str | Change] = {
     "": READ,
@@ -442,7 +441,7 @@ TABLE: dict[str, str | Change] = {
         owner="pro_revoked",
         data=_no_data,
         shows_in=("access_control_accessrequest",),
-        thirds=row(LOGIN, "404", "404", MINE, MINE, OWNER, "302 /pro/", SETUP, LOGIN, "404"),
+        thirds=row(LOGIN, "404", "404", MINE, MINE, OWNER, "302 /pro/", LOGIN, LOGIN, "404"),
     ),
     # Any practitioner may declare an emergency with a reason and a fresh code; a blocked one
     # is refused on the form.
@@ -450,7 +449,7 @@ TABLE: dict[str, str | Change] = {
         owner="pro_none",
         data=_emergency,
         shows_in=("access_control_emergencyaccess",),
-        thirds=row(LOGIN, "404", "404", MINE, OWNER, MINE, "200", SETUP, LOGIN, "404"),
+        thirds=row(LOGIN, "404", "404", MINE, OWNER, MINE, "200", LOGIN, LOGIN, "404"),
         # The code a refused practitioner typed is used up on their own device.
         third_may_change=("accounts_totpdevice",),
     ),
@@ -458,7 +457,7 @@ TABLE: dict[str, str | Change] = {
         owner="pro_consent",
         data=_file,
         shows_in=("records_document",),
-        thirds=row(LOGIN, "404", "404", OWNER, "404", "404", "404", SETUP, LOGIN, "404"),
+        thirds=row(LOGIN, "404", "404", OWNER, "404", "404", "404", LOGIN, LOGIN, "404"),
     ),
     "i18n/setlang/": READ,
 }
