@@ -17,6 +17,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
+from django.http.request import HttpHeaders
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+from django.test import Client
+from django.utils.crypto import get_random_string
+from django.utils.encoding import force_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +31,88 @@ def pytest_configure(config):
     # Any template that renders an undefined variable fails its test: pytest-django's check,
     # switched on here rather than left to a command-line flag someone could forget.
     os.environ["FAIL_INVALID_TEMPLATE_VARS"] = "true"
+    config.addinivalue_line(
+        "markers",
+        "csrf_raw: the test's clients send no CSRF token of their own accord (tests of CSRF "
+        "itself); the checks stay enforced",
+    )
+
+
+# --- Every POST of the suite runs with CSRF enforced ------------------------------------------
+# Django's test client skips the CSRF check unless built with ``enforce_csrf_checks=True``: a
+# view that forgot its protection, or a form without its token, would pass every test. Here
+# every Client enforces the check, and by default sends a token the way a browser does (the
+# csrftoken cookie, the same value in the X-CSRFToken header, and an Origin header for this
+# site), unless the test set a token itself. A test of CSRF itself builds
+# ``Client(enforce_csrf_checks=True)`` or carries the ``csrf_raw`` marker: then nothing is
+# added, and a POST without a valid token gets 403 (tests/test_csrf_enforced.py proves it).
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_DJANGO_CLIENT_INIT = Client.__init__
+_DJANGO_CLIENT_GENERIC = Client.generic
+_RAW_CSRF = {"active": False}  # set for the duration of a test marked csrf_raw
+
+
+def _enforcing_init(self, enforce_csrf_checks=None, *args, **kwargs):
+    _DJANGO_CLIENT_INIT(self, True, *args, **kwargs)
+    # Asked for explicitly: the test handles the token itself.
+    self.sends_csrf_token = enforce_csrf_checks is not True and not _RAW_CSRF["active"]
+
+
+def _browser_generic(
+    self,
+    method,
+    path,
+    data="",
+    content_type="application/octet-stream",
+    secure=False,
+    *,
+    headers=None,
+    query_params=None,
+    **extra,
+):
+    if getattr(self, "sends_csrf_token", False) and method.upper() in UNSAFE_METHODS:
+        extra = {**extra, **_browser_csrf(self, force_bytes(data), secure, headers, extra)}
+    return _DJANGO_CLIENT_GENERIC(
+        self,
+        method,
+        path,
+        data,
+        content_type,
+        secure,
+        headers=headers,
+        query_params=query_params,
+        **extra,
+    )
+
+
+def _browser_csrf(client, body: bytes, secure: bool, headers, extra) -> dict:
+    """What a browser adds to a same-site form post: the cookie it holds (set by the page, or a
+    new one), the token, and the Origin header. Nothing replaces what the test set itself."""
+    sent = {**client.defaults, **HttpHeaders.to_wsgi_names(headers or {}), **extra}
+    added = {}
+    if "HTTP_ORIGIN" not in sent and "HTTP_REFERER" not in sent:
+        host = sent.get("HTTP_HOST") or sent.get("SERVER_NAME") or "testserver"
+        added["HTTP_ORIGIN"] = f"{'https' if secure else 'http'}://{host}"
+    if settings.CSRF_HEADER_NAME in sent or b"csrfmiddlewaretoken" in body:
+        return added
+    morsel = client.cookies.get(settings.CSRF_COOKIE_NAME)
+    secret = morsel.value if morsel is not None and morsel.value else ""
+    if not secret:
+        secret = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+        client.cookies[settings.CSRF_COOKIE_NAME] = secret
+    added[settings.CSRF_HEADER_NAME] = secret
+    return added
+
+
+Client.__init__ = _enforcing_init
+Client.generic = _browser_generic
+
+
+@pytest.fixture(autouse=True)
+def _csrf_mode(request):
+    _RAW_CSRF["active"] = request.node.get_closest_marker("csrf_raw") is not None
+    yield
+    _RAW_CSRF["active"] = False
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -168,3 +256,49 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+# --- What the database holds: re-read after a refused request, to prove nothing changed ------
+
+
+def _plain(row) -> tuple:
+    return tuple(bytes(value) if isinstance(value, memoryview) else value for value in row)
+
+
+def session_keys(*clients) -> set[str]:
+    """The session ids the given test clients hold (their own browser's sessions)."""
+    keys = set()
+    for client in clients:
+        morsel = client.cookies.get(settings.SESSION_COOKIE_NAME)
+        if morsel is not None and morsel.value:
+            keys.add(morsel.value)
+    return keys
+
+
+def database_snapshot(ignore_sessions: set[str] = frozenset()) -> dict[str, list]:
+    """Every row of every table as stored (ciphertext included), except the audit trail, where
+    refusals are recorded on purpose, and the sessions given (the acting browser's own)."""
+    snapshot = {}
+    with connection.cursor() as cursor:
+        for table in sorted(connection.introspection.table_names()):
+            if table.startswith("access_control_audit"):
+                continue
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
+            rows = [_plain(row) for row in cursor]
+            if table == "django_session":
+                rows = [row for row in rows if row[0] not in ignore_sessions]
+            snapshot[table] = sorted(rows, key=repr)
+    return snapshot
+
+
+def changed_tables(before: dict, after: dict) -> set[str]:
+    return {
+        table for table in before.keys() | after.keys() if before.get(table) != after.get(table)
+    }
+
+
+def table_rows(table: str, column: str, value) -> list[tuple]:
+    """The rows of ``table`` whose ``column`` is ``value``, as stored (encrypted fields too)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT * FROM "{table}" WHERE "{column}" = %s', [value])  # noqa: S608
+        return sorted((_plain(row) for row in cursor), key=repr)
