@@ -21,12 +21,18 @@ import codecs
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import NoReturn, Protocol
+from typing import NoReturn
 from xml.parsers import expat
 
 from django.utils import formats
 from django.utils.translation import gettext as _
 from PIL import Image
+
+from records.pdf_checks import check_pdf
+from records.rtf_checks import check_rtf
+from records.upload_errors import RejectedFile, Upload
+
+__all__ = ["DetectedType", "RejectedFile", "inspect_upload", "safe_display_name"]
 
 CHUNK = 64 * 1024
 HEAD_BYTES = 1024  # enough to recognise every accepted type
@@ -41,14 +47,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF
 # C0 controls except tab, line feed, form feed and carriage return; DEL; C1 controls.
 TEXT_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-
-
-class Upload(Protocol):
-    """What we need from the uploaded file: Django's ``UploadedFile`` and ``BytesIO`` fit."""
-
-    def read(self, size: int = -1, /) -> bytes: ...
-    def seek(self, offset: int, whence: int = 0, /) -> int: ...
-    def tell(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -67,16 +65,6 @@ TIFF = DetectedType("tiff", "image/tiff", ".tif", is_image=False, inline=False)
 TEXT = DetectedType("text", "text/plain; charset=utf-8", ".txt", is_image=False, inline=False)
 RTF = DetectedType("rtf", "application/rtf", ".rtf", is_image=False, inline=False)
 CDA = DetectedType("cda", "application/xml", ".xml", is_image=False, inline=False)
-
-
-class RejectedFile(Exception):
-    """The upload is refused. ``code`` is stable (for tests and logs); ``message`` is a
-    sentence for the person, in the active language."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def inspect_upload(fileobj: Upload, *, max_bytes: int) -> DetectedType:
@@ -155,26 +143,26 @@ def _detect(fileobj: Upload, size: int, head: bytes, has_nul: bool) -> DetectedT
 
 
 def _check_rtf(fileobj: Upload, size: int, has_nul: bool) -> None:
-    """RTF is 7-bit text ending with a closing brace; embedded objects (the usual way RTF
-    carries malware) are refused."""
+    """RTF is 7-bit text ending with a closing brace, made only of allowed control words
+    (``rtf_checks``): embedded objects, the usual way RTF carries malware, are refused."""
     if has_nul:
         _reject_unsupported()
     fileobj.seek(max(0, size - 64))
     if not fileobj.read(64).rstrip(b" \t\r\n\x00").endswith(b"}"):
         _reject("damaged", _("This RTF file is damaged or incomplete."))
     fileobj.seek(0)
-    previous = b""
-    for chunk in iter(lambda: fileobj.read(CHUNK), b""):
-        window = previous + chunk  # a control word may straddle two chunks
-        if not chunk.isascii() or b"\\object" in window or b"\\objdata" in window:
+    while chunk := fileobj.read(CHUNK):
+        if not chunk.isascii():
             _reject_unsupported()
-        previous = chunk[-16:]
+    check_rtf(fileobj)
 
 
 def _check_pdf(fileobj: Upload, size: int, head: bytes) -> None:
+    """The quick structural checks first, then the full parse (``pdf_checks``)."""
     fileobj.seek(max(0, size - PDF_TAIL_BYTES))
     if not re.match(rb"%PDF-\d\.\d", head) or b"%%EOF" not in fileobj.read(PDF_TAIL_BYTES):
         _reject("damaged", _("This PDF file is damaged or incomplete."))
+    check_pdf(fileobj)
 
 
 def _check_image(fileobj: Upload, pillow_format: str) -> None:
