@@ -145,15 +145,19 @@ def _detect(fileobj: Upload, size: int, head: bytes, has_nul: bool) -> DetectedT
 def _check_rtf(fileobj: Upload, size: int, has_nul: bool) -> None:
     """RTF is 7-bit text ending with a closing brace, made only of allowed control words
     (``rtf_checks``): embedded objects, the usual way RTF carries malware, are refused."""
-    if has_nul:
-        _reject_unsupported()
     fileobj.seek(max(0, size - 64))
     if not fileobj.read(64).rstrip(b" \t\r\n\x00").endswith(b"}"):
         _reject("damaged", _("This RTF file is damaged or incomplete."))
     fileobj.seek(0)
+    in_trailer = False  # WordPad ends its files with a NUL: binary anywhere before is refused
     while chunk := fileobj.read(CHUNK):
         if not chunk.isascii():
             _reject_unsupported()
+        if has_nul and (in_trailer or b"\x00" in chunk):
+            start = 0 if in_trailer else chunk.index(b"\x00")
+            if chunk[start:].strip(b" \t\r\n\x00"):
+                _reject_unsupported()
+            in_trailer = True
     check_rtf(fileobj)
 
 

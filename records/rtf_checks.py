@@ -51,8 +51,10 @@ FIELDS = frozenset(
 )
 LINK_SCHEMES = ("http:", "https:", "mailto:")
 HYPERLINK_SWITCHES_WITH_ARGUMENT = frozenset({"\\l", "\\o", "\\t"})
+HYPERLINK_SWITCHES = HYPERLINK_SWITCHES_WITH_ARGUMENT | {"\\m", "\\n", "\\h"}
 # Symbols of the specification: \\ \{ \} \~ \- \_ \: \| \* and a line break (a paragraph).
 CONTROL_SYMBOLS = frozenset(b"\\{}~-_:|*\r\n")
+TRAILER = b" \t\r\n\x00"  # what may follow the last brace (WordPad ends its files with a NUL)
 
 TOKEN = re.compile(
     rb"\\(?P<word>[a-zA-Z]+)(?P<param>-?\d+)?(?P<space> )?"
@@ -73,6 +75,11 @@ class _Reader:
         self.star = False
         self.instruction: list[str] | None = None
         self.instruction_depth = 0
+        # After \uN a reader skips the next \ucN characters (the fallback for readers without
+        # Unicode); \uc is scoped by groups. Decoding as a reader does keeps a field's name
+        # from reading differently here and there.
+        self.unicode_skip = [1]
+        self.to_skip = 0
 
     def feed(self, buffer: bytes, *, final: bool) -> bytes:
         """Read the tokens of ``buffer``; give back the unfinished end to read with the next
@@ -94,44 +101,52 @@ class _Reader:
         return b""
 
     def token(self, match: re.Match[bytes]) -> None:
-        if self.closed and not (match["text"] and match["text"].isspace()):
+        if self.closed and not (match["text"] and not match["text"].strip(TRAILER)):
             _damaged()  # anything after the last brace: data appended behind the document
         if match["word"]:
+            self.to_skip = 0
             self.word(match["word"].decode("ascii"), match["param"])
         elif match["hex"]:
             self.expect_no_star()
-            self.add_text(bytes.fromhex(match["hex"].decode("ascii")).decode("cp1252", "replace"))
+            char = bytes.fromhex(match["hex"].decode("ascii")).decode("cp1252", "replace")
+            self.add_text(char, skippable=True)
         elif match["symbol"]:
             self.symbol(match["symbol"][0])
         elif match["brace"] == b"{":
             self.expect_no_star()
+            self.to_skip = 0
             self.depth += 1
+            self.unicode_skip.append(self.unicode_skip[-1])
             if self.depth > MAX_DEPTH:
                 _damaged()
         elif match["brace"] == b"}":
             self.expect_no_star()
+            self.to_skip = 0
             self.close_group()
         else:
             text = match["text"].replace(b"\r", b"").replace(b"\n", b"")
-            if text:
+            if text and not self.closed:
                 self.expect_no_star()
-                self.add_text(text.decode("ascii"))
+                self.add_text(text.decode("ascii"), skippable=True)
 
     def word(self, name: str, param: bytes | None) -> None:
-        if len(name) > MAX_WORD_LETTERS or name not in ALLOWED:
-            _refuse_word("\\" + name)
-        if self.depth == 0:
-            _damaged()  # every word lives inside the document's group
         if self.star:
             self.star = False
             if name not in STARRED:
-                _refuse_word("\\*\\" + name)
+                _refuse_word("\\*\\" + name[:MAX_WORD_LETTERS])
+        if len(name) > MAX_WORD_LETTERS or name not in ALLOWED:
+            _refuse_word("\\" + name[:MAX_WORD_LETTERS])
+        if self.depth == 0:
+            _damaged()  # every word lives inside the document's group
         if name == "fldinst":
             if self.instruction is not None:  # a field inside an instruction computes it
                 _refuse_field("fldinst")
             self.instruction, self.instruction_depth = [], self.depth
         elif name == "u" and param:
             self.add_text(chr(int(param) % 0x10000))
+            self.to_skip = self.unicode_skip[-1]
+        elif name == "uc" and param:
+            self.unicode_skip[-1] = max(0, int(param))
         elif name in ("tab", "emspace", "enspace"):
             self.add_text(" ")
 
@@ -144,9 +159,9 @@ class _Reader:
             return
         self.expect_no_star()
         if char in b"\\{}":
-            self.add_text(chr(char))
+            self.add_text(chr(char), skippable=True)
         elif char == ord("~"):
-            self.add_text(" ")
+            self.add_text(" ", skippable=True)
 
     def close_group(self) -> None:
         if self.depth == 0:
@@ -155,9 +170,14 @@ class _Reader:
             _check_field("".join(self.instruction))
             self.instruction = None
         self.depth -= 1
+        self.unicode_skip.pop()
         self.closed = self.depth == 0
 
-    def add_text(self, text: str) -> None:
+    def add_text(self, text: str, *, skippable: bool = False) -> None:
+        if skippable and self.to_skip:
+            skipped = min(self.to_skip, len(text))
+            self.to_skip -= skipped
+            text = text[skipped:]
         if self.instruction is not None:
             self.instruction.append(text)
             if sum(map(len, self.instruction)) > MAX_INSTRUCTION:
@@ -194,16 +214,18 @@ def _check_field(instruction: str) -> None:
 
 def _hyperlink_target(arguments: str) -> str | None:
     """The address of ``HYPERLINK "address" \\l "anchor" ...``: the first argument that is
-    neither a switch nor a switch's argument; None for a link within the document."""
-    tokens = [quoted or bare for quoted, bare in re.findall(r'"([^"]*)"|(\S+)', arguments)]
+    neither a switch nor a switch's argument; None for a link within the document. A bare
+    argument starting with a backslash that is no switch (``\\\\server\\share``) is the
+    address, so that it is checked like one."""
+    tokens = re.findall(r'"([^"]*)"|(\S+)', arguments)
     skip_next = False
-    for token in tokens:
+    for quoted, bare in tokens:
         if skip_next:
             skip_next = False
-        elif token.startswith("\\"):
-            skip_next = token in HYPERLINK_SWITCHES_WITH_ARGUMENT
+        elif bare in HYPERLINK_SWITCHES:
+            skip_next = bare in HYPERLINK_SWITCHES_WITH_ARGUMENT
         else:
-            return token
+            return quoted or bare
     return None
 
 
