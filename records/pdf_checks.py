@@ -96,11 +96,15 @@ class _WarningsOfThisThread(logging.Handler):
 @contextmanager
 def _collect_pypdf_warnings():
     handler = _WarningsOfThisThread()
+    level = PYPDF_LOGGER.level
+    # Whatever LOG_LEVEL the deployment chose, pypdf's warnings must reach the handler.
+    PYPDF_LOGGER.setLevel(logging.WARNING)
     PYPDF_LOGGER.addHandler(handler)
     try:
         yield handler.messages
     finally:
         PYPDF_LOGGER.removeHandler(handler)
+        PYPDF_LOGGER.setLevel(level)
 
 
 def check_pdf(fileobj: Upload) -> None:

@@ -54,6 +54,11 @@ HYPERLINK_SWITCHES_WITH_ARGUMENT = frozenset({"\\l", "\\o", "\\t"})
 HYPERLINK_SWITCHES = HYPERLINK_SWITCHES_WITH_ARGUMENT | {"\\m", "\\n", "\\h"}
 # Symbols of the specification: \\ \{ \} \~ \- \_ \: \| \* and a line break (a paragraph).
 CONTROL_SYMBOLS = frozenset(b"\\{}~-_:|*\r\n")
+BACKSLASH = ord("\\")
+# Words whose only check is being allowed: the others change the reading (see _Reader.word).
+PLAIN_WORDS = frozenset(
+    word.encode("ascii") for word in ALLOWED - {"fldinst", "u", "uc", "tab", "emspace", "enspace"}
+)
 TRAILER = b" \t\r\n\x00"  # what may follow the last brace (WordPad ends its files with a NUL)
 
 TOKEN = re.compile(
@@ -84,50 +89,54 @@ class _Reader:
     def feed(self, buffer: bytes, *, final: bool) -> bytes:
         """Read the tokens of ``buffer``; give back the unfinished end to read with the next
         chunk."""
-        position = 0
-        while position < len(buffer):
-            match = TOKEN.match(buffer, position)
-            if (
-                not final
-                and buffer.startswith(b"\\", position)
-                and (match is None or match.end() == len(buffer))
-                and len(buffer) - position <= MAX_CARRY
-            ):
-                return buffer[position:]  # a control word or escape may go on in the next chunk
-            if match is None:
-                _damaged()  # a backslash at the very end, or \' without two hex digits
-            self.token(match)
+        position, end = 0, len(buffer)
+        for match in TOKEN.finditer(buffer):
+            start = match.start()
+            if start != position:  # nothing matched at position: a backslash cut or astray
+                break
+            at_end = not final and match.end() == end and end - start <= MAX_CARRY
+            if at_end and buffer[start] == BACKSLASH:
+                return buffer[start:]  # a control word may go on in the next chunk
+            self.token(match.groups())
             position = match.end()
-        return b""
+        if position == end:
+            return b""
+        if not final and end - position <= MAX_CARRY:
+            return buffer[position:]  # "\" or "\'h" at the end of the chunk
+        _damaged()  # a backslash at the very end, or \' without two hex digits
 
-    def token(self, match: re.Match[bytes]) -> None:
-        if self.closed and not (match["text"] and not match["text"].strip(TRAILER)):
+    def token(self, groups: tuple[bytes | None, ...]) -> None:
+        word, param, _space, hexa, symbol, brace, text = groups
+        if self.closed and (text is None or text.strip(TRAILER)):
             _damaged()  # anything after the last brace: data appended behind the document
-        if match["word"]:
+        if word is not None:
             self.to_skip = 0
-            self.word(match["word"].decode("ascii"), match["param"])
-        elif match["hex"]:
+            if self.depth and not self.star and word in PLAIN_WORDS:
+                return  # the common case, nothing more to check
+            self.word(word.decode("ascii"), param)
+        elif hexa is not None:
             self.expect_no_star()
-            char = bytes.fromhex(match["hex"].decode("ascii")).decode("cp1252", "replace")
+            char = bytes.fromhex(hexa.decode("ascii")).decode("cp1252", "replace")
             self.add_text(char, skippable=True)
-        elif match["symbol"]:
-            self.symbol(match["symbol"][0])
-        elif match["brace"] == b"{":
+        elif symbol is not None:
+            self.symbol(symbol[0])
+        elif brace == b"{":
             self.expect_no_star()
             self.to_skip = 0
             self.depth += 1
             self.unicode_skip.append(self.unicode_skip[-1])
             if self.depth > MAX_DEPTH:
                 _damaged()
-        elif match["brace"] == b"}":
+        elif brace == b"}":
             self.expect_no_star()
             self.to_skip = 0
             self.close_group()
         else:
-            text = match["text"].replace(b"\r", b"").replace(b"\n", b"")
+            text = text.replace(b"\r", b"").replace(b"\n", b"")
             if text and not self.closed:
                 self.expect_no_star()
-                self.add_text(text.decode("ascii"), skippable=True)
+                if self.instruction is not None or self.to_skip:
+                    self.add_text(text.decode("ascii"), skippable=True)
 
     def word(self, name: str, param: bytes | None) -> None:
         if self.star:

@@ -5,6 +5,7 @@ every specimen is built here (tests/records/pdf_specimens.py, pypdf, reportlab).
 from __future__ import annotations
 
 import io
+import logging
 
 import pytest
 from django.utils import translation
@@ -194,6 +195,20 @@ def test_a_pdf_that_opens_only_with_a_password_is_refused():
 )
 def test_a_pdf_that_does_not_parse_strictly_is_refused_as_damaged(data):
     assert verdict(data) == "damaged"
+
+
+def test_a_repaired_pdf_is_refused_whatever_the_log_level():
+    # pypdf reports the repair as a log warning: a quieter logging setting must not hide it.
+    repaired = build_pdf([]).replace(b"0000000015 00000 n", b"0000000099 00000 n")
+    loggers = [logging.getLogger(), logging.getLogger("pypdf")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        assert verdict(repaired) == "damaged"
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def test_each_refusal_says_what_was_found_and_what_to_do():

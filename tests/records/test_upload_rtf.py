@@ -93,6 +93,15 @@ def test_a_control_word_cut_between_two_chunks_is_read_whole():
     assert verdict(hidden) == "rtf_control_word"
 
 
+@pytest.mark.parametrize("shift", range(12))
+def test_every_kind_of_token_is_read_whole_across_the_chunk_boundary(shift):
+    start = rb"{\rtf1 "
+    tokens = rb"caf\'e9\par\u8364\'80\\{\*\bkmkstart x}"
+    filler = b"a" * (CHUNK - len(start) - shift)
+    assert verdict(start + filler + tokens + b"}") == "accepted"
+    assert verdict(start + filler + rb"{\*\objdata 0105}}") == "rtf_control_word"
+
+
 SMUGGLED = {
     "object": rb"{\rtf1 {\object\objemb{\*\objclass Package}{\*\objdata 0105000002}}}",
     "objdata-in-a-starred-destination": rb"{\rtf1 Bonjour{\*\objdata 01050000020000000b}}",
