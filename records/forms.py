@@ -59,7 +59,7 @@ class UploadForm(forms.Form):
                 "limit": settings.RECORDS_MAX_UPLOAD_BYTES // (1024 * 1024)
             }
             what_to_do = _(
-                "It was not sent. Reduce it (for example by scanning it in black and white or "
+                "It was not saved. Reduce it (for example by scanning it in black and white or "
                 "at a lower resolution) or split it, then choose it again."
             )
             raise forms.ValidationError(f"{too_large} {what_to_do}")
