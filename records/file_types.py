@@ -3,8 +3,9 @@
 Accepted: PDF, JPEG, PNG, TIFF, plain UTF-8 text, RTF and HL7 CDA R2 XML. The type is read
 from the first bytes (magic numbers), then each type gets the checks that matter for it: images
 are measured from their header without being decoded (an image bomb never reaches memory), a
-PDF must end with ``%%EOF``, XML must be a CDA with no DTD at all (so no entity is ever
-expanded), text must be UTF-8 without control characters.
+PDF must parse strictly and carry no active content (``pdf_checks``), RTF must be made of
+formatting control words only (``rtf_checks``), XML must be a CDA with no DTD at all (so no
+entity is ever expanded), text must be UTF-8 without control characters.
 
 The file is read in chunks of ``CHUNK`` bytes and never held whole in memory; it must be
 seekable (Django's uploaded files are) and is left at position 0 for the caller.
