@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 from django.utils.translation import gettext as _
-from pypdf import PasswordType, PdfReader
+from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, PdfObject
 
 from records.upload_errors import RejectedFile, Upload
@@ -75,6 +75,21 @@ EMBEDDING_SUBTYPES = frozenset(
     {"/FileAttachment", "/RichMedia", "/3D", "/Movie", "/Sound", "/Screen"}
 )
 PYPDF_LOGGER = logging.getLogger("pypdf")
+# We decode only object and cross-reference streams, never page content or images: what a
+# 5 MB document holds there inflates to a few MB. pypdf's defaults (75 MB per stream, 300 MB of
+# work) would let a small compressed bomb cost that much memory per upload; these bound it
+# (contextvar-scoped, so other uses of pypdf keep their defaults).
+DECODE_MAX = 32 * 1024 * 1024
+DECODING_LIMITS = {
+    "zlib_maximum_output_length": DECODE_MAX,
+    "lzw_maximum_output_length": DECODE_MAX,
+    "run_length_maximum_output_length": DECODE_MAX,
+    "brotli_maximum_output_length": DECODE_MAX,
+    "jbig2_maximum_output_length": DECODE_MAX,
+    "array_based_stream_maximum_output_length": DECODE_MAX,
+    "stream_decoding_work_maximum_length": 2 * DECODE_MAX,
+}
+MAX_OBJECTS = 1_000_000  # a 5 MB document has a few thousand; each costs a Python call
 MAX_ACTION_CHAIN = 100  # /Next chains: a loop in a hostile file must end
 
 
@@ -109,7 +124,7 @@ def _collect_pypdf_warnings():
 
 def check_pdf(fileobj: Upload) -> None:
     """Raise ``RejectedFile`` unless the PDF parses strictly and carries no active content."""
-    with _collect_pypdf_warnings() as warnings:
+    with apply_configuration(**DECODING_LIMITS), _collect_pypdf_warnings() as warnings:
         _check(fileobj, warnings)
 
 
@@ -127,6 +142,8 @@ def _check(fileobj: Upload, warnings: list[str]) -> None:
             )
         if len(reader.pages) == 0:  # walks the page tree, strictly
             raise ValueError("no page")
+        if len(reader.xref_objStm) + sum(map(len, reader.xref.values())) > MAX_OBJECTS:
+            raise ValueError("too many objects")
         for obj in _every_object(reader):
             _inspect(obj)
         if warnings:

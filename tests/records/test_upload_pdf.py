@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 
 import pytest
 from django.utils import translation
@@ -195,6 +196,16 @@ def test_a_pdf_that_opens_only_with_a_password_is_refused():
 )
 def test_a_pdf_that_does_not_parse_strictly_is_refused_as_damaged(data):
     assert verdict(data) == "damaged"
+
+
+def test_a_compressed_bomb_in_an_object_stream_is_refused_without_inflating_it_all():
+    # 40 MB of one string, compressed to about 40 KB: over our 32 MB decoding bound, under
+    # pypdf's default 75 MB, which would inflate it.
+    bomb = build_pdf_with_object_stream([b"<</Producer(" + b"0" * (40 * 1024 * 1024) + b")>>"])
+    assert len(bomb) < 100_000
+    started = time.monotonic()
+    assert verdict(bomb) == "damaged"
+    assert time.monotonic() - started < 2  # pypdf's defaults: about 10 s, and 40 MB, here
 
 
 def test_a_repaired_pdf_is_refused_whatever_the_log_level():
