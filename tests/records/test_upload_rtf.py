@@ -6,6 +6,7 @@ a file-fetching field is refused. Pure tests, every sample written here."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from django.utils import translation
@@ -59,6 +60,11 @@ WORDPAD_NOTE = (
 )
 
 
+# A letter as Word writes it (Office theme, latent styles, rsids, a hyperlink field), without
+# the \*\datastore that Word 2007 and later append: with it, the file is refused.
+WORD_LETTER = (Path(__file__).parent / "fixtures" / "word_letter.rtf").read_bytes()
+
+
 def verdict(data: bytes) -> str:
     try:
         inspect_upload(io.BytesIO(data), max_bytes=LIMIT)
@@ -73,12 +79,13 @@ def verdict(data: bytes) -> str:
     [
         LIBREOFFICE_LETTER,
         WORDPAD_NOTE,
+        WORD_LETTER,
         rb"{\rtf1\ansi Bonjour}",
         rb'{\rtf1 {\field{\*\fldinst HYPERLINK \\l "resultats"}{\fldrslt voir plus bas}}}',
         rb'{\rtf1 {\field{\*\fldinst HYPERLINK "mailto:secretariat@chu.example"}{\fldrslt x}}}',
         rb'{\rtf1 {\field{\*\fldinst {\rtlch\fcs1 DATE \\@ "dd/MM/yyyy"}}{\fldrslt 12/03/2026}}}',
     ],
-    ids=["libreoffice", "wordpad", "minimal", "link-within", "mail-link", "date-field"],
+    ids=["libreoffice", "wordpad", "word", "minimal", "link-within", "mail-link", "date-field"],
 )
 def test_letters_as_editors_write_them_are_accepted(data):
     assert verdict(data) == "accepted"
@@ -166,6 +173,14 @@ def test_fields_that_fetch_files_or_run_programs_are_refused(data):
 )
 def test_malformed_rtf_is_refused_as_damaged(data):
     assert verdict(data) == "damaged"
+
+
+def test_a_word_letter_with_its_data_store_is_refused():
+    datastore = (
+        rb"{\*\datastore 0105000002000000180000004d73786d6c322e534158584d4c5265616465722e362e3000}"
+    )
+    with_store = WORD_LETTER.rstrip()[:-1] + datastore + b"}"
+    assert verdict(with_store) == "rtf_control_word"
 
 
 def test_the_refusal_names_what_was_found():
