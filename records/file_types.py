@@ -3,8 +3,9 @@
 Accepted: PDF, JPEG, PNG, TIFF, plain UTF-8 text, RTF and HL7 CDA R2 XML. The type is read
 from the first bytes (magic numbers), then each type gets the checks that matter for it: images
 are measured from their header without being decoded (an image bomb never reaches memory), a
-PDF must end with ``%%EOF``, XML must be a CDA with no DTD at all (so no entity is ever
-expanded), text must be UTF-8 without control characters.
+PDF must parse strictly and carry no active content (``pdf_checks``), RTF must be made of
+formatting control words only (``rtf_checks``), XML must be a CDA with no DTD at all (so no
+entity is ever expanded), text must be UTF-8 without control characters.
 
 The file is read in chunks of ``CHUNK`` bytes and never held whole in memory; it must be
 seekable (Django's uploaded files are) and is left at position 0 for the caller.
@@ -21,12 +22,18 @@ import codecs
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import NoReturn, Protocol
+from typing import NoReturn
 from xml.parsers import expat
 
 from django.utils import formats
 from django.utils.translation import gettext as _
 from PIL import Image
+
+from records.pdf_checks import check_pdf
+from records.rtf_checks import check_rtf
+from records.upload_errors import RejectedFile, Upload
+
+__all__ = ["DetectedType", "RejectedFile", "inspect_upload", "safe_display_name"]
 
 CHUNK = 64 * 1024
 HEAD_BYTES = 1024  # enough to recognise every accepted type
@@ -41,14 +48,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF
 # C0 controls except tab, line feed, form feed and carriage return; DEL; C1 controls.
 TEXT_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-
-
-class Upload(Protocol):
-    """What we need from the uploaded file: Django's ``UploadedFile`` and ``BytesIO`` fit."""
-
-    def read(self, size: int = -1, /) -> bytes: ...
-    def seek(self, offset: int, whence: int = 0, /) -> int: ...
-    def tell(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -67,16 +66,6 @@ TIFF = DetectedType("tiff", "image/tiff", ".tif", is_image=False, inline=False)
 TEXT = DetectedType("text", "text/plain; charset=utf-8", ".txt", is_image=False, inline=False)
 RTF = DetectedType("rtf", "application/rtf", ".rtf", is_image=False, inline=False)
 CDA = DetectedType("cda", "application/xml", ".xml", is_image=False, inline=False)
-
-
-class RejectedFile(Exception):
-    """The upload is refused. ``code`` is stable (for tests and logs); ``message`` is a
-    sentence for the person, in the active language."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def inspect_upload(fileobj: Upload, *, max_bytes: int) -> DetectedType:
@@ -155,26 +144,30 @@ def _detect(fileobj: Upload, size: int, head: bytes, has_nul: bool) -> DetectedT
 
 
 def _check_rtf(fileobj: Upload, size: int, has_nul: bool) -> None:
-    """RTF is 7-bit text ending with a closing brace; embedded objects (the usual way RTF
-    carries malware) are refused."""
-    if has_nul:
-        _reject_unsupported()
+    """RTF is 7-bit text ending with a closing brace, made only of allowed control words
+    (``rtf_checks``): embedded objects, the usual way RTF carries malware, are refused."""
     fileobj.seek(max(0, size - 64))
     if not fileobj.read(64).rstrip(b" \t\r\n\x00").endswith(b"}"):
         _reject("damaged", _("This RTF file is damaged or incomplete."))
     fileobj.seek(0)
-    previous = b""
-    for chunk in iter(lambda: fileobj.read(CHUNK), b""):
-        window = previous + chunk  # a control word may straddle two chunks
-        if not chunk.isascii() or b"\\object" in window or b"\\objdata" in window:
+    in_trailer = False  # WordPad ends its files with a NUL: binary anywhere before is refused
+    while chunk := fileobj.read(CHUNK):
+        if not chunk.isascii():
             _reject_unsupported()
-        previous = chunk[-16:]
+        if has_nul and (in_trailer or b"\x00" in chunk):
+            start = 0 if in_trailer else chunk.index(b"\x00")
+            if chunk[start:].strip(b" \t\r\n\x00"):
+                _reject_unsupported()
+            in_trailer = True
+    check_rtf(fileobj)
 
 
 def _check_pdf(fileobj: Upload, size: int, head: bytes) -> None:
+    """The quick structural checks first, then the full parse (``pdf_checks``)."""
     fileobj.seek(max(0, size - PDF_TAIL_BYTES))
     if not re.match(rb"%PDF-\d\.\d", head) or b"%%EOF" not in fileobj.read(PDF_TAIL_BYTES):
         _reject("damaged", _("This PDF file is damaged or incomplete."))
+    check_pdf(fileobj)
 
 
 def _check_image(fileobj: Upload, pillow_format: str) -> None:

@@ -44,9 +44,26 @@ class UploadForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, cut_off: bool = False, **kwargs):
+        """``cut_off``: the file was refused for its size while it was being received
+        (records/uploads.py), so the request holds none; the other fields are kept."""
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "—"), *_category_choices()]
+        self.cut_off = cut_off
+        if cut_off:
+            self.fields["file"].required = False  # the size, not a missing file, is the reason
+
+    def clean_file(self):
+        if self.cut_off:
+            too_large = _("This file is larger than the maximum size of %(limit)s MB.") % {
+                "limit": settings.RECORDS_MAX_UPLOAD_BYTES // (1024 * 1024)
+            }
+            what_to_do = _(
+                "It was not saved. Reduce it (for example by scanning it in black and white or "
+                "at a lower resolution) or split it, then choose it again."
+            )
+            raise forms.ValidationError(f"{too_large} {what_to_do}")
+        return self.cleaned_data["file"]
 
     def clean_act_date(self):
         value = self.cleaned_data.get("act_date") or timezone.localdate()

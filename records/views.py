@@ -19,6 +19,7 @@ from records import selectors, services
 from records.file_types import RejectedFile
 from records.forms import RecordFilterForm, UploadForm
 from records.models import Category
+from records.uploads import upload_was_cut
 
 
 def _own_record(request: HttpRequest):
@@ -79,7 +80,11 @@ def upload_page(
     except selectors.DocumentNotFound as exc:
         raise Http404 from exc
     posted = request.method == "POST"
-    form = UploadForm(request.POST, request.FILES) if posted else UploadForm()
+    form = (
+        UploadForm(request.POST, request.FILES, cut_off=upload_was_cut(request))
+        if posted
+        else UploadForm()
+    )
     if posted and form.is_valid():
         try:
             document = services.upload_document(

@@ -312,9 +312,18 @@ EMERGENCY_ACCESS_MINUTES = env.int("EMERGENCY_ACCESS_MINUTES", 60)
 
 # --- Records ----------------------------------------------------------------------------------
 RECORDS_MAX_UPLOAD_BYTES = env.int("RECORDS_MAX_UPLOAD_MB", 5) * 1024 * 1024
+# The size limit is enforced while the body streams in, by the first handler, before the
+# others keep a byte in memory or write one to a temporary file (records/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "records.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Django keeps smaller uploads in memory; larger ones go to a temporary file, not to memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Every field of every request but files: no form of the portal posts more than a few KB (its
+# longest fields hold about a thousand characters); Django answers 400 to more.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- Security headers -------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

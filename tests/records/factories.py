@@ -9,11 +9,9 @@ from accounts.services.keys import ensure_data_key
 from records.models import Category
 from records.services import upload_document
 from tests.accounts.factories import UserFactory, logged_in_client
+from tests.records.pdf_specimens import build_pdf
 
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]"
-    b"/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
+PDF = build_pdf([])  # one page, parses strictly: uploads are parsed (records/pdf_checks.py)
 
 
 def patient_with_login():

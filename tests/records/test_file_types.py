@@ -451,7 +451,7 @@ def test_a_long_display_name_is_shortened_keeping_its_extension():
         (b"{\\rtf1\\ansi Bonjour}", None),
         (b"{\\rtf1\\ansi Bonjour", "damaged"),
         (b"{\\rtf1 " + b"\x7fELF\x00\x00" + b"}", "unsupported_type"),
-        (b"{\\rtf1 {\\object\\objemb {\\objdata 0102}}}", "unsupported_type"),
+        (b"{\\rtf1 {\\object\\objemb {\\objdata 0102}}}", "rtf_control_word"),
         (b"{\\rtf1 caf\xe9}", "unsupported_type"),
     ],
 )

@@ -1,0 +1,265 @@
+"""Accept an RTF file only when every control word in it is a formatting or text word.
+
+RTF carries malware in embedded objects, and the control words that embed hide easily: in an
+"ignorable" destination (``{\\*\\anything ...}``, which a reader that does not know it skips
+while another reader does not), behind another word, in raw binary (``\\bin``), or in a field
+that fetches a file (``INCLUDEPICTURE``, ``INCLUDETEXT``, ``DDEAUTO``, a hyperlink to a
+``\\\\server\\share``). Looking for a few bad words misses what the next trick invents, so the
+whole file is tokenised as a reader would, and EVERY control word must be in the allow-list of
+``rtf_words``; after ``\\*`` only the listed destinations are accepted; the instruction of each
+field is decoded (``\\'hh`` and ``\\u`` escapes included) and must be one of ``FIELDS``, a
+hyperlink only to a web page or an e-mail address.
+
+The file is read in chunks: only an unfinished control word is carried over to the next one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NoReturn
+
+from django.utils.translation import gettext as _
+
+from records.rtf_words import ALLOWED, STARRED
+from records.upload_errors import RejectedFile, Upload
+
+CHUNK = 64 * 1024
+MAX_WORD_LETTERS = 32  # the specification's limit; a longer "word" is no RTF
+MAX_DEPTH = 100  # group nesting; deeper is no letter's, and some readers overflow their stack
+MAX_CARRY = MAX_WORD_LETTERS + 16  # a word, its parameter and its space
+MAX_INSTRUCTION = 2048  # a field instruction is a line, not a document
+# Fields that compute text from the document itself (page numbers, dates, cross-references).
+FIELDS = frozenset(
+    {
+        "PAGE",
+        "NUMPAGES",
+        "SECTIONPAGES",
+        "SECTION",
+        "DATE",
+        "TIME",
+        "CREATEDATE",
+        "SAVEDATE",
+        "PRINTDATE",
+        "PAGEREF",
+        "REF",
+        "NOTEREF",
+        "SEQ",
+        "TOC",
+        "SYMBOL",
+        "HYPERLINK",
+    }
+)
+LINK_SCHEMES = ("http:", "https:", "mailto:")
+HYPERLINK_SWITCHES_WITH_ARGUMENT = frozenset({"\\l", "\\o", "\\t"})
+HYPERLINK_SWITCHES = HYPERLINK_SWITCHES_WITH_ARGUMENT | {"\\m", "\\n", "\\h"}
+# Symbols of the specification: \\ \{ \} \~ \- \_ \: \| \* and a line break (a paragraph).
+CONTROL_SYMBOLS = frozenset(b"\\{}~-_:|*\r\n")
+BACKSLASH = ord("\\")
+# Words whose only check is being allowed: the others change the reading (see _Reader.word).
+PLAIN_WORDS = frozenset(
+    word.encode("ascii") for word in ALLOWED - {"fldinst", "u", "uc", "tab", "emspace", "enspace"}
+)
+TRAILER = b" \t\r\n\x00"  # what may follow the last brace (WordPad ends its files with a NUL)
+
+TOKEN = re.compile(
+    rb"\\(?P<word>[a-zA-Z]+)(?P<param>-?\d+)?(?P<space> )?"
+    rb"|\\'(?P<hex>[0-9a-fA-F]{2})"
+    rb"|\\(?P<symbol>[^a-zA-Z'])"
+    rb"|(?P<brace>[{}])"
+    rb"|(?P<text>[^\\{}]+)"
+)
+
+
+class _Reader:
+    """The state of one pass over the file: group depth, a pending ``\\*``, and the text of
+    the field instruction being read, if any."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.closed = False  # the outermost group has ended
+        self.star = False
+        self.instruction: list[str] | None = None
+        self.instruction_depth = 0
+        # After \uN a reader skips the next \ucN characters (the fallback for readers without
+        # Unicode); \uc is scoped by groups. Decoding as a reader does keeps a field's name
+        # from reading differently here and there.
+        self.unicode_skip = [1]
+        self.to_skip = 0
+
+    def feed(self, buffer: bytes, *, final: bool) -> bytes:
+        """Read the tokens of ``buffer``; give back the unfinished end to read with the next
+        chunk."""
+        position, end = 0, len(buffer)
+        for match in TOKEN.finditer(buffer):
+            start = match.start()
+            if start != position:  # nothing matched at position: a backslash cut or astray
+                break
+            at_end = not final and match.end() == end and end - start <= MAX_CARRY
+            if at_end and buffer[start] == BACKSLASH:
+                return buffer[start:]  # a control word may go on in the next chunk
+            self.token(match.groups())
+            position = match.end()
+        if position == end:
+            return b""
+        if not final and end - position <= MAX_CARRY:
+            return buffer[position:]  # "\" or "\'h" at the end of the chunk
+        _damaged()  # a backslash at the very end, or \' without two hex digits
+
+    def token(self, groups: tuple[bytes | None, ...]) -> None:
+        word, param, _space, hexa, symbol, brace, text = groups
+        if self.closed and (text is None or text.strip(TRAILER)):
+            _damaged()  # anything after the last brace: data appended behind the document
+        if word is not None:
+            self.to_skip = 0
+            if self.depth and not self.star and word in PLAIN_WORDS:
+                return  # the common case, nothing more to check
+            self.word(word.decode("ascii"), param)
+        elif hexa is not None:
+            self.expect_no_star()
+            char = bytes.fromhex(hexa.decode("ascii")).decode("cp1252", "replace")
+            self.add_text(char, skippable=True)
+        elif symbol is not None:
+            self.symbol(symbol[0])
+        elif brace == b"{":
+            self.expect_no_star()
+            self.to_skip = 0
+            self.depth += 1
+            self.unicode_skip.append(self.unicode_skip[-1])
+            if self.depth > MAX_DEPTH:
+                _damaged()
+        elif brace == b"}":
+            self.expect_no_star()
+            self.to_skip = 0
+            self.close_group()
+        else:
+            text = text.replace(b"\r", b"").replace(b"\n", b"")
+            if text and not self.closed:
+                self.expect_no_star()
+                if self.instruction is not None or self.to_skip:
+                    self.add_text(text.decode("ascii"), skippable=True)
+
+    def word(self, name: str, param: bytes | None) -> None:
+        if self.star:
+            self.star = False
+            if name not in STARRED:
+                _refuse_word("\\*\\" + name[:MAX_WORD_LETTERS])
+        if len(name) > MAX_WORD_LETTERS or name not in ALLOWED:
+            _refuse_word("\\" + name[:MAX_WORD_LETTERS])
+        if self.depth == 0:
+            _damaged()  # every word lives inside the document's group
+        if name == "fldinst":
+            if self.instruction is not None:  # a field inside an instruction computes it
+                _refuse_field("fldinst")
+            self.instruction, self.instruction_depth = [], self.depth
+        elif name == "u" and param:
+            self.add_text(chr(int(param) % 0x10000))
+            self.to_skip = self.unicode_skip[-1]
+        elif name == "uc" and param:
+            self.unicode_skip[-1] = max(0, int(param))
+        elif name in ("tab", "emspace", "enspace"):
+            self.add_text(" ")
+
+    def symbol(self, char: int) -> None:
+        if char not in CONTROL_SYMBOLS:
+            _refuse_word("\\" + chr(char))
+        if char == ord("*"):
+            self.expect_no_star()
+            self.star = True
+            return
+        self.expect_no_star()
+        if char in b"\\{}":
+            self.add_text(chr(char), skippable=True)
+        elif char == ord("~"):
+            self.add_text(" ", skippable=True)
+
+    def close_group(self) -> None:
+        if self.depth == 0:
+            _damaged()
+        if self.instruction is not None and self.depth == self.instruction_depth:
+            _check_field("".join(self.instruction))
+            self.instruction = None
+        self.depth -= 1
+        self.unicode_skip.pop()
+        self.closed = self.depth == 0
+
+    def add_text(self, text: str, *, skippable: bool = False) -> None:
+        if skippable and self.to_skip:
+            skipped = min(self.to_skip, len(text))
+            self.to_skip -= skipped
+            text = text[skipped:]
+        if self.instruction is not None:
+            self.instruction.append(text)
+            if sum(map(len, self.instruction)) > MAX_INSTRUCTION:
+                _refuse_field("?")
+
+    def expect_no_star(self) -> None:
+        """``\\*`` marks the word right after it; anything else there is a trick."""
+        if self.star:
+            _refuse_word("\\*")
+
+
+def check_rtf(fileobj: Upload) -> None:
+    """Raise ``RejectedFile`` unless the RTF file holds only allowed words and fields."""
+    reader = _Reader()
+    carry = b""
+    fileobj.seek(0)
+    while chunk := fileobj.read(CHUNK):
+        carry = reader.feed(carry + chunk, final=False)
+    reader.feed(carry, final=True)
+    if not reader.closed or reader.star:
+        _damaged()
+
+
+def _check_field(instruction: str) -> None:
+    words = instruction.split()
+    kind = words[0].upper() if words else ""
+    if kind not in FIELDS:
+        _refuse_field(kind)
+    if kind == "HYPERLINK":
+        target = _hyperlink_target(instruction.split(None, 1)[1] if len(words) > 1 else "")
+        if target is not None and not target.strip().lower().startswith(LINK_SCHEMES):
+            _refuse_field(kind)
+
+
+def _hyperlink_target(arguments: str) -> str | None:
+    """The address of ``HYPERLINK "address" \\l "anchor" ...``: the first argument that is
+    neither a switch nor a switch's argument; None for a link within the document. A bare
+    argument starting with a backslash that is no switch (``\\\\server\\share``) is the
+    address, so that it is checked like one."""
+    tokens = re.findall(r'"([^"]*)"|(\S+)', arguments)
+    skip_next = False
+    for quoted, bare in tokens:
+        if skip_next:
+            skip_next = False
+        elif bare in HYPERLINK_SWITCHES:
+            skip_next = bare in HYPERLINK_SWITCHES_WITH_ARGUMENT
+        else:
+            return quoted or bare
+    return None
+
+
+def _refuse_word(found: str) -> NoReturn:
+    raise RejectedFile(
+        "rtf_control_word",
+        _(
+            "This RTF file contains something other than formatted text (%(found)s), such as "
+            "an embedded object, which is not accepted. Save the document as a PDF, then send "
+            "it again."
+        )
+        % {"found": found},
+    )
+
+
+def _refuse_field(kind: str) -> NoReturn:
+    raise RejectedFile(
+        "rtf_field",
+        _(
+            "This RTF file contains a field that inserts or opens another file or program "
+            "(%(found)s), which is not accepted. Save the document as a PDF, then send it again."
+        )
+        % {"found": kind or "?"},
+    )
+
+
+def _damaged() -> NoReturn:
+    raise RejectedFile("damaged", _("This RTF file is damaged or incomplete."))

