@@ -102,3 +102,6 @@ class LetterBatchAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of what was handed to the mail house
