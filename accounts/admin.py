@@ -50,7 +50,7 @@ class UserAdmin(ReadOnlyAdminMixin, DjangoUserAdmin):
     search_fields = ("username", "practitioner_profile__rpps", "practitioner_profile__last_name")
     ordering = ("username",)
     fieldsets = (
-        (None, {"fields": ("username", "id", "kind", "email")}),
+        (None, {"fields": ("username", "id", "kind", "contact_email")}),
         (_("Status"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
@@ -58,7 +58,7 @@ class UserAdmin(ReadOnlyAdminMixin, DjangoUserAdmin):
         "username",
         "id",
         "kind",
-        "email",
+        "contact_email",
         "is_active",
         "is_staff",
         "is_superuser",
@@ -68,6 +68,12 @@ class UserAdmin(ReadOnlyAdminMixin, DjangoUserAdmin):
     add_fieldsets = ()
     inlines = (PractitionerProfileInline,)
     actions = None
+
+    @admin.display(description=_("e-mail address"))
+    def contact_email(self, obj):
+        # A patient's address is personal data the registry admin does not need; a
+        # practitioner's comes from the public directory, a staff member's is internal.
+        return "—" if obj.is_patient else obj.email
 
     def get_inlines(self, request, obj):
         if obj is None or not obj.is_practitioner:

@@ -210,3 +210,9 @@ def test_the_password_form_itself_still_signs_in_with_the_old_password(staff_cli
         {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
     assert User.objects.get(pk=patient.pk).check_password(PASSWORD)
+
+
+def test_a_patients_e_mail_address_is_not_shown(staff_client):
+    patient = UserFactory(email="lea.dupont@example.fr")
+    page = staff_client.get(f"/admin/accounts/user/{patient.pk}/change/").content.decode()
+    assert patient.username in page and "lea.dupont@example.fr" not in page
