@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from access_control.audit import Action, Outcome, record_event
-from access_control.models import patient_chain_key, registry_chain_key
+from access_control.models import SYSTEM_CHAIN_KEY, patient_chain_key, registry_chain_key
 from access_control.policy import authorize_staff
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted, save_encrypted
@@ -117,14 +117,24 @@ def _write_checksum(path: Path) -> None:
     Path(f"{path}.sha256").write_text(f"{_sha256_file(path)}  {path.name}\n", encoding="ascii")
 
 
-def _subject(letter: Letter) -> dict:
-    return import_string(settings.LETTER_SUBJECTS[letter.kind])(letter.subject_uid)
+def _subjects(letters: list[Letter]) -> list[tuple[dict, Letter]]:
+    """Each letter with whose chain records its export (a recipient no longer known: the
+    system chain), in chain-key order."""
+    nobody = {"patient": None, "registry_id": None}
+    found = {}
+    for kind in {letter.kind for letter in letters}:
+        resolve = import_string(settings.LETTER_SUBJECTS[kind])
+        found.update(resolve([letter.subject_uid for letter in letters if letter.kind == kind]))
+    pairs = [(found.get(letter.subject_uid, nobody), letter) for letter in letters]
+    return sorted(pairs, key=lambda pair: (_chain_order(pair[0]), pair[1].pk))
 
 
 def _chain_order(subject: dict) -> str:
     if subject["patient"] is not None:
         return patient_chain_key(subject["patient"].pk)
-    return registry_chain_key(subject["registry_id"] or 0)
+    if subject["registry_id"] is not None:
+        return registry_chain_key(subject["registry_id"])
+    return SYSTEM_CHAIN_KEY
 
 
 def _record_exports(letters: list[Letter], operator, command_line_user: str, address: str) -> bool:
@@ -135,15 +145,8 @@ def _record_exports(letters: list[Letter], operator, command_line_user: str, add
     run without ``--operator`` is the machine's operator, who already holds the keys: the event
     has no account as actor and names the operating-system user in its reason.
     """
-    subjects = sorted(
-        ((_subject(letter), letter) for letter in letters),
-        key=lambda pair: (
-            _chain_order(pair[0]),
-            pair[1].pk,
-        ),
-    )
     allowed = True
-    for subject, _letter in subjects:
+    for subject, _letter in _subjects(letters):
         if operator is not None:
             decision = authorize_staff(
                 operator, Action.EXPORT_LETTER, client_address=address, **subject

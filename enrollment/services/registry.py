@@ -76,10 +76,8 @@ def supersede_pending(beneficiary: Beneficiary) -> None:
     ).update(state=RegistryChangeState.SUPERSEDED, decided_at=timezone.now())
 
 
-def letter_subject(subject_uid) -> dict:
-    """Whose chain records a letter's export (``settings.LETTER_SUBJECTS``): the person's record
-    when they have one, else their registry entry."""
-    beneficiary = Beneficiary.objects.select_related("patient").filter(uid=subject_uid).first()
-    if beneficiary is None:
-        return {"patient": None, "registry_id": None}
-    return {"patient": beneficiary.patient, "registry_id": beneficiary.pk}
+def letter_subjects(subject_uids) -> dict:
+    """Whose chain records each letter's export (``settings.LETTER_SUBJECTS``), by subject uid:
+    the person's record when they have one, else their registry entry. One query for a batch."""
+    found = Beneficiary.objects.select_related("patient").filter(uid__in=list(subject_uids))
+    return {person.uid: {"patient": person.patient, "registry_id": person.pk} for person in found}
