@@ -109,9 +109,13 @@ def test_every_admin_url_pattern_is_in_the_table():
     assert sorted(admin_routes()) == sorted(TABLE)
 
 
+HEALTH_TITLE = "Bilan oncologique confidentiel"
+EMERGENCY_REASON = "patient inconscient aux urgences de Lariboisiere"
+
+
 def build_world() -> tuple[dict[str, Client], dict[str, object]]:
     patient, patient_client = patient_with_login()
-    document = add_document(patient)
+    document = add_document(patient, title=HEALTH_TITLE)
     profile = PractitionerProfileFactory()
     person = make_beneficiary()
     staff = StaffFactory()
@@ -140,7 +144,7 @@ def build_world() -> tuple[dict[str, Client], dict[str, object]]:
     emergency = EmergencyAccess.objects.create(
         patient=patient,
         practitioner=profile.user,
-        reason="patient inconscient",
+        reason=EMERGENCY_REASON,
         ends_at=timezone.now() + timedelta(minutes=30),
     )
     objects = {
@@ -184,13 +188,22 @@ def concrete(route: str, objects: dict) -> str:
 
 def test_each_role_gets_the_expected_status_in_the_admin():
     """One world for the whole table (reads change nothing a status depends on); logging out
-    comes last, since it ends the sessions."""
+    comes last, since it ends the sessions. No page shows a document's title or content, or an
+    emergency's reason."""
     clients, objects = build_world()
     wrong = []
     for route in sorted(TABLE, key=lambda route: (route == "admin/logout/", route)):
         method, expected = TABLE[route]
         path = concrete(route, objects)
-        got = {role: getattr(clients[role], method)(path).status_code for role in ROLES}
+        got = {}
+        for role in ROLES:
+            response = getattr(clients[role], method)(path, follow=False)
+            got[role] = response.status_code
+            body = b"" if response.streaming else response.content
+            # Health content never appears in the admin, in any form, to anyone.
+            for secret in (HEALTH_TITLE, EMERGENCY_REASON, "%PDF"):
+                if secret.encode() in body:
+                    wrong.append(f"{method.upper()} {path} shows {secret!r} to {role}")
         if got != expected:
             wrong.append(f"{method.upper()} {path}: {got}")
     assert not wrong, "\n".join(wrong)
