@@ -5,6 +5,7 @@ nobody may add, change or delete one here (and the database refuses it anyway on
 """
 
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access_control.models import AuditEvent, EmergencyAccess, ProfessionRule
@@ -70,8 +71,6 @@ class EmergencyAccessAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Mark as reviewed"))
     def mark_reviewed(self, request, queryset):
-        from django.utils import timezone
-
         queryset.filter(reviewed_at__isnull=True).update(
             reviewed_at=timezone.now(), reviewed_by=request.user
         )

@@ -1,24 +1,43 @@
-"""Registry admin: identities for the staff who maintain it, the NIR always masked.
+"""Registry admin: people of the registry, found by NIR, changed only with four eyes.
 
-No health data lives here. The NIR is never shown in full, and never travels in a URL: the
-"find by social security number" form is a POST that leads to the person's page.
+No health data lives here. The list decrypts nobody: it shows references and states only. A
+person's identity is read by finding them with their whole NIR (a POST: the NIR never travels in
+a URL) or by opening their page, and each of those passes the door and lands on their chain,
+naming the staff member. The NIR is never shown in full.
+
+Staff never change the registry directly: the change form files a proposal, which a second,
+different staff member confirms or rejects (``enrollment.services.registry_changes``). The
+beneficiaries CSV import remains the normal way to update the registry.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponseNotFound, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dmp_portal.crypto.fields import is_destroyed
+from dmp_portal.http import client_address
 from enrollment import nir
-from enrollment.models import Beneficiary, EnrollmentRequest, Regime
+from enrollment.admin_changes import RegistryChangeAdmin  # noqa: F401 (registers it)
+from enrollment.models import (
+    Beneficiary,
+    EnrollmentRequest,
+    Regime,
+    RegistryChange,
+    RegistryChangeState,
+)
 from enrollment.postal import build_address
-from enrollment.services.registry import nir_index
+from enrollment.services import registry_reads
+from enrollment.services.registry_changes import StaffRefused, changed_fields, propose_change
 
 ADDRESS_FIELDS = ("delivery_point", "building", "street", "locality", "postcode", "city", "country")
 
@@ -62,16 +81,27 @@ class BeneficiaryForm(forms.ModelForm):
             )
         except ValidationError as error:
             raise ValidationError(error.messages) from error
+        values = self.proposed_values(data)
+        if not changed_fields(self.instance, values):
+            raise ValidationError(_("Nothing to change: the values are those of the registry."))
+        if self.instance.registry_changes.filter(state=RegistryChangeState.PENDING).exists():
+            raise ValidationError(
+                _(
+                    "A change to this person is already awaiting confirmation: it must be "
+                    "confirmed or rejected first."
+                )
+            )
         return data
 
-    def save(self, commit=True):
-        beneficiary = super().save(commit=False)
-        beneficiary.birth_date = self.cleaned_data["birth_date"].isoformat()
-        beneficiary.regime = self.cleaned_data["regime"]
-        beneficiary.address = self.cleaned_data["address"].as_json()
-        if commit:
-            beneficiary.save()
-        return beneficiary
+    def proposed_values(self, data=None) -> dict:
+        data = self.cleaned_data if data is None else data
+        return {
+            "last_name": data["last_name"].strip(),
+            "first_name": data["first_name"].strip(),
+            "birth_date": data["birth_date"].isoformat(),
+            "regime": data["regime"],
+            "address": data["address"].as_json(),
+        }
 
 
 class FindByNirForm(forms.Form):
@@ -84,7 +114,9 @@ class FindByNirForm(forms.Form):
 @admin.register(Beneficiary)
 class BeneficiaryAdmin(admin.ModelAdmin):
     form = BeneficiaryForm
-    list_display = ("masked_nir", "shown_last_name", "shown_first_name", "enrolled", "updated_at")
+    # Clear columns only: listing people decrypts nobody.
+    list_display = ("uid", "enrolled", "change_pending", "created_at", "updated_at")
+    list_filter = (("patient", admin.EmptyFieldListFilter),)
     readonly_fields = ("masked_nir", "address_lines", "enrolled")
     fieldsets = (
         (
@@ -102,20 +134,19 @@ class BeneficiaryAdmin(admin.ModelAdmin):
         ),
         (_("Postal address"), {"fields": ("address_lines", *ADDRESS_FIELDS)}),
     )
-    list_select_related = ("data_key",)
     change_list_template = "admin/enrollment/beneficiary/change_list.html"
+    change_form_template = "admin/enrollment/beneficiary/change_form.html"
+    actions = None
+
+    def get_queryset(self, request):
+        pending = RegistryChange.objects.filter(
+            beneficiary=OuterRef("pk"), state=RegistryChangeState.PENDING
+        )
+        return super().get_queryset(request).annotate(has_pending_change=Exists(pending))
 
     @admin.display(description=_("social security number"))
     def masked_nir(self, obj):
         return str(obj.nir) if is_destroyed(obj.nir) else nir.masked(obj.nir)
-
-    @admin.display(description=_("last name"))
-    def shown_last_name(self, obj):
-        return str(obj.last_name)
-
-    @admin.display(description=_("first name"))
-    def shown_first_name(self, obj):
-        return str(obj.first_name)
 
     @admin.display(description=_("postal address"))
     def address_lines(self, obj):
@@ -127,18 +158,72 @@ class BeneficiaryAdmin(admin.ModelAdmin):
     def enrolled(self, obj):
         return obj.patient_id is not None
 
+    @admin.display(description=_("change awaiting confirmation"), boolean=True)
+    def change_pending(self, obj):
+        return obj.has_pending_change
+
     def has_add_permission(self, request):
         return False  # the registry comes from the Vitale reference data (import_beneficiaries)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # nor does anyone leave it through the admin
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Opening a person shows their identity: the door records it first."""
+        found = self.get_object(request, unquote(object_id))
+        if found is not None and self.has_view_or_change_permission(request, found):
+            try:
+                registry_reads.view_identity(
+                    request.user, found.pk, client_address=client_address(request)
+                )
+            except StaffRefused:
+                raise Http404 from None
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        """The change form files a proposal; the registry itself is not written here."""
+        try:
+            propose_change(
+                request.user,
+                obj.pk,
+                form.proposed_values(),
+                client_address=client_address(request),
+            )
+        except StaffRefused:
+            request.registry_refused = True
+
+    def save_related(self, request, form, formsets, change):
+        pass  # nothing of the person is saved before the second staff member confirms
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return gettext("Proposed a change, awaiting confirmation by another staff member.")
+
+    def response_change(self, request, obj):
+        if getattr(request, "registry_refused", False):
+            # Returned, not raised: the admin's transaction commits the recorded refusal.
+            return HttpResponseNotFound()
+        self.message_user(
+            request,
+            _("Change proposed: another staff member must confirm it before it applies."),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:enrollment_registrychange_changelist"))
 
     def get_urls(self):
         find = self.admin_site.admin_view(self.find_by_nir)
         return [path("find/", find, name="enrollment_beneficiary_find"), *super().get_urls()]
 
     def find_by_nir(self, request):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         form = FindByNirForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            found = Beneficiary.objects.filter(nir_index=nir_index(form.cleaned_data["nir"]))
-            person = found.values_list("pk", flat=True).first()
+            try:
+                person = registry_reads.lookup(
+                    request.user, form.cleaned_data["nir"], client_address=client_address(request)
+                )
+            except StaffRefused:
+                raise Http404 from None
             if person is not None:
                 return redirect(reverse("admin:enrollment_beneficiary_change", args=[person]))
             messages.info(request, _("Nobody in the registry has this number."))
@@ -162,4 +247,7 @@ class EnrollmentRequestAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

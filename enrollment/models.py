@@ -168,3 +168,72 @@ class ActivationAttempts(models.Model):
 
     def __str__(self) -> str:
         return f"activation attempts #{self.pk}"  # never the blind index
+
+
+class RegistryChangeState(models.TextChoices):
+    PENDING = "pending", _("Awaiting a second staff member")
+    CONFIRMED = "confirmed", _("Confirmed and applied")
+    REJECTED = "rejected", _("Rejected")
+    SUPERSEDED = "superseded", _("Superseded by the registry import")
+
+
+class RegistryChange(EncryptedModel):
+    """A change to a person's identity or address, proposed by one staff member and applied
+    only when a different one confirms it (four eyes): one staff member alone could otherwise
+    send a pending enrolment's letter, and its creation code, to an address of their choosing.
+
+    The proposed values are encrypted with the person's own data key, like the registry's
+    fields; ``changed_fields`` names the fields only, so the review queue decrypts nothing.
+    """
+
+    data_key_path = "beneficiary.data_key"
+
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.CASCADE, related_name="registry_changes"
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    # {"last_name", "first_name", "birth_date", "regime", "address"}: the whole new identity.
+    values = EncryptedJSONField(_("proposed values"))
+    changed_fields = models.CharField(_("changed fields"), max_length=128)
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=RegistryChangeState.choices,
+        default=RegistryChangeState.PENDING,
+        db_index=True,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("proposed registry change")
+        verbose_name_plural = _("proposed registry changes")
+        constraints = [
+            # The database itself refuses a proposal confirmed by its own author.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
+                name="registry_change_four_eyes",
+            ),
+            # One open proposal per person: a second one would be confirmed against stale data.
+            models.UniqueConstraint(
+                fields=["beneficiary"],
+                condition=Q(state="pending"),
+                name="registry_change_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"registry change #{self.pk}"  # never a value

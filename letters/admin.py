@@ -1,19 +1,21 @@
 """Letters admin: states, dispatch deadline, returns and the mail-house export.
 
-Staff see references and states; never a letter's content, which carries a creation code.
+Staff see references and states; never a letter's content, which carries a creation code, nor
+its address. The export is the one place a letter is decrypted, and it is audited per letter.
 """
 
 import io
 
 from django.contrib import admin, messages
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from dmp_portal.http import client_address
 from letters.models import Letter, LetterBatch
 from letters.selectors import overdue_letters
-from letters.services import export_batch_as_zip, mark_returned
+from letters.services import ExportRefused, export_batch_as_zip, mark_returned
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -78,10 +80,14 @@ class LetterAdmin(admin.ModelAdmin):
         return [path("export/", export, name="letters_letter_export"), *super().get_urls()]
 
     def export_view(self, request):
-        """The same batch as ``export_letters``, as a zip download."""
+        """The same batch as ``export_letters``, as a zip download; each letter's export is
+        recorded on its recipient's chain, naming this staff member."""
         if request.method != "POST" or not self.has_change_permission(request):
             return redirect("admin:letters_letter_changelist")
-        exported = export_batch_as_zip()
+        try:
+            exported = export_batch_as_zip(request.user, client_address=client_address(request))
+        except ExportRefused:
+            raise Http404 from None
         if exported is None:
             self.message_user(request, _("No letter is waiting to be dispatched."), messages.INFO)
             return redirect("admin:letters_letter_changelist")
@@ -96,3 +102,6 @@ class LetterBatchAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of what was handed to the mail house

@@ -21,6 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from access_control.audit import Action, Outcome, record_event
+from access_control.models import SYSTEM_CHAIN_KEY, patient_chain_key, registry_chain_key
+from access_control.policy import authorize_staff
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted, save_encrypted
 from dmp_portal.crypto.models import DataKey
@@ -35,6 +38,10 @@ MANIFEST_COLUMNS = (
     "locality",
     "country",
 )
+
+
+class ExportRefused(Exception):
+    """The door refused the operator: nothing was exported, the refusals are recorded."""
 
 
 class LetterVoid(Exception):
@@ -110,9 +117,66 @@ def _write_checksum(path: Path) -> None:
     Path(f"{path}.sha256").write_text(f"{_sha256_file(path)}  {path.name}\n", encoding="ascii")
 
 
-def export_batch(outdir: Path, then: Callable[[Path], None] | None = None) -> Path | None:
+def _subjects(letters: list[Letter]) -> list[tuple[dict, Letter]]:
+    """Each letter with whose chain records its export (a recipient no longer known: the
+    system chain), in chain-key order."""
+    nobody = {"patient": None, "registry_id": None}
+    found = {}
+    for kind in {letter.kind for letter in letters}:
+        resolve = import_string(settings.LETTER_SUBJECTS[kind])
+        found.update(resolve([letter.subject_uid for letter in letters if letter.kind == kind]))
+    pairs = [(found.get(letter.subject_uid, nobody), letter) for letter in letters]
+    return sorted(pairs, key=lambda pair: (_chain_order(pair[0]), pair[1].pk))
+
+
+def _chain_order(subject: dict) -> str:
+    if subject["patient"] is not None:
+        return patient_chain_key(subject["patient"].pk)
+    if subject["registry_id"] is not None:
+        return registry_chain_key(subject["registry_id"])
+    return SYSTEM_CHAIN_KEY
+
+
+def _record_exports(letters: list[Letter], operator, command_line_user: str, address: str) -> bool:
+    """One event per letter, on its recipient's chain, naming who exported it; True when every
+    letter may go. Chains are locked in key order, so two exports never deadlock.
+
+    A staff member (the admin, or ``export_letters --operator``) passes the door. The command
+    run without ``--operator`` is the machine's operator, who already holds the keys: the event
+    has no account as actor and names the operating-system user in its reason.
+    """
+    allowed = True
+    for subject, _letter in _subjects(letters):
+        if operator is not None:
+            decision = authorize_staff(
+                operator, Action.EXPORT_LETTER, client_address=address, **subject
+            )
+            allowed = allowed and decision.allowed
+        else:
+            record_event(
+                actor=None,
+                action=Action.EXPORT_LETTER,
+                outcome=Outcome.ALLOWED,
+                reason=f"command-line:{command_line_user}"[:64],
+                **subject,
+            )
+    return allowed
+
+
+def export_batch(
+    outdir: Path,
+    then: Callable[[Path], None] | None = None,
+    *,
+    operator=None,
+    command_line_user: str = "",
+    client_address: str = "",
+) -> Path | None:
     """Write every rendered, not yet dispatched letter to ``outdir/<batch>/`` and mark them
     dispatched; returns the batch folder, or None when no letter is waiting.
+
+    Each letter's export (its PDF carries the address and the creation code) is recorded on its
+    recipient's chain before anything is decrypted; when the door refuses ``operator``, nothing
+    is written, the refusals are committed and ``ExportRefused`` raised.
 
     The folder is written under a temporary name and renamed at the end, and ``then`` (the
     admin's zip) runs before the transaction commits: a failure anywhere leaves neither a half
@@ -134,23 +198,32 @@ def export_batch(outdir: Path, then: Callable[[Path], None] | None = None) -> Pa
                 letters.append(letter)
         if not letters:
             return None
-        letters.sort(key=lambda letter: (letter.postal["postcode"], letter.reference))
-        batch = LetterBatch.objects.create(letter_count=len(letters))
-        staging = Path(tempfile.mkdtemp(prefix=".batch-", dir=outdir))
-        try:
-            _write_batch(staging, batch, letters)
-            (staging / "window-test.pdf").write_bytes(render_window_test())
-            _write_checksum(staging / "window-test.pdf")
-            Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
-                state=LetterState.DISPATCHED, dispatched_at=timezone.now(), batch=batch
-            )
-            final = outdir / str(batch.uid)
-            os.replace(staging, final)
-            if then is not None:
-                then(final)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        allowed = _record_exports(letters, operator, command_line_user, client_address)
+        if allowed:
+            final = _write_and_dispatch(outdir, letters, render_window_test, then)
+    if not allowed:
+        raise ExportRefused
+    return final
+
+
+def _write_and_dispatch(outdir: Path, letters: list[Letter], window_test, then) -> Path:
+    letters.sort(key=lambda letter: (letter.postal["postcode"], letter.reference))
+    batch = LetterBatch.objects.create(letter_count=len(letters))
+    staging = Path(tempfile.mkdtemp(prefix=".batch-", dir=outdir))
+    try:
+        _write_batch(staging, batch, letters)
+        (staging / "window-test.pdf").write_bytes(window_test())
+        _write_checksum(staging / "window-test.pdf")
+        Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
+            state=LetterState.DISPATCHED, dispatched_at=timezone.now(), batch=batch
+        )
+        final = outdir / str(batch.uid)
+        os.replace(staging, final)
+        if then is not None:
+            then(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return final
 
 
@@ -180,9 +253,10 @@ def _write_batch(folder: Path, batch: LetterBatch, letters: list[Letter]) -> Non
     _write_checksum(folder / "manifest.csv")
 
 
-def export_batch_as_zip() -> tuple[str, bytes] | None:
-    """The same batch for the admin, as (file name, zip bytes); the letters are marked
-    dispatched only once the archive exists."""
+def export_batch_as_zip(operator, *, client_address: str = "") -> tuple[str, bytes] | None:
+    """The same batch for the admin, as (file name, zip bytes), exported by the staff member
+    ``operator`` through the door; the letters are marked dispatched only once the archive
+    exists. Raises ``ExportRefused`` (refusals recorded) when the door says no."""
     archive = io.BytesIO()
 
     def zip_folder(folder: Path) -> None:
@@ -192,12 +266,25 @@ def export_batch_as_zip() -> tuple[str, bytes] | None:
 
     workdir = Path(tempfile.mkdtemp(prefix="dmp-export-"))
     try:
-        folder = export_batch(workdir, then=zip_folder)
+        folder = export_batch(
+            workdir, then=zip_folder, operator=operator, client_address=client_address
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if folder is None:
         return None
     return f"{folder.name}.zip", archive.getvalue()
+
+
+def void_unsent(kind: str, subject_uid: UUID) -> int:
+    """The letters of this kind for this person not yet handed to the mail house will not be:
+    what they would carry was cancelled (their recipient's address changed)."""
+    return Letter.objects.filter(
+        kind=kind,
+        subject_uid=subject_uid,
+        state__in=[LetterState.REQUESTED, LetterState.RENDERED],
+        batch__isnull=True,
+    ).update(state=LetterState.VOID)
 
 
 def mark_returned(letter_ids: list[int]) -> int:

@@ -293,6 +293,8 @@ LETTER_DISPATCH_DEADLINE_DAYS = 10
 # Which function writes each kind of letter (the letters app knows no other app).
 LETTER_BUILDERS = {"creation_code": "enrollment.letters.build_creation_letter"}
 LETTER_RETURN_HANDLERS = {"creation_code": "enrollment.services.codes.letter_returned"}
+# Whose audit chain records each letter's export (its recipient's), by kind.
+LETTER_SUBJECTS = {"creation_code": "enrollment.services.registry.letter_subjects"}
 # Celery beat: tasks lost between a commit and the broker (logged by on_commit) are requeued.
 CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-enrollment-requests": {

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enrollment', '0001_initial'),
+        ('enrollment', '0002_registry_change'),
     ]
 
     operations = [

@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from dmp_portal.crypto.datakeys import create_data_key
 from dmp_portal.crypto.hashing import blind_index
-from enrollment.models import Beneficiary
+from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
 from enrollment.validators import BeneficiaryRowForm
 
 
@@ -62,4 +63,21 @@ def _upsert(data: Mapping) -> bool:
     beneficiary.regime = data["regime"]
     beneficiary.address = data["address"].as_json()
     beneficiary.save()
+    if not created:
+        supersede_pending(beneficiary)
     return created
+
+
+def supersede_pending(beneficiary: Beneficiary) -> None:
+    """The import brought newer reference data: a proposal still open was made against older
+    data, so it is closed rather than confirmed later over the import's values."""
+    RegistryChange.objects.filter(
+        beneficiary=beneficiary, state=RegistryChangeState.PENDING
+    ).update(state=RegistryChangeState.SUPERSEDED, decided_at=timezone.now())
+
+
+def letter_subjects(subject_uids) -> dict:
+    """Whose chain records each letter's export (``settings.LETTER_SUBJECTS``), by subject uid:
+    the person's record when they have one, else their registry entry. One query for a batch."""
+    found = Beneficiary.objects.select_related("patient").filter(uid__in=list(subject_uids))
+    return {person.uid: {"patient": person.patient, "registry_id": person.pk} for person in found}

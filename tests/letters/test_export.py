@@ -130,3 +130,83 @@ def test_a_shredded_recipient_does_not_stop_the_batch(tmp_path, rendered):
         assert [row["postcode"] for row in csv.DictReader(handle)] == ["13001", "75015"]
     states = dict(Letter.objects.values_list("subject_uid", "state"))
     assert states[people[0].uid] == LetterState.VOID
+
+
+def export_events():
+    from access_control.models import AuditEvent
+
+    return AuditEvent.objects.filter(action="export-letter").select_related("chain")
+
+
+def test_the_command_records_each_export_on_the_recipients_chain(tmp_path, rendered):
+    """Without --operator (the contract's form), each letter is recorded on its person's
+    registry chain, naming the operating-system user who ran the command."""
+    people = rendered()
+    call_command("export_letters", str(tmp_path), stdout=StringIO())
+    events = list(export_events())
+    assert sorted(event.chain.key for event in events) == sorted(
+        f"registry:{person.pk}" for person in people
+    )
+    for event in events:
+        assert event.outcome == "allowed" and event.actor_id is None
+        assert event.reason.startswith("command-line:") and len(event.reason) > len("command-line:")
+
+
+def test_the_command_names_a_staff_operator(tmp_path, rendered):
+    from tests.accounts.factories import StaffFactory
+
+    people = rendered()
+    staff = StaffFactory()
+    call_command("export_letters", str(tmp_path), "--operator", staff.username, stdout=StringIO())
+    events = list(export_events())
+    assert len(events) == len(people)
+    assert {(event.actor_id, event.actor_role, event.outcome) for event in events} == {
+        (staff.pk, "staff", "allowed")
+    }
+
+
+def test_an_operator_who_is_not_staff_exports_nothing_and_is_recorded(tmp_path, rendered):
+    from django.core.management import CommandError
+
+    from tests.accounts.factories import UserFactory
+
+    rendered()
+    patient = UserFactory()
+    with pytest.raises(CommandError, match="ne peut pas exporter|may not export"):
+        call_command("export_letters", str(tmp_path), "--operator", patient.username)
+    assert set(Letter.objects.values_list("state", flat=True)) == {LetterState.RENDERED}
+    assert not any(tmp_path.iterdir()) or not list(tmp_path.glob("*/manifest.csv"))
+    assert {(event.actor_id, event.outcome) for event in export_events()} == {
+        (patient.pk, "refused")
+    }
+    with pytest.raises(CommandError, match="inconnu|Unknown operator"):
+        call_command("export_letters", str(tmp_path), "--operator", "personne")
+    assert set(Letter.objects.values_list("state", flat=True)) == {LetterState.RENDERED}
+
+
+def test_the_admin_export_names_the_staff_member_on_each_chain(rendered):
+    from tests.accounts.factories import StaffFactory, logged_in_client
+
+    people = rendered()
+    staff = StaffFactory()
+    client = logged_in_client(staff)
+    response = client.post("/admin/letters/letter/export/", REMOTE_ADDR="198.51.100.7")
+    assert response.status_code == 200
+    events = list(export_events())
+    assert sorted(event.chain.key for event in events) == sorted(
+        f"registry:{person.pk}" for person in people
+    )
+    assert {(event.actor_id, event.client_address) for event in events} == {
+        (staff.pk, "198.51.100.7")
+    }
+
+
+def test_staff_without_permission_cannot_export_from_the_admin(rendered):
+    from tests.accounts.factories import StaffFactory, logged_in_client
+
+    rendered()
+    client = logged_in_client(StaffFactory(is_superuser=False))
+    response = client.post("/admin/letters/letter/export/")
+    assert response.status_code in (302, 403)
+    assert set(Letter.objects.values_list("state", flat=True)) == {LetterState.RENDERED}
+    assert not export_events().exists()

@@ -1,25 +1,60 @@
-"""``manage.py export_letters OUTDIR``: hand the rendered letters to the mail house."""
+"""``manage.py export_letters OUTDIR [--operator USERNAME]``: hand the letters to the mail house.
 
+Each letter exported is recorded on its recipient's audit chain, naming who exported it. With
+``--operator``, that is a staff account, which must pass the door. Without it (the contract's
+``export_letters OUTDIR``, run from the server's shell, often by a scheduler), the operator is
+the machine's: the event has no account as actor and its reason names the operating-system user
+(``command-line:<user>``); whoever can run this command can read the keys anyway.
+"""
+
+import getpass
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from letters.services import export_batch
+from accounts.models import User
+from letters.services import ExportRefused, export_batch
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user with no passwd entry and no LOGNAME
+        return "unknown"
 
 
 class Command(BaseCommand):
     help = (
         "Write every rendered, not yet dispatched letter to OUTDIR/<batch-id>/ (one PDF each, "
         "manifest.csv sorted by postcode, a .sha256 per file, window-test.pdf), mark them "
-        "dispatched and print the batch directory."
+        "dispatched and print the batch directory. Each export is audited on the recipient's "
+        "chain, naming --operator (a staff login) or else the operating-system user."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("outdir")
+        parser.add_argument(
+            "--operator",
+            metavar="USERNAME",
+            help="login identifier of the staff member running the export",
+        )
 
-    def handle(self, *args, outdir, **options):
-        folder = export_batch(Path(outdir))
+    def handle(self, *args, outdir, operator=None, **options):
+        staff = None
+        if operator:
+            staff = User.objects.filter(username=operator).first()
+            if staff is None:
+                raise CommandError(
+                    _("Unknown operator %(username)s: give the login of a staff account.")
+                    % {"username": operator}
+                )
+        try:
+            folder = export_batch(Path(outdir), operator=staff, command_line_user=_os_user())
+        except ExportRefused:
+            raise CommandError(
+                _("This account may not export letters: nothing was exported.")
+            ) from None
         if folder is None:
             self.stderr.write(_("No letter is waiting to be dispatched."))
             return

@@ -1,0 +1,168 @@
+"""The four-eyes queue: changes to the registry proposed by one staff member, for another.
+
+The list shows who proposed what kind of change and when, never a value. Reviewing one shows
+the person's current and proposed identity side by side (recorded on their chain as an identity
+read), and its two buttons confirm or reject it, which only a staff member other than the one
+who proposed it may do.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from dmp_portal.crypto.fields import is_destroyed
+from dmp_portal.http import client_address
+from enrollment.models import Regime, RegistryChange, RegistryChangeState
+from enrollment.services import registry_reads
+from enrollment.services.registry_changes import (
+    IDENTITY_FIELDS,
+    StaffRefused,
+    current_values,
+    decide_change,
+)
+
+LABELS = {
+    "last_name": _("last name"),
+    "first_name": _("first name"),
+    "birth_date": _("date of birth"),
+    "regime": _("insurance scheme"),
+    "address": _("postal address"),
+}
+
+
+def _shown(name: str, value) -> str:
+    if is_destroyed(value):
+        return str(value)
+    if name == "address":
+        return " / ".join(value["lines"])
+    if name == "regime":
+        return str(Regime(value).label) if value in Regime.values else value
+    return str(value)
+
+
+@admin.register(RegistryChange)
+class RegistryChangeAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "person",
+        "changed_fields",
+        "state",
+        "proposed_by",
+        "proposed_at",
+        "decided_by",
+        "decided_at",
+        "review",
+    )
+    list_filter = ("state",)
+    list_select_related = ("beneficiary", "proposed_by", "decided_by")
+    fields = (
+        "person",
+        "changed_fields",
+        "state",
+        "proposed_by",
+        "proposed_at",
+        "decided_by",
+        "decided_at",
+    )
+    readonly_fields = fields
+    ordering = ("-proposed_at",)
+    actions = None
+
+    @admin.display(description=_("insured person"))
+    def person(self, obj):
+        return obj.beneficiary.uid
+
+    @admin.display(description=_("review"))
+    def review(self, obj):
+        if obj.state != RegistryChangeState.PENDING:
+            return ""
+        url = reverse("admin:enrollment_registrychange_review", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Review"))
+
+    def has_add_permission(self, request):
+        return False  # proposed from the person's page only
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decided through the review page only, never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a proposal is a record of who asked for what
+
+    def may_decide(self, request) -> bool:
+        opts = self.model._meta
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    def get_urls(self):
+        review = self.admin_site.admin_view(self.review_view)
+        return [
+            path("<path:object_id>/review/", review, name="enrollment_registrychange_review"),
+            *super().get_urls(),
+        ]
+
+    def review_view(self, request, object_id):
+        found = self.get_object(request, unquote(object_id))
+        if found is None or not self.has_view_permission(request, found):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self._decide(request, found)
+        try:
+            change = registry_reads.view_change(
+                request.user, found.pk, client_address=client_address(request)
+            )
+        except StaffRefused:
+            raise Http404 from None
+        current = current_values(change.beneficiary)
+        rows = [
+            (
+                LABELS[name],
+                _shown(name, current[name]),
+                _shown(name, change.values[name]),
+                name in change.changed_fields.split(","),
+            )
+            for name in (*IDENTITY_FIELDS, "address")
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Review a proposed change"),
+            "change": change,
+            "rows": rows,
+            "pending": change.state == RegistryChangeState.PENDING,
+            "own": change.proposed_by_id == request.user.pk,
+            "may_decide": self.may_decide(request),
+        }
+        return TemplateResponse(request, "admin/enrollment/registrychange/review.html", context)
+
+    def _decide(self, request, change):
+        if not self.may_decide(request):
+            raise PermissionDenied
+        decision = request.POST.get("decision")
+        if decision not in ("confirm", "reject"):
+            self.message_user(request, _("Choose to confirm or to reject."), messages.ERROR)
+            return redirect("admin:enrollment_registrychange_review", change.pk)
+        try:
+            decide_change(
+                request.user,
+                change.pk,
+                confirm=decision == "confirm",
+                client_address=client_address(request),
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return redirect("admin:enrollment_registrychange_review", change.pk)
+        except StaffRefused:
+            raise Http404 from None
+        done = (
+            _("Change confirmed and applied.") if decision == "confirm" else _("Change rejected.")
+        )
+        self.message_user(request, done, messages.SUCCESS)
+        return redirect("admin:enrollment_registrychange_changelist")

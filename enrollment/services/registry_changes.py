@@ -1,0 +1,161 @@
+"""Four-eyes changes to the registry: one staff member proposes, a different one confirms.
+
+The registry is the Vitale reference data and ``import_beneficiaries`` stays the normal way to
+update it. A correction typed by staff (a misspelt street, a move the import has not caught up
+with yet) waits, encrypted with the person's key, until a second staff member confirms or
+rejects it. Both steps pass the door (``authorize_staff``) and land on the person's chain.
+
+Why: a single staff member who could edit a not-yet-enrolled person's address could have that
+person's letter, and its creation code, posted to themselves, and take over the enrolment.
+
+A confirmed change of address also stops every code already issued to the old address and
+voids the letters not yet handed to the mail house: a code must reach only the address the
+registry now holds. When something was on its way, a new letter is requested at once, so the
+person is not left waiting for a code they asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from access_control.audit import Action
+from access_control.policy import authorize_staff
+from dmp_portal.crypto.fields import is_destroyed
+from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
+from enrollment.services.codes import letter_returned
+from enrollment.services.requests import CREATION_LETTER
+from letters.services import request_letter, void_unsent
+
+IDENTITY_FIELDS = ("last_name", "first_name", "birth_date", "regime")
+ADDRESS = "address"
+
+
+class StaffRefused(Exception):
+    """The door refused this staff member (the refusal is recorded; answer 404)."""
+
+
+def current_values(beneficiary: Beneficiary) -> dict:
+    """The person's identity and address as a proposal holds them (decrypts: audit first)."""
+    values = {name: getattr(beneficiary, name) for name in IDENTITY_FIELDS}
+    values[ADDRESS] = beneficiary.address
+    return values
+
+
+def changed_fields(beneficiary: Beneficiary, values: Mapping) -> list[str]:
+    """Names of the fields ``values`` would change; an address counts by its printed lines."""
+    current = current_values(beneficiary)
+    if any(is_destroyed(value) for value in current.values()):
+        raise ValidationError(_("This person's data was destroyed: nothing can be changed."))
+    changed = [name for name in IDENTITY_FIELDS if str(values[name]) != str(current[name])]
+    if list(values[ADDRESS]["lines"]) != list(current[ADDRESS]["lines"]):
+        changed.append(ADDRESS)
+    return changed
+
+
+def _door(staff, action: str, beneficiary: Beneficiary, client_address: str) -> bool:
+    return authorize_staff(
+        staff,
+        action,
+        patient=beneficiary.patient,
+        registry_id=beneficiary.pk,
+        client_address=client_address,
+    ).allowed
+
+
+def propose_change(
+    staff, beneficiary_id: int, values: Mapping, *, client_address: str = ""
+) -> RegistryChange:
+    """Store a proposal; nothing in the registry changes until another staff member confirms."""
+    with transaction.atomic():
+        beneficiary = (
+            Beneficiary.objects.select_for_update()
+            .select_related("data_key")
+            .get(pk=beneficiary_id)
+        )
+        changed = changed_fields(beneficiary, values)
+        if not changed:
+            raise ValidationError(_("Nothing to change: the values are those of the registry."))
+        if RegistryChange.objects.filter(
+            beneficiary=beneficiary, state=RegistryChangeState.PENDING
+        ).exists():
+            raise ValidationError(
+                _(
+                    "A change to this person is already awaiting confirmation: it must be "
+                    "confirmed or rejected first."
+                )
+            )
+        allowed = _door(staff, Action.PROPOSE_CHANGE, beneficiary, client_address)
+        if allowed:
+            change = RegistryChange.objects.create(
+                beneficiary=beneficiary,
+                proposed_by=staff,
+                values={name: values[name] for name in (*IDENTITY_FIELDS, ADDRESS)},
+                changed_fields=",".join(changed),
+            )
+    if not allowed:
+        raise StaffRefused
+    return change
+
+
+def decide_change(
+    staff, change_id: int, *, confirm: bool, client_address: str = ""
+) -> RegistryChange:
+    """Confirm (apply) or reject a proposal, as a staff member other than its author.
+
+    Both outcomes are the second pair of eyes at work: the door records them as
+    ``confirm-change`` on the person's chain, and the proposal keeps which one it was.
+    """
+    with transaction.atomic():
+        change = RegistryChange.objects.select_for_update().get(pk=change_id)
+        if change.state != RegistryChangeState.PENDING:
+            raise ValidationError(_("This change was already decided."))
+        if change.proposed_by_id == staff.pk:
+            raise ValidationError(
+                _("You proposed this change: another staff member must confirm or reject it.")
+            )
+        beneficiary = (
+            Beneficiary.objects.select_for_update()
+            .select_related("data_key")
+            .get(pk=change.beneficiary_id)
+        )
+        change.beneficiary = beneficiary
+        allowed = _door(staff, Action.CONFIRM_CHANGE, beneficiary, client_address)
+        if allowed:
+            if confirm:
+                _apply(beneficiary, change)
+            change.state = (
+                RegistryChangeState.CONFIRMED if confirm else RegistryChangeState.REJECTED
+            )
+            change.decided_by = staff
+            change.decided_at = timezone.now()
+            change.save(update_fields=["state", "decided_by", "decided_at"])
+    if not allowed:
+        raise StaffRefused
+    return change
+
+
+def _apply(beneficiary: Beneficiary, change: RegistryChange) -> None:
+    values = change.values
+    moved = ADDRESS in change.changed_fields.split(",")
+    for name in IDENTITY_FIELDS:
+        setattr(beneficiary, name, values[name])
+    beneficiary.address = values[ADDRESS]
+    beneficiary.save()
+    if moved and beneficiary.patient_id is None:
+        _redirect_pending_letter(beneficiary)
+
+
+def _redirect_pending_letter(beneficiary: Beneficiary) -> None:
+    """The old address's code stops working; a letter on its way goes to the new address."""
+    had_live_code = beneficiary.creation_codes.filter(
+        used_at__isnull=True, superseded_at__isnull=True, burned_at__isnull=True
+    ).exists()
+    letter_returned(beneficiary.uid)
+    voided = void_unsent(CREATION_LETTER, beneficiary.uid)
+    if had_live_code or voided:
+        request_letter(CREATION_LETTER, beneficiary.uid, beneficiary.data_key)
