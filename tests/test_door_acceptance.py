@@ -78,6 +78,12 @@ REVIEWED = {
     "access_control/selectors.py": "find_patient and patient_identity: the look-up and the "
     "identity on the practitioner's page (test_lookup_*, test_identity_*)",
     "enrollment/admin.py": "the registry admin: staff pass authorize_staff (test_registry_admin_*)",
+    "enrollment/admin_changes.py": "the review queue of proposed registry changes: the "
+    "person's uid only; the review page decrypts after authorize_staff (test_registry_admin_*)",
+    "enrollment/services/registry_changes.py": "propose, confirm or reject a registry change: "
+    "authorize_staff in the transaction of the change (tests/test_admin_registry.py)",
+    "enrollment/services/registry_reads.py": "staff look-up by NIR and identity page: "
+    "authorize_staff before anything is decrypted (test_registry_admin_*)",
     "enrollment/letters.py": "writes the creation letter to the person's address of record, "
     "in the rendering task: no person reads it before the export",
     "enrollment/services/activation.py": "activation by the holder of the letter's code: the "

@@ -354,9 +354,10 @@ TABLE: dict[str, str | Change] = {
         # After five free wrong tries, the next ones wait (429).
         thirds=row(*["200"] * 5, "429", "429", LOGIN, LOGIN, "429"),
         prepare=_prepare_code,
-        # A wrong try counts against the code (burnt after ten): nothing else of it changes
-        # (test_a_strangers_wrong_code_leaves_the_code_usable).
-        third_may_change=("enrollment_creationcode",),
+        # A wrong try counts against the code (burnt after ten) and against the number typed
+        # (one row per refusal, whatever the registry holds, so that timing tells nothing):
+        # nothing else of it changes (test_a_strangers_wrong_code_leaves_the_code_usable).
+        third_may_change=("enrollment_creationcode", "enrollment_activationattempts"),
     ),
     "records/": READ,
     "records/upload/": Change(
