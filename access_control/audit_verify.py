@@ -12,6 +12,12 @@ linked to the one before, signed by a known key, its stored heads matching its s
 every head a checkpoint recorded must still be in its chain, same sequence, same MAC. That is what
 catches a chain deleted whole, cut back with its head, or rewritten by someone holding the HMAC
 key but not the signing key.
+
+Last, each chain's events against the latest head the checkpoints recorded for it (a third
+stream, in step with the chains): an event written more than ``COVERAGE_GRACE`` before the last
+validly signed checkpoint must be at or below that head, or no checkpoint covers it, which only
+a writer kept from seeing the chain (or an event back-dated by hand) explains. Nothing here
+trusts ``AuditChain.last_sequence`` alone, which the application's database role can rewrite.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from itertools import groupby
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from django.db import connection, transaction
 
@@ -62,6 +69,9 @@ ORDER BY h.chain_id, h.checkpoint_id
 """
 
 DEFAULT_CHUNK_SIZE = 2000
+# An audit event's transaction commits, and a checkpoint reads its snapshot, well within this:
+# an event older than that at the last checkpoint was committed before it, so it must be covered.
+COVERAGE_GRACE = timedelta(minutes=15)
 # How far from its place a moved event is looked for (one MAC per candidate, on failure only).
 REORDER_WINDOW = 1000
 
@@ -120,6 +130,8 @@ def verify_audit_trail(
     """Every chain, then (unless ``checkpoints`` is False) the signed checkpoints."""
     with _consistent_snapshot():
         verifier = _Verifier(max_reported)
+        if checkpoints:
+            verifier.cover_from_checkpoints()
         verifier.run(chunk_size)
         if checkpoints:
             verifier.check_checkpoints(chunk_size)
@@ -145,6 +157,46 @@ class _Verifier:
         self.result = VerificationResult()
         # Ids of the chains already reported: one line per chain, its first problem.
         self.reported: set[int] = set()
+        # Events written before this must lie within their chain's latest recorded head.
+        self.covered_before: datetime | None = None
+        self.covering_checkpoint = 0
+        self.recorded: Iterator[tuple[int, int]] = iter(())
+        self.next_recorded: tuple[int, int] | None = None
+
+    def cover_from_checkpoints(self) -> None:
+        """Take the last checkpoint whose signature verifies as the coverage reference (a forged
+        one is reported by ``check_checkpoints``, and must not move the reference)."""
+        for checkpoint in AuditCheckpoint.objects.order_by("-number").iterator(chunk_size=10):
+            try:
+                valid = verify_signature(
+                    statement(checkpoint), bytes(checkpoint.signature), checkpoint.key_id
+                )
+            except ValueError:
+                valid = False
+            if valid:
+                self.covered_before = checkpoint.created_at - COVERAGE_GRACE
+                self.covering_checkpoint = checkpoint.number
+                break
+        if self.covered_before is None:
+            return
+        # The latest recorded head of each chain, in chain order (the index on (chain,
+        # checkpoint) serves it), restricted to signed checkpoints up to the reference.
+        heads = (
+            AuditCheckpointHead.objects.filter(checkpoint_id__lte=self.covering_checkpoint)
+            .order_by("chain_id", "-checkpoint_id")
+            .values_list("chain_id", "sequence")
+            .iterator(chunk_size=DEFAULT_CHUNK_SIZE)
+        )
+        self.recorded = (next(group) for _, group in groupby(heads, key=itemgetter(0)))
+        self.next_recorded = next(self.recorded, None)
+
+    def _recorded_sequence(self, chain_id: int) -> int:
+        """The latest sequence the checkpoints recorded for this chain (0: none)."""
+        while self.next_recorded is not None and self.next_recorded[0] < chain_id:
+            self.next_recorded = next(self.recorded, None)
+        if self.next_recorded is not None and self.next_recorded[0] == chain_id:
+            return self.next_recorded[1]
+        return 0
 
     def run(self, chunk_size: int) -> VerificationResult:
         chains = AuditChain.objects.order_by("pk").iterator(chunk_size=chunk_size)
@@ -155,7 +207,7 @@ class _Verifier:
                 self._check_chain(chain, ())  # a head whose events are all gone
                 chain = next(chains, None)
             if chain is not None and chain.pk == chain_id:
-                self._check_chain(chain, chain_events)
+                self._check_chain(chain, chain_events, self._recorded_sequence(chain_id))
                 chain = next(chains, None)
             else:
                 self._check_orphans(chain_id, chain_events)
@@ -172,7 +224,9 @@ class _Verifier:
         if len(self.result.breaks) < self.max_reported:
             self.result.breaks.append(found)
 
-    def _check_chain(self, chain: AuditChain, events: Iterable[AuditEvent]) -> None:
+    def _check_chain(
+        self, chain: AuditChain, events: Iterable[AuditEvent], recorded: int = 0
+    ) -> None:
         self.result.chains += 1
         expected_key = (
             SYSTEM_CHAIN_KEY if chain.patient_id is None else patient_chain_key(chain.patient_id)
@@ -187,6 +241,8 @@ class _Verifier:
             self.result.events += 1
             if found is None:  # after the first break, only count the rest of the chain
                 found = self._check_event(chain, event, expected_sequence, expected_previous)
+                if found is None and event.sequence == recorded + 1:
+                    found = self._check_covered(chain, event)
                 expected_sequence, expected_previous, last = event.sequence + 1, event.mac, event
         if found is None:
             found = self._check_head(chain, expected_sequence - 1, expected_previous, last)
@@ -227,6 +283,20 @@ class _Verifier:
         if event.previous_mac != expected_previous:
             return broken(REORDERED, "it does not follow the preceding event")
         return None
+
+    def _check_covered(self, chain: AuditChain, event: AuditEvent) -> Break | None:
+        """The first event after the chain's latest recorded head (times never go backwards
+        within a chain, so it is the oldest one left out)."""
+        if self.covered_before is None or event.occurred_at >= self.covered_before:
+            return None
+        return Break(
+            chain.key,
+            event.sequence,
+            event.pk,
+            CHECKPOINT_MISMATCH,
+            f"no checkpoint recorded it, though it was written before checkpoint "
+            f"{self.covering_checkpoint}",
+        )
 
     def _written_as(self, chain: AuditChain, event: AuditEvent) -> int | None:
         """The sequence under which an intact event was written, if it was moved nearby."""
