@@ -56,35 +56,45 @@ MAC_HEX_LENGTH = 64
 
 log = logging.getLogger("dmp.security")
 
-# One statement, set-based: for every chain, its last event (one probe of the unique index on
-# (chain, sequence)) and the latest head a checkpoint recorded for it (one probe of the index on
-# (chain, checkpoint)); the heads that differ are inserted under the new checkpoint's number.
-# Returns how many chains hold events, and how many heads were inserted. A MAC that is not 64
-# hexadecimal digits (an event forged by hand) is recorded as empty bytes instead of failing the
-# checkpoint of every chain: verify_audit names that chain, as the recorded MAC is not its own.
+# One statement, set-based: for every chain, the sequence of its last event (one probe of the
+# unique index on (chain, sequence), index-only once the events' pages are all-visible, as
+# append-only pages soon are) and the latest sequence a checkpoint recorded for it (one probe of
+# the index on (chain, checkpoint), which includes the sequence); for the chains where the two
+# differ, the last event's MAC (one more probe, for those chains only), inserted as a head under
+# the new checkpoint's number. Returns how many chains hold events, and how many heads were
+# inserted.
+#
+# Sequences alone decide what moved: an event rewritten at a recorded sequence is caught by
+# verify_audit, which checks every recorded head's MAC against its event. A MAC that is not 64
+# hexadecimal digits (an event forged by hand) is recorded as empty bytes rather than failing
+# the checkpoint of every chain: verify_audit names that chain, as the recorded MAC is not its own.
 WRITE_HEADS_SQL = """
 WITH actual AS (
-    SELECT c.id AS chain_id, e.sequence,
-           CASE WHEN e.mac ~ '^[0-9a-f]{64}$' THEN decode(e.mac, 'hex') ELSE ''::bytea END AS mac
+    SELECT c.id AS chain_id,
+        (SELECT max(e.sequence) FROM access_control_auditevent e WHERE e.chain_id = c.id)
+            AS sequence,
+        (SELECT h.sequence FROM access_control_auditcheckpointhead h
+         WHERE h.chain_id = c.id AND h.checkpoint_id < %(number)s
+         ORDER BY h.checkpoint_id DESC LIMIT 1) AS recorded
     FROM access_control_auditchain c
-    CROSS JOIN LATERAL (
-        SELECT sequence, mac FROM access_control_auditevent
-        WHERE chain_id = c.id ORDER BY sequence DESC LIMIT 1
-    ) e
 ), moved AS (
     INSERT INTO access_control_auditcheckpointhead (checkpoint_id, chain_id, sequence, mac)
-    SELECT %(number)s, a.chain_id, a.sequence, a.mac
+    SELECT %(number)s, a.chain_id, a.sequence, (
+        SELECT CASE WHEN e.mac ~ '^[0-9a-f]{64}$' THEN decode(e.mac, 'hex') ELSE ''::bytea END
+        FROM access_control_auditevent e
+        WHERE e.chain_id = a.chain_id AND e.sequence = a.sequence
+    )
     FROM actual a
-    LEFT JOIN LATERAL (
-        SELECT h.sequence, h.mac FROM access_control_auditcheckpointhead h
-        WHERE h.chain_id = a.chain_id AND h.checkpoint_id < %(number)s
-        ORDER BY h.checkpoint_id DESC LIMIT 1
-    ) signed ON true
-    WHERE signed.sequence IS DISTINCT FROM a.sequence OR signed.mac IS DISTINCT FROM a.mac
+    WHERE a.sequence IS NOT NULL AND a.recorded IS DISTINCT FROM a.sequence
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM actual), (SELECT count(*) FROM moved)
+SELECT (SELECT count(*) FROM actual WHERE sequence IS NOT NULL), (SELECT count(*) FROM moved)
 """
+# The plan that keeps the statement linear, whatever the statistics say: the heads table is read
+# while this very statement inserts into it, and a planner that believes it empty (as on the
+# first checkpoint) would scan it whole once per chain. Through the (chain, checkpoint) index the
+# probes never meet the rows being inserted. JIT compilation costs more than it saves here.
+PLAN_SETTINGS = {"enable_seqscan": "off", "jit": "off"}
 HEADS_OF_SQL = """
 SELECT chain_id, sequence, mac FROM access_control_auditcheckpointhead
 WHERE checkpoint_id = %s ORDER BY chain_id
@@ -185,7 +195,7 @@ def _write(batch_size: int) -> AuditCheckpoint:
     # The heads first (the foreign key to the checkpoint is checked at commit), then their
     # digest, read back in chain order through the primary key.
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, _planner_settings(cursor):
             cursor.execute(WRITE_HEADS_SQL, {"number": number})
             chain_count, _inserted = cursor.fetchone()
     else:
@@ -214,6 +224,19 @@ def _write(batch_size: int) -> AuditCheckpoint:
     return checkpoint
 
 
+@contextmanager
+def _planner_settings(cursor) -> Iterator[None]:
+    """PLAN_SETTINGS for the statement only (the transaction may be a caller's). Set LOCAL: a
+    failure rolls them back with the transaction or savepoint, hence no ``finally``."""
+    previous = {}
+    for name, value in PLAN_SETTINGS.items():
+        cursor.execute("SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value])
+        previous[name] = cursor.fetchone()[0]
+    yield
+    for name, value in previous.items():
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
 def _write_heads_portably(number: int) -> int:
     """WRITE_HEADS_SQL for the development SQLite database (no LATERAL): the same rule, chain
     by chain through correlated subqueries. PostgreSQL never runs this."""
@@ -223,20 +246,18 @@ def _write_heads_portably(number: int) -> int:
         AuditChain.objects.annotate(
             head_sequence=Subquery(last.values("sequence")[:1]),
             head_mac=Subquery(last.values("mac")[:1]),
-            signed_sequence=Subquery(signed.values("sequence")[:1]),
-            signed_mac=Subquery(signed.values("mac")[:1]),
+            recorded=Subquery(signed.values("sequence")[:1]),
         )
         .filter(head_sequence__isnull=False)
-        .values_list("pk", "head_sequence", "head_mac", "signed_sequence", "signed_mac")
+        .values_list("pk", "head_sequence", "head_mac", "recorded")
     )
     moved, count = [], 0
-    for chain_id, sequence, mac, signed_sequence, signed_mac in chains.iterator():
+    for chain_id, sequence, mac, recorded in chains.iterator():
         count += 1
-        mac = mac_bytes(mac)
-        if (sequence, mac) != (signed_sequence, None if signed_mac is None else bytes(signed_mac)):
+        if sequence != recorded:
             moved.append(
                 AuditCheckpointHead(
-                    checkpoint_id=number, chain_id=chain_id, sequence=sequence, mac=mac
+                    checkpoint_id=number, chain_id=chain_id, sequence=sequence, mac=mac_bytes(mac)
                 )
             )
     AuditCheckpointHead.objects.bulk_create(moved, batch_size=BATCH_SIZE)

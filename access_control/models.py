@@ -248,8 +248,12 @@ class AuditCheckpointHead(AppendOnlyModel):
         verbose_name_plural = _("audit checkpoint heads")
         indexes = [
             # The latest recorded head of a chain, which the checkpoint writer compares with the
-            # chain's last event: one probe per chain, in this append-only, signed table.
-            models.Index(fields=["chain_id", "checkpoint"], name="auditcheckpointhead_chain"),
+            # chain's last event: one index-only probe per chain, in this append-only table.
+            models.Index(
+                fields=["chain_id", "checkpoint"],
+                include=["sequence"],
+                name="auditcheckpointhead_chain",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='auditcheckpointhead',
-            index=models.Index(fields=['chain_id', 'checkpoint'], name='auditcheckpointhead_chain'),
+            index=models.Index(fields=['chain_id', 'checkpoint'], include=('sequence',), name='auditcheckpointhead_chain'),
         ),
         migrations.RunPython(revoke_changes_on_append_only_tables, migrations.RunPython.noop),
     ]
