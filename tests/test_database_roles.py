@@ -15,7 +15,9 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
@@ -30,6 +32,7 @@ AUDIT_TABLES = (
     "access_control_auditcheckpointhead",
 )
 EVENT = "access_control_auditevent"
+HEAD = "access_control_auditcheckpointhead"
 
 WRITE_AN_EVENT_AND_A_CHECKPOINT = """
 from django.db import transaction
@@ -59,13 +62,16 @@ class Cluster:
         )
 
 
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory) -> Iterator[dict[str, str]]:
-    """A database set up as docker-compose sets one up, dropped (with its roles) afterwards."""
+@contextmanager
+def deployed(folder: Path, *, adopting: bool = False) -> Iterator[dict[str, Any]]:
+    """A database set up as docker-compose sets one up, dropped (with its roles) afterwards.
+
+    ``adopting``: as an existing deployment would be, migrated by the superuser first (what the
+    old docker-compose did), the roles script then run on it by hand.
+    """
     cluster = Cluster(os.environ["DATABASE_URL"])
     suffix = secrets.token_hex(4)
     database, owner, app = f"dmp_roles_{suffix}", f"dmp_owner_{suffix}", f"dmp_app_{suffix}"
-    folder = tmp_path_factory.mktemp("secrets")
     urls = {}
     for name, role in (("database_url", app), ("database_migrate_url", owner)):
         urls[name] = cluster.url(role, secrets.token_urlsafe(24), database)
@@ -73,6 +79,10 @@ def deployment(tmp_path_factory) -> Iterator[dict[str, str]]:
     admin = cluster.connect(cluster.superuser, "postgres")
     admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     try:
+        if adopting:
+            manage(
+                "migrate", "--noinput", database_url=cluster.url(cluster.superuser, "-", database)
+            )
         subprocess.run(
             ["sh", str(INIT_SCRIPT)],
             env={
@@ -97,6 +107,12 @@ def deployment(tmp_path_factory) -> Iterator[dict[str, str]]:
         for role in (app, owner):
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
         admin.close()
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory) -> Iterator[dict[str, Any]]:
+    with deployed(tmp_path_factory.mktemp("secrets")) as found:
+        yield found
 
 
 def count_rows(connection: psycopg.Connection, table: str) -> int:
@@ -204,3 +220,30 @@ def test_the_portal_runs_on_the_application_role(deployment, as_app):
         )
         as_app.execute("UPDATE django_session SET session_data = 'e'")
         as_app.execute("DELETE FROM django_session")
+
+
+def test_the_script_hands_an_existing_database_over_to_the_two_roles(tmp_path):
+    """A deployment of the old docker-compose: every table created by the superuser. Run by hand
+    (README, Database roles), the same script gives the tables and functions to the owner role
+    and the application role the same rights as on a new database."""
+    with deployed(tmp_path, adopting=True) as adopted:
+        cluster, database = adopted["cluster"], adopted["database"]
+        with cluster.connect(adopted["app"], database) as as_app:
+            owners = as_app.execute(
+                "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+            assert owners == [(adopted["owner"],)]
+            functions = as_app.execute(
+                "SELECT DISTINCT pg_get_userbyid(p.proowner) FROM pg_proc p "
+                "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'"
+            ).fetchall()
+            assert functions == [(adopted["owner"],)]
+            for statement in (
+                f"ALTER TABLE {EVENT} DISABLE TRIGGER ALL",
+                f"UPDATE {EVENT} SET reason = 'rewritten'",
+                f"TRUNCATE {HEAD}",
+            ):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    as_app.execute(statement)
+            as_app.execute("INSERT INTO django_session VALUES ('k', 'd', now())")
+            assert count_rows(as_app, "django_session") == 1
