@@ -7,16 +7,16 @@ the preceding MAC, and the head must hold the last event's sequence and MAC (the
 a deleted tail). On PostgreSQL, outside a transaction, everything is read in one REPEATABLE READ
 snapshot, so that events appended while the check runs do not look like a broken head.
 
-Then the signed checkpoints (``access_control.checkpoints``): numbered from 1 without a gap, each
-linked to the one before, signed by a known key, its stored heads matching its signed digest; and
-every head a checkpoint recorded must still be in its chain, same sequence, same MAC. That is what
-catches a chain deleted whole, cut back with its head, or rewritten by someone holding the HMAC
-key but not the signing key.
+Then the signed checkpoints (``access_control.checkpoint_verify``): numbered from 1 without a
+gap, each linked to the one before, signed by a known key, its stored heads matching its signed
+digest; and every head a checkpoint recorded must still be in its chain, same sequence, same
+MAC. That is what catches a chain deleted whole, cut back with its head, or rewritten by someone
+holding the HMAC key but not the signing key.
 
-Last, each chain's events against the latest head the checkpoints recorded for it (a third
-stream, in step with the chains): an event written more than ``COVERAGE_GRACE`` before the last
-validly signed checkpoint must be at or below that head, or no checkpoint covers it, which only
-a writer kept from seeing the chain (or an event back-dated by hand) explains. Nothing here
+Along the way, each chain's events against the latest head the checkpoints recorded for it (a
+third stream, in step with the chains): an event written more than ``COVERAGE_GRACE`` before the
+last validly signed checkpoint must be at or below that head, or no checkpoint covers it, which
+only a writer kept from seeing the chain (or an event back-dated by hand) explains. Nothing here
 trusts ``AuditChain.last_sequence`` alone, which the application's database role can rewrite.
 """
 

@@ -9,11 +9,12 @@ every checkpointed event is still there with the same MAC.
 
 What is signed is read only from rows the application's database role cannot change: the head
 of a chain is its last event in the append-only events table (not ``AuditChain.last_sequence``,
-which every audit write updates), and "moved" means that head differs from the latest head the
+which every audit write updates), and "moved" means its sequence differs from the latest one the
 checkpoints themselves recorded for that chain (append-only, signed). No writable bookkeeping
 decides what is left out, so no one with the application's role can steer a chain out of the
-checkpoints: a head is skipped only when a checkpoint head already records it, and
-``verify_audit`` checks every checkpoint head against its chain.
+checkpoints: a chain is skipped only when a checkpoint head already records its last sequence,
+and ``verify_audit`` checks every checkpoint head against its chain (so the event there, and
+everything before it, cannot go nor change unnoticed).
 
 Why only the heads that moved: with millions of chains, storing every head every ten minutes
 would cost gigabytes a day, whereas most records are not read in a given ten minutes. The latest
