@@ -233,8 +233,9 @@ class AuditCheckpointHead(AppendOnlyModel):
     """One chain head as a checkpoint saw it: (checkpoint, chain) -> (sequence, MAC).
 
     Compact on purpose, as there may be millions per checkpoint: no surrogate id (the composite
-    primary key is the only index, and serves the verifier's ordering), the chain by id without a
-    foreign key (a deleted chain must remain visible here, as evidence), and the MAC as 32 bytes.
+    primary key serves the verifier's ordering, one index by chain the writer's probes), the chain
+    by id without a foreign key (a deleted chain must remain visible here, as evidence), and the
+    MAC as 32 bytes.
     """
 
     pk = models.CompositePrimaryKey("checkpoint", "chain_id")

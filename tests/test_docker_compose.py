@@ -346,8 +346,11 @@ def test_postgres_creates_both_roles_on_its_first_start(services: dict[str, Any]
     assert mounts["/etc/dmp/postgres"] == "./deploy/postgres"
     assert "/etc/dmp/postgres/roles.sql" in ROLES_SCRIPT.read_text()
     assert {"database_url", "database_migrate_url"} <= set(secret_targets(postgres).values())
-    # No service of the portal connects as the superuser the image creates.
-    assert environment_of(postgres)["POSTGRES_USER"] not in ("dmp", "dmp_app", "dmp_owner")
+    # The superuser the image creates is neither role that secrets/README.md has the services
+    # connect as (nor the superuser `dmp` the portal used to run as).
+    documented = set(re.findall(r"postgres://(\w+):", (ROOT / "secrets" / "README.md").read_text()))
+    assert documented == {"dmp_app", "dmp_owner"}
+    assert environment_of(postgres)["POSTGRES_USER"] not in documented | {"dmp"}
 
 
 def test_only_web_publishes_a_port_and_on_loopback(services: dict[str, Any]) -> None:
