@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -224,3 +224,19 @@ def test_recent_events_not_yet_checkpointed_are_not_a_break(trail):
     with time_machine.travel(timezone.now() - COVERAGE_GRACE + timedelta(minutes=1)):
         record(trail["patient"])
     assert verify()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        f"DELETE FROM {CHAIN} WHERE id = %s",
+        f"UPDATE {CHAIN} SET id = id + 1000000 WHERE id = %s",
+    ],
+)
+def test_a_chain_holding_events_cannot_leave_the_chains_the_writer_reads(trail, statement):
+    """The writer walks the chains table (which the application's role may write) to find each
+    chain's events: the events' foreign key keeps every chain that holds one in it."""
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, [trail["chain"].pk])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as the commit would check it
+    assert AuditChain.objects.filter(pk=trail["chain"].pk).exists()
