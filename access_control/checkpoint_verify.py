@@ -54,6 +54,8 @@ class CheckpointChecks:
     result: VerificationResult
     max_reported: int
 
+    # --- Coverage: every event old enough lies within its chain's latest recorded head --------
+
     def _start_coverage(self) -> None:
         # Events written before this must lie within their chain's latest recorded head.
         self.covered_before: datetime | None = None
@@ -109,8 +111,6 @@ class CheckpointChecks:
             f"no checkpoint recorded it, though it was written before checkpoint "
             f"{self.covering_checkpoint}",
         )
-
-    # --- Signed checkpoints ------------------------------------------------------------------
 
     # --- Signed checkpoints ------------------------------------------------------------------
 

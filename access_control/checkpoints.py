@@ -239,8 +239,8 @@ def _planner_settings(cursor) -> Iterator[None]:
 
 
 def _write_heads_portably(number: int) -> int:
-    """WRITE_HEADS_SQL for the development SQLite database (no LATERAL): the same rule, chain
-    by chain through correlated subqueries. PostgreSQL never runs this."""
+    """WRITE_HEADS_SQL's rule for the development SQLite database, through the ORM's correlated
+    subqueries, in memory (development data is small). PostgreSQL never runs this."""
     last = AuditEvent.objects.filter(chain_id=OuterRef("pk")).order_by("-sequence")
     signed = AuditCheckpointHead.objects.filter(chain_id=OuterRef("pk")).order_by("-checkpoint_id")
     chains = (
