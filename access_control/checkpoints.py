@@ -7,6 +7,15 @@ key that is never in the database, the (chain, sequence, MAC) of every head that
 previous checkpoint, and links to that previous checkpoint. ``verify_audit`` then checks that
 every checkpointed event is still there with the same MAC.
 
+What is signed is read only from rows the application's database role cannot change: the head
+of a chain is its last event in the append-only events table (not ``AuditChain.last_sequence``,
+which every audit write updates), and "moved" means its sequence differs from the latest one the
+checkpoints themselves recorded for that chain (append-only, signed). No writable bookkeeping
+decides what is left out, so no one with the application's role can steer a chain out of the
+checkpoints: a chain is skipped only when a checkpoint head already records its last sequence,
+and ``verify_audit`` checks every checkpoint head against its chain (so the event there, and
+everything before it, cannot go nor change unnoticed).
+
 Why only the heads that moved: with millions of chains, storing every head every ten minutes
 would cost gigabytes a day, whereas most records are not read in a given ten minutes. The latest
 head of each chain lies in the last checkpoint that saw it move, and the numbered, linked
@@ -22,17 +31,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
 
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from access_control.models import (
     AuditChain,
     AuditCheckpoint,
     AuditCheckpointHead,
+    AuditEvent,
 )
 from dmp_portal.crypto.signing import current_key_id, sign
 
@@ -42,23 +53,52 @@ HEADS_PREFIX = b"dmp-audit-heads:v1\n"
 BATCH_SIZE = 5000
 # pg_try_advisory_lock key ("dmpckpt" in ASCII): one checkpoint writer at a time.
 WRITER_LOCK = 0x646D70636B7074
+MAC_HEX_LENGTH = 64
 
 log = logging.getLogger("dmp.security")
 
-MOVED_HEADS_SQL = """
-SELECT c.id, c.last_sequence, c.last_mac
-FROM access_control_auditchain c
-LEFT JOIN access_control_auditcheckpointcursor k ON k.chain_id = c.id
-WHERE c.last_sequence > 0 AND (k.sequence IS NULL OR k.sequence <> c.last_sequence)
-ORDER BY c.id
-"""
-COPY_HEADS_SQL = (
-    "COPY access_control_auditcheckpointhead (checkpoint_id, chain_id, sequence, mac) FROM STDIN"
+# One statement, set-based: for every chain, the sequence of its last event (one probe of the
+# unique index on (chain, sequence), index-only once the events' pages are all-visible, as
+# append-only pages soon are) and the latest sequence a checkpoint recorded for it (one probe of
+# the index on (chain, checkpoint), which includes the sequence); for the chains where the two
+# differ, the last event's MAC (one more probe, for those chains only), inserted as a head under
+# the new checkpoint's number. Returns how many chains hold events, and how many heads were
+# inserted.
+#
+# Sequences alone decide what moved: an event rewritten at a recorded sequence is caught by
+# verify_audit, which checks every recorded head's MAC against its event. A MAC that is not 64
+# hexadecimal digits (an event forged by hand) is recorded as empty bytes rather than failing
+# the checkpoint of every chain: verify_audit names that chain, as the recorded MAC is not its own.
+WRITE_HEADS_SQL = """
+WITH actual AS (
+    SELECT c.id AS chain_id,
+        (SELECT max(e.sequence) FROM access_control_auditevent e WHERE e.chain_id = c.id)
+            AS sequence,
+        (SELECT h.sequence FROM access_control_auditcheckpointhead h
+         WHERE h.chain_id = c.id AND h.checkpoint_id < %(number)s
+         ORDER BY h.checkpoint_id DESC LIMIT 1) AS recorded
+    FROM access_control_auditchain c
+), moved AS (
+    INSERT INTO access_control_auditcheckpointhead (checkpoint_id, chain_id, sequence, mac)
+    SELECT %(number)s, a.chain_id, a.sequence, (
+        SELECT CASE WHEN e.mac ~ '^[0-9a-f]{64}$' THEN decode(e.mac, 'hex') ELSE ''::bytea END
+        FROM access_control_auditevent e
+        WHERE e.chain_id = a.chain_id AND e.sequence = a.sequence
+    )
+    FROM actual a
+    WHERE a.sequence IS NOT NULL AND a.recorded IS DISTINCT FROM a.sequence
+    RETURNING 1
 )
-ADVANCE_CURSOR_SQL = """
-INSERT INTO access_control_auditcheckpointcursor (chain_id, sequence)
-SELECT chain_id, sequence FROM access_control_auditcheckpointhead WHERE checkpoint_id = %s
-ON CONFLICT (chain_id) DO UPDATE SET sequence = EXCLUDED.sequence
+SELECT (SELECT count(*) FROM actual WHERE sequence IS NOT NULL), (SELECT count(*) FROM moved)
+"""
+# The plan that keeps the statement linear, whatever the statistics say: the heads table is read
+# while this very statement inserts into it, and a planner that believes it empty (as on the
+# first checkpoint) would scan it whole once per chain. Through the (chain, checkpoint) index the
+# probes never meet the rows being inserted. JIT compilation costs more than it saves here.
+PLAN_SETTINGS = {"enable_seqscan": "off", "jit": "off"}
+HEADS_OF_SQL = """
+SELECT chain_id, sequence, mac FROM access_control_auditcheckpointhead
+WHERE checkpoint_id = %s ORDER BY chain_id
 """
 
 
@@ -69,6 +109,14 @@ def head_line(chain_id: int, sequence: int, mac: bytes) -> bytes:
 def heads_hasher():
     """SHA-256 fed with HEADS_PREFIX, then one ``head_line`` per head in chain-id order."""
     return hashlib.sha256(HEADS_PREFIX)
+
+
+def mac_bytes(mac: str) -> bytes:
+    """An event's hexadecimal MAC as the 32 bytes a checkpoint head stores; empty if it is not
+    one (as the SQL above does)."""
+    if len(mac) != MAC_HEX_LENGTH or mac.strip("0123456789abcdef"):
+        return b""
+    return bytes.fromhex(mac)
 
 
 def statement(checkpoint: AuditCheckpoint) -> bytes:
@@ -92,10 +140,9 @@ def statement(checkpoint: AuditCheckpoint) -> bytes:
 def write_checkpoint(*, batch_size: int = BATCH_SIZE) -> AuditCheckpoint | None:
     """Sign the heads that moved since the last checkpoint; None if another writer is at it.
 
-    Takes no lock that audit writers take: the chain heads are read with a plain SELECT (on
-    PostgreSQL, outside a caller's transaction, in one REPEATABLE READ snapshot), so a chain
-    whose head is being updated by an open transaction is read as last committed; its next
-    events go into the next checkpoint.
+    Takes no lock that audit writers take: the events are read with a plain SELECT (on
+    PostgreSQL, outside a caller's transaction, in one REPEATABLE READ snapshot), so an event
+    whose transaction is still open is not seen; it goes into the next checkpoint.
     """
     with _single_writer() as alone:
         if not alone:
@@ -143,45 +190,29 @@ def _snapshot() -> Iterator[None]:
         yield
 
 
-def _moved_heads(batch_size: int) -> Iterator[tuple[int, int, bytes]]:
-    """(chain id, sequence, MAC) of every head that moved since it was last checkpointed."""
-    with connection.chunked_cursor() as cursor:  # server-side on PostgreSQL: constant memory
-        cursor.execute(MOVED_HEADS_SQL)
-        while rows := cursor.fetchmany(batch_size):
-            for chain_id, sequence, mac in rows:
-                try:
-                    yield chain_id, sequence, bytes.fromhex(mac)
-                except ValueError:
-                    # A head tampered with (verify_audit names it): it must not stop the
-                    # checkpoints of every other chain.
-                    log.warning("audit checkpoint skips chain id=%s: its head is no MAC", chain_id)
-
-
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _write(batch_size: int) -> AuditCheckpoint:
     previous = AuditCheckpoint.objects.order_by("-number").first()
     number = 1 if previous is None else previous.number + 1
+    # The heads first (the foreign key to the checkpoint is checked at commit), then their
+    # digest, read back in chain order through the primary key.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor, _planner_settings(cursor):
+            cursor.execute(WRITE_HEADS_SQL, {"number": number})
+            chain_count, _inserted = cursor.fetchone()
+    else:
+        chain_count = _write_heads_portably(number)
     hasher, head_count = heads_hasher(), 0
-    for batch in _batches(_moved_heads(batch_size), batch_size):
-        for chain_id, sequence, mac in batch:
-            hasher.update(head_line(chain_id, sequence, mac))
-        _insert_heads(number, batch)
-        head_count += len(batch)
+    with connection.chunked_cursor() as cursor:  # server-side on PostgreSQL: constant memory
+        cursor.execute(HEADS_OF_SQL, [number])
+        while rows := cursor.fetchmany(batch_size):
+            for chain_id, sequence, mac in rows:
+                hasher.update(head_line(chain_id, sequence, mac))
+            head_count += len(rows)
     checkpoint = AuditCheckpoint(
         number=number,
         created_at=timezone.now(),
         format_version=FORMAT_VERSION,
-        chain_count=AuditChain.objects.filter(last_sequence__gt=0).count(),
+        chain_count=chain_count,
         head_count=head_count,
         heads_digest=hasher.hexdigest(),
         previous_digest=GENESIS_DIGEST if previous is None else previous.digest,
@@ -191,23 +222,44 @@ def _write(batch_size: int) -> AuditCheckpoint:
     checkpoint.signature = sign(message)
     checkpoint.digest = hashlib.sha256(message).hexdigest()
     checkpoint.save()
-    _advance_cursor(number)
     return checkpoint
 
 
-def _insert_heads(number: int, heads: list[tuple[int, int, bytes]]) -> None:
-    if connection.vendor != "postgresql":
-        AuditCheckpointHead.objects.bulk_create(
-            AuditCheckpointHead(checkpoint_id=number, chain_id=chain_id, sequence=sequence, mac=mac)
-            for chain_id, sequence, mac in heads
+@contextmanager
+def _planner_settings(cursor) -> Iterator[None]:
+    """PLAN_SETTINGS for the statement only (the transaction may be a caller's). Set LOCAL: a
+    failure rolls them back with the transaction or savepoint, hence no ``finally``."""
+    previous = {}
+    for name, value in PLAN_SETTINGS.items():
+        cursor.execute("SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value])
+        previous[name] = cursor.fetchone()[0]
+    yield
+    for name, value in previous.items():
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+def _write_heads_portably(number: int) -> int:
+    """WRITE_HEADS_SQL's rule for the development SQLite database, through the ORM's correlated
+    subqueries, in memory (development data is small). PostgreSQL never runs this."""
+    last = AuditEvent.objects.filter(chain_id=OuterRef("pk")).order_by("-sequence")
+    signed = AuditCheckpointHead.objects.filter(chain_id=OuterRef("pk")).order_by("-checkpoint_id")
+    chains = (
+        AuditChain.objects.annotate(
+            head_sequence=Subquery(last.values("sequence")[:1]),
+            head_mac=Subquery(last.values("mac")[:1]),
+            recorded=Subquery(signed.values("sequence")[:1]),
         )
-        return
-    # COPY: about ten times faster than bulk_create's model instances and INSERT statements.
-    with connection.cursor() as cursor, cursor.cursor.copy(COPY_HEADS_SQL) as copy:
-        for chain_id, sequence, mac in heads:
-            copy.write_row((number, chain_id, sequence, mac))
-
-
-def _advance_cursor(number: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(ADVANCE_CURSOR_SQL, [number])
+        .filter(head_sequence__isnull=False)
+        .values_list("pk", "head_sequence", "head_mac", "recorded")
+    )
+    moved, count = [], 0
+    for chain_id, sequence, mac, recorded in chains.iterator():
+        count += 1
+        if sequence != recorded:
+            moved.append(
+                AuditCheckpointHead(
+                    checkpoint_id=number, chain_id=chain_id, sequence=sequence, mac=mac_bytes(mac)
+                )
+            )
+    AuditCheckpointHead.objects.bulk_create(moved, batch_size=BATCH_SIZE)
+    return count

@@ -233,8 +233,9 @@ class AuditCheckpointHead(AppendOnlyModel):
     """One chain head as a checkpoint saw it: (checkpoint, chain) -> (sequence, MAC).
 
     Compact on purpose, as there may be millions per checkpoint: no surrogate id (the composite
-    primary key is the only index, and serves the verifier's ordering), the chain by id without a
-    foreign key (a deleted chain must remain visible here, as evidence), and the MAC as 32 bytes.
+    primary key serves the verifier's ordering, one index by chain the writer's probes), the chain
+    by id without a foreign key (a deleted chain must remain visible here, as evidence), and the
+    MAC as 32 bytes.
     """
 
     pk = models.CompositePrimaryKey("checkpoint", "chain_id")
@@ -246,24 +247,18 @@ class AuditCheckpointHead(AppendOnlyModel):
     class Meta:
         verbose_name = _("audit checkpoint head")
         verbose_name_plural = _("audit checkpoint heads")
+        indexes = [
+            # The latest recorded head of a chain, which the checkpoint writer compares with the
+            # chain's last event: one index-only probe per chain, in this append-only table.
+            models.Index(
+                fields=["chain_id", "checkpoint"],
+                include=["sequence"],
+                name="auditcheckpointhead_chain",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.checkpoint_id}/{self.chain_id}#{self.sequence}"
-
-
-class AuditCheckpointCursor(models.Model):
-    """The last checkpointed sequence of each chain: which heads moved since (writer's aid only).
-
-    Kept apart from ``AuditChain`` so that the checkpoint writer never touches (nor waits for) the
-    rows that audit writers lock. The verifier never reads it: tampering with it can only make
-    the next checkpoint record more heads, or fewer (as stopping the beat would).
-    """
-
-    chain_id = models.BigIntegerField(primary_key=True)
-    sequence = models.BigIntegerField()
-
-    def __str__(self) -> str:
-        return f"{self.chain_id}#{self.sequence}"
 
 
 from access_control.consent_models import (  # noqa: E402
@@ -281,7 +276,6 @@ __all__ = [
     "Action",
     "AuditChain",
     "AuditCheckpoint",
-    "AuditCheckpointCursor",
     "AuditCheckpointHead",
     "AuditEvent",
     "Block",

@@ -7,7 +7,8 @@ Example: python scripts/testenv.py -- .venv/bin/python -m pytest
 Both servers listen on free ports of 127.0.0.1 and keep their data in a temporary folder that
 is removed at the end, whatever happens (failure, Ctrl-C, SIGTERM). The command gets the usual
 environment plus DMP_ENV=test, DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, fresh random keys,
-and DMP_TEST_SERVICES=1. The exit code is the command's. Standard library only.
+and DMP_TEST_SERVICES=1, with the PostgreSQL client programs of the same version first on PATH
+(tests run the shipped psql scripts). The exit code is the command's. Standard library only.
 """
 
 from __future__ import annotations
@@ -76,10 +77,20 @@ def random_secret(length: int = 50) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def build_env(base: Mapping[str, str], tmp: Path, pg_port: int, redis_port: int) -> dict[str, str]:
+def build_env(
+    base: Mapping[str, str],
+    tmp: Path,
+    pg_port: int,
+    redis_port: int,
+    pg_bindir: Path | None = None,
+) -> dict[str, str]:
     """The child's environment: ``base`` (e.g. os.environ, CI included) plus the test services."""
+    path = {}
+    if pg_bindir is not None:
+        path["PATH"] = os.pathsep.join(filter(None, [str(pg_bindir), base.get("PATH", "")]))
     return {
         **base,
+        **path,
         "DMP_ENV": "test",
         "DATABASE_URL": f"postgres://{PG_USER}@127.0.0.1:{pg_port}/{PG_DATABASE}",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
@@ -393,7 +404,8 @@ def main(argv: Sequence[str]) -> int:
             pg_port, redis_port = free_ports(2)
             stack.enter_context(postgres(tmp, pg_port, pg_bindir, pg_user))
             stack.enter_context(redis(tmp, redis_port, redis_server))
-            return run_command(command, build_env(os.environ, tmp, pg_port, redis_port))
+            env = build_env(os.environ, tmp, pg_port, redis_port, pg_bindir)
+            return run_command(command, env)
     except ServiceError as exc:
         log(f"error: {exc}")
         for note in getattr(exc, "__notes__", ()):

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
+ROLES_SCRIPT = ROOT / "deploy" / "postgres" / "initdb-roles.sh"
 
 LONG_RUNNING = ("postgres", "redis", "web", "worker", "beat")
 APP_SERVICES = ("web", "worker", "beat", "migrate")
@@ -288,6 +289,7 @@ def test_secrets_are_files_of_the_secrets_folder(compose: dict[str, Any]) -> Non
         "dmp_blind_index_key",
         "dmp_audit_signing_key",
         "postgres_password",
+        "database_migrate_url",
     } <= set(declared)
     for name, spec in declared.items():
         assert set(spec) == {"file"}, f"secret {name} must come from a file: {spec}"
@@ -307,7 +309,48 @@ def test_the_database_url_is_a_secret_file(services: dict[str, Any]) -> None:
     for name in APP_SERVICES:
         env = environment_of(services[name])
         assert "DATABASE_URL" not in env
-        assert env["DATABASE_URL_FILE"] == "/run/secrets/database_url"
+        expected = "database_migrate_url" if name == "migrate" else "database_url"
+        assert env["DATABASE_URL_FILE"] == SECRETS_DIR + expected
+
+
+def test_only_migrate_connects_as_the_owner_of_the_tables(services: dict[str, Any]) -> None:
+    """The owner's role can disable the audit trail's triggers: web, worker and beat, which
+    serve requests and run tasks, connect as the application role and never see its URL."""
+    holders = {
+        name
+        for name, service in services.items()
+        if "database_migrate_url" in secret_targets(service).values()
+        or "database_migrate_url" in secret_targets(service)
+    }
+    assert holders == {"migrate", "postgres"}  # postgres reads it once, to create the role
+    for name in WAITING_SERVICES:
+        granted = secret_targets(services[name])
+        assert granted.get("database_url") == "database_url", name
+        assert all(
+            "migrate" not in value for value in environment_of(services[name]).values() if value
+        )
+    assert "database_url" not in secret_targets(services["migrate"])
+
+
+def test_postgres_creates_both_roles_on_its_first_start(services: dict[str, Any]) -> None:
+    postgres = services["postgres"]
+    mounts = {
+        volume.split(":")[1]: volume.split(":")[0]
+        for volume in postgres["volumes"]
+        if isinstance(volume, str)
+    }
+    scripts = [path for path in mounts if path.startswith("/docker-entrypoint-initdb.d/")]
+    assert len(scripts) == 1 and scripts[0].endswith(".sh")
+    assert (ROOT / mounts[scripts[0]]).resolve() == ROLES_SCRIPT
+    # The script finds its SQL through this mount when the entrypoint runs it from initdb.d.
+    assert mounts["/etc/dmp/postgres"] == "./deploy/postgres"
+    assert "/etc/dmp/postgres/roles.sql" in ROLES_SCRIPT.read_text()
+    assert {"database_url", "database_migrate_url"} <= set(secret_targets(postgres).values())
+    # The superuser the image creates is neither role that secrets/README.md has the services
+    # connect as (nor the superuser `dmp` the portal used to run as).
+    documented = set(re.findall(r"postgres://(\w+):", (ROOT / "secrets" / "README.md").read_text()))
+    assert documented == {"dmp_app", "dmp_owner"}
+    assert environment_of(postgres)["POSTGRES_USER"] not in documented | {"dmp"}
 
 
 def test_only_web_publishes_a_port_and_on_loopback(services: dict[str, Any]) -> None:
@@ -442,7 +485,7 @@ def test_secrets_and_local_state_stay_out_of_the_build_context() -> None:
         for line in DOCKERIGNORE.read_text().splitlines()
         if line.strip() and not line.startswith("#")
     }
-    for required in ("secrets", ".venv", ".git", "var", ".env"):
+    for required in ("secrets", ".venv", ".git", "var", ".env", "deploy"):
         assert required in patterns, f".dockerignore does not exclude {required}"
 
 

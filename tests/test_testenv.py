@@ -76,6 +76,13 @@ def test_build_env_exports_the_test_services(tmp_path):
     assert env["DMP_AUDIT_SIGNING_KEY"] not in (master, env["DMP_BLIND_INDEX_KEY"])
 
 
+def test_build_env_puts_the_servers_client_programs_first_on_path(tmp_path):
+    bindir = tmp_path / "pg" / "bin"
+    env = testenv.build_env({"PATH": "/usr/bin:/bin"}, tmp_path, 1, 2, pg_bindir=bindir)
+    assert env["PATH"] == f"{bindir}:/usr/bin:/bin"
+    assert testenv.build_env({}, tmp_path, 1, 2, pg_bindir=bindir)["PATH"] == str(bindir)
+
+
 def test_build_env_keys_are_readable_by_the_project_keyring(tmp_path):
     keyring = pytest.importorskip("dmp_portal.crypto.keyring")
     signing = pytest.importorskip("dmp_portal.crypto.signing")
