@@ -16,6 +16,7 @@ time.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -83,7 +84,9 @@ class Relationship:
     readable_categories: frozenset = field(default_factory=frozenset)
 
 
-NO_RELATIONSHIP = Relationship()
+# Stands for "no record" in the relationship's query, so that it has the same shape and plan
+# (an equality on an index) whether or not the record exists; no account has this id.
+NO_RECORD_ID = uuid.UUID(int=0)
 
 
 def relationship_of(practitioner, patient, now: datetime | None = None) -> Relationship:
@@ -92,7 +95,7 @@ def relationship_of(practitioner, patient, now: datetime | None = None) -> Relat
     ``patient`` may be None (no record): the same queries run, and find nothing.
     """
     now = now or timezone.now()
-    patient_id = patient.pk if patient is not None else None
+    patient_id = patient.pk if patient is not None else NO_RECORD_ID
     pair = {"patient_id": patient_id, "practitioner_id": OuterRef("pk")}
     facts = (
         User.objects.filter(pk=practitioner.pk)
