@@ -153,18 +153,25 @@ def request_access(practitioner, nir_index: str, *, client_address: str = "") ->
     """A practitioner asks for the record of the NIR they looked up (its blind index).
 
     The door decides and records (refused when blocked, or when there is no record); the
-    caller answers the same either way, so asking tells nothing.
+    caller answers the same either way, so asking tells nothing. The same statements run in
+    every case (the pending request is looked for under a sentinel id when refused), except the
+    first request to a patient, which is written and announced to them.
     """
     patient = beneficiary_patient(nir_index)
     decision = policy.authorize(
         practitioner, patient, Action.REQUEST_ACCESS, client_address=client_address
     )
-    if decision.allowed:
-        _request, created = AccessRequest.objects.get_or_create(
-            patient=patient, practitioner=practitioner, decided_at__isnull=True
+    pending = AccessRequest.objects.filter(
+        patient_id=patient.pk if decision.allowed else policy.NO_RECORD_ID,
+        practitioner=practitioner,
+        decided_at=None,
+    ).exists()
+    if decision.allowed and not pending:
+        # ON CONFLICT DO NOTHING: a parallel request for the same pair leaves one open request.
+        AccessRequest.objects.bulk_create(
+            [AccessRequest(patient=patient, practitioner=practitioner)], ignore_conflicts=True
         )
-        if created:
-            notify_patient("request", patient)
+        notify_patient("request", patient)
 
 
 @transaction.atomic

@@ -186,7 +186,7 @@ def test_a_bad_nir_is_explained_and_looks_nothing_up():
     _profile, pro = practitioner_with_login()
     response = pro.post("/pro/", {"nir": "1 85 05"})
     assert response.status_code == 200
-    assert "15" in response.content.decode()
+    assert "vous en avez saisi 5" in response.content.decode()
     assert not AuditEvent.objects.filter(action="lookup").exists()
 
 
@@ -211,6 +211,22 @@ def test_a_lookup_runs_the_same_statements_whatever_the_nir():
     same(shapes)
     # No data key is loaded, so nothing of the identity can be decrypted.
     assert not any(f'"{DataKey._meta.db_table}"' in shape for shape in shapes["enrolled"])
+
+
+def test_asking_runs_the_same_statements_whatever_the_nir():
+    """Once a request is pending (the first one is written and told to the patient, who then
+    knows of it anyway), asking again runs what asking for a NIR without record runs."""
+    nirs = three_nirs()
+    profile, pro = practitioner_with_login()
+    shapes = {}
+    for kind, nir in nirs.items():
+        request_url = f"/pro/patients/{look_up(pro, nir)}/request/"
+        pro.post(request_url)
+        with CaptureQueriesContext(connection) as queries:
+            pro.post(request_url)
+        shapes[kind] = sql_shapes(queries.captured_queries)
+    same(shapes)
+    assert AccessRequest.objects.filter(practitioner=profile.user).count() == 1
 
 
 ROUNDS = 30
