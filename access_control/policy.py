@@ -16,26 +16,19 @@ time.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from access_control.audit import Action, AuditEvent, Mode, Outcome, record_event
-from access_control.consent_models import (
-    Block,
-    Consent,
-    EmergencyAccess,
-    ProfessionRule,
-    RecordSettings,
-    TreatingPhysician,
-)
+from access_control.consent_models import Consent
 from access_control.notifications import notify_patient
-from accounts.models import User, UserKind
+from access_control.relationship import Relationship, relationship_of
+from accounts.models import UserKind
 
 
 @dataclass(frozen=True)
@@ -69,54 +62,6 @@ STAFF_REGISTRY_ACTIONS = {
     Action.CONFIRM_CHANGE,
     Action.EXPORT_LETTER,
 }
-
-
-@dataclass(frozen=True)
-class Relationship:
-    """What ties one practitioner to one record at one moment. Loaded by ``relationship_of`` in
-    the same two queries whether or not the record exists, so that its cost tells nothing."""
-
-    blocked: bool = False
-    consent: bool = False
-    emergency: bool = False
-    opted_out: bool = False
-    treating_physician: bool = False
-    readable_categories: frozenset = field(default_factory=frozenset)
-
-
-# Stands for "no record" in the relationship's query, so that it has the same shape and plan
-# (an equality on an index) whether or not the record exists; no account has this id.
-NO_RECORD_ID = uuid.UUID(int=0)
-
-
-def relationship_of(practitioner, patient, now: datetime | None = None) -> Relationship:
-    """One query for the pair (every state as an EXISTS), one for the profession's categories.
-
-    ``patient`` may be None (no record): the same queries run, and find nothing.
-    """
-    now = now or timezone.now()
-    patient_id = patient.pk if patient is not None else NO_RECORD_ID
-    pair = {"patient_id": patient_id, "practitioner_id": OuterRef("pk")}
-    facts = (
-        User.objects.filter(pk=practitioner.pk)
-        .annotate(
-            blocked=Exists(Block.objects.active().filter(**pair)),
-            consent=Exists(Consent.objects.live(now).filter(**pair)),
-            emergency=Exists(EmergencyAccess.objects.active(now).filter(**pair)),
-            opted_out=Exists(
-                RecordSettings.objects.filter(patient_id=patient_id, emergency_opt_out=True)
-            ),
-            treating_physician=Exists(
-                TreatingPhysician.objects.filter(patient_id=patient_id, physician_id=OuterRef("pk"))
-            ),
-        )
-        .values("blocked", "consent", "emergency", "opted_out", "treating_physician")
-        .first()
-    ) or {}
-    readable = ProfessionRule.objects.filter(profession=_profession(practitioner), may_read=True)
-    return Relationship(
-        readable_categories=frozenset(readable.values_list("category_id", flat=True)), **facts
-    )
 
 
 def decide(
@@ -172,11 +117,6 @@ def _patient_on_own_record(action: str, document, mode: str) -> Decision:
     if action == Action.DELETE and not document.authored_by_patient:
         return Decision(False, "not-author", mode)
     return Decision(True, "own-record", mode)
-
-
-def _profession(practitioner) -> str:
-    profile = getattr(practitioner, "practitioner_profile", None)
-    return profile.profession if profile is not None else ""
 
 
 def has_consent(patient, practitioner, now=None) -> bool:

@@ -23,6 +23,7 @@ from access_control.consent_models import (
     TreatingPhysician,
 )
 from access_control.notifications import notify_patient, notify_treating_physician_of_emergency
+from access_control.relationship import NO_RECORD_ID
 from access_control.selectors import beneficiary_patient
 from accounts.models import User, UserKind
 from accounts.services.authentication import LoginRefused, verify_second_factor
@@ -162,7 +163,7 @@ def request_access(practitioner, nir_index: str, *, client_address: str = "") ->
         practitioner, patient, Action.REQUEST_ACCESS, client_address=client_address
     )
     pending = AccessRequest.objects.filter(
-        patient_id=patient.pk if decision.allowed else policy.NO_RECORD_ID,
+        patient_id=patient.pk if decision.allowed else NO_RECORD_ID,
         practitioner=practitioner,
         decided_at=None,
     ).exists()

@@ -229,6 +229,28 @@ def test_asking_runs_the_same_statements_whatever_the_nir():
     assert AccessRequest.objects.filter(practitioner=profile.user).count() == 1
 
 
+def test_declaring_runs_the_same_statements_for_a_nir_without_record_and_a_refused_one():
+    nirs = three_nirs(opted_out=True)
+    profile, pro = practitioner_with_login()
+    device = profile.user.totpdevice_set.get()
+    shapes = {}
+    for kind, nir in nirs.items():
+        url = f"/pro/patients/{look_up(pro, nir)}/emergency/"
+        pro.post(url, {"reason": REASON, "otp_token": next_totp_token(device)})  # warm-up
+        code = next_totp_token(device)
+        with CaptureQueriesContext(connection) as queries:
+            pro.post(url, {"reason": REASON, "otp_token": code})
+        shapes[kind] = sql_shapes(queries.captured_queries)
+    same(shapes)
+    assert not EmergencyAccess.objects.exists()
+    # Past the second factor every time: refused by the door, not by a wrong code.
+    assert set(
+        AuditEvent.objects.filter(actor=profile.user, action="emergency").values_list(
+            "reason", flat=True
+        )
+    ) == {"no-such-record", "emergency-opted-out"}
+
+
 ROUNDS = 30
 WARM_UP = 3
 # The look-up itself (the selector every page calls), timed: a whole page adds milliseconds of
