@@ -132,6 +132,16 @@ def test_a_file_shown_inline_runs_sandboxed():
     assert "sandbox" in policy_header and "default-src 'none'" in policy_header
 
 
+def test_a_pdf_is_not_framed_in_the_page_since_it_runs_sandboxed():
+    """Chromium refuses to run its PDF viewer in a sandboxed document: the page offers the
+    download instead of a frame that would only say it was blocked."""
+    patient, client, _nir = enrolled_patient()
+    document = add_document(patient)
+    page = client.get(f"/records/{document.uid}/").content.decode()
+    assert "<iframe" not in page and f"/records/{document.uid}/content/" not in page
+    assert f"/records/{document.uid}/download/" in page
+
+
 def refuse_everything(*args, **kwargs):
     return policy.Decision(False, "refused-by-test")
 
