@@ -151,20 +151,26 @@ class PatientIdentity:
 
 
 def patient_identity(
-    actor, patient, *, access: policy.RecordAccess | None = None
+    actor, patient, *, access: policy.RecordAccess | None = None, client_address: str = ""
 ) -> PatientIdentity | None:
     """The identity shown at the top of a record the door just opened for ``actor``.
 
     Call it inside the transaction of the audited read it belongs to (the view wraps both), with
     that read's ``access``: the door is asked again (``decide``, without a query), so a refusal
-    shows nothing.
+    shows nothing. Called on its own (no ``access``), the read is decided and recorded by the door
+    like the list it would head.
     """
     from enrollment.models import Beneficiary
 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("patient_identity must share the audited read's transaction")
-    access = access or policy.access_to(actor, patient)
-    if not access.may_show_identity():
+    if access is not None:
+        allowed = access.may_show_identity()
+    else:
+        allowed = policy.authorize(
+            actor, patient, Action.LIST, client_address=client_address
+        ).allowed
+    if not allowed:
         return None
     beneficiary = Beneficiary.objects.select_related("data_key").filter(patient=patient).first()
     if beneficiary is None:

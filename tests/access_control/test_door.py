@@ -261,3 +261,21 @@ def test_the_door_refuses_to_decide_outside_a_transaction_even_under_python_O():
     with pytest.raises(TransactionManagementError):
         policy.record_refusal(patient, patient, Action.LIST, "test")
     assert not AuditEvent.objects.exists()
+
+
+def test_the_identity_read_on_its_own_is_decided_and_recorded_by_the_door():
+    from access_control.selectors import patient_identity
+
+    patient, client, _nir = enrolled_patient()
+    profile, _pro = practitioner_with_login()
+    stranger_profile, _stranger = practitioner_with_login()
+    grant(client, profile.rpps)
+    with transaction.atomic():
+        assert patient_identity(stranger_profile.user, patient) is None
+        assert patient_identity(profile.user, patient).last_name == "Dupont"
+    assert AuditEvent.objects.filter(
+        patient=patient, actor=stranger_profile.user, action="list", outcome="refused"
+    ).exists()
+    assert AuditEvent.objects.filter(
+        patient=patient, actor=profile.user, action="list", outcome="allowed"
+    ).exists()
