@@ -15,6 +15,29 @@ from dmp_portal.crypto.fields import EncryptedTextField
 from dmp_portal.crypto.models import EncryptedModel
 
 
+class ConsentQuerySet(models.QuerySet):
+    def live(self, now=None):
+        """Not revoked and not expired: the one definition of a consent that lets one read."""
+        now = now or timezone.now()
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at=None)
+
+    def unrevoked(self):
+        """Not revoked, expired or not: the row a new grant extends (one per pair at most)."""
+        return self.filter(revoked_at=None)
+
+
+class BlockQuerySet(models.QuerySet):
+    def active(self):
+        """Not lifted: the one definition of a block."""
+        return self.filter(lifted_at=None)
+
+
+class EmergencyAccessQuerySet(models.QuerySet):
+    def active(self, now=None):
+        """Not yet ended (an opt-out is the door's business, not the row's)."""
+        return self.filter(ends_at__gt=now or timezone.now())
+
+
 class Consent(models.Model):
     """The patient lets one practitioner read their record, until a date or until revoked."""
 
@@ -27,6 +50,8 @@ class Consent(models.Model):
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("consent")
@@ -60,6 +85,8 @@ class Block(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     lifted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BlockQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("block")
@@ -189,6 +216,8 @@ class EmergencyAccess(EncryptedModel):
     )
 
     data_key_path = "patient.data_key"
+
+    objects = EmergencyAccessQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("emergency access")

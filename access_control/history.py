@@ -1,9 +1,11 @@
 """The patient's access history: every audit event of one record, newest first.
 
 Reading the trail of a record is itself an access: it passes the door (``Action.VIEW_HISTORY``),
-which records it in the same transaction as the read. A page costs the same few queries whatever
-the number of events: the events with their actors and practitioner profiles in one query, the
-titles of the page's documents in one more.
+which records it in the same transaction as the read. Whether a row may name its document (not
+deleted, already announced to the patient) is the door's answer too (``decide`` VIEW, from the
+same ``RecordAccess``, without a query). A page costs the same few queries whatever the number
+of events: the events with their actors and practitioner profiles in one query, the titles of
+the page's documents in one more.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access_control import policy
 from access_control.audit import Action, AuditEvent, Mode, Outcome
-from access_control.policy import authorize
 from accounts.models import UserKind
 from dmp_portal.crypto.fields import is_destroyed
-from records.models import Document, DocumentStatus
+from records.models import Document
 
 PER_PAGE = 50
 # The trail stores UTC; people read, and filter by, the time of mainland France.
@@ -74,7 +76,10 @@ def access_history(
 ) -> Page:
     """One page of the record's audit events (rows of HistoryRow), newest first."""
     with transaction.atomic():
-        decision = authorize(actor, patient, Action.VIEW_HISTORY, client_address=client_address)
+        access = policy.access_to(actor, patient)
+        decision = policy.authorize(
+            actor, patient, Action.VIEW_HISTORY, client_address=client_address, access=access
+        )
         if decision.allowed:
             events = _filtered(AuditEvent.objects.filter(patient=patient), filters)
             events = events.select_related("actor__practitioner_profile").order_by(
@@ -85,8 +90,7 @@ def access_history(
             documents = _documents_of(patient, page_events)
     if not decision.allowed:
         raise HistoryNotFound
-    now = timezone.now()
-    page.object_list = [_row(event, patient, documents, now) for event in page_events]
+    page.object_list = [_row(event, patient, documents, access) for event in page_events]
     return page
 
 
@@ -121,9 +125,9 @@ def _documents_of(patient, events: list[AuditEvent]) -> dict[UUID, Document]:
     return {document.uid: document for document in documents}
 
 
-def _row(event: AuditEvent, patient, documents: dict[UUID, Document], now) -> HistoryRow:
+def _row(event: AuditEvent, patient, documents: dict[UUID, Document], access) -> HistoryRow:
     who_kind, who, profession, rpps = _who(event, patient)
-    document_state, title = _document(event.document_uid, documents, now)
+    document_state, title = _document(event.document_uid, documents, access)
     return HistoryRow(
         occurred_at=timezone.localtime(event.occurred_at, PARIS),
         who_kind=who_kind,
@@ -179,14 +183,15 @@ def _who(event: AuditEvent, patient) -> tuple[str, str, str, str]:
     return "unknown", _("System or unidentified person"), "", ""
 
 
-def _document(uid: UUID | None, documents: dict[UUID, Document], now) -> tuple[str, str]:
+def _document(uid: UUID | None, documents: dict[UUID, Document], access) -> tuple[str, str]:
     if uid is None:
         return "none", ""
     document = documents.get(uid)
-    if document is None or document.status == DocumentStatus.DELETED:
-        return "deleted", _("Deleted document")
-    if document.hidden_from_patient(now):
+    decision = access.decide(Action.VIEW, document) if document is not None else None
+    if decision is not None and decision.reason == "hidden-from-patient-until":
         # As after an announcement consultation: not even its title before the date.
         return "not-yet", _("Document not available yet")
+    if decision is None or not decision.allowed:
+        return "deleted", _("Deleted document")
     title = document.title
     return "available", str(title) if is_destroyed(title) else title

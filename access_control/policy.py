@@ -1,29 +1,34 @@
 """The one door to health data: who may do what with which patient's record, and why.
 
-``decide`` holds every rule and writes nothing; ``authorize`` is the entry point that every
-selector and service touching health content calls: it decides and appends the audit event in
-the caller's transaction, refusals included. ``visible_documents`` is the same rules as a
-query filter, for lists. Nothing else in the project decides access.
+``decide`` holds every rule and writes nothing. ``access_to`` is the one entry per request: it
+loads the reader's relationship to the record once (block, live consent, active emergency and
+opt-out, treating physician, the profession's readable categories) into a frozen
+``RecordAccess``, which hands back the decision for an action on the record or one of its
+documents, the list filter, and whether the patient's identity may be shown, each through
+``decide``. ``authorize`` decides and appends the audit event in the caller's transaction,
+refusals included; every selector and service touching a record calls it: reads, uploads,
+look-ups, access requests and emergency declarations. ``record_refusal`` records a refusal that
+came before the door could be asked (a failed second factor, a throttled look-up).
+``authorize_staff`` is the same door for staff work on the registry, never on health content.
+Nothing else in the project decides access, and every caller looks ``decide`` up here, at call
+time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from access_control.audit import Action, Mode, Outcome, record_event
-from access_control.consent_models import (
-    Block,
-    Consent,
-    EmergencyAccess,
-    ProfessionRule,
-    RecordSettings,
-    TreatingPhysician,
-)
+from access_control.audit import Action, AuditEvent, Mode, Outcome, record_event
+from access_control.consent_models import Consent
+from access_control.notifications import notify_patient
+from access_control.relationship import Relationship, relationship_of
+from accounts.models import UserKind
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ OWNER_ACTIONS = READ_ACTIONS | {
     Action.UNBLOCK,
 }
 PRACTITIONER_ACTIONS = READ_ACTIONS | {Action.UPLOAD}
+# What a practitioner may do about a record without any access to it: find it (the page then
+# says nothing more), ask for access, declare an emergency.
+APPROACH_ACTIONS = {Action.LOOKUP, Action.REQUEST_ACCESS, Action.EMERGENCY}
 # What staff may do, about a person of the registry only: never a document.
 STAFF_REGISTRY_ACTIONS = {
     Action.LOOKUP,
@@ -56,19 +64,35 @@ STAFF_REGISTRY_ACTIONS = {
 }
 
 
-def decide(actor, patient, action: str, document=None, mode: str = Mode.NORMAL) -> Decision:
-    """Allowed or refused, with the reason recorded in the audit trail. Writes nothing."""
+def decide(
+    actor,
+    patient,
+    action: str,
+    document=None,
+    mode: str = Mode.NORMAL,
+    *,
+    relationship: Relationship | None = None,
+) -> Decision:
+    """Allowed or refused, with the reason recorded in the audit trail. Writes nothing.
+
+    ``relationship`` is a practitioner's ``Relationship`` to this record when the caller already
+    loaded it (``RecordAccess``); without it, it is loaded here.
+    """
+    if action == Action.EMERGENCY:
+        mode = Mode.EMERGENCY  # a declaration is recorded in emergency mode, refused or not
     if actor is None or not actor.is_authenticated:
         return Decision(False, "anonymous", mode)
-    if patient is None and actor.kind != "staff":
+    if patient is None and actor.kind != UserKind.STAFF:
         return Decision(False, "no-such-record", mode)
     if document is not None and (patient is None or document.patient_id != patient.pk):
         return Decision(False, "document-of-another-record", mode)
-    if actor.kind == "staff":
+    if actor.kind == UserKind.STAFF:
         return _staff(actor, action, document, mode)
-    if actor.kind == "practitioner":
-        return _practitioner(actor, patient, action, document, mode)
-    if actor.kind != "patient" or actor.pk != patient.pk:
+    if actor.kind == UserKind.PRACTITIONER:
+        if relationship is None:
+            relationship = relationship_of(actor, patient)
+        return _practitioner(actor, relationship, action, document, mode)
+    if actor.kind != UserKind.PATIENT or actor.pk != patient.pk:
         return Decision(False, "not-own-record", mode)
     return _patient_on_own_record(action, document, mode)
 
@@ -95,61 +119,42 @@ def _patient_on_own_record(action: str, document, mode: str) -> Decision:
     return Decision(True, "own-record", mode)
 
 
-def _is_blocked(patient, practitioner) -> bool:
-    return Block.objects.filter(
-        patient=patient, practitioner=practitioner, lifted_at__isnull=True
-    ).exists()
-
-
 def has_consent(patient, practitioner, now=None) -> bool:
-    now = now or timezone.now()
-    return Consent.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-        patient=patient,
-        practitioner=practitioner,
-        revoked_at__isnull=True,
-    ).exists()
+    """A live consent (for tasks that must not send after a revocation or a block)."""
+    return Consent.objects.live(now).filter(patient=patient, practitioner=practitioner).exists()
 
 
-def _is_treating_physician(patient, practitioner) -> bool:
-    return TreatingPhysician.objects.filter(patient=patient, physician=practitioner).exists()
-
-
-def _profession(practitioner) -> str:
-    profile = getattr(practitioner, "practitioner_profile", None)
-    return profile.profession if profile is not None else ""
-
-
-def active_emergency(patient, practitioner, now=None) -> bool:
-    return EmergencyAccess.objects.filter(
-        patient=patient, practitioner=practitioner, ends_at__gt=now or timezone.now()
-    ).exists()
-
-
-def emergency_opted_out(patient) -> bool:
-    return RecordSettings.objects.filter(patient=patient, emergency_opt_out=True).exists()
-
-
-def _may_read_category(practitioner, document) -> bool:
-    return ProfessionRule.objects.filter(
-        profession=_profession(practitioner), category_id=document.category_id, may_read=True
-    ).exists()
-
-
-def _practitioner(actor, patient, action: str, document, mode: str) -> Decision:
-    # Checked on every request, so a revocation or a block applies to the very next one.
-    if _is_blocked(patient, actor):
+def _practitioner(actor, relationship: Relationship, action: str, document, mode: str):
+    if action in APPROACH_ACTIONS:
+        return _approach(relationship, action, mode)
+    # Loaded on every request, so a revocation or a block applies to the very next one.
+    if relationship.blocked:
         return Decision(False, "blocked-by-patient", mode)
-    if has_consent(patient, actor):
-        return _within_consent(actor, patient, action, document)
-    if active_emergency(patient, actor):
-        if emergency_opted_out(patient):
+    if relationship.consent:
+        return _within_consent(actor, relationship, action, document)
+    if relationship.emergency:
+        if relationship.opted_out:
             return Decision(False, "emergency-opted-out", Mode.EMERGENCY)
-        return _within_emergency(actor, action, document)
+        return _within_emergency(relationship, action, document)
     return Decision(False, "no-consent", mode)
 
 
-def _within_consent(actor, patient, action: str, document) -> Decision:
+def _approach(relationship: Relationship, action: str, mode: str) -> Decision:
+    """A record exists (checked before): finding it is allowed, the page says no more; asking
+    and declaring an emergency are refused to a blocked practitioner, an emergency also when
+    the patient opted out."""
+    if action == Action.LOOKUP:
+        return Decision(True, "found", mode)
+    if relationship.blocked:
+        return Decision(False, "blocked-by-patient", mode)
+    if action == Action.REQUEST_ACCESS:
+        return Decision(True, "request", mode)
+    if relationship.opted_out:
+        return Decision(False, "emergency-opted-out", mode)
+    return Decision(True, "declared", mode)
+
+
+def _within_consent(actor, relationship: Relationship, action: str, document) -> Decision:
     if action not in PRACTITIONER_ACTIONS:
         return Decision(False, "action-not-allowed")
     if document is None:
@@ -158,14 +163,14 @@ def _within_consent(actor, patient, action: str, document) -> Decision:
         return Decision(False, "not-current")
     if document.author_id == actor.pk:
         return Decision(True, "author")
-    if document.hidden_from_practitioners and not _is_treating_physician(patient, actor):
+    if document.hidden_from_practitioners and not relationship.treating_physician:
         return Decision(False, "hidden-from-practitioners")
-    if not _may_read_category(actor, document):
+    if document.category_id not in relationship.readable_categories:
         return Decision(False, "profession-may-not-read-category")
     return Decision(True, "consent")
 
 
-def _within_emergency(actor, action: str, document) -> Decision:
+def _within_emergency(relationship: Relationship, action: str, document) -> Decision:
     """Reads only, never a hidden document, within the profession's categories."""
     emergency = Mode.EMERGENCY
     if action not in READ_ACTIONS:
@@ -176,43 +181,122 @@ def _within_emergency(actor, action: str, document) -> Decision:
         return Decision(False, "not-current", emergency)
     if document.hidden_from_practitioners:
         return Decision(False, "hidden-in-emergency", emergency)
-    if not _may_read_category(actor, document):
+    if document.category_id not in relationship.readable_categories:
         return Decision(False, "profession-may-not-read-category", emergency)
     return Decision(True, "emergency", emergency)
 
 
-def visible_documents(actor, patient) -> Q:
+NOTHING = Q(pk__in=[])
+
+
+def visible_documents(actor, patient, *, relationship: Relationship | None = None) -> Q:
     """The documents of ``patient`` that ``actor`` may see in a list: the rules of ``decide``
-    as one query filter (call only after ``authorize`` allowed the list)."""
-    if actor.kind == "patient":
+    as one query filter. Prefer ``RecordAccess.documents()``, which first asks ``decide``."""
+    if actor.kind == UserKind.PATIENT:
         now = timezone.now()
         return Q(patient=patient) & (
             Q(hidden_from_patient_until__isnull=True) | Q(hidden_from_patient_until__lte=now)
         )
-    readable = ProfessionRule.objects.filter(profession=_profession(actor), may_read=True)
-    allowed = Q(category_id__in=readable.values("category_id"))
-    if _is_blocked(patient, actor):
-        return Q(pk__in=[])
-    if not has_consent(patient, actor):
-        if not active_emergency(patient, actor) or emergency_opted_out(patient):
-            return Q(pk__in=[])
+    if actor.kind != UserKind.PRACTITIONER or patient is None:
+        return NOTHING
+    relationship = relationship or relationship_of(actor, patient)
+    allowed = Q(category_id__in=sorted(relationship.readable_categories))
+    if relationship.blocked:
+        return NOTHING
+    if not relationship.consent:
+        if not relationship.emergency or relationship.opted_out:
+            return NOTHING
         # Emergency: never a hidden document, not even one's own.
         return Q(patient=patient) & allowed & Q(hidden_from_practitioners=False)
-    if not _is_treating_physician(patient, actor):
+    if not relationship.treating_physician:
         allowed &= Q(hidden_from_practitioners=False)
     return Q(patient=patient) & (Q(author=actor) | allowed)
 
 
+@dataclass(frozen=True)
+class RecordAccess:
+    """One reader and one record, with the relationship loaded once for the whole request.
+
+    Every answer comes from ``decide`` (looked up at call time), never from the facts alone.
+    """
+
+    actor: object
+    patient: object
+    relationship: Relationship | None  # None: not a practitioner (nothing to load)
+
+    def decide(self, action: str, document=None, mode: str = Mode.NORMAL) -> Decision:
+        return decide(
+            self.actor, self.patient, action, document, mode, relationship=self.relationship
+        )
+
+    def documents(self) -> Q:
+        """The list filter (a Q for ``Document``): nothing unless the door allows the list."""
+        if not self.decide(Action.LIST).allowed:
+            return NOTHING
+        return visible_documents(self.actor, self.patient, relationship=self.relationship)
+
+    def may_show_identity(self) -> bool:
+        """The patient's identity heads the record for whoever may list it."""
+        return self.decide(Action.LIST).allowed
+
+
+def access_to(actor, patient, now: datetime | None = None) -> RecordAccess:
+    """The one entry per request: a practitioner's relationship loaded once (even when
+    ``patient`` is None, so that a missing record costs the same); others need no query."""
+    relationship = None
+    if actor is not None and actor.is_authenticated and actor.kind == UserKind.PRACTITIONER:
+        relationship = relationship_of(actor, patient, now)
+    return RecordAccess(actor, patient, relationship)
+
+
+def _require_transaction(name: str) -> None:
+    # Not an assert: ``python -O`` would remove it, and the event must commit with the data.
+    if not transaction.get_connection().in_atomic_block:
+        raise TransactionManagementError(f"{name}() needs a transaction")
+
+
 def authorize(
-    actor, patient, action: str, *, document=None, mode: str = Mode.NORMAL, client_address: str = ""
+    actor,
+    patient,
+    action: str,
+    *,
+    document=None,
+    mode: str = Mode.NORMAL,
+    client_address: str = "",
+    access: RecordAccess | None = None,
 ) -> Decision:
     """Decide and record. Call it inside the transaction that reads or writes the data, and
-    raise (to a 404) only after that transaction has committed, so refusals stay recorded."""
-    if not transaction.get_connection().in_atomic_block:
-        raise TransactionManagementError("authorize() needs a transaction")
-    decision = decide(actor, patient, action, document, mode)
-    if decision.allowed and actor.kind == "practitioner" and decision.mode == Mode.NORMAL:
+    raise (to a 404) only after that transaction has committed, so refusals stay recorded.
+    ``access`` is this request's ``RecordAccess`` for the same actor and patient, if any."""
+    _require_transaction("authorize")
+    if access is None:
+        access = access_to(actor, patient)
+    elif access.actor != actor or access.patient != patient:
+        raise ValueError("authorize() was given the access of another reader or record")
+    decision = access.decide(action, document, mode)
+    if (
+        decision.allowed
+        and action in PRACTITIONER_ACTIONS
+        and actor.kind == UserKind.PRACTITIONER
+        and decision.mode == Mode.NORMAL
+    ):
         _announce_first_access(actor, patient)
+    _record(actor, patient, action, decision, document, client_address)
+    return decision
+
+
+def record_refusal(
+    actor, patient, action: str, reason: str, *, mode: str = Mode.NORMAL, client_address: str = ""
+) -> Decision:
+    """Record a refusal that came before ``decide`` could be asked (a wrong second factor, a
+    throttled look-up): the trail holds every attempt, in the caller's transaction."""
+    _require_transaction("record_refusal")
+    decision = Decision(False, reason, mode)
+    _record(actor, patient, action, decision, None, client_address)
+    return decision
+
+
+def _record(actor, patient, action: str, decision: Decision, document, client_address: str):
     record_event(
         actor=actor if actor is not None and actor.is_authenticated else None,
         patient=patient,
@@ -223,7 +307,6 @@ def authorize(
         reason=decision.reason,
         client_address=client_address,
     )
-    return decision
 
 
 def authorize_staff(
@@ -232,8 +315,7 @@ def authorize_staff(
     """The door for staff work on the registry: decide and record on the person's chain (their
     record's chain when they have one, else their registry chain). Same transaction rule as
     ``authorize``."""
-    if not transaction.get_connection().in_atomic_block:
-        raise TransactionManagementError("authorize_staff() needs a transaction")
+    _require_transaction("authorize_staff")
     decision = decide(staff, patient, action)
     record_event(
         actor=staff if staff is not None and staff.is_authenticated else None,
@@ -249,9 +331,6 @@ def authorize_staff(
 
 def _announce_first_access(practitioner, patient) -> None:
     """The patient hears of a practitioner's first access (checked before it is recorded)."""
-    from access_control.models import AuditEvent
-    from access_control.notifications import notify_patient
-
     if not AuditEvent.objects.filter(
         patient=patient,
         actor=practitioner,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
+from django.core.paginator import Page
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 
-from access_control.audit import Action, Outcome, record_event
+from access_control import policy
+from access_control.audit import Action
 from access_control.consent_models import (
     AccessRequest,
     Block,
@@ -18,8 +18,9 @@ from access_control.consent_models import (
     EmergencyAccess,
     TreatingPhysician,
 )
-from access_control.policy import decide, has_consent
+from accounts.throttling import Throttle
 from dmp_portal.crypto.hashing import blind_index
+from records import selectors as record_selectors
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,11 @@ class AccessOverview:
 
 def access_overview(patient) -> AccessOverview:
     """What the patient decided; names are the public data of the practitioners' directory."""
-    now = timezone.now()
     related = ("practitioner__practitioner_profile",)
     return AccessOverview(
         consents=list(
-            Consent.objects.filter(
-                Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-                patient=patient,
-                revoked_at__isnull=True,
-            )
+            Consent.objects.live()
+            .filter(patient=patient)
             .select_related(*related)
             .order_by("-granted_at")
         ),
@@ -51,7 +48,8 @@ def access_overview(patient) -> AccessOverview:
             .order_by("-created_at")
         ),
         blocks=list(
-            Block.objects.filter(patient=patient, lifted_at__isnull=True)
+            Block.objects.active()
+            .filter(patient=patient)
             .select_related(*related)
             .order_by("-created_at")
         ),
@@ -68,35 +66,64 @@ def access_overview(patient) -> AccessOverview:
 
 @dataclass(frozen=True)
 class LookupResult:
-    """Without consent the practitioner learns nothing, not even whether a record exists:
-    ``patient_id`` is then the record's id or a random one, and the page is the same."""
+    """What a look-up answers. Without access the practitioner learns nothing, not even whether
+    a record exists: ``patient_id`` is then None whatever the NIR, and ``nir_index`` (the blind
+    index of the NIR typed) is what a request or an emergency declaration acts on later.
+    ``throttled`` is the number of seconds to wait when the look-up was refused for its rate."""
 
-    patient_id: object
-    has_consent: bool
+    nir_index: str
+    patient_id: object = None
+    throttled: int = 0
+
+    @property
+    def may_open(self) -> bool:
+        return self.patient_id is not None
+
+
+def lookup_throttle() -> Throttle:
+    return Throttle(
+        "pro-lookup",
+        settings.PRO_LOOKUPS_PER_WINDOW,
+        int(settings.PRO_LOOKUP_WINDOW.total_seconds()),
+    )
+
+
+def beneficiary_patient(nir_index: str):
+    """The record of the registry person with this blind index, or None (not in the registry,
+    or not enrolled). One query, the same whatever the answer; nothing is decrypted."""
+    from enrollment.models import Beneficiary
+
+    beneficiary = (
+        Beneficiary.objects.select_related("patient").filter(nir_index=nir_index or "").first()
+    )
+    return beneficiary.patient if beneficiary is not None else None
 
 
 def find_patient(practitioner, normalised_nir: str, *, client_address: str = "") -> LookupResult:
-    """A practitioner looks a patient up by NIR; the look-up itself is recorded."""
-    from enrollment.models import Beneficiary
+    """A practitioner looks a patient up by NIR, through the door, which records it.
 
+    The same work whatever the NIR (unknown to the registry, in it but not enrolled, enrolled):
+    one registry query by blind index, the relationship's queries, one audit event (on the
+    patient's chain, else on the system chain). Past ``PRO_LOOKUPS_PER_WINDOW`` look-ups in
+    ``PRO_LOOKUP_WINDOW``, the look-up is refused, recorded, and not made.
+    """
+    nir_index = blind_index(normalised_nir, "nir")
+    waiting = lookup_throttle().attempt(str(practitioner.pk))
+    if waiting:
+        with transaction.atomic():
+            policy.record_refusal(
+                practitioner, None, Action.LOOKUP, "throttled", client_address=client_address
+            )
+        return LookupResult(nir_index, throttled=waiting)
     with transaction.atomic():
-        beneficiary = (
-            Beneficiary.objects.select_related("patient")
-            .filter(nir_index=blind_index(normalised_nir, "nir"), patient__isnull=False)
-            .first()
+        patient = beneficiary_patient(nir_index)
+        access = policy.access_to(practitioner, patient)
+        policy.authorize(
+            practitioner, patient, Action.LOOKUP, client_address=client_address, access=access
         )
-        patient = beneficiary.patient if beneficiary is not None else None
-        record_event(
-            actor=practitioner,
-            patient=patient,
-            action=Action.LOOKUP,
-            outcome=Outcome.ALLOWED if patient else Outcome.REFUSED,
-            reason="found" if patient else "no-such-record",
-            client_address=client_address,
-        )
-    if patient is not None and has_consent(patient, practitioner):
-        return LookupResult(patient.pk, True)
-    return LookupResult(patient.pk if patient is not None else uuid.uuid4(), False)
+        # Sent to the record only when the door would open it.
+        may_open = access.decide(Action.LIST).allowed
+    return LookupResult(nir_index, patient.pk if may_open else None)
 
 
 def practitioners_named(name: str, limit: int = 20) -> list:
@@ -123,17 +150,27 @@ class PatientIdentity:
     nir: str
 
 
-def patient_identity(actor, patient) -> PatientIdentity | None:
+def patient_identity(
+    actor, patient, *, access: policy.RecordAccess | None = None, client_address: str = ""
+) -> PatientIdentity | None:
     """The identity shown at the top of a record the door just opened for ``actor``.
 
-    Call it inside the transaction of the audited read it belongs to (the view wraps both): the
-    door is asked again here, so a refusal between the two reads shows nothing.
+    Call it inside the transaction of the audited read it belongs to (the view wraps both), with
+    that read's ``access``: the door is asked again (``decide``, without a query), so a refusal
+    shows nothing. Called on its own (no ``access``), the read is decided and recorded by the door
+    like the list it would head.
     """
     from enrollment.models import Beneficiary
 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("patient_identity must share the audited read's transaction")
-    if not decide(actor, patient, Action.LIST).allowed:
+    if access is not None:
+        allowed = access.may_show_identity()
+    else:
+        allowed = policy.authorize(
+            actor, patient, Action.LIST, client_address=client_address
+        ).allowed
+    if not allowed:
         return None
     beneficiary = Beneficiary.objects.select_related("data_key").filter(patient=patient).first()
     if beneficiary is None:
@@ -148,3 +185,34 @@ def patient_identity(actor, patient) -> PatientIdentity | None:
         birth_date=born,
         nir=str(beneficiary.nir),
     )
+
+
+@dataclass(frozen=True)
+class PractitionerRecord:
+    page: Page
+    identity: PatientIdentity | None
+
+
+def practitioner_record(
+    practitioner, patient, page_number, *, client_address: str = ""
+) -> PractitionerRecord:
+    """A record as a practitioner opens it: the list and the identity heading it, in one
+    transaction, from one relationship loaded once. Raises DocumentNotFound when refused
+    (after the refusal is committed)."""
+    with transaction.atomic():
+        access = policy.access_to(practitioner, patient)
+        try:
+            page = record_selectors.record_page(
+                practitioner,
+                patient,
+                record_selectors.RecordFilters(),
+                page_number,
+                client_address=client_address,
+                access=access,
+            )
+        except record_selectors.DocumentNotFound:
+            page = None
+        identity = None if page is None else patient_identity(practitioner, patient, access=access)
+    if page is None:
+        raise record_selectors.DocumentNotFound
+    return PractitionerRecord(page, identity)

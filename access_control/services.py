@@ -7,14 +7,27 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from access_control.audit import Action, Outcome, record_event
-from access_control.consent_models import AccessRequest, Block, Consent, TreatingPhysician
-from access_control.policy import authorize
+from access_control import policy
+from access_control.audit import Action, Mode
+from access_control.consent_models import (
+    AccessRequest,
+    Block,
+    Consent,
+    EmergencyAccess,
+    RecordSettings,
+    TreatingPhysician,
+)
+from access_control.notifications import notify_patient, notify_treating_physician_of_emergency
+from access_control.relationship import NO_RECORD_ID
+from access_control.selectors import beneficiary_patient
 from accounts.models import User, UserKind
+from accounts.services.authentication import LoginRefused, verify_second_factor
+from accounts.services.keys import ensure_data_key
 
 MAX_CONSENT_DAYS = 366
 
@@ -48,7 +61,7 @@ def _end_of(day: date) -> datetime:
 
 
 def _decide(patient, action: str, client_address: str) -> None:
-    if not authorize(patient, patient, action, client_address=client_address).allowed:
+    if not policy.authorize(patient, patient, action, client_address=client_address).allowed:
         raise AccessError(_("This action is not possible."))
 
 
@@ -64,8 +77,9 @@ def grant_consent(
     _decide(patient, Action.GRANT, client_address)
     expires_at = _end_of(until) if until else None
     consent = (
-        Consent.objects.select_for_update()
-        .filter(patient=patient, practitioner=practitioner, revoked_at__isnull=True)
+        Consent.objects.unrevoked()
+        .select_for_update()
+        .filter(patient=patient, practitioner=practitioner)
         .first()
     )
     if consent is None:
@@ -85,9 +99,11 @@ def grant_consent(
 def revoke_consent(patient, consent_id: int, *, client_address: str = "") -> None:
     """Effective on the practitioner's very next request: the door reads consents each time."""
     _decide(patient, Action.REVOKE, client_address)
-    updated = Consent.objects.filter(
-        pk=consent_id, patient=patient, revoked_at__isnull=True
-    ).update(revoked_at=timezone.now())
+    updated = (
+        Consent.objects.unrevoked()
+        .filter(pk=consent_id, patient=patient)
+        .update(revoked_at=timezone.now())
+    )
     if not updated:
         raise AccessError(_("This access no longer exists."))
 
@@ -98,12 +114,12 @@ def block_practitioner(patient, rpps: str, *, client_address: str = "") -> Block
     practitioner = practitioner_by_rpps(rpps)
     _decide(patient, Action.BLOCK, client_address)
     now = timezone.now()
-    Consent.objects.filter(
-        patient=patient, practitioner=practitioner, revoked_at__isnull=True
-    ).update(revoked_at=now)
+    Consent.objects.unrevoked().filter(patient=patient, practitioner=practitioner).update(
+        revoked_at=now
+    )
     TreatingPhysician.objects.filter(patient=patient, physician=practitioner).delete()
-    block, _created = Block.objects.get_or_create(
-        patient=patient, practitioner=practitioner, lifted_at__isnull=True
+    block, _created = Block.objects.active().get_or_create(
+        patient=patient, practitioner=practitioner
     )
     return block
 
@@ -111,9 +127,7 @@ def block_practitioner(patient, rpps: str, *, client_address: str = "") -> Block
 @transaction.atomic
 def lift_block(patient, block_id: int, *, client_address: str = "") -> None:
     _decide(patient, Action.UNBLOCK, client_address)
-    Block.objects.filter(pk=block_id, patient=patient, lifted_at__isnull=True).update(
-        lifted_at=timezone.now()
-    )
+    Block.objects.active().filter(pk=block_id, patient=patient).update(lifted_at=timezone.now())
 
 
 @transaction.atomic
@@ -124,8 +138,8 @@ def designate_treating_physician(patient, rpps: str, *, client_address: str = ""
     _decide(patient, Action.GRANT, client_address)
     TreatingPhysician.objects.update_or_create(patient=patient, defaults={"physician": physician})
     # The treating physician reads the record: a live consent without end date.
-    live = Consent.objects.filter(patient=patient, practitioner=physician, revoked_at__isnull=True)
-    if not live.update(expires_at=None):
+    unrevoked = Consent.objects.unrevoked().filter(patient=patient, practitioner=physician)
+    if not unrevoked.update(expires_at=None):
         Consent.objects.create(patient=patient, practitioner=physician)
 
 
@@ -136,27 +150,29 @@ def remove_treating_physician(patient, *, client_address: str = "") -> None:
 
 
 @transaction.atomic
-def request_access(practitioner, patient, *, client_address: str = "") -> None:
-    """A practitioner asks; a blocked practitioner's request is recorded and goes nowhere."""
-    blocked = Block.objects.filter(
-        patient=patient, practitioner=practitioner, lifted_at__isnull=True
-    ).exists()
-    record_event(
-        actor=practitioner,
-        patient=patient,
-        action=Action.REQUEST_ACCESS,
-        outcome=Outcome.REFUSED if blocked else Outcome.ALLOWED,
-        reason="blocked-by-patient" if blocked else "request",
-        client_address=client_address,
-    )
-    if not blocked:
-        from access_control.notifications import notify_patient
+def request_access(practitioner, nir_index: str, *, client_address: str = "") -> None:
+    """A practitioner asks for the record of the NIR they looked up (its blind index).
 
-        _request, created = AccessRequest.objects.get_or_create(
-            patient=patient, practitioner=practitioner, decided_at__isnull=True
+    The door decides and records (refused when blocked, or when there is no record); the
+    caller answers the same either way, so asking tells nothing. The same statements run in
+    every case (the pending request is looked for under a sentinel id when refused), except the
+    first request to a patient, which is written and announced to them.
+    """
+    patient = beneficiary_patient(nir_index)
+    decision = policy.authorize(
+        practitioner, patient, Action.REQUEST_ACCESS, client_address=client_address
+    )
+    pending = AccessRequest.objects.filter(
+        patient_id=patient.pk if decision.allowed else NO_RECORD_ID,
+        practitioner=practitioner,
+        decided_at=None,
+    ).exists()
+    if decision.allowed and not pending:
+        # ON CONFLICT DO NOTHING: a parallel request for the same pair leaves one open request.
+        AccessRequest.objects.bulk_create(
+            [AccessRequest(patient=patient, practitioner=practitioner)], ignore_conflicts=True
         )
-        if created:
-            notify_patient("request", patient)
+        notify_patient("request", patient)
 
 
 @transaction.atomic
@@ -186,25 +202,22 @@ MIN_REASON_LENGTH = 15
 
 
 def declare_emergency(
-    request, practitioner, patient, reason: str, otp_token: str, *, client_address: str = ""
-):
-    """Open a time-boxed emergency access ("bris de glace") after a fresh second factor.
+    practitioner,
+    nir_index: str,
+    reason: str,
+    otp_token: str,
+    *,
+    client_address: str = "",
+    known_browser: bool = False,
+) -> EmergencyAccess:
+    """Open a time-boxed emergency access ("bris de glace") to the record of the NIR the
+    practitioner looked up, after a fresh second factor (``known_browser``: this browser
+    completed a login of this account, see ``accounts``).
 
-    Refused, and recorded as refused, when the patient blocked this practitioner or opted
-    out of emergency access. The patient and their treating physician are told.
+    The door decides and records: refused when the patient blocked this practitioner or opted
+    out of emergency access, and when there is no record, with the same answer. The patient and
+    their treating physician are told of an allowed one.
     """
-    from datetime import timedelta
-
-    from django.conf import settings
-
-    from access_control.consent_models import EmergencyAccess
-    from access_control.notifications import (
-        notify_patient,
-        notify_treating_physician_of_emergency,
-    )
-    from access_control.policy import emergency_opted_out
-    from accounts.services import LoginRefused, check_second_factor
-
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON_LENGTH:
         raise AccessError(
@@ -212,40 +225,29 @@ def declare_emergency(
             % {"count": MIN_REASON_LENGTH}
         )
     try:
-        check_second_factor(request, practitioner, otp_token)
-    except LoginRefused as refusal:
-        with transaction.atomic():
-            record_event(
-                actor=practitioner,
-                patient=patient,
-                action=Action.EMERGENCY,
-                outcome=Outcome.REFUSED,
-                mode="emergency",
-                reason="second-factor-failed",
+        verify_second_factor(
+            practitioner, otp_token, address=client_address, known_browser=known_browser
+        )
+    except LoginRefused as refused:
+        factor_refused = refused
+    else:
+        factor_refused = None
+    with transaction.atomic():
+        patient = beneficiary_patient(nir_index)
+        if factor_refused is not None:
+            decision = policy.record_refusal(
+                practitioner,
+                patient,
+                Action.EMERGENCY,
+                "second-factor-failed",
+                mode=Mode.EMERGENCY,
                 client_address=client_address,
             )
-        raise AccessError(refusal.message) from refusal
-    with transaction.atomic():
-        blocked = Block.objects.filter(
-            patient=patient, practitioner=practitioner, lifted_at__isnull=True
-        ).exists()
-        refused_reason = (
-            "blocked-by-patient"
-            if blocked
-            else "emergency-opted-out"
-            if emergency_opted_out(patient)
-            else ""
-        )
-        record_event(
-            actor=practitioner,
-            patient=patient,
-            action=Action.EMERGENCY,
-            outcome=Outcome.REFUSED if refused_reason else Outcome.ALLOWED,
-            mode="emergency",
-            reason=refused_reason or "declared",
-            client_address=client_address,
-        )
-        if not refused_reason:
+        else:
+            decision = policy.authorize(
+                practitioner, patient, Action.EMERGENCY, client_address=client_address
+            )
+        if decision.allowed:
             now = timezone.now()
             access = EmergencyAccess.objects.create(
                 patient=patient,
@@ -256,7 +258,10 @@ def declare_emergency(
             )
             notify_patient("emergency", patient)
             notify_treating_physician_of_emergency(patient)
-    if refused_reason:
+    # Raised once the refusal is committed, so that it stays recorded.
+    if factor_refused is not None:
+        raise AccessError(factor_refused.message) from factor_refused
+    if not decision.allowed:
         raise AccessError(_("The patient does not allow emergency access to their record."))
     return access
 
@@ -270,9 +275,6 @@ def update_record_settings(
     notify: dict[str, bool],
     client_address: str = "",
 ) -> None:
-    from access_control.consent_models import RecordSettings
-    from accounts.services.keys import ensure_data_key
-
     _decide(patient, Action.GRANT, client_address)
     ensure_data_key(patient)
     record_settings, _created = RecordSettings.objects.get_or_create(patient=patient)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -22,6 +24,7 @@ from access_control.forms import (
     RppsForm,
 )
 from accounts.models import User
+from accounts.services.authentication import is_known_browser
 from dmp_portal.http import client_address
 from records import selectors as record_selectors
 
@@ -171,18 +174,57 @@ def answer_request(request: HttpRequest, request_id: int, accept: bool) -> HttpR
     )
 
 
+# The look-ups of this session: an opaque token per look-up, mapped to the blind index of the
+# NIR typed. The request and emergency addresses carry the token, never a record's id, so that
+# they are the same whether or not the NIR has a record.
+LOOKUPS_SESSION_KEY = "pro_lookups"
+REMEMBERED_LOOKUPS = 20
+
+
+def _remember_lookup(request: HttpRequest, nir_index: str) -> str:
+    token = str(uuid.uuid4())
+    lookups = dict(request.session.get(LOOKUPS_SESSION_KEY, {}))
+    lookups[token] = nir_index
+    request.session[LOOKUPS_SESSION_KEY] = dict(list(lookups.items())[-REMEMBERED_LOOKUPS:])
+    return token
+
+
+def _looked_up(request: HttpRequest, token) -> str:
+    """The blind index behind a look-up token; "" for a token this session never received
+    (the service then finds no record, and answers as for any record it may not open)."""
+    return request.session.get(LOOKUPS_SESSION_KEY, {}).get(str(token), "")
+
+
+def _too_many_lookups(seconds: int) -> str:
+    minutes = max(1, (seconds + 59) // 60)
+    return ngettext(
+        "Too many look-ups in a short time. To protect patients, try again in %(minutes)d minute.",
+        "Too many look-ups in a short time. To protect patients, try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 @login_required
 @never_cache
 def pro_search(request: HttpRequest) -> HttpResponse:
     """Find a patient by NIR (a POST: the number never travels in a URL)."""
     practitioner = _practitioner(request)
     form = FindPatientForm(request.POST or None)
-    result = None
+    result = token = None
     if request.method == "POST" and form.is_valid():
         result = selectors.find_patient(
             practitioner, form.cleaned_data["nir"], client_address=client_address(request)
         )
-    return render(request, "access_control/pro_search.html", {"form": form, "result": result})
+        if result.throttled:
+            form.add_error("nir", _too_many_lookups(result.throttled))
+            result = None
+        else:
+            token = _remember_lookup(request, result.nir_index)
+    return render(
+        request,
+        "access_control/pro_search.html",
+        {"form": form, "result": result, "lookup": token},
+    )
 
 
 @login_required
@@ -190,37 +232,33 @@ def pro_search(request: HttpRequest) -> HttpResponse:
 def pro_record(request: HttpRequest, patient_id) -> HttpResponse:
     practitioner = _practitioner(request)
     patient = User.objects.filter(pk=patient_id, kind="patient").first()
-    # One transaction: the identity is read under the audit event of the list it heads. The
-    # refusal is caught inside it, so that its audit event is committed, not rolled back.
-    with transaction.atomic():
-        try:
-            page = record_selectors.record_page(
-                practitioner,
-                patient,
-                record_selectors.RecordFilters(),
-                request.GET.get("page"),
-                client_address=client_address(request),
-            )
-        except record_selectors.DocumentNotFound:
-            page = None
-        identity = None if page is None else selectors.patient_identity(practitioner, patient)
-    if page is None:
-        raise Http404
+    try:
+        record = selectors.practitioner_record(
+            practitioner, patient, request.GET.get("page"), client_address=client_address(request)
+        )
+    except record_selectors.DocumentNotFound as exc:
+        raise Http404 from exc
     return render(
         request,
         "access_control/pro_record.html",
-        {"page": page, "patient_id": patient_id, "query": "", "identity": identity},
+        {
+            "page": record.page,
+            "patient_id": patient_id,
+            "query": "",
+            "identity": record.identity,
+        },
     )
 
 
 @login_required
 @require_POST
 def pro_request(request: HttpRequest, patient_id) -> HttpResponse:
+    """Ask for access to the patient of one look-up (``patient_id`` is the look-up's token)."""
     practitioner = _practitioner(request)
-    patient = User.objects.filter(pk=patient_id, kind="patient").first()
-    # The same answer whether or not a record exists: asking tells nothing either.
-    if patient is not None:
-        services.request_access(practitioner, patient, client_address=client_address(request))
+    services.request_access(
+        practitioner, _looked_up(request, patient_id), client_address=client_address(request)
+    )
+    # The same answer whether or not a record exists, or the request was refused.
     messages.success(request, _("Your request was sent to the patient."))
     return redirect("access:pro-search")
 
@@ -257,25 +295,24 @@ def record_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def pro_emergency(request: HttpRequest, patient_id) -> HttpResponse:
+    """Declare an emergency for the patient of one look-up (``patient_id`` is its token): the
+    same page, and the same refusal, whether or not the NIR has a record."""
     practitioner = _practitioner(request)
-    patient = User.objects.filter(pk=patient_id, kind="patient").first()
-    if patient is None:
-        raise Http404
     form = EmergencyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.declare_emergency(
-                request,
+            access = services.declare_emergency(
                 practitioner,
-                patient,
+                _looked_up(request, patient_id),
                 form.cleaned_data["reason"],
                 form.cleaned_data["otp_token"],
                 client_address=client_address(request),
+                known_browser=is_known_browser(request, practitioner),
             )
         except services.AccessError as error:
             form.add_error(None, error.message)
         else:
-            return redirect("access:pro-record", patient_id=patient_id)
+            return redirect("access:pro-record", patient_id=access.patient_id)
     return render(
         request,
         "access_control/pro_emergency.html",

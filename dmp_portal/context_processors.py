@@ -16,15 +16,14 @@ def _emergency_until(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.kind != "practitioner":
         return None
-    from django.utils import timezone
 
     from access_control.models import EmergencyAccess
     from access_control.policy import decide
 
     ends = []
-    for access in EmergencyAccess.objects.filter(
-        practitioner=user, ends_at__gt=timezone.now()
-    ).select_related("patient"):
+    for access in (
+        EmergencyAccess.objects.active().filter(practitioner=user).select_related("patient")
+    ):
         decision = decide(user, access.patient, "list")
         if decision.allowed and decision.mode == "emergency":
             ends.append(access.ends_at)

@@ -11,8 +11,8 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 
+from access_control import policy
 from access_control.audit import Action
-from access_control.policy import authorize, decide, visible_documents
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted
 from records.models import Category, Document, DocumentStatus
@@ -55,17 +55,29 @@ def _author_label(document: Document) -> str:
 
 
 def record_page(
-    actor, patient, filters: RecordFilters, page_number, *, client_address: str = ""
+    actor,
+    patient,
+    filters: RecordFilters,
+    page_number,
+    *,
+    client_address: str = "",
+    access: policy.RecordAccess | None = None,
 ) -> Page:
     """One page of a record (rows of DocumentRow), newest first, in the same few queries
     whatever the number of documents. Without a search, the database counts and cuts the page:
     only its 20 titles are decrypted. Titles are encrypted, so a search decrypts every title of
-    this record (their column alone, one query), here, then loads the page's rows."""
+    this record (their column alone, one query), here, then loads the page's rows.
+
+    ``access`` is this request's ``policy.access_to(actor, patient)``, when the caller reuses it
+    (for the identity heading the page); else it is loaded here."""
     with transaction.atomic():
-        decision = authorize(actor, patient, Action.LIST, client_address=client_address)
+        access = access or policy.access_to(actor, patient)
+        decision = policy.authorize(
+            actor, patient, Action.LIST, client_address=client_address, access=access
+        )
         if decision.allowed:
             documents = _filtered(
-                Document.objects.filter(visible_documents(actor, patient), status__in=LISTED),
+                Document.objects.filter(access.documents(), status__in=LISTED),
                 patient,
                 filters,
             ).order_by("-act_date", "-created_at", "-pk")
@@ -149,7 +161,7 @@ def document_for(actor, uid: UUID, action: str, *, client_address: str = "") -> 
             .first()
         )
         patient = document.patient if document is not None else None
-        decision = authorize(
+        decision = policy.authorize(
             actor, patient, action, document=document, client_address=client_address
         )
     if not decision.allowed:
@@ -171,14 +183,8 @@ def categories() -> list[Category]:
 def check_upload_allowed(actor, patient, *, client_address: str = "") -> None:
     """Asked before showing the upload form or reading a file: the door's rule, a refusal
     recorded (the upload itself is recorded when the document is stored)."""
-    if decide(actor, patient, Action.UPLOAD).allowed:
+    if policy.access_to(actor, patient).decide(Action.UPLOAD).allowed:
         return
     with transaction.atomic():
-        authorize(actor, patient, Action.UPLOAD, client_address=client_address)
+        policy.authorize(actor, patient, Action.UPLOAD, client_address=client_address)
     raise DocumentNotFound
-
-
-def viewable_inline(uid) -> bool:
-    from records.models import INLINE_MEDIA_TYPES
-
-    return Document.objects.filter(uid=uid, media_type__in=INLINE_MEDIA_TYPES).exists()

@@ -140,12 +140,16 @@ def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse
 @login_required
 @xframe_options_sameorigin
 def document_content(request: HttpRequest, uid) -> HttpResponse:
-    """The file itself, for the inline viewer of the document page (PDF and images only)."""
-    if not selectors.viewable_inline(uid):  # before the door: no "allowed" event for a 404
-        raise Http404
+    """The file itself, for the inline viewer of the document page (PDF and images only).
+
+    The door first, whatever the type, so that every probe is recorded; then a type that is not
+    shown inline is a 404, like a refusal. The file runs sandboxed: no script, no form, no
+    navigation of the page that frames it."""
     document = _document(request, uid, Action.VIEW)
+    if not document.viewable_inline:
+        raise Http404
     response = _content_response(document, as_attachment=False)
-    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'; sandbox"
     return response
 
 

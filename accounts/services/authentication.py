@@ -147,10 +147,20 @@ def check_password_step(request: HttpRequest, username: str, password: str) -> U
 
 def check_second_factor(request: HttpRequest, user: User, token: str) -> Device:
     """Second factor: a TOTP token or a backup code, each accepted once."""
-    account = user.get_username().casefold()
-    attempt = _Attempt(
-        step_throttles("otp"), account, client_address(request), _is_known_browser(request, account)
+    return verify_second_factor(
+        user, token, address=client_address(request), known_browser=is_known_browser(request, user)
     )
+
+
+def is_known_browser(request: HttpRequest, user: User) -> bool:
+    return _is_known_browser(request, user.get_username().casefold())
+
+
+def verify_second_factor(user: User, token: str, *, address: str, known_browser: bool) -> Device:
+    """``check_second_factor`` from plain values, for a service asking a fresh second factor
+    before a sensitive act (an emergency declaration): same throttles, same message."""
+    account = user.get_username().casefold()
+    attempt = _Attempt(step_throttles("otp"), account, address, known_browser)
     device = _match_token(user, token)
     if device is None:
         raise LoginRefused(

@@ -314,6 +314,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 EMERGENCY_ACCESS_MINUTES = env.int("EMERGENCY_ACCESS_MINUTES", 60)
+# Look-ups of patients by NIR, per practitioner: at most this many per window (then refused
+# until the window ends), so that nobody walks the registry.
+PRO_LOOKUPS_PER_WINDOW = env.int("PRO_LOOKUPS_PER_WINDOW", 30)
+PRO_LOOKUP_WINDOW = timedelta(minutes=env.int("PRO_LOOKUP_WINDOW_MINUTES", 10))
 
 # --- Records ----------------------------------------------------------------------------------
 RECORDS_MAX_UPLOAD_BYTES = env.int("RECORDS_MAX_UPLOAD_MB", 5) * 1024 * 1024

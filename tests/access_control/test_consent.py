@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -37,6 +38,17 @@ def enrolled_patient():
 
 def grant(client: Client, rpps: str, until: str = ""):
     return client.post("/access/", {"rpps": rpps, "until": until})
+
+
+def look_up(pro: Client, nir: str) -> str:
+    """Look a NIR up on /pro/; the token that the page's request and emergency addresses carry
+    (they name this look-up, never a record)."""
+    page = pro.post("/pro/", {"nir": nir}).content.decode()
+    return re.search(r"/pro/patients/([0-9a-f-]{36})/emergency/", page).group(1)
+
+
+def ask_access(pro: Client, nir: str):
+    return pro.post(f"/pro/patients/{look_up(pro, nir)}/request/")
 
 
 def test_without_consent_the_practitioner_learns_only_that_no_access_is_granted():
@@ -164,7 +176,7 @@ def test_a_practitioner_asks_and_the_patient_accepts():
     patient, client, nir = enrolled_patient()
     document = add_document(patient)
     profile, pro = practitioner_with_login()
-    pro.post(f"/pro/patients/{patient.pk}/request/")
+    ask_access(pro, nir)
     overview = client.get("/access/").content.decode()
     assert profile.last_name in overview
     request_id = patient.access_requests_received.get().pk
@@ -182,16 +194,17 @@ def test_other_roles_are_refused_the_consent_pages():
 
 
 def test_a_blocked_practitioner_finds_no_way_in_through_a_request():
-    patient, client, _nir = enrolled_patient()
+    patient, client, nir = enrolled_patient()
     profile, pro = practitioner_with_login()
     client.post("/access/blocks/", {"block-rpps": profile.rpps})
-    pro.post(f"/pro/patients/{patient.pk}/request/")
+    ask_access(pro, nir)
     assert not patient.access_requests_received.exists()
+    assert AuditEvent.objects.filter(
+        patient=patient, action="request-access", outcome="refused", reason="blocked-by-patient"
+    ).exists()
 
 
 def test_an_unknown_number_gets_the_same_page_as_a_record_without_consent():
-    import re
-
     from tests.enrollment.factories import make_nir
 
     _patient, _client, nir = enrolled_patient()

@@ -12,18 +12,24 @@ from django.utils import timezone
 
 from access_control.models import AuditEvent, EmergencyAccess, RecordSettings
 from records.models import Document
-from tests.access_control.test_consent import enrolled_patient, grant, practitioner_with_login
+from tests.access_control.test_consent import (
+    ask_access,
+    enrolled_patient,
+    grant,
+    look_up,
+    practitioner_with_login,
+)
 from tests.accounts.factories import next_totp_token
 from tests.records.factories import PDF, add_document, pdf_upload
 
 pytestmark = pytest.mark.django_db
 
 
-def declare(pro, profile, patient, reason="Patient inconscient admis aux urgences", token=None):
+def declare(pro, profile, nir, reason="Patient inconscient admis aux urgences", token=None):
+    """Look the NIR up, then declare an emergency from the page's link (it names the look-up)."""
+    lookup = look_up(pro, nir)
     token = token or next_totp_token(profile.user.totpdevice_set.get())
-    return pro.post(
-        f"/pro/patients/{patient.pk}/emergency/", {"reason": reason, "otp_token": token}
-    )
+    return pro.post(f"/pro/patients/{lookup}/emergency/", {"reason": reason, "otp_token": token})
 
 
 def with_email(client, email="patient@example.fr", **choices):
@@ -48,7 +54,7 @@ def run_tasks(django_capture_on_commit_callbacks):
 
 
 def test_an_emergency_opens_a_time_boxed_read_without_hidden_documents(run_tasks):
-    patient, client, _nir = enrolled_patient()
+    patient, client, nir = enrolled_patient()
     with_email(client)
     visible = add_document(patient, title="Allergies")
     hidden = add_document(patient, title="Document masqué")
@@ -56,7 +62,7 @@ def test_an_emergency_opens_a_time_boxed_read_without_hidden_documents(run_tasks
     profile, pro = practitioner_with_login()
     assert pro.get(f"/records/{visible.uid}/").status_code == 404
 
-    response = run_tasks(lambda: declare(pro, profile, patient))
+    response = run_tasks(lambda: declare(pro, profile, nir))
     assert response["Location"] == f"/pro/patients/{patient.pk}/"
     record = pro.get(f"/pro/patients/{patient.pk}/")
     content = record.content.decode()
@@ -89,21 +95,21 @@ def test_an_emergency_opens_a_time_boxed_read_without_hidden_documents(run_tasks
 
 
 def test_an_emergency_needs_a_reason_and_a_fresh_second_factor():
-    patient, _client, _nir = enrolled_patient()
+    patient, _client, nir = enrolled_patient()
     profile, pro = practitioner_with_login()
-    short = declare(pro, profile, patient, reason="urgence")
+    short = declare(pro, profile, nir, reason="urgence")
     assert "15" in short.content.decode()
-    wrong_code = declare(pro, profile, patient, token="000000")
+    wrong_code = declare(pro, profile, nir, token="000000")
     assert wrong_code.status_code == 200
     assert not EmergencyAccess.objects.exists()
 
 
 def test_an_opted_out_patient_refuses_emergencies_and_it_is_recorded():
-    patient, client, _nir = enrolled_patient()
+    patient, client, nir = enrolled_patient()
     with_email(client, emergency_opt_out="on")
     assert RecordSettings.objects.get(patient=patient).emergency_opt_out
     profile, pro = practitioner_with_login()
-    response = declare(pro, profile, patient)
+    response = declare(pro, profile, nir)
     assert response.status_code == 200
     assert "n'autorise pas" in html.unescape(response.content.decode())
     assert not EmergencyAccess.objects.exists()
@@ -113,30 +119,30 @@ def test_an_opted_out_patient_refuses_emergencies_and_it_is_recorded():
 
 
 def test_a_blocked_practitioner_cannot_declare_an_emergency():
-    patient, client, _nir = enrolled_patient()
+    patient, client, nir = enrolled_patient()
     profile, pro = practitioner_with_login()
     client.post("/access/blocks/", {"block-rpps": profile.rpps})
-    declare(pro, profile, patient)
+    declare(pro, profile, nir)
     assert not EmergencyAccess.objects.exists()
     assert pro.get(f"/pro/patients/{patient.pk}/").status_code == 404
 
 
 def test_the_treating_physician_is_told_of_an_emergency(run_tasks):
-    patient, client, _nir = enrolled_patient()
+    patient, client, nir = enrolled_patient()
     physician, _physician_client = practitioner_with_login()
     physician.user.email = "medecin@example.fr"
     physician.user.save()
     client.post("/access/treating-physician/", {"md-rpps": physician.rpps})
     profile, pro = practitioner_with_login()
-    run_tasks(lambda: declare(pro, profile, patient))
+    run_tasks(lambda: declare(pro, profile, nir))
     assert ["medecin@example.fr"] in [m.to for m in mail.outbox]
 
 
 def test_notifications_follow_the_patients_choices(run_tasks):
-    patient, client, _nir = enrolled_patient()
+    patient, client, nir = enrolled_patient()
     with_email(client, notify_request="", notify_new_document="on")
     profile, pro = practitioner_with_login()
-    run_tasks(lambda: pro.post(f"/pro/patients/{patient.pk}/request/"))
+    run_tasks(lambda: ask_access(pro, nir))
     assert mail.outbox == []  # access requests: not wanted
     grant(client, profile.rpps)
     run_tasks(lambda: pro.get(f"/pro/patients/{patient.pk}/"))
@@ -177,9 +183,9 @@ def test_settings_bad_email_is_explained_and_changes_nothing():
 def test_staff_see_the_emergency_review_queue_without_the_reason(run_tasks):
     from tests.enrollment.test_registry import verified_staff_client
 
-    patient, _client, _nir = enrolled_patient()
+    patient, _client, nir = enrolled_patient()
     profile, pro = practitioner_with_login()
-    run_tasks(lambda: declare(pro, profile, patient, reason="Détresse respiratoire aiguë grave"))
+    run_tasks(lambda: declare(pro, profile, nir, reason="Détresse respiratoire aiguë grave"))
     staff = verified_staff_client()
     queue = staff.get("/admin/access_control/emergencyaccess/").content.decode()
     assert profile.user.username in queue or str(profile.user) in queue
@@ -193,10 +199,10 @@ def test_staff_see_the_emergency_review_queue_without_the_reason(run_tasks):
 
 
 def test_opting_out_during_an_emergency_ends_it_at_once(run_tasks):
-    patient, client, _nir = enrolled_patient()
+    patient, client, nir = enrolled_patient()
     document = add_document(patient)
     profile, pro = practitioner_with_login()
-    run_tasks(lambda: declare(pro, profile, patient))
+    run_tasks(lambda: declare(pro, profile, nir))
     assert pro.get(f"/records/{document.uid}/").status_code == 200
     with_email(client, emergency_opt_out="on")
     assert pro.get(f"/records/{document.uid}/").status_code == 404
@@ -207,36 +213,36 @@ def test_opting_out_during_an_emergency_ends_it_at_once(run_tasks):
 def test_profession_rules_still_apply_in_an_emergency(run_tasks):
     from accounts.models import Profession
 
-    patient, _client, _nir = enrolled_patient()
+    patient, _client, nir = enrolled_patient()
     psychiatric = add_document(patient, category="psychiatrie")
     profile, pro = practitioner_with_login(Profession.PHARMACIEN)
-    run_tasks(lambda: declare(pro, profile, patient))
+    run_tasks(lambda: declare(pro, profile, nir))
     assert pro.get(f"/records/{psychiatric.uid}/").status_code == 404
 
 
 def test_a_wrong_code_when_declaring_is_recorded():
-    patient, _client, _nir = enrolled_patient()
+    patient, _client, nir = enrolled_patient()
     profile, pro = practitioner_with_login()
-    declare(pro, profile, patient, token="000000")
+    declare(pro, profile, nir, token="000000")
     assert AuditEvent.objects.filter(
         action="emergency", outcome="refused", reason="second-factor-failed"
     ).exists()
 
 
 def test_the_patient_reads_the_reason_of_each_emergency(run_tasks):
-    patient, client, _nir = enrolled_patient()
+    patient, client, nir = enrolled_patient()
     profile, pro = practitioner_with_login()
-    run_tasks(lambda: declare(pro, profile, patient, reason="Arrêt cardiaque, patient inconscient"))
+    run_tasks(lambda: declare(pro, profile, nir, reason="Arrêt cardiaque, patient inconscient"))
     overview = html.unescape(client.get("/access/").content.decode())
     assert "Arrêt cardiaque, patient inconscient" in overview and profile.last_name in overview
 
 
 def test_an_access_request_is_announced_without_health_data(run_tasks):
-    patient, client, _nir = enrolled_patient()
+    patient, client, nir = enrolled_patient()
     with_email(client)
     add_document(patient, title="Diagnostic sensible")
     profile, pro = practitioner_with_login()
-    run_tasks(lambda: pro.post(f"/pro/patients/{patient.pk}/request/"))
+    run_tasks(lambda: ask_access(pro, nir))
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert "demande" in message.subject.lower()

@@ -1,0 +1,77 @@
+"""A practitioner's relationship to one record, loaded once per request for the door.
+
+Facts only (what the patient decided, what is ongoing); what they allow is ``policy.decide``'s
+business alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from access_control.consent_models import (
+    Block,
+    Consent,
+    EmergencyAccess,
+    ProfessionRule,
+    RecordSettings,
+    TreatingPhysician,
+)
+from accounts.models import User
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """What ties one practitioner to one record at one moment. Loaded by ``relationship_of`` in
+    the same two queries whether or not the record exists, so that its cost tells nothing."""
+
+    blocked: bool = False
+    consent: bool = False
+    emergency: bool = False
+    opted_out: bool = False
+    treating_physician: bool = False
+    readable_categories: frozenset = field(default_factory=frozenset)
+
+
+# Stands for "no record" in the relationship's query, so that it has the same shape and plan
+# (an equality on an index) whether or not the record exists; no account has this id.
+NO_RECORD_ID = uuid.UUID(int=0)
+
+
+def relationship_of(practitioner, patient, now: datetime | None = None) -> Relationship:
+    """One query for the pair (every state as an EXISTS), one for the profession's categories.
+
+    ``patient`` may be None (no record): the same queries run, and find nothing.
+    """
+    now = now or timezone.now()
+    patient_id = patient.pk if patient is not None else NO_RECORD_ID
+    pair = {"patient_id": patient_id, "practitioner_id": OuterRef("pk")}
+    facts = (
+        User.objects.filter(pk=practitioner.pk)
+        .annotate(
+            blocked=Exists(Block.objects.active().filter(**pair)),
+            consent=Exists(Consent.objects.live(now).filter(**pair)),
+            emergency=Exists(EmergencyAccess.objects.active(now).filter(**pair)),
+            opted_out=Exists(
+                RecordSettings.objects.filter(patient_id=patient_id, emergency_opt_out=True)
+            ),
+            treating_physician=Exists(
+                TreatingPhysician.objects.filter(patient_id=patient_id, physician_id=OuterRef("pk"))
+            ),
+        )
+        .values("blocked", "consent", "emergency", "opted_out", "treating_physician")
+        .first()
+    ) or {}
+    readable = ProfessionRule.objects.filter(profession=_profession(practitioner), may_read=True)
+    return Relationship(
+        readable_categories=frozenset(readable.values_list("category_id", flat=True)), **facts
+    )
+
+
+def _profession(practitioner) -> str:
+    profile = getattr(practitioner, "practitioner_profile", None)
+    return profile.profession if profile is not None else ""

@@ -1,0 +1,281 @@
+"""The door, complete: one relationship per request, every decision through ``policy.decide``,
+no side door around it (issue 12, point 1)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from access_control import policy
+from access_control.history import HistoryFilters, access_history
+from access_control.models import (
+    AccessRequest,
+    Action,
+    AuditEvent,
+    Block,
+    Consent,
+    EmergencyAccess,
+    Mode,
+    RecordSettings,
+)
+from records.models import Document
+from tests.access_control.test_consent import (
+    enrolled_patient,
+    grant,
+    look_up,
+    practitioner_with_login,
+)
+from tests.accounts.factories import next_totp_token
+from tests.records.factories import add_document
+
+pytestmark = pytest.mark.django_db
+
+REASON = "Patient inconscient admis aux urgences"
+
+
+def test_live_consent_active_block_and_emergency_are_named_once_on_the_models():
+    patient, _client, _nir = enrolled_patient()
+    profiles = [practitioner_with_login()[0].user for _ in range(3)]
+    now = timezone.now()
+    live = Consent.objects.create(patient=patient, practitioner=profiles[0])
+    Consent.objects.create(patient=patient, practitioner=profiles[1], revoked_at=now)
+    expired = Consent.objects.create(
+        patient=patient, practitioner=profiles[2], expires_at=now - timedelta(minutes=1)
+    )
+    assert list(Consent.objects.live()) == [live]
+    assert set(Consent.objects.unrevoked()) == {live, expired}
+    active = Block.objects.create(patient=patient, practitioner=profiles[0])
+    Block.objects.create(patient=patient, practitioner=profiles[1], lifted_at=now)
+    assert list(Block.objects.active()) == [active]
+    ongoing = EmergencyAccess.objects.create(
+        patient=patient, practitioner=profiles[0], reason=REASON, ends_at=now + timedelta(hours=1)
+    )
+    EmergencyAccess.objects.create(
+        patient=patient, practitioner=profiles[1], reason=REASON, ends_at=now
+    )
+    assert list(EmergencyAccess.objects.active()) == [ongoing]
+
+
+def test_no_module_outside_the_door_writes_the_states_or_the_trail_itself():
+    """The states are written on the models, the record decisions are recorded by the door."""
+    root = Path(__file__).resolve().parents[2]
+    sources = [
+        root / "access_control" / name
+        for name in ("services.py", "selectors.py", "history.py", "views.py", "views_history.py")
+    ] + sorted((root / "records").glob("*.py"))
+    for source in sources:
+        text = source.read_text()
+        assert "record_event(" not in text, source
+        assert "revoked_at__isnull" not in text and "lifted_at__isnull" not in text, source
+        assert "ends_at__gt" not in text, source
+
+
+def count(queries, table: str) -> int:
+    return sum(f'"{table}"' in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_practitioners_record_page_reads_the_relationship_once():
+    patient, client, _nir = enrolled_patient()
+    add_document(patient, title="Bilan sanguin")
+    profile, pro = practitioner_with_login()
+    grant(client, profile.rpps)
+    pro.get(f"/pro/patients/{patient.pk}/")  # the first access is announced once
+    with CaptureQueriesContext(connection) as queries:
+        page = pro.get(f"/pro/patients/{patient.pk}/")
+    content = page.content.decode()
+    assert page.status_code == 200 and "Bilan sanguin" in content and "Dupont" in content
+    assert count(queries, Block._meta.db_table) == 1
+    assert count(queries, Consent._meta.db_table) == 1
+
+
+def test_a_probe_of_a_file_is_recorded_whatever_its_type():
+    """The content address asked the registry of types before the door: a stranger's probe of a
+    file not shown inline (or of no file at all) left no trace. Now the door answers first."""
+    patient, client, _nir = enrolled_patient()
+    document = add_document(patient)
+    Document.objects.filter(pk=document.pk).update(media_type="text/plain", extension=".txt")
+    stranger_profile, stranger = practitioner_with_login()
+
+    assert stranger.get(f"/records/{document.uid}/content/").status_code == 404
+    assert AuditEvent.objects.filter(
+        patient=patient,
+        actor=stranger_profile.user,
+        action="view",
+        outcome="refused",
+        document_uid=document.uid,
+    ).exists()
+    missing = uuid.uuid4()
+    assert stranger.get(f"/records/{missing}/content/").status_code == 404
+    assert AuditEvent.objects.filter(
+        patient=None, actor=stranger_profile.user, action="view", reason="no-such-record"
+    ).exists()
+    # The owner is let through by the door, but a type not shown inline is not served inline.
+    owner = client.get(f"/records/{document.uid}/content/")
+    assert owner.status_code == 404
+    assert client.get(f"/records/{document.uid}/download/").status_code == 200
+
+
+def test_a_file_shown_inline_runs_sandboxed():
+    patient, client, _nir = enrolled_patient()
+    document = add_document(patient)
+    response = client.get(f"/records/{document.uid}/content/")
+    assert response.status_code == 200
+    policy_header = response["Content-Security-Policy"]
+    assert "sandbox" in policy_header and "default-src 'none'" in policy_header
+
+
+def test_a_pdf_is_not_framed_in_the_page_since_it_runs_sandboxed():
+    """Chromium refuses to run its PDF viewer in a sandboxed document: the page offers the
+    download instead of a frame that would only say it was blocked."""
+    patient, client, _nir = enrolled_patient()
+    document = add_document(patient)
+    page = client.get(f"/records/{document.uid}/").content.decode()
+    assert "<iframe" not in page and f"/records/{document.uid}/content/" not in page
+    assert f"/records/{document.uid}/download/" in page
+
+
+def refuse_everything(*args, **kwargs):
+    return policy.Decision(False, "refused-by-test")
+
+
+def test_when_decide_refuses_everything_every_page_of_a_record_refuses_and_records_it():
+    patient, client, nir = enrolled_patient()
+    document = add_document(patient, title="Compte rendu")
+    profile, pro = practitioner_with_login()
+    grant(client, profile.rpps)
+    events_before = AuditEvent.objects.count()
+    with mock.patch("access_control.policy.decide", refuse_everything):
+        for url in (
+            "/records/",
+            f"/records/{document.uid}/",
+            f"/records/{document.uid}/content/",
+            f"/records/{document.uid}/download/",
+            "/records/upload/",
+            "/access/history/",
+        ):
+            assert client.get(url).status_code == 404, url
+        assert pro.get(f"/pro/patients/{patient.pk}/").status_code == 404
+        assert pro.get(f"/pro/patients/{patient.pk}/upload/").status_code == 404
+        page = pro.post("/pro/", {"nir": nir}).content.decode()
+        assert f"/pro/patients/{patient.pk}/" not in page  # not sent to the record
+        lookup = look_up(pro, nir)
+        pro.post(f"/pro/patients/{lookup}/request/")
+        declared = pro.post(
+            f"/pro/patients/{lookup}/emergency/",
+            {"reason": REASON, "otp_token": next_totp_token(profile.user.totpdevice_set.get())},
+        )
+        assert declared.status_code == 200
+    assert not AccessRequest.objects.exists() and not EmergencyAccess.objects.exists()
+    refusals = AuditEvent.objects.filter(reason="refused-by-test")
+    assert refusals.count() == AuditEvent.objects.count() - events_before
+    assert set(refusals.values_list("action", flat=True)) == {
+        "list",
+        "view",
+        "download",
+        "upload",
+        "view-history",
+        "lookup",
+        "request-access",
+        "emergency",
+    }
+
+
+def test_the_history_asks_the_door_whether_a_row_may_name_its_document():
+    patient, _client, _nir = enrolled_patient()
+    document = add_document(patient, title="Échographie")
+    with transaction.atomic():
+        policy.authorize(patient, patient, Action.VIEW, document=document)
+
+    def titles() -> list[tuple[str, str]]:
+        page = access_history(patient, patient, HistoryFilters(action="view"), 1)
+        return [(row.document_state, row.document_title) for row in page.object_list]
+
+    assert titles() == [("available", "Échographie")]
+    real_decide = policy.decide
+
+    def refuse_reading_documents(actor, patient, action, document=None, *args, **kwargs):
+        if action == Action.VIEW:
+            return policy.Decision(False, "refused-by-test")
+        return real_decide(actor, patient, action, document, *args, **kwargs)
+
+    with mock.patch("access_control.policy.decide", refuse_reading_documents):
+        [(state, title)] = titles()
+    assert state == "deleted" and "Échographie" not in title
+
+
+def test_the_door_answers_lookups_requests_and_emergencies():
+    patient, client, _nir = enrolled_patient()
+    profile, _pro = practitioner_with_login()
+    practitioner = profile.user
+
+    def decision(action):
+        return policy.decide(practitioner, patient, action)
+
+    assert decision(Action.LOOKUP) == policy.Decision(True, "found")
+    assert decision(Action.REQUEST_ACCESS) == policy.Decision(True, "request")
+    assert decision(Action.EMERGENCY) == policy.Decision(True, "declared", Mode.EMERGENCY)
+    RecordSettings.objects.create(patient=patient, emergency_opt_out=True)
+    assert decision(Action.EMERGENCY) == policy.Decision(
+        False, "emergency-opted-out", Mode.EMERGENCY
+    )
+    Block.objects.create(patient=patient, practitioner=practitioner)
+    assert decision(Action.LOOKUP).allowed  # found; the page says no more
+    assert decision(Action.REQUEST_ACCESS) == policy.Decision(False, "blocked-by-patient")
+    assert not decision(Action.EMERGENCY).allowed
+    assert policy.decide(practitioner, None, Action.EMERGENCY) == policy.Decision(
+        False, "no-such-record", Mode.EMERGENCY
+    )
+
+
+def test_one_access_answers_the_decision_the_list_filter_and_the_identity():
+    patient, client, _nir = enrolled_patient()
+    readable = add_document(patient, category="imagerie")
+    profile, _pro = practitioner_with_login()
+    stranger_profile, _stranger = practitioner_with_login()
+    grant(client, profile.rpps)
+    with CaptureQueriesContext(connection) as queries:
+        access = policy.access_to(profile.user, patient)
+        assert access.decide(Action.VIEW, readable).allowed
+        assert access.may_show_identity()
+        listed = list(Document.objects.filter(access.documents()))
+    assert listed == [readable]
+    assert count(queries, Consent._meta.db_table) == 1
+    refused = policy.access_to(stranger_profile.user, patient)
+    assert not refused.may_show_identity()
+    assert not Document.objects.filter(refused.documents()).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_door_refuses_to_decide_outside_a_transaction_even_under_python_O():
+    patient, _client, _nir = enrolled_patient()
+    with pytest.raises(TransactionManagementError):
+        policy.authorize(patient, patient, Action.LIST)
+    with pytest.raises(TransactionManagementError):
+        policy.record_refusal(patient, patient, Action.LIST, "test")
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_identity_read_on_its_own_is_decided_and_recorded_by_the_door():
+    from access_control.selectors import patient_identity
+
+    patient, client, _nir = enrolled_patient()
+    profile, _pro = practitioner_with_login()
+    stranger_profile, _stranger = practitioner_with_login()
+    grant(client, profile.rpps)
+    with transaction.atomic():
+        assert patient_identity(stranger_profile.user, patient) is None
+        assert patient_identity(profile.user, patient).last_name == "Dupont"
+    assert AuditEvent.objects.filter(
+        patient=patient, actor=stranger_profile.user, action="list", outcome="refused"
+    ).exists()
+    assert AuditEvent.objects.filter(
+        patient=patient, actor=profile.user, action="list", outcome="allowed"
+    ).exists()
