@@ -21,9 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from access_control.audit import Action, Outcome, record_event
+from access_control.audit import Action
 from access_control.models import SYSTEM_CHAIN_KEY, patient_chain_key, registry_chain_key
-from access_control.policy import authorize_staff
+from access_control.policy import CommandLineOperator, authorize_staff
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted, save_encrypted
 from dmp_portal.crypto.models import DataKey
@@ -141,25 +141,15 @@ def _record_exports(letters: list[Letter], operator, command_line_user: str, add
     """One event per letter, on its recipient's chain, naming who exported it; True when every
     letter may go. Chains are locked in key order, so two exports never deadlock.
 
-    A staff member (the admin, or ``export_letters --operator``) passes the door. The command
-    run without ``--operator`` is the machine's operator, who already holds the keys: the event
-    has no account as actor and names the operating-system user in its reason.
+    Everyone passes the door: a staff member (the admin, or ``export_letters --operator``), or,
+    for the command run without ``--operator``, the machine's operator, who has no portal
+    account: the event then names the operating-system user in its reason.
     """
+    actor = operator if operator is not None else CommandLineOperator(command_line_user)
     allowed = True
     for subject, _letter in _subjects(letters):
-        if operator is not None:
-            decision = authorize_staff(
-                operator, Action.EXPORT_LETTER, client_address=address, **subject
-            )
-            allowed = allowed and decision.allowed
-        else:
-            record_event(
-                actor=None,
-                action=Action.EXPORT_LETTER,
-                outcome=Outcome.ALLOWED,
-                reason=f"command-line:{command_line_user}"[:64],
-                **subject,
-            )
+        decision = authorize_staff(actor, Action.EXPORT_LETTER, client_address=address, **subject)
+        allowed = allowed and decision.allowed
     return allowed
 
 
