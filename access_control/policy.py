@@ -77,6 +77,7 @@ class CommandLineOperator:
 
 
 OPERATOR_ACTIONS = {Action.EXPORT_LETTER}
+FOUR_EYES_OWN_PROPOSAL = "four-eyes-own-proposal"
 
 
 def decide(
@@ -87,11 +88,13 @@ def decide(
     mode: str = Mode.NORMAL,
     *,
     relationship: Relationship | None = None,
+    proposed_by: object = None,
 ) -> Decision:
     """Allowed or refused, with the reason recorded in the audit trail. Writes nothing.
 
     ``relationship`` is a practitioner's ``Relationship`` to this record when the caller already
-    loaded it (``RecordAccess``); without it, it is loaded here.
+    loaded it (``RecordAccess``); without it, it is loaded here. ``proposed_by`` is the id of
+    the staff member who proposed the registry change that ``actor`` would confirm (four eyes).
     """
     if action == Action.EMERGENCY:
         mode = Mode.EMERGENCY  # a declaration is recorded in emergency mode, refused or not
@@ -105,7 +108,7 @@ def decide(
     if document is not None and (patient is None or document.patient_id != patient.pk):
         return Decision(False, "document-of-another-record", mode)
     if actor.kind == UserKind.STAFF:
-        return _staff(actor, action, document, mode)
+        return _staff(actor, action, document, mode, proposed_by)
     if actor.kind == UserKind.PRACTITIONER:
         if relationship is None:
             relationship = relationship_of(actor, patient)
@@ -115,8 +118,11 @@ def decide(
     return _patient_on_own_record(action, document, mode)
 
 
-def _staff(actor, action: str, document, mode: str) -> Decision:
-    """Staff run the registry (identity, postal address, letters), never health content."""
+def _staff(actor, action: str, document, mode: str, proposed_by: object = None) -> Decision:
+    """Staff run the registry (identity, postal address, letters), never health content; a
+    change to it takes two of them: its proposer never confirms it."""
+    if action == Action.CONFIRM_CHANGE and proposed_by is not None and proposed_by == actor.pk:
+        return Decision(False, FOUR_EYES_OWN_PROPOSAL, mode)
     if document is None and action in STAFF_REGISTRY_ACTIONS and actor.is_staff:
         return Decision(True, "staff-registry", mode)
     return Decision(False, "staff-never-read-health-data", mode)
@@ -328,13 +334,19 @@ def _record(actor, patient, action: str, decision: Decision, document, client_ad
 
 
 def authorize_staff(
-    staff, action: str, *, patient=None, registry_id: int | None = None, client_address: str = ""
+    staff,
+    action: str,
+    *,
+    patient=None,
+    registry_id: int | None = None,
+    proposed_by: object = None,
+    client_address: str = "",
 ) -> Decision:
     """The door for staff work on the registry: decide and record on the person's chain (their
     record's chain when they have one, else their registry chain). Same transaction rule as
-    ``authorize``."""
+    ``authorize``. ``proposed_by``: the proposer's id, when confirming or rejecting a change."""
     _require_transaction("authorize_staff")
-    decision = decide(staff, patient, action)
+    decision = decide(staff, patient, action, proposed_by=proposed_by)
     record_event(
         actor=staff if staff is not None and staff.is_authenticated else None,
         patient=patient,

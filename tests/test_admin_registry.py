@@ -161,7 +161,13 @@ def test_the_proposer_cannot_confirm_their_own_change(staff):
     client.post(review_url(change), {"decision": "confirm"})
     assert registry_of(person) == before
     assert RegistryChange.objects.get(pk=change.pk).state == "pending"
-    assert not events("confirm-change").exists()
+    # The door refused, and its refusal is on the person's chain, naming the proposer.
+    refusal = events("confirm-change", person).get()
+    assert (refusal.actor_id, refusal.outcome, refusal.reason) == (
+        _user.pk,
+        "refused",
+        "four-eyes-own-proposal",
+    )
 
 
 def test_a_second_staff_member_confirms_and_the_change_applies(staff, second_staff):

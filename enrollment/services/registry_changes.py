@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access_control.audit import Action
-from access_control.policy import authorize_staff
+from access_control.policy import FOUR_EYES_OWN_PROPOSAL, Decision, authorize_staff
 from dmp_portal.crypto.fields import is_destroyed
 from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
 from enrollment.services.codes import letter_returned
@@ -57,14 +57,17 @@ def changed_fields(beneficiary: Beneficiary, values: Mapping) -> list[str]:
     return changed
 
 
-def _door(staff, action: str, beneficiary: Beneficiary, client_address: str) -> bool:
+def _door(
+    staff, action: str, beneficiary: Beneficiary, client_address: str, proposed_by=None
+) -> Decision:
     return authorize_staff(
         staff,
         action,
         patient=beneficiary.patient,
         registry_id=beneficiary.pk,
+        proposed_by=proposed_by,
         client_address=client_address,
-    ).allowed
+    )
 
 
 def propose_change(
@@ -89,7 +92,7 @@ def propose_change(
                     "confirmed or rejected first."
                 )
             )
-        allowed = _door(staff, Action.PROPOSE_CHANGE, beneficiary, client_address)
+        allowed = _door(staff, Action.PROPOSE_CHANGE, beneficiary, client_address).allowed
         if allowed:
             change = RegistryChange.objects.create(
                 beneficiary=beneficiary,
@@ -114,17 +117,17 @@ def decide_change(
         change = RegistryChange.objects.select_for_update().get(pk=change_id)
         if change.state != RegistryChangeState.PENDING:
             raise ValidationError(_("This change was already decided."))
-        if change.proposed_by_id == staff.pk:
-            raise ValidationError(
-                _("You proposed this change: another staff member must confirm or reject it.")
-            )
         beneficiary = (
             Beneficiary.objects.select_for_update()
             .select_related("data_key")
             .get(pk=change.beneficiary_id)
         )
         change.beneficiary = beneficiary
-        allowed = _door(staff, Action.CONFIRM_CHANGE, beneficiary, client_address)
+        # The door refuses the proposer (four eyes), and that refusal is recorded too.
+        decision = _door(
+            staff, Action.CONFIRM_CHANGE, beneficiary, client_address, change.proposed_by_id
+        )
+        allowed = decision.allowed
         if allowed:
             if confirm:
                 _apply(beneficiary, change)
@@ -134,6 +137,10 @@ def decide_change(
             change.decided_by = staff
             change.decided_at = timezone.now()
             change.save(update_fields=["state", "decided_by", "decided_at"])
+    if decision.reason == FOUR_EYES_OWN_PROPOSAL:
+        raise ValidationError(
+            _("You proposed this change: another staff member must confirm or reject it.")
+        )
     if not allowed:
         raise StaffRefused
     return change
