@@ -63,6 +63,28 @@ def write_beneficiary(canary: str) -> None:
     assert Beneficiary.objects.get(pk=beneficiary.pk).last_name == canary
 
 
+def write_registry_change(canary: str) -> None:
+    """Through the service staff use, so the canary takes the production path to the row."""
+    from enrollment.models import RegistryChange
+    from enrollment.services.registry_changes import propose_change
+    from tests.accounts.factories import StaffFactory
+    from tests.enrollment.factories import make_beneficiary
+
+    address = {"lines": [canary], "postcode": canary, "city": canary, "country": canary}
+    change = propose_change(
+        StaffFactory(),
+        make_beneficiary().pk,
+        {
+            "last_name": canary,
+            "first_name": canary,
+            "birth_date": canary,
+            "regime": canary,
+            "address": address,
+        },
+    )
+    assert RegistryChange.objects.get(pk=change.pk).values["address"] == address
+
+
 def write_letter(canary: str) -> None:
     import uuid
 
@@ -132,6 +154,7 @@ WRITERS = {
     "access_control.EmergencyAccess": write_emergency_access,
     "records.Document": write_document,
     "enrollment.Beneficiary": write_beneficiary,
+    "enrollment.RegistryChange": write_registry_change,
     "letters.Letter": write_letter,
     "accounts.TOTPDevice": write_totp_device,
     "crypto_specimens.Specimen": write_specimen,
