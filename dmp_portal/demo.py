@@ -15,6 +15,8 @@ DEMO_PASSWORD = "demo-portail-2026"
 PATIENT_USERNAME = "patient.demo"
 PRACTITIONER_RPPS = "10000000009"
 STAFF_USERNAME = "admin.demo"
+# A registry change needs a second staff member to confirm it (four eyes): the demo has two.
+REVIEWER_USERNAME = "relecteur.demo"
 # Insured people of the demo registry: the patient above, and someone who can try enrolling.
 PATIENT_NIR = "290127511234540"
 ENROLLABLE_NIR = "185057800608491"
@@ -35,6 +37,11 @@ def seed() -> int:
             STAFF_USERNAME,
             UserKind.STAFF,
             {"email": "admin@demo.dmp.example", "is_staff": True, "is_superuser": True},
+        ),
+        (
+            REVIEWER_USERNAME,
+            UserKind.STAFF,
+            {"email": "relecteur@demo.dmp.example", "is_staff": True, "is_superuser": True},
         ),
     ):
         user, was_created = User.objects.get_or_create(
@@ -98,6 +105,7 @@ def describe() -> list[str]:
         f"patient: {PATIENT_USERNAME} / {DEMO_PASSWORD}",
         f"practitioner: {PRACTITIONER_RPPS} / {DEMO_PASSWORD}",
         f"staff: {STAFF_USERNAME} / {DEMO_PASSWORD}",
+        f"second staff member (confirms registry changes): {REVIEWER_USERNAME} / {DEMO_PASSWORD}",
         "second factor: set up at first login (scan the QR code or type the secret shown)",
         "enrolment: try /enrollment/ with 1 85 05 78 006 084 91, then "
         "`python manage.py export_letters var/letters` to read the letter and its code",

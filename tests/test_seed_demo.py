@@ -19,8 +19,10 @@ def test_seed_demo_is_idempotent_and_creates_the_published_logins():
         ("patient.demo", "patient"),
         ("10000000009", "practitioner"),
         ("admin.demo", "staff"),
+        ("relecteur.demo", "staff"),
     } <= users
     assert User.objects.get(username="admin.demo").check_password("demo-portail-2026")
+    assert User.objects.get(username="relecteur.demo").check_password("demo-portail-2026")
 
     second = StringIO()
     call_command("seed_demo", stdout=second)
