@@ -14,7 +14,10 @@ new page cannot ship without someone deciding who may change what through it. Th
   role gets. Each third user posts the owner's form (with the browser's CSRF token), gets the
   expected answer (404, the login page, or their own page with an error, never a success), and
   afterwards every table, re-read from PostgreSQL, holds exactly the same rows; the owner's
-  record gained no "allowed" audit event in their name.
+  record gained no "allowed" audit event in their name. A page whose address names one look-up
+  of a practitioner's session (request, emergency) is posted twice by each practitioner: with
+  the owner's look-up (not in their session: it must find nothing), and with a look-up of their
+  own of the same NIR (``own_lookup``: who may act on it there, and why).
 
 The snapshot is the whole database, row by row, except the audit trail (refusals are recorded
 there on purpose) and the sessions of the third user's own browser.
@@ -26,9 +29,11 @@ import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -49,7 +54,7 @@ from access_control.models import (
 )
 from accounts.devices import BackupCodeDevice, TOTPDevice
 from accounts.services import issue_activation_link
-from enrollment.models import CreationCode
+from enrollment.models import Beneficiary, CreationCode
 from enrollment.services.codes import issue_code
 from records.models import Document
 from tests.accounts.factories import (
@@ -84,6 +89,9 @@ MINE = "mine"  # in a row: acts on their own record or account, which the addres
 
 LOGIN = "302 /accounts/login/"  # also where a half-logged-in user is sent back to
 BACK = "302 /access/"  # the patient's consent page, with an error message
+# In an ``own_lookup`` row: not a practitioner, so /pro/ looks nothing up for them (404 or the
+# login page); the owner's look-up is all they can post to.
+NO_LOOKUP = "no look-up"
 
 
 def row(*answers: str) -> dict[str, str]:
@@ -259,6 +267,26 @@ def _code(world, role):
     return {"nir": world.extra["holder"].nir, "creation_code": code}
 
 
+def _look_up(client: Client, nir: str) -> str:
+    """Look a NIR up on /pro/ as a practitioner does: the token that the page's request and
+    emergency addresses carry (it names this look-up of this session, never a record)."""
+    page = client.post("/pro/", {"nir": nir}).content.decode()
+    return re.search(r"/pro/patients/([0-9a-f-]{36})/emergency/", page).group(1)
+
+
+def _lookup_by(owner: str):
+    """patient_a is in the registry, and ``owner`` looked their NIR up: the address names that
+    look-up (the owner's session), as the link of the owner's page does."""
+
+    def prepare(world):
+        person = make_beneficiary()
+        Beneficiary.objects.filter(pk=person.pk).update(patient=world.users["patient_a"])
+        world.extra["nir"] = person.nir
+        world.values["patient_id"] = _look_up(world.clients[owner], person.nir)
+
+    return prepare
+
+
 def _hide_document(world):
     """``show`` changes only a hidden document: hidden first, so that a change would show."""
     Document.objects.filter(uid=world.values["uid"]).update(hidden_from_practitioners=True)
@@ -284,6 +312,11 @@ class Change:
     prepare: Callable | None = None
     # Rows a refused third user may still write about themselves (each with its reason).
     third_may_change: tuple[str, ...] = ()
+    # Pages of a look-up: what each role gets posting with a look-up of their own of the NIR.
+    own_lookup: dict[str, str] | None = None
+    # How long the owner waits before their POST (a cool-off the third users' tries started
+    # and that outlives the cache).
+    owner_waits: timedelta = timedelta(0)
 
 
 GET_ONLY = "get-only"
@@ -351,9 +384,13 @@ TABLE: dict[str, str | Change] = {
         owner="anon",
         data=_code,
         shows_in=("django_session",),
-        # After five free wrong tries, the next ones wait (429).
+        # After five free wrong tries for the number, the next ones wait (429).
         thirds=row(*["200"] * 5, "429", "429", LOGIN, LOGIN, "429"),
         prepare=_prepare_code,
+        # The wrong tries are counted for the number in the database, whoever typed them: the
+        # holder too waits out the delay they started (a minute after five), slowed, not locked
+        # out (test_the_holder_waits_out_the_strangers_tries_then_activates).
+        owner_waits=timedelta(minutes=1, seconds=5),
         # A wrong try counts against the code (burnt after ten) and against the number typed
         # (one row per refusal, whatever the registry holds, so that timing tells nothing):
         # nothing else of it changes (test_a_strangers_wrong_code_leaves_the_code_usable).
@@ -436,23 +473,44 @@ TABLE: dict[str, str | Change] = {
     ),
     "pro/": READ,
     "pro/patients/<uuid:patient_id>/": READ,
-    # Any practitioner may ask (pro_consent and pro_none too: an ask is their own action);
-    # a blocked one is answered alike and nothing is sent.
+    # The address names a look-up of the owner's session: posted by anyone else it finds nothing
+    # (a practitioner gets the same answer as for a sent request: asking tells nothing).
     "pro/patients/<uuid:patient_id>/request/": Change(
         owner="pro_revoked",
         data=_no_data,
         shows_in=("access_control_accessrequest",),
-        thirds=row(LOGIN, "404", "404", MINE, MINE, OWNER, "302 /pro/", LOGIN, LOGIN, "404"),
+        thirds=row(
+            LOGIN, "404", "404", "302 /pro/", "302 /pro/", OWNER, "302 /pro/", LOGIN, LOGIN, "404"
+        ),
+        prepare=_lookup_by("pro_revoked"),
+        own_lookup=row(
+            *[NO_LOOKUP] * 3,
+            MINE,  # pro_consent: any practitioner not blocked may ask, their own action
+            MINE,  # pro_none: asks again, their own action (already pending: nothing new)
+            OWNER,
+            "302 /pro/",  # pro_blocked: refused and recorded, answered alike, nothing sent
+            *[NO_LOOKUP] * 3,
+        ),
     ),
-    # Any practitioner may declare an emergency with a reason and a fresh code; a blocked one
-    # is refused on the form.
+    # The address names a look-up of the owner's session: posted by anyone else it finds nothing
+    # (a practitioner's form answers as for a patient who refuses emergency access).
     "pro/patients/<uuid:patient_id>/emergency/": Change(
         owner="pro_none",
         data=_emergency,
-        shows_in=("access_control_emergencyaccess",),
-        thirds=row(LOGIN, "404", "404", MINE, OWNER, MINE, "200", LOGIN, LOGIN, "404"),
+        # The owner's code is used up on their own device (the second factor's used step).
+        shows_in=("access_control_emergencyaccess", "accounts_totpdevice"),
+        thirds=row(LOGIN, "404", "404", "200", OWNER, "200", "200", LOGIN, LOGIN, "404"),
+        prepare=_lookup_by("pro_none"),
         # The code a refused practitioner typed is used up on their own device.
         third_may_change=("accounts_totpdevice",),
+        own_lookup=row(
+            *[NO_LOOKUP] * 3,
+            MINE,  # pro_consent: any practitioner not blocked may declare, their own action
+            OWNER,
+            MINE,  # pro_revoked: a revoked consent is no block: may declare, their own action
+            "200",  # pro_blocked: refused on the form and recorded, nothing opened
+            *[NO_LOOKUP] * 3,
+        ),
     ),
     "pro/patients/<uuid:patient_id>/upload/": Change(
         owner="pro_consent",
@@ -495,6 +553,7 @@ def test_every_third_user_is_a_role_of_the_world():
     for route, kind in TABLE.items():
         if isinstance(kind, Change):
             assert set(kind.thirds) == set(ROLES), route
+            assert kind.own_lookup is None or set(kind.own_lookup) == set(ROLES), route
             assert kind.owner in (*ROLES, "extra"), route
 
 
@@ -522,6 +581,26 @@ def test_read_pages_change_nothing_whoever_posts(route):
 CHANGES = sorted(r for r, kind in TABLE.items() if isinstance(kind, Change))
 
 
+def _post_as_third(spec: Change, world: World, role: str, path: str, capture) -> str:
+    """``role`` posts the owner's form to ``path``: the answer, after checking that nothing
+    changed but what ``third_may_change`` allows, and that patient_a's record gained no
+    "allowed" event in anyone else's name."""
+    client = world.clients[role]
+    patient_a = world.users["patient_a"]
+    last_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    before = database_snapshot(session_keys(client))
+    with capture(execute=True):
+        response = client.post(path, spec.data(world, role))
+    after = database_snapshot(session_keys(client))
+    changed = changed_tables(before, after) - set(spec.third_may_change)
+    assert changed == set(), f"{role} changed {sorted(changed)} through POST {path}"
+    allowed_on_a = AuditEvent.objects.filter(
+        pk__gt=last_event, patient=patient_a, outcome=Outcome.ALLOWED
+    ).exclude(actor=patient_a)
+    assert not allowed_on_a.exists(), f"{role}: allowed on patient_a's record via {path}"
+    return answer(response)
+
+
 @pytest.mark.parametrize("route", CHANGES)
 def test_third_users_are_refused_and_change_nothing(route, django_capture_on_commit_callbacks):
     spec: Change = TABLE[route]
@@ -529,37 +608,40 @@ def test_third_users_are_refused_and_change_nothing(route, django_capture_on_com
     if spec.prepare is not None:
         spec.prepare(world)
     path = concrete(route, world.values)
-    patient_a = world.users["patient_a"]
-    got = {}
+    got, got_own = {}, {}
     for role in ROLES:
         expected = spec.thirds[role]
-        if expected in (OWNER, MINE):
-            got[role] = expected
+        got[role] = (
+            expected
+            if expected in (OWNER, MINE)
+            else _post_as_third(spec, world, role, path, django_capture_on_commit_callbacks)
+        )
+        if spec.own_lookup is None:
             continue
-        client = world.clients[role]
-        last_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        before = database_snapshot(session_keys(client))
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(path, spec.data(world, role))
-        got[role] = answer(response)
-        after = database_snapshot(session_keys(client))
-        changed = changed_tables(before, after) - set(spec.third_may_change)
-        assert changed == set(), f"{role} changed {sorted(changed)} through POST {path}"
-        allowed_on_a = AuditEvent.objects.filter(
-            pk__gt=last_event, patient=patient_a, outcome=Outcome.ALLOWED
-        ).exclude(actor=patient_a)
-        assert not allowed_on_a.exists(), f"{role}: allowed on patient_a's record via {path}"
+        expected = spec.own_lookup[role]
+        if expected in (OWNER, MINE, NO_LOOKUP):
+            got_own[role] = expected
+            continue
+        # Their own look-up (recorded on the trail, like any look-up), before the snapshot.
+        own = _look_up(world.clients[role], world.extra["nir"])
+        own_path = concrete(route, {**world.values, "patient_id": own})
+        got_own[role] = _post_as_third(
+            spec, world, role, own_path, django_capture_on_commit_callbacks
+        )
     assert got == spec.thirds, f"POST {path}"
+    if spec.own_lookup is not None:
+        assert got_own == spec.own_lookup, f"POST {route} with their own look-up"
 
     # The owner's same POST does change the database, where the table says: the snapshot is
     # able to see the change the third users could not make.
     owner = world.extra["owner_client"] if spec.owner == "extra" else world.clients[spec.owner]
     cache.clear()  # the owner comes after any cool-off the third users' tries started
-    before = database_snapshot()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = owner.post(path, spec.data(world, OWNER))
-    assert response.status_code < 400, answer(response)
-    after = database_snapshot()
+    with time_machine.travel(timezone.now() + spec.owner_waits):
+        before = database_snapshot()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = owner.post(path, spec.data(world, OWNER))
+        assert response.status_code < 400, answer(response)
+        after = database_snapshot()
     assert set(spec.shows_in) <= changed_tables(before, after), (
         f"the owner's POST {path} changed {sorted(changed_tables(before, after))}"
     )
@@ -616,3 +698,35 @@ def test_a_strangers_wrong_code_leaves_the_code_usable():
     assert after.code_hash == code.code_hash and after.expires_at == code.expires_at
     holder.refresh_from_db()
     assert holder.patient_id is None
+
+
+def test_the_holder_waits_out_the_strangers_tries_then_activates():
+    """Wrong tries count for the number in the database, not in the cache: after five, the
+    holder of the right code waits too (a minute), then goes on with the same code."""
+    world = build_world()
+    _prepare_code(world)
+    for _ in range(5):
+        assert Client().post("/enrollment/activate/", _code(world, "anon")).status_code == 200
+    cache.clear()  # forgets the per-address count, not the number's
+    holder = Client()
+    assert holder.post("/enrollment/activate/", _code(world, OWNER)).status_code == 429
+    with time_machine.travel(timezone.now() + timedelta(minutes=1, seconds=5)):
+        response = holder.post("/enrollment/activate/", _code(world, OWNER))
+        assert answer(response) == "302 /enrollment/activate/"
+        page = holder.get("/enrollment/activate/")
+    assert "new_password1" in page.content.decode()
+
+
+def test_a_refused_emergency_uses_up_a_code_of_the_posters_own_device_only():
+    """The one table left out of the snapshot for the emergency page, checked row by row: a
+    third practitioner's post touches their own device, never the owner's."""
+    world = build_world()
+    _lookup_by("pro_none")(world)
+    path = concrete("pro/patients/<uuid:patient_id>/emergency/", world.values)
+    owners = table_rows("accounts_totpdevice", "user_id", world.users["pro_none"].pk)
+    blocked = world.devices["pro_blocked"]
+    last_t = TOTPDevice.objects.get(pk=blocked.pk).last_t
+    response = world.clients["pro_blocked"].post(path, _emergency(world, "pro_blocked"))
+    assert response.status_code == 200
+    assert table_rows("accounts_totpdevice", "user_id", world.users["pro_none"].pk) == owners
+    assert TOTPDevice.objects.get(pk=blocked.pk).last_t > last_t
