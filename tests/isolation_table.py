@@ -1,0 +1,296 @@
+"""Every URL pattern of the project (the admin aside), classified: who may change what through it.
+
+A plain helper module beside the factories, not a test module: tests/test_isolation.py posts
+every page of ``TABLE`` as every third user, and tests/test_csrf_every_route.py posts every
+``Change`` page as its owner without a CSRF token. Three kinds:
+
+- ``GET_ONLY``: a POST answers 405, whoever sends it;
+- ``READ``: the page answers a POST like a GET and changes nothing (the audit trail aside);
+- ``Change``: the owner (whose POST is the legitimate change), the form they post, the tables
+  that change shows in, and what every other role gets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.urls import get_resolver
+from django.urls.resolvers import URLResolver
+
+from tests.isolation_world import (
+    BACK,
+    LOGIN,
+    MINE,
+    NO_LOOKUP,
+    OWNER,
+    code_form,
+    emergency_form,
+    enrollment_form,
+    hide_document,
+    login_form,
+    lookup_by,
+    new_password_form,
+    no_data,
+    prepare_activation,
+    prepare_code,
+    prepare_enrollment,
+    prepare_totp_setup,
+    row,
+    rpps_form,
+    search_form,
+    setlang_form,
+    settings_form,
+    totp_of_owner_form,
+    upload_form,
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A state-changing page: the owner's POST changes ``shows_in``; every other role gets
+    its ``thirds`` answer and changes nothing (MINE: acts on their own, not a third)."""
+
+    owner: str
+    data: Callable
+    shows_in: tuple[str, ...]
+    thirds: dict[str, str]
+    prepare: Callable | None = None
+    # Rows a refused third user may still write about themselves (each with its reason).
+    third_may_change: tuple[str, ...] = ()
+    # Pages of a look-up: what each role gets posting with a look-up of their own of the NIR.
+    own_lookup: dict[str, str] | None = None
+    # How long the owner waits before their POST (a cool-off the third users' tries started
+    # and that outlives the cache).
+    owner_waits: timedelta = timedelta(0)
+
+
+GET_ONLY = "get-only"
+READ = "read"
+
+# The patient's own pages: the address names no record, each patient acts on their own.
+OWN_PAGE = row(LOGIN, OWNER, MINE, "404", "404", "404", "404", LOGIN, LOGIN, "404")
+# A document of patient_a, named in the address.
+ON_DOCUMENT = row(LOGIN, OWNER, "404", "404", "404", "404", "404", LOGIN, LOGIN, "404")
+# A consent, block or request of patient_a, named by its id: another patient's attempt is
+# answered on their own page like an id that does not exist.
+ON_DECISION = row(LOGIN, OWNER, BACK, "404", "404", "404", "404", LOGIN, LOGIN, "404")
+
+TABLE: dict[str, str | Change] = {
+    "": READ,
+    "healthz": GET_ONLY,
+    "accounts/login/": Change(
+        owner="anon",
+        data=login_form,
+        shows_in=("django_session",),
+        thirds=row(
+            OWNER, "302 /", "302 /", "302 /", "302 /", "302 /", "302 /", "200", "200", "302 /"
+        ),
+    ),
+    "accounts/logout/": Change(
+        owner="patient_a",
+        data=no_data,
+        shows_in=("django_session",),
+        thirds=row("302 /", OWNER, *["302 /"] * 8),
+    ),
+    "accounts/session/extend/": Change(
+        owner="patient_a",
+        data=no_data,
+        shows_in=("django_session",),
+        thirds=row(LOGIN, OWNER, *["204"] * 8),
+    ),
+    "accounts/2fa/setup/": Change(
+        owner="extra",
+        data=totp_of_owner_form,
+        shows_in=("accounts_totpdevice", "accounts_backupcodedevice"),
+        thirds=row(LOGIN, *["302 /"] * 6, "200", LOGIN, "302 /"),
+        prepare=prepare_totp_setup,
+        # The newcomer's own setup page, shown again with the error, makes their own pending
+        # device and its data key (test_a_newcomer_cannot_confirm_another_persons_device).
+        third_may_change=("accounts_totpdevice", "accounts_user", "crypto_datakey"),
+    ),
+    "accounts/activate/<str:token>/": Change(
+        owner="extra",
+        data=new_password_form,
+        shows_in=("accounts_user", "accounts_activationlink"),
+        thirds=row(*["404"] * 10),
+        prepare=prepare_activation,
+    ),
+    "enrollment/": Change(
+        owner="anon",
+        data=enrollment_form,
+        shows_in=("enrollment_enrollmentrequest", "letters_letter"),
+        thirds=row(*["200"] * 7, LOGIN, LOGIN, "200"),
+        prepare=prepare_enrollment,
+        # Every request is recorded (its hashed number and outcome), whatever the number.
+        third_may_change=("enrollment_enrollmentrequest",),
+    ),
+    "enrollment/eligibility/": READ,
+    "enrollment/activate/": Change(
+        owner="anon",
+        data=code_form,
+        shows_in=("django_session",),
+        # After five free wrong tries for the number, the next ones wait (429).
+        thirds=row(*["200"] * 5, "429", "429", LOGIN, LOGIN, "429"),
+        prepare=prepare_code,
+        # The wrong tries are counted for the number in the database, whoever typed them: the
+        # holder too waits out the delay they started (a minute after five), slowed, not locked
+        # out (test_the_holder_waits_out_the_strangers_tries_then_activates).
+        owner_waits=timedelta(minutes=1, seconds=5),
+        # A wrong try counts against the code (burnt after ten) and against the number typed
+        # (one row per refusal, whatever the registry holds, so that timing tells nothing):
+        # nothing else of it changes (test_a_strangers_wrong_code_leaves_the_code_usable).
+        third_may_change=("enrollment_creationcode", "enrollment_activationattempts"),
+    ),
+    "records/": READ,
+    "records/upload/": Change(
+        owner="patient_a", data=upload_form, shows_in=("records_document",), thirds=OWN_PAGE
+    ),
+    "records/<uuid:uid>/": READ,
+    "records/<uuid:uid>/content/": READ,
+    "records/<uuid:uid>/download/": READ,
+    "records/<uuid:uid>/hide/": Change(
+        owner="patient_a", data=no_data, shows_in=("records_document",), thirds=ON_DOCUMENT
+    ),
+    "records/<uuid:uid>/show/": Change(
+        owner="patient_a",
+        data=no_data,
+        shows_in=("records_document",),
+        thirds=ON_DOCUMENT,
+        prepare=hide_document,
+    ),
+    "records/<uuid:uid>/delete/": Change(
+        owner="patient_a", data=no_data, shows_in=("records_document",), thirds=ON_DOCUMENT
+    ),
+    "access/": Change(
+        owner="patient_a",
+        data=rpps_form("pro_none"),
+        shows_in=("access_control_consent", "access_control_accessrequest"),
+        thirds=OWN_PAGE,
+    ),
+    "access/history/": READ,
+    "access/settings/": Change(
+        owner="patient_a",
+        data=settings_form,
+        shows_in=("access_control_recordsettings",),
+        thirds=OWN_PAGE,
+    ),
+    "access/consents/<int:consent_id>/revoke/": Change(
+        owner="patient_a",
+        data=no_data,
+        shows_in=("access_control_consent",),
+        thirds=ON_DECISION,
+    ),
+    "access/blocks/": Change(
+        owner="patient_a",
+        data=rpps_form("pro_none", "block"),
+        shows_in=("access_control_block",),
+        thirds=OWN_PAGE,
+    ),
+    "access/blocks/<int:block_id>/lift/": Change(
+        owner="patient_a",
+        data=no_data,
+        shows_in=("access_control_block",),
+        thirds=ON_DECISION,
+    ),
+    "access/treating-physician/": Change(
+        owner="patient_a",
+        data=rpps_form("pro_none", "md"),
+        shows_in=("access_control_treatingphysician", "access_control_consent"),
+        thirds=OWN_PAGE,
+    ),
+    "access/treating-physician/remove/": Change(
+        owner="patient_a",
+        data=no_data,
+        shows_in=("access_control_treatingphysician",),
+        thirds=OWN_PAGE,
+    ),
+    "access/requests/<int:request_id>/accept/": Change(
+        owner="patient_a",
+        data=no_data,
+        shows_in=("access_control_accessrequest", "access_control_consent"),
+        thirds=ON_DECISION,
+    ),
+    "access/requests/<int:request_id>/decline/": Change(
+        owner="patient_a",
+        data=no_data,
+        shows_in=("access_control_accessrequest",),
+        thirds=ON_DECISION,
+    ),
+    "pro/": READ,
+    "pro/patients/<uuid:patient_id>/": READ,
+    # The address names a look-up of the owner's session: posted by anyone else it finds nothing
+    # (a practitioner gets the same answer as for a sent request: asking tells nothing).
+    "pro/patients/<uuid:patient_id>/request/": Change(
+        owner="pro_revoked",
+        data=no_data,
+        shows_in=("access_control_accessrequest",),
+        thirds=row(
+            LOGIN, "404", "404", "302 /pro/", "302 /pro/", OWNER, "302 /pro/", LOGIN, LOGIN, "404"
+        ),
+        prepare=lookup_by("pro_revoked"),
+        own_lookup=row(
+            *[NO_LOOKUP] * 3,
+            MINE,  # pro_consent: any practitioner not blocked may ask, their own action
+            MINE,  # pro_none: asks again, their own action (already pending: nothing new)
+            OWNER,
+            "302 /pro/",  # pro_blocked: refused and recorded, answered alike, nothing sent
+            *[NO_LOOKUP] * 3,
+        ),
+    ),
+    # The address names a look-up of the owner's session: posted by anyone else it finds nothing
+    # (a practitioner's form answers as for a patient who refuses emergency access).
+    "pro/patients/<uuid:patient_id>/emergency/": Change(
+        owner="pro_none",
+        data=emergency_form,
+        # The owner's code is used up on their own device (the second factor's used step).
+        shows_in=("access_control_emergencyaccess", "accounts_totpdevice"),
+        thirds=row(LOGIN, "404", "404", "200", OWNER, "200", "200", LOGIN, LOGIN, "404"),
+        prepare=lookup_by("pro_none"),
+        # The code a refused practitioner typed is used up on their own device.
+        third_may_change=("accounts_totpdevice",),
+        own_lookup=row(
+            *[NO_LOOKUP] * 3,
+            MINE,  # pro_consent: any practitioner not blocked may declare, their own action
+            OWNER,
+            MINE,  # pro_revoked: a revoked consent is no block: may declare, their own action
+            "200",  # pro_blocked: refused on the form and recorded, nothing opened
+            *[NO_LOOKUP] * 3,
+        ),
+    ),
+    "pro/patients/<uuid:patient_id>/upload/": Change(
+        owner="pro_consent",
+        data=upload_form,
+        shows_in=("records_document",),
+        thirds=row(LOGIN, "404", "404", OWNER, "404", "404", "404", LOGIN, LOGIN, "404"),
+    ),
+    "i18n/setlang/": READ,
+}
+
+READ_DATA = {"i18n/setlang/": setlang_form, "pro/": search_form}
+
+
+def project_routes() -> list[str]:
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if str(pattern.pattern) == "admin/":
+                    continue  # the admin's own tests and the authorization matrix
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern)
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def concrete(route: str, values: dict) -> str:
+    path = route
+    for name, value in values.items():
+        for converter in ("uuid", "int", "str"):
+            path = path.replace(f"<{converter}:{name}>", str(value))
+    return "/" + path
+
+
+# The state-changing pages, in a stable order (the parameters of the tests that post them).
+CHANGES = sorted(route for route, kind in TABLE.items() if isinstance(kind, Change))
