@@ -45,7 +45,8 @@ def pytest_configure(config):
 # csrftoken cookie, the same value in the X-CSRFToken header, and an Origin header for this
 # site), unless the test set a token itself. A test of CSRF itself builds
 # ``Client(enforce_csrf_checks=True)`` or carries the ``csrf_raw`` marker: then nothing is
-# added, and a POST without a valid token gets 403 (tests/test_csrf_enforced.py proves it).
+# added, and a POST without a valid token gets 403 (tests/test_csrf_enforced.py proves it;
+# tests/test_csrf_every_route.py proves it on every state-changing page, the admin's included).
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _DJANGO_CLIENT_INIT = Client.__init__
 _DJANGO_CLIENT_GENERIC = Client.generic

@@ -68,10 +68,10 @@ def assert_forged_posts_refused(client: Client, path: str, form) -> None:
         ]
     finally:
         client.sends_csrf_token = True
-    assert [answer(response) for response in answers] == ["403"] * 3, f"POST {path}"
     changed = changed_tables(before, database_snapshot())
     assert changed == set(), f"a POST {path} without a valid token changed {sorted(changed)}"
     assert _events() == events, f"a POST {path} without a valid token reached the view"
+    assert [answer(response) for response in answers] == ["403"] * 3, f"POST {path}"
 
 
 # --- The portal: every page of the isolation table --------------------------------------------
