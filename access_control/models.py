@@ -187,7 +187,8 @@ class AuditEvent(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.chain_id}#{self.sequence} {self.action} {self.outcome}"
+        # Shown as the admin's page title: never the chain, which names the record.
+        return f"{self.action} {self.outcome} #{self.pk}"
 
 
 class AuditCheckpoint(AppendOnlyModel):

@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.http import client_address
 from letters.models import Letter, LetterBatch
 from letters.selectors import overdue_letters
@@ -32,7 +33,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
+class LetterAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     list_display = (
         "reference",
         "kind",
@@ -44,6 +45,8 @@ class LetterAdmin(admin.ModelAdmin):
         "overdue",
     )
     list_filter = ("state", OverdueFilter, "kind")
+    # Never ?subject_uid=: one person's letters.
+    offered_lookups = choice_lookups("state", "kind") | {OverdueFilter.parameter_name}
     search_fields = ("reference",)
     fields = (
         "reference",
@@ -96,7 +99,7 @@ class LetterAdmin(admin.ModelAdmin):
 
 
 @admin.register(LetterBatch)
-class LetterBatchAdmin(admin.ModelAdmin):
+class LetterBatchAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("uid", "created_at", "letter_count")
     readonly_fields = ("uid", "created_at", "letter_count")
 
