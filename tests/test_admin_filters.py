@@ -192,3 +192,21 @@ def test_search_fields_reach_no_patient_or_chain():
             ) or path[0] in {"documents", "emergency_accesses", "consents_given"}:
                 reached.append(f"{model._meta.label}: {name}")
     assert not reached
+
+
+def test_every_admin_declares_its_lookups_and_none_names_a_patient_or_chain():
+    """A model registered later (consents, blocks, requests, record settings...) gets the same
+    rule or fails here: only ``patient__isempty`` (whether a person has a record) may touch a
+    patient, never to name one."""
+    from dmp_portal.admin_lookups import OfferedLookupsOnly
+
+    wrong = []
+    for model, model_admin in admin.site._registry.items():
+        if not isinstance(model_admin, OfferedLookupsOnly):
+            wrong.append(f"{model._meta.label} accepts Django's default lookups")
+            continue
+        for lookup in model_admin.offered_lookups - {"patient__isempty"}:
+            parts = set(lookup.split("__"))
+            if parts & {"patient", "chain", "actor", "subject_uid", "beneficiary", "mac", "uid"}:
+                wrong.append(f"{model._meta.label} offers ?{lookup}=")
+    assert not wrong, "\n".join(wrong)
