@@ -1,7 +1,16 @@
-"""Access-control admin: the audit trail, read-only.
+"""Access-control admin: the audit trail, the emergency review queue, the profession rules;
+all read-only here.
 
 Events hold internal ids, roles, actions and outcomes, never health data, so staff may read them;
 nobody may add, change or delete one here (and the database refuses it anyway on PostgreSQL).
+But whose record an event is about is health metadata (which practitioners, which emergencies,
+which documents touched it): no list narrows to one patient, chain or actor, and no page shows
+the patient, the chain, its links (MACs) or a patient acting on their own record. Reading one
+person's trail is the patient's own history page, or an audited request.
+
+Profession rules decide what every practitioner of a profession reads: widening one opens
+records no patient opened. They change only by a migration, reviewed like any code (four eyes,
+and in version control), never by one staff member in the admin.
 """
 
 from django.contrib import admin
@@ -9,44 +18,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access_control.models import AuditEvent, EmergencyAccess, ProfessionRule
+from accounts.models import UserKind
+from dmp_portal.admin_lookups import OfferedLookupsOnly, all_values_lookups, choice_lookups
+
+# Whose name an event may show: those who act on others' records in their work. A patient
+# acting on their own record would name the record.
+NAMED_ROLES = {UserKind.PRACTITIONER, UserKind.STAFF}
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = (
-        "occurred_at",
-        "chain",
-        "sequence",
-        "actor_role",
-        "action",
-        "outcome",
-        "mode",
-    )
-    list_filter = ("action", "outcome", "mode", "actor_role")
-    list_select_related = ("chain",)
-    ordering = ("-occurred_at",)
-    date_hierarchy = "occurred_at"
-    # The trail grows without end: no COUNT(*) of the whole table on every page.
-    show_full_result_count = False
-    fields = (
-        "occurred_at",
-        "chain",
-        "sequence",
-        "actor",
-        "actor_role",
-        "actor_rpps",
-        "patient",
-        "document_uid",
-        "action",
-        "outcome",
-        "mode",
-        "reason",
-        "client_address",
-        "previous_mac",
-        "mac",
-    )
-    readonly_fields = fields
-
+class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -57,17 +37,56 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(EmergencyAccess)
-class EmergencyAccessAdmin(admin.ModelAdmin):
-    """The review queue of every emergency access: who, when, for how long. The reason stays
-    encrypted with the patient's key (the patient reads it); staff review the pattern."""
+@admin.register(AuditEvent)
+class AuditEventAdmin(OfferedLookupsOnly, ReadOnlyAdmin):
+    list_display = ("occurred_at", "actor_role", "actor_rpps", "action", "outcome", "mode")
+    list_filter = ("action", "outcome", "mode", "actor_role")
+    offered_lookups = choice_lookups("action", "outcome", "mode") | all_values_lookups("actor_role")
+    ordering = ("-occurred_at",)
+    date_hierarchy = "occurred_at"
+    # The trail grows without end: no COUNT(*) of the whole table on every page.
+    show_full_result_count = False
+    fields = (
+        "occurred_at",
+        "named_actor",
+        "actor_role",
+        "actor_rpps",
+        "document_uid",
+        "action",
+        "outcome",
+        "mode",
+        "reason",
+        "client_address",
+    )
+    readonly_fields = fields
+    actions = None
 
-    list_display = ("started_at", "ends_at", "practitioner", "patient_id", "reviewed_at")
-    list_filter = (("reviewed_at", admin.EmptyFieldListFilter),)
-    fields = ("practitioner", "patient_id", "started_at", "ends_at", "reviewed_at", "reviewed_by")
+    @admin.display(description=_("actor"))
+    def named_actor(self, obj):
+        if obj.actor_id is None or obj.actor_role not in NAMED_ROLES:
+            return "—"
+        return obj.actor
+
+
+@admin.register(EmergencyAccess)
+class EmergencyAccessAdmin(OfferedLookupsOnly, admin.ModelAdmin):
+    """The review queue of every emergency access: who declared it, when, until when, and
+    whether it was reviewed; by practitioner, to see a pattern. Never whose record: the reason
+    stays encrypted with the patient's key (the patient reads it), and the patient is not shown
+    nor may the queue be narrowed to one."""
+
+    list_display = ("started_at", "ends_at", "practitioner", "reviewed_at", "reviewed_by")
+    list_filter = (
+        ("reviewed_at", admin.EmptyFieldListFilter),
+        ("practitioner", admin.RelatedOnlyFieldListFilter),
+    )
+    offered_lookups = frozenset(
+        {"reviewed_at__isempty", "practitioner__id__exact", "practitioner__isnull"}
+    )
+    fields = ("practitioner", "started_at", "ends_at", "reviewed_at", "reviewed_by")
     readonly_fields = fields
     actions = ["mark_reviewed"]
-    list_select_related = ("practitioner",)
+    list_select_related = ("practitioner", "reviewed_by")
 
     @admin.action(description=_("Mark as reviewed"))
     def mark_reviewed(self, request, queryset):
@@ -83,7 +102,11 @@ class EmergencyAccessAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProfessionRule)
-class ProfessionRuleAdmin(admin.ModelAdmin):
+class ProfessionRuleAdmin(OfferedLookupsOnly, ReadOnlyAdmin):
     list_display = ("profession", "category", "may_read")
     list_filter = ("profession", "category")
-    list_editable = ("may_read",)
+    offered_lookups = all_values_lookups("profession") | {"category__id__exact", "category__isnull"}
+    fields = list_display
+    readonly_fields = list_display
+    list_select_related = ("category",)
+    actions = None

@@ -151,7 +151,8 @@ class TreatingPhysician(models.Model):
 
 
 class ProfessionRule(models.Model):
-    """Which profession may read which category of documents (data, edited by staff)."""
+    """Which profession may read which category of documents (data, changed only by a reviewed
+    migration: never in the admin)."""
 
     profession = models.CharField(_("profession"), max_length=32)
     category = models.ForeignKey(

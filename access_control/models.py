@@ -45,6 +45,8 @@ class Action(models.TextChoices):
     PROPOSE_CHANGE = "propose-change", _("Propose a change to the identity or address")
     CONFIRM_CHANGE = "confirm-change", _("Confirm a change to the identity or address")
     EXPORT_LETTER = "export-letter", _("Export a letter for posting")
+    # A letter the mail house sent back: its code stops working, a postal fact about the person.
+    MARK_RETURNED = "mark-returned", _("Mark a letter as returned undelivered")
 
 
 class Outcome(models.TextChoices):
@@ -187,7 +189,8 @@ class AuditEvent(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.chain_id}#{self.sequence} {self.action} {self.outcome}"
+        # Shown as the admin's page title: never the chain, which names the record.
+        return f"{self.action} {self.outcome} #{self.pk}"
 
 
 class AuditCheckpoint(AppendOnlyModel):

@@ -61,6 +61,7 @@ STAFF_REGISTRY_ACTIONS = {
     Action.PROPOSE_CHANGE,
     Action.CONFIRM_CHANGE,
     Action.EXPORT_LETTER,
+    Action.MARK_RETURNED,
 }
 
 

@@ -1,7 +1,7 @@
-"""The default profession rules seeded in the table (staff edit the table, not this file).
+"""The default profession rules seeded in the table (changed only by a reviewed migration).
 
 Every profession reads every category except these. A category with no rule for a profession
-is refused: a new category is readable only once staff decide who may read it.
+is refused: a new category is readable only once a migration says who may read it.
 """
 
 DENIED = {

@@ -16,6 +16,7 @@ from django.urls import URLPattern
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PractitionerProfile, User
+from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 
 # django.contrib.auth.admin registers Group when imported (just above): take it back out.
 if admin.site.is_registered(Group):
@@ -44,9 +45,11 @@ class PractitionerProfileInline(ReadOnlyAdminMixin, admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(ReadOnlyAdminMixin, DjangoUserAdmin):
+class UserAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, DjangoUserAdmin):
     list_display = ("username", "kind", "is_active", "is_staff", "last_login")
     list_filter = ("kind", "is_active", "is_staff")
+    # Never ?documents__...= or ?emergency_accesses__...=: which patients have what.
+    offered_lookups = choice_lookups("kind", "is_active", "is_staff")
     search_fields = ("username", "practitioner_profile__rpps", "practitioner_profile__last_name")
     ordering = ("username",)
     fieldsets = (
@@ -91,9 +94,10 @@ class UserAdmin(ReadOnlyAdminMixin, DjangoUserAdmin):
 
 
 @admin.register(PractitionerProfile)
-class PractitionerProfileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PractitionerProfileAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("rpps", "last_name", "first_name", "profession", "specialty")
     list_filter = ("profession",)
+    offered_lookups = choice_lookups("profession")
     search_fields = ("rpps", "last_name")
     fields = ("user", "rpps", "last_name", "first_name", "profession", "specialty")
     readonly_fields = fields

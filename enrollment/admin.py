@@ -24,6 +24,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.http import client_address
 from enrollment import nir
@@ -112,11 +113,13 @@ class FindByNirForm(forms.Form):
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(admin.ModelAdmin):
+class BeneficiaryAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     form = BeneficiaryForm
     # Clear columns only: listing people decrypts nobody.
     list_display = ("uid", "enrolled", "change_pending", "created_at", "updated_at")
     list_filter = (("patient", admin.EmptyFieldListFilter),)
+    # Whether a record exists, never which one: ?patient=<uuid> would name the person.
+    offered_lookups = frozenset({"patient__isempty"})
     readonly_fields = ("masked_nir", "address_lines", "enrolled")
     fieldsets = (
         (
@@ -237,9 +240,10 @@ class BeneficiaryAdmin(admin.ModelAdmin):
 
 
 @admin.register(EnrollmentRequest)
-class EnrollmentRequestAdmin(admin.ModelAdmin):
+class EnrollmentRequestAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("pk", "created_at", "processed_at", "outcome")
     list_filter = ("outcome",)
+    offered_lookups = choice_lookups("outcome")
     readonly_fields = ("created_at", "processed_at", "outcome")
     fields = readonly_fields
 

@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.http import client_address
 from enrollment.models import Regime, RegistryChange, RegistryChangeState
@@ -49,7 +50,7 @@ def _shown(name: str, value) -> str:
 
 
 @admin.register(RegistryChange)
-class RegistryChangeAdmin(admin.ModelAdmin):
+class RegistryChangeAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     list_display = (
         "__str__",
         "person",
@@ -62,6 +63,7 @@ class RegistryChangeAdmin(admin.ModelAdmin):
         "review",
     )
     list_filter = ("state",)
+    offered_lookups = choice_lookups("state")
     list_select_related = ("beneficiary", "proposed_by", "decided_by")
     fields = (
         "person",

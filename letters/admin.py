@@ -1,7 +1,8 @@
 """Letters admin: states, dispatch deadline, returns and the mail-house export.
 
 Staff see references and states; never a letter's content, which carries a creation code, nor
-its address. The export is the one place a letter is decrypted, and it is audited per letter.
+its address, nor whose letter it is (no list narrows to one person). The export is the one place
+a letter is decrypted, and it is audited per letter; so is marking a letter returned.
 """
 
 import io
@@ -12,10 +13,11 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.http import client_address
 from letters.models import Letter, LetterBatch
 from letters.selectors import overdue_letters
-from letters.services import ExportRefused, export_batch_as_zip, mark_returned
+from letters.services import ExportRefused, ReturnRefused, export_batch_as_zip, mark_returned
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -32,7 +34,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
+class LetterAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     list_display = (
         "reference",
         "kind",
@@ -44,6 +46,8 @@ class LetterAdmin(admin.ModelAdmin):
         "overdue",
     )
     list_filter = ("state", OverdueFilter, "kind")
+    # Never ?subject_uid=: one person's letters.
+    offered_lookups = choice_lookups("state", "kind") | {OverdueFilter.parameter_name}
     search_fields = ("reference",)
     fields = (
         "reference",
@@ -64,9 +68,18 @@ class LetterAdmin(admin.ModelAdmin):
     def overdue(self, obj):
         return overdue_letters().filter(pk=obj.pk).exists()
 
-    @admin.action(description=_("Mark as returned undelivered"))
+    @admin.action(description=_("Mark as returned undelivered"), permissions=["change"])
     def mark_returned_action(self, request, queryset):
-        count = mark_returned(list(queryset.values_list("pk", flat=True)))
+        """Each return supersedes what the letter carried and is recorded on its recipient's
+        chain, naming this staff member."""
+        try:
+            count = mark_returned(
+                request.user,
+                list(queryset.values_list("pk", flat=True)),
+                client_address=client_address(request),
+            )
+        except ReturnRefused:
+            raise Http404 from None
         self.message_user(request, _("%(count)d letter(s) marked as returned.") % {"count": count})
 
     def has_add_permission(self, request):
@@ -96,7 +109,7 @@ class LetterAdmin(admin.ModelAdmin):
 
 
 @admin.register(LetterBatch)
-class LetterBatchAdmin(admin.ModelAdmin):
+class LetterBatchAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("uid", "created_at", "letter_count")
     readonly_fields = ("uid", "created_at", "letter_count")
 

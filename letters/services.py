@@ -44,6 +44,11 @@ class ExportRefused(Exception):
     """The door refused the operator: nothing was exported, the refusals are recorded."""
 
 
+class ReturnRefused(Exception):
+    """The door refused the staff member: no letter was marked returned, the refusals are
+    recorded."""
+
+
 class LetterVoid(Exception):
     """The letter cannot be written any more (its recipient's data was destroyed)."""
 
@@ -137,6 +142,16 @@ def _chain_order(subject: dict) -> str:
     return SYSTEM_CHAIN_KEY
 
 
+def _record_decisions(letters: list[Letter], actor, action: str, address: str) -> bool:
+    """One event per letter, on its recipient's chain, naming ``actor``; True when the door
+    lets every letter through. Chains are locked in key order, so two callers never deadlock."""
+    allowed = True
+    for subject, _letter in _subjects(letters):
+        decision = authorize_staff(actor, action, client_address=address, **subject)
+        allowed = allowed and decision.allowed
+    return allowed
+
+
 def _record_exports(letters: list[Letter], operator, command_line_user: str, address: str) -> bool:
     """One event per letter, on its recipient's chain, naming who exported it; True when every
     letter may go. Chains are locked in key order, so two exports never deadlock.
@@ -146,11 +161,7 @@ def _record_exports(letters: list[Letter], operator, command_line_user: str, add
     account: the event then names the operating-system user in its reason.
     """
     actor = operator if operator is not None else CommandLineOperator(command_line_user)
-    allowed = True
-    for subject, _letter in _subjects(letters):
-        decision = authorize_staff(actor, Action.EXPORT_LETTER, client_address=address, **subject)
-        allowed = allowed and decision.allowed
-    return allowed
+    return _record_decisions(letters, actor, Action.EXPORT_LETTER, address)
 
 
 def export_batch(
@@ -165,8 +176,10 @@ def export_batch(
     dispatched; returns the batch folder, or None when no letter is waiting.
 
     Each letter's export (its PDF carries the address and the creation code) is recorded on its
-    recipient's chain before anything is decrypted; when the door refuses ``operator``, nothing
-    is written, the refusals are committed and ``ExportRefused`` raised.
+    recipient's chain before anything of a letter is decrypted, its postal block included; when
+    the door refuses ``operator``, nothing is written or changed, the refusals are committed and
+    ``ExportRefused`` raised. Only then are the letters of recipients shredded since rendering
+    set aside (void), as before.
 
     The folder is written under a temporary name and renamed at the end, and ``then`` (the
     admin's zip) runs before the transaction commits: a failure anywhere leaves neither a half
@@ -176,21 +189,24 @@ def export_batch(
 
     outdir.mkdir(parents=True, exist_ok=True)
     with transaction.atomic():
-        letters = []
-        for letter in (
+        waiting = list(
             Letter.objects.select_for_update(skip_locked=True)
             .select_related("data_key")
             .filter(state=LetterState.RENDERED, batch__isnull=True)
-        ):
-            if is_destroyed(letter.postal):  # shredded since rendering: nothing to send
-                Letter.objects.filter(pk=letter.pk).update(state=LetterState.VOID)
-            else:
-                letters.append(letter)
-        if not letters:
+        )
+        if not waiting:
             return None
-        allowed = _record_exports(letters, operator, command_line_user, client_address)
+        # The door first: nothing of a letter is opened before its export is decided.
+        allowed = _record_exports(waiting, operator, command_line_user, client_address)
+        final = None
         if allowed:
-            final = _write_and_dispatch(outdir, letters, render_window_test, then)
+            letters = [letter for letter in waiting if not is_destroyed(letter.postal)]
+            kept = {letter.pk for letter in letters}
+            shredded = [letter.pk for letter in waiting if letter.pk not in kept]
+            if shredded:  # their recipient was shredded since rendering: nothing to send
+                Letter.objects.filter(pk__in=shredded).update(state=LetterState.VOID)
+            if letters:
+                final = _write_and_dispatch(outdir, letters, render_window_test, then)
     if not allowed:
         raise ExportRefused
     return final
@@ -277,21 +293,31 @@ def void_unsent(kind: str, subject_uid: UUID) -> int:
     ).update(state=LetterState.VOID)
 
 
-def mark_returned(letter_ids: list[int]) -> int:
-    """The mail house sent these back undelivered: whatever they carried stops working."""
+def mark_returned(staff, letter_ids: list[int], *, client_address: str = "") -> int:
+    """The mail house sent these back undelivered: whatever they carried stops working (a
+    creation code is superseded). A postal fact about each recipient, so each return passes the
+    door and is recorded on the recipient's chain, naming ``staff``, before anything changes;
+    when the door refuses, nothing changes, the refusals are committed and ``ReturnRefused``
+    raised. Returns how many letters were marked."""
     with transaction.atomic():
         letters = list(
             Letter.objects.select_for_update().filter(
                 pk__in=letter_ids, state=LetterState.DISPATCHED
             )
         )
-        for letter in letters:
-            handler = settings.LETTER_RETURN_HANDLERS.get(letter.kind)
-            if handler:
-                import_string(handler)(letter.subject_uid)
-        Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
-            state=LetterState.RETURNED, returned_at=timezone.now()
-        )
+        if not letters:
+            return 0
+        allowed = _record_decisions(letters, staff, Action.MARK_RETURNED, client_address)
+        if allowed:
+            for letter in letters:
+                handler = settings.LETTER_RETURN_HANDLERS.get(letter.kind)
+                if handler:
+                    import_string(handler)(letter.subject_uid)
+            Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
+                state=LetterState.RETURNED, returned_at=timezone.now()
+            )
+    if not allowed:
+        raise ReturnRefused
     return len(letters)
 
 

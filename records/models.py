@@ -13,7 +13,7 @@ from dmp_portal.crypto.models import EncryptedModel
 
 
 class Category(models.Model):
-    """The DMP's classes of documents, as data (seeded by a migration, editable by staff), so
+    """The DMP's classes of documents, as data (seeded and changed by migrations), so
     that access rules and filters refer to rows, never to hard-coded branches."""
 
     code = models.SlugField(unique=True)

@@ -57,11 +57,13 @@ MODELS = {
     "enrollment/beneficiary": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "enrollment/registrychange": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "enrollment/enrollmentrequest": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
-    "records/category": {"change": VIEW, "add": VIEW, "delete": VIEW},
+    # Categories and profession rules decide what every practitioner of a profession reads:
+    # they change only by a reviewed migration, never in the admin.
+    "records/category": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "records/document": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "access_control/auditevent": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "access_control/emergencyaccess": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
-    "access_control/professionrule": {"change": VIEW, "add": VIEW, "delete": VIEW},
+    "access_control/professionrule": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "letters/letter": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "letters/letterbatch": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
 }
@@ -279,6 +281,32 @@ POSTS = {
     "admin/access_control/emergencyaccess/<path:object_id>/delete/": {"post": "yes"},
     "admin/records/document/<path:object_id>/delete/": {"post": "yes"},
     "admin/access_control/auditevent/<path:object_id>/delete/": {"post": "yes"},
+    "admin/access_control/professionrule/add/": lambda: {
+        "profession": "secretaire",
+        "category": Category.objects.get(code="psychiatrie").pk,
+        "may_read": "on",
+    },
+    # The first rule, read widened or narrowed: its own profession and category, may_read
+    # flipped.
+    "admin/access_control/professionrule/<path:object_id>/change/": lambda: {
+        "profession": ProfessionRule.objects.first().profession,
+        "category": ProfessionRule.objects.first().category_id,
+        "may_read": "" if ProfessionRule.objects.first().may_read else "on",
+    },
+    "admin/access_control/professionrule/<path:object_id>/delete/": {"post": "yes"},
+    "admin/records/category/add/": {
+        "code": "nouvelle",
+        "label_fr": "Nouvelle",
+        "label_en": "New",
+        "position": "3",
+    },
+    "admin/records/category/<path:object_id>/change/": lambda: {
+        "code": Category.objects.first().code,
+        "label_fr": "Autres documents",
+        "label_en": "Other documents",
+        "position": "0",
+    },
+    "admin/records/category/<path:object_id>/delete/": {"post": "yes"},
 }
 
 
@@ -300,5 +328,6 @@ def test_no_role_but_verified_staff_changes_anything_through_the_admin(route):
     path = concrete(route, objects)
     for role in ROLES[:-1] if route in STAFF_ACT else ROLES:
         before = database_state()
-        clients[role].post(path, POSTS[route])
+        data = POSTS[route]
+        clients[role].post(path, data() if callable(data) else data)
         assert database_state() == before, f"{role} changed something with POST {path}"

@@ -253,8 +253,12 @@ def test_dentists_do_not_read_advance_directives():
     assert doctor_client.get(f"/records/{directives.uid}/").status_code == 200
 
 
-def test_staff_edit_the_profession_table_and_the_door_follows():
+def test_staff_cannot_widen_a_profession_rule_and_the_door_applies_the_seeded_rules():
+    """A rule decides what every practitioner of a profession reads: it changes only by a
+    reviewed migration. Even a superuser's POST to the admin changes nothing, and the door keeps
+    applying the seeded rule (dentists do not read advance directives)."""
     from access_control.models import ProfessionRule
+    from access_control.profession_defaults import DENIED
     from tests.enrollment.test_registry import verified_staff_client
 
     patient, client, _nir = enrolled_patient()
@@ -264,13 +268,21 @@ def test_staff_edit_the_profession_table_and_the_door_follows():
     rule = ProfessionRule.objects.get(
         profession="chirurgien-dentiste", category__code="directives-anticipees"
     )
+    assert "directives-anticipees" in DENIED["chirurgien-dentiste"] and not rule.may_read
     staff = verified_staff_client()
-    staff.post(
+    response = staff.post(
         f"/admin/access_control/professionrule/{rule.pk}/change/",
         {"profession": rule.profession, "category": rule.category_id, "may_read": "on"},
     )
-    assert ProfessionRule.objects.get(pk=rule.pk).may_read
-    assert dentist_client.get(f"/records/{directives.uid}/").status_code == 200
+    assert response.status_code == 403
+    added = staff.post(
+        "/admin/access_control/professionrule/add/",
+        {"profession": "secretaire", "category": rule.category_id, "may_read": "on"},
+    )
+    assert added.status_code == 403
+    assert not ProfessionRule.objects.get(pk=rule.pk).may_read
+    assert not ProfessionRule.objects.filter(profession="secretaire").exists()
+    assert dentist_client.get(f"/records/{directives.uid}/").status_code == 404
 
 
 def test_a_new_treating_physician_reads_without_a_separate_grant():

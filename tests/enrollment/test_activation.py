@@ -187,12 +187,13 @@ def test_code_tries_from_one_connection_are_limited():
 def test_a_returned_letter_stops_its_code(letter_for):
     from letters.models import LetterState
     from letters.services import mark_returned
+    from tests.accounts.factories import StaffFactory
 
     person = make_beneficiary()
     code = letter_for(person)
     letter = Letter.objects.get(subject_uid=person.uid)
     Letter.objects.filter(pk=letter.pk).update(state=LetterState.DISPATCHED)
-    assert mark_returned([letter.pk]) == 1
+    assert mark_returned(StaffFactory(), [letter.pk]) == 1
     assert REFUSAL in submit_code(Client(), person.nir, code).content.decode()
 
 

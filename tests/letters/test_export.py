@@ -210,3 +210,95 @@ def test_staff_without_permission_cannot_export_from_the_admin(rendered):
     assert response.status_code in (302, 403)
     assert set(Letter.objects.values_list("state", flat=True)) == {LetterState.RENDERED}
     assert not export_events().exists()
+
+
+def test_the_door_is_asked_before_any_letter_is_opened(tmp_path, rendered, monkeypatch):
+    """With a door that refuses everything, the export decrypts no letter (not even its postal
+    block, to see whether its recipient was shredded) and changes nothing, a shredded
+    recipient's letter included; every refusal is recorded."""
+    from access_control import policy
+    from dmp_portal.crypto.datakeys import destroy_data_key
+    from letters.services import ExportRefused, export_batch
+    from tests.accounts.factories import StaffFactory
+
+    people = rendered()
+    destroy_data_key(people[0].data_key)
+    staff = StaffFactory()
+    opened = []
+    postal = Letter._meta.get_field("postal")
+    original_open = postal.open
+    monkeypatch.setattr(
+        postal,
+        "open",
+        lambda instance, blob: opened.append(instance.pk) or original_open(instance, blob),
+    )
+    monkeypatch.setattr(policy, "decide", lambda *args, **kwargs: policy.Decision(False, "test"))
+    with pytest.raises(ExportRefused):
+        export_batch(tmp_path, operator=staff)
+    assert opened == []
+    assert set(Letter.objects.values_list("state", flat=True)) == {LetterState.RENDERED}
+    assert not list(tmp_path.glob("*/manifest.csv"))
+    assert export_events().filter(outcome="refused", actor=staff).count() == len(people)
+
+
+def returned_events():
+    from access_control.models import AuditEvent
+
+    return AuditEvent.objects.filter(action="mark-returned").select_related("chain")
+
+
+def test_marking_a_letter_returned_is_recorded_on_the_persons_chain(tmp_path, rendered):
+    """Staff mark a letter returned (its code stops working): the event lands on the person's
+    chain, naming the staff member and their address."""
+    from tests.accounts.factories import StaffFactory, logged_in_client
+
+    people = rendered()
+    call_command("export_letters", str(tmp_path), stdout=StringIO())
+    letter = Letter.objects.get(subject_uid=people[1].uid)
+    staff = StaffFactory()
+    client = logged_in_client(staff)
+    client.post(
+        "/admin/letters/letter/",
+        {"action": "mark_returned_action", "_selected_action": [letter.pk]},
+        REMOTE_ADDR="198.51.100.9",
+    )
+    assert Letter.objects.get(pk=letter.pk).state == LetterState.RETURNED
+    events = list(returned_events())
+    assert [
+        (event.chain.key, event.actor_id, event.outcome, event.client_address) for event in events
+    ] == [(f"registry:{people[1].pk}", staff.pk, "allowed", "198.51.100.9")]
+
+
+def test_a_third_user_cannot_mark_a_letter_returned(tmp_path, rendered):
+    """Staff without the permission, a practitioner and a patient change nothing, through the
+    admin or the service; the service's refusals are recorded on the person's chain."""
+    from enrollment.models import CreationCode
+    from letters.services import ReturnRefused, mark_returned
+    from tests.accounts.factories import (
+        PractitionerProfileFactory,
+        StaffFactory,
+        UserFactory,
+        logged_in_client,
+    )
+
+    people = rendered()
+    call_command("export_letters", str(tmp_path), stdout=StringIO())
+    letter = Letter.objects.get(subject_uid=people[0].uid)
+    codes_before = sorted(CreationCode.objects.values_list("pk", "superseded_at"))
+    practitioner = PractitionerProfileFactory().user
+    patient = UserFactory()
+    for user in (StaffFactory(is_superuser=False), practitioner, patient):
+        logged_in_client(user).post(
+            "/admin/letters/letter/",
+            {"action": "mark_returned_action", "_selected_action": [letter.pk]},
+        )
+    for user in (practitioner, patient, StaffFactory(is_staff=False)):
+        with pytest.raises(ReturnRefused):
+            mark_returned(user, [letter.pk])
+    assert Letter.objects.get(pk=letter.pk).state == LetterState.DISPATCHED
+    assert sorted(CreationCode.objects.values_list("pk", "superseded_at")) == codes_before
+    refusals = list(returned_events())
+    assert len(refusals) == 3
+    assert {(event.chain.key, event.outcome) for event in refusals} == {
+        (f"registry:{people[0].pk}", "refused")
+    }
