@@ -15,7 +15,7 @@ DEFAULT_CATEGORIES = [
 
 
 def seed_categories(category_model) -> None:
-    """Create the default categories that are missing; labels edited by staff are kept."""
+    """Create the default categories that are missing; labels a migration changed are kept."""
     for position, (code, label_fr, label_en) in enumerate(DEFAULT_CATEGORIES):
         category_model.objects.get_or_create(
             code=code,
