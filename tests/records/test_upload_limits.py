@@ -80,7 +80,7 @@ def post_upload(client, token: str, content: bytes, *, path: str = "/records/upl
 
 
 class NoSpoolingHandlers:
-    """Counts the bytes that reach the memory and temporary-file handlers after the limit's."""
+    """Counts the bytes that the memory and temporary-file handlers (after the limit's) keep."""
 
     def __init__(self, monkeypatch) -> None:
         self.received = 0
@@ -90,8 +90,10 @@ class NoSpoolingHandlers:
 
     def _counting(self, original):
         def receive_data_chunk(handler, raw_data, start):
-            self.received += len(raw_data)
-            return original(handler, raw_data, start)
+            passed_on = original(handler, raw_data, start)
+            if passed_on is None:  # this handler kept the chunk (a handler passes on the rest)
+                self.received += len(raw_data)
+            return passed_on
 
         return receive_data_chunk
 
