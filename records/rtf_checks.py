@@ -341,7 +341,7 @@ def _refuse_shape(found: str) -> NoReturn:
         "rtf_shape",
         _(
             "This RTF file contains a drawing or picture property that is not accepted "
-            "(%(found)s): only simple shapes and text boxes are, without links nor embedded "
+            "(%(found)s): only simple shapes and text boxes are, without links or embedded "
             "pictures. Save the document as a PDF, then send it again."
         )
         % {"found": found},
