@@ -196,7 +196,9 @@ SHAPE_NUMBERS = _words(
     fLine lineColor lineOpacity lineBackColor lineWidth lineStyle lineDashing lineType
     lineJoinStyle lineEndCapStyle lineMiterLimit lineStartArrowhead lineEndArrowhead
     lineStartArrowWidth lineStartArrowLength lineEndArrowWidth lineEndArrowLength
-    fArrowheadsOK fLineOpaque
+    fArrowheadsOK fLineOpaque fHitTestFill fHitTestLine fNoFillHitTest fNoLineDrawDash
+    fRecolorFillAsPicture fLineRecolorFillAsPicture fLineUseShapeAnchor fEditedWrap
+    fFillOK fLineOK fShadowOK f3DOK hspNext pctHR
     fShadow shadowType shadowColor shadowOpacity shadowOffsetX shadowOffsetY
     shadowSecondOffsetX shadowSecondOffsetY fShadowObscured
     pictureGray pictureBiLevel pictureContrast pictureBrightness

@@ -68,8 +68,8 @@ WORDPAD_NOTE = (
 WORD_LETTER = (Path(__file__).parent / "fixtures" / "word_letter.rtf").read_bytes()
 WORD_2003_LETTER = re.sub(rb"\{\\\*\\(themedata|colorschememapping) [^{}]*\}", b"", WORD_LETTER)
 
-# A text box as Word writes it for a simple shape (position, geometry, fill, line, margins,
-# its name), and an inline PNG picture with its properties.
+# A text box as Word and LibreOffice write it for a simple shape (position, geometry, fill,
+# line, margins, its name), and an inline PNG picture with its properties.
 TEXT_BOX = (
     rb"{\rtf1\ansi {\shp{\*\shpinst\shpleft1440\shptop720\shpright4320\shpbottom2160\shpfhdr0"
     rb"\shpbxcolumn\shpbxignore\shpbypara\shpbyignore\shpwr3\shpwrk0\shpfblwtxt0\shpz0\shplid1026"
@@ -79,6 +79,7 @@ TEXT_BOX = (
     rb"{\sp{\sn dxTextLeft}{\sv 91440}}{\sp{\sn posh}{\sv 0}}{\sp{\sn posrelh}{\sv 3}}"
     rb"{\sp{\sn wzName}{\sv Zone de texte 1}}{\sp{\sn wzDescription}{\sv R\'e9sultats \u8211\'96 CRP}}"
     rb"{\sp{\sn fLayoutInCell}{\sv 1}}{\sp{\sn rotation}{\sv -5898240}}"
+    rb"{\sp{\sn fshadowObscured}{\sv 1}}{\sp{\sn fNoFillHitTest}{\sv 1}}"  # LibreOffice's
     rb"{\shptxt \pard\plain \ql Bonjour\par}}}\par}"
 )
 INLINE_PICTURE = (
