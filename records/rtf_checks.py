@@ -242,11 +242,12 @@ class _Reader:
         if self.capture is not None:
             self.capture.append(text)
             self.captured += len(text)
-            if self.capture_kind == "fldinst" and self.captured > MAX_INSTRUCTION:
-                _refuse_field("?")
-            if self.capture_kind == "sn" and self.captured > MAX_PROPERTY_NAME:
-                _refuse_shape("?")
-            if self.captured > MAX_PROPERTY_VALUE:
+            if self.capture_kind == "fldinst":
+                if self.captured > MAX_INSTRUCTION:
+                    _refuse_field("?")
+            elif self.captured > (
+                MAX_PROPERTY_NAME if self.capture_kind == "sn" else MAX_PROPERTY_VALUE
+            ):
                 _refuse_shape(self.property or "?")
 
     def expect_no_star(self) -> None:

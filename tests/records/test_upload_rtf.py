@@ -112,6 +112,9 @@ def verdict(data: bytes) -> str:
         rb'{\rtf1 {\field{\*\fldinst HYPERLINK \\l "resultats"}{\fldrslt voir plus bas}}}',
         rb'{\rtf1 {\field{\*\fldinst HYPERLINK "mailto:secretariat@chu.example"}{\fldrslt x}}}',
         rb'{\rtf1 {\field{\*\fldinst {\rtlch\fcs1 DATE \\@ "dd/MM/yyyy"}}{\fldrslt 12/03/2026}}}',
+        rb'{\rtf1 {\field{\*\fldinst HYPERLINK "https://example.org/?q='
+        + b"a" * 1500
+        + rb'"}{\fldrslt x}}}',
     ],
     ids=[
         "libreoffice",
@@ -123,6 +126,7 @@ def verdict(data: bytes) -> str:
         "link-within",
         "mail-link",
         "date-field",
+        "long-web-link",
     ],
 )
 def test_letters_as_editors_write_them_are_accepted(data):
