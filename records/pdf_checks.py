@@ -1,7 +1,8 @@
 """Refuse PDFs that carry active content: a PDF enters a record only if it is a document to read.
 
-PDFs are shown inline in the document page's viewer, and downloaded into desktop readers that
-run scripts, start programs and open attachments. So every PDF is parsed with pypdf in strict
+The document page does not frame PDFs (their address answers sandboxed, and Chromium runs no
+PDF viewer in a sandbox): a PDF is opened once downloaded, in a desktop reader that may run
+scripts, start programs and open attachments. So every PDF is parsed with pypdf in strict
 mode (a file that does not parse strictly is refused as damaged: lenient readers "repair" such
 files, each in its own way, and a repaired file is not the one we inspected), then EVERY object
 of the cross-reference tables is inspected, those stored compressed inside object streams

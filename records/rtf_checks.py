@@ -8,7 +8,13 @@ that fetches a file (``INCLUDEPICTURE``, ``INCLUDETEXT``, ``DDEAUTO``, a hyperli
 whole file is tokenised as a reader would, and EVERY control word must be in the allow-list of
 ``rtf_words``; after ``\\*`` only the listed destinations are accepted; the instruction of each
 field is decoded (``\\'hh`` and ``\\u`` escapes included) and must be one of ``FIELDS``, a
-hyperlink only to a web page or an e-mail address.
+hyperlink only to a web page or an e-mail address. Shapes and pictures carry properties
+(``{\\sp{\\sn name}{\\sv value}}``), which Word parses with its own code (CVE-2010-3333 is an
+overflow in ``pFragments``'s value) and which may link a picture to a file or a share (``pibName``:
+opening the letter would send the reader's Windows credentials to that share). Each name and
+value is decoded like an instruction and holds only text: the name must be one of
+``SHAPE_PROPERTIES``, a number's value a number, a text's value no path nor link, and short.
+Word's opaque containers (``WORD_DATA``) are refused with the advice to send a PDF.
 
 The file is read in chunks: only an unfinished control word is carried over to the next one.
 """
@@ -20,7 +26,13 @@ from typing import NoReturn
 
 from django.utils.translation import gettext as _
 
-from records.rtf_words import ALLOWED, STARRED
+from records.rtf_words import (
+    ALLOWED,
+    SHAPE_PROPERTIES,
+    SHAPE_TEXTS,
+    STARRED,
+    WORD_DATA,
+)
 from records.upload_errors import RejectedFile, Upload
 
 CHUNK = 64 * 1024
@@ -28,6 +40,15 @@ MAX_WORD_LETTERS = 32  # the specification's limit; a longer "word" is no RTF
 MAX_DEPTH = 100  # group nesting; deeper is no letter's, and some readers overflow their stack
 MAX_CARRY = MAX_WORD_LETTERS + 16  # a word, its parameter and its space
 MAX_INSTRUCTION = 2048  # a field instruction is a line, not a document
+MAX_PROPERTY_NAME = 64  # the longest property name of the specification has 28 letters
+MAX_PROPERTY_VALUE = 1024  # a shape's name or alternative text; numbers are much shorter
+MAX_LIST_OVERRIDES = 9  # \listoverridecount is 0, 1 or 9; more overflowed Word (CVE-2014-1761)
+# Case-folded names: a property's name read in any case is the allowed one or no property.
+PROPERTY_NAMES = {name.casefold(): name for name in SHAPE_PROPERTIES}
+NUMBER = re.compile(r"-?\d{1,10}")
+# In a property value: a Windows path or share (a backslash, or "//" of \\server written with
+# slashes, or of any address) or a file: URL, which Word would open with the reader's account.
+LINK_LIKE = re.compile(r"\\|//|file:", re.IGNORECASE)
 # Fields that compute text from the document itself (page numbers, dates, cross-references).
 FIELDS = frozenset(
     {
@@ -56,9 +77,12 @@ HYPERLINK_SWITCHES = HYPERLINK_SWITCHES_WITH_ARGUMENT | {"\\m", "\\n", "\\h"}
 CONTROL_SYMBOLS = frozenset(b"\\{}~-_:|*\r\n")
 BACKSLASH = ord("\\")
 # Words whose only check is being allowed: the others change the reading (see _Reader.word).
-PLAIN_WORDS = frozenset(
-    word.encode("ascii") for word in ALLOWED - {"fldinst", "u", "uc", "tab", "emspace", "enspace"}
+SPECIAL_WORDS = frozenset(
+    {"fldinst", "u", "uc", "tab", "emspace", "enspace", "sp", "sn", "sv", "listoverridecount"}
 )
+PLAIN_WORDS = frozenset(word.encode("ascii") for word in ALLOWED - SPECIAL_WORDS)
+# What a property's name or value may hold besides text: a Unicode character and its fallback.
+PROPERTY_WORDS = frozenset({"u", "uc"})
 TRAILER = b" \t\r\n\x00"  # what may follow the last brace (WordPad ends its files with a NUL)
 
 TOKEN = re.compile(
@@ -71,15 +95,21 @@ TOKEN = re.compile(
 
 
 class _Reader:
-    """The state of one pass over the file: group depth, a pending ``\\*``, and the text of
-    the field instruction being read, if any."""
+    """The state of one pass over the file: group depth, a pending ``\\*``, the text being
+    captured (a field instruction, or a shape property's name or value), if any, and the name
+    of the shape property being read."""
 
     def __init__(self) -> None:
         self.depth = 0
         self.closed = False  # the outermost group has ended
         self.star = False
-        self.instruction: list[str] | None = None
-        self.instruction_depth = 0
+        self.capture: list[str] | None = None
+        self.capture_kind = ""  # "fldinst", "sn" or "sv"
+        self.capture_depth = 0
+        self.captured = 0  # characters captured so far
+        self.strict = False  # capturing a property: no word but \u and \uc
+        self.property: str | None = None  # the name of the \sp group being read
+        self.property_depth = 0
         # After \uN a reader skips the next \ucN characters (the fallback for readers without
         # Unicode); \uc is scoped by groups. Decoding as a reader does keeps a field's name
         # from reading differently here and there.
@@ -111,7 +141,7 @@ class _Reader:
             _damaged()  # anything after the last brace: data appended behind the document
         if word is not None:
             self.to_skip = 0
-            if self.depth and not self.star and word in PLAIN_WORDS:
+            if self.depth and not self.star and not self.strict and word in PLAIN_WORDS:
                 return  # the common case, nothing more to check
             self.word(word.decode("ascii"), param)
         elif hexa is not None:
@@ -135,22 +165,27 @@ class _Reader:
             text = text.replace(b"\r", b"").replace(b"\n", b"")
             if text and not self.closed:
                 self.expect_no_star()
-                if self.instruction is not None or self.to_skip:
-                    self.add_text(text.decode("ascii"), skippable=True)
+                if self.capture is not None or self.to_skip:
+                    self.add_text(text.decode("ascii"), skippable=True)  # 7-bit: file_types
 
     def word(self, name: str, param: bytes | None) -> None:
-        if self.star:
-            self.star = False
-            if name not in STARRED:
-                _refuse_word("\\*\\" + name[:MAX_WORD_LETTERS])
+        starred, self.star = self.star, False
+        if name in WORD_DATA:
+            _refuse_word_data(("\\*\\" if starred else "\\") + name)
+        if starred and name not in STARRED:
+            _refuse_word("\\*\\" + name[:MAX_WORD_LETTERS])
         if len(name) > MAX_WORD_LETTERS or name not in ALLOWED:
             _refuse_word("\\" + name[:MAX_WORD_LETTERS])
         if self.depth == 0:
             _damaged()  # every word lives inside the document's group
-        if name == "fldinst":
-            if self.instruction is not None:  # a field inside an instruction computes it
-                _refuse_field("fldinst")
-            self.instruction, self.instruction_depth = [], self.depth
+        if self.strict and name not in PROPERTY_WORDS:
+            _refuse_shape(self.property or "\\" + name)  # a picture or a group in a value
+        if name in ("fldinst", "sn", "sv"):
+            self.start_capture(name)
+        elif name == "sp":
+            self.property, self.property_depth = None, self.depth
+        elif name == "listoverridecount" and param and int(param) > MAX_LIST_OVERRIDES:
+            _refuse_word("\\listoverridecount" + param.decode("ascii"))
         elif name == "u" and param:
             self.add_text(chr(int(param) % 0x10000))
             self.to_skip = self.unicode_skip[-1]
@@ -172,12 +207,29 @@ class _Reader:
         elif char == ord("~"):
             self.add_text(" ", skippable=True)
 
+    def start_capture(self, kind: str) -> None:
+        if self.capture is not None:  # a field inside an instruction computes it
+            if kind == "fldinst":
+                _refuse_field("fldinst")
+            _refuse_shape(self.property or "\\" + kind)
+        self.capture, self.capture_kind, self.capture_depth = [], kind, self.depth
+        self.captured = 0
+        self.strict = kind != "fldinst"
+
     def close_group(self) -> None:
         if self.depth == 0:
             _damaged()
-        if self.instruction is not None and self.depth == self.instruction_depth:
-            _check_field("".join(self.instruction))
-            self.instruction = None
+        if self.capture is not None and self.depth == self.capture_depth:
+            text, kind = "".join(self.capture), self.capture_kind
+            self.capture, self.strict = None, False
+            if kind == "fldinst":
+                _check_field(text)
+            elif kind == "sn":
+                self.property = _property_name(text)
+            else:
+                _check_property_value(self.property, text)
+        if self.depth == self.property_depth:
+            self.property, self.property_depth = None, 0
         self.depth -= 1
         self.unicode_skip.pop()
         self.closed = self.depth == 0
@@ -187,10 +239,16 @@ class _Reader:
             skipped = min(self.to_skip, len(text))
             self.to_skip -= skipped
             text = text[skipped:]
-        if self.instruction is not None:
-            self.instruction.append(text)
-            if sum(map(len, self.instruction)) > MAX_INSTRUCTION:
-                _refuse_field("?")
+        if self.capture is not None:
+            self.capture.append(text)
+            self.captured += len(text)
+            if self.capture_kind == "fldinst":
+                if self.captured > MAX_INSTRUCTION:
+                    _refuse_field("?")
+            elif self.captured > (
+                MAX_PROPERTY_NAME if self.capture_kind == "sn" else MAX_PROPERTY_VALUE
+            ):
+                _refuse_shape(self.property or "?")
 
     def expect_no_star(self) -> None:
         """``\\*`` marks the word right after it; anything else there is a trick."""
@@ -221,6 +279,24 @@ def _check_field(instruction: str) -> None:
             _refuse_field(kind)
 
 
+def _property_name(text: str) -> str:
+    """The allowed property ``text`` names, or a refusal."""
+    name = PROPERTY_NAMES.get(text.strip().casefold())
+    if name is None:
+        _refuse_shape(text.strip()[:MAX_PROPERTY_NAME] or "?")
+    return name
+
+
+def _check_property_value(name: str | None, text: str) -> None:
+    if name is None:
+        _refuse_shape("\\sv")  # a value without its name: no drawing property
+    value = text.strip()
+    if LINK_LIKE.search(value):
+        _refuse_shape(name)
+    if name not in SHAPE_TEXTS and value and not NUMBER.fullmatch(value):
+        _refuse_shape(name)  # every other property holds a number
+
+
 def _hyperlink_target(arguments: str) -> str | None:
     """The address of ``HYPERLINK "address" \\l "anchor" ...``: the first argument that is
     neither a switch nor a switch's argument; None for a link within the document. A bare
@@ -245,6 +321,29 @@ def _refuse_word(found: str) -> NoReturn:
             "This RTF file contains something other than formatted text (%(found)s), such as "
             "an embedded object, which is not accepted. Save the document as a PDF, then send "
             "it again."
+        )
+        % {"found": found},
+    )
+
+
+def _refuse_word_data(found: str) -> NoReturn:
+    raise RejectedFile(
+        "rtf_control_word",
+        _(
+            "This RTF file holds data that Microsoft Word adds to its files (%(found)s) and "
+            "that is not accepted. Save the document as a PDF, then send it again."
+        )
+        % {"found": found},
+    )
+
+
+def _refuse_shape(found: str) -> NoReturn:
+    raise RejectedFile(
+        "rtf_shape",
+        _(
+            "This RTF file contains a drawing or picture property that is not accepted "
+            "(%(found)s): only simple shapes and text boxes are, without links or embedded "
+            "pictures. Save the document as a PDF, then send it again."
         )
         % {"found": found},
     )

@@ -10,8 +10,21 @@ OLE data store (``\\datastore``), form fields and their macros (``\\formfield``,
 (``\\xform``), embedded fonts (``\\fontemb``, ``\\fontfile``), metafile and bitmap pictures
 (``\\wmetafile``, ``\\emfblip``, ``\\macpict``, ``\\pmmetafile``, ``\\dibitmap``, ``\\wbitmap``:
 metafiles are code-like records, and Word writes its pictures as PNG too), old drawing objects,
-encapsulated HTML (``\\htmltag``, ``\\mhtmltag``), document variables and passwords. Control words
-are case-sensitive: ``\\OBJECT`` is no formatting word, so it is refused like any unknown word.
+encapsulated HTML (``\\htmltag``, ``\\mhtmltag``), document variables and passwords. Word's theme
+(``\\themedata``, a ZIP archive Word unpacks and parses) and its colour-scheme mapping (an XML
+document) are opaque containers as well: refused, like ``\\datastore``, with ``WORD_DATA``'s
+message. Control words are case-sensitive: ``\\OBJECT`` is no formatting word, so it is refused
+like any unknown word.
+
+Shapes (``\\shp``, ``\\sp``) are allowed, but each property a shape or a picture carries
+(``{\\sp{\\sn name}{\\sv value}}``) must be one of ``SHAPE_PROPERTIES``: plain geometry,
+position, wrapping, text-box margins, fill and line colours and styles, shadows. Left out, so
+refused: the arrays (``pFragments``, the carrier of CVE-2010-3333's overflow, ``pVerticies``,
+``pSegmentInfo``, ``pWrapPolygonVertices``, ``pGuides``...: free-form geometry, which simple
+shapes and text boxes do not need), every picture property (``pib``, ``pibName``, ``pibFlags``:
+a picture embedded or linked from a file or a share, ``fillBlip*``, ``lineFillBlip*``), WordArt
+(``gtext*``), links (``pihl*``, ``wzTooltip``), ``metroBlob`` and any name not listed. Names are
+matched without regard to case; their values are checked in ``rtf_checks``.
 """
 
 from __future__ import annotations
@@ -25,7 +38,7 @@ def _words(text: str) -> frozenset[str]:
 # it, which is why hostile files hide their payload in one). Each is also a control word below.
 STARRED = _words(
     """
-    generator falt panose fname xmlnstbl xmlns rsidtbl themedata colorschememapping
+    generator falt panose fname xmlnstbl xmlns rsidtbl
     latentstyles defchp defpap listtable listoverridetable listpicture pgdsctbl pgdsc userprops
     ftnsep ftnsepc aftnsep aftnsepc bkmkstart bkmkend fldinst shppict blipuid picprop shpinst
     pnseclvl ud company operator cs ts revtbl wgrffmtfilter mmathPr hyphen soutlvl
@@ -159,3 +172,40 @@ ALLOWED = STARRED | _words(
     footnote ftnalt
     """
 )
+
+# Word's opaque containers: refused with the advice that fits a Word file (send a PDF).
+WORD_DATA = _words("datastore themedata colorschememapping")
+
+# Shape properties whose value is a number (a length, a colour, an angle, a flag, an enum).
+SHAPE_NUMBERS = _words(
+    """
+    shapeType rotation fFlipH fFlipV fLockAspectRatio fLockPosition fLockRotation fLockAgainstSelect
+    fLockAgainstGrouping fLockCropping fLockVerticies fLockText fLockAdjustHandles
+    geoLeft geoTop geoRight geoBottom adjustValue adjust2Value adjust3Value adjust4Value
+    adjust5Value adjust6Value adjust7Value adjust8Value adjust9Value adjust10Value
+    relLeft relTop relRight relBottom relRotation fRelFlipH fRelFlipV
+    groupLeft groupTop groupRight groupBottom
+    posh posrelh posv posrelv pctHoriz pctVert pctHorizPos pctVertPos sizerelh sizerelv
+    fLayoutInCell fAllowOverlap fBehindDocument fHidden fPrint fPseudoInline fUseShapeAnchor
+    dhgt dxWrapDistLeft dyWrapDistTop dxWrapDistRight dyWrapDistBottom fPreferRelativeResize
+    txflTextFlow dxTextLeft dyTextTop dxTextRight dyTextBottom WrapText anchorText
+    fFitShapeToText fFitTextToShape fRotateText fAutoTextMargin fSelectText lTxid cdirFont
+    scaleText
+    fFilled fillType fillColor fillOpacity fillBackColor fillBackOpacity fillAngle fillFocus
+    fillToLeft fillToTop fillToRight fillToBottom fillShadeType fillShape fillUseRect
+    fLine lineColor lineOpacity lineBackColor lineWidth lineStyle lineDashing lineType
+    lineJoinStyle lineEndCapStyle lineMiterLimit lineStartArrowhead lineEndArrowhead
+    lineStartArrowWidth lineStartArrowLength lineEndArrowWidth lineEndArrowLength
+    fArrowheadsOK fLineOpaque fHitTestFill fHitTestLine fNoFillHitTest fNoLineDrawDash
+    fRecolorFillAsPicture fLineRecolorFillAsPicture fLineUseShapeAnchor fEditedWrap
+    fFillOK fLineOK fShadowOK f3DOK hspNext pctHR
+    fShadow shadowType shadowColor shadowOpacity shadowOffsetX shadowOffsetY
+    shadowSecondOffsetX shadowSecondOffsetY fShadowObscured
+    pictureGray pictureBiLevel pictureContrast pictureBrightness
+    cropFromTop cropFromBottom cropFromLeft cropFromRight
+    fStandardHR fHorizRule fNoshadeHR alignHR dxHeightHR dxWidthHR
+    """
+)
+# Shape properties whose value is text: a name and an alternative text, never a link.
+SHAPE_TEXTS = _words("wzName wzDescription")
+SHAPE_PROPERTIES = SHAPE_NUMBERS | SHAPE_TEXTS

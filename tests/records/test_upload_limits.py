@@ -1,6 +1,8 @@
-"""The 5 MB limit is enforced while the request body streams in: a larger upload is cut after
-the first chunk (what the server read is counted), nothing is stored, the page says why and
-keeps the title; a file just under the limit still goes through. CSRF is enforced throughout."""
+"""The 5 MB limit is enforced while the request body streams in: a larger upload is cut at its
+first chunk, nothing is stored, the page says why and keeps the title; a file just under the
+limit still goes through. A body up to twice the limit is then read to its end and dropped (so
+that a client which sends all before reading gets the page, test_upload_gunicorn.py); a larger
+one is not read further (what the server read is counted). CSRF is enforced throughout."""
 
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from records.models import Document
-from records.uploads import FORM_OVERHEAD_BYTES, max_request_bytes
+from records.uploads import FORM_OVERHEAD_BYTES, max_drained_bytes, max_request_bytes
 from tests.records.factories import patient_with_login
 
 pytestmark = pytest.mark.django_db
@@ -76,12 +79,33 @@ def post_upload(client, token: str, content: bytes, *, path: str = "/records/upl
     return response, counting.consumed, len(body)
 
 
-def test_a_6_mb_upload_is_cut_after_the_first_chunk_and_explained():
+class NoSpoolingHandlers:
+    """Counts the bytes that the memory and temporary-file handlers (after the limit's) keep."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.received = 0
+        for handler in (MemoryFileUploadHandler, TemporaryFileUploadHandler):
+            original = handler.receive_data_chunk
+            monkeypatch.setattr(handler, "receive_data_chunk", self._counting(original))
+
+    def _counting(self, original):
+        def receive_data_chunk(handler, raw_data, start):
+            passed_on = original(handler, raw_data, start)
+            if passed_on is None:  # this handler kept the chunk (a handler passes on the rest)
+                self.received += len(raw_data)
+            return passed_on
+
+        return receive_data_chunk
+
+
+def test_a_6_mb_upload_is_cut_at_its_first_chunk_dropped_unkept_and_explained(monkeypatch):
     client, token = csrf_client()
     before = stored_files()
+    kept = NoSpoolingHandlers(monkeypatch)
     response, consumed, sent = post_upload(client, token, b"x" * (6 * MB))
     assert sent > 6 * MB
-    assert consumed < READ_AT_MOST, f"{consumed} bytes read of {sent}"
+    assert kept.received == 0  # no byte of the file reached memory or a temporary file
+    assert consumed == sent  # read to its end and dropped: the answer reaches every client
     assert response.status_code == 200
     form = response.context["form"]
     assert list(form.errors) == ["file"]
@@ -104,18 +128,31 @@ def test_a_file_just_over_the_limit_in_a_body_under_the_cap_is_cut_as_it_passes_
 
 
 @pytest.mark.parametrize("size", [int(4.9 * MB), LIMIT], ids=["4.9-mb", "exactly-5-mb"])
-def test_a_file_up_to_the_limit_still_goes_through(size):
+def test_a_file_up_to_the_limit_still_goes_through(size, monkeypatch):
     client, token = csrf_client()
+    kept = NoSpoolingHandlers(monkeypatch)
     response, consumed, sent = post_upload(client, token, b"x" * size)
     assert consumed == sent
+    assert kept.received == size  # the counter sees what the handlers keep
     document = Document.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/records/{document.uid}/"
     assert document.size == size and document.title == "Bilan sanguin de mars"
 
 
+def test_a_body_over_twice_the_limit_is_not_read_past_its_first_chunk(monkeypatch):
+    client, token = csrf_client()
+    kept = NoSpoolingHandlers(monkeypatch)
+    response, consumed, sent = post_upload(client, token, b"x" * (11 * MB))
+    assert sent > max_drained_bytes()
+    assert consumed < READ_AT_MOST, f"{consumed} bytes read of {sent}"
+    assert kept.received == 0
+    assert re.search(r"\b5 M[oB]\b", response.context["form"].errors["file"][0])
+    assert not Document.objects.exists()
+
+
 def test_an_oversized_body_is_cut_on_any_address_not_only_the_upload_form():
     client, token = csrf_client()
-    response, consumed, _sent = post_upload(client, token, b"x" * (6 * MB), path="/records/")
+    response, consumed, _sent = post_upload(client, token, b"x" * (11 * MB), path="/records/")
     assert consumed < READ_AT_MOST
     assert response.status_code in (200, 403, 405)
     assert not Document.objects.exists()

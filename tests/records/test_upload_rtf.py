@@ -6,6 +6,7 @@ a file-fetching field is refused. Pure tests, every sample written here."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -61,8 +62,33 @@ WORDPAD_NOTE = (
 
 
 # A letter as Word writes it (Office theme, latent styles, rsids, a hyperlink field), without
-# the \*\datastore that Word 2007 and later append: with it, the file is refused.
+# the \*\datastore that Word 2007 and later append. Its theme (\*\themedata, a ZIP archive)
+# and colour-scheme mapping (XML) are refused too, so Word's own file is refused; the same
+# letter without them (as Word 2003 wrote it, before themes) is accepted.
 WORD_LETTER = (Path(__file__).parent / "fixtures" / "word_letter.rtf").read_bytes()
+WORD_2003_LETTER = re.sub(rb"\{\\\*\\(themedata|colorschememapping) [^{}]*\}", b"", WORD_LETTER)
+
+# A text box as Word and LibreOffice write it for a simple shape (position, geometry, fill,
+# line, margins, its name), and an inline PNG picture with its properties.
+TEXT_BOX = (
+    rb"{\rtf1\ansi {\shp{\*\shpinst\shpleft1440\shptop720\shpright4320\shpbottom2160\shpfhdr0"
+    rb"\shpbxcolumn\shpbxignore\shpbypara\shpbyignore\shpwr3\shpwrk0\shpfblwtxt0\shpz0\shplid1026"
+    rb"{\sp{\sn shapeType}{\sv 202}}{\sp{\sn fFlipH}{\sv 0}}{\sp{\sn fFlipV}{\sv 0}}"
+    rb"{\sp{\sn lTxid}{\sv 65536}}{\sp{\sn fillColor}{\sv 16777215}}{\sp{\sn fFilled}{\sv 1}}"
+    rb"{\sp{\sn lineColor}{\sv 0}}{\sp{\sn lineWidth}{\sv 9525}}{\sp{\sn fLine}{\sv 1}}"
+    rb"{\sp{\sn dxTextLeft}{\sv 91440}}{\sp{\sn posh}{\sv 0}}{\sp{\sn posrelh}{\sv 3}}"
+    rb"{\sp{\sn wzName}{\sv Zone de texte 1}}{\sp{\sn wzDescription}{\sv R\'e9sultats \u8211\'96 CRP}}"
+    rb"{\sp{\sn fLayoutInCell}{\sv 1}}{\sp{\sn rotation}{\sv -5898240}}"
+    rb"{\sp{\sn fshadowObscured}{\sv 1}}{\sp{\sn fNoFillHitTest}{\sv 1}}"  # LibreOffice's
+    rb"{\shptxt \pard\plain \ql Bonjour\par}}}\par}"
+)
+INLINE_PICTURE = (
+    rb"{\rtf1\ansi {\*\shppict{\pict{\*\picprop\shplid1025{\sp{\sn shapeType}{\sv 75}}"
+    rb"{\sp{\sn fFlipH}{\sv 0}}{\sp{\sn fLockAspectRatio}{\sv 1}}{\sp{\sn pictureGray}{\sv 0}}"
+    rb"{\sp{\sn fLine}{\sv 0}}{\sp{\sn wzDescription}{\sv Radiographie}}"
+    rb"{\sp{\sn fLayoutInCell}{\sv 1}}}\picscalex100\picscaley100\piccropl0\piccropr0\piccropt0"
+    rb"\piccropb0\picw100\pich100\picwgoal57\pichgoal57\pngblip 89504e470d0a1a0a}}\par}"
+)
 
 
 def verdict(data: bytes) -> str:
@@ -79,13 +105,29 @@ def verdict(data: bytes) -> str:
     [
         LIBREOFFICE_LETTER,
         WORDPAD_NOTE,
-        WORD_LETTER,
+        WORD_2003_LETTER,
+        TEXT_BOX,
+        INLINE_PICTURE,
         rb"{\rtf1\ansi Bonjour}",
         rb'{\rtf1 {\field{\*\fldinst HYPERLINK \\l "resultats"}{\fldrslt voir plus bas}}}',
         rb'{\rtf1 {\field{\*\fldinst HYPERLINK "mailto:secretariat@chu.example"}{\fldrslt x}}}',
         rb'{\rtf1 {\field{\*\fldinst {\rtlch\fcs1 DATE \\@ "dd/MM/yyyy"}}{\fldrslt 12/03/2026}}}',
+        rb'{\rtf1 {\field{\*\fldinst HYPERLINK "https://example.org/?q='
+        + b"a" * 1500
+        + rb'"}{\fldrslt x}}}',
     ],
-    ids=["libreoffice", "wordpad", "word", "minimal", "link-within", "mail-link", "date-field"],
+    ids=[
+        "libreoffice",
+        "wordpad",
+        "word-without-theme",
+        "text-box",
+        "inline-picture",
+        "minimal",
+        "link-within",
+        "mail-link",
+        "date-field",
+        "long-web-link",
+    ],
 )
 def test_letters_as_editors_write_them_are_accepted(data):
     assert verdict(data) == "accepted"
@@ -191,3 +233,118 @@ def test_the_refusal_names_what_was_found():
     with translation.override("en"), pytest.raises(RejectedFile) as refused:
         inspect_upload(io.BytesIO(FIELDS["ddeauto"]), max_bytes=LIMIT)
     assert "DDEAUTO" in refused.value.message
+
+
+# --- Shapes, pictures and Word's opaque containers (a review of the allow-list) ---------------
+
+PFRAGMENTS = rb"{\rtf1{\shp{\*\shpinst{\sp{\sn pFragments}{\sv 1;1;" + b"f" * 4000 + rb"}}}}}"
+SHARE_PICTURE = (
+    rb"{\rtf1{\sp{\sn pibName}{\sv \'5c\'5cattacker\'5cshare\'5ca.png}}{\sp{\sn pibFlags}{\sv 10}}}"
+)
+
+
+def prop(name: bytes, value: bytes) -> bytes:
+    return rb"{\rtf1{\shp{\*\shpinst{\sp{\sn " + name + rb"}{\sv " + value + rb"}}}}}"
+
+
+SHAPES = {
+    "cve-2010-3333-pfragments": PFRAGMENTS,
+    "picture-linked-to-a-share": SHARE_PICTURE,
+    "picture-link-flags-alone": prop(b"pibFlags", b"10"),
+    "uppercase-name": prop(b"PFRAGMENTS", b"1;1;ffff"),
+    "mixed-case-picture-name": prop(b"PibName", b"x.png"),
+    "name-with-a-hex-escape": prop(rb"pFr\'61gments", b"1;1;ffff"),
+    "name-with-a-unicode-escape": prop(rb"\u112 ?Fragments", b"1;1;ffff"),
+    "name-split-over-groups": prop(b"{pib}{Name}", b"x.png"),
+    "embedded-picture": prop(b"pib", rb"{\pict\pngblip 89504e47}"),
+    "fill-picture": prop(b"fillBlipName", b"x.png"),
+    "wordart": prop(b"gtextUNICODE", b"Bonjour"),
+    "shape-hyperlink": prop(b"pihlShape", rb"{\*\hl{\hlsrc \\\\attacker\\s}}"),
+    "vertices": prop(b"pVerticies", b"8;4;(0,0);(21600,0);(21600,21600);(0,21600)"),
+    "segment-info": prop(b"pSegmentInfo", b"2;4;4000;0001;2001;8000"),
+    "unknown-name": prop(b"metroBlob", b"504b0304"),
+    "share-in-alternative-text": prop(b"wzDescription", rb"\'5c\'5cattacker\'5cshare"),
+    "share-written-with-slashes": prop(b"wzDescription", b"//attacker/share/a.png"),
+    "share-as-unicode-escapes": prop(b"wzDescription", rb"\u92 ?\u92 ?attacker\u92 ?s"),
+    "share-as-escaped-backslashes": prop(b"wzName", rb"\\\\attacker\\s"),
+    "file-url-in-a-name": prop(b"wzName", b"FILE:///C:/x.exe"),
+    "payload-in-a-number": prop(b"fillColor", b"1;1;ffff"),
+    "over-long-text": prop(b"wzDescription", b"a" * 1100),
+    "value-without-a-name": rb"{\rtf1{\sp{\sv 1;1;ffff}}}",
+    "picture-inside-an-allowed-value": prop(b"wzName", rb"{\pict\pngblip 00}"),
+    "linked-picture-in-an-inline-picture": (
+        rb"{\rtf1{\pict{\*\picprop{\sp{\sn pibName}{\sv \'5c\'5cs\'5ca.png}}}\pngblip 89504e47}}"
+    ),
+}
+
+
+@pytest.mark.parametrize("data", SHAPES.values(), ids=SHAPES.keys())
+def test_shape_properties_that_link_embed_or_overflow_are_refused(data):
+    assert verdict(data) == "rtf_shape"
+
+
+WORD_DATA = {
+    "themedata": rb"{\rtf1 Bonjour{\*\themedata 504b030414000600080000002100e9de0fbfff}}",
+    "colorschememapping": rb"{\rtf1 Bonjour{\*\colorschememapping 3c3f786d6c}}",
+    "datastore": SMUGGLED["datastore"],
+    "themedata-without-star": rb"{\rtf1 Bonjour{\themedata 504b0304}}",
+    "word-letter-as-saved": WORD_LETTER,
+}
+
+
+@pytest.mark.parametrize("data", WORD_DATA.values(), ids=WORD_DATA.keys())
+def test_words_opaque_containers_are_refused_with_the_advice_to_send_a_pdf(data):
+    with translation.override("en"), pytest.raises(RejectedFile) as refused:
+        inspect_upload(io.BytesIO(data), max_bytes=LIMIT)
+    assert refused.value.code == "rtf_control_word"
+    assert "Microsoft Word" in refused.value.message
+    assert "Save the document as a PDF" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [rb"{\rtf1 {\*\THEMEDATA 504b0304}}", rb"{\rtf1 {\*\ThemeData 504b0304}}"],
+    ids=["uppercase", "mixed-case"],
+)
+def test_other_spellings_of_the_theme_are_refused_as_unknown_words(data):
+    assert verdict(data) == "rtf_control_word"
+
+
+def test_a_refused_shape_names_the_property_and_advises_a_pdf():
+    with translation.override("en"), pytest.raises(RejectedFile) as refused:
+        inspect_upload(io.BytesIO(SHARE_PICTURE), max_bytes=LIMIT)
+    assert "pibName" in refused.value.message
+    assert "Save the document as a PDF" in refused.value.message
+    assert "attacker" not in refused.value.message
+
+
+@pytest.mark.parametrize("shift", range(0, 40, 3))
+@pytest.mark.parametrize(
+    ("tail", "expected"),
+    [
+        (rb"{\sp{\sn pFragments}{\sv 1;1;ffff}}}", "rtf_shape"),
+        (rb"{\sp{\sn pib\'4eame}{\sv \'5c\'5cattacker\'5cs}}}", "rtf_shape"),
+        (rb"{\sp{\sn wzDescription}{\sv \'5c\'5cattacker\'5cs}}}", "rtf_shape"),
+        (rb"{\*\themedata 504b0304}}", "rtf_control_word"),
+        (rb"{\sp{\sn fillColor}{\sv 16777215}}{\sp{\sn wzName}{\sv Zone}}}", "accepted"),
+    ],
+    ids=["pfragments", "escaped-picture-link", "share-in-a-value", "themedata", "allowed"],
+)
+def test_shape_properties_are_read_whole_across_the_chunk_boundary(shift, tail, expected):
+    start = rb"{\rtf1 "
+    filler = b"a" * (CHUNK - len(start) - shift)
+    assert verdict(start + filler + tail) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [(b"0", "accepted"), (b"1", "accepted"), (b"9", "accepted"), (b"25", "rtf_control_word")],
+)
+def test_a_list_override_count_beyond_the_specification_is_refused(count, expected):
+    # CVE-2014-1761: \listoverridecount25 overflowed Word; the specification allows 0, 1 or 9.
+    data = (
+        rb"{\rtf1{\*\listoverridetable{\listoverride\listid1\listoverridecount"
+        + count
+        + rb"\ls1}}Bonjour}"
+    )
+    assert verdict(data) == expected
