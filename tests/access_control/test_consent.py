@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from access_control.models import AuditEvent, Consent
@@ -48,7 +48,10 @@ def look_up(pro: Client, nir: str) -> str:
 
 
 def ask_access(pro: Client, nir: str):
-    return pro.post(f"/pro/patients/{look_up(pro, nir)}/request/")
+    """Ask, and run what the commit queues (the task that writes the request, the e-mail)."""
+    url = f"/pro/patients/{look_up(pro, nir)}/request/"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return pro.post(url)
 
 
 def test_without_consent_the_practitioner_learns_only_that_no_access_is_granted():

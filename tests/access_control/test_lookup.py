@@ -13,6 +13,7 @@ import statistics
 import time
 
 import pytest
+from celery.signals import task_prerun
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -20,7 +21,9 @@ from django.utils import translation
 
 from access_control.models import AccessRequest, AuditEvent, EmergencyAccess, RecordSettings
 from access_control.selectors import find_patient
+from access_control.tasks import process_access_request
 from access_control.views import _too_many_lookups
+from dmp_portal.crypto.hashing import blind_index
 from dmp_portal.crypto.models import DataKey
 from tests.access_control.test_consent import enrolled_patient, look_up, practitioner_with_login
 from tests.accounts.factories import next_totp_token
@@ -58,7 +61,9 @@ def same(answers: dict[str, tuple]) -> None:
         assert answer == first, f"{kind} answers differently from {first_kind}:\n{diff}"
 
 
-def test_every_page_reachable_from_a_lookup_answers_the_same_whatever_the_nir():
+def test_every_page_reachable_from_a_lookup_answers_the_same_whatever_the_nir(
+    django_capture_on_commit_callbacks,
+):
     nirs = three_nirs()
     profile, pro = practitioner_with_login()
     searches, emergency_pages, requests, record_pages = {}, {}, {}, {}
@@ -70,7 +75,8 @@ def test_every_page_reachable_from_a_lookup_answers_the_same_whatever_the_nir():
         request_url, emergency_url = links
         page = pro.get(emergency_url)
         emergency_pages[kind] = (page.status_code, normalised(page))
-        asked = pro.post(request_url, follow=True)
+        with django_capture_on_commit_callbacks(execute=True):  # the request's task runs
+            asked = pro.post(request_url, follow=True)
         requests[kind] = (asked.redirect_chain, normalised(asked))
         # No address names a record: the one a probe might guess answers 404 like any other.
         record_pages[kind] = pro.get(request_url.replace("request/", "")).status_code
@@ -213,20 +219,78 @@ def test_a_lookup_runs_the_same_statements_whatever_the_nir():
     assert not any(f'"{DataKey._meta.db_table}"' in shape for shape in shapes["enrolled"])
 
 
-def test_asking_runs_the_same_statements_whatever_the_nir():
-    """Once a request is pending (the first one is written and told to the patient, who then
-    knows of it anyway), asking again runs what asking for a NIR without record runs."""
+@pytest.fixture
+def tasks_run():
+    """The tasks that run from now on: (name, type of each argument, the arguments)."""
+    ran = []
+
+    def receiver(sender=None, args=None, kwargs=None, **_extra):
+        values = [*(args or ()), *(kwargs or {}).values()]
+        ran.append((sender.name, tuple(type(value).__name__ for value in values), values))
+
+    task_prerun.connect(receiver, weak=False)
+    yield ran
+    task_prerun.disconnect(receiver)
+
+
+def test_a_first_request_runs_the_same_statements_and_tasks_whatever_the_nir(
+    django_capture_on_commit_callbacks, tasks_run
+):
+    """The first request for each kind of NIR, no warm-up: the same statements, and the same
+    one task queued, with an id only; the task writes the one request that can exist, for the
+    enrolled patient, and queues their e-mail."""
     nirs = three_nirs()
     profile, pro = practitioner_with_login()
-    shapes = {}
+    shapes, queued, asked = {}, {}, {}
     for kind, nir in nirs.items():
         request_url = f"/pro/patients/{look_up(pro, nir)}/request/"
-        pro.post(request_url)
-        with CaptureQueriesContext(connection) as queries:
+        with (
+            django_capture_on_commit_callbacks() as callbacks,
+            CaptureQueriesContext(connection) as queries,
+        ):
             pro.post(request_url)
         shapes[kind] = sql_shapes(queries.captured_queries)
+        tasks_run.clear()
+        while callbacks:  # as the commit would, then what those queue in turn
+            with django_capture_on_commit_callbacks() as queued_by_tasks:
+                for callback in callbacks:
+                    callback()
+            callbacks = list(queued_by_tasks)
+        queued[kind] = [(name, types) for name, types, _values in tasks_run[:1]]
+        asked[kind] = tasks_run[:]
     same(shapes)
+    same(queued)
+    assert queued["unknown"] == [("access_control.tasks.process_access_request", ("int",))]
+    for kind, nir in nirs.items():  # nothing of the number travels to the broker
+        values = " ".join(str(value) for _name, _types, values in asked[kind] for value in values)
+        assert nir not in values and blind_index(nir, "nir") not in values, kind
+    # Only the enrolled patient's request was written, and only it queued an e-mail.
     assert AccessRequest.objects.filter(practitioner=profile.user).count() == 1
+    assert [name for name, _types, _values in asked["enrolled"]] == [
+        "access_control.tasks.process_access_request",
+        "access_control.tasks.send_patient_notification",
+    ]
+    assert len(asked["unknown"]) == len(asked["registry"]) == 1
+
+
+def test_the_task_of_a_request_writes_it_once_and_never_reopens_an_answered_one(
+    django_capture_on_commit_callbacks, tasks_run
+):
+    patient, client, nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    request_url = f"/pro/patients/{look_up(pro, nir)}/request/"
+    with django_capture_on_commit_callbacks(execute=True):
+        pro.post(request_url)
+        pro.post(request_url)  # asked again while pending: nothing new, no second e-mail
+    assert AccessRequest.objects.filter(patient=patient, decided_at=None).count() == 1
+    notifications = [name for name, *_rest in tasks_run if "notification" in name]
+    assert notifications == ["access_control.tasks.send_patient_notification"]
+    [(_name, _types, [event_id])] = [run for run in tasks_run if "process" in run[0]][:1]
+    request = AccessRequest.objects.get(patient=patient)
+    client.post(f"/access/requests/{request.pk}/decline/")
+    # A replay of the first task (a worker lost before its acknowledgement) reopens nothing.
+    assert process_access_request(event_id) is False
+    assert not AccessRequest.objects.filter(patient=patient, decided_at=None).exists()
 
 
 def test_declaring_runs_the_same_statements_for_a_nir_without_record_and_a_refused_one():
