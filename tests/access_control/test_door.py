@@ -27,6 +27,7 @@ from access_control.models import (
     RecordSettings,
     TreatingPhysician,
 )
+from access_control.notifications import notify_patient
 from access_control.selectors import patient_identity
 from records.models import Document
 from tests.access_control.test_consent import (
@@ -364,3 +365,12 @@ def test_the_identity_is_not_shown_with_the_access_of_another_reader_or_record()
             patient_identity(profile.user, other_patient, access=access)
         with pytest.raises(ValueError):
             patient_identity(patient, patient, access=access)
+
+
+def test_an_unknown_notification_kind_is_refused_and_nothing_is_queued(
+    django_capture_on_commit_callbacks,
+):
+    patient, _client, _nir = enrolled_patient()
+    with django_capture_on_commit_callbacks() as queued, pytest.raises(ValueError):
+        notify_patient("first-access", patient)  # "first_access" is the kind
+    assert queued == []
