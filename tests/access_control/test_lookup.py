@@ -26,6 +26,7 @@ from dmp_portal.crypto.models import DataKey
 from tests import timing
 from tests.access_control.test_consent import enrolled_patient, look_up, practitioner_with_login
 from tests.accounts.factories import next_totp_token
+from tests.conftest import wait_for
 from tests.enrollment.factories import make_beneficiary, make_nir
 
 pytestmark = pytest.mark.django_db
@@ -341,3 +342,15 @@ def test_a_lookup_takes_the_same_time_whatever_the_nir():
         )
 
     timing.assert_same_time(take, "look-up")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_writes_the_request_from_the_event_id_queued_on_redis(celery_worker):
+    """The real path: the committed request queues its task on Redis (an id, as JSON); a
+    separate worker process writes the request for the one NIR that has a record."""
+    patient, _client, nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    for number in (make_nir(), nir):
+        pro.post(f"/pro/patients/{look_up(pro, number)}/request/")
+    wait_for(lambda: AccessRequest.objects.filter(patient=patient).exists())
+    assert AccessRequest.objects.filter(practitioner=profile.user).count() == 1
