@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from celery.signals import task_prerun
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
+from access_control import services
 from access_control.models import AccessRequest, AuditEvent, EmergencyAccess, RecordSettings
 from access_control.selectors import find_patient
-from access_control.tasks import process_access_request
+from access_control.tasks import process_access_request, requeue_access_requests
 from access_control.views import _too_many_lookups
 from dmp_portal.crypto.hashing import blind_index
 from dmp_portal.crypto.models import DataKey
@@ -354,3 +357,20 @@ def test_a_worker_writes_the_request_from_the_event_id_queued_on_redis(celery_wo
         pro.post(f"/pro/patients/{look_up(pro, number)}/request/")
     wait_for(lambda: AccessRequest.objects.filter(patient=patient).exists())
     assert AccessRequest.objects.filter(practitioner=profile.user).count() == 1
+
+
+def test_a_request_whose_task_was_lost_is_queued_again_by_the_beat():
+    """The commit's callback never ran (the broker was down): the beat's housekeeping queues
+    the event again after a quarter of an hour, once, and never after the patient answered."""
+    patient, _client, nir = enrolled_patient()
+    _profile, pro = practitioner_with_login()
+    pro.post(f"/pro/patients/{look_up(pro, nir)}/request/")  # its task is lost
+    assert not AccessRequest.objects.exists()
+    assert requeue_access_requests() == 0  # its task may still be on its way
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert requeue_access_requests() == 1
+        request = AccessRequest.objects.get(patient=patient, decided_at=None)
+        assert requeue_access_requests() == 0
+        services.answer_request(patient, request.pk, False)
+        assert requeue_access_requests() == 0
+    assert AccessRequest.objects.filter(patient=patient).count() == 1
