@@ -1,4 +1,5 @@
-"""The patient's access history: every audit event of one record, newest first.
+"""The patient's access history: every audit event of one record, newest first (but the fetch
+of a file shown inside its document's page, which that page's own event stands for).
 
 Reading the trail of a record is itself an access: it passes the door (``Action.VIEW_HISTORY``),
 which records it in the same transaction as the read. Whether a row may name its document (not
@@ -81,7 +82,11 @@ def access_history(
             actor, patient, Action.VIEW_HISTORY, client_address=client_address, access=access
         )
         if decision.allowed:
-            events = _filtered(AuditEvent.objects.filter(patient=patient), filters)
+            # The file shown inside a document's page is part of that page's view, listed once.
+            events = AuditEvent.objects.filter(patient=patient).exclude(
+                action=Action.VIEW, reason__startswith=policy.INLINE_PREFIX
+            )
+            events = _filtered(events, filters)
             events = events.select_related("actor__practitioner_profile").order_by(
                 "-occurred_at", "-sequence"
             )

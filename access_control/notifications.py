@@ -18,7 +18,8 @@ def notify_patient(kind: str, patient) -> None:
     """Queue the e-mail once the current transaction commits (tasks take ids only)."""
     from access_control.tasks import send_patient_notification
 
-    assert kind in KINDS
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind: {kind!r}")
     patient_id = str(patient.pk)
     transaction.on_commit(lambda: send_patient_notification.delay(kind, patient_id), robust=True)
 

@@ -4,18 +4,19 @@
 loads the reader's relationship to the record once (block, live consent, active emergency and
 opt-out, treating physician, the profession's readable categories) into a frozen
 ``RecordAccess``, which hands back the decision for an action on the record or one of its
-documents, the list filter, and whether the patient's identity may be shown, each through
-``decide``. ``authorize`` decides and appends the audit event in the caller's transaction,
-refusals included; every selector and service touching a record calls it: reads, uploads,
-look-ups, access requests and emergency declarations. ``record_refusal`` records a refusal that
-came before the door could be asked (a failed second factor, a throttled look-up).
-``authorize_staff`` is the same door for staff work on the registry, never on health content.
-Nothing else in the project decides access, and every caller looks ``decide`` up here, at call
-time.
+documents (its file shown inside its page included), the list filter, and whether the
+patient's identity may be shown, each through ``decide``. ``authorize`` decides and appends
+the audit event in the caller's transaction, refusals included; every selector and service
+touching a record calls it: reads, uploads, look-ups, access requests and emergency
+declarations. ``record_refusal`` records a refusal that came before the door could be asked (a
+failed second factor, a throttled look-up). ``authorize_staff`` is the same door for staff work
+on the registry, never on health content. Nothing else in the project decides access, and every
+caller looks ``decide`` up here, at call time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +37,8 @@ class Decision:
     allowed: bool
     reason: str
     mode: str = Mode.NORMAL
+    # The audit event that recorded it (``authorize``, ``record_refusal``); None from ``decide``.
+    event_id: int | None = dataclasses.field(default=None, compare=False)
 
 
 READ_ACTIONS = {Action.LIST, Action.VIEW, Action.DOWNLOAD}
@@ -79,6 +82,11 @@ class CommandLineOperator:
 
 OPERATOR_ACTIONS = {Action.EXPORT_LETTER}
 FOUR_EYES_OWN_PROPOSAL = "four-eyes-own-proposal"
+# The file of a document fetched for the viewer of its page (``inline``): refused for a type
+# that is not shown inline; allowed, recorded with this prefix before the reason of the read,
+# so that the history shows the page's view once (the fetch is part of it).
+NOT_SHOWN_INLINE = "not-shown-inline"
+INLINE_PREFIX = "inline:"
 
 
 def decide(
@@ -90,13 +98,24 @@ def decide(
     *,
     relationship: Relationship | None = None,
     proposed_by: object = None,
+    inline: bool = False,
 ) -> Decision:
     """Allowed or refused, with the reason recorded in the audit trail. Writes nothing.
 
     ``relationship`` is a practitioner's ``Relationship`` to this record when the caller already
     loaded it (``RecordAccess``); without it, it is loaded here. ``proposed_by`` is the id of
     the staff member who proposed the registry change that ``actor`` would confirm (four eyes).
+    ``inline``: the read is the file of ``document`` fetched to be shown inside its page.
     """
+    decision = _decide(actor, patient, action, document, mode, relationship, proposed_by)
+    if not inline or not decision.allowed:
+        return decision
+    if document is None or not document.viewable_inline:
+        return Decision(False, NOT_SHOWN_INLINE, decision.mode)
+    return Decision(True, (INLINE_PREFIX + decision.reason)[:64], decision.mode)
+
+
+def _decide(actor, patient, action, document, mode, relationship, proposed_by) -> Decision:
     if action == Action.EMERGENCY:
         mode = Mode.EMERGENCY  # a declaration is recorded in emergency mode, refused or not
     if isinstance(actor, CommandLineOperator):
@@ -249,9 +268,17 @@ class RecordAccess:
     patient: object
     relationship: Relationship | None  # None: not a practitioner (nothing to load)
 
-    def decide(self, action: str, document=None, mode: str = Mode.NORMAL) -> Decision:
+    def decide(
+        self, action: str, document=None, mode: str = Mode.NORMAL, *, inline: bool = False
+    ) -> Decision:
         return decide(
-            self.actor, self.patient, action, document, mode, relationship=self.relationship
+            self.actor,
+            self.patient,
+            action,
+            document,
+            mode,
+            relationship=self.relationship,
+            inline=inline,
         )
 
     def documents(self) -> Q:
@@ -289,16 +316,18 @@ def authorize(
     mode: str = Mode.NORMAL,
     client_address: str = "",
     access: RecordAccess | None = None,
+    inline: bool = False,
 ) -> Decision:
     """Decide and record. Call it inside the transaction that reads or writes the data, and
     raise (to a 404) only after that transaction has committed, so refusals stay recorded.
-    ``access`` is this request's ``RecordAccess`` for the same actor and patient, if any."""
+    ``access`` is this request's ``RecordAccess`` for the same actor and patient, if any;
+    ``inline``: see ``decide``. The decision returned carries the id of its event."""
     _require_transaction("authorize")
     if access is None:
         access = access_to(actor, patient)
     elif access.actor != actor or access.patient != patient:
         raise ValueError("authorize() was given the access of another reader or record")
-    decision = access.decide(action, document, mode)
+    decision = access.decide(action, document, mode, inline=inline)
     if (
         decision.allowed
         and action in PRACTITIONER_ACTIONS
@@ -306,8 +335,7 @@ def authorize(
         and decision.mode == Mode.NORMAL
     ):
         _announce_first_access(actor, patient)
-    _record(actor, patient, action, decision, document, client_address)
-    return decision
+    return _record(actor, patient, action, decision, document, client_address)
 
 
 def record_refusal(
@@ -316,13 +344,13 @@ def record_refusal(
     """Record a refusal that came before ``decide`` could be asked (a wrong second factor, a
     throttled look-up): the trail holds every attempt, in the caller's transaction."""
     _require_transaction("record_refusal")
-    decision = Decision(False, reason, mode)
-    _record(actor, patient, action, decision, None, client_address)
-    return decision
+    return _record(actor, patient, action, Decision(False, reason, mode), None, client_address)
 
 
-def _record(actor, patient, action: str, decision: Decision, document, client_address: str):
-    record_event(
+def _record(
+    actor, patient, action: str, decision: Decision, document, client_address: str
+) -> Decision:
+    event = record_event(
         actor=actor if actor is not None and actor.is_authenticated else None,
         patient=patient,
         action=action,
@@ -332,6 +360,7 @@ def _record(actor, patient, action: str, decision: Decision, document, client_ad
         reason=decision.reason,
         client_address=client_address,
     )
+    return dataclasses.replace(decision, event_id=event.pk)
 
 
 def authorize_staff(

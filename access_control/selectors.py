@@ -165,6 +165,9 @@ def patient_identity(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("patient_identity must share the audited read's transaction")
     if access is not None:
+        if access.actor != actor or access.patient != patient:
+            # As in ``authorize``: an answer computed for someone else must not open this one.
+            raise ValueError("patient_identity() was given the access of another reader or record")
         allowed = access.may_show_identity()
     else:
         allowed = policy.authorize(

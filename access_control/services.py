@@ -5,6 +5,7 @@ Each passes the door (which records it) in the same transaction as the change.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -23,8 +24,8 @@ from access_control.consent_models import (
     TreatingPhysician,
 )
 from access_control.notifications import notify_patient, notify_treating_physician_of_emergency
-from access_control.relationship import NO_RECORD_ID
 from access_control.selectors import beneficiary_patient
+from access_control.tasks import process_access_request
 from accounts.models import User, UserKind
 from accounts.services.authentication import LoginRefused, verify_second_factor
 from accounts.services.keys import ensure_data_key
@@ -60,22 +61,38 @@ def _end_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
-def _decide(patient, action: str, client_address: str) -> None:
-    if not policy.authorize(patient, patient, action, client_address=client_address).allowed:
-        raise AccessError(_("This action is not possible."))
+def _owner_action(action: str):
+    """The patient acting on their own record: the door decides and records ``action`` in the
+    transaction of the change; a refusal commits with its event, and only then is AccessError
+    raised (raised inside, it would roll the event back). Call these services outside any
+    transaction (the views do), so that their transaction is the one that commits."""
+
+    def wrap(change):
+        @functools.wraps(change)
+        def service(patient, *args, client_address: str = "", **kwargs):
+            with transaction.atomic():
+                decision = policy.authorize(patient, patient, action, client_address=client_address)
+                if decision.allowed:
+                    return change(patient, *args, **kwargs)
+            raise AccessError(_("This action is not possible."))
+
+        return service
+
+    return wrap
 
 
-@transaction.atomic
-def grant_consent(
-    patient, rpps: str, until: date | None = None, *, client_address: str = ""
-) -> Consent:
+@_owner_action(Action.GRANT)
+def grant_consent(patient, rpps: str, until: date | None = None) -> Consent:
     """Let this practitioner read the record (until the end of ``until``, at most a year)."""
     practitioner = practitioner_by_rpps(rpps)
     today = timezone.localdate()
     if until is not None and not (today <= until <= today + timedelta(days=MAX_CONSENT_DAYS)):
         raise AccessError(_("The end date must be between today and one year from now."))
-    _decide(patient, Action.GRANT, client_address)
-    expires_at = _end_of(until) if until else None
+    return _grant(patient, practitioner, _end_of(until) if until else None)
+
+
+def _grant(patient, practitioner, expires_at: datetime | None) -> Consent:
+    """The consent row and the answer to a pending request (the door was asked by the caller)."""
     consent = (
         Consent.objects.unrevoked()
         .select_for_update()
@@ -95,10 +112,9 @@ def grant_consent(
     return consent
 
 
-@transaction.atomic
-def revoke_consent(patient, consent_id: int, *, client_address: str = "") -> None:
+@_owner_action(Action.REVOKE)
+def revoke_consent(patient, consent_id: int) -> None:
     """Effective on the practitioner's very next request: the door reads consents each time."""
-    _decide(patient, Action.REVOKE, client_address)
     updated = (
         Consent.objects.unrevoked()
         .filter(pk=consent_id, patient=patient)
@@ -108,11 +124,10 @@ def revoke_consent(patient, consent_id: int, *, client_address: str = "") -> Non
         raise AccessError(_("This access no longer exists."))
 
 
-@transaction.atomic
-def block_practitioner(patient, rpps: str, *, client_address: str = "") -> Block:
+@_owner_action(Action.BLOCK)
+def block_practitioner(patient, rpps: str) -> Block:
     """Refuse this practitioner everything, emergencies included; ends their consent."""
     practitioner = practitioner_by_rpps(rpps)
-    _decide(patient, Action.BLOCK, client_address)
     now = timezone.now()
     Consent.objects.unrevoked().filter(patient=patient, practitioner=practitioner).update(
         revoked_at=now
@@ -124,18 +139,16 @@ def block_practitioner(patient, rpps: str, *, client_address: str = "") -> Block
     return block
 
 
-@transaction.atomic
-def lift_block(patient, block_id: int, *, client_address: str = "") -> None:
-    _decide(patient, Action.UNBLOCK, client_address)
+@_owner_action(Action.UNBLOCK)
+def lift_block(patient, block_id: int) -> None:
     Block.objects.active().filter(pk=block_id, patient=patient).update(lifted_at=timezone.now())
 
 
-@transaction.atomic
-def designate_treating_physician(patient, rpps: str, *, client_address: str = "") -> None:
+@_owner_action(Action.GRANT)
+def designate_treating_physician(patient, rpps: str) -> None:
     physician = practitioner_by_rpps(rpps)
     if physician.practitioner_profile.profession != "medecin":
         raise AccessError(_("A treating physician must be a doctor."))
-    _decide(patient, Action.GRANT, client_address)
     TreatingPhysician.objects.update_or_create(patient=patient, defaults={"physician": physician})
     # The treating physician reads the record: a live consent without end date.
     unrevoked = Consent.objects.unrevoked().filter(patient=patient, practitioner=physician)
@@ -143,9 +156,8 @@ def designate_treating_physician(patient, rpps: str, *, client_address: str = ""
         Consent.objects.create(patient=patient, practitioner=physician)
 
 
-@transaction.atomic
-def remove_treating_physician(patient, *, client_address: str = "") -> None:
-    _decide(patient, Action.REVOKE, client_address)
+@_owner_action(Action.REVOKE)
+def remove_treating_physician(patient) -> None:
     TreatingPhysician.objects.filter(patient=patient).delete()
 
 
@@ -153,49 +165,49 @@ def remove_treating_physician(patient, *, client_address: str = "") -> None:
 def request_access(practitioner, nir_index: str, *, client_address: str = "") -> None:
     """A practitioner asks for the record of the NIR they looked up (its blind index).
 
-    The door decides and records (refused when blocked, or when there is no record); the
-    caller answers the same either way, so asking tells nothing. The same statements run in
-    every case (the pending request is looked for under a sentinel id when refused), except the
-    first request to a patient, which is written and announced to them.
+    The door decides and records (refused when blocked, or when there is no record); the caller
+    answers the same either way, so asking tells nothing. The same work runs in every case, the
+    first request to a patient included: the registry query, the door's queries, one audit
+    event, and one task queued on commit with that event's id (never the NIR nor its blind
+    index). The task writes the request and tells the patient when the door allowed it
+    (``access_requests.deliver_access_request``).
     """
     patient = beneficiary_patient(nir_index)
-    decision = policy.authorize(
+    event_id = policy.authorize(
         practitioner, patient, Action.REQUEST_ACCESS, client_address=client_address
-    )
-    pending = AccessRequest.objects.filter(
-        patient_id=patient.pk if decision.allowed else NO_RECORD_ID,
-        practitioner=practitioner,
-        decided_at=None,
-    ).exists()
-    if decision.allowed and not pending:
-        # ON CONFLICT DO NOTHING: a parallel request for the same pair leaves one open request.
-        AccessRequest.objects.bulk_create(
-            [AccessRequest(patient=patient, practitioner=practitioner)], ignore_conflicts=True
-        )
-        notify_patient("request", patient)
+    ).event_id
+    transaction.on_commit(lambda: process_access_request.delay(event_id), robust=True)
 
 
-@transaction.atomic
 def answer_request(patient, request_id: int, accept: bool, *, client_address: str = "") -> None:
+    """Accepting grants access (the door records a grant), declining records a revocation."""
+    answer = _accept_request if accept else _decline_request
+    answer(patient, request_id, client_address=client_address)
+
+
+def _pending_request(patient, request_id: int) -> AccessRequest:
     access_request = (
         AccessRequest.objects.select_for_update(of=("self",))
-        .select_related("practitioner__practitioner_profile")
+        .select_related("practitioner")
         .filter(pk=request_id, patient=patient, decided_at__isnull=True)
         .first()
     )
     if access_request is None:
         raise AccessError(_("This request was already answered."))
-    if accept:
-        grant_consent(
-            patient,
-            access_request.practitioner.practitioner_profile.rpps,
-            client_address=client_address,
-        )
-    else:
-        _decide(patient, Action.REVOKE, client_address)
-        access_request.decided_at = timezone.now()
-        access_request.accepted = False
-        access_request.save(update_fields=["decided_at", "accepted"])
+    return access_request
+
+
+@_owner_action(Action.GRANT)
+def _accept_request(patient, request_id: int) -> None:
+    _grant(patient, _pending_request(patient, request_id).practitioner, None)
+
+
+@_owner_action(Action.REVOKE)
+def _decline_request(patient, request_id: int) -> None:
+    access_request = _pending_request(patient, request_id)
+    access_request.decided_at = timezone.now()
+    access_request.accepted = False
+    access_request.save(update_fields=["decided_at", "accepted"])
 
 
 MIN_REASON_LENGTH = 15
@@ -266,16 +278,14 @@ def declare_emergency(
     return access
 
 
-@transaction.atomic
+@_owner_action(Action.GRANT)
 def update_record_settings(
     patient,
     *,
     emergency_opt_out: bool,
     contact_email: str,
     notify: dict[str, bool],
-    client_address: str = "",
 ) -> None:
-    _decide(patient, Action.GRANT, client_address)
     ensure_data_key(patient)
     record_settings, _created = RecordSettings.objects.get_or_create(patient=patient)
     record_settings.emergency_opt_out = emergency_opt_out

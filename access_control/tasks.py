@@ -6,6 +6,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from access_control.access_requests import deliver_access_request, undelivered_access_requests
 from access_control.checkpoints import write_checkpoint
 from access_control.consent_models import RecordSettings, TreatingPhysician
 from access_control.notifications import _PREFERENCE, KINDS
@@ -17,6 +18,28 @@ def _send(template: str, address: str) -> None:
         subject = render_to_string(f"access_control/email/{template}_subject.txt", context)
         body = render_to_string(f"access_control/email/{template}_body.txt", context)
     send_mail(subject.strip(), body, None, [address])
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+)
+def process_access_request(event_id: int) -> bool:
+    """Queued by every access request, allowed or not, with the id of its audit event."""
+    return deliver_access_request(event_id)
+
+
+@shared_task
+def requeue_access_requests() -> int:
+    """Beat, every five minutes: queue again the requests whose task was lost."""
+    undelivered = undelivered_access_requests()
+    for event_id in undelivered:
+        process_access_request.delay(event_id)
+    return len(undelivered)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

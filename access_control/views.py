@@ -23,6 +23,7 @@ from access_control.forms import (
     RecordSettingsForm,
     RppsForm,
 )
+from accounts.http import known_browser_markers
 from accounts.models import User
 from accounts.services.authentication import is_known_browser
 from dmp_portal.http import client_address
@@ -280,15 +281,19 @@ def record_settings(request: HttpRequest) -> HttpResponse:
     form = RecordSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.update_record_settings(
-            patient,
-            emergency_opt_out=data["emergency_opt_out"],
-            contact_email=data["contact_email"],
-            notify={name: data[name] for name in data if name.startswith("notify_")},
-            client_address=client_address(request),
-        )
-        messages.success(request, _("Your settings are saved."))
-        return redirect("access:settings")
+        try:
+            services.update_record_settings(
+                patient,
+                emergency_opt_out=data["emergency_opt_out"],
+                contact_email=data["contact_email"],
+                notify={name: data[name] for name in data if name.startswith("notify_")},
+                client_address=client_address(request),
+            )
+        except services.AccessError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your settings are saved."))
+            return redirect("access:settings")
     return render(request, "access_control/settings.html", {"form": form})
 
 
@@ -307,7 +312,7 @@ def pro_emergency(request: HttpRequest, patient_id) -> HttpResponse:
                 form.cleaned_data["reason"],
                 form.cleaned_data["otp_token"],
                 client_address=client_address(request),
-                known_browser=is_known_browser(request, practitioner),
+                known_browser=is_known_browser(known_browser_markers(request), practitioner),
             )
         except services.AccessError as error:
             form.add_error(None, error.message)

@@ -23,9 +23,11 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.forms import FirstPasswordForm, PasswordStepForm, SecondFactorForm, TOTPConfirmForm
+from accounts.http import known_browser_markers
 from accounts.middleware import SESSION_EXPIRED_FLAG, SESSION_SEEN
 from accounts.models import ActivationLink
 from accounts.selectors import has_second_factor, usable_activation_link
+from dmp_portal.http import client_address
 
 NEXT_SESSION_KEY = "_dmp_next"
 ACTIVATION_SESSION_KEY = "_dmp_activation_link"
@@ -152,17 +154,25 @@ class SecondFactorSetupView(View):
         device_id = request.session.get(TOTP_SETUP_SESSION_KEY)
         if form.is_valid():
             try:
-                codes = services.confirm_totp_device(
-                    request, request.user, device_id, form.cleaned_data["otp_token"]
+                confirmed = services.confirm_totp_device(
+                    request.user,
+                    device_id,
+                    form.cleaned_data["otp_token"],
+                    client_address=client_address(request),
+                    known_browser=services.is_known_browser(
+                        known_browser_markers(request), request.user
+                    ),
                 )
             except services.LoginRefused as refusal:
                 form.add_error("otp_token", refusal.message)
             else:
+                # Once the device is confirmed, the session's second factor is complete.
+                services.complete_second_factor(request, confirmed.device)
                 request.session.pop(TOTP_SETUP_SESSION_KEY, None)
                 return render(
                     request,
                     "accounts/backup_codes.html",
-                    {"codes": codes, "next_url": _next_url(request)},
+                    {"codes": confirmed.codes, "next_url": _next_url(request)},
                 )
         # A retry shows the same secret as before; a session that was shown none gets one now.
         device = services.pending_totp_device(request.user, device_id)

@@ -150,8 +150,11 @@ def _row(document: Document, patient) -> DocumentRow:
     )
 
 
-def document_for(actor, uid: UUID, action: str, *, client_address: str = "") -> Document:
-    """The document, if the door lets this actor do this action on it; else DocumentNotFound."""
+def document_for(
+    actor, uid: UUID, action: str, *, client_address: str = "", inline: bool = False
+) -> Document:
+    """The document, if the door lets this actor do this action on it; else DocumentNotFound.
+    ``inline``: its file is fetched for the viewer of its page (see ``policy.decide``)."""
     with transaction.atomic():
         document = (
             Document.objects.select_related(
@@ -162,7 +165,12 @@ def document_for(actor, uid: UUID, action: str, *, client_address: str = "") -> 
         )
         patient = document.patient if document is not None else None
         decision = policy.authorize(
-            actor, patient, action, document=document, client_address=client_address
+            actor,
+            patient,
+            action,
+            document=document,
+            client_address=client_address,
+            inline=inline,
         )
     if not decision.allowed:
         raise DocumentNotFound

@@ -27,10 +27,10 @@ def _own_record(request: HttpRequest):
     return request.user if request.user.kind == "patient" else None
 
 
-def _document(request: HttpRequest, uid, action: str):
+def _document(request: HttpRequest, uid, action: str, *, inline: bool = False):
     try:
         return selectors.document_for(
-            request.user, uid, action, client_address=client_address(request)
+            request.user, uid, action, client_address=client_address(request), inline=inline
         )
     except selectors.DocumentNotFound as exc:
         raise Http404 from exc
@@ -142,12 +142,11 @@ def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse
 def document_content(request: HttpRequest, uid) -> HttpResponse:
     """The file itself, for the inline viewer of the document page (PDF and images only).
 
-    The door first, whatever the type, so that every probe is recorded; then a type that is not
-    shown inline is a 404, like a refusal. The file runs sandboxed: no script, no form, no
-    navigation of the page that frames it."""
-    document = _document(request, uid, Action.VIEW)
-    if not document.viewable_inline:
-        raise Http404
+    One decision of the door, recorded, whatever the type: a type that is not shown inline is
+    refused (``not-shown-inline``) and answered 404 like any refusal; a shown one is recorded as
+    part of the page's view (``policy.INLINE_PREFIX``), so the history lists the page once.
+    The file runs sandboxed: no script, no form, no navigation of the page that frames it."""
+    document = _document(request, uid, Action.VIEW, inline=True)
     response = _content_response(document, as_attachment=False)
     response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'; sandbox"
     return response

@@ -1,5 +1,4 @@
-# Numbered 0008 on purpose: issue 12's "door" branch may add its own 0007. When both land, make
-# this one depend on that 0007 instead of 0006.
+# access_control 0007: the checkpoint heads and the audit tables' grants (depends on 0006).
 
 from django.db import migrations, models
 

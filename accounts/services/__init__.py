@@ -5,6 +5,7 @@ from accounts.services.authentication import (
     check_password_step,
     check_second_factor,
     complete_second_factor,
+    is_known_browser,
     remember_browser,
 )
 from accounts.services.practitioners import (
@@ -31,6 +32,7 @@ __all__ = [
     "complete_second_factor",
     "confirm_totp_device",
     "import_practitioners",
+    "is_known_browser",
     "issue_activation_link",
     "pending_totp_device",
     "remember_browser",

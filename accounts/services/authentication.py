@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth import login as auth_login
-from django.core import signing
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -25,13 +24,11 @@ from django_otp import login as otp_login
 from django_otp.models import Device
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
+from accounts.http import KNOWN_BROWSER_COOKIE, KNOWN_BROWSER_SALT, known_browser_markers
 from accounts.models import User
 from accounts.throttling import Throttle
 from dmp_portal.crypto.hashing import keyed_hash
 from dmp_portal.http import client_address
-
-KNOWN_BROWSER_COOKIE = "dmp_known_browser"
-KNOWN_BROWSER_SALT = "accounts.known-browser"
 
 
 class LoginRefused(Exception):
@@ -92,11 +89,8 @@ class _Attempt:
             throttle.succeeded(subject)
 
 
-def _is_known_browser(request: HttpRequest, account: str) -> bool:
-    marker = request.get_signed_cookie(
-        KNOWN_BROWSER_COOKIE, default=None, salt=KNOWN_BROWSER_SALT, max_age=None
-    )
-    return bool(marker) and account_marker(account) in marker.split(",")
+def _known(markers: str, account: str) -> bool:
+    return bool(markers) and account_marker(account) in markers.split(",")
 
 
 def account_marker(account: str) -> str:
@@ -105,11 +99,7 @@ def account_marker(account: str) -> str:
 
 def remember_browser(request: HttpRequest, response: HttpResponse, user: User) -> None:
     """After a complete login: this browser is exempt from the account-wide throttle."""
-    try:
-        previous = request.get_signed_cookie(KNOWN_BROWSER_COOKIE, salt=KNOWN_BROWSER_SALT)
-    except (KeyError, signing.BadSignature):
-        previous = ""
-    markers = [m for m in previous.split(",") if m]
+    markers = [m for m in known_browser_markers(request).split(",") if m]
     marker = account_marker(user.get_username().casefold())
     markers = ([marker] + [m for m in markers if m != marker])[:5]
     response.set_signed_cookie(
@@ -134,7 +124,7 @@ def check_password_step(request: HttpRequest, username: str, password: str) -> U
         step_throttles("password"),
         account,
         client_address(request),
-        _is_known_browser(request, account),
+        _known(known_browser_markers(request), account),
     )
     user = authenticate(request, username=username.strip(), password=password)
     if user is None:
@@ -148,12 +138,17 @@ def check_password_step(request: HttpRequest, username: str, password: str) -> U
 def check_second_factor(request: HttpRequest, user: User, token: str) -> Device:
     """Second factor: a TOTP token or a backup code, each accepted once."""
     return verify_second_factor(
-        user, token, address=client_address(request), known_browser=is_known_browser(request, user)
+        user,
+        token,
+        address=client_address(request),
+        known_browser=is_known_browser(known_browser_markers(request), user),
     )
 
 
-def is_known_browser(request: HttpRequest, user: User) -> bool:
-    return _is_known_browser(request, user.get_username().casefold())
+def is_known_browser(markers: str, user: User) -> bool:
+    """Whether this account completed a login in the browser that sent ``markers`` (the view
+    reads them with ``accounts.http.known_browser_markers``)."""
+    return _known(markers, user.get_username().casefold())
 
 
 def verify_second_factor(user: User, token: str, *, address: str, known_browser: bool) -> Device:
@@ -173,11 +168,10 @@ def verify_second_factor(user: User, token: str, *, address: str, known_browser:
     return device
 
 
-def check_setup_token(request: HttpRequest, user: User, verify) -> bool:
+def check_setup_token(user: User, verify, *, address: str, known_browser: bool) -> bool:
     """Throttle the first token typed while setting up an app, like any second factor."""
-    account = user.get_username().casefold()
     attempt = _Attempt(
-        step_throttles("otp"), account, client_address(request), _is_known_browser(request, account)
+        step_throttles("otp"), user.get_username().casefold(), address, known_browser
     )
     if verify():
         attempt.succeeded()

@@ -8,22 +8,18 @@ their own app: confirming deletes every other pending device.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
 from accounts.models import User
-from accounts.services.authentication import (
-    LoginRefused,
-    check_setup_token,
-    complete_second_factor,
-)
+from accounts.services.authentication import LoginRefused, check_setup_token
 
 
 @transaction.atomic
@@ -47,12 +43,19 @@ def pending_totp_device(user: User, device_id: int | None) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=False, pk=device_id).first()
 
 
+@dataclass(frozen=True)
+class ConfirmedSetup:
+    device: TOTPDevice  # the view completes the second factor of the session with it
+    codes: list[str]  # the new backup codes, in clear, shown once
+
+
 @transaction.atomic
 def confirm_totp_device(
-    request: HttpRequest, user: User, device_id: int | None, token: str
-) -> list[str]:
-    """Confirm this session's pending app with a first token; returns the new backup codes, in
-    clear, once. A token of a secret shown to another session is refused like a wrong one."""
+    user: User, device_id: int | None, token: str, *, client_address: str, known_browser: bool
+) -> ConfirmedSetup:
+    """Confirm this session's pending app with a first token (``device_id``: the device this
+    session was shown). A token of a secret shown to another session is refused like a wrong
+    one. ``client_address`` and ``known_browser`` feed the throttle of second factors."""
     device = (
         TOTPDevice.objects.select_for_update()
         .filter(user=user, confirmed=False, pk=device_id)
@@ -62,7 +65,10 @@ def confirm_totp_device(
     )
     # The throttle counts the try even when this session has no pending device.
     if not check_setup_token(
-        request, user, lambda: device is not None and device.verify_token(token)
+        user,
+        lambda: device is not None and device.verify_token(token),
+        address=client_address,
+        known_browser=known_browser,
     ):
         raise LoginRefused(
             _("This code is not valid. Type the 6 digits your app shows now, without spaces.")
@@ -73,6 +79,4 @@ def confirm_totp_device(
     backup_device, _created = BackupCodeDevice.objects.get_or_create(
         user=user, defaults={"name": "backup", "confirmed": True}
     )
-    codes = backup_device.regenerate(settings.BACKUP_CODE_COUNT)
-    complete_second_factor(request, device)
-    return codes
+    return ConfirmedSetup(device, backup_device.regenerate(settings.BACKUP_CODE_COUNT))

@@ -74,7 +74,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO :"app";
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO :"app";
 
 -- The append-only audit tables (those an access_control_*_append_only trigger guards): INSERT
--- and SELECT only. The migration that creates them does the same (access_control 0008).
+-- and SELECT only. The migration that creates them does the same (access_control 0007).
 SELECT DISTINCT format('REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM %I', c.oid::regclass, :'app')
 FROM pg_trigger t
 JOIN pg_proc p ON p.oid = t.tgfoid

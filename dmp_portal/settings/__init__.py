@@ -305,6 +305,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "requeue-stalled-letters": {"task": "letters.tasks.requeue_stalled_letters", "schedule": 300.0},
+    "requeue-access-requests": {
+        "task": "access_control.tasks.requeue_access_requests",
+        "schedule": 300.0,
+    },
     # Signed checkpoints of the audit chain heads: how many minutes of events at most are not
     # yet covered by a signature (README, Signed checkpoints).
     "write-audit-checkpoint": {

@@ -1,8 +1,11 @@
 """Activating a record with the letter's code: checked, then consumed with the account.
 
 Every refusal (unknown number, wrong code, expired, used, superseded or burned code) gets the
-same answer after the same work (statements, hashes, one row written), and guessing is slowed
-per number whether or not the number is known.
+same answer after the same statements and hashes, and guessing is slowed per number whether or
+not the number is known. Every refusal writes the number's row of wrong tries; when the number
+has a live code (expired included), that code's row is locked and written as well, the one
+difference of work left (about 0.1 ms, 3 to 5 % of a try here; see
+tests/enrollment/test_activation_uniform.py).
 """
 
 from __future__ import annotations
@@ -75,7 +78,8 @@ def _record_failure(index: str, now) -> None:
 
 def _count_on_code(code_id: int | None, now) -> None:
     """Count a wrong try on the live code, burning it at the limit. One statement, run even
-    when no code is live (it then matches no row), so that the work does not differ."""
+    when no code is live (it then matches no row and writes nothing), so that the statements
+    do not differ; only the write of the code's row does."""
     CreationCode.objects.filter(pk=code_id or 0).update(
         failed_attempts=F("failed_attempts") + 1,
         last_failed_at=now,
@@ -102,10 +106,11 @@ def forget_old_failures() -> int:
 def check_code(client: str, normalised_nir: str, typed_code: str) -> int:
     """The id of the creation code that this number and code open; raises otherwise.
 
-    Every refusal does the same work, whatever the registry holds: the same keyed hashes, the
-    same statements in the same order (read the tries, read the live code, count the try for
-    the number, count it on the code), one row written, so that neither the answer nor its
-    timing tells whether the number is known or has a live code.
+    Every refusal runs the same keyed hashes and the same statements in the same order (read
+    the tries, read and lock the live code, count the try for the number, count it on the
+    code), whatever the registry holds, so that neither the answer nor its timing (within
+    noise) tells whether the number is known or has a live code. The rows written differ in
+    one way: the live code's row, when there is one (see the module's docstring).
     """
     client_wait = Throttle(
         "enrol-code-client", settings.ENROLLMENT_CODE_TRIES_PER_CLIENT, 3600

@@ -48,6 +48,7 @@ def look_up(pro: Client, nir: str) -> str:
 
 
 def ask_access(pro: Client, nir: str):
+    """Ask (the request itself is written by the task its commit queues: run the callbacks)."""
     return pro.post(f"/pro/patients/{look_up(pro, nir)}/request/")
 
 
@@ -172,11 +173,12 @@ def test_hidden_documents_only_for_their_author_and_the_treating_physician():
     assert nurse_client.get(f"/records/{hidden.uid}/").status_code == 404
 
 
-def test_a_practitioner_asks_and_the_patient_accepts():
+def test_a_practitioner_asks_and_the_patient_accepts(django_capture_on_commit_callbacks):
     patient, client, nir = enrolled_patient()
     document = add_document(patient)
     profile, pro = practitioner_with_login()
-    ask_access(pro, nir)
+    with django_capture_on_commit_callbacks(execute=True):
+        ask_access(pro, nir)
     overview = client.get("/access/").content.decode()
     assert profile.last_name in overview
     request_id = patient.access_requests_received.get().pk
@@ -193,11 +195,14 @@ def test_other_roles_are_refused_the_consent_pages():
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
 
 
-def test_a_blocked_practitioner_finds_no_way_in_through_a_request():
+def test_a_blocked_practitioner_finds_no_way_in_through_a_request(
+    django_capture_on_commit_callbacks,
+):
     patient, client, nir = enrolled_patient()
     profile, pro = practitioner_with_login()
     client.post("/access/blocks/", {"block-rpps": profile.rpps})
-    ask_access(pro, nir)
+    with django_capture_on_commit_callbacks(execute=True):
+        ask_access(pro, nir)
     assert not patient.access_requests_received.exists()
     assert AuditEvent.objects.filter(
         patient=patient, action="request-access", outcome="refused", reason="blocked-by-patient"

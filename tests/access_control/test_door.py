@@ -25,7 +25,10 @@ from access_control.models import (
     EmergencyAccess,
     Mode,
     RecordSettings,
+    TreatingPhysician,
 )
+from access_control.notifications import notify_patient
+from access_control.selectors import patient_identity
 from records.models import Document
 from tests.access_control.test_consent import (
     enrolled_patient,
@@ -279,3 +282,95 @@ def test_the_identity_read_on_its_own_is_decided_and_recorded_by_the_door():
     assert AuditEvent.objects.filter(
         patient=patient, actor=profile.user, action="list", outcome="allowed"
     ).exists()
+
+
+def test_a_file_not_shown_inline_is_refused_by_the_door_in_the_same_decision():
+    """The content address recorded an allowed view of a file it then answered 404 to: the
+    door now refuses it (``not-shown-inline``), and that refusal is the fetch's one event."""
+    patient, client, _nir = enrolled_patient()
+    document = add_document(patient)
+    Document.objects.filter(pk=document.pk).update(media_type="text/plain", extension=".txt")
+    before = AuditEvent.objects.count()
+    assert client.get(f"/records/{document.uid}/content/").status_code == 404
+    events = list(
+        AuditEvent.objects.order_by("pk").values_list("action", "outcome", "reason", "document_uid")
+    )[before:]
+    assert events == [("view", "refused", "not-shown-inline", document.uid)]
+
+
+def test_a_page_and_the_file_it_shows_are_one_view_in_the_history():
+    patient, client, _nir = enrolled_patient()
+    document = add_document(patient)
+    Document.objects.filter(pk=document.pk).update(media_type="image/png", extension=".png")
+    profile, pro = practitioner_with_login()
+    grant(client, profile.rpps)
+    page = pro.get(f"/records/{document.uid}/").content.decode()
+    assert f"/records/{document.uid}/content/" in page  # the image is shown in the page
+    assert pro.get(f"/records/{document.uid}/content/").status_code == 200
+    # Both reads are in the trail, each decided by the door...
+    reasons = AuditEvent.objects.filter(actor=profile.user, action="view").values_list(
+        "reason", flat=True
+    )
+    assert sorted(reasons) == ["consent", "inline:consent"]
+    # ...and the patient's history shows the practitioner's view of the page once.
+    rows = access_history(patient, patient, HistoryFilters(action="view", who="practitioner"), 1)
+    assert [(row.who, row.document_title) for row in rows.object_list] == [
+        (f"{profile.first_name} {profile.last_name}", "Compte rendu d'IRM")
+    ]
+
+
+def test_an_owner_refused_by_the_door_finds_the_refusal_recorded_and_nothing_changed():
+    """The patient's own decisions raised inside their transaction, which rolled back the
+    refusal just recorded. Each now commits the refusal, then answers with the error."""
+    patient, client, _nir = enrolled_patient()
+    profile, _pro = practitioner_with_login()
+    other, _other_client = practitioner_with_login()
+    grant(client, other.rpps)
+    consent = Consent.objects.get(patient=patient)
+    with mock.patch("access_control.policy.decide", refuse_everything):
+        answers = [
+            client.post("/access/", {"rpps": profile.rpps}),
+            client.post(f"/access/consents/{consent.pk}/revoke/"),
+            client.post("/access/blocks/", {"block-rpps": profile.rpps}),
+            client.post("/access/treating-physician/", {"md-rpps": profile.rpps}),
+            client.post(
+                "/access/settings/",
+                {"contact_email": "patient@example.org", "emergency_opt_out": "on"},
+            ),
+        ]
+    assert all(answer.status_code in (200, 302) for answer in answers)
+    refusals = AuditEvent.objects.filter(actor=patient, reason="refused-by-test")
+    assert sorted(refusals.values_list("action", flat=True)) == [
+        "block",
+        "grant",
+        "grant",
+        "grant",
+        "revoke",
+    ]
+    # Nothing changed: the one consent is still live, no block, no physician, no settings.
+    assert list(Consent.objects.live().filter(patient=patient)) == [consent]
+    assert not Block.objects.exists() and not RecordSettings.objects.exists()
+    assert not TreatingPhysician.objects.exists()
+
+
+def test_the_identity_is_not_shown_with_the_access_of_another_reader_or_record():
+    patient, client, _nir = enrolled_patient()
+    other_patient, _other_client, _other_nir = enrolled_patient()
+    profile, _pro = practitioner_with_login()
+    grant(client, profile.rpps)
+    with transaction.atomic():
+        access = policy.access_to(profile.user, patient)
+        assert patient_identity(profile.user, patient, access=access) is not None
+        with pytest.raises(ValueError):
+            patient_identity(profile.user, other_patient, access=access)
+        with pytest.raises(ValueError):
+            patient_identity(patient, patient, access=access)
+
+
+def test_an_unknown_notification_kind_is_refused_and_nothing_is_queued(
+    django_capture_on_commit_callbacks,
+):
+    patient, _client, _nir = enrolled_patient()
+    with django_capture_on_commit_callbacks() as queued, pytest.raises(ValueError):
+        notify_patient("first-access", patient)  # "first_access" is the kind
+    assert queued == []
