@@ -87,10 +87,12 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
 # Access log: method, path without query string (%(U)s), status, bytes, duration in ms. Never
 # %(r)s, %(q)s, %({...}i)s: URLs and headers may carry tokens. The 2 sync workers were measured
 # best on 2 cores. The heartbeat file goes to /dev/shm (tmpfs); the control socket is not needed.
+# --timeout (gunicorn's default, said explicitly): the longest a slow client holds a sync worker.
 CMD ["gunicorn", "dmp_portal.wsgi:application", \
      "--bind", "0.0.0.0:8000", \
      "--workers", "2", \
      "--worker-class", "sync", \
+     "--timeout", "30", \
      "--worker-tmp-dir", "/dev/shm", \
      "--no-control-socket", \
      "--access-logfile", "-", \
