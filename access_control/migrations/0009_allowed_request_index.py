@@ -1,5 +1,7 @@
 # The partial index read by the beat that queues lost access requests again
-# (access_control.access_requests.undelivered_access_requests).
+# (access_control.access_requests.undelivered_access_requests); and the open access requests of
+# blocked practitioners declined, as a block now does when it is made (services.block_practitioner):
+# left open, accepting them would be refused.
 #
 # Built CONCURRENTLY on PostgreSQL: a plain CREATE INDEX holds a lock that blocks every insert
 # into the audit trail (every audited read of the portal) for as long as the whole table is
@@ -9,6 +11,21 @@
 
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+
+def decline_requests_beside_blocks(apps, schema_editor):
+    access_request = apps.get_model("access_control", "AccessRequest")
+    block = apps.get_model("access_control", "Block")
+    blocked = block.objects.filter(
+        patient_id=OuterRef("patient_id"),
+        practitioner_id=OuterRef("practitioner_id"),
+        lifted_at=None,
+    )
+    access_request.objects.filter(Exists(blocked), decided_at=None).update(
+        decided_at=timezone.now(), accepted=False
+    )
 
 
 class AddIndexConcurrentlyOnPostgreSQL(migrations.AddIndex):
@@ -44,4 +61,5 @@ class Migration(migrations.Migration):
                 name="auditevent_allowed_request",
             ),
         ),
+        migrations.RunPython(decline_requests_beside_blocks, migrations.RunPython.noop),
     ]

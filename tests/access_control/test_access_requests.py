@@ -9,12 +9,14 @@ block overrides everything. Requests are throttled per practitioner.
 
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import timedelta
 
 import pytest
 import time_machine
 from celery.signals import task_prerun
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -219,6 +221,28 @@ def test_granting_or_designating_a_blocked_practitioner_is_refused_and_changes_n
     client.post(f"/access/blocks/{Block.objects.get().pk}/lift/")
     assert client.post("/access/", {"rpps": profile.rpps}).status_code == 302
     assert Consent.objects.live().filter(patient=patient, practitioner=profile.user).exists()
+
+
+def test_the_migration_declines_the_requests_left_open_beside_a_block():
+    """Requests written beside a block before this fix: migration 0009 declines them (accepting
+    them would be refused), and leaves the others open."""
+    patient, client, _nir = enrolled_patient()
+    profile, _pro = practitioner_with_login()
+    other, _other_pro = practitioner_with_login()
+    lifted, _lifted_pro = practitioner_with_login()
+    for practitioner in (profile, lifted):
+        block(client, practitioner)
+    client.post(f"/access/blocks/{Block.objects.get(practitioner=lifted.user).pk}/lift/")
+    requests = {
+        name: AccessRequest.objects.create(patient=patient, practitioner=practitioner.user)
+        for name, practitioner in (("blocked", profile), ("other", other), ("lifted", lifted))
+    }
+    migration = importlib.import_module("access_control.migrations.0009_allowed_request_index")
+    migration.decline_requests_beside_blocks(django_apps, None)
+    for request in requests.values():
+        request.refresh_from_db()
+    assert requests["blocked"].decided_at is not None and requests["blocked"].accepted is False
+    assert requests["other"].decided_at is None and requests["lifted"].decided_at is None
 
 
 # --- The requeue beat reads a partial index, not a day of the whole trail ---------------------
