@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access_control import policy
+from access_control.access_requests import lock_patients_decisions
 from access_control.audit import Action, Mode
 from access_control.consent_models import (
     AccessRequest,
@@ -29,6 +30,7 @@ from access_control.tasks import process_access_request
 from accounts.models import User, UserKind
 from accounts.services.authentication import LoginRefused, verify_second_factor
 from accounts.services.keys import ensure_data_key
+from accounts.throttling import Throttle
 
 MAX_CONSENT_DAYS = 366
 
@@ -71,6 +73,7 @@ def _owner_action(action: str):
         @functools.wraps(change)
         def service(patient, *args, client_address: str = "", **kwargs):
             with transaction.atomic():
+                lock_patients_decisions(patient.pk)
                 decision = policy.authorize(patient, patient, action, client_address=client_address)
                 if decision.allowed:
                     return change(patient, *args, **kwargs)
@@ -91,8 +94,19 @@ def grant_consent(patient, rpps: str, until: date | None = None) -> Consent:
     return _grant(patient, practitioner, _end_of(until) if until else None)
 
 
+def _refuse_if_blocked(patient, practitioner) -> None:
+    """A block overrides everything: no consent, request accepted or treating physician beside
+    it (the patient lifts the block first). Checked under ``lock_patients_decisions``."""
+    if Block.objects.active().filter(patient=patient, practitioner=practitioner).exists():
+        raise AccessError(
+            _("You blocked this professional. Lift the block first to give them access.")
+        )
+
+
 def _grant(patient, practitioner, expires_at: datetime | None) -> Consent:
-    """The consent row and the answer to a pending request (the door was asked by the caller)."""
+    """The consent row and the answer to a pending request (the door was asked by the caller);
+    refused beside a block."""
+    _refuse_if_blocked(patient, practitioner)
     consent = (
         Consent.objects.unrevoked()
         .select_for_update()
@@ -126,12 +140,16 @@ def revoke_consent(patient, consent_id: int) -> None:
 
 @_owner_action(Action.BLOCK)
 def block_practitioner(patient, rpps: str) -> Block:
-    """Refuse this practitioner everything, emergencies included; ends their consent."""
+    """Refuse this practitioner everything, emergencies included; ends their consent and
+    declines their open requests (a request accepted later would give a consent beside it)."""
     practitioner = practitioner_by_rpps(rpps)
     now = timezone.now()
     Consent.objects.unrevoked().filter(patient=patient, practitioner=practitioner).update(
         revoked_at=now
     )
+    AccessRequest.objects.filter(
+        patient=patient, practitioner=practitioner, decided_at__isnull=True
+    ).update(decided_at=now, accepted=False)
     TreatingPhysician.objects.filter(patient=patient, physician=practitioner).delete()
     block, _created = Block.objects.active().get_or_create(
         patient=patient, practitioner=practitioner
@@ -149,6 +167,7 @@ def designate_treating_physician(patient, rpps: str) -> None:
     physician = practitioner_by_rpps(rpps)
     if physician.practitioner_profile.profession != "medecin":
         raise AccessError(_("A treating physician must be a doctor."))
+    _refuse_if_blocked(patient, physician)
     TreatingPhysician.objects.update_or_create(patient=patient, defaults={"physician": physician})
     # The treating physician reads the record: a live consent without end date.
     unrevoked = Consent.objects.unrevoked().filter(patient=patient, practitioner=physician)
@@ -161,22 +180,47 @@ def remove_treating_physician(patient) -> None:
     TreatingPhysician.objects.filter(patient=patient).delete()
 
 
-@transaction.atomic
-def request_access(practitioner, nir_index: str, *, client_address: str = "") -> None:
+def request_throttle() -> Throttle:
+    """Requests per practitioner, in the look-ups' window: each one adds an event to a
+    patient's chain and a task, so one look-up must not be replayed at will."""
+    return Throttle(
+        "pro-request",
+        settings.PRO_REQUESTS_PER_WINDOW,
+        int(settings.PRO_LOOKUP_WINDOW.total_seconds()),
+    )
+
+
+def request_access(practitioner, nir_index: str, *, client_address: str = "") -> int:
     """A practitioner asks for the record of the NIR they looked up (its blind index).
 
     The door decides and records (refused when blocked, or when there is no record); the caller
     answers the same either way, so asking tells nothing. The same work runs in every case, the
     first request to a patient included: the registry query, the door's queries, one audit
     event, and one task queued on commit with that event's id (never the NIR nor its blind
-    index). The task writes the request and tells the patient when the door allowed it
+    index). The task writes the request and tells the patient when the door still allows it
     (``access_requests.deliver_access_request``).
+
+    Returns 0, or the seconds to wait: past ``PRO_REQUESTS_PER_WINDOW`` requests in
+    ``PRO_LOOKUP_WINDOW``, a request is refused and recorded on the system chain before the
+    registry is read, so the same whatever the NIR, and nothing is queued.
     """
-    patient = beneficiary_patient(nir_index)
-    event_id = policy.authorize(
-        practitioner, patient, Action.REQUEST_ACCESS, client_address=client_address
-    ).event_id
-    transaction.on_commit(lambda: process_access_request.delay(event_id), robust=True)
+    waiting = request_throttle().attempt(str(practitioner.pk))
+    with transaction.atomic():
+        if waiting:
+            policy.record_refusal(
+                practitioner,
+                None,
+                Action.REQUEST_ACCESS,
+                "throttled",
+                client_address=client_address,
+            )
+            return waiting
+        patient = beneficiary_patient(nir_index)
+        event_id = policy.authorize(
+            practitioner, patient, Action.REQUEST_ACCESS, client_address=client_address
+        ).event_id
+        transaction.on_commit(lambda: process_access_request.delay(event_id), robust=True)
+    return 0
 
 
 def answer_request(patient, request_id: int, accept: bool, *, client_address: str = "") -> None:

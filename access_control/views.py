@@ -205,6 +205,17 @@ def _too_many_lookups(seconds: int) -> str:
     ) % {"minutes": minutes}
 
 
+def _too_many_requests(seconds: int) -> str:
+    minutes = max(1, (seconds + 59) // 60)
+    return ngettext(
+        "Too many access requests in a short time. To protect patients, try again in "
+        "%(minutes)d minute.",
+        "Too many access requests in a short time. To protect patients, try again in "
+        "%(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 @login_required
 @never_cache
 def pro_search(request: HttpRequest) -> HttpResponse:
@@ -256,11 +267,15 @@ def pro_record(request: HttpRequest, patient_id) -> HttpResponse:
 def pro_request(request: HttpRequest, patient_id) -> HttpResponse:
     """Ask for access to the patient of one look-up (``patient_id`` is the look-up's token)."""
     practitioner = _practitioner(request)
-    services.request_access(
+    waiting = services.request_access(
         practitioner, _looked_up(request, patient_id), client_address=client_address(request)
     )
-    # The same answer whether or not a record exists, or the request was refused.
-    messages.success(request, _("Your request was sent to the patient."))
+    # The same answer whether or not a record exists, or the request was refused; throttled,
+    # the same refusal whatever the NIR.
+    if waiting:
+        messages.error(request, _too_many_requests(waiting))
+    else:
+        messages.success(request, _("Your request was sent to the patient."))
     return redirect("access:pro-search")
 
 

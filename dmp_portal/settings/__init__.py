@@ -322,6 +322,8 @@ EMERGENCY_ACCESS_MINUTES = env.int("EMERGENCY_ACCESS_MINUTES", 60)
 # until the window ends), so that nobody walks the registry.
 PRO_LOOKUPS_PER_WINDOW = env.int("PRO_LOOKUPS_PER_WINDOW", 30)
 PRO_LOOKUP_WINDOW = timedelta(minutes=env.int("PRO_LOOKUP_WINDOW_MINUTES", 10))
+# Access requests per practitioner in the same window (each adds to a patient's audit chain).
+PRO_REQUESTS_PER_WINDOW = env.int("PRO_REQUESTS_PER_WINDOW", 10)
 
 # --- Records ----------------------------------------------------------------------------------
 RECORDS_MAX_UPLOAD_BYTES = env.int("RECORDS_MAX_UPLOAD_MB", 5) * 1024 * 1024

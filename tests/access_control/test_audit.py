@@ -6,6 +6,7 @@ import base64
 import io
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -456,6 +457,33 @@ def test_concurrent_writers_on_different_chains_stay_correct():
     assert verify() == (0, "ok chains=4 events=100 checkpoints=0 last_checkpoint=0\n", "")
 
 
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def wait_until_blocked(waiter, holder: int, timeout: float = 30.0) -> bool:
+    """Poll PostgreSQL until the backend ``waiter()`` names (None: not connected yet) waits for
+    a lock that backend ``holder`` holds (bounded: False once ``timeout`` has passed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = waiter()
+        if pid is None:
+            time.sleep(0.02)
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT %s = ANY(pg_blocking_pids(%s)) AND EXISTS ("
+                "SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted)",
+                [holder, pid, pid],
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.02)
+    return False
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_open_read_locks_only_its_own_patients_chain():
     first, second = UserFactory(), UserFactory()
@@ -463,14 +491,17 @@ def test_an_open_read_locks_only_its_own_patients_chain():
     record(second)
     holding, release = threading.Event(), threading.Event()
     done = {"second": threading.Event(), "first again": threading.Event()}
+    pids: dict[str, int] = {}
 
     def hold_first() -> None:
+        pids["holder"] = backend_pid()
         with transaction.atomic():
             record_event(actor=first, patient=first, action=Action.VIEW, outcome="allowed")
             holding.set()
             release.wait(timeout=60)  # the read goes on, its transaction still open
 
     def write(patient, name: str) -> None:
+        pids[name] = backend_pid()
         record(patient)
         done[name].set()
 
@@ -484,8 +515,11 @@ def test_an_open_read_locks_only_its_own_patients_chain():
             thread.start()
         # Another patient's event commits while the first chain is locked...
         assert done["second"].wait(timeout=30)
-        # ...but the first patient's next event waits for the open transaction.
-        assert not done["first again"].wait(timeout=0.5)
+        # ...but the first patient's next event waits, in PostgreSQL, for the open transaction
+        # (seen in pg_locks: a thread that had not started yet, or wrote without waiting,
+        # would not be found waiting there).
+        assert wait_until_blocked(lambda: pids.get("first again"), pids["holder"])
+        assert not done["first again"].is_set()
     finally:
         release.set()
         for thread in threads:

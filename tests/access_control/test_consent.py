@@ -133,7 +133,9 @@ def test_a_block_overrides_consent():
     grant(client, profile.rpps)
     client.post("/access/blocks/", {"block-rpps": profile.rpps})
     assert pro.get(f"/records/{document.uid}/").status_code == 404
-    grant(client, profile.rpps)  # even a new consent does not lift the block
+    # A new consent is refused beside the block (tests/access_control/test_access_requests.py).
+    assert grant(client, profile.rpps).status_code == 200
+    assert not Consent.objects.live().filter(patient=patient).exists()
     assert pro.get(f"/records/{document.uid}/").status_code == 404
     assert AuditEvent.objects.filter(actor=profile.user, reason="blocked-by-patient").exists()
 
