@@ -13,7 +13,7 @@ second factor is set, and when it was created (the day their record was, which t
 already shows). Never their login identifier (half of what signs them in), e-mail address or last
 login (when they use the portal): staff learn a patient's id from their own audited identity
 read, and must not learn more about that named person here without a trace. So a patient is
-named "patient account" in titles and lists, found by their id only (never by an identifier
+named "Patient account" in titles and lists, found by their id only (never by an identifier
 search, an oracle for guesses), and no list is sorted by a column that would place them among
 known accounts.
 """
@@ -61,7 +61,7 @@ class PractitionerProfileInline(ReadOnlyAdminMixin, admin.StackedInline):
 
 def account_label(user: User) -> str:
     """How the admin names an account: never by a patient's login identifier."""
-    return gettext("patient account") if user.is_patient else user.username
+    return gettext("Patient account") if user.is_patient else user.username
 
 
 @admin.register(User)

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from access_control.emergency_review import ReviewRefused, mark_reviewed
 from django.core import mail
 from django.utils import timezone
+from django.utils.translation import gettext, override
 
+from access_control.emergency_review import ReviewRefused, mark_reviewed
 from access_control.models import AuditEvent, EmergencyAccess, RecordSettings
 from records.models import Document
 from tests.access_control.test_consent import (
@@ -276,6 +277,7 @@ def reviews_of(patient):
 
 def test_marking_an_emergency_reviewed_is_recorded_on_the_patients_chain_naming_the_staff():
     patient, _practitioner, access = waiting_emergency()
+    patient_client = logged_in_client(patient)
     staff = StaffFactory()
     client = logged_in_client(staff)
     client.post(
@@ -293,6 +295,11 @@ def test_marking_an_emergency_reviewed_is_recorded_on_the_patients_chain_naming_
         {"action": "mark_reviewed", "_selected_action": [access.pk]},
     )
     assert reviews_of(patient).count() == 1
+    # The patient's history says it: the service reviewed the emergency on their record.
+    history = html.unescape(patient_client.get("/access/history/").content.decode())
+    with override("fr"):
+        assert str(gettext("Review an emergency access")) in history
+        assert str(gettext("DMP service")) in history
 
 
 def test_a_third_user_cannot_mark_an_emergency_reviewed():
