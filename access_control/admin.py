@@ -6,7 +6,13 @@ nobody may add, change or delete one here (and the database refuses it anyway on
 But whose record an event is about is health metadata (which practitioners, which emergencies,
 which documents touched it): no list narrows to one patient, chain or actor, and no page shows
 the patient, the chain, its links (MACs) or a patient acting on their own record. Reading one
-person's trail is the patient's own history page, or an audited request.
+person's trail is the patient's own history page, or an audited request. Nor does a page show
+where a patient (or someone unnamed acting on a person's chain: most likely that person) acted
+from: a person's address is personal data; that of a practitioner or staff member at work, or of
+an anonymous probe of the system, is what an investigation needs.
+
+Marking an emergency reviewed is recorded on the patient's chain, naming the reviewer
+(``access_control.emergency_review``).
 
 Profession rules decide what every practitioner of a profession reads: widening one opens
 records no patient opened. They change only by a migration, reviewed like any code (four eyes,
@@ -14,12 +20,14 @@ and in version control), never by one staff member in the admin.
 """
 
 from django.contrib import admin
-from django.utils import timezone
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from access_control.models import AuditEvent, EmergencyAccess, ProfessionRule
+from access_control import emergency_review
+from access_control.models import SYSTEM_CHAIN_KEY, AuditEvent, EmergencyAccess, ProfessionRule
 from accounts.models import UserKind
 from dmp_portal.admin_lookups import OfferedLookupsOnly, all_values_lookups, choice_lookups
+from dmp_portal.http import client_address
 
 # Whose name an event may show: those who act on others' records in their work. A patient
 # acting on their own record would name the record.
@@ -56,7 +64,7 @@ class AuditEventAdmin(OfferedLookupsOnly, ReadOnlyAdmin):
         "outcome",
         "mode",
         "reason",
-        "client_address",
+        "shown_address",
     )
     readonly_fields = fields
     actions = None
@@ -66,6 +74,15 @@ class AuditEventAdmin(OfferedLookupsOnly, ReadOnlyAdmin):
         if obj.actor_id is None or obj.actor_role not in NAMED_ROLES:
             return "—"
         return obj.actor
+
+    @admin.display(description=_("client address"))
+    def shown_address(self, obj):
+        """A practitioner's or staff member's address at work, or an anonymous one on the
+        system chain (a probe of nobody in particular); never a patient's, nor an anonymous
+        one on a person's chain (an activation attempt: most likely the person at home)."""
+        if obj.actor_role in NAMED_ROLES or obj.chain.key == SYSTEM_CHAIN_KEY:
+            return obj.client_address or "—"
+        return "—"
 
 
 @admin.register(EmergencyAccess)
@@ -88,11 +105,17 @@ class EmergencyAccessAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     actions = ["mark_reviewed"]
     list_select_related = ("practitioner", "reviewed_by")
 
-    @admin.action(description=_("Mark as reviewed"))
+    @admin.action(description=_("Mark as reviewed"), permissions=["change"])
     def mark_reviewed(self, request, queryset):
-        queryset.filter(reviewed_at__isnull=True).update(
-            reviewed_at=timezone.now(), reviewed_by=request.user
-        )
+        """Each review is recorded on the patient's chain, naming this staff member."""
+        try:
+            emergency_review.mark_reviewed(
+                request.user,
+                list(queryset.values_list("pk", flat=True)),
+                client_address=client_address(request),
+            )
+        except emergency_review.ReviewRefused:
+            raise Http404 from None
 
     def has_add_permission(self, request):
         return False

@@ -47,6 +47,9 @@ class Action(models.TextChoices):
     EXPORT_LETTER = "export-letter", _("Export a letter for posting")
     # A letter the mail house sent back: its code stops working, a postal fact about the person.
     MARK_RETURNED = "mark-returned", _("Mark a letter as returned undelivered")
+    # Staff closing an emergency access in the review queue: recorded on the patient's chain,
+    # so the patient's history says who reviewed the emergency on their record.
+    REVIEW_EMERGENCY = "review-emergency", _("Review an emergency access")
 
 
 class Outcome(models.TextChoices):

@@ -57,7 +57,8 @@ PRACTITIONER_ACTIONS = READ_ACTIONS | {Action.UPLOAD}
 # What a practitioner may do about a record without any access to it: find it (the page then
 # says nothing more), ask for access, declare an emergency.
 APPROACH_ACTIONS = {Action.LOOKUP, Action.REQUEST_ACCESS, Action.EMERGENCY}
-# What staff may do, about a person of the registry only: never a document.
+# What staff may do, about a person of the registry (or the review of an emergency on their
+# record) only: never a document.
 STAFF_REGISTRY_ACTIONS = {
     Action.LOOKUP,
     Action.VIEW_IDENTITY,
@@ -65,6 +66,7 @@ STAFF_REGISTRY_ACTIONS = {
     Action.CONFIRM_CHANGE,
     Action.EXPORT_LETTER,
     Action.MARK_RETURNED,
+    Action.REVIEW_EMERGENCY,
 }
 
 

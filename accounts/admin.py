@@ -7,15 +7,30 @@ sign in with and read health data through (or a second staff account that defeat
 rule on the registry). So the pages of users and practitioner profiles only show, even to a
 superuser: no add, no change, no delete, no password URL. Groups are not offered either: a
 group's permissions would be a way to grant oneself what the admin withholds.
+
+A patient's account shows only what support needs: its kind, whether it is active, whether a
+second factor is set, and when it was created (the day their record was, which the registry
+already shows). Never their login identifier (half of what signs them in), e-mail address or last
+login (when they use the portal): staff learn a patient's id from their own audited identity
+read, and must not learn more about that named person here without a trace. So a patient is
+named "Patient account" in titles and lists, found by their id only (never by an identifier
+search, an oracle for guesses), and no list is sorted by a column that would place them among
+known accounts.
 """
 
+import uuid
+
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.db.models import Exists, OuterRef
 from django.urls import URLPattern
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import PractitionerProfile, User
+from accounts.devices import TOTPDevice
+from accounts.models import PractitionerProfile, User, UserKind
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 
 # django.contrib.auth.admin registers Group when imported (just above): take it back out.
@@ -44,18 +59,40 @@ class PractitionerProfileInline(ReadOnlyAdminMixin, admin.StackedInline):
     readonly_fields = fields
 
 
+def account_label(user: User) -> str:
+    """How the admin names an account: never by a patient's login identifier."""
+    return gettext("Patient account") if user.is_patient else user.username
+
+
 @admin.register(User)
 class UserAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, DjangoUserAdmin):
-    list_display = ("username", "kind", "is_active", "is_staff", "last_login")
+    # Methods, not fields: a column sorted by a patient's identifier or last login would place
+    # them among accounts staff know.
+    list_display = (
+        "account",
+        "kind",
+        "is_active",
+        "is_staff",
+        "second_factor",
+        "shown_last_login",
+        "date_joined",
+    )
+    list_display_links = ("account",)
     list_filter = ("kind", "is_active", "is_staff")
     # Never ?documents__...= or ?emergency_accesses__...=: which patients have what.
     offered_lookups = choice_lookups("kind", "is_active", "is_staff")
+    # Patients are left out of these searches, and found by their id (get_search_results).
     search_fields = ("username", "practitioner_profile__rpps", "practitioner_profile__last_name")
-    ordering = ("username",)
+    ordering = ("kind", "date_joined")
     fieldsets = (
         (None, {"fields": ("username", "id", "kind", "contact_email")}),
-        (_("Status"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("Status"), {"fields": ("is_active", "second_factor", "is_staff", "is_superuser")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    patient_fieldsets = (
+        (None, {"fields": ("id", "kind")}),
+        (_("Status"), {"fields": ("is_active", "second_factor")}),
+        (_("Dates"), {"fields": ("date_joined",)}),
     )
     readonly_fields = (
         "username",
@@ -63,6 +100,7 @@ class UserAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, DjangoUserAdmin):
         "kind",
         "contact_email",
         "is_active",
+        "second_factor",
         "is_staff",
         "is_superuser",
         "last_login",
@@ -71,6 +109,56 @@ class UserAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, DjangoUserAdmin):
     add_fieldsets = ()
     inlines = (PractitionerProfileInline,)
     actions = None
+
+    def get_queryset(self, request):
+        confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).annotate(has_second_factor=Exists(confirmed))
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        results, may_have_duplicates = super().get_search_results(
+            request, queryset.exclude(kind=UserKind.PATIENT), search_term
+        )
+        try:
+            account_id = uuid.UUID(search_term.strip())
+        except ValueError:
+            return results, may_have_duplicates
+        return results | queryset.filter(pk=account_id), may_have_duplicates
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.is_patient:
+            return self.patient_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(subtitle=account_label(obj), account_label=account_label(obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            label = account_label(obj)
+            extra_context = {
+                **(extra_context or {}),
+                "title": gettext("Change history: %s") % label,
+                "account_label": label,
+            }
+        return super().history_view(request, object_id, extra_context)
+
+    @admin.display(description=_("account"))
+    def account(self, obj):
+        return account_label(obj)
+
+    @admin.display(description=_("second factor set"), boolean=True)
+    def second_factor(self, obj):
+        return obj.has_second_factor
+
+    @admin.display(description=_("last login"))
+    def shown_last_login(self, obj):
+        # When a patient uses the portal is theirs; a practitioner's or staff member's is work.
+        return "—" if obj.is_patient or obj.last_login is None else obj.last_login
 
     @admin.display(description=_("e-mail address"))
     def contact_email(self, obj):

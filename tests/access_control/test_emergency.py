@@ -9,7 +9,9 @@ import pytest
 import time_machine
 from django.core import mail
 from django.utils import timezone
+from django.utils.translation import gettext, override
 
+from access_control.emergency_review import ReviewRefused, mark_reviewed
 from access_control.models import AuditEvent, EmergencyAccess, RecordSettings
 from records.models import Document
 from tests.access_control.test_consent import (
@@ -19,7 +21,13 @@ from tests.access_control.test_consent import (
     look_up,
     practitioner_with_login,
 )
-from tests.accounts.factories import next_totp_token
+from tests.accounts.factories import (
+    PractitionerProfileFactory,
+    StaffFactory,
+    UserFactory,
+    logged_in_client,
+    next_totp_token,
+)
 from tests.records.factories import PDF, add_document, pdf_upload
 
 pytestmark = pytest.mark.django_db
@@ -248,3 +256,68 @@ def test_an_access_request_is_announced_without_health_data(run_tasks):
     assert "demande" in message.subject.lower()
     assert "Diagnostic" not in message.body and profile.last_name not in message.body
     assert profile.rpps not in message.body
+
+
+def waiting_emergency():
+    """An emergency declared on an enrolled patient's record, not yet reviewed."""
+    patient, _client, _nir = enrolled_patient()
+    profile = PractitionerProfileFactory()
+    access = EmergencyAccess.objects.create(
+        patient=patient,
+        practitioner=profile.user,
+        reason="inconscient",
+        ends_at=timezone.now() + timedelta(minutes=30),
+    )
+    return patient, profile.user, access
+
+
+def reviews_of(patient):
+    return AuditEvent.objects.filter(patient=patient, action="review-emergency")
+
+
+def test_marking_an_emergency_reviewed_is_recorded_on_the_patients_chain_naming_the_staff():
+    patient, _practitioner, access = waiting_emergency()
+    patient_client = logged_in_client(patient)
+    staff = StaffFactory()
+    client = logged_in_client(staff)
+    client.post(
+        "/admin/access_control/emergencyaccess/",
+        {"action": "mark_reviewed", "_selected_action": [access.pk]},
+    )
+    access.refresh_from_db()
+    assert access.reviewed_at is not None and access.reviewed_by == staff
+    review = reviews_of(patient).get()
+    assert review.actor == staff and review.actor_role == "staff"
+    assert review.outcome == "allowed" and review.client_address == "127.0.0.1"
+    # A second click changes nothing and records nothing more: it was already reviewed.
+    client.post(
+        "/admin/access_control/emergencyaccess/",
+        {"action": "mark_reviewed", "_selected_action": [access.pk]},
+    )
+    assert reviews_of(patient).count() == 1
+    # The patient's history says it: the service reviewed the emergency on their record.
+    history = html.unescape(patient_client.get("/access/history/").content.decode())
+    with override("fr"):
+        assert str(gettext("Review an emergency access")) in history
+        assert str(gettext("DMP service")) in history
+
+
+def test_a_third_user_cannot_mark_an_emergency_reviewed():
+    patient, practitioner, access = waiting_emergency()
+    # Through the admin: staff without the permission, the practitioner, the patient.
+    without_permission = StaffFactory(is_superuser=False)
+    for user in (without_permission, practitioner, patient):
+        logged_in_client(user).post(
+            "/admin/access_control/emergencyaccess/",
+            {"action": "mark_reviewed", "_selected_action": [access.pk]},
+        )
+    # Through the service: anyone who is not staff is refused by the door, and recorded.
+    not_staff = UserFactory(kind="staff")
+    for user in (practitioner, patient, not_staff):
+        with pytest.raises(ReviewRefused):
+            mark_reviewed(user, [access.pk], client_address="192.0.2.1")
+    access.refresh_from_db()
+    assert access.reviewed_at is None and access.reviewed_by is None
+    assert not reviews_of(patient).filter(outcome="allowed").exists()
+    refused = reviews_of(patient).filter(outcome="refused")
+    assert {event.actor for event in refused} == {practitioner, patient, not_staff}
