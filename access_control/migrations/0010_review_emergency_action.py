@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access_control', '0008_mark_returned_action'),
+        ('access_control', '0009_allowed_request_index'),
     ]
 
     operations = [
