@@ -361,9 +361,9 @@ FALLBACK_TRICKS = {
     + rb"\tab" * 14
     + b" "
     + SHARE,
-    "optional-hyphen-counted-as-one": rb"{\rtf1 {\field{\*\fldinst \uc5\u32\-PAGE\uc14\u32"
+    # A check that counts no symbol skips the 14 letters of INCLUDEPICTURE instead.
+    "optional-hyphen-counted-as-one": rb"{\rtf1 {\field{\*\fldinst \uc6\u32\-\tab PAGE\uc14\u32"
     + rb"\-" * 14
-    + b" "
     + SHARE,
     "hex-escapes-and-text": rb"{\rtf1 {\field{\*\fldinst \uc6\u32\'41PAGE " + SHARE,
     # Ambiguous even when both readings are harmless: refused.
@@ -381,6 +381,8 @@ PROPERTY_FALLBACKS = {
     "name": prop(rb"\uc4\u32\tab fillColor", b"0"),
     "name-behind-symbols": prop(rb"\uc4\u112\-\-\-\-pib\uc0Name", rb"\'5c\'5cs\'5ca.png"),
     "value": prop(b"wzName", rb"\uc9\u32\tab x\\\\srv\\s"),
+    # A check that counts no symbol skips "//" and reads "srv/x.png"; Word reads a share.
+    "share-behind-symbols": prop(b"wzDescription", rb"\uc2\u32\-\-//srv/x.png"),
 }
 
 
