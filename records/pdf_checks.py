@@ -12,12 +12,14 @@ included, whether or not anything refers to them. pypdf decodes ``#xx`` escapes 
 What is refused, and why (the decisions the README lists):
 - JavaScript anywhere: the ``/JavaScript`` name tree, any ``/JS`` entry, any JavaScript action
   (form fields' calculate, format, keystroke and validate scripts are such actions);
-- actions other than going to a page, a named page move (``/Named``) or a web link: ``/Launch``
-  always, ``/SubmitForm``, ``/ImportData``, ``/ResetForm``, ``/GoToR`` and ``/GoToE`` (other
-  files), ``/Rendition``, ``/Sound``, ``/Movie``, ``/Hide``, ``/SetOCGState``, ``/Trans``,
-  ``/GoTo3DView``, ``/RichMediaExecute``, and any action type we do not know;
-- links (``/URI``) to anything but ``http:``, ``https:`` or ``mailto:`` (``file:``, a Windows
-  share ``\\\\server\\share`` that leaks the reader's credentials, ``javascript:``...);
+- actions other than going to a page, a named page move (``/Named``: next, previous, first or
+  last page only) or a web link: ``/Launch`` always, ``/SubmitForm``, ``/ImportData``,
+  ``/ResetForm``, ``/GoToR`` and ``/GoToE`` (other files), ``/Rendition``, ``/Sound``,
+  ``/Movie``, ``/Hide``, ``/SetOCGState``, ``/Trans``, ``/GoTo3DView``, ``/RichMediaExecute``,
+  and any action type we do not know;
+- links (``/URI``) to anything but a web page (``http://`` or ``https://`` and a host) or
+  e-mail addresses (``mailto:``): not ``file:``, a Windows share ``\\\\server\\share`` or
+  ``http:\\\\server\\share`` that leaks the reader's credentials, ``javascript:``...;
 - automatic actions (``/OpenAction`` and the ``/AA`` entries of the document, pages,
   annotations and form fields run without a click): only "go to a page" is accepted there, not
   even a web link, which would tell a third party when the document is opened;
@@ -32,9 +34,11 @@ What is refused, and why (the decisions the README lists):
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from contextlib import contextmanager
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 from pypdf import PasswordType, PdfReader, apply_configuration
@@ -46,7 +50,12 @@ from records.upload_errors import RejectedFile, Upload
 CLICK_ACTIONS = frozenset({"/GoTo", "/Named", "/URI"})
 # Actions that run by themselves (/OpenAction, /AA): only a move within the document.
 AUTOMATIC_ACTIONS = frozenset({"/GoTo"})
-LINK_SCHEMES = ("http:", "https:", "mailto:")
+WEB_SCHEMES = ("http://", "https://")
+# An address of a mailto: link, several separated by commas; never a path nor a share.
+MAIL_ADDRESS = re.compile(r"[^@\s\\/,?]+@[^@\s\\/,?]+")
+# /Named actions a reader runs as page moves; anything else (a menu item such as Print, or
+# an application's own command) is refused.
+NAMED_ACTIONS = frozenset({"/NextPage", "/PrevPage", "/FirstPage", "/LastPage"})
 # Every action type of ISO 32000-2 (table 201) we refuse, so that one met outside an action
 # entry (an action dict referenced only from another object) is refused too.
 REFUSED_ACTIONS = frozenset(
@@ -91,7 +100,9 @@ DECODING_LIMITS = {
     "stream_decoding_work_maximum_length": 2 * DECODE_MAX,
 }
 MAX_OBJECTS = 1_000_000  # a 5 MB document has a few thousand; each costs a Python call
-MAX_ACTION_CHAIN = 100  # /Next chains: a loop in a hostile file must end
+# Actions queued for one entry (its action and every /Next after it, an array counting as
+# many as it holds): a loop or a 100,000-element /Next array in a hostile file must end soon.
+MAX_ACTION_CHAIN = 100
 
 
 class _WarningsOfThisThread(logging.Handler):
@@ -208,6 +219,8 @@ def _inspect_dictionary(entries: DictionaryObject) -> None:
         _reject_action()
     if action == "/URI" and not _is_web_link(entries.get("/URI")):
         _reject_action()
+    if action == "/Named" and _name(entries, "/N") not in NAMED_ACTIONS:
+        _reject_action()
     # /A is a link's or a field's action; in a structure element it holds attributes, which
     # have no /S and so are not taken for actions.
     for clicked in _actions(entries.get("/A")):
@@ -234,23 +247,35 @@ def _check_action(action: DictionaryObject, allowed: frozenset[str]) -> None:
 
 def _actions(value: PdfObject | None):
     """The action dictionary held by an action entry and those its ``/Next`` chain (one action
-    or an array of them) runs after it. Anything else (a destination) holds no action."""
-    pending = [_resolve(value)]
-    for _step in range(MAX_ACTION_CHAIN):
-        if not pending:
-            return
+    or an array of them) runs after it. Anything else (a destination) holds no action.
+
+    An action met again through the same reference is not walked again (a chain may loop), and
+    every action queued counts against ``MAX_ACTION_CHAIN`` before it is queued, so an array
+    of 100,000 references costs one length check, not 100,000 look-ups per step."""
+    pending = [value]
+    queued = 1
+    seen: set[tuple[int, int]] = set()
+    while pending:
         current = pending.pop()
+        if isinstance(current, IndirectObject):
+            reference = (current.idnum, current.generation)
+            if reference in seen:
+                continue
+            seen.add(reference)
+            current = current.get_object()
         if isinstance(current, DictionaryObject) and (
             "/S" in current or _name(current, "/Type") == "/Action"
         ):
             yield current
-            following = _resolve(current.get("/Next"))
-            if isinstance(following, ArrayObject):
-                pending.extend(_resolve(item) for item in following)
-            elif following is not None:
-                pending.append(following)
-    if pending:
-        _reject_action()  # a chain this long is no document's
+            following = current.get("/Next")
+            if isinstance(_resolve(following), ArrayObject):
+                following = _resolve(following)
+            else:
+                following = [] if following is None else [following]
+            queued += len(following)
+            if queued > MAX_ACTION_CHAIN:
+                _reject_action()  # a chain this long is no document's
+            pending.extend(following)
 
 
 def _name(entries: DictionaryObject, key: str) -> PdfObject | None:
@@ -263,10 +288,25 @@ def _resolve(value: PdfObject | None) -> PdfObject | None:
 
 
 def _is_web_link(uri: PdfObject | None) -> bool:
+    """A web page (``http://`` or ``https://`` and a host) or e-mail addresses (``mailto:``);
+    not ``http:\\\\host\\share``, which a reader may open as a Windows share, nor a scheme
+    with nothing after it."""
     target = _resolve(uri)
     if isinstance(target, bytes):  # a byte string pypdf could not decode as text
         target = target.decode("latin-1")
-    return isinstance(target, str) and target.strip().lower().startswith(LINK_SCHEMES)
+    if not isinstance(target, str):
+        return False
+    target = target.strip()
+    if "\\" in target or any(ord(char) < 0x20 for char in target):
+        return False
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # an invalid address, such as an unclosed IPv6 bracket
+        return False
+    if parts.scheme.lower() == "mailto":
+        addresses = parts.path.split(",")
+        return all(MAIL_ADDRESS.fullmatch(address.strip()) for address in addresses)
+    return target.lower().startswith(WEB_SCHEMES) and bool(parts.hostname)
 
 
 def _reject_javascript() -> NoReturn:

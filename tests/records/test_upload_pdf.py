@@ -11,6 +11,7 @@ import time
 import pytest
 from django.utils import translation
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import IndirectObject
 from reportlab.pdfgen import canvas
 
 from records.file_types import RejectedFile, inspect_upload
@@ -291,3 +292,87 @@ ACCEPTED = {
 @pytest.mark.parametrize("data", ACCEPTED.values(), ids=ACCEPTED.keys())
 def test_documents_without_active_content_are_still_accepted(data):
     assert verdict(data) == "accepted"
+
+
+# --- a second review: loose links, named actions and a /Next array that never ends ----------
+
+LOOSE = {
+    "backslashes-after-the-scheme": b"<</S/URI/URI(http:\\\\\\\\attacker.example\\\\share)>>",
+    "scheme-alone": b"<</S/URI/URI(http:)>>",
+    "scheme-and-slashes-without-host": b"<</S/URI/URI(https://)>>",
+    "no-slashes": b"<</S/URI/URI(http:attacker.example/x)>>",
+    "backslash-in-the-host": b"<</S/URI/URI(https://attacker.example\\\\share)>>",
+    "mailto-alone": b"<</S/URI/URI(mailto:)>>",
+    "mailto-a-share": b"<</S/URI/URI(mailto:\\\\\\\\attacker\\\\share)>>",
+    "named-print": b"<</S/Named/N/Print>>",
+    "named-save-as": b"<</S/Named/N/SaveAs>>",
+    "named-unknown": b"<</S/Named/N/AcroSendMail:SendMail>>",
+    "named-without-a-name": b"<</S/Named>>",
+}
+
+
+@pytest.mark.parametrize("action", LOOSE.values(), ids=LOOSE.keys())
+def test_links_must_be_web_pages_or_addresses_and_named_actions_page_moves(action):
+    assert verdict(build_pdf([link(action)], page_extra=b"/Annots[5 0 R]")) == "pdf_action"
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        b"<</S/URI/URI(https://www.ameli.fr/assure?x=1#haut)>>",
+        b"<</S/URI/URI(HTTP://EXAMPLE.ORG)>>",
+        b"<</S/URI/URI(mailto:secretariat@chu.example?subject=Compte%20rendu)>>",
+        b"<</S/URI/URI(mailto:a@chu.example,b@chu.example)>>",
+        b"<</S/Named/N/NextPage>>",
+        b"<</S/Named/N/PrevPage>>",
+        b"<</S/Named/N/FirstPage>>",
+        b"<</S/Named/N/LastPage>>",
+    ],
+    ids=["web", "uppercase", "mail-with-subject", "two-addresses", "next", "prev", "first", "last"],
+)
+def test_web_links_addresses_and_page_moves_are_still_accepted(action):
+    assert verdict(build_pdf([link(action)], page_extra=b"/Annots[5 0 R]")) == "accepted"
+
+
+def test_a_next_array_of_100000_references_is_refused_after_a_bounded_walk(monkeypatch):
+    # One action whose /Next lists itself 99,999 times: each step used to queue the whole array
+    # again (about 10 million look-ups, 5 s and 180 MB). Counting what is queued refuses it at
+    # once; the number of references resolved shows the work, whatever the machine's load.
+    looping = build_pdf(
+        [b"<</S/GoTo/D[4 0 R/Fit]/Next[" + b"5 0 R " * 99_999 + b"]>>"],
+        catalog_extra=b"/OpenAction 5 0 R",
+    )
+    assert len(looping) < 700_000
+    resolved = 0
+    get_object = IndirectObject.get_object
+
+    def counting(self):
+        nonlocal resolved
+        resolved += 1
+        return get_object(self)
+
+    monkeypatch.setattr(IndirectObject, "get_object", counting)
+    started = time.process_time()
+    assert verdict(looping) == "pdf_action"
+    assert resolved < 1_000
+    # Secondary, and generous: CPU time of this process, which other loads barely change.
+    assert time.process_time() - started < 3
+
+
+def test_a_next_chain_that_loops_is_read_once_and_still_checked():
+    # Two go-to actions that name each other: a reader stops; so does the check (the loop is
+    # walked once), and the go-tos alone are harmless.
+    pair = build_pdf(
+        [b"<</S/GoTo/D[4 0 R/Fit]/Next 6 0 R>>", b"<</S/GoTo/D[4 0 R/Fit]/Next 5 0 R>>"],
+        catalog_extra=b"/OpenAction 5 0 R",
+    )
+    assert verdict(pair) == "accepted"
+    hidden = build_pdf(
+        [
+            b"<</S/GoTo/D[4 0 R/Fit]/Next 6 0 R>>",
+            b"<</S/GoTo/D[4 0 R/Fit]/Next[5 0 R 7 0 R]>>",
+            b"<</S/Launch/F(evil.exe)>>",
+        ],
+        catalog_extra=b"/OpenAction 5 0 R",
+    )
+    assert verdict(hidden) == "pdf_action"
