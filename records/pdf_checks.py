@@ -103,6 +103,8 @@ MAX_OBJECTS = 1_000_000  # a 5 MB document has a few thousand; each costs a Pyth
 # Actions queued for one entry (its action and every /Next after it, an array counting as
 # many as it holds): a loop or a 100,000-element /Next array in a hostile file must end soon.
 MAX_ACTION_CHAIN = 100
+# The references of the actions already checked, with the kind of entry they were checked for.
+_Walked = set[tuple[int, int, frozenset[str]]]
 
 
 class _WarningsOfThisThread(logging.Handler):
@@ -156,8 +158,9 @@ def _check(fileobj: Upload, warnings: list[str]) -> None:
             raise ValueError("no page")
         if len(reader.xref_objStm) + sum(map(len, reader.xref.values())) > MAX_OBJECTS:
             raise ValueError("too many objects")
+        walked: _Walked = set()
         for obj in _every_object(reader):
-            _inspect(obj)
+            _inspect(obj, walked)
         if warnings:
             raise ValueError(warnings[0])
     except RejectedFile:
@@ -176,20 +179,20 @@ def _every_object(reader: PdfReader):
         yield reader.get_object(IndirectObject(number, 0, reader))
 
 
-def _inspect(root: PdfObject | None) -> None:
+def _inspect(root: PdfObject | None, walked: _Walked) -> None:
     """Check one object and the direct objects inside it; indirect ones are visited on their
     own turn by ``_every_object``. A stack, not recursion: nesting depth is the file's choice."""
     stack = [root]
     while stack:
         obj = stack.pop()
         if isinstance(obj, DictionaryObject):  # stream dictionaries included
-            _inspect_dictionary(obj)
+            _inspect_dictionary(obj, walked)
             stack.extend(obj.values())
         elif isinstance(obj, ArrayObject):
             stack.extend(obj)
 
 
-def _inspect_dictionary(entries: DictionaryObject) -> None:
+def _inspect_dictionary(entries: DictionaryObject, walked: _Walked) -> None:
     kind, subtype = _name(entries, "/Type"), _name(entries, "/Subtype")
     action = _name(entries, "/S")
     if JAVASCRIPT_KEYS.intersection(entries) or action == "/JavaScript":
@@ -223,17 +226,15 @@ def _inspect_dictionary(entries: DictionaryObject) -> None:
         _reject_action()
     # /A is a link's or a field's action; in a structure element it holds attributes, which
     # have no /S and so are not taken for actions.
-    for clicked in _actions(entries.get("/A")):
-        _check_action(clicked, CLICK_ACTIONS)
-    automatic = list(_actions(entries.get("/OpenAction")))  # a destination array is no action
+    _check_actions(entries.get("/A"), CLICK_ACTIONS, walked)
+    # A destination array in /OpenAction is no action.
+    _check_actions(entries.get("/OpenAction"), AUTOMATIC_ACTIONS, walked)
     triggers = _resolve(entries.get("/AA"))
     if isinstance(triggers, DictionaryObject):
         for trigger in triggers.values():
-            automatic.extend(_actions(trigger))
+            _check_actions(trigger, AUTOMATIC_ACTIONS, walked)
     elif triggers is not None:
         _reject_action()
-    for action in automatic:
-        _check_action(action, AUTOMATIC_ACTIONS)
 
 
 def _check_action(action: DictionaryObject, allowed: frozenset[str]) -> None:
@@ -245,37 +246,38 @@ def _check_action(action: DictionaryObject, allowed: frozenset[str]) -> None:
         _reject_action()
 
 
-def _actions(value: PdfObject | None):
-    """The action dictionary held by an action entry and those its ``/Next`` chain (one action
-    or an array of them) runs after it. Anything else (a destination) holds no action.
+def _check_actions(value: PdfObject | None, allowed: frozenset[str], walked: _Walked) -> None:
+    """Check the action held by an action entry and those its ``/Next`` chain (one action or
+    an array of them) runs after it. Anything else (a destination) holds no action.
 
-    An action met again through the same reference is not walked again (a chain may loop), and
-    every action queued counts against ``MAX_ACTION_CHAIN`` before it is queued, so an array
-    of 100,000 references costs one length check, not 100,000 look-ups per step."""
+    Work stays in proportion to the file: an action reached through a reference already
+    walked for the same kind of entry is not walked again (a chain may loop, and thousands of
+    links may share one long chain), and every action queued counts against
+    ``MAX_ACTION_CHAIN`` before it is queued, so an array of 100,000 references costs one
+    length check, not 100,000 look-ups per step."""
     pending = [value]
     queued = 1
-    seen: set[tuple[int, int]] = set()
     while pending:
         current = pending.pop()
         if isinstance(current, IndirectObject):
-            reference = (current.idnum, current.generation)
-            if reference in seen:
+            reference = (current.idnum, current.generation, allowed)
+            if reference in walked:
                 continue
-            seen.add(reference)
+            walked.add(reference)
             current = current.get_object()
-        if isinstance(current, DictionaryObject) and (
-            "/S" in current or _name(current, "/Type") == "/Action"
+        if not isinstance(current, DictionaryObject) or (
+            "/S" not in current and _name(current, "/Type") != "/Action"
         ):
-            yield current
-            following = current.get("/Next")
-            if isinstance(_resolve(following), ArrayObject):
-                following = _resolve(following)
-            else:
-                following = [] if following is None else [following]
-            queued += len(following)
-            if queued > MAX_ACTION_CHAIN:
-                _reject_action()  # a chain this long is no document's
-            pending.extend(following)
+            continue
+        _check_action(current, allowed)
+        next_entry = current.get("/Next")  # unresolved: its reference is what marks a loop
+        following = _resolve(next_entry)
+        if not isinstance(following, ArrayObject):
+            following = [] if next_entry is None else [next_entry]
+        queued += len(following)
+        if queued > MAX_ACTION_CHAIN:
+            _reject_action()  # a chain this long is no document's
+        pending.extend(following)
 
 
 def _name(entries: DictionaryObject, key: str) -> PdfObject | None:
