@@ -34,25 +34,21 @@ What is refused, and why (the decisions the README lists):
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from contextlib import contextmanager
 from typing import NoReturn
-from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, PdfObject
 
 from records.upload_errors import RejectedFile, Upload
+from records.web_links import is_web_or_mail_link
 
 # Actions a click may run: move within the document, or open a web page or an e-mail.
 CLICK_ACTIONS = frozenset({"/GoTo", "/Named", "/URI"})
 # Actions that run by themselves (/OpenAction, /AA): only a move within the document.
 AUTOMATIC_ACTIONS = frozenset({"/GoTo"})
-WEB_SCHEMES = ("http://", "https://")
-# An address of a mailto: link, several separated by commas; never a path nor a share.
-MAIL_ADDRESS = re.compile(r"[^@\s\\/,?]+@[^@\s\\/,?]+")
 # /Named actions a reader runs as page moves; anything else (a menu item such as Print, or
 # an application's own command) is refused.
 NAMED_ACTIONS = frozenset({"/NextPage", "/PrevPage", "/FirstPage", "/LastPage"})
@@ -290,25 +286,10 @@ def _resolve(value: PdfObject | None) -> PdfObject | None:
 
 
 def _is_web_link(uri: PdfObject | None) -> bool:
-    """A web page (``http://`` or ``https://`` and a host) or e-mail addresses (``mailto:``);
-    not ``http:\\\\host\\share``, which a reader may open as a Windows share, nor a scheme
-    with nothing after it."""
     target = _resolve(uri)
     if isinstance(target, bytes):  # a byte string pypdf could not decode as text
         target = target.decode("latin-1")
-    if not isinstance(target, str):
-        return False
-    target = target.strip()
-    if "\\" in target or any(ord(char) < 0x20 for char in target):
-        return False
-    try:
-        parts = urlsplit(target)
-    except ValueError:  # an invalid address, such as an unclosed IPv6 bracket
-        return False
-    if parts.scheme.lower() == "mailto":
-        addresses = parts.path.split(",")
-        return all(MAIL_ADDRESS.fullmatch(address.strip()) for address in addresses)
-    return target.lower().startswith(WEB_SCHEMES) and bool(parts.hostname)
+    return isinstance(target, str) and is_web_or_mail_link(target)
 
 
 def _reject_javascript() -> NoReturn:

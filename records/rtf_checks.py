@@ -16,6 +16,13 @@ value is decoded like an instruction and holds only text: the name must be one o
 ``SHAPE_PROPERTIES``, a number's value a number, a text's value no path nor link, and short.
 Word's opaque containers (``WORD_DATA``) are refused with the advice to send a PDF.
 
+A ``\\u`` character is followed by ``\\uc`` characters of fallback that a reader knowing
+Unicode skips; as the specification says, a control word, a control symbol and a ``\\'hh`` each
+count as one, and a brace ends the skip. A control inside the fallback of an instruction or a
+property, or a word that changes the reading (``\\u``, ``\\uc``, ``\\fldinst``, ``\\sp``...),
+is refused: readers that count differently would read different names. A parameter beyond 32
+bits (or of more than 10 digits) is refused, so that no reader wraps it into another value.
+
 The file is read in chunks: only an unfinished control word is carried over to the next one.
 """
 
@@ -28,12 +35,16 @@ from django.utils.translation import gettext as _
 
 from records.rtf_words import (
     ALLOWED,
+    FIELDS,
+    HYPERLINK_SWITCHES,
+    HYPERLINK_SWITCHES_WITH_ARGUMENT,
     SHAPE_PROPERTIES,
     SHAPE_TEXTS,
     STARRED,
     WORD_DATA,
 )
 from records.upload_errors import RejectedFile, Upload
+from records.web_links import is_web_or_mail_link
 
 CHUNK = 64 * 1024
 MAX_WORD_LETTERS = 32  # the specification's limit; a longer "word" is no RTF
@@ -57,30 +68,6 @@ NUMBER = re.compile(r"-?\d{1,10}")
 # In a property value: a Windows path or share (a backslash, or "//" of \\server written with
 # slashes, or of any address) or a file: URL, which Word would open with the reader's account.
 LINK_LIKE = re.compile(r"\\|//|file:", re.IGNORECASE)
-# Fields that compute text from the document itself (page numbers, dates, cross-references).
-FIELDS = frozenset(
-    {
-        "PAGE",
-        "NUMPAGES",
-        "SECTIONPAGES",
-        "SECTION",
-        "DATE",
-        "TIME",
-        "CREATEDATE",
-        "SAVEDATE",
-        "PRINTDATE",
-        "PAGEREF",
-        "REF",
-        "NOTEREF",
-        "SEQ",
-        "TOC",
-        "SYMBOL",
-        "HYPERLINK",
-    }
-)
-LINK_SCHEMES = ("http:", "https:", "mailto:")
-HYPERLINK_SWITCHES_WITH_ARGUMENT = frozenset({"\\l", "\\o", "\\t"})
-HYPERLINK_SWITCHES = HYPERLINK_SWITCHES_WITH_ARGUMENT | {"\\m", "\\n", "\\h"}
 # Symbols of the specification: \\ \{ \} \~ \- \_ \: \| \* and a line break (a paragraph).
 CONTROL_SYMBOLS = frozenset(b"\\{}~-_:|*\r\n")
 BACKSLASH = ord("\\")
@@ -319,7 +306,7 @@ def _check_field(instruction: str) -> None:
         _refuse_field(kind)
     if kind == "HYPERLINK":
         target = _hyperlink_target(instruction.split(None, 1)[1] if len(words) > 1 else "")
-        if target is not None and not target.strip().lower().startswith(LINK_SCHEMES):
+        if target is not None and not is_web_or_mail_link(target):
             _refuse_field(kind)
 
 

@@ -454,3 +454,20 @@ def test_a_list_override_count_with_a_sign_or_a_wrap_is_refused(count):
 )
 def test_a_parameter_beyond_32_bits_is_refused(data, expected):
     assert verdict(data) == expected
+
+
+@pytest.mark.parametrize(
+    "target",
+    [rb"http:\\\\\\\\srv\\\\share", b"http:", b"https://", rb"mailto:\\\\\\\\srv\\\\s", b"mailto:"],
+    ids=[
+        "backslashes-after-the-scheme",
+        "scheme-alone",
+        "no-host",
+        "mailto-a-share",
+        "mailto-alone",
+    ],
+)
+def test_a_hyperlink_needs_a_web_address_or_an_e_mail_address(target):
+    # Read like a PDF's links (records/web_links.py): a scheme is not enough.
+    data = rb'{\rtf1 {\field{\*\fldinst HYPERLINK "' + target + rb'"}{\fldrslt x}}}'
+    assert verdict(data) == "rtf_field"
