@@ -137,7 +137,7 @@ class _Reader:
         word, param, _space, hexa, symbol, brace, text = groups
         if self.closed and (text is None or text.strip(TRAILER)):
             _damaged()  # anything after the last brace: data appended behind the document
-        if param is not None:
+        if param is not None and len(param) >= MAX_PARAMETER_DIGITS:  # shorter ones fit
             _check_parameter(word, param)
         if word is not None:
             if (
