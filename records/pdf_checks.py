@@ -12,12 +12,14 @@ included, whether or not anything refers to them. pypdf decodes ``#xx`` escapes 
 What is refused, and why (the decisions the README lists):
 - JavaScript anywhere: the ``/JavaScript`` name tree, any ``/JS`` entry, any JavaScript action
   (form fields' calculate, format, keystroke and validate scripts are such actions);
-- actions other than going to a page, a named page move (``/Named``) or a web link: ``/Launch``
-  always, ``/SubmitForm``, ``/ImportData``, ``/ResetForm``, ``/GoToR`` and ``/GoToE`` (other
-  files), ``/Rendition``, ``/Sound``, ``/Movie``, ``/Hide``, ``/SetOCGState``, ``/Trans``,
-  ``/GoTo3DView``, ``/RichMediaExecute``, and any action type we do not know;
-- links (``/URI``) to anything but ``http:``, ``https:`` or ``mailto:`` (``file:``, a Windows
-  share ``\\\\server\\share`` that leaks the reader's credentials, ``javascript:``...);
+- actions other than going to a page, a named page move (``/Named``: next, previous, first or
+  last page only) or a web link: ``/Launch`` always, ``/SubmitForm``, ``/ImportData``,
+  ``/ResetForm``, ``/GoToR`` and ``/GoToE`` (other files), ``/Rendition``, ``/Sound``,
+  ``/Movie``, ``/Hide``, ``/SetOCGState``, ``/Trans``, ``/GoTo3DView``, ``/RichMediaExecute``,
+  and any action type we do not know;
+- links (``/URI``) to anything but a web page (``http://`` or ``https://`` and a host) or
+  e-mail addresses (``mailto:``): not ``file:``, a Windows share ``\\\\server\\share`` or
+  ``http:\\\\server\\share`` that leaks the reader's credentials, ``javascript:``...;
 - automatic actions (``/OpenAction`` and the ``/AA`` entries of the document, pages,
   annotations and form fields run without a click): only "go to a page" is accepted there, not
   even a web link, which would tell a third party when the document is opened;
@@ -41,12 +43,15 @@ from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, PdfObject
 
 from records.upload_errors import RejectedFile, Upload
+from records.web_links import is_web_or_mail_link
 
 # Actions a click may run: move within the document, or open a web page or an e-mail.
 CLICK_ACTIONS = frozenset({"/GoTo", "/Named", "/URI"})
 # Actions that run by themselves (/OpenAction, /AA): only a move within the document.
 AUTOMATIC_ACTIONS = frozenset({"/GoTo"})
-LINK_SCHEMES = ("http:", "https:", "mailto:")
+# /Named actions a reader runs as page moves; anything else (a menu item such as Print, or
+# an application's own command) is refused.
+NAMED_ACTIONS = frozenset({"/NextPage", "/PrevPage", "/FirstPage", "/LastPage"})
 # Every action type of ISO 32000-2 (table 201) we refuse, so that one met outside an action
 # entry (an action dict referenced only from another object) is refused too.
 REFUSED_ACTIONS = frozenset(
@@ -91,7 +96,11 @@ DECODING_LIMITS = {
     "stream_decoding_work_maximum_length": 2 * DECODE_MAX,
 }
 MAX_OBJECTS = 1_000_000  # a 5 MB document has a few thousand; each costs a Python call
-MAX_ACTION_CHAIN = 100  # /Next chains: a loop in a hostile file must end
+# Actions queued for one entry (its action and every /Next after it, an array counting as
+# many as it holds): a loop or a 100,000-element /Next array in a hostile file must end soon.
+MAX_ACTION_CHAIN = 100
+# The references of the actions already checked, with the kind of entry they were checked for.
+_Walked = set[tuple[int, int, frozenset[str]]]
 
 
 class _WarningsOfThisThread(logging.Handler):
@@ -145,8 +154,9 @@ def _check(fileobj: Upload, warnings: list[str]) -> None:
             raise ValueError("no page")
         if len(reader.xref_objStm) + sum(map(len, reader.xref.values())) > MAX_OBJECTS:
             raise ValueError("too many objects")
+        walked: _Walked = set()
         for obj in _every_object(reader):
-            _inspect(obj)
+            _inspect(obj, walked)
         if warnings:
             raise ValueError(warnings[0])
     except RejectedFile:
@@ -165,20 +175,20 @@ def _every_object(reader: PdfReader):
         yield reader.get_object(IndirectObject(number, 0, reader))
 
 
-def _inspect(root: PdfObject | None) -> None:
+def _inspect(root: PdfObject | None, walked: _Walked) -> None:
     """Check one object and the direct objects inside it; indirect ones are visited on their
     own turn by ``_every_object``. A stack, not recursion: nesting depth is the file's choice."""
     stack = [root]
     while stack:
         obj = stack.pop()
         if isinstance(obj, DictionaryObject):  # stream dictionaries included
-            _inspect_dictionary(obj)
+            _inspect_dictionary(obj, walked)
             stack.extend(obj.values())
         elif isinstance(obj, ArrayObject):
             stack.extend(obj)
 
 
-def _inspect_dictionary(entries: DictionaryObject) -> None:
+def _inspect_dictionary(entries: DictionaryObject, walked: _Walked) -> None:
     kind, subtype = _name(entries, "/Type"), _name(entries, "/Subtype")
     action = _name(entries, "/S")
     if JAVASCRIPT_KEYS.intersection(entries) or action == "/JavaScript":
@@ -208,19 +218,19 @@ def _inspect_dictionary(entries: DictionaryObject) -> None:
         _reject_action()
     if action == "/URI" and not _is_web_link(entries.get("/URI")):
         _reject_action()
+    if action == "/Named" and _name(entries, "/N") not in NAMED_ACTIONS:
+        _reject_action()
     # /A is a link's or a field's action; in a structure element it holds attributes, which
     # have no /S and so are not taken for actions.
-    for clicked in _actions(entries.get("/A")):
-        _check_action(clicked, CLICK_ACTIONS)
-    automatic = list(_actions(entries.get("/OpenAction")))  # a destination array is no action
+    _check_actions(entries.get("/A"), CLICK_ACTIONS, walked)
+    # A destination array in /OpenAction is no action.
+    _check_actions(entries.get("/OpenAction"), AUTOMATIC_ACTIONS, walked)
     triggers = _resolve(entries.get("/AA"))
     if isinstance(triggers, DictionaryObject):
         for trigger in triggers.values():
-            automatic.extend(_actions(trigger))
+            _check_actions(trigger, AUTOMATIC_ACTIONS, walked)
     elif triggers is not None:
         _reject_action()
-    for action in automatic:
-        _check_action(action, AUTOMATIC_ACTIONS)
 
 
 def _check_action(action: DictionaryObject, allowed: frozenset[str]) -> None:
@@ -232,25 +242,38 @@ def _check_action(action: DictionaryObject, allowed: frozenset[str]) -> None:
         _reject_action()
 
 
-def _actions(value: PdfObject | None):
-    """The action dictionary held by an action entry and those its ``/Next`` chain (one action
-    or an array of them) runs after it. Anything else (a destination) holds no action."""
-    pending = [_resolve(value)]
-    for _step in range(MAX_ACTION_CHAIN):
-        if not pending:
-            return
+def _check_actions(value: PdfObject | None, allowed: frozenset[str], walked: _Walked) -> None:
+    """Check the action held by an action entry and those its ``/Next`` chain (one action or
+    an array of them) runs after it. Anything else (a destination) holds no action.
+
+    Work stays in proportion to the file: an action reached through a reference already
+    walked for the same kind of entry is not walked again (a chain may loop, and thousands of
+    links may share one long chain), and every action queued counts against
+    ``MAX_ACTION_CHAIN`` before it is queued, so an array of 100,000 references costs one
+    length check, not 100,000 look-ups per step."""
+    pending = [value]
+    queued = 1
+    while pending:
         current = pending.pop()
-        if isinstance(current, DictionaryObject) and (
-            "/S" in current or _name(current, "/Type") == "/Action"
+        if isinstance(current, IndirectObject):
+            reference = (current.idnum, current.generation, allowed)
+            if reference in walked:
+                continue
+            walked.add(reference)
+            current = current.get_object()
+        if not isinstance(current, DictionaryObject) or (
+            "/S" not in current and _name(current, "/Type") != "/Action"
         ):
-            yield current
-            following = _resolve(current.get("/Next"))
-            if isinstance(following, ArrayObject):
-                pending.extend(_resolve(item) for item in following)
-            elif following is not None:
-                pending.append(following)
-    if pending:
-        _reject_action()  # a chain this long is no document's
+            continue
+        _check_action(current, allowed)
+        next_entry = current.get("/Next")  # unresolved: its reference is what marks a loop
+        following = _resolve(next_entry)
+        if not isinstance(following, ArrayObject):
+            following = [] if next_entry is None else [next_entry]
+        queued += len(following)
+        if queued > MAX_ACTION_CHAIN:
+            _reject_action()  # a chain this long is no document's
+        pending.extend(following)
 
 
 def _name(entries: DictionaryObject, key: str) -> PdfObject | None:
@@ -266,7 +289,7 @@ def _is_web_link(uri: PdfObject | None) -> bool:
     target = _resolve(uri)
     if isinstance(target, bytes):  # a byte string pypdf could not decode as text
         target = target.decode("latin-1")
-    return isinstance(target, str) and target.strip().lower().startswith(LINK_SCHEMES)
+    return isinstance(target, str) and is_web_or_mail_link(target)
 
 
 def _reject_javascript() -> NoReturn:

@@ -16,6 +16,13 @@ value is decoded like an instruction and holds only text: the name must be one o
 ``SHAPE_PROPERTIES``, a number's value a number, a text's value no path nor link, and short.
 Word's opaque containers (``WORD_DATA``) are refused with the advice to send a PDF.
 
+A ``\\u`` character is followed by ``\\uc`` characters of fallback that a reader knowing
+Unicode skips; as the specification says, a control word, a control symbol and a ``\\'hh`` each
+count as one, and a brace ends the skip. A control inside the fallback of an instruction or a
+property, or a word that changes the reading (``\\u``, ``\\uc``, ``\\fldinst``, ``\\sp``...),
+is refused: readers that count differently would read different names. A parameter beyond 32
+bits (or of more than 10 digits) is refused, so that no reader wraps it into another value.
+
 The file is read in chunks: only an unfinished control word is carried over to the next one.
 """
 
@@ -28,12 +35,16 @@ from django.utils.translation import gettext as _
 
 from records.rtf_words import (
     ALLOWED,
+    FIELDS,
+    HYPERLINK_SWITCHES,
+    HYPERLINK_SWITCHES_WITH_ARGUMENT,
     SHAPE_PROPERTIES,
     SHAPE_TEXTS,
     STARRED,
     WORD_DATA,
 )
 from records.upload_errors import RejectedFile, Upload
+from records.web_links import is_web_or_mail_link
 
 CHUNK = 64 * 1024
 MAX_WORD_LETTERS = 32  # the specification's limit; a longer "word" is no RTF
@@ -42,37 +53,21 @@ MAX_CARRY = MAX_WORD_LETTERS + 16  # a word, its parameter and its space
 MAX_INSTRUCTION = 2048  # a field instruction is a line, not a document
 MAX_PROPERTY_NAME = 64  # the longest property name of the specification has 28 letters
 MAX_PROPERTY_VALUE = 1024  # a shape's name or alternative text; numbers are much shorter
-MAX_LIST_OVERRIDES = 9  # \listoverridecount is 0, 1 or 9; more overflowed Word (CVE-2014-1761)
+# \listoverridecount is 0, 1 or 9 in the specification; 25, or a negative count that a
+# reader wraps to it, overflowed Word (CVE-2014-1761).
+LIST_OVERRIDES = range(10)
+# A parameter is a signed 16-bit number in the specification, but Word writes 32-bit ones
+# (\rsid, \insrsid): a 32-bit range, and no more than 10 digits read at all, so that no
+# reader's own integer wraps a huge or negative value into an allowed one
+# (\listoverridecount-4294967271 is 25 in 32 bits).
+PARAMETER_RANGE = range(-(2**31), 2**31)
+MAX_PARAMETER_DIGITS = 10
 # Case-folded names: a property's name read in any case is the allowed one or no property.
 PROPERTY_NAMES = {name.casefold(): name for name in SHAPE_PROPERTIES}
 NUMBER = re.compile(r"-?\d{1,10}")
 # In a property value: a Windows path or share (a backslash, or "//" of \\server written with
 # slashes, or of any address) or a file: URL, which Word would open with the reader's account.
 LINK_LIKE = re.compile(r"\\|//|file:", re.IGNORECASE)
-# Fields that compute text from the document itself (page numbers, dates, cross-references).
-FIELDS = frozenset(
-    {
-        "PAGE",
-        "NUMPAGES",
-        "SECTIONPAGES",
-        "SECTION",
-        "DATE",
-        "TIME",
-        "CREATEDATE",
-        "SAVEDATE",
-        "PRINTDATE",
-        "PAGEREF",
-        "REF",
-        "NOTEREF",
-        "SEQ",
-        "TOC",
-        "SYMBOL",
-        "HYPERLINK",
-    }
-)
-LINK_SCHEMES = ("http:", "https:", "mailto:")
-HYPERLINK_SWITCHES_WITH_ARGUMENT = frozenset({"\\l", "\\o", "\\t"})
-HYPERLINK_SWITCHES = HYPERLINK_SWITCHES_WITH_ARGUMENT | {"\\m", "\\n", "\\h"}
 # Symbols of the specification: \\ \{ \} \~ \- \_ \: \| \* and a line break (a paragraph).
 CONTROL_SYMBOLS = frozenset(b"\\{}~-_:|*\r\n")
 BACKSLASH = ord("\\")
@@ -80,6 +75,9 @@ BACKSLASH = ord("\\")
 SPECIAL_WORDS = frozenset(
     {"fldinst", "u", "uc", "tab", "emspace", "enspace", "sp", "sn", "sv", "listoverridecount"}
 )
+# Words that change how what follows is read: in a \u's fallback, a reader that skips them
+# and one that does not (or this check) would read the rest differently.
+NOT_IN_FALLBACK = frozenset({"fldinst", "u", "uc", "sp", "sn", "sv"})
 PLAIN_WORDS = frozenset(word.encode("ascii") for word in ALLOWED - SPECIAL_WORDS)
 # What a property's name or value may hold besides text: a Unicode character and its fallback.
 PROPERTY_WORDS = frozenset({"u", "uc"})
@@ -139,9 +137,16 @@ class _Reader:
         word, param, _space, hexa, symbol, brace, text = groups
         if self.closed and (text is None or text.strip(TRAILER)):
             _damaged()  # anything after the last brace: data appended behind the document
+        if param is not None and len(param) >= MAX_PARAMETER_DIGITS:  # shorter ones fit
+            _check_parameter(word, param)
         if word is not None:
-            self.to_skip = 0
-            if self.depth and not self.star and not self.strict and word in PLAIN_WORDS:
+            if (
+                self.depth
+                and not self.star
+                and not self.strict
+                and not self.to_skip
+                and word in PLAIN_WORDS
+            ):
                 return  # the common case, nothing more to check
             self.word(word.decode("ascii"), param)
         elif hexa is not None:
@@ -178,13 +183,15 @@ class _Reader:
             _refuse_word("\\" + name[:MAX_WORD_LETTERS])
         if self.depth == 0:
             _damaged()  # every word lives inside the document's group
+        if self.to_skip:
+            self.skip_control("\\" + name, changes_reading=name in NOT_IN_FALLBACK)
         if self.strict and name not in PROPERTY_WORDS:
             _refuse_shape(self.property or "\\" + name)  # a picture or a group in a value
         if name in ("fldinst", "sn", "sv"):
             self.start_capture(name)
         elif name == "sp":
             self.property, self.property_depth = None, self.depth
-        elif name == "listoverridecount" and param and int(param) > MAX_LIST_OVERRIDES:
+        elif name == "listoverridecount" and param and int(param) not in LIST_OVERRIDES:
             _refuse_word("\\listoverridecount" + param.decode("ascii"))
         elif name == "u" and param:
             self.add_text(chr(int(param) % 0x10000))
@@ -197,6 +204,11 @@ class _Reader:
     def symbol(self, char: int) -> None:
         if char not in CONTROL_SYMBOLS:
             _refuse_word("\\" + chr(char))
+        if self.to_skip:  # skipped by a reader that knows \u; read by this check all the same
+            self.skip_control("\\" + chr(char))
+            if char != ord("*"):
+                self.expect_no_star()
+                return
         if char == ord("*"):
             self.expect_no_star()
             self.star = True
@@ -206,6 +218,19 @@ class _Reader:
             self.add_text(chr(char), skippable=True)
         elif char == ord("~"):
             self.add_text(" ", skippable=True)
+
+    def skip_control(self, found: str, *, changes_reading: bool = False) -> None:
+        """A control word or symbol in a \\u's fallback counts as one skipped character (the
+        specification). Inside a field instruction or a property it is ambiguous (a reader
+        that skips it and one that does not read different names), and so is a word that
+        changes the reading anywhere: refused."""
+        self.to_skip -= 1
+        if self.capture is not None:
+            if self.capture_kind == "fldinst":
+                _refuse_field(found)
+            _refuse_shape(self.property or found)
+        if changes_reading:
+            _refuse_word(found)
 
     def start_capture(self, kind: str) -> None:
         if self.capture is not None:  # a field inside an instruction computes it
@@ -268,6 +293,12 @@ def check_rtf(fileobj: Upload) -> None:
         _damaged()
 
 
+def _check_parameter(word: bytes | None, param: bytes) -> None:
+    digits = param.lstrip(b"-")
+    if len(digits) > MAX_PARAMETER_DIGITS or int(param) not in PARAMETER_RANGE:
+        _refuse_word("\\" + (word or b"").decode("ascii")[:MAX_WORD_LETTERS] + param[:12].decode())
+
+
 def _check_field(instruction: str) -> None:
     words = instruction.split()
     kind = words[0].upper() if words else ""
@@ -275,7 +306,7 @@ def _check_field(instruction: str) -> None:
         _refuse_field(kind)
     if kind == "HYPERLINK":
         target = _hyperlink_target(instruction.split(None, 1)[1] if len(words) > 1 else "")
-        if target is not None and not target.strip().lower().startswith(LINK_SCHEMES):
+        if target is not None and not is_web_or_mail_link(target):
             _refuse_field(kind)
 
 

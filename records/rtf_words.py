@@ -209,3 +209,27 @@ SHAPE_NUMBERS = _words(
 # Shape properties whose value is text: a name and an alternative text, never a link.
 SHAPE_TEXTS = _words("wzName wzDescription")
 SHAPE_PROPERTIES = SHAPE_NUMBERS | SHAPE_TEXTS
+
+# Fields that compute text from the document itself (page numbers, dates, cross-references).
+FIELDS = frozenset(
+    {
+        "PAGE",
+        "NUMPAGES",
+        "SECTIONPAGES",
+        "SECTION",
+        "DATE",
+        "TIME",
+        "CREATEDATE",
+        "SAVEDATE",
+        "PRINTDATE",
+        "PAGEREF",
+        "REF",
+        "NOTEREF",
+        "SEQ",
+        "TOC",
+        "SYMBOL",
+        "HYPERLINK",
+    }
+)
+HYPERLINK_SWITCHES_WITH_ARGUMENT = frozenset({"\\l", "\\o", "\\t"})
+HYPERLINK_SWITCHES = HYPERLINK_SWITCHES_WITH_ARGUMENT | {"\\m", "\\n", "\\h"}

@@ -11,6 +11,7 @@ import time
 import pytest
 from django.utils import translation
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import IndirectObject
 from reportlab.pdfgen import canvas
 
 from records.file_types import RejectedFile, inspect_upload
@@ -291,3 +292,122 @@ ACCEPTED = {
 @pytest.mark.parametrize("data", ACCEPTED.values(), ids=ACCEPTED.keys())
 def test_documents_without_active_content_are_still_accepted(data):
     assert verdict(data) == "accepted"
+
+
+# --- a second review: loose links, named actions and a /Next array that never ends ----------
+
+
+def count_resolved(monkeypatch):
+    """Count the indirect references resolved (pypdf's real work, unchanged): the work done,
+    whatever the machine's load."""
+    calls = 0
+    get_object = IndirectObject.get_object
+
+    def counting(self):
+        nonlocal calls
+        calls += 1
+        return get_object(self)
+
+    monkeypatch.setattr(IndirectObject, "get_object", counting)
+    return lambda: calls
+
+
+LOOSE = {
+    "backslashes-after-the-scheme": b"<</S/URI/URI(http:\\\\\\\\attacker.example\\\\share)>>",
+    "scheme-alone": b"<</S/URI/URI(http:)>>",
+    "scheme-and-slashes-without-host": b"<</S/URI/URI(https://)>>",
+    "no-slashes": b"<</S/URI/URI(http:attacker.example/x)>>",
+    "backslash-in-the-host": b"<</S/URI/URI(https://attacker.example\\\\share)>>",
+    "mailto-alone": b"<</S/URI/URI(mailto:)>>",
+    "mailto-a-share": b"<</S/URI/URI(mailto:\\\\\\\\attacker\\\\share)>>",
+    "named-print": b"<</S/Named/N/Print>>",
+    "named-save-as": b"<</S/Named/N/SaveAs>>",
+    "named-unknown": b"<</S/Named/N/AcroSendMail:SendMail>>",
+    "named-without-a-name": b"<</S/Named>>",
+}
+
+
+@pytest.mark.parametrize("action", LOOSE.values(), ids=LOOSE.keys())
+def test_links_must_be_web_pages_or_addresses_and_named_actions_page_moves(action):
+    assert verdict(build_pdf([link(action)], page_extra=b"/Annots[5 0 R]")) == "pdf_action"
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        b"<</S/URI/URI(https://www.ameli.fr/assure?x=1#haut)>>",
+        b"<</S/URI/URI(HTTP://EXAMPLE.ORG)>>",
+        b"<</S/URI/URI(mailto:secretariat@chu.example?subject=Compte%20rendu)>>",
+        b"<</S/URI/URI(mailto:a@chu.example,b@chu.example)>>",
+        b"<</S/Named/N/NextPage>>",
+        b"<</S/Named/N/PrevPage>>",
+        b"<</S/Named/N/FirstPage>>",
+        b"<</S/Named/N/LastPage>>",
+    ],
+    ids=["web", "uppercase", "mail-with-subject", "two-addresses", "next", "prev", "first", "last"],
+)
+def test_web_links_addresses_and_page_moves_are_still_accepted(action):
+    assert verdict(build_pdf([link(action)], page_extra=b"/Annots[5 0 R]")) == "accepted"
+
+
+def test_a_next_array_of_100000_references_is_refused_after_a_bounded_walk(monkeypatch):
+    # One action whose /Next lists itself 99,999 times: each step used to queue the whole array
+    # again (about 10 million look-ups, 5 s and 180 MB). Counting what is queued refuses it at
+    # once; the number of references resolved shows the work, whatever the machine's load.
+    looping = build_pdf(
+        [b"<</S/GoTo/D[4 0 R/Fit]/Next[" + b"5 0 R " * 99_999 + b"]>>"],
+        catalog_extra=b"/OpenAction 5 0 R",
+    )
+    assert len(looping) < 700_000
+    resolved = count_resolved(monkeypatch)
+    started = time.process_time()
+    assert verdict(looping) == "pdf_action"
+    assert resolved() < 1_000
+    # Secondary, and generous: CPU time of this process, which other loads barely change.
+    assert time.process_time() - started < 3
+
+
+def test_a_next_chain_that_loops_is_read_once_and_still_checked():
+    # Two go-to actions that name each other: a reader stops; so does the check (the loop is
+    # walked once), and the go-tos alone are harmless.
+    pair = build_pdf(
+        [b"<</S/GoTo/D[4 0 R/Fit]/Next 6 0 R>>", b"<</S/GoTo/D[4 0 R/Fit]/Next 5 0 R>>"],
+        catalog_extra=b"/OpenAction 5 0 R",
+    )
+    assert verdict(pair) == "accepted"
+    hidden = build_pdf(
+        [
+            b"<</S/GoTo/D[4 0 R/Fit]/Next 6 0 R>>",
+            b"<</S/GoTo/D[4 0 R/Fit]/Next[5 0 R 7 0 R]>>",
+            b"<</S/Launch/F(evil.exe)>>",
+        ],
+        catalog_extra=b"/OpenAction 5 0 R",
+    )
+    assert verdict(hidden) == "pdf_action"
+
+
+def test_thousands_of_links_sharing_one_long_chain_walk_it_once(monkeypatch):
+    # 20,000 links (12 bytes each) whose click runs the same chain of 92 go-to actions: walking
+    # the chain for each link cost 1.8 million look-ups for 250 KB (a 5 MB file: a minute of
+    # CPU). A chain already checked for clicks is not walked again.
+    chain = [b"<</S/GoTo/D[4 0 R/Fit]/Next %d 0 R>>" % (number + 1) for number in range(6, 97)]
+    shared = build_pdf(
+        [b"[" + b"<</A 6 0 R>>" * 20_000 + b"]", *chain, b"<</S/GoTo/D[4 0 R/Fit]>>"]
+    )
+    resolved = count_resolved(monkeypatch)
+    assert verdict(shared) == "accepted"
+    assert resolved() < 1_000
+
+
+def test_an_action_checked_for_a_click_is_checked_again_when_it_runs_by_itself():
+    # A web link is fine on a click, not on an automatic trigger: walking each action once per
+    # kind of entry must not let the second use through.
+    data = build_pdf(
+        [
+            link(b" 6 0 R"),
+            b"<</S/URI/URI(https://tracker.example/opened)>>",
+            b"<</Type/Annot/Subtype/Link/Rect[0 0 1 1]/AA<</E 6 0 R>>>>",
+        ],
+        page_extra=b"/Annots[5 0 R 7 0 R]",
+    )
+    assert verdict(data) == "pdf_action"

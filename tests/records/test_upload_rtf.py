@@ -348,3 +348,126 @@ def test_a_list_override_count_beyond_the_specification_is_refused(count, expect
         + rb"\ls1}}Bonjour}"
     )
     assert verdict(data) == expected
+
+
+# --- A \u's fallback is skipped as the specification says (a second review) ----------------
+
+# After \uN a reader skips \ucN "characters" of fallback, each control word, control symbol
+# and \'hh counting as one, up to the end of the group. A check that stops skipping at a control
+# word reads "PAGE" where Word reads INCLUDEPICTURE to a Windows share.
+SHARE = rb'INCLUDEPICTURE "\\\\\\\\srv\\\\x.png"}{\fldrslt x}}}'
+FALLBACK_TRICKS = {
+    "tab-counted-as-one": rb"{\rtf1 {\field{\*\fldinst \uc5\u32\tab PAGE\uc14\u32"
+    + rb"\tab" * 14
+    + b" "
+    + SHARE,
+    # A check that counts no symbol skips the 14 letters of INCLUDEPICTURE instead.
+    "optional-hyphen-counted-as-one": rb"{\rtf1 {\field{\*\fldinst \uc6\u32\-\tab PAGE\uc14\u32"
+    + rb"\-" * 14
+    + SHARE,
+    "hex-escapes-and-text": rb"{\rtf1 {\field{\*\fldinst \uc6\u32\'41PAGE " + SHARE,
+    # Ambiguous even when both readings are harmless: refused.
+    "word-in-a-fallback": rb"{\rtf1 {\field{\*\fldinst \u32\tab PAGE}{\fldrslt 1}}}",
+    "symbol-in-a-fallback": rb"{\rtf1 {\field{\*\fldinst \u32\~PAGE}{\fldrslt 1}}}",
+}
+
+
+@pytest.mark.parametrize("data", FALLBACK_TRICKS.values(), ids=FALLBACK_TRICKS.keys())
+def test_a_unicode_fallback_counts_control_words_as_the_specification_does(data):
+    assert verdict(data) == "rtf_field"
+
+
+PROPERTY_FALLBACKS = {
+    "name": prop(rb"\uc4\u32\tab fillColor", b"0"),
+    "name-behind-symbols": prop(rb"\uc4\u112\-\-\-\-pib\uc0Name", rb"\'5c\'5cs\'5ca.png"),
+    "value": prop(b"wzName", rb"\uc9\u32\tab x\\\\srv\\s"),
+    # A check that counts no symbol skips "//" and reads "srv/x.png"; Word reads a share.
+    "share-behind-symbols": prop(b"wzDescription", rb"\uc2\u32\-\-//srv/x.png"),
+}
+
+
+@pytest.mark.parametrize("data", PROPERTY_FALLBACKS.values(), ids=PROPERTY_FALLBACKS.keys())
+def test_a_unicode_fallback_in_a_shape_property_is_refused_as_ambiguous(data):
+    assert verdict(data) == "rtf_shape"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        rb"{\rtf1 {\uc1\u65\uc14 x}}",
+        rb"{\rtf1 {\uc1\u65\u66 x}}",
+        rb"{\rtf1 {\uc1\u65\sp x}}",
+    ],
+    ids=["uc-in-a-fallback", "u-in-a-fallback", "sp-in-a-fallback"],
+)
+def test_a_word_that_changes_the_reading_is_refused_in_a_fallback(data):
+    assert verdict(data) == "rtf_control_word"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        rb"{\rtf1 {\field{\*\fldinst {\uc2\u80 ?}AGE}{\fldrslt 1}}}",  # the group ends the skip
+        rb"{\rtf1 \uc2\u8217\tab\par x\u8364\'80 y}",  # words outside an instruction count
+        rb'{\rtf1 {\field{\*\fldinst HYPERLINK "https://example.org/caf\u233'
+        + rb"\'e9"
+        + rb'"}{\fldrslt x}}}',
+    ],
+    ids=["group-ends-the-skip", "words-in-text", "escaped-link"],
+)
+def test_fallbacks_as_editors_write_them_are_still_accepted(data):
+    assert verdict(data) == "accepted"
+
+
+@pytest.mark.parametrize(
+    "count",
+    [b"-1", b"-4294967271", b"10", b"4294967321"],
+    ids=["negative", "wraps-to-25", "ten", "wraps-to-25-unsigned"],
+)
+def test_a_list_override_count_with_a_sign_or_a_wrap_is_refused(count):
+    data = (
+        rb"{\rtf1{\*\listoverridetable{\listoverride\listid1\listoverridecount"
+        + count
+        + rb"\ls1}}Bonjour}"
+    )
+    assert verdict(data) == "rtf_control_word"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (rb"{\rtf1 \fs" + b"1" * 30 + b" x}", "rtf_control_word"),
+        (rb"{\rtf1 \fs-" + b"1" * 30 + b" x}", "rtf_control_word"),
+        (rb"{\rtf1 \fs00000000024 x}", "rtf_control_word"),  # 11 digits, whatever their value
+        (rb"{\rtf1 \rsid2147483648 x}", "rtf_control_word"),
+        (rb"{\rtf1 \rsid2147483647\fs-2147483648 x}", "accepted"),
+        (rb"{\rtf1 \u-3913 ?x}", "accepted"),
+    ],
+    ids=[
+        "30-digits",
+        "30-digits-negative",
+        "11-digits",
+        "over-int32",
+        "int32-bounds",
+        "u-negative",
+    ],
+)
+def test_a_parameter_beyond_32_bits_is_refused(data, expected):
+    assert verdict(data) == expected
+
+
+@pytest.mark.parametrize(
+    "target",
+    [rb"http:\\\\\\\\srv\\\\share", b"http:", b"https://", rb"mailto:\\\\\\\\srv\\\\s", b"mailto:"],
+    ids=[
+        "backslashes-after-the-scheme",
+        "scheme-alone",
+        "no-host",
+        "mailto-a-share",
+        "mailto-alone",
+    ],
+)
+def test_a_hyperlink_needs_a_web_address_or_an_e_mail_address(target):
+    # Read like a PDF's links (records/web_links.py): a scheme is not enough.
+    data = rb'{\rtf1 {\field{\*\fldinst HYPERLINK "' + target + rb'"}{\fldrslt x}}}'
+    assert verdict(data) == "rtf_field"
