@@ -3,15 +3,19 @@ with ids only, whether tasks run in-process (``make run``, unit tests) or in a r
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from enum import StrEnum
+from pathlib import Path
 
 import pytest
 import time_machine
+from celery import Task
 from celery.signals import task_prerun
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from dmp_portal.celery import app
 from dmp_portal.queueing import enqueue, enqueue_on_commit
@@ -167,3 +171,25 @@ def test_a_worker_runs_the_task_queued_on_commit(celery_worker):
         lambda: Letter.objects.filter(pk=letter.pk, state=LetterState.RENDERED).first()
     )
     assert rendered.page_count == 1
+
+
+# --- A misspelt path would only be logged at commit: every path in the product must resolve -----
+
+
+def test_every_task_path_the_product_queues_names_a_celery_task():
+    root = Path(__file__).resolve().parent.parent
+    sources = [
+        path
+        for app_dir in ("access_control", "accounts", "enrollment", "letters", "records")
+        for path in (root / app_dir).rglob("*.py")
+    ]
+    paths = {
+        match
+        for source in sources
+        for match in re.findall(r'enqueue(?:_on_commit)?\(\s*"([\w.]+)"', source.read_text())
+    }
+    assert len(paths) == 6  # a new one shows here: this test then checks it too
+    for task_path in sorted(paths):
+        task = import_string(task_path)
+        assert isinstance(task, Task)
+        assert task.name == task_path
