@@ -3,9 +3,22 @@ data, nor who the practitioner is: only that something happened, and where to lo
 
 from __future__ import annotations
 
-from django.db import transaction
+from enum import StrEnum
 
-KINDS = ("first_access", "emergency", "request", "new_document")
+from dmp_portal.queueing import enqueue_on_commit
+
+
+class NotificationKind(StrEnum):
+    """A fixed list declared in code: a kind tells nothing of the patient, so it may travel to
+    the task next to the patient's id (``enqueue_on_commit`` takes Enum members, no free text)."""
+
+    FIRST_ACCESS = "first_access"
+    EMERGENCY = "emergency"
+    REQUEST = "request"
+    NEW_DOCUMENT = "new_document"
+
+
+KINDS = tuple(kind.value for kind in NotificationKind)
 _PREFERENCE = {
     "first_access": "notify_first_access",
     "emergency": "notify_emergency",
@@ -16,18 +29,12 @@ _PREFERENCE = {
 
 def notify_patient(kind: str, patient) -> None:
     """Queue the e-mail once the current transaction commits (tasks take ids only)."""
-    from access_control.tasks import send_patient_notification
-
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind: {kind!r}")
-    patient_id = str(patient.pk)
-    transaction.on_commit(lambda: send_patient_notification.delay(kind, patient_id), robust=True)
+    enqueue_on_commit(
+        "access_control.tasks.send_patient_notification", NotificationKind(kind), patient.pk
+    )
 
 
 def notify_treating_physician_of_emergency(patient) -> None:
-    from access_control.tasks import send_physician_emergency_notification
-
-    patient_id = str(patient.pk)
-    transaction.on_commit(
-        lambda: send_physician_emergency_notification.delay(patient_id), robust=True
-    )
+    enqueue_on_commit("access_control.tasks.send_physician_emergency_notification", patient.pk)

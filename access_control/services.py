@@ -26,11 +26,11 @@ from access_control.consent_models import (
 )
 from access_control.notifications import notify_patient, notify_treating_physician_of_emergency
 from access_control.selectors import beneficiary_patient
-from access_control.tasks import process_access_request
 from accounts.models import User, UserKind
 from accounts.services.authentication import LoginRefused, verify_second_factor
 from accounts.services.keys import ensure_data_key
 from accounts.throttling import Throttle
+from dmp_portal.queueing import enqueue_on_commit
 
 MAX_CONSENT_DAYS = 366
 
@@ -219,7 +219,7 @@ def request_access(practitioner, nir_index: str, *, client_address: str = "") ->
         event_id = policy.authorize(
             practitioner, patient, Action.REQUEST_ACCESS, client_address=client_address
         ).event_id
-        transaction.on_commit(lambda: process_access_request.delay(event_id), robust=True)
+        enqueue_on_commit("access_control.tasks.process_access_request", event_id)
     return 0
 
 

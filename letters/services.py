@@ -27,6 +27,7 @@ from access_control.policy import CommandLineOperator, authorize_staff
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted, save_encrypted
 from dmp_portal.crypto.models import DataKey
+from dmp_portal.queueing import enqueue, enqueue_on_commit
 from letters.models import Letter, LetterBatch, LetterState
 
 MANIFEST_COLUMNS = (
@@ -62,11 +63,9 @@ class RenderedLetter:
 
 def request_letter(kind: str, subject_uid: UUID, data_key: DataKey) -> Letter:
     """Record a letter to write; it is rendered by a task once this transaction commits."""
-    from letters.tasks import render_letter
-
     letter = Letter.objects.create(kind=kind, subject_uid=subject_uid, data_key=data_key)
     letter_id = letter.pk
-    transaction.on_commit(lambda: render_letter.delay(letter_id), robust=True)
+    enqueue_on_commit("letters.tasks.render_letter", letter_id)
     return letter
 
 
@@ -324,8 +323,6 @@ def mark_returned(staff, letter_ids: list[int], *, client_address: str = "") -> 
 def requeue_stalled(older_than_minutes: int = 15) -> int:
     """Queue again the letters whose rendering task was lost (a broker outage at commit time
     is logged, not retried); rendering is idempotent, so a duplicate is harmless."""
-    from letters.tasks import render_letter
-
     since = timezone.now() - timedelta(minutes=older_than_minutes)
     stalled = list(
         Letter.objects.filter(state=LetterState.REQUESTED, requested_at__lt=since).values_list(
@@ -333,5 +330,5 @@ def requeue_stalled(older_than_minutes: int = 15) -> int:
         )[:1000]
     )
     for letter_id in stalled:
-        render_letter.delay(letter_id)
+        enqueue("letters.tasks.render_letter", letter_id)
     return len(stalled)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import ActivationLink, PractitionerProfile, User, UserKind
 from accounts.selectors import hash_activation_token
 from accounts.validators import PractitionerRowForm
+from dmp_portal.queueing import enqueue_on_commit
 
 
 @dataclass
@@ -60,8 +61,6 @@ def import_practitioners(rows: Iterable[tuple[int, Mapping[str, str]]]) -> Impor
 
 
 def _upsert_practitioner(data: Mapping[str, str]) -> bool:
-    from accounts.tasks import send_practitioner_invitation
-
     profile = (
         PractitionerProfile.objects.select_for_update()
         .select_related("user")
@@ -86,7 +85,7 @@ def _upsert_practitioner(data: Mapping[str, str]) -> bool:
         },
     )
     user_id = str(user.pk)
-    transaction.on_commit(lambda: send_practitioner_invitation.delay(user_id), robust=True)
+    enqueue_on_commit("accounts.tasks.send_practitioner_invitation", user_id)
     return True
 
 

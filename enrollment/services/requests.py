@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.throttling import Throttle
 from dmp_portal.crypto.fields import is_destroyed
+from dmp_portal.queueing import enqueue, enqueue_on_commit
 from enrollment.models import Beneficiary, CreationCode, EnrollmentRequest, RequestOutcome
 from enrollment.services.registry import nir_index
 from letters.models import Letter, LetterState
@@ -42,12 +43,10 @@ def request_code(client: str, normalised_nir: str) -> None:
     # same, so this tells nothing either.
     if Throttle("enrol-nir", settings.ENROLLMENT_REQUESTS_PER_NIR_PER_DAY, 86400).attempt(index):
         return
-    from enrollment.tasks import process_enrollment_request
-
     with transaction.atomic():
         enrollment_request = EnrollmentRequest.objects.create(nir_index=index)
         request_id = enrollment_request.pk
-        transaction.on_commit(lambda: process_enrollment_request.delay(request_id), robust=True)
+        enqueue_on_commit("enrollment.tasks.process_enrollment_request", request_id)
 
 
 def process_request(request_id: int) -> str:
@@ -108,8 +107,6 @@ def _letter_recently_sent(beneficiary: Beneficiary) -> bool:
 
 def requeue_stalled(older_than_minutes: int = 15) -> int:
     """Queue again the requests whose task was lost (processing is idempotent)."""
-    from enrollment.tasks import process_enrollment_request
-
     since = timezone.now() - timedelta(minutes=older_than_minutes)
     stalled = list(
         EnrollmentRequest.objects.filter(
@@ -117,5 +114,5 @@ def requeue_stalled(older_than_minutes: int = 15) -> int:
         ).values_list("pk", flat=True)[:1000]
     )
     for request_id in stalled:
-        process_enrollment_request.delay(request_id)
+        enqueue("enrollment.tasks.process_enrollment_request", request_id)
     return len(stalled)
