@@ -79,7 +79,7 @@ class AuditEventAdmin(OfferedLookupsOnly, ReadOnlyAdmin):
     def shown_address(self, obj):
         """A practitioner's or staff member's address at work, or an anonymous one on the
         system chain (a probe of nobody in particular); never a patient's, nor an anonymous
-        one on a person's chain (an activation attempt: most likely the person at home)."""
+        one on a person's chain (it would tell where that person, most likely, was)."""
         if obj.actor_role in NAMED_ROLES or obj.chain.key == SYSTEM_CHAIN_KEY:
             return obj.client_address or "—"
         return "—"

@@ -108,5 +108,5 @@ def describe() -> list[str]:
         f"second staff member (confirms registry changes): {REVIEWER_USERNAME} / {DEMO_PASSWORD}",
         "second factor: set up at first login (scan the QR code or type the secret shown)",
         "enrolment: try /enrollment/ with 1 85 05 78 006 084 91, then "
-        "`python manage.py export_letters var/letters` to read the letter and its code",
+        "`.venv/bin/python manage.py export_letters var/letters` to read the letter and its code",
     ]
