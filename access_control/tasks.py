@@ -10,6 +10,7 @@ from access_control.access_requests import deliver_access_request, undelivered_a
 from access_control.checkpoints import write_checkpoint
 from access_control.consent_models import RecordSettings, TreatingPhysician
 from access_control.notifications import _PREFERENCE, KINDS
+from dmp_portal.queueing import DURABLE_TASK
 
 
 def _send(template: str, address: str) -> None:
@@ -20,14 +21,7 @@ def _send(template: str, address: str) -> None:
     send_mail(subject.strip(), body, None, [address])
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=10,
-)
+@shared_task(**DURABLE_TASK)
 def process_access_request(event_id: int) -> bool:
     """Queued by every access request, allowed or not, with the id of its audit event."""
     return deliver_access_request(event_id)

@@ -28,6 +28,18 @@ from django.utils.module_loading import import_string
 
 TaskArgument = int | str
 
+# The options of every task that does a record's work (not the beats'): a worker that dies
+# mid-task leaves the message on the broker for another one (acks_late, reject_on_worker_lost),
+# and a failure is retried with back-off for about an hour. Such tasks must be idempotent.
+DURABLE_TASK = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 10,
+}
+
 
 def enqueue_on_commit(task_path: str, *ids: object) -> None:
     """Send the task once the current transaction commits; nothing is sent on a rollback.

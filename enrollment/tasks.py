@@ -2,18 +2,12 @@
 
 from celery import shared_task
 
+from dmp_portal.queueing import DURABLE_TASK
 from enrollment.services.activation import forget_old_failures
 from enrollment.services.requests import process_request, requeue_stalled
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=10,
-)
+@shared_task(**DURABLE_TASK)
 def process_enrollment_request(request_id: int) -> None:
     process_request(request_id)
 
