@@ -27,6 +27,7 @@ from access_control import emergency_review
 from access_control.models import SYSTEM_CHAIN_KEY, AuditEvent, EmergencyAccess, ProfessionRule
 from accounts.models import UserKind
 from dmp_portal.admin_lookups import OfferedLookupsOnly, all_values_lookups, choice_lookups
+from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 from dmp_portal.http import client_address
 
 # Whose name an event may show: those who act on others' records in their work. A patient
@@ -34,19 +35,8 @@ from dmp_portal.http import client_address
 NAMED_ROLES = {UserKind.PRACTITIONER, UserKind.STAFF}
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(AuditEvent)
-class AuditEventAdmin(OfferedLookupsOnly, ReadOnlyAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("occurred_at", "actor_role", "actor_rpps", "action", "outcome", "mode")
     list_filter = ("action", "outcome", "mode", "actor_role")
     offered_lookups = choice_lookups("action", "outcome", "mode") | all_values_lookups("actor_role")
@@ -125,7 +115,7 @@ class EmergencyAccessAdmin(OfferedLookupsOnly, admin.ModelAdmin):
 
 
 @admin.register(ProfessionRule)
-class ProfessionRuleAdmin(OfferedLookupsOnly, ReadOnlyAdmin):
+class ProfessionRuleAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("profession", "category", "may_read")
     list_filter = ("profession", "category")
     offered_lookups = all_values_lookups("profession") | {"category__id__exact", "category__isnull"}

@@ -32,23 +32,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.devices import TOTPDevice
 from accounts.models import PractitionerProfile, User, UserKind
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
+from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 
 # django.contrib.auth.admin registers Group when imported (just above): take it back out.
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
-
-
-class ReadOnlyAdminMixin:
-    """Shown to staff, changed by nobody through the admin."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PractitionerProfileInline(ReadOnlyAdminMixin, admin.StackedInline):

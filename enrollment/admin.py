@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
+from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.http import client_address
 from enrollment import nir
@@ -240,18 +241,9 @@ class BeneficiaryAdmin(OfferedLookupsOnly, admin.ModelAdmin):
 
 
 @admin.register(EnrollmentRequest)
-class EnrollmentRequestAdmin(OfferedLookupsOnly, admin.ModelAdmin):
+class EnrollmentRequestAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("pk", "created_at", "processed_at", "outcome")
     list_filter = ("outcome",)
     offered_lookups = choice_lookups("outcome")
     readonly_fields = ("created_at", "processed_at", "outcome")
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -11,30 +11,23 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from dmp_portal.admin_lookups import OfferedLookupsOnly, all_values_lookups, choice_lookups
+from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 from records.models import Category, Document
 
 
 @admin.register(Category)
-class CategoryAdmin(OfferedLookupsOnly, admin.ModelAdmin):
+class CategoryAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("code", "label_fr", "label_en", "position")
     fields = list_display
     readonly_fields = list_display
     ordering = ("position",)
     actions = None
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Document)
-class DocumentAdmin(OfferedLookupsOnly, admin.ModelAdmin):
-    # Only columns stored in clear: listing them decrypts nothing.
+class DocumentAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
+    # Only columns stored in clear: listing them decrypts nothing. Read-only: documents are never
+    # lost; their author deletes them, in the portal, through the door.
     list_display = (
         "uid",
         "category",
@@ -73,12 +66,3 @@ class DocumentAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     @admin.display(description=_("added by"))
     def author_kind(self, obj):
         return obj.author.get_kind_display()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # documents are never lost: their author deletes them, in the portal
