@@ -13,6 +13,12 @@ PY := $(VENV)/bin/python
 RUFF := $(VENV)/bin/ruff
 PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check --no-input --require-hashes
 
+# Static checks, run by `make lint` and before the suite by `make test`: style, the floors of
+# ARCHITECTURE (import-linter reads .importlinter) and the types (mypy reads pyproject.toml; the
+# django-stubs plugin loads the development settings, which need no secret).
+CHECKS = $(RUFF) check . && $(RUFF) format --check . && $(VENV)/bin/lint-imports && \
+	DMP_ENV=development $(VENV)/bin/mypy .
+
 # The .mo files are not committed: compile them when the project has translations.
 COMPILEMESSAGES := if [ -d locale ]; then $(PY) manage.py compilemessages --ignore=$(VENV); fi
 
@@ -56,8 +62,7 @@ run: $(VENV)/.installed-base ## Serve the portal on 127.0.0.1:PORT with the demo
 
 test: $(VENV)/.installed-test node_modules/.installed ## Lint, then run the suite (browser included) on throwaway PostgreSQL and Redis
 	$(COMPILEMESSAGES)
-	$(RUFF) check .
-	$(RUFF) format --check .
+	$(CHECKS)
 	$(PY) scripts/testenv.py -- $(PY) -m pytest $(PYTEST_ARGS) || { status=$$?; \
 		[ $$status -ne 5 ] || echo "make test: pytest collected no tests (exit 5)" >&2; \
 		exit $$status; }
@@ -70,9 +75,8 @@ bench: $(VENV)/.installed-test ## Load benchmark (gunicorn, wrk, PostgreSQL, Red
 	$(COMPILEMESSAGES)
 	$(PY) scripts/testenv.py -- $(PY) bench/load.py $(BENCH_ARGS)
 
-lint: $(VENV)/.installed-test ## Check the code with ruff
-	$(RUFF) check .
-	$(RUFF) format --check .
+lint: $(VENV)/.installed-test ## Check the code: ruff, the floors (import-linter) and the types (mypy)
+	$(CHECKS)
 
 format: $(VENV)/.installed-test ## Sort the imports and format the code with ruff
 	$(RUFF) check --select I --fix .
