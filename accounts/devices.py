@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, TimestampMixin
 from django_otp.oath import TOTP
 
+from accounts.users import User
 from dmp_portal.crypto.fields import EncryptedBinaryField
 from dmp_portal.crypto.hashing import keyed_hash
 from dmp_portal.crypto.models import EncryptedModel
@@ -44,10 +45,9 @@ class TOTPDevice(TimestampMixin, EncryptedModel, Device):
         verbose_name_plural = _("authenticator apps")
 
     @classmethod
-    def create_for(cls, user, name: str = "TOTP") -> TOTPDevice:
-        from accounts.services.keys import ensure_data_key
-
-        ensure_data_key(user)
+    def create_for(cls, user: User, name: str = "TOTP") -> TOTPDevice:
+        """A pending app with a fresh secret, sealed under the user's data key (made if none)."""
+        user.ensure_data_key()
         return cls.objects.create(
             user=user, name=name, confirmed=False, secret=secrets.token_bytes(TOTP_SECRET_BYTES)
         )

@@ -1,9 +1,18 @@
-"""What the login steps read from an HTTP request, for the views to hand to the services as
-plain values: the "known browser" cookie (signed, so that no one forges it)."""
+"""The login steps' side of HTTP, for the views: what they read from the request (the signed
+"known browser" cookie), handed to the services as plain values, and what they write to the
+session and the response once a service has said yes. Nothing here decides.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.contrib.auth import login as auth_login
+from django.http import HttpRequest, HttpResponseBase
+from django_otp import login as otp_login
+from django_otp.models import Device
+
+from accounts.models import User
+from accounts.services.authentication import remembered_markers
 
 KNOWN_BROWSER_COOKIE = "dmp_known_browser"
 KNOWN_BROWSER_SALT = "accounts.known-browser"
@@ -18,3 +27,28 @@ def known_browser_markers(request: HttpRequest) -> str:
         )
         or ""
     )
+
+
+def remember_browser(request: HttpRequest, response: HttpResponseBase, user: User) -> None:
+    """After a complete login: this browser is exempt from the account-wide throttle."""
+    response.set_signed_cookie(
+        KNOWN_BROWSER_COOKIE,
+        remembered_markers(known_browser_markers(request), user),
+        salt=KNOWN_BROWSER_SALT,
+        max_age=settings.KNOWN_BROWSER_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def log_in_first_factor(request: HttpRequest, user: User) -> None:
+    """The password was right: the session belongs to ``user``, without a verified device.
+    Django's login() gives the session a new id (no session fixation)."""
+    auth_login(request, user)
+
+
+def complete_second_factor(request: HttpRequest, device: Device) -> None:
+    """Mark the session verified, then give it a new id: each factor ends with a fresh id."""
+    otp_login(request, device)
+    request.session.cycle_key()

@@ -1,7 +1,14 @@
+"""Checks of a value (an RPPS number) and of one row of the practitioners CSV.
+
+They sit below the models, which use the RPPS check on their field: nothing here imports a model.
+"""
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum import luhn
+
+from accounts.professions import Profession
 
 
 def validate_rpps(value: str) -> None:
@@ -32,8 +39,6 @@ class PractitionerRowForm(forms.Form):
     )
 
     def clean_profession(self) -> str:
-        from accounts.models import Profession
-
         value = self.cleaned_data["profession"].strip().lower()
         if value not in Profession.values:
             raise ValidationError(

@@ -23,7 +23,12 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.forms import FirstPasswordForm, PasswordStepForm, SecondFactorForm, TOTPConfirmForm
-from accounts.http import known_browser_markers
+from accounts.http import (
+    complete_second_factor,
+    known_browser_markers,
+    log_in_first_factor,
+    remember_browser,
+)
 from accounts.middleware import SESSION_EXPIRED_FLAG, SESSION_SEEN
 from accounts.models import ActivationLink
 from accounts.selectors import has_second_factor, usable_activation_link
@@ -84,11 +89,15 @@ class LoginView(View):
         if form.is_valid():
             try:
                 user = services.check_password_step(
-                    request, form.cleaned_data["username"], form.cleaned_data["password"]
+                    form.cleaned_data["username"],
+                    form.cleaned_data["password"],
+                    client_address=client_address(request),
+                    known_browser_markers=known_browser_markers(request),
                 )
             except services.LoginRefused as refusal:
                 form.add_error(None, refusal.message)
             else:
+                log_in_first_factor(request, user)
                 if has_second_factor(user):
                     return redirect("accounts:login")
                 return redirect("accounts:2fa-setup")
@@ -98,15 +107,20 @@ class LoginView(View):
         form = SecondFactorForm(request.POST)
         if form.is_valid():
             try:
-                device = services.check_second_factor(
-                    request, request.user, form.cleaned_data["otp_token"]
+                device = services.verify_second_factor(
+                    request.user,
+                    form.cleaned_data["otp_token"],
+                    address=client_address(request),
+                    known_browser=services.is_known_browser(
+                        known_browser_markers(request), request.user
+                    ),
                 )
             except services.LoginRefused as refusal:
                 form.add_error("otp_token", refusal.message)
             else:
-                services.complete_second_factor(request, device)
+                complete_second_factor(request, device)
                 response = redirect(_next_url(request))
-                services.remember_browser(request, response, request.user)
+                remember_browser(request, response, request.user)
                 return response
         return self._render_code_step(request, form)
 
@@ -167,7 +181,7 @@ class SecondFactorSetupView(View):
                 form.add_error("otp_token", refusal.message)
             else:
                 # Once the device is confirmed, the session's second factor is complete.
-                services.complete_second_factor(request, confirmed.device)
+                complete_second_factor(request, confirmed.device)
                 request.session.pop(TOTP_SETUP_SESSION_KEY, None)
                 return render(
                     request,

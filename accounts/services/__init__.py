@@ -3,10 +3,8 @@
 from accounts.services.authentication import (
     LoginRefused,
     check_password_step,
-    check_second_factor,
-    complete_second_factor,
     is_known_browser,
-    remember_browser,
+    verify_second_factor,
 )
 from accounts.services.practitioners import (
     ActivationRefused,
@@ -28,14 +26,12 @@ __all__ = [
     "LoginRefused",
     "activate_practitioner",
     "check_password_step",
-    "check_second_factor",
-    "complete_second_factor",
     "confirm_totp_device",
     "import_practitioners",
     "is_known_browser",
     "issue_activation_link",
     "pending_totp_device",
-    "remember_browser",
     "send_invitation",
     "start_totp_setup",
+    "verify_second_factor",
 ]

@@ -11,24 +11,19 @@ Three throttles guard each step, so that a stranger cannot lock someone else out
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth import login as auth_login
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django_otp import login as otp_login
 from django_otp.models import Device
 
-from accounts.devices import BackupCodeDevice, TOTPDevice
-from accounts.http import KNOWN_BROWSER_COOKIE, KNOWN_BROWSER_SALT, known_browser_markers
-from accounts.models import User
+from accounts.models import BackupCodeDevice, TOTPDevice, User
 from accounts.throttling import Throttle
 from dmp_portal.crypto.hashing import keyed_hash
-from dmp_portal.http import client_address
 
 
 class LoginRefused(Exception):
@@ -97,52 +92,41 @@ def account_marker(account: str) -> str:
     return keyed_hash("known-browser", account)[:16]
 
 
-def remember_browser(request: HttpRequest, response: HttpResponse, user: User) -> None:
-    """After a complete login: this browser is exempt from the account-wide throttle."""
-    markers = [m for m in known_browser_markers(request).split(",") if m]
+# A browser remembers this many accounts at most, the latest first.
+KNOWN_BROWSER_ACCOUNTS = 5
+
+
+def remembered_markers(markers: str, user: User) -> str:
+    """The known-browser markers after a complete login of ``user`` in the browser that sent
+    ``markers``: this browser is now exempt from that account's account-wide throttle (the
+    view writes them back to the cookie with ``accounts.http.remember_browser``)."""
+    kept = [m for m in markers.split(",") if m]
     marker = account_marker(user.get_username().casefold())
-    markers = ([marker] + [m for m in markers if m != marker])[:5]
-    response.set_signed_cookie(
-        KNOWN_BROWSER_COOKIE,
-        ",".join(markers),
-        salt=KNOWN_BROWSER_SALT,
-        max_age=settings.KNOWN_BROWSER_DAYS * 86400,
-        httponly=True,
-        samesite="Lax",
-        secure=settings.SESSION_COOKIE_SECURE,
-    )
+    return ",".join(([marker] + [m for m in kept if m != marker])[:KNOWN_BROWSER_ACCOUNTS])
 
 
-def check_password_step(request: HttpRequest, username: str, password: str) -> User:
-    """First factor. Logs the user in without a verified device, or raises LoginRefused.
+def check_password_step(
+    username: str, password: str, *, client_address: str, known_browser_markers: str
+) -> User:
+    """First factor: the user whose password this is, or LoginRefused. The view then logs them
+    in without a verified device (``accounts.http.log_in_first_factor``).
 
     An unknown identifier, a wrong password and an inactive account get the same answer, and
     are throttled alike, so that the login form does not tell which identifiers exist.
+    ``known_browser_markers``: what the browser's signed cookie holds ("" when none).
     """
     account = username.strip().casefold()
     attempt = _Attempt(
         step_throttles("password"),
         account,
-        client_address(request),
-        _known(known_browser_markers(request), account),
+        client_address,
+        _known(known_browser_markers, account),
     )
-    user = authenticate(request, username=username.strip(), password=password)
-    if user is None:
+    user = authenticate(None, username=username.strip(), password=password)
+    if not isinstance(user, User):  # None: no such active account with this password
         raise LoginRefused(_("Incorrect identifier or password."))
     attempt.succeeded()
-    # Django's login() gives the session a new id (no session fixation).
-    auth_login(request, user)
     return user
-
-
-def check_second_factor(request: HttpRequest, user: User, token: str) -> Device:
-    """Second factor: a TOTP token or a backup code, each accepted once."""
-    return verify_second_factor(
-        user,
-        token,
-        address=client_address(request),
-        known_browser=is_known_browser(known_browser_markers(request), user),
-    )
 
 
 def is_known_browser(markers: str, user: User) -> bool:
@@ -152,8 +136,10 @@ def is_known_browser(markers: str, user: User) -> bool:
 
 
 def verify_second_factor(user: User, token: str, *, address: str, known_browser: bool) -> Device:
-    """``check_second_factor`` from plain values, for a service asking a fresh second factor
-    before a sensitive act (an emergency declaration): same throttles, same message."""
+    """Second factor: the device of ``user`` that accepts ``token`` (a TOTP token or a backup
+    code, each accepted once), or LoginRefused. The login's second step, and a service asking a
+    fresh second factor before a sensitive act (an emergency declaration): same throttles, same
+    message. ``address``: the client's; ``known_browser``: see ``is_known_browser``."""
     account = user.get_username().casefold()
     attempt = _Attempt(step_throttles("otp"), account, address, known_browser)
     device = _match_token(user, token)
@@ -168,7 +154,9 @@ def verify_second_factor(user: User, token: str, *, address: str, known_browser:
     return device
 
 
-def check_setup_token(user: User, verify, *, address: str, known_browser: bool) -> bool:
+def check_setup_token(
+    user: User, verify: Callable[[], bool], *, address: str, known_browser: bool
+) -> bool:
     """Throttle the first token typed while setting up an app, like any second factor."""
     attempt = _Attempt(
         step_throttles("otp"), user.get_username().casefold(), address, known_browser
@@ -187,9 +175,3 @@ def _match_token(user: User, token: str) -> Device | None:
                 if device.verify_token(token):
                     return device
     return None
-
-
-def complete_second_factor(request: HttpRequest, device: Device) -> None:
-    """Mark the session verified, then give it a new id: each factor ends with a fresh id."""
-    otp_login(request, device)
-    request.session.cycle_key()
