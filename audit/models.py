@@ -1,10 +1,13 @@
-"""Access-control data: the audit trail (issue 5); consents and blocks arrive with issue 6.
+"""The audit trail's data: chains, events, signed checkpoints, and the words they use.
 
 The audit trail is append-only. Events form one hash chain per patient record, plus a system chain
 for events with no patient, so that reads of different patients never wait on each other. The
-writer is ``access_control.audit.record_event``; ``access_control.audit_verify`` recomputes the
-chains. On PostgreSQL a trigger (migration 0001) refuses UPDATE, DELETE and TRUNCATE of events; the
-Python guards below only stop honest mistakes earlier, and on the development SQLite database.
+writer is ``audit.trail.record_event``; ``audit.verify`` recomputes the chains. On PostgreSQL a
+trigger (access_control migration 0001) refuses UPDATE, DELETE and TRUNCATE of events; the Python
+guards below only stop honest mistakes earlier, and on the development SQLite database.
+
+The tables keep the names they had when these models lived in ``access_control`` (``db_table``):
+the triggers, the grants (deploy/postgres/roles.sql) and existing databases name them so.
 """
 
 from __future__ import annotations
@@ -97,6 +100,7 @@ class AuditChain(models.Model):
     class Meta:
         verbose_name = _("audit chain")
         verbose_name_plural = _("audit chains")
+        db_table = "access_control_auditchain"
         constraints = [
             models.CheckConstraint(
                 condition=Q(last_sequence__gte=0), name="auditchain_sequence_not_negative"
@@ -176,6 +180,7 @@ class AuditEvent(AppendOnlyModel):
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
+        db_table = "access_control_auditevent"
         constraints = [
             models.UniqueConstraint(fields=["chain", "sequence"], name="auditevent_chain_sequence"),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="auditevent_sequence_from_1"),
@@ -210,7 +215,7 @@ class AuditCheckpoint(AppendOnlyModel):
     form a chain of their own: a deleted checkpoint leaves a gap, an edited one a broken link. A
     checkpoint stores only the heads that moved since the previous one (``AuditCheckpointHead``):
     the latest head of every chain is in the last checkpoint that saw it move, and the whole set
-    is covered by the chain of signatures. See ``access_control.checkpoints``.
+    is covered by the chain of signatures. See ``audit.checkpoints``.
     """
 
     # The primary key, known before the row is written: the heads are inserted first, in
@@ -232,6 +237,7 @@ class AuditCheckpoint(AppendOnlyModel):
     class Meta:
         verbose_name = _("audit checkpoint")
         verbose_name_plural = _("audit checkpoints")
+        db_table = "access_control_auditcheckpoint"
         constraints = [
             models.CheckConstraint(
                 condition=Q(number__gte=1), name="auditcheckpoint_number_from_1"
@@ -260,6 +266,7 @@ class AuditCheckpointHead(AppendOnlyModel):
     class Meta:
         verbose_name = _("audit checkpoint head")
         verbose_name_plural = _("audit checkpoint heads")
+        db_table = "access_control_auditcheckpointhead"
         indexes = [
             # The latest recorded head of a chain, which the checkpoint writer compares with the
             # chain's last event: one index-only probe per chain, in this append-only table.
@@ -272,31 +279,3 @@ class AuditCheckpointHead(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.checkpoint_id}/{self.chain_id}#{self.sequence}"
-
-
-from access_control.consent_models import (  # noqa: E402
-    AccessRequest,
-    Block,
-    Consent,
-    EmergencyAccess,
-    ProfessionRule,
-    RecordSettings,
-    TreatingPhysician,
-)
-
-__all__ = [
-    "AccessRequest",
-    "Action",
-    "AuditChain",
-    "AuditCheckpoint",
-    "AuditCheckpointHead",
-    "AuditEvent",
-    "Block",
-    "Consent",
-    "EmergencyAccess",
-    "RecordSettings",
-    "Mode",
-    "Outcome",
-    "ProfessionRule",
-    "TreatingPhysician",
-]
