@@ -16,10 +16,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from access_control import policy
-from access_control.audit import Action, AuditEvent, Outcome
 from access_control.consent_models import AccessRequest, Block
 from access_control.notifications import notify_patient
 from accounts.models import User
+from audit.models import Action, AuditEvent, Outcome
 
 # A task lost between the commit and the broker is queued again after this long, for a day.
 REQUEUE_AFTER = timedelta(minutes=15)

@@ -1,15 +1,5 @@
-"""Access-control admin: the audit trail, the emergency review queue, the profession rules;
-all read-only here.
-
-Events hold internal ids, roles, actions and outcomes, never health data, so staff may read them;
-nobody may add, change or delete one here (and the database refuses it anyway on PostgreSQL).
-But whose record an event is about is health metadata (which practitioners, which emergencies,
-which documents touched it): no list narrows to one patient, chain or actor, and no page shows
-the patient, the chain, its links (MACs) or a patient acting on their own record. Reading one
-person's trail is the patient's own history page, or an audited request. Nor does a page show
-where a patient (or someone unnamed acting on a person's chain: most likely that person) acted
-from: a person's address is personal data; that of a practitioner or staff member at work, or of
-an anonymous probe of the system, is what an investigation needs.
+"""Access-control admin: the emergency review queue and the profession rules. (The audit
+trail's events are in ``audit.admin``.)
 
 Marking an emergency reviewed is recorded on the patient's chain, naming the reviewer
 (``access_control.emergency_review``).
@@ -24,55 +14,10 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from access_control import emergency_review
-from access_control.models import SYSTEM_CHAIN_KEY, AuditEvent, EmergencyAccess, ProfessionRule
-from accounts.models import UserKind
-from dmp_portal.admin_lookups import OfferedLookupsOnly, all_values_lookups, choice_lookups
+from access_control.models import EmergencyAccess, ProfessionRule
+from dmp_portal.admin_lookups import OfferedLookupsOnly, all_values_lookups
 from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 from dmp_portal.http import client_address
-
-# Whose name an event may show: those who act on others' records in their work. A patient
-# acting on their own record would name the record.
-NAMED_ROLES = {UserKind.PRACTITIONER, UserKind.STAFF}
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
-    list_display = ("occurred_at", "actor_role", "actor_rpps", "action", "outcome", "mode")
-    list_filter = ("action", "outcome", "mode", "actor_role")
-    offered_lookups = choice_lookups("action", "outcome", "mode") | all_values_lookups("actor_role")
-    ordering = ("-occurred_at",)
-    date_hierarchy = "occurred_at"
-    # The trail grows without end: no COUNT(*) of the whole table on every page.
-    show_full_result_count = False
-    fields = (
-        "occurred_at",
-        "named_actor",
-        "actor_role",
-        "actor_rpps",
-        "document_uid",
-        "action",
-        "outcome",
-        "mode",
-        "reason",
-        "shown_address",
-    )
-    readonly_fields = fields
-    actions = None
-
-    @admin.display(description=_("actor"))
-    def named_actor(self, obj):
-        if obj.actor_id is None or obj.actor_role not in NAMED_ROLES:
-            return "—"
-        return obj.actor
-
-    @admin.display(description=_("client address"))
-    def shown_address(self, obj):
-        """A practitioner's or staff member's address at work, or an anonymous one on the
-        system chain (a probe of nobody in particular); never a patient's, nor an anonymous
-        one on a person's chain (it would tell where that person, most likely, was)."""
-        if obj.actor_role in NAMED_ROLES or obj.chain.key == SYSTEM_CHAIN_KEY:
-            return obj.client_address or "—"
-        return "—"
 
 
 @admin.register(EmergencyAccess)

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from access_control import policy
-from access_control.audit import Action
-from access_control.models import EmergencyAccess, patient_chain_key
+from access_control.models import EmergencyAccess
+from audit.models import Action, patient_chain_key
 
 
 class ReviewRefused(Exception):

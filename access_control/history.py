@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access_control import policy
-from access_control.audit import Action, AuditEvent, Mode, Outcome
 from accounts.models import UserKind
+from audit.models import Action, AuditEvent, Mode, Outcome
 from dmp_portal.crypto.fields import is_destroyed
 from records.models import Document
 

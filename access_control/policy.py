@@ -25,11 +25,12 @@ from django.db.models import Q
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from access_control.audit import Action, AuditEvent, Mode, Outcome, record_event
 from access_control.consent_models import Consent
 from access_control.notifications import notify_patient
 from access_control.relationship import Relationship, relationship_of
 from accounts.models import UserKind
+from audit.models import Action, AuditEvent, Mode, Outcome
+from audit.trail import record_event
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from django.core.paginator import Page
 from django.db import transaction
 
 from access_control import policy
-from access_control.audit import Action
 from access_control.consent_models import (
     AccessRequest,
     Block,
@@ -19,6 +18,7 @@ from access_control.consent_models import (
     TreatingPhysician,
 )
 from accounts.throttling import Throttle
+from audit.models import Action
 from dmp_portal.crypto.hashing import blind_index
 from records import selectors as record_selectors
 

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from access_control import policy
 from access_control.access_requests import lock_patients_decisions
-from access_control.audit import Action, Mode
 from access_control.consent_models import (
     AccessRequest,
     Block,
@@ -30,6 +29,7 @@ from accounts.models import User, UserKind
 from accounts.services.authentication import LoginRefused, verify_second_factor
 from accounts.services.keys import ensure_data_key
 from accounts.throttling import Throttle
+from audit.models import Action, Mode
 from dmp_portal.queueing import enqueue_on_commit
 
 MAX_CONSENT_DAYS = 366

@@ -1,4 +1,4 @@
-"""Notification e-mails and audit checkpoints. Tasks take ids and a kind, never personal data."""
+"""Notification e-mails and access requests. Tasks take ids and a kind, never personal data."""
 
 from celery import shared_task
 from django.conf import settings
@@ -7,7 +7,6 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from access_control.access_requests import deliver_access_request, undelivered_access_requests
-from access_control.checkpoints import write_checkpoint
 from access_control.consent_models import RecordSettings, TreatingPhysician
 from access_control.notifications import _PREFERENCE, KINDS
 from dmp_portal.queueing import DURABLE_TASK
@@ -66,10 +65,3 @@ def send_physician_emergency_notification(patient_id: str) -> bool:
         return False
     _send("physician_emergency", link.physician.email)
     return True
-
-
-@shared_task(ignore_result=True)
-def write_audit_checkpoint() -> int | None:
-    """Beat, every AUDIT_CHECKPOINT_MINUTES: sign the audit chain heads (no argument, no data)."""
-    checkpoint = write_checkpoint()
-    return None if checkpoint is None else checkpoint.number

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from access_control import history
-from access_control.models import Action, Mode, Outcome
 from accounts.models import UserKind
+from audit.models import Action, Mode, Outcome
 from dmp_portal.http import client_address
 from records.forms import DATE_FORMATS, DATE_INPUT
 

@@ -35,8 +35,8 @@ from django.template.loader import render_to_string  # noqa: E402
 from django.test import RequestFactory, override_settings  # noqa: E402
 from django.urls import clear_url_caches  # noqa: E402
 
-from access_control.audit import Action  # noqa: E402
 from access_control.policy import authorize  # noqa: E402
+from audit.models import Action  # noqa: E402
 from records import selectors  # noqa: E402
 from records.forms import RecordFilterForm  # noqa: E402
 from records.models import Category, Document  # noqa: E402

@@ -27,8 +27,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from access_control.audit_verify import _Verifier  # noqa: E402
-from access_control.checkpoints import write_checkpoint  # noqa: E402
+from audit.checkpoints import write_checkpoint  # noqa: E402
+from audit.verify import _Verifier  # noqa: E402
 
 
 def timed(function) -> tuple[float, object]:

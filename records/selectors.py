@@ -12,7 +12,7 @@ from django.core.paginator import Page, Paginator
 from django.db import transaction
 
 from access_control import policy
-from access_control.audit import Action
+from audit.models import Action
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted
 from records.models import Category, Document, DocumentStatus

@@ -11,9 +11,9 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from access_control.audit import Action
 from access_control.policy import authorize
 from accounts.services.keys import ensure_data_key
+from audit.models import Action
 from dmp_portal.crypto.files import save_encrypted
 from records.file_types import inspect_upload, safe_display_name
 from records.models import Category, Document, DocumentStatus

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from access_control.audit import Action
+from audit.models import Action
 from dmp_portal.http import client_address
 from records import selectors, services
 from records.file_types import RejectedFile

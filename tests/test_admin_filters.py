@@ -21,8 +21,9 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils import timezone
 
-from access_control.audit import record_event
-from access_control.models import AuditEvent, EmergencyAccess
+from access_control.models import EmergencyAccess
+from audit.models import AuditEvent
+from audit.trail import record_event
 from enrollment.models import Beneficiary
 from tests.accounts.factories import PractitionerProfileFactory, StaffFactory, logged_in_client
 from tests.enrollment.factories import make_beneficiary
@@ -78,20 +79,20 @@ def narrowing(world) -> list[tuple[str, str]]:
         ("records/document", f"patient_id={patient.pk}"),
         ("records/document", f"author={patient.pk}"),
         ("records/document", f"data_key={patient.data_key_id}"),
-        ("access_control/auditevent", f"patient={patient.pk}"),
-        ("access_control/auditevent", f"patient__id={patient.pk}"),
-        ("access_control/auditevent", f"patient__pk={patient.pk}"),
-        ("access_control/auditevent", f"chain={chain.pk}"),
-        ("access_control/auditevent", f"chain__id__exact={chain.pk}"),
-        ("access_control/auditevent", f"chain__key={chain.key}"),
-        ("access_control/auditevent", f"chain__key__endswith={patient.pk}"),
-        ("access_control/auditevent", f"chain__patient={patient.pk}"),
-        ("access_control/auditevent", f"actor={practitioner.pk}"),
-        ("access_control/auditevent", f"actor_rpps={world['profile'].rpps}"),
-        ("access_control/auditevent", f"document_uid={document.uid}"),
-        ("access_control/auditevent", f"mac={AuditEvent.objects.first().mac}"),
-        ("access_control/auditevent", f"previous_mac={AuditEvent.objects.first().mac}"),
-        ("access_control/auditevent", "sequence=1"),
+        ("audit/auditevent", f"patient={patient.pk}"),
+        ("audit/auditevent", f"patient__id={patient.pk}"),
+        ("audit/auditevent", f"patient__pk={patient.pk}"),
+        ("audit/auditevent", f"chain={chain.pk}"),
+        ("audit/auditevent", f"chain__id__exact={chain.pk}"),
+        ("audit/auditevent", f"chain__key={chain.key}"),
+        ("audit/auditevent", f"chain__key__endswith={patient.pk}"),
+        ("audit/auditevent", f"chain__patient={patient.pk}"),
+        ("audit/auditevent", f"actor={practitioner.pk}"),
+        ("audit/auditevent", f"actor_rpps={world['profile'].rpps}"),
+        ("audit/auditevent", f"document_uid={document.uid}"),
+        ("audit/auditevent", f"mac={AuditEvent.objects.first().mac}"),
+        ("audit/auditevent", f"previous_mac={AuditEvent.objects.first().mac}"),
+        ("audit/auditevent", "sequence=1"),
         ("access_control/emergencyaccess", f"patient={patient.pk}"),
         ("access_control/emergencyaccess", f"patient__id={patient.pk}"),
         ("access_control/emergencyaccess", f"patient__pk={patient.pk}"),
@@ -123,9 +124,9 @@ def test_no_list_or_page_of_health_metadata_shows_the_patient_or_the_chain(world
     pages = [
         "/admin/records/document/",
         f"/admin/records/document/{world['document'].pk}/change/",
-        "/admin/access_control/auditevent/",
-        f"/admin/access_control/auditevent/{event.pk}/change/",
-        f"/admin/access_control/auditevent/{event.pk}/history/",
+        "/admin/audit/auditevent/",
+        f"/admin/audit/auditevent/{event.pk}/change/",
+        f"/admin/audit/auditevent/{event.pk}/history/",
         "/admin/access_control/emergencyaccess/",
         f"/admin/access_control/emergencyaccess/{world['emergency'].pk}/change/",
     ]

@@ -19,7 +19,8 @@ from django.urls import get_resolver
 from django.urls.resolvers import URLResolver
 from django.utils import timezone
 
-from access_control.models import AuditEvent, EmergencyAccess, ProfessionRule
+from access_control.models import EmergencyAccess, ProfessionRule
+from audit.models import AuditEvent
 from enrollment.models import EnrollmentRequest, RegistryChange
 from letters.models import Letter, LetterBatch
 from records.models import Category
@@ -61,14 +62,14 @@ MODELS = {
     # they change only by a reviewed migration, never in the admin.
     "records/category": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "records/document": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
-    "access_control/auditevent": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
+    "audit/auditevent": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "access_control/emergencyaccess": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "access_control/professionrule": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "letters/letter": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "letters/letterbatch": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
 }
 
-APP_INDEX = "admin/^(?P<app_label>accounts|enrollment|records|access_control|letters)/$"
+APP_INDEX = "admin/^(?P<app_label>accounts|enrollment|records|audit|access_control|letters)/$"
 # (method, expected statuses) for each admin URL pattern.
 TABLE = {
     "admin/": ("get", INDEX),
@@ -157,7 +158,7 @@ def build_world() -> tuple[dict[str, Client], dict[str, object]]:
         "enrollment/enrollmentrequest": EnrollmentRequest.objects.create(nir_index="x" * 64).pk,
         "records/category": Category.objects.first().pk,
         "records/document": document.pk,
-        "access_control/auditevent": AuditEvent.objects.first().pk,
+        "audit/auditevent": AuditEvent.objects.first().pk,
         "access_control/emergencyaccess": emergency.pk,
         "access_control/professionrule": ProfessionRule.objects.first().pk,
         "letters/letter": letter.pk,
@@ -280,7 +281,7 @@ POSTS = {
     "admin/enrollment/enrollmentrequest/<path:object_id>/delete/": {"post": "yes"},
     "admin/access_control/emergencyaccess/<path:object_id>/delete/": {"post": "yes"},
     "admin/records/document/<path:object_id>/delete/": {"post": "yes"},
-    "admin/access_control/auditevent/<path:object_id>/delete/": {"post": "yes"},
+    "admin/audit/auditevent/<path:object_id>/delete/": {"post": "yes"},
     "admin/access_control/professionrule/add/": lambda: {
         "profession": "secretaire",
         "category": Category.objects.get(code="psychiatrie").pk,

@@ -17,9 +17,9 @@ import pytest
 from django.db import transaction
 from django.utils.translation import gettext, override
 
-from access_control.audit import record_event
-from access_control.models import AuditEvent
 from accounts.models import User
+from audit.models import AuditEvent
+from audit.trail import record_event
 from tests.accounts.factories import (
     PractitionerProfileFactory,
     StaffFactory,
@@ -120,7 +120,7 @@ def test_an_event_shows_the_address_of_practitioners_and_staff_never_of_a_patien
     probe = event(None, None, "192.0.2.99", action="lookup")
 
     def page(ev):
-        response = staff_client.get(f"/admin/access_control/auditevent/{ev.pk}/change/")
+        response = staff_client.get(f"/admin/audit/auditevent/{ev.pk}/change/")
         assert response.status_code == 200
         return response.content.decode()
 
@@ -130,5 +130,5 @@ def test_an_event_shows_the_address_of_practitioners_and_staff_never_of_a_patien
     assert "198.51.100.23" in page(read)
     assert "198.51.100.42" in page(by_staff)
     assert "192.0.2.99" in page(probe)
-    listing = staff_client.get("/admin/access_control/auditevent/").content.decode()
+    listing = staff_client.get("/admin/audit/auditevent/").content.decode()
     assert "203.0.113.77" not in listing and "203.0.113.78" not in listing

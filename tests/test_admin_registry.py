@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from access_control.models import AuditEvent
+from audit.models import AuditEvent
 from enrollment.models import Beneficiary, CreationCode, RegistryChange
 from letters.models import Letter, LetterState
 from tests.accounts.factories import PractitionerProfileFactory, StaffFactory, logged_in_client

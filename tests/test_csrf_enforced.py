@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from access_control.models import AuditEvent
+from audit.models import AuditEvent
 from records.models import Document
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.records.factories import add_document, patient_with_login

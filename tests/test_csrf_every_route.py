@@ -23,7 +23,7 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
 from django.utils.crypto import get_random_string
 
-from access_control.models import AuditEvent
+from audit.models import AuditEvent
 from enrollment.models import RegistryChange
 from letters.models import Letter, LetterState
 from tests.accounts.factories import StaffFactory, logged_in_client

@@ -36,8 +36,8 @@ HEAD = "access_control_auditcheckpointhead"
 
 WRITE_AN_EVENT_AND_A_CHECKPOINT = """
 from django.db import transaction
-from access_control.audit import record_event
-from access_control.checkpoints import write_checkpoint
+from audit.trail import record_event
+from audit.checkpoints import write_checkpoint
 with transaction.atomic():
     record_event(actor=None, patient=None, action="login", outcome="refused")
 print(write_checkpoint().number)

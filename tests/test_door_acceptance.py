@@ -26,14 +26,8 @@ from django.test import Client
 
 from access_control import policy
 from access_control import selectors as access_selectors
-from access_control.models import (
-    AccessRequest,
-    Action,
-    AuditEvent,
-    Consent,
-    EmergencyAccess,
-    Outcome,
-)
+from access_control.models import AccessRequest, Consent, EmergencyAccess
+from audit.models import Action, AuditEvent, Outcome
 from enrollment.models import Beneficiary
 from letters.models import Letter, LetterState
 from records.models import Document, DocumentStatus

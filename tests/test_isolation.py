@@ -35,8 +35,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from access_control.models import AuditEvent, Outcome
 from accounts.devices import BackupCodeDevice, TOTPDevice
+from audit.models import AuditEvent, Outcome
 from enrollment.models import CreationCode
 from tests.conftest import changed_tables, database_snapshot, session_keys, table_rows
 from tests.isolation_table import (

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "enrollment.apps.EnrollmentConfig",
     "records.apps.RecordsConfig",
+    "audit.apps.AuditConfig",
     "access_control.apps.AccessControlConfig",
     "letters.apps.LettersConfig",
     "dmp_portal.apps.PortalConfig",
@@ -312,7 +313,7 @@ CELERY_BEAT_SCHEDULE = {
     # Signed checkpoints of the audit chain heads: how many minutes of events at most are not
     # yet covered by a signature (README, Signed checkpoints).
     "write-audit-checkpoint": {
-        "task": "access_control.tasks.write_audit_checkpoint",
+        "task": "audit.tasks.write_audit_checkpoint",
         "schedule": 60.0 * env.int("AUDIT_CHECKPOINT_MINUTES", 10),
     },
 }

@@ -23,8 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from access_control.audit import Action
 from access_control.policy import FOUR_EYES_OWN_PROPOSAL, Decision, authorize_staff
+from audit.models import Action
 from dmp_portal.crypto.fields import is_destroyed
 from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
 from enrollment.services.codes import letter_returned

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from access_control.audit import Action
 from access_control.policy import authorize_staff
+from audit.models import Action
 from enrollment.models import Beneficiary, RegistryChange
 from enrollment.services.registry import nir_index
 from enrollment.services.registry_changes import StaffRefused

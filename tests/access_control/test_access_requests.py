@@ -25,18 +25,11 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 
 from access_control.access_requests import undelivered_access_requests
-from access_control.models import (
-    AccessRequest,
-    AuditChain,
-    AuditEvent,
-    Block,
-    Consent,
-    TreatingPhysician,
-    patient_chain_key,
-)
+from access_control.models import AccessRequest, Block, Consent, TreatingPhysician
 from access_control.tasks import process_access_request, requeue_access_requests
 from access_control.views import _too_many_requests
 from accounts.models import User
+from audit.models import AuditChain, AuditEvent, patient_chain_key
 from tests.access_control.test_consent import (
     ask_access,
     enrolled_patient,

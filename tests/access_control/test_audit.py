@@ -19,9 +19,9 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.db.transaction import TransactionManagementError
 from django.test import Client, override_settings
 
-from access_control.audit import Action, Mode, Outcome, record_event
-from access_control.models import GENESIS_MAC, AuditChain, AuditEvent
 from accounts.models import UserKind
+from audit.models import GENESIS_MAC, Action, AuditChain, AuditEvent, Mode, Outcome
+from audit.trail import record_event
 from dmp_portal.crypto.hashing import reset_hash_keys
 from tests.accounts.factories import (
     PASSWORD,
@@ -549,16 +549,16 @@ def test_the_admin_lists_events_read_only():
     client.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
     client.post("/accounts/login/", {"otp_token": totp_token(device)})
 
-    listing = client.get("/admin/access_control/auditevent/")
+    listing = client.get("/admin/audit/auditevent/")
     assert listing.status_code == 200
     # The event is shown, never whose record it is about (tests/test_admin_filters.py).
     assert f"patient:{patient.pk}" not in listing.content.decode()
-    page = client.get(f"/admin/access_control/auditevent/{event.pk}/change/")
+    page = client.get(f"/admin/audit/auditevent/{event.pk}/change/")
     assert page.status_code == 200
     assert "by-owner" in page.content.decode()
     assert event.mac not in page.content.decode() and str(patient.pk) not in page.content.decode()
     assert 'name="_save"' not in page.content.decode()
-    assert client.get("/admin/access_control/auditevent/add/").status_code == 403
-    deletion = client.post(f"/admin/access_control/auditevent/{event.pk}/delete/", {"post": "yes"})
+    assert client.get("/admin/audit/auditevent/add/").status_code == 403
+    deletion = client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"})
     assert deletion.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()

@@ -17,11 +17,11 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
-from access_control.audit import Action, Outcome, compute_mac, record_event
-from access_control.audit_verify import verify_audit_trail
-from access_control.checkpoints import GENESIS_DIGEST, WRITER_LOCK, write_checkpoint
-from access_control.models import AuditChain, AuditCheckpoint, AuditCheckpointHead
-from access_control.tasks import write_audit_checkpoint
+from audit.checkpoints import GENESIS_DIGEST, WRITER_LOCK, write_checkpoint
+from audit.models import Action, AuditChain, AuditCheckpoint, AuditCheckpointHead, Outcome
+from audit.tasks import write_audit_checkpoint
+from audit.trail import compute_mac, record_event
+from audit.verify import verify_audit_trail
 from dmp_portal.celery import app
 from dmp_portal.crypto.signing import (
     encode_key,
@@ -152,7 +152,7 @@ def test_the_beat_schedule_runs_the_checkpoint_task_every_ten_minutes():
     [entry] = [
         entry
         for entry in settings.CELERY_BEAT_SCHEDULE.values()
-        if entry["task"] == "access_control.tasks.write_audit_checkpoint"
+        if entry["task"] == "audit.tasks.write_audit_checkpoint"
     ]
     assert entry["schedule"] == 600.0
     assert not entry.get("args") and not entry.get("kwargs")  # no personal data, no argument

@@ -20,9 +20,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from access_control.audit_verify import COVERAGE_GRACE, verify_audit_trail
-from access_control.checkpoints import write_checkpoint
-from access_control.models import AuditChain, AuditCheckpoint, AuditCheckpointHead, AuditEvent
+from audit.checkpoints import write_checkpoint
+from audit.models import AuditChain, AuditCheckpoint, AuditCheckpointHead, AuditEvent
+from audit.verify import COVERAGE_GRACE, verify_audit_trail
 from tests.access_control.test_audit import bypassing_the_trigger, chain_of, record, verify
 from tests.accounts.factories import UserFactory
 

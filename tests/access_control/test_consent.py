@@ -10,8 +10,9 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from access_control.models import AuditEvent, Consent
+from access_control.models import Consent
 from accounts.models import Profession
+from audit.models import AuditEvent
 from records.models import Document
 from tests.accounts.factories import (
     PractitionerProfileFactory,

@@ -18,17 +18,15 @@ from access_control import policy
 from access_control.history import HistoryFilters, access_history
 from access_control.models import (
     AccessRequest,
-    Action,
-    AuditEvent,
     Block,
     Consent,
     EmergencyAccess,
-    Mode,
     RecordSettings,
     TreatingPhysician,
 )
 from access_control.notifications import notify_patient
 from access_control.selectors import patient_identity
+from audit.models import Action, AuditEvent, Mode
 from records.models import Document
 from tests.access_control.test_consent import (
     enrolled_patient,

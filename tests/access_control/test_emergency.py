@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 
 from access_control.emergency_review import ReviewRefused, mark_reviewed
-from access_control.models import AuditEvent, EmergencyAccess, RecordSettings
+from access_control.models import EmergencyAccess, RecordSettings
+from audit.models import AuditEvent
 from records.models import Document
 from tests.access_control.test_consent import (
     ask_access,

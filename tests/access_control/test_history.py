@@ -15,10 +15,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from access_control.audit import Action, Mode, Outcome, record_event
 from access_control.history import PER_PAGE, HistoryFilters, HistoryNotFound, access_history
-from access_control.models import AuditEvent
 from accounts.models import Profession
+from audit.models import Action, AuditEvent, Mode, Outcome
+from audit.trail import record_event
 from records.models import Document, DocumentStatus
 from tests.accounts.factories import (
     PASSWORD,

@@ -20,10 +20,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from access_control import services
-from access_control.models import AccessRequest, AuditEvent, EmergencyAccess, RecordSettings
+from access_control.models import AccessRequest, EmergencyAccess, RecordSettings
 from access_control.selectors import find_patient
 from access_control.tasks import process_access_request, requeue_access_requests
 from access_control.views import _too_many_lookups
+from audit.models import AuditEvent
 from dmp_portal.crypto.hashing import blind_index
 from dmp_portal.crypto.models import DataKey
 from tests import timing

@@ -133,7 +133,7 @@ def test_a_shredded_recipient_does_not_stop_the_batch(tmp_path, rendered):
 
 
 def export_events():
-    from access_control.models import AuditEvent
+    from audit.models import AuditEvent
 
     return AuditEvent.objects.filter(action="export-letter").select_related("chain")
 
@@ -242,7 +242,7 @@ def test_the_door_is_asked_before_any_letter_is_opened(tmp_path, rendered, monke
 
 
 def returned_events():
-    from access_control.models import AuditEvent
+    from audit.models import AuditEvent
 
     return AuditEvent.objects.filter(action="mark-returned").select_related("chain")
 

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from access_control.audit import Action
 from accounts.models import User, UserKind
+from audit.models import Action
 from enrollment import nir
 from records import selectors
 from records.bulk_seed import FIRST_NAMES, LAST_NAMES, SMALL_PDF, TITLES, SeedPlan, seed

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from access_control.models import AuditChain, AuditEvent, Consent, patient_chain_key
+from access_control.models import Consent
+from audit.models import AuditChain, AuditEvent, patient_chain_key
 from records.models import Category, Document
 from tests.accounts.factories import PractitionerProfileFactory, logged_in_client
 from tests.records.factories import add_document, patient_with_login

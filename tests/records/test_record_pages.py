@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from access_control.models import AuditEvent
+from audit.models import AuditEvent
 from records.models import Document, DocumentStatus
 from tests.accounts.factories import PractitionerProfileFactory
 from tests.enrollment.test_registry import verified_staff_client

@@ -10,7 +10,7 @@ last number it saw (the beat logs each one). The output stays in English and in
 
 from django.core.management.base import BaseCommand, CommandError
 
-from access_control.audit_verify import DEFAULT_CHUNK_SIZE, verify_audit_trail
+from audit.verify import DEFAULT_CHUNK_SIZE, verify_audit_trail
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ the preceding MAC, and the head must hold the last event's sequence and MAC (the
 a deleted tail). On PostgreSQL, outside a transaction, everything is read in one REPEATABLE READ
 snapshot, so that events appended while the check runs do not look like a broken head.
 
-Then the signed checkpoints (``access_control.checkpoint_verify``): numbered from 1 without a
+Then the signed checkpoints (``audit.checkpoint_verify``): numbered from 1 without a
 gap, each linked to the one before, signed by a known key, its stored heads matching its signed
 digest; and every head a checkpoint recorded must still be in its chain, same sequence, same
 MAC. That is what catches a chain deleted whole, cut back with its head, or rewritten by someone
@@ -29,8 +29,8 @@ from operator import attrgetter
 
 from django.db import transaction
 
-from access_control.audit import compute_mac
-from access_control.audit_findings import (
+from audit.checkpoint_verify import COVERAGE_GRACE, CheckpointChecks
+from audit.findings import (
     EDITED,
     HEAD_MISMATCH,
     MISSING,
@@ -39,8 +39,7 @@ from access_control.audit_findings import (
     CheckpointBreak,
     VerificationResult,
 )
-from access_control.checkpoint_verify import COVERAGE_GRACE, CheckpointChecks
-from access_control.models import (
+from audit.models import (
     GENESIS_MAC,
     REGISTRY_CHAIN_PREFIX,
     SYSTEM_CHAIN_KEY,
@@ -48,6 +47,7 @@ from access_control.models import (
     AuditEvent,
     patient_chain_key,
 )
+from audit.trail import compute_mac
 
 __all__ = [
     "COVERAGE_GRACE",

@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from access_control.models import (
+from audit.models import (
     AuditChain,
     AuditCheckpoint,
     AuditCheckpointHead,

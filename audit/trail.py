@@ -19,7 +19,8 @@ from django.db import transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from access_control.models import (
+from accounts.models import UserKind
+from audit.models import (
     ANONYMOUS_ROLE,
     SYSTEM_CHAIN_KEY,
     Action,
@@ -30,14 +31,9 @@ from access_control.models import (
     patient_chain_key,
     registry_chain_key,
 )
-from accounts.models import UserKind
 from dmp_portal.crypto.hashing import keyed_hash
 
 __all__ = [
-    "Action",
-    "AuditEvent",
-    "Mode",
-    "Outcome",
     "compute_mac",
     "normalise_address",
     "record_event",

@@ -1,5 +1,5 @@
 """What ``verify_audit`` finds: the first break of each chain, what is wrong with a checkpoint,
-and the counts (``access_control.audit_verify``). The strings below are the command's output
+and the counts (``audit.verify``). The strings below are the command's output
 contract (README, Management commands): scripts and monitoring read them.
 """
 

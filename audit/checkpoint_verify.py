@@ -1,4 +1,4 @@
-"""The signed checkpoints' part of ``verify_audit`` (``access_control.audit_verify``).
+"""The signed checkpoints' part of ``verify_audit`` (``audit.verify``).
 
 The checkpoints' own integrity (numbered, linked, signed by a known key, heads matching their
 signed digest), every head a checkpoint recorded against its chain, and the coverage of each
@@ -16,7 +16,8 @@ from operator import itemgetter
 
 from django.db import connection
 
-from access_control.audit_findings import (
+from audit.checkpoints import GENESIS_DIGEST, head_line, heads_hasher, statement
+from audit.findings import (
     BAD_DIGEST,
     BAD_HEADS,
     BAD_LINK,
@@ -28,8 +29,7 @@ from access_control.audit_findings import (
     CheckpointBreak,
     VerificationResult,
 )
-from access_control.checkpoints import GENESIS_DIGEST, head_line, heads_hasher, statement
-from access_control.models import AuditChain, AuditCheckpoint, AuditCheckpointHead, AuditEvent
+from audit.models import AuditChain, AuditCheckpoint, AuditCheckpointHead, AuditEvent
 from dmp_portal.crypto.signing import verify as verify_signature
 
 # The checkpointed heads whose event is gone or carries another MAC.
