@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from access_control.audit import Action
+from access_control.notifications import notify_patient
 from access_control.policy import authorize
 from accounts.services.keys import ensure_data_key
 from dmp_portal.crypto.files import save_encrypted
@@ -79,8 +80,6 @@ def upload_document(
             if decision.allowed:
                 document.save()
                 if actor.kind == "practitioner":
-                    from access_control.notifications import notify_patient
-
                     notify_patient("new_document", patient)
         if not decision.allowed:
             raise DocumentNotFound
