@@ -17,9 +17,11 @@ from access_control.consent_models import (
     EmergencyAccess,
     TreatingPhysician,
 )
+from accounts.models import PractitionerProfile
 from accounts.throttling import Throttle
 from audit.models import Action
 from dmp_portal.crypto.hashing import blind_index
+from enrollment.models import Beneficiary
 from records import selectors as record_selectors
 
 
@@ -91,8 +93,6 @@ def lookup_throttle() -> Throttle:
 def beneficiary_patient(nir_index: str):
     """The record of the registry person with this blind index, or None (not in the registry,
     or not enrolled). One query, the same whatever the answer; nothing is decrypted."""
-    from enrollment.models import Beneficiary
-
     beneficiary = (
         Beneficiary.objects.select_related("patient").filter(nir_index=nir_index or "").first()
     )
@@ -128,8 +128,6 @@ def find_patient(practitioner, normalised_nir: str, *, client_address: str = "")
 
 def practitioners_named(name: str, limit: int = 20) -> list:
     """Practitioners of the public directory whose last name starts with ``name``."""
-    from accounts.models import PractitionerProfile
-
     name = (name or "").strip()
     if len(name) < 2:
         return []
@@ -160,8 +158,6 @@ def patient_identity(
     shows nothing. Called on its own (no ``access``), the read is decided and recorded by the door
     like the list it would head.
     """
-    from enrollment.models import Beneficiary
-
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("patient_identity must share the audited read's transaction")
     if access is not None:

@@ -9,6 +9,7 @@ from django.utils import translation
 from access_control.access_requests import deliver_access_request, undelivered_access_requests
 from access_control.consent_models import RecordSettings, TreatingPhysician
 from access_control.notifications import _PREFERENCE, KINDS
+from access_control.policy import has_consent
 from dmp_portal.queueing import DURABLE_TASK
 
 
@@ -59,8 +60,6 @@ def send_physician_emergency_notification(patient_id: str) -> bool:
     )
     if link is None or not link.physician.email:
         return False
-    from access_control.policy import has_consent
-
     if not has_consent(link.patient, link.physician):  # blocked or revoked since designation
         return False
     _send("physician_emergency", link.physician.email)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from access_control import views, views_history
+from records import views as record_views
 
 app_name = "access"
 
@@ -33,5 +34,5 @@ urlpatterns = [
     path("pro/patients/<uuid:patient_id>/", views.pro_record, name="pro-record"),
     path("pro/patients/<uuid:patient_id>/request/", views.pro_request, name="pro-request"),
     path("pro/patients/<uuid:patient_id>/emergency/", views.pro_emergency, name="pro-emergency"),
-    path("pro/patients/<uuid:patient_id>/upload/", views.pro_upload, name="pro-upload"),
+    path("pro/patients/<uuid:patient_id>/upload/", record_views.pro_upload, name="pro-upload"),
 ]

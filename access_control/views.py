@@ -338,25 +338,3 @@ def pro_emergency(request: HttpRequest, patient_id) -> HttpResponse:
         "access_control/pro_emergency.html",
         {"form": form, "patient_id": patient_id, "minutes": settings.EMERGENCY_ACCESS_MINUTES},
     )
-
-
-@login_required
-@never_cache
-def pro_upload(request: HttpRequest, patient_id) -> HttpResponse:
-    """A practitioner with consent adds a document; it counts as authored by them."""
-    from records.views import upload_page
-
-    _practitioner(request)
-    patient = User.objects.filter(pk=patient_id, kind="patient").first()
-
-    def done(document) -> HttpResponse:
-        messages.success(request, _("The document was added to the patient's record."))
-        return redirect("access:pro-record", patient_id=patient_id)
-
-    return upload_page(
-        request,
-        patient,
-        template="access_control/pro_upload.html",
-        context={"patient_id": patient_id},
-        on_success=done,
-    )

@@ -12,8 +12,8 @@ from django.views.decorators.cache import never_cache
 from access_control import history
 from accounts.models import UserKind
 from audit.models import Action, Mode, Outcome
+from dmp_portal.form_widgets import DATE_FORMATS, DATE_INPUT
 from dmp_portal.http import client_address
-from records.forms import DATE_FORMATS, DATE_INPUT
 
 CHOICE_ERRORS = {"invalid_choice": _("Choose one of the options of the list.")}
 DATE_ERRORS = {"invalid": _("Enter a date as DD/MM/YYYY.")}

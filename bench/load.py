@@ -4,7 +4,7 @@
 
 Inside the throwaway PostgreSQL and Redis of ``scripts/testenv.py`` it migrates, switches
 PostgreSQL back to durable commits (testenv turns fsync off for the suite), seeds patients with
-``records.bulk_seed``, starts gunicorn (``sync -w 2``, DMP_ENV=production: DEBUG off, persistent
+``demo.bulk_seed``, starts gunicorn (``sync -w 2``, DMP_ENV=production: DEBUG off, persistent
 connections, the Redis broker) with ``bench.settings`` (the portal's settings plus the baseline
 views), logs every user in through the real login form and TOTP second factor, then runs wrk on
 each path, every request with its user's session cookie (and CSRF token for POSTs), through
@@ -50,7 +50,7 @@ from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from records.bulk_seed import SeedPlan, seed  # noqa: E402
+from demo.bulk_seed import SeedPlan, seed  # noqa: E402
 from records.models import Document, DocumentStatus  # noqa: E402
 from tests.accounts.factories import add_totp, totp_token  # noqa: E402
 from tests.records.factories import stored_document  # noqa: E402

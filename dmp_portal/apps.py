@@ -3,7 +3,7 @@ from django.contrib.admin.apps import AdminConfig
 
 
 class PortalConfig(AppConfig):
-    """Cross-cutting pieces: health check, demo data, logging filter."""
+    """Cross-cutting pieces: health check, logging filter."""
 
     name = "dmp_portal"
     verbose_name = "DMP portal"

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enrollment import nir
+from enrollment.models import Regime
 from enrollment.postal import build_address
 
 BENEFICIARY_COLUMNS = (
@@ -60,8 +61,6 @@ class BeneficiaryRowForm(forms.Form):
         return born.isoformat()
 
     def clean_regime(self) -> str:
-        from enrollment.models import Regime
-
         value = self.cleaned_data["regime"].strip().lower()
         if value not in Regime.values:
             raise ValidationError(

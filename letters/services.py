@@ -28,6 +28,7 @@ from dmp_portal.crypto.files import open_decrypted, save_encrypted
 from dmp_portal.crypto.models import DataKey
 from dmp_portal.queueing import enqueue, enqueue_on_commit
 from letters.models import Letter, LetterBatch, LetterState
+from letters.rendering import render_window_test
 
 MANIFEST_COLUMNS = (
     "batch",
@@ -183,8 +184,6 @@ def export_batch(
     admin's zip) runs before the transaction commits: a failure anywhere leaves neither a half
     batch nor a letter marked dispatched that nobody received.
     """
-    from letters.rendering import render_window_test
-
     outdir.mkdir(parents=True, exist_ok=True)
     with transaction.atomic():
         waiting = list(

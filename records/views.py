@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from audit.models import Action
 from dmp_portal.http import client_address
 from records import selectors, services
@@ -114,6 +115,31 @@ def upload(request: HttpRequest) -> HttpResponse:
 
     return upload_page(
         request, _own_record(request), template="records/upload.html", context={}, on_success=done
+    )
+
+
+@login_required
+@never_cache
+def pro_upload(request: HttpRequest, patient_id) -> HttpResponse:
+    """A practitioner with consent adds a document; it counts as authored by them.
+
+    Served at /pro/patients/<id>/upload/ among the practitioner's pages (``access:pro-upload``,
+    wired by access_control/urls.py), but it is the record's upload form: it lives here, beside
+    the patient's own, so that access_control never imports the record's pages."""
+    if request.user.kind != "practitioner":
+        raise Http404
+    patient = User.objects.filter(pk=patient_id, kind="patient").first()
+
+    def done(document) -> HttpResponse:
+        messages.success(request, _("The document was added to the patient's record."))
+        return redirect("access:pro-record", patient_id=patient_id)
+
+    return upload_page(
+        request,
+        patient,
+        template="access_control/pro_upload.html",
+        context={"patient_id": patient_id},
+        on_success=done,
     )
 
 

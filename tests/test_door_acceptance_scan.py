@@ -58,14 +58,14 @@ REVIEWED = {
     "(test_export_letters_refuses)",
     "records/admin.py": "documents in the admin: the columns stored in clear only, never a "
     "title, a description or a file",
-    "records/bulk_seed.py": "synthetic records for the benchmark, written by an operator "
+    "demo/bulk_seed.py": "synthetic records for the benchmark, written by an operator "
     "command; it reads nothing back",
     "records/selectors.py": "the record's list, page, file and upload check: authorize first "
     "(test_record_pages_refuse, test_content_*)",
     "records/services.py": "upload, hide, show, delete: authorize in the transaction of the "
     "change (test_record_changes_refuse, test_uploads_refuse)",
     "dmp_portal/crypto/files.py": "defines open_decrypted",
-    "dmp_portal/demo.py": "seed_demo writes the demo registry and patient; it shows nothing",
+    "demo/demo_data.py": "seed_demo writes the demo registry and patient; it shows nothing",
 }
 
 

@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
@@ -173,8 +174,6 @@ class EncryptedTextField(EncryptedField):
         return data.decode("utf-8")
 
     def formfield(self, **kwargs):
-        from django import forms
-
         return super().formfield(**{"form_class": forms.CharField, **kwargs})
 
 
@@ -186,8 +185,6 @@ class EncryptedJSONField(EncryptedField):
         return json.loads(data)
 
     def formfield(self, **kwargs):
-        from django import forms
-
         return super().formfield(**{"form_class": forms.JSONField, **kwargs})
 
 

@@ -13,9 +13,9 @@ from django.db import connection
 
 from accounts.models import User, UserKind
 from audit.models import Action
+from demo.bulk_seed import FIRST_NAMES, LAST_NAMES, SMALL_PDF, TITLES, SeedPlan, seed
 from enrollment import nir
 from records import selectors
-from records.bulk_seed import FIRST_NAMES, LAST_NAMES, SMALL_PDF, TITLES, SeedPlan, seed
 from records.models import Document
 from tests.crypto.canaries import forms_of
 from tests.crypto.test_canaries import pg_dump_binary

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from dmp_portal import demo
+from demo import demo_data
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
                     "it creates accounts with published passwords."
                 )
             )
-        created = demo.seed()
-        for line in demo.describe():
+        created = demo_data.seed()
+        for line in demo_data.describe():
             self.stdout.write(line)
         self.stdout.write(f"created={created}")

@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils.translation import gettext as _
 
-from records.bulk_seed import SeedPlan, seed
+from demo.bulk_seed import SeedPlan, seed
 
 
 class Command(BaseCommand):
@@ -35,6 +36,16 @@ class Command(BaseCommand):
                 _(
                     "seed_bulk is refused in production: it fills the database with fictitious "
                     "patients. Add --force-production only on a load-test database."
+                )
+            )
+        if connection.vendor != "postgresql":
+            # Checked before anything is written: the report ends with the database's size,
+            # which only PostgreSQL gives (pg_database_size); SQLite used to get the rows, then
+            # a crash.
+            raise CommandError(
+                _(
+                    "seed_bulk needs PostgreSQL: on the development SQLite database, run it under "
+                    "scripts/testenv.py (see README)."
                 )
             )
         if options["patients"] < 1 or options["documents_per_patient"] < 0:
