@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.db import transaction
 from django.db.models import Q
@@ -29,7 +30,12 @@ from access_control.audit import Action, AuditEvent, Mode, Outcome, record_event
 from access_control.consent_models import Consent
 from access_control.notifications import notify_patient
 from access_control.relationship import Relationship, relationship_of
-from accounts.models import UserKind
+from accounts.models import User, UserKind
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from records.models import Document
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,10 @@ class CommandLineOperator:
     kind = "operator"
 
 
+# Whoever knocks at the door: a signed-in user, an anonymous visitor or no one at all (both
+# refused), or the operator of a management command.
+Actor: TypeAlias = "User | AnonymousUser | CommandLineOperator | None"
+
 OPERATOR_ACTIONS = {Action.EXPORT_LETTER}
 FOUR_EYES_OWN_PROPOSAL = "four-eyes-own-proposal"
 # The file of a document fetched for the viewer of its page (``inline``): refused for a type
@@ -92,10 +102,10 @@ INLINE_PREFIX = "inline:"
 
 
 def decide(
-    actor,
-    patient,
+    actor: Actor,
+    patient: User | None,
     action: str,
-    document=None,
+    document: Document | None = None,
     mode: str = Mode.NORMAL,
     *,
     relationship: Relationship | None = None,
@@ -117,13 +127,21 @@ def decide(
     return Decision(True, (INLINE_PREFIX + decision.reason)[:64], decision.mode)
 
 
-def _decide(actor, patient, action, document, mode, relationship, proposed_by) -> Decision:
+def _decide(
+    actor: Actor,
+    patient: User | None,
+    action: str,
+    document: Document | None,
+    mode: str,
+    relationship: Relationship | None,
+    proposed_by: object,
+) -> Decision:
     if action == Action.EMERGENCY:
         mode = Mode.EMERGENCY  # a declaration is recorded in emergency mode, refused or not
     if isinstance(actor, CommandLineOperator):
         allowed = document is None and action in OPERATOR_ACTIONS
         return Decision(allowed, f"command-line:{actor.os_user}"[:64], mode)
-    if actor is None or not actor.is_authenticated:
+    if not isinstance(actor, User) or not actor.is_authenticated:  # None or AnonymousUser
         return Decision(False, "anonymous", mode)
     if patient is None and actor.kind != UserKind.STAFF:
         return Decision(False, "no-such-record", mode)
@@ -135,12 +153,14 @@ def _decide(actor, patient, action, document, mode, relationship, proposed_by) -
         if relationship is None:
             relationship = relationship_of(actor, patient)
         return _practitioner(actor, relationship, action, document, mode)
-    if actor.kind != UserKind.PATIENT or actor.pk != patient.pk:
+    if actor.kind != UserKind.PATIENT or patient is None or actor.pk != patient.pk:
         return Decision(False, "not-own-record", mode)
     return _patient_on_own_record(action, document, mode)
 
 
-def _staff(actor, action: str, document, mode: str, proposed_by: object = None) -> Decision:
+def _staff(
+    actor: User, action: str, document: Document | None, mode: str, proposed_by: object = None
+) -> Decision:
     """Staff run the registry (identity, postal address, letters), never health content; a
     change to it takes two of them: its proposer never confirms it."""
     if action == Action.CONFIRM_CHANGE and proposed_by is not None and proposed_by == actor.pk:
@@ -150,7 +170,7 @@ def _staff(actor, action: str, document, mode: str, proposed_by: object = None) 
     return Decision(False, "staff-never-read-health-data", mode)
 
 
-def _patient_on_own_record(action: str, document, mode: str) -> Decision:
+def _patient_on_own_record(action: str, document: Document | None, mode: str) -> Decision:
     if action not in OWNER_ACTIONS:
         return Decision(False, "action-not-allowed", mode)
     if document is None:
@@ -165,12 +185,14 @@ def _patient_on_own_record(action: str, document, mode: str) -> Decision:
     return Decision(True, "own-record", mode)
 
 
-def has_consent(patient, practitioner, now=None) -> bool:
+def has_consent(patient: User, practitioner: User, now: datetime | None = None) -> bool:
     """A live consent (for tasks that must not send after a revocation or a block)."""
     return Consent.objects.live(now).filter(patient=patient, practitioner=practitioner).exists()
 
 
-def _practitioner(actor, relationship: Relationship, action: str, document, mode: str):
+def _practitioner(
+    actor: User, relationship: Relationship, action: str, document: Document | None, mode: str
+) -> Decision:
     if action in APPROACH_ACTIONS:
         return _approach(relationship, action, mode)
     # Loaded on every request, so a revocation or a block applies to the very next one.
@@ -200,7 +222,9 @@ def _approach(relationship: Relationship, action: str, mode: str) -> Decision:
     return Decision(True, "declared", mode)
 
 
-def _within_consent(actor, relationship: Relationship, action: str, document) -> Decision:
+def _within_consent(
+    actor: User, relationship: Relationship, action: str, document: Document | None
+) -> Decision:
     if action not in PRACTITIONER_ACTIONS:
         return Decision(False, "action-not-allowed")
     if document is None:
@@ -216,7 +240,9 @@ def _within_consent(actor, relationship: Relationship, action: str, document) ->
     return Decision(True, "consent")
 
 
-def _within_emergency(relationship: Relationship, action: str, document) -> Decision:
+def _within_emergency(
+    relationship: Relationship, action: str, document: Document | None
+) -> Decision:
     """Reads only, never a hidden document, within the profession's categories."""
     emergency = Mode.EMERGENCY
     if action not in READ_ACTIONS:
@@ -235,7 +261,9 @@ def _within_emergency(relationship: Relationship, action: str, document) -> Deci
 NOTHING = Q(pk__in=[])
 
 
-def visible_documents(actor, patient, *, relationship: Relationship | None = None) -> Q:
+def visible_documents(
+    actor: User, patient: User | None, *, relationship: Relationship | None = None
+) -> Q:
     """The documents of ``patient`` that ``actor`` may see in a list: the rules of ``decide``
     as one query filter. Prefer ``RecordAccess.documents()``, which first asks ``decide``."""
     if actor.kind == UserKind.PATIENT:
@@ -266,12 +294,17 @@ class RecordAccess:
     Every answer comes from ``decide`` (looked up at call time), never from the facts alone.
     """
 
-    actor: object
-    patient: object
+    actor: Actor
+    patient: User | None
     relationship: Relationship | None  # None: not a practitioner (nothing to load)
 
     def decide(
-        self, action: str, document=None, mode: str = Mode.NORMAL, *, inline: bool = False
+        self,
+        action: str,
+        document: Document | None = None,
+        mode: str = Mode.NORMAL,
+        *,
+        inline: bool = False,
     ) -> Decision:
         return decide(
             self.actor,
@@ -285,7 +318,8 @@ class RecordAccess:
 
     def documents(self) -> Q:
         """The list filter (a Q for ``Document``): nothing unless the door allows the list."""
-        if not self.decide(Action.LIST).allowed:
+        # Only a signed-in user is ever allowed the list; the type checker needs it said.
+        if not self.decide(Action.LIST).allowed or not isinstance(self.actor, User):
             return NOTHING
         return visible_documents(self.actor, self.patient, relationship=self.relationship)
 
@@ -294,11 +328,11 @@ class RecordAccess:
         return self.decide(Action.LIST).allowed
 
 
-def access_to(actor, patient, now: datetime | None = None) -> RecordAccess:
+def access_to(actor: Actor, patient: User | None, now: datetime | None = None) -> RecordAccess:
     """The one entry per request: a practitioner's relationship loaded once (even when
     ``patient`` is None, so that a missing record costs the same); others need no query."""
     relationship = None
-    if actor is not None and actor.is_authenticated and actor.kind == UserKind.PRACTITIONER:
+    if isinstance(actor, User) and actor.is_authenticated and actor.kind == UserKind.PRACTITIONER:
         relationship = relationship_of(actor, patient, now)
     return RecordAccess(actor, patient, relationship)
 
@@ -310,11 +344,11 @@ def _require_transaction(name: str) -> None:
 
 
 def authorize(
-    actor,
-    patient,
+    actor: Actor,
+    patient: User | None,
     action: str,
     *,
-    document=None,
+    document: Document | None = None,
     mode: str = Mode.NORMAL,
     client_address: str = "",
     access: RecordAccess | None = None,
@@ -333,6 +367,7 @@ def authorize(
     if (
         decision.allowed
         and action in PRACTITIONER_ACTIONS
+        and isinstance(actor, User)
         and actor.kind == UserKind.PRACTITIONER
         and decision.mode == Mode.NORMAL
     ):
@@ -341,7 +376,13 @@ def authorize(
 
 
 def record_refusal(
-    actor, patient, action: str, reason: str, *, mode: str = Mode.NORMAL, client_address: str = ""
+    actor: Actor,
+    patient: User | None,
+    action: str,
+    reason: str,
+    *,
+    mode: str = Mode.NORMAL,
+    client_address: str = "",
 ) -> Decision:
     """Record a refusal that came before ``decide`` could be asked (a wrong second factor, a
     throttled look-up): the trail holds every attempt, in the caller's transaction."""
@@ -350,7 +391,12 @@ def record_refusal(
 
 
 def _record(
-    actor, patient, action: str, decision: Decision, document, client_address: str
+    actor: Actor,
+    patient: User | None,
+    action: str,
+    decision: Decision,
+    document: Document | None,
+    client_address: str,
 ) -> Decision:
     event = record_event(
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -366,10 +412,10 @@ def _record(
 
 
 def authorize_staff(
-    staff,
+    staff: Actor,
     action: str,
     *,
-    patient=None,
+    patient: User | None = None,
     registry_id: int | None = None,
     proposed_by: object = None,
     client_address: str = "",
@@ -391,7 +437,7 @@ def authorize_staff(
     return decision
 
 
-def _announce_first_access(practitioner, patient) -> None:
+def _announce_first_access(practitioner: User, patient: User | None) -> None:
     """The patient hears of a practitioner's first access (checked before it is recorded)."""
     if not AuditEvent.objects.filter(
         patient=patient,

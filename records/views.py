@@ -5,7 +5,7 @@ from __future__ import annotations
 from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from access_control.audit import Action
+from accounts.http import AuthenticatedRequest
 from dmp_portal.http import client_address
 from records import selectors, services
 from records.file_types import RejectedFile
@@ -22,12 +23,12 @@ from records.models import Category
 from records.uploads import upload_was_cut
 
 
-def _own_record(request: HttpRequest):
+def _own_record(request: AuthenticatedRequest):
     """This page is the patient's own record; anyone else asks for a record that is not theirs."""
     return request.user if request.user.kind == "patient" else None
 
 
-def _document(request: HttpRequest, uid, action: str, *, inline: bool = False):
+def _document(request: AuthenticatedRequest, uid, action: str, *, inline: bool = False):
     try:
         return selectors.document_for(
             request.user, uid, action, client_address=client_address(request), inline=inline
@@ -38,7 +39,7 @@ def _document(request: HttpRequest, uid, action: str, *, inline: bool = False):
 
 @login_required
 @never_cache
-def record_list(request: HttpRequest) -> HttpResponse:
+def record_list(request: AuthenticatedRequest) -> HttpResponse:
     form = RecordFilterForm(request.GET or None)
     filters = selectors.RecordFilters()
     if form.is_bound and form.is_valid():
@@ -68,7 +69,7 @@ def record_list(request: HttpRequest) -> HttpResponse:
 
 
 def upload_page(
-    request: HttpRequest, patient, *, template: str, context: dict, on_success
+    request: AuthenticatedRequest, patient, *, template: str, context: dict, on_success
 ) -> HttpResponse:
     """The upload form of ``patient``'s record, for the patient or a practitioner: the door
     first (a refused user never sees the form nor has a file read), then the form, then the
@@ -107,7 +108,7 @@ def upload_page(
 
 @login_required
 @never_cache
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedRequest) -> HttpResponse:
     def done(document) -> HttpResponse:
         messages.success(request, _("The document was added to your record."))
         return redirect("records:document", uid=document.uid)
@@ -119,8 +120,9 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-@csp_update({"frame-src": ["'self'"]})
-def document_page(request: HttpRequest, uid) -> HttpResponse:
+# django-csp types its decorators for views that take the request alone; this one takes a uid.
+@csp_update({"frame-src": ["'self'"]})  # type: ignore[arg-type]
+def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
     document = _document(request, uid, Action.VIEW)
     return render(request, "records/document.html", {"document": document})
 
@@ -129,9 +131,11 @@ def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse
     response = StreamingHttpResponse(
         selectors.document_content(document), content_type=document.media_type
     )
-    response["Content-Disposition"] = content_disposition_header(
+    disposition = content_disposition_header(
         as_attachment, f"document-{document.act_date:%Y-%m-%d}{document.extension}"
     )
+    if disposition is not None:  # None only for an inline response without a file name
+        response["Content-Disposition"] = disposition
     response["Content-Length"] = str(document.size)
     response["Cache-Control"] = "no-store"
     return response
@@ -139,7 +143,7 @@ def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse
 
 @login_required
 @xframe_options_sameorigin
-def document_content(request: HttpRequest, uid) -> HttpResponse:
+def document_content(request: AuthenticatedRequest, uid) -> StreamingHttpResponse:
     """The file itself, for the inline viewer of the document page (PDF and images only).
 
     One decision of the door, recorded, whatever the type: a type that is not shown inline is
@@ -153,11 +157,11 @@ def document_content(request: HttpRequest, uid) -> HttpResponse:
 
 
 @login_required
-def document_download(request: HttpRequest, uid) -> HttpResponse:
+def document_download(request: AuthenticatedRequest, uid) -> StreamingHttpResponse:
     return _content_response(_document(request, uid, Action.DOWNLOAD), as_attachment=True)
 
 
-def _post_change(request: HttpRequest, uid, change) -> None:
+def _post_change(request: AuthenticatedRequest, uid, change) -> None:
     try:
         change(request.user, uid, client_address=client_address(request))
     except selectors.DocumentNotFound as exc:
@@ -166,7 +170,7 @@ def _post_change(request: HttpRequest, uid, change) -> None:
 
 @login_required
 @require_POST
-def set_visibility(request: HttpRequest, uid, hidden: bool) -> HttpResponse:
+def set_visibility(request: AuthenticatedRequest, uid, hidden: bool) -> HttpResponse:
     """Hide a document from practitioners, or show it again (the URL says which)."""
     _post_change(
         request,
@@ -184,7 +188,7 @@ def set_visibility(request: HttpRequest, uid, hidden: bool) -> HttpResponse:
 
 @login_required
 @require_POST
-def delete_document(request: HttpRequest, uid) -> HttpResponse:
+def delete_document(request: AuthenticatedRequest, uid) -> HttpResponse:
     _post_change(request, uid, services.delete_document)
     messages.success(request, _("The document was removed from your record."))
     return redirect("records:list")
