@@ -315,7 +315,7 @@ def declare_emergency(
             decision = policy.authorize(
                 practitioner, patient, Action.EMERGENCY, client_address=client_address
             )
-        if decision.allowed:
+        if decision.allowed and patient is not None:  # allowed: the record exists
             now = timezone.now()
             access = EmergencyAccess.objects.create(
                 patient=patient,

@@ -23,7 +23,8 @@ from access_control.forms import (
     RecordSettingsForm,
     RppsForm,
 )
-from accounts.http import AuthenticatedRequest, known_browser_markers
+from accounts.authenticated import AuthenticatedRequest
+from accounts.http import known_browser_markers
 from accounts.models import User
 from accounts.services.authentication import is_known_browser
 from dmp_portal.http import client_address

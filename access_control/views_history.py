@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -13,7 +14,7 @@ from django.views.decorators.cache import never_cache
 
 from access_control import history
 from access_control.models import Action, Mode, Outcome
-from accounts.http import AuthenticatedRequest
+from accounts.authenticated import AuthenticatedRequest
 from accounts.models import UserKind
 from dmp_portal.http import client_address
 from records.forms import DATE_FORMATS, DATE_INPUT
@@ -25,7 +26,7 @@ CHOICE_ERRORS = {"invalid_choice": _("Choose one of the options of the list.")}
 DATE_ERRORS = {"invalid": _("Enter a date as DD/MM/YYYY.")}
 
 
-def _action_choices() -> list[tuple[str, StrOrPromise]]:
+def _action_choices() -> Sequence[tuple[str, StrOrPromise]]:
     # Logins go to the system chain, never to a record.
     return [("", _("All actions"))] + [
         (value, label) for value, label in Action.choices if value != Action.LOGIN

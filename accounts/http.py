@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from accounts.models import User
-
 KNOWN_BROWSER_COOKIE = "dmp_known_browser"
 KNOWN_BROWSER_SALT = "accounts.known-browser"
 
@@ -20,13 +18,3 @@ def known_browser_markers(request: HttpRequest) -> str:
         )
         or ""
     )
-
-
-class AuthenticatedRequest(HttpRequest):
-    """The request of a view behind ``login_required``: its user is signed in, never anonymous.
-
-    For the type checker only (Django still builds a plain HttpRequest): annotating a view with
-    it states what its decorator guarantees, so that the view may read ``request.user.kind``.
-    """
-
-    user: User

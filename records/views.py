@@ -14,7 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from access_control.audit import Action
-from accounts.http import AuthenticatedRequest
+from accounts.authenticated import AuthenticatedRequest
 from dmp_portal.http import client_address
 from records import selectors, services
 from records.file_types import RejectedFile
