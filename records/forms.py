@@ -104,4 +104,7 @@ class RecordFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", _("All")), *_category_choices()]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [
+            ("", _("All")),
+            *_category_choices(),
+        ]
