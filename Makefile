@@ -92,4 +92,4 @@ lock: ## Recompile requirements/*.txt from pyproject.toml (needs uv)
 		--custom-compile-command "make lock" -o requirements/test.txt
 
 clean: ## Remove var/ (database, keys, uploads, mail), .venv, node_modules and test artifacts
-	rm -rf var $(VENV) .pytest_cache .ruff_cache node_modules test-artifacts
+	rm -rf var $(VENV) .pytest_cache .ruff_cache .mypy_cache node_modules test-artifacts

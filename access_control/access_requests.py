@@ -61,7 +61,7 @@ def deliver_access_request(event_id: int) -> bool:
             return False
         if Block.objects.filter(created_at__gte=event.occurred_at, **pair).exists():
             return False
-        if not event.actor.is_active:
+        if event.actor is None or not event.actor.is_active:  # a request always has its actor
             return False
         if not policy.decide(event.actor, event.patient, Action.REQUEST_ACCESS).allowed:
             return False

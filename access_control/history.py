@@ -196,7 +196,7 @@ def _document(uid: UUID | None, documents: dict[UUID, Document], access) -> tupl
     if decision is not None and decision.reason == "hidden-from-patient-until":
         # As after an announcement consultation: not even its title before the date.
         return "not-yet", _("Document not available yet")
-    if decision is None or not decision.allowed:
+    if document is None or decision is None or not decision.allowed:
         return "deleted", _("Deleted document")
     title = document.title
     return "available", str(title) if is_destroyed(title) else title

@@ -19,6 +19,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, TypeAlias
+from uuid import UUID
 
 from django.db import transaction
 from django.db.models import Q
@@ -28,9 +30,35 @@ from django.utils import timezone
 from access_control.consent_models import Consent
 from access_control.notifications import notify_patient
 from access_control.relationship import Relationship, relationship_of
-from accounts.models import UserKind
+from accounts.models import User, UserKind
 from audit.models import Action, AuditEvent, Mode, Outcome
 from audit.trail import record_event
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+
+class Document(Protocol):
+    """What the door reads of a document (``records.models.Document`` has all of it).
+
+    The door sits below the records app (letters and the registry use it and must not know health
+    records), so it names the facts it decides on instead of importing the model.
+    """
+
+    uid: UUID
+    patient_id: UUID
+    author_id: UUID
+    category_id: int
+    status: str
+    hidden_from_practitioners: bool
+
+    @property
+    def viewable_inline(self) -> bool: ...
+
+    @property
+    def authored_by_patient(self) -> bool: ...
+
+    def hidden_from_patient(self, now: datetime | None = None) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -83,6 +111,10 @@ class CommandLineOperator:
     kind = "operator"
 
 
+# Whoever knocks at the door: a signed-in user, an anonymous visitor or no one at all (both
+# refused), or the operator of a management command.
+Actor: TypeAlias = "User | AnonymousUser | CommandLineOperator | None"
+
 OPERATOR_ACTIONS = {Action.EXPORT_LETTER}
 FOUR_EYES_OWN_PROPOSAL = "four-eyes-own-proposal"
 # The file of a document fetched for the viewer of its page (``inline``): refused for a type
@@ -93,10 +125,10 @@ INLINE_PREFIX = "inline:"
 
 
 def decide(
-    actor,
-    patient,
+    actor: Actor,
+    patient: User | None,
     action: str,
-    document=None,
+    document: Document | None = None,
     mode: str = Mode.NORMAL,
     *,
     relationship: Relationship | None = None,
@@ -118,13 +150,21 @@ def decide(
     return Decision(True, (INLINE_PREFIX + decision.reason)[:64], decision.mode)
 
 
-def _decide(actor, patient, action, document, mode, relationship, proposed_by) -> Decision:
+def _decide(
+    actor: Actor,
+    patient: User | None,
+    action: str,
+    document: Document | None,
+    mode: str,
+    relationship: Relationship | None,
+    proposed_by: object,
+) -> Decision:
     if action == Action.EMERGENCY:
         mode = Mode.EMERGENCY  # a declaration is recorded in emergency mode, refused or not
     if isinstance(actor, CommandLineOperator):
         allowed = document is None and action in OPERATOR_ACTIONS
         return Decision(allowed, f"command-line:{actor.os_user}"[:64], mode)
-    if actor is None or not actor.is_authenticated:
+    if not isinstance(actor, User) or not actor.is_authenticated:  # None or AnonymousUser
         return Decision(False, "anonymous", mode)
     if patient is None and actor.kind != UserKind.STAFF:
         return Decision(False, "no-such-record", mode)
@@ -136,12 +176,14 @@ def _decide(actor, patient, action, document, mode, relationship, proposed_by) -
         if relationship is None:
             relationship = relationship_of(actor, patient)
         return _practitioner(actor, relationship, action, document, mode)
-    if actor.kind != UserKind.PATIENT or actor.pk != patient.pk:
+    if actor.kind != UserKind.PATIENT or patient is None or actor.pk != patient.pk:
         return Decision(False, "not-own-record", mode)
     return _patient_on_own_record(action, document, mode)
 
 
-def _staff(actor, action: str, document, mode: str, proposed_by: object = None) -> Decision:
+def _staff(
+    actor: User, action: str, document: Document | None, mode: str, proposed_by: object = None
+) -> Decision:
     """Staff run the registry (identity, postal address, letters), never health content; a
     change to it takes two of them: its proposer never confirms it."""
     if action == Action.CONFIRM_CHANGE and proposed_by is not None and proposed_by == actor.pk:
@@ -151,7 +193,7 @@ def _staff(actor, action: str, document, mode: str, proposed_by: object = None) 
     return Decision(False, "staff-never-read-health-data", mode)
 
 
-def _patient_on_own_record(action: str, document, mode: str) -> Decision:
+def _patient_on_own_record(action: str, document: Document | None, mode: str) -> Decision:
     if action not in OWNER_ACTIONS:
         return Decision(False, "action-not-allowed", mode)
     if document is None:
@@ -166,12 +208,14 @@ def _patient_on_own_record(action: str, document, mode: str) -> Decision:
     return Decision(True, "own-record", mode)
 
 
-def has_consent(patient, practitioner, now=None) -> bool:
+def has_consent(patient: User, practitioner: User, now: datetime | None = None) -> bool:
     """A live consent (for tasks that must not send after a revocation or a block)."""
     return Consent.objects.live(now).filter(patient=patient, practitioner=practitioner).exists()
 
 
-def _practitioner(actor, relationship: Relationship, action: str, document, mode: str):
+def _practitioner(
+    actor: User, relationship: Relationship, action: str, document: Document | None, mode: str
+) -> Decision:
     if action in APPROACH_ACTIONS:
         return _approach(relationship, action, mode)
     # Loaded on every request, so a revocation or a block applies to the very next one.
@@ -201,7 +245,9 @@ def _approach(relationship: Relationship, action: str, mode: str) -> Decision:
     return Decision(True, "declared", mode)
 
 
-def _within_consent(actor, relationship: Relationship, action: str, document) -> Decision:
+def _within_consent(
+    actor: User, relationship: Relationship, action: str, document: Document | None
+) -> Decision:
     if action not in PRACTITIONER_ACTIONS:
         return Decision(False, "action-not-allowed")
     if document is None:
@@ -217,7 +263,9 @@ def _within_consent(actor, relationship: Relationship, action: str, document) ->
     return Decision(True, "consent")
 
 
-def _within_emergency(relationship: Relationship, action: str, document) -> Decision:
+def _within_emergency(
+    relationship: Relationship, action: str, document: Document | None
+) -> Decision:
     """Reads only, never a hidden document, within the profession's categories."""
     emergency = Mode.EMERGENCY
     if action not in READ_ACTIONS:
@@ -236,7 +284,9 @@ def _within_emergency(relationship: Relationship, action: str, document) -> Deci
 NOTHING = Q(pk__in=[])
 
 
-def visible_documents(actor, patient, *, relationship: Relationship | None = None) -> Q:
+def visible_documents(
+    actor: User, patient: User | None, *, relationship: Relationship | None = None
+) -> Q:
     """The documents of ``patient`` that ``actor`` may see in a list: the rules of ``decide``
     as one query filter. Prefer ``RecordAccess.documents()``, which first asks ``decide``."""
     if actor.kind == UserKind.PATIENT:
@@ -267,12 +317,17 @@ class RecordAccess:
     Every answer comes from ``decide`` (looked up at call time), never from the facts alone.
     """
 
-    actor: object
-    patient: object
+    actor: Actor
+    patient: User | None
     relationship: Relationship | None  # None: not a practitioner (nothing to load)
 
     def decide(
-        self, action: str, document=None, mode: str = Mode.NORMAL, *, inline: bool = False
+        self,
+        action: str,
+        document: Document | None = None,
+        mode: str = Mode.NORMAL,
+        *,
+        inline: bool = False,
     ) -> Decision:
         return decide(
             self.actor,
@@ -286,7 +341,8 @@ class RecordAccess:
 
     def documents(self) -> Q:
         """The list filter (a Q for ``Document``): nothing unless the door allows the list."""
-        if not self.decide(Action.LIST).allowed:
+        # Only a signed-in user is ever allowed the list; the type checker needs it said.
+        if not self.decide(Action.LIST).allowed or not isinstance(self.actor, User):
             return NOTHING
         return visible_documents(self.actor, self.patient, relationship=self.relationship)
 
@@ -295,11 +351,11 @@ class RecordAccess:
         return self.decide(Action.LIST).allowed
 
 
-def access_to(actor, patient, now: datetime | None = None) -> RecordAccess:
+def access_to(actor: Actor, patient: User | None, now: datetime | None = None) -> RecordAccess:
     """The one entry per request: a practitioner's relationship loaded once (even when
     ``patient`` is None, so that a missing record costs the same); others need no query."""
     relationship = None
-    if actor is not None and actor.is_authenticated and actor.kind == UserKind.PRACTITIONER:
+    if isinstance(actor, User) and actor.is_authenticated and actor.kind == UserKind.PRACTITIONER:
         relationship = relationship_of(actor, patient, now)
     return RecordAccess(actor, patient, relationship)
 
@@ -311,11 +367,11 @@ def _require_transaction(name: str) -> None:
 
 
 def authorize(
-    actor,
-    patient,
+    actor: Actor,
+    patient: User | None,
     action: str,
     *,
-    document=None,
+    document: Document | None = None,
     mode: str = Mode.NORMAL,
     client_address: str = "",
     access: RecordAccess | None = None,
@@ -334,6 +390,7 @@ def authorize(
     if (
         decision.allowed
         and action in PRACTITIONER_ACTIONS
+        and isinstance(actor, User)
         and actor.kind == UserKind.PRACTITIONER
         and decision.mode == Mode.NORMAL
     ):
@@ -342,7 +399,13 @@ def authorize(
 
 
 def record_refusal(
-    actor, patient, action: str, reason: str, *, mode: str = Mode.NORMAL, client_address: str = ""
+    actor: Actor,
+    patient: User | None,
+    action: str,
+    reason: str,
+    *,
+    mode: str = Mode.NORMAL,
+    client_address: str = "",
 ) -> Decision:
     """Record a refusal that came before ``decide`` could be asked (a wrong second factor, a
     throttled look-up): the trail holds every attempt, in the caller's transaction."""
@@ -351,7 +414,12 @@ def record_refusal(
 
 
 def _record(
-    actor, patient, action: str, decision: Decision, document, client_address: str
+    actor: Actor,
+    patient: User | None,
+    action: str,
+    decision: Decision,
+    document: Document | None,
+    client_address: str,
 ) -> Decision:
     event = record_event(
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -367,10 +435,10 @@ def _record(
 
 
 def authorize_staff(
-    staff,
+    staff: Actor,
     action: str,
     *,
-    patient=None,
+    patient: User | None = None,
     registry_id: int | None = None,
     proposed_by: object = None,
     client_address: str = "",
@@ -392,7 +460,7 @@ def authorize_staff(
     return decision
 
 
-def _announce_first_access(practitioner, patient) -> None:
+def _announce_first_access(practitioner: User, patient: User | None) -> None:
     """The patient hears of a practitioner's first access (checked before it is recorded)."""
     if not AuditEvent.objects.filter(
         patient=patient,

@@ -21,7 +21,7 @@ from access_control.consent_models import (
     RecordSettings,
     TreatingPhysician,
 )
-from accounts.models import User
+from accounts.models import PractitionerProfile, User
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Relationship:
     emergency: bool = False
     opted_out: bool = False
     treating_physician: bool = False
-    readable_categories: frozenset = field(default_factory=frozenset)
+    readable_categories: frozenset[int] = field(default_factory=frozenset)
 
 
 # Stands for "no record" in the relationship's query, so that it has the same shape and plan
@@ -42,7 +42,9 @@ class Relationship:
 NO_RECORD_ID = uuid.UUID(int=0)
 
 
-def relationship_of(practitioner, patient, now: datetime | None = None) -> Relationship:
+def relationship_of(
+    practitioner: User, patient: User | None, now: datetime | None = None
+) -> Relationship:
     """One query for the pair (every state as an EXISTS), one for the profession's categories.
 
     ``patient`` may be None (no record): the same queries run, and find nothing.
@@ -65,13 +67,14 @@ def relationship_of(practitioner, patient, now: datetime | None = None) -> Relat
         )
         .values("blocked", "consent", "emergency", "opted_out", "treating_physician")
         .first()
-    ) or {}
-    readable = ProfessionRule.objects.filter(profession=_profession(practitioner), may_read=True)
-    return Relationship(
-        readable_categories=frozenset(readable.values_list("category_id", flat=True)), **facts
     )
+    readable = ProfessionRule.objects.filter(profession=_profession(practitioner), may_read=True)
+    categories = frozenset(readable.values_list("category_id", flat=True))
+    if facts is None:  # no such account: none of the facts holds
+        return Relationship(readable_categories=categories)
+    return Relationship(readable_categories=categories, **facts)
 
 
-def _profession(practitioner) -> str:
-    profile = getattr(practitioner, "practitioner_profile", None)
+def _profession(practitioner: User) -> str:
+    profile: PractitionerProfile | None = getattr(practitioner, "practitioner_profile", None)
     return profile.profession if profile is not None else ""

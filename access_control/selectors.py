@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.paginator import Page
@@ -24,6 +26,9 @@ from dmp_portal.crypto.hashing import blind_index
 from enrollment.models import Beneficiary
 from records import selectors as record_selectors
 
+if TYPE_CHECKING:
+    from accounts.models import PractitionerProfile, User
+
 
 @dataclass(frozen=True)
 class AccessOverview:
@@ -31,10 +36,10 @@ class AccessOverview:
     requests: list[AccessRequest]
     blocks: list[Block]
     treating_physician: TreatingPhysician | None
-    emergencies: list  # the patient reads every emergency access and its reason
+    emergencies: list[EmergencyAccess]  # the patient reads every emergency access and its reason
 
 
-def access_overview(patient) -> AccessOverview:
+def access_overview(patient: User) -> AccessOverview:
     """What the patient decided; names are the public data of the practitioners' directory."""
     related = ("practitioner__practitioner_profile",)
     return AccessOverview(
@@ -74,7 +79,7 @@ class LookupResult:
     ``throttled`` is the number of seconds to wait when the look-up was refused for its rate."""
 
     nir_index: str
-    patient_id: object = None
+    patient_id: uuid.UUID | None = None
     throttled: int = 0
 
     @property
@@ -90,7 +95,7 @@ def lookup_throttle() -> Throttle:
     )
 
 
-def beneficiary_patient(nir_index: str):
+def beneficiary_patient(nir_index: str) -> User | None:
     """The record of the registry person with this blind index, or None (not in the registry,
     or not enrolled). One query, the same whatever the answer; nothing is decrypted."""
     beneficiary = (
@@ -99,7 +104,9 @@ def beneficiary_patient(nir_index: str):
     return beneficiary.patient if beneficiary is not None else None
 
 
-def find_patient(practitioner, normalised_nir: str, *, client_address: str = "") -> LookupResult:
+def find_patient(
+    practitioner: User, normalised_nir: str, *, client_address: str = ""
+) -> LookupResult:
     """A practitioner looks a patient up by NIR, through the door, which records it.
 
     The same work whatever the NIR (unknown to the registry, in it but not enrolled, enrolled):
@@ -123,10 +130,10 @@ def find_patient(practitioner, normalised_nir: str, *, client_address: str = "")
         )
         # Sent to the record only when the door would open it.
         may_open = access.decide(Action.LIST).allowed
-    return LookupResult(nir_index, patient.pk if may_open else None)
+    return LookupResult(nir_index, patient.pk if may_open and patient is not None else None)
 
 
-def practitioners_named(name: str, limit: int = 20) -> list:
+def practitioners_named(name: str, limit: int = 20) -> list[PractitionerProfile]:
     """Practitioners of the public directory whose last name starts with ``name``."""
     name = (name or "").strip()
     if len(name) < 2:
@@ -149,7 +156,11 @@ class PatientIdentity:
 
 
 def patient_identity(
-    actor, patient, *, access: policy.RecordAccess | None = None, client_address: str = ""
+    actor: policy.Actor,
+    patient: User | None,
+    *,
+    access: policy.RecordAccess | None = None,
+    client_address: str = "",
 ) -> PatientIdentity | None:
     """The identity shown at the top of a record the door just opened for ``actor``.
 
@@ -193,7 +204,11 @@ class PractitionerRecord:
 
 
 def practitioner_record(
-    practitioner, patient, page_number, *, client_address: str = ""
+    practitioner: User,
+    patient: User | None,
+    page_number: int | str | None,
+    *,
+    client_address: str = "",
 ) -> PractitionerRecord:
     """A record as a practitioner opens it: the list and the identity heading it, in one
     transaction, from one relationship loaded once. Raises DocumentNotFound when refused

@@ -6,7 +6,9 @@ Each passes the door (which records it) in the same transaction as the change.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -33,6 +35,8 @@ from audit.models import Action, Mode
 from dmp_portal.queueing import enqueue_on_commit
 
 MAX_CONSENT_DAYS = 366
+
+_R = TypeVar("_R")
 
 
 class AccessError(Exception):
@@ -63,15 +67,21 @@ def _end_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
-def _owner_action(action: str):
+def _owner_action(
+    action: str,
+) -> Callable[[Callable[..., _R]], Callable[..., _R]]:
     """The patient acting on their own record: the door decides and records ``action`` in the
     transaction of the change; a refusal commits with its event, and only then is AccessError
     raised (raised inside, it would roll the event back). Call these services outside any
-    transaction (the views do), so that their transaction is the one that commits."""
+    transaction (the views do), so that their transaction is the one that commits.
 
-    def wrap(change):
+    The service takes the change's arguments and the keyword ``client_address``, which a
+    ParamSpec cannot add (PEP 612): the type checker sees its return type, the tests check the
+    arguments its callers pass."""
+
+    def wrap(change: Callable[..., _R]) -> Callable[..., _R]:
         @functools.wraps(change)
-        def service(patient, *args, client_address: str = "", **kwargs):
+        def service(patient: User, *args: Any, client_address: str = "", **kwargs: Any) -> _R:
             with transaction.atomic():
                 lock_patients_decisions(patient.pk)
                 decision = policy.authorize(patient, patient, action, client_address=client_address)
@@ -85,7 +95,7 @@ def _owner_action(action: str):
 
 
 @_owner_action(Action.GRANT)
-def grant_consent(patient, rpps: str, until: date | None = None) -> Consent:
+def grant_consent(patient: User, rpps: str, until: date | None = None) -> Consent:
     """Let this practitioner read the record (until the end of ``until``, at most a year)."""
     practitioner = practitioner_by_rpps(rpps)
     today = timezone.localdate()
@@ -94,7 +104,7 @@ def grant_consent(patient, rpps: str, until: date | None = None) -> Consent:
     return _grant(patient, practitioner, _end_of(until) if until else None)
 
 
-def _refuse_if_blocked(patient, practitioner) -> None:
+def _refuse_if_blocked(patient: User, practitioner: User) -> None:
     """A block overrides everything: no consent, request accepted or treating physician beside
     it (the patient lifts the block first). Checked under ``lock_patients_decisions``."""
     if Block.objects.active().filter(patient=patient, practitioner=practitioner).exists():
@@ -103,7 +113,7 @@ def _refuse_if_blocked(patient, practitioner) -> None:
         )
 
 
-def _grant(patient, practitioner, expires_at: datetime | None) -> Consent:
+def _grant(patient: User, practitioner: User, expires_at: datetime | None) -> Consent:
     """The consent row and the answer to a pending request (the door was asked by the caller);
     refused beside a block."""
     _refuse_if_blocked(patient, practitioner)
@@ -127,7 +137,7 @@ def _grant(patient, practitioner, expires_at: datetime | None) -> Consent:
 
 
 @_owner_action(Action.REVOKE)
-def revoke_consent(patient, consent_id: int) -> None:
+def revoke_consent(patient: User, consent_id: int) -> None:
     """Effective on the practitioner's very next request: the door reads consents each time."""
     updated = (
         Consent.objects.unrevoked()
@@ -139,7 +149,7 @@ def revoke_consent(patient, consent_id: int) -> None:
 
 
 @_owner_action(Action.BLOCK)
-def block_practitioner(patient, rpps: str) -> Block:
+def block_practitioner(patient: User, rpps: str) -> Block:
     """Refuse this practitioner everything, emergencies included; ends their consent and
     declines their open requests (a request accepted later would give a consent beside it)."""
     practitioner = practitioner_by_rpps(rpps)
@@ -158,12 +168,12 @@ def block_practitioner(patient, rpps: str) -> Block:
 
 
 @_owner_action(Action.UNBLOCK)
-def lift_block(patient, block_id: int) -> None:
+def lift_block(patient: User, block_id: int) -> None:
     Block.objects.active().filter(pk=block_id, patient=patient).update(lifted_at=timezone.now())
 
 
 @_owner_action(Action.GRANT)
-def designate_treating_physician(patient, rpps: str) -> None:
+def designate_treating_physician(patient: User, rpps: str) -> None:
     physician = practitioner_by_rpps(rpps)
     if physician.practitioner_profile.profession != "medecin":
         raise AccessError(_("A treating physician must be a doctor."))
@@ -176,7 +186,7 @@ def designate_treating_physician(patient, rpps: str) -> None:
 
 
 @_owner_action(Action.REVOKE)
-def remove_treating_physician(patient) -> None:
+def remove_treating_physician(patient: User) -> None:
     TreatingPhysician.objects.filter(patient=patient).delete()
 
 
@@ -190,7 +200,7 @@ def request_throttle() -> Throttle:
     )
 
 
-def request_access(practitioner, nir_index: str, *, client_address: str = "") -> int:
+def request_access(practitioner: User, nir_index: str, *, client_address: str = "") -> int:
     """A practitioner asks for the record of the NIR they looked up (its blind index).
 
     The door decides and records (refused when blocked, or when there is no record); the caller
@@ -223,13 +233,15 @@ def request_access(practitioner, nir_index: str, *, client_address: str = "") ->
     return 0
 
 
-def answer_request(patient, request_id: int, accept: bool, *, client_address: str = "") -> None:
+def answer_request(
+    patient: User, request_id: int, accept: bool, *, client_address: str = ""
+) -> None:
     """Accepting grants access (the door records a grant), declining records a revocation."""
     answer = _accept_request if accept else _decline_request
     answer(patient, request_id, client_address=client_address)
 
 
-def _pending_request(patient, request_id: int) -> AccessRequest:
+def _pending_request(patient: User, request_id: int) -> AccessRequest:
     access_request = (
         AccessRequest.objects.select_for_update(of=("self",))
         .select_related("practitioner")
@@ -242,12 +254,12 @@ def _pending_request(patient, request_id: int) -> AccessRequest:
 
 
 @_owner_action(Action.GRANT)
-def _accept_request(patient, request_id: int) -> None:
+def _accept_request(patient: User, request_id: int) -> None:
     _grant(patient, _pending_request(patient, request_id).practitioner, None)
 
 
 @_owner_action(Action.REVOKE)
-def _decline_request(patient, request_id: int) -> None:
+def _decline_request(patient: User, request_id: int) -> None:
     access_request = _pending_request(patient, request_id)
     access_request.decided_at = timezone.now()
     access_request.accepted = False
@@ -258,7 +270,7 @@ MIN_REASON_LENGTH = 15
 
 
 def declare_emergency(
-    practitioner,
+    practitioner: User,
     nir_index: str,
     reason: str,
     otp_token: str,
@@ -282,10 +294,10 @@ def declare_emergency(
         )
     try:
         verify_second_factor(
-            practitioner, otp_token, address=client_address, known_browser=known_browser
+            practitioner, otp_token, client_address=client_address, known_browser=known_browser
         )
     except LoginRefused as refused:
-        factor_refused = refused
+        factor_refused: LoginRefused | None = refused
     else:
         factor_refused = None
     with transaction.atomic():
@@ -303,7 +315,7 @@ def declare_emergency(
             decision = policy.authorize(
                 practitioner, patient, Action.EMERGENCY, client_address=client_address
             )
-        if decision.allowed:
+        if decision.allowed and patient is not None:  # allowed: the record exists
             now = timezone.now()
             access = EmergencyAccess.objects.create(
                 patient=patient,
@@ -324,7 +336,7 @@ def declare_emergency(
 
 @_owner_action(Action.GRANT)
 def update_record_settings(
-    patient,
+    patient: User,
     *,
     emergency_opt_out: bool,
     contact_email: str,

@@ -1,5 +1,7 @@
 """Notification e-mails and access requests. Tasks take ids and a kind, never personal data."""
 
+import uuid
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
@@ -42,7 +44,7 @@ def send_patient_notification(kind: str, patient_id: str) -> bool:
         return False
     preferences = (
         RecordSettings.objects.select_related("patient__data_key")
-        .filter(patient_id=patient_id)
+        .filter(patient_id=uuid.UUID(patient_id))
         .first()
     )
     if preferences is None or not preferences.contact_email:
@@ -56,7 +58,9 @@ def send_patient_notification(kind: str, patient_id: str) -> bool:
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_physician_emergency_notification(patient_id: str) -> bool:
     link = (
-        TreatingPhysician.objects.select_related("physician").filter(patient_id=patient_id).first()
+        TreatingPhysician.objects.select_related("physician")
+        .filter(patient_id=uuid.UUID(patient_id))
+        .first()
     )
     if link is None or not link.physician.email:
         return False

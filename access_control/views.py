@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -23,6 +23,7 @@ from access_control.forms import (
     RecordSettingsForm,
     RppsForm,
 )
+from accounts.authenticated import AuthenticatedRequest
 from accounts.http import known_browser_markers
 from accounts.models import User
 from accounts.services.authentication import is_known_browser
@@ -30,13 +31,13 @@ from dmp_portal.http import client_address
 from records import selectors as record_selectors
 
 
-def _patient(request: HttpRequest):
+def _patient(request: AuthenticatedRequest):
     if request.user.kind != "patient":
         raise Http404
     return request.user
 
 
-def _practitioner(request: HttpRequest):
+def _practitioner(request: AuthenticatedRequest):
     if request.user.kind != "practitioner":
         raise Http404
     return request.user
@@ -58,7 +59,7 @@ def _overview(request, patient, **forms) -> HttpResponse:
 
 @login_required
 @never_cache
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AuthenticatedRequest) -> HttpResponse:
     """The patient's consents; POST grants access to the practitioner of field ``rpps``."""
     patient = _patient(request)
     if request.method != "POST":
@@ -80,7 +81,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     return _overview(request, patient, grant_form=form)
 
 
-def _patient_action(request: HttpRequest, action, success: str) -> HttpResponse:
+def _patient_action(request: AuthenticatedRequest, action, success: str) -> HttpResponse:
     patient = _patient(request)
     try:
         action(patient)
@@ -93,7 +94,7 @@ def _patient_action(request: HttpRequest, action, success: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
+def revoke(request: AuthenticatedRequest, consent_id: int) -> HttpResponse:
     return _patient_action(
         request,
         lambda p: services.revoke_consent(p, consent_id, client_address=client_address(request)),
@@ -102,7 +103,7 @@ def revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
 
 
 def _rpps_action(
-    request: HttpRequest, prefix: str, form_name: str, action, success: str
+    request: AuthenticatedRequest, prefix: str, form_name: str, action, success: str
 ) -> HttpResponse:
     """A POSTed RPPS number (form ``prefix``) for ``action(patient, rpps)``; a bad number or a
     refusal comes back on the page, in French, with nothing changed."""
@@ -121,7 +122,7 @@ def _rpps_action(
 
 @login_required
 @require_POST
-def block(request: HttpRequest) -> HttpResponse:
+def block(request: AuthenticatedRequest) -> HttpResponse:
     return _rpps_action(
         request,
         "block",
@@ -133,7 +134,7 @@ def block(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def lift_block(request: HttpRequest, block_id: int) -> HttpResponse:
+def lift_block(request: AuthenticatedRequest, block_id: int) -> HttpResponse:
     return _patient_action(
         request,
         lambda p: services.lift_block(p, block_id, client_address=client_address(request)),
@@ -143,7 +144,7 @@ def lift_block(request: HttpRequest, block_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def treating_physician(request: HttpRequest) -> HttpResponse:
+def treating_physician(request: AuthenticatedRequest) -> HttpResponse:
     return _rpps_action(
         request,
         "md",
@@ -155,7 +156,7 @@ def treating_physician(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def remove_treating_physician(request: HttpRequest) -> HttpResponse:
+def remove_treating_physician(request: AuthenticatedRequest) -> HttpResponse:
     return _patient_action(
         request,
         lambda p: services.remove_treating_physician(p, client_address=client_address(request)),
@@ -165,7 +166,7 @@ def remove_treating_physician(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def answer_request(request: HttpRequest, request_id: int, accept: bool) -> HttpResponse:
+def answer_request(request: AuthenticatedRequest, request_id: int, accept: bool) -> HttpResponse:
     return _patient_action(
         request,
         lambda p: services.answer_request(
@@ -182,7 +183,7 @@ LOOKUPS_SESSION_KEY = "pro_lookups"
 REMEMBERED_LOOKUPS = 20
 
 
-def _remember_lookup(request: HttpRequest, nir_index: str) -> str:
+def _remember_lookup(request: AuthenticatedRequest, nir_index: str) -> str:
     token = str(uuid.uuid4())
     lookups = dict(request.session.get(LOOKUPS_SESSION_KEY, {}))
     lookups[token] = nir_index
@@ -190,7 +191,7 @@ def _remember_lookup(request: HttpRequest, nir_index: str) -> str:
     return token
 
 
-def _looked_up(request: HttpRequest, token) -> str:
+def _looked_up(request: AuthenticatedRequest, token) -> str:
     """The blind index behind a look-up token; "" for a token this session never received
     (the service then finds no record, and answers as for any record it may not open)."""
     return request.session.get(LOOKUPS_SESSION_KEY, {}).get(str(token), "")
@@ -218,7 +219,7 @@ def _too_many_requests(seconds: int) -> str:
 
 @login_required
 @never_cache
-def pro_search(request: HttpRequest) -> HttpResponse:
+def pro_search(request: AuthenticatedRequest) -> HttpResponse:
     """Find a patient by NIR (a POST: the number never travels in a URL)."""
     practitioner = _practitioner(request)
     form = FindPatientForm(request.POST or None)
@@ -241,7 +242,7 @@ def pro_search(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def pro_record(request: HttpRequest, patient_id) -> HttpResponse:
+def pro_record(request: AuthenticatedRequest, patient_id) -> HttpResponse:
     practitioner = _practitioner(request)
     patient = User.objects.filter(pk=patient_id, kind="patient").first()
     try:
@@ -264,7 +265,7 @@ def pro_record(request: HttpRequest, patient_id) -> HttpResponse:
 
 @login_required
 @require_POST
-def pro_request(request: HttpRequest, patient_id) -> HttpResponse:
+def pro_request(request: AuthenticatedRequest, patient_id) -> HttpResponse:
     """Ask for access to the patient of one look-up (``patient_id`` is the look-up's token)."""
     practitioner = _practitioner(request)
     waiting = services.request_access(
@@ -281,10 +282,10 @@ def pro_request(request: HttpRequest, patient_id) -> HttpResponse:
 
 @login_required
 @never_cache
-def record_settings(request: HttpRequest) -> HttpResponse:
+def record_settings(request: AuthenticatedRequest) -> HttpResponse:
     patient = _patient(request)
     current = RecordSettings.objects.filter(patient=patient).first()
-    initial = {
+    initial: dict[str, object] = {
         "notify_first_access": True,
         "notify_emergency": True,
         "notify_request": True,
@@ -314,7 +315,7 @@ def record_settings(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def pro_emergency(request: HttpRequest, patient_id) -> HttpResponse:
+def pro_emergency(request: AuthenticatedRequest, patient_id) -> HttpResponse:
     """Declare an emergency for the patient of one look-up (``patient_id`` is its token): the
     same page, and the same refusal, whether or not the NIR has a record."""
     practitioner = _practitioner(request)

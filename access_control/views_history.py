@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from access_control import history
+from accounts.authenticated import AuthenticatedRequest
 from accounts.models import UserKind
 from audit.models import Action, Mode, Outcome
 from dmp_portal.form_widgets import DATE_FORMATS, DATE_INPUT
 from dmp_portal.http import client_address
 
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, absent from the deployed image
+    from django_stubs_ext import StrOrPromise
+
 CHOICE_ERRORS = {"invalid_choice": _("Choose one of the options of the list.")}
 DATE_ERRORS = {"invalid": _("Enter a date as DD/MM/YYYY.")}
 
 
-def _action_choices() -> list[tuple[str, str]]:
+def _action_choices() -> Sequence[tuple[str, StrOrPromise]]:
     # Logins go to the system chain, never to a record.
     return [("", _("All actions"))] + [
         (value, label) for value, label in Action.choices if value != Action.LOGIN
@@ -71,7 +78,8 @@ class HistoryFilterForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what clean() returned, typed as never None
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", _("The end date is before the start date."))
@@ -95,7 +103,7 @@ class HistoryFilterForm(forms.Form):
 
 @login_required
 @never_cache
-def access_history(request: HttpRequest) -> HttpResponse:
+def access_history(request: AuthenticatedRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET or None)
     # The page is the signed-in patient's own record; anyone else asks for no record at all.
     patient = request.user if request.user.kind == UserKind.PATIENT else None

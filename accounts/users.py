@@ -8,6 +8,7 @@ public data of the national directory of health professionals, so they are kept 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models, transaction
@@ -26,7 +27,7 @@ class UserKind(models.TextChoices):
     STAFF = "staff", _("Staff")
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(self, username: str, password: str | None = None, *, kind: str, **extra):
@@ -69,6 +70,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
 
     objects = UserManager()
+
+    # Set by django-otp's middleware on each request (True once the second factor is passed).
+    is_verified: Callable[[], bool]
+    # Set on an unsaved account before its password is validated: the person's NIR, birth date
+    # and names, which the password must not contain (see password_validation.py).
+    _password_personal_data: list[object]
 
     USERNAME_FIELD = "username"
     EMAIL_FIELD = "email"

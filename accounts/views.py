@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import cast
 
 import segno
 from django.contrib.auth import login as auth_login
@@ -22,6 +23,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import services
+from accounts.authenticated import AuthenticatedRequest
 from accounts.forms import FirstPasswordForm, PasswordStepForm, SecondFactorForm, TOTPConfirmForm
 from accounts.http import (
     complete_second_factor,
@@ -81,7 +83,7 @@ class LoginView(View):
         if user.is_authenticated and user.is_verified():
             return redirect(_next_url(request))
         if user.is_authenticated:
-            return self._post_code(request)
+            return self._post_code(cast(AuthenticatedRequest, request))
         return self._post_password(request)
 
     def _post_password(self, request: HttpRequest) -> HttpResponse:
@@ -103,14 +105,14 @@ class LoginView(View):
                 return redirect("accounts:2fa-setup")
         return self._render_password_step(request, form)
 
-    def _post_code(self, request: HttpRequest) -> HttpResponse:
+    def _post_code(self, request: AuthenticatedRequest) -> HttpResponse:
         form = SecondFactorForm(request.POST)
         if form.is_valid():
             try:
                 device = services.verify_second_factor(
                     request.user,
                     form.cleaned_data["otp_token"],
-                    address=client_address(request),
+                    client_address=client_address(request),
                     known_browser=services.is_known_browser(
                         known_browser_markers(request), request.user
                     ),
@@ -155,7 +157,7 @@ class SecondFactorSetupView(View):
             return redirect("accounts:login" if not request.user.is_verified() else "home")
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
         # Every visit: a new secret, bound to this session.
         device = services.start_totp_setup(
             request.user, request.session.get(TOTP_SETUP_SESSION_KEY)
@@ -163,7 +165,7 @@ class SecondFactorSetupView(View):
         request.session[TOTP_SETUP_SESSION_KEY] = device.pk
         return self._render(request, TOTPConfirmForm(), device)
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
         form = TOTPConfirmForm(request.POST)
         device_id = request.session.get(TOTP_SETUP_SESSION_KEY)
         if form.is_valid():

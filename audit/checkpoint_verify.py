@@ -54,6 +54,9 @@ class CheckpointChecks:
     result: VerificationResult
     max_reported: int
 
+    def _report(self, found: Break, chain_id: int) -> None:
+        raise NotImplementedError  # the verifier reports a chain's first problem only
+
     # --- Coverage: every event old enough lies within its chain's latest recorded head --------
 
     def _start_coverage(self) -> None:
@@ -146,7 +149,8 @@ class CheckpointChecks:
                         f"checkpoint {absent} absent; the next is checkpoint {checkpoint.number}",
                     )
                 )
-            found = self._check_checkpoint(checkpoint, group[1] if own else (), previous)
+            rows = group[1] if own and group is not None else ()
+            found = self._check_checkpoint(checkpoint, rows, previous)
             if found is not None:
                 self._report_checkpoint(found)
             if own:  # only now: advancing groupby drops the rest of the current group
@@ -171,7 +175,7 @@ class CheckpointChecks:
     def _check_checkpoint(
         self,
         checkpoint: AuditCheckpoint,
-        rows: Iterable[tuple[int, int, int, bytes]],
+        rows: Iterable[tuple[int, int, int, bytes | memoryview]],
         previous: AuditCheckpoint | None,
     ) -> CheckpointBreak | None:
         hasher, count = heads_hasher(), 0

@@ -102,7 +102,7 @@ WHERE checkpoint_id = %s ORDER BY chain_id
 """
 
 
-def head_line(chain_id: int, sequence: int, mac: bytes) -> bytes:
+def head_line(chain_id: int, sequence: int, mac: bytes | memoryview) -> bytes:
     return f"{int(chain_id)}:{int(sequence)}:{bytes(mac).hex()}\n".encode("ascii")
 
 

@@ -18,6 +18,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -77,7 +78,7 @@ def main() -> None:
     seed_categories(Category)
     seed_profession_rules(ProfessionRule, Category, Profession.values)
 
-    patient = UserFactory()
+    patient = UserFactory.create()
     for number in range(25):
         add_document(patient, title=f"Compte rendu {number}")
     big = upload_document(
@@ -89,7 +90,8 @@ def main() -> None:
         upload=io.BytesIO(one_mib_pdf()),
     )
     client = logged_in_client(patient)
-    request = RequestFactory().get("/records/")
+    # Dressed by hand as the middleware would (a user, a session, messages): no declared type.
+    request: Any = RequestFactory().get("/records/")
     request.user, request.session = patient, {}
     request._messages = FallbackStorage(request)
     page = selectors.record_page(patient, patient, selectors.RecordFilters(), None)

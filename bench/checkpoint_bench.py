@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,8 +32,10 @@ from django.db import connection  # noqa: E402
 from audit.checkpoints import write_checkpoint  # noqa: E402
 from audit.verify import _Verifier  # noqa: E402
 
+T = TypeVar("T")
 
-def timed(function) -> tuple[float, object]:
+
+def timed(function: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     result = function()
     return time.perf_counter() - start, result
@@ -98,6 +102,8 @@ def main() -> None:
     all_checks, _ = timed(lambda: _Verifier(100).check_checkpoints(2000))
     assert verifier.result.broken_chains == 0
 
+    if checkpoint is None or moved_checkpoint is None:  # None: no chain had moved
+        raise SystemExit("the bench wrote no checkpoint where it moved chains")
     print(f"{chains} chains                               seconds   x baseline")
     print(f"baseline: COPY of every head (bare SQL)     {baseline:7.2f}   1.00")
     rows = [

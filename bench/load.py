@@ -49,6 +49,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from accounts.devices import TOTPDevice  # noqa: E402
 from accounts.models import User  # noqa: E402
 from demo.bulk_seed import SeedPlan, seed  # noqa: E402
 from records.models import Document, DocumentStatus  # noqa: E402
@@ -93,7 +94,7 @@ def one_mib_document(patient: User) -> Document:
 @dataclass
 class Actor:
     user: User
-    device: object
+    device: TOTPDevice
     address: str
     cookie: str = ""
     csrf: str = ""
@@ -173,7 +174,8 @@ class HttpClient:
     """Just enough of a browser behind the TLS proxy: cookies (Secure ones too), one address."""
 
     def __init__(self, port: int, address: str = "10.9.0.1") -> None:
-        self.port, self.address, self.cookies = port, address, {}
+        self.port, self.address = port, address
+        self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict | None = None):
         headers = {
@@ -402,7 +404,7 @@ def main() -> None:
                 )[:20]
             )
 
-        def own_document(actor: Actor) -> Document:
+        def own_document(actor: Actor) -> Document | None:
             return Document.objects.filter(patient=actor.user, size__lt=ONE_MIB).first()
 
         nirs = valid_nirs(5000)

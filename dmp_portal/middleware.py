@@ -1,14 +1,17 @@
 import logging
+import re
 
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.cache import add_never_cache_headers, cc_delim_re
+from django.utils.cache import add_never_cache_headers
 
 from dmp_portal.crypto.errors import DecryptionError
 
 security_log = logging.getLogger("dmp.security")
+# How Cache-Control separates its directives (the same pattern as Django's own parser).
+_CACHE_CONTROL_DELIMITER = re.compile(r"\s*,\s*")
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):
@@ -74,7 +77,7 @@ class NoStoreForSessionsMiddleware:
             session is not None and (session.modified or not session.is_empty())
         ):
             # A view that already said no-store (a download) keeps its own, stricter header.
-            if "no-store" not in cc_delim_re.split(response.get("Cache-Control", "")):
+            if "no-store" not in _CACHE_CONTROL_DELIMITER.split(response.get("Cache-Control", "")):
                 add_never_cache_headers(response)
             response["Pragma"] = "no-cache"
         return response

@@ -22,16 +22,27 @@ from __future__ import annotations
 
 import uuid
 from enum import Enum
+from typing import TypedDict
 
 from django.db import transaction
 from django.utils.module_loading import import_string
 
 TaskArgument = int | str
 
+
+class DurableTaskOptions(TypedDict):
+    acks_late: bool
+    reject_on_worker_lost: bool
+    autoretry_for: tuple[type[BaseException], ...]
+    retry_backoff: bool
+    retry_backoff_max: int
+    max_retries: int
+
+
 # The options of every task that does a record's work (not the beats'): a worker that dies
 # mid-task leaves the message on the broker for another one (acks_late, reject_on_worker_lost),
 # and a failure is retried with back-off for about an hour. Such tasks must be idempotent.
-DURABLE_TASK = {
+DURABLE_TASK: DurableTaskOptions = {
     "acks_late": True,
     "reject_on_worker_lost": True,
     "autoretry_for": (Exception,),

@@ -25,10 +25,11 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool:
+    url = settings.CELERY_BROKER_URL
+    if not url:  # no broker configured while tasks are not run in-process: not healthy
+        return False
     try:
-        client = redis.Redis.from_url(
-            settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2
-        )
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         return bool(client.ping())
     except (redis.RedisError, ValueError):
         return False

@@ -72,7 +72,8 @@ class BeneficiaryForm(forms.ModelForm):
             self.initial["regime"] = instance.regime
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what clean() returned, typed as never None
         if self.errors:
             return data
         try:

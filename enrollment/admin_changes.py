@@ -121,6 +121,8 @@ class RegistryChangeAdmin(OfferedLookupsOnly, admin.ModelAdmin):
             )
         except StaffRefused:
             raise Http404 from None
+        if change is None:  # deleted since get_object() found it
+            raise Http404
         current = current_values(change.beneficiary)
         rows = [
             (

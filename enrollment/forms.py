@@ -34,7 +34,8 @@ class EnrollmentForm(forms.Form):
         return nir.validate(self.cleaned_data["nir"])
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what clean() returned, typed as never None
         if (
             "nir" in data
             and "nir_confirmation" in data

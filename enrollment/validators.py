@@ -71,7 +71,8 @@ class BeneficiaryRowForm(forms.Form):
         return value
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what clean() returned, typed as never None
         needed = ("first_name", "last_name", "postcode", "city")
         if all(name in data for name in needed):
             try:

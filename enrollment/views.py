@@ -78,11 +78,11 @@ class ActivationView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         code_id = self._verified_code(request)
         if code_id is not None and "new_password1" in request.POST:
-            form = FirstPasswordForm(password_holder(code_id), request.POST)
-            if not form.is_valid():
-                return self._password_step(request, form)
+            password_form = FirstPasswordForm(password_holder(code_id), request.POST)
+            if not password_form.is_valid():
+                return self._password_step(request, password_form)
             try:
-                user = activate(code_id, form.cleaned_data["new_password1"])
+                user = activate(code_id, password_form.cleaned_data["new_password1"])
             except ActivationRefused:
                 request.session.pop(VERIFIED_CODE, None)
                 return render(

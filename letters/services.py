@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict, cast
 from uuid import UUID
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from access_control.policy import CommandLineOperator, authorize_staff
+from access_control.policy import Actor, CommandLineOperator, authorize_staff
 from audit.models import SYSTEM_CHAIN_KEY, Action, patient_chain_key, registry_chain_key
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted, save_encrypted
@@ -29,6 +30,9 @@ from dmp_portal.crypto.models import DataKey
 from dmp_portal.queueing import enqueue, enqueue_on_commit
 from letters.models import Letter, LetterBatch, LetterState
 from letters.rendering import render_window_test
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 MANIFEST_COLUMNS = (
     "batch",
@@ -54,11 +58,19 @@ class LetterVoid(Exception):
     """The letter cannot be written any more (its recipient's data was destroyed)."""
 
 
+class LetterSubject(TypedDict):
+    """Whose chain records a letter's export: the person's record, else their registry entry
+    (``settings.LETTER_SUBJECTS`` resolves them; neither: the system chain)."""
+
+    patient: User | None
+    registry_id: int | None
+
+
 @dataclass(frozen=True)
 class RenderedLetter:
     pdf: bytes
     page_count: int
-    postal: dict  # {"postcode": ..., "city": ..., "country": ...}
+    postal: dict[str, str]  # {"postcode": ..., "city": ..., "country": ...}
 
 
 def request_letter(kind: str, subject_uid: UUID, data_key: DataKey) -> Letter:
@@ -121,11 +133,16 @@ def _write_checksum(path: Path) -> None:
     Path(f"{path}.sha256").write_text(f"{_sha256_file(path)}  {path.name}\n", encoding="ascii")
 
 
-def _subjects(letters: list[Letter]) -> list[tuple[dict, Letter]]:
+def _postal(letter: Letter) -> dict[str, str]:
+    # A rendered letter always holds the postal block it was rendered with (``render``).
+    return cast(dict[str, str], letter.postal)
+
+
+def _subjects(letters: list[Letter]) -> list[tuple[LetterSubject, Letter]]:
     """Each letter with whose chain records its export (a recipient no longer known: the
     system chain), in chain-key order."""
-    nobody = {"patient": None, "registry_id": None}
-    found = {}
+    nobody: LetterSubject = {"patient": None, "registry_id": None}
+    found: dict[UUID, LetterSubject] = {}
     for kind in {letter.kind for letter in letters}:
         resolve = import_string(settings.LETTER_SUBJECTS[kind])
         found.update(resolve([letter.subject_uid for letter in letters if letter.kind == kind]))
@@ -133,7 +150,7 @@ def _subjects(letters: list[Letter]) -> list[tuple[dict, Letter]]:
     return sorted(pairs, key=lambda pair: (_chain_order(pair[0]), pair[1].pk))
 
 
-def _chain_order(subject: dict) -> str:
+def _chain_order(subject: LetterSubject) -> str:
     if subject["patient"] is not None:
         return patient_chain_key(subject["patient"].pk)
     if subject["registry_id"] is not None:
@@ -141,7 +158,7 @@ def _chain_order(subject: dict) -> str:
     return SYSTEM_CHAIN_KEY
 
 
-def _record_decisions(letters: list[Letter], actor, action: str, address: str) -> bool:
+def _record_decisions(letters: list[Letter], actor: Actor, action: str, address: str) -> bool:
     """One event per letter, on its recipient's chain, naming ``actor``; True when the door
     lets every letter through. Chains are locked in key order, so two callers never deadlock."""
     allowed = True
@@ -151,7 +168,9 @@ def _record_decisions(letters: list[Letter], actor, action: str, address: str) -
     return allowed
 
 
-def _record_exports(letters: list[Letter], operator, command_line_user: str, address: str) -> bool:
+def _record_exports(
+    letters: list[Letter], operator: User | None, command_line_user: str, address: str
+) -> bool:
     """One event per letter, on its recipient's chain, naming who exported it; True when every
     letter may go. Chains are locked in key order, so two exports never deadlock.
 
@@ -159,7 +178,7 @@ def _record_exports(letters: list[Letter], operator, command_line_user: str, add
     for the command run without ``--operator``, the machine's operator, who has no portal
     account: the event then names the operating-system user in its reason.
     """
-    actor = operator if operator is not None else CommandLineOperator(command_line_user)
+    actor: Actor = operator if operator is not None else CommandLineOperator(command_line_user)
     return _record_decisions(letters, actor, Action.EXPORT_LETTER, address)
 
 
@@ -167,7 +186,7 @@ def export_batch(
     outdir: Path,
     then: Callable[[Path], None] | None = None,
     *,
-    operator=None,
+    operator: User | None = None,
     command_line_user: str = "",
     client_address: str = "",
 ) -> Path | None:
@@ -209,8 +228,13 @@ def export_batch(
     return final
 
 
-def _write_and_dispatch(outdir: Path, letters: list[Letter], window_test, then) -> Path:
-    letters.sort(key=lambda letter: (letter.postal["postcode"], letter.reference))
+def _write_and_dispatch(
+    outdir: Path,
+    letters: list[Letter],
+    window_test: Callable[[], bytes],
+    then: Callable[[Path], None] | None,
+) -> Path:
+    letters.sort(key=lambda letter: (_postal(letter)["postcode"], letter.reference))
     batch = LetterBatch.objects.create(letter_count=len(letters))
     staging = Path(tempfile.mkdtemp(prefix=".batch-", dir=outdir))
     try:
@@ -248,15 +272,15 @@ def _write_batch(folder: Path, batch: LetterBatch, letters: list[Letter]) -> Non
                     sequence,
                     letter.reference,
                     letter.page_count,
-                    letter.postal["postcode"],
-                    letter.postal["city"],
-                    letter.postal["country"],
+                    _postal(letter)["postcode"],
+                    _postal(letter)["city"],
+                    _postal(letter)["country"],
                 ]
             )
     _write_checksum(folder / "manifest.csv")
 
 
-def export_batch_as_zip(operator, *, client_address: str = "") -> tuple[str, bytes] | None:
+def export_batch_as_zip(operator: User, *, client_address: str = "") -> tuple[str, bytes] | None:
     """The same batch for the admin, as (file name, zip bytes), exported by the staff member
     ``operator`` through the door; the letters are marked dispatched only once the archive
     exists. Raises ``ExportRefused`` (refusals recorded) when the door says no."""
@@ -290,7 +314,7 @@ def void_unsent(kind: str, subject_uid: UUID) -> int:
     ).update(state=LetterState.VOID)
 
 
-def mark_returned(staff, letter_ids: list[int], *, client_address: str = "") -> int:
+def mark_returned(staff: User, letter_ids: list[int], *, client_address: str = "") -> int:
     """The mail house sent these back undelivered: whatever they carried stops working (a
     creation code is superseded). A postal fact about each recipient, so each return passes the
     door and is recorded on the recipient's chain, naming ``staff``, before anything changes;

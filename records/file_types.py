@@ -180,7 +180,8 @@ def _check_image(fileobj: Upload, pillow_format: str) -> None:
     fileobj.seek(0)
     largest = 0
     try:
-        with Image.open(fileobj, formats=[pillow_format]) as img:
+        # Pillow asks for a complete IO; it reads, seeks and tells, which an Upload does.
+        with Image.open(fileobj, formats=[pillow_format]) as img:  # type: ignore[arg-type]
             largest = _largest_frame(img, pillow_format)
             if 0 < largest <= MAX_PIXELS:
                 img.seek(0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.utils import timezone
@@ -48,7 +50,8 @@ class UploadForm(forms.Form):
         """``cut_off``: the file was refused for its size while it was being received
         (records/uploads.py), so the request holds none; the other fields are kept."""
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "—"), *_category_choices()]
+        # The field declared above is a ChoiceField; ``fields`` types its entries as plain Fields.
+        cast(forms.ChoiceField, self.fields["category"]).choices = [("", "—"), *_category_choices()]
         self.cut_off = cut_off
         if cut_off:
             self.fields["file"].required = False  # the size, not a missing file, is the reason
@@ -101,4 +104,7 @@ class RecordFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", _("All")), *_category_choices()]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [
+            ("", _("All")),
+            *_category_choices(),
+        ]

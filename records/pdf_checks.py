@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import NoReturn
 
@@ -134,14 +135,15 @@ def _collect_pypdf_warnings():
 
 def check_pdf(fileobj: Upload) -> None:
     """Raise ``RejectedFile`` unless the PDF parses strictly and carries no active content."""
-    with apply_configuration(**DECODING_LIMITS), _collect_pypdf_warnings() as warnings:
+    with apply_configuration(None, **DECODING_LIMITS), _collect_pypdf_warnings() as warnings:
         _check(fileobj, warnings)
 
 
 def _check(fileobj: Upload, warnings: list[str]) -> None:
     fileobj.seek(0)
     try:
-        reader = PdfReader(fileobj, strict=True)
+        # pypdf asks for a complete IO; it reads, seeks and tells, which an Upload does.
+        reader = PdfReader(fileobj, strict=True)  # type: ignore[arg-type]
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             _reject_pdf(
                 "pdf_encrypted",
@@ -267,8 +269,11 @@ def _check_actions(value: PdfObject | None, allowed: frozenset[str], walked: _Wa
             continue
         _check_action(current, allowed)
         next_entry = current.get("/Next")  # unresolved: its reference is what marks a loop
-        following = _resolve(next_entry)
-        if not isinstance(following, ArrayObject):
+        resolved = _resolve(next_entry)
+        following: Sequence[PdfObject | None]
+        if isinstance(resolved, ArrayObject):
+            following = resolved  # not copied: its length is checked first
+        else:
             following = [] if next_entry is None else [next_entry]
         queued += len(following)
         if queued > MAX_ACTION_CHAIN:

@@ -166,12 +166,14 @@ class _Reader:
             self.expect_no_star()
             self.to_skip = 0
             self.close_group()
-        else:
+        elif text is not None:
             text = text.replace(b"\r", b"").replace(b"\n", b"")
             if text and not self.closed:
                 self.expect_no_star()
                 if self.capture is not None or self.to_skip:
                     self.add_text(text.decode("ascii"), skippable=True)  # 7-bit: file_types
+        else:  # TOKEN has no other alternative: a match that is none of them is no RTF of ours
+            _damaged()
 
     def word(self, name: str, param: bytes | None) -> None:
         starred, self.star = self.star, False

@@ -5,17 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
 from django.db import transaction
+from django.db.models import QuerySet
 
 from access_control import policy
 from audit.models import Action
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted
 from records.models import Category, Document, DocumentStatus
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 PER_PAGE = 20
 LISTED = (DocumentStatus.CURRENT, DocumentStatus.ARCHIVED)
@@ -55,14 +60,14 @@ def _author_label(document: Document) -> str:
 
 
 def record_page(
-    actor,
-    patient,
+    actor: User,
+    patient: User | None,
     filters: RecordFilters,
-    page_number,
+    page_number: int | str | None,
     *,
     client_address: str = "",
     access: policy.RecordAccess | None = None,
-) -> Page:
+) -> Page[DocumentRow]:
     """One page of a record (rows of DocumentRow), newest first, in the same few queries
     whatever the number of documents. Without a search, the database counts and cuts the page:
     only its 20 titles are decrypted. Titles are encrypted, so a search decrypts every title of
@@ -81,6 +86,7 @@ def record_page(
                 patient,
                 filters,
             ).order_by("-act_date", "-created_at", "-pk")
+            page: Page[int] | Page[Document]  # of primary keys when searching, else of documents
             if filters.query:
                 page = Paginator(_matching_pks(documents, filters.query), PER_PAGE).get_page(
                     page_number
@@ -93,13 +99,18 @@ def record_page(
             else:
                 page = Paginator(_with_relations(documents), PER_PAGE).get_page(page_number)
                 page_documents = list(page.object_list)
-    if not decision.allowed:
+    if not decision.allowed or patient is None:  # the door opens no record that does not exist
         raise DocumentNotFound
-    page.object_list = [_row(document, patient) for document in page_documents]
-    return page
+    # The page keeps its paginator (of documents or of their keys) for its numbering; its rows
+    # replace the objects it was cut from.
+    rows = cast("Page[DocumentRow]", page)
+    rows.object_list = [_row(document, patient) for document in page_documents]
+    return rows
 
 
-def _filtered(documents, patient, filters: RecordFilters):
+def _filtered(
+    documents: QuerySet[Document], patient: User | None, filters: RecordFilters
+) -> QuerySet[Document]:
     if filters.category:
         documents = documents.filter(category__code=filters.category)
     if filters.author == "patient":
@@ -113,11 +124,11 @@ def _filtered(documents, patient, filters: RecordFilters):
     return documents
 
 
-def _with_relations(documents):
+def _with_relations(documents: QuerySet[Document]) -> QuerySet[Document]:
     return documents.select_related("category", "author__practitioner_profile", "data_key")
 
 
-def _matching_pks(documents, query: str) -> list[int]:
+def _matching_pks(documents: QuerySet[Document], query: str) -> list[int]:
     """The primary keys, in order, of the documents whose decrypted title contains ``query``.
     Only what decryption needs is loaded: the title, the row's uid and its data key."""
     needle = query.casefold()
@@ -135,7 +146,7 @@ def _matching_pks(documents, query: str) -> list[int]:
     ]
 
 
-def _row(document: Document, patient) -> DocumentRow:
+def _row(document: Document, patient: User) -> DocumentRow:
     title = document.title
     return DocumentRow(
         uid=document.uid,
@@ -151,7 +162,7 @@ def _row(document: Document, patient) -> DocumentRow:
 
 
 def document_for(
-    actor, uid: UUID, action: str, *, client_address: str = "", inline: bool = False
+    actor: User, uid: UUID, action: str, *, client_address: str = "", inline: bool = False
 ) -> Document:
     """The document, if the door lets this actor do this action on it; else DocumentNotFound.
     ``inline``: its file is fetched for the viewer of its page (see ``policy.decide``)."""
@@ -172,7 +183,7 @@ def document_for(
             client_address=client_address,
             inline=inline,
         )
-    if not decision.allowed:
+    if not decision.allowed or document is None:  # the door opens no document that does not exist
         raise DocumentNotFound
     return document
 
@@ -188,11 +199,12 @@ def categories() -> list[Category]:
     return list(Category.objects.all())
 
 
-def check_upload_allowed(actor, patient, *, client_address: str = "") -> None:
+def check_upload_allowed(actor: User, patient: User | None, *, client_address: str = "") -> User:
     """Asked before showing the upload form or reading a file: the door's rule, a refusal
-    recorded (the upload itself is recorded when the document is stored)."""
-    if policy.access_to(actor, patient).decide(Action.UPLOAD).allowed:
-        return
+    recorded (the upload itself is recorded when the document is stored). Returns the record's
+    patient, who exists once the door allows."""
+    if policy.access_to(actor, patient).decide(Action.UPLOAD).allowed and patient is not None:
+        return patient
     with transaction.atomic():
         policy.authorize(actor, patient, Action.UPLOAD, client_address=client_address)
     raise DocumentNotFound

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date
-from typing import BinaryIO
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -19,12 +21,16 @@ from dmp_portal.crypto.files import save_encrypted
 from records.file_types import inspect_upload, safe_display_name
 from records.models import Category, Document, DocumentStatus
 from records.selectors import DocumentNotFound, check_upload_allowed
+from records.upload_errors import Upload
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class _HashingReader:
     """Passes the upload through while computing its SHA-256, in the same single read."""
 
-    def __init__(self, source: BinaryIO) -> None:
+    def __init__(self, source: Upload) -> None:
         self.source = source
         self.digest = hashlib.sha256()
 
@@ -35,20 +41,20 @@ class _HashingReader:
 
 
 def upload_document(
-    actor,
-    patient,
+    actor: User,
+    patient: User | None,
     *,
     title: str,
     category: Category,
     act_date: date,
-    upload,
+    upload: Upload,
     client_address: str = "",
 ) -> Document:
     """Pass the door, check the file, store it encrypted and record it. A refusal
     (DocumentNotFound), a bad file (RejectedFile) or any failure on the way leaves nothing:
     no row, no file, not even a partly written one."""
     # Refused users are turned away before their file is even read.
-    check_upload_allowed(actor, patient, client_address=client_address)
+    patient = check_upload_allowed(actor, patient, client_address=client_address)
     detected = inspect_upload(upload, max_bytes=settings.RECORDS_MAX_UPLOAD_BYTES)
     ensure_data_key(patient)
     document = Document(
@@ -91,7 +97,9 @@ def upload_document(
     return document
 
 
-def _change(actor, uid, action: str, client_address: str, apply) -> None:
+def _change(
+    actor: User, uid: UUID, action: str, client_address: str, apply: Callable[[Document], None]
+) -> None:
     """Lock, pass the door and apply in one transaction: the event and the change commit
     together; a refusal is recorded, then answered as not found."""
     with transaction.atomic():
@@ -105,13 +113,15 @@ def _change(actor, uid, action: str, client_address: str, apply) -> None:
         decision = authorize(
             actor, patient, action, document=document, client_address=client_address
         )
-        if decision.allowed:
+        if decision.allowed and document is not None:  # allowed: the document exists
             apply(document)
     if not decision.allowed:
         raise DocumentNotFound
 
 
-def set_hidden_from_practitioners(actor, uid, hidden: bool, *, client_address: str = "") -> None:
+def set_hidden_from_practitioners(
+    actor: User, uid: UUID, hidden: bool, *, client_address: str = ""
+) -> None:
     def apply(document: Document) -> None:
         document.hidden_from_practitioners = hidden
         document.save(update_fields=["hidden_from_practitioners"])
@@ -119,7 +129,7 @@ def set_hidden_from_practitioners(actor, uid, hidden: bool, *, client_address: s
     _change(actor, uid, Action.HIDE if hidden else Action.SHOW, client_address, apply)
 
 
-def delete_document(actor, uid, *, client_address: str = "") -> None:
+def delete_document(actor: User, uid: UUID, *, client_address: str = "") -> None:
     """The author's deletion: the document leaves the record, the file is kept (never lost)."""
 
     def apply(document: Document) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from accounts.authenticated import AuthenticatedRequest
 from accounts.models import User
 from audit.models import Action
 from dmp_portal.http import client_address
@@ -23,12 +24,12 @@ from records.models import Category
 from records.uploads import upload_was_cut
 
 
-def _own_record(request: HttpRequest):
+def _own_record(request: AuthenticatedRequest):
     """This page is the patient's own record; anyone else asks for a record that is not theirs."""
     return request.user if request.user.kind == "patient" else None
 
 
-def _document(request: HttpRequest, uid, action: str, *, inline: bool = False):
+def _document(request: AuthenticatedRequest, uid, action: str, *, inline: bool = False):
     try:
         return selectors.document_for(
             request.user, uid, action, client_address=client_address(request), inline=inline
@@ -39,7 +40,7 @@ def _document(request: HttpRequest, uid, action: str, *, inline: bool = False):
 
 @login_required
 @never_cache
-def record_list(request: HttpRequest) -> HttpResponse:
+def record_list(request: AuthenticatedRequest) -> HttpResponse:
     form = RecordFilterForm(request.GET or None)
     filters = selectors.RecordFilters()
     if form.is_bound and form.is_valid():
@@ -69,7 +70,7 @@ def record_list(request: HttpRequest) -> HttpResponse:
 
 
 def upload_page(
-    request: HttpRequest, patient, *, template: str, context: dict, on_success
+    request: AuthenticatedRequest, patient, *, template: str, context: dict, on_success
 ) -> HttpResponse:
     """The upload form of ``patient``'s record, for the patient or a practitioner: the door
     first (a refused user never sees the form nor has a file read), then the form, then the
@@ -108,7 +109,7 @@ def upload_page(
 
 @login_required
 @never_cache
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedRequest) -> HttpResponse:
     def done(document) -> HttpResponse:
         messages.success(request, _("The document was added to your record."))
         return redirect("records:document", uid=document.uid)
@@ -120,7 +121,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def pro_upload(request: HttpRequest, patient_id) -> HttpResponse:
+def pro_upload(request: AuthenticatedRequest, patient_id) -> HttpResponse:
     """A practitioner with consent adds a document; it counts as authored by them.
 
     Served at /pro/patients/<id>/upload/ among the practitioner's pages (``access:pro-upload``,
@@ -145,8 +146,9 @@ def pro_upload(request: HttpRequest, patient_id) -> HttpResponse:
 
 @login_required
 @never_cache
-@csp_update({"frame-src": ["'self'"]})
-def document_page(request: HttpRequest, uid) -> HttpResponse:
+# django-csp types its decorators for views that take the request alone; this one takes a uid.
+@csp_update({"frame-src": ["'self'"]})  # type: ignore[arg-type]
+def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
     document = _document(request, uid, Action.VIEW)
     return render(request, "records/document.html", {"document": document})
 
@@ -155,9 +157,11 @@ def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse
     response = StreamingHttpResponse(
         selectors.document_content(document), content_type=document.media_type
     )
-    response["Content-Disposition"] = content_disposition_header(
+    disposition = content_disposition_header(
         as_attachment, f"document-{document.act_date:%Y-%m-%d}{document.extension}"
     )
+    if disposition is not None:  # None only for an inline response without a file name
+        response["Content-Disposition"] = disposition
     response["Content-Length"] = str(document.size)
     response["Cache-Control"] = "no-store"
     return response
@@ -165,7 +169,7 @@ def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse
 
 @login_required
 @xframe_options_sameorigin
-def document_content(request: HttpRequest, uid) -> HttpResponse:
+def document_content(request: AuthenticatedRequest, uid) -> StreamingHttpResponse:
     """The file itself, for the inline viewer of the document page (PDF and images only).
 
     One decision of the door, recorded, whatever the type: a type that is not shown inline is
@@ -179,11 +183,11 @@ def document_content(request: HttpRequest, uid) -> HttpResponse:
 
 
 @login_required
-def document_download(request: HttpRequest, uid) -> HttpResponse:
+def document_download(request: AuthenticatedRequest, uid) -> StreamingHttpResponse:
     return _content_response(_document(request, uid, Action.DOWNLOAD), as_attachment=True)
 
 
-def _post_change(request: HttpRequest, uid, change) -> None:
+def _post_change(request: AuthenticatedRequest, uid, change) -> None:
     try:
         change(request.user, uid, client_address=client_address(request))
     except selectors.DocumentNotFound as exc:
@@ -192,7 +196,7 @@ def _post_change(request: HttpRequest, uid, change) -> None:
 
 @login_required
 @require_POST
-def set_visibility(request: HttpRequest, uid, hidden: bool) -> HttpResponse:
+def set_visibility(request: AuthenticatedRequest, uid, hidden: bool) -> HttpResponse:
     """Hide a document from practitioners, or show it again (the URL says which)."""
     _post_change(
         request,
@@ -210,7 +214,7 @@ def set_visibility(request: HttpRequest, uid, hidden: bool) -> HttpResponse:
 
 @login_required
 @require_POST
-def delete_document(request: HttpRequest, uid) -> HttpResponse:
+def delete_document(request: AuthenticatedRequest, uid) -> HttpResponse:
     _post_change(request, uid, services.delete_document)
     messages.success(request, _("The document was removed from your record."))
     return redirect("records:list")

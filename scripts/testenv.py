@@ -147,9 +147,9 @@ def find_pg_bindir() -> Path:
         bindir = Path(result.stdout.strip())
         if result.returncode == 0 and (bindir / "initdb").is_file():
             return bindir
-    bindir = newest_pg_bindir(Path("/usr/lib/postgresql"))
-    if bindir:
-        return bindir
+    newest = newest_pg_bindir(Path("/usr/lib/postgresql"))
+    if newest:
+        return newest
     initdb = shutil.which("initdb")
     if initdb:
         return Path(initdb).parent

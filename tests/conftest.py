@@ -105,8 +105,9 @@ def _browser_csrf(client, body: bytes, secure: bool, headers, extra) -> dict:
     return added
 
 
-Client.__init__ = _enforcing_init
-Client.generic = _browser_generic
+# Deliberate, for the whole suite: every test client posts as a browser does (CSRF enforced).
+Client.__init__ = _enforcing_init  # type: ignore[method-assign]
+Client.generic = _browser_generic  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)
@@ -217,7 +218,7 @@ def start_worker(name: str, queues: str = "celery", **extra_env: str) -> subproc
         if process.poll() is not None:
             pytest.fail(f"the Celery worker exited: see {log_path}")
         replies = app.control.ping(timeout=1.0)
-        if any(name in host for reply in replies for host in reply):
+        if any(name in host for reply in replies or [] for host in reply):
             return process
     process.terminate()
     pytest.fail(f"the Celery worker did not answer within 60 s: see {log_path}")
@@ -276,7 +277,7 @@ def session_keys(*clients) -> set[str]:
     return keys
 
 
-def database_snapshot(ignore_sessions: set[str] = frozenset()) -> dict[str, list]:
+def database_snapshot(ignore_sessions: set[str] | frozenset[str] = frozenset()) -> dict[str, list]:
     """Every row of every table as stored (ciphertext included), except the audit trail, where
     refusals are recorded on purpose, and the sessions given (the acting browser's own)."""
     snapshot = {}

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 
 from access_control.models import AccessRequest, Block, Consent, RecordSettings, TreatingPhysician
+from accounts.devices import TOTPDevice
+from accounts.models import User
 from accounts.services import issue_activation_link
 from enrollment.models import Beneficiary
 from enrollment.services.codes import issue_code
@@ -66,8 +68,8 @@ def row(*answers: str) -> dict[str, str]:
 @dataclass
 class World:
     clients: dict[str, Client]
-    users: dict[str, object]
-    devices: dict[str, object]
+    users: dict[str, User]
+    devices: dict[str, TOTPDevice]
     values: dict[str, object]  # the URL's arguments
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -84,7 +86,7 @@ def build_world() -> World:
     document = add_document(patient_a)
     add_document(patient_b)
     pros = {
-        name: PractitionerProfileFactory().user
+        name: PractitionerProfileFactory.create().user
         for name in ("pro_consent", "pro_none", "pro_revoked", "pro_blocked")
     }
     consent = Consent.objects.create(patient=patient_a, practitioner=pros["pro_consent"])
@@ -95,8 +97,8 @@ def build_world() -> World:
     block = Block.objects.create(patient=patient_a, practitioner=pros["pro_blocked"])
     access_request = AccessRequest.objects.create(patient=patient_a, practitioner=pros["pro_none"])
     RecordSettings.objects.create(patient=patient_a, contact_email="a@example.fr")
-    newcomer = UserFactory()
-    staff = StaffFactory()
+    newcomer = UserFactory.create()
+    staff = StaffFactory.create()
     add_totp(staff)
     clients = {
         "anon": Client(),
@@ -233,7 +235,9 @@ def look_up(client: Client, nir: str) -> str:
     """Look a NIR up on /pro/ as a practitioner does: the token that the page's request and
     emergency addresses carry (it names this look-up of this session, never a record)."""
     page = client.post("/pro/", {"nir": nir}).content.decode()
-    return re.search(r"/pro/patients/([0-9a-f-]{36})/emergency/", page).group(1)
+    match = re.search(r"/pro/patients/([0-9a-f-]{36})/emergency/", page)
+    assert match, page
+    return match.group(1)
 
 
 def lookup_by(owner: str):

@@ -58,7 +58,7 @@ def assert_forged_posts_refused(client: Client, path: str, form) -> None:
     """``client`` posts ``form()`` to ``path`` without a token, with a wrong token in the form
     and with a wrong token in the header: 403 each time, and nothing in the database moved."""
     _with_cookie(client)
-    client.sends_csrf_token = False
+    client.sends_csrf_token = False  # type: ignore[attr-defined]  # added by conftest's Client
     before, events = database_snapshot(), _events()
     try:
         answers = [
@@ -67,7 +67,7 @@ def assert_forged_posts_refused(client: Client, path: str, form) -> None:
             client.post(path, form(), headers={**SAME_ORIGIN, "X-CSRFToken": WRONG_TOKEN}),
         ]
     finally:
-        client.sends_csrf_token = True
+        client.sends_csrf_token = True  # type: ignore[attr-defined]  # added by conftest's Client
     changed = changed_tables(before, database_snapshot())
     assert changed == set(), f"a POST {path} without a valid token changed {sorted(changed)}"
     assert _events() == events, f"a POST {path} without a valid token reached the view"

@@ -49,6 +49,8 @@ class Cluster:
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
+        if parts.hostname is None or parts.username is None:
+            raise ValueError("DATABASE_URL must name the server's host and superuser")
         self.host, self.port = parts.hostname, parts.port or 5432
         self.superuser = parts.username
 
@@ -116,7 +118,9 @@ def deployment(tmp_path_factory) -> Iterator[dict[str, Any]]:
 
 
 def count_rows(connection: psycopg.Connection, table: str) -> int:
-    return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+    row = connection.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+    assert row is not None  # count(*) always answers one row
+    return row[0]
 
 
 def manage(*args: str, database_url: str) -> subprocess.CompletedProcess:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.apps import apps
+from django.db.models import ForeignObjectRel
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,7 +84,10 @@ def _guarded_names() -> tuple[set[str], set[str]]:
             if field.related_model in models and not field.auto_created:
                 relations.add(field.name)  # forward: code.beneficiary
             if model in models and not field.auto_created and field.related_model not in models:
-                accessor = field.remote_field.get_accessor_name()
+                remote = field.remote_field
+                accessor = (
+                    remote.get_accessor_name() if isinstance(remote, ForeignObjectRel) else None
+                )
                 if accessor and not accessor.endswith("+"):
                     relations.add(accessor)  # reverse: user.documents
     return classes, relations

@@ -17,3 +17,12 @@ def test_healthz_reports_an_unreachable_broker():
     response = Client().get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "error", "checks": {"database": "ok", "broker": "error"}}
+
+
+@override_settings(CELERY_BROKER_URL=None, CELERY_TASK_ALWAYS_EAGER=False)
+def test_healthz_reports_a_missing_broker_url_as_an_unhealthy_broker():
+    # Found by mypy: the URL is optional in the settings, and Redis.from_url(None) raised
+    # AttributeError, which turned the health check into a 500.
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "checks": {"database": "ok", "broker": "error"}}

@@ -135,13 +135,15 @@ def is_known_browser(markers: str, user: User) -> bool:
     return _known(markers, user.get_username().casefold())
 
 
-def verify_second_factor(user: User, token: str, *, address: str, known_browser: bool) -> Device:
+def verify_second_factor(
+    user: User, token: str, *, client_address: str, known_browser: bool
+) -> Device:
     """Second factor: the device of ``user`` that accepts ``token`` (a TOTP token or a backup
     code, each accepted once), or LoginRefused. The login's second step, and a service asking a
     fresh second factor before a sensitive act (an emergency declaration): same throttles, same
-    message. ``address``: the client's; ``known_browser``: see ``is_known_browser``."""
+    message. ``client_address``: the client's; ``known_browser``: see ``is_known_browser``."""
     account = user.get_username().casefold()
-    attempt = _Attempt(step_throttles("otp"), account, address, known_browser)
+    attempt = _Attempt(step_throttles("otp"), account, client_address, known_browser)
     device = _match_token(user, token)
     if device is None:
         raise LoginRefused(
@@ -155,11 +157,11 @@ def verify_second_factor(user: User, token: str, *, address: str, known_browser:
 
 
 def check_setup_token(
-    user: User, verify: Callable[[], bool], *, address: str, known_browser: bool
+    user: User, verify: Callable[[], bool], *, client_address: str, known_browser: bool
 ) -> bool:
     """Throttle the first token typed while setting up an app, like any second factor."""
     attempt = _Attempt(
-        step_throttles("otp"), user.get_username().casefold(), address, known_browser
+        step_throttles("otp"), user.get_username().casefold(), client_address, known_browser
     )
     if verify():
         attempt.succeeded()

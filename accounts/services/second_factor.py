@@ -64,12 +64,13 @@ def confirm_totp_device(
         else None
     )
     # The throttle counts the try even when this session has no pending device.
-    if not check_setup_token(
+    verified = check_setup_token(
         user,
         lambda: device is not None and device.verify_token(token),
-        address=client_address,
+        client_address=client_address,
         known_browser=known_browser,
-    ):
+    )
+    if not verified or device is None:  # verified: the pending device exists
         raise LoginRefused(
             _("This code is not valid. Type the 6 digits your app shows now, without spaces.")
         )

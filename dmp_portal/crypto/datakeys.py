@@ -41,10 +41,14 @@ def create_data_key(purpose: str) -> DataKey:
     return data_key
 
 
-def _unwrapped(data_key: DataKey) -> tuple[bytes, AESGCM]:
+def _wrapped(data_key: DataKey) -> bytes:
     if data_key.destroyed_at is not None or data_key.wrapped_key is None:
         raise DataDestroyed(f"data key {data_key.uid} was destroyed")
-    wrapped = bytes(data_key.wrapped_key)
+    return bytes(data_key.wrapped_key)
+
+
+def _unwrapped(data_key: DataKey) -> tuple[bytes, AESGCM]:
+    wrapped = _wrapped(data_key)
     # Keyed by the wrapped bytes: a rewrapped or destroyed key never hits a stale entry.
     cache_key = (data_key.pk, hashlib.sha256(wrapped).digest())
     with _cache_lock:
@@ -109,7 +113,7 @@ def rewrap_batch(batch_size: int = 500) -> int:
         now = timezone.now()
         for data_key in batch:
             aad = _wrap_aad(data_key)
-            material = provider.unwrap(bytes(data_key.wrapped_key), aad)
+            material = provider.unwrap(_wrapped(data_key), aad)
             data_key.wrapped_key = provider.wrap(material, aad)
             data_key.master_key_id = current
             data_key.rotated_at = now

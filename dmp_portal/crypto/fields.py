@@ -61,6 +61,8 @@ def is_destroyed(value: Any) -> bool:
 class _EncryptedDescriptor(DeferredAttribute):
     """A data descriptor (it defines __set__), so every read passes here and can decrypt."""
 
+    field: EncryptedField  # the descriptor of an encrypted field only
+
     def __get__(self, instance, cls=None):
         if instance is None:
             return self

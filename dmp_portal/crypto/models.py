@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -59,7 +60,8 @@ class EncryptedModel(models.Model):
         abstract = True
 
     def get_data_key(self) -> DataKey | None:
-        target = self
+        # A path walked by name: only the end of it is known to be a DataKey (or None).
+        target: Any = self
         for part in self.data_key_path.split("."):
             target = getattr(target, part, None)
             if target is None:

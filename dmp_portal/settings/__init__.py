@@ -184,7 +184,7 @@ elif DEVELOPMENT:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "db.sqlite3",
+            "NAME": str(VAR_DIR / "db.sqlite3"),
             # select_for_update() is a no-op on SQLite: taking the write lock at BEGIN makes
             # concurrent activations wait for each other instead of failing half-way.
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},

@@ -8,9 +8,11 @@ Docker and Kubernetes secrets, so that they need not sit in the process environm
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import overload
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -36,13 +38,20 @@ class Env:
                 ) from exc
         return value
 
-    def str(self, name: str, default: str | None = None) -> str | None:
+    # The methods below are named after the builtins they return, so from here on the class body
+    # spells the builtin types as ``builtins.str`` etc. A default that is a string guarantees a
+    # string: the overloads tell the type checker so.
+    @overload
+    def str(self, name: builtins.str, default: builtins.str) -> builtins.str: ...
+    @overload
+    def str(self, name: builtins.str, default: None = None) -> builtins.str | None: ...
+    def str(self, name: builtins.str, default: builtins.str | None = None) -> builtins.str | None:
         value = self._raw(name)
         if value is None or value == "":
             return default
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
         value = self._raw(name)
         if value is None or value == "":
             return default
@@ -53,7 +62,7 @@ class Env:
             return False
         raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use true or false.")
 
-    def int(self, name: str, default: int) -> int:
+    def int(self, name: builtins.str, default: builtins.int) -> builtins.int:
         value = self._raw(name)
         if value is None or value == "":
             return default
@@ -62,13 +71,17 @@ class Env:
         except ValueError as exc:
             raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from exc
 
-    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+    def list(
+        self, name: builtins.str, default: builtins.list[builtins.str] | None = None
+    ) -> builtins.list[builtins.str]:
         value = self._raw(name)
         if value is None or value.strip() == "":
             return list(default or [])
         return [item.strip() for item in value.split(",") if item.strip()]
 
-    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+    def choice(
+        self, name: builtins.str, choices: tuple[builtins.str, ...], default: builtins.str
+    ) -> builtins.str:
         value = self.str(name, default)
         if value not in choices:
             raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")

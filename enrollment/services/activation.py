@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -47,7 +47,7 @@ FAILURE_MEMORY = timedelta(days=1)
 _NO_CODE_HASH = "0" * 64
 
 
-def _wait_for(attempts: ActivationAttempts | None, now) -> int:
+def _wait_for(attempts: ActivationAttempts | None, now: datetime) -> int:
     """Free tries first, then a delay that doubles with each failure (1, 2, 4... minutes, at
     most an hour). Failures older than a day are forgotten."""
     if attempts is None or now - attempts.last_failed_at > FAILURE_MEMORY:
@@ -60,7 +60,7 @@ def _wait_for(attempts: ActivationAttempts | None, now) -> int:
     return max(0, math.ceil(delay - elapsed))
 
 
-def _record_failure(index: str, now) -> None:
+def _record_failure(index: str, now: datetime) -> None:
     """Count a wrong try for this number: one upsert, the same statement whether the number is
     known or not, and atomic, so that parallel guesses cannot all count as one."""
     # In SQL: Django's bulk_create(update_conflicts=True) can only copy the new row's values
@@ -76,7 +76,7 @@ def _record_failure(index: str, now) -> None:
         )
 
 
-def _count_on_code(code_id: int | None, now) -> None:
+def _count_on_code(code_id: int | None, now: datetime) -> None:
     """Count a wrong try on the live code, burning it at the limit. One statement, run even
     when no code is live (it then matches no row and writes nothing), so that the statements
     do not differ; only the write of the code's row does."""

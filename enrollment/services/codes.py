@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.utils import timezone
 
 from enrollment import codes
-from enrollment.models import Beneficiary, CreationCode
+from enrollment.models import Beneficiary, CreationCode, CreationCodeQuerySet
 from enrollment.services.activation import forget_failures
 
 
@@ -23,7 +24,7 @@ class IssuedCode:
     previous_tried_on: date | None = None
 
 
-def _live(beneficiary: Beneficiary):
+def _live(beneficiary: Beneficiary) -> CreationCodeQuerySet:
     return CreationCode.objects.filter(beneficiary=beneficiary).live()
 
 
@@ -81,7 +82,7 @@ def issue_code(beneficiary: Beneficiary) -> IssuedCode:
     )
 
 
-def letter_returned(subject_uid) -> None:
+def letter_returned(subject_uid: UUID) -> None:
     """The letter came back undelivered: its code must not be usable by whoever holds it."""
     beneficiary = Beneficiary.objects.filter(uid=subject_uid).first()
     if beneficiary is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +14,9 @@ from dmp_portal.crypto.datakeys import create_data_key
 from dmp_portal.crypto.hashing import blind_index
 from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
 from enrollment.validators import BeneficiaryRowForm
+
+if TYPE_CHECKING:
+    from letters.services import LetterSubject
 
 
 @dataclass
@@ -45,7 +50,7 @@ def import_beneficiaries(rows: Iterable[tuple[int, Mapping[str, str]]]) -> Impor
     return report
 
 
-def _upsert(data: Mapping) -> bool:
+def _upsert(data: Mapping[str, Any]) -> bool:
     index = nir_index(data["nir"])
     beneficiary = (
         Beneficiary.objects.select_for_update()
@@ -54,7 +59,7 @@ def _upsert(data: Mapping) -> bool:
         .first()
     )
     created = beneficiary is None
-    if created:
+    if beneficiary is None:
         beneficiary = Beneficiary(nir_index=index, data_key=create_data_key("beneficiary"))
     beneficiary.nir = data["nir"]
     beneficiary.last_name = data["last_name"].strip()
@@ -76,7 +81,7 @@ def supersede_pending(beneficiary: Beneficiary) -> None:
     ).update(state=RegistryChangeState.SUPERSEDED, decided_at=timezone.now())
 
 
-def letter_subjects(subject_uids) -> dict:
+def letter_subjects(subject_uids: Iterable[UUID]) -> dict[UUID, LetterSubject]:
     """Whose chain records each letter's export (``settings.LETTER_SUBJECTS``), by subject uid:
     the person's record when they have one, else their registry entry. One query for a batch."""
     found = Beneficiary.objects.select_related("patient").filter(uid__in=list(subject_uids))

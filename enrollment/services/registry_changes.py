@@ -17,6 +17,7 @@ person is not left waiting for a code they asked for.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,6 +31,9 @@ from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
 from enrollment.services.codes import letter_returned
 from enrollment.services.requests import CREATION_LETTER
 from letters.services import request_letter, void_unsent
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 IDENTITY_FIELDS = ("last_name", "first_name", "birth_date", "regime")
 ADDRESS = "address"
@@ -58,7 +62,11 @@ def changed_fields(beneficiary: Beneficiary, values: Mapping) -> list[str]:
 
 
 def _door(
-    staff, action: str, beneficiary: Beneficiary, client_address: str, proposed_by=None
+    staff: User,
+    action: str,
+    beneficiary: Beneficiary,
+    client_address: str,
+    proposed_by: object = None,
 ) -> Decision:
     return authorize_staff(
         staff,
@@ -71,7 +79,7 @@ def _door(
 
 
 def propose_change(
-    staff, beneficiary_id: int, values: Mapping, *, client_address: str = ""
+    staff: User, beneficiary_id: int, values: Mapping[str, Any], *, client_address: str = ""
 ) -> RegistryChange:
     """Store a proposal; nothing in the registry changes until another staff member confirms."""
     with transaction.atomic():
@@ -106,7 +114,7 @@ def propose_change(
 
 
 def decide_change(
-    staff, change_id: int, *, confirm: bool, client_address: str = ""
+    staff: User, change_id: int, *, confirm: bool, client_address: str = ""
 ) -> RegistryChange:
     """Confirm (apply) or reject a proposal, as a staff member other than its author.
 

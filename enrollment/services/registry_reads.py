@@ -7,6 +7,8 @@ identity, and each is recorded on that person's chain, naming the staff member.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from access_control.policy import authorize_staff
@@ -15,8 +17,13 @@ from enrollment.models import Beneficiary, RegistryChange
 from enrollment.services.registry import nir_index
 from enrollment.services.registry_changes import StaffRefused
 
+if TYPE_CHECKING:
+    from accounts.models import User
 
-def _on_chain(staff, action: str, beneficiary: Beneficiary | None, client_address: str) -> bool:
+
+def _on_chain(
+    staff: User, action: str, beneficiary: Beneficiary | None, client_address: str
+) -> bool:
     if beneficiary is None:  # nobody found: the look-up lands on the system chain
         return authorize_staff(staff, action, client_address=client_address).allowed
     return authorize_staff(
@@ -28,7 +35,7 @@ def _on_chain(staff, action: str, beneficiary: Beneficiary | None, client_addres
     ).allowed
 
 
-def lookup(staff, normalised_nir: str, *, client_address: str = "") -> int | None:
+def lookup(staff: User, normalised_nir: str, *, client_address: str = "") -> int | None:
     """The id of the person with this NIR, or None; recorded either way (never the NIR)."""
     with transaction.atomic():
         beneficiary = (
@@ -42,7 +49,9 @@ def lookup(staff, normalised_nir: str, *, client_address: str = "") -> int | Non
     return None if beneficiary is None else beneficiary.pk
 
 
-def view_identity(staff, beneficiary_id, *, client_address: str = "") -> Beneficiary | None:
+def view_identity(
+    staff: User, beneficiary_id: int, *, client_address: str = ""
+) -> Beneficiary | None:
     """The person, before their identity is shown decrypted; None when there is no such id."""
     with transaction.atomic():
         beneficiary = (
@@ -58,7 +67,7 @@ def view_identity(staff, beneficiary_id, *, client_address: str = "") -> Benefic
     return beneficiary
 
 
-def view_change(staff, change_id, *, client_address: str = "") -> RegistryChange | None:
+def view_change(staff: User, change_id: int, *, client_address: str = "") -> RegistryChange | None:
     """A proposal with its person, before current and proposed values are shown side by side."""
     change = RegistryChange.objects.filter(pk=change_id).only("beneficiary_id").first()
     if change is None:

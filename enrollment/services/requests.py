@@ -64,7 +64,7 @@ def process_request(request_id: int) -> str:
             .first()
         )
         outcome = _outcome(beneficiary)
-        if outcome == RequestOutcome.LETTER:
+        if outcome == RequestOutcome.LETTER and beneficiary is not None:  # a letter: a person
             request_letter(CREATION_LETTER, beneficiary.uid, beneficiary.data_key)
         enrollment_request.outcome = outcome
         enrollment_request.processed_at = timezone.now()

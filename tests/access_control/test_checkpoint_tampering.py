@@ -73,7 +73,7 @@ def forge_a_checkpoint_head(trail) -> None:
     """A checkpoint of one's own (unsigned) that claims the chain's current head as recorded."""
     last = trail["events"][-1]
     with transaction.atomic():
-        number = AuditCheckpoint.objects.order_by("-number").first().number + 1
+        number = AuditCheckpoint.objects.order_by("-number")[0].number + 1
         AuditCheckpointHead.objects.create(
             checkpoint_id=number,
             chain_id=trail["chain"].pk,

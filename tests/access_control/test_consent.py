@@ -45,7 +45,9 @@ def look_up(pro: Client, nir: str) -> str:
     """Look a NIR up on /pro/; the token that the page's request and emergency addresses carry
     (they name this look-up, never a record)."""
     page = pro.post("/pro/", {"nir": nir}).content.decode()
-    return re.search(r"/pro/patients/([0-9a-f-]{36})/emergency/", page).group(1)
+    match = re.search(r"/pro/patients/([0-9a-f-]{36})/emergency/", page)
+    assert match, page
+    return match.group(1)
 
 
 def ask_access(pro: Client, nir: str):

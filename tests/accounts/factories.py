@@ -11,7 +11,7 @@ from accounts.models import PractitionerProfile, Profession, User, UserKind
 PASSWORD = "correct horse battery staple"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -33,7 +33,7 @@ class StaffFactory(UserFactory):
     is_superuser = True
 
 
-class PractitionerProfileFactory(factory.django.DjangoModelFactory):
+class PractitionerProfileFactory(factory.django.DjangoModelFactory[PractitionerProfile]):
     class Meta:
         model = PractitionerProfile
 

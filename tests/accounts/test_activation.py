@@ -25,7 +25,7 @@ def invited_practitioner():
 
 
 def activation_path_from_email() -> str:
-    match = re.search(r"https?://[^/\s]+(/accounts/activate/[\w-]+/)", mail.outbox[-1].body)
+    match = re.search(r"https?://[^/\s]+(/accounts/activate/[\w-]+/)", str(mail.outbox[-1].body))
     assert match, mail.outbox[-1].body
     return match.group(1)
 

@@ -11,7 +11,7 @@ from tests.accounts.factories import PractitionerProfileFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def refusal_codes(password, user=None) -> set[str]:
+def refusal_codes(password, user=None) -> set[str | None]:
     try:
         validate_password(password, user)
     except ValidationError as error:

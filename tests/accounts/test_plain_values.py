@@ -73,13 +73,15 @@ def test_a_wrong_second_factor_is_refused_and_counted_for_the_address_given():
     device = add_totp(user)
     for _ in range(2):
         with pytest.raises(LoginRefused, match="code"):
-            verify_second_factor(user, "000000", address="192.0.2.7", known_browser=True)
+            verify_second_factor(user, "000000", client_address="192.0.2.7", known_browser=True)
     # Past the limit, even the right code is refused from that address...
     with pytest.raises(LoginRefused, match="essai|attempts|tentatives"):
-        verify_second_factor(user, totp_token(device), address="192.0.2.7", known_browser=True)
+        verify_second_factor(
+            user, totp_token(device), client_address="192.0.2.7", known_browser=True
+        )
     # ...but not from the owner's: the guesses were counted for the address they came from.
     accepted = verify_second_factor(
-        user, totp_token(device), address="198.51.100.4", known_browser=True
+        user, totp_token(device), client_address="198.51.100.4", known_browser=True
     )
     assert accepted.pk == device.pk
 

@@ -72,7 +72,7 @@ def write_registry_change(canary: str) -> None:
 
     address = {"lines": [canary], "postcode": canary, "city": canary, "country": canary}
     change = propose_change(
-        StaffFactory(),
+        StaffFactory.create(),
         make_beneficiary().pk,
         {
             "last_name": canary,
@@ -97,7 +97,8 @@ def write_letter(canary: str) -> None:
         data_key=create_data_key("beneficiary"),
         postal={"postcode": canary, "city": canary, "country": canary},
     )
-    assert Letter.objects.get(pk=letter.pk).postal["city"] == canary
+    postal = Letter.objects.get(pk=letter.pk).postal
+    assert postal is not None and postal["city"] == canary
 
 
 def write_document(canary: str) -> None:
@@ -125,7 +126,7 @@ def write_record_settings(canary: str) -> None:
     from accounts.services.keys import ensure_data_key
     from tests.accounts.factories import UserFactory
 
-    patient = UserFactory(kind="patient")
+    patient = UserFactory.create(kind="patient")
     ensure_data_key(patient)
     RecordSettings.objects.create(patient=patient, contact_email=canary)
     assert RecordSettings.objects.get(patient=patient).contact_email == canary
@@ -138,11 +139,11 @@ def write_emergency_access(canary: str) -> None:
     from accounts.services.keys import ensure_data_key
     from tests.accounts.factories import PractitionerProfileFactory, UserFactory
 
-    patient = UserFactory(kind="patient")
+    patient = UserFactory.create(kind="patient")
     ensure_data_key(patient)
     access = EmergencyAccess.objects.create(
         patient=patient,
-        practitioner=PractitionerProfileFactory().user,
+        practitioner=PractitionerProfileFactory.create().user,
         reason=canary,
         ends_at=timezone.now(),
     )

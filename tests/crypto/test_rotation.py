@@ -36,7 +36,7 @@ def use_keyring(*lines: str):
     return override_settings(DMP_MASTER_KEYS=",".join(lines))
 
 
-def run(*args) -> tuple[int, str]:
+def run(*args) -> tuple[int | str | None, str]:
     out = StringIO()
     try:
         call_command("rotate_keys", *args, stdout=out)

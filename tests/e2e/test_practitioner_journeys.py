@@ -47,7 +47,9 @@ def _invite_practitioner(tmp_path) -> str:
     )
     call_command("import_practitioners", str(csv))
     (invitation,) = [m for m in mail.outbox if "chloe.bernard@example.fr" in m.to]
-    return re.search(r"https?://\S+?(/accounts/activate/\S+/)", invitation.body).group(1)
+    match = re.search(r"https?://\S+?(/accounts/activate/\S+/)", str(invitation.body))
+    assert match, invitation.body
+    return match.group(1)
 
 
 def _activate_practitioner(page, inspector, site, link_path) -> str:

@@ -47,9 +47,9 @@ def build_pdf_with_object_stream(hidden: list[bytes], *, catalog_extra: bytes = 
     ]
     first_hidden = len(plain) + 1
     header, data = b"", b""
-    for index, body in enumerate(hidden):
+    for index, hidden_body in enumerate(hidden):
         header += b"%d %d " % (first_hidden + index, len(data))
-        data += body + b" "
+        data += hidden_body + b" "
     packed = zlib.compress(header + data)
     objstm_number = first_hidden + len(hidden)
     objstm = b"<</Type/ObjStm/N %d/First %d/Filter/FlateDecode/Length %d>>stream\n%s\nendstream" % (

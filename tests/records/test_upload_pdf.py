@@ -246,7 +246,8 @@ def test_each_refusal_says_what_was_found_and_what_to_do():
 
 def owner_protected() -> bytes:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(reportlab_pdf())))
-    writer.encrypt(user_password="", owner_password="owner", permissions_flag=-3904)
+    # pypdf annotates its flag enum, and takes the raw (signed) /P value as well.
+    writer.encrypt(user_password="", owner_password="owner", permissions_flag=-3904)  # type: ignore[arg-type]
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

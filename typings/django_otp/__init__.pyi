@@ -1,0 +1,9 @@
+# Type stubs for the part of django-otp 1.x this project uses (django-otp ships no types).
+from django.http import HttpRequest
+from django_otp.models import Device
+
+DEVICE_ID_SESSION_KEY: str
+
+def login(request: HttpRequest, device: Device) -> None: ...
+def verify_token(user: object, device_id: str, token: str) -> Device | None: ...
+def match_token(user: object, token: str) -> Device | None: ...

@@ -1,0 +1,36 @@
+# Type stubs for the part of django-otp 1.x this project uses (django-otp ships no types).
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+from django.db import models
+from django.db.models import QuerySet
+
+_D = TypeVar("_D", bound=Device)
+
+class DeviceManager(models.Manager[_D]):
+    def devices_for_user(self, user: Any, confirmed: bool | None = None) -> QuerySet[_D]: ...
+
+class Device(models.Model):
+    user: models.ForeignKey[Any, Any]
+    name: models.CharField[str, str]
+    confirmed: models.BooleanField[bool, bool]
+    objects: ClassVar[DeviceManager[Any]]
+
+    class Meta: ...
+
+    @property
+    def persistent_id(self) -> str: ...
+    @classmethod
+    def model_label(cls) -> str: ...
+    @classmethod
+    def from_persistent_id(cls, persistent_id: str, for_verify: bool = False) -> Device | None: ...
+    def is_interactive(self) -> bool: ...
+    def generate_is_allowed(self) -> tuple[bool, dict[str, Any] | None]: ...
+    def generate_challenge(self) -> str | None: ...
+    def verify_is_allowed(self) -> tuple[bool, dict[str, Any] | None]: ...
+    def verify_token(self, token: str) -> bool: ...
+
+class TimestampMixin(models.Model):
+    created_at: models.DateTimeField[datetime | None, datetime | None]
+    last_used_at: models.DateTimeField[datetime | None, datetime | None]
+    def set_last_used_timestamp(self, commit: bool = True) -> None: ...
