@@ -37,7 +37,7 @@ from access_control.models import (
 from access_control.tasks import process_access_request, requeue_access_requests
 from access_control.views import _too_many_requests
 from accounts.models import User
-from tests.access_control.test_consent import (
+from tests.access_control.factories import (
     ask_access,
     enrolled_patient,
     look_up,

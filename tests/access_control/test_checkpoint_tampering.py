@@ -23,8 +23,8 @@ from django.utils import timezone
 from access_control.audit_verify import COVERAGE_GRACE, verify_audit_trail
 from access_control.checkpoints import write_checkpoint
 from access_control.models import AuditChain, AuditCheckpoint, AuditCheckpointHead, AuditEvent
-from tests.access_control.test_audit import bypassing_the_trigger, chain_of, record, verify
 from tests.accounts.factories import UserFactory
+from tests.audit.factories import bypassing_the_trigger, chain_of, record, verify
 
 CHAIN = "access_control_auditchain"
 EVENT = "access_control_auditevent"

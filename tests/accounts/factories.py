@@ -3,10 +3,16 @@ from __future__ import annotations
 import time
 
 import factory
+from django.core import signing
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
+from accounts.http import KNOWN_BROWSER_COOKIE, KNOWN_BROWSER_SALT
+from accounts.middleware import SESSION_SEEN, SESSION_STARTED
 from accounts.models import PractitionerProfile, Profession, User, UserKind
+from accounts.services.authentication import account_marker
 
 PASSWORD = "correct horse battery staple"
 
@@ -80,12 +86,28 @@ def next_totp_token(device: TOTPDevice) -> str:
     return totp_token(device, at=step * device.step)
 
 
-def logged_in_client(user):
-    """A test client past both factors for ``user`` (a TOTP device is added)."""
-    from django.test import Client
-
-    device = add_totp(user)
+def logged_in_client(user: User, device: TOTPDevice | None = None) -> Client:
+    """A test client past both factors for ``user``, with ``device`` (a new TOTP device when
+    none is given), left exactly as the login page's second step leaves it: Django's session
+    login, the verified device (django-otp's session key), the session's start and last-seen
+    times (accounts.middleware), and the "known browser" cookie. No HTTP step is taken: only the
+    tests of login itself go through the two forms (tests/accounts/test_login.py)."""
+    device = device if device is not None else add_totp(user)
     client = Client()
-    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    now = time.time()
+    session[SESSION_STARTED] = now
+    session[SESSION_SEEN] = now
+    session.save()
+    marker = account_marker(user.get_username().casefold())
+    client.cookies[KNOWN_BROWSER_COOKIE] = signing.get_cookie_signer(
+        salt=KNOWN_BROWSER_COOKIE + KNOWN_BROWSER_SALT
+    ).sign(marker)
     return client
+
+
+def verified_staff_client() -> Client:
+    """A staff member (the admin's user) logged in past both factors."""
+    return logged_in_client(StaffFactory())
