@@ -37,13 +37,11 @@ from django.urls import clear_url_caches  # noqa: E402
 
 from access_control.audit import Action  # noqa: E402
 from access_control.policy import authorize  # noqa: E402
+from bench.world import build_pdf, new_patient, upload, verified_client  # noqa: E402
 from records import selectors  # noqa: E402
 from records.forms import RecordFilterForm  # noqa: E402
 from records.models import Category, Document  # noqa: E402
 from records.services import upload_document  # noqa: E402
-from tests.accounts.factories import UserFactory, logged_in_client  # noqa: E402
-from tests.records.factories import add_document  # noqa: E402
-from tests.records.pdf_specimens import build_pdf  # noqa: E402
 
 RUNS = 300
 
@@ -77,9 +75,9 @@ def main() -> None:
     seed_categories(Category)
     seed_profession_rules(ProfessionRule, Category, Profession.values)
 
-    patient = UserFactory()
+    patient = new_patient()
     for number in range(25):
-        add_document(patient, title=f"Compte rendu {number}")
+        upload(patient, f"Compte rendu {number}")
     big = upload_document(
         patient,
         patient,
@@ -88,7 +86,7 @@ def main() -> None:
         act_date=date(2026, 1, 1),
         upload=io.BytesIO(one_mib_pdf()),
     )
-    client = logged_in_client(patient)
+    client = verified_client(patient)
     request = RequestFactory().get("/records/")
     request.user, request.session = patient, {}
     request._messages = FallbackStorage(request)

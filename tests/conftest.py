@@ -23,8 +23,6 @@ from django.utils.encoding import force_bytes
 
 from tests.processes import services_missing, start_worker, stop_worker
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def pytest_configure(config):
     # Any template that renders an undefined variable fails its test: pytest-django's check,

@@ -24,11 +24,11 @@ from enrollment.models import EnrollmentRequest, RegistryChange
 from letters.models import Letter, LetterBatch
 from records.models import Category
 from tests.accounts.factories import (
-    PASSWORD,
     PractitionerProfileFactory,
     StaffFactory,
     add_totp,
     logged_in_client,
+    password_only_client,
 )
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document, patient_with_login
@@ -123,10 +123,7 @@ def build_world() -> tuple[dict[str, Client], dict[str, object]]:
     staff = StaffFactory()
     unverified = StaffFactory()
     add_totp(unverified)
-    unverified_client = Client()
-    unverified_client.post(
-        "/accounts/login/", {"username": unverified.username, "password": PASSWORD}
-    )
+    unverified_client = password_only_client(unverified)
     proposer = StaffFactory()
     change = RegistryChange.objects.create(
         beneficiary=person,
