@@ -16,9 +16,10 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,19 +33,18 @@ django.setup()
 from django.contrib.messages.storage.fallback import FallbackStorage  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
+from django.http import StreamingHttpResponse  # noqa: E402
 from django.template.loader import render_to_string  # noqa: E402
 from django.test import RequestFactory, override_settings  # noqa: E402
 from django.urls import clear_url_caches  # noqa: E402
 
 from access_control.policy import authorize  # noqa: E402
 from audit.models import Action  # noqa: E402
+from bench.world import build_pdf, new_patient, upload, verified_client  # noqa: E402
 from records import selectors  # noqa: E402
 from records.forms import RecordFilterForm  # noqa: E402
 from records.models import Category, Document  # noqa: E402
 from records.services import upload_document  # noqa: E402
-from tests.accounts.factories import UserFactory, logged_in_client  # noqa: E402
-from tests.records.factories import add_document  # noqa: E402
-from tests.records.pdf_specimens import build_pdf  # noqa: E402
 
 RUNS = 300
 
@@ -78,9 +78,9 @@ def main() -> None:
     seed_categories(Category)
     seed_profession_rules(ProfessionRule, Category, Profession.values)
 
-    patient = UserFactory.create()
+    patient = new_patient()
     for number in range(25):
-        add_document(patient, title=f"Compte rendu {number}")
+        upload(patient, f"Compte rendu {number}")
     big = upload_document(
         patient,
         patient,
@@ -89,7 +89,7 @@ def main() -> None:
         act_date=date(2026, 1, 1),
         upload=io.BytesIO(one_mib_pdf()),
     )
-    client = logged_in_client(patient)
+    client = verified_client(patient)
     # Dressed by hand as the middleware would (a user, a session, messages): no declared type.
     request: Any = RequestFactory().get("/records/")
     request.user, request.session = patient, {}
@@ -107,7 +107,10 @@ def main() -> None:
         return [document.title for document in documents]
 
     def download() -> bytes:
-        return b"".join(client.get(f"/records/{big.uid}/download/").streaming_content)
+        response = client.get(f"/records/{big.uid}/download/")
+        if not isinstance(response, StreamingHttpResponse):
+            raise RuntimeError(f"the download was not streamed: {response.status_code}")
+        return b"".join(cast(Iterable[bytes], response.streaming_content))
 
     with override_settings(ROOT_URLCONF="bench.urls"):
         clear_url_caches()

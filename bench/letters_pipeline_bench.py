@@ -25,14 +25,14 @@ import django  # noqa: E402
 django.setup()
 
 from bench.letters_bench import bare_letter, contents  # noqa: E402
+from bench.world import registry_people  # noqa: E402
 from letters import services  # noqa: E402
 from letters.models import Letter  # noqa: E402
-from tests.enrollment.factories import make_beneficiary  # noqa: E402
 
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    people = [make_beneficiary() for _index in range(count)]
+    people = registry_people(count)
     letters = [
         Letter.objects.create(kind="creation_code", subject_uid=p.uid, data_key=p.data_key)
         for p in people

@@ -51,10 +51,15 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.devices import TOTPDevice  # noqa: E402
 from accounts.models import User  # noqa: E402
+from bench.world import (  # noqa: E402
+    add_documents,
+    add_events,
+    add_totp,
+    stored_document,
+    totp_token,
+)
 from demo.bulk_seed import SeedPlan, seed  # noqa: E402
 from records.models import Document, DocumentStatus  # noqa: E402
-from tests.accounts.factories import add_totp, totp_token  # noqa: E402
-from tests.records.factories import stored_document  # noqa: E402
 
 PASSWORD = "banc-de-charge-2026-mot-de-passe"
 ONE_MIB = 1024 * 1024
@@ -83,9 +88,7 @@ def one_mib_document(patient: User) -> Document:
     """A 1 MiB PDF-typed document in the patient's record, stored encrypted as uploads are."""
     return stored_document(
         patient,
-        author=patient,
         title="Scanner thoracique (1 Mio)",
-        category="imagerie",
         act_date="2026-01-15",
         content=b"%PDF-1.4\n" + secrets.token_bytes(ONE_MIB - 9),
     )
@@ -301,8 +304,6 @@ def count_queries(client: Client, method: str, path: str, data=None) -> int:
 
 def growth(port: int, run: str) -> list[tuple[str, int, float]]:
     """Median server time of list, search and history for records of 10 and 5,000 documents."""
-    from tests.records.test_growth import add_documents, add_events
-
     rows = []
     for count in (10, 5000):
         patient = User.objects.filter(username__startswith=f"bulk-{run}-p").order_by("-username")[0]

@@ -9,22 +9,19 @@ fail under ``CI=true``, so that CI can never pass having skipped them.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
+import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.http.request import HttpHeaders
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
 from django.utils.crypto import get_random_string
 from django.utils.encoding import force_bytes
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import services_missing, start_worker, stop_worker
 
 
 def pytest_configure(config):
@@ -170,74 +167,11 @@ def _tasks_inline(request):
     app.conf.task_always_eager = False
 
 
-def _services_missing(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (required under CI=true)")
-    pytest.skip(reason)
-
-
-def start_worker(name: str, queues: str = "celery", **extra_env: str) -> subprocess.Popen:
-    """Start a real `celery worker` process on the Redis broker, reading the test database."""
-    from django.db import connection
-
-    test_db = connection.settings_dict
-    env = dict(os.environ, **extra_env)
-    env["DATABASE_URL"] = (
-        f"postgres://{test_db['USER']}:{test_db['PASSWORD'] or ''}@{test_db['HOST']}:"
-        f"{test_db['PORT']}/{test_db['NAME']}"
-    )
-    log_path = Path(os.environ.get("DMP_VAR_DIR", "/tmp")) / f"celery-{name}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "dmp_portal",
-                "worker",
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-                f"--hostname={name}@%h",
-                "-Q",
-                queues,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    from dmp_portal.celery import app
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the Celery worker exited: see {log_path}")
-        replies = app.control.ping(timeout=1.0)
-        if any(name in host for reply in replies or [] for host in reply):
-            return process
-    process.terminate()
-    pytest.fail(f"the Celery worker did not answer within 60 s: see {log_path}")
-
-
-def stop_worker(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=20)
-
-
 @pytest.fixture(scope="session")
 def redis_broker():
     """The real Redis broker started by `make test`; skipped locally, a failure under CI."""
     if not settings.CELERY_BROKER_URL or os.environ.get("DMP_TEST_SERVICES") != "1":
-        _services_missing("no Redis broker: run the suite with `make test`")
+        services_missing("no Redis broker: run the suite with `make test`")
     return settings.CELERY_BROKER_URL
 
 
@@ -249,58 +183,13 @@ def celery_worker(redis_broker, django_db_setup, django_db_blocker):
     stop_worker(process)
 
 
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
-    """Poll until ``predicate()`` is truthy (work done by another process); returns its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
-
-
-# --- What the database holds: re-read after a refused request, to prove nothing changed ------
-
-
-def _plain(row) -> tuple:
-    return tuple(bytes(value) if isinstance(value, memoryview) else value for value in row)
-
-
-def session_keys(*clients) -> set[str]:
-    """The session ids the given test clients hold (their own browser's sessions)."""
-    keys = set()
-    for client in clients:
-        morsel = client.cookies.get(settings.SESSION_COOKIE_NAME)
-        if morsel is not None and morsel.value:
-            keys.add(morsel.value)
-    return keys
-
-
-def database_snapshot(ignore_sessions: set[str] | frozenset[str] = frozenset()) -> dict[str, list]:
-    """Every row of every table as stored (ciphertext included), except the audit trail, where
-    refusals are recorded on purpose, and the sessions given (the acting browser's own)."""
-    snapshot = {}
-    with connection.cursor() as cursor:
-        for table in sorted(connection.introspection.table_names()):
-            if table.startswith("access_control_audit"):
-                continue
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
-            rows = [_plain(row) for row in cursor]
-            if table == "django_session":
-                rows = [row for row in rows if row[0] not in ignore_sessions]
-            snapshot[table] = sorted(rows, key=repr)
-    return snapshot
-
-
-def changed_tables(before: dict, after: dict) -> set[str]:
-    return {
-        table for table in before.keys() | after.keys() if before.get(table) != after.get(table)
-    }
-
-
-def table_rows(table: str, column: str, value) -> list[tuple]:
-    """The rows of ``table`` whose ``column`` is ``value``, as stored (encrypted fields too)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT * FROM "{table}" WHERE "{column}" = %s', [value])  # noqa: S608
-        return sorted((_plain(row) for row in cursor), key=repr)
+@pytest.fixture(scope="session")
+def pg_dump() -> str:
+    """The pg_dump program, to read the database as a backup would (PATH first: testenv puts
+    the server's own version there)."""
+    found = shutil.which("pg_dump")
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"))
+    assert candidates, "pg_dump is needed (Debian package postgresql-client)"
+    return str(candidates[-1])

@@ -32,6 +32,7 @@ from tests.accounts.factories import (
     add_totp,
     logged_in_client,
     next_totp_token,
+    password_only_client,
 )
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import PDF, add_document, patient_with_login
@@ -74,12 +75,6 @@ class World:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def password_only(user) -> Client:
-    client = Client()
-    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    return client
-
-
 def build_world() -> World:
     patient_a, client_a = patient_with_login()
     patient_b, client_b = patient_with_login()
@@ -104,11 +99,11 @@ def build_world() -> World:
         "anon": Client(),
         "patient_a": client_a,
         "patient_b": client_b,
-        "newcomer": password_only(newcomer),
-        "staff_unverified": password_only(staff),
+        "newcomer": password_only_client(newcomer),
+        "staff_unverified": password_only_client(staff),
     }
     clients.update({name: logged_in_client(user) for name, user in pros.items()})
-    clients["staff"] = logged_in_client(StaffFactory())
+    clients["staff"] = logged_in_client(StaffFactory.create())
     users = {"patient_a": patient_a, "patient_b": patient_b, "newcomer": newcomer, **pros}
     devices = {name: user.totpdevice_set.get() for name, user in pros.items()}
     values = {
@@ -173,7 +168,7 @@ def no_data(world, role):
 def prepare_totp_setup(world):
     """A newcomer opens the setup page; the others post the code of the secret it shows."""
     owner = UserFactory()
-    client = password_only(owner)
+    client = password_only_client(owner)
     page = client.get("/accounts/2fa/setup/").content.decode()
     secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)
     world.extra["owner_client"] = client

@@ -25,11 +25,11 @@ from enrollment.models import EnrollmentRequest, RegistryChange
 from letters.models import Letter, LetterBatch
 from records.models import Category
 from tests.accounts.factories import (
-    PASSWORD,
     PractitionerProfileFactory,
     StaffFactory,
     add_totp,
     logged_in_client,
+    password_only_client,
 )
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document, patient_with_login
@@ -121,13 +121,10 @@ def build_world() -> tuple[dict[str, Client], dict[str, object]]:
     document = add_document(patient, title=HEALTH_TITLE)
     profile = PractitionerProfileFactory.create()
     person = make_beneficiary()
-    staff = StaffFactory()
+    staff = StaffFactory.create()
     unverified = StaffFactory.create()
     add_totp(unverified)
-    unverified_client = Client()
-    unverified_client.post(
-        "/accounts/login/", {"username": unverified.username, "password": PASSWORD}
-    )
+    unverified_client = password_only_client(unverified)
     proposer = StaffFactory.create()
     change = RegistryChange.objects.create(
         beneficiary=person,
@@ -169,7 +166,7 @@ def build_world() -> tuple[dict[str, Client], dict[str, object]]:
         "patient": patient_client,
         "pro": logged_in_client(profile.user),
         "staff_unverified": unverified_client,
-        "staff_plain": logged_in_client(StaffFactory(is_superuser=False)),
+        "staff_plain": logged_in_client(StaffFactory.create(is_superuser=False)),
         "staff": logged_in_client(staff),
     }
     return clients, objects

@@ -19,7 +19,7 @@ from letters.models import Letter, LetterState
 from tests.accounts.factories import PractitionerProfileFactory, StaffFactory, logged_in_client
 from tests.crypto.canaries import forms_of
 from tests.enrollment.factories import make_beneficiary, make_nir
-from tests.enrollment.helpers import code_from_letter
+from tests.letters.reading import code_from_letter
 from tests.records.factories import patient_with_login
 
 pytestmark = pytest.mark.django_db

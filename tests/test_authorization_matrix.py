@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from access_control.models import AccessRequest, Block, Consent, EmergencyAccess
 from tests.accounts.factories import (
-    PASSWORD,
     PractitionerProfileFactory,
     StaffFactory,
     add_totp,
     logged_in_client,
+    password_only_client,
 )
 from tests.records.factories import add_document, patient_with_login
 
@@ -151,8 +151,7 @@ def build_world():
     request = AccessRequest.objects.create(patient=patient_a, practitioner=pros["pro_none"])
     staff = StaffFactory()
     add_totp(staff)
-    unverified = Client()
-    unverified.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
+    unverified = password_only_client(staff)
     clients = {
         "anon": Client(),
         "patient_a": client_a,

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import ActivationLink
-from tests.conftest import wait_for
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

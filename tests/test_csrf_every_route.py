@@ -27,7 +27,7 @@ from audit.models import AuditEvent
 from enrollment.models import RegistryChange
 from letters.models import Letter, LetterState
 from tests.accounts.factories import StaffFactory, logged_in_client
-from tests.conftest import changed_tables, database_snapshot
+from tests.database_state import changed_tables, database_snapshot
 from tests.enrollment.factories import make_beneficiary
 from tests.isolation_table import CHANGES, GET_ONLY, READ, READ_DATA, TABLE, Change, concrete
 from tests.isolation_world import OWNER, answer, build_world, no_data

@@ -37,7 +37,7 @@ from tests.accounts.factories import (
     logged_in_client,
     next_totp_token,
 )
-from tests.conftest import table_rows
+from tests.database_state import table_rows
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import PDF, add_document, patient_with_login, pdf_upload
 

@@ -22,8 +22,8 @@ from dmp_portal.queueing import enqueue, enqueue_on_commit
 from enrollment.models import Beneficiary
 from letters.models import Letter, LetterState
 from letters.tasks import requeue_stalled_letters
-from tests.conftest import wait_for
 from tests.enrollment.factories import make_beneficiary, make_nir
+from tests.processes import wait_for
 
 RENDER = "letters.tasks.render_letter"
 

@@ -38,7 +38,7 @@ from django.utils import timezone
 from accounts.devices import BackupCodeDevice, TOTPDevice
 from audit.models import AuditEvent, Outcome
 from enrollment.models import CreationCode
-from tests.conftest import changed_tables, database_snapshot, session_keys, table_rows
+from tests.database_state import changed_tables, database_snapshot, session_keys, table_rows
 from tests.isolation_table import (
     CHANGES,
     GET_ONLY,

@@ -7,6 +7,15 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
+from tests.accounts.factories import (
+    PractitionerProfileFactory,
+    StaffFactory,
+    UserFactory,
+    logged_in_client,
+    password_only_client,
+)
+from tests.production import production_environ, run_manage
+
 pytestmark = pytest.mark.django_db
 
 
@@ -59,8 +68,6 @@ def test_the_inline_code_check_can_fail():
 
 
 def test_production_sets_hsts_secure_cookies_and_https_redirect(tmp_path):
-    from tests.test_settings import production_environ, run_manage
-
     script = (
         "from django.conf import settings as s; print(s.SECURE_HSTS_SECONDS, "
         "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, "
@@ -93,20 +100,14 @@ def _no_store(response) -> bool:
 
 
 def _patient():
-    from tests.accounts.factories import UserFactory
-
     return UserFactory()
 
 
 def _practitioner():
-    from tests.accounts.factories import PractitionerProfileFactory
-
     return PractitionerProfileFactory().user
 
 
 def _staff():
-    from tests.accounts.factories import StaffFactory
-
     return StaffFactory()
 
 
@@ -123,8 +124,6 @@ ROLE_PAGES = {
     ids=lambda value: getattr(value, "__name__", value),
 )
 def test_every_page_of_a_signed_in_person_is_no_store(make_user, path):
-    from tests.accounts.factories import logged_in_client
-
     client = logged_in_client(make_user())
     response = client.get(path)
     assert response.status_code in (200, 404), (path, response.status_code)
@@ -133,18 +132,12 @@ def test_every_page_of_a_signed_in_person_is_no_store(make_user, path):
 
 
 def test_pages_seen_with_the_password_alone_are_no_store():
-    from tests.accounts.factories import PASSWORD, UserFactory
-
-    user = UserFactory()
-    client = Client()
-    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    client = password_only_client(UserFactory())
     for path in ("/", "/nowhere/", "/accounts/2fa/setup/"):
         assert _no_store(client.get(path)), path
 
 
 def test_public_pages_static_files_and_healthz_keep_their_caching():
-    from tests.accounts.factories import UserFactory, logged_in_client
-
     anonymous = Client()
     for path in ("/", "/enrollment/eligibility/", "/nowhere/"):
         response = anonymous.get(path)

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import os
-import secrets
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from dmp_portal.settings.env import Env
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.production import production_environ, random_key, run_manage
 
 
 def test_a_boolean_that_is_not_true_or_false_is_an_error():
@@ -42,53 +34,6 @@ def test_integers_are_parsed_strictly():
         Env({"N": "quinze"}).int("N", 1)
 
 
-def _key() -> str:
-    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
-
-
-def production_environ(**overrides) -> dict[str, str]:
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(
-            (
-                "DMP_",
-                "DATABASE_URL",
-                "CELERY_",
-                "CACHE_URL",
-                "SECRET_KEY",
-                "ALLOWED_HOSTS",
-                "EMAIL_",
-            )
-        )
-    }
-    environ.update(
-        DMP_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        DATABASE_URL="postgres://dmp:pw@127.0.0.1:5432/dmp",
-        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
-        DMP_MASTER_KEYS=f"prod-1:{_key()}",
-        DMP_BLIND_INDEX_KEY=_key(),
-        DMP_AUDIT_SIGNING_KEY=_key(),
-        ALLOWED_HOSTS="dmp.example.fr",
-        DMP_SITE_URL="https://dmp.example.fr",
-        STATIC_ROOT="/tmp/dmp-static-check",
-    )
-    environ.update(overrides)
-    return {key: value for key, value in environ.items() if value is not None}
-
-
-def run_manage(environ, *args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 @pytest.mark.parametrize(
     "missing",
     ["SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "DMP_MASTER_KEYS", "DMP_BLIND_INDEX_KEY"],
@@ -108,7 +53,7 @@ def test_production_refuses_a_database_that_is_not_postgresql():
 
 def test_production_accepts_secrets_given_as_files(tmp_path):
     key_file = tmp_path / "master_keys"
-    key_file.write_text(f"prod-1:{_key()}\n")
+    key_file.write_text(f"prod-1:{random_key()}\n")
     environ = production_environ(DMP_MASTER_KEYS=None, DMP_MASTER_KEYS_FILE=str(key_file))
     result = run_manage(environ, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr
@@ -132,7 +77,7 @@ def test_seed_demo_is_refused_in_production():
         ("DMP_MASTER_KEYS", "not-a-key"),
         ("DMP_BLIND_INDEX_KEY", "c2hvcnQ"),
         ("DMP_AUDIT_SIGNING_KEY", "c2hvcnQ"),
-        ("DMP_AUDIT_VERIFY_KEYS", _key() + ",c2hvcnQ"),
+        ("DMP_AUDIT_VERIFY_KEYS", random_key() + ",c2hvcnQ"),
     ],
 )
 def test_production_refuses_malformed_keys(name, value):
@@ -155,7 +100,7 @@ def test_seed_demo_is_refused_in_development_on_a_shared_database(tmp_path):
     assert "SQLite" in result.stderr
 
 
-def test_production_starts_without_the_audit_signing_key():
+def test_production_starts_without_the_audit_signingrandom_key():
     """Web, beat and migrate run without it: only the worker signs checkpoints (compose)."""
     result = run_manage(production_environ(DMP_AUDIT_SIGNING_KEY=None), "check")
     assert result.returncode == 0, result.stderr

@@ -30,7 +30,7 @@ from access_control.tasks import process_access_request, requeue_access_requests
 from access_control.views import _too_many_requests
 from accounts.models import User
 from audit.models import AuditChain, AuditEvent, patient_chain_key
-from tests.access_control.test_consent import (
+from tests.access_control.factories import (
     ask_access,
     enrolled_patient,
     look_up,

@@ -3,69 +3,36 @@
 from __future__ import annotations
 
 import base64
-import io
 import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.transaction import TransactionManagementError
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from accounts.models import UserKind
 from audit.models import GENESIS_MAC, Action, AuditChain, AuditEvent, Mode, Outcome
 from audit.trail import record_event
 from dmp_portal.crypto.hashing import reset_hash_keys
 from tests.accounts.factories import (
-    PASSWORD,
     PractitionerProfileFactory,
     StaffFactory,
     UserFactory,
-    add_totp,
-    totp_token,
+    logged_in_client,
+)
+from tests.audit.factories import (
+    bypassing_the_trigger,
+    chain_of,
+    record,
+    verify,
+    with_own_connection,
 )
 
 HEX = set("0123456789abcdef")
-
-
-def record(patient, actor=None, **fields) -> AuditEvent:
-    """One committed-with-its-read event, as a view would write it."""
-    fields.setdefault("action", Action.VIEW)
-    fields.setdefault("outcome", Outcome.ALLOWED)
-    with transaction.atomic():
-        return record_event(
-            actor=actor if actor is not None else patient, patient=patient, **fields
-        )
-
-
-def chain_of(patient) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(chain__key=f"patient:{patient.pk}").order_by("sequence"))
-
-
-def verify() -> tuple[int, str, str]:
-    """verify_audit's exit code, stdout and stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("verify_audit", stdout=out, stderr=err)
-    except CommandError as exc:
-        return exc.returncode, out.getvalue(), err.getvalue()
-    return 0, out.getvalue(), err.getvalue()
-
-
-@contextmanager
-def bypassing_the_trigger() -> Iterator:
-    """Tamper as someone with database access would: replica mode skips ordinary triggers."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        yield cursor
-        cursor.execute("SET LOCAL session_replication_role = origin")
 
 
 # --- Writing --------------------------------------------------------------------------------
@@ -529,13 +496,6 @@ def test_an_open_read_locks_only_its_own_patients_chain():
     assert [e.sequence for e in chain_of(second)] == [1, 2]
 
 
-def with_own_connection(function, *args) -> None:
-    try:
-        function(*args)
-    finally:
-        connections.close_all()
-
-
 # --- Admin ----------------------------------------------------------------------------------
 
 
@@ -544,10 +504,7 @@ def test_the_admin_lists_events_read_only():
     patient = UserFactory()
     event = record(patient, action=Action.HIDE, reason="by-owner")
     staff = StaffFactory()
-    device = add_totp(staff)
-    client = Client()
-    client.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    client = logged_in_client(staff)
 
     listing = client.get("/admin/audit/auditevent/")
     assert listing.status_code == 200

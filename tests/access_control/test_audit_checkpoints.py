@@ -31,14 +31,14 @@ from dmp_portal.crypto.signing import (
     public_bytes,
     reset_signing_keys,
 )
-from tests.access_control.test_audit import (
+from tests.accounts.factories import PractitionerProfileFactory, UserFactory
+from tests.audit.factories import (
     bypassing_the_trigger,
     chain_of,
     record,
     verify,
     with_own_connection,
 )
-from tests.accounts.factories import PractitionerProfileFactory, UserFactory
 
 
 def new_key() -> str:

@@ -23,8 +23,8 @@ from django.utils import timezone
 from audit.checkpoints import write_checkpoint
 from audit.models import AuditChain, AuditCheckpoint, AuditCheckpointHead, AuditEvent
 from audit.verify import COVERAGE_GRACE, verify_audit_trail
-from tests.access_control.test_audit import bypassing_the_trigger, chain_of, record, verify
 from tests.accounts.factories import UserFactory
+from tests.audit.factories import bypassing_the_trigger, chain_of, record, verify
 
 CHAIN = "access_control_auditchain"
 EVENT = "access_control_auditevent"

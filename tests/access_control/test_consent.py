@@ -14,45 +14,20 @@ from access_control.models import Consent
 from accounts.models import Profession
 from audit.models import AuditEvent
 from records.models import Document
+from tests.access_control.factories import (
+    ask_access,
+    enrolled_patient,
+    grant,
+    practitioner_with_login,
+)
 from tests.accounts.factories import (
     PractitionerProfileFactory,
-    logged_in_client,
+    verified_staff_client,
 )
-from tests.enrollment.factories import make_beneficiary
-from tests.records.factories import add_document, patient_with_login
+from tests.enrollment.factories import make_nir
+from tests.records.factories import add_document, pdf_upload
 
 pytestmark = pytest.mark.django_db
-
-
-def practitioner_with_login(profession: str = Profession.MEDECIN):
-    profile = PractitionerProfileFactory(profession=profession)
-    return profile, logged_in_client(profile.user)
-
-
-def enrolled_patient():
-    """A patient with a record in the registry, so that a practitioner can find them by NIR."""
-    patient, client = patient_with_login()
-    person = make_beneficiary()
-    type(person).objects.filter(pk=person.pk).update(patient=patient)
-    return patient, client, person.nir
-
-
-def grant(client: Client, rpps: str, until: str = ""):
-    return client.post("/access/", {"rpps": rpps, "until": until})
-
-
-def look_up(pro: Client, nir: str) -> str:
-    """Look a NIR up on /pro/; the token that the page's request and emergency addresses carry
-    (they name this look-up, never a record)."""
-    page = pro.post("/pro/", {"nir": nir}).content.decode()
-    match = re.search(r"/pro/patients/([0-9a-f-]{36})/emergency/", page)
-    assert match, page
-    return match.group(1)
-
-
-def ask_access(pro: Client, nir: str):
-    """Ask (the request itself is written by the task its commit queues: run the callbacks)."""
-    return pro.post(f"/pro/patients/{look_up(pro, nir)}/request/")
 
 
 def test_without_consent_the_practitioner_learns_only_that_no_access_is_granted():
@@ -215,8 +190,6 @@ def test_a_blocked_practitioner_finds_no_way_in_through_a_request(
 
 
 def test_an_unknown_number_gets_the_same_page_as_a_record_without_consent():
-    from tests.enrollment.factories import make_nir
-
     _patient, _client, nir = enrolled_patient()
     _profile, pro = practitioner_with_login()
 
@@ -269,7 +242,6 @@ def test_staff_cannot_widen_a_profession_rule_and_the_door_applies_the_seeded_ru
     applying the seeded rule (dentists do not read advance directives)."""
     from access_control.models import ProfessionRule
     from access_control.profession_defaults import DENIED
-    from tests.enrollment.test_registry import verified_staff_client
 
     patient, client, _nir = enrolled_patient()
     directives = add_document(patient, category="directives-anticipees")
@@ -315,8 +287,6 @@ def test_blocking_the_treating_physician_removes_the_designation():
 
 
 def test_a_refused_upload_by_a_practitioner_is_recorded():
-    from tests.records.factories import pdf_upload
-
     patient, _client, _nir = enrolled_patient()
     profile, pro = practitioner_with_login()
     pro.post(

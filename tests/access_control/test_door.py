@@ -28,7 +28,7 @@ from access_control.notifications import notify_patient
 from access_control.selectors import patient_identity
 from audit.models import Action, AuditEvent, Mode
 from records.models import Document
-from tests.access_control.test_consent import (
+from tests.access_control.factories import (
     enrolled_patient,
     grant,
     look_up,

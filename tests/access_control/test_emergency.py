@@ -15,7 +15,7 @@ from access_control.emergency_review import ReviewRefused, mark_reviewed
 from access_control.models import EmergencyAccess, RecordSettings
 from audit.models import AuditEvent
 from records.models import Document
-from tests.access_control.test_consent import (
+from tests.access_control.factories import (
     ask_access,
     enrolled_patient,
     grant,
@@ -28,6 +28,7 @@ from tests.accounts.factories import (
     UserFactory,
     logged_in_client,
     next_totp_token,
+    verified_staff_client,
 )
 from tests.records.factories import PDF, add_document, pdf_upload
 
@@ -190,8 +191,6 @@ def test_settings_bad_email_is_explained_and_changes_nothing():
 
 
 def test_staff_see_the_emergency_review_queue_without_the_reason(run_tasks):
-    from tests.enrollment.test_registry import verified_staff_client
-
     patient, _client, nir = enrolled_patient()
     profile, pro = practitioner_with_login()
     run_tasks(lambda: declare(pro, profile, nir, reason="Détresse respiratoire aiguë grave"))

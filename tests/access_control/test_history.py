@@ -21,26 +21,15 @@ from audit.models import Action, AuditEvent, Mode, Outcome
 from audit.trail import record_event
 from records.models import Document, DocumentStatus
 from tests.accounts.factories import (
-    PASSWORD,
     PractitionerProfileFactory,
     StaffFactory,
-    add_totp,
-    totp_token,
+    logged_in_client,
 )
 from tests.records.factories import add_document, patient_with_login
 
 pytestmark = pytest.mark.django_db
 
 URL = "/access/history/"
-
-
-def signed_in(user) -> Client:
-    """A client past both factors for any kind of account."""
-    device = add_totp(user)
-    client = Client()
-    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
-    return client
 
 
 def record(patient, actor, action=Action.VIEW, outcome=Outcome.ALLOWED, **fields) -> AuditEvent:
@@ -108,7 +97,7 @@ def test_a_practitioners_refused_read_appears_with_name_profession_and_rpps():
     profile = PractitionerProfileFactory(
         first_name="Aurélie", last_name="Lefebvre", profession=Profession.INFIRMIER
     )
-    practitioner_client = signed_in(profile.user)
+    practitioner_client = logged_in_client(profile.user)
     assert practitioner_client.get(f"/records/{document.uid}/").status_code == 404
 
     response = client.get(URL)
@@ -219,9 +208,9 @@ def test_a_practitioner_and_staff_get_404_and_the_refusal_is_recorded():
     owner, _client = patient_with_login()
     add_document(owner)
     profile = PractitionerProfileFactory()
-    assert signed_in(profile.user).get(URL).status_code == 404
+    assert logged_in_client(profile.user).get(URL).status_code == 404
     staff = StaffFactory()
-    assert signed_in(staff).get(URL).status_code == 404
+    assert logged_in_client(staff).get(URL).status_code == 404
     assert history_events(actor=profile.user) == [("view-history", "refused", "no-such-record")]
     # Staff are refused by the staff rule first (they never read health data, record or not).
     assert history_events(actor=staff) == [

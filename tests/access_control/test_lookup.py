@@ -28,10 +28,10 @@ from audit.models import AuditEvent
 from dmp_portal.crypto.hashing import blind_index
 from dmp_portal.crypto.models import DataKey
 from tests import timing
-from tests.access_control.test_consent import enrolled_patient, look_up, practitioner_with_login
+from tests.access_control.factories import enrolled_patient, look_up, practitioner_with_login
 from tests.accounts.factories import next_totp_token
-from tests.conftest import wait_for
 from tests.enrollment.factories import make_beneficiary, make_nir
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.django_db
 

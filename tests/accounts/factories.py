@@ -3,10 +3,19 @@ from __future__ import annotations
 import time
 
 import factory
+from django.conf import settings
+from django.core import signing
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+from django.test import Client
+from django.utils.crypto import get_random_string
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
+from accounts.http import KNOWN_BROWSER_COOKIE, KNOWN_BROWSER_SALT
+from accounts.middleware import SESSION_SEEN, SESSION_STARTED
 from accounts.models import PractitionerProfile, Profession, User, UserKind
+from accounts.services.authentication import account_marker
 
 PASSWORD = "correct horse battery staple"
 
@@ -80,12 +89,43 @@ def next_totp_token(device: TOTPDevice) -> str:
     return totp_token(device, at=step * device.step)
 
 
-def logged_in_client(user):
-    """A test client past both factors for ``user`` (a TOTP device is added)."""
-    from django.test import Client
-
-    device = add_totp(user)
+def _past_the_password(user: User) -> Client:
+    """Django's session login, and the new CSRF cookie that login() rotates (a browser holds it
+    after the login page's answer)."""
     client = Client()
-    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    client.force_login(user)
+    client.cookies[settings.CSRF_COOKIE_NAME] = get_random_string(
+        CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS
+    )
     return client
+
+
+def password_only_client(user: User) -> Client:
+    """A test client past the password step only (no verified device), as the login page's
+    first step leaves it: the second-factor gate sends it back to the login page, or to the
+    setup of a first authenticator app."""
+    return _past_the_password(user)
+
+
+def logged_in_client(user: User, device: TOTPDevice | None = None) -> Client:
+    """A test client past both factors for ``user``, with ``device`` (a new TOTP device when
+    none is given), left exactly as the login page's second step leaves it: the session login,
+    the verified device (django-otp's session key), the session's start and last-seen times
+    (accounts.middleware), the CSRF cookie and the "known browser" cookie. No HTTP step is
+    taken: only the tests of login itself go through the two forms (tests/accounts/)."""
+    device = device if device is not None else add_totp(user)
+    client = _past_the_password(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[SESSION_STARTED] = session[SESSION_SEEN] = time.time()
+    session.save()
+    marker = account_marker(user.get_username().casefold())
+    client.cookies[KNOWN_BROWSER_COOKIE] = signing.get_cookie_signer(
+        salt=KNOWN_BROWSER_COOKIE + KNOWN_BROWSER_SALT
+    ).sign(marker)
+    return client
+
+
+def verified_staff_client() -> Client:
+    """A staff member (the admin's user) logged in past both factors."""
+    return logged_in_client(StaffFactory.create())

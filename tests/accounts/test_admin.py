@@ -10,6 +10,7 @@ from tests.accounts.factories import (
     PractitionerProfileFactory,
     StaffFactory,
     add_totp,
+    logged_in_client,
     totp_token,
 )
 
@@ -32,10 +33,7 @@ def test_admin_refuses_a_staff_session_without_a_verified_device():
 
 def test_admin_opens_to_staff_after_the_second_factor():
     staff = StaffFactory()
-    device = add_totp(staff)
-    client = Client()
-    client.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    client = logged_in_client(staff)
     response = client.get("/admin/accounts/user/")
     assert response.status_code == 200
     assert staff.username in response.content.decode()
@@ -43,10 +41,7 @@ def test_admin_opens_to_staff_after_the_second_factor():
 
 def test_admin_refuses_a_verified_practitioner():
     practitioner = PractitionerProfileFactory().user
-    device = add_totp(practitioner)
-    client = Client()
-    client.post("/accounts/login/", {"username": practitioner.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    client = logged_in_client(practitioner)
     assert client.get("/").status_code == 200
     response = client.get("/admin/accounts/user/")
     assert response.status_code == 302
@@ -58,9 +53,7 @@ def test_admin_user_page_shows_no_second_factor_secret():
     device = add_totp(staff)
     target = PractitionerProfileFactory().user
     target_device = add_totp(target)
-    client = Client()
-    client.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    client = logged_in_client(staff, device)
     page = client.get(f"/admin/accounts/user/{target.pk}/change/")
     assert page.status_code == 200
     content = page.content.decode()
@@ -104,10 +97,7 @@ def test_otp_admin_site_itself_refuses_an_unverified_staff_request(rf):
 
 def test_admin_urls_carry_the_uuid_not_a_sequential_number():
     staff = StaffFactory()
-    device = add_totp(staff)
-    client = Client()
-    client.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    client = logged_in_client(staff)
     listing = client.get("/admin/accounts/user/").content.decode()
     assert f"/admin/accounts/user/{staff.pk}/change/" in listing
     assert len(str(staff.pk)) == 36
@@ -115,10 +105,7 @@ def test_admin_urls_carry_the_uuid_not_a_sequential_number():
 
 def test_admin_logout_ends_the_session_like_the_portal_logout():
     staff = StaffFactory()
-    device = add_totp(staff)
-    client = Client()
-    client.post("/accounts/login/", {"username": staff.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    client = logged_in_client(staff)
     response = client.post("/admin/logout/")
     assert response["Clear-Site-Data"] == '"cache", "cookies", "storage"'
     assert client.get("/admin/").status_code == 302

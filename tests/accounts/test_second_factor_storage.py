@@ -9,7 +9,7 @@ from django.db import connection
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
 from dmp_portal.crypto import DecryptionError
-from tests.accounts.factories import UserFactory, add_backup_codes, add_totp
+from tests.accounts.factories import PASSWORD, UserFactory, add_backup_codes, add_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -70,8 +70,6 @@ def test_backup_codes_are_stored_hashed():
 
 def test_the_secret_shown_by_the_setup_page_is_sealed_too():
     from django.test import Client
-
-    from tests.accounts.factories import PASSWORD
 
     user = UserFactory()
     client = Client()

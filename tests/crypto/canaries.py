@@ -25,7 +25,7 @@ def write_totp_device(canary: str) -> None:
     from accounts.devices import TOTPDevice
     from tests.accounts.factories import UserFactory
 
-    device = TOTPDevice.create_for(UserFactory())
+    device = TOTPDevice.create_for(UserFactory.create())
     device.secret = canary.encode()
     device.save()
     assert TOTPDevice.objects.get(pk=device.pk).secret == canary.encode()

@@ -6,18 +6,16 @@ import logging
 
 import pytest
 from django.db import connection
-from django.test import Client
 
 from accounts.devices import TOTPDevice
-from tests.accounts.factories import PASSWORD, UserFactory
+from tests.accounts.factories import UserFactory, password_only_client
 
 pytestmark = pytest.mark.django_db
 
 
 def test_tampered_secret_shows_a_generic_page_and_logs_a_security_event(caplog):
     user = UserFactory()
-    client = Client()
-    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    client = password_only_client(user)
     page = client.get("/accounts/2fa/setup/")
     secret = page.context["secret"]
     device = TOTPDevice.objects.get(user=user)

@@ -12,16 +12,16 @@ import shutil
 
 import pytest
 
-from tests.conftest import _services_missing
 from tests.e2e.browser import ARTIFACTS, AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS, DESKTOP, Inspector
+from tests.processes import services_missing
 
 
 @pytest.fixture(scope="package")
 def chromium():
     if not shutil.which(CHROMIUM):
-        _services_missing(f"{CHROMIUM} is missing: apt-get install chromium")
+        services_missing(f"{CHROMIUM} is missing: apt-get install chromium")
     if not AXE_SCRIPT.exists():
-        _services_missing("axe-core is missing: run `npm ci` (make test does)")
+        services_missing("axe-core is missing: run `npm ci` (make test does)")
     from playwright.sync_api import sync_playwright
 
     # This run's screenshots only: a stale one would pass for evidence of a page it never saw.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
-from tests.e2e.helpers import follow, log_in
+from tests.e2e.steps import follow, log_in
 from tests.records.factories import add_document
 
 
@@ -53,7 +53,7 @@ def test_english_on_the_enrolment_and_practitioner_pages_errors_included(site, n
     from access_control.consent_models import Consent
     from tests.accounts.factories import PractitionerProfileFactory
     from tests.e2e.browser import fill_by_keyboard
-    from tests.e2e.helpers import expect_error
+    from tests.e2e.steps import expect_error
     from tests.enrollment.factories import make_beneficiary
 
     page = inspector.watch(new_page(locale="en-GB"))

@@ -15,7 +15,7 @@ from enrollment.models import Beneficiary
 from letters.models import Letter
 from records.models import Document
 from tests.e2e.browser import fill_by_keyboard, next_document, tab_to
-from tests.e2e.helpers import (
+from tests.e2e.steps import (
     expect_error,
     follow,
     log_in,
@@ -24,7 +24,7 @@ from tests.e2e.helpers import (
     totp_from_secret,
 )
 from tests.enrollment.factories import make_beneficiary, make_nir
-from tests.enrollment.helpers import code_from_letter
+from tests.letters.reading import code_from_letter
 
 PASSWORD = "un long chemin vers la mer"
 

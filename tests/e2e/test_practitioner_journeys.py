@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from access_control.consent_models import Consent, EmergencyAccess
 from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
 from tests.e2e.browser import fill_by_keyboard
-from tests.e2e.helpers import expect_error, follow, log_in, one_page_pdf, totp_from_secret
+from tests.e2e.steps import expect_error, follow, log_in, one_page_pdf, totp_from_secret
 from tests.enrollment.factories import make_beneficiary, make_nir
 from tests.records.factories import add_document
 

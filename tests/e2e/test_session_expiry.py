@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.middleware import SESSION_SEEN
 from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
-from tests.e2e.helpers import log_in
+from tests.e2e.steps import log_in
 
 
 def _server_session():

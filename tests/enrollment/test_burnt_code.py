@@ -15,7 +15,7 @@ from enrollment.models import CreationCode, EnrollmentRequest, RequestOutcome
 from letters.models import Letter
 from letters.rendering import french_date
 from tests.enrollment.factories import make_beneficiary, make_nir
-from tests.enrollment.helpers import code_from_letter, letter_text
+from tests.letters.reading import code_from_letter, letter_text
 
 pytestmark = pytest.mark.django_db
 START = "2026-11-02 10:00 +0100"

@@ -14,7 +14,7 @@ from letters.models import Letter, LetterState
 from letters.rendering import ADDRESS_FRAME_MM
 from tests.crypto.canaries import forms_of
 from tests.enrollment.factories import make_beneficiary
-from tests.enrollment.helpers import code_from_letter, letter_pdf, letter_text
+from tests.letters.reading import code_from_letter, letter_pdf, letter_text
 
 pytestmark = pytest.mark.django_db
 MM = 72 / 25.4

@@ -7,17 +7,13 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.test import Client
 
 from enrollment.models import Beneficiary
 from enrollment.services.registry import nir_index
 from tests.accounts.factories import (
-    PASSWORD,
-    StaffFactory,
     UserFactory,
-    add_totp,
     logged_in_client,
-    totp_token,
+    verified_staff_client,
 )
 from tests.crypto.canaries import forms_of
 from tests.enrollment.factories import make_beneficiary, make_nir
@@ -119,10 +115,6 @@ def test_a_file_without_the_expected_columns_changes_nothing(tmp_path):
     assert not Beneficiary.objects.exists()
 
 
-def verified_staff_client() -> Client:
-    return logged_in_client(StaffFactory())
-
-
 def test_admin_lists_the_registry_masked_and_finds_by_whole_nir():
     person = make_beneficiary(nir="185057800608491")
     make_beneficiary(last_name="Autre")
@@ -187,9 +179,6 @@ def test_the_registry_admin_survives_a_shredded_person():
 
 def test_the_registry_admin_refuses_a_patient():
     patient = UserFactory()
-    device = add_totp(patient)
-    client = Client()
-    client.post("/accounts/login/", {"username": patient.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    client = logged_in_client(patient)
     response = client.get("/admin/enrollment/beneficiary/")
     assert response.status_code == 302 and "login" in response["Location"]

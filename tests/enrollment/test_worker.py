@@ -12,9 +12,9 @@ from django.test import Client
 from enrollment.models import EnrollmentRequest, RequestOutcome
 from letters.models import Letter, LetterState
 from letters.tasks import render_letter
-from tests.conftest import start_worker, stop_worker, wait_for
 from tests.enrollment.factories import make_beneficiary
-from tests.enrollment.helpers import code_from_letter
+from tests.letters.reading import code_from_letter
+from tests.processes import start_worker, stop_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

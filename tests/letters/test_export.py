@@ -16,8 +16,15 @@ from django.test import Client
 from pypdf import PdfReader
 
 from letters.models import Letter, LetterState
+from tests.accounts.factories import (
+    PractitionerProfileFactory,
+    StaffFactory,
+    UserFactory,
+    logged_in_client,
+    verified_staff_client,
+)
 from tests.enrollment.factories import make_beneficiary
-from tests.enrollment.test_registry import verified_staff_client
+from tests.records.factories import patient_with_login
 
 pytestmark = pytest.mark.django_db
 
@@ -107,8 +114,6 @@ def test_admin_flags_late_letters_and_marks_returns(tmp_path, rendered):
 
 
 def test_the_letters_admin_refuses_anonymous_visitors_and_patients(rendered):
-    from tests.records.factories import patient_with_login
-
     rendered()
     response = Client().get("/admin/letters/letter/")
     assert response.status_code == 302
@@ -153,8 +158,6 @@ def test_the_command_records_each_export_on_the_recipients_chain(tmp_path, rende
 
 
 def test_the_command_names_a_staff_operator(tmp_path, rendered):
-    from tests.accounts.factories import StaffFactory
-
     people = rendered()
     staff = StaffFactory()
     call_command("export_letters", str(tmp_path), "--operator", staff.username, stdout=StringIO())
@@ -167,8 +170,6 @@ def test_the_command_names_a_staff_operator(tmp_path, rendered):
 
 def test_an_operator_who_is_not_staff_exports_nothing_and_is_recorded(tmp_path, rendered):
     from django.core.management import CommandError
-
-    from tests.accounts.factories import UserFactory
 
     rendered()
     patient = UserFactory()
@@ -185,8 +186,6 @@ def test_an_operator_who_is_not_staff_exports_nothing_and_is_recorded(tmp_path, 
 
 
 def test_the_admin_export_names_the_staff_member_on_each_chain(rendered):
-    from tests.accounts.factories import StaffFactory, logged_in_client
-
     people = rendered()
     staff = StaffFactory()
     client = logged_in_client(staff)
@@ -202,8 +201,6 @@ def test_the_admin_export_names_the_staff_member_on_each_chain(rendered):
 
 
 def test_staff_without_permission_cannot_export_from_the_admin(rendered):
-    from tests.accounts.factories import StaffFactory, logged_in_client
-
     rendered()
     client = logged_in_client(StaffFactory(is_superuser=False))
     response = client.post("/admin/letters/letter/export/")
@@ -219,7 +216,6 @@ def test_the_door_is_asked_before_any_letter_is_opened(tmp_path, rendered, monke
     from access_control import policy
     from dmp_portal.crypto.datakeys import destroy_data_key
     from letters.services import ExportRefused, export_batch
-    from tests.accounts.factories import StaffFactory
 
     people = rendered()
     destroy_data_key(people[0].data_key)
@@ -250,8 +246,6 @@ def returned_events():
 def test_marking_a_letter_returned_is_recorded_on_the_persons_chain(tmp_path, rendered):
     """Staff mark a letter returned (its code stops working): the event lands on the person's
     chain, naming the staff member and their address."""
-    from tests.accounts.factories import StaffFactory, logged_in_client
-
     people = rendered()
     call_command("export_letters", str(tmp_path), stdout=StringIO())
     letter = Letter.objects.get(subject_uid=people[1].uid)
@@ -274,12 +268,6 @@ def test_a_third_user_cannot_mark_a_letter_returned(tmp_path, rendered):
     admin or the service; the service's refusals are recorded on the person's chain."""
     from enrollment.models import CreationCode
     from letters.services import ReturnRefused, mark_returned
-    from tests.accounts.factories import (
-        PractitionerProfileFactory,
-        StaffFactory,
-        UserFactory,
-        logged_in_client,
-    )
 
     people = rendered()
     call_command("export_letters", str(tmp_path), stdout=StringIO())

@@ -18,7 +18,6 @@ from enrollment import nir
 from records import selectors
 from records.models import Document
 from tests.crypto.canaries import forms_of
-from tests.crypto.test_canaries import pg_dump_binary
 
 
 def _patients(report):
@@ -57,7 +56,7 @@ def test_seeded_records_read_through_the_door_for_the_patient_and_the_consented_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_nothing_seeded_is_stored_in_clear_and_two_workers_share_the_batches():
+def test_nothing_seeded_is_stored_in_clear_and_two_workers_share_the_batches(pg_dump):
     report = seed(SeedPlan(patients=3, documents_per_patient=4, workers=2, patients_per_batch=2))
 
     assert report.documents == 12
@@ -65,7 +64,7 @@ def test_nothing_seeded_is_stored_in_clear_and_two_workers_share_the_batches():
     assert len(patients) == 3  # both forked workers' batches were committed
     db = connection.settings_dict
     dump = subprocess.run(
-        [pg_dump_binary(), "--data-only", "-h", db["HOST"], "-p", str(db["PORT"])]
+        [pg_dump, "--data-only", "-h", db["HOST"], "-p", str(db["PORT"])]
         + ["-U", db["USER"], db["NAME"]],
         capture_output=True,
         check=True,

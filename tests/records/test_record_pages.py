@@ -13,8 +13,11 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from records.models import Document, DocumentStatus
-from tests.accounts.factories import PractitionerProfileFactory
-from tests.enrollment.test_registry import verified_staff_client
+from tests.accounts.factories import (
+    PractitionerProfileFactory,
+    logged_in_client,
+    verified_staff_client,
+)
 from tests.records.factories import PDF, add_document, patient_with_login, pdf_upload
 
 pytestmark = pytest.mark.django_db
@@ -232,12 +235,8 @@ def test_a_practitioner_and_staff_are_refused_for_now():
     owner, _client = patient_with_login()
     document = add_document(owner)
     practitioner = PractitionerProfileFactory().user
-    from tests.accounts.factories import PASSWORD, add_totp, totp_token
 
-    device = add_totp(practitioner)
-    client = Client()
-    client.post("/accounts/login/", {"username": practitioner.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    client = logged_in_client(practitioner)
     assert client.get(f"/records/{document.uid}/").status_code == 404
     assert client.get("/records/").status_code == 404
     assert events(patient=owner, actor=practitioner) == [("view", "refused", "no-consent")]
@@ -369,12 +368,8 @@ def test_a_failure_while_storing_leaves_no_partial_file():
 
 def test_refused_users_get_404_on_the_upload_page_before_any_file_is_read():
     practitioner = PractitionerProfileFactory().user
-    from tests.accounts.factories import PASSWORD, add_totp, totp_token
 
-    device = add_totp(practitioner)
-    client = Client()
-    client.post("/accounts/login/", {"username": practitioner.username, "password": PASSWORD})
-    client.post("/accounts/login/", {"otp_token": totp_token(device)})
+    client = logged_in_client(practitioner)
     assert client.get("/records/upload/").status_code == 404
     bad_file = client.post(
         "/records/upload/",

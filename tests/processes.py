@@ -1,0 +1,89 @@
+"""The other processes the suite drives: a real Celery worker on the Redis broker, and waiting
+for work another process does. Services that are missing skip a test on a developer's machine
+and fail it under ``CI=true``, so that CI can never pass having skipped them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def services_missing(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (required under CI=true)")
+    pytest.skip(reason)
+
+
+def start_worker(name: str, queues: str = "celery", **extra_env: str) -> subprocess.Popen:
+    """Start a real `celery worker` process on the Redis broker, reading the test database."""
+    from django.db import connection
+
+    test_db = connection.settings_dict
+    env = dict(os.environ, **extra_env)
+    env["DATABASE_URL"] = (
+        f"postgres://{test_db['USER']}:{test_db['PASSWORD'] or ''}@{test_db['HOST']}:"
+        f"{test_db['PORT']}/{test_db['NAME']}"
+    )
+    log_path = Path(os.environ.get("DMP_VAR_DIR", "/tmp")) / f"celery-{name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dmp_portal",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=INFO",
+                f"--hostname={name}@%h",
+                "-Q",
+                queues,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    from dmp_portal.celery import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the Celery worker exited: see {log_path}")
+        replies = app.control.ping(timeout=1.0)
+        if any(name in host for reply in replies or [] for host in reply):
+            return process
+    process.terminate()
+    pytest.fail(f"the Celery worker did not answer within 60 s: see {log_path}")
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=20)
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    """Poll until ``predicate()`` is truthy (work done by another process); returns its value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
