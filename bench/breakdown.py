@@ -38,10 +38,14 @@ from django.template.loader import render_to_string  # noqa: E402
 from django.test import RequestFactory, override_settings  # noqa: E402
 from django.urls import clear_url_caches  # noqa: E402
 
+from access_control.models import ProfessionRule  # noqa: E402
 from access_control.policy import authorize  # noqa: E402
+from access_control.profession_defaults import seed_profession_rules  # noqa: E402
+from accounts.models import Profession  # noqa: E402
 from audit.models import Action  # noqa: E402
 from bench.world import build_pdf, new_patient, upload, verified_client  # noqa: E402
 from records import selectors  # noqa: E402
+from records.categories import seed_categories  # noqa: E402
 from records.forms import RecordFilterForm  # noqa: E402
 from records.models import Category, Document  # noqa: E402
 from records.services import upload_document  # noqa: E402
@@ -70,11 +74,6 @@ def main() -> None:
     if os.environ.get("DMP_ENV") != "test":
         raise SystemExit("run it through scripts/testenv.py (see the docstring)")
     call_command("migrate", verbosity=0)
-    from access_control.models import ProfessionRule
-    from access_control.profession_defaults import seed_profession_rules
-    from accounts.models import Profession
-    from records.categories import seed_categories
-
     seed_categories(Category)
     seed_profession_rules(ProfessionRule, Category, Profession.values)
 

@@ -25,6 +25,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 
 from accounts.devices import TOTPDevice  # noqa: E402
 from accounts.models import User  # noqa: E402
@@ -277,8 +279,6 @@ def run_wrk(port, name, lines, duration, connections, queries, workdir: Path) ->
 def test_client(actor: Actor) -> Client:
     """A test client logged in past both factors. The session is made directly (the same
     keys as django-otp's login), so as not to replay a TOTP code already used over HTTP."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-
     client = Client()
     client.force_login(actor.user)
     session = client.session
@@ -500,8 +500,6 @@ def main() -> None:
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -21,6 +21,12 @@ from django.test import Client
 from django.utils.crypto import get_random_string
 from django.utils.encoding import force_bytes
 
+from access_control.models import ProfessionRule
+from access_control.profession_defaults import seed_profession_rules
+from accounts.models import Profession
+from dmp_portal.celery import app
+from records.categories import seed_categories
+from records.models import Category
 from tests.processes import services_missing, start_worker, stop_worker
 
 
@@ -136,15 +142,8 @@ def _seeded_categories(request):
         marker is not None and marker.kwargs.get("transaction", False)
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from records.categories import seed_categories
-    from records.models import Category
-
     if not Category.objects.exists():
         seed_categories(Category)
-        from access_control.models import ProfessionRule
-        from access_control.profession_defaults import seed_profession_rules
-        from accounts.models import Profession
-
         seed_profession_rules(ProfessionRule, Category, Profession.values)
 
 
@@ -159,8 +158,6 @@ def _fresh_cache():
 @pytest.fixture(autouse=True)
 def _tasks_inline(request):
     """Unit tests run tasks in their own process; tests using the broker send them to it."""
-    from dmp_portal.celery import app
-
     uses_broker = {"celery_worker", "redis_broker"} & set(request.fixturenames)
     app.conf.task_always_eager = not uses_broker
     yield

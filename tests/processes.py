@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
+
+from dmp_portal.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,8 +26,6 @@ def services_missing(reason: str):
 
 def start_worker(name: str, queues: str = "celery", **extra_env: str) -> subprocess.Popen:
     """Start a real `celery worker` process on the Redis broker, reading the test database."""
-    from django.db import connection
-
     test_db = connection.settings_dict
     env = dict(os.environ, **extra_env)
     env["DATABASE_URL"] = (
@@ -56,8 +57,6 @@ def start_worker(name: str, queues: str = "celery", **extra_env: str) -> subproc
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    from dmp_portal.celery import app
-
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from access_control.models import EmergencyAccess
 from audit.models import AuditEvent
 from audit.trail import record_event
+from dmp_portal.admin_lookups import OfferedLookupsOnly
 from enrollment.models import Beneficiary
 from tests.accounts.factories import PractitionerProfileFactory, StaffFactory, logged_in_client
 from tests.enrollment.factories import make_beneficiary
@@ -199,8 +200,6 @@ def test_every_admin_declares_its_lookups_and_none_names_a_patient_or_chain():
     """A model registered later (consents, blocks, requests, record settings...) gets the same
     rule or fails here: only ``patient__isempty`` (whether a person has a record) may touch a
     patient, never to name one."""
-    from dmp_portal.admin_lookups import OfferedLookupsOnly
-
     wrong = []
     for model, model_admin in admin.site._registry.items():
         if not isinstance(model_admin, OfferedLookupsOnly):

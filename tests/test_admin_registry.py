@@ -9,8 +9,11 @@ to the old address.
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
-from django.db import connection
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 
 from audit.models import AuditEvent
@@ -202,8 +205,6 @@ def test_a_rejected_change_leaves_the_registry_as_it_was(staff, second_staff):
 
 
 def test_the_database_refuses_a_self_confirmed_change(staff):
-    from django.db import IntegrityError, transaction
-
     person = make_beneficiary(nir=NIR)
     staff[1].post(change_url(person), MOVE)
     change = RegistryChange.objects.get(beneficiary=person)
@@ -268,10 +269,6 @@ def test_bad_input_changes_nothing(staff):
 
 
 def test_the_import_supersedes_an_open_proposal_and_still_reports_the_same(staff, tmp_path):
-    from io import StringIO
-
-    from django.core.management import call_command
-
     person = make_beneficiary(nir=NIR)
     staff[1].post(change_url(person), MOVE)
     path = tmp_path / "registry.csv"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib import admin
 from django.test import Client
 from django.urls import get_resolver
 from django.urls.resolvers import URLResolver
@@ -220,8 +221,6 @@ def test_each_role_gets_the_expected_status_on_post(route):
 
 def test_the_admin_opens_only_to_verified_staff():
     """Every model page of the admin, as every role: only verified staff get in."""
-    from django.contrib import admin
-
     clients, _values = build_world()
     pages = ["/admin/"] + [
         f"/admin/{model._meta.app_label}/{model._meta.model_name}/"

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
@@ -26,9 +32,6 @@ def test_english_when_chosen_with_the_switcher():
 
 
 def test_the_french_catalog_has_no_missing_or_fuzzy_entry():
-    import subprocess
-    from pathlib import Path
-
     catalog = Path(__file__).resolve().parent.parent / "locale/fr/LC_MESSAGES/django.po"
     for option in ("--untranslated", "--only-fuzzy"):
         leftovers = subprocess.run(
@@ -49,12 +52,6 @@ def test_every_translatable_text_of_the_code_is_in_the_french_catalog(tmp_path):
     """A string marked for translation but missing from the catalog shows in English on French
     pages, and the catalog checks above cannot see it: extract the strings again, as
     `makemessages` does, into a copy, and nothing may come out untranslated."""
-    import os
-    import shutil
-    import subprocess
-    import sys
-    from pathlib import Path
-
     root = Path(__file__).resolve().parent.parent
     skipped = {".git", ".venv", "node_modules", "var", "test-artifacts", ".pytest_cache"}
     copy = tmp_path / "src"

@@ -10,10 +10,13 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from access_control.models import Consent
+from access_control.models import Consent, ProfessionRule, TreatingPhysician
+from access_control.profession_defaults import DENIED
+from access_control.selectors import patient_identity
 from accounts.models import Profession
 from audit.models import AuditEvent
 from records.models import Document
+from records.selectors import DocumentNotFound, document_for
 from tests.access_control.factories import (
     ask_access,
     enrolled_patient,
@@ -71,11 +74,11 @@ def test_a_consent_ends_at_its_date():
     until = timezone.localdate() + timedelta(days=30)
     grant(client, profile.rpps, until.isoformat())
     assert pro.get(f"/records/{document.uid}/").status_code == 200
-    with time_machine.travel(timezone.now() + timedelta(days=31)):
-        from records.selectors import DocumentNotFound, document_for
-
-        with pytest.raises(DocumentNotFound):
-            document_for(profile.user, document.uid, "view")
+    with (
+        time_machine.travel(timezone.now() + timedelta(days=31)),
+        pytest.raises(DocumentNotFound),
+    ):
+        document_for(profile.user, document.uid, "view")
 
 
 @pytest.mark.parametrize(
@@ -240,9 +243,6 @@ def test_staff_cannot_widen_a_profession_rule_and_the_door_applies_the_seeded_ru
     """A rule decides what every practitioner of a profession reads: it changes only by a
     reviewed migration. Even a superuser's POST to the admin changes nothing, and the door keeps
     applying the seeded rule (dentists do not read advance directives)."""
-    from access_control.models import ProfessionRule
-    from access_control.profession_defaults import DENIED
-
     patient, client, _nir = enrolled_patient()
     directives = add_document(patient, category="directives-anticipees")
     dentist, dentist_client = practitioner_with_login(Profession.CHIRURGIEN_DENTISTE)
@@ -276,8 +276,6 @@ def test_a_new_treating_physician_reads_without_a_separate_grant():
 
 
 def test_blocking_the_treating_physician_removes_the_designation():
-    from access_control.models import TreatingPhysician
-
     patient, client, _nir = enrolled_patient()
     physician, physician_client = practitioner_with_login()
     client.post("/access/treating-physician/", {"md-rpps": physician.rpps})
@@ -318,8 +316,6 @@ def test_the_consented_record_opens_with_the_patients_identity_nir_grouped():
 
 @pytest.mark.django_db(transaction=True)  # outside the test's own wrapping transaction
 def test_the_identity_is_read_only_inside_the_audited_transaction():
-    from access_control.selectors import patient_identity
-
     patient, client, _nir = enrolled_patient()
     profile, _pro = practitioner_with_login()
     grant(client, profile.rpps)

@@ -265,8 +265,6 @@ def test_the_door_refuses_to_decide_outside_a_transaction_even_under_python_O():
 
 
 def test_the_identity_read_on_its_own_is_decided_and_recorded_by_the_door():
-    from access_control.selectors import patient_identity
-
     patient, client, _nir = enrolled_patient()
     profile, _pro = practitioner_with_login()
     stranger_profile, _stranger = practitioner_with_login()

@@ -13,8 +13,10 @@ from django.utils.translation import gettext, override
 
 from access_control.emergency_review import ReviewRefused, mark_reviewed
 from access_control.models import EmergencyAccess, RecordSettings
+from accounts.models import Profession
 from audit.models import AuditEvent
 from records.models import Document
+from records.selectors import DocumentNotFound, document_for
 from tests.access_control.factories import (
     ask_access,
     enrolled_patient,
@@ -97,11 +99,11 @@ def test_an_emergency_opens_a_time_boxed_read_without_hidden_documents(run_tasks
     assert "urgence" in mail.outbox[0].subject.lower()
     assert "Allergies" not in mail.outbox[0].body and profile.last_name not in mail.outbox[0].body
 
-    with time_machine.travel(timezone.now() + timedelta(minutes=61)):
-        from records.selectors import DocumentNotFound, document_for
-
-        with pytest.raises(DocumentNotFound):
-            document_for(profile.user, visible.uid, "view")
+    with (
+        time_machine.travel(timezone.now() + timedelta(minutes=61)),
+        pytest.raises(DocumentNotFound),
+    ):
+        document_for(profile.user, visible.uid, "view")
 
 
 def test_an_emergency_needs_a_reason_and_a_fresh_second_factor():
@@ -219,8 +221,6 @@ def test_opting_out_during_an_emergency_ends_it_at_once(run_tasks):
 
 
 def test_profession_rules_still_apply_in_an_emergency(run_tasks):
-    from accounts.models import Profession
-
     patient, _client, nir = enrolled_patient()
     psychiatric = add_document(patient, category="psychiatrie")
     profile, pro = practitioner_with_login(Profession.PHARMACIEN)

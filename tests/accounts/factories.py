@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils.crypto import get_random_string
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
+from stdnum import luhn
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
 from accounts.http import KNOWN_BROWSER_COOKIE, KNOWN_BROWSER_SALT
@@ -55,8 +56,6 @@ class PractitionerProfileFactory(factory.django.DjangoModelFactory[PractitionerP
 
 
 def _with_luhn(partial: str) -> str:
-    from stdnum import luhn
-
     return partial + luhn.calc_check_digit(partial)
 
 

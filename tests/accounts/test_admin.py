@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib import admin
+from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
 from tests.accounts.factories import (
@@ -80,9 +82,6 @@ def test_the_admin_login_form_is_not_a_second_unthrottled_door():
 
 
 def test_otp_admin_site_itself_refuses_an_unverified_staff_request(rf):
-    from django.contrib import admin
-    from django.contrib.auth.models import AnonymousUser
-
     staff = StaffFactory()
     request = rf.get("/admin/")
     request.user = staff

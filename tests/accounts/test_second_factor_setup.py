@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from base64 import b32decode
 
 import pytest
 from django.conf import settings
@@ -31,8 +32,6 @@ def shown_secret(client: Client) -> str:
 
 
 def token_for(base32_secret: str) -> str:
-    from base64 import b32decode
-
     totp = TOTP(b32decode(base32_secret), 30, 0, 6, 0)
     totp.time = time.time()
     return f"{totp.token():06d}"

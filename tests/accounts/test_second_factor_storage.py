@@ -6,6 +6,7 @@ import base64
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
 from dmp_portal.crypto import DecryptionError
@@ -69,8 +70,6 @@ def test_backup_codes_are_stored_hashed():
 
 
 def test_the_secret_shown_by_the_setup_page_is_sealed_too():
-    from django.test import Client
-
     user = UserFactory()
     client = Client()
     client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
@@ -392,8 +393,6 @@ def test_a_retired_key_in_the_verify_list_still_verifies(db):
 
 def test_without_the_private_key_nothing_is_signed_but_the_public_key_verifies(db):
     """Web and the verifier run without the signing key (only the worker has it)."""
-    from django.core.exceptions import ImproperlyConfigured
-
     patient = UserFactory()
     signer = new_key()
     with signing_keys(signer):

@@ -6,9 +6,26 @@ model is added without a writer here, so no encrypted column escapes the check.
 
 from __future__ import annotations
 
-from django.apps import apps
+import uuid
 
+from django.apps import apps
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from access_control.models import EmergencyAccess, RecordSettings
+from accounts.devices import TOTPDevice
+from accounts.services.keys import ensure_data_key
+from dmp_portal.crypto.datakeys import create_data_key
 from dmp_portal.crypto.fields import EncryptedField
+from dmp_portal.crypto.files import open_decrypted
+from enrollment.models import Beneficiary, RegistryChange
+from enrollment.services.registry import nir_index
+from enrollment.services.registry_changes import propose_change
+from letters.models import Letter
+from records.models import Document
+from tests.accounts.factories import PractitionerProfileFactory, StaffFactory, UserFactory
+from tests.enrollment.factories import make_beneficiary
+from tests.records.factories import add_document
 
 CANARY = "CANARY-Zébulon-7f3a9c-compte-rendu"
 
@@ -22,9 +39,6 @@ def encrypted_model_labels() -> set[str]:
 
 
 def write_totp_device(canary: str) -> None:
-    from accounts.devices import TOTPDevice
-    from tests.accounts.factories import UserFactory
-
     device = TOTPDevice.create_for(UserFactory.create())
     device.secret = canary.encode()
     device.save()
@@ -32,7 +46,7 @@ def write_totp_device(canary: str) -> None:
 
 
 def write_specimen(canary: str) -> None:
-    from dmp_portal.crypto.datakeys import create_data_key
+    # Local: its app is installed under DMP_ENV=test only (test_canaries' development subprocess).
     from tests.crypto_specimens.models import Specimen
 
     specimen = Specimen.objects.create(
@@ -46,10 +60,6 @@ def write_specimen(canary: str) -> None:
 
 
 def write_beneficiary(canary: str) -> None:
-    from dmp_portal.crypto.datakeys import create_data_key
-    from enrollment.models import Beneficiary
-    from enrollment.services.registry import nir_index
-
     beneficiary = Beneficiary.objects.create(
         nir_index=nir_index(canary),
         data_key=create_data_key("beneficiary"),
@@ -65,11 +75,6 @@ def write_beneficiary(canary: str) -> None:
 
 def write_registry_change(canary: str) -> None:
     """Through the service staff use, so the canary takes the production path to the row."""
-    from enrollment.models import RegistryChange
-    from enrollment.services.registry_changes import propose_change
-    from tests.accounts.factories import StaffFactory
-    from tests.enrollment.factories import make_beneficiary
-
     address = {"lines": [canary], "postcode": canary, "city": canary, "country": canary}
     change = propose_change(
         StaffFactory.create(),
@@ -86,11 +91,6 @@ def write_registry_change(canary: str) -> None:
 
 
 def write_letter(canary: str) -> None:
-    import uuid
-
-    from dmp_portal.crypto.datakeys import create_data_key
-    from letters.models import Letter
-
     letter = Letter.objects.create(
         kind="creation_code",
         subject_uid=uuid.uuid4(),
@@ -102,13 +102,6 @@ def write_letter(canary: str) -> None:
 
 
 def write_document(canary: str) -> None:
-    from django.core.files.storage import default_storage
-
-    from dmp_portal.crypto.files import open_decrypted
-    from records.models import Document
-    from tests.accounts.factories import UserFactory
-    from tests.records.factories import add_document
-
     patient = UserFactory(kind="patient")
     document = add_document(patient, title=canary, content=canary.encode() * 20)
     document = Document.objects.select_related("data_key").get(pk=document.pk)
@@ -122,10 +115,6 @@ def write_document(canary: str) -> None:
 
 
 def write_record_settings(canary: str) -> None:
-    from access_control.models import RecordSettings
-    from accounts.services.keys import ensure_data_key
-    from tests.accounts.factories import UserFactory
-
     patient = UserFactory.create(kind="patient")
     ensure_data_key(patient)
     RecordSettings.objects.create(patient=patient, contact_email=canary)
@@ -133,12 +122,6 @@ def write_record_settings(canary: str) -> None:
 
 
 def write_emergency_access(canary: str) -> None:
-    from django.utils import timezone
-
-    from access_control.models import EmergencyAccess
-    from accounts.services.keys import ensure_data_key
-    from tests.accounts.factories import PractitionerProfileFactory, UserFactory
-
     patient = UserFactory.create(kind="patient")
     ensure_data_key(patient)
     access = EmergencyAccess.objects.create(

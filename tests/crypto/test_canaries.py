@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import connection
 
@@ -54,8 +55,6 @@ def test_canary_is_absent_from_a_pg_dump(pg_dump):
     for form in forms_of(CANARY):
         assert form not in dump
     # The files written through the project's storage (documents, letters) too.
-    from django.conf import settings
-
     stored = b"".join(p.read_bytes() for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
     assert stored
     for form in forms_of(CANARY):

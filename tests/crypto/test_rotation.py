@@ -9,7 +9,12 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from dmp_portal.crypto import reset_key_provider
-from dmp_portal.crypto.datakeys import create_data_key, forget_cached_keys
+from dmp_portal.crypto.datakeys import (
+    create_data_key,
+    destroy_data_key,
+    forget_cached_keys,
+    rewrap_batch,
+)
 from dmp_portal.crypto.errors import DecryptionError
 from dmp_portal.crypto.keyring import generate_master_key_line
 from dmp_portal.crypto.models import DataKey
@@ -73,8 +78,6 @@ def test_rotation_is_resumable_batch_by_batch():
         for _index in range(5):
             create_data_key("patient")
     with use_keyring(KEY_2, KEY_1):
-        from dmp_portal.crypto.datakeys import rewrap_batch
-
         assert rewrap_batch(2) == 2  # an interrupted run stops here
         assert DataKey.objects.filter(master_key_id="key-1").count() == 3
         assert run()[0] == 0
@@ -82,8 +85,6 @@ def test_rotation_is_resumable_batch_by_batch():
 
 
 def test_rotation_skips_destroyed_keys():
-    from dmp_portal.crypto.datakeys import destroy_data_key
-
     with use_keyring(KEY_1):
         destroy_data_key(create_data_key("patient"))
         create_data_key("patient")

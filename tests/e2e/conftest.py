@@ -11,6 +11,7 @@ import os
 import shutil
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.e2e.browser import ARTIFACTS, AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS, DESKTOP, Inspector
 from tests.processes import services_missing
@@ -22,7 +23,6 @@ def chromium():
         services_missing(f"{CHROMIUM} is missing: apt-get install chromium")
     if not AXE_SCRIPT.exists():
         services_missing("axe-core is missing: run `npm ci` (make test does)")
-    from playwright.sync_api import sync_playwright
 
     # This run's screenshots only: a stale one would pass for evidence of a page it never saw.
     shutil.rmtree(ARTIFACTS, ignore_errors=True)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import io
 import time
 
 from django_otp.oath import TOTP
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
+from reportlab.pdfgen.canvas import Canvas
 
+from accounts.devices import TOTPDevice
 from tests.e2e.browser import Inspector, fill_by_keyboard, next_document, tab_to
 
 
@@ -21,8 +24,6 @@ def totp_from_secret(secret: str, username: str | None = None) -> str:
     key = base64.b32decode(secret.replace(" ", "").upper())
     step = int(time.time()) // 30
     if username is not None:
-        from accounts.devices import TOTPDevice
-
         last_used = TOTPDevice.objects.get(user__username=username, confirmed=True).last_t
         step = max(step, last_used + 1)
     totp = TOTP(key, step=30, t0=0, digits=6, drift=0)
@@ -65,10 +66,6 @@ def follow(page: Page, locator) -> None:
 
 def one_page_pdf(text: str) -> bytes:
     """A real PDF that Chromium's viewer can show (the unit tests' minimal PDF is not one)."""
-    import io
-
-    from reportlab.pdfgen.canvas import Canvas
-
     buffer = io.BytesIO()
     canvas = Canvas(buffer)
     canvas.drawString(72, 760, text)
@@ -79,6 +76,4 @@ def one_page_pdf(text: str) -> bytes:
 
 def expect_error(page: Page, text: str) -> None:
     """The error summary at the top of the form names the problem, in French."""
-    from playwright.sync_api import expect
-
     expect(page.locator(".error-summary")).to_contain_text(text)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
-from tests.e2e.steps import follow, log_in
+from access_control.consent_models import Consent
+from tests.accounts.factories import (
+    PASSWORD,
+    PractitionerProfileFactory,
+    UserFactory,
+    add_totp,
+    totp_token,
+)
+from tests.e2e.browser import fill_by_keyboard
+from tests.e2e.steps import expect_error, follow, log_in
+from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document
 
 
@@ -50,12 +59,6 @@ def test_an_english_browser_gets_french_then_english_when_chosen(site, new_page,
 def test_english_on_the_enrolment_and_practitioner_pages_errors_included(site, new_page, inspector):
     """Anonymous enrolment, then a practitioner's search and a consented record, in English,
     each with a form error: the inspector fails on any French sentence of the catalog."""
-    from access_control.consent_models import Consent
-    from tests.accounts.factories import PractitionerProfileFactory
-    from tests.e2e.browser import fill_by_keyboard
-    from tests.e2e.steps import expect_error
-    from tests.enrollment.factories import make_beneficiary
-
     page = inspector.watch(new_page(locale="en-GB"))
     page.goto(site + "/enrollment/")
     follow(page, page.get_by_role("button", name="English"))

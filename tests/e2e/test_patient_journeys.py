@@ -14,6 +14,8 @@ from playwright.sync_api import expect
 from enrollment.models import Beneficiary
 from letters.models import Letter
 from records.models import Document
+from tests.accounts.factories import PASSWORD as USER_PASSWORD
+from tests.accounts.factories import UserFactory, add_totp, totp_token
 from tests.e2e.browser import fill_by_keyboard, next_document, tab_to
 from tests.e2e.steps import (
     expect_error,
@@ -98,9 +100,6 @@ def test_enrol_activate_set_up_two_factors_and_log_in_again(site, new_page, insp
 
 
 def test_upload_find_open_and_hide_a_document(site, new_page, inspector):
-    from tests.accounts.factories import PASSWORD as USER_PASSWORD
-    from tests.accounts.factories import UserFactory, add_totp, totp_token
-
     patient = UserFactory()
     device = add_totp(patient)
     page = inspector.watch(new_page())

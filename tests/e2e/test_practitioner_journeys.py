@@ -14,6 +14,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from access_control.consent_models import Consent, EmergencyAccess
+from access_control.models import RecordSettings
 from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
 from tests.e2e.browser import fill_by_keyboard
 from tests.e2e.steps import expect_error, follow, log_in, one_page_pdf, totp_from_secret
@@ -150,8 +151,6 @@ def test_consent_given_read_revoked_refused_and_seen_in_history(
 
 def test_emergency_access_from_declaration_to_notification(site, new_page, inspector, tmp_path):
     patient, _ = _patient_with_record()
-    from access_control.models import RecordSettings
-
     RecordSettings.objects.update_or_create(
         patient=patient,
         defaults={"contact_email": "lea.martin@example.fr", "notify_emergency": True},

@@ -13,7 +13,8 @@ from django.test import Client
 from accounts.models import User
 from enrollment.models import Beneficiary, CreationCode
 from enrollment.services.activation import ActivationRefused, activate
-from letters.models import Letter
+from letters.models import Letter, LetterState
+from letters.services import mark_returned
 from tests.accounts.factories import StaffFactory
 from tests.enrollment.factories import make_beneficiary, make_nir
 from tests.letters.reading import code_from_letter
@@ -186,9 +187,6 @@ def test_code_tries_from_one_connection_are_limited():
 
 
 def test_a_returned_letter_stops_its_code(letter_for):
-    from letters.models import LetterState
-    from letters.services import mark_returned
-
     person = make_beneficiary()
     code = letter_for(person)
     letter = Letter.objects.get(subject_uid=person.uid)

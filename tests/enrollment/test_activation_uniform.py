@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -18,6 +19,8 @@ from enrollment import codes, nir
 from enrollment.models import ActivationAttempts, CreationCode
 from enrollment.services.activation import ActivationRefused, check_code
 from enrollment.services.codes import issue_code
+from enrollment.services.registry import nir_index
+from enrollment.tasks import requeue_stalled_requests
 from tests import timing
 from tests.enrollment.factories import make_beneficiary, make_nir
 
@@ -127,11 +130,6 @@ def test_every_refusal_takes_the_same_time_within_noise():
 
 
 def test_wrong_tries_count_for_their_number_only_and_are_forgotten_after_a_day():
-    import time_machine
-
-    from enrollment.services.registry import nir_index
-    from enrollment.tasks import requeue_stalled_requests
-
     guessed, other = _live_code_wrong_try(), _live_code_wrong_try()
     with time_machine.travel("2026-11-28 10:00 +0100", tick=False) as clock:
         for attempt in range(3):

@@ -7,11 +7,13 @@ import io
 import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
+from django.utils import timezone
 from pypdf import PdfReader
 
+from enrollment.codes import hash_code
 from enrollment.models import CreationCode
 from letters.models import Letter, LetterState
-from letters.rendering import ADDRESS_FRAME_MM
+from letters.rendering import ADDRESS_FRAME_MM, MONTHS
 from tests.crypto.canaries import forms_of
 from tests.enrollment.factories import make_beneficiary
 from tests.letters.reading import code_from_letter, letter_pdf, letter_text
@@ -72,13 +74,7 @@ def test_the_letter_carries_the_code_and_its_expiry_date_and_no_nir(rendered_let
     text = letter_text(letter)
     code = code_from_letter(letter)
     stored = CreationCode.objects.get(beneficiary=person)
-    from enrollment.codes import hash_code
-
     assert stored.code_hash == hash_code(code)
-    from django.utils import timezone
-
-    from letters.rendering import MONTHS
-
     expiry = timezone.localdate(stored.expires_at) - timezone.timedelta(days=1)
     day = "1er" if expiry.day == 1 else str(expiry.day)
     assert f"valable jusqu'au {day} {MONTHS[expiry.month - 1]} {expiry.year} inclus" in (

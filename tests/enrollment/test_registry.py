@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from dmp_portal.crypto.datakeys import destroy_data_key
 from enrollment.models import Beneficiary
 from enrollment.services.registry import nir_index
 from tests.accounts.factories import (
@@ -162,8 +163,6 @@ def test_admin_edits_follow_the_import_rules():
 
 
 def test_the_registry_admin_survives_a_shredded_person():
-    from dmp_portal.crypto.datakeys import destroy_data_key
-
     person = make_beneficiary()
     kept = make_beneficiary(last_name="Gardé")
     destroy_data_key(person.data_key)

@@ -11,11 +11,16 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from pypdf import PdfReader
 
+from access_control import policy
+from audit.models import AuditEvent
+from dmp_portal.crypto.datakeys import destroy_data_key
+from enrollment.models import CreationCode
 from letters.models import Letter, LetterState
+from letters.services import ExportRefused, ReturnRefused, export_batch, mark_returned
 from tests.accounts.factories import (
     PractitionerProfileFactory,
     StaffFactory,
@@ -124,8 +129,6 @@ def test_the_letters_admin_refuses_anonymous_visitors_and_patients(rendered):
 
 
 def test_a_shredded_recipient_does_not_stop_the_batch(tmp_path, rendered):
-    from dmp_portal.crypto.datakeys import destroy_data_key
-
     people = rendered()
     destroy_data_key(people[0].data_key)
     out = StringIO()
@@ -138,8 +141,6 @@ def test_a_shredded_recipient_does_not_stop_the_batch(tmp_path, rendered):
 
 
 def export_events():
-    from audit.models import AuditEvent
-
     return AuditEvent.objects.filter(action="export-letter").select_related("chain")
 
 
@@ -169,8 +170,6 @@ def test_the_command_names_a_staff_operator(tmp_path, rendered):
 
 
 def test_an_operator_who_is_not_staff_exports_nothing_and_is_recorded(tmp_path, rendered):
-    from django.core.management import CommandError
-
     rendered()
     patient = UserFactory()
     with pytest.raises(CommandError, match="ne peut pas exporter|may not export"):
@@ -213,10 +212,6 @@ def test_the_door_is_asked_before_any_letter_is_opened(tmp_path, rendered, monke
     """With a door that refuses everything, the export decrypts no letter (not even its postal
     block, to see whether its recipient was shredded) and changes nothing, a shredded
     recipient's letter included; every refusal is recorded."""
-    from access_control import policy
-    from dmp_portal.crypto.datakeys import destroy_data_key
-    from letters.services import ExportRefused, export_batch
-
     people = rendered()
     destroy_data_key(people[0].data_key)
     staff = StaffFactory()
@@ -238,8 +233,6 @@ def test_the_door_is_asked_before_any_letter_is_opened(tmp_path, rendered, monke
 
 
 def returned_events():
-    from audit.models import AuditEvent
-
     return AuditEvent.objects.filter(action="mark-returned").select_related("chain")
 
 
@@ -266,9 +259,6 @@ def test_marking_a_letter_returned_is_recorded_on_the_persons_chain(tmp_path, re
 def test_a_third_user_cannot_mark_a_letter_returned(tmp_path, rendered):
     """Staff without the permission, a practitioner and a patient change nothing, through the
     admin or the service; the service's refusals are recorded on the person's chain."""
-    from enrollment.models import CreationCode
-    from letters.services import ReturnRefused, mark_returned
-
     people = rendered()
     call_command("export_letters", str(tmp_path), stdout=StringIO())
     letter = Letter.objects.get(subject_uid=people[0].uid)

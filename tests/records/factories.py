@@ -3,10 +3,12 @@ from __future__ import annotations
 import io
 from datetime import date
 
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.services.keys import ensure_data_key
-from records.models import Category
+from dmp_portal.crypto.files import save_encrypted
+from records.models import Category, Document
 from records.services import upload_document
 from tests.accounts.factories import UserFactory, logged_in_client
 from tests.records.pdf_specimens import build_pdf
@@ -53,11 +55,6 @@ def add_document(
 def stored_document(patient, *, author, title: str, category: str, act_date, content: bytes):
     """A document written straight to the record and its encrypted file, without the upload
     service's checks of the content (for practitioners' documents, and for synthetic files)."""
-    from django.core.files.storage import default_storage
-
-    from dmp_portal.crypto.files import save_encrypted
-    from records.models import Document
-
     ensure_data_key(patient)
     document = Document(
         patient=patient,

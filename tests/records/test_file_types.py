@@ -490,8 +490,6 @@ def test_a_long_display_name_is_shortened_keeping_its_extension():
     ],
 )
 def test_rtf_is_plain_7_bit_and_carries_no_embedded_object(content, code):
-    from records.file_types import RejectedFile, inspect_upload
-
     upload = io.BytesIO(content)
     if code is None:
         assert inspect_upload(upload, max_bytes=1024).kind == "rtf"

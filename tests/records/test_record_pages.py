@@ -3,16 +3,22 @@ delete; every read through the door, every refusal a 404 and an audit event."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
+import time_machine
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from PIL import Image
 
 from audit.models import AuditEvent
-from records.models import Document, DocumentStatus
+from records.models import Category, Document, DocumentStatus
+from records.selectors import DocumentNotFound, document_for
+from records.services import upload_document
 from tests.accounts.factories import (
     PractitionerProfileFactory,
     logged_in_client,
@@ -275,11 +281,6 @@ def test_a_patient_cannot_delete_a_practitioners_document():
 
 
 def test_a_document_hidden_from_the_patient_until_a_date():
-    import time_machine
-    from django.utils import timezone
-
-    from records.selectors import DocumentNotFound, document_for
-
     patient, client = patient_with_login()
     document = add_document(patient, title="Résultat à annoncer")
     Document.objects.filter(pk=document.pk).update(
@@ -310,12 +311,8 @@ def test_staff_in_the_admin_see_metadata_never_title_or_content():
 
 
 def test_a_tiff_is_offered_for_download_not_shown_inline():
-    from io import BytesIO
-
-    from PIL import Image
-
     patient, client = patient_with_login()
-    buffer = BytesIO()
+    buffer = io.BytesIO()
     Image.new("RGB", (20, 20), "white").save(buffer, format="TIFF")
     document = add_document(patient, title="Scanner", content=buffer.getvalue())
     assert document.media_type == "image/tiff"
@@ -325,10 +322,6 @@ def test_a_tiff_is_offered_for_download_not_shown_inline():
 
 
 def test_a_failure_while_storing_leaves_no_partial_file():
-    import io
-
-    from records.services import upload_document
-
     patient, _client = patient_with_login()
 
     class BrokenUpload(io.BytesIO):
@@ -348,8 +341,6 @@ def test_a_failure_while_storing_leaves_no_partial_file():
     before = (
         set(default_storage.listdir("records")[1]) if default_storage.exists("records") else set()
     )
-    from records.models import Category
-
     with pytest.raises(OSError):
         upload_document(
             patient,
@@ -380,8 +371,6 @@ def test_refused_users_get_404_on_the_upload_page_before_any_file_is_read():
 
 
 def test_a_document_not_yet_announced_cannot_be_acted_on_either():
-    from django.utils import timezone
-
     patient, client = patient_with_login()
     document = add_document(patient)
     Document.objects.filter(pk=document.pk).update(
