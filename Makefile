@@ -14,8 +14,8 @@ RUFF := $(VENV)/bin/ruff
 PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check --no-input --require-hashes
 
 # Static checks, run by `make lint` and before the suite by `make test`: style, the floors of
-# ARCHITECTURE (import-linter reads .importlinter) and the types (mypy reads pyproject.toml; the
-# django-stubs plugin loads the development settings, which need no secret).
+# the code (import-linter reads .importlinter; README, "Layout") and the types (mypy reads
+# pyproject.toml; the django-stubs plugin loads the development settings, which need no secret).
 CHECKS = $(RUFF) check . && $(RUFF) format --check . && $(VENV)/bin/lint-imports --no-cache && \
 	DMP_ENV=development $(VENV)/bin/mypy .
 

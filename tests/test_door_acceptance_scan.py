@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # --- Which modules read what the door guards ---------------------------------------------------
 
 GUARDED_MODELS = ("records.Document", "enrollment.Beneficiary", "letters.Letter")
-# Outside the product (ARCHITECTURE, floor 7): nothing in the product imports them.
+# Outside the product (README, "Layout"): nothing in the product imports them.
 NOT_THE_PRODUCT = {"tests", "bench", "scripts", "node_modules", "var", "static", "templates"}
 
 # Every module of the product that touches a guarded row or decrypts a file, with the reason it
