@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from access_control import policy
-from access_control.consent_models import AccessRequest, Block
+from access_control.models import AccessRequest, Block
 from access_control.notifications import notify_patient
 from accounts.models import User
 from audit.models import Action, AuditEvent, Outcome

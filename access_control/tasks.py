@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from access_control import access_requests
-from access_control.consent_models import RecordSettings, TreatingPhysician
+from access_control.models import RecordSettings, TreatingPhysician
 from access_control.notifications import KINDS, PREFERENCE_FIELD
 from access_control.policy import has_consent
 from dmp_portal.queueing import DURABLE_TASK
