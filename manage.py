@@ -4,6 +4,9 @@
 import os
 import sys
 
+# Reads no setting when imported: DMP_ENV and DJANGO_SETTINGS_MODULE are set in main() in time.
+from django.core.management import execute_from_command_line
+
 
 def main() -> None:
     if "DMP_ENV" not in os.environ:
@@ -12,7 +15,6 @@ def main() -> None:
         os.environ["DMP_ENV"] = "development"
         os.environ["DMP_ENV_DEFAULTED"] = "true"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dmp_portal.settings")
-    from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)
 

@@ -16,10 +16,11 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from access_control import policy
-from access_control.consent_models import AccessRequest, Block
+from access_control.models import AccessRequest, Block
 from access_control.notifications import notify_patient
 from accounts.models import User
 from audit.models import Action, AuditEvent, Outcome
+from dmp_portal.queueing import enqueue
 
 # A task lost between the commit and the broker is queued again after this long, for a day.
 REQUEUE_AFTER = timedelta(minutes=15)
@@ -112,3 +113,13 @@ def undelivered_access_requests(limit: int = 1000) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def requeue_access_requests() -> int:
+    """Queue again the task of every request it lost (``undelivered_access_requests``); the
+    task is idempotent, so one still on its way does no harm. The beat's work, every five
+    minutes."""
+    undelivered = undelivered_access_requests()
+    for event_id in undelivered:
+        enqueue("access_control.tasks.process_access_request", event_id)
+    return len(undelivered)

@@ -1,25 +1,236 @@
-"""Access-control data: consents, blocks, access requests, emergencies, treating physicians,
-profession rules and record settings (defined in ``consent_models``, registered here).
+"""Consents, blocks, access requests, emergencies, treating physicians, profession rules and
+record settings.
 
-The audit trail, which these decisions are recorded in, is an app of its own: ``audit``.
+Rows record what the patient decided; the rules that read them live in ``policy.py`` only. The
+audit trail, which these decisions are recorded in, is an app of its own: ``audit``.
 """
 
-from access_control.consent_models import (
-    AccessRequest,
-    Block,
-    Consent,
-    EmergencyAccess,
-    ProfessionRule,
-    RecordSettings,
-    TreatingPhysician,
-)
+from __future__ import annotations
 
-__all__ = [
-    "AccessRequest",
-    "Block",
-    "Consent",
-    "EmergencyAccess",
-    "ProfessionRule",
-    "RecordSettings",
-    "TreatingPhysician",
-]
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dmp_portal.crypto.fields import EncryptedTextField
+from dmp_portal.crypto.models import EncryptedModel
+
+
+class ConsentQuerySet(models.QuerySet):
+    def live(self, now=None):
+        """Not revoked and not expired: the one definition of a consent that lets one read."""
+        now = now or timezone.now()
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at=None)
+
+    def unrevoked(self):
+        """Not revoked, expired or not: the row a new grant extends (one per pair at most)."""
+        return self.filter(revoked_at=None)
+
+
+class BlockQuerySet(models.QuerySet):
+    def active(self):
+        """Not lifted: the one definition of a block."""
+        return self.filter(lifted_at=None)
+
+
+class EmergencyAccessQuerySet(models.QuerySet):
+    def active(self, now=None):
+        """Not yet ended (an opt-out is the door's business, not the row's)."""
+        return self.filter(ends_at__gt=now or timezone.now())
+
+
+class Consent(models.Model):
+    """The patient lets one practitioner read their record, until a date or until revoked."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consents_given"
+    )
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consents_received"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            # At most one live consent per pair: granting again extends it.
+            models.UniqueConstraint(
+                fields=["patient", "practitioner"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_live_consent_per_pair",
+            ),
+        ]
+        indexes = [models.Index(fields=["practitioner", "patient"], name="consent_lookup")]
+
+    def __str__(self) -> str:
+        return f"consent #{self.pk}"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class Block(models.Model):
+    """The patient refuses one practitioner everything, emergencies included."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="blocks_given"
+    )
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="blocks_received"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BlockQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "practitioner"],
+                condition=Q(lifted_at__isnull=True),
+                name="one_live_block_per_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"block #{self.pk}"
+
+
+class AccessRequest(models.Model):
+    """A practitioner asks; the patient accepts (a consent follows) or declines."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests_received"
+    )
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests_made"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    accepted = models.BooleanField(null=True)
+
+    class Meta:
+        verbose_name = _("access request")
+        verbose_name_plural = _("access requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "practitioner"],
+                condition=Q(decided_at__isnull=True),
+                name="one_open_request_per_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"access request #{self.pk}"
+
+
+class TreatingPhysician(models.Model):
+    """The patient's médecin traitant, who also reads documents hidden from practitioners."""
+
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treating_physician_link"
+    )
+    physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treated_patients"
+    )
+    designated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("treating physician")
+        verbose_name_plural = _("treating physicians")
+
+    def __str__(self) -> str:
+        return f"treating physician of #{self.patient_id}"
+
+
+class ProfessionRule(models.Model):
+    """Which profession may read which category of documents (data, changed only by a reviewed
+    migration: never in the admin)."""
+
+    profession = models.CharField(_("profession"), max_length=32)
+    category = models.ForeignKey(
+        "records.Category", on_delete=models.CASCADE, related_name="profession_rules"
+    )
+    may_read = models.BooleanField(_("may read"), default=True)
+
+    class Meta:
+        verbose_name = _("profession rule")
+        verbose_name_plural = _("profession rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profession", "category"], name="one_rule_per_profession_category"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profession} / {self.category_id}"
+
+
+class RecordSettings(EncryptedModel):
+    """What the patient chose for their record: emergency access, notifications, contact."""
+
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="record_settings"
+    )
+    emergency_opt_out = models.BooleanField(_("refuse emergency access"), default=False)
+    # Where notifications go; encrypted like the rest of the patient's identity.
+    contact_email = EncryptedTextField(_("e-mail address for notifications"), null=True, blank=True)
+    notify_first_access = models.BooleanField(_("a professional's first access"), default=True)
+    notify_emergency = models.BooleanField(_("an emergency access"), default=True)
+    notify_request = models.BooleanField(_("an access request"), default=True)
+    notify_new_document = models.BooleanField(_("a document added by a professional"), default=True)
+
+    data_key_path = "patient.data_key"
+
+    class Meta:
+        verbose_name = _("record settings")
+        verbose_name_plural = _("record settings")
+
+    def __str__(self) -> str:
+        return f"settings of #{self.patient_id}"
+
+
+class EmergencyAccess(EncryptedModel):
+    """A practitioner without consent declared an emergency ("bris de glace"): time-boxed,
+    announced to the patient, reviewed by staff. The reason is encrypted with the patient's
+    key: staff review who, when and how often, not the patient's health."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses_made"
+    )
+    reason = EncryptedTextField(_("reason"))
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    ends_at = models.DateTimeField(_("ends"))
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    data_key_path = "patient.data_key"
+
+    objects = EmergencyAccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("emergency access")
+        verbose_name_plural = _("emergency accesses")
+        indexes = [
+            models.Index(fields=["practitioner", "patient", "-ends_at"], name="emergency_lookup")
+        ]
+
+    def __str__(self) -> str:
+        return f"emergency access #{self.pk}"
+
+    def is_active(self, now=None) -> bool:
+        return (now or timezone.now()) < self.ends_at

@@ -19,7 +19,8 @@ class NotificationKind(StrEnum):
 
 
 KINDS = tuple(kind.value for kind in NotificationKind)
-_PREFERENCE = {
+# The RecordSettings field that holds the patient's choice for each kind (read by the task).
+PREFERENCE_FIELD = {
     "first_access": "notify_first_access",
     "emergency": "notify_emergency",
     "request": "notify_request",

@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from access_control.consent_models import Consent
+from access_control.models import Consent
 from access_control.notifications import notify_patient
 from access_control.relationship import Relationship, relationship_of
 from accounts.models import User, UserKind

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from access_control.consent_models import (
+from access_control.models import (
     Block,
     Consent,
     EmergencyAccess,

@@ -12,7 +12,7 @@ from django.core.paginator import Page
 from django.db import transaction
 
 from access_control import policy
-from access_control.consent_models import (
+from access_control.models import (
     AccessRequest,
     Block,
     Consent,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from access_control import policy
 from access_control.access_requests import lock_patients_decisions
-from access_control.consent_models import (
+from access_control.models import (
     AccessRequest,
     Block,
     Consent,

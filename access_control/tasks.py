@@ -8,9 +8,9 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from access_control.access_requests import deliver_access_request, undelivered_access_requests
-from access_control.consent_models import RecordSettings, TreatingPhysician
-from access_control.notifications import _PREFERENCE, KINDS
+from access_control import access_requests
+from access_control.models import RecordSettings, TreatingPhysician
+from access_control.notifications import KINDS, PREFERENCE_FIELD
 from access_control.policy import has_consent
 from dmp_portal.queueing import DURABLE_TASK
 
@@ -26,16 +26,13 @@ def _send(template: str, address: str) -> None:
 @shared_task(**DURABLE_TASK)
 def process_access_request(event_id: int) -> bool:
     """Queued by every access request, allowed or not, with the id of its audit event."""
-    return deliver_access_request(event_id)
+    return access_requests.deliver_access_request(event_id)
 
 
 @shared_task
 def requeue_access_requests() -> int:
     """Beat, every five minutes: queue again the requests whose task was lost."""
-    undelivered = undelivered_access_requests()
-    for event_id in undelivered:
-        process_access_request.delay(event_id)
-    return len(undelivered)
+    return access_requests.requeue_access_requests()
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -49,7 +46,7 @@ def send_patient_notification(kind: str, patient_id: str) -> bool:
     )
     if preferences is None or not preferences.contact_email:
         return False
-    if not getattr(preferences, _PREFERENCE[kind]):
+    if not getattr(preferences, PREFERENCE_FIELD[kind]):
         return False
     _send(kind, str(preferences.contact_email))
     return True

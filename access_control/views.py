@@ -15,7 +15,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from access_control import selectors, services
-from access_control.consent_models import RecordSettings
 from access_control.forms import (
     EmergencyForm,
     FindPatientForm,
@@ -23,6 +22,7 @@ from access_control.forms import (
     RecordSettingsForm,
     RppsForm,
 )
+from access_control.models import RecordSettings
 from accounts.authenticated import AuthenticatedRequest
 from accounts.http import known_browser_markers
 from accounts.models import User

@@ -27,7 +27,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from stdnum import luhn
 
-from access_control.consent_models import Consent
+from access_control.models import Consent
 from accounts.models import PractitionerProfile, Profession, User, UserKind
 from dmp_portal.crypto.datakeys import build_data_key
 from dmp_portal.crypto.files import save_encrypted

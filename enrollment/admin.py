@@ -28,7 +28,7 @@ from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.http import client_address
-from enrollment import nir
+from enrollment import nir, selectors
 from enrollment.admin_changes import RegistryChangeAdmin  # noqa: F401 (registers it)
 from enrollment.models import (
     Beneficiary,
@@ -38,7 +38,6 @@ from enrollment.models import (
     RegistryChangeState,
 )
 from enrollment.postal import build_address
-from enrollment.services import registry_reads
 from enrollment.services.registry_changes import StaffRefused, changed_fields, propose_change
 
 ADDRESS_FIELDS = ("delivery_point", "building", "street", "locality", "postcode", "city", "country")
@@ -178,7 +177,7 @@ class BeneficiaryAdmin(OfferedLookupsOnly, admin.ModelAdmin):
         found = self.get_object(request, unquote(object_id))
         if found is not None and self.has_view_or_change_permission(request, found):
             try:
-                registry_reads.view_identity(
+                selectors.view_identity(
                     request.user, found.pk, client_address=client_address(request)
                 )
             except StaffRefused:
@@ -224,7 +223,7 @@ class BeneficiaryAdmin(OfferedLookupsOnly, admin.ModelAdmin):
         form = FindByNirForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                person = registry_reads.lookup(
+                person = selectors.lookup(
                     request.user, form.cleaned_data["nir"], client_address=client_address(request)
                 )
             except StaffRefused:

@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.http import client_address
+from enrollment import selectors
 from enrollment.models import Regime, RegistryChange, RegistryChangeState
-from enrollment.services import registry_reads
 from enrollment.services.registry_changes import (
     IDENTITY_FIELDS,
     StaffRefused,
@@ -116,7 +116,7 @@ class RegistryChangeAdmin(OfferedLookupsOnly, admin.ModelAdmin):
         if request.method == "POST":
             return self._decide(request, found)
         try:
-            change = registry_reads.view_change(
+            change = selectors.view_change(
                 request.user, found.pk, client_address=client_address(request)
             )
         except StaffRefused:

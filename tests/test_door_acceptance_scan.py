@@ -40,7 +40,7 @@ REVIEWED = {
     "person's uid only; the review page decrypts after authorize_staff (test_registry_admin_*)",
     "enrollment/services/registry_changes.py": "propose, confirm or reject a registry change: "
     "authorize_staff in the transaction of the change (tests/test_admin_registry.py)",
-    "enrollment/services/registry_reads.py": "staff look-up by NIR and identity page: "
+    "enrollment/selectors.py": "staff look-up by NIR and identity page: "
     "authorize_staff before anything is decrypted (test_registry_admin_*)",
     "enrollment/letters.py": "writes the creation letter to the person's address of record, "
     "in the rendering task: no person reads it before the export",

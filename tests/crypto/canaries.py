@@ -47,7 +47,7 @@ def write_totp_device(canary: str) -> None:
 
 def write_specimen(canary: str) -> None:
     # Local: its app is installed under DMP_ENV=test only (test_canaries' development subprocess).
-    from tests.crypto_specimens.models import Specimen
+    from tests.crypto_specimens.models import Specimen  # noqa: PLC0415 (see above)
 
     specimen = Specimen.objects.create(
         data_key=create_data_key("patient"),

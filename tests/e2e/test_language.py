@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from access_control.consent_models import Consent
+from access_control.models import Consent
 from tests.accounts.factories import (
     PASSWORD,
     PractitionerProfileFactory,

@@ -13,8 +13,7 @@ from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from access_control.consent_models import Consent, EmergencyAccess
-from access_control.models import RecordSettings
+from access_control.models import Consent, EmergencyAccess, RecordSettings
 from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
 from tests.e2e.browser import fill_by_keyboard
 from tests.e2e.steps import expect_error, follow, log_in, one_page_pdf, totp_from_secret

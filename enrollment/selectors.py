@@ -1,4 +1,5 @@
-"""Staff reading the registry: every look-up by NIR and every identity shown passes the door.
+"""The enrolment app's reads (its services write). Staff reading the registry: every look-up
+by NIR and every identity shown passes the door.
 
 The registry admin lists people without decrypting anyone (no name, no NIR, not even masked);
 only finding a person by NIR (``lookup``) and opening one person (``view_identity``) read an
