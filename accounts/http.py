@@ -52,3 +52,15 @@ def complete_second_factor(request: HttpRequest, device: Device) -> None:
     """Mark the session verified, then give it a new id: each factor ends with a fresh id."""
     otp_login(request, device)
     request.session.cycle_key()
+
+
+def complete_login(
+    request: HttpRequest, response: HttpResponseBase, user: User, device: Device
+) -> None:
+    """The login page's code step was right: the session is verified with ``device`` (and gets
+    a new id), and the browser that gets ``response`` is remembered for ``user``.
+
+    The benchmarks' and tests' logged-in clients replay this on a request of their own
+    (bench/world.py), so their session is the one this writes, not a copy of it."""
+    complete_second_factor(request, device)
+    remember_browser(request, response, user)

@@ -26,10 +26,10 @@ from accounts import services
 from accounts.authenticated import AuthenticatedRequest
 from accounts.forms import FirstPasswordForm, PasswordStepForm, SecondFactorForm, TOTPConfirmForm
 from accounts.http import (
+    complete_login,
     complete_second_factor,
     known_browser_markers,
     log_in_first_factor,
-    remember_browser,
 )
 from accounts.middleware import SESSION_EXPIRED_FLAG, SESSION_SEEN
 from accounts.models import ActivationLink
@@ -120,9 +120,8 @@ class LoginView(View):
             except services.LoginRefused as refusal:
                 form.add_error("otp_token", refusal.message)
             else:
-                complete_second_factor(request, device)
                 response = redirect(_next_url(request))
-                remember_browser(request, response, request.user)
+                complete_login(request, response, request.user, device)
                 return response
         return self._render_code_step(request, form)
 

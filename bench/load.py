@@ -49,7 +49,6 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 
 from accounts.devices import TOTPDevice  # noqa: E402
 from accounts.models import User  # noqa: E402
@@ -59,6 +58,7 @@ from bench.world import (  # noqa: E402
     add_totp,
     stored_document,
     totp_token,
+    verified_client,
 )
 from demo.bulk_seed import SeedPlan, seed  # noqa: E402
 from records.models import Document, DocumentStatus  # noqa: E402
@@ -276,17 +276,6 @@ def run_wrk(port, name, lines, duration, connections, queries, workdir: Path) ->
 # --- SQL queries per request (in this process, same settings and middleware) ---------------
 
 
-def test_client(actor: Actor) -> Client:
-    """A test client logged in past both factors. The session is made directly (the same
-    keys as django-otp's login), so as not to replay a TOTP code already used over HTTP."""
-    client = Client()
-    client.force_login(actor.user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = actor.device.persistent_id
-    session.save()
-    return client
-
-
 def count_queries(client: Client, method: str, path: str, data=None) -> int:
     send = client.post if method == "POST" else client.get
     send(path, data) if data else send(path)  # warm: a first request may write the session
@@ -446,8 +435,10 @@ def main() -> None:
         }
 
         with override_settings(ROOT_URLCONF="bench.urls"):
-            patient_client = test_client(counting_patient)
-            pro_client = test_client(counting_practitioner)
+            # Logged in without the forms, so as not to replay a TOTP code already used over
+            # HTTP: the same session the two steps leave (bench/world.py).
+            patient_client = verified_client(counting_patient.user, counting_patient.device)
+            pro_client = verified_client(counting_practitioner.user, counting_practitioner.device)
             pro_document = practitioner_documents(counting_practitioner)[0]
             anonymous_client = Client()
             anonymous_client.get("/enrollment/")

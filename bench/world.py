@@ -1,7 +1,9 @@
 """The small world the benchmarks measure, built with the portal's own models and services.
 
 The benchmarks never import the test suite (import-linter holds it): what they need is here,
-written the way the portal writes it. Import this module after ``django.setup()``.
+written the way the portal writes it. The tests build with the same functions (their factories
+import this module), so that a shortcut such as ``verified_client`` exists once. Import this
+module after ``django.setup()``.
 """
 
 from __future__ import annotations
@@ -11,20 +13,23 @@ import itertools
 import secrets
 import time
 from datetime import date, timedelta
+from importlib import import_module
 
-from django.core import signing
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.files.storage import default_storage
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.test import Client
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from stdnum.fr import nir as stdnum_nir
 
 from accounts.devices import TOTPDevice
-from accounts.http import KNOWN_BROWSER_COOKIE, KNOWN_BROWSER_SALT
-from accounts.middleware import SESSION_SEEN, SESSION_STARTED
+from accounts.http import complete_login, log_in_first_factor
+from accounts.middleware import SessionTimeoutMiddleware
 from accounts.models import User, UserKind
-from accounts.services.authentication import account_marker
 from accounts.services.keys import ensure_data_key
 from audit.models import AuditChain, AuditEvent, patient_chain_key
 from dmp_portal.crypto.files import save_encrypted
@@ -54,45 +59,65 @@ def add_totp(user: User) -> TOTPDevice:
     return device
 
 
-def totp_token(device: TOTPDevice) -> str:
-    """The code the authenticator app shows now."""
+def totp_token(device: TOTPDevice, at: float | None = None, offset_steps: int = 0) -> str:
+    """The code the authenticator app shows now (or at the time ``at``), ``offset_steps``
+    steps later."""
     device.refresh_from_db()
     totp = TOTP(device.bin_key, device.step, 0, device.digits, 0)
-    totp.time = time.time()
+    totp.time = (at if at is not None else time.time()) + offset_steps * device.step
     return f"{totp.token():0{device.digits}d}"
 
 
-def verified_client(user: User) -> Client:
-    """A test client left as the login page's second step leaves it (session login, verified
-    device, start and last-seen times, the "known browser" cookie), without the two forms."""
-    device = add_totp(user)
+def verified_client(user: User, device: TOTPDevice | None = None) -> Client:
+    """A test client past both factors for ``user`` with ``device`` (a new authenticator app
+    when none is given), left as the login page's two steps leave it, without the forms (no
+    throttle, no code used up).
+
+    Each write is the portal's own, replayed in order on one request: the password step's
+    login (a new session id, a new CSRF token), the session's start and last-seen times that
+    the next request sets (accounts.middleware), the code step's writes (the verified device,
+    a new session id, the "known browser" cookie), then what the session and CSRF middleware
+    write on the way out (the session saved, its cookie and the CSRF cookie).
+    tests/accounts/test_login.py checks that the session's keys and the cookies' names are
+    those of the real two steps."""
+    device = device if device is not None else add_totp(user)
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    request.user = AnonymousUser()  # as the authentication middleware hands the password step
+    response = HttpResponse()
+
+    def answer(_request: HttpRequest) -> HttpResponse:
+        return response
+
+    log_in_first_factor(request, user)
+    SessionTimeoutMiddleware(answer)(request)
+    complete_login(request, response, user, device)
+    SessionMiddleware(answer).process_response(request, response)
+    CsrfViewMiddleware(answer).process_response(request, response)
     client = Client()
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session[SESSION_STARTED] = session[SESSION_SEEN] = time.time()
-    session.save()
-    marker = account_marker(user.get_username().casefold())
-    client.cookies[KNOWN_BROWSER_COOKIE] = signing.get_cookie_signer(
-        salt=KNOWN_BROWSER_COOKIE + KNOWN_BROWSER_SALT
-    ).sign(marker)
+    client.cookies.update(response.cookies)
     return client
 
 
 # --- Documents -------------------------------------------------------------------------------
 
-_PAGE_CONTENT = b"BT /F1 12 Tf 72 720 Td (Compte rendu) Tj ET"
+PDF_PAGE = b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 3 0 R%s>>"
+PDF_CONTENT = b"BT /F1 12 Tf 72 720 Td (Compte rendu) Tj ET"
 
 
-def build_pdf(objects: list[bytes]) -> bytes:
-    """A one-page PDF (catalog, pages, content, page) followed by ``objects``, with computed
-    offsets, so that it parses strictly (uploads are parsed: records/pdf_checks.py)."""
-    content = b"<</Length %d>>stream\n%s\nendstream" % (len(_PAGE_CONTENT) + 1, _PAGE_CONTENT)
+def build_pdf(
+    objects: list[bytes], *, catalog_extra: bytes = b"", page_extra: bytes = b""
+) -> bytes:
+    """A one-page PDF (objects 1 to 4: catalog, pages, content, page) followed by ``objects``
+    (numbered from 5), with a classic cross-reference table and computed offsets, so that it
+    parses strictly (uploads are parsed: records/pdf_checks.py). ``catalog_extra`` and
+    ``page_extra`` are added inside the catalog's and the page's dictionaries."""
+    content = b"<</Length %d>>stream\n%s\nendstream" % (len(PDF_CONTENT) + 1, PDF_CONTENT)
     bodies = [
-        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Catalog/Pages 2 0 R%s>>" % catalog_extra,
         b"<</Type/Pages/Kids[4 0 R]/Count 1>>",
         content,
-        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 3 0 R>>",
+        PDF_PAGE % page_extra,
         *objects,
     ]
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
@@ -119,16 +144,26 @@ def upload(patient: User, title: str, content: bytes | None = None) -> Document:
     )
 
 
-def stored_document(patient: User, *, title: str, act_date: str, content: bytes) -> Document:
+def stored_document(
+    patient: User,
+    *,
+    title: str,
+    act_date: date | str,
+    content: bytes,
+    author: User | None = None,
+    category: str = "imagerie",
+) -> Document:
     """A document written straight to the record and its encrypted file, without the upload
-    service's checks of the content (for synthetic files of a chosen size)."""
+    service's checks of the content (for synthetic files of a chosen size, and for
+    practitioners' documents, which the upload service writes only through the consent
+    rules). ``author``: the patient when none is given."""
     ensure_data_key(patient)
     document = Document(
         patient=patient,
         data_key=patient.data_key,
-        author=patient,
+        author=author or patient,
         title=title,
-        category=Category.objects.get(code="imagerie"),
+        category=Category.objects.get(code=category),
         act_date=act_date,
         media_type="application/pdf",
         extension=".pdf",
@@ -145,8 +180,9 @@ def stored_document(patient: User, *, title: str, act_date: str, content: bytes)
     return document
 
 
-def add_documents(patient: User, count: int) -> None:
-    """Rows only, encrypted by the fields as usual, in one bulk insert (no files needed)."""
+def add_documents(patient: User, count: int, author: User | None = None) -> None:
+    """Rows only, encrypted by the fields as usual, in one bulk insert (no files needed);
+    ``author``: the patient when none is given."""
     categories = list(Category.objects.all())
     start = date(2020, 1, 1)
     Document.objects.bulk_create(
@@ -157,7 +193,7 @@ def add_documents(patient: User, count: int) -> None:
                 category=categories[index % len(categories)],
                 title=f"Compte rendu {index}",
                 act_date=start + timedelta(days=index % 2000),
-                author=patient,
+                author=author or patient,
                 media_type="application/pdf",
                 extension=".pdf",
                 size=100,

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.core.management.base import CommandError, OutputWrapper
 from django.utils.translation import gettext as _
@@ -24,13 +25,18 @@ from django.utils.translation import gettext as _
 NumberedRow = tuple[int, Mapping[str, str]]
 
 
-class ImportReport(Protocol):
-    """What a service returns from a batch of rows: its counts, and each rejected row's reason."""
+@dataclass
+class ImportReport:
+    """What a service returns from a batch of rows: its counts, and each rejected row's line
+    number and reason. Both import services fill one, so the summary line that scripts read
+    (README, Management commands) is written here only."""
 
-    @property
-    def rejected(self) -> Sequence[tuple[int, str]]: ...
+    created: int = 0
+    updated: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
 
-    def summary(self) -> str: ...
+    def summary(self) -> str:
+        return f"created={self.created} updated={self.updated} rejected={len(self.rejected)}"
 
 
 ReportT = TypeVar("ReportT", bound=ImportReport)

@@ -16,9 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.urls import get_resolver
-from django.urls.resolvers import URLResolver
-
 from tests.isolation_world import (
     BACK,
     LOGIN,
@@ -269,27 +266,6 @@ TABLE: dict[str, str | Change] = {
 }
 
 READ_DATA = {"i18n/setlang/": setlang_form, "pro/": search_form}
-
-
-def project_routes() -> list[str]:
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                if str(pattern.pattern) == "admin/":
-                    continue  # the admin's own tests and the authorization matrix
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            else:
-                yield prefix + str(pattern.pattern)
-
-    return list(walk(get_resolver().url_patterns))
-
-
-def concrete(route: str, values: dict) -> str:
-    path = route
-    for name, value in values.items():
-        for converter in ("uuid", "int", "str"):
-            path = path.replace(f"<{converter}:{name}>", str(value))
-    return "/" + path
 
 
 # The state-changing pages, in a stable order (the parameters of the tests that post them).

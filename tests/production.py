@@ -50,12 +50,15 @@ def production_environ(**overrides) -> dict[str, str]:
     return {key: value for key, value in environ.items() if value is not None}
 
 
-def run_manage(environ, *args) -> subprocess.CompletedProcess:
+def run_manage(
+    environ: dict[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """``manage.py *args`` in a process of its own with exactly ``environ``, its output kept."""
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=environ,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )

@@ -15,8 +15,6 @@ import pytest
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.test import Client
-from django.urls import get_resolver
-from django.urls.resolvers import URLResolver
 from django.utils import timezone
 
 from access_control.models import EmergencyAccess, ProfessionRule
@@ -33,6 +31,7 @@ from tests.accounts.factories import (
 )
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document, patient_with_login
+from tests.routes import all_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -98,14 +97,7 @@ for _model, _pages in MODELS.items():
 
 
 def admin_routes() -> list[str]:
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            else:
-                yield prefix + str(pattern.pattern)
-
-    return [route for route in walk(get_resolver().url_patterns) if route.startswith("admin/")]
+    return [route for route in all_routes() if route.startswith("admin/")]
 
 
 def test_every_admin_url_pattern_is_in_the_table():

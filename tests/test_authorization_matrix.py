@@ -14,8 +14,6 @@ from datetime import timedelta
 import pytest
 from django.contrib import admin
 from django.test import Client
-from django.urls import get_resolver
-from django.urls.resolvers import URLResolver
 from django.utils import timezone
 
 from access_control.models import AccessRequest, Block, Consent, EmergencyAccess
@@ -27,6 +25,7 @@ from tests.accounts.factories import (
     password_only_client,
 )
 from tests.records.factories import add_document, patient_with_login
+from tests.routes import concrete, project_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -108,19 +107,6 @@ TABLE = {
 }
 
 
-def project_routes() -> list[str]:
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                if str(pattern.pattern) == "admin/":
-                    continue
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            else:
-                yield prefix + str(pattern.pattern)
-
-    return list(walk(get_resolver().url_patterns))
-
-
 def test_every_url_pattern_is_in_the_table():
     assert sorted(project_routes()) == sorted(TABLE)
 
@@ -170,14 +156,6 @@ def build_world():
         "token": "not-a-token",
     }
     return clients, values
-
-
-def concrete(route: str, values: dict) -> str:
-    path = route
-    for name, value in values.items():
-        for converter in ("uuid", "int", "str"):
-            path = path.replace(f"<{converter}:{name}>", str(value))
-    return "/" + path
 
 
 @pytest.mark.parametrize("route", sorted(TABLE))

@@ -29,8 +29,9 @@ from letters.models import Letter, LetterState
 from tests.accounts.factories import StaffFactory, logged_in_client
 from tests.database_state import changed_tables, database_snapshot
 from tests.enrollment.factories import make_beneficiary
-from tests.isolation_table import CHANGES, GET_ONLY, READ, READ_DATA, TABLE, Change, concrete
+from tests.isolation_table import CHANGES, GET_ONLY, READ, READ_DATA, TABLE, Change
 from tests.isolation_world import OWNER, answer, build_world, no_data
+from tests.routes import concrete
 
 pytestmark = pytest.mark.django_db
 

@@ -12,17 +12,16 @@ from django.core.management.base import OutputWrapper
 from accounts.models import PractitionerProfile
 from accounts.services import import_practitioners
 from accounts.validators import PRACTITIONER_COLUMNS
-from dmp_portal.csv_import import import_csv, report_lines, write_report
+from dmp_portal.csv_import import ImportReport, import_csv, report_lines, write_report
 
 COLUMNS = ("code", "name")
 
 
 @dataclass
-class Recorded:
-    """A service that keeps what it was given: the rows as the reader hands them on."""
+class Recorded(ImportReport):
+    """A service's report that keeps what it was given: the rows as the reader hands them on."""
 
     rows: list = field(default_factory=list)
-    rejected: list[tuple[int, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         return f"rows={len(self.rows)}"

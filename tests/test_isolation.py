@@ -46,8 +46,6 @@ from tests.isolation_table import (
     READ_DATA,
     TABLE,
     Change,
-    concrete,
-    project_routes,
 )
 from tests.isolation_world import (
     MINE,
@@ -66,6 +64,7 @@ from tests.isolation_world import (
     prepare_totp_setup,
     totp_of_owner_form,
 )
+from tests.routes import concrete, project_routes
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,6 @@ from accounts.services.authentication import (
 )
 from accounts.services.practitioners import (
     ActivationRefused,
-    ImportReport,
     activate_practitioner,
     import_practitioners,
     issue_activation_link,
@@ -22,7 +21,6 @@ from accounts.services.second_factor import (
 
 __all__ = [
     "ActivationRefused",
-    "ImportReport",
     "LoginRefused",
     "activate_practitioner",
     "check_password_step",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -16,17 +15,8 @@ from django.utils.translation import gettext as _
 from accounts.models import ActivationLink, PractitionerProfile, User, UserKind
 from accounts.selectors import hash_activation_token
 from accounts.validators import PractitionerRowForm
+from dmp_portal.csv_import import ImportReport
 from dmp_portal.queueing import enqueue_on_commit
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return f"created={self.created} updated={self.updated} rejected={len(self.rejected)}"
 
 
 class ActivationRefused(Exception):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -12,21 +11,12 @@ from django.utils import timezone
 
 from dmp_portal.crypto.datakeys import create_data_key
 from dmp_portal.crypto.hashing import blind_index
+from dmp_portal.csv_import import ImportReport
 from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
 from enrollment.validators import BeneficiaryRowForm
 
 if TYPE_CHECKING:
     from letters.services import LetterSubject
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return f"created={self.created} updated={self.updated} rejected={len(self.rejected)}"
 
 
 def nir_index(normalised_nir: str) -> str:

@@ -4,19 +4,17 @@ import time
 
 import factory
 from django.conf import settings
-from django.core import signing
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
 from django.utils.crypto import get_random_string
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.oath import TOTP
 from stdnum import luhn
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
-from accounts.http import KNOWN_BROWSER_COOKIE, KNOWN_BROWSER_SALT
-from accounts.middleware import SESSION_SEEN, SESSION_STARTED
 from accounts.models import PractitionerProfile, Profession, User, UserKind
-from accounts.services.authentication import account_marker
+
+# The benchmarks' builders are the tests' too: one copy of each, in bench/world.py.
+from bench.world import add_totp as add_totp
+from bench.world import totp_token, verified_client
 
 PASSWORD = "correct horse battery staple"
 
@@ -59,23 +57,9 @@ def _with_luhn(partial: str) -> str:
     return partial + luhn.calc_check_digit(partial)
 
 
-def add_totp(user: User) -> TOTPDevice:
-    device = TOTPDevice.create_for(user)
-    device.confirmed = True
-    device.save()
-    return device
-
-
 def add_backup_codes(user: User, count: int = 10) -> list[str]:
     device = BackupCodeDevice.objects.create(user=user, name="backup", confirmed=True)
     return device.regenerate(count)
-
-
-def totp_token(device: TOTPDevice, at: float | None = None, offset_steps: int = 0) -> str:
-    device.refresh_from_db()
-    totp = TOTP(device.bin_key, device.step, 0, device.digits, 0)
-    totp.time = (at if at is not None else time.time()) + offset_steps * device.step
-    return f"{totp.token():0{device.digits}d}"
 
 
 def next_totp_token(device: TOTPDevice) -> str:
@@ -88,9 +72,11 @@ def next_totp_token(device: TOTPDevice) -> str:
     return totp_token(device, at=step * device.step)
 
 
-def _past_the_password(user: User) -> Client:
-    """Django's session login, and the new CSRF cookie that login() rotates (a browser holds it
-    after the login page's answer)."""
+def password_only_client(user: User) -> Client:
+    """A test client past the password step only (no verified device), as the login page's
+    first step leaves it: Django's session login and the new CSRF cookie that login() rotates.
+    The second-factor gate sends it back to the login page, or to the setup of a first
+    authenticator app."""
     client = Client()
     client.force_login(user)
     client.cookies[settings.CSRF_COOKIE_NAME] = get_random_string(
@@ -99,30 +85,12 @@ def _past_the_password(user: User) -> Client:
     return client
 
 
-def password_only_client(user: User) -> Client:
-    """A test client past the password step only (no verified device), as the login page's
-    first step leaves it: the second-factor gate sends it back to the login page, or to the
-    setup of a first authenticator app."""
-    return _past_the_password(user)
-
-
 def logged_in_client(user: User, device: TOTPDevice | None = None) -> Client:
     """A test client past both factors for ``user``, with ``device`` (a new TOTP device when
-    none is given), left exactly as the login page's second step leaves it: the session login,
-    the verified device (django-otp's session key), the session's start and last-seen times
-    (accounts.middleware), the CSRF cookie and the "known browser" cookie. No HTTP step is
-    taken: only the tests of login itself go through the two forms (tests/accounts/)."""
-    device = device if device is not None else add_totp(user)
-    client = _past_the_password(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session[SESSION_STARTED] = session[SESSION_SEEN] = time.time()
-    session.save()
-    marker = account_marker(user.get_username().casefold())
-    client.cookies[KNOWN_BROWSER_COOKIE] = signing.get_cookie_signer(
-        salt=KNOWN_BROWSER_COOKIE + KNOWN_BROWSER_SALT
-    ).sign(marker)
-    return client
+    none is given), as the login page's two steps leave it: the login's own writes replayed
+    without the forms (``bench.world.verified_client``; tests/accounts/test_login.py compares
+    it with the real login). Only the tests of login itself go through the two forms."""
+    return verified_client(user, device)
 
 
 def verified_staff_client() -> Client:

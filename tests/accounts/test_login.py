@@ -8,13 +8,16 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.test import Client
+from django.test import Client, RequestFactory
 
+from accounts.http import known_browser_markers
+from accounts.middleware import SESSION_SEEN, SESSION_STARTED
 from tests.accounts.factories import (
     PASSWORD,
     UserFactory,
     add_backup_codes,
     add_totp,
+    logged_in_client,
     next_totp_token,
     totp_token,
 )
@@ -327,3 +330,36 @@ def test_a_person_warned_of_the_idle_timeout_can_extend_the_session():
         assert user.username in client.get("/").content.decode()
         assert client.get("/accounts/session/extend/").status_code == 405
     assert Client().post("/accounts/session/extend/").status_code == 302
+
+
+def known_browser(client: Client) -> str:
+    """The accounts the browser's "known browser" cookie names, as the login reads them (its
+    signature holds a time, so the cookies themselves differ)."""
+    request = RequestFactory().get(LOGIN)
+    request.COOKIES = {name: morsel.value for name, morsel in client.cookies.items()}
+    return known_browser_markers(request)
+
+
+def test_the_tests_shortcut_leaves_the_session_and_cookies_of_the_real_login(client):
+    """logged_in_client (bench.world.verified_client) stands in for the two forms in every other
+    test: it must leave what they leave, or those tests would pass on a session no real login
+    makes. The session's times, the session id and the CSRF secret differ by nature: only
+    their keys and the cookies' names are compared."""
+    user = UserFactory()
+    device = add_totp(user)
+    client.get(LOGIN)
+    password_step(client, user.username)
+    client.get(LOGIN)
+    assert client.post(LOGIN, {"otp_token": totp_token(device)}).status_code == 302
+    shortcut = logged_in_client(user, device)
+
+    real_session, short_session = dict(client.session), dict(shortcut.session)
+    assert set(short_session) == set(real_session)
+    by_key_only = {SESSION_STARTED, SESSION_SEEN}
+    assert {k: v for k, v in short_session.items() if k not in by_key_only} == {
+        k: v for k, v in real_session.items() if k not in by_key_only
+    }
+    assert set(shortcut.cookies) == set(client.cookies)
+    assert known_browser(shortcut) == known_browser(client) != ""
+    # And the shortcut's session is one the portal accepts as complete.
+    assert shortcut.get("/").context["user"] == user

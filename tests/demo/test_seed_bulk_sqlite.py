@@ -6,22 +6,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def _manage(environ: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from tests.production import run_manage
 
 
 def test_seed_bulk_refuses_the_development_sqlite_database_before_writing(tmp_path):
@@ -32,10 +18,12 @@ def test_seed_bulk_refuses_the_development_sqlite_database_before_writing(tmp_pa
         if not key.startswith(("DMP_", "DATABASE_URL", "CELERY_", "CACHE_URL"))
     }
     environ.update(DMP_ENV="development", DMP_VAR_DIR=str(tmp_path))
-    migrated = _manage(environ, "migrate", "--noinput", "-v0")
+    migrated = run_manage(environ, "migrate", "--noinput", "-v0", timeout=300)
     assert migrated.returncode == 0, migrated.stderr
 
-    result = _manage(environ, "seed_bulk", "--patients", "3", "--no-files", "--workers", "1")
+    result = run_manage(
+        environ, "seed_bulk", "--patients", "3", "--no-files", "--workers", "1", timeout=300
+    )
 
     assert result.returncode != 0
     assert "PostgreSQL" in result.stderr

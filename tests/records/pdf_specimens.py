@@ -1,38 +1,14 @@
 """PDFs built byte by byte for the upload tests: a clean one-page document, and the same with
 active content added where a reader would find it. Offsets and cross-reference tables are
-computed, so every specimen parses strictly: only its content can get it refused."""
+computed, so every specimen parses strictly: only its content can get it refused. The plain
+one-page PDF is the benchmarks' too (bench/world.py); the specimens that hide objects are here."""
 
 from __future__ import annotations
 
 import zlib
 
-PAGE = b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 3 0 R%s>>"
-CONTENT = b"BT /F1 12 Tf 72 720 Td (Compte rendu) Tj ET"
-
-
-def build_pdf(
-    objects: list[bytes], *, catalog_extra: bytes = b"", page_extra: bytes = b""
-) -> bytes:
-    """A one-page PDF (objects 1 to 4: catalog, pages, content, page) followed by ``objects``
-    (numbered from 5), with a classic cross-reference table."""
-    content = b"<</Length %d>>stream\n%s\nendstream" % (len(CONTENT) + 1, CONTENT)
-    bodies = [
-        b"<</Type/Catalog/Pages 2 0 R%s>>" % catalog_extra,
-        b"<</Type/Pages/Kids[4 0 R]/Count 1>>",
-        content,
-        PAGE % page_extra,
-        *objects,
-    ]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref)
-    return bytes(out)
+from bench.world import PDF_CONTENT, PDF_PAGE
+from bench.world import build_pdf as build_pdf
 
 
 def build_pdf_with_object_stream(hidden: list[bytes], *, catalog_extra: bytes = b"") -> bytes:
@@ -42,8 +18,8 @@ def build_pdf_with_object_stream(hidden: list[bytes], *, catalog_extra: bytes = 
     plain = [
         b"<</Type/Catalog/Pages 2 0 R%s>>" % catalog_extra,
         b"<</Type/Pages/Kids[4 0 R]/Count 1>>",
-        b"<</Length %d>>stream\n%s\nendstream" % (len(CONTENT) + 1, CONTENT),
-        PAGE % b"",
+        b"<</Length %d>>stream\n%s\nendstream" % (len(PDF_CONTENT) + 1, PDF_CONTENT),
+        PDF_PAGE % b"",
     ]
     first_hidden = len(plain) + 1
     header, data = b"", b""

@@ -4,16 +4,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from access_control.models import Consent
-from audit.models import AuditChain, AuditEvent, patient_chain_key
-from records.models import Category, Document
+from bench.world import add_documents, add_events
+from records.models import Document
 from tests.accounts.factories import PractitionerProfileFactory, logged_in_client
 from tests.records.factories import add_document, patient_with_login
 
@@ -33,57 +31,6 @@ HOT_TABLES = (
     "accounts_user",
     "django_session",
 )
-
-
-def add_documents(patient, count: int, author=None) -> None:
-    """Rows only, encrypted by the fields as usual, in one bulk insert (no files needed)."""
-    categories = list(Category.objects.all())
-    start = date(2020, 1, 1)
-    Document.objects.bulk_create(
-        [
-            Document(
-                patient=patient,
-                data_key=patient.data_key,
-                category=categories[index % len(categories)],
-                title=f"Compte rendu {index}",
-                act_date=start + timedelta(days=index % 2000),
-                author=author or patient,
-                media_type="application/pdf",
-                extension=".pdf",
-                size=100,
-                file_name=f"records/growth-{index}.bin",
-            )
-            for index in range(count)
-        ],
-        batch_size=1000,
-    )
-
-
-def add_events(patient, documents: list[Document]) -> None:
-    """One past "view" event per document: history rows that name documents."""
-    chain, _ = AuditChain.objects.get_or_create(key=patient_chain_key(patient.pk), patient=patient)
-    first = chain.last_sequence + 1
-    now = timezone.now()
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                chain=chain,
-                sequence=first + index,
-                occurred_at=now - timedelta(minutes=len(documents) - index),
-                actor=patient,
-                actor_role="patient",
-                patient=patient,
-                document_uid=document.uid,
-                action="view",
-                outcome="allowed",
-                reason="own-record",
-                previous_mac="0" * 64,
-                mac="0" * 64,
-            )
-            for index, document in enumerate(documents)
-        ]
-    )
-    AuditChain.objects.filter(pk=chain.pk).update(last_sequence=first + len(documents) - 1)
 
 
 PATHS = {

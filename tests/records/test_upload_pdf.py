@@ -16,19 +16,9 @@ from reportlab.pdfgen import canvas
 
 from records.file_types import RejectedFile, inspect_upload
 from tests.records.pdf_specimens import build_pdf, build_pdf_with_object_stream
+from tests.records.uploads import LIMIT, verdict
 
-LIMIT = 5 * 1024 * 1024
 JS = b"<</S/JavaScript/JS(app.launchURL\\('https://attacker.example/'\\))>>"
-
-
-def verdict(data: bytes) -> str:
-    """ "accepted", or the code of the refusal."""
-    try:
-        inspect_upload(io.BytesIO(data), max_bytes=LIMIT)
-    except RejectedFile as refused:
-        assert refused.message
-        return refused.code
-    return "accepted"
 
 
 def link(action: bytes) -> bytes:

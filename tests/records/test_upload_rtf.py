@@ -14,8 +14,7 @@ from django.utils import translation
 
 from records.file_types import RejectedFile, inspect_upload
 from records.rtf_checks import CHUNK
-
-LIMIT = 5 * 1024 * 1024
+from tests.records.uploads import LIMIT, verdict
 
 # A one-page letter as LibreOffice Writer 7 saves it (fonts, colours, styles, page styles,
 # a list, a table, a footer with the page number, a web link, a bookmark, accents as \'hh
@@ -89,15 +88,6 @@ INLINE_PICTURE = (
     rb"{\sp{\sn fLayoutInCell}{\sv 1}}}\picscalex100\picscaley100\piccropl0\piccropr0\piccropt0"
     rb"\piccropb0\picw100\pich100\picwgoal57\pichgoal57\pngblip 89504e470d0a1a0a}}\par}"
 )
-
-
-def verdict(data: bytes) -> str:
-    try:
-        inspect_upload(io.BytesIO(data), max_bytes=LIMIT)
-    except RejectedFile as refused:
-        assert refused.message
-        return refused.code
-    return "accepted"
 
 
 @pytest.mark.parametrize(
