@@ -19,6 +19,7 @@ from access_control.consent_models import (
     EmergencyAccess,
     TreatingPhysician,
 )
+from access_control.decisions import Actor
 from accounts.models import PractitionerProfile
 from accounts.throttling import Throttle
 from audit.models import Action
@@ -156,7 +157,7 @@ class PatientIdentity:
 
 
 def patient_identity(
-    actor: policy.Actor,
+    actor: Actor,
     patient: User | None,
     *,
     access: policy.RecordAccess | None = None,

@@ -25,7 +25,11 @@ from access_control.consent_models import (
     RecordSettings,
     TreatingPhysician,
 )
-from access_control.notifications import notify_patient, notify_treating_physician_of_emergency
+from access_control.notifications import (
+    NotificationKind,
+    notify_patient,
+    notify_treating_physician_of_emergency,
+)
 from access_control.selectors import beneficiary_patient
 from accounts.models import User, UserKind
 from accounts.services.authentication import LoginRefused, verify_second_factor
@@ -324,7 +328,7 @@ def declare_emergency(
                 started_at=now,
                 ends_at=now + timedelta(minutes=settings.EMERGENCY_ACCESS_MINUTES),
             )
-            notify_patient("emergency", patient)
+            notify_patient(NotificationKind.EMERGENCY, patient)
             notify_treating_physician_of_emergency(patient)
     # Raised once the refusal is committed, so that it stays recorded.
     if factor_refused is not None:
