@@ -48,7 +48,7 @@ class Document(Protocol):
 class Decision:
     allowed: bool
     reason: str
-    mode: str = Mode.NORMAL
+    mode: Mode = Mode.NORMAL
     # The audit event that recorded it (``authorize``, ``record_refusal``); None from ``decide``.
     event_id: int | None = dataclasses.field(default=None, compare=False)
 

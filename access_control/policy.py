@@ -52,9 +52,9 @@ from audit.trail import record_event
 def decide(
     actor: Actor,
     patient: User | None,
-    action: str,
+    action: Action,
     document: Document | None = None,
-    mode: str = Mode.NORMAL,
+    mode: Mode = Mode.NORMAL,
     *,
     relationship: Relationship | None = None,
     proposed_by: UUID | None = None,
@@ -78,9 +78,9 @@ def decide(
 def _decide(
     actor: Actor,
     patient: User | None,
-    action: str,
+    action: Action,
     document: Document | None,
-    mode: str,
+    mode: Mode,
     relationship: Relationship | None,
     proposed_by: UUID | None,
 ) -> Decision:
@@ -107,7 +107,11 @@ def _decide(
 
 
 def _staff(
-    actor: User, action: str, document: Document | None, mode: str, proposed_by: UUID | None = None
+    actor: User,
+    action: Action,
+    document: Document | None,
+    mode: Mode,
+    proposed_by: UUID | None = None,
 ) -> Decision:
     """Staff run the registry (identity, postal address, letters), never health content; a
     change to it takes two of them: its proposer never confirms it."""
@@ -118,7 +122,7 @@ def _staff(
     return Decision(False, "staff-never-read-health-data", mode)
 
 
-def _patient_on_own_record(action: str, document: Document | None, mode: str) -> Decision:
+def _patient_on_own_record(action: Action, document: Document | None, mode: Mode) -> Decision:
     if action not in OWNER_ACTIONS:
         return Decision(False, "action-not-allowed", mode)
     if document is None:
@@ -139,7 +143,7 @@ def has_consent(patient: User, practitioner: User, now: datetime | None = None) 
 
 
 def _practitioner(
-    actor: User, relationship: Relationship, action: str, document: Document | None, mode: str
+    actor: User, relationship: Relationship, action: Action, document: Document | None, mode: Mode
 ) -> Decision:
     if action in APPROACH_ACTIONS:
         return _approach(relationship, action, mode)
@@ -155,7 +159,7 @@ def _practitioner(
     return Decision(False, "no-consent", mode)
 
 
-def _approach(relationship: Relationship, action: str, mode: str) -> Decision:
+def _approach(relationship: Relationship, action: Action, mode: Mode) -> Decision:
     """A record exists (checked before): finding it is allowed, the page says no more; asking
     and declaring an emergency are refused to a blocked practitioner, an emergency also when
     the patient opted out."""
@@ -171,7 +175,7 @@ def _approach(relationship: Relationship, action: str, mode: str) -> Decision:
 
 
 def _within_consent(
-    actor: User, relationship: Relationship, action: str, document: Document | None
+    actor: User, relationship: Relationship, action: Action, document: Document | None
 ) -> Decision:
     if action not in PRACTITIONER_ACTIONS:
         return Decision(False, "action-not-allowed")
@@ -189,7 +193,7 @@ def _within_consent(
 
 
 def _within_emergency(
-    relationship: Relationship, action: str, document: Document | None
+    relationship: Relationship, action: Action, document: Document | None
 ) -> Decision:
     """Reads only, never a hidden document, within the profession's categories."""
     emergency = Mode.EMERGENCY
@@ -248,9 +252,9 @@ class RecordAccess:
 
     def decide(
         self,
-        action: str,
+        action: Action,
         document: Document | None = None,
-        mode: str = Mode.NORMAL,
+        mode: Mode = Mode.NORMAL,
         *,
         inline: bool = False,
     ) -> Decision:
@@ -294,10 +298,10 @@ def _require_transaction(name: str) -> None:
 def authorize(
     actor: Actor,
     patient: User | None,
-    action: str,
+    action: Action,
     *,
     document: Document | None = None,
-    mode: str = Mode.NORMAL,
+    mode: Mode = Mode.NORMAL,
     client_address: str = "",
     access: RecordAccess | None = None,
     inline: bool = False,
@@ -327,10 +331,10 @@ def authorize(
 def record_refusal(
     actor: Actor,
     patient: User | None,
-    action: str,
+    action: Action,
     reason: str,
     *,
-    mode: str = Mode.NORMAL,
+    mode: Mode = Mode.NORMAL,
     client_address: str = "",
 ) -> Decision:
     """Record a refusal that came before ``decide`` could be asked (a wrong second factor, a
@@ -348,7 +352,7 @@ def _signed_in(actor: Actor) -> User | None:
 def _record(
     actor: Actor,
     patient: User | None,
-    action: str,
+    action: Action,
     decision: Decision,
     document: Document | None,
     client_address: str,
@@ -368,7 +372,7 @@ def _record(
 
 def authorize_staff(
     staff: Actor,
-    action: str,
+    action: Action,
     *,
     patient: User | None = None,
     registry_id: int | None = None,

@@ -159,7 +159,7 @@ def _chain_order(subject: LetterSubject) -> str:
     return SYSTEM_CHAIN_KEY
 
 
-def _record_decisions(letters: list[Letter], actor: Actor, action: str, address: str) -> bool:
+def _record_decisions(letters: list[Letter], actor: Actor, action: Action, address: str) -> bool:
     """One event per letter, on its recipient's chain, naming ``actor``; True when the door
     lets every letter through. Chains are locked in key order, so two callers never deadlock."""
     allowed = True

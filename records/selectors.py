@@ -161,7 +161,7 @@ def _row(document: Document, patient: User) -> DocumentRow:
 
 
 def document_for(
-    actor: User, uid: UUID, action: str, *, client_address: str = "", inline: bool = False
+    actor: User, uid: UUID, action: Action, *, client_address: str = "", inline: bool = False
 ) -> Document:
     """The document, if the door lets this actor do this action on it; else DocumentNotFound.
     ``inline``: its file is fetched for the viewer of its page (see ``policy.decide``)."""

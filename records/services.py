@@ -98,7 +98,7 @@ def upload_document(
 
 
 def _change(
-    actor: User, uid: UUID, action: str, client_address: str, apply: Callable[[Document], None]
+    actor: User, uid: UUID, action: Action, client_address: str, apply: Callable[[Document], None]
 ) -> None:
     """Lock, pass the door and apply in one transaction: the event and the change commit
     together; a refusal is recorded, then answered as not found."""

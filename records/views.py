@@ -29,7 +29,7 @@ def _own_record(request: AuthenticatedRequest):
     return request.user if request.user.kind == "patient" else None
 
 
-def _document(request: AuthenticatedRequest, uid, action: str, *, inline: bool = False):
+def _document(request: AuthenticatedRequest, uid, action: Action, *, inline: bool = False):
     try:
         return selectors.document_for(
             request.user, uid, action, client_address=client_address(request), inline=inline

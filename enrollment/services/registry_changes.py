@@ -29,6 +29,7 @@ from access_control.policy import authorize_staff
 from audit.models import Action
 from dmp_portal.crypto.fields import is_destroyed
 from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
+from enrollment.postal import PostalAddressJson
 from enrollment.services.codes import letter_returned
 from enrollment.services.requests import CREATION_LETTER
 from letters.services import request_letter, void_unsent
@@ -48,7 +49,7 @@ class RegistryValues(TypedDict):
     first_name: str
     birth_date: str  # ISO 8601
     regime: str
-    address: dict[str, Any]  # ``enrollment.postal.PostalAddress.as_json()``
+    address: PostalAddressJson
 
 
 class StaffRefused(Exception):
@@ -77,7 +78,7 @@ def changed_fields(beneficiary: Beneficiary, values: RegistryValues) -> list[str
 
 def _door(
     staff: User,
-    action: str,
+    action: Action,
     beneficiary: Beneficiary,
     client_address: str,
     proposed_by: UUID | None = None,
