@@ -11,7 +11,8 @@ touching a record calls it: reads, uploads, look-ups, access requests and emerge
 declarations. ``record_refusal`` records a refusal that came before the door could be asked (a
 failed second factor, a throttled look-up). ``authorize_staff`` is the same door for staff work
 on the registry, never on health content. Nothing else in the project decides access, and every
-caller looks ``decide`` up here, at call time.
+caller looks ``decide`` up here, at call time. The door's words (``Actor``, ``Document``,
+``Decision``, the action sets) are in ``access_control.decisions``.
 """
 
 from __future__ import annotations
