@@ -10,6 +10,7 @@ patient decided meanwhile wins (a block answers the request, as it declines the 
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from access_control import policy
 from access_control.models import AccessRequest, Block
-from access_control.notifications import notify_patient
+from access_control.notifications import NotificationKind, notify_patient
 from accounts.models import User
 from audit.models import Action, AuditEvent, Outcome
 from dmp_portal.queueing import enqueue
@@ -53,9 +54,9 @@ def deliver_access_request(event_id: int) -> bool:
             )
             .first()
         )
-        if event is None:
+        if event is None or event.patient is None:  # a request always has its patient
             return False
-        lock_patients_decisions(event.patient_id)
+        lock_patients_decisions(event.patient.pk)
         pair = {"patient_id": event.patient_id, "practitioner_id": event.actor_id}
         answered = Q(created_at__gte=event.occurred_at) | Q(decided_at__gte=event.occurred_at)
         if AccessRequest.objects.filter(answered, **pair).exists():
@@ -71,11 +72,11 @@ def deliver_access_request(event_id: int) -> bool:
             **pair, decided_at=None, defaults={"created_at": event.occurred_at}
         )
         if created:
-            notify_patient("request", event.patient)
+            notify_patient(NotificationKind.REQUEST, event.patient)
     return created
 
 
-def lock_patients_decisions(patient_id) -> None:
+def lock_patients_decisions(patient_id: UUID) -> None:
     """Serialise the patient's own decisions (``services``) and the requests written by their
     task: each takes this lock on the patient's row first (before the audit chain's), so that a
     block never misses a request or a consent written at the same moment, and none is written

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from access_control.models import EmergencyAccess
 from access_control.policy import decide
+from audit.models import Action
 
 
 def emergency(request):
@@ -23,7 +24,7 @@ def _emergency_until(request):
     for access in (
         EmergencyAccess.objects.active().filter(practitioner=user).select_related("patient")
     ):
-        decision = decide(user, access.patient, "list")
+        decision = decide(user, access.patient, Action.LIST)
         if decision.allowed and decision.mode == "emergency":
             ends.append(access.ends_at)
     return max(ends, default=None)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from access_control import policy
 from access_control.models import EmergencyAccess
+from accounts.models import User
 from audit.models import Action, patient_chain_key
 
 
@@ -21,7 +22,7 @@ class ReviewRefused(Exception):
     """The door refused the reviewer: nothing was marked, the refusals are recorded."""
 
 
-def mark_reviewed(staff, emergency_ids: list[int], *, client_address: str = "") -> int:
+def mark_reviewed(staff: User, emergency_ids: list[int], *, client_address: str = "") -> int:
     """Mark the waiting emergencies among ``emergency_ids`` reviewed by ``staff``.
 
     One event per emergency, on its patient's chain; chains are locked in key order, so two

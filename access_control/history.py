@@ -13,17 +13,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db import transaction
+from django.db.models import Choices, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access_control import policy
-from accounts.models import UserKind
+from access_control.decisions import INLINE_PREFIX, Actor
+from accounts.models import User, UserKind
 from audit.models import Action, AuditEvent, Mode, Outcome
 from dmp_portal.crypto.fields import is_destroyed
 from records.models import Document
@@ -73,18 +76,24 @@ class HistoryRow:
 
 
 def access_history(
-    actor, patient, filters: HistoryFilters, page_number, *, client_address: str = ""
-) -> Page:
+    actor: Actor,
+    patient: User | None,
+    filters: HistoryFilters,
+    page_number: int | str | None,
+    *,
+    client_address: str = "",
+) -> Page[HistoryRow]:
     """One page of the record's audit events (rows of HistoryRow), newest first."""
     with transaction.atomic():
         access = policy.access_to(actor, patient)
         decision = policy.authorize(
             actor, patient, Action.VIEW_HISTORY, client_address=client_address, access=access
         )
-        if decision.allowed:
+        # Allowed to the patient on their own record only, so it exists.
+        if decision.allowed and patient is not None:
             # The file shown inside a document's page is part of that page's view, listed once.
-            events = AuditEvent.objects.filter(patient=patient).exclude(
-                action=Action.VIEW, reason__startswith=policy.INLINE_PREFIX
+            events: QuerySet[AuditEvent] = AuditEvent.objects.filter(patient=patient).exclude(
+                action=Action.VIEW, reason__startswith=INLINE_PREFIX
             )
             events = _filtered(events, filters)
             events = events.select_related("actor__practitioner_profile").order_by(
@@ -93,13 +102,15 @@ def access_history(
             page = Paginator(events, PER_PAGE).get_page(page_number)
             page_events = list(page.object_list)
             documents = _documents_of(patient, page_events)
-    if not decision.allowed:
+    if not decision.allowed or patient is None:
         raise HistoryNotFound
-    page.object_list = [_row(event, patient, documents, access) for event in page_events]
-    return page
+    # A page of rows, numbered by the events' paginator (which only counts: hence Any).
+    paginator: Paginator[Any] = page.paginator
+    rows = [_row(event, patient, documents, access) for event in page_events]
+    return Page(rows, page.number, paginator)
 
 
-def _filtered(events, filters: HistoryFilters):
+def _filtered(events: QuerySet[AuditEvent], filters: HistoryFilters) -> QuerySet[AuditEvent]:
     if filters.action:
         events = events.filter(action=filters.action)
     if filters.outcome:
@@ -121,7 +132,7 @@ def _start_of_paris_day(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=PARIS)
 
 
-def _documents_of(patient, events: list[AuditEvent]) -> dict[UUID, Document]:
+def _documents_of(patient: User, events: list[AuditEvent]) -> dict[UUID, Document]:
     """The page's documents of this record, in one query (titles decrypt with its data key)."""
     uids = {event.document_uid for event in events if event.document_uid is not None}
     if not uids:
@@ -130,7 +141,12 @@ def _documents_of(patient, events: list[AuditEvent]) -> dict[UUID, Document]:
     return {document.uid: document for document in documents}
 
 
-def _row(event: AuditEvent, patient, documents: dict[UUID, Document], access) -> HistoryRow:
+def _row(
+    event: AuditEvent,
+    patient: User,
+    documents: dict[UUID, Document],
+    access: policy.RecordAccess,
+) -> HistoryRow:
     who_kind, who, profession, rpps = _who(event, patient)
     document_state, title = _document(event.document_uid, documents, access)
     return HistoryRow(
@@ -153,14 +169,14 @@ def _row(event: AuditEvent, patient, documents: dict[UUID, Document], access) ->
     )
 
 
-def _label(choices, value: str) -> str:
+def _label(choices: type[Choices], value: str) -> str:
     try:
         return str(choices(value).label)
     except ValueError:
         return value
 
 
-def _who(event: AuditEvent, patient) -> tuple[str, str, str, str]:
+def _who(event: AuditEvent, patient: User) -> tuple[str, str, str, str]:
     """(kind, name, profession, RPPS) of the actor, from the role recorded at the time."""
     role = event.actor_role
     if role == UserKind.PATIENT:
@@ -188,7 +204,9 @@ def _who(event: AuditEvent, patient) -> tuple[str, str, str, str]:
     return "unknown", _("System or unidentified person"), "", ""
 
 
-def _document(uid: UUID | None, documents: dict[UUID, Document], access) -> tuple[str, str]:
+def _document(
+    uid: UUID | None, documents: dict[UUID, Document], access: policy.RecordAccess
+) -> tuple[str, str]:
     if uid is None:
         return "none", ""
     document = documents.get(uid)

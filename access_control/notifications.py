@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from accounts.models import User
 from dmp_portal.queueing import enqueue_on_commit
 
 
@@ -28,8 +29,9 @@ PREFERENCE_FIELD = {
 }
 
 
-def notify_patient(kind: str, patient) -> None:
-    """Queue the e-mail once the current transaction commits (tasks take ids only)."""
+def notify_patient(kind: NotificationKind, patient: User) -> None:
+    """Queue the e-mail once the current transaction commits (tasks take ids only). The check
+    stays for callers the type checker does not see (a plain string is refused)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind: {kind!r}")
     enqueue_on_commit(
@@ -37,5 +39,5 @@ def notify_patient(kind: str, patient) -> None:
     )
 
 
-def notify_treating_physician_of_emergency(patient) -> None:
+def notify_treating_physician_of_emergency(patient: User) -> None:
     enqueue_on_commit("access_control.tasks.send_physician_emergency_notification", patient.pk)

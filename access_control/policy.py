@@ -11,7 +11,8 @@ touching a record calls it: reads, uploads, look-ups, access requests and emerge
 declarations. ``record_refusal`` records a refusal that came before the door could be asked (a
 failed second factor, a throttled look-up). ``authorize_staff`` is the same door for staff work
 on the registry, never on health content. Nothing else in the project decides access, and every
-caller looks ``decide`` up here, at call time.
+caller looks ``decide`` up here, at call time. The door's words (``Actor``, ``Document``,
+``Decision``, the action sets) are in ``access_control.decisions``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, TypeAlias
 from uuid import UUID
 
 from django.db import transaction
@@ -27,112 +27,38 @@ from django.db.models import Q
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
+from access_control.decisions import (
+    APPROACH_ACTIONS,
+    FOUR_EYES_OWN_PROPOSAL,
+    INLINE_PREFIX,
+    NOT_SHOWN_INLINE,
+    OPERATOR_ACTIONS,
+    OWNER_ACTIONS,
+    PRACTITIONER_ACTIONS,
+    READ_ACTIONS,
+    STAFF_REGISTRY_ACTIONS,
+    Actor,
+    CommandLineOperator,
+    Decision,
+    Document,
+)
 from access_control.models import Consent
-from access_control.notifications import notify_patient
+from access_control.notifications import NotificationKind, notify_patient
 from access_control.relationship import Relationship, relationship_of
 from accounts.models import User, UserKind
 from audit.models import Action, AuditEvent, Mode, Outcome
 from audit.trail import record_event
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
-
-
-class Document(Protocol):
-    """What the door reads of a document (``records.models.Document`` has all of it).
-
-    The door sits below the records app (letters and the registry use it and must not know health
-    records), so it names the facts it decides on instead of importing the model.
-    """
-
-    uid: UUID
-    patient_id: UUID
-    author_id: UUID
-    category_id: int
-    status: str
-    hidden_from_practitioners: bool
-
-    @property
-    def viewable_inline(self) -> bool: ...
-
-    @property
-    def authored_by_patient(self) -> bool: ...
-
-    def hidden_from_patient(self, now: datetime | None = None) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reason: str
-    mode: str = Mode.NORMAL
-    # The audit event that recorded it (``authorize``, ``record_refusal``); None from ``decide``.
-    event_id: int | None = dataclasses.field(default=None, compare=False)
-
-
-READ_ACTIONS = {Action.LIST, Action.VIEW, Action.DOWNLOAD}
-OWNER_ACTIONS = READ_ACTIONS | {
-    Action.UPLOAD,
-    Action.HIDE,
-    Action.SHOW,
-    Action.DELETE,
-    Action.VIEW_HISTORY,
-    Action.GRANT,
-    Action.REVOKE,
-    Action.BLOCK,
-    Action.UNBLOCK,
-}
-PRACTITIONER_ACTIONS = READ_ACTIONS | {Action.UPLOAD}
-# What a practitioner may do about a record without any access to it: find it (the page then
-# says nothing more), ask for access, declare an emergency.
-APPROACH_ACTIONS = {Action.LOOKUP, Action.REQUEST_ACCESS, Action.EMERGENCY}
-# What staff may do, about a person of the registry (or the review of an emergency on their
-# record) only: never a document.
-STAFF_REGISTRY_ACTIONS = {
-    Action.LOOKUP,
-    Action.VIEW_IDENTITY,
-    Action.PROPOSE_CHANGE,
-    Action.CONFIRM_CHANGE,
-    Action.EXPORT_LETTER,
-    Action.MARK_RETURNED,
-    Action.REVIEW_EMERGENCY,
-}
-
-
-@dataclass(frozen=True)
-class CommandLineOperator:
-    """Whoever runs a management command on the server, named by their operating-system
-    account. No portal account stands behind them, but they already hold the keys: the door
-    lets them do the registry's postal work (export the letters) and nothing else, and the
-    event names them in its reason."""
-
-    os_user: str
-    is_authenticated = False
-    kind = "operator"
-
-
-# Whoever knocks at the door: a signed-in user, an anonymous visitor or no one at all (both
-# refused), or the operator of a management command.
-Actor: TypeAlias = "User | AnonymousUser | CommandLineOperator | None"
-
-OPERATOR_ACTIONS = {Action.EXPORT_LETTER}
-FOUR_EYES_OWN_PROPOSAL = "four-eyes-own-proposal"
-# The file of a document fetched for the viewer of its page (``inline``): refused for a type
-# that is not shown inline; allowed, recorded with this prefix before the reason of the read,
-# so that the history shows the page's view once (the fetch is part of it).
-NOT_SHOWN_INLINE = "not-shown-inline"
-INLINE_PREFIX = "inline:"
-
 
 def decide(
     actor: Actor,
     patient: User | None,
-    action: str,
+    action: Action,
     document: Document | None = None,
-    mode: str = Mode.NORMAL,
+    mode: Mode = Mode.NORMAL,
     *,
     relationship: Relationship | None = None,
-    proposed_by: object = None,
+    proposed_by: UUID | None = None,
     inline: bool = False,
 ) -> Decision:
     """Allowed or refused, with the reason recorded in the audit trail. Writes nothing.
@@ -153,11 +79,11 @@ def decide(
 def _decide(
     actor: Actor,
     patient: User | None,
-    action: str,
+    action: Action,
     document: Document | None,
-    mode: str,
+    mode: Mode,
     relationship: Relationship | None,
-    proposed_by: object,
+    proposed_by: UUID | None,
 ) -> Decision:
     if action == Action.EMERGENCY:
         mode = Mode.EMERGENCY  # a declaration is recorded in emergency mode, refused or not
@@ -182,7 +108,11 @@ def _decide(
 
 
 def _staff(
-    actor: User, action: str, document: Document | None, mode: str, proposed_by: object = None
+    actor: User,
+    action: Action,
+    document: Document | None,
+    mode: Mode,
+    proposed_by: UUID | None = None,
 ) -> Decision:
     """Staff run the registry (identity, postal address, letters), never health content; a
     change to it takes two of them: its proposer never confirms it."""
@@ -193,7 +123,7 @@ def _staff(
     return Decision(False, "staff-never-read-health-data", mode)
 
 
-def _patient_on_own_record(action: str, document: Document | None, mode: str) -> Decision:
+def _patient_on_own_record(action: Action, document: Document | None, mode: Mode) -> Decision:
     if action not in OWNER_ACTIONS:
         return Decision(False, "action-not-allowed", mode)
     if document is None:
@@ -214,7 +144,7 @@ def has_consent(patient: User, practitioner: User, now: datetime | None = None) 
 
 
 def _practitioner(
-    actor: User, relationship: Relationship, action: str, document: Document | None, mode: str
+    actor: User, relationship: Relationship, action: Action, document: Document | None, mode: Mode
 ) -> Decision:
     if action in APPROACH_ACTIONS:
         return _approach(relationship, action, mode)
@@ -230,7 +160,7 @@ def _practitioner(
     return Decision(False, "no-consent", mode)
 
 
-def _approach(relationship: Relationship, action: str, mode: str) -> Decision:
+def _approach(relationship: Relationship, action: Action, mode: Mode) -> Decision:
     """A record exists (checked before): finding it is allowed, the page says no more; asking
     and declaring an emergency are refused to a blocked practitioner, an emergency also when
     the patient opted out."""
@@ -246,7 +176,7 @@ def _approach(relationship: Relationship, action: str, mode: str) -> Decision:
 
 
 def _within_consent(
-    actor: User, relationship: Relationship, action: str, document: Document | None
+    actor: User, relationship: Relationship, action: Action, document: Document | None
 ) -> Decision:
     if action not in PRACTITIONER_ACTIONS:
         return Decision(False, "action-not-allowed")
@@ -264,7 +194,7 @@ def _within_consent(
 
 
 def _within_emergency(
-    relationship: Relationship, action: str, document: Document | None
+    relationship: Relationship, action: Action, document: Document | None
 ) -> Decision:
     """Reads only, never a hidden document, within the profession's categories."""
     emergency = Mode.EMERGENCY
@@ -323,9 +253,9 @@ class RecordAccess:
 
     def decide(
         self,
-        action: str,
+        action: Action,
         document: Document | None = None,
-        mode: str = Mode.NORMAL,
+        mode: Mode = Mode.NORMAL,
         *,
         inline: bool = False,
     ) -> Decision:
@@ -369,10 +299,10 @@ def _require_transaction(name: str) -> None:
 def authorize(
     actor: Actor,
     patient: User | None,
-    action: str,
+    action: Action,
     *,
     document: Document | None = None,
-    mode: str = Mode.NORMAL,
+    mode: Mode = Mode.NORMAL,
     client_address: str = "",
     access: RecordAccess | None = None,
     inline: bool = False,
@@ -393,6 +323,7 @@ def authorize(
         and isinstance(actor, User)
         and actor.kind == UserKind.PRACTITIONER
         and decision.mode == Mode.NORMAL
+        and patient is not None  # always, when allowed: the type checker needs it said
     ):
         _announce_first_access(actor, patient)
     return _record(actor, patient, action, decision, document, client_address)
@@ -401,10 +332,10 @@ def authorize(
 def record_refusal(
     actor: Actor,
     patient: User | None,
-    action: str,
+    action: Action,
     reason: str,
     *,
-    mode: str = Mode.NORMAL,
+    mode: Mode = Mode.NORMAL,
     client_address: str = "",
 ) -> Decision:
     """Record a refusal that came before ``decide`` could be asked (a wrong second factor, a
@@ -413,16 +344,22 @@ def record_refusal(
     return _record(actor, patient, action, Decision(False, reason, mode), None, client_address)
 
 
+def _signed_in(actor: Actor) -> User | None:
+    """The account the trail names: none for an anonymous visitor or a command's operator (the
+    event's reason names the operator). A ``User`` is always authenticated."""
+    return actor if isinstance(actor, User) else None
+
+
 def _record(
     actor: Actor,
     patient: User | None,
-    action: str,
+    action: Action,
     decision: Decision,
     document: Document | None,
     client_address: str,
 ) -> Decision:
     event = record_event(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=_signed_in(actor),
         patient=patient,
         action=action,
         outcome=Outcome.ALLOWED if decision.allowed else Outcome.REFUSED,
@@ -436,11 +373,11 @@ def _record(
 
 def authorize_staff(
     staff: Actor,
-    action: str,
+    action: Action,
     *,
     patient: User | None = None,
     registry_id: int | None = None,
-    proposed_by: object = None,
+    proposed_by: UUID | None = None,
     client_address: str = "",
 ) -> Decision:
     """The door for staff work on the registry: decide and record on the person's chain (their
@@ -449,7 +386,7 @@ def authorize_staff(
     _require_transaction("authorize_staff")
     decision = decide(staff, patient, action, proposed_by=proposed_by)
     record_event(
-        actor=staff if staff is not None and staff.is_authenticated else None,
+        actor=_signed_in(staff),
         patient=patient,
         registry_id=None if patient is not None else registry_id,
         action=action,
@@ -460,7 +397,7 @@ def authorize_staff(
     return decision
 
 
-def _announce_first_access(practitioner: User, patient: User | None) -> None:
+def _announce_first_access(practitioner: User, patient: User) -> None:
     """The patient hears of a practitioner's first access (checked before it is recorded)."""
     if not AuditEvent.objects.filter(
         patient=patient,
@@ -469,4 +406,4 @@ def _announce_first_access(practitioner: User, patient: User | None) -> None:
         action__in=READ_ACTIONS,
         mode=Mode.NORMAL,
     ).exists():
-        notify_patient("first_access", patient)
+        notify_patient(NotificationKind.FIRST_ACCESS, patient)

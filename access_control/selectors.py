@@ -12,6 +12,7 @@ from django.core.paginator import Page
 from django.db import transaction
 
 from access_control import policy
+from access_control.decisions import Actor
 from access_control.models import (
     AccessRequest,
     Block,
@@ -156,7 +157,7 @@ class PatientIdentity:
 
 
 def patient_identity(
-    actor: policy.Actor,
+    actor: Actor,
     patient: User | None,
     *,
     access: policy.RecordAccess | None = None,

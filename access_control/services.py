@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -25,7 +25,11 @@ from access_control.models import (
     RecordSettings,
     TreatingPhysician,
 )
-from access_control.notifications import notify_patient, notify_treating_physician_of_emergency
+from access_control.notifications import (
+    NotificationKind,
+    notify_patient,
+    notify_treating_physician_of_emergency,
+)
 from access_control.selectors import beneficiary_patient
 from accounts.models import User, UserKind
 from accounts.services.authentication import LoginRefused, verify_second_factor
@@ -36,6 +40,7 @@ from dmp_portal.queueing import enqueue_on_commit
 
 MAX_CONSENT_DAYS = 366
 
+_P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
@@ -68,20 +73,23 @@ def _end_of(day: date) -> datetime:
 
 
 def _owner_action(
-    action: str,
-) -> Callable[[Callable[..., _R]], Callable[..., _R]]:
+    action: Action,
+) -> Callable[[Callable[Concatenate[User, _P], _R]], Callable[Concatenate[User, _P], _R]]:
     """The patient acting on their own record: the door decides and records ``action`` in the
     transaction of the change; a refusal commits with its event, and only then is AccessError
     raised (raised inside, it would roll the event back). Call these services outside any
     transaction (the views do), so that their transaction is the one that commits.
 
-    The service takes the change's arguments and the keyword ``client_address``, which a
-    ParamSpec cannot add (PEP 612): the type checker sees its return type, the tests check the
-    arguments its callers pass."""
+    Each service declares the keyword ``client_address`` in its own signature, unused in its
+    body: a decorator cannot add a keyword to the signature it keeps (PEP 612), and this one
+    keeps it whole, so that the type checker checks every argument the callers pass."""
 
-    def wrap(change: Callable[..., _R]) -> Callable[..., _R]:
+    def wrap(change: Callable[Concatenate[User, _P], _R]) -> Callable[Concatenate[User, _P], _R]:
         @functools.wraps(change)
-        def service(patient: User, *args: Any, client_address: str = "", **kwargs: Any) -> _R:
+        def service(patient: User, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+            # The keyword every service declares (a str, checked at the call); ``kwargs`` is
+            # typed as a plain mapping here, hence str().
+            client_address = str(kwargs.get("client_address", ""))
             with transaction.atomic():
                 lock_patients_decisions(patient.pk)
                 decision = policy.authorize(patient, patient, action, client_address=client_address)
@@ -95,7 +103,9 @@ def _owner_action(
 
 
 @_owner_action(Action.GRANT)
-def grant_consent(patient: User, rpps: str, until: date | None = None) -> Consent:
+def grant_consent(
+    patient: User, rpps: str, until: date | None = None, *, client_address: str = ""
+) -> Consent:
     """Let this practitioner read the record (until the end of ``until``, at most a year)."""
     practitioner = practitioner_by_rpps(rpps)
     today = timezone.localdate()
@@ -137,7 +147,7 @@ def _grant(patient: User, practitioner: User, expires_at: datetime | None) -> Co
 
 
 @_owner_action(Action.REVOKE)
-def revoke_consent(patient: User, consent_id: int) -> None:
+def revoke_consent(patient: User, consent_id: int, *, client_address: str = "") -> None:
     """Effective on the practitioner's very next request: the door reads consents each time."""
     updated = (
         Consent.objects.unrevoked()
@@ -149,7 +159,7 @@ def revoke_consent(patient: User, consent_id: int) -> None:
 
 
 @_owner_action(Action.BLOCK)
-def block_practitioner(patient: User, rpps: str) -> Block:
+def block_practitioner(patient: User, rpps: str, *, client_address: str = "") -> Block:
     """Refuse this practitioner everything, emergencies included; ends their consent and
     declines their open requests (a request accepted later would give a consent beside it)."""
     practitioner = practitioner_by_rpps(rpps)
@@ -168,12 +178,12 @@ def block_practitioner(patient: User, rpps: str) -> Block:
 
 
 @_owner_action(Action.UNBLOCK)
-def lift_block(patient: User, block_id: int) -> None:
+def lift_block(patient: User, block_id: int, *, client_address: str = "") -> None:
     Block.objects.active().filter(pk=block_id, patient=patient).update(lifted_at=timezone.now())
 
 
 @_owner_action(Action.GRANT)
-def designate_treating_physician(patient: User, rpps: str) -> None:
+def designate_treating_physician(patient: User, rpps: str, *, client_address: str = "") -> None:
     physician = practitioner_by_rpps(rpps)
     if physician.practitioner_profile.profession != "medecin":
         raise AccessError(_("A treating physician must be a doctor."))
@@ -186,7 +196,7 @@ def designate_treating_physician(patient: User, rpps: str) -> None:
 
 
 @_owner_action(Action.REVOKE)
-def remove_treating_physician(patient: User) -> None:
+def remove_treating_physician(patient: User, *, client_address: str = "") -> None:
     TreatingPhysician.objects.filter(patient=patient).delete()
 
 
@@ -254,12 +264,12 @@ def _pending_request(patient: User, request_id: int) -> AccessRequest:
 
 
 @_owner_action(Action.GRANT)
-def _accept_request(patient: User, request_id: int) -> None:
+def _accept_request(patient: User, request_id: int, *, client_address: str = "") -> None:
     _grant(patient, _pending_request(patient, request_id).practitioner, None)
 
 
 @_owner_action(Action.REVOKE)
-def _decline_request(patient: User, request_id: int) -> None:
+def _decline_request(patient: User, request_id: int, *, client_address: str = "") -> None:
     access_request = _pending_request(patient, request_id)
     access_request.decided_at = timezone.now()
     access_request.accepted = False
@@ -324,7 +334,7 @@ def declare_emergency(
                 started_at=now,
                 ends_at=now + timedelta(minutes=settings.EMERGENCY_ACCESS_MINUTES),
             )
-            notify_patient("emergency", patient)
+            notify_patient(NotificationKind.EMERGENCY, patient)
             notify_treating_physician_of_emergency(patient)
     # Raised once the refusal is committed, so that it stays recorded.
     if factor_refused is not None:
@@ -341,6 +351,7 @@ def update_record_settings(
     emergency_opt_out: bool,
     contact_email: str,
     notify: dict[str, bool],
+    client_address: str = "",
 ) -> None:
     ensure_data_key(patient)
     record_settings, _created = RecordSettings.objects.get_or_create(patient=patient)

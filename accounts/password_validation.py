@@ -11,12 +11,20 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 FRENCH_COMMON_PASSWORDS = Path(__file__).parent / "data" / "common_passwords_fr.txt"
+
+
+class Person(Protocol):
+    """What these validators read of the user (``accounts.users.User`` has it). They sit below
+    the models (Django loads them from settings), so they name it instead of importing it."""
+
+    def personal_data_for_password_check(self) -> list[str]: ...
 
 
 def _fold(value: str) -> str:
@@ -31,7 +39,7 @@ class MaximumLengthValidator:
     def __init__(self, max_length: int = 128) -> None:
         self.max_length = max_length
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: Person | None = None) -> None:
         if len(password) > self.max_length:
             raise ValidationError(
                 ngettext(
@@ -54,7 +62,7 @@ class FrenchCommonPasswordValidator:
         lines = FRENCH_COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
         return frozenset(_fold(line) for line in lines if line and not line.startswith("#"))
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: Person | None = None) -> None:
         if _fold(password) in self.passwords():
             raise ValidationError(
                 _("This password is too common: choose a phrase nobody would guess."),
@@ -74,7 +82,7 @@ class PersonalDataValidator:
 
     MIN_PART = 3
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: Person | None = None) -> None:
         if user is None:
             return
         folded_password = _fold(password)

@@ -9,6 +9,7 @@ must be at or below the latest head the checkpoints recorded for its chain.
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -48,14 +49,17 @@ COVERAGE_GRACE = timedelta(minutes=15)
 HEADS_CHUNK_SIZE = 2000
 
 
-class CheckpointChecks:
+class CheckpointChecks(ABC):
     """Mixed into the verifier, which provides ``result``, ``max_reported`` and ``_report``."""
 
     result: VerificationResult
     max_reported: int
 
-    def _report(self, found: Break, chain_id: int) -> None:
-        raise NotImplementedError  # the verifier reports a chain's first problem only
+    # Abstract because the verifier (``audit.verify``) owns how a chain's problem is reported
+    # (its first one only, within ``max_reported``); declared here so that the checks below
+    # may call it, and so that a class mixing them in without it cannot be built.
+    @abstractmethod
+    def _report(self, found: Break, chain_id: int) -> None: ...
 
     # --- Coverage: every event old enough lies within its chain's latest recorded head --------
 

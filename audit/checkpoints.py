@@ -34,6 +34,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
@@ -46,6 +47,11 @@ from audit.models import (
     AuditEvent,
 )
 from dmp_portal.crypto.signing import current_key_id, sign
+
+if TYPE_CHECKING:
+    from _hashlib import HASH
+
+    from django.db.backends.utils import CursorWrapper
 
 FORMAT_VERSION = 1
 GENESIS_DIGEST = "0" * 64
@@ -106,7 +112,7 @@ def head_line(chain_id: int, sequence: int, mac: bytes | memoryview) -> bytes:
     return f"{int(chain_id)}:{int(sequence)}:{bytes(mac).hex()}\n".encode("ascii")
 
 
-def heads_hasher():
+def heads_hasher() -> HASH:
     """SHA-256 fed with HEADS_PREFIX, then one ``head_line`` per head in chain-id order."""
     return hashlib.sha256(HEADS_PREFIX)
 
@@ -226,7 +232,7 @@ def _write(batch_size: int) -> AuditCheckpoint:
 
 
 @contextmanager
-def _planner_settings(cursor) -> Iterator[None]:
+def _planner_settings(cursor: CursorWrapper) -> Iterator[None]:
     """PLAN_SETTINGS for the statement only (the transaction may be a caller's). Set LOCAL: a
     failure rolls them back with the transaction or savepoint, hence no ``finally``."""
     previous = {}

@@ -13,13 +13,13 @@ import ipaddress
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from accounts.models import UserKind
+from accounts.models import User, UserKind
 from audit.models import (
     ANONYMOUS_ROLE,
     SYSTEM_CHAIN_KEY,
@@ -32,6 +32,9 @@ from audit.models import (
     registry_chain_key,
 )
 from dmp_portal.crypto.hashing import keyed_hash
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 __all__ = [
     "compute_mac",
@@ -109,7 +112,7 @@ def _choice(value: str, choices: type, name: str) -> str:
         raise ValueError(f"unknown audit {name}: {value!r}") from None
 
 
-def _chain_key(patient, registry_id: int | None) -> str:
+def _chain_key(patient: User | None, registry_id: int | None) -> str:
     if patient is not None:
         return patient_chain_key(patient.pk)
     if registry_id is not None:
@@ -117,7 +120,7 @@ def _chain_key(patient, registry_id: int | None) -> str:
     return SYSTEM_CHAIN_KEY
 
 
-def _lock_chain(patient, registry_id: int | None = None) -> AuditChain:
+def _lock_chain(patient: User | None, registry_id: int | None = None) -> AuditChain:
     """The chain's head row, locked until the caller's transaction ends (created if needed)."""
     key = _chain_key(patient, registry_id)
     locked = AuditChain.objects.select_for_update()
@@ -133,8 +136,8 @@ def _lock_chain(patient, registry_id: int | None = None) -> AuditChain:
 
 def record_event(
     *,
-    actor,
-    patient,
+    actor: User | AnonymousUser | None,
+    patient: User | None,
     action: str,
     outcome: str,
     mode: str = Mode.NORMAL,
@@ -168,13 +171,13 @@ def record_event(
         raise ValueError("an audit reason is a short code (64 characters at most)")
     if patient is not None and patient.kind != UserKind.PATIENT:
         raise ValueError("the patient of an audit event must be a patient account")
-    if actor is not None and not actor.is_authenticated:
-        actor = None  # request.user of an anonymous visitor
+    # request.user of an anonymous visitor is no one (a User is always authenticated).
+    user = actor if isinstance(actor, User) else None
     actor_role, actor_rpps = ANONYMOUS_ROLE, ""
-    if actor is not None:
-        actor_role = actor.kind
-        if actor.kind == UserKind.PRACTITIONER:
-            profile = getattr(actor, "practitioner_profile", None)
+    if user is not None:
+        actor_role = user.kind
+        if user.kind == UserKind.PRACTITIONER:
+            profile = getattr(user, "practitioner_profile", None)
             actor_rpps = profile.rpps if profile is not None else ""
     document = None if document_uid is None else uuid.UUID(str(document_uid))
     address = normalise_address(client_address)
@@ -185,7 +188,7 @@ def record_event(
         sequence=chain.last_sequence + 1,
         # Taken under the lock, so that times never go backwards within a chain.
         occurred_at=timezone.now(),
-        actor=actor,
+        actor=user,
         actor_role=actor_role,
         actor_rpps=actor_rpps,
         patient=patient,

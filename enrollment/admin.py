@@ -38,7 +38,12 @@ from enrollment.models import (
     RegistryChangeState,
 )
 from enrollment.postal import build_address
-from enrollment.services.registry_changes import StaffRefused, changed_fields, propose_change
+from enrollment.services.registry_changes import (
+    RegistryValues,
+    StaffRefused,
+    changed_fields,
+    propose_change,
+)
 
 ADDRESS_FIELDS = ("delivery_point", "building", "street", "locality", "postcode", "city", "country")
 
@@ -95,7 +100,7 @@ class BeneficiaryForm(forms.ModelForm):
             )
         return data
 
-    def proposed_values(self, data=None) -> dict:
+    def proposed_values(self, data=None) -> RegistryValues:
         data = self.cleaned_data if data is None else data
         return {
             "last_name": data["last_name"].strip(),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, NotRequired, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -66,15 +68,26 @@ def _tidy(value: str) -> str:
     return re.sub(r"\s+", " ", "".join(_latin(ch) for ch in value or "")).strip()
 
 
+class PostalAddressJson(TypedDict):
+    """A ``PostalAddress`` as the registry stores it (JSON)."""
+
+    lines: list[str]
+    postcode: str
+    city: str
+    country: str
+    parts: NotRequired[dict[str, str]]  # always written; an address may be stored without
+
+
 @dataclass(frozen=True)
 class PostalAddress:
     lines: tuple[str, ...]
     postcode: str
     city: str
     country: str  # "FRANCE" or the country line
-    parts: dict = field(default_factory=dict)  # the columns it was built from, for editing
+    # The columns it was built from, for editing.
+    parts: dict[str, str] = field(default_factory=dict)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> PostalAddressJson:
         return {
             "lines": list(self.lines),
             "postcode": self.postcode,
@@ -84,7 +97,8 @@ class PostalAddress:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> PostalAddress:
+    def from_json(cls, data: Mapping[str, Any]) -> PostalAddress:
+        """From the stored JSON (a ``PostalAddressJson``, read back untyped)."""
         return cls(
             tuple(data["lines"]),
             data["postcode"],

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def _on_chain(
-    staff: User, action: str, beneficiary: Beneficiary | None, client_address: str
+    staff: User, action: Action, beneficiary: Beneficiary | None, client_address: str
 ) -> bool:
     if beneficiary is None:  # nobody found: the look-up lands on the system chain
         return authorize_staff(staff, action, client_address=client_address).allowed

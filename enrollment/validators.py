@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -70,7 +71,7 @@ class BeneficiaryRowForm(forms.Form):
             )
         return value
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data  # what clean() returned, typed as never None
         needed = ("first_name", "last_name", "postcode", "city")

@@ -22,7 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from access_control.policy import Actor, CommandLineOperator, authorize_staff
+from access_control.decisions import Actor, CommandLineOperator
+from access_control.policy import authorize_staff
 from audit.models import SYSTEM_CHAIN_KEY, Action, patient_chain_key, registry_chain_key
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted, save_encrypted
@@ -158,7 +159,7 @@ def _chain_order(subject: LetterSubject) -> str:
     return SYSTEM_CHAIN_KEY
 
 
-def _record_decisions(letters: list[Letter], actor: Actor, action: str, address: str) -> bool:
+def _record_decisions(letters: list[Letter], actor: Actor, action: Action, address: str) -> bool:
     """One event per letter, on its recipient's chain, naming ``actor``; True when the door
     lets every letter through. Chains are locked in key order, so two callers never deadlock."""
     allowed = True

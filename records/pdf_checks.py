@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import NoReturn
 
@@ -120,7 +120,7 @@ class _WarningsOfThisThread(logging.Handler):
 
 
 @contextmanager
-def _collect_pypdf_warnings():
+def _collect_pypdf_warnings() -> Iterator[list[str]]:
     handler = _WarningsOfThisThread()
     level = PYPDF_LOGGER.level
     # Whatever LOG_LEVEL the deployment chose, pypdf's warnings must reach the handler.
@@ -167,7 +167,7 @@ def _check(fileobj: Upload, warnings: list[str]) -> None:
         raise RejectedFile("damaged", _("This PDF file is damaged or incomplete.")) from exc
 
 
-def _every_object(reader: PdfReader):
+def _every_object(reader: PdfReader) -> Iterator[PdfObject | None]:
     """The trailer and every object the cross-reference tables and streams list."""
     yield reader.trailer
     for generation, table in reader.xref.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.core.files.storage import default_storage
@@ -101,11 +101,10 @@ def record_page(
                 page_documents = list(page.object_list)
     if not decision.allowed or patient is None:  # the door opens no record that does not exist
         raise DocumentNotFound
-    # The page keeps its paginator (of documents or of their keys) for its numbering; its rows
-    # replace the objects it was cut from.
-    rows = cast("Page[DocumentRow]", page)
-    rows.object_list = [_row(document, patient) for document in page_documents]
-    return rows
+    # A page of rows, numbered by the paginator of the documents or of their keys (which only
+    # counts: hence Any).
+    paginator: Paginator[Any] = page.paginator
+    return Page([_row(document, patient) for document in page_documents], page.number, paginator)
 
 
 def _filtered(
@@ -162,7 +161,7 @@ def _row(document: Document, patient: User) -> DocumentRow:
 
 
 def document_for(
-    actor: User, uid: UUID, action: str, *, client_address: str = "", inline: bool = False
+    actor: User, uid: UUID, action: Action, *, client_address: str = "", inline: bool = False
 ) -> Document:
     """The document, if the door lets this actor do this action on it; else DocumentNotFound.
     ``inline``: its file is fetched for the viewer of its page (see ``policy.decide``)."""

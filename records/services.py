@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from access_control.notifications import notify_patient
+from access_control.notifications import NotificationKind, notify_patient
 from access_control.policy import authorize
 from accounts.services.keys import ensure_data_key
 from audit.models import Action
@@ -86,7 +86,7 @@ def upload_document(
             if decision.allowed:
                 document.save()
                 if actor.kind == "practitioner":
-                    notify_patient("new_document", patient)
+                    notify_patient(NotificationKind.NEW_DOCUMENT, patient)
         if not decision.allowed:
             raise DocumentNotFound
     except BaseException:
@@ -98,7 +98,7 @@ def upload_document(
 
 
 def _change(
-    actor: User, uid: UUID, action: str, client_address: str, apply: Callable[[Document], None]
+    actor: User, uid: UUID, action: Action, client_address: str, apply: Callable[[Document], None]
 ) -> None:
     """Lock, pass the door and apply in one transaction: the event and the change commit
     together; a refusal is recorded, then answered as not found."""

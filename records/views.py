@@ -29,7 +29,7 @@ def _own_record(request: AuthenticatedRequest):
     return request.user if request.user.kind == "patient" else None
 
 
-def _document(request: AuthenticatedRequest, uid, action: str, *, inline: bool = False):
+def _document(request: AuthenticatedRequest, uid, action: Action, *, inline: bool = False):
     try:
         return selectors.document_for(
             request.user, uid, action, client_address=client_address(request), inline=inline
@@ -174,7 +174,7 @@ def document_content(request: AuthenticatedRequest, uid) -> StreamingHttpRespons
 
     One decision of the door, recorded, whatever the type: a type that is not shown inline is
     refused (``not-shown-inline``) and answered 404 like any refusal; a shown one is recorded as
-    part of the page's view (``policy.INLINE_PREFIX``), so the history lists the page once.
+    part of the page's view (``decisions.INLINE_PREFIX``), so the history lists the page once.
     The file runs sandboxed: no script, no form, no navigation of the page that frames it."""
     document = _document(request, uid, Action.VIEW, inline=True)
     response = _content_response(document, as_attachment=False)

@@ -81,13 +81,15 @@ def assert_forged_posts_refused(client: Client, path: str, form) -> None:
 @pytest.mark.parametrize("route", CHANGES)
 def test_the_owner_without_a_token_is_refused_and_changes_nothing(
     route, django_capture_on_commit_callbacks
-):
-    spec: Change = TABLE[route]
+) -> None:
+    spec = TABLE[route]
+    assert isinstance(spec, Change)  # CHANGES lists the routes whose entry is a Change
     world = build_world()
     if spec.prepare is not None:
         spec.prepare(world)
     path = concrete(route, world.values)
     owner = world.extra["owner_client"] if spec.owner == "extra" else world.clients[spec.owner]
+    assert isinstance(owner, Client)
 
     assert_forged_posts_refused(owner, path, lambda: spec.data(world, OWNER))
 

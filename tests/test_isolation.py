@@ -123,8 +123,11 @@ def _post_as_third(spec: Change, world: World, role: str, path: str, capture) ->
 
 
 @pytest.mark.parametrize("route", CHANGES)
-def test_third_users_are_refused_and_change_nothing(route, django_capture_on_commit_callbacks):
-    spec: Change = TABLE[route]
+def test_third_users_are_refused_and_change_nothing(
+    route, django_capture_on_commit_callbacks
+) -> None:
+    spec = TABLE[route]
+    assert isinstance(spec, Change)  # CHANGES lists the routes whose entry is a Change
     world = build_world()
     if spec.prepare is not None:
         spec.prepare(world)
@@ -144,7 +147,7 @@ def test_third_users_are_refused_and_change_nothing(route, django_capture_on_com
             got_own[role] = expected
             continue
         # Their own look-up (recorded on the trail, like any look-up), before the snapshot.
-        own = look_up(world.clients[role], world.extra["nir"])
+        own = look_up(world.clients[role], str(world.extra["nir"]))
         own_path = concrete(route, {**world.values, "patient_id": own})
         got_own[role] = _post_as_third(
             spec, world, role, own_path, django_capture_on_commit_callbacks
@@ -156,6 +159,7 @@ def test_third_users_are_refused_and_change_nothing(route, django_capture_on_com
     # The owner's same POST does change the database, where the table says: the snapshot is
     # able to see the change the third users could not make.
     owner = world.extra["owner_client"] if spec.owner == "extra" else world.clients[spec.owner]
+    assert isinstance(owner, Client)
     cache.clear()  # the owner comes after any cool-off the third users' tries started
     with time_machine.travel(timezone.now() + spec.owner_waits):
         before = database_snapshot()

@@ -38,7 +38,7 @@ def test_security_headers_on_every_response(path):
 
 
 class _InlineCode(HTMLParser):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.found: list[str] = []
 

@@ -16,18 +16,20 @@ person is not left waiting for a code they asked for.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from access_control.policy import FOUR_EYES_OWN_PROPOSAL, Decision, authorize_staff
+from access_control.decisions import FOUR_EYES_OWN_PROPOSAL, Decision
+from access_control.policy import authorize_staff
 from audit.models import Action
 from dmp_portal.crypto.fields import is_destroyed
 from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
+from enrollment.postal import PostalAddressJson
 from enrollment.services.codes import letter_returned
 from enrollment.services.requests import CREATION_LETTER
 from letters.services import request_letter, void_unsent
@@ -35,27 +37,40 @@ from letters.services import request_letter, void_unsent
 if TYPE_CHECKING:
     from accounts.models import User
 
-IDENTITY_FIELDS = ("last_name", "first_name", "birth_date", "regime")
-ADDRESS = "address"
+IdentityField = Literal["last_name", "first_name", "birth_date", "regime"]
+IDENTITY_FIELDS: tuple[IdentityField, ...] = ("last_name", "first_name", "birth_date", "regime")
+ADDRESS: Final = "address"
+
+
+class RegistryValues(TypedDict):
+    """A person's whole identity as a proposal holds it (``RegistryChange.values``, JSON)."""
+
+    last_name: str
+    first_name: str
+    birth_date: str  # ISO 8601
+    regime: str
+    address: PostalAddressJson
 
 
 class StaffRefused(Exception):
     """The door refused this staff member (the refusal is recorded; answer 404)."""
 
 
-def current_values(beneficiary: Beneficiary) -> dict:
+def current_values(beneficiary: Beneficiary) -> dict[str, Any]:
     """The person's identity and address as a proposal holds them (decrypts: audit first)."""
-    values = {name: getattr(beneficiary, name) for name in IDENTITY_FIELDS}
+    values: dict[str, Any] = {name: getattr(beneficiary, name) for name in IDENTITY_FIELDS}
     values[ADDRESS] = beneficiary.address
     return values
 
 
-def changed_fields(beneficiary: Beneficiary, values: Mapping) -> list[str]:
+def changed_fields(beneficiary: Beneficiary, values: RegistryValues) -> list[str]:
     """Names of the fields ``values`` would change; an address counts by its printed lines."""
     current = current_values(beneficiary)
     if any(is_destroyed(value) for value in current.values()):
         raise ValidationError(_("This person's data was destroyed: nothing can be changed."))
-    changed = [name for name in IDENTITY_FIELDS if str(values[name]) != str(current[name])]
+    changed: list[str] = [
+        name for name in IDENTITY_FIELDS if str(values[name]) != str(current[name])
+    ]
     if list(values[ADDRESS]["lines"]) != list(current[ADDRESS]["lines"]):
         changed.append(ADDRESS)
     return changed
@@ -63,10 +78,10 @@ def changed_fields(beneficiary: Beneficiary, values: Mapping) -> list[str]:
 
 def _door(
     staff: User,
-    action: str,
+    action: Action,
     beneficiary: Beneficiary,
     client_address: str,
-    proposed_by: object = None,
+    proposed_by: UUID | None = None,
 ) -> Decision:
     return authorize_staff(
         staff,
@@ -79,7 +94,7 @@ def _door(
 
 
 def propose_change(
-    staff: User, beneficiary_id: int, values: Mapping[str, Any], *, client_address: str = ""
+    staff: User, beneficiary_id: int, values: RegistryValues, *, client_address: str = ""
 ) -> RegistryChange:
     """Store a proposal; nothing in the registry changes until another staff member confirms."""
     with transaction.atomic():
@@ -105,7 +120,10 @@ def propose_change(
             change = RegistryChange.objects.create(
                 beneficiary=beneficiary,
                 proposed_by=staff,
-                values={name: values[name] for name in (*IDENTITY_FIELDS, ADDRESS)},
+                values={
+                    **{name: values[name] for name in IDENTITY_FIELDS},
+                    ADDRESS: values[ADDRESS],
+                },
                 changed_fields=",".join(changed),
             )
     if not allowed:

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from access_control import policy
+from access_control.decisions import Decision
 from access_control.history import HistoryFilters, access_history
 from access_control.models import (
     AccessRequest,
@@ -144,7 +145,7 @@ def test_a_pdf_is_not_framed_in_the_page_since_it_runs_sandboxed():
 
 
 def refuse_everything(*args, **kwargs):
-    return policy.Decision(False, "refused-by-test")
+    return Decision(False, "refused-by-test")
 
 
 def test_when_decide_refuses_everything_every_page_of_a_record_refuses_and_records_it():
@@ -204,7 +205,7 @@ def test_the_history_asks_the_door_whether_a_row_may_name_its_document():
 
     def refuse_reading_documents(actor, patient, action, document=None, *args, **kwargs):
         if action == Action.VIEW:
-            return policy.Decision(False, "refused-by-test")
+            return Decision(False, "refused-by-test")
         return real_decide(actor, patient, action, document, *args, **kwargs)
 
     with mock.patch("access_control.policy.decide", refuse_reading_documents):
@@ -220,18 +221,16 @@ def test_the_door_answers_lookups_requests_and_emergencies():
     def decision(action):
         return policy.decide(practitioner, patient, action)
 
-    assert decision(Action.LOOKUP) == policy.Decision(True, "found")
-    assert decision(Action.REQUEST_ACCESS) == policy.Decision(True, "request")
-    assert decision(Action.EMERGENCY) == policy.Decision(True, "declared", Mode.EMERGENCY)
+    assert decision(Action.LOOKUP) == Decision(True, "found")
+    assert decision(Action.REQUEST_ACCESS) == Decision(True, "request")
+    assert decision(Action.EMERGENCY) == Decision(True, "declared", Mode.EMERGENCY)
     RecordSettings.objects.create(patient=patient, emergency_opt_out=True)
-    assert decision(Action.EMERGENCY) == policy.Decision(
-        False, "emergency-opted-out", Mode.EMERGENCY
-    )
+    assert decision(Action.EMERGENCY) == Decision(False, "emergency-opted-out", Mode.EMERGENCY)
     Block.objects.create(patient=patient, practitioner=practitioner)
     assert decision(Action.LOOKUP).allowed  # found; the page says no more
-    assert decision(Action.REQUEST_ACCESS) == policy.Decision(False, "blocked-by-patient")
+    assert decision(Action.REQUEST_ACCESS) == Decision(False, "blocked-by-patient")
     assert not decision(Action.EMERGENCY).allowed
-    assert policy.decide(practitioner, None, Action.EMERGENCY) == policy.Decision(
+    assert policy.decide(practitioner, None, Action.EMERGENCY) == Decision(
         False, "no-such-record", Mode.EMERGENCY
     )
 

@@ -193,8 +193,8 @@ def test_a_second_writer_gives_up_while_one_is_at_work():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_checkpoint_does_not_wait_for_a_chain_locked_by_an_open_read():
-    patient, other = UserFactory(), UserFactory()
+def test_a_checkpoint_does_not_wait_for_a_chain_locked_by_an_open_read() -> None:
+    patient, other = UserFactory.create(), UserFactory.create()
     record(patient)
     record(other)
     holding, release = threading.Event(), threading.Event()
@@ -209,7 +209,7 @@ def test_a_checkpoint_does_not_wait_for_a_chain_locked_by_an_open_read():
 
     holder = threading.Thread(target=with_own_connection, args=(read_and_hold,))
     holder.start()
-    written: dict[str, AuditCheckpoint] = {}
+    written: dict[str, AuditCheckpoint | None] = {}
     try:
         assert holding.wait(timeout=30)
         writer = threading.Thread(

@@ -452,8 +452,8 @@ def wait_until_blocked(waiter, holder: int, timeout: float = 30.0) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_open_read_locks_only_its_own_patients_chain():
-    first, second = UserFactory(), UserFactory()
+def test_an_open_read_locks_only_its_own_patients_chain() -> None:
+    first, second = UserFactory.create(), UserFactory.create()
     record(first)  # the chains exist: what is tested is the lock on the head, not its creation
     record(second)
     holding, release = threading.Event(), threading.Event()

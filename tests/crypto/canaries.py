@@ -19,6 +19,7 @@ from dmp_portal.crypto.datakeys import create_data_key
 from dmp_portal.crypto.fields import EncryptedField
 from dmp_portal.crypto.files import open_decrypted
 from enrollment.models import Beneficiary, RegistryChange
+from enrollment.postal import PostalAddressJson
 from enrollment.services.registry import nir_index
 from enrollment.services.registry_changes import propose_change
 from letters.models import Letter
@@ -75,7 +76,12 @@ def write_beneficiary(canary: str) -> None:
 
 def write_registry_change(canary: str) -> None:
     """Through the service staff use, so the canary takes the production path to the row."""
-    address = {"lines": [canary], "postcode": canary, "city": canary, "country": canary}
+    address: PostalAddressJson = {
+        "lines": [canary],
+        "postcode": canary,
+        "city": canary,
+        "country": canary,
+    }
     change = propose_change(
         StaffFactory.create(),
         make_beneficiary().pk,

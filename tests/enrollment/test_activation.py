@@ -217,7 +217,7 @@ def test_the_password_step_needs_the_code_step_first():
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_activations_with_one_code_create_one_account(
     django_capture_on_commit_callbacks,
-):
+) -> None:
     person = make_beneficiary()
     with django_capture_on_commit_callbacks(execute=True):
         Client().post("/enrollment/", {"nir": person.nir, "nir_confirmation": person.nir})

@@ -16,6 +16,7 @@ from django.test import Client
 from pypdf import PdfReader
 
 from access_control import policy
+from access_control.decisions import Decision
 from audit.models import AuditEvent
 from dmp_portal.crypto.datakeys import destroy_data_key
 from enrollment.models import CreationCode
@@ -223,7 +224,7 @@ def test_the_door_is_asked_before_any_letter_is_opened(tmp_path, rendered, monke
         "open",
         lambda instance, blob: opened.append(instance.pk) or original_open(instance, blob),
     )
-    monkeypatch.setattr(policy, "decide", lambda *args, **kwargs: policy.Decision(False, "test"))
+    monkeypatch.setattr(policy, "decide", lambda *args, **kwargs: Decision(False, "test"))
     with pytest.raises(ExportRefused):
         export_batch(tmp_path, operator=staff)
     assert opened == []

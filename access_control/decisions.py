@@ -1,0 +1,107 @@
+"""The words of the door: what it is asked about and what it answers.
+
+Who knocks (``Actor``), what it reads of a document (``Document``), its answer (``Decision``),
+the sets of actions each kind of user may take, and the reasons other modules compare with.
+The rules themselves, and every call to them, are in ``access_control.policy``; these types sit
+beside it on the door's floor so that the rules fit in one file a newcomer can read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, TypeAlias
+from uuid import UUID
+
+from accounts.models import User
+from audit.models import Action, Mode
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+
+class Document(Protocol):
+    """What the door reads of a document (``records.models.Document`` has all of it).
+
+    The door sits below the records app (letters and the registry use it and must not know health
+    records), so it names the facts it decides on instead of importing the model.
+    """
+
+    uid: UUID
+    patient_id: UUID
+    author_id: UUID
+    category_id: int
+    status: str
+    hidden_from_practitioners: bool
+
+    @property
+    def viewable_inline(self) -> bool: ...
+
+    @property
+    def authored_by_patient(self) -> bool: ...
+
+    def hidden_from_patient(self, now: datetime | None = None) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    mode: Mode = Mode.NORMAL
+    # The audit event that recorded it (``authorize``, ``record_refusal``); None from ``decide``.
+    event_id: int | None = dataclasses.field(default=None, compare=False)
+
+
+READ_ACTIONS = {Action.LIST, Action.VIEW, Action.DOWNLOAD}
+OWNER_ACTIONS = READ_ACTIONS | {
+    Action.UPLOAD,
+    Action.HIDE,
+    Action.SHOW,
+    Action.DELETE,
+    Action.VIEW_HISTORY,
+    Action.GRANT,
+    Action.REVOKE,
+    Action.BLOCK,
+    Action.UNBLOCK,
+}
+PRACTITIONER_ACTIONS = READ_ACTIONS | {Action.UPLOAD}
+# What a practitioner may do about a record without any access to it: find it (the page then
+# says nothing more), ask for access, declare an emergency.
+APPROACH_ACTIONS = {Action.LOOKUP, Action.REQUEST_ACCESS, Action.EMERGENCY}
+# What staff may do, about a person of the registry (or the review of an emergency on their
+# record) only: never a document.
+STAFF_REGISTRY_ACTIONS = {
+    Action.LOOKUP,
+    Action.VIEW_IDENTITY,
+    Action.PROPOSE_CHANGE,
+    Action.CONFIRM_CHANGE,
+    Action.EXPORT_LETTER,
+    Action.MARK_RETURNED,
+    Action.REVIEW_EMERGENCY,
+}
+
+
+@dataclass(frozen=True)
+class CommandLineOperator:
+    """Whoever runs a management command on the server, named by their operating-system
+    account. No portal account stands behind them, but they already hold the keys: the door
+    lets them do the registry's postal work (export the letters) and nothing else, and the
+    event names them in its reason."""
+
+    os_user: str
+    is_authenticated = False
+    kind = "operator"
+
+
+# Whoever knocks at the door: a signed-in user, an anonymous visitor or no one at all (both
+# refused), or the operator of a management command.
+Actor: TypeAlias = "User | AnonymousUser | CommandLineOperator | None"
+
+OPERATOR_ACTIONS = {Action.EXPORT_LETTER}
+FOUR_EYES_OWN_PROPOSAL = "four-eyes-own-proposal"
+# The file of a document fetched for the viewer of its page (``inline``): refused for a type
+# that is not shown inline; allowed, recorded with this prefix before the reason of the read,
+# so that the history shows the page's view once (the fetch is part of it).
+NOT_SHOWN_INLINE = "not-shown-inline"
+INLINE_PREFIX = "inline:"
