@@ -138,7 +138,7 @@ def pro_upload(request: AuthenticatedRequest, patient_id) -> HttpResponse:
     return upload_page(
         request,
         patient,
-        template="access_control/pro_upload.html",
+        template="records/pro_upload.html",
         context={"patient_id": patient_id},
         on_success=done,
     )
