@@ -28,6 +28,8 @@ from dmp_portal.crypto.signing import (
     parse_verify_keys,
 )
 from dmp_portal.settings.env import Env
+from dmp_portal.settings.public_pages import *  # noqa: F403 - who runs the portal (public pages)
+from dmp_portal.settings.public_pages import OPERATOR_REQUIRED
 
 env = Env()
 
@@ -51,6 +53,7 @@ if PRODUCTION:
             "DMP_BLIND_INDEX_KEY",
             "ALLOWED_HOSTS",
             "DMP_SITE_URL",
+            *OPERATOR_REQUIRED,
         )
         if not env.str(name)
     ]
@@ -113,6 +116,7 @@ INSTALLED_APPS = [
     "audit.apps.AuditConfig",
     "access_control.apps.AccessControlConfig",
     "letters.apps.LettersConfig",
+    "public_pages.apps.PublicPagesConfig",
     "demo.apps.DemoConfig",
     "dmp_portal.apps.PortalConfig",
     "dmp_portal.apps.OTPAdminConfig",
