@@ -14,6 +14,8 @@ counted exactly: its count runs on what the filter selects, and its last page mu
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections
@@ -42,11 +44,7 @@ def is_whole_table(queryset: QuerySet) -> bool:
     """True when the list shows every row of its table: no filter, search or limit."""
     query = queryset.query
     return (
-        isinstance(queryset, QuerySet)
-        and not query.where
-        and not query.combinator
-        and query.low_mark == 0
-        and query.high_mark is None
+        not query.where and not query.combinator and query.low_mark == 0 and query.high_mark is None
     )
 
 
@@ -60,7 +58,7 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
-        if not is_whole_table(queryset):
+        if not isinstance(queryset, QuerySet) or not is_whole_table(queryset):
             return super().count
         # Counting the first rows only: stops after exact_up_to + 1, whatever the table's size.
         counted = queryset.order_by()[: self.exact_up_to + 1].count()
@@ -73,6 +71,6 @@ class LargeListMixin:
     """Mixed into the ModelAdmin of a table that grows without end: no whole-table count, no
     facet counts, and the estimating paginator."""
 
-    paginator = EstimatedCountPaginator
+    paginator: ClassVar[type] = EstimatedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER

@@ -55,7 +55,10 @@ def staff_request():
     return request
 
 
-@pytest.mark.parametrize("model", sorted(admin.site._registry, key=lambda m: m._meta.label))
+REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
+
+
+@pytest.mark.parametrize("model", REGISTERED)
 def test_no_admin_offers_a_bulk_delete(model):
     model_admin = admin.site._registry[model]
     request = staff_request()
