@@ -9,6 +9,7 @@ import io
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.urls import path
@@ -96,9 +97,14 @@ class LetterAdmin(LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin):
     def kind_shown(self, obj):
         return kind_label(obj.kind)
 
+    def get_queryset(self, request):
+        # Whether each letter is late, in the list's own query rather than one query per row.
+        late = overdue_letters().filter(pk=OuterRef("pk"))
+        return super().get_queryset(request).annotate(is_overdue=Exists(late))
+
     @admin.display(description=_("late"), boolean=True)
     def overdue(self, obj):
-        return overdue_letters().filter(pk=obj.pk).exists()
+        return obj.is_overdue
 
     @admin.action(description=_("Mark as returned undelivered"), permissions=["change"])
     def mark_returned_action(self, request, queryset):

@@ -143,7 +143,7 @@ def pages():
     person = make_beneficiary()
     staff = StaffFactory()
     proposer = StaffFactory()
-    RegistryChange.objects.create(
+    change = RegistryChange.objects.create(
         beneficiary=person,
         proposed_by=proposer,
         values={
@@ -175,7 +175,11 @@ def pages():
         sample = model._default_manager.order_by("pk").first()
         assert sample is not None, f"no {opts.label} to open"
         found.append(f"{base}{sample.pk}/change/")
-    found += ["/admin/enrollment/beneficiary/find/", f"/admin/accounts/user/{patient.pk}/change/"]
+    found += [
+        "/admin/enrollment/beneficiary/find/",
+        f"/admin/enrollment/registrychange/{change.pk}/review/",
+        f"/admin/accounts/user/{patient.pk}/change/",
+    ]
     return logged_in_client(staff), found, data
 
 
