@@ -91,6 +91,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(is_staff=False) | Q(kind=UserKind.STAFF), name="user_staff_is_staff"
             ),
         ]
+        indexes = [
+            # The admin's list of accounts, sorted by kind then date joined: read from the index
+            # page by page, never a sort of every account.
+            models.Index(fields=["kind", "date_joined"], name="user_admin_list"),
+        ]
 
     def __str__(self) -> str:
         return self.username

@@ -54,6 +54,8 @@ class EstimatedCountPaginator(Paginator):
     never needs)."""
 
     exact_up_to = 10_000
+    # Whether ``count`` is the planner's estimate (the list then says "about N").
+    estimated = False
 
     @cached_property
     def count(self) -> int:
@@ -62,9 +64,11 @@ class EstimatedCountPaginator(Paginator):
             return super().count
         # Counting the first rows only: stops after exact_up_to + 1, whatever the table's size.
         counted = queryset.order_by()[: self.exact_up_to + 1].count()
-        if counted <= self.exact_up_to:
+        estimate = table_estimate(queryset)
+        if counted <= self.exact_up_to or estimate is None or estimate <= counted:
             return counted
-        return max(counted, table_estimate(queryset) or 0)
+        self.estimated = True
+        return estimate
 
 
 class LargeListMixin:
