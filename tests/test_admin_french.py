@@ -75,7 +75,7 @@ class Labels(HTMLParser):
         "legend": "heading",
     }
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: dict[str, list[str]] = {}
         self.stack: list[tuple[str, str, list[str]]] = []

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.e2e.browser import axe_violations, horizontal_overflow
 from tests.e2e.steps import follow
 
-NARROWEST = {"width": 320, "height": 640}
+NARROWEST: ViewportSize = {"width": 320, "height": 640}
 
 # Footer link -> the page's heading.
 PAGES = {
