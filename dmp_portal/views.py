@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError, Json
 from django.shortcuts import render
 from django.template import loader
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
@@ -98,10 +99,12 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def _previous_page(request: HttpRequest) -> str:
-    """The path of the portal's page the form came from (nothing of its query), or ""."""
+    """The path of the portal's page the form came from (nothing of its query), or "" when it
+    came from elsewhere or from the login page, which the page already offers."""
     referer = request.headers.get("Referer", "")
     if not referer or not url_has_allowed_host_and_scheme(
         referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return ""
-    return urlsplit(referer).path or ""
+    path = urlsplit(referer).path
+    return "" if path == reverse("accounts:login") else path

@@ -129,7 +129,8 @@ def test_a_stale_form_says_the_page_expired_and_offers_to_log_in_again():
     )
     html = assert_portal_page(response, 403, "Cette page a expiré")
     assert '<a class="button" href="/accounts/login/">Se reconnecter</a>' in html
-    assert 'href="/accounts/login/">Retour à la page précédente</a>' in html  # path only
+    # Not the login page twice under two names.
+    assert "Retour à la page précédente" not in html
     assert "rien n'a été enregistré" in html
     # Nothing of what was sent, nor why the token was refused (it helps attackers, not people).
     assert PASSWORD not in html and user.username not in html
@@ -151,8 +152,22 @@ def test_a_stale_form_of_a_signed_in_person_offers_the_way_back_not_a_login():
 
 @pytest.mark.django_db
 @pytest.mark.csrf_raw
+def test_the_way_back_is_the_path_of_the_form_without_its_query():
+    nir = make_nir()
+    response = Client().post(
+        "/enrollment/",
+        {"nir": nir, "nir_confirmation": nir},
+        HTTP_REFERER="http://testserver/enrollment/?from=letter",
+    )
+    html = assert_portal_page(response, 403, "Cette page a expiré")
+    assert '<a href="/enrollment/">Retour à la page précédente</a>' in html
+    assert "from=letter" not in html and nir not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.csrf_raw
 def test_the_expired_page_never_links_to_another_site():
-    response = Client().post("/accounts/login/", HTTP_REFERER="https://attacker.example/form/")
+    response = Client().post("/accounts/login/", HTTP_REFERER="https://attacker.example/records/")
     html = assert_portal_page(response, 403, "Cette page a expiré")
     assert "attacker.example" not in html
     assert "Retour à la page précédente" not in html
