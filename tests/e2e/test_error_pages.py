@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.accounts.factories import PASSWORD, UserFactory
-from tests.e2e.browser import Inspector, axe_violations, horizontal_overflow, next_document
+from tests.e2e.browser import axe_violations, horizontal_overflow, next_document
 
-NARROWEST = {"width": 320, "height": 640}
+NARROWEST: ViewportSize = {"width": 320, "height": 640}
 
 
 def check_at_320(page: Page, step: str) -> None:
@@ -26,7 +26,7 @@ def check_at_320(page: Page, step: str) -> None:
         page.set_viewport_size(original)
 
 
-def test_the_404_page_is_the_portals_and_leads_home(site, new_page, inspector: Inspector):
+def test_the_404_page_is_the_portals_and_leads_home(site, new_page, inspector):
     page = inspector.watch(new_page())
     response = page.goto(site + "/nowhere/")
     assert response is not None and response.status == 404
@@ -41,9 +41,7 @@ def test_the_404_page_is_the_portals_and_leads_home(site, new_page, inspector: I
     inspector.check(page, "home")
 
 
-def test_a_form_sent_after_the_session_ended_says_the_page_expired(
-    site, new_page, inspector: Inspector
-):
+def test_a_form_sent_after_the_session_ended_says_the_page_expired(site, new_page, inspector):
     user = UserFactory()
     page = inspector.watch(new_page())
     page.goto(site + "/accounts/login/")
