@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis
@@ -12,6 +15,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
@@ -58,23 +62,46 @@ def healthz(request: HttpRequest) -> JsonResponse:
 # The 400, 403, 404 and CSRF pages extend base.html: they run after the middleware that sets the
 # language and the user. requires_csrf_token: the header's forms need a token even when the
 # error was raised before the CSRF middleware ran (a 400 for an unknown Host header).
+# Each page speaks the language the person chose, even when the error came before the middleware
+# that sets it: otherwise it would speak whatever the thread's previous request spoke.
 
 
+def _chosen_language(request: HttpRequest) -> str:
+    """French unless the switcher's cookie names another language of the portal (as
+    ChosenLanguageMiddleware decides), read from the request alone."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    supported = {code for code, _name in settings.LANGUAGES}
+    return chosen if chosen in supported else settings.LANGUAGE_CODE
+
+
+def _in_chosen_language(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with translation.override(_chosen_language(request)):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@_in_chosen_language
 @requires_csrf_token
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "400.html", status=400)
 
 
+@_in_chosen_language
 @requires_csrf_token
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "403.html", status=403)
 
 
+@_in_chosen_language
 @requires_csrf_token
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "404.html", status=404)
 
 
+@_in_chosen_language
 def server_error(request: HttpRequest) -> HttpResponse:
     """A page that needs nothing that may be what failed: no database, session, user or
     context processor, only the template and the stylesheet's address."""
@@ -88,6 +115,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@_in_chosen_language
 @requires_csrf_token
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form sent with a missing or stale token, most often after the idle timeout or a login

@@ -12,6 +12,7 @@ import re
 import pytest
 from django.conf import settings
 from django.test import Client, RequestFactory, override_settings
+from django.utils import translation
 
 from dmp_portal import views
 from tests.accounts.factories import PASSWORD, UserFactory, logged_in_client
@@ -30,10 +31,12 @@ DJANGO_DEFAULTS = (
 )
 
 
-def assert_portal_page(response, status: int, title: str, back: str = 'href="/"') -> str:
+def assert_portal_page(
+    response, status: int, title: str, back: str = 'href="/"', language: str = "fr"
+) -> str:
     assert response.status_code == status
     html = response.content.decode()
-    assert re.search(r'<html lang="fr">', html), html[:300]
+    assert f'<html lang="{language}">' in html, html[:300]
     found = re.search(r"<title>(.*?)</title>", html, flags=re.DOTALL)
     assert found is not None and found.group(1).startswith(title), html[:500]
     assert f"<h1>{title}</h1>" in html
@@ -211,3 +214,33 @@ def test_development_keeps_djangos_other_debugging_tools():
     assert broken.status_code == 500
     assert "RuntimeError" in broken.content.decode()  # the technical 500 page, with its traceback
     assert without_slash.status_code == 301 and without_slash["Location"] == "/accounts/login/"
+
+
+# --- The language the person chose ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.error_urls")
+@pytest.mark.parametrize(
+    ("path", "status", "title"),
+    [
+        ("/nowhere/", 404, "Page not found"),
+        ("/test-errors/forbidden/", 403, "Access refused"),
+        ("/test-errors/broken/", 500, "Something went wrong"),
+    ],
+)
+def test_a_person_who_chose_english_gets_the_pages_in_english(path, status, title):
+    client = Client(raise_request_exception=False)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert_portal_page(client.get(path), status, title, language="en")
+
+
+@pytest.mark.django_db
+def test_an_error_before_the_language_is_set_still_speaks_the_persons_language():
+    # The unknown host is refused by the first middleware, before the one that sets the
+    # language; the thread's language (English here, left by a previous request) must not leak.
+    with translation.override("en"):
+        response = Client().get("/", HTTP_HOST="attacker.example")
+        assert_portal_page(response, 400, "Demande incorrecte")
+        broken = views.server_error(RequestFactory().get("/"))
+    assert_portal_page(broken, 500, "Une erreur est survenue")
