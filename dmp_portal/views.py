@@ -59,9 +59,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 # --- Error pages (handler400/403/404/500 in urls.py, CSRF_FAILURE_VIEW in settings) -------------
-# The 400, 403, 404 and CSRF pages extend base.html: they run after the middleware that sets the
-# language and the user. requires_csrf_token: the header's forms need a token even when the
-# error was raised before the CSRF middleware ran (a 400 for an unknown Host header).
+# The 400, 403, 404 and CSRF pages extend base.html (an error raised before the authentication
+# middleware shows it as to an anonymous person). requires_csrf_token: the header's forms need a
+# token even when the error came before the CSRF middleware ran (a 400 for an unknown Host).
 # Each page speaks the language the person chose, even when the error came before the middleware
 # that sets it: otherwise it would speak whatever the thread's previous request spoke.
 
@@ -118,9 +118,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
 @_in_chosen_language
 @requires_csrf_token
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """A form sent with a missing or stale token, most often after the idle timeout or a login
-    in another tab. The page says so and offers a way back; it shows neither the reason (it
-    helps an attacker, not the person) nor anything that was sent."""
+    """A form sent with a missing or stale token: most often a form opened before a new login
+    (the token changes at each login), after the idle timeout or in another tab. The page says
+    so and offers a way back; it shows neither the reason (it helps an attacker, not the
+    person) nor anything that was sent."""
     return render(
         request, "errors/csrf.html", {"previous_page": _previous_page(request)}, status=403
     )
