@@ -53,12 +53,15 @@ node_modules/.installed: package.json package-lock.json
 
 # --- Targets ---------------------------------------------------------------------------------
 
+# The portal's address goes to var/site-url (or DMP_VAR_DIR's), read by the settings of every
+# development process: commands run from another shell then e-mail links to this port.
 run: $(VENV)/.installed-base ## Serve the portal on 127.0.0.1:PORT with the demo data
-	mkdir -p var
+	mkdir -p var "$${DMP_VAR_DIR:-var}"
+	echo "http://127.0.0.1:$(PORT)" > "$${DMP_VAR_DIR:-var}/site-url"
 	$(COMPILEMESSAGES)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	DMP_SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed-test node_modules/.installed ## Lint, then run the suite (browser included) on throwaway PostgreSQL and Redis
 	$(COMPILEMESSAGES)

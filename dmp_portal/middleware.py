@@ -2,11 +2,15 @@ import logging
 import re
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
+from django.http import Http404
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
+from dmp_portal import views
 from dmp_portal.crypto.errors import DecryptionError
 
 security_log = logging.getLogger("dmp.security")
@@ -81,3 +85,33 @@ class NoStoreForSessionsMiddleware:
                 add_never_cache_headers(response)
             response["Pragma"] = "no-cache"
         return response
+
+
+class PortalNotFoundMiddleware:
+    """With DEBUG on (development), a missing page shows the portal's 404, as in production.
+
+    Django answers a 404 with its technical page whenever DEBUG is on, and offers no setting to
+    change that; the technical 500 page, the template debugging and the rest of DEBUG stay.
+    Without DEBUG the middleware removes itself: handler404 already answers.
+    It sits last, so that everything above it (the second-factor gate, CommonMiddleware's
+    redirect to the address with a slash) sees the same 404 as in production.
+    """
+
+    def __init__(self, get_response):
+        if not settings.DEBUG:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # An address no pattern matches fails before any view runs, out of process_exception's
+        # reach: resolve it here first (what the handler does next, at the same cost).
+        try:
+            resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404 as exc:
+            return views.page_not_found(request, exc)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404):
+            return views.page_not_found(request, exception)
+        return None

@@ -30,6 +30,7 @@ from dmp_portal.crypto.signing import (
 from dmp_portal.settings.env import Env
 from dmp_portal.settings.public_pages import *  # noqa: F403 - who runs the portal (public pages)
 from dmp_portal.settings.public_pages import OPERATOR_REQUIRED
+from dmp_portal.settings.site_url import development_site_url
 
 env = Env()
 
@@ -100,7 +101,13 @@ if PRODUCTION and env.bool("DEBUG", False):
     raise ImproperlyConfigured("DEBUG=true is refused in production mode.")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
-DMP_SITE_URL = (env.str("DMP_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+# In development, the address `make run` serves (var/site-url), so that a command run from
+# another shell e-mails links to the right port; the test suite never reads a developer's file.
+DMP_SITE_URL = (
+    env.str("DMP_SITE_URL")
+    or (development_site_url(VAR_DIR) if DEVELOPMENT else None)
+    or "http://127.0.0.1:8000"
+).rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
 # Production runs behind a TLS reverse proxy unless told otherwise; how many proxies of ours add
 # X-Forwarded-For (0: use the socket address), or every client would look like the proxy.
@@ -150,6 +157,8 @@ MIDDLEWARE = [
     "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "dmp_portal.middleware.DecryptionFailureMiddleware",
+    # Development (DEBUG) only: the portal's 404 instead of Django's technical page.
+    "dmp_portal.middleware.PortalNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "dmp_portal.urls"
@@ -278,6 +287,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# A form sent with a stale token (often after the idle timeout): the portal's page, not Django's.
+CSRF_FAILURE_VIEW = "dmp_portal.views.csrf_failure"
 
 # Throttling of login attempts: a cool-off, never a permanent lock.
 # Per account from one client (stops the guesser, not the owner elsewhere), per account from all
