@@ -115,6 +115,10 @@ class AccessOverview:
         return [reader.consent for reader in self.readers if reader.consent is not None]
 
     @property
+    def has_emergency_readers(self) -> bool:
+        return any(reader.emergency is not None for reader in self.readers)
+
+    @property
     def treating_physician_reads(self) -> bool:
         """Whether the treating physician may read the record now (a revoked or expired
         consent leaves the designation without access: the page must not say they read)."""
