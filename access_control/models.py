@@ -30,6 +30,13 @@ class ConsentQuerySet(models.QuerySet):
         return self.filter(revoked_at=None)
 
 
+class RevocationReason(models.TextChoices):
+    """Why a consent ended before its date (empty for consents revoked before issue 14)."""
+
+    PATIENT = "patient", _("revoked by the patient")
+    BLOCK = "block", _("ended by a block")
+
+
 class BlockQuerySet(models.QuerySet):
     def active(self):
         """Not lifted: the one definition of a block."""
@@ -54,6 +61,13 @@ class Consent(models.Model):
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(
+        _("reason for revocation"),
+        max_length=16,
+        choices=RevocationReason.choices,
+        blank=True,
+        default="",
+    )
 
     objects = ConsentQuerySet.as_manager()
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.paginator import Page
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from access_control import policy
 from access_control.decisions import Actor
@@ -18,6 +21,7 @@ from access_control.models import (
     Block,
     Consent,
     EmergencyAccess,
+    RecordSettings,
     TreatingPhysician,
 )
 from accounts.models import PractitionerProfile
@@ -32,26 +36,109 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class OpenAccess:
+    """One practitioner may list one record now, and through what: their live consent (which
+    the patient may revoke), their emergency access in progress, or both."""
+
+    patient_id: uuid.UUID
+    practitioner: User
+    consent: Consent | None
+    emergency: EmergencyAccess | None
+
+
+def readers_of(patient: User, now: datetime | None = None) -> list[OpenAccess]:
+    """Who may read this record now: the one answer for every page that says it (the patient's
+    overview, landing pages). Those with a live consent first (newest first), then those under
+    an emergency access only."""
+    return _open_accesses(now, patient=patient)
+
+
+def records_open_to(practitioner: User, now: datetime | None = None) -> list[OpenAccess]:
+    """The records this practitioner may read now (the same rules as ``readers_of``)."""
+    return _open_accesses(now, practitioner=practitioner)
+
+
+def _open_accesses(now: datetime | None, **pair: User) -> list[OpenAccess]:
+    """The door's rules for listing a record (``policy.decide``, ``Action.LIST``) as two
+    queries over many pairs: a live consent, or an emergency access in progress whose patient
+    did not opt out, never beside an active block. Only the door decides a request; this says
+    what it would answer, for the pages that list people or records, and
+    tests/access_control/test_state_agreement.py holds the two together in every state."""
+    now = now or timezone.now()
+    blocked = Exists(
+        Block.objects.active().filter(
+            patient_id=OuterRef("patient_id"), practitioner_id=OuterRef("practitioner_id")
+        )
+    )
+    opted_out = Exists(
+        RecordSettings.objects.filter(patient_id=OuterRef("patient_id"), emergency_opt_out=True)
+    )
+    related = "practitioner__practitioner_profile"
+    consents = (
+        Consent.objects.live(now)
+        .filter(~blocked, **pair)
+        .select_related(related)
+        .order_by("-granted_at", "-pk")
+    )
+    emergencies = (
+        EmergencyAccess.objects.active(now)
+        .filter(~blocked, ~opted_out, **pair)
+        .select_related(related)
+        .order_by("-started_at", "-pk")
+    )
+    found: dict[tuple[uuid.UUID, uuid.UUID], OpenAccess] = {}
+    for consent in consents:
+        key = (consent.patient_id, consent.practitioner_id)
+        found[key] = OpenAccess(consent.patient_id, consent.practitioner, consent, None)
+    for emergency in emergencies:  # the latest first: the one a pair keeps
+        key = (emergency.patient_id, emergency.practitioner_id)
+        current = found.get(key)
+        if current is None:
+            found[key] = OpenAccess(emergency.patient_id, emergency.practitioner, None, emergency)
+        elif current.emergency is None:
+            found[key] = dataclasses.replace(current, emergency=emergency)
+    return list(found.values())
+
+
+@dataclass(frozen=True)
 class AccessOverview:
-    consents: list[Consent]
+    # Who may read the record now (``readers_of``): what the door would let list it.
+    readers: list[OpenAccess]
     requests: list[AccessRequest]
     blocks: list[Block]
     treating_physician: TreatingPhysician | None
     emergencies: list[EmergencyAccess]  # the patient reads every emergency access and its reason
 
+    @property
+    def consents(self) -> list[Consent]:
+        """The live consents the patient may revoke, of practitioners who are not blocked."""
+        return [reader.consent for reader in self.readers if reader.consent is not None]
+
+    @property
+    def has_emergency_readers(self) -> bool:
+        return any(reader.emergency is not None for reader in self.readers)
+
+    @property
+    def treating_physician_reads(self) -> bool:
+        """Whether the treating physician may read the record now (a revoked or expired
+        consent leaves the designation without access: the page must not say they read)."""
+        physician = self.treating_physician
+        return physician is not None and any(
+            reader.practitioner.pk == physician.physician_id for reader in self.readers
+        )
+
 
 def access_overview(patient: User) -> AccessOverview:
-    """What the patient decided; names are the public data of the practitioners' directory."""
+    """What the patient decided; names are the public data of the practitioners' directory.
+    Open requests and the treating physician are never shown beside a block (the block ended
+    them: rows left from before are not offered)."""
     related = ("practitioner__practitioner_profile",)
+    blocked = Block.objects.active().filter(patient=patient).values("practitioner_id")
     return AccessOverview(
-        consents=list(
-            Consent.objects.live()
-            .filter(patient=patient)
-            .select_related(*related)
-            .order_by("-granted_at")
-        ),
+        readers=readers_of(patient),
         requests=list(
             AccessRequest.objects.filter(patient=patient, decided_at__isnull=True)
+            .exclude(practitioner_id__in=blocked)
             .select_related(*related)
             .order_by("-created_at")
         ),
@@ -62,6 +149,7 @@ def access_overview(patient: User) -> AccessOverview:
             .order_by("-created_at")
         ),
         treating_physician=TreatingPhysician.objects.filter(patient=patient)
+        .exclude(physician_id__in=blocked)
         .select_related("physician__practitioner_profile")
         .first(),
         emergencies=list(

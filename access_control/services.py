@@ -23,6 +23,7 @@ from access_control.models import (
     Consent,
     EmergencyAccess,
     RecordSettings,
+    RevocationReason,
     TreatingPhysician,
 )
 from access_control.notifications import (
@@ -152,7 +153,7 @@ def revoke_consent(patient: User, consent_id: int, *, client_address: str = "") 
     updated = (
         Consent.objects.unrevoked()
         .filter(pk=consent_id, patient=patient)
-        .update(revoked_at=timezone.now())
+        .update(revoked_at=timezone.now(), revoked_reason=RevocationReason.PATIENT)
     )
     if not updated:
         raise AccessError(_("This access no longer exists."))
@@ -160,25 +161,40 @@ def revoke_consent(patient: User, consent_id: int, *, client_address: str = "") 
 
 @_owner_action(Action.BLOCK)
 def block_practitioner(patient: User, rpps: str, *, client_address: str = "") -> Block:
-    """Refuse this practitioner everything, emergencies included; ends their consent and
-    declines their open requests (a request accepted later would give a consent beside it)."""
+    """Refuse this practitioner everything, emergencies included, and end at once, in the
+    block's transaction, all they had on the record: their consent (revoked, the reason
+    recorded), their open requests (declined: one accepted later would give a consent beside
+    the block), their emergency access in progress (ended now) and the treating-physician
+    designation. The door already refuses a blocked practitioner; this is so that no page shows
+    any of it as still running, and so that lifting the block later gives nothing back."""
     practitioner = practitioner_by_rpps(rpps)
     now = timezone.now()
-    Consent.objects.unrevoked().filter(patient=patient, practitioner=practitioner).update(
-        revoked_at=now
-    )
-    AccessRequest.objects.filter(
-        patient=patient, practitioner=practitioner, decided_at__isnull=True
-    ).update(decided_at=now, accepted=False)
-    TreatingPhysician.objects.filter(patient=patient, physician=practitioner).delete()
+    _end_everything_of(patient, practitioner, now)
+    # The block's instant is the one at which what it ended ended.
     block, _created = Block.objects.active().get_or_create(
-        patient=patient, practitioner=practitioner
+        patient=patient, practitioner=practitioner, defaults={"created_at": now}
     )
     return block
 
 
+def _end_everything_of(patient: User, practitioner: User, now: datetime) -> None:
+    """What a block ends (``block_practitioner``), for one pair, at ``now``; the caller holds
+    ``lock_patients_decisions`` and the door's decision."""
+    pair = {"patient": patient, "practitioner": practitioner}
+    Consent.objects.unrevoked().filter(**pair).update(
+        revoked_at=now, revoked_reason=RevocationReason.BLOCK
+    )
+    AccessRequest.objects.filter(decided_at__isnull=True, **pair).update(
+        decided_at=now, accepted=False
+    )
+    # Ended, not deleted: the patient and staff still see that it happened, and until when.
+    EmergencyAccess.objects.active(now).filter(**pair).update(ends_at=now)
+    TreatingPhysician.objects.filter(patient=patient, physician=practitioner).delete()
+
+
 @_owner_action(Action.UNBLOCK)
 def lift_block(patient: User, block_id: int, *, client_address: str = "") -> None:
+    """Restores nothing: what the block ended stays ended (the patient gives access again)."""
     Block.objects.active().filter(pk=block_id, patient=patient).update(lifted_at=timezone.now())
 
 
