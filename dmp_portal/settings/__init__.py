@@ -28,6 +28,7 @@ from dmp_portal.crypto.signing import (
     parse_verify_keys,
 )
 from dmp_portal.settings.env import Env
+from dmp_portal.settings.operator import *  # noqa: F403 - the operator's details (the letter)
 
 env = Env()
 
