@@ -36,8 +36,9 @@ from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth  # noqa: E402
 from reportlab.pdfbase.ttfonts import TTFont  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
-from letters.rendering import LetterContent, Sender, render_creation_letter  # noqa: E402
+from letters.rendering.content import LetterContent, Sender  # noqa: E402
 from letters.rendering.fonts import FONTS_DIR  # noqa: E402
+from letters.rendering.page import render_creation_letter  # noqa: E402
 
 ROUNDS = 7
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

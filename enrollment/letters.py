@@ -13,7 +13,8 @@ from enrollment.models import Beneficiary
 from enrollment.postal import PostalAddress
 from enrollment.services.codes import issue_code
 from letters.models import Letter
-from letters.rendering import LetterContent, Sender, page_count, render_creation_letter
+from letters.rendering.content import LetterContent, Sender
+from letters.rendering.page import page_count, render_creation_letter
 from letters.services import LetterVoid, RenderedLetter
 
 

@@ -13,7 +13,8 @@ from pypdf import PdfReader
 from enrollment.codes import hash_code
 from enrollment.models import CreationCode
 from letters.models import Letter, LetterState
-from letters.rendering import ADDRESS_FRAME_MM, MONTHS
+from letters.rendering.content import MONTHS
+from letters.rendering.page import ADDRESS_FRAME_MM
 from tests.crypto.canaries import forms_of
 from tests.enrollment.factories import make_beneficiary
 from tests.letters.reading import code_from_letter, letter_pdf, letter_text

@@ -14,12 +14,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from letters.rendering import (
+from letters.rendering.content import LetterContent, Sender, french_date
+from letters.rendering.page import (
     ADDRESS_FRAME_MM,
-    LetterContent,
-    Sender,
     _render_letter,
-    french_date,
     page_count,
     render_creation_letter,
     render_window_test,
