@@ -3,7 +3,8 @@
 #
 # The image holds no secret. It runs in production mode (DMP_ENV=production), which refuses to
 # start until SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, DMP_MASTER_KEYS, DMP_BLIND_INDEX_KEY,
-# ALLOWED_HOSTS and DMP_SITE_URL are given (each also as NAME_FILE, e.g. /run/secrets/...).
+# ALLOWED_HOSTS, DMP_SITE_URL and the operator's details (README, Configuration) are given
+# (each also as NAME_FILE, e.g. /run/secrets/...).
 # For reproducible builds, pin the base image by digest: python:3.11-slim-bookworm@sha256:...
 
 # --- Build stage: dependencies, compiled translations, collected static files -------------------
@@ -42,6 +43,9 @@ RUN mkdir -p /app/locale \
         DMP_BLIND_INDEX_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
         ALLOWED_HOSTS=build.invalid \
         DMP_SITE_URL=https://build.invalid \
+        DMP_OPERATOR_NAME=build DMP_OPERATOR_ADDRESS=build DMP_OPERATOR_PHONE=build \
+        DMP_OPERATOR_EMAIL=build DMP_DPO_CONTACT=build DMP_OPERATOR_REGISTRATION=build \
+        DMP_PUBLICATION_DIRECTOR=build DMP_HOST_NAME=build DMP_HOST_ADDRESS=build DMP_HOST_PHONE=build \
         STATIC_ROOT=/app/staticfiles \
         DMP_VAR_DIR=/tmp/dmp-build-var \
         sh -c 'python manage.py compilemessages && python manage.py collectstatic --noinput' \

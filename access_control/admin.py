@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from access_control import emergency_review
 from access_control.models import EmergencyAccess, ProfessionRule
-from dmp_portal.admin_lookups import OfferedLookupsOnly, all_values_lookups
+from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 from dmp_portal.http import client_address
 
@@ -63,7 +63,7 @@ class EmergencyAccessAdmin(OfferedLookupsOnly, admin.ModelAdmin):
 class ProfessionRuleAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("profession", "category", "may_read")
     list_filter = ("profession", "category")
-    offered_lookups = all_values_lookups("profession") | {"category__id__exact", "category__isnull"}
+    offered_lookups = choice_lookups("profession") | {"category__id__exact", "category__isnull"}
     fields = list_display
     readonly_fields = list_display
     list_select_related = ("category",)

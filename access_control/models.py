@@ -11,8 +11,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.professions import Profession
 from dmp_portal.crypto.fields import EncryptedTextField
 from dmp_portal.crypto.models import EncryptedModel
 
@@ -156,9 +158,12 @@ class ProfessionRule(models.Model):
     """Which profession may read which category of documents (data, changed only by a reviewed
     migration: never in the admin)."""
 
-    profession = models.CharField(_("profession"), max_length=32)
+    profession = models.CharField(_("profession"), max_length=32, choices=Profession.choices)
     category = models.ForeignKey(
-        "records.Category", on_delete=models.CASCADE, related_name="profession_rules"
+        "records.Category",
+        on_delete=models.CASCADE,
+        related_name="profession_rules",
+        verbose_name=_("category"),
     )
     may_read = models.BooleanField(_("may read"), default=True)
 
@@ -172,7 +177,7 @@ class ProfessionRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.profession} / {self.category_id}"
+        return f"{self.get_profession_display()} / {self.category}"
 
 
 class RecordSettings(EncryptedModel):
@@ -208,14 +213,22 @@ class EmergencyAccess(EncryptedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses"
     )
     practitioner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses_made"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="emergency_accesses_made",
+        verbose_name=_("practitioner"),
     )
     reason = EncryptedTextField(_("reason"))
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     ends_at = models.DateTimeField(_("ends"))
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
     )
 
     data_key_path = "patient.data_key"
@@ -230,7 +243,7 @@ class EmergencyAccess(EncryptedModel):
         ]
 
     def __str__(self) -> str:
-        return f"emergency access #{self.pk}"
+        return gettext("emergency access no. %(number)s") % {"number": self.pk}
 
     def is_active(self, now=None) -> bool:
         return (now or timezone.now()) < self.ends_at

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.devices import TOTPDevice
 from accounts.models import PractitionerProfile, User, UserKind
+from dmp_portal.admin_lists import LargeListMixin
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 
@@ -53,7 +54,7 @@ def account_label(user: User) -> str:
 
 
 @admin.register(User)
-class UserAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, DjangoUserAdmin):
+class UserAdmin(ReadOnlyAdminMixin, LargeListMixin, OfferedLookupsOnly, DjangoUserAdmin):
     # Methods, not fields: a column sorted by a patient's identifier or last login would place
     # them among accounts staff know.
     list_display = (
@@ -170,7 +171,9 @@ class UserAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, DjangoUserAdmin):
 
 
 @admin.register(PractitionerProfile)
-class PractitionerProfileAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
+class PractitionerProfileAdmin(
+    ReadOnlyAdminMixin, LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin
+):
     list_display = ("rpps", "last_name", "first_name", "profession", "specialty")
     list_filter = ("profession",)
     offered_lookups = choice_lookups("profession")

@@ -62,6 +62,11 @@ class SecondFactorRequiredMiddleware:
             reverse("accounts:2fa-setup"),
             "/accounts/activate/",
             "/healthz",
+            # The public pages: the help for a lost phone is read at this very step.
+            reverse("public:help"),
+            reverse("public:legal"),
+            reverse("public:privacy"),
+            reverse("public:accessibility"),
             "/i18n/",
             settings.STATIC_URL,
         )

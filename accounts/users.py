@@ -47,7 +47,7 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     # The primary key is a random UUID, so that no URL, e-mail or admin page ever shows a
     # sequential number that would tell how many accounts exist or invite guessing.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("account id"), primary_key=True, default=uuid.uuid4, editable=False)
     username = models.CharField(
         _("login identifier"),
         max_length=64,
@@ -91,6 +91,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(is_staff=False) | Q(kind=UserKind.STAFF), name="user_staff_is_staff"
             ),
         ]
+        indexes = [
+            # The admin's list of accounts, sorted by kind then date joined: read from the index
+            # page by page, never a sort of every account.
+            models.Index(fields=["kind", "date_joined"], name="user_admin_list"),
+        ]
 
     def __str__(self) -> str:
         return self.username
@@ -130,7 +135,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class PractitionerProfile(models.Model):
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="practitioner_profile")
+    user = models.OneToOneField(
+        User,
+        on_delete=models.CASCADE,
+        related_name="practitioner_profile",
+        verbose_name=_("account"),
+    )
     rpps = models.CharField(
         _("RPPS number"), max_length=11, unique=True, validators=[validate_rpps]
     )

@@ -15,28 +15,56 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import UserKind
-from audit.models import SYSTEM_CHAIN_KEY, AuditEvent
-from dmp_portal.admin_lookups import OfferedLookupsOnly, all_values_lookups, choice_lookups
+from audit.models import ANONYMOUS_ROLE, SYSTEM_CHAIN_KEY, AuditEvent
+from dmp_portal.admin_lists import LargeListMixin
+from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 
 # Whose name an event may show: those who act on others' records in their work. A patient
 # acting on their own record would name the record.
 NAMED_ROLES = {UserKind.PRACTITIONER, UserKind.STAFF}
+# The roles an event records (the actor's kind at the time, or nobody signed in), in words.
+ROLES = {**dict(UserKind.choices), ANONYMOUS_ROLE: _("Not signed in")}
+
+
+class ActorRoleFilter(admin.SimpleListFilter):
+    """The roles as a fixed list: Django's list of a column's values would read the whole
+    trail (SELECT DISTINCT) on every page, and show the stored codes instead of words."""
+
+    title = _("actor role")
+    parameter_name = "actor_role"
+
+    def lookups(self, request, model_admin):
+        return list(ROLES.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in ROLES:
+            return queryset.filter(actor_role=self.value())
+        return queryset
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
-    list_display = ("occurred_at", "actor_role", "actor_rpps", "action", "outcome", "mode")
-    list_filter = ("action", "outcome", "mode", "actor_role")
-    offered_lookups = choice_lookups("action", "outcome", "mode") | all_values_lookups("actor_role")
+class AuditEventAdmin(ReadOnlyAdminMixin, LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin):
+    list_display = ("occurred_at", "role", "actor_rpps", "action", "outcome", "mode")
+    # By period (today, the last 7 days, this month, this year: a range on the indexed time),
+    # never a date hierarchy, which reads the dates of the whole trail to build its links.
+    list_filter = (
+        ("occurred_at", admin.DateFieldListFilter),
+        "action",
+        "outcome",
+        "mode",
+        ActorRoleFilter,
+    )
+    offered_lookups = choice_lookups("action", "outcome", "mode") | {
+        ActorRoleFilter.parameter_name,
+        "occurred_at__gte",
+        "occurred_at__lt",
+    }
     ordering = ("-occurred_at",)
-    date_hierarchy = "occurred_at"
-    # The trail grows without end: no COUNT(*) of the whole table on every page.
-    show_full_result_count = False
     fields = (
         "occurred_at",
         "named_actor",
-        "actor_role",
+        "role",
         "actor_rpps",
         "document_uid",
         "action",
@@ -47,6 +75,10 @@ class AuditEventAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = None
+
+    @admin.display(description=_("actor role"), ordering="actor_role")
+    def role(self, obj):
+        return ROLES.get(obj.actor_role, obj.actor_role)
 
     @admin.display(description=_("actor"))
     def named_actor(self, obj):

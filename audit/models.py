@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # The value a chain starts from: the "previous MAC" of its first event.
@@ -205,7 +206,11 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         # Shown as the admin's page title: never the chain, which names the record.
-        return f"{self.action} {self.outcome} #{self.pk}"
+        return gettext("%(action)s, %(outcome)s (no. %(number)s)") % {
+            "action": self.get_action_display(),
+            "outcome": self.get_outcome_display(),
+            "number": self.pk,
+        }
 
 
 class AuditCheckpoint(AppendOnlyModel):

@@ -47,7 +47,7 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
 SENDER = Sender(
     name="Opérateur du DMP (exemple)",
     address_lines=("Service des inscriptions (exemple)", "TSA 00000", "75000 PARIS"),
-    phone="01 99 00 00 00",
+    phone="01 99 00 00 00 (numéro d'exemple)",
     phone_hours="appel non surtaxé, du lundi au vendredi de 8 h à 18 h",
     email="contact@example.org",
     dpo_contact="Délégué à la protection des données (exemple), dpo@example.org",
@@ -162,7 +162,7 @@ def bare_letter(c: LetterContent) -> bytes:
     )
     y -= 8
     s = c.sender
-    para(f"Une question ? Appelez le {s.phone} ({s.phone_hours}), ou écrivez à {s.email}.")
+    para(f"Une question ? Appelez le {s.phone}, {s.phone_hours}, ou écrivez à {s.email}.")
     para("Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées.")
     for line in s.signatory:
         canvas.drawRightString(left + width, y, line)

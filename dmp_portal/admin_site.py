@@ -13,6 +13,13 @@ class PortalAdminSite(OTPAdminSite):
     site_title = _("DMP administration")
     index_title = _("Service administration")
 
+    def __init__(self, name="admin"):
+        super().__init__(name)
+        # No list offers "delete selected": nothing the admin shows may be deleted in bulk (the
+        # registry, accounts, letters, the audit trail are records of what happened), and each
+        # ModelAdmin also refuses deletion one by one (has_delete_permission).
+        self.disable_action("delete_selected")
+
     def has_permission(self, request):
         return super().has_permission(request) and request.user.kind == "staff"
 

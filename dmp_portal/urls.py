@@ -10,6 +10,7 @@ urlpatterns = [
     path("enrollment/", include("enrollment.urls")),
     path("records/", include("records.urls")),
     path("", include("access_control.urls")),
+    path("", include("public_pages.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

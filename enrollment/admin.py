@@ -24,6 +24,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from dmp_portal.admin_lists import LargeListMixin
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 from dmp_portal.crypto.fields import is_destroyed
@@ -119,10 +120,10 @@ class FindByNirForm(forms.Form):
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(OfferedLookupsOnly, admin.ModelAdmin):
+class BeneficiaryAdmin(LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin):
     form = BeneficiaryForm
     # Clear columns only: listing people decrypts nobody.
-    list_display = ("uid", "enrolled", "change_pending", "created_at", "updated_at")
+    list_display = ("reference", "enrolled", "change_pending", "created_at", "updated_at")
     list_filter = (("patient", admin.EmptyFieldListFilter),)
     # Whether a record exists, never which one: ?patient=<uuid> would name the person.
     offered_lookups = frozenset({"patient__isempty"})
@@ -152,6 +153,10 @@ class BeneficiaryAdmin(OfferedLookupsOnly, admin.ModelAdmin):
             beneficiary=OuterRef("pk"), state=RegistryChangeState.PENDING
         )
         return super().get_queryset(request).annotate(has_pending_change=Exists(pending))
+
+    @admin.display(description=_("reference"), ordering="uid")
+    def reference(self, obj):
+        return obj.uid
 
     @admin.display(description=_("social security number"))
     def masked_nir(self, obj):
@@ -246,9 +251,12 @@ class BeneficiaryAdmin(OfferedLookupsOnly, admin.ModelAdmin):
 
 
 @admin.register(EnrollmentRequest)
-class EnrollmentRequestAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
-    list_display = ("pk", "created_at", "processed_at", "outcome")
+class EnrollmentRequestAdmin(
+    ReadOnlyAdminMixin, LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin
+):
+    list_display = ("__str__", "created_at", "processed_at", "outcome")
     list_filter = ("outcome",)
     offered_lookups = choice_lookups("outcome")
     readonly_fields = ("created_at", "processed_at", "outcome")
     fields = readonly_fields
+    actions = None

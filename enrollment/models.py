@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dmp_portal.crypto.fields import EncryptedJSONField, EncryptedTextField
@@ -46,15 +47,15 @@ class Beneficiary(EncryptedModel):
         related_name="beneficiary",
         editable=False,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("added to the registry"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("insured person")
         verbose_name_plural = _("registry of insured people")
 
     def __str__(self) -> str:
-        return f"beneficiary {self.uid}"
+        return gettext("insured person %(uid)s") % {"uid": self.uid}
 
     def age_on(self, day: date) -> int:
         born = date.fromisoformat(self.birth_date)
@@ -78,10 +79,10 @@ class EnrollmentRequest(models.Model):
     """
 
     nir_index = models.CharField(max_length=64, db_index=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     outcome = models.CharField(
-        max_length=16, choices=RequestOutcome.choices, default=RequestOutcome.PENDING
+        _("outcome"), max_length=16, choices=RequestOutcome.choices, default=RequestOutcome.PENDING
     )
 
     class Meta:
@@ -89,7 +90,7 @@ class EnrollmentRequest(models.Model):
         verbose_name_plural = _("enrolment requests")
 
     def __str__(self) -> str:
-        return f"enrolment request #{self.pk}"
+        return gettext("enrolment request no. %(number)s") % {"number": self.pk}
 
 
 class CreationCodeQuerySet(models.QuerySet):
@@ -236,4 +237,4 @@ class RegistryChange(EncryptedModel):
         ]
 
     def __str__(self) -> str:
-        return f"registry change #{self.pk}"  # never a value
+        return gettext("proposed change no. %(number)s") % {"number": self.pk}  # never a value

@@ -7,17 +7,43 @@ a letter is decrypted, and it is audited per letter; so is marking a letter retu
 
 import io
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from dmp_portal.admin_lists import LargeListMixin
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.http import client_address
 from letters.models import Letter, LetterBatch
 from letters.selectors import overdue_letters
 from letters.services import ExportRefused, ReturnRefused, export_batch_as_zip, mark_returned
+
+# The kinds of letter (settings.LETTER_BUILDERS), in words.
+KIND_LABELS = {"creation_code": _("Creation code letter")}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+class KindFilter(admin.SimpleListFilter):
+    """The kinds the portal writes, as a fixed list: Django's list of a column's values would
+    read every letter (SELECT DISTINCT) on every page, and show the stored codes."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [(kind, kind_label(kind)) for kind in settings.LETTER_BUILDERS]
+
+    def queryset(self, request, queryset):
+        if self.value() in settings.LETTER_BUILDERS:
+            return queryset.filter(kind=self.value())
+        return queryset
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -34,10 +60,10 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Letter)
-class LetterAdmin(OfferedLookupsOnly, admin.ModelAdmin):
+class LetterAdmin(LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin):
     list_display = (
         "reference",
-        "kind",
+        "kind_shown",
         "state",
         "requested_at",
         "rendered_at",
@@ -45,13 +71,16 @@ class LetterAdmin(OfferedLookupsOnly, admin.ModelAdmin):
         "returned_at",
         "overdue",
     )
-    list_filter = ("state", OverdueFilter, "kind")
+    list_filter = ("state", OverdueFilter, KindFilter)
     # Never ?subject_uid=: one person's letters.
-    offered_lookups = choice_lookups("state", "kind") | {OverdueFilter.parameter_name}
+    offered_lookups = choice_lookups("state") | {
+        OverdueFilter.parameter_name,
+        KindFilter.parameter_name,
+    }
     search_fields = ("reference",)
     fields = (
         "reference",
-        "kind",
+        "kind_shown",
         "state",
         "requested_at",
         "rendered_at",
@@ -64,9 +93,18 @@ class LetterAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     actions = ["mark_returned_action"]
     change_list_template = "admin/letters/letter/change_list.html"
 
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_shown(self, obj):
+        return kind_label(obj.kind)
+
+    def get_queryset(self, request):
+        # Whether each letter is late, in the list's own query rather than one query per row.
+        late = overdue_letters().filter(pk=OuterRef("pk"))
+        return super().get_queryset(request).annotate(is_overdue=Exists(late))
+
     @admin.display(description=_("late"), boolean=True)
     def overdue(self, obj):
-        return overdue_letters().filter(pk=obj.pk).exists()
+        return obj.is_overdue
 
     @admin.action(description=_("Mark as returned undelivered"), permissions=["change"])
     def mark_returned_action(self, request, queryset):
@@ -112,6 +150,7 @@ class LetterAdmin(OfferedLookupsOnly, admin.ModelAdmin):
 class LetterBatchAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("uid", "created_at", "letter_count")
     readonly_fields = ("uid", "created_at", "letter_count")
+    actions = None
 
     def has_add_permission(self, request):
         return False

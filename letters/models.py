@@ -29,8 +29,8 @@ class LetterState(models.TextChoices):
 
 class LetterBatch(models.Model):
     uid = models.UUIDField(_("batch"), default=uuid.uuid4, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    letter_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    letter_count = models.PositiveIntegerField(_("number of letters"), default=0)
 
     class Meta:
         verbose_name = _("letter batch")
@@ -63,7 +63,12 @@ class Letter(EncryptedModel):
     dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
     returned_at = models.DateTimeField(_("returned"), null=True, blank=True)
     batch = models.ForeignKey(
-        LetterBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="letters"
+        LetterBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="letters",
+        verbose_name=_("batch"),
     )
     pdf_name = models.CharField(max_length=255, blank=True, editable=False)
     page_count = models.PositiveSmallIntegerField(_("pages"), default=0)

@@ -10,9 +10,38 @@ reviewed like any code.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from dmp_portal.admin_lookups import OfferedLookupsOnly, all_values_lookups, choice_lookups
+from dmp_portal.admin_lists import LargeListMixin
+from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.admin_read_only import ReadOnlyAdminMixin
+from records import file_types
 from records.models import Category, Document
+
+# The accepted types of file, in words.
+MEDIA_TYPES = {
+    file_types.PDF.media_type: _("PDF document"),
+    file_types.JPEG.media_type: _("JPEG image"),
+    file_types.PNG.media_type: _("PNG image"),
+    file_types.TIFF.media_type: _("TIFF image"),
+    file_types.TEXT.media_type: _("Plain text"),
+    file_types.RTF.media_type: _("RTF document"),
+    file_types.CDA.media_type: _("HL7 CDA medical document (XML)"),
+}
+
+
+class MediaTypeFilter(admin.SimpleListFilter):
+    """The accepted types as a fixed list: Django's list of a column's values would read every
+    document (SELECT DISTINCT) on every page."""
+
+    title = _("file type")
+    parameter_name = "media_type"
+
+    def lookups(self, request, model_admin):
+        return list(MEDIA_TYPES.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in MEDIA_TYPES:
+            return queryset.filter(media_type=self.value())
+        return queryset
 
 
 @admin.register(Category)
@@ -25,34 +54,31 @@ class CategoryAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
 
 
 @admin.register(Document)
-class DocumentAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
+class DocumentAdmin(ReadOnlyAdminMixin, LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin):
     # Only columns stored in clear: listing them decrypts nothing. Read-only: documents are never
     # lost; their author deletes them, in the portal, through the door.
     list_display = (
-        "uid",
+        "reference",
         "category",
         "act_date",
         "status",
-        "media_type",
+        "file_type",
         "size",
         "created_at",
         "author_kind",
     )
-    list_filter = ("status", "category", "media_type")
-    offered_lookups = (
-        choice_lookups("status")
-        | all_values_lookups("media_type")
-        | {
-            "category__id__exact",
-            "category__isnull",
-        }
-    )
+    list_filter = ("status", "category", MediaTypeFilter)
+    offered_lookups = choice_lookups("status") | {
+        MediaTypeFilter.parameter_name,
+        "category__id__exact",
+        "category__isnull",
+    }
     fields = (
-        "uid",
+        "reference",
         "category",
         "act_date",
         "status",
-        "media_type",
+        "file_type",
         "size",
         "created_at",
         "deleted_at",
@@ -62,6 +88,15 @@ class DocumentAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
     readonly_fields = fields
     list_select_related = ("category", "author")
     search_fields = ("=uid",)  # the document's own reference, never its patient's
+    actions = None
+
+    @admin.display(description=_("reference"), ordering="uid")
+    def reference(self, obj):
+        return obj.uid
+
+    @admin.display(description=_("file type"), ordering="media_type")
+    def file_type(self, obj):
+        return MEDIA_TYPES.get(obj.media_type, obj.media_type)
 
     @admin.display(description=_("added by"))
     def author_kind(self, obj):

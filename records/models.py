@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from dmp_portal.crypto.fields import EncryptedTextField
@@ -16,10 +16,10 @@ class Category(models.Model):
     """The DMP's classes of documents, as data (seeded and changed by migrations), so
     that access rules and filters refer to rows, never to hard-coded branches."""
 
-    code = models.SlugField(unique=True)
-    label_fr = models.CharField(max_length=100)
-    label_en = models.CharField(max_length=100)
-    position = models.PositiveSmallIntegerField(default=0)
+    code = models.SlugField(_("code"), unique=True)
+    label_fr = models.CharField(_("label in French"), max_length=100)
+    label_en = models.CharField(_("label in English"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("display order"), default=0)
 
     class Meta:
         ordering = ("position", "code")
@@ -54,12 +54,17 @@ class Document(EncryptedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="documents"
     )
     data_key = models.ForeignKey("crypto.DataKey", on_delete=models.PROTECT, related_name="+")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="documents")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="documents", verbose_name=_("category")
+    )
     title = EncryptedTextField(_("title"))
     description = EncryptedTextField(_("description"), null=True, blank=True)
     act_date = models.DateField(_("date of the act"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_documents"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="authored_documents",
+        verbose_name=_("added by"),
     )
     status = models.CharField(
         _("status"), max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.CURRENT
@@ -74,12 +79,12 @@ class Document(EncryptedModel):
     )
     file_name = models.CharField(max_length=255, editable=False)  # random; never the upload's
     display_name = EncryptedTextField(null=True, blank=True)  # the upload's name, for people
-    media_type = models.CharField(_("type"), max_length=64)
+    media_type = models.CharField(_("file type"), max_length=64)
     extension = models.CharField(max_length=8)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = EncryptedTextField(null=True, blank=True)
     created_at = models.DateTimeField(_("added"), default=timezone.now)
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("document")
@@ -89,7 +94,7 @@ class Document(EncryptedModel):
         ]
 
     def __str__(self) -> str:
-        return f"document {self.uid}"  # never the title
+        return gettext("document %(uid)s") % {"uid": self.uid}  # never the title
 
     def file_aad(self) -> bytes:
         return f"records_document.file|row={self.uid}|owner={self.data_key.uid}".encode()

@@ -77,6 +77,10 @@ ON_DECISION = row(LOGIN, OWNER, BACK, "404", "404", "404", "404", LOGIN, LOGIN, 
 TABLE: dict[str, str | Change] = {
     "": READ,
     "healthz": GET_ONLY,
+    "mentions-legales/": GET_ONLY,
+    "donnees-personnelles/": GET_ONLY,
+    "accessibilite/": GET_ONLY,
+    "aide/": GET_ONLY,
     "accounts/login/": Change(
         owner="anon",
         data=login_form,

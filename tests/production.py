@@ -18,6 +18,21 @@ def random_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
 
 
+# Who runs the portal (production requires each, dmp_portal/settings/public_pages.py).
+OPERATOR = {
+    "DMP_OPERATOR_NAME": "Agence régionale du dossier partagé",
+    "DMP_OPERATOR_ADDRESS": "Service des inscriptions;TSA 12345;75000 PARIS",
+    "DMP_OPERATOR_PHONE": "01 99 00 00 10",
+    "DMP_OPERATOR_EMAIL": "contact@dmp.example.fr",
+    "DMP_DPO_CONTACT": "dpo@dmp.example.fr",
+    "DMP_OPERATOR_REGISTRATION": "SIREN 123 456 789",
+    "DMP_PUBLICATION_DIRECTOR": "Claude Martin",
+    "DMP_HOST_NAME": "Hébergeur HDS",
+    "DMP_HOST_ADDRESS": "2 avenue des Serveurs;69000 LYON",
+    "DMP_HOST_PHONE": "01 99 00 00 11",
+}
+
+
 def production_environ(**overrides) -> dict[str, str]:
     environ = {
         key: value
@@ -45,6 +60,7 @@ def production_environ(**overrides) -> dict[str, str]:
         ALLOWED_HOSTS="dmp.example.fr",
         DMP_SITE_URL="https://dmp.example.fr",
         STATIC_ROOT="/tmp/dmp-static-check",
+        **OPERATOR,
     )
     environ.update(overrides)
     return {key: value for key, value in environ.items() if value is not None}

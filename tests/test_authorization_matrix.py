@@ -58,6 +58,7 @@ A_DOCUMENT = row("302 200 404 200 200 404 404 404 302 404")
 PATIENT_CHANGE_ON_A = row("302 302 404 404 404 404 404 404 302 404")
 PATIENT_POST = row("302 302 302 404 404 404 404 404 302 404")
 PATIENT_FORM_POST = row("302 200 200 404 404 404 404 404 302 404")
+PUBLIC = row("200 200 200 200 200 200 200 200 200 200")
 
 # (method, expected statuses) for each URL pattern; kwargs are filled from the world below.
 TABLE = {
@@ -104,6 +105,11 @@ TABLE = {
         row("302 404 404 200 404 404 404 404 302 404"),
     ),
     "i18n/setlang/": ("post", row("302 302 302 302 302 302 302 302 302 302")),
+    # The public pages: everyone, a person stopped at the second factor included.
+    "mentions-legales/": ("get", PUBLIC),
+    "donnees-personnelles/": ("get", PUBLIC),
+    "accessibilite/": ("get", PUBLIC),
+    "aide/": ("get", PUBLIC),
 }
 
 

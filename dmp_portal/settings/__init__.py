@@ -28,7 +28,9 @@ from dmp_portal.crypto.signing import (
     parse_verify_keys,
 )
 from dmp_portal.settings.env import Env
-from dmp_portal.settings.operator import *  # noqa: F403 - the operator's details (the letter)
+from dmp_portal.settings.letter import *  # noqa: F403 - the postal letter's own details
+from dmp_portal.settings.public_pages import *  # noqa: F403 - who runs the portal (public pages)
+from dmp_portal.settings.public_pages import OPERATOR_REQUIRED
 
 env = Env()
 
@@ -52,6 +54,7 @@ if PRODUCTION:
             "DMP_BLIND_INDEX_KEY",
             "ALLOWED_HOSTS",
             "DMP_SITE_URL",
+            *OPERATOR_REQUIRED,
         )
         if not env.str(name)
     ]
@@ -114,6 +117,7 @@ INSTALLED_APPS = [
     "audit.apps.AuditConfig",
     "access_control.apps.AccessControlConfig",
     "letters.apps.LettersConfig",
+    "public_pages.apps.PublicPagesConfig",
     "demo.apps.DemoConfig",
     "dmp_portal.apps.PortalConfig",
     "dmp_portal.apps.OTPAdminConfig",

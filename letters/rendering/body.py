@@ -213,7 +213,7 @@ def body(content: LetterContent) -> list[Flowable]:
             "warning",
         ),
         _para(
-            f"Une question ? Appelez le <b>{_esc(sender.phone)}</b> ({_esc(sender.phone_hours)}), "
+            f"Une question ? Appelez le <b>{_esc(sender.phone)}</b>, {_esc(sender.phone_hours)}, "
             f"ou écrivez à {_esc(sender.email)}.",
             "body",
         ),

@@ -26,7 +26,7 @@ class Sender:
     name: str  # also the controller of the data in the notice
     address_lines: tuple[str, ...]  # the return address, 1 to 5 lines
     phone: str
-    phone_hours: str  # "appel non surtaxé, du lundi au vendredi de 8 h à 18 h"
+    phone_hours: str  # after the number: "appel non surtaxé, du lundi au vendredi de 8 h à 18 h"
     email: str
     dpo_contact: str
     place: str  # printed before the date: "Paris, le 28 novembre 2026"

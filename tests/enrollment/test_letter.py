@@ -131,7 +131,7 @@ def test_the_sender_and_the_urls_come_from_the_settings(django_capture_on_commit
         "Lyon, le ",
         "Rendez-vous sur https://dmp.sante.example/enrollment/activate/",
         "nouvelle demande sur https://dmp.sante.example/enrollment/ :",
-        "Appelez le 04 99 00 12 34 (du lundi au samedi de 9 h à 17 h), "
+        "Appelez le 04 99 00 12 34, du lundi au samedi de 9 h à 17 h, "
         "ou écrivez à inscriptions@dmp.example.",
         "salutations distinguées. Le directeur des inscriptions Jean Exemple",
         "Responsable du traitement : Agence régionale du DMP, Service des inscriptions, "

@@ -127,8 +127,8 @@ def test_letter_says_code_expiry_date_reference_and_steps():
         "Il remplace celui-ci, qui ne fonctionnera plus.",
         "Personne ne vous demandera jamais ce code par téléphone, par courriel ou par SMS. "
         "Ne le communiquez à personne.",
-        "Une question ? Appelez le 01 99 00 12 34 (appel non surtaxé, du lundi au vendredi de "
-        "8 h à 18 h), ou écrivez à contact@example.org.",
+        "Une question ? Appelez le 01 99 00 12 34, appel non surtaxé, du lundi au vendredi de "
+        "8 h à 18 h, ou écrivez à contact@example.org.",
         "Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées. "
         "La cheffe du service des inscriptions",
     ):
@@ -259,7 +259,7 @@ def test_markup_in_values_is_printed_literally():
     assert text.count(MARKUP) == 7
     assert text.count(CVE_PAYLOAD) == 2  # opening hours, signatory
     assert f"Référence : L-{IMG}" in text
-    assert f"Appelez le {MARKUP} ({CVE_PAYLOAD}), ou écrivez à {IMG}." in text
+    assert f"Appelez le {MARKUP}, {CVE_PAYLOAD}, ou écrivez à {IMG}." in text
     assert f"Responsable du traitement : {MARKUP}, {IMG}, 75000 PARIS." in text
     assert "https://dmp.example.fr/<b>x</b>&amp;/enrollment/activate/" in text
     assert "https://dmp.example.fr/<img/>/" in text
