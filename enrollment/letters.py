@@ -19,7 +19,8 @@ from letters.services import LetterVoid, RenderedLetter
 
 
 def sender_from_settings() -> Sender:
-    """The operator's details as the settings give them (dmp_portal/settings/operator.py)."""
+    """The operator's details as the settings give them (public_pages.py and letter.py in
+    dmp_portal/settings/)."""
     return Sender(
         name=settings.DMP_OPERATOR_NAME,
         address_lines=settings.DMP_OPERATOR_ADDRESS,
