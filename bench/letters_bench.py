@@ -10,7 +10,9 @@ median of the rounds' rates, the median time of one letter, and the ratio.
 The baseline is the page a developer would write by hand on a canvas: the same strings, fonts
 and positions, lines wrapped with ``simpleSplit`` and drawn with ``drawString``; no
 validation, no escaping, no ``Paragraph`` layout, no shrink-to-fit. Inline bold (the URLs, the
-date) is drawn in the regular face there, which makes the baseline slightly cheaper.
+date) is drawn in the regular face there, which makes the baseline slightly cheaper. Its fonts
+are the same DejaVu files embedded by reportlab's plain ``TTFont`` (a subset built and compressed
+for every PDF), where the portal keeps the subsets it shares between letters.
 """
 
 from __future__ import annotations
@@ -30,15 +32,33 @@ from reportlab.lib.colors import Color  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.lib.units import mm  # noqa: E402
 from reportlab.lib.utils import simpleSplit  # noqa: E402
-from reportlab.pdfbase.pdfmetrics import stringWidth  # noqa: E402
+from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth  # noqa: E402
+from reportlab.pdfbase.ttfonts import TTFont  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
-from letters.rendering import LetterContent, render_creation_letter  # noqa: E402
+from letters.rendering.content import LetterContent, Sender  # noqa: E402
+from letters.rendering.fonts import FONTS_DIR  # noqa: E402
+from letters.rendering.page import render_creation_letter  # noqa: E402
 
 ROUNDS = 7
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")  # fmt: skip
+SENDER = Sender(
+    name="Opérateur du DMP (exemple)",
+    address_lines=("Service des inscriptions (exemple)", "TSA 00000", "75000 PARIS"),
+    phone="01 99 00 00 00 (numéro d'exemple)",
+    phone_hours="appel non surtaxé, du lundi au vendredi de 8 h à 18 h",
+    email="contact@example.org",
+    dpo_contact="Délégué à la protection des données (exemple), dpo@example.org",
+    place="Paris",
+    signatory=("Le responsable du service des inscriptions (exemple)",),
+    retention="un an après l'envoi de ce courrier (durée d'exemple)",
+)
+# The same font files under other names, as plain reportlab fonts: the baseline's.
+REGULAR, BOLD, MONO = "BareDejaVuSans", "BareDejaVuSans-Bold", "BareDejaVuSansMono-Bold"
+for _name in (REGULAR, BOLD, MONO):
+    registerFont(TTFont(_name, str(FONTS_DIR / f"{_name.removeprefix('Bare')}.ttf")))
 
 
 def contents(count: int) -> list[LetterContent]:
@@ -59,7 +79,10 @@ def contents(count: int) -> list[LetterContent]:
                 ),
                 creation_code=f"{code[:4]}-{code[4:8]}-{code[8:]}",
                 expires_on=datetime.date(2027, 1, 27),
-                portal_url="https://dmp.example.fr",
+                activate_url="https://dmp.example.fr/enrollment/activate/",
+                request_url="https://dmp.example.fr/enrollment/",
+                portal_address="dmp.example.fr",
+                sender=SENDER,
             )
         )
     return letters
@@ -72,34 +95,35 @@ def _date(day: datetime.date) -> str:
 def bare_letter(c: LetterContent) -> bytes:
     """The same page, drawn directly on a canvas."""
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=REGULAR)
     canvas.setTitle("Code de création de Dossier Médical Partagé")
-    canvas.setAuthor(c.sender_lines[0])
+    canvas.setAuthor(c.sender.name)
     height, left, width = A4[1], 20 * mm, 170 * mm
-    for n, line in enumerate(c.sender_lines):
-        canvas.setFont("Helvetica-Bold" if n == 0 else "Helvetica", 10 if n == 0 else 9)
-        canvas.drawString(left, height - 20 * mm - 12 * n, line)
-    canvas.setFont("Helvetica", 10)
-    canvas.drawString(left, height - 65 * mm, f"Paris, le {_date(c.issued_on)}")
-    canvas.drawString(left, height - 71 * mm, f"Référence : {c.reference}")
-    size = min(10.0, 229.6 / max(stringWidth(line, "Helvetica", 1) for line in c.address_lines))
-    canvas.setFont("Helvetica", size)
+    sender = (c.sender.name, *c.sender.address_lines, f"Tél. : {c.sender.phone}", c.portal_address)
+    for n, line in enumerate(sender):
+        canvas.setFont(BOLD if n == 0 else REGULAR, 11 if n == 0 else 10)
+        canvas.drawString(left, height - 18 * mm - 12.5 * n, line)
+    canvas.setFont(REGULAR, 10)
+    canvas.drawString(left, height - 64 * mm, f"{c.sender.place}, le {_date(c.issued_on)}")
+    canvas.drawString(left, height - 70 * mm, f"Référence : {c.reference}")
+    canvas.setFont(BOLD, 11)
+    canvas.drawString(left, height - 79 * mm, "Objet : code de création de votre")
+    canvas.drawString(left, height - 79 * mm - 14, "Dossier Médical Partagé")
+    size = min(10.0, 229.6 / max(stringWidth(line, REGULAR, 1) for line in c.address_lines))
+    canvas.setFont(REGULAR, size)
     for n, line in enumerate(c.address_lines):
-        canvas.drawString(112 * mm, height - 57 * mm - 0.718 * size - 1.2 * size * n, line)
+        canvas.drawString(112 * mm, height - 57 * mm - 0.76 * size - 1.2 * size * n, line)
 
-    y = height - 100 * mm - 14
+    y = height - 100 * mm - 11
 
-    def para(text: str, font: str = "Helvetica", size: float = 10, lead: float = 13) -> None:
+    def para(text: str, font: str = REGULAR, size: float = 11, lead: float = 14) -> None:
         nonlocal y
         canvas.setFont(font, size)
         for line in simpleSplit(text, font, size, width):
             canvas.drawString(left, y, line)
             y -= lead
-        y -= 5
+        y -= 4
 
-    portal = c.portal_url.rstrip("/")
-    para("Votre code de création de Dossier Médical Partagé", "Helvetica-Bold", 14, 17)
-    y -= 5
     para("Madame, Monsieur,")
     para(
         "Vous avez demandé la création de votre Dossier Médical Partagé (« DMP »). "
@@ -108,26 +132,25 @@ def bare_letter(c: LetterContent) -> bytes:
     canvas.setFillColor(Color(0.93, 0.93, 0.93))
     canvas.roundRect(left, y - 28, width, 38, 4, stroke=0, fill=1)
     canvas.setFillColor(Color(0, 0, 0))
-    canvas.setFont("Courier-Bold", 24)
+    canvas.setFont(MONO, 24)
     canvas.drawCentredString(left + width / 2, y - 16, c.creation_code)
     y -= 50
     para(f"Ce code est valable jusqu'au {_date(c.expires_on)} inclus.")
-    para("Pour activer votre dossier", "Helvetica-Bold", 11)
+    para("Pour activer votre dossier", BOLD, 11.5)
     for n, step in enumerate(
         (
-            f"Rendez-vous sur {portal}/enrollment/activate/",
+            f"Rendez-vous sur {c.activate_url}",
             "Saisissez votre numéro de sécurité sociale et ce code.",
             "Choisissez votre mot de passe ; votre identifiant de connexion s'affiche : notez-le.",
-            "Connectez-vous et activez la double authentification avec une application "
-            "sur votre téléphone.",
+            "Connectez-vous, puis activez la double authentification sur votre téléphone.",
         ),
         1,
     ):
         para(f"{n}. {step}")
-    para("Code perdu, expiré ou jamais reçu ?", "Helvetica-Bold", 11)
+    para("Code perdu, expiré ou jamais reçu ?", BOLD, 11.5)
     para(
-        f"Faites une nouvelle demande sur {portal}/enrollment/ : vous recevrez un nouveau code "
-        "par courrier. Le nouveau code remplace celui-ci, qui ne fonctionnera plus."
+        f"Faites une nouvelle demande sur {c.request_url} : un nouveau code vous sera "
+        "envoyé par courrier. Il remplace celui-ci, qui ne fonctionnera plus."
     )
     canvas.setFillColor(Color(0.93, 0.93, 0.93))
     canvas.rect(left - 5, y - 21, width + 10, 36, stroke=0, fill=1)
@@ -135,24 +158,32 @@ def bare_letter(c: LetterContent) -> bytes:
     para(
         "Personne ne vous demandera jamais ce code par téléphone, par courriel ou par SMS. "
         "Ne le communiquez à personne.",
-        "Helvetica-Bold",
+        BOLD,
     )
-    y -= 10
-    para(c.contact_line)
-    y -= 10
-    canvas.setFillColor(Color(0.25, 0.25, 0.25))
+    y -= 8
+    s = c.sender
+    para(f"Une question ? Appelez le {s.phone}, {s.phone_hours}, ou écrivez à {s.email}.")
+    para("Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées.")
+    for line in s.signatory:
+        canvas.drawRightString(left + width, y, line)
+        y -= 14
+    y -= 9
+    canvas.setFillColor(Color(0.2, 0.2, 0.2))
     para(
-        f"Protection de vos données. Responsable du traitement : {c.sender_lines[0]}. "
-        "Le traitement mis en œuvre a pour seule finalité de vous envoyer ce code de "
-        "création (mission d'intérêt public, articles L. 1111-14 et suivants du code de la "
-        "santé publique). Données utilisées : votre identité (nom, prénoms) et votre adresse, "
-        "issues des données de référence de votre carte Vitale ; aucune donnée de santé. "
-        "Vous disposez d'un droit d'accès et de rectification : écrivez au délégué à la "
-        "protection des données (DPO) à l'adresse de l'expéditeur en haut de ce courrier. "
-        "Si vous estimez que vos droits ne sont pas respectés, vous pouvez adresser une "
-        "réclamation à la CNIL (www.cnil.fr).",
+        "Protection de vos données personnelles. Responsable du traitement : "
+        f"{', '.join((s.name, *s.address_lines))}. Finalité : vous adresser, à votre demande, "
+        "le code de création de votre Dossier Médical Partagé. Base légale : mission d'intérêt "
+        "public (article 6.1.e du RGPD ; articles L. 1111-14 et suivants du code de la santé "
+        "publique). Données : vos nom, prénoms et adresse, issus des données de référence de "
+        "votre carte Vitale ; aucune donnée de santé. Destinataires : les agents habilités du "
+        "service des inscriptions et le prestataire qui imprime et poste ce courrier. "
+        f"Conservation : {s.retention}. Vos droits : accès, rectification, limitation et "
+        "opposition (articles 15 à 21 du RGPD). Pour les exercer ou pour toute question, "
+        "contactez le délégué à la protection des données (DPO) : "
+        f"{s.dpo_contact}. Si vous estimez que vos droits ne sont pas respectés, vous pouvez "
+        "adresser une réclamation à la CNIL (www.cnil.fr).",
         size=7.5,
-        lead=9.5,
+        lead=9,
     )
     canvas.showPage()
     canvas.save()

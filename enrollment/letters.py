@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.urls import reverse
 
 from dmp_portal.crypto.fields import is_destroyed
 from enrollment import codes
@@ -10,8 +13,25 @@ from enrollment.models import Beneficiary
 from enrollment.postal import PostalAddress
 from enrollment.services.codes import issue_code
 from letters.models import Letter
-from letters.rendering import LetterContent, page_count, render_creation_letter
+from letters.rendering.content import LetterContent, Sender
+from letters.rendering.page import page_count, render_creation_letter
 from letters.services import LetterVoid, RenderedLetter
+
+
+def sender_from_settings() -> Sender:
+    """The operator's details as the settings give them (public_pages.py and letter.py in
+    dmp_portal/settings/)."""
+    return Sender(
+        name=settings.DMP_OPERATOR_NAME,
+        address_lines=settings.DMP_OPERATOR_ADDRESS,
+        phone=settings.DMP_OPERATOR_PHONE,
+        phone_hours=settings.DMP_OPERATOR_PHONE_HOURS,
+        email=settings.DMP_OPERATOR_EMAIL,
+        dpo_contact=settings.DMP_DPO_CONTACT,
+        place=settings.DMP_LETTER_PLACE,
+        signatory=settings.DMP_LETTER_SIGNATORY,
+        retention=settings.DMP_LETTER_RETENTION,
+    )
 
 
 def build_creation_letter(letter: Letter) -> RenderedLetter:
@@ -33,7 +53,10 @@ def build_creation_letter(letter: Letter) -> RenderedLetter:
             address_lines=address.lines,
             creation_code=codes.grouped(issued.code),
             expires_on=issued.expires_on,
-            portal_url=settings.DMP_SITE_URL,
+            activate_url=settings.DMP_SITE_URL + reverse("enrollment:activate"),
+            request_url=settings.DMP_SITE_URL + reverse("enrollment:request"),
+            portal_address=urlsplit(settings.DMP_SITE_URL).netloc,
+            sender=sender_from_settings(),
             previous_code_blocked_on=issued.previous_blocked_on,
             previous_code_tried_on=issued.previous_tried_on,
         )

@@ -30,7 +30,7 @@ from dmp_portal.crypto.files import open_decrypted, save_encrypted
 from dmp_portal.crypto.models import DataKey
 from dmp_portal.queueing import enqueue, enqueue_on_commit
 from letters.models import Letter, LetterBatch, LetterState
-from letters.rendering import render_window_test
+from letters.rendering.page import render_window_test
 
 if TYPE_CHECKING:
     from accounts.models import User

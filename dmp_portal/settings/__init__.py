@@ -28,6 +28,7 @@ from dmp_portal.crypto.signing import (
     parse_verify_keys,
 )
 from dmp_portal.settings.env import Env
+from dmp_portal.settings.letter import *  # noqa: F403 - the postal letter's own details
 from dmp_portal.settings.public_pages import *  # noqa: F403 - who runs the portal (public pages)
 from dmp_portal.settings.public_pages import OPERATOR_REQUIRED
 from dmp_portal.settings.site_url import development_site_url

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from enrollment.models import CreationCode, EnrollmentRequest, RequestOutcome
 from letters.models import Letter
-from letters.rendering import french_date
+from letters.rendering.content import french_date
 from tests.enrollment.factories import make_beneficiary, make_nir
 from tests.letters.reading import code_from_letter, letter_text
 

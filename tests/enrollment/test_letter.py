@@ -6,14 +6,15 @@ import io
 
 import pytest
 from django.core.files.storage import default_storage
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from pypdf import PdfReader
 
 from enrollment.codes import hash_code
 from enrollment.models import CreationCode
 from letters.models import Letter, LetterState
-from letters.rendering import ADDRESS_FRAME_MM, MONTHS
+from letters.rendering.content import MONTHS
+from letters.rendering.page import ADDRESS_FRAME_MM
 from tests.crypto.canaries import forms_of
 from tests.enrollment.factories import make_beneficiary
 from tests.letters.reading import code_from_letter, letter_pdf, letter_text
@@ -96,3 +97,70 @@ def test_the_stored_pdf_is_encrypted(rendered_letter):
         assert clear[offset : offset + 64] not in stored
     for form in forms_of(code):
         assert form not in stored
+
+
+OPERATOR = {
+    "DMP_OPERATOR_NAME": "Agence régionale du DMP",
+    "DMP_OPERATOR_ADDRESS": ("Service des inscriptions", "TSA 40123", "69000 LYON"),
+    "DMP_OPERATOR_PHONE": "04 99 00 12 34",
+    "DMP_OPERATOR_PHONE_HOURS": "du lundi au samedi de 9 h à 17 h",
+    "DMP_OPERATOR_EMAIL": "inscriptions@dmp.example",
+    "DMP_DPO_CONTACT": "dpo@dmp.example",
+    "DMP_LETTER_PLACE": "Lyon",
+    "DMP_LETTER_SIGNATORY": ("Le directeur des inscriptions", "Jean Exemple"),
+    "DMP_LETTER_RETENTION": "six mois après l'envoi",
+    "DMP_SITE_URL": "https://dmp.sante.example",
+}
+
+
+def _render_for_new_request(capture, nir: str) -> str:
+    person = make_beneficiary(nir=nir, first_name="Claire", last_name="Martin")
+    with capture(execute=True):
+        Client().post("/enrollment/", {"nir": person.nir, "nir_confirmation": person.nir})
+    letter = Letter.objects.get(subject_uid=person.uid)
+    assert letter.state == LetterState.RENDERED and letter.page_count == 1
+    return " ".join(letter_text(letter).split())
+
+
+def test_the_sender_and_the_urls_come_from_the_settings(django_capture_on_commit_callbacks):
+    with override_settings(**OPERATOR):
+        text = _render_for_new_request(django_capture_on_commit_callbacks, "185057800608491")
+    for expected in (
+        "Agence régionale du DMP Service des inscriptions TSA 40123 69000 LYON "
+        "Tél. : 04 99 00 12 34 dmp.sante.example",
+        "Lyon, le ",
+        "Rendez-vous sur https://dmp.sante.example/enrollment/activate/",
+        "nouvelle demande sur https://dmp.sante.example/enrollment/ :",
+        "Appelez le 04 99 00 12 34, du lundi au samedi de 9 h à 17 h, "
+        "ou écrivez à inscriptions@dmp.example.",
+        "salutations distinguées. Le directeur des inscriptions Jean Exemple",
+        "Responsable du traitement : Agence régionale du DMP, Service des inscriptions, "
+        "TSA 40123, 69000 LYON.",
+        "Conservation : six mois après l'envoi.",
+        "(DPO) : dpo@dmp.example.",
+    ):
+        assert expected in text, expected
+    assert "exemple)" not in text and "Paris, le" not in text
+
+
+def test_the_development_defaults_say_they_are_examples(django_capture_on_commit_callbacks):
+    text = _render_for_new_request(django_capture_on_commit_callbacks, "185057800608491")
+    assert text.startswith("Opérateur du DMP (exemple) Service des inscriptions (exemple)")
+    assert "Le responsable du service des inscriptions (exemple)" in text
+    assert "(durée d'exemple)" in text and "Délégué à la protection des données (exemple)" in text
+
+
+def test_markup_in_the_registry_name_is_printed_literally(django_capture_on_commit_callbacks):
+    person = make_beneficiary(
+        nir="185057800608491", first_name='<img src="x"/>', last_name="<font>Dupont</font>"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post("/enrollment/", {"nir": person.nir, "nir_confirmation": person.nir})
+    letter = Letter.objects.get(subject_uid=person.uid)
+    assert letter.state == LetterState.RENDERED and letter.page_count == 1
+    [name_line] = [line for line in person.address["lines"] if "<" in line]
+    assert "<img" in name_line and "<font>" in name_line.lower()
+    positions = drawn_lines(letter_pdf(letter))
+    x, y = positions[name_line]
+    left, top, width, height = ADDRESS_FRAME_MM
+    assert left <= x <= left + width and top <= y <= top + height

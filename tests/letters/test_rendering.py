@@ -14,11 +14,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from letters.rendering import (
+from letters.rendering.content import LetterContent, Sender, french_date
+from letters.rendering.page import (
     ADDRESS_FRAME_MM,
-    LetterContent,
     _render_letter,
-    french_date,
     page_count,
     render_creation_letter,
     render_window_test,
@@ -32,6 +31,21 @@ IMG = '<img src="x"/>'
 CVE_PAYLOAD = "<font color=\"[[[getattr(pow, Word('__globals__'))]]]\">exploit</font>"
 
 
+def make_sender(**changes) -> Sender:
+    values = {
+        "name": "Agence du dossier médical",
+        "address_lines": ("Service des inscriptions", "TSA 12345", "75000 PARIS"),
+        "phone": "01 99 00 12 34",
+        "phone_hours": "appel non surtaxé, du lundi au vendredi de 8 h à 18 h",
+        "email": "contact@example.org",
+        "dpo_contact": "DPO, TSA 12346, 75000 PARIS",
+        "place": "Paris",
+        "signatory": ("La cheffe du service des inscriptions",),
+        "retention": "un an après l'envoi",
+    }
+    return Sender(**{**values, **changes})
+
+
 def make_content(**changes) -> LetterContent:
     values = {
         "reference": "L-7K2QD9XW",
@@ -39,7 +53,10 @@ def make_content(**changes) -> LetterContent:
         "address_lines": ("MADAME CLAIRE DUPONT", "12 RUE DES LILAS", "75011 PARIS"),
         "creation_code": "7K2Q-D9XW-3MNP",
         "expires_on": datetime.date(2027, 1, 27),
-        "portal_url": "https://dmp.example.fr",
+        "activate_url": "https://dmp.example.fr/enrollment/activate/",
+        "request_url": "https://dmp.example.fr/enrollment/",
+        "portal_address": "dmp.example.fr",
+        "sender": make_sender(),
     }
     return LetterContent(**{**values, **changes})
 
@@ -53,8 +70,14 @@ def flat_text(pdf: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in read(pdf).pages).split())
 
 
+def base_font(name: str) -> str:
+    """The font's own name, without the "AAAAAA+" tag of an embedded subset."""
+    return name.lstrip("/").split("+", 1)[-1]
+
+
 def drawn_strings(pdf: bytes) -> list[tuple[str, float, float, str, float]]:
-    """(text, x, y, font, size) of each string shown on the first page, in points."""
+    """(text, x, y, font, size) of each string shown on the first page, in points, in the
+    order they are drawn."""
     shown = []
 
     def visitor(text, cm, tm, font_dict, font_size):
@@ -64,7 +87,7 @@ def drawn_strings(pdf: bytes) -> list[tuple[str, float, float, str, float]]:
         x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         size = font_size * tm[3] * cm[3]  # no rotation or skew in these letters
-        shown.append((text.strip(), x, y, font_dict["/BaseFont"].lstrip("/"), size))
+        shown.append((text.strip(), x, y, base_font(font_dict["/BaseFont"]), size))
 
     read(pdf).pages[0].extract_text(visitor_text=visitor)
     return shown
@@ -90,37 +113,98 @@ def assert_address_in_frame(pdf: bytes, lines: tuple[str, ...]) -> None:
 def test_letter_says_code_expiry_date_reference_and_steps():
     text = flat_text(render_creation_letter(make_content()))
     for expected in (
-        "Votre code de création de Dossier Médical Partagé",
+        "Objet : code de création de votre Dossier Médical Partagé",
         "Paris, le 28 novembre 2026",
         "Référence : L-7K2QD9XW",
+        "Madame, Monsieur,",
         "7K2Q-D9XW-3MNP",
         "Ce code est valable jusqu'au 27 janvier 2027 inclus.",
         "1. Rendez-vous sur https://dmp.example.fr/enrollment/activate/",
         "2. Saisissez votre numéro de sécurité sociale et ce code",
         "3. Choisissez votre mot de passe ; votre identifiant de connexion s'affiche",
-        "4. Connectez-vous et activez la double authentification avec une application",
+        "4. Connectez-vous, puis activez la double authentification sur votre téléphone.",
         "nouvelle demande sur https://dmp.example.fr/enrollment/",
-        "Le nouveau code remplace celui-ci",
+        "Il remplace celui-ci, qui ne fonctionnera plus.",
         "Personne ne vous demandera jamais ce code par téléphone, par courriel ou par SMS. "
         "Ne le communiquez à personne.",
-        "Une question ? 01 23 45 67 89 (appel non surtaxé), du lundi au vendredi de 8 h à 18 h",
-        "Responsable du traitement : Dossier médical partagé",
-        "délégué à la protection des données",
-        "CNIL",
+        "Une question ? Appelez le 01 99 00 12 34, appel non surtaxé, du lundi au vendredi de "
+        "8 h à 18 h, ou écrivez à contact@example.org.",
+        "Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées. "
+        "La cheffe du service des inscriptions",
     ):
-        assert expected in text
+        assert expected in text, expected
+    # Civility, then the code; the closing formula and the signatory after the body.
+    assert text.index("Madame, Monsieur,") < text.index("7K2Q-D9XW-3MNP")
+    assert text.index("Personne ne vous") < text.index("Veuillez agréer")
 
 
-def test_portal_url_trailing_slash_is_not_doubled():
-    text = flat_text(render_creation_letter(make_content(portal_url="https://dmp.example.fr/")))
-    assert "https://dmp.example.fr/enrollment/activate/" in text
-    assert "fr//" not in text
+def test_sender_block_says_who_writes_and_how_to_reach_them():
+    text = flat_text(render_creation_letter(make_content()))
+    assert text.startswith(
+        "Agence du dossier médical Service des inscriptions TSA 12345 75000 PARIS "
+        "Tél. : 01 99 00 12 34 dmp.example.fr"
+    )
+
+
+def test_date_and_reference_stay_left_of_the_window():
+    content = make_content(sender=make_sender(place="Saint-Rémy-de-Provence-sur-Loire-et-Cher"))
+    shown = drawn_strings(render_creation_letter(content))
+    for start in ("Saint-Rémy-de-Provence-sur-Loire-et-Cher, le 28 novembre 2026", "Référence"):
+        [(text, x, _y, font, size)] = [item for item in shown if item[0].startswith(start)]
+        assert x + stringWidth(text, font, size) <= (ADDRESS_FRAME_MM[0] - 5) * MM
+
+
+def test_data_protection_notice_is_complete():
+    text = flat_text(render_creation_letter(make_content()))
+    notice = text[text.index("Protection de vos données personnelles.") :]
+    for expected in (
+        "Responsable du traitement : Agence du dossier médical, Service des inscriptions, "
+        "TSA 12345, 75000 PARIS.",
+        "Finalité : vous adresser, à votre demande, le code de création",
+        "Base légale : mission d'intérêt public (article 6.1.e du RGPD ; articles L. 1111-14",
+        "Données : vos nom, prénoms et adresse",
+        "aucune donnée de santé",
+        "Destinataires : les agents habilités du service des inscriptions et le prestataire qui "
+        "imprime et poste ce courrier.",
+        "Conservation : un an après l'envoi.",
+        "Vos droits : accès, rectification, limitation et opposition",
+        "délégué à la protection des données (DPO) : DPO, TSA 12346, 75000 PARIS.",
+        "réclamation à la CNIL (www.cnil.fr)",
+    ):
+        assert expected in notice, expected
+
+
+def test_every_font_is_embedded_dejavu():
+    page = read(render_creation_letter(make_content())).pages[0]
+    fonts = {}
+    for font in page["/Resources"]["/Font"].values():
+        font = font.get_object()
+        fonts[base_font(font["/BaseFont"])] = font["/FontDescriptor"].get_object()
+    # Regular and bold for the text, mono bold for the code; no other font, none left out.
+    assert set(fonts) == {"DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono-Bold"}
+    for descriptor in fonts.values():
+        program = descriptor["/FontFile2"].get_object()  # an embedded TrueType program
+        assert len(program.get_data()) > 1000
+
+
+def test_the_body_is_set_at_11_points_or_more_only_the_notice_is_small_print():
+    shown = drawn_strings(render_creation_letter(make_content()))
+    body = [item for item in shown if PAGE_HEIGHT - item[2] > 100 * MM]  # below the fold
+    notice = next(n for n, item in enumerate(body) if item[0].startswith("Protection de vos"))
+    assert body[0][0] == "Madame, Monsieur," and notice > 20
+    assert [item for item in body[:notice] if item[4] < 11] == []
+    assert {item[3] for item in body[:notice]} == {
+        "DejaVuSans",
+        "DejaVuSans-Bold",
+        "DejaVuSansMono-Bold",
+    }
+    assert all(7 <= item[4] < 11 for item in body[notice:])
 
 
 def test_code_is_large_text_inside_the_fold_and_never_an_image():
     pdf = render_creation_letter(make_content())
     [(_text, _x, y, font, size)] = [s for s in drawn_strings(pdf) if s[0] == "7K2Q-D9XW-3MNP"]
-    assert (font, size) == ("Courier-Bold", 24)
+    assert (font, size) == ("DejaVuSansMono-Bold", 24)
     assert PAGE_HEIGHT - y > 99 * MM  # below the first fold: not readable through the envelope
     assert "/XObject" not in read(pdf).pages[0]["/Resources"]  # no QR code, no image at all
 
@@ -142,7 +226,7 @@ def test_first_of_the_month_is_written_1er():
         ("MADAME CLAIRE DUPONT", "12 RUE DES LILAS", "75011 PARIS"),
         ("M DUPONT", "75011 PARIS"),
         ("W" * 38,) * 7,  # the widest capital, seven times: must shrink, never overflow
-        ("@" * 38,) * 7,  # wider still in Helvetica
+        ("@" * 38,) * 7,  # wider still in DejaVu Sans
         (MARKUP, IMG, "75011 PARIS"),
     ],
     ids=["usual", "two-lines", "seven-lines-of-W", "seven-lines-of-at", "markup"],
@@ -156,33 +240,64 @@ def test_markup_in_values_is_printed_literally():
         make_content(
             reference=f"L-{IMG}",
             address_lines=(MARKUP, IMG, "75011 PARIS"),
-            sender_lines=(MARKUP, CVE_PAYLOAD, "75000 PARIS"),
-            contact_line=f"Contact {MARKUP} {IMG} {CVE_PAYLOAD}",
-            portal_url="https://dmp.example.fr/<b>x</b>&amp;",
+            activate_url="https://dmp.example.fr/<b>x</b>&amp;/enrollment/activate/",
+            request_url="https://dmp.example.fr/<img/>/",
+            sender=make_sender(
+                name=MARKUP,
+                address_lines=(IMG, "75000 PARIS"),
+                phone=MARKUP,
+                phone_hours=CVE_PAYLOAD,
+                email=IMG,
+                dpo_contact=MARKUP,
+                signatory=(CVE_PAYLOAD,),
+                retention=MARKUP,
+            ),
         )
     )
     text = flat_text(pdf)
-    assert text.count(MARKUP) == 4  # address, sender, contact line, data-protection notice
+    # Address; name (header, notice); phone (header, question); DPO; retention.
+    assert text.count(MARKUP) == 7
+    assert text.count(CVE_PAYLOAD) == 2  # opening hours, signatory
     assert f"Référence : L-{IMG}" in text
-    assert f"Contact {MARKUP} {IMG} {CVE_PAYLOAD}" in text
-    assert CVE_PAYLOAD in text
+    assert f"Appelez le {MARKUP}, {CVE_PAYLOAD}, ou écrivez à {IMG}." in text
+    assert f"Responsable du traitement : {MARKUP}, {IMG}, 75000 PARIS." in text
     assert "https://dmp.example.fr/<b>x</b>&amp;/enrollment/activate/" in text
+    assert "https://dmp.example.fr/<img/>/" in text
     assert page_count(pdf) == 1
 
 
 def test_french_characters_survive():
-    pdf = render_creation_letter(make_content(contact_line="Œuvre « cœur » : é è à ç ù ê î ô"))
+    pdf = render_creation_letter(
+        make_content(sender=make_sender(phone_hours="Œuvre « cœur » : é è à ç ù ê î ô"))
+    )
     text = flat_text(pdf)
-    for char in "éèàçœ«»":
+    for char in "éèàç«»":
         assert char in flat_text(render_creation_letter(make_content())), char
     assert "Œuvre « cœur » : é è à ç ù ê î ô" in text
 
 
+def test_characters_beyond_french_print_too():
+    """The font subsets shared by every letter hold French; other letters still print."""
+    lines = ("MONSIEUR ŁUKASZ ØSTERGÅRD", "STRAẞE 7 ĐAKOVO", "75011 PARIS")
+    pdf = render_creation_letter(make_content(address_lines=lines))
+    assert all(line in flat_text(pdf) for line in lines)
+    assert_address_in_frame(pdf, lines)
+    usual = flat_text(render_creation_letter(make_content()))  # and the next letter is whole
+    assert "MADAME CLAIRE DUPONT" in usual and "Ø" not in usual
+
+
 def test_one_page_even_with_long_values():
+    portal = "https://" + "sous-domaine-tres-long." * 6 + "example.fr"
     long = make_content(
-        sender_lines=("Caisse primaire d'assurance maladie " * 2,) + ("Service",) * 6,
-        contact_line="Une question ? " + "appelez-nous du lundi au vendredi " * 60,
-        portal_url="https://" + "sous-domaine-tres-long." * 6 + "example.fr",
+        sender=make_sender(
+            name="Caisse primaire d'assurance maladie",
+            address_lines=("Service des inscriptions",) * 5,
+            phone_hours="appelez-nous du lundi au vendredi " * 20,
+            dpo_contact="Délégué à la protection des données " * 5,
+            signatory=("La cheffe du service des inscriptions",) * 3,
+        ),
+        activate_url=portal + "/enrollment/activate/",
+        request_url=portal + "/enrollment/",
         address_lines=("W" * 38,) * 7,
     )
     assert _render_letter(make_content(), shrink=False)  # the usual letter fits as laid out
@@ -191,6 +306,9 @@ def test_one_page_even_with_long_values():
         pdf = render_creation_letter(content)
         assert len(read(pdf).pages) == 1
         assert page_count(pdf) == 1
+    for changes in ({"previous_code_blocked_on": datetime.date(2026, 11, 1)}, {}):
+        # A letter replacing a code fits as laid out too: the body stays at 11 points.
+        assert _render_letter(make_content(**changes), shrink=False)
     text = flat_text(render_creation_letter(long))
     assert "Ne le communiquez à personne." in text and "(www.cnil.fr)" in text  # nothing cut
     assert_address_in_frame(render_creation_letter(long), long.address_lines)
@@ -200,7 +318,7 @@ def test_metadata_holds_no_personal_data():
     content = make_content()
     metadata = read(render_creation_letter(content)).metadata
     assert metadata.title == "Code de création de Dossier Médical Partagé"
-    assert metadata.author == "Dossier médical partagé"
+    assert metadata.author == "Agence du dossier médical"
     everything = " ".join(str(value) for value in metadata.values())
     for secret in (content.creation_code, content.reference, *content.address_lines):
         assert secret not in everything
@@ -221,12 +339,32 @@ def test_same_letter_renders_to_the_same_bytes():
         {"creation_code": "7K2Q-D9XW-3MNI"},  # I is not in Crockford's alphabet
         {"creation_code": "7k2q-d9xw-3mnp"},
         {"expires_on": datetime.date(2026, 11, 27)},
-        {"portal_url": "javascript:alert(1)"},
+        {"activate_url": "javascript:alert(1)"},
+        {"request_url": "/enrollment/"},
+        {"portal_address": "dmp.example.fr\n"},
     ],
 )
 def test_invalid_content_is_refused(changes):
     with pytest.raises(ValueError):
         make_content(**changes)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"name": "A" * 39},
+        {"address_lines": ()},
+        {"address_lines": ("A",) * 6},
+        {"address_lines": ("A" * 39,)},
+        {"signatory": ()},
+        {"signatory": ("A",) * 4},
+        {"dpo_contact": "DPO\r\n75000 PARIS"},
+        {"phone": "01 99\t00"},
+    ],
+)
+def test_invalid_sender_is_refused(changes):
+    with pytest.raises(ValueError):
+        make_sender(**changes)
 
 
 def test_content_is_frozen():

@@ -1,0 +1,186 @@
+"""PDF of the letter that posts a creation code to the address of a person's Vitale card.
+
+The package ``letters.rendering``: this module draws the page; ``content`` holds the values,
+``body`` the wording, ``fonts`` the embedded fonts.
+
+Pure rendering: plain values in, PDF bytes out; no Django, no database, so that the mail-merge
+worker and the benchmark can call it directly. The sender's details and the URLs are given by
+the caller (from settings, URLs from ``reverse()``): nothing about the operator is written here.
+
+The page: sender, date, reference and subject left of the window, the address in it, the body
+below the first fold (11 pt; only the data-protection notice in small print).
+
+Every value that goes into a reportlab paragraph is escaped (``body``); the header, the address
+lines and the reference are drawn with ``drawString``, which prints text as it is.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Frame, KeepInFrame
+
+from letters.rendering.body import body
+from letters.rendering.content import LetterContent, french_date
+from letters.rendering.fonts import BOLD, REGULAR, prime
+
+# Window of a right-window DL envelope holding an A4 sheet folded in three (NF Z10-011):
+# left, top, width, height in millimetres from the top-left corner of the page.
+ADDRESS_FRAME_MM = (110, 55, 85, 33)
+ADDRESS_FONT = REGULAR
+ADDRESS_MAX_SIZE = 10.0  # points; shrunk only when a long line or 7 lines would not fit
+ADDRESS_LEADING = 1.2  # times the font size
+ADDRESS_PADDING_MM = 2.0  # the sheet moves a little inside the envelope: keep clear of the edges
+PAGE_W, PAGE_H = A4
+LEFT, RIGHT = 20 * mm, PAGE_W - 20 * mm
+_RENDER_LOCK = threading.Lock()
+_COLUMN_WIDTH = (ADDRESS_FRAME_MM[0] - 5) * mm - LEFT  # left of the window, 5 mm clear of it
+SUBJECT = ("Objet : code de création de votre", "Dossier Médical Partagé")
+
+
+def _top(mm_from_top: float) -> float:
+    """PDF y (origin bottom-left) of a distance measured from the top edge, as on a ruler."""
+    return PAGE_H - mm_from_top * mm
+
+
+def _address_size(lines: tuple[str, ...]) -> float:
+    """Largest font size up to ADDRESS_MAX_SIZE at which every line fits the frame, padded."""
+    _left, _top_mm, width, height = ADDRESS_FRAME_MM
+    inner_w = (width - 2 * ADDRESS_PADDING_MM) * mm
+    inner_h = (height - 2 * ADDRESS_PADDING_MM) * mm
+    face = getFont(ADDRESS_FONT).face
+    widest = max([stringWidth(line, ADDRESS_FONT, 1.0) for line in lines] + [1e-6])
+    tall = (face.ascent - face.descent) / 1000 + (len(lines) - 1) * ADDRESS_LEADING
+    size = min(ADDRESS_MAX_SIZE, inner_w / widest, inner_h / tall)
+    return int(size * 10) / 10  # round down: float error must not push a glyph past the edge
+
+
+def draw_address(canvas: Canvas, lines: tuple[str, ...]) -> None:
+    """Address lines, left-aligned from the top of the window frame, as literal text."""
+    left, top, _width, _height = ADDRESS_FRAME_MM
+    size = _address_size(lines)
+    x = (left + ADDRESS_PADDING_MM) * mm
+    y = _top(top + ADDRESS_PADDING_MM) - getFont(ADDRESS_FONT).face.ascent / 1000 * size
+    canvas.setFont(ADDRESS_FONT, size)
+    for line in lines:
+        canvas.drawString(x, y, line)
+        y -= size * ADDRESS_LEADING
+
+
+def _new_canvas(buffer: io.BytesIO, title: str, author: str) -> Canvas:
+    # invariant=1: no timestamps or random IDs, so that a letter re-rendered is the same file.
+    canvas = Canvas(
+        buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=REGULAR
+    )  # the initial font too: a base-14 font would be referenced, never embedded
+    canvas.setTitle(title)  # metadata is shown by viewers and kept by archives: no personal data
+    canvas.setAuthor(author)
+    canvas.setCreator("dmp-portal")
+    prime(canvas)
+    return canvas
+
+
+def render_creation_letter(content: LetterContent) -> bytes:
+    # Scaling the body down to one page costs a second layout pass: pay it only for the rare
+    # letter whose long values do not fit as laid out. One letter at a time in a process: the
+    # kept paragraphs and the fonts' per-document state are shared (rendering holds the GIL
+    # anyway, so threads would not go faster).
+    with _RENDER_LOCK:
+        return _render_letter(content, shrink=False) or _render_letter(content, shrink=True)
+
+
+def _draw_header(canvas: Canvas, content: LetterContent) -> None:
+    """Sender block top left, then the date and reference: left of the window, so never seen
+    through the envelope; drawn as literal text."""
+    sender = content.sender
+    text = canvas.beginText(LEFT, _top(18))
+    text.setFont(BOLD, 11, 14)
+    text.textLine(sender.name)
+    text.setFont(REGULAR, 10, 12.5)
+    for line in sender.address_lines:
+        text.textLine(line)
+    text.textLine(f"Tél. : {sender.phone}")
+    text.textLine(content.portal_address)
+    canvas.drawText(text)
+    for line, mm_from_top in (
+        (f"{sender.place}, le {french_date(content.issued_on)}", 64),
+        (f"Référence : {content.reference}", 70),
+    ):  # beside the window: shrunk rather than run into it, whatever the place's name
+        canvas.setFont(REGULAR, min(10.0, _COLUMN_WIDTH / stringWidth(line, REGULAR, 1.0)))
+        canvas.drawString(LEFT, _top(mm_from_top), line)
+    subject = canvas.beginText(LEFT, _top(79))  # fixed words, in the column left of the window
+    subject.setFont(BOLD, 11, 14)
+    for line in SUBJECT:
+        subject.textLine(line)
+    canvas.drawText(subject)
+
+
+def _render_letter(content: LetterContent, shrink: bool) -> bytes:
+    """The letter's PDF, or b"" if the body does not fit on the page without ``shrink``."""
+    buffer = io.BytesIO()
+    canvas = _new_canvas(buffer, "Code de création de Dossier Médical Partagé", content.sender.name)
+    _draw_header(canvas, content)
+    draw_address(canvas, content.address_lines)
+
+    # The body starts below the first fold (99 mm), so the code is folded inside the letter.
+    top, bottom = _top(100), 8 * mm
+    frame = Frame(LEFT, bottom, RIGHT - LEFT, top - bottom, 0, 0, 0, 0)
+    flow = body(content)
+    if shrink:  # scaled down as a whole rather than spill onto a second page
+        flow = [KeepInFrame(RIGHT - LEFT, top - bottom, flow, mode="shrink")]
+    frame.addFromList(flow, canvas)  # removes from the list what it could place
+    if flow:
+        if shrink:
+            raise RuntimeError("the letter's body does not fit on one page, even scaled down")
+        return b""
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def render_window_test() -> bytes:
+    """One page with the address frame outlined, to check envelopes and folding."""
+    buffer = io.BytesIO()
+    canvas = _new_canvas(buffer, "Essai de fenêtre d'enveloppe", "dmp-portal")
+    left, top, width, height = ADDRESS_FRAME_MM
+    canvas.setLineWidth(0.5)
+    canvas.rect(left * mm, _top(top + height), width * mm, height * mm)
+    for fold in (99, 198):  # folding in three: the frame must sit inside the top third
+        canvas.line(5 * mm, _top(fold), 12 * mm, _top(fold))
+    draw_address(canvas, ("W" * 38,) * 7)  # the worst case: seven lines of the widest letter
+    lines = (
+        "Essai de fenêtre d'enveloppe - DL à fenêtre à droite, A4 plié en trois",
+        f"Cadre d'adresse : {width} x {height} mm, à {left} mm du bord gauche "
+        f"et {top} mm du bord haut de la feuille.",
+        "Imprimez à 100 % (sans ajustement à la page), pliez aux repères à gauche et glissez",
+        "la feuille dans l'enveloppe : le cadre et tout son contenu doivent être visibles.",
+    )
+    text = canvas.beginText(LEFT, _top(120))
+    text.setFont(REGULAR, 10, 14)
+    for line in lines:
+        text.textLine(line)
+    canvas.drawText(text)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+_STREAM_RE = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
+_PAGE_RE = re.compile(rb"/Type\s*/Page(?![A-Za-z0-9])")
+
+
+def page_count(pdf: bytes) -> int:
+    """Number of page objects, without a PDF library (pypdf is a test-only dependency).
+
+    Streams are cut out first, so that text drawn on a page ("/Type /Page" in an uncompressed
+    content stream) cannot be counted. Enough for PDFs written by this module, which use no
+    object streams; not a general PDF parser.
+    """
+    if not pdf.startswith(b"%PDF-"):
+        raise ValueError("not a PDF")
+    return len(_PAGE_RE.findall(_STREAM_RE.sub(b"", pdf)))
