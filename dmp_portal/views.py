@@ -5,13 +5,19 @@ from __future__ import annotations
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 
-def home(request: HttpRequest):
+def home(request: HttpRequest) -> HttpResponse:
+    """Visitors get the public home page; a signed-in user, the page of their kind of account
+    (named by string in settings: the ground knows no app)."""
+    user = request.user
+    landing = settings.LANDING_URL_NAMES.get(getattr(user, "kind", ""))
+    if user.is_authenticated and landing:
+        return redirect(landing)
     return render(request, "home.html")
 
 
