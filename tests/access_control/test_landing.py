@@ -11,7 +11,9 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from access_control.models import AccessRequest, Block, Consent, EmergencyAccess
@@ -117,9 +119,7 @@ def test_the_patients_summary_lists_no_access_of_their_own():
     client.get("/records/")
     client.get("/access/history/")
     page = text(client.get("/summary/"))
-    assert "Aucun professionnel de santé n'a encore consulté votre dossier." in page or (
-        "No health professional has accessed your record yet." in page
-    )
+    assert "Aucun professionnel de santé n'a encore consulté votre dossier." in page
 
 
 def test_the_summary_is_the_patients_only():
@@ -312,4 +312,11 @@ def test_a_refused_request_is_listed_like_any_other():
     ask_access(pro, nir)
     assert AuditEvent.objects.filter(actor=profile.user, action=Action.REQUEST_ACCESS).exists()
     page = text(pro.get("/pro/workspace/"))
-    assert str(patient.pk) not in page
+    assert page.count("en attente de la réponse du patient") == 1
+    assert str(patient.pk) not in page and "Dupont" not in page
+
+
+def test_every_kind_of_account_has_a_landing_page():
+    assert set(settings.LANDING_URL_NAMES) == set(UserKind.values)
+    for name in settings.LANDING_URL_NAMES.values():
+        reverse(name)
