@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 
 SUMMARY_DOCUMENTS = 5
 SUMMARY_ACCESSES = 5
-WORKSPACE_PATIENTS = 50
+# The door loads each relationship on its own (a few queries per patient): the workspace lists
+# the most recent consents, and the NIR look-up above them finds any other patient.
+WORKSPACE_PATIENTS = 25
 WORKSPACE_REQUESTS = 20
 # Requests older than this have long been answered or forgotten: the workspace shows the recent.
 REQUESTS_SHOWN_FOR = timedelta(days=30)
@@ -103,6 +105,7 @@ class EmergencyInProgress:
 @dataclass(frozen=True)
 class Workspace:
     patients: list[ConsentedPatient]
+    more_patients: bool  # more consents than WORKSPACE_PATIENTS: only the latest are listed
     requests: list[SentRequest]
     emergencies: list[EmergencyInProgress]
 
@@ -121,13 +124,13 @@ def _listed(practitioner: User, patient: User) -> WorkspacePatient | None:
 def practitioner_workspace(practitioner: User) -> Workspace:
     """The practitioner's patients, the requests they sent and their emergencies in progress."""
     patients = []
-    consents = (
+    consents = list(
         Consent.objects.live()
         .filter(practitioner=practitioner)
         .select_related("patient")
-        .order_by("-granted_at")[:WORKSPACE_PATIENTS]
+        .order_by("-granted_at")[: WORKSPACE_PATIENTS + 1]
     )
-    for consent in consents:
+    for consent in consents[:WORKSPACE_PATIENTS]:
         listed = _listed(practitioner, consent.patient)
         if listed is not None:
             patients.append(ConsentedPatient(listed, consent.granted_at, consent.expires_at))
@@ -145,7 +148,8 @@ def practitioner_workspace(practitioner: User) -> Workspace:
                 emergencies.append(
                     EmergencyInProgress(listed, emergency.started_at, emergency.ends_at)
                 )
-    return Workspace(patients, _sent_requests(practitioner), emergencies)
+    more = len(consents) > WORKSPACE_PATIENTS
+    return Workspace(patients, more, _sent_requests(practitioner), emergencies)
 
 
 def _sent_requests(practitioner: User) -> list[SentRequest]:

@@ -320,3 +320,14 @@ def test_every_kind_of_account_has_a_landing_page():
     assert set(settings.LANDING_URL_NAMES) == set(UserKind.values)
     for name in settings.LANDING_URL_NAMES.values():
         reverse(name)
+
+
+def test_the_workspace_lists_the_latest_consents_and_says_so_when_there_are_more(monkeypatch):
+    monkeypatch.setattr("access_control.landing.WORKSPACE_PATIENTS", 2)
+    profile, pro = practitioner_with_login()
+    for label in ("Premier", "Deuxieme", "Troisieme"):
+        patient, _client = named_patient(label, "Anne")
+        Consent.objects.create(patient=patient, practitioner=profile.user)
+    page = text(pro.get("/pro/workspace/"))
+    assert "Deuxieme Anne" in page and "Troisieme Anne" in page and "Premier" not in page
+    assert "Seuls les 2 accès les plus récents sont affichés" in page
