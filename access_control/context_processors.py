@@ -5,9 +5,36 @@ name this processor by its dotted path)."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+
+from access_control.landing import display_name
 from access_control.models import EmergencyAccess
 from access_control.policy import decide
+from accounts.models import UserKind
 from audit.models import Action
+
+# The menu of each kind of account: (URL name, label). Every page of the role is one step
+# away from any other (README, "Pages").
+MENUS = {
+    UserKind.PATIENT: (
+        ("access:patient-home", _("Summary")),
+        ("records:list", _("My record")),
+        ("records:upload", _("Add a document")),
+        ("access:overview", _("Who may read it")),
+        ("access:history", _("History")),
+        ("access:settings", _("Settings")),
+    ),
+    UserKind.PRACTITIONER: (
+        ("access:pro-workspace", _("Workspace")),
+        ("access:pro-search", _("Find a patient")),
+    ),
+    UserKind.STAFF: (
+        ("access:staff-home", _("Staff page")),
+        ("admin:index", _("Administration")),
+    ),
+}
 
 
 def emergency(request):
@@ -28,3 +55,18 @@ def _emergency_until(request):
         if decision.allowed and decision.mode == "emergency":
             ends.append(access.ends_at)
     return max(ends, default=None)
+
+
+def person(request):
+    """The header's name and menu, for a user past both login steps only: during the second
+    factor the portal shows no menu (its pages would only send them back to the login)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_verified():
+        return {"person_name": "", "portal_menu": ()}
+    current = getattr(getattr(request, "resolver_match", None), "view_name", "")
+    menu = [
+        {"url": reverse(name), "label": label, "current": name == current}
+        for name, label in MENUS.get(user.kind, ())
+    ]
+    # Computed when the header shows it (a patient's name is decrypted), once per page.
+    return {"person_name": lazy(display_name, str)(user), "portal_menu": menu}

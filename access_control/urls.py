@@ -1,11 +1,14 @@
 from django.urls import path
 
-from access_control import views, views_history
+from access_control import views, views_history, views_landing
 from records import views as record_views
 
 app_name = "access"
 
 urlpatterns = [
+    path("summary/", views_landing.patient_home, name="patient-home"),
+    path("pro/workspace/", views_landing.pro_workspace, name="pro-workspace"),
+    path("staff/", views_landing.staff_home, name="staff-home"),
     path("access/", views.overview, name="overview"),
     path("access/history/", views_history.access_history, name="history"),
     path("access/settings/", views.record_settings, name="settings"),

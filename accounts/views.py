@@ -6,6 +6,7 @@ import time
 from typing import cast
 
 import segno
+from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
@@ -59,7 +60,9 @@ def _remember_next(request: HttpRequest) -> None:
 
 
 def _next_url(request: HttpRequest) -> str:
-    return request.session.pop(NEXT_SESSION_KEY, None) or reverse("home")
+    """The page asked for before the login, else the page of this kind of account."""
+    landing = settings.LANDING_URL_NAMES.get(getattr(request.user, "kind", ""), "home")
+    return request.session.pop(NEXT_SESSION_KEY, None) or reverse(landing)
 
 
 @method_decorator(protected, name="dispatch")

@@ -11,7 +11,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.templatetags.static import static
 from django.urls import reverse
@@ -22,7 +22,13 @@ from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
 
-def home(request: HttpRequest):
+def home(request: HttpRequest) -> HttpResponse:
+    """Visitors get the public home page; a signed-in user, the page of their kind of account
+    (named by string in settings: the ground knows no app)."""
+    user = request.user
+    landing = settings.LANDING_URL_NAMES.get(getattr(user, "kind", ""))
+    if user.is_authenticated and landing:
+        return redirect(landing)
     return render(request, "home.html")
 
 

@@ -76,6 +76,9 @@ ON_DECISION = row(LOGIN, OWNER, BACK, "404", "404", "404", "404", LOGIN, LOGIN, 
 
 TABLE: dict[str, str | Change] = {
     "": READ,
+    "summary/": READ,
+    "pro/workspace/": READ,
+    "staff/": READ,
     "healthz": GET_ONLY,
     "mentions-legales/": GET_ONLY,
     "donnees-personnelles/": GET_ONLY,
@@ -86,7 +89,12 @@ TABLE: dict[str, str | Change] = {
         data=login_form,
         shows_in=("django_session",),
         thirds=row(
-            OWNER, "302 /", "302 /", "302 /", "302 /", "302 /", "302 /", "200", "200", "302 /"
+            OWNER,
+            *["302 /summary/"] * 2,
+            *["302 /pro/workspace/"] * 4,
+            "200",
+            "200",
+            "302 /staff/",
         ),
     ),
     "accounts/logout/": Change(

@@ -62,7 +62,11 @@ PUBLIC = row("200 200 200 200 200 200 200 200 200 200")
 
 # (method, expected statuses) for each URL pattern; kwargs are filled from the world below.
 TABLE = {
-    "": ("get", EVERYONE_200),
+    # Visitors get the public home page; everyone signed in, the page of their kind of account.
+    "": ("get", row("200 302 302 302 302 302 302 302 302 302")),
+    "summary/": ("get", OWN_RECORD),
+    "pro/workspace/": ("get", row("302 404 404 200 200 200 200 200 302 404")),
+    "staff/": ("get", row("302 404 404 404 404 404 404 404 302 200")),
     "healthz": ("get", row("200 200 200 200 200 200 200 200 200 200")),
     "accounts/login/": ("get", row("200 302 302 302 302 302 302 302 200 302")),
     "accounts/logout/": ("get", row("200 200 200 200 200 200 200 200 200 200")),

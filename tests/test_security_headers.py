@@ -112,9 +112,16 @@ def _staff():
 
 
 ROLE_PAGES = {
-    _patient: ["/", "/nowhere/", "/records/", "/access/", "/access/history/", "/accounts/logout/"],
-    _practitioner: ["/", "/nowhere/", "/pro/", "/accounts/logout/"],
-    _staff: ["/", "/nowhere/", "/admin/", "/admin/enrollment/beneficiary/"],
+    _patient: [
+        "/summary/",
+        "/nowhere/",
+        "/records/",
+        "/access/",
+        "/access/history/",
+        "/accounts/logout/",
+    ],
+    _practitioner: ["/pro/workspace/", "/nowhere/", "/pro/", "/accounts/logout/"],
+    _staff: ["/staff/", "/nowhere/", "/admin/", "/admin/enrollment/beneficiary/"],
 }
 
 

@@ -178,6 +178,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dmp_portal.context_processors.portal",
                 "access_control.context_processors.emergency",
+                "access_control.context_processors.person",
             ],
         },
     },
@@ -257,6 +258,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
+# Where each kind of account lands after login (and when it opens "/"), by URL name: the ground
+# names the apps' pages only by string.
+LANDING_URL_NAMES = {
+    "patient": "access:patient-home",
+    "practitioner": "access:pro-workspace",
+    "staff": "access:staff-home",
+}
 LOGOUT_REDIRECT_URL = "home"
 
 PASSWORD_HASHERS = [

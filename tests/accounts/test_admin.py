@@ -44,7 +44,7 @@ def test_admin_opens_to_staff_after_the_second_factor():
 def test_admin_refuses_a_verified_practitioner():
     practitioner = PractitionerProfileFactory().user
     client = logged_in_client(practitioner)
-    assert client.get("/").status_code == 200
+    assert client.get("/pro/workspace/").status_code == 200
     response = client.get("/admin/accounts/user/")
     assert response.status_code == 302
     assert "login" in response["Location"]

@@ -47,10 +47,9 @@ def test_login_with_totp_reaches_a_verified_session(client):
     assert 'name="otp_token"' in page.content.decode()
 
     response = client.post(LOGIN, {"otp_token": totp_token(device)})
-    assert response.status_code == 302 and response["Location"] == "/"
-    home = client.get("/")
-    assert home.status_code == 200
-    assert user.username in home.content.decode()
+    # A patient lands on the summary of their record (tests/access_control/test_landing.py).
+    assert response.status_code == 302 and response["Location"] == "/summary/"
+    assert client.get("/summary/").status_code == 200
 
 
 def test_login_with_a_backup_code_works_once(client):
@@ -60,7 +59,7 @@ def test_login_with_a_backup_code_works_once(client):
 
     password_step(client, user.username)
     response = client.post(LOGIN, {"otp_token": codes[0].lower().replace("-", " ")})
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302 and response["Location"] == "/summary/"
 
     other = Client()
     password_step(other, user.username)
@@ -164,7 +163,7 @@ def test_second_factor_guessing_is_throttled_then_cools_off(client):
         # The idle session ended meanwhile: the person starts again, and now gets in.
         password_step(client, user.username)
         accepted = client.post(LOGIN, {"otp_token": totp_token(device, at=time.time())})
-        assert accepted.status_code == 302 and accepted["Location"] == "/"
+        assert accepted.status_code == 302 and accepted["Location"] == "/summary/"
 
 
 def test_first_login_forces_second_factor_setup(client):
@@ -188,7 +187,7 @@ def test_first_login_forces_second_factor_setup(client):
     assert done.status_code == 200
     assert len(done.context["codes"]) == settings.BACKUP_CODE_COUNT
     assert "no-store" in done["Cache-Control"]
-    assert client.get("/").status_code == 200
+    assert client.get("/summary/").status_code == 200
 
 
 def test_session_id_changes_at_each_factor(client):
@@ -219,9 +218,9 @@ def test_idle_session_expires_after_15_minutes():
     with time_machine.travel("2026-11-28 10:00 +0000", tick=False) as clock:
         client = verified_client(user)
         clock.shift(14 * 60)
-        assert client.get("/").status_code == 200  # activity extends the session
+        assert client.get("/summary/").status_code == 200  # activity extends the session
         clock.shift(14 * 60)
-        assert client.get("/").status_code == 200
+        assert client.get("/summary/").status_code == 200
         clock.shift(15 * 60 + 1)
         expired = client.get("/")
         assert expired.status_code == 200
@@ -272,7 +271,7 @@ def test_next_is_followed_only_when_it_stays_on_this_site(client):
     device = add_totp(user)
     client.get(LOGIN + "?next=https://evil.example/steal")
     password_step(client, user.username)
-    assert client.post(LOGIN, {"otp_token": totp_token(device)})["Location"] == "/"
+    assert client.post(LOGIN, {"otp_token": totp_token(device)})["Location"] == "/summary/"
 
     other = Client()
     other.get(LOGIN + "?next=/healthz")
@@ -310,24 +309,24 @@ def test_logout_needs_a_post_with_a_csrf_token():
     user = UserFactory()
     client = verified_client(user)
     assert client.get("/accounts/logout/").status_code == 200
-    assert client.get("/").status_code == 200  # a GET shows a button, it does not log out
+    assert client.get("/summary/").status_code == 200  # a GET shows a button, it does not log out
     csrf_client = Client(enforce_csrf_checks=True)
     csrf_client.cookies = client.cookies
     assert csrf_client.post("/accounts/logout/").status_code == 403
-    assert user.username in client.get("/").content.decode()
+    assert user.username in client.get("/summary/").content.decode()
 
 
 def test_a_person_warned_of_the_idle_timeout_can_extend_the_session():
     user = UserFactory()
     with time_machine.travel("2026-11-28 10:00 +0000", tick=False) as clock:
         client = verified_client(user)
-        page = client.get("/").content.decode()
+        page = client.get("/summary/").content.decode()
         assert 'data-session-idle-seconds="900"' in page
         assert 'id="session-warning"' in page and "/static/js/session.js" in page
         clock.shift(13 * 60)
         assert client.post("/accounts/session/extend/").status_code == 204
         clock.shift(13 * 60)  # 26 minutes after the last page, 13 after extending
-        assert user.username in client.get("/").content.decode()
+        assert user.username in client.get("/summary/").content.decode()
         assert client.get("/accounts/session/extend/").status_code == 405
     assert Client().post("/accounts/session/extend/").status_code == 302
 
@@ -362,4 +361,4 @@ def test_the_tests_shortcut_leaves_the_session_and_cookies_of_the_real_login(cli
     assert set(shortcut.cookies) == set(client.cookies)
     assert known_browser(shortcut) == known_browser(client) != ""
     # And the shortcut's session is one the portal accepts as complete.
-    assert shortcut.get("/").context["user"] == user
+    assert shortcut.get("/summary/").context["user"] == user

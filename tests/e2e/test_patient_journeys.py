@@ -96,7 +96,9 @@ def test_enrol_activate_set_up_two_factors_and_log_in_again(site, new_page, insp
     # Logging in again: the app's next code, since a code works only once.
     log_in(page, inspector, site, identifier, PASSWORD, totp_from_secret(secret, identifier))
     inspector.check(page, "logged-in")
-    expect(page.locator(".whoami")).to_contain_text(identifier)
+    # The header names the person from the registry, never by their login identifier.
+    expect(page.locator(".whoami")).to_have_text("Léa Dupont")
+    expect(page.locator("header")).not_to_contain_text(identifier)
 
 
 def test_upload_find_open_and_hide_a_document(site, new_page, inspector):

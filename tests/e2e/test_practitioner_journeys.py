@@ -96,6 +96,7 @@ def test_consent_given_read_revoked_refused_and_seen_in_history(
     # The patient gives access by RPPS number, typed with the keyboard.
     me = inspector.watch(new_page())
     log_in(me, inspector, site, patient.username, PASSWORD, totp_token(patient_device))
+    inspector.check(me, "summary")  # where a patient lands after login
     me.goto(site + "/access/")
     inspector.check(me, "consents")
     fill_by_keyboard(me, {"rpps": "1000345678"})  # one digit short

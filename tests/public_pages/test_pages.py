@@ -155,7 +155,7 @@ def test_every_role_finds_the_links_in_the_footer():
         "anonymous": (Client(), "/"),
         "patient": (patient_client, "/records/"),
         "practitioner": (logged_in_client(practitioner), "/pro/"),
-        "staff": (logged_in_client(staff), "/"),
+        "staff": (logged_in_client(staff), "/staff/"),
         "second factor pending": (password_only_client(staff), "/accounts/login/"),
     }
     for role, (client, path) in pages.items():
