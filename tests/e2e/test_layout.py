@@ -97,6 +97,11 @@ def _check_every_width(page: Page, where: str) -> int:
         assert horizontal_overflow(page) == 0, f"{at}: scrolls sideways"
         assert page.evaluate(DANGLING_DESCRIPTIONS) == [], at
         assert axe_violations(page) == [], at
+    # Between them, every 40 px: the layout must hold at any width, not only at four.
+    for width in range(320, 1921, 40):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert broken_words(page) == [], f"{where} at {width} px"
+        assert horizontal_overflow(page) == 0, f"{where} scrolls sideways at {width} px"
     return page.locator("main time").count()
 
 
