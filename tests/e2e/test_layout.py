@@ -242,7 +242,7 @@ def test_backup_codes_can_be_printed_and_downloaded(site, new_page, inspector):
     expect(page.get_by_role("link", name="J'ai conservé mes codes, continuer")).to_be_hidden()
     page.emulate_media(media="screen")
 
-    requests: list[str] = []
+    requests = []
     page.on("request", lambda request: requests.append(request.url))
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Télécharger les codes (fichier texte)").click()
