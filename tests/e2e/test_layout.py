@@ -106,6 +106,7 @@ def _check_every_width(page: Page, where: str) -> int:
 
 
 def _patient_with_tables():
+    """A patient whose tables hold long words and dates, and the professional who may read it."""
     patient = UserFactory()
     ensure_data_key(patient)
     person = make_beneficiary(last_name="Garnier", first_name="Odile", born=date(1950, 2, 3))
@@ -141,11 +142,11 @@ def _patient_with_tables():
             outcome=Outcome.ALLOWED,
             mode=Mode.EMERGENCY,
         )
-    return patient
+    return patient, doctor.user
 
 
 def test_tables_never_cut_a_word_or_a_date_from_320_to_1920_px(site, new_page, inspector):
-    patient = _patient_with_tables()
+    patient, _ = _patient_with_tables()
     device = add_totp(patient)
     page = inspector.watch(new_page())
     log_in(page, inspector, site, patient.username, PASSWORD, totp_token(device))
@@ -169,10 +170,22 @@ def test_tables_never_cut_a_word_or_a_date_from_320_to_1920_px(site, new_page, i
     assert _check_every_width(page, "history") >= 4
 
 
+def test_the_practitioners_view_of_a_record_never_cuts_a_word(site, new_page, inspector):
+    patient, doctor = _patient_with_tables()
+    device = add_totp(doctor)
+    page = inspector.watch(new_page())
+    log_in(page, inspector, site, doctor.username, PASSWORD, totp_token(device))
+    inspector.check(page, "layout-workspace")
+    page.goto(f"{site}/pro/patients/{patient.pk}/")
+    inspector.check(page, "layout-pro-record")
+    expect(page.locator(".data-table tbody tr")).to_have_count(3)
+    assert _check_every_width(page, "practitioner's view of the record") == 3
+
+
 def test_the_check_sees_a_word_cut_in_a_table(site, new_page, inspector):
     """What the rule in portal.css prevents: with overflow-wrap: anywhere, a narrow table cuts
     its words and dates, and the check says so."""
-    patient = _patient_with_tables()
+    patient, _ = _patient_with_tables()
     device = add_totp(patient)
     page = inspector.watch(new_page())
     log_in(page, inspector, site, patient.username, PASSWORD, totp_token(device))
@@ -196,7 +209,7 @@ def test_the_check_sees_a_word_cut_in_a_table(site, new_page, inspector):
 
 
 def test_checkboxes_share_one_size(site, new_page, inspector):
-    patient = _patient_with_tables()
+    patient, _ = _patient_with_tables()
     device = add_totp(patient)
     page = inspector.watch(new_page())
     log_in(page, inspector, site, patient.username, PASSWORD, totp_token(device))
