@@ -40,9 +40,10 @@ def _buttons(page: str) -> dict[str, str]:
     for form in re.findall(
         r'<form method="post" action="/access/" class="inline-form">.*?</form>', page, re.S
     ):
-        rpps = re.search(r'name="rpps" value="(\d{11})"', form).group(1)
-        text = re.sub(r"<[^>]+>", "", re.search(r"<button.*?</button>", form, re.S).group(0))
-        found[rpps] = " ".join(text.split())
+        rpps = re.search(r'name="rpps" value="(\d{11})"', form)
+        button = re.search(r"<button.*?</button>", form, re.S)
+        assert rpps is not None and button is not None
+        found[rpps.group(1)] = " ".join(re.sub(r"<[^>]+>", "", button.group(0)).split())
     return found
 
 
