@@ -149,3 +149,5 @@ def test_pending_requests_show_the_date_profession_and_specialty():
     line = re.search(r"<li>Demandé le .*?Roux.*?</li>", page, re.S).group(0)
     assert timezone.localtime(asked).strftime("%d/%m/%Y") in line
     assert "Médecin (Pneumologie), Nantes" in line
+    # The buttons say whose request they answer (for a screen reader, beside "Accepter").
+    assert line.count(f"la demande de Paul Roux, RPPS {asking.rpps}") == 2
