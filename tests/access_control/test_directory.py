@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -35,15 +36,17 @@ def _martins() -> tuple[PractitionerProfile, PractitionerProfile]:
 
 
 def _buttons(page: str) -> dict[str, str]:
-    """Each grant button's RPPS (its form's hidden field) and accessible text."""
+    """Each grant button's RPPS (its form's hidden field) and accessible name."""
     found = {}
     for form in re.findall(
         r'<form method="post" action="/access/" class="inline-form">.*?</form>', page, re.S
     ):
         rpps = re.search(r'name="rpps" value="(\d{11})"', form)
-        button = re.search(r"<button.*?</button>", form, re.S)
+        button = re.search(r'<button [^>]*aria-label="([^"]*)">([^<]*)</button>', form)
         assert rpps is not None and button is not None
-        found[rpps.group(1)] = " ".join(re.sub(r"<[^>]+>", "", button.group(0)).split())
+        # What a screen reader says starts with what the button shows.
+        assert button.group(1).startswith(button.group(2))
+        found[rpps.group(1)] = html.unescape(button.group(1))
     return found
 
 
@@ -150,4 +153,5 @@ def test_pending_requests_show_the_date_profession_and_specialty():
     assert timezone.localtime(asked).strftime("%d/%m/%Y") in line
     assert "Médecin (Pneumologie), Nantes" in line
     # The buttons say whose request they answer (for a screen reader, beside "Accepter").
-    assert line.count(f"la demande de Paul Roux, RPPS {asking.rpps}") == 2
+    assert f'aria-label="Accepter la demande de Paul Roux, RPPS {asking.rpps}"' in line
+    assert f'aria-label="Refuser la demande de Paul Roux, RPPS {asking.rpps}"' in line
