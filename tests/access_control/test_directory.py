@@ -77,11 +77,13 @@ def test_each_button_grants_the_practitioner_it_names(which):
     chosen = profiles[which]
     assert chosen.rpps in _buttons(page)
     response = client.post("/access/", {"rpps": chosen.rpps, "until": ""})
+    assert "donnent accès jusqu&#x27;à ce que vous le retiriez" in page
     assert response.status_code == 302
     consent = Consent.objects.select_related("practitioner__practitioner_profile").get(
         patient=patient
     )
     assert consent.practitioner.practitioner_profile.rpps == chosen.rpps
+    assert consent.expires_at is None  # as the page says: until revoked
 
 
 def test_a_practitioner_who_never_logged_in_is_found_and_granted():
