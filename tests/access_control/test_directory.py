@@ -77,7 +77,7 @@ def test_each_button_grants_the_practitioner_it_names(which):
     chosen = profiles[which]
     assert chosen.rpps in _buttons(page)
     response = client.post("/access/", {"rpps": chosen.rpps, "until": ""})
-    assert "donnent accès jusqu&#x27;à ce que vous le retiriez" in page
+    assert "donnent accès jusqu'à ce que vous le retiriez" in page
     assert response.status_code == 302
     consent = Consent.objects.select_related("practitioner__practitioner_profile").get(
         patient=patient
