@@ -1,6 +1,8 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from access_control.directory import MIN_SEARCH_LETTERS, search_words
 from accounts.validators import validate_rpps
 from dmp_portal.form_widgets import DATE_FORMATS, DATE_INPUT
 from enrollment import nir
@@ -17,6 +19,29 @@ class RppsForm(forms.Form):
 
     def clean_rpps(self) -> str:
         return self.cleaned_data["rpps"].replace(" ", "")
+
+
+class FindPractitionerForm(forms.Form):
+    """The patient's search of the directory (a GET: a practitioner's name is public data)."""
+
+    name = forms.CharField(
+        label=_("Last name of the professional (at least 2 letters, for example Martin)"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={
+            "required": _("Enter the professional's last name, for example Martin."),
+            "max_length": _("Enter at most 100 characters."),
+        },
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if len("".join(search_words(name))) < MIN_SEARCH_LETTERS:
+            raise ValidationError(
+                _("Enter at least 2 letters of the last name, for example Martin."),
+                code="too_short",
+            )
+        return name
 
 
 class GrantForm(RppsForm):

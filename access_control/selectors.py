@@ -24,7 +24,6 @@ from access_control.models import (
     RecordSettings,
     TreatingPhysician,
 )
-from accounts.models import PractitionerProfile
 from accounts.throttling import Throttle
 from audit.models import Action
 from dmp_portal.crypto.hashing import blind_index
@@ -32,7 +31,7 @@ from enrollment.models import Beneficiary
 from records import selectors as record_selectors
 
 if TYPE_CHECKING:
-    from accounts.models import PractitionerProfile, User
+    from accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -220,18 +219,6 @@ def find_patient(
         # Sent to the record only when the door would open it.
         may_open = access.decide(Action.LIST).allowed
     return LookupResult(nir_index, patient.pk if may_open and patient is not None else None)
-
-
-def practitioners_named(name: str, limit: int = 20) -> list[PractitionerProfile]:
-    """Practitioners of the public directory whose last name starts with ``name``."""
-    name = (name or "").strip()
-    if len(name) < 2:
-        return []
-    return list(
-        PractitionerProfile.objects.filter(
-            last_name__istartswith=name, user__is_active=True
-        ).order_by("last_name", "first_name")[:limit]
-    )
 
 
 @dataclass(frozen=True)

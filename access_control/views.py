@@ -14,10 +14,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from access_control import selectors, services
+from access_control import directory, selectors, services
 from access_control.forms import (
     EmergencyForm,
     FindPatientForm,
+    FindPractitionerForm,
     GrantForm,
     RecordSettingsForm,
     RppsForm,
@@ -44,14 +45,18 @@ def _practitioner(request: AuthenticatedRequest):
 
 
 def _overview(request, patient, **forms) -> HttpResponse:
-    name = request.GET.get("name", "")
+    # The search runs only when asked (the "name" parameter is there, even empty).
+    search_form = FindPractitionerForm(request.GET if "name" in request.GET else None)
+    found = None
+    if search_form.is_valid():
+        found = directory.find_practitioners(search_form.cleaned_data["name"])
     context = {
         "overview": selectors.access_overview(patient),
         "grant_form": GrantForm(),
         "block_form": RppsForm(prefix="block"),
         "physician_form": RppsForm(prefix="md"),
-        "name": name,
-        "found": selectors.practitioners_named(name),
+        "search_form": search_form,
+        "found": found,
     }
     context.update(forms)
     return render(request, "access_control/overview.html", context)

@@ -44,7 +44,7 @@ class PractitionerProfileInline(ReadOnlyAdminMixin, admin.StackedInline):
     model = PractitionerProfile
     can_delete = False
     extra = 0
-    fields = ("rpps", "last_name", "first_name", "profession", "specialty")
+    fields = ("rpps", "last_name", "first_name", "profession", "specialty", "city")
     readonly_fields = fields
 
 
@@ -178,6 +178,6 @@ class PractitionerProfileAdmin(
     list_filter = ("profession",)
     offered_lookups = choice_lookups("profession")
     search_fields = ("rpps", "last_name")
-    fields = ("user", "rpps", "last_name", "first_name", "profession", "specialty")
+    fields = ("user", "rpps", "last_name", "first_name", "profession", "specialty", "city")
     readonly_fields = fields
     actions = None

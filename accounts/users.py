@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.names import search_key
 from accounts.professions import Profession
 from accounts.validators import validate_rpps
 from dmp_portal.crypto.datakeys import create_data_key
@@ -148,6 +149,12 @@ class PractitionerProfile(models.Model):
     first_name = models.CharField(_("first name"), max_length=100)
     profession = models.CharField(_("profession"), max_length=32, choices=Profession.choices)
     specialty = models.CharField(_("specialty"), max_length=100, blank=True)
+    # Where they practise, as the directory gives it (optional column of the CSV): it tells
+    # apart two practitioners of the same name when a patient grants access.
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    # The last then first names in search form (accounts.names.search_key), kept by save():
+    # the patient's search ignores accents and case with an index, on any database.
+    search_key = models.CharField(_("search key"), max_length=201, editable=False, default="")
 
     class Meta:
         verbose_name = _("practitioner profile")
@@ -157,9 +164,25 @@ class PractitionerProfile(models.Model):
                 condition=Q(rpps__regex=r"^[0-9]{11}$"), name="practitioner_rpps_11_digits"
             ),
         ]
+        indexes = [
+            # A prefix search (LIKE 'martin%'): PostgreSQL needs the pattern operator class
+            # whatever the database's collation; other databases ignore it.
+            models.Index(
+                fields=["search_key"],
+                name="practitioner_search_key",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} ({self.rpps})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.search_key = search_key(self.last_name, self.first_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"last_name", "first_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_key"}
+        super().save(*args, **kwargs)
 
 
 class ActivationLink(models.Model):

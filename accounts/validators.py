@@ -34,6 +34,8 @@ class PractitionerRowForm(forms.Form):
     first_name = forms.CharField(max_length=100)
     profession = forms.CharField()
     specialty = forms.CharField(max_length=100, required=False)
+    # Optional column: a file without it leaves the city known before unchanged.
+    city = forms.CharField(max_length=100, required=False)
     email = forms.EmailField(
         error_messages={"invalid": _("Enter a valid e-mail address, such as name@example.fr.")}
     )

@@ -29,6 +29,7 @@ from stdnum import luhn
 
 from access_control.models import Consent
 from accounts.models import PractitionerProfile, Profession, User, UserKind
+from accounts.names import search_key
 from dmp_portal.crypto.datakeys import build_data_key
 from dmp_portal.crypto.files import save_encrypted
 from dmp_portal.crypto.models import DataKey
@@ -152,6 +153,8 @@ def _create_practitioners(run: str, count: int) -> list:
             first_name=PRACTITIONER_NAMES[index % len(PRACTITIONER_NAMES)][1],
             profession=Profession.MEDECIN,
             specialty="Médecine générale",
+            # bulk_create skips save(), which keeps the search key.
+            search_key=search_key(*PRACTITIONER_NAMES[index % len(PRACTITIONER_NAMES)][:2]),
         )
         for index, (user, partial) in enumerate(zip(users, _next_rpps_partials(count), strict=True))
     ]

@@ -60,6 +60,7 @@ def seed() -> int:
             "first_name": "Claire",
             "profession": Profession.MEDECIN,
             "specialty": "Médecine générale",
+            "city": "Lyon",
         },
     )
     created += int(was_created)

@@ -37,7 +37,7 @@ def import_practitioners(rows: Iterable[tuple[int, Mapping[str, str]]]) -> Impor
             continue
         try:
             with transaction.atomic():
-                created = _upsert_practitioner(form.cleaned_data)
+                created = _upsert_practitioner(form.cleaned_data, with_city="city" in row)
         except IntegrityError:
             report.rejected.append(
                 (number, _("rpps: this number is already used by another account."))
@@ -50,7 +50,10 @@ def import_practitioners(rows: Iterable[tuple[int, Mapping[str, str]]]) -> Impor
     return report
 
 
-def _upsert_practitioner(data: Mapping[str, str]) -> bool:
+def _upsert_practitioner(data: Mapping[str, str], *, with_city: bool) -> bool:
+    directory = ["last_name", "first_name", "profession", "specialty"]
+    if with_city:
+        directory.append("city")
     profile = (
         PractitionerProfile.objects.select_for_update()
         .select_related("user")
@@ -58,7 +61,7 @@ def _upsert_practitioner(data: Mapping[str, str]) -> bool:
         .first()
     )
     if profile is not None:
-        for name in ("last_name", "first_name", "profession", "specialty"):
+        for name in directory:
             setattr(profile, name, data[name])
         profile.save()
         profile.user.email = data["email"]
@@ -69,10 +72,8 @@ def _upsert_practitioner(data: Mapping[str, str]) -> bool:
     )
     PractitionerProfile.objects.create(
         user=user,
-        **{
-            name: data[name]
-            for name in ("rpps", "last_name", "first_name", "profession", "specialty")
-        },
+        rpps=data["rpps"],
+        **{name: data[name] for name in directory},
     )
     user_id = str(user.pk)
     enqueue_on_commit("accounts.tasks.send_practitioner_invitation", user_id)

@@ -1,0 +1,70 @@
+"""The patient finds two doctors named Martin, tells them apart and gives access to one.
+
+The page with its search results and its error passes the inspector's checks (axe, language,
+labels, no sideways scroll) and stays usable at 320 px, the narrowest screen supported."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, ViewportSize, expect
+
+from access_control.models import Consent
+from tests.accounts.factories import (
+    PASSWORD,
+    PractitionerProfileFactory,
+    UserFactory,
+    add_totp,
+    totp_token,
+)
+from tests.e2e.browser import axe_violations, horizontal_overflow
+from tests.e2e.steps import follow, log_in
+from tests.enrollment.factories import make_beneficiary
+
+NARROW: ViewportSize = {"width": 320, "height": 640}
+
+
+def _narrow(page: Page, where: str) -> None:
+    page.set_viewport_size(NARROW)
+    assert axe_violations(page) == [], f"{where} at 320 px"
+    assert horizontal_overflow(page) == 0, f"{where} scrolls sideways at 320 px"
+
+
+def test_the_patient_tells_two_martins_apart_and_grants_the_right_one(site, new_page, inspector):
+    patient = UserFactory()
+    person = make_beneficiary(last_name="Garnier", first_name="Odile")
+    person.patient = patient
+    person.save()
+    device = add_totp(patient)
+    PractitionerProfileFactory(last_name="Martin", first_name="Claire", city="Lyon")
+    brest = PractitionerProfileFactory(
+        user=UserFactory(kind="practitioner", is_active=False),
+        last_name="Martin",
+        first_name="Hélène",
+        specialty="Cardiologie",
+        city="Brest",
+    )
+
+    page = inspector.watch(new_page())
+    log_in(page, inspector, site, patient.username, PASSWORD, totp_token(device))
+    inspector.check(page, "summary")
+    page.goto(site + "/access/?name=m")
+    inspector.check(page, "directory-too-short")
+    expect(page.locator(".error-summary")).to_contain_text("au moins 2 lettres")
+
+    page.goto(site + "/access/?name=MARTÍN")
+    inspector.check(page, "directory-results")
+    _narrow(page, "directory results")
+    button = page.get_by_role(
+        "button",
+        name=f"Donner accès à Dr Hélène Martin, médecin (cardiologie), Brest, RPPS {brest.rpps}",
+    )
+    expect(button).to_be_visible()
+    expect(
+        page.get_by_role("button", name="Donner accès à Dr Claire Martin", exact=False)
+    ).to_be_visible()
+    follow(page, button)
+    expect(page.locator(".messages")).to_contain_text("Accès accordé.")
+    inspector.check(page, "directory-granted")
+    consent = Consent.objects.select_related("practitioner__practitioner_profile").get(
+        patient=patient
+    )
+    assert consent.practitioner.practitioner_profile.rpps == brest.rpps
