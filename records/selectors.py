@@ -49,6 +49,8 @@ class RecordFilters:
 def folded(text: str) -> str:
     """``text`` as search compares it: without accents (NFKD, combining marks dropped) and
     casefolded, so that "paracetamol" finds "Paracétamol" and "PARACÉTAMOL" finds "paracetamol"."""
+    if text.isascii():  # nothing to decompose: the common case of a search typed without accents
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
