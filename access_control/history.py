@@ -36,6 +36,9 @@ PER_PAGE = 50
 PARIS = ZoneInfo("Europe/Paris")
 # Values of the "who" filter: the actor's kind at the time of the event.
 WHO_VALUES = (UserKind.PATIENT, UserKind.PRACTITIONER, UserKind.STAFF)
+# Values of the "show" switch: what others did on the record (the default: what a patient comes
+# to check), or what the patient did themselves.
+OTHERS, MINE = "others", "mine"
 
 
 class HistoryNotFound(Exception):
@@ -44,6 +47,7 @@ class HistoryNotFound(Exception):
 
 @dataclass(frozen=True)
 class HistoryFilters:
+    scope: str = OTHERS  # OTHERS (every actor but the patient) or MINE (the patient alone)
     action: str = ""  # an Action value
     outcome: str = ""  # an Outcome value
     mode: str = ""  # a Mode value
@@ -95,7 +99,7 @@ def access_history(
             events: QuerySet[AuditEvent] = AuditEvent.objects.filter(patient=patient).exclude(
                 action=Action.VIEW, reason__startswith=INLINE_PREFIX
             )
-            events = _filtered(events, filters)
+            events = _filtered(events, filters, patient)
             events = events.select_related("actor__practitioner_profile").order_by(
                 "-occurred_at", "-sequence"
             )
@@ -110,7 +114,14 @@ def access_history(
     return Page(rows, page.number, paginator)
 
 
-def _filtered(events: QuerySet[AuditEvent], filters: HistoryFilters) -> QuerySet[AuditEvent]:
+def _filtered(
+    events: QuerySet[AuditEvent], filters: HistoryFilters, patient: User
+) -> QuerySet[AuditEvent]:
+    # Events without an actor (system, unidentified) are others' (``exclude`` keeps NULLs).
+    if filters.scope == MINE:
+        events = events.filter(actor_id=patient.pk)
+    else:
+        events = events.exclude(actor_id=patient.pk)
     if filters.action:
         events = events.filter(action=filters.action)
     if filters.outcome:

@@ -29,6 +29,7 @@ from audit.models import Action
 from dmp_portal.crypto.hashing import blind_index
 from enrollment.models import Beneficiary
 from records import selectors as record_selectors
+from records.models import Category
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -277,25 +278,29 @@ def patient_identity(
 class PractitionerRecord:
     page: Page
     identity: PatientIdentity | None
+    # The categories of the documents this practitioner may list: what the filter offers.
+    categories: list[Category]
 
 
 def practitioner_record(
     practitioner: User,
     patient: User | None,
     page_number: int | str | None,
+    filters: record_selectors.RecordFilters | None = None,
     *,
     client_address: str = "",
 ) -> PractitionerRecord:
     """A record as a practitioner opens it: the list and the identity heading it, in one
     transaction, from one relationship loaded once. Raises DocumentNotFound when refused
-    (after the refusal is committed)."""
+    (after the refusal is committed). ``filters`` narrow the list the door lets this
+    practitioner see (its list filter), never widen it."""
     with transaction.atomic():
         access = policy.access_to(practitioner, patient)
         try:
             page = record_selectors.record_page(
                 practitioner,
                 patient,
-                record_selectors.RecordFilters(),
+                filters or record_selectors.RecordFilters(),
                 page_number,
                 client_address=client_address,
                 access=access,
@@ -303,6 +308,7 @@ def practitioner_record(
         except record_selectors.DocumentNotFound:
             page = None
         identity = None if page is None else patient_identity(practitioner, patient, access=access)
+        categories = [] if page is None else record_selectors.listed_categories(access)
     if page is None:
         raise record_selectors.DocumentNotFound
-    return PractitionerRecord(page, identity)
+    return PractitionerRecord(page, identity, categories)

@@ -30,6 +30,7 @@ from accounts.models import User
 from accounts.services.authentication import is_known_browser
 from dmp_portal.http import client_address
 from records import selectors as record_selectors
+from records.forms import RecordFilterForm
 
 
 def _patient(request: AuthenticatedRequest):
@@ -248,21 +249,34 @@ def pro_search(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @never_cache
 def pro_record(request: AuthenticatedRequest, patient_id) -> HttpResponse:
+    """The record as this practitioner may list it, with the patient's search and filters
+    (they narrow the door's list filter, never widen it)."""
     practitioner = _practitioner(request)
     patient = User.objects.filter(pk=patient_id, kind="patient").first()
+    form = RecordFilterForm(request.GET or None, reader="practitioner")
+    filters = form.filters()
     try:
         record = selectors.practitioner_record(
-            practitioner, patient, request.GET.get("page"), client_address=client_address(request)
+            practitioner,
+            patient,
+            request.GET.get("page"),
+            filters,
+            client_address=client_address(request),
         )
     except record_selectors.DocumentNotFound as exc:
         raise Http404 from exc
+    form.offer_categories(record.categories)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "access_control/pro_record.html",
         {
+            "form": form,
+            "filtered": filters.narrowed,
             "page": record.page,
             "patient_id": patient_id,
-            "query": "",
+            "query": query.urlencode(),
             "identity": record.identity,
         },
     )

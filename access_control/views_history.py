@@ -36,6 +36,16 @@ def _action_choices() -> Sequence[tuple[str, StrOrPromise]]:
 class HistoryFilterForm(forms.Form):
     """GET filters; a bad value is explained and only that filter is ignored."""
 
+    show = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        initial=history.OTHERS,
+        choices=[
+            (history.OTHERS, _("Accesses by others")),
+            (history.MINE, _("My actions")),
+        ],
+        error_messages=CHOICE_ERRORS,
+    )
     action = forms.ChoiceField(
         label=_("Action"), required=False, choices=_action_choices, error_messages=CHOICE_ERRORS
     )
@@ -56,7 +66,7 @@ class HistoryFilterForm(forms.Form):
         required=False,
         choices=[
             ("", _("Everyone")),
-            (UserKind.PATIENT.value, _("You or another patient")),
+            (UserKind.PATIENT.value, _("Another patient")),
             (UserKind.PRACTITIONER.value, _("Health professionals")),
             (UserKind.STAFF.value, _("DMP service")),
         ],
@@ -88,14 +98,17 @@ class HistoryFilterForm(forms.Form):
     def filters(self) -> history.HistoryFilters:
         """The valid filters only: a field in error is left out, the others still apply."""
         if not self.is_bound:
-            return history.HistoryFilters()
+            return history.HistoryFilters()  # others' accesses: what a patient comes to check
         self.is_valid()  # fills cleaned_data with the fields that are valid
         data = self.cleaned_data
+        scope = data.get("show") or history.OTHERS
         return history.HistoryFilters(
+            scope=scope,
             action=data.get("action", ""),
             outcome=data.get("outcome", ""),
             mode=data.get("mode", ""),
-            who=data.get("who", ""),
+            # The patient's own actions are all theirs: "who" only sorts others out.
+            who="" if scope == history.MINE else data.get("who", ""),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
@@ -107,11 +120,12 @@ def access_history(request: AuthenticatedRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET or None)
     # The page is the signed-in patient's own record; anyone else asks for no record at all.
     patient = request.user if request.user.kind == UserKind.PATIENT else None
+    filters = form.filters()
     try:
         page = history.access_history(
             request.user,
             patient,
-            form.filters(),
+            filters,
             request.GET.get("page"),
             client_address=client_address(request),
         )
@@ -122,5 +136,12 @@ def access_history(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "access_control/history.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "mine": filters.scope == history.MINE,
+            # An empty page then says "nothing matches" rather than "nothing yet".
+            "filtered": filters != history.HistoryFilters(scope=filters.scope),
+        },
     )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dmp_portal.form_widgets import DATE_FORMATS, DATE_INPUT
 from records.models import Category
+from records.selectors import RecordFilters
 
 
 def _category_choices() -> list[tuple[str, str]]:
@@ -76,16 +77,20 @@ class UploadForm(forms.Form):
 
 
 class RecordFilterForm(forms.Form):
+    """The search and filters of a record, for its patient and for a practitioner who may read
+    it (``reader``: "patient" or "practitioner", who "Added by" speaks to). A value in error is
+    explained on its field and left out; the other filters still apply."""
+
     q = forms.CharField(label=_("Search in titles"), required=False, max_length=100)
-    category = forms.ChoiceField(label=_("Category"), required=False)
+    category = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+        error_messages={"invalid_choice": _("Choose one of the categories of the list.")},
+    )
     author = forms.ChoiceField(
         label=_("Added by"),
         required=False,
-        choices=[
-            ("", _("Anyone")),
-            ("patient", _("Me")),
-            ("practitioner", _("A health professional")),
-        ],
+        error_messages={"invalid_choice": _("Choose one of the options of the list.")},
     )
     date_from = forms.DateField(
         label=_("From (DD/MM/YYYY)"),
@@ -102,9 +107,53 @@ class RecordFilterForm(forms.Form):
         error_messages={"invalid": _("Enter a date as DD/MM/YYYY.")},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, reader: str = "patient", **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["category"]).choices = [
             ("", _("All")),
             *_category_choices(),
         ]
+        cast(forms.ChoiceField, self.fields["author"]).choices = [
+            ("", _("Anyone")),
+            ("patient", _("Me") if reader == "patient" else _("The patient")),
+            ("practitioner", _("A health professional")),
+        ]
+
+    def offer_categories(self, categories: list[Category]) -> None:
+        """Offer only these categories (those the reader may see documents of), once the
+        filters are read: a category chosen before still shows as chosen."""
+        cast(forms.ChoiceField, self.fields["category"]).choices = [
+            ("", _("All")),
+            *((category.code, category.label) for category in categories),
+        ]
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            # An error, not an empty list: the end date is left out (the start date still
+            # applies, as on the history page) until it is put right.
+            self.add_error(
+                "date_to",
+                _(
+                    "The end date (%(end)s) is before the start date (%(start)s): the end "
+                    "date must be the same as or later than the start date."
+                )
+                % {"end": end.strftime("%d/%m/%Y"), "start": start.strftime("%d/%m/%Y")},
+            )
+        return data
+
+    def filters(self) -> RecordFilters:
+        """The valid filters only: a field in error is left out, the others still apply."""
+        if not self.is_bound:
+            return RecordFilters()
+        self.is_valid()  # fills cleaned_data with the fields that are valid
+        data = self.cleaned_data
+        return RecordFilters(
+            query=(data.get("q") or "").strip(),
+            category=data.get("category") or "",
+            author=data.get("author") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +38,21 @@ class RecordFilters:
     author: str = ""  # "patient" or "practitioner"
     date_from: date | None = None
     date_to: date | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether any filter is set: an empty list then means "nothing matches", not
+        "nothing yet"."""
+        return self != RecordFilters()
+
+
+def folded(text: str) -> str:
+    """``text`` as search compares it: without accents (NFKD, combining marks dropped) and
+    casefolded, so that "paracetamol" finds "Paracétamol" and "PARACÉTAMOL" finds "paracetamol"."""
+    if text.isascii():  # nothing to decompose: the common case of a search typed without accents
+        return text.casefold()
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
 @dataclass(frozen=True)
@@ -128,9 +144,11 @@ def _with_relations(documents: QuerySet[Document]) -> QuerySet[Document]:
 
 
 def _matching_pks(documents: QuerySet[Document], query: str) -> list[int]:
-    """The primary keys, in order, of the documents whose decrypted title contains ``query``.
-    Only what decryption needs is loaded: the title, the row's uid and its data key."""
-    needle = query.casefold()
+    """The primary keys, in order, of the documents whose decrypted title contains ``query``,
+    accents and case ignored (``folded``): titles are encrypted at rest, so the comparison can
+    only happen here, after decryption. Only what decryption needs is loaded: the title, the
+    row's uid and its data key."""
+    needle = folded(query)
     candidates = documents.select_related("data_key").only(
         "uid",
         "title",
@@ -141,7 +159,7 @@ def _matching_pks(documents: QuerySet[Document], query: str) -> list[int]:
     return [
         document.pk
         for document in candidates
-        if not is_destroyed(document.title) and needle in document.title.casefold()
+        if not is_destroyed(document.title) and needle in folded(document.title)
     ]
 
 
@@ -196,6 +214,13 @@ def document_content(document: Document) -> Iterator[bytes]:
 
 def categories() -> list[Category]:
     return list(Category.objects.all())
+
+
+def listed_categories(access: policy.RecordAccess) -> list[Category]:
+    """The categories of the documents this reader may list (the door's list filter), in one
+    query: the category filter offers these only, never one the reader could not see."""
+    listed = Document.objects.filter(access.documents(), status__in=LISTED)
+    return list(Category.objects.filter(pk__in=listed.values("category_id")))
 
 
 def check_upload_allowed(actor: User, patient: User | None, *, client_address: str = "") -> User:

@@ -42,16 +42,7 @@ def _document(request: AuthenticatedRequest, uid, action: Action, *, inline: boo
 @never_cache
 def record_list(request: AuthenticatedRequest) -> HttpResponse:
     form = RecordFilterForm(request.GET or None)
-    filters = selectors.RecordFilters()
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        filters = selectors.RecordFilters(
-            query=data["q"].strip(),
-            category=data["category"],
-            author=data["author"],
-            date_from=data["date_from"],
-            date_to=data["date_to"],
-        )
+    filters = form.filters()
     try:
         page = selectors.record_page(
             request.user,
@@ -65,7 +56,9 @@ def record_list(request: AuthenticatedRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     return render(
-        request, "records/list.html", {"form": form, "page": page, "query": query.urlencode()}
+        request,
+        "records/list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "filtered": filters.narrowed},
     )
 
 

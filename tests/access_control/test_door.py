@@ -197,7 +197,7 @@ def test_the_history_asks_the_door_whether_a_row_may_name_its_document():
         policy.authorize(patient, patient, Action.VIEW, document=document)
 
     def titles() -> list[tuple[str, str]]:
-        page = access_history(patient, patient, HistoryFilters(action="view"), 1)
+        page = access_history(patient, patient, HistoryFilters(scope="mine", action="view"), 1)
         return [(row.document_state, row.document_title) for row in page.object_list]
 
     assert titles() == [("available", "Échographie")]

@@ -55,7 +55,7 @@ def test_the_patient_sees_the_events_of_their_record_newest_first():
     document = add_document(patient, title="IRM du genou")
     assert client.get(f"/records/{document.uid}/download/").status_code == 200
 
-    response = client.get(URL)
+    response = client.get(URL, {"show": "mine"})
     page = rows(response)
     assert [(row.action, row.who_kind, row.outcome) for row in page] == [
         ("view-history", "you", "allowed"),
@@ -85,7 +85,7 @@ def test_times_are_shown_in_paris_time():
         record(patient, patient, Action.LIST)
     with time_machine.travel(datetime(2024, 7, 15, 12, 30, tzinfo=UTC), tick=False):
         record(patient, patient, Action.LIST)
-    html = client.get(URL).content.decode()
+    html = client.get(URL, {"show": "mine"}).content.decode()
     assert "15/01/2024 13:30" in html  # winter: UTC+1
     assert "15/07/2024 14:30" in html  # summer: UTC+2
     assert 'datetime="2024-01-15T13:30:00+01:00"' in html
@@ -135,7 +135,7 @@ def test_who_is_shown_for_staff_another_patient_and_unidentified_actors():
     record(patient, None, Action.LIST, Outcome.REFUSED)
     page = rows(client.get(URL))
     kinds = [row.who_kind for row in page]
-    assert kinds == ["you", "unknown", "patient", "staff"]
+    assert kinds == ["unknown", "patient", "staff"]
     names = {row.who_kind: row.who for row in page}
     # Never a staff member's or another patient's identifier: a neutral label.
     assert staff.username not in names["staff"] and other.username not in names["patient"]
@@ -157,15 +157,16 @@ def test_documents_deleted_gone_or_not_yet_visible_never_show_their_title():
     record(patient, profile.user, Action.VIEW, Outcome.REFUSED, document_uid=gone.uid)
 
     response = client.get(URL)
+    mine = client.get(URL, {"show": "mine"})
     states = {
         (row.action, row.document_uid): row.document_state
-        for row in rows(response)
+        for row in rows(response) + rows(mine)
         if row.document_uid
     }
     assert states[("delete", deleted.uid)] == "deleted"
     assert states[("view", announced.uid)] == "not-yet"
     assert states[("view", gone.uid)] == "deleted"
-    html = response.content.decode()
+    html = response.content.decode() + mine.content.decode()
     for title in ("Ancienne ordonnance", "Annonce du diagnostic", "Document d&#x27;un autre"):
         assert title not in html
 
@@ -182,14 +183,14 @@ def test_another_patients_events_never_appear():
     add_document(stranger, title="Secret du voisin")
     record(stranger, PractitionerProfileFactory(last_name="Voisin").user, Action.VIEW)
 
-    page = rows(client.get(URL))
+    page = rows(client.get(URL, {"show": "mine"}))
     assert len(page) == AuditEvent.objects.filter(patient=patient).count() == 2
     html = client.get(URL).content.decode()
     assert "Secret du voisin" not in html and "Voisin" not in html
     # The other patient, on the same address, sees their own record only.
     theirs = stranger_client.get(URL)
     assert "Mon compte rendu" not in theirs.content.decode()
-    assert {row.who_kind for row in rows(theirs)} == {"you", "practitioner"}
+    assert {row.who_kind for row in rows(theirs)} == {"practitioner"}
 
 
 def test_another_patient_is_refused_the_record_and_the_refusal_is_recorded_on_it():
@@ -237,7 +238,7 @@ def test_viewing_the_history_is_itself_recorded():
     event = AuditEvent.objects.get(patient=patient, action=Action.VIEW_HISTORY)
     assert (event.actor_id, event.outcome, event.reason) == (patient.pk, "allowed", "own-record")
     assert event.client_address == "198.51.100.4"
-    page = rows(client.get(URL))
+    page = rows(client.get(URL, {"show": "mine"}))
     assert [row.action for row in page] == ["view-history", "view-history"]
 
 
@@ -285,23 +286,28 @@ def listed(client, **params) -> list[tuple[str, str, str, str]]:
 
 def test_filters(trail):
     _patient, client = trail
-    assert listed(client) == [STAFF_LIST, EMERGENCY_VIEW, REFUSED_VIEW, UPLOAD]
+    # Others' accesses by default; the patient's own actions on the other side of the switch.
+    assert listed(client) == [STAFF_LIST, EMERGENCY_VIEW, REFUSED_VIEW]
+    assert listed(client, show="others") == [STAFF_LIST, EMERGENCY_VIEW, REFUSED_VIEW]
+    assert listed(client, show="mine") == [UPLOAD]
     assert listed(client, action="view") == [EMERGENCY_VIEW, REFUSED_VIEW]
     assert listed(client, outcome="refused") == [STAFF_LIST, REFUSED_VIEW]
     assert listed(client, mode="emergency") == [EMERGENCY_VIEW]
     assert listed(client, who="practitioner") == [EMERGENCY_VIEW, REFUSED_VIEW]
     assert listed(client, who="staff") == [STAFF_LIST]
-    assert listed(client, who="patient") == [UPLOAD]
+    assert listed(client, who="patient") == []  # no other patient tried this record
+    assert listed(client, show="mine", who="staff") == [UPLOAD]  # "who" sorts others only
     assert listed(client, who="practitioner", outcome="allowed") == [EMERGENCY_VIEW]
     # Days are days of Paris time, both ends included, in either spelling.
     assert listed(client, date_from="2024-03-12", date_to="12/03/2024") == [
         EMERGENCY_VIEW,
         REFUSED_VIEW,
     ]
-    assert listed(client, date_to="11/03/2024") == [UPLOAD]
+    assert listed(client, date_to="11/03/2024") == []
+    assert listed(client, date_to="11/03/2024", show="mine") == [UPLOAD]
     assert listed(client, date_from="13/03/2024", action="list") == [STAFF_LIST]
     # The action filter keeps only that action, the page's own view included.
-    only_history = rows(client.get(URL, {"action": "view-history"}))
+    only_history = rows(client.get(URL, {"action": "view-history", "show": "mine"}))
     assert only_history and {row.action for row in only_history} == {"view-history"}
 
 
@@ -327,24 +333,24 @@ def test_a_reversed_period_or_an_unknown_choice_is_explained_and_ignored(trail):
     assert kept == ["list"]
     unknown = client.get(URL, {"action": "steal", "who": "nobody", "mode": "x", "outcome": "y"})
     assert set(unknown.context["form"].errors) == {"action", "who", "mode", "outcome"}
-    assert len([row for row in rows(unknown) if row.action != "view-history"]) == 4
+    assert len([row for row in rows(unknown) if row.action != "view-history"]) == 3
 
 
 def test_the_filter_form_and_pagination_links_keep_the_filters():
     patient, client = patient_with_login()
     for _index in range(PER_PAGE + 5):
         record(patient, patient, Action.LIST)
-    response = client.get(URL, {"action": "list"})
+    response = client.get(URL, {"show": "mine", "action": "list"})
     page = response.context["page"]
     assert page.paginator.count == PER_PAGE + 5 and len(page.object_list) == PER_PAGE
     html = response.content.decode()
-    for name in ("who", "action", "outcome", "mode", "date_from", "date_to"):
+    for name in ("show", "action", "outcome", "mode", "date_from", "date_to"):
         assert f'name="{name}"' in html
-    assert 'href="?action=list&amp;page=2"' in html
-    second = client.get(URL, {"action": "list", "page": 2})
+    assert 'href="?show=mine&amp;action=list&amp;page=2"' in html
+    second = client.get(URL, {"show": "mine", "action": "list", "page": 2})
     assert len(second.context["page"].object_list) == 5
     assert client.get(URL, {"page": "abc"}).status_code == 200
-    assert client.get(URL, {"page": 999}).context["page"].number == 2
+    assert client.get(URL, {"show": "mine", "page": 999}).context["page"].number == 2
 
 
 def test_the_page_costs_the_same_queries_with_10_and_500_events():
@@ -381,4 +387,27 @@ def test_the_page_costs_the_same_queries_with_10_and_500_events():
     assert len(page.object_list) == PER_PAGE
     titles = {row.document_title for row in page.object_list if row.document_uid}
     assert titles <= {f"Document {index}" for index in range(5)} and len(titles) == 5
-    assert {row.who_kind for row in page.object_list} >= {"you", "practitioner", "staff"}
+    assert {row.who_kind for row in page.object_list} == {"practitioner", "staff", "unknown"}
+
+
+def test_others_accesses_are_shown_by_default_and_the_switch_shows_the_patients_own(trail):
+    _patient, client = trail
+    default = client.get(URL)
+    assert {row.who_kind for row in rows(default)} == {"practitioner", "staff"}
+    html = default.content.decode()
+    assert '<option value="others" selected>Accès par d&#x27;autres</option>' in html
+    assert '<option value="mine">Mes actions</option>' in html
+    assert "par une autre personne" in html and 'name="who"' in html
+    mine = client.get(URL, {"show": "mine"})
+    assert {row.who_kind for row in rows(mine)} == {"you"}
+    assert "Ce que vous avez fait vous-même" in mine.content.decode()
+    assert 'name="who"' not in mine.content.decode()  # all the patient's own
+
+
+def test_empty_history_says_nothing_yet_and_a_filter_says_nothing_matches():
+    _patient, client = patient_with_login()
+    assert "Aucun accès par une autre personne pour l'instant." in client.get(URL).content.decode()
+    missed = client.get(URL, {"action": "download"}).content.decode()
+    assert "Aucun événement ne correspond à votre recherche." in missed
+    # Viewing the history is the patient's own action: never empty on that side.
+    assert rows(client.get(URL, {"show": "mine"}))

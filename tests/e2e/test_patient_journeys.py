@@ -142,7 +142,7 @@ def test_upload_find_open_and_hide_a_document(site, new_page, inspector):
     expect(page.get_by_role("link", name="Bilan sanguin de novembre")).to_be_visible()
     page.goto(site + "/records/?q=radio")
     inspector.check(page, "search-nothing")
-    expect(page.get_by_text("Aucun document ne correspond.")).to_be_visible()
+    expect(page.get_by_text("Aucun document ne correspond à votre recherche.")).to_be_visible()
     page.goto(site + "/records/")
     page.get_by_label("Catégorie").select_option(label="Biologie")
     follow(page, page.get_by_role("button", name="Filtrer"))
