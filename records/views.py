@@ -150,7 +150,8 @@ def pro_upload(request: AuthenticatedRequest, patient_id) -> HttpResponse:
 @csp_update({"frame-src": ["'self'"]})  # type: ignore[arg-type]
 def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
     document = _document(request, uid, Action.VIEW)
-    return render(request, "records/document.html", {"document": document})
+    facts = selectors.document_facts(request.user, document)
+    return render(request, "records/document.html", {"document": document, "facts": facts})
 
 
 def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse:
