@@ -259,6 +259,7 @@ def pro_record(request: AuthenticatedRequest, patient_id) -> HttpResponse:
             "patient_id": patient_id,
             "query": "",
             "identity": record.identity,
+            "may_upload": record.may_upload,
         },
     )
 

@@ -173,6 +173,25 @@ def test_notifications_follow_the_patients_choices(run_tasks):
     assert "Compte rendu" not in mail.outbox[1].body
 
 
+def test_pages_under_an_emergency_say_so_and_offer_no_upload(run_tasks):
+    patient, client, nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    run_tasks(lambda: declare(pro, profile, nir))
+    record = pro.get(f"/pro/patients/{patient.pk}/").content.decode()
+    assert f"/pro/patients/{patient.pk}/upload/" not in record
+    assert pro.get(f"/pro/patients/{patient.pk}/upload/").status_code == 404  # the door agrees
+    found = pro.post("/pro/", {"nir": nir}).content.decode()
+    assert "accès d'urgence" in html.unescape(found)
+    assert "Le patient vous a donné accès" not in found
+    assert f"/pro/patients/{patient.pk}/" in found
+
+    grant(client, profile.rpps)  # with the patient's consent, both are true again
+    record = pro.get(f"/pro/patients/{patient.pk}/").content.decode()
+    assert f"/pro/patients/{patient.pk}/upload/" in record
+    found = pro.post("/pro/", {"nir": nir}).content.decode()
+    assert "Le patient vous a donné accès" in html.unescape(found)
+
+
 def test_a_practitioner_without_consent_cannot_add_a_document():
     patient, _client, _nir = enrolled_patient()
     _profile, pro = practitioner_with_login()
