@@ -91,3 +91,21 @@ def test_who_may_see_it_is_said_in_words_true_for_the_reader():
     assert fact(author_client, hidden, "Qui peut le voir").endswith(
         "par vous, son auteur, et par son médecin traitant."
     )
+
+
+def test_the_message_after_hiding_says_who_still_sees_the_document():
+    patient, client, _nir = enrolled_patient()
+    author, _author_client = practitioner_with_login()
+    named(author, "Martin")
+    own = add_document(patient, title="Mon auto-mesure")
+    theirs = add_document(patient, title="Compte rendu", author=author.user)
+
+    page = client.post(f"/records/{theirs.uid}/hide/", follow=True)
+    said = [str(message) for message in page.context["messages"]]
+    assert said == [
+        "Masqué aux professionnels de santé : il ne peut être vu que par vous et par"
+        " Camille Martin, son auteur."
+    ]
+    page = client.post(f"/records/{own.uid}/hide/", follow=True)
+    said = [str(message) for message in page.context["messages"]]
+    assert said == ["Masqué aux professionnels de santé : il ne peut être vu que par vous."]
