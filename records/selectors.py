@@ -19,6 +19,7 @@ from access_control.models import RecordSettings, TreatingPhysician
 from audit.models import Action
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted
+from records import file_types
 from records.models import Category, Document, DocumentStatus
 
 if TYPE_CHECKING:
@@ -192,6 +193,7 @@ class DocumentFacts:
 
     added_by: str
     seen_by: list[str]  # sentences
+    file_type: str  # in words: "PDF document"
 
 
 def document_facts(reader: User, document: Document) -> DocumentFacts:
@@ -202,6 +204,7 @@ def document_facts(reader: User, document: Document) -> DocumentFacts:
     their profession's categories, and in an emergency unless the patient refused it."""
     patient = document.patient
     by_patient = document.authored_by_patient
+    file_type = file_types.media_type_name(document.media_type)
     if document.author_id == reader.pk:
         added_by = _("You")
     elif by_patient:
@@ -227,14 +230,14 @@ def document_facts(reader: User, document: Document) -> DocumentFacts:
                     " read it."
                 )
             )
-        return DocumentFacts(added_by, seen_by)
+        return DocumentFacts(added_by, seen_by, file_type)
     link = (
         TreatingPhysician.objects.select_related("physician__practitioner_profile")
         .filter(patient=patient)
         .first()
     )
     physician = link.physician if link is not None else None
-    return DocumentFacts(added_by, [_hidden_seen_by(reader, document, physician)])
+    return DocumentFacts(added_by, [_hidden_seen_by(reader, document, physician)], file_type)
 
 
 def _hidden_seen_by(reader: User, document: Document, physician: User | None) -> str:
@@ -289,6 +292,14 @@ def _hidden_seen_by(reader: User, document: Document, physician: User | None) ->
 def _name(practitioner: User) -> str:
     profile = getattr(practitioner, "practitioner_profile", None)
     return f"{profile.first_name} {profile.last_name}" if profile is not None else ""
+
+
+def download_name(document: Document) -> str:
+    """The name its file is saved under: its title (the act date once its key is destroyed)."""
+    title = document.title
+    if is_destroyed(title):
+        return f"document-{document.act_date:%Y-%m-%d}{document.extension}"
+    return file_types.download_name(title, document.extension)
 
 
 def document_content(document: Document) -> Iterator[bytes]:

@@ -158,9 +158,7 @@ def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse
     response = StreamingHttpResponse(
         selectors.document_content(document), content_type=document.media_type
     )
-    disposition = content_disposition_header(
-        as_attachment, f"document-{document.act_date:%Y-%m-%d}{document.extension}"
-    )
+    disposition = content_disposition_header(as_attachment, selectors.download_name(document))
     if disposition is not None:  # None only for an inline response without a file name
         response["Content-Disposition"] = disposition
     response["Content-Length"] = str(document.size)

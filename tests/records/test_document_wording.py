@@ -109,3 +109,18 @@ def test_the_message_after_hiding_says_who_still_sees_the_document():
     page = client.post(f"/records/{own.uid}/hide/", follow=True)
     said = [str(message) for message in page.context["messages"]]
     assert said == ["Masqué aux professionnels de santé : il ne peut être vu que par vous."]
+
+
+def test_the_file_type_is_said_in_words_and_the_download_is_named_after_the_title():
+    patient, client, _nir = enrolled_patient()
+    document = add_document(patient, title='Bilan 12/03 : "reins" ..\\..\\etc')
+    assert fact(client, document, "Fichier").startswith("Document PDF, ")
+    download = client.get(f"/records/{document.uid}/download/")
+    assert download["Content-Disposition"] == (
+        'attachment; filename="Bilan 12-03 - -reins- ..-..-etc.pdf"'
+    )
+    accented = add_document(patient, title="Échographie cardiaque")
+    download = client.get(f"/records/{accented.uid}/download/")
+    assert download["Content-Disposition"] == (
+        "attachment; filename*=utf-8''%C3%89chographie%20cardiaque.pdf"
+    )
