@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
@@ -25,11 +27,14 @@ from tests.access_control.factories import (
     practitioner_with_login,
 )
 from tests.accounts.factories import (
+    PASSWORD,
     PractitionerProfileFactory,
     StaffFactory,
     UserFactory,
+    add_totp,
     logged_in_client,
     next_totp_token,
+    totp_token,
     verified_staff_client,
 )
 from tests.records.factories import PDF, add_document, pdf_upload
@@ -340,3 +345,22 @@ def test_a_third_user_cannot_mark_an_emergency_reviewed():
     assert not reviews_of(patient).filter(outcome="allowed").exists()
     refused = reviews_of(patient).filter(outcome="refused")
     assert {event.actor for event in refused} == {practitioner, patient, not_staff}
+
+
+def test_e_mails_go_out_in_the_language_the_person_logged_in_with(run_tasks):
+    patient, client, _nir = enrolled_patient()
+    with_email(client)
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english.post("/accounts/login/", {"username": patient.username, "password": PASSWORD})
+    device = add_totp(patient)
+    english.post("/accounts/login/", {"otp_token": totp_token(device)})
+    patient.refresh_from_db()
+    assert patient.language == "en"
+
+    profile, pro = practitioner_with_login()
+    grant(client, profile.rpps)
+    run_tasks(lambda: pro.get(f"/pro/patients/{patient.pk}/"))
+    assert [m.subject for m in mail.outbox] == [
+        "A health professional accessed your shared medical record for the first time"
+    ]
