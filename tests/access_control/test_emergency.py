@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -364,3 +364,18 @@ def test_e_mails_go_out_in_the_language_the_person_logged_in_with(run_tasks):
     assert [m.subject for m in mail.outbox] == [
         "A health professional accessed your shared medical record for the first time"
     ]
+
+
+def test_the_emergency_banner_shows_the_time_in_the_pages_language():
+    patient, _client, _nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    ends = timezone.make_aware(datetime.combine(tomorrow, time(15, 0)))
+    EmergencyAccess.objects.create(
+        patient=patient, practitioner=profile.user, ends_at=ends, reason="Patient inconscient"
+    )
+    page = html.unescape(pro.get("/pro/workspace/").content.decode())
+    assert "Vous lisez un dossier en accès d'urgence, jusqu'à 15:00." in page
+    pro.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = html.unescape(pro.get("/pro/workspace/").content.decode())
+    assert "under an emergency access, until 3 p.m." in page
