@@ -74,7 +74,7 @@ def overview(request: AuthenticatedRequest) -> HttpResponse:
                 client_address=client_address(request),
             )
         except services.AccessError as error:
-            form.add_error("rpps", error.message)
+            form.add_error(error.field or "rpps", error.message)
         else:
             messages.success(request, _("Access granted."))
             return redirect("access:overview")

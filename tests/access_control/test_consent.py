@@ -125,6 +125,8 @@ def test_an_end_date_beyond_one_year_is_refused():
     too_late = (timezone.localdate() + timedelta(days=400)).isoformat()
     response = grant(client, profile.rpps, too_late)
     assert "un an" in response.content.decode()
+    errors = response.context["grant_form"].errors
+    assert "un an" in str(errors["until"]) and "rpps" not in errors  # on the date's field
     assert not Consent.objects.exists()
 
 
