@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -85,7 +85,7 @@ class WorkspacePatient:
 class ConsentedPatient:
     patient: WorkspacePatient
     since: datetime
-    until: datetime | None
+    until: date | None  # the last day included, as the patient typed it
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def practitioner_workspace(practitioner: User) -> Workspace:
     for consent in consents[:WORKSPACE_PATIENTS]:
         listed = _listed(practitioner, consent.patient)
         if listed is not None:
-            patients.append(ConsentedPatient(listed, consent.granted_at, consent.expires_at))
+            patients.append(ConsentedPatient(listed, consent.granted_at, consent.last_day))
     emergencies = []
     for emergency in (
         EmergencyAccess.objects.active()

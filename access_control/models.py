@@ -7,6 +7,8 @@ audit trail, which these decisions are recorded in, is an app of its own: ``audi
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -90,6 +92,15 @@ class Consent(models.Model):
     def is_active(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day the consent covers, as the patient typed it: ``expires_at`` is the
+        midnight after that day (exclusive), so that the door grants through the whole day;
+        shown as is, it would read one day later than the date typed."""
+        if self.expires_at is None:
+            return None
+        return timezone.localdate(self.expires_at - timedelta(microseconds=1))
 
 
 class Block(models.Model):

@@ -25,7 +25,7 @@ from access_control.models import (
     TreatingPhysician,
 )
 from accounts.throttling import Throttle
-from audit.models import Action
+from audit.models import Action, Mode
 from dmp_portal.crypto.hashing import blind_index
 from enrollment.models import Beneficiary
 from records import selectors as record_selectors
@@ -170,6 +170,7 @@ class LookupResult:
     nir_index: str
     patient_id: uuid.UUID | None = None
     throttled: int = 0
+    emergency: bool = False  # opened through the practitioner's emergency access, not a consent
 
     @property
     def may_open(self) -> bool:
@@ -218,8 +219,10 @@ def find_patient(
             practitioner, patient, Action.LOOKUP, client_address=client_address, access=access
         )
         # Sent to the record only when the door would open it.
-        may_open = access.decide(Action.LIST).allowed
-    return LookupResult(nir_index, patient.pk if may_open and patient is not None else None)
+        listing = access.decide(Action.LIST)
+    if not listing.allowed or patient is None:
+        return LookupResult(nir_index)
+    return LookupResult(nir_index, patient.pk, emergency=listing.mode == Mode.EMERGENCY)
 
 
 @dataclass(frozen=True)
@@ -280,6 +283,7 @@ class PractitionerRecord:
     identity: PatientIdentity | None
     # The categories of the documents this practitioner may list: what the filter offers.
     categories: list[Category]
+    may_upload: bool  # the door would let this practitioner add a document (never in an emergency)
 
 
 def practitioner_record(
@@ -311,4 +315,5 @@ def practitioner_record(
         categories = [] if page is None else record_selectors.listed_categories(access)
     if page is None:
         raise record_selectors.DocumentNotFound
-    return PractitionerRecord(page, identity, categories)
+    # Asked, not recorded: only the upload itself is.
+    return PractitionerRecord(page, identity, categories, access.decide(Action.UPLOAD).allowed)

@@ -46,9 +46,12 @@ _R = TypeVar("_R")
 
 
 class AccessError(Exception):
-    def __init__(self, message: str) -> None:
+    """A refusal explained in French; ``field`` names the form field it is about, if one."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 def practitioner_by_rpps(rpps: str) -> User:
@@ -111,7 +114,9 @@ def grant_consent(
     practitioner = practitioner_by_rpps(rpps)
     today = timezone.localdate()
     if until is not None and not (today <= until <= today + timedelta(days=MAX_CONSENT_DAYS)):
-        raise AccessError(_("The end date must be between today and one year from now."))
+        raise AccessError(
+            _("The end date must be between today and one year from now."), field="until"
+        )
     return _grant(patient, practitioner, _end_of(until) if until else None)
 
 

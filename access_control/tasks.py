@@ -15,9 +15,10 @@ from access_control.policy import has_consent
 from dmp_portal.queueing import DURABLE_TASK
 
 
-def _send(template: str, address: str) -> None:
+def _send(template: str, address: str, language: str) -> None:
+    """In the language the person last used the portal in (French before their first login)."""
     context = {"site_url": settings.DMP_SITE_URL}
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language or settings.LANGUAGE_CODE):
         subject = render_to_string(f"access_control/email/{template}_subject.txt", context)
         body = render_to_string(f"access_control/email/{template}_body.txt", context)
     send_mail(subject.strip(), body, None, [address])
@@ -48,7 +49,7 @@ def send_patient_notification(kind: str, patient_id: str) -> bool:
         return False
     if not getattr(preferences, PREFERENCE_FIELD[kind]):
         return False
-    _send(kind, str(preferences.contact_email))
+    _send(kind, str(preferences.contact_email), preferences.patient.language)
     return True
 
 
@@ -63,5 +64,5 @@ def send_physician_emergency_notification(patient_id: str) -> bool:
         return False
     if not has_consent(link.patient, link.physician):  # blocked or revoked since designation
         return False
-    _send("physician_emergency", link.physician.email)
+    _send("physician_emergency", link.physician.email, link.physician.language)
     return True

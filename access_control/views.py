@@ -80,7 +80,7 @@ def overview(request: AuthenticatedRequest) -> HttpResponse:
                 client_address=client_address(request),
             )
         except services.AccessError as error:
-            form.add_error("rpps", error.message)
+            form.add_error(error.field or "rpps", error.message)
         else:
             messages.success(request, _("Access granted."))
             return redirect("access:overview")
@@ -278,6 +278,7 @@ def pro_record(request: AuthenticatedRequest, patient_id) -> HttpResponse:
             "patient_id": patient_id,
             "query": query.urlencode(),
             "identity": record.identity,
+            "may_upload": record.may_upload,
         },
     )
 

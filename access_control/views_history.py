@@ -13,6 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from access_control import history
+from access_control.decisions import (
+    APPROACH_ACTIONS,
+    OWNER_ACTIONS,
+    PRACTITIONER_ACTIONS,
+    STAFF_REGISTRY_ACTIONS,
+)
 from accounts.authenticated import AuthenticatedRequest
 from accounts.models import UserKind
 from audit.models import Action, Mode, Outcome
@@ -26,10 +32,14 @@ CHOICE_ERRORS = {"invalid_choice": _("Choose one of the options of the list.")}
 DATE_ERRORS = {"invalid": _("Enter a date as DD/MM/YYYY.")}
 
 
+# What may happen on a record: the actions the door decides on one. Not the others (logins go
+# to the system chain; the record's export is not built): a filter on them finds nothing, ever.
+RECORD_ACTIONS = OWNER_ACTIONS | PRACTITIONER_ACTIONS | APPROACH_ACTIONS | STAFF_REGISTRY_ACTIONS
+
+
 def _action_choices() -> Sequence[tuple[str, StrOrPromise]]:
-    # Logins go to the system chain, never to a record.
     return [("", _("All actions"))] + [
-        (value, label) for value, label in Action.choices if value != Action.LOGIN
+        (value, label) for value, label in Action.choices if value in RECORD_ACTIONS
     ]
 
 

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import UserKind
+
 
 class PasswordStepForm(forms.Form):
     username = forms.CharField(
@@ -51,9 +53,32 @@ class TOTPConfirmForm(forms.Form):
 
 
 class FirstPasswordForm(SetPasswordForm):
-    """Django's SetPasswordForm (fields new_password1, new_password2) with our wording."""
+    """Django's SetPasswordForm (fields new_password1, new_password2) with our wording.
+
+    The rules are said once, as the help of the first field, in words for this person (a
+    practitioner has no NIR here); the first field, where the password is chosen, carries what
+    is wrong with it, and the second only a mismatch (Django puts both on the second)."""
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(user, *args, **kwargs)
-        self.fields["new_password1"].label = _("New password (at least 12 characters)")
+        password = self.fields["new_password1"]
+        password.label = _("New password")
+        password.help_text = (
+            _(
+                "A long phrase is easier to remember and harder to guess: at least 12"
+                " characters, no need for symbols. Not your name or your RPPS number."
+            )
+            if user.kind == UserKind.PRACTITIONER
+            else _(
+                "A long phrase is easier to remember and harder to guess: at least 12"
+                " characters, no need for symbols. Not your name, your social security number"
+                " or your date of birth."
+            )
+        )
         self.fields["new_password2"].label = _("Type the new password again")
+        self.fields["new_password2"].help_text = ""
+
+    def clean(self):
+        self.validate_passwords("new_password1", "new_password2")
+        self.validate_password_for_user(self.user, "new_password1")
+        return forms.Form.clean(self)

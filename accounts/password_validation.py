@@ -24,6 +24,8 @@ class Person(Protocol):
     """What these validators read of the user (``accounts.users.User`` has it). They sit below
     the models (Django loads them from settings), so they name it instead of importing it."""
 
+    kind: str
+
     def personal_data_for_password_check(self) -> list[str]: ...
 
 
@@ -89,7 +91,10 @@ class PersonalDataValidator:
         for value in self._variants(user.personal_data_for_password_check()):
             if len(value) >= self.MIN_PART and value in folded_password:
                 raise ValidationError(
-                    _(
+                    # A practitioner's password is never checked against a NIR: not named.
+                    _("This password contains your name or your identifier: choose another one.")
+                    if user.kind == "practitioner"
+                    else _(
                         "This password contains your name, your identifier, your social "
                         "security number or your date of birth: choose another one."
                     ),

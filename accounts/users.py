@@ -57,6 +57,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     kind = models.CharField(_("kind of account"), max_length=16, choices=UserKind.choices)
     email = models.EmailField(_("e-mail address"), blank=True)
+    # The portal's language the person last logged in with: their e-mails are written in it
+    # (empty: never logged in, LANGUAGE_CODE).
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -125,6 +126,7 @@ class LoginView(View):
             else:
                 response = redirect(_next_url(request))
                 complete_login(request, response, request.user, device)
+                services.remember_language(request.user, translation.get_language())
                 return response
         return self._render_code_step(request, form)
 

@@ -16,16 +16,7 @@ from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 from records import file_types
 from records.models import Category, Document
 
-# The accepted types of file, in words.
-MEDIA_TYPES = {
-    file_types.PDF.media_type: _("PDF document"),
-    file_types.JPEG.media_type: _("JPEG image"),
-    file_types.PNG.media_type: _("PNG image"),
-    file_types.TIFF.media_type: _("TIFF image"),
-    file_types.TEXT.media_type: _("Plain text"),
-    file_types.RTF.media_type: _("RTF document"),
-    file_types.CDA.media_type: _("HL7 CDA medical document (XML)"),
-}
+MEDIA_TYPES = file_types.MEDIA_TYPE_NAMES
 
 
 class MediaTypeFilter(admin.SimpleListFilter):

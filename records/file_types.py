@@ -22,18 +22,29 @@ import codecs
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from xml.parsers import expat
 
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image
 
 from records.pdf_checks import check_pdf
 from records.rtf_checks import check_rtf
 from records.upload_errors import RejectedFile, Upload
 
-__all__ = ["DetectedType", "RejectedFile", "inspect_upload", "safe_display_name"]
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, absent from the deployed image
+    from django_stubs_ext import StrOrPromise
+
+__all__ = [
+    "DetectedType",
+    "RejectedFile",
+    "download_name",
+    "inspect_upload",
+    "media_type_name",
+    "safe_display_name",
+]
 
 CHUNK = 64 * 1024
 HEAD_BYTES = 1024  # enough to recognise every accepted type
@@ -75,6 +86,30 @@ def inspect_upload(fileobj: Upload, *, max_bytes: int) -> DetectedType:
         return _detect(fileobj, size, head, has_nul)
     finally:
         fileobj.seek(0)
+
+
+# The accepted types of file, in words (the document page, the admin's list and filter).
+MEDIA_TYPE_NAMES: dict[str, StrOrPromise] = {
+    PDF.media_type: gettext_lazy("PDF document"),
+    JPEG.media_type: gettext_lazy("JPEG image"),
+    PNG.media_type: gettext_lazy("PNG image"),
+    TIFF.media_type: gettext_lazy("TIFF image"),
+    TEXT.media_type: gettext_lazy("Plain text"),
+    RTF.media_type: gettext_lazy("RTF document"),
+    CDA.media_type: gettext_lazy("HL7 CDA medical document (XML)"),
+}
+# Path separators and what Windows refuses in a file name: "12/03" must not become a folder.
+UNSAFE_IN_FILE_NAME = re.compile(r'[/\\:*?"<>|]')
+
+
+def media_type_name(media_type: str) -> str:
+    return str(MEDIA_TYPE_NAMES.get(media_type, media_type))
+
+
+def download_name(title: str, extension: str) -> str:
+    """The name a downloaded file is saved under: its title, made harmless (no path, control or
+    reserved character), then the extension of its detected type (never one typed)."""
+    return safe_display_name(UNSAFE_IN_FILE_NAME.sub("-", title)) + extension
 
 
 def safe_display_name(original_name: str) -> str:

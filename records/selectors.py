@@ -13,11 +13,14 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from access_control import policy
+from access_control.models import RecordSettings, TreatingPhysician
 from audit.models import Action
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted
+from records import file_types
 from records.models import Category, Document, DocumentStatus
 
 if TYPE_CHECKING:
@@ -69,10 +72,7 @@ class DocumentRow:
 
 
 def _author_label(document: Document) -> str:
-    profile = getattr(document.author, "practitioner_profile", None)
-    if profile is not None:
-        return f"{profile.first_name} {profile.last_name}"
-    return ""
+    return _name(document.author)
 
 
 def record_page(
@@ -203,6 +203,121 @@ def document_for(
     if not decision.allowed or document is None:  # the door opens no document that does not exist
         raise DocumentNotFound
     return document
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    """What the document page says about a document, in words true for its reader."""
+
+    added_by: str
+    seen_by: list[str]  # sentences
+    file_type: str  # in words: "PDF document"
+
+
+def document_facts(reader: User, document: Document) -> DocumentFacts:
+    """Who added the document and who may see it, as its reader (the patient, or a practitioner
+    the door let in) should read it: "you" only for the reader. The rules described are the
+    door's (``policy``): a hidden document is seen by the patient, its author and the treating
+    physician, never in an emergency; any other by the professionals the patient allowed, within
+    their profession's categories, and in an emergency unless the patient refused it."""
+    patient = document.patient
+    by_patient = document.authored_by_patient
+    file_type = file_types.media_type_name(document.media_type)
+    if document.author_id == reader.pk:
+        added_by = _("You")
+    elif by_patient:
+        added_by = _("The patient")
+    else:
+        added_by = _author_label(document) or _("A health professional")
+    if not document.hidden_from_practitioners:
+        seen_by = [
+            _(
+                "You, and the health professionals you allowed to read your record (each within"
+                " what their profession may read)."
+            )
+            if reader.pk == patient.pk
+            else _(
+                "The patient, and the health professionals the patient allowed (each within"
+                " what their profession may read)."
+            )
+        ]
+        if not RecordSettings.objects.filter(patient=patient, emergency_opt_out=True).exists():
+            seen_by.append(
+                _(
+                    "In an emergency, a professional who declares an emergency access may also"
+                    " read it."
+                )
+            )
+        return DocumentFacts(added_by, seen_by, file_type)
+    link = (
+        TreatingPhysician.objects.select_related("physician__practitioner_profile")
+        .filter(patient=patient)
+        .first()
+    )
+    physician = link.physician if link is not None else None
+    return DocumentFacts(added_by, [_hidden_seen_by(reader, document, physician)], file_type)
+
+
+def _hidden_seen_by(reader: User, document: Document, physician: User | None) -> str:
+    author = {"author": _author_label(document)}
+    # The treating physician who added it is named once, as its author.
+    if physician is not None and physician.pk == document.author_id:
+        physician = None
+    if reader.pk == document.patient_id:
+        if document.authored_by_patient:
+            if physician is None:
+                return _("Hidden from health professionals: only you may see it.")
+            return _(
+                "Hidden from health professionals: only you and %(physician)s, your treating"
+                " physician, may see it."
+            ) % {"physician": _name(physician)}
+        if physician is None:
+            return (
+                _(
+                    "Hidden from health professionals: only you and %(author)s, its author, may"
+                    " see it."
+                )
+                % author
+            )
+        return _(
+            "Hidden from health professionals: only you, %(author)s, its author, and"
+            " %(physician)s, your treating physician, may see it."
+        ) % {**author, "physician": _name(physician)}
+    if reader.pk == document.author_id:
+        if physician is None:
+            return _(
+                "Hidden by the patient from health professionals: only the patient and you, its"
+                " author, may see it."
+            )
+        return _(
+            "Hidden by the patient from health professionals: only the patient, you, its author,"
+            " and their treating physician may see it."
+        )
+    if document.authored_by_patient:
+        return _(
+            "Hidden by the patient from health professionals: only the patient and you, their"
+            " treating physician, may see it."
+        )
+    return (
+        _(
+            "Hidden by the patient from health professionals: only the patient, %(author)s, its"
+            " author, and you, their treating physician, may see it."
+        )
+        % author
+    )
+
+
+def _name(practitioner: User) -> str:
+    profile = getattr(practitioner, "practitioner_profile", None)
+    return f"{profile.first_name} {profile.last_name}" if profile is not None else ""
+
+
+def download_name(document: Document) -> str:
+    """The name its file is saved under: its title (the act date once its key is destroyed)."""
+    title = document.title
+    if is_destroyed(title):
+        return f"document-{document.act_date:%Y-%m-%d}{document.extension}"
+    return file_types.download_name(title, document.extension)
 
 
 def document_content(document: Document) -> Iterator[bytes]:

@@ -99,9 +99,9 @@ def upload_document(
 
 def _change(
     actor: User, uid: UUID, action: Action, client_address: str, apply: Callable[[Document], None]
-) -> None:
+) -> Document:
     """Lock, pass the door and apply in one transaction: the event and the change commit
-    together; a refusal is recorded, then answered as not found."""
+    together; a refusal is recorded, then answered as not found. Returns the changed document."""
     with transaction.atomic():
         document = (
             Document.objects.select_for_update(of=("self",))
@@ -115,18 +115,19 @@ def _change(
         )
         if decision.allowed and document is not None:  # allowed: the document exists
             apply(document)
-    if not decision.allowed:
+    if not decision.allowed or document is None:
         raise DocumentNotFound
+    return document
 
 
 def set_hidden_from_practitioners(
     actor: User, uid: UUID, hidden: bool, *, client_address: str = ""
-) -> None:
+) -> Document:
     def apply(document: Document) -> None:
         document.hidden_from_practitioners = hidden
         document.save(update_fields=["hidden_from_practitioners"])
 
-    _change(actor, uid, Action.HIDE if hidden else Action.SHOW, client_address, apply)
+    return _change(actor, uid, Action.HIDE if hidden else Action.SHOW, client_address, apply)
 
 
 def delete_document(actor: User, uid: UUID, *, client_address: str = "") -> None:

@@ -143,16 +143,15 @@ def pro_upload(request: AuthenticatedRequest, patient_id) -> HttpResponse:
 @csp_update({"frame-src": ["'self'"]})  # type: ignore[arg-type]
 def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
     document = _document(request, uid, Action.VIEW)
-    return render(request, "records/document.html", {"document": document})
+    facts = selectors.document_facts(request.user, document)
+    return render(request, "records/document.html", {"document": document, "facts": facts})
 
 
 def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         selectors.document_content(document), content_type=document.media_type
     )
-    disposition = content_disposition_header(
-        as_attachment, f"document-{document.act_date:%Y-%m-%d}{document.extension}"
-    )
+    disposition = content_disposition_header(as_attachment, selectors.download_name(document))
     if disposition is not None:  # None only for an inline response without a file name
         response["Content-Disposition"] = disposition
     response["Content-Length"] = str(document.size)
@@ -180,9 +179,9 @@ def document_download(request: AuthenticatedRequest, uid) -> StreamingHttpRespon
     return _content_response(_document(request, uid, Action.DOWNLOAD), as_attachment=True)
 
 
-def _post_change(request: AuthenticatedRequest, uid, change) -> None:
+def _post_change(request: AuthenticatedRequest, uid, change):
     try:
-        change(request.user, uid, client_address=client_address(request))
+        return change(request.user, uid, client_address=client_address(request))
     except selectors.DocumentNotFound as exc:
         raise Http404 from exc
 
@@ -191,14 +190,15 @@ def _post_change(request: AuthenticatedRequest, uid, change) -> None:
 @require_POST
 def set_visibility(request: AuthenticatedRequest, uid, hidden: bool) -> HttpResponse:
     """Hide a document from practitioners, or show it again (the URL says which)."""
-    _post_change(
+    document = _post_change(
         request,
         uid,
         lambda user, uid, **kw: services.set_hidden_from_practitioners(user, uid, hidden, **kw),
     )
+    # Hidden, it is still seen by its author and the treating physician: the message says who.
     messages.success(
         request,
-        _("Health professionals no longer see this document.")
+        selectors.document_facts(request.user, document).seen_by[0]
         if hidden
         else _("Health professionals you allowed can see this document again."),
     )

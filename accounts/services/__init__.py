@@ -4,6 +4,7 @@ from accounts.services.authentication import (
     LoginRefused,
     check_password_step,
     is_known_browser,
+    remember_language,
     verify_second_factor,
 )
 from accounts.services.practitioners import (
@@ -29,6 +30,7 @@ __all__ = [
     "is_known_browser",
     "issue_activation_link",
     "pending_totp_device",
+    "remember_language",
     "send_invitation",
     "start_totp_setup",
     "verify_second_factor",

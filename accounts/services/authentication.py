@@ -177,3 +177,12 @@ def _match_token(user: User, token: str) -> Device | None:
                 if device.verify_token(token):
                     return device
     return None
+
+
+def remember_language(user: User, language: str) -> None:
+    """The language of the pages the person logged in with, for the e-mails written to them
+    later by tasks (which have no request). Only the portal's languages; written when changed."""
+    language = language.split("-")[0]
+    if language in dict(settings.LANGUAGES) and language != user.language:
+        user.language = language
+        user.save(update_fields=["language"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -81,6 +81,27 @@ def test_a_consent_ends_at_its_date():
         document_for(profile.user, document.uid, "view")
 
 
+def test_the_end_of_a_consent_is_the_day_typed_and_the_door_grants_through_it():
+    patient, client, _nir = enrolled_patient()
+    document = add_document(patient)
+    profile, pro = practitioner_with_login()
+    until = timezone.localdate() + timedelta(days=30)
+    grant(client, profile.rpps, until.strftime("%d/%m/%Y"))
+    typed, next_day = until.strftime("%d/%m/%Y"), (until + timedelta(days=1)).strftime("%d/%m/%Y")
+    overview = client.get("/access/").content.decode()
+    assert typed in overview and next_day not in overview
+    workspace = pro.get("/pro/workspace/").content.decode()
+    assert typed in workspace and next_day not in workspace
+    last_minute = timezone.make_aware(datetime.combine(until, time(23, 59)))
+    with time_machine.travel(last_minute):
+        assert document_for(profile.user, document.uid, "view").uid == document.uid
+    with (
+        time_machine.travel(last_minute + timedelta(minutes=1)),
+        pytest.raises(DocumentNotFound),
+    ):
+        document_for(profile.user, document.uid, "view")
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -104,6 +125,8 @@ def test_an_end_date_beyond_one_year_is_refused():
     too_late = (timezone.localdate() + timedelta(days=400)).isoformat()
     response = grant(client, profile.rpps, too_late)
     assert "un an" in response.content.decode()
+    errors = response.context["grant_form"].errors
+    assert "un an" in str(errors["until"]) and "rpps" not in errors  # on the date's field
     assert not Consent.objects.exists()
 
 

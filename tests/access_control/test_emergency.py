@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
@@ -25,11 +27,14 @@ from tests.access_control.factories import (
     practitioner_with_login,
 )
 from tests.accounts.factories import (
+    PASSWORD,
     PractitionerProfileFactory,
     StaffFactory,
     UserFactory,
+    add_totp,
     logged_in_client,
     next_totp_token,
+    totp_token,
     verified_staff_client,
 )
 from tests.records.factories import PDF, add_document, pdf_upload
@@ -171,6 +176,25 @@ def test_notifications_follow_the_patients_choices(run_tasks):
     document = Document.objects.get(patient=patient)
     assert document.author == profile.user
     assert "Compte rendu" not in mail.outbox[1].body
+
+
+def test_pages_under_an_emergency_say_so_and_offer_no_upload(run_tasks):
+    patient, client, nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    run_tasks(lambda: declare(pro, profile, nir))
+    record = pro.get(f"/pro/patients/{patient.pk}/").content.decode()
+    assert f"/pro/patients/{patient.pk}/upload/" not in record
+    assert pro.get(f"/pro/patients/{patient.pk}/upload/").status_code == 404  # the door agrees
+    found = pro.post("/pro/", {"nir": nir}).content.decode()
+    assert "accès d'urgence" in html.unescape(found)
+    assert "Le patient vous a donné accès" not in found
+    assert f"/pro/patients/{patient.pk}/" in found
+
+    grant(client, profile.rpps)  # with the patient's consent, both are true again
+    record = pro.get(f"/pro/patients/{patient.pk}/").content.decode()
+    assert f"/pro/patients/{patient.pk}/upload/" in record
+    found = pro.post("/pro/", {"nir": nir}).content.decode()
+    assert "Le patient vous a donné accès" in html.unescape(found)
 
 
 def test_a_practitioner_without_consent_cannot_add_a_document():
@@ -321,3 +345,37 @@ def test_a_third_user_cannot_mark_an_emergency_reviewed():
     assert not reviews_of(patient).filter(outcome="allowed").exists()
     refused = reviews_of(patient).filter(outcome="refused")
     assert {event.actor for event in refused} == {practitioner, patient, not_staff}
+
+
+def test_e_mails_go_out_in_the_language_the_person_logged_in_with(run_tasks):
+    patient, client, _nir = enrolled_patient()
+    with_email(client)
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english.post("/accounts/login/", {"username": patient.username, "password": PASSWORD})
+    device = add_totp(patient)
+    english.post("/accounts/login/", {"otp_token": totp_token(device)})
+    patient.refresh_from_db()
+    assert patient.language == "en"
+
+    profile, pro = practitioner_with_login()
+    grant(client, profile.rpps)
+    run_tasks(lambda: pro.get(f"/pro/patients/{patient.pk}/"))
+    assert [m.subject for m in mail.outbox] == [
+        "A health professional accessed your shared medical record for the first time"
+    ]
+
+
+def test_the_emergency_banner_shows_the_time_in_the_pages_language():
+    patient, _client, _nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    ends = timezone.make_aware(datetime.combine(tomorrow, time(15, 0)))
+    EmergencyAccess.objects.create(
+        patient=patient, practitioner=profile.user, ends_at=ends, reason="Patient inconscient"
+    )
+    page = html.unescape(pro.get("/pro/workspace/").content.decode())
+    assert "Vous lisez un dossier en accès d'urgence, jusqu'à 15:00." in page
+    pro.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = html.unescape(pro.get("/pro/workspace/").content.decode())
+    assert "under an emergency access, until 3 p.m." in page

@@ -6,6 +6,7 @@ already translated; the rest is checked on data (names, titles) and structure.""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -282,6 +283,16 @@ def listed(client, **params) -> list[tuple[str, str, str, str]]:
         for row in rows(response)
         if row.action != "view-history"
     ]
+
+
+def test_the_action_filter_offers_only_what_happens_on_a_record(trail):
+    _patient, client = trail
+    page = client.get("/access/history/").content.decode()
+    select = re.search(r'<select name="action".*?</select>', page, re.S)
+    assert select, page
+    offered = set(re.findall(r'<option value="([^"]*)"', select.group(0)))
+    assert {"", "view", "upload", "emergency", "request-access", "view-identity"} <= offered
+    assert not offered & {"login", "export"}  # never recorded on a record
 
 
 def test_filters(trail):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -98,7 +99,8 @@ def test_weak_or_mismatched_password_is_explained_and_changes_nothing():
         "/accounts/activate/set-password/", {"new_password1": "court", "new_password2": "court"}
     )
     assert short.status_code == 200
-    assert "12" in str(short.context["form"].errors["new_password2"])
+    assert "12" in str(short.context["form"].errors["new_password1"])
+    assert "new_password2" not in short.context["form"].errors
     mismatch = client.post(
         "/accounts/activate/set-password/",
         {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD + "x"},
@@ -111,7 +113,8 @@ def test_weak_or_mismatched_password_is_explained_and_changes_nothing():
             "new_password2": f"{user.practitioner_profile.rpps} bonjour",
         },
     )
-    assert named.context["form"].errors["new_password2"]
+    named_error = str(named.context["form"].errors["new_password1"])
+    assert "identifiant" in named_error and "sécurité sociale" not in named_error
     user.refresh_from_db()
     assert not user.is_active and not user.has_usable_password()
     # The link is still usable after these mistakes.
@@ -120,6 +123,16 @@ def test_weak_or_mismatched_password_is_explained_and_changes_nothing():
         {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
     assert ok.status_code == 302
+
+
+def test_a_practitioners_password_page_says_the_rules_once_and_never_speaks_of_a_nir():
+    user = invited_practitioner()
+    client = Client()
+    client.get(f"/accounts/activate/{issue_activation_link(user)}/")
+    text = html.unescape(client.get("/accounts/activate/set-password/").content.decode())
+    assert text.count("12 caractères") == 1 and "RPPS" in text
+    assert "sécurité sociale" not in text and "naissance" not in text
+    assert 'aria-describedby="id_new_password1_hint' in text
 
 
 def test_unknown_token_gets_404():

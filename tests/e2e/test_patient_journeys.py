@@ -162,7 +162,7 @@ def test_upload_find_open_and_hide_a_document(site, new_page, inspector):
 
     follow(page, page.get_by_role("button", name="Le masquer aux professionnels de santé"))
     inspector.check(page, "hidden")
-    expect(page.get_by_text("Non : masqué")).to_be_visible()
+    expect(page.locator("dd", has_text="Masqué aux professionnels de santé")).to_be_visible()
     expect(page.get_by_role("button", name="Le rendre de nouveau visible")).to_be_visible()
     document.refresh_from_db()
     assert document.hidden_from_practitioners

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import threading
 
 import pytest
@@ -202,9 +203,22 @@ def test_a_password_with_the_nir_or_birth_date_is_refused(letter_for):
     submit_code(client, person.nir, code)
     for weak in (f"secret {person.nir[:13]} ici", "née le 14/05/1985 à Paris", "léa dupont lyon"):
         response = client.post(URL, {"new_password1": weak, "new_password2": weak})
-        assert response.context["form"].errors["new_password2"]
+        # On the field where the password is chosen, not on its confirmation.
+        assert "sécurité sociale" in str(response.context["form"].errors["new_password1"])
+        assert "new_password2" not in response.context["form"].errors
     assert not User.objects.filter(kind="patient").exists()
     assert CreationCode.objects.get(beneficiary=person).used_at is None
+
+
+def test_the_password_rules_are_said_once_as_the_help_of_the_first_field(letter_for):
+    person = make_beneficiary()
+    client = Client()
+    page = submit_code(client, person.nir, letter_for(person))
+    page = client.get(URL) if page.status_code == 302 else page
+    text = html.unescape(page.content.decode())
+    assert text.count("12 caractères") == 1 and text.count("sécurité sociale") == 1
+    assert 'aria-describedby="id_new_password1_hint' in text
+    assert "Saisissez le même mot de passe" not in text  # Django's default help, repeated
 
 
 def test_the_password_step_needs_the_code_step_first():
