@@ -402,6 +402,8 @@ if PRODUCTION:
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+# English dates day first, like the forms ask them (dmp_portal/formats/en).
+FORMAT_MODULE_PATH = ["dmp_portal.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
