@@ -51,6 +51,14 @@ class Env:
             return default
         return value
 
+    def line(self, name: builtins.str, default: builtins.str) -> builtins.str:
+        """One line of text shown to people (a name, a phone number): trimmed, and refused when
+        it holds a line break or a control character, which would break a page or a letter."""
+        value = self.str(name, default).strip()
+        if any(ord(character) < 32 or ord(character) == 127 for character in value):
+            raise ImproperlyConfigured(f"{name} holds a line break or a control character.")
+        return value
+
     def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
         value = self._raw(name)
         if value is None or value == "":

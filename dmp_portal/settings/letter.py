@@ -26,15 +26,8 @@ __all__ = [
 _env = Env()
 
 
-def _text(name: str, default: str) -> str:
-    value = _env.str(name, default).strip()
-    if any(ord(character) < 32 or ord(character) == 127 for character in value):
-        raise ImproperlyConfigured(f"{name} holds a line break or a control character.")
-    return value
-
-
 def _lines(name: str, default: str, most: int, width: int) -> tuple[str, ...]:
-    lines = tuple(line.strip() for line in _text(name, default).split(";") if line.strip())
+    lines = tuple(line.strip() for line in _env.line(name, default).split(";") if line.strip())
     if not 1 <= len(lines) <= most:
         raise ImproperlyConfigured(f"{name} holds 1 to {most} lines separated by ';'.")
     if any(len(line) > width for line in lines):
@@ -52,16 +45,16 @@ if any(len(line) > 38 for line in DMP_OPERATOR_ADDRESS):
     raise ImproperlyConfigured("DMP_OPERATOR_ADDRESS: each line holds at most 38 characters.")
 
 # Printed after the phone number: "Appelez le 01 23 45 67 89, appel non surtaxé, du lundi...".
-DMP_OPERATOR_PHONE_HOURS = _text(
+DMP_OPERATOR_PHONE_HOURS = _env.line(
     "DMP_OPERATOR_PHONE_HOURS", "appel non surtaxé, du lundi au vendredi de 8 h à 18 h"
 )
 # The town before the date: "Paris, le 28 novembre 2026".
-DMP_LETTER_PLACE = _text("DMP_LETTER_PLACE", "Paris")
+DMP_LETTER_PLACE = _env.line("DMP_LETTER_PLACE", "Paris")
 # Who signs, 1 to 3 lines: "Le responsable du service des inscriptions;Jean Exemple".
 DMP_LETTER_SIGNATORY = _lines(
     "DMP_LETTER_SIGNATORY", "Le responsable du service des inscriptions (exemple)", 3, 60
 )
 # The data-protection notice's retention period: "Conservation : <this>."
-DMP_LETTER_RETENTION = _text(
+DMP_LETTER_RETENTION = _env.line(
     "DMP_LETTER_RETENTION", "un an après l'envoi de ce courrier (durée d'exemple)"
 )
