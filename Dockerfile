@@ -46,6 +46,7 @@ RUN mkdir -p /app/locale \
         DMP_OPERATOR_NAME=build DMP_OPERATOR_ADDRESS=build DMP_OPERATOR_PHONE=build \
         DMP_OPERATOR_EMAIL=build DMP_DPO_CONTACT=build DMP_OPERATOR_REGISTRATION=build \
         DMP_PUBLICATION_DIRECTOR=build DMP_HOST_NAME=build DMP_HOST_ADDRESS=build DMP_HOST_PHONE=build \
+        DMP_LETTER_PLACE=build DMP_LETTER_SIGNATORY=build DMP_LETTER_RETENTION=build \
         STATIC_ROOT=/app/staticfiles \
         DMP_VAR_DIR=/tmp/dmp-build-var \
         sh -c 'python manage.py compilemessages && python manage.py collectstatic --noinput' \

@@ -15,13 +15,14 @@ from django.utils.translation import gettext_lazy as _
 
 from access_control import emergency_review
 from access_control.models import EmergencyAccess, ProfessionRule
+from dmp_portal.admin_lists import NoFacetCounts
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 from dmp_portal.http import client_address
 
 
 @admin.register(EmergencyAccess)
-class EmergencyAccessAdmin(OfferedLookupsOnly, admin.ModelAdmin):
+class EmergencyAccessAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
     """The review queue of every emergency access: who declared it, when, until when, and
     whether it was reviewed; by practitioner, to see a pattern. Never whose record: the reason
     stays encrypted with the patient's key (the patient reads it), and the patient is not shown
@@ -60,7 +61,7 @@ class EmergencyAccessAdmin(OfferedLookupsOnly, admin.ModelAdmin):
 
 
 @admin.register(ProfessionRule)
-class ProfessionRuleAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
+class ProfessionRuleAdmin(ReadOnlyAdminMixin, NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("profession", "category", "may_read")
     list_filter = ("profession", "category")
     offered_lookups = choice_lookups("profession") | {"category__id__exact", "category__isnull"}

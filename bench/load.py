@@ -135,8 +135,9 @@ def gunicorn_env(port: int) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "ALLOWED_HOSTS": "127.0.0.1",
         "DMP_SITE_URL": f"https://127.0.0.1:{port}",
-        # Production requires the operator's details; no page the benchmark loads shows them.
-        **{name: "banc d'essai" for name in settings.OPERATOR_REQUIRED},
+        # Production requires the operator's and the letter's details; no page the benchmark loads
+        # shows them, and it renders no letter.
+        **{name: "banc d'essai" for name in settings.DETAILS_REQUIRED},
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "STATIC_ROOT": str(settings.STATIC_ROOT),
         # One client address (the proxy's X-Forwarded-For) makes every enrolment request.

@@ -6,10 +6,11 @@ reads every row (or every entry of an index), so on the audit trail, the documen
 the registry or the accounts, each page of the list would cost a scan of the whole table.
 
 Here the whole-table count is never made (``show_full_result_count = False``), facet counts are
-never offered, and the paginator counts at most ``exact_up_to`` rows of an unfiltered list: a
-table no larger is counted exactly, a larger one is given PostgreSQL's own estimate of its size
-(``pg_class.reltuples``, kept up to date by autovacuum's ANALYZE). A filtered or searched list is
-counted exactly: its count runs on what the filter selects, and its last page must be right.
+never offered (on any list: ``NoFacetCounts``), and the paginator counts at most ``exact_up_to``
+rows of an unfiltered list: a table no larger is counted exactly, a larger one is given
+PostgreSQL's own estimate of its size (``pg_class.reltuples``, kept up to date by autovacuum's
+ANALYZE). A filtered or searched list is counted exactly: its count runs on what the filter
+selects, and its last page must be right.
 """
 
 from __future__ import annotations
@@ -71,10 +72,18 @@ class EstimatedCountPaginator(Paginator):
         return estimate
 
 
-class LargeListMixin:
+class NoFacetCounts:
+    """Mixed into every ModelAdmin of the portal (``tests/test_admin_lists.py`` checks each one
+    registered): the list never offers « Afficher les nombres ». Facets count the rows behind
+    every choice of every filter on each page, one more ``COUNT`` each, which no list needs and
+    no large table can afford."""
+
+    show_facets = admin.ShowFacets.NEVER
+
+
+class LargeListMixin(NoFacetCounts):
     """Mixed into the ModelAdmin of a table that grows without end: no whole-table count, no
     facet counts, and the estimating paginator."""
 
     paginator: ClassVar[type] = EstimatedCountPaginator
     show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER

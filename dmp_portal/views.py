@@ -17,6 +17,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
@@ -65,6 +66,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 # --- Error pages (handler400/403/404/500 in urls.py, CSRF_FAILURE_VIEW in settings) -------------
+# 429 has no handler in Django: a view that throttles answers with too_many_attempts below.
 # The 400, 403, 404 and CSRF pages extend base.html (an error raised before the authentication
 # middleware shows it as to an anonymous person). requires_csrf_token: the header's forms need a
 # token even when the error came before the CSRF middleware ran (a 400 for an unknown Host).
@@ -131,6 +133,20 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(
         request, "errors/csrf.html", {"previous_page": _previous_page(request)}, status=403
     )
+
+
+def too_many_attempts(request: HttpRequest, seconds: int) -> HttpResponse:
+    """The portal's 429, for every throttled form: how long to wait, in minutes rounded up (a
+    person reads minutes, not seconds), and the same wait in Retry-After for programs."""
+    minutes = max(1, (seconds + 59) // 60)
+    message = ngettext(
+        "Too many attempts from this connection. Please try again in %(minutes)d minute.",
+        "Too many attempts from this connection. Please try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+    response = render(request, "429.html", {"message": message}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def _previous_page(request: HttpRequest) -> str:

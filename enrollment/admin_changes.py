@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from dmp_portal.admin_lists import NoFacetCounts
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.http import client_address
@@ -50,7 +51,7 @@ def _shown(name: str, value) -> str:
 
 
 @admin.register(RegistryChange)
-class RegistryChangeAdmin(OfferedLookupsOnly, admin.ModelAdmin):
+class RegistryChangeAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
     list_display = (
         "__str__",
         "person",

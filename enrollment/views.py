@@ -7,13 +7,13 @@ import time
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
-from django.utils.translation import ngettext
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import FirstPasswordForm
 from dmp_portal.http import client_address
+from dmp_portal.views import too_many_attempts
 from enrollment.forms import ActivationCodeForm, EnrollmentForm
 from enrollment.services.activation import (
     ActivationRefused,
@@ -37,18 +37,6 @@ def eligibility(request: HttpRequest) -> HttpResponse:
     return render(request, "enrollment/eligibility.html")
 
 
-def _try_later(request: HttpRequest, seconds: int) -> HttpResponse:
-    minutes = max(1, (seconds + 59) // 60)
-    message = ngettext(
-        "Too many attempts from this connection. Please try again in %(minutes)d minute.",
-        "Too many attempts from this connection. Please try again in %(minutes)d minutes.",
-        minutes,
-    ) % {"minutes": minutes}
-    response = render(request, "enrollment/try_later.html", {"message": message}, status=429)
-    response["Retry-After"] = str(seconds)
-    return response
-
-
 @method_decorator(protected, name="dispatch")
 class EnrollmentView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
@@ -61,7 +49,7 @@ class EnrollmentView(View):
         try:
             request_code(client_address(request), form.cleaned_data["nir"])
         except TryLater as wait:
-            return _try_later(request, wait.seconds)
+            return too_many_attempts(request, wait.seconds)
         return render(request, "enrollment/requested.html")
 
 
@@ -101,7 +89,7 @@ class ActivationView(View):
                     form.cleaned_data["creation_code"],
                 )
             except TryLater as wait:
-                return _try_later(request, wait.seconds)
+                return too_many_attempts(request, wait.seconds)
             except ActivationRefused as refusal:
                 form.add_error(None, refusal.message)
             else:

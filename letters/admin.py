@@ -15,7 +15,7 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from dmp_portal.admin_lists import LargeListMixin
+from dmp_portal.admin_lists import LargeListMixin, NoFacetCounts
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.http import client_address
 from letters.models import Letter, LetterBatch
@@ -147,7 +147,7 @@ class LetterAdmin(LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin):
 
 
 @admin.register(LetterBatch)
-class LetterBatchAdmin(OfferedLookupsOnly, admin.ModelAdmin):
+class LetterBatchAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("uid", "created_at", "letter_count")
     readonly_fields = ("uid", "created_at", "letter_count")
     actions = None

@@ -10,7 +10,7 @@ reviewed like any code.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from dmp_portal.admin_lists import LargeListMixin
+from dmp_portal.admin_lists import LargeListMixin, NoFacetCounts
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.admin_read_only import ReadOnlyAdminMixin
 from records import file_types
@@ -36,7 +36,7 @@ class MediaTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Category)
-class CategoryAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
+class CategoryAdmin(ReadOnlyAdminMixin, NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
     list_display = ("code", "label_fr", "label_en", "position")
     fields = list_display
     readonly_fields = list_display

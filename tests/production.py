@@ -18,7 +18,8 @@ def random_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
 
 
-# Who runs the portal (production requires each, dmp_portal/settings/public_pages.py).
+# Who runs the portal (production requires each, dmp_portal/settings/public_pages.py), and what
+# the letter signs with.
 OPERATOR = {
     "DMP_OPERATOR_NAME": "Agence régionale du dossier partagé",
     "DMP_OPERATOR_ADDRESS": "Service des inscriptions;TSA 12345;75000 PARIS",
@@ -30,6 +31,10 @@ OPERATOR = {
     "DMP_HOST_NAME": "Hébergeur HDS",
     "DMP_HOST_ADDRESS": "2 avenue des Serveurs;69000 LYON",
     "DMP_HOST_PHONE": "01 99 00 00 11",
+    # What only the letter says (production requires each, dmp_portal/settings/letter.py).
+    "DMP_LETTER_PLACE": "Paris",
+    "DMP_LETTER_SIGNATORY": "La responsable des inscriptions;Claude Martin",
+    "DMP_LETTER_RETENTION": "un an après l'envoi de ce courrier",
 }
 
 

@@ -4,7 +4,8 @@ No list offers "delete selected" (the registry, accounts, letters and their batc
 trail are records of what happened), and a POST of that action deletes nothing. The lists of
 tables that grow without end (audit events, documents, letters, the registry, accounts,
 enrolment requests) never run a ``COUNT(*)`` of the whole table, and the audit trail has no date
-hierarchy (it reads the dates of every event to build its links).
+hierarchy (it reads the dates of every event to build its links). No list offers facet counts
+(« Afficher les nombres »): one more ``COUNT`` per choice of every filter.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from django.contrib import admin
 from django.db import connection, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.trail import record_event
-from dmp_portal.admin_lists import EstimatedCountPaginator, LargeListMixin
+from dmp_portal.admin_lists import EstimatedCountPaginator, LargeListMixin, NoFacetCounts
 from enrollment.models import Beneficiary
 from letters.models import Letter, LetterBatch
 from tests.accounts.factories import StaffFactory, UserFactory, logged_in_client
@@ -66,6 +68,20 @@ def test_no_admin_offers_a_bulk_delete(model):
     if model._meta.label in NEVER_DELETED:
         assert not model_admin.has_delete_permission(request)
         assert not model_admin.has_delete_permission(request, model._default_manager.first())
+
+
+@pytest.mark.parametrize("model", REGISTERED)
+def test_no_list_offers_facet_counts(model):
+    model_admin = admin.site._registry[model]
+    assert isinstance(model_admin, NoFacetCounts)
+    assert model_admin.show_facets is admin.ShowFacets.NEVER
+    client = logged_in_client(StaffFactory())
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    page = client.get(url).content.decode()
+    assert "_facets" not in page and "Afficher les nombres" not in page
+    # Asked for by hand in the address, they are not counted either.
+    asked = client.get(url, {"_facets": "True"})
+    assert asked.status_code == 200 and asked.context["cl"].add_facets is False
 
 
 def test_the_lists_show_no_delete_action_and_a_posted_one_deletes_nothing():

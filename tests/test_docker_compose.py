@@ -1,7 +1,8 @@
 """Properties the deployment files must keep: docker-compose.yml, Dockerfile, .dockerignore.
 
-No Docker engine runs where the suite runs, so these tests read the files. They need neither
-Django nor a database: plain functions, no fixtures of pytest-django.
+No Docker engine runs where the suite runs, so these tests read the files. They need no
+database: plain functions, no fixtures of pytest-django (only the settings' list of what
+production requires).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from dmp_portal.settings import DETAILS_REQUIRED
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -42,6 +45,9 @@ REQUIRED_SETTINGS = (
     "DMP_HOST_NAME",
     "DMP_HOST_ADDRESS",
     "DMP_HOST_PHONE",
+    "DMP_LETTER_PLACE",
+    "DMP_LETTER_SIGNATORY",
+    "DMP_LETTER_RETENTION",
 )
 # Connection strings: a literal is fine as long as it holds no password.
 URL_SETTINGS = ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")
@@ -252,6 +258,12 @@ def test_long_running_services_restart(services: dict[str, Any], name: str) -> N
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_services_run_in_production_mode(services: dict[str, Any], name: str) -> None:
     assert environment_of(services[name]).get("DMP_ENV") == "production"
+
+
+def test_the_required_list_holds_every_detail_production_requires() -> None:
+    """The settings name the operator's and the letter's details production refuses to start
+    without; compose must require each (a new one added there and forgotten here fails)."""
+    assert [name for name in DETAILS_REQUIRED if name not in REQUIRED_SETTINGS] == []
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)

@@ -188,7 +188,27 @@ def test_too_many_enrolment_requests_get_the_portals_429():
     nir = make_nir()
     response = client.post("/enrollment/", {"nir": nir, "nir_confirmation": nir})
     html = assert_portal_page(response, 429, "Veuillez réessayer plus tard")
-    assert "Trop de tentatives" in html
+    assert '<p class="error-code">Erreur 429</p>' in html
+    assert "Trop de tentatives depuis cette connexion. Réessayez dans 60 minutes." in html
+    assert "celle-ci n'a pas été prise en compte" in html
+    assert response["Retry-After"] == "3600"
+    assert nir not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "title", "line"),
+    [("fr", "Veuillez réessayer plus tard", "Erreur 429"), ("en", "Please try later", "Error 429")],
+)
+def test_too_many_activation_tries_get_the_same_429(language, title, line):
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    with override_settings(ENROLLMENT_CODE_TRIES_PER_CLIENT=0):
+        response = client.post(
+            "/enrollment/activate/", {"nir": make_nir(), "creation_code": "ABCD-EFGH-JKMN"}
+        )
+    html = assert_portal_page(response, 429, title, language=language)
+    assert f'<p class="error-code">{line}</p>' in html
     assert int(response["Retry-After"]) > 0
 
 

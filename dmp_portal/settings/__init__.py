@@ -29,6 +29,7 @@ from dmp_portal.crypto.signing import (
 )
 from dmp_portal.settings.env import Env
 from dmp_portal.settings.letter import *  # noqa: F403 - the postal letter's own details
+from dmp_portal.settings.letter import LETTER_REQUIRED
 from dmp_portal.settings.public_pages import *  # noqa: F403 - who runs the portal (public pages)
 from dmp_portal.settings.public_pages import OPERATOR_REQUIRED
 from dmp_portal.settings.site_url import development_site_url
@@ -43,6 +44,11 @@ DEVELOPMENT = DMP_ENV == "development"
 TESTING = DMP_ENV == "test"
 PRODUCTION = DMP_ENV == "production"
 
+# What a person reads of the operator, on the public pages and in the postal letter: defaults
+# that say they are examples outside production, required in production (each also as
+# NAME_FILE). One tuple, for the check below and for whatever starts a production process.
+DETAILS_REQUIRED = (*OPERATOR_REQUIRED, *LETTER_REQUIRED)
+
 # --- Secrets and keys -------------------------------------------------------------------------
 if PRODUCTION:
     _missing = [
@@ -55,7 +61,7 @@ if PRODUCTION:
             "DMP_BLIND_INDEX_KEY",
             "ALLOWED_HOSTS",
             "DMP_SITE_URL",
-            *OPERATOR_REQUIRED,
+            *DETAILS_REQUIRED,
         )
         if not env.str(name)
     ]

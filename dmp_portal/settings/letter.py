@@ -4,7 +4,8 @@ Who the operator is (``DMP_OPERATOR_NAME``, ``DMP_OPERATOR_ADDRESS``, ``DMP_OPER
 ``DMP_OPERATOR_EMAIL``, ``DMP_DPO_CONTACT``) is read once, in ``public_pages.py``: the letter
 prints the same values as the public pages. Here: what only the letter says (opening hours of
 the phone line, the town before the date, who signs, how long the request and the letter are
-kept), read from the environment with development defaults that say they are examples; and the
+kept), read from the environment with development defaults that say they are examples (production
+refuses to start without each of ``LETTER_REQUIRED``, as without the operator's details); and the
 postal limits the sender block must meet (NF Z10-011: at most 38 characters a line, at most 6
 lines with the name), checked at start-up rather than at every letter's rendering.
 """
@@ -21,6 +22,7 @@ __all__ = [
     "DMP_LETTER_RETENTION",
     "DMP_LETTER_SIGNATORY",
     "DMP_OPERATOR_PHONE_HOURS",
+    "LETTER_REQUIRED",
 ]
 
 _env = Env()
@@ -58,3 +60,8 @@ DMP_LETTER_SIGNATORY = _lines(
 DMP_LETTER_RETENTION = _env.line(
     "DMP_LETTER_RETENTION", "un an après l'envoi de ce courrier (durée d'exemple)"
 )
+
+# What production refuses to start without (each also as NAME_FILE), beside OPERATOR_REQUIRED: a
+# deployment never prints the example signatory or retention period, nor a town it is not in.
+# The phone line's hours have a true default and stay optional.
+LETTER_REQUIRED = ("DMP_LETTER_PLACE", "DMP_LETTER_SIGNATORY", "DMP_LETTER_RETENTION")

@@ -189,11 +189,41 @@ OPERATOR_VARIABLES = (
 )
 
 
-@pytest.mark.parametrize("missing", OPERATOR_VARIABLES)
+# What only the postal letter prints: its defaults are examples too (dmp_portal/settings/letter.py).
+LETTER_VARIABLES = ("DMP_LETTER_PLACE", "DMP_LETTER_SIGNATORY", "DMP_LETTER_RETENTION")
+
+
+@pytest.mark.parametrize("missing", OPERATOR_VARIABLES + LETTER_VARIABLES)
 def test_production_refuses_to_start_without_the_operator(missing):
     result = run_manage(production_environ(**{missing: None}), "check")
     assert result.returncode != 0
     assert f"missing {missing}" in result.stderr
+
+
+def test_production_starts_with_every_detail_and_names_every_missing_one():
+    assert run_manage(production_environ(), "check").returncode == 0
+    result = run_manage(production_environ(**dict.fromkeys(LETTER_VARIABLES)), "check")
+    assert "missing " + ", ".join(LETTER_VARIABLES) in result.stderr
+
+
+def test_development_prints_the_letters_examples(tmp_path):
+    """Outside production the letter's details have defaults, and they say they are examples."""
+    script = (
+        "from django.conf import settings; "
+        "print(settings.DMP_LETTER_SIGNATORY, settings.DMP_LETTER_RETENTION, sep='|')"
+    )
+    environ = production_environ(
+        DMP_ENV="development",
+        DMP_VAR_DIR=str(tmp_path),
+        DATABASE_URL=None,
+        CELERY_BROKER_URL=None,
+        **dict.fromkeys(LETTER_VARIABLES),
+    )
+    result = run_manage(environ, "shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    signatory, retention = result.stdout.strip().splitlines()[-1].split("|")
+    assert signatory == "('Le responsable du service des inscriptions (exemple)',)"
+    assert retention == "un an après l'envoi de ce courrier (durée d'exemple)"
 
 
 def test_an_address_is_read_as_lines():
