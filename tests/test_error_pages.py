@@ -131,6 +131,8 @@ def test_a_stale_form_says_the_page_expired_and_offers_to_log_in_again():
         HTTP_REFERER="http://testserver/accounts/login/?next=/records/",
     )
     html = assert_portal_page(response, 403, "Cette page a expiré")
+    # The code support asks for, as on every error page.
+    assert '<p class="error-code">Erreur 403</p>' in html
     assert '<a class="button" href="/accounts/login/">Se reconnecter</a>' in html
     # Not the login page twice under two names.
     assert "Retour à la page précédente" not in html
