@@ -355,20 +355,13 @@ def record_listing(
     client_address: str = "",
 ) -> RecordListing:
     """A page of the record (``record_page``) and the categories present among the documents
-    this reader may list, in one transaction, from one door answer. Raises DocumentNotFound
-    when refused, after the refusal is committed."""
-    with transaction.atomic():
-        access = policy.access_to(actor, patient)
-        try:
-            page = record_page(
-                actor, patient, filters, page_number, client_address=client_address, access=access
-            )
-        except DocumentNotFound:
-            page = None  # raised below, once the refusal's event is committed
-        present = [] if page is None else listed_categories(access)
-    if page is None:
-        raise DocumentNotFound
-    return RecordListing(page, present)
+    this reader may list, from one door answer (one query more than the page alone). Raises
+    DocumentNotFound when refused, after the refusal is committed (``record_page``)."""
+    access = policy.access_to(actor, patient)
+    page = record_page(
+        actor, patient, filters, page_number, client_address=client_address, access=access
+    )
+    return RecordListing(page, listed_categories(access))
 
 
 def check_upload_allowed(actor: User, patient: User | None, *, client_address: str = "") -> User:
