@@ -79,7 +79,8 @@ def test_the_patient_sees_the_events_of_their_record_newest_first():
     assert (page[0].document_state, page[0].document_title) == ("none", "")
 
     html = response.content.decode()
-    assert html.count('<th scope="col">') == 6
+    # No « Mode » column among the patient's own actions: always normal, it would say nothing.
+    assert html.count('<th scope="col">') == 5 and ">Mode</th>" not in html
     assert "<caption" in html and 'class="data-table"' in html
     assert "Télécharger un document" in html and "Déposer un document" in html
     assert "Consulter l&#x27;historique des accès" in html
@@ -129,6 +130,7 @@ def test_emergency_access_is_visibly_marked():
     assert row.emergency and row.mode == "emergency"
     html = response.content.decode()
     assert "Déclarer un accès en urgence" in html
+    assert html.count('<th scope="col">') == 6 and ">Mode</th>" in html
     assert '<strong class="mode-emergency"><span aria-hidden="true">⚠ </span>Urgence</strong>' in (
         html
     )
@@ -492,6 +494,8 @@ def test_the_filter_form_and_pagination_links_keep_the_filters():
     for name in ("show", "action", "outcome", "date_from", "date_to"):
         assert f'name="{name}"' in html
     assert 'name="mode"' not in html  # the patient's own actions are all in normal mode
+    # « Effacer les filtres » stays on the view the patient is in.
+    assert '<a href="/access/history/?show=mine">Effacer les filtres</a>' in html
     assert 'href="?show=mine&amp;action=list&amp;page=2"' in html
     second = client.get(URL, {"show": "mine", "action": "list", "page": 2})
     assert len(second.context["page"].object_list) == 5
