@@ -25,7 +25,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access_control import policy
-from access_control.decisions import INLINE_PREFIX, Actor
+from access_control.decisions import (
+    APPROACH_ACTIONS,
+    INLINE_PREFIX,
+    OWNER_ACTIONS,
+    PRACTITIONER_ACTIONS,
+    STAFF_REGISTRY_ACTIONS,
+    Actor,
+)
 from accounts.models import User, UserKind
 from audit.models import Action, AuditEvent, Mode, Outcome
 from dmp_portal.crypto.fields import is_destroyed
@@ -39,6 +46,32 @@ WHO_VALUES = (UserKind.PATIENT, UserKind.PRACTITIONER, UserKind.STAFF)
 # Values of the "show" switch: what others did on the record (the default: what a patient comes
 # to check), or what the patient did themselves.
 OTHERS, MINE = "others", "mine"
+
+# What each view may hold, so that its filters offer nothing that never happens there.
+# The patient's own actions: what the door lets a patient do on their own record (it refuses
+# them any other action, and only on their own record is the patient the one who knocks).
+OWN_ACTIONS = frozenset(OWNER_ACTIONS)
+# Of those, the ones only the patient can be recorded doing: their services take the patient
+# as both the actor and the record (``access_control.services``' ``_owner_action``), and the
+# history opens the reader's own record only. Checked against those services by
+# tests/access_control/test_history.py.
+OWNER_BOUND_ACTIONS = frozenset(
+    {Action.GRANT, Action.REVOKE, Action.BLOCK, Action.UNBLOCK, Action.VIEW_HISTORY}
+)
+# Others' actions on a record: a practitioner's reads and uploads and their approach (look-up,
+# request, emergency), staff work on the registry, and whatever anyone signed in may try at a
+# document's address (view, download, hide, show again, delete: refused, and recorded, when
+# not theirs to do).
+OTHERS_ACTIONS = frozenset(
+    (OWN_ACTIONS - OWNER_BOUND_ACTIONS)
+    | PRACTITIONER_ACTIONS
+    | APPROACH_ACTIONS
+    | STAFF_REGISTRY_ACTIONS
+)
+ACTIONS_OF = {MINE: OWN_ACTIONS, OTHERS: OTHERS_ACTIONS}
+# The patient acts in normal mode only (an emergency is a practitioner's): « Mes actions » has
+# no mode filter.
+MODES_OF = {MINE: frozenset({Mode.NORMAL}), OTHERS: frozenset(Mode)}
 
 
 class HistoryNotFound(Exception):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -13,38 +13,39 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from access_control import history
-from access_control.decisions import (
-    APPROACH_ACTIONS,
-    OWNER_ACTIONS,
-    PRACTITIONER_ACTIONS,
-    STAFF_REGISTRY_ACTIONS,
-)
 from accounts.authenticated import AuthenticatedRequest
 from accounts.models import UserKind
 from audit.models import Action, Mode, Outcome
-from dmp_portal.form_widgets import DATE_FORMATS, DATE_INPUT
+from dmp_portal.form_widgets import PeriodFilterForm
 from dmp_portal.http import client_address
 
 if TYPE_CHECKING:  # django-stubs-ext is a development tool, absent from the deployed image
     from django_stubs_ext import StrOrPromise
 
 CHOICE_ERRORS = {"invalid_choice": _("Choose one of the options of the list.")}
-DATE_ERRORS = {"invalid": _("Enter a date as DD/MM/YYYY.")}
+# An action the view does not offer: it never happens there (or is no action at all).
+ACTION_NOT_OFFERED = {
+    history.MINE: _("You never do this action on your record: choose one of the list."),
+    history.OTHERS: _(
+        "This action is never done by someone else on your record: choose one of the list."
+    ),
+}
 
 
-# What may happen on a record: the actions the door decides on one. Not the others (logins go
-# to the system chain; the record's export is not built): a filter on them finds nothing, ever.
-RECORD_ACTIONS = OWNER_ACTIONS | PRACTITIONER_ACTIONS | APPROACH_ACTIONS | STAFF_REGISTRY_ACTIONS
-
-
-def _action_choices() -> Sequence[tuple[str, StrOrPromise]]:
-    return [("", _("All actions"))] + [
-        (value, label) for value, label in Action.choices if value in RECORD_ACTIONS
+def _choices(
+    everything: type[Action] | type[Mode], offered: frozenset, all_label: StrOrPromise
+) -> Sequence[tuple[str, StrOrPromise]]:
+    return [("", all_label)] + [
+        (value, label) for value, label in everything.choices if value in offered
     ]
 
 
-class HistoryFilterForm(forms.Form):
-    """GET filters; a bad value is explained and only that filter is ignored."""
+class HistoryFilterForm(PeriodFilterForm):
+    """GET filters of one view (``show``): only the actions and modes that happen in it are
+    offered; a value in error is explained on its field and left out (a period in error,
+    whole), and the page shows no list until it is put right."""
+
+    field_order = ["show", "who", "action", "outcome", "mode", "date_from", "date_to"]
 
     show = forms.ChoiceField(
         label=_("Show"),
@@ -56,21 +57,14 @@ class HistoryFilterForm(forms.Form):
         ],
         error_messages=CHOICE_ERRORS,
     )
-    action = forms.ChoiceField(
-        label=_("Action"), required=False, choices=_action_choices, error_messages=CHOICE_ERRORS
-    )
+    action = forms.ChoiceField(label=_("Action"), required=False)
     outcome = forms.ChoiceField(
         label=_("Outcome"),
         required=False,
         choices=[("", _("All outcomes")), *Outcome.choices],
         error_messages=CHOICE_ERRORS,
     )
-    mode = forms.ChoiceField(
-        label=_("Mode"),
-        required=False,
-        choices=[("", _("All modes")), *Mode.choices],
-        error_messages=CHOICE_ERRORS,
-    )
+    mode = forms.ChoiceField(label=_("Mode"), required=False, error_messages=CHOICE_ERRORS)
     who = forms.ChoiceField(
         label=_("Who"),
         required=False,
@@ -82,45 +76,44 @@ class HistoryFilterForm(forms.Form):
         ],
         error_messages=CHOICE_ERRORS,
     )
-    date_from = forms.DateField(
-        label=_("From (DD/MM/YYYY)"),
-        required=False,
-        input_formats=DATE_FORMATS,
-        widget=DATE_INPUT,
-        error_messages=DATE_ERRORS,
-    )
-    date_to = forms.DateField(
-        label=_("To (DD/MM/YYYY)"),
-        required=False,
-        input_formats=DATE_FORMATS,
-        widget=DATE_INPUT,
-        error_messages=DATE_ERRORS,
-    )
 
-    def clean(self):
-        super().clean()
-        data = self.cleaned_data  # what clean() returned, typed as never None
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and end < start:
-            self.add_error("date_to", _("The end date is before the start date."))
-        return data
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The view asked for, read before validation: it decides what the other filters offer
+        # (an unknown one is the default view, and an error on its field).
+        asked = self.data.get("show") if self.is_bound else None
+        self.scope = asked if asked in history.ACTIONS_OF else history.OTHERS
+        action = cast(forms.ChoiceField, self.fields["action"])
+        action.choices = _choices(Action, history.ACTIONS_OF[self.scope], _("All actions"))
+        action.error_messages["invalid_choice"] = ACTION_NOT_OFFERED[self.scope]
+        modes = history.MODES_OF[self.scope]
+        if len(modes) > 1:
+            mode = cast(forms.ChoiceField, self.fields["mode"])
+            mode.choices = _choices(Mode, modes, _("All modes"))
+        else:
+            del self.fields["mode"]  # one mode only: nothing to choose
+        if self.scope == history.MINE:
+            del self.fields["who"]  # the patient's own actions are all theirs
+
+    @property
+    def mine(self) -> bool:
+        return self.scope == history.MINE
 
     def filters(self) -> history.HistoryFilters:
-        """The valid filters only: a field in error is left out, the others still apply."""
+        """The valid filters only: a field in error is left out (the period whole)."""
         if not self.is_bound:
             return history.HistoryFilters()  # others' accesses: what a patient comes to check
         self.is_valid()  # fills cleaned_data with the fields that are valid
         data = self.cleaned_data
-        scope = data.get("show") or history.OTHERS
+        date_from, date_to = self.period()
         return history.HistoryFilters(
-            scope=scope,
+            scope=self.scope,
             action=data.get("action", ""),
             outcome=data.get("outcome", ""),
             mode=data.get("mode", ""),
-            # The patient's own actions are all theirs: "who" only sorts others out.
-            who="" if scope == history.MINE else data.get("who", ""),
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to"),
+            who=data.get("who", ""),
+            date_from=date_from,
+            date_to=date_to,
         )
 
 
@@ -150,7 +143,7 @@ def access_history(request: AuthenticatedRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "mine": filters.scope == history.MINE,
+            "mine": form.mine,
             # An empty page then says "nothing matches" rather than "nothing yet".
             "filtered": filters != history.HistoryFilters(scope=filters.scope),
         },

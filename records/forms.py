@@ -9,9 +9,11 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dmp_portal.form_widgets import DATE_FORMATS, DATE_INPUT
+from dmp_portal.form_widgets import DATE_FORMATS, DATE_INPUT, PeriodFilterForm
 from records.models import Category
 from records.selectors import RecordFilters
+
+CATEGORY_NOT_OFFERED = _("Choose one of the categories of the list.")
 
 
 def _category_choices() -> list[tuple[str, str]]:
@@ -76,39 +78,31 @@ class UploadForm(forms.Form):
         return value
 
 
-class RecordFilterForm(forms.Form):
+class RecordFilterForm(PeriodFilterForm):
     """The search and filters of a record, for its patient and for a practitioner who may read
     it (``reader``: "patient" or "practitioner", who "Added by" speaks to). A value in error is
-    explained on its field and left out; the other filters still apply."""
+    explained on its field and left out (a period in error, whole); the page then shows no list
+    until it is put right (``errors``). The view offers the categories present among the
+    documents the reader may see (``offer_categories``), once the door has answered."""
+
+    field_order = ["q", "category", "author", "date_from", "date_to"]
 
     q = forms.CharField(label=_("Search in titles"), required=False, max_length=100)
     category = forms.ChoiceField(
         label=_("Category"),
         required=False,
-        error_messages={"invalid_choice": _("Choose one of the categories of the list.")},
+        error_messages={"invalid_choice": CATEGORY_NOT_OFFERED},
     )
     author = forms.ChoiceField(
         label=_("Added by"),
         required=False,
         error_messages={"invalid_choice": _("Choose one of the options of the list.")},
     )
-    date_from = forms.DateField(
-        label=_("From (DD/MM/YYYY)"),
-        required=False,
-        input_formats=DATE_FORMATS,
-        widget=DATE_INPUT,
-        error_messages={"invalid": _("Enter a date as DD/MM/YYYY.")},
-    )
-    date_to = forms.DateField(
-        label=_("To (DD/MM/YYYY)"),
-        required=False,
-        input_formats=DATE_FORMATS,
-        widget=DATE_INPUT,
-        error_messages={"invalid": _("Enter a date as DD/MM/YYYY.")},
-    )
 
     def __init__(self, *args, reader: str = "patient", **kwargs):
         super().__init__(*args, **kwargs)
+        # Checked against every category first; ``offer_categories`` narrows it to those of
+        # the record once known (the list is not shown while a filter is in error).
         cast(forms.ChoiceField, self.fields["category"]).choices = [
             ("", _("All")),
             *_category_choices(),
@@ -118,42 +112,37 @@ class RecordFilterForm(forms.Form):
             ("patient", _("Me") if reader == "patient" else _("The patient")),
             ("practitioner", _("A health professional")),
         ]
+        # Whether the reader may see any document at all: without one, no filter is offered.
+        self.has_documents = True
 
     def offer_categories(self, categories: list[Category]) -> None:
-        """Offer only these categories (those the reader may see documents of), once the
-        filters are read: a category chosen before still shows as chosen."""
+        """Offer only these categories (those of the documents the reader may see); a category
+        chosen that is not among them (an old link, another profession's) is an error on its
+        field, as any value the list does not offer."""
         cast(forms.ChoiceField, self.fields["category"]).choices = [
             ("", _("All")),
             *((category.code, category.label) for category in categories),
         ]
-
-    def clean(self):
-        super().clean()
-        data = self.cleaned_data
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and end < start:
-            # An error, not an empty list: the end date is left out (the start date still
-            # applies, as on the history page) until it is put right.
-            self.add_error(
-                "date_to",
-                _(
-                    "The end date (%(end)s) is before the start date (%(start)s): the end "
-                    "date must be the same as or later than the start date."
-                )
-                % {"end": end.strftime("%d/%m/%Y"), "start": start.strftime("%d/%m/%Y")},
-            )
-        return data
+        self.has_documents = bool(categories)
+        if not self.is_bound:
+            return
+        self.is_valid()  # fills cleaned_data with the fields that are valid
+        chosen = self.cleaned_data.get("category") or ""
+        if chosen and chosen not in {category.code for category in categories}:
+            self.add_error("category", CATEGORY_NOT_OFFERED)
 
     def filters(self) -> RecordFilters:
-        """The valid filters only: a field in error is left out, the others still apply."""
+        """The valid filters only: a field in error is left out (the period whole), the others
+        are kept."""
         if not self.is_bound:
             return RecordFilters()
         self.is_valid()  # fills cleaned_data with the fields that are valid
         data = self.cleaned_data
+        date_from, date_to = self.period()
         return RecordFilters(
             query=(data.get("q") or "").strip(),
             category=data.get("category") or "",
             author=data.get("author") or "",
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to"),
+            date_from=date_from,
+            date_to=date_to,
         )

@@ -338,6 +338,32 @@ def listed_categories(access: policy.RecordAccess) -> list[Category]:
     return list(Category.objects.filter(pk__in=listed.values("category_id")))
 
 
+@dataclass(frozen=True)
+class RecordListing:
+    page: Page[DocumentRow]
+    # The categories of the documents this reader may list (whatever the filters): what the
+    # category filter offers; none when the reader may see no document at all.
+    categories: list[Category]
+
+
+def record_listing(
+    actor: User,
+    patient: User | None,
+    filters: RecordFilters,
+    page_number: int | str | None,
+    *,
+    client_address: str = "",
+) -> RecordListing:
+    """A page of the record (``record_page``) and the categories present among the documents
+    this reader may list, from one door answer (one query more than the page alone). Raises
+    DocumentNotFound when refused, after the refusal is committed (``record_page``)."""
+    access = policy.access_to(actor, patient)
+    page = record_page(
+        actor, patient, filters, page_number, client_address=client_address, access=access
+    )
+    return RecordListing(page, listed_categories(access))
+
+
 def check_upload_allowed(actor: User, patient: User | None, *, client_address: str = "") -> User:
     """Asked before showing the upload form or reading a file: the door's rule, a refusal
     recorded (the upload itself is recorded when the document is stored). Returns the record's

@@ -44,7 +44,7 @@ def record_list(request: AuthenticatedRequest) -> HttpResponse:
     form = RecordFilterForm(request.GET or None)
     filters = form.filters()
     try:
-        page = selectors.record_page(
+        listing = selectors.record_listing(
             request.user,
             _own_record(request),
             filters,
@@ -53,12 +53,18 @@ def record_list(request: AuthenticatedRequest) -> HttpResponse:
         )
     except selectors.DocumentNotFound as exc:
         raise Http404 from exc
+    form.offer_categories(listing.categories)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "records/list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "filtered": filters.narrowed},
+        {
+            "form": form,
+            "page": listing.page,
+            "query": query.urlencode(),
+            "filtered": filters.narrowed,
+        },
     )
 
 

@@ -6,8 +6,10 @@ already translated; the rest is checked on data (names, titles) and structure.""
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -16,17 +18,22 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from access_control import history
+from access_control import services as access_services
 from access_control.history import PER_PAGE, HistoryFilters, HistoryNotFound, access_history
+from access_control.models import Block, Consent
 from accounts.models import Profession
 from audit.models import Action, AuditEvent, Mode, Outcome
 from audit.trail import record_event
+from records.forms import RecordFilterForm
 from records.models import Document, DocumentStatus
+from tests.access_control.factories import enrolled_patient, grant, practitioner_with_login
 from tests.accounts.factories import (
     PractitionerProfileFactory,
     StaffFactory,
     logged_in_client,
 )
-from tests.records.factories import add_document, patient_with_login
+from tests.records.factories import add_document, patient_with_login, pdf_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +79,8 @@ def test_the_patient_sees_the_events_of_their_record_newest_first():
     assert (page[0].document_state, page[0].document_title) == ("none", "")
 
     html = response.content.decode()
-    assert html.count('<th scope="col">') == 6
+    # No « Mode » column among the patient's own actions: always normal, it would say nothing.
+    assert html.count('<th scope="col">') == 5 and ">Mode</th>" not in html
     assert "<caption" in html and 'class="data-table"' in html
     assert "Télécharger un document" in html and "Déposer un document" in html
     assert "Consulter l&#x27;historique des accès" in html
@@ -122,6 +130,7 @@ def test_emergency_access_is_visibly_marked():
     assert row.emergency and row.mode == "emergency"
     html = response.content.decode()
     assert "Déclarer un accès en urgence" in html
+    assert html.count('<th scope="col">') == 6 and ">Mode</th>" in html
     assert '<strong class="mode-emergency"><span aria-hidden="true">⚠ </span>Urgence</strong>' in (
         html
     )
@@ -285,14 +294,121 @@ def listed(client, **params) -> list[tuple[str, str, str, str]]:
     ]
 
 
+def options(response, name: str) -> set[str] | None:
+    """The values a <select> of the page offers, or None when the page has no such filter."""
+    select = re.search(rf'<select name="{name}".*?</select>', response.content.decode(), re.S)
+    return set(re.findall(r'<option value="([^"]*)"', select.group(0))) if select else None
+
+
+OWN = {"list", "view", "download", "upload", "hide", "show", "delete", "view-history"}
+OWN |= {"grant", "revoke", "block", "unblock"}
+BY_OTHERS = {"list", "view", "download", "upload", "hide", "show", "delete"}
+BY_OTHERS |= {"lookup", "request-access", "emergency"}  # a practitioner's approach
+BY_OTHERS |= {"view-identity", "propose-change", "confirm-change", "export-letter"}  # staff
+BY_OTHERS |= {"mark-returned", "review-emergency"}
+
+
 def test_the_action_filter_offers_only_what_happens_on_a_record(trail):
     _patient, client = trail
-    page = client.get("/access/history/").content.decode()
-    select = re.search(r'<select name="action".*?</select>', page, re.S)
-    assert select, page
-    offered = set(re.findall(r'<option value="([^"]*)"', select.group(0)))
-    assert {"", "view", "upload", "emergency", "request-access", "view-identity"} <= offered
-    assert not offered & {"login", "export"}  # never recorded on a record
+    others = client.get(URL)
+    assert options(others, "action") == {""} | BY_OTHERS
+    assert options(others, "mode") == {"", "normal", "emergency"}
+    mine = client.get(URL, {"show": "mine"})
+    # Never a practitioner's or the service's action among the patient's own; no emergency.
+    assert options(mine, "action") == {""} | OWN
+    assert options(mine, "mode") is None and 'name="mode"' not in mine.content.decode()
+    html = mine.content.decode()
+    for label in (
+        "Rechercher un patient",
+        "Déclarer un accès en urgence",
+        "Demander l&#x27;accès",
+        "Examiner un accès en urgence",
+        "Exporter un courrier",
+        "Proposer une modification",
+        "Confirmer une modification",
+        "Urgence",
+    ):
+        assert label not in html, label
+    # Nor what only the patient does, nor what is never recorded on a record, among others'.
+    assert not options(others, "action") & {"grant", "revoke", "block", "unblock", "view-history"}
+    assert not (options(others, "action") | options(mine, "action")) & {"login", "export"}
+
+
+def test_the_actions_only_the_patient_is_recorded_doing_are_those_of_their_own_services():
+    """The hand list ``OWNER_BOUND_ACTIONS`` against the places that record them: the services
+    that take the patient as both actor and record (``_owner_action``), and the history page."""
+    tree = ast.parse(Path(access_services.__file__).read_text())
+    bound = {
+        Action[node.args[0].attr]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "_owner_action"
+    }
+    assert bound and bound | {Action.VIEW_HISTORY} == history.OWNER_BOUND_ACTIONS
+    assert history.OWNER_BOUND_ACTIONS <= history.OWN_ACTIONS
+
+
+def test_every_action_offered_under_my_actions_is_one_the_patient_does():
+    """Each of the patient's own pages, once: what they record is what « Mes actions » offers."""
+    patient, client, _nir = enrolled_patient()
+    profile, _pro = practitioner_with_login()
+    assert client.get("/records/").status_code == 200
+    uploaded = client.post(
+        "/records/upload/",
+        {"title": "Compte rendu", "category": "imagerie", "file": pdf_upload()},
+    )
+    assert uploaded.status_code == 302
+    uid = Document.objects.get(patient=patient).uid
+    assert client.get(f"/records/{uid}/").status_code == 200
+    assert client.get(f"/records/{uid}/download/").status_code == 200
+    for step in ("hide", "show", "delete"):
+        assert client.post(f"/records/{uid}/{step}/").status_code == 302, step
+    assert grant(client, profile.rpps).status_code == 302
+    consent = Consent.objects.get(patient=patient)
+    assert client.post(f"/access/consents/{consent.pk}/revoke/").status_code == 302
+    assert client.post("/access/blocks/", {"block-rpps": profile.rpps}).status_code == 302
+    block = Block.objects.get(patient=patient)
+    assert client.post(f"/access/blocks/{block.pk}/lift/").status_code == 302
+    mine = client.get(URL, {"show": "mine"})
+    done = set(AuditEvent.objects.filter(patient=patient, actor=patient).values_list("action"))
+    assert {action for (action,) in done} == options(mine, "action") - {""}
+
+
+def test_an_attempt_at_a_documents_address_by_someone_else_is_found_by_its_action(trail):
+    """Deleting, hiding and showing again are offered under others' accesses: a practitioner
+    who tries them at a document's address is refused, recorded, and found."""
+    patient, client = trail
+    document = add_document(patient, title="Compte rendu")
+    practitioner = logged_in_client(PractitionerProfileFactory().user)
+    assert practitioner.post(f"/records/{document.uid}/delete/").status_code == 404
+    assert listed(client, action="delete") == [("delete", "practitioner", "refused", "normal")]
+    assert Document.objects.get(pk=document.pk).status == DocumentStatus.CURRENT
+
+
+def test_an_action_the_view_does_not_offer_is_explained_and_shows_no_list(trail):
+    _patient, client = trail
+    for params, message in (
+        (
+            {"show": "mine", "action": "emergency"},
+            "Vous ne faites jamais cette action sur votre dossier : "
+            "choisissez-en une dans la liste.",
+        ),
+        (
+            {"action": "grant"},
+            "Cette action n&#x27;est jamais faite par une autre personne sur votre dossier : "
+            "choisissez-en une dans la liste.",
+        ),
+    ):
+        response = client.get(URL, params)
+        assert list(response.context["form"].errors) == ["action"]
+        html = response.content.decode()
+        assert "Il y a un problème" in html and message in html
+        # Neither a list the filter did not ask for nor "nothing matches": put it right first.
+        assert "Corrigez ce qui est signalé dans les filtres pour voir les événements." in html
+        assert "<table" not in html and "ne correspond" not in html
+    # « Mes actions » has no mode filter: a mode in its address is no filter there.
+    assert listed(client, show="mine", mode="emergency") == [UPLOAD]
 
 
 def test_filters(trail):
@@ -323,28 +439,48 @@ def test_filters(trail):
 
 
 @pytest.mark.parametrize("bad", ["hier", "31/02/2024", "2024-13-01"])
-def test_a_bad_date_is_explained_and_only_that_filter_is_ignored(trail, bad):
+def test_a_bad_date_is_explained_and_the_period_left_out(trail, bad):
     _patient, client = trail
     response = client.get(URL, {"date_from": bad, "outcome": "refused"})
     assert response.context["form"].errors["date_from"]
     html = response.content.decode()
     assert "Il y a un problème" in html
     assert "Saisissez une date au format JJ/MM/AAAA." in html
-    kept = [(row.action, row.outcome) for row in rows(response)]
-    assert kept == [("list", "refused"), ("view", "refused")]
+    assert "Corrigez la période pour voir les événements." in html
+    assert "<table" not in html and "ne correspond" not in html
+    # The other filters are kept in the form, the period left out whole.
+    form = response.context["form"]
+    assert form.filters() == HistoryFilters(outcome="refused")
 
 
-def test_a_reversed_period_or_an_unknown_choice_is_explained_and_ignored(trail):
+def test_a_reversed_period_says_both_dates_and_the_order_and_shows_no_list(trail):
     _patient, client = trail
-    reversed_period = client.get(URL, {"date_from": "2024-03-13", "date_to": "2024-03-10"})
-    assert reversed_period.context["form"].errors["date_to"]
-    assert "Il y a un problème" in reversed_period.content.decode()
-    # date_from still applies; date_to is ignored.
-    kept = [row.action for row in rows(reversed_period) if row.action != "view-history"]
-    assert kept == ["list"]
+    response = client.get(URL, {"date_from": "2024-03-13", "date_to": "10/03/2024"})
+    form = response.context["form"]
+    message = (
+        "La date de fin (10/03/2024) est antérieure à la date de début (13/03/2024) : la date "
+        "de fin doit être égale ou postérieure à la date de début."
+    )
+    assert form.errors == {"date_to": [message]}
+    # The records' search says it in the same words (one validator for both forms).
+    records_form = RecordFilterForm({"date_from": "13/03/2024", "date_to": "2024-03-10"})
+    assert records_form.errors == {"date_to": [message]}
+    html = response.content.decode()
+    assert "Il y a un problème" in html and message in html
+    assert "Corrigez la période pour voir les événements." in html
+    assert "<table" not in html and "ne correspond" not in html
+    # Never half a period: the start date is not applied alone.
+    filters = form.filters()
+    assert (filters.date_from, filters.date_to) == (None, None)
+
+
+def test_an_unknown_choice_is_explained_and_shows_no_list(trail):
+    _patient, client = trail
     unknown = client.get(URL, {"action": "steal", "who": "nobody", "mode": "x", "outcome": "y"})
     assert set(unknown.context["form"].errors) == {"action", "who", "mode", "outcome"}
-    assert len([row for row in rows(unknown) if row.action != "view-history"]) == 3
+    html = unknown.content.decode()
+    assert "Corrigez ce qui est signalé dans les filtres pour voir les événements." in html
+    assert "<table" not in html
 
 
 def test_the_filter_form_and_pagination_links_keep_the_filters():
@@ -355,8 +491,11 @@ def test_the_filter_form_and_pagination_links_keep_the_filters():
     page = response.context["page"]
     assert page.paginator.count == PER_PAGE + 5 and len(page.object_list) == PER_PAGE
     html = response.content.decode()
-    for name in ("show", "action", "outcome", "mode", "date_from", "date_to"):
+    for name in ("show", "action", "outcome", "date_from", "date_to"):
         assert f'name="{name}"' in html
+    assert 'name="mode"' not in html  # the patient's own actions are all in normal mode
+    # « Effacer les filtres » stays on the view the patient is in.
+    assert '<a href="/access/history/?show=mine">Effacer les filtres</a>' in html
     assert 'href="?show=mine&amp;action=list&amp;page=2"' in html
     second = client.get(URL, {"show": "mine", "action": "list", "page": 2})
     assert len(second.context["page"].object_list) == 5
