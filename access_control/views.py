@@ -50,9 +50,15 @@ def _overview(request, patient, **forms) -> HttpResponse:
     search_form = FindPractitionerForm(request.GET if "name" in request.GET else None)
     found = None
     if search_form.is_valid():
-        found = directory.find_practitioners(search_form.cleaned_data["name"])
+        found = directory.find_practitioners(search_form.cleaned_data["name"], patient)
+    overview = selectors.access_overview(patient)
     context = {
-        "overview": selectors.access_overview(patient),
+        "overview": overview,
+        # Each reader named as the directory's search names them (two Martins told apart).
+        "readers": [
+            (reader, directory.entry_of(reader.practitioner.practitioner_profile))
+            for reader in overview.readers
+        ],
         "grant_form": GrantForm(),
         "block_form": RppsForm(prefix="block"),
         "physician_form": RppsForm(prefix="md"),
