@@ -9,7 +9,9 @@ alone): the page offers to lift the block instead of a grant the door would refu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from django.db.models import Case, OuterRef, Q, Subquery, Value, When
 from django.utils.translation import gettext as _
@@ -122,6 +124,20 @@ def entry_of(profile: PractitionerProfile, block_id: int | None = None) -> Direc
         is_doctor=profile.profession in DOCTORS,
         block_id=block_id,
     )
+
+
+class HasPractitioner(Protocol):
+    @property
+    def practitioner(self) -> User: ...
+
+
+Named = TypeVar("Named", bound=HasPractitioner)
+
+
+def named(items: Iterable[Named]) -> list[tuple[Named, DirectoryEntry]]:
+    """Each item (a reader, a request, a block) with its practitioner named as the search
+    names them, for the pages that list them: one way of naming them everywhere."""
+    return [(item, entry_of(item.practitioner.practitioner_profile)) for item in items]
 
 
 def find_practitioners(

@@ -54,11 +54,10 @@ def _overview(request, patient, **forms) -> HttpResponse:
     overview = selectors.access_overview(patient)
     context = {
         "overview": overview,
-        # Each reader named as the directory's search names them (two Martins told apart).
-        "readers": [
-            (reader, directory.entry_of(reader.practitioner.practitioner_profile))
-            for reader in overview.readers
-        ],
+        # Each practitioner named as the directory's search names them (two Martins apart).
+        "readers": directory.named(overview.readers),
+        "requests": directory.named(overview.requests),
+        "blocks": directory.named(overview.blocks),
         "grant_form": GrantForm(),
         "block_form": RppsForm(prefix="block"),
         "physician_form": RppsForm(prefix="md"),

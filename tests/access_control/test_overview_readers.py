@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from access_control.models import AccessRequest
 from accounts.models import Profession
 from tests.access_control.factories import enrolled_patient, grant
 from tests.accounts.factories import PractitionerProfileFactory
@@ -60,3 +61,28 @@ def test_the_readers_heading_is_said_once_and_names_the_table():
     table = re.search(r'<table[^>]*data-testid="readers"[^>]*>', page)
     assert table is not None and f'aria-labelledby="{heading.group(1)}"' in table.group(0)
     assert "<caption" not in page.split('data-testid="readers"')[1].split("</table>")[0]
+
+
+def test_blocks_and_requests_name_the_practitioner_the_same_way():
+    lyon = PractitionerProfileFactory.create(
+        last_name="Martin", first_name="Claire", city="Lyon", specialty="Médecine générale"
+    )
+    brest = PractitionerProfileFactory.create(
+        last_name="Martin", first_name="Claire", city="Brest", specialty="Cardiologie"
+    )
+    patient, client, _nir = enrolled_patient()
+    AccessRequest.objects.create(patient=patient, practitioner=brest.user)
+    assert client.post("/access/blocks/", {"block-rpps": lyon.rpps}).status_code == 302
+    page = client.get("/access/").content.decode()
+    blocked = page.split("Professionnels bloqués")[1].split("</ul>")[0]
+    assert (
+        f"<strong>Dr Claire Martin</strong>, Médecin (Médecine générale), Lyon, RPPS {lyon.rpps}"
+        in blocked
+    )
+    assert brest.rpps not in blocked
+    asked = re.search(r"<li>Demandé le .*?</li>", page, re.S)
+    assert asked is not None
+    assert (
+        f"<strong>Dr Claire Martin</strong>, Médecin (Cardiologie), Brest, RPPS {brest.rpps}"
+        in asked.group(0)
+    )
