@@ -58,6 +58,12 @@ def _overview(request, patient, **forms) -> HttpResponse:
         "readers": directory.named(overview.readers),
         "requests": directory.named(overview.requests),
         "blocks": directory.named(overview.blocks),
+        "emergencies": directory.named(overview.emergencies),
+        "physician": (
+            directory.entry_of(overview.treating_physician.physician.practitioner_profile)
+            if overview.treating_physician is not None
+            else None
+        ),
         "grant_form": GrantForm(),
         "block_form": RppsForm(prefix="block"),
         "physician_form": RppsForm(prefix="md"),

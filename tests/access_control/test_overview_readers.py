@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from access_control.models import AccessRequest
+from access_control.models import AccessRequest, EmergencyAccess
 from accounts.models import Profession
 from tests.access_control.factories import enrolled_patient, grant
 from tests.accounts.factories import PractitionerProfileFactory
@@ -86,3 +88,32 @@ def test_blocks_and_requests_name_the_practitioner_the_same_way():
         f"<strong>Dr Claire Martin</strong>, Médecin (Cardiologie), Brest, RPPS {brest.rpps}"
         in asked.group(0)
     )
+
+
+def test_the_treating_physician_and_emergencies_name_the_practitioner_the_same_way():
+    physician = PractitionerProfileFactory.create(
+        last_name="Martin", first_name="Claire", city="Lyon", specialty="Médecine générale"
+    )
+    urgentist = PractitionerProfileFactory.create(
+        last_name="Martin", first_name="Claire", city="Brest", specialty="Médecine d'urgence"
+    )
+    patient, client, _nir = enrolled_patient()
+    assert (
+        client.post("/access/treating-physician/", {"md-rpps": physician.rpps}).status_code == 302
+    )
+    EmergencyAccess.objects.create(
+        patient=patient,
+        practitioner=urgentist.user,
+        reason="Patiente inconsciente aux urgences.",
+        ends_at=timezone.now() - timedelta(minutes=5),
+    )
+    page = html.unescape(client.get("/access/").content.decode())
+    assert (
+        f"<p><strong>Dr Claire Martin</strong>, Médecin (Médecine générale), Lyon, "
+        f"RPPS {physician.rpps}. "
+    ) in page
+    emergencies = page.split('aria-labelledby="emergencies-heading"')[1].split("</table>")[0]
+    assert (
+        f"<strong>Dr Claire Martin</strong>, Médecin (Médecine d'urgence), Brest, "
+        f"RPPS {urgentist.rpps}"
+    ) in emergencies
