@@ -25,7 +25,10 @@ class FindPractitionerForm(forms.Form):
     """The patient's search of the directory (a GET: a practitioner's name is public data)."""
 
     name = forms.CharField(
-        label=_("Last name of the professional (at least 2 letters, for example Martin)"),
+        label=_(
+            "Last name or first name of the professional, or both (at least 2 letters, for "
+            "example Martin or Claire Martin)"
+        ),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         error_messages={

@@ -50,9 +50,20 @@ def _overview(request, patient, **forms) -> HttpResponse:
     search_form = FindPractitionerForm(request.GET if "name" in request.GET else None)
     found = None
     if search_form.is_valid():
-        found = directory.find_practitioners(search_form.cleaned_data["name"])
+        found = directory.find_practitioners(search_form.cleaned_data["name"], patient)
+    overview = selectors.access_overview(patient)
     context = {
-        "overview": selectors.access_overview(patient),
+        "overview": overview,
+        # Each practitioner named as the directory's search names them (two Martins apart).
+        "readers": directory.named(overview.readers),
+        "requests": directory.named(overview.requests),
+        "blocks": directory.named(overview.blocks),
+        "emergencies": directory.named(overview.emergencies),
+        "physician": (
+            directory.entry_of(overview.treating_physician.physician.practitioner_profile)
+            if overview.treating_physician is not None
+            else None
+        ),
         "grant_form": GrantForm(),
         "block_form": RppsForm(prefix="block"),
         "physician_form": RppsForm(prefix="md"),

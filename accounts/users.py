@@ -158,6 +158,11 @@ class PractitionerProfile(models.Model):
     # The last then first names in search form (accounts.names.search_key), kept by save():
     # the patient's search ignores accents and case with an index, on any database.
     search_key = models.CharField(_("search key"), max_length=201, editable=False, default="")
+    # The same, first name first: a search on the first name alone is a prefix of this one,
+    # with an index of its own.
+    first_name_search_key = models.CharField(
+        _("search key, first name first"), max_length=201, editable=False, default=""
+    )
 
     class Meta:
         verbose_name = _("practitioner profile")
@@ -175,6 +180,11 @@ class PractitionerProfile(models.Model):
                 name="practitioner_search_key",
                 opclasses=["varchar_pattern_ops"],
             ),
+            models.Index(
+                fields=["first_name_search_key"],
+                name="practitioner_first_name_key",
+                opclasses=["varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -182,9 +192,10 @@ class PractitionerProfile(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.search_key = search_key(self.last_name, self.first_name)
+        self.first_name_search_key = search_key(self.first_name, self.last_name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"last_name", "first_name"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "search_key"}
+            kwargs["update_fields"] = {*update_fields, "search_key", "first_name_search_key"}
         super().save(*args, **kwargs)
 
 

@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from accounts import services
 from accounts.authenticated import AuthenticatedRequest
@@ -188,6 +189,7 @@ class SecondFactorSetupView(View):
             else:
                 # Once the device is confirmed, the session's second factor is complete.
                 complete_second_factor(request, confirmed.device)
+                services.remember_language(request.user, translation.get_language())
                 request.session.pop(TOTP_SETUP_SESSION_KEY, None)
                 return render(
                     request,
@@ -272,3 +274,16 @@ def extend_session(request: HttpRequest) -> HttpResponse:
     (SessionTimeoutMiddleware); nothing else to do."""
     request.session[SESSION_SEEN] = time.time()
     return HttpResponse(status=204)
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, unchanged (same address, redirect and cookie); a person signed
+    in with both factors has the choice remembered at once, for the e-mails that tasks write
+    later without a request. A half-signed-in session changes no account: the login remembers
+    the language when it ends."""
+    response = django_set_language(request)
+    chosen = response.cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    user = request.user
+    if chosen is not None and user.is_authenticated and user.is_verified():
+        services.remember_language(user, chosen.value)
+    return response

@@ -155,6 +155,9 @@ def _create_practitioners(run: str, count: int) -> list:
             specialty="Médecine générale",
             # bulk_create skips save(), which keeps the search key.
             search_key=search_key(*PRACTITIONER_NAMES[index % len(PRACTITIONER_NAMES)][:2]),
+            first_name_search_key=search_key(
+                *reversed(PRACTITIONER_NAMES[index % len(PRACTITIONER_NAMES)][:2])
+            ),
         )
         for index, (user, partial) in enumerate(zip(users, _next_rpps_partials(count), strict=True))
     ]

@@ -11,7 +11,7 @@ urlpatterns = [
     path("records/", include("records.urls")),
     path("", include("access_control.urls")),
     path("", include("public_pages.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/", include("accounts.language_urls")),
     path("admin/", admin.site.urls),
 ]
 

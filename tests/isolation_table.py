@@ -274,10 +274,18 @@ TABLE: dict[str, str | Change] = {
         shows_in=("records_document",),
         thirds=row(LOGIN, "404", "404", OWNER, "404", "404", "404", LOGIN, LOGIN, "404"),
     ),
-    "i18n/setlang/": READ,
+    # The language switch: a person signed in with both factors has it remembered on their
+    # own account (for the e-mails written later); a visitor or a half-signed-in session
+    # changes nothing but its cookie.
+    "i18n/setlang/": Change(
+        owner="patient_a",
+        data=setlang_form,
+        shows_in=("accounts_user",),
+        thirds=row("302 /", OWNER, MINE, MINE, MINE, MINE, MINE, "302 /", "302 /", MINE),
+    ),
 }
 
-READ_DATA = {"i18n/setlang/": setlang_form, "pro/": search_form}
+READ_DATA = {"pro/": search_form}
 
 
 # The state-changing pages, in a stable order (the parameters of the tests that post them).

@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core import mail
 from django.test import Client
+
+from accounts.models import User
+from tests.access_control.factories import enrolled_patient, grant, practitioner_with_login
+from tests.accounts.factories import UserFactory, password_only_client
+from tests.records.factories import patient_with_login
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +36,65 @@ def test_english_when_chosen_with_the_switcher():
     content = client.get("/accounts/login/").content.decode()
     assert '<html lang="en">' in content
     assert "Log in" in content and "Se connecter" not in content
+
+
+def _wants_e_mails(client: Client) -> None:
+    response = client.post(
+        "/access/settings/",
+        {"contact_email": "patient@example.fr", "notify_first_access": "on"},
+    )
+    assert response.status_code == 302
+
+
+def _languages() -> dict[str, str]:
+    return dict(User.objects.values_list("username", "language"))
+
+
+def test_a_signed_in_switch_is_remembered_for_the_e_mails_at_once(
+    django_capture_on_commit_callbacks,
+):
+    patient, client, _nir = enrolled_patient()
+    _wants_e_mails(client)
+    _other, _other_client = patient_with_login()
+    profile, pro = practitioner_with_login()
+    grant(client, profile.rpps)
+    before = _languages()
+
+    # Django's switch as before: the cookie, then back to the page; and the account remembers.
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/records/"})
+    assert (response.status_code, response["Location"]) == (302, "/records/")
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert _languages() == {**before, patient.username: "en"}  # no one else's
+
+    # No new login: the next e-mail to this patient is already in English.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert pro.get(f"/pro/patients/{patient.pk}/").status_code == 200
+    assert [m.subject for m in mail.outbox] == [
+        "A health professional accessed your shared medical record for the first time"
+    ]
+
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/records/"})
+    patient.refresh_from_db()
+    assert patient.language == "fr"
+
+
+@pytest.mark.parametrize("who", ["visitor", "half signed in"])
+def test_a_switch_without_both_factors_changes_no_account(who):
+    user = UserFactory.create(kind="patient")
+    client = Client() if who == "visitor" else password_only_client(user)
+    before = _languages()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert _languages() == before
+
+
+def test_a_language_the_portal_does_not_speak_changes_nothing():
+    patient, client = patient_with_login()
+    response = client.post("/i18n/setlang/", {"language": "de", "next": "/records/"})
+    assert response.status_code == 302  # Django's switch, unchanged (the pages stay French)
+    patient.refresh_from_db()
+    assert patient.language == ""
 
 
 def test_the_french_catalog_has_no_missing_or_fuzzy_entry():

@@ -105,11 +105,34 @@ def send_invitation(user_id: str) -> bool:
         "activation_url": f"{settings.DMP_SITE_URL}/accounts/activate/{token}/",
         "validity_hours": int(settings.ACTIVATION_LINK_VALIDITY.total_seconds() // 3600),
     }
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
-        body = render_to_string("accounts/email/invitation_body.txt", context)
+    subject, body = _in_every_language(
+        "accounts/email/invitation_subject.txt", "accounts/email/invitation_body.txt", context
+    )
     send_mail(subject, body, None, [user.email])
     return True
+
+
+# Between the versions of a message written in every language of the portal.
+VERSION_SEPARATOR = "\n\n" + "-" * 40 + "\n\n"
+
+
+def _in_every_language(
+    subject_template: str, body_template: str, context: Mapping[str, object]
+) -> tuple[str, str]:
+    """A message for someone whose language is not known yet (an invitation comes before the
+    first login, where it is remembered): the portal's first language, then each other one,
+    in one e-mail. The subject joins the versions with " / " so that either reader sees their
+    own in the inbox, and the message opens with a line, in each later language, that says its
+    version follows."""
+    subjects, bodies, pointers = [], [], []
+    for index, (code, _name) in enumerate(settings.LANGUAGES):
+        with translation.override(code):
+            subjects.append(render_to_string(subject_template, context).strip())
+            bodies.append(render_to_string(body_template, context).strip())
+            if index:
+                pointers.append(_("English version below."))
+    head = "".join(pointer + "\n\n" for pointer in pointers)
+    return " / ".join(subjects), head + VERSION_SEPARATOR.join(bodies) + "\n"
 
 
 @transaction.atomic

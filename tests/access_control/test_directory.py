@@ -7,10 +7,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from access_control.directory import find_practitioners
-from access_control.models import AccessRequest, Consent
+from access_control.models import AccessRequest, Block, Consent
 from accounts.models import PractitionerProfile, Profession
 from tests.access_control.factories import enrolled_patient
 from tests.accounts.factories import PractitionerProfileFactory, UserFactory, logged_in_client
@@ -66,7 +68,8 @@ def test_accent_and_case_do_not_matter_and_namesakes_are_told_apart():
     assert set(_buttons(client.get("/access/", {"name": "HELENE martin"}).content.decode())) == {
         brest.rpps
     }
-    assert [e.rpps for e in find_practitioners("martín hel").entries] == [brest.rpps]
+    patient = UserFactory.create()
+    assert [e.rpps for e in find_practitioners("martín hel", patient).entries] == [brest.rpps]
 
 
 @pytest.mark.parametrize("which", ["lyon", "brest"])
@@ -157,3 +160,93 @@ def test_pending_requests_show_the_date_profession_and_specialty():
     # The buttons say whose request they answer (for a screen reader, beside "Accepter").
     assert f'aria-label="Accepter la demande de Paul Roux, RPPS {asking.rpps}"' in line
     assert f'aria-label="Refuser la demande de Paul Roux, RPPS {asking.rpps}"' in line
+
+
+def test_a_first_name_alone_finds_the_practitioner():
+    lyon, brest = _martins()
+    aubert = PractitionerProfileFactory.create(last_name="Aubert", first_name="Martin")
+    patient = UserFactory.create()
+
+    def found(query: str) -> list[str]:
+        return [entry.rpps for entry in find_practitioners(query, patient).entries]
+
+    assert found("helene") == found("HÉLÈNE") == [brest.rpps]
+    assert found("claire") == found("Claire Mar") == found("claire martin") == [lyon.rpps]
+    # A first name is a whole word: "martin" lists no Martine, and those whose last name it
+    # is come before the one whose first name it is.
+    assert found("martin") == [lyon.rpps, brest.rpps, aubert.rpps]
+    assert len(found("martine")) == 1
+    # The page says so, and the buttons still name exactly whom they grant.
+    _patient, client, _nir = enrolled_patient()
+    page = client.get("/access/", {"name": "hélène"}).content.decode()
+    assert "Nom ou prénom du professionnel, ou les deux" in page
+    assert _buttons(page) == {
+        brest.rpps: (
+            f"Donner accès à Dr Hélène MARTÍN, médecin (cardiologie), Brest, RPPS {brest.rpps}"
+        )
+    }
+
+
+def test_the_search_reads_the_name_indexes_only():
+    """Each word of the query is an index range (last name first, or first name first), never
+    a scan of the whole directory, however many practitioners it holds."""
+    _martins()
+    patient = UserFactory.create()
+    with CaptureQueriesContext(connection) as queries:
+        find_practitioners("claire mar", patient)
+    [query] = [q["sql"] for q in queries.captured_queries if "practitionerprofile" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + query)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "practitioner_search_key" in plan and "practitioner_first_name_key" in plan, plan
+    assert "Seq Scan on accounts_practitionerprofile" not in plan, plan
+
+
+def _lift_forms(page: str) -> dict[str, str]:
+    """Each lift-a-block form of the search results: its address and its button's name."""
+    results = re.search(r'<ul [^>]*data-testid="directory-results">.*?</ul>', page, re.S)
+    found = {}
+    for action, form in re.findall(
+        r'<form method="post" action="(/access/blocks/\d+/lift/)" class="inline-form">(.*?)</form>',
+        results.group(0) if results else "",
+        re.S,
+    ):
+        label = re.search(r'aria-label="([^"]*)">([^<]*)</button>', form)
+        assert label is not None and label.group(1).startswith(label.group(2))
+        found[action] = html.unescape(label.group(1))
+    return found
+
+
+def test_a_blocked_practitioner_is_found_marked_blocked_with_the_way_to_lift_it():
+    lyon, brest = _martins()
+    patient, client, _nir = enrolled_patient()
+    assert client.post("/access/blocks/", {"block-rpps": lyon.rpps}).status_code == 302
+    block = Block.objects.active().get(patient=patient)
+
+    page = client.get("/access/", {"name": "martin"}).content.decode()
+    assert set(_buttons(page)) == {brest.rpps}  # no grant the door would refuse
+    assert "<strong>Bloqué</strong> : vous avez bloqué ce professionnel" in page
+    assert _lift_forms(page) == {
+        f"/access/blocks/{block.pk}/lift/": (
+            f"Lever le blocage de Dr Claire Martin, médecin (médecine générale), Lyon, "
+            f"RPPS {lyon.rpps}"
+        )
+    }
+
+    # Lifting from the results, then the same search offers the grant again.
+    assert client.post(f"/access/blocks/{block.pk}/lift/").status_code == 302
+    page = client.get("/access/", {"name": "martin"}).content.decode()
+    assert set(_buttons(page)) == {lyon.rpps, brest.rpps}
+    assert "Bloqué</strong>" not in page and _lift_forms(page) == {}
+
+
+def test_another_patients_block_shows_nowhere():
+    lyon, brest = _martins()
+    other, other_client = patient_with_login()
+    assert other_client.post("/access/blocks/", {"block-rpps": lyon.rpps}).status_code == 302
+    _patient, client, _nir = enrolled_patient()
+    page = client.get("/access/", {"name": "martin"}).content.decode()
+    assert set(_buttons(page)) == {lyon.rpps, brest.rpps}
+    assert "Bloqué</strong>" not in page and _lift_forms(page) == {}
+    assert all(entry.block_id is None for entry in find_practitioners("martin", _patient).entries)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
@@ -79,3 +80,27 @@ def test_a_file_without_the_expected_columns_changes_nothing(tmp_path):
     with pytest.raises(CommandError, match="Colonnes manquantes"):
         call_command("import_practitioners", str(path))
     assert not PractitionerProfile.objects.exists()
+
+
+def test_the_invitation_is_in_french_then_in_english(tmp_path, django_capture_on_commit_callbacks):
+    """Before their first login the practitioner's language is unknown: one e-mail, French
+    first, then English, with the same single-use link in both."""
+    run_import(
+        tmp_path,
+        "10000000009,Martin,Claire,medecin,,claire.martin@example.fr\n",
+        capture=django_capture_on_commit_callbacks,
+    )
+    [message] = mail.outbox
+    assert message.subject == (
+        "Activez votre compte sur le portail du dossier médical partagé"
+        " / Activate your account on the shared medical record portal"
+    )
+    body = message.body
+    assert body.startswith("English version below.\n")
+    french = body.index("Bonjour,")
+    english = body.index("Hello,")
+    assert french < english
+    assert "Ce lien ne fonctionne qu'une fois" in body[french:english]
+    assert "This link works once" in body[english:]
+    links = re.findall(r"https?://\S+/accounts/activate/[\w-]+/", body)
+    assert len(links) == 2 and links[0] == links[1]

@@ -59,3 +59,21 @@ def test_the_migration_fills_the_key_of_existing_practitioners():
     migration = importlib.import_module("accounts.migrations.0003_practitioner_city_search_key")
     migration.fill_search_keys(apps, None)
     assert PractitionerProfile.objects.get(pk=profile.pk).search_key == "lefevre eloise"
+
+
+def test_the_first_name_first_key_is_kept_by_every_save_and_filled_by_its_migration():
+    profile = PractitionerProfileFactory.create(last_name="Lefèvre-Cœur", first_name="Hélène")
+    assert profile.first_name_search_key == "helene lefevre coeur"
+    profile.first_name = "Éloïse"
+    profile.save(update_fields=["first_name"])
+    assert PractitionerProfile.objects.get(pk=profile.pk).first_name_search_key == (
+        "eloise lefevre coeur"
+    )
+    PractitionerProfile.objects.filter(pk=profile.pk).update(first_name_search_key="")
+    migration = importlib.import_module(
+        "accounts.migrations.0005_practitioner_first_name_search_key"
+    )
+    migration.fill_first_name_keys(apps, None)
+    assert PractitionerProfile.objects.get(pk=profile.pk).first_name_search_key == (
+        "eloise lefevre coeur"
+    )

@@ -108,3 +108,17 @@ def test_another_user_cannot_confirm_with_someone_elses_secret_and_changes_nothi
     assert not victim_device.confirmed and victim_device.base32_secret == secret
     done = victim_client.post(SETUP, {"otp_token": token_for(secret)})
     assert done.status_code == 200 and "codes" in done.context
+
+
+def test_the_first_login_remembers_the_language_once_the_second_factor_is_set_up():
+    """An invited practitioner who chose English on the way is written to in English from
+    then on, without waiting for a second login."""
+    user = UserFactory(kind="practitioner")
+    client = password_only(user)
+    client.post("/i18n/setlang/", {"language": "en", "next": SETUP})
+    user.refresh_from_db()
+    assert user.language == ""  # half signed in: nothing written yet
+    response = client.post(SETUP, {"otp_token": token_for(shown_secret(client))})
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.language == "en"

@@ -15,7 +15,7 @@ from tests.accounts.factories import (
     add_totp,
     totp_token,
 )
-from tests.e2e.browser import axe_violations, horizontal_overflow
+from tests.e2e.browser import axe_violations, fill_by_keyboard, horizontal_overflow
 from tests.e2e.steps import follow, log_in
 from tests.enrollment.factories import make_beneficiary
 
@@ -68,3 +68,28 @@ def test_the_patient_tells_two_martins_apart_and_grants_the_right_one(site, new_
         patient=patient
     )
     assert consent.practitioner.practitioner_profile.rpps == brest.rpps
+
+    # The readers' table names her as the search did: the two Martins stay apart there too.
+    readers = page.get_by_test_id("readers")
+    expect(readers).to_contain_text(
+        f"Dr Hélène Martin, Médecin (Cardiologie), Brest, RPPS {brest.rpps}"
+    )
+    expect(readers).not_to_contain_text("Claire")
+
+    # A first name alone finds her; once blocked, she is found marked « Bloqué », with the way
+    # to lift the block and no grant button.
+    page.goto(site + "/access/?name=helene")
+    inspector.check(page, "directory-first-name")
+    expect(page.get_by_test_id("directory-results")).to_contain_text("Dr Hélène Martin")
+    page.goto(site + "/access/")
+    fill_by_keyboard(page, {"block-rpps": brest.rpps})
+    expect(page.locator(".messages")).to_contain_text("bloqué")
+    page.goto(site + "/access/?name=helene")
+    inspector.check(page, "directory-blocked")
+    _narrow(page, "directory result of a blocked professional")
+    results = page.get_by_test_id("directory-results")
+    expect(results).to_contain_text("Bloqué : vous avez bloqué ce professionnel")
+    expect(results.get_by_role("button", name="Donner accès", exact=False)).to_have_count(0)
+    expect(
+        results.get_by_role("button", name="Lever le blocage de Dr Hélène Martin", exact=False)
+    ).to_be_visible()
