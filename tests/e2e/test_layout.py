@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from playwright.sync_api import Page, ViewportSize, expect
+from playwright.sync_api import Page, expect
 
 from access_control.models import Consent, EmergencyAccess
 from accounts.services.keys import ensure_data_key
@@ -26,17 +26,11 @@ from tests.accounts.factories import (
     add_totp,
     totp_token,
 )
-from tests.e2e.browser import axe_violations, fill_by_keyboard, horizontal_overflow
+from tests.e2e.browser import WIDTHS, axe_violations, fill_by_keyboard, horizontal_overflow
 from tests.e2e.steps import log_in, one_page_pdf, totp_from_secret
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document
 
-WIDTHS: list[ViewportSize] = [
-    {"width": 320, "height": 640},
-    {"width": 375, "height": 740},
-    {"width": 1280, "height": 900},
-    {"width": 1920, "height": 1080},
-]
 # Long words and long titles: the words a narrow column would be tempted to cut.
 LONG_TITLE = (
     "Électroencéphalogramme et échocardiographie transthoracique de contrôle postopératoire "
