@@ -97,6 +97,7 @@ def test_the_message_after_hiding_says_who_still_sees_the_document():
     patient, client, _nir = enrolled_patient()
     author, _author_client = practitioner_with_login()
     named(author, "Martin")
+    grant(client, author.rpps)  # its author still reads the record: they still see it
     own = add_document(patient, title="Mon auto-mesure")
     theirs = add_document(patient, title="Compte rendu", author=author.user)
 
