@@ -1,12 +1,14 @@
 """Reads for the page each kind of user lands on after login, and the name the header shows.
 
 The patient's summary is made of the same reads as the full pages (the record's list and the
-access history, each through the door, which records them), cut short. The practitioner's
-workspace lists only the patients the door lets them list now, and names them through the
-door's identity rule (``RecordAccess.may_show_identity``): the list itself reads no record, so
-it records nothing; opening one of them does (``selectors.practitioner_record``). Its requests
-come from the practitioner's own trail, so that a request for a NIR without a record looks the
-same as one a patient has not answered yet: the workspace tells no more than the look-up did.
+access history, each through the door, which records them), cut short; its waiting requests
+are those ``/access/`` offers to answer (``selectors.waiting_requests``). The practitioner's
+workspace lists only the records the door lets them list now (``selectors.records_open_to``),
+and names the patients through the door's identity rule (``RecordAccess.may_show_identity``):
+the list itself reads no record, so it records nothing; opening one of them does
+(``selectors.practitioner_record``). Its requests come from the practitioner's own trail, so
+that a request for a NIR without a record looks the same as one a patient has not answered yet:
+the workspace tells no more than the look-up did.
 """
 
 from __future__ import annotations
@@ -14,21 +16,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
 from access_control import history, policy, selectors
-from access_control.models import AccessRequest, Consent, EmergencyAccess
-from accounts.models import UserKind
-from audit.models import Action, AuditEvent, Mode
+from access_control.models import AccessRequest, EmergencyAccess
+from accounts.models import User, UserKind
+from audit.models import Action, AuditEvent
 from enrollment.models import RegistryChange, RegistryChangeState
 from records import selectors as record_selectors
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 SUMMARY_DOCUMENTS = 5
 SUMMARY_ACCESSES = 5
@@ -62,15 +60,11 @@ def patient_summary(patient: User, *, client_address: str = "") -> PatientSummar
         1,
         client_address=client_address,
     )
-    requests = (
-        AccessRequest.objects.filter(patient=patient, decided_at__isnull=True)
-        .select_related("practitioner__practitioner_profile")
-        .order_by("-created_at")
-    )
+    requests = selectors.waiting_requests(patient)
     return PatientSummary(
         documents=list(page.object_list)[:SUMMARY_DOCUMENTS],
         document_count=page.paginator.count,
-        requests=list(requests),
+        requests=requests,
         accesses=list(accesses.object_list)[:SUMMARY_ACCESSES],
     )
 
@@ -111,8 +105,8 @@ class Workspace:
 
 
 def _listed(practitioner: User, patient: User) -> WorkspacePatient | None:
-    """The patient as the workspace may show them: only when the door lets this practitioner
-    list the record now (a block, a revocation or an expiry removes them at once)."""
+    """The patient as the workspace may show them: named only when the door lets this
+    practitioner list the record now (a block, a revocation or an expiry removes them at once)."""
     access = policy.access_to(practitioner, patient)
     if not access.may_show_identity():
         return None
@@ -122,33 +116,32 @@ def _listed(practitioner: User, patient: User) -> WorkspacePatient | None:
 
 
 def practitioner_workspace(practitioner: User) -> Workspace:
-    """The practitioner's patients, the requests they sent and their emergencies in progress."""
+    """The practitioner's patients, the requests they sent and their emergencies in progress.
+
+    Who is listed is ``selectors.records_open_to``: the door's rule for listing a record, the
+    one the patient's pages say it with (``readers_of``), so that both sides always agree. A
+    record opened by a live consent is listed among the patients (the door reads it in normal
+    mode), one opened by an emergency access alone among the emergencies in progress."""
+    open_records = selectors.records_open_to(practitioner)
+    people = User.objects.in_bulk([access.patient_id for access in open_records])
+    consented = [access for access in open_records if access.consent is not None]
     patients = []
-    consents = list(
-        Consent.objects.live()
-        .filter(practitioner=practitioner)
-        .select_related("patient")
-        .order_by("-granted_at")[: WORKSPACE_PATIENTS + 1]
-    )
-    for consent in consents[:WORKSPACE_PATIENTS]:
-        listed = _listed(practitioner, consent.patient)
-        if listed is not None:
+    for access in consented[:WORKSPACE_PATIENTS]:
+        consent = access.consent
+        listed = _listed(practitioner, people[access.patient_id])
+        if consent is not None and listed is not None:
             patients.append(ConsentedPatient(listed, consent.granted_at, consent.last_day))
     emergencies = []
-    for emergency in (
-        EmergencyAccess.objects.active()
-        .filter(practitioner=practitioner)
-        .select_related("patient")
-        .order_by("ends_at")
-    ):
-        decision = policy.decide(practitioner, emergency.patient, Action.LIST)
-        if decision.allowed and decision.mode == Mode.EMERGENCY:
-            listed = _listed(practitioner, emergency.patient)
+    for access in open_records:
+        emergency = access.emergency
+        if access.consent is None and emergency is not None:
+            listed = _listed(practitioner, people[access.patient_id])
             if listed is not None:
                 emergencies.append(
                     EmergencyInProgress(listed, emergency.started_at, emergency.ends_at)
                 )
-    more = len(consents) > WORKSPACE_PATIENTS
+    emergencies.sort(key=lambda row: row.ends_at)  # the one ending first on top
+    more = len(consented) > WORKSPACE_PATIENTS
     return Workspace(patients, more, _sent_requests(practitioner), emergencies)
 
 
@@ -202,7 +195,8 @@ def staff_queues() -> StaffQueues:
 def display_name(user: User) -> str:
     """The name the header shows: a patient's from the registry (their own identity, shown by
     the door's rule, not recorded: the header is no read of the record), a practitioner's
-    from the directory, else the login identifier."""
+    from the directory, a staff member's from their account; the login identifier only when
+    no name is known."""
     if user.kind == UserKind.PATIENT:
         access = policy.access_to(user, user)
         with transaction.atomic():
@@ -215,4 +209,4 @@ def display_name(user: User) -> str:
         except ObjectDoesNotExist:
             return user.get_username()
         return f"{profile.first_name} {profile.last_name}"
-    return user.get_username()
+    return user.get_full_name() or user.get_username()

@@ -58,6 +58,19 @@ def records_open_to(practitioner: User, now: datetime | None = None) -> list[Ope
     return _open_accesses(now, practitioner=practitioner)
 
 
+def waiting_requests(patient: User) -> list[AccessRequest]:
+    """The access requests waiting for the patient's answer, newest first: never one beside an
+    active block (the block ended it; a row left from before is not offered), so that every
+    page that lists them (``/access/``, the summary) offers the same."""
+    blocked = Block.objects.active().filter(patient=patient).values("practitioner_id")
+    return list(
+        AccessRequest.objects.filter(patient=patient, decided_at__isnull=True)
+        .exclude(practitioner_id__in=blocked)
+        .select_related("practitioner__practitioner_profile")
+        .order_by("-created_at")
+    )
+
+
 def _open_accesses(now: datetime | None, **pair: User) -> list[OpenAccess]:
     """The door's rules for listing a record (``policy.decide``, ``Action.LIST``) as two
     queries over many pairs: a live consent, or an emergency access in progress whose patient
@@ -136,12 +149,7 @@ def access_overview(patient: User) -> AccessOverview:
     blocked = Block.objects.active().filter(patient=patient).values("practitioner_id")
     return AccessOverview(
         readers=readers_of(patient),
-        requests=list(
-            AccessRequest.objects.filter(patient=patient, decided_at__isnull=True)
-            .exclude(practitioner_id__in=blocked)
-            .select_related(*related)
-            .order_by("-created_at")
-        ),
+        requests=waiting_requests(patient),
         blocks=list(
             Block.objects.active()
             .filter(patient=patient)

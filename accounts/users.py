@@ -57,6 +57,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     kind = models.CharField(_("kind of account"), max_length=16, choices=UserKind.choices)
     email = models.EmailField(_("e-mail address"), blank=True)
+    # A staff member's name, which the header shows instead of the login identifier; patients
+    # and practitioners are named by the registry and the directory, never here.
+    first_name = models.CharField(_("first name"), max_length=150, blank=True, default="")
+    last_name = models.CharField(_("last name"), max_length=150, blank=True, default="")
     # The portal's language the person last logged in with: their e-mails are written in it
     # (empty: never logged in, LANGUAGE_CODE).
     language = models.CharField(_("language"), max_length=8, blank=True, default="")
@@ -103,6 +107,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.username
+
+    def get_full_name(self) -> str:
+        """The name set on the account ("" when none is)."""
+        return f"{self.first_name} {self.last_name}".strip()
 
     @property
     def public_id(self) -> uuid.UUID:

@@ -36,12 +36,24 @@ def seed() -> int:
         (
             STAFF_USERNAME,
             UserKind.STAFF,
-            {"email": "admin@demo.dmp.example", "is_staff": True, "is_superuser": True},
+            {
+                "email": "admin@demo.dmp.example",
+                "first_name": "Sophie",
+                "last_name": "Leroy",
+                "is_staff": True,
+                "is_superuser": True,
+            },
         ),
         (
             REVIEWER_USERNAME,
             UserKind.STAFF,
-            {"email": "relecteur@demo.dmp.example", "is_staff": True, "is_superuser": True},
+            {
+                "email": "relecteur@demo.dmp.example",
+                "first_name": "Marc",
+                "last_name": "Girard",
+                "is_staff": True,
+                "is_superuser": True,
+            },
         ),
     ):
         user, was_created = User.objects.get_or_create(

@@ -255,16 +255,34 @@ def document_facts(reader: User, document: Document) -> DocumentFacts:
         .first()
     )
     physician = link.physician if link is not None else None
+    if not _reads_now(physician, document):
+        physician = None
     return DocumentFacts(added_by, [_hidden_seen_by(reader, document, physician)], file_type)
 
 
+def _reads_now(practitioner: User | None, document: Document) -> bool:
+    """Whether the door would let this practitioner read the document now: a page names
+    nobody as able to see it whom the door refuses (a revoked consent, a block). Asked, not
+    recorded: saying who may see a document reads nothing of it."""
+    if practitioner is None:
+        return False
+    return policy.decide(practitioner, document.patient, Action.VIEW, document).allowed
+
+
 def _hidden_seen_by(reader: User, document: Document, physician: User | None) -> str:
+    """``physician``: the treating physician, only when the door lets them read it now. The
+    author is named only when the door lets them read it now too (else the sentence is the
+    one for a document the patient added)."""
     author = {"author": _author_label(document)}
     # The treating physician who added it is named once, as its author.
     if physician is not None and physician.pk == document.author_id:
         physician = None
+    # The reader who is its author reads it (the door opened this page for them).
+    author_unnamed = document.authored_by_patient or (
+        reader.pk != document.author_id and not _reads_now(document.author, document)
+    )
     if reader.pk == document.patient_id:
-        if document.authored_by_patient:
+        if author_unnamed:
             if physician is None:
                 return _("Hidden from health professionals: only you may see it.")
             return _(
@@ -293,7 +311,7 @@ def _hidden_seen_by(reader: User, document: Document, physician: User | None) ->
             "Hidden by the patient from health professionals: only the patient, you, its author,"
             " and their treating physician may see it."
         )
-    if document.authored_by_patient:
+    if author_unnamed:
         return _(
             "Hidden by the patient from health professionals: only the patient and you, their"
             " treating physician, may see it."

@@ -265,6 +265,15 @@ def test_the_header_shows_the_persons_name_not_the_login_identifier():
     header = header[header.index("<header") : header.index("</header>")]
     assert "Hugo Lambert" in header and profile.user.username not in header
 
+    staff = StaffFactory(username="agent.7", first_name="Nadia", last_name="Roussel")
+    header = text(logged_in_client(staff).get("/staff/"))
+    header = header[header.index("<header") : header.index("</header>")]
+    assert "Nadia Roussel" in header and "agent.7" not in header
+    # Without a name on the account, the login identifier is all there is to show.
+    unnamed = StaffFactory(username="agent.8", first_name="", last_name="")
+    header = text(logged_in_client(unnamed).get("/staff/"))
+    assert "agent.8" in header[header.index("<header") : header.index("</header>")]
+
 
 def test_the_menu_of_each_role_reaches_its_pages_and_marks_the_current_one():
     patient, client = patient_with_login()

@@ -39,14 +39,6 @@ CHROMIUM_ARGS = [
 PHONE: ViewportSize = {"width": 375, "height": 740}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 # RGAA 4 follows WCAG 2.1 A and AA: exactly these axe rule sets, no "best practice" extras.
-# The widths the portal supports, from the smallest phone to a desktop screen (issue 14).
-WIDTHS: list[ViewportSize] = [
-    {"width": 320, "height": 640},
-    {"width": 375, "height": 740},
-    {"width": 1280, "height": 900},
-    {"width": 1920, "height": 1080},
-]
-
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 

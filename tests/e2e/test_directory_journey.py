@@ -1,11 +1,12 @@
 """The patient finds two doctors named Martin, tells them apart and gives access to one.
 
 The page with its search results and its error passes the inspector's checks (axe, language,
-labels, no sideways scroll) and stays usable at 320 px, the narrowest screen supported."""
+labels, no sideways scroll), and the results hold at every width the portal supports: 320, 375,
+1280 and 1920 px (``tests/e2e/layout.py``)."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, ViewportSize, expect
+from playwright.sync_api import expect
 
 from access_control.models import Consent
 from tests.accounts.factories import (
@@ -15,17 +16,10 @@ from tests.accounts.factories import (
     add_totp,
     totp_token,
 )
-from tests.e2e.browser import axe_violations, fill_by_keyboard, horizontal_overflow
+from tests.e2e.browser import fill_by_keyboard
+from tests.e2e.layout import check_every_width
 from tests.e2e.steps import follow, log_in
 from tests.enrollment.factories import make_beneficiary
-
-NARROW: ViewportSize = {"width": 320, "height": 640}
-
-
-def _narrow(page: Page, where: str) -> None:
-    page.set_viewport_size(NARROW)
-    assert axe_violations(page) == [], f"{where} at 320 px"
-    assert horizontal_overflow(page) == 0, f"{where} scrolls sideways at 320 px"
 
 
 def test_the_patient_tells_two_martins_apart_and_grants_the_right_one(site, new_page, inspector):
@@ -52,7 +46,7 @@ def test_the_patient_tells_two_martins_apart_and_grants_the_right_one(site, new_
 
     page.goto(site + "/access/?name=MARTÍN")
     inspector.check(page, "directory-results")
-    _narrow(page, "directory results")
+    check_every_width(page, "directory results")
     button = page.get_by_role(
         "button",
         name=f"Donner accès à Dr Hélène Martin, médecin (cardiologie), Brest, RPPS {brest.rpps}",
@@ -86,7 +80,7 @@ def test_the_patient_tells_two_martins_apart_and_grants_the_right_one(site, new_
     expect(page.locator(".messages")).to_contain_text("bloqué")
     page.goto(site + "/access/?name=helene")
     inspector.check(page, "directory-blocked")
-    _narrow(page, "directory result of a blocked professional")
+    check_every_width(page, "directory result of a blocked professional")
     results = page.get_by_test_id("directory-results")
     expect(results).to_contain_text("Bloqué : vous avez bloqué ce professionnel")
     expect(results.get_by_role("button", name="Donner accès", exact=False)).to_have_count(0)

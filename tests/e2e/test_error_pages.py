@@ -14,16 +14,16 @@ from tests.accounts.factories import PASSWORD, UserFactory
 from tests.e2e.browser import (
     DESKTOP,
     PHONE,
-    WIDTHS,
     axe_violations,
     horizontal_overflow,
     next_document,
 )
+from tests.e2e.layout import WIDTHS
 from tests.enrollment.factories import make_nir
 
 
 def check_every_width(page: Page, step: str) -> None:
-    """No sideways scrolling at any width of browser.WIDTHS, and axe at 0 violations at the
+    """No sideways scrolling at any width of layout.WIDTHS, and axe at 0 violations at the
     ones Inspector.check does not cover (it checks 1280 and 375 px)."""
     original = page.viewport_size
     for size in WIDTHS:

@@ -26,7 +26,8 @@ from tests.accounts.factories import (
     add_totp,
     totp_token,
 )
-from tests.e2e.browser import WIDTHS, axe_violations, fill_by_keyboard, horizontal_overflow
+from tests.e2e.browser import axe_violations, fill_by_keyboard, horizontal_overflow
+from tests.e2e.layout import DANGLING_DESCRIPTIONS, WIDTHS, broken_words, check_every_width
 from tests.e2e.steps import log_in, one_page_pdf, totp_from_secret
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document
@@ -37,60 +38,14 @@ LONG_TITLE = (
     "après cholécystectomie cœlioscopique"
 )
 
-# Every word of every table cell (split at spaces and hyphens, where a line may end), and every
-# <time>, that the browser laid out on more than one line. A header row hidden for sight (1 px
-# wide, the cards of a phone screen) is read by screen readers, not seen: it is left out.
-BROKEN = """() => {
-    const broken = [];
-    const walker = document.createTreeWalker(
-        document.querySelector('main'), NodeFilter.SHOW_TEXT,
-        {acceptNode: (node) => node.parentElement.closest('.data-table td, .data-table th')
-            && node.parentElement.closest('.visually-hidden') === null
-            && node.parentElement.closest('thead, caption')?.getBoundingClientRect().width !== 1
-            ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT});
-    const range = document.createRange();
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        for (const match of node.data.matchAll(/[^\\s\\-\\u2011]+/g)) {
-            range.setStart(node, match.index);
-            range.setEnd(node, match.index + match[0].length);
-            const lines = new Set(Array.from(range.getClientRects())
-                .filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top)));
-            if (lines.size > 1) broken.push(match[0]);
-        }
-    }
-    for (const time of document.querySelectorAll('main time')) {
-        const lines = new Set(Array.from(time.getClientRects())
-            .filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top)));
-        if (lines.size > 1) broken.push(time.textContent);
-    }
-    return broken;
-}"""
-
-DANGLING_DESCRIPTIONS = """() => Array.from(document.querySelectorAll('[aria-describedby]'))
-    .flatMap((el) => el.getAttribute('aria-describedby').split(/\\s+/).filter(Boolean)
-        .filter((id) => {
-            const target = document.getElementById(id);
-            return !target || !target.textContent.trim();
-        }).map((id) => `${el.id || el.tagName}: ${id}`))"""
-
 CHECKBOX_SIZES = """() => Array.from(document.querySelectorAll('input[type=checkbox]'))
     .map((el) => { const r = el.getBoundingClientRect(); return [r.width, r.height]; })"""
-
-
-def broken_words(page: Page) -> list[str]:
-    return page.evaluate(BROKEN)
 
 
 def _check_every_width(page: Page, where: str) -> int:
     """At each width: no word or date cut, no sideways scroll, axe at 0, descriptions that
     exist. Returns how many <time> elements the page holds."""
-    for size in WIDTHS:
-        page.set_viewport_size(size)
-        at = f"{where} at {size['width']} px"
-        assert broken_words(page) == [], at
-        assert horizontal_overflow(page) == 0, f"{at}: scrolls sideways"
-        assert page.evaluate(DANGLING_DESCRIPTIONS) == [], at
-        assert axe_violations(page) == [], at
+    check_every_width(page, where)
     # Between them, every 40 px: the layout must hold at any width, not only at four.
     for width in range(320, 1921, 40):
         page.set_viewport_size({"width": width, "height": 900})
@@ -158,7 +113,7 @@ def test_tables_never_cut_a_word_or_a_date_from_320_to_1920_px(site, new_page, i
     assert _check_every_width(page, "access overview") >= 4
 
     page.set_viewport_size(WIDTHS[2])
-    page.goto(site + "/access/history/?show=others")
+    page.goto(site + "/access/history/?who=others")
     inspector.check(page, "layout-history")
     assert page.locator(".data-table tbody tr").count() >= 4
     assert _check_every_width(page, "history") >= 4
