@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from enrollment import codes
-from enrollment.models import Beneficiary, CreationCode, CreationCodeQuerySet
+from enrollment.models import Beneficiary, CodePurpose, CreationCode, CreationCodeQuerySet
 from enrollment.services.activation import forget_failures
 
 
@@ -52,8 +52,9 @@ def _previous_trouble(beneficiary: Beneficiary) -> tuple[date | None, date | Non
     return None, None
 
 
-def issue_code(beneficiary: Beneficiary) -> IssuedCode:
-    """A new code for this person (call inside the letter's transaction, the row locked).
+def issue_code(beneficiary: Beneficiary, purpose: str = CodePurpose.CREATION) -> IssuedCode:
+    """A new code for this person (call inside the letter's transaction, the row locked):
+    ``purpose`` says whether it creates the record or reactivates its account.
 
     Older codes stop working, and earlier wrong tries on this number are forgotten, so that a
     stranger's guesses cannot keep the person from using the code of their new letter.
@@ -69,6 +70,7 @@ def issue_code(beneficiary: Beneficiary) -> IssuedCode:
     CreationCode.objects.create(
         beneficiary=beneficiary,
         code_hash=codes.hash_code(code),
+        purpose=purpose,
         created_at=now,
         expires_at=expires_at,
     )
