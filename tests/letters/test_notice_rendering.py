@@ -139,4 +139,4 @@ def test_an_invalid_notice_is_refused(changes):
 
 def test_a_notice_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
-        notice().reactivation = True  # type: ignore[misc]
+        notice().reactivation = True
