@@ -13,8 +13,11 @@ from django.test import Client
 from accounts.devices import TOTPDevice
 from accounts.models import User
 from audit.models import Action, AuditEvent
-from enrollment.models import CreationCode
-from tests.accounts.factories import add_totp
+from enrollment.models import Beneficiary, CreationCode
+from enrollment.postal import build_address
+from enrollment.services.registry_changes import current_values, decide_change, propose_change
+from letters.models import Letter, LetterState
+from tests.accounts.factories import StaffFactory, add_totp
 from tests.enrollment.factories import (
     NEW_PASSWORD,
     PASSWORD,
@@ -22,6 +25,7 @@ from tests.enrollment.factories import (
     make_beneficiary,
     submit_code,
 )
+from tests.letters.reading import code_from_letter
 
 pytestmark = pytest.mark.django_db
 # After the record was opened (at the real time): letters are told apart by when they were
@@ -154,3 +158,34 @@ def test_a_third_person_with_their_own_letter_cannot_reactivate_someone_else(
     assert unchanged(user, device)
     assert User.objects.get(pk=charlie.pk).check_password(PASSWORD)
     assert CreationCode.objects.filter(beneficiary=charlie_person).live().count() == 1
+
+
+def test_a_confirmed_move_stops_a_reactivation_code_and_redirects_its_letter(
+    patient, posted_code, django_capture_on_commit_callbacks
+):
+    """A reactivation code must reach only the address the registry now holds, as a creation
+    code must: the old one stops working and a new letter goes to the new address."""
+    person, user, device = patient
+    old_code = posted_code(person)
+    values = current_values(Beneficiary.objects.select_related("data_key").get(pk=person.pk))
+    values["address"] = build_address(
+        first_name="Léa",
+        last_name="Dupont",
+        delivery_point="",
+        building="",
+        street="8 quai du Port",
+        locality="",
+        postcode="13001",
+        city="Marseille",
+        country="",
+    ).as_json()
+    change = propose_change(StaffFactory(), person.pk, values)  # type: ignore[arg-type]
+    with django_capture_on_commit_callbacks(execute=True):
+        decide_change(StaffFactory(), change.pk, confirm=True)
+    assert REFUSAL in refusal_of(submit_code(Client(), person.nir, old_code))
+    assert unchanged(user, device)
+    new_letter = Letter.objects.filter(
+        subject_uid=person.uid, kind="reactivation_code", state=LetterState.RENDERED
+    ).get()
+    assert new_letter.postal["postcode"] == "13001"
+    assert submit_code(Client(), person.nir, code_from_letter(new_letter)).status_code == 302
