@@ -179,7 +179,7 @@ def test_a_confirmed_move_stops_a_reactivation_code_and_redirects_its_letter(
         city="Marseille",
         country="",
     ).as_json()
-    change = propose_change(StaffFactory(), person.pk, values)  # type: ignore[arg-type]
+    change = propose_change(StaffFactory(), person.pk, values)
     with django_capture_on_commit_callbacks(execute=True):
         decide_change(StaffFactory(), change.pk, confirm=True)
     assert REFUSAL in refusal_of(submit_code(Client(), person.nir, old_code))
