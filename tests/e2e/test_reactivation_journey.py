@@ -11,13 +11,23 @@ from playwright.sync_api import expect
 
 from enrollment.models import Beneficiary
 from letters.models import Letter
-from tests.e2e.browser import fill_by_keyboard
+from tests.e2e.browser import DESKTOP, fill_by_keyboard, horizontal_overflow
 from tests.e2e.steps import follow, totp_from_secret
 from tests.enrollment.factories import make_beneficiary
 from tests.letters.reading import code_from_letter, letter_text
 from tests.records.factories import add_document
 
 PASSWORD = "un long chemin vers la mer"
+NARROWEST = {"width": 320, "height": 640}  # the narrowest phone the pages must fit
+
+
+def fits_320_pixels(page) -> bool:
+    page.set_viewport_size(NARROWEST)
+    overflow = horizontal_overflow(page)
+    page.set_viewport_size(DESKTOP)
+    return overflow == 0
+
+
 NEW_PASSWORD = "une autre route au bord du lac"
 
 
@@ -79,10 +89,12 @@ def test_lose_everything_and_get_back_in_by_post(site, new_page, inspector):
     fill_by_keyboard(lost, {"nir": person.nir, "creation_code": code})
     inspector.check(lost, "reactivate-password")
     expect(lost.locator("h1")).to_have_text("Choisissez un nouveau mot de passe")
+    assert fits_320_pixels(lost)
     fill_by_keyboard(lost, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     inspector.check(lost, "reactivated")
     expect(lost.locator("h1")).to_have_text("Votre accès est réactivé")
     expect(lost.get_by_test_id("identifier")).to_have_text(identifier)
+    assert fits_320_pixels(lost)
 
     # The old browser's session ended with the password.
     page.goto(site + "/records/")
