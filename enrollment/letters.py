@@ -62,6 +62,10 @@ def _build_code_letter(letter: Letter, purpose: str) -> RenderedLetter:
     """Issue the code and write the letter that carries it, in the rendering transaction: if
     rendering fails, neither the code nor the letter remains."""
     beneficiary = _locked_recipient(letter)
+    if (beneficiary.patient_id is not None) != (purpose == CodePurpose.REACTIVATION):
+        # Asked for before the record was opened (with an earlier code), rendered after: its
+        # code could open nothing. Void rather than posted.
+        raise LetterVoid("the record was opened since the letter was asked for")
     issued = issue_code(beneficiary, purpose)
     address = PostalAddress.from_json(beneficiary.address)
     pdf = render_creation_letter(

@@ -33,13 +33,11 @@ def _previous_trouble(beneficiary: Beneficiary) -> tuple[date | None, date | Non
 
     Only the latest code counts: an earlier one was already reported by the letter that
     replaced it. A code replaced by a returned letter never reached its holder: nothing to say.
+    Nor when the latest code was used (the record was opened or reactivated with it): what
+    happened to codes before it is over.
     """
-    previous = (
-        CreationCode.objects.filter(beneficiary=beneficiary, used_at__isnull=True)
-        .order_by("-created_at")
-        .first()
-    )
-    if previous is None:
+    previous = CreationCode.objects.filter(beneficiary=beneficiary).order_by("-created_at").first()
+    if previous is None or previous.used_at is not None:
         return None, None
     if previous.burned_at is not None:
         return timezone.localdate(previous.burned_at), None

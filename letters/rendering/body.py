@@ -130,22 +130,25 @@ IF_NOT_YOU = (
 
 def _previous_code_notice(content: LetterContent) -> list[Flowable]:
     """What wrong tries did to the previous code, so that its holder learns of an attempt."""
+    previous = "Le code de réactivation" if content.reactivation else "Le code de création"
     if content.previous_code_blocked_on is not None:
         what = (
-            "Le code de création envoyé dans notre précédent courrier a été bloqué le "
+            f"{previous} envoyé dans notre précédent courrier a été bloqué le "
             f"{french_date(content.previous_code_blocked_on)} après plusieurs saisies erronées."
         )
     elif content.previous_code_tried_on is not None:
         what = (
-            "Le code de création envoyé dans notre précédent courrier a fait l'objet de "
+            f"{previous} envoyé dans notre précédent courrier a fait l'objet de "
             "plusieurs saisies erronées, la dernière le "
             f"{french_date(content.previous_code_tried_on)}."
         )
     else:
         return []
+    # A reactivation letter says what to do if it was not the person in its own box below.
+    if_not_you = "" if content.reactivation else f" {IF_NOT_YOU}"
     return [
         _para(
-            f"<b>{what} Il ne fonctionne plus : utilisez le code ci-dessous.</b> {IF_NOT_YOU}",
+            f"<b>{what} Il ne fonctionne plus : utilisez le code ci-dessous.</b>{if_not_you}",
             "alert",
         )
     ]

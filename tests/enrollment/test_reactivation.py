@@ -4,9 +4,13 @@ every session, keeps the identifier, the record, its data key and documents."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 from django_otp.oath import TOTP
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
@@ -19,7 +23,8 @@ from enrollment.models import (
     EnrollmentRequest,
     RequestOutcome,
 )
-from letters.models import Letter
+from letters.models import Letter, LetterState
+from letters.services import request_letter
 from records.models import Document
 from tests.accounts.factories import add_backup_codes, add_totp, logged_in_client
 from tests.enrollment.factories import (
@@ -167,3 +172,33 @@ def test_a_closed_or_disabled_account_gets_no_letter(enrolled, django_capture_on
         Client().post("/enrollment/", {"nir": person.nir, "nir_confirmation": person.nir})
     assert not Letter.objects.filter(subject_uid=person.uid, kind="reactivation_code").exists()
     assert EnrollmentRequest.objects.latest("pk").outcome == RequestOutcome.ENROLLED
+
+
+def test_a_reactivation_letter_does_not_report_codes_from_before_the_opening(posted_code, enrolled):
+    """A creation code burned before the record was opened is old news once the record is open:
+    the reactivation letter says nothing of it."""
+    person = make_beneficiary()
+    now = timezone.now()
+    CreationCode.objects.create(
+        beneficiary=person,
+        code_hash="0" * 63 + "1",
+        created_at=now - timedelta(days=90),
+        expires_at=now - timedelta(days=30),
+        burned_at=now - timedelta(days=80),
+    )
+    enrolled(person)  # its letter told of the burned code; the record is opened
+    posted_code(person)
+    letter = Letter.objects.get(subject_uid=person.uid, kind="reactivation_code")
+    assert "saisies erronées" not in letter_text(letter)
+
+
+def test_a_creation_letter_rendered_after_the_opening_is_void(
+    enrolled, django_capture_on_commit_callbacks
+):
+    person = make_beneficiary()
+    user = enrolled(person)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        late = request_letter("creation_code", person.uid, person.data_key)
+    assert Letter.objects.get(pk=late.pk).state == LetterState.VOID
+    assert not CreationCode.objects.filter(beneficiary=person).live().exists()
+    assert User.objects.get(pk=user.pk).check_password(PASSWORD)

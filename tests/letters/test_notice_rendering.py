@@ -140,3 +140,14 @@ def test_an_invalid_notice_is_refused(changes):
 def test_a_notice_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         notice().reactivation = True
+
+
+def test_a_reactivation_letter_replacing_a_blocked_code_names_a_reactivation_code():
+    text = flat_text(
+        render_creation_letter(
+            reactivation_letter(previous_code_blocked_on=datetime.date(2026, 11, 20))
+        )
+    )
+    assert "Le code de réactivation envoyé dans notre précédent courrier a été bloqué" in text
+    assert "tente de créer votre dossier" not in text
+    assert "Vous n'avez rien demandé ?" in text
