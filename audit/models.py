@@ -54,6 +54,12 @@ class Action(models.TextChoices):
     # Staff closing an emergency access in the review queue: recorded on the patient's chain,
     # so the patient's history says who reviewed the emergency on their record.
     REVIEW_EMERGENCY = "review-emergency", _("Review an emergency access")
+    # Opening an account with a letter's code, on the patient's chain: the first activation,
+    # a reactivation letter sent after a request on /enrollment/, and the reactivation itself
+    # (new password, every second factor removed).
+    ACTIVATE = "activate", _("Open the record with a letter's code")
+    REQUEST_REACTIVATION = "request-reactivation", _("Send a reactivation letter")
+    REACTIVATE = "reactivate", _("Reactivate the account with a letter's code")
 
 
 class Outcome(models.TextChoices):

@@ -1,4 +1,6 @@
-"""The creation-code letter: the builder that ``letters`` calls when rendering it."""
+"""The enrolment's letters, as builders that ``letters`` calls when rendering them
+(``settings.LETTER_BUILDERS``): the code letters (creation, reactivation) and the notices that
+an account was opened or reactivated."""
 
 from __future__ import annotations
 
@@ -6,15 +8,16 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from dmp_portal.crypto.fields import is_destroyed
 from enrollment import codes
-from enrollment.models import Beneficiary
+from enrollment.models import Beneficiary, CodePurpose
 from enrollment.postal import PostalAddress
 from enrollment.services.codes import issue_code
 from letters.models import Letter
-from letters.rendering.content import LetterContent, Sender
-from letters.rendering.page import page_count, render_creation_letter
+from letters.rendering.content import LetterContent, NoticeContent, Sender
+from letters.rendering.page import page_count, render_creation_letter, render_notice_letter
 from letters.services import LetterVoid, RenderedLetter
 
 
@@ -35,8 +38,16 @@ def sender_from_settings() -> Sender:
 
 
 def build_creation_letter(letter: Letter) -> RenderedLetter:
-    """Issue the code and write the letter that carries it, in the rendering transaction: if
-    rendering fails, neither the code nor the letter remains."""
+    """Issue a creation code and write the letter that carries it."""
+    return _build_code_letter(letter, CodePurpose.CREATION)
+
+
+def build_reactivation_letter(letter: Letter) -> RenderedLetter:
+    """Issue a reactivation code (the record exists) and write the letter that carries it."""
+    return _build_code_letter(letter, CodePurpose.REACTIVATION)
+
+
+def _locked_recipient(letter: Letter) -> Beneficiary:
     beneficiary = (
         Beneficiary.objects.select_for_update()
         .select_related("data_key")
@@ -44,7 +55,18 @@ def build_creation_letter(letter: Letter) -> RenderedLetter:
     )
     if is_destroyed(beneficiary.address):
         raise LetterVoid("the recipient's data was destroyed")
-    issued = issue_code(beneficiary)
+    return beneficiary
+
+
+def _build_code_letter(letter: Letter, purpose: str) -> RenderedLetter:
+    """Issue the code and write the letter that carries it, in the rendering transaction: if
+    rendering fails, neither the code nor the letter remains."""
+    beneficiary = _locked_recipient(letter)
+    if (beneficiary.patient_id is not None) != (purpose == CodePurpose.REACTIVATION):
+        # Asked for before the record was opened (with an earlier code), rendered after: its
+        # code could open nothing. Void rather than posted.
+        raise LetterVoid("the record was opened since the letter was asked for")
+    issued = issue_code(beneficiary, purpose)
     address = PostalAddress.from_json(beneficiary.address)
     pdf = render_creation_letter(
         LetterContent(
@@ -59,8 +81,41 @@ def build_creation_letter(letter: Letter) -> RenderedLetter:
             sender=sender_from_settings(),
             previous_code_blocked_on=issued.previous_blocked_on,
             previous_code_tried_on=issued.previous_tried_on,
+            reactivation=purpose == CodePurpose.REACTIVATION,
         )
     )
+    return _rendered(pdf, address)
+
+
+def build_opening_notice(letter: Letter) -> RenderedLetter:
+    """The notice that the record was opened, on the day the letter was asked for."""
+    return _build_notice(letter, reactivation=False)
+
+
+def build_reactivation_notice(letter: Letter) -> RenderedLetter:
+    """The notice that the account was reactivated, on the day the letter was asked for."""
+    return _build_notice(letter, reactivation=True)
+
+
+def _build_notice(letter: Letter, *, reactivation: bool) -> RenderedLetter:
+    beneficiary = _locked_recipient(letter)
+    address = PostalAddress.from_json(beneficiary.address)
+    pdf = render_notice_letter(
+        NoticeContent(
+            reference=letter.reference,
+            issued_on=timezone.localdate(),
+            address_lines=address.lines,
+            # Asked for in the transaction of the opening itself (services.notices).
+            opened_on=timezone.localdate(letter.requested_at),
+            reactivation=reactivation,
+            portal_address=urlsplit(settings.DMP_SITE_URL).netloc,
+            sender=sender_from_settings(),
+        )
+    )
+    return _rendered(pdf, address)
+
+
+def _rendered(pdf: bytes, address: PostalAddress) -> RenderedLetter:
     return RenderedLetter(
         pdf=pdf,
         page_count=page_count(pdf),

@@ -69,6 +69,8 @@ class RequestOutcome(models.TextChoices):
     MINOR = "minor", _("Not eligible: minor")
     ENROLLED = "enrolled", _("Record already exists")
     CODE_PENDING = "code_pending", _("A code was sent recently")
+    # The record exists: a reactivation letter (a new code for a new password) goes out.
+    REACTIVATION = "reactivation", _("Reactivation letter requested")
 
 
 class EnrollmentRequest(models.Model):
@@ -93,6 +95,13 @@ class EnrollmentRequest(models.Model):
         return gettext("enrolment request no. %(number)s") % {"number": self.pk}
 
 
+class CodePurpose(models.TextChoices):
+    """What a code opens: a new record, or an existing one whose holder lost their way in."""
+
+    CREATION = "creation", _("Creation of the record")
+    REACTIVATION = "reactivation", _("Reactivation of the account")
+
+
 class CreationCodeQuerySet(models.QuerySet):
     def live(self):
         """Neither used, nor replaced by a newer letter or a returned one, nor burned."""
@@ -114,6 +123,10 @@ class CreationCode(models.Model):
         Beneficiary, on_delete=models.CASCADE, related_name="creation_codes"
     )
     code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The same rules for both purposes; only what using the code does differs.
+    purpose = models.CharField(
+        _("purpose"), max_length=16, choices=CodePurpose.choices, default=CodePurpose.CREATION
+    )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

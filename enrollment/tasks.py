@@ -4,6 +4,7 @@ from celery import shared_task
 
 from dmp_portal.queueing import DURABLE_TASK
 from enrollment.services.activation import forget_old_failures
+from enrollment.services.notices import send_opening_email as send_opening_notice
 from enrollment.services.requests import process_request, requeue_stalled
 
 
@@ -18,3 +19,9 @@ def requeue_stalled_requests() -> int:
     # count for nothing and are deleted here too, rather than in a schedule of their own.
     forget_old_failures()
     return requeue_stalled()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_opening_email(event_id: int) -> bool:
+    """Queued by every activation and reactivation, with the id of its audit event."""
+    return send_opening_notice(event_id)

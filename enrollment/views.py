@@ -19,6 +19,7 @@ from enrollment.services.activation import (
     ActivationRefused,
     activate,
     check_code,
+    is_reactivation,
     password_holder,
 )
 from enrollment.services.requests import TryLater, request_code
@@ -61,16 +62,21 @@ class ActivationView(View):
         code_id = self._verified_code(request)
         if code_id is None:
             return render(request, "enrollment/activate.html", {"form": ActivationCodeForm()})
-        return self._password_step(request, FirstPasswordForm(password_holder(code_id)))
+        return self._password_step(request, code_id, FirstPasswordForm(password_holder(code_id)))
 
     def post(self, request: HttpRequest) -> HttpResponse:
         code_id = self._verified_code(request)
         if code_id is not None and "new_password1" in request.POST:
             password_form = FirstPasswordForm(password_holder(code_id), request.POST)
             if not password_form.is_valid():
-                return self._password_step(request, password_form)
+                return self._password_step(request, code_id, password_form)
+            reactivation = is_reactivation(code_id)
             try:
-                user = activate(code_id, password_form.cleaned_data["new_password1"])
+                user = activate(
+                    code_id,
+                    password_form.cleaned_data["new_password1"],
+                    client_address=client_address(request),
+                )
             except ActivationRefused:
                 request.session.pop(VERIFIED_CODE, None)
                 return render(
@@ -79,7 +85,11 @@ class ActivationView(View):
                     {"form": ActivationCodeForm(), "refused": True},
                 )
             request.session.pop(VERIFIED_CODE, None)
-            return render(request, "enrollment/activated.html", {"identifier": user.username})
+            return render(
+                request,
+                "enrollment/activated.html",
+                {"identifier": user.username, "reactivated": reactivation},
+            )
         form = ActivationCodeForm(request.POST)
         if form.is_valid():
             try:
@@ -106,5 +116,9 @@ class ActivationView(View):
         return verified[0]
 
     @staticmethod
-    def _password_step(request: HttpRequest, form) -> HttpResponse:
-        return render(request, "enrollment/activate_password.html", {"form": form})
+    def _password_step(request: HttpRequest, code_id: int, form) -> HttpResponse:
+        return render(
+            request,
+            "enrollment/activate_password.html",
+            {"form": form, "reactivation": is_reactivation(code_id)},
+        )

@@ -23,7 +23,12 @@ from letters.selectors import overdue_letters
 from letters.services import ExportRefused, ReturnRefused, export_batch_as_zip, mark_returned
 
 # The kinds of letter (settings.LETTER_BUILDERS), in words.
-KIND_LABELS = {"creation_code": _("Creation code letter")}
+KIND_LABELS = {
+    "creation_code": _("Creation code letter"),
+    "reactivation_code": _("Reactivation code letter"),
+    "opening_notice": _("Notice of a record's opening"),
+    "reactivation_notice": _("Notice of an account's reactivation"),
+}
 
 
 def kind_label(kind: str) -> str:

@@ -327,10 +327,18 @@ ENROLLMENT_CODE_FREE_FAILURES = 5  # then a delay doubling from 1 minute
 ENROLLMENT_CODE_MAX_FAILURES = 10  # then the code is burned
 LETTER_DISPATCH_DEADLINE_DAYS = 10
 # Which function writes each kind of letter (the letters app knows no other app).
-LETTER_BUILDERS = {"creation_code": "enrollment.letters.build_creation_letter"}
-LETTER_RETURN_HANDLERS = {"creation_code": "enrollment.services.codes.letter_returned"}
+LETTER_BUILDERS = {
+    "creation_code": "enrollment.letters.build_creation_letter",
+    "reactivation_code": "enrollment.letters.build_reactivation_letter",
+    "opening_notice": "enrollment.letters.build_opening_notice",
+    "reactivation_notice": "enrollment.letters.build_reactivation_notice",
+}
+LETTER_RETURN_HANDLERS = {
+    "creation_code": "enrollment.services.codes.letter_returned",
+    "reactivation_code": "enrollment.services.codes.letter_returned",
+}
 # Whose audit chain records each letter's export (its recipient's), by kind.
-LETTER_SUBJECTS = {"creation_code": "enrollment.services.registry.letter_subjects"}
+LETTER_SUBJECTS = dict.fromkeys(LETTER_BUILDERS, "enrollment.services.registry.letter_subjects")
 # Celery beat: tasks lost between a commit and the broker (logged by on_commit) are requeued.
 CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-enrollment-requests": {

@@ -1,5 +1,11 @@
 """Activating a record with the letter's code: checked, then consumed with the account.
 
+A reactivation code (the record exists: see ``services.requests``) is checked the same way;
+consuming it gives the existing account a new password, removes every second factor (the next
+login sets one up again) and, through the password, ends every session of the account; the
+login identifier, the record and its data key stay. Both openings are recorded on the
+patient's chain and announced by post and e-mail (``services.notices``).
+
 Every refusal (unknown number, wrong code, expired, used, superseded or burned code) gets the
 same answer after the same statements and hashes, and guessing is slowed per number whether or
 not the number is known. Every refusal writes the number's row of wrong tries; when the number
@@ -23,9 +29,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User, UserKind
+from accounts.services.factors import remove_every_second_factor
 from accounts.throttling import Throttle
+from audit.models import Action, Outcome
+from audit.trail import record_event
 from enrollment import codes
-from enrollment.models import ActivationAttempts, Beneficiary, CreationCode
+from enrollment.models import ActivationAttempts, Beneficiary, CodePurpose, CreationCode
+from enrollment.services.notices import announce_opening
 from enrollment.services.registry import nir_index
 from enrollment.services.requests import TryLater
 
@@ -140,11 +150,21 @@ def check_code(client: str, normalised_nir: str, typed_code: str) -> int:
     raise ActivationRefused()
 
 
+def is_reactivation(code_id: int) -> bool:
+    """Whether this (checked) code reactivates an existing account rather than creates one."""
+    return CreationCode.objects.filter(pk=code_id, purpose=CodePurpose.REACTIVATION).exists()
+
+
 def password_holder(code_id: int) -> User:
-    """An unsaved patient account carrying what the password must not contain."""
-    code = CreationCode.objects.select_related("beneficiary__data_key").get(pk=code_id)
+    """The account the password is for, carrying what the password must not contain: the
+    existing one for a reactivation (not changed here), else an unsaved patient account."""
+    code = CreationCode.objects.select_related("beneficiary__data_key", "beneficiary__patient").get(
+        pk=code_id
+    )
     beneficiary = code.beneficiary
     holder = User(kind=UserKind.PATIENT, username="")
+    if code.purpose == CodePurpose.REACTIVATION and beneficiary.patient is not None:
+        holder = beneficiary.patient
     holder._password_personal_data = [
         beneficiary.nir,
         beneficiary.birth_date,
@@ -163,10 +183,10 @@ def _new_identifier() -> str:
 
 
 @sensitive_variables("password")
-def activate(code_id: int, password: str) -> User:
-    """Consume the code and create the patient account in one transaction.
+def activate(code_id: int, password: str, client_address: str = "") -> User:
+    """Consume the code and create the patient account, or reactivate it, in one transaction.
 
-    The code row is locked: two simultaneous activations with one code create one account.
+    The code row is locked: two simultaneous activations with one code open one account.
     """
     with transaction.atomic():
         code = (
@@ -178,28 +198,61 @@ def activate(code_id: int, password: str) -> User:
         if code is None or not code.is_usable():
             raise ActivationRefused()
         beneficiary = (
-            Beneficiary.objects.select_for_update()
-            .select_related("data_key")
+            Beneficiary.objects.select_for_update(of=("self",))
+            .select_related("data_key", "patient")
             .get(pk=code.beneficiary_id)
         )
-        if beneficiary.patient_id is not None:
-            raise ActivationRefused()
+        if code.purpose == CodePurpose.REACTIVATION:
+            user, action = _reactivate(beneficiary, password), Action.REACTIVATE
+        else:
+            user, action = _create(beneficiary, password), Action.ACTIVATE
         now = timezone.now()
-        try:
-            with transaction.atomic():
-                user = User.objects.create_user(
-                    _new_identifier(),
-                    password,
-                    kind=UserKind.PATIENT,
-                    data_key=beneficiary.data_key,
-                )
-        except IntegrityError as exc:  # the identifier was taken between check and insert
-            raise ActivationRefused() from exc
-        Beneficiary.objects.filter(pk=beneficiary.pk).update(patient=user)
         code.used_at = now
         code.save(update_fields=["used_at"])
         CreationCode.objects.filter(
             beneficiary=beneficiary, used_at__isnull=True, superseded_at__isnull=True
         ).update(superseded_at=now)
         forget_failures(beneficiary.nir_index)
+        # No actor: whoever held the letter's code, not yet logged in. So the event is among
+        # what others did, where the patient looks first.
+        event = record_event(
+            actor=None,
+            patient=user,
+            action=action,
+            outcome=Outcome.ALLOWED,
+            client_address=client_address,
+        )
+        announce_opening(beneficiary, event)
+    return user
+
+
+@sensitive_variables("password")
+def _create(beneficiary: Beneficiary, password: str) -> User:
+    if beneficiary.patient_id is not None:
+        raise ActivationRefused()
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                _new_identifier(),
+                password,
+                kind=UserKind.PATIENT,
+                data_key=beneficiary.data_key,
+            )
+    except IntegrityError as exc:  # the identifier was taken between check and insert
+        raise ActivationRefused() from exc
+    Beneficiary.objects.filter(pk=beneficiary.pk).update(patient=user)
+    return user
+
+
+@sensitive_variables("password")
+def _reactivate(beneficiary: Beneficiary, password: str) -> User:
+    """The same account, identifier, record and data key; a new password (which ends every
+    session: Django's session auth hash) and no second factor any more."""
+    user = beneficiary.patient
+    if user is None or not user.is_active:
+        raise ActivationRefused()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    remove_every_second_factor(user)
     return user

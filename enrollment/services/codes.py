@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from enrollment import codes
-from enrollment.models import Beneficiary, CreationCode, CreationCodeQuerySet
+from enrollment.models import Beneficiary, CodePurpose, CreationCode, CreationCodeQuerySet
 from enrollment.services.activation import forget_failures
 
 
@@ -33,13 +33,11 @@ def _previous_trouble(beneficiary: Beneficiary) -> tuple[date | None, date | Non
 
     Only the latest code counts: an earlier one was already reported by the letter that
     replaced it. A code replaced by a returned letter never reached its holder: nothing to say.
+    Nor when the latest code was used (the record was opened or reactivated with it): what
+    happened to codes before it is over.
     """
-    previous = (
-        CreationCode.objects.filter(beneficiary=beneficiary, used_at__isnull=True)
-        .order_by("-created_at")
-        .first()
-    )
-    if previous is None:
+    previous = CreationCode.objects.filter(beneficiary=beneficiary).order_by("-created_at").first()
+    if previous is None or previous.used_at is not None:
         return None, None
     if previous.burned_at is not None:
         return timezone.localdate(previous.burned_at), None
@@ -52,8 +50,9 @@ def _previous_trouble(beneficiary: Beneficiary) -> tuple[date | None, date | Non
     return None, None
 
 
-def issue_code(beneficiary: Beneficiary) -> IssuedCode:
-    """A new code for this person (call inside the letter's transaction, the row locked).
+def issue_code(beneficiary: Beneficiary, purpose: str = CodePurpose.CREATION) -> IssuedCode:
+    """A new code for this person (call inside the letter's transaction, the row locked):
+    ``purpose`` says whether it creates the record or reactivates its account.
 
     Older codes stop working, and earlier wrong tries on this number are forgotten, so that a
     stranger's guesses cannot keep the person from using the code of their new letter.
@@ -69,6 +68,7 @@ def issue_code(beneficiary: Beneficiary) -> IssuedCode:
     CreationCode.objects.create(
         beneficiary=beneficiary,
         code_hash=codes.hash_code(code),
+        purpose=purpose,
         created_at=now,
         expires_at=expires_at,
     )

@@ -31,7 +31,7 @@ from dmp_portal.crypto.fields import is_destroyed
 from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
 from enrollment.postal import PostalAddressJson
 from enrollment.services.codes import letter_returned
-from enrollment.services.requests import CREATION_LETTER
+from enrollment.services.requests import CODE_LETTERS, CREATION_LETTER, REACTIVATION_LETTER
 from letters.services import request_letter, void_unsent
 
 if TYPE_CHECKING:
@@ -179,16 +179,18 @@ def _apply(beneficiary: Beneficiary, change: RegistryChange) -> None:
         setattr(beneficiary, name, values[name])
     beneficiary.address = values[ADDRESS]
     beneficiary.save()
-    if moved and beneficiary.patient_id is None:
+    if moved:
         _redirect_pending_letter(beneficiary)
 
 
 def _redirect_pending_letter(beneficiary: Beneficiary) -> None:
-    """The old address's code stops working; a letter on its way goes to the new address."""
+    """The old address's code stops working; a letter on its way goes to the new address (a
+    reactivation letter when the record exists, else a creation letter)."""
+    kind = REACTIVATION_LETTER if beneficiary.patient_id is not None else CREATION_LETTER
     had_live_code = beneficiary.creation_codes.filter(
         used_at__isnull=True, superseded_at__isnull=True, burned_at__isnull=True
     ).exists()
     letter_returned(beneficiary.uid)
-    voided = void_unsent(CREATION_LETTER, beneficiary.uid)
+    voided = sum(void_unsent(code_letter, beneficiary.uid) for code_letter in CODE_LETTERS)
     if had_live_code or voided:
-        request_letter(CREATION_LETTER, beneficiary.uid, beneficiary.data_key)
+        request_letter(kind, beneficiary.uid, beneficiary.data_key)

@@ -1,7 +1,9 @@
 """Asking for a creation code: one answer for every number, the decision taken in the back.
 
 The web request validates the format, stores the request with the NIR's blind index and queues
-a task, the same work whatever the registry holds; the task decides whether a letter goes out.
+a task, the same work whatever the registry holds; the task decides whether a letter goes out:
+a creation letter, or, when the person's record already exists, a reactivation letter (a new
+code that lets its holder choose a new password; the account works as before until then).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.throttling import Throttle
+from audit.models import Action, Outcome
+from audit.trail import record_event
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.queueing import enqueue, enqueue_on_commit
 from enrollment.models import Beneficiary, CreationCode, EnrollmentRequest, RequestOutcome
@@ -21,6 +25,9 @@ from letters.models import Letter, LetterState
 from letters.services import request_letter
 
 CREATION_LETTER = "creation_code"
+REACTIVATION_LETTER = "reactivation_code"
+# The letters that carry a code: one on its way holds back another, whichever its kind.
+CODE_LETTERS = (CREATION_LETTER, REACTIVATION_LETTER)
 ADULT_AGE = 18
 
 
@@ -58,14 +65,23 @@ def process_request(request_id: int) -> str:
         if enrollment_request is None or enrollment_request.processed_at is not None:
             return ""
         beneficiary = (
-            Beneficiary.objects.select_for_update()
-            .select_related("data_key")
+            Beneficiary.objects.select_for_update(of=("self",))
+            .select_related("data_key", "patient")
             .filter(nir_index=enrollment_request.nir_index)
             .first()
         )
         outcome = _outcome(beneficiary)
         if outcome == RequestOutcome.LETTER and beneficiary is not None:  # a letter: a person
             request_letter(CREATION_LETTER, beneficiary.uid, beneficiary.data_key)
+        elif outcome == RequestOutcome.REACTIVATION and beneficiary is not None:
+            request_letter(REACTIVATION_LETTER, beneficiary.uid, beneficiary.data_key)
+            # On the patient's own chain, so that their history shows that someone asked.
+            record_event(
+                actor=None,
+                patient=beneficiary.patient,
+                action=Action.REQUEST_REACTIVATION,
+                outcome=Outcome.ALLOWED,
+            )
         enrollment_request.outcome = outcome
         enrollment_request.processed_at = timezone.now()
         enrollment_request.save(update_fields=["outcome", "processed_at"])
@@ -75,8 +91,12 @@ def process_request(request_id: int) -> str:
 def _outcome(beneficiary: Beneficiary | None) -> str:
     if beneficiary is None:
         return RequestOutcome.UNKNOWN
-    if beneficiary.patient_id is not None:
-        return RequestOutcome.ENROLLED
+    if beneficiary.patient is not None:
+        if not beneficiary.patient.is_active or is_destroyed(beneficiary.address):
+            return RequestOutcome.ENROLLED
+        if _letter_recently_sent(beneficiary):
+            return RequestOutcome.CODE_PENDING
+        return RequestOutcome.REACTIVATION
     if is_destroyed(beneficiary.birth_date):
         return RequestOutcome.UNKNOWN
     if beneficiary.age_on(timezone.localdate()) < ADULT_AGE:
@@ -92,7 +112,7 @@ def _letter_recently_sent(beneficiary: Beneficiary) -> bool:
     now = timezone.now()
     since = now - timedelta(days=settings.ENROLLMENT_RESEND_DELAY_DAYS)
     in_flight = Letter.objects.filter(
-        kind=CREATION_LETTER,
+        kind__in=CODE_LETTERS,
         subject_uid=beneficiary.uid,
         requested_at__gte=since,
         state=LetterState.REQUESTED,

@@ -17,7 +17,7 @@ from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from letters.rendering.content import LetterContent, french_date
+from letters.rendering.content import LetterContent, NoticeContent, Sender, french_date
 from letters.rendering.fonts import BOLD, MONO_BOLD, REGULAR
 
 CODE_FONT, CODE_SIZE = MONO_BOLD, 24.0  # fixed width, each symbol apart, a dotted 0 (not O)
@@ -130,36 +130,47 @@ IF_NOT_YOU = (
 
 def _previous_code_notice(content: LetterContent) -> list[Flowable]:
     """What wrong tries did to the previous code, so that its holder learns of an attempt."""
+    previous = "Le code de réactivation" if content.reactivation else "Le code de création"
     if content.previous_code_blocked_on is not None:
         what = (
-            "Le code de création envoyé dans notre précédent courrier a été bloqué le "
+            f"{previous} envoyé dans notre précédent courrier a été bloqué le "
             f"{french_date(content.previous_code_blocked_on)} après plusieurs saisies erronées."
         )
     elif content.previous_code_tried_on is not None:
         what = (
-            "Le code de création envoyé dans notre précédent courrier a fait l'objet de "
+            f"{previous} envoyé dans notre précédent courrier a fait l'objet de "
             "plusieurs saisies erronées, la dernière le "
             f"{french_date(content.previous_code_tried_on)}."
         )
     else:
         return []
+    # A reactivation letter says what to do if it was not the person in its own box below.
+    if_not_you = "" if content.reactivation else f" {IF_NOT_YOU}"
     return [
         _para(
-            f"<b>{what} Il ne fonctionne plus : utilisez le code ci-dessous.</b> {IF_NOT_YOU}",
+            f"<b>{what} Il ne fonctionne plus : utilisez le code ci-dessous.</b>{if_not_you}",
             "alert",
         )
     ]
 
 
-def _notice(content: LetterContent) -> Paragraph:
-    """The data-protection notice (GDPR articles 13 and 14): every value escaped."""
-    sender = content.sender
+CREATION_PURPOSE = (
+    "vous adresser, à votre demande, le code de création de votre Dossier Médical Partagé"
+)
+REACTIVATION_PURPOSE = (
+    "vous adresser, à votre demande, le code de réactivation de votre Dossier Médical Partagé"
+)
+
+
+def data_protection_notice(sender: Sender, purpose: str) -> Paragraph:
+    """The data-protection notice (GDPR articles 13 and 14), for a letter sent to ``purpose``
+    (fixed wording, no markup): every value escaped."""
     controller = _esc(", ".join((sender.name, *sender.address_lines)))
     return _para(
         "<b>Protection de vos données personnelles.</b> "
         f"<b>Responsable du traitement :</b> {controller}. "
-        "<b>Finalité :</b> vous adresser, à votre demande, le code de création de votre Dossier "
-        "Médical Partagé. <b>Base légale :</b> mission d'intérêt public (article 6.1.e du RGPD ; "
+        f"<b>Finalité :</b> {purpose}. "
+        "<b>Base légale :</b> mission d'intérêt public (article 6.1.e du RGPD ; "
         "articles L. 1111-14 et suivants du code de la santé publique). <b>Données :</b> vos nom, "
         "prénoms et adresse, issus des données de référence de votre carte Vitale ; aucune "
         "donnée de santé. <b>Destinataires :</b> les agents habilités du service des "
@@ -173,7 +184,21 @@ def _notice(content: LetterContent) -> Paragraph:
     )
 
 
+IF_NOT_YOU_REACTIVATION = (
+    "<b>Vous n'avez rien demandé ?</b> Ne faites rien de ce code : votre accès actuel continue "
+    "de fonctionner et ce code expirera sans effet. Une autre personne connaît peut-être votre "
+    "numéro de sécurité sociale : ne communiquez ce code à personne et signalez-le-nous au "
+    "<b>{phone}</b>."
+)
+
+
 def _intro(content: LetterContent) -> str:
+    if content.reactivation:
+        return (
+            "Vous avez demandé à retrouver l'accès à votre Dossier Médical Partagé (« DMP ») "
+            "sur notre site : mot de passe oublié, téléphone ou codes de secours perdus. Voici "
+            "votre <b>code de réactivation</b>, à usage unique :"
+        )
     if content.previous_code_blocked_on or content.previous_code_tried_on:
         return "Voici votre nouveau code de création, à usage unique :"  # the alert said why
     return (
@@ -186,12 +211,28 @@ def body(content: LetterContent) -> list[Flowable]:
     sender = content.sender
     activate, request = _esc(content.activate_url), _esc(content.request_url)
     expiry = french_date(content.expires_on)
-    steps = (
-        f"Rendez-vous sur <b>{activate}</b>",
-        "Saisissez votre numéro de sécurité sociale et ce code.",
-        "Choisissez votre mot de passe ; votre identifiant de connexion s'affiche : notez-le.",
-        "Connectez-vous, puis activez la double authentification sur votre téléphone.",
-    )
+    if content.reactivation:
+        heading = "Pour réactiver votre accès"
+        steps: tuple[str, ...] = (
+            f"Rendez-vous sur <b>{activate}</b>",
+            "Saisissez votre numéro de sécurité sociale et ce code.",
+            "Choisissez un nouveau mot de passe ; votre identifiant de connexion, inchangé, "
+            "s'affiche de nouveau.",
+            "Connectez-vous, puis activez de nouveau la double authentification sur votre "
+            "téléphone : l'ancienne application et les anciens codes de secours ne fonctionnent "
+            "plus. Vos documents et votre historique sont conservés.",
+        )
+        warned = [_para(IF_NOT_YOU_REACTIVATION.format(phone=_esc(sender.phone)), "alert")]
+    else:
+        heading = "Pour activer votre dossier"
+        steps = (
+            f"Rendez-vous sur <b>{activate}</b>",
+            "Saisissez votre numéro de sécurité sociale et ce code.",
+            "Choisissez votre mot de passe ; votre identifiant de connexion s'affiche : notez-le.",
+            "Connectez-vous, puis activez la double authentification sur votre téléphone.",
+        )
+        warned = []
+    purpose = REACTIVATION_PURPOSE if content.reactivation else CREATION_PURPOSE
     return [
         _para("Madame, Monsieur,", "body"),
         *_previous_code_notice(content),
@@ -199,7 +240,8 @@ def body(content: LetterContent) -> list[Flowable]:
         _CodeBox(content.creation_code),
         Spacer(0, 6),
         _para(f"Ce code est valable jusqu'au <b>{expiry}</b> inclus.", "body"),
-        _para("Pour activer votre dossier", "heading"),
+        *warned,
+        _para(heading, "heading"),
         *(_para(text, "step", f"{n}.") for n, text in enumerate(steps, 1)),
         _para("Code perdu, expiré ou jamais reçu ?", "heading"),
         _para(
@@ -224,5 +266,58 @@ def body(content: LetterContent) -> list[Flowable]:
         Spacer(0, 4),
         *(_para(_esc(line), "signature") for line in sender.signatory),
         Spacer(0, 9),
-        _notice(content),
+        data_protection_notice(sender, purpose),
+    ]
+
+
+NOTICE_PURPOSE = (
+    "vous informer de chaque ouverture ou réactivation de l'accès à votre Dossier Médical "
+    "Partagé, pour que personne ne puisse le faire à votre insu"
+)
+
+
+def notice_body(content: NoticeContent) -> list[Flowable]:
+    """The notice of an opening: what happened, when, and whom to call if it was not the
+    person. It carries no code: it only tells."""
+    sender = content.sender
+    day = french_date(content.opened_on)
+    if content.reactivation:
+        what = (
+            f"L'accès à votre Dossier Médical Partagé (« DMP ») a été <b>réactivé le {day}</b> "
+            "avec le code de réactivation envoyé à cette adresse : un nouveau mot de passe a été "
+            "choisi, et l'ancienne application d'authentification ainsi que les anciens codes "
+            "de secours ne fonctionnent plus."
+        )
+    else:
+        what = (
+            f"Votre Dossier Médical Partagé (« DMP ») a été <b>ouvert le {day}</b> avec le code "
+            "de création envoyé à cette adresse : un compte d'accès à votre dossier a été créé."
+        )
+    return [
+        _para("Madame, Monsieur,", "body"),
+        _para(what, "body"),
+        _para(
+            "Si c'est vous, vous n'avez rien à faire : ce courrier vous en informe par "
+            "sécurité, et ne contient aucun code.",
+            "body",
+        ),
+        _para(
+            "Si ce n'était pas vous, appelez-nous sans attendre au "
+            f"{_esc(sender.phone)}, {_esc(sender.phone_hours)} : une autre personne a peut-être "
+            "accès à votre dossier.",
+            "warning",
+        ),
+        _para(
+            f"Une question ? Écrivez à {_esc(sender.email)}. Personne ne vous demandera jamais "
+            "votre mot de passe ni un code par téléphone, par courriel ou par SMS.",
+            "body",
+        ),
+        _para(
+            "Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées.",
+            "body",
+        ),
+        Spacer(0, 4),
+        *(_para(_esc(line), "signature") for line in sender.signatory),
+        Spacer(0, 9),
+        data_protection_notice(sender, NOTICE_PURPOSE),
     ]

@@ -57,15 +57,14 @@ class LetterContent:
     previous_code_blocked_on: datetime.date | None = None
     # ...or only slowed down by them, the last one on that day.
     previous_code_tried_on: datetime.date | None = None
+    # The record exists: the code reactivates its account (new password, new second factor).
+    reactivation: bool = False
 
     def __post_init__(self) -> None:
         # Fail before printing rather than post a letter with a clipped address or a wrong code.
-        if not 2 <= len(self.address_lines) <= 7:
-            raise ValueError("an address has 2 to 7 lines")
+        _check_address(self.address_lines)
         _printable(*self.address_lines, self.reference, self.portal_address)
         _printable(self.activate_url, self.request_url)
-        if any(len(line) > 38 for line in self.address_lines):
-            raise ValueError("an address line has at most 38 characters")
         if not _CODE_RE.fullmatch(self.creation_code):
             raise ValueError("the creation code is XXXX-XXXX-XXXX in Crockford's base32")
         if self.expires_on < self.issued_on:
@@ -73,6 +72,33 @@ class LetterContent:
         for url in (self.activate_url, self.request_url):
             if not re.fullmatch(r"https?://\S+", url):
                 raise ValueError("the portal's URLs are absolute http(s) URLs")
+
+
+@dataclass(frozen=True)
+class NoticeContent:
+    """The short notice that an account was opened (first activation) or reactivated, posted
+    to the same address as the code: whoever did it, the person learns of it. No code."""
+
+    reference: str
+    issued_on: datetime.date
+    address_lines: tuple[str, ...]
+    opened_on: datetime.date  # the day of the activation or reactivation
+    reactivation: bool
+    portal_address: str
+    sender: Sender
+
+    def __post_init__(self) -> None:
+        _check_address(self.address_lines)
+        _printable(*self.address_lines, self.reference, self.portal_address)
+        if self.issued_on < self.opened_on:
+            raise ValueError("a notice cannot be issued before what it tells of")
+
+
+def _check_address(lines: tuple[str, ...]) -> None:
+    if not 2 <= len(lines) <= 7:
+        raise ValueError("an address has 2 to 7 lines")
+    if any(len(line) > 38 for line in lines):
+        raise ValueError("an address line has at most 38 characters")
 
 
 def french_date(day: datetime.date) -> str:

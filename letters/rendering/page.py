@@ -1,4 +1,5 @@
-"""PDF of the letter that posts a creation code to the address of a person's Vitale card.
+"""PDF of the letters posted to the address of a person's Vitale card: the one carrying a
+creation (or reactivation) code, and the notice that an account was opened or reactivated.
 
 The package ``letters.rendering``: this module draws the page; ``content`` holds the values,
 ``body`` the wording, ``fonts`` the embedded fonts.
@@ -19,15 +20,17 @@ from __future__ import annotations
 import io
 import re
 import threading
+from dataclasses import dataclass
+from datetime import date
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Frame, KeepInFrame
+from reportlab.platypus import Flowable, Frame, KeepInFrame
 
-from letters.rendering.body import body
-from letters.rendering.content import LetterContent, french_date
+from letters.rendering.body import body, notice_body
+from letters.rendering.content import LetterContent, NoticeContent, Sender, french_date
 from letters.rendering.fonts import BOLD, REGULAR, prime
 
 # Window of a right-window DL envelope holding an A4 sheet folded in three (NF Z10-011):
@@ -42,6 +45,9 @@ LEFT, RIGHT = 20 * mm, PAGE_W - 20 * mm
 _RENDER_LOCK = threading.Lock()
 _COLUMN_WIDTH = (ADDRESS_FRAME_MM[0] - 5) * mm - LEFT  # left of the window, 5 mm clear of it
 SUBJECT = ("Objet : code de création de votre", "Dossier Médical Partagé")
+REACTIVATION_SUBJECT = ("Objet : code de réactivation de votre", "Dossier Médical Partagé")
+OPENING_NOTICE_SUBJECT = ("Objet : ouverture de votre", "Dossier Médical Partagé")
+REACTIVATION_NOTICE_SUBJECT = ("Objet : réactivation de votre", "Dossier Médical Partagé")
 
 
 def _top(mm_from_top: float) -> float:
@@ -85,7 +91,37 @@ def _new_canvas(buffer: io.BytesIO, title: str, author: str) -> Canvas:
     return canvas
 
 
+@dataclass(frozen=True)
+class _Page:
+    """What the page around a letter's body shows: the same for every kind of letter."""
+
+    title: str  # the PDF's metadata: fixed words, no personal data
+    subject: tuple[str, str]
+    sender: Sender
+    issued_on: date
+    reference: str
+    portal_address: str
+    address_lines: tuple[str, ...]
+
+
+def _creation_page(content: LetterContent) -> _Page:
+    if content.reactivation:
+        title, subject = "Code de réactivation de Dossier Médical Partagé", REACTIVATION_SUBJECT
+    else:
+        title, subject = "Code de création de Dossier Médical Partagé", SUBJECT
+    return _Page(
+        title,
+        subject,
+        content.sender,
+        content.issued_on,
+        content.reference,
+        content.portal_address,
+        content.address_lines,
+    )
+
+
 def render_creation_letter(content: LetterContent) -> bytes:
+    """The letter carrying a creation code, or a reactivation code (``content.reactivation``)."""
     # Scaling the body down to one page costs a second layout pass: pay it only for the rare
     # letter whose long values do not fit as laid out. One letter at a time in a process: the
     # kept paragraphs and the fonts' per-document state are shared (rendering holds the GIL
@@ -94,10 +130,36 @@ def render_creation_letter(content: LetterContent) -> bytes:
         return _render_letter(content, shrink=False) or _render_letter(content, shrink=True)
 
 
-def _draw_header(canvas: Canvas, content: LetterContent) -> None:
+def _render_letter(content: LetterContent, shrink: bool) -> bytes:
+    """The code letter's PDF, or b"" if the body does not fit on the page without ``shrink``."""
+    return _render_page(_creation_page(content), body(content), shrink)
+
+
+def render_notice_letter(content: NoticeContent) -> bytes:
+    """The one-page notice that an account was opened or reactivated (no code in it)."""
+    if content.reactivation:
+        title, subject = "Réactivation de Dossier Médical Partagé", REACTIVATION_NOTICE_SUBJECT
+    else:
+        title, subject = "Ouverture de Dossier Médical Partagé", OPENING_NOTICE_SUBJECT
+    page = _Page(
+        title,
+        subject,
+        content.sender,
+        content.issued_on,
+        content.reference,
+        content.portal_address,
+        content.address_lines,
+    )
+    with _RENDER_LOCK:
+        return _render_page(page, notice_body(content), shrink=False) or _render_page(
+            page, notice_body(content), shrink=True
+        )
+
+
+def _draw_header(canvas: Canvas, page: _Page) -> None:
     """Sender block top left, then the date and reference: left of the window, so never seen
     through the envelope; drawn as literal text."""
-    sender = content.sender
+    sender = page.sender
     text = canvas.beginText(LEFT, _top(18))
     text.setFont(BOLD, 11, 14)
     text.textLine(sender.name)
@@ -105,32 +167,31 @@ def _draw_header(canvas: Canvas, content: LetterContent) -> None:
     for line in sender.address_lines:
         text.textLine(line)
     text.textLine(f"Tél. : {sender.phone}")
-    text.textLine(content.portal_address)
+    text.textLine(page.portal_address)
     canvas.drawText(text)
     for line, mm_from_top in (
-        (f"{sender.place}, le {french_date(content.issued_on)}", 64),
-        (f"Référence : {content.reference}", 70),
+        (f"{sender.place}, le {french_date(page.issued_on)}", 64),
+        (f"Référence : {page.reference}", 70),
     ):  # beside the window: shrunk rather than run into it, whatever the place's name
         canvas.setFont(REGULAR, min(10.0, _COLUMN_WIDTH / stringWidth(line, REGULAR, 1.0)))
         canvas.drawString(LEFT, _top(mm_from_top), line)
     subject = canvas.beginText(LEFT, _top(79))  # fixed words, in the column left of the window
     subject.setFont(BOLD, 11, 14)
-    for line in SUBJECT:
+    for line in page.subject:
         subject.textLine(line)
     canvas.drawText(subject)
 
 
-def _render_letter(content: LetterContent, shrink: bool) -> bytes:
+def _render_page(page: _Page, flow: list[Flowable], shrink: bool) -> bytes:
     """The letter's PDF, or b"" if the body does not fit on the page without ``shrink``."""
     buffer = io.BytesIO()
-    canvas = _new_canvas(buffer, "Code de création de Dossier Médical Partagé", content.sender.name)
-    _draw_header(canvas, content)
-    draw_address(canvas, content.address_lines)
+    canvas = _new_canvas(buffer, page.title, page.sender.name)
+    _draw_header(canvas, page)
+    draw_address(canvas, page.address_lines)
 
     # The body starts below the first fold (99 mm), so the code is folded inside the letter.
     top, bottom = _top(100), 8 * mm
     frame = Frame(LEFT, bottom, RIGHT - LEFT, top - bottom, 0, 0, 0, 0)
-    flow = body(content)
     if shrink:  # scaled down as a whole rather than spill onto a second page
         flow = [KeepInFrame(RIGHT - LEFT, top - bottom, flow, mode="shrink")]
     frame.addFromList(flow, canvas)  # removes from the list what it could place

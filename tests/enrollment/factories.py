@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
+from django.test import Client
 from stdnum.fr import nir as stdnum_nir
 
 from dmp_portal.crypto.datakeys import create_data_key
@@ -53,3 +54,15 @@ def make_beneficiary(
         regime=regime,
         address=address.as_json(),
     )
+
+
+ACTIVATE_URL = "/enrollment/activate/"
+PASSWORD = "une longue phrase de printemps"
+NEW_PASSWORD = "un autre long matin de septembre"
+# The one answer to every code that opens nothing (wrong, expired, used, superseded, burned,
+# or another number's), creation and reactivation codes alike.
+REFUSAL = "Ce numéro et ce code ne correspondent à aucun code de création valide"
+
+
+def submit_code(client: Client, nir: str, code: str):
+    return client.post(ACTIVATE_URL, {"nir": nir, "creation_code": code})

@@ -119,10 +119,14 @@ def test_outcomes_decided_in_the_background(django_capture_on_commit_callbacks):
     assert outcomes == [
         RequestOutcome.LETTER,
         RequestOutcome.MINOR,
-        RequestOutcome.ENROLLED,
+        RequestOutcome.REACTIVATION,
         RequestOutcome.UNKNOWN,
     ]
-    assert Letter.objects.count() == 1
+    # The creation letter, and the reactivation letter of the person whose record exists.
+    assert sorted(Letter.objects.values_list("kind", flat=True)) == [
+        "creation_code",
+        "reactivation_code",
+    ]
     assert CreationCode.objects.filter(beneficiary=eligible).count() == 1
 
 

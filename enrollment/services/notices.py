@@ -1,0 +1,72 @@
+"""Notice of every opening: after an activation or a reactivation, the person is told by post
+(at the Vitale address, in the next batch) and by e-mail when they gave an address, so that
+nobody can open their record in their name without their knowing it. No code in either.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from access_control.models import RecordSettings
+from accounts.models import User
+from audit.models import Action, AuditEvent
+from dmp_portal.queueing import enqueue_on_commit
+from enrollment.models import Beneficiary
+from letters.services import request_letter
+
+OPENING_NOTICE = "opening_notice"
+REACTIVATION_NOTICE = "reactivation_notice"
+OPENINGS = (Action.ACTIVATE, Action.REACTIVATE)
+
+
+def announce_opening(beneficiary: Beneficiary, event: AuditEvent) -> None:
+    """In the opening's transaction (``event`` records it): the notice letter is asked for, and
+    the e-mail queued for when it commits; neither happens if the opening is rolled back."""
+    reactivated = event.action == Action.REACTIVATE
+    kind = REACTIVATION_NOTICE if reactivated else OPENING_NOTICE
+    request_letter(kind, beneficiary.uid, beneficiary.data_key)
+    enqueue_on_commit("enrollment.tasks.send_opening_email", event.pk)
+
+
+def patient_contact_address(patient: User) -> str | None:
+    """Where the portal writes to this patient, or None: the one place that says so.
+
+    Today the address of the notification settings (``RecordSettings.contact_email``); once
+    addresses are confirmed by a link (issue 15, item 5), only a confirmed one belongs here.
+    """
+    preferences = (
+        RecordSettings.objects.select_related("patient__data_key").filter(patient=patient).first()
+    )
+    if preferences is None or not preferences.contact_email:
+        return None
+    return str(preferences.contact_email)
+
+
+def send_opening_email(event_id: int) -> bool:
+    """E-mail the notice of the opening recorded by ``event_id``; False when there is no such
+    opening or the patient gave no address. In the language they last used (else French)."""
+    event = (
+        AuditEvent.objects.select_related("patient")
+        .filter(pk=event_id, action__in=OPENINGS, patient__isnull=False)
+        .first()
+    )
+    if event is None or event.patient is None:
+        return False
+    address = patient_contact_address(event.patient)
+    if address is None:
+        return False
+    context = {
+        "reactivated": event.action == Action.REACTIVATE,
+        "day": timezone.localdate(event.occurred_at),
+        "phone": settings.DMP_OPERATOR_PHONE,
+        "phone_hours": settings.DMP_OPERATOR_PHONE_HOURS,
+        "site_url": settings.DMP_SITE_URL,
+    }
+    with translation.override(event.patient.language or settings.LANGUAGE_CODE):
+        subject = render_to_string("enrollment/email/opening_subject.txt", context)
+        body = render_to_string("enrollment/email/opening_body.txt", context)
+    send_mail(subject.strip(), body, None, [address])
+    return True
