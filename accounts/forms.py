@@ -82,3 +82,13 @@ class FirstPasswordForm(SetPasswordForm):
         self.validate_passwords("new_password1", "new_password2")
         self.validate_password_for_user(self.user, "new_password1")
         return forms.Form.clean(self)
+
+
+class PasskeyNameForm(forms.Form):
+    """The name of a new passkey; the key itself comes from the browser (static/js/passkeys.js)."""
+
+    name = forms.CharField(
+        label=_('Name of this passkey (for example "Phone" or "Blue security key")'),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )

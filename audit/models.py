@@ -54,6 +54,10 @@ class Action(models.TextChoices):
     # Staff closing an emergency access in the review queue: recorded on the patient's chain,
     # so the patient's history says who reviewed the emergency on their record.
     REVIEW_EMERGENCY = "review-emergency", _("Review an emergency access")
+    # Passkeys (issue 15): on the person's own chain for a patient, else the system chain.
+    ADD_PASSKEY = "add-passkey", _("Add a passkey")
+    REMOVE_PASSKEY = "remove-passkey", _("Remove a passkey")
+    LOGIN_PASSKEY = "login-passkey", _("Log in with a passkey")
 
 
 class Outcome(models.TextChoices):
