@@ -1,8 +1,10 @@
-"""The security page (second factors and passkeys) and the passkeys' JSON steps.
+"""The security page (second factors and passkeys) and the passkeys' steps.
 
 Thin: each view reads the request, calls one service, and answers a page or JSON. The passkey
-steps are POSTed JSON with the CSRF token in a header (static/js/passkeys.js); the challenge
-each one hands out is kept in the session and given back once.
+steps are POSTs with the CSRF token (static/js/passkeys.js): the options come back as JSON, and
+the browser's answer goes as JSON in the ``credential`` field of an ordinary form post (with
+``name`` when adding a key), so that Django reads and checks it like any form. The challenge
+each step hands out is kept in the session and given back once.
 """
 
 from __future__ import annotations
@@ -56,8 +58,8 @@ def _passkey_address(request: HttpRequest) -> str | None:
 
 
 @never_cache
-@login_required
 @require_GET
+@login_required
 def security(request: AuthenticatedRequest) -> HttpResponse:
     _remember_next(request)  # the administration sends its staff here, and back
     user = request.user
@@ -90,13 +92,11 @@ def passkey_registration_options(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def passkey_register(request: AuthenticatedRequest) -> HttpResponse:
-    posted = parse_credential(request.body)
-    posted = posted if isinstance(posted, dict) else {}
     try:
         add_passkey(
             request.user,
-            str(posted.get("name", "")),
-            posted.get("credential"),
+            request.POST.get("name", ""),
+            parse_credential(request.POST.get("credential", "")),
             request.session.pop(REGISTRATION_CHALLENGE, None),
             client_address=client_address(request),
             session_used_passkey=_session_used_passkey(request),
@@ -144,7 +144,7 @@ def passkey_login(request: AuthenticatedRequest) -> HttpResponse:
     try:
         device = verify_passkey(
             user,
-            parse_credential(request.body),
+            parse_credential(request.POST.get("credential", "")),
             request.session.pop(LOGIN_CHALLENGE, None),
             client_address=client_address(request),
             known_browser=services.is_known_browser(known_browser_markers(request), user),

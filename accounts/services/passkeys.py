@@ -225,11 +225,12 @@ def remove_passkey(user: User, device_id: int, *, client_address: str) -> None:
     record_account_event(user, "remove-passkey", ALLOWED, client_address=client_address)
 
 
-def parse_credential(body: bytes) -> Any:
-    """The JSON the page posted, or None when it is not JSON (then refused like a wrong key)."""
+def parse_credential(posted: str) -> Any:
+    """The browser's answer the page posted (JSON), or None when it is not JSON: then refused
+    like a wrong key."""
     try:
-        return json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(posted or "null")
+    except ValueError:
         return None
 
 

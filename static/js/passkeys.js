@@ -47,14 +47,19 @@
     return input ? input.value : "";
   }
 
-  // "manual": a redirect (to the login page, once the session has ended) is a failure.
-  function post(url, body) {
+  // An ordinary form post (the browser's answer as JSON in its "credential" field), answered
+  // in JSON. "manual": a redirect (to the login page, once the session has ended) is a failure.
+  function post(url, fields) {
+    var body = new URLSearchParams();
+    Object.keys(fields || {}).forEach(function (key) {
+      body.append(key, typeof fields[key] === "string" ? fields[key] : JSON.stringify(fields[key]));
+    });
     return fetch(url, {
       method: "POST",
-      headers: {"X-CSRFToken": csrfToken(), "Content-Type": "application/json"},
+      headers: {"X-CSRFToken": csrfToken()},
       credentials: "same-origin",
       redirect: "manual",
-      body: JSON.stringify(body || {})
+      body: body
     }).then(function (response) {
       return response.json().then(function (data) {
         if (!response.ok) { throw new Error(data.error || ""); }
@@ -119,7 +124,7 @@
         return navigator.credentials.get({publicKey: options});
       }).then(function (credential) {
         var answer = credential.response;
-        return post(login.getAttribute("data-login-url"), {
+        return post(login.getAttribute("data-login-url"), {credential: {
           id: credential.id,
           rawId: toText(credential.rawId),
           type: credential.type,
@@ -131,7 +136,7 @@
           },
           clientExtensionResults: credential.getClientExtensionResults(),
           authenticatorAttachment: credential.authenticatorAttachment
-        });
+        }});
       }).then(function (data) { window.location.assign(data.redirect); }, failed(login));
     });
   }
