@@ -17,7 +17,14 @@ from accounts.models import PasskeyDevice
 from audit.models import AuditEvent
 from tests.accounts.factories import PASSWORD, StaffFactory, UserFactory, add_totp, totp_token
 from tests.accounts.passkey_factories import add_passkey
-from tests.e2e.browser import fill_by_keyboard, next_document, tab_to
+from tests.e2e.browser import (
+    DESKTOP,
+    axe_violations,
+    fill_by_keyboard,
+    horizontal_overflow,
+    next_document,
+    tab_to,
+)
 from tests.e2e.steps import log_in, log_out
 
 PASSKEY_LOGIN = "Se connecter avec une clé d'accès"
@@ -77,6 +84,9 @@ def test_a_patient_adds_a_passkey_and_logs_in_with_it(relying_party, new_page, i
     expect(page.get_by_test_id("passkeys")).to_contain_text("Ordinateur portable")
     expect(page.locator(".messages")).to_contain_text("Votre clé d'accès a été ajoutée.")
     inspector.check(page, "security-with-passkey")
+    page.set_viewport_size({"width": 320, "height": 640})  # the narrowest screen supported
+    assert axe_violations(page) == [] and horizontal_overflow(page) == 0
+    page.set_viewport_size(DESKTOP)
 
     (credential,) = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})[
         "credentials"
