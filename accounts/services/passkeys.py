@@ -95,7 +95,8 @@ def authentication_options(user: User) -> Ceremony:
 def clean_name(name: str) -> str:
     """The name a person gives a key, so as to tell their keys apart when removing one."""
     name = " ".join(str(name).split())
-    if not name or len(name) > NAME_MAX_LENGTH:
+    control = any(ord(character) < 32 or ord(character) == 127 for character in name)
+    if not name or len(name) > NAME_MAX_LENGTH or control:
         raise PasskeyRefused(
             _(
                 'Name this passkey in 1 to 64 characters, for example "Phone" or '

@@ -121,7 +121,7 @@ def test_an_answer_without_a_challenge_of_this_session_is_refused():
     assert PasskeyDevice.objects.filter(user=patient).count() == 1
 
 
-@pytest.mark.parametrize("name", ["", "   ", "x" * 65])
+@pytest.mark.parametrize("name", ["", "   ", "x" * 65, "Clé\x00USB", "Clé\x1bUSB"])
 def test_a_passkey_needs_a_name_of_1_to_64_characters(name):
     patient = UserFactory()
     response = register(logged_in_client(patient), SoftAuthenticator(), name=name)
