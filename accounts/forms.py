@@ -85,10 +85,17 @@ class FirstPasswordForm(SetPasswordForm):
 
 
 class PasskeyNameForm(forms.Form):
-    """The name of a new passkey; the key itself comes from the browser (static/js/passkeys.js)."""
+    """The name of a new passkey and, unless the session was opened with a passkey, the second
+    factor again; the key itself comes from the browser (static/js/passkeys.js)."""
 
     name = forms.CharField(
         label=_('Name of this passkey (for example "Phone" or "Blue security key")'),
         max_length=64,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+    otp_token = SecondFactorForm.base_fields["otp_token"]
+
+    def __init__(self, *args, ask_code: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not ask_code:
+            del self.fields["otp_token"]

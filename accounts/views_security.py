@@ -72,7 +72,8 @@ def security(request: AuthenticatedRequest) -> HttpResponse:
             "staff_needs_passkey": staff_needs_passkey,
             "staff_has_passkey": staff_needs_passkey and has_passkey(user),
             "passkey_address": _passkey_address(request),
-            "name_form": PasskeyNameForm(),
+            # A session opened with a passkey adds another without typing a code.
+            "name_form": PasskeyNameForm(ask_code=not _session_used_passkey(request)),
         },
     )
 
@@ -82,7 +83,19 @@ def security(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def passkey_registration_options(request: AuthenticatedRequest) -> HttpResponse:
-    ceremony = registration_options(request.user)
+    request.session.pop(REGISTRATION_CHALLENGE, None)  # a refused try leaves no challenge behind
+    user = request.user
+    try:
+        ceremony = registration_options(
+            user,
+            request.POST.get("name", ""),
+            request.POST.get("otp_token", ""),
+            session_used_passkey=_session_used_passkey(request),
+            client_address=client_address(request),
+            known_browser=services.is_known_browser(known_browser_markers(request), user),
+        )
+    except (services.LoginRefused, PasskeyRefused) as refusal:
+        return JsonResponse({"error": refusal.message}, status=400)
     request.session[REGISTRATION_CHALLENGE] = ceremony.challenge
     return HttpResponse(ceremony.options_json, content_type="application/json")
 

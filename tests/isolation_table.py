@@ -31,6 +31,7 @@ from tests.isolation_world import (
     new_password_form,
     no_data,
     passkey_login_form,
+    passkey_options_form,
     passkey_registration_form,
     prepare_activation,
     prepare_code,
@@ -134,9 +135,10 @@ TABLE: dict[str, str | Change] = {
     "accounts/security/": READ,
     "accounts/security/passkeys/options/": Change(
         owner="patient_a",
-        data=no_data,
+        data=passkey_options_form,
         shows_in=("django_session",),
-        thirds=row(LOGIN, OWNER, *["200"] * 5, LOGIN, LOGIN, "200"),
+        # Staff, logged in with a passkey, need no code: their own options, in their session.
+        thirds=row(LOGIN, OWNER, *["400"] * 5, LOGIN, LOGIN, "200"),
     ),
     "accounts/security/passkeys/add/": Change(
         owner="extra",

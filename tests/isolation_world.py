@@ -264,11 +264,21 @@ def search_form(world, role):
     return {"nir": "1 85 05 78 006 084 91"}
 
 
+def passkey_options_form(world, role):
+    """The name of a new key and the code of patient_a's app (the others do not know it)."""
+    if role != OWNER:
+        return {"name": "Téléphone", "otp_token": "123456"}
+    device = world.users["patient_a"].totpdevice_set.get()
+    return {"name": "Téléphone", "otp_token": next_totp_token(device)}
+
+
 def prepare_passkey_registration(world):
     """Someone asked for the options of a new passkey; the others post the key it created."""
     owner = UserFactory()
-    client = logged_in_client(owner)
-    options = client.post("/accounts/security/passkeys/options/").json()
+    device = add_totp(owner)
+    client = logged_in_client(owner, device)
+    fields = {"name": "Téléphone", "otp_token": next_totp_token(device)}
+    options = client.post("/accounts/security/passkeys/options/", fields).json()
     world.extra["owner_client"] = client
     world.extra["credential"] = json.dumps(SoftAuthenticator().register(options))
 

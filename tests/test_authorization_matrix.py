@@ -76,7 +76,7 @@ TABLE = {
     "accounts/activate/<str:token>/": ("get", row("404 404 404 404 404 404 404 404 404 404")),
     # Passkeys (tests/accounts/test_passkeys.py): an empty POST is no answer of a browser.
     "accounts/security/": ("get", row("302 200 200 200 200 200 200 200 302 200")),
-    "accounts/security/passkeys/options/": ("post", row("302 200 200 200 200 200 200 200 302 200")),
+    "accounts/security/passkeys/options/": ("post", row("302 400 400 400 400 400 400 400 302 400")),
     "accounts/security/passkeys/add/": ("post", row("302 400 400 400 400 400 400 400 302 400")),
     "accounts/security/passkeys/<int:device_id>/remove/": (
         "post",

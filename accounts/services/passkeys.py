@@ -40,7 +40,11 @@ from webauthn.helpers.structs import (
 )
 
 from accounts.models import PasskeyDevice, TOTPDevice, User, UserKind
-from accounts.services.authentication import LoginRefused, check_setup_token
+from accounts.services.authentication import (
+    LoginRefused,
+    check_setup_token,
+    verify_second_factor,
+)
 from accounts.services.events import ALLOWED, REFUSED, record_account_event
 
 NAME_MAX_LENGTH = 64
@@ -64,9 +68,30 @@ class Ceremony:
     challenge: str  # base64url; the view keeps it in the session until the answer comes
 
 
-def registration_options(user: User) -> Ceremony:
+def registration_options(
+    user: User,
+    name: str,
+    otp_token: str,
+    *,
+    session_used_passkey: bool,
+    client_address: str,
+    known_browser: bool,
+) -> Ceremony:
     """What the browser needs to create a passkey for ``user`` on this site. The keys already
-    registered are excluded, so that one authenticator is not added twice."""
+    registered are excluded, so that one authenticator is not added twice.
+
+    A new key is a way in for good: unless this session was opened with a passkey, the second
+    factor is asked again (``otp_token``, a code of the app or a backup code, throttled like at
+    login; LoginRefused when wrong), so that a session left open, or relayed once through a
+    look-alike site, is not enough to add a key of one's own. The challenge, single use, is then
+    the proof the code was given for this very key. ``name`` is checked now too, before the
+    person goes through their authenticator."""
+    clean_name(name)
+    _refuse_staff_without_passkey_session(user, session_used_passkey)
+    if not session_used_passkey:
+        verify_second_factor(
+            user, otp_token, client_address=client_address, known_browser=known_browser
+        )
     options = generate_registration_options(
         rp_id=settings.WEBAUTHN_RP_ID,
         rp_name=settings.WEBAUTHN_RP_NAME,
@@ -117,18 +142,11 @@ def add_passkey(
     session_used_passkey: bool,
 ) -> PasskeyDevice:
     """Register the passkey the browser created (``credential``, the JSON of
-    ``navigator.credentials.create()``) in answer to ``challenge``, under ``name``.
-
-    A staff member who already has a passkey adds another only from a session opened with one
-    (``session_used_passkey``): otherwise whoever relayed their password and code through a
-    look-alike site could add a key of their own and reach the administration with it."""
+    ``navigator.credentials.create()``) in answer to ``challenge`` (handed out by
+    ``registration_options``, after the second factor when it asked for it), under ``name``."""
     name = clean_name(name)
     User.objects.select_for_update().filter(pk=user.pk).get()  # one change of factors at a time
-    staff_has_passkey = user.kind == UserKind.STAFF and _passkeys(user).exists()
-    if staff_has_passkey and not session_used_passkey:
-        raise PasskeyRefused(
-            _("To add another passkey, first log in with one of the passkeys you already have.")
-        )
+    _refuse_staff_without_passkey_session(user, session_used_passkey)
     if challenge is None:
         raise PasskeyRefused(_("This request has expired. Start adding the passkey again."))
     try:
@@ -233,6 +251,17 @@ def parse_credential(posted: str) -> Any:
         return json.loads(posted or "null")
     except ValueError:
         return None
+
+
+def _refuse_staff_without_passkey_session(user: User, session_used_passkey: bool) -> None:
+    """A staff member who has a passkey adds another only from a session opened with one:
+    otherwise whoever relayed their password and code through a look-alike site could add a key
+    of their own and open the administration with it. (The first one is added after a login
+    with the app: someone has to start.)"""
+    if user.kind == UserKind.STAFF and not session_used_passkey and _passkeys(user).exists():
+        raise PasskeyRefused(
+            _("To add another passkey, first log in with one of the passkeys you already have.")
+        )
 
 
 def _passkeys(user: User) -> QuerySet[PasskeyDevice]:

@@ -88,7 +88,10 @@
       event.preventDefault();
       say(register, "");
       var name = register.querySelector("input[name=name]").value;
-      post(register.getAttribute("data-options-url")).then(function (options) {
+      var code = register.querySelector("input[name=otp_token]");
+      var fields = {name: name};
+      if (code) { fields.otp_token = code.value; }
+      post(register.getAttribute("data-options-url"), fields).then(function (options) {
         options.challenge = toBytes(options.challenge);
         options.user.id = toBytes(options.user.id);
         options.excludeCredentials = withBytes(options.excludeCredentials);

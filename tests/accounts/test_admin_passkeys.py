@@ -12,7 +12,7 @@ import json
 import pytest
 
 from accounts.models import PasskeyDevice
-from tests.accounts.factories import StaffFactory, add_totp, logged_in_client
+from tests.accounts.factories import StaffFactory, add_totp, logged_in_client, next_totp_token
 from tests.accounts.passkey_factories import SoftAuthenticator, add_passkey
 
 pytestmark = pytest.mark.django_db
@@ -42,10 +42,12 @@ def test_staff_logged_in_with_a_code_are_sent_to_the_security_page():
 
 def test_a_staff_member_adds_a_passkey_confirms_the_session_and_reaches_the_admin():
     staff = StaffFactory()
-    client = logged_in_client(staff, add_totp(staff))
+    app = add_totp(staff)
+    client = logged_in_client(staff, app)
     client.get("/admin/", follow=True)
     authenticator = SoftAuthenticator()
-    options = post_json(client, "/accounts/security/passkeys/options/").json()
+    fields = {"name": "Clé", "otp_token": next_totp_token(app)}
+    options = post_json(client, "/accounts/security/passkeys/options/", fields).json()
     credential = authenticator.register(options)
     added = post_json(
         client, "/accounts/security/passkeys/add/", {"name": "Clé", "credential": credential}
@@ -77,17 +79,16 @@ def test_a_staff_member_with_a_passkey_adds_another_only_from_a_passkey_session(
     their own and open the admin with it."""
     staff = StaffFactory()
     device, _authenticator = add_passkey(staff)
-    client = logged_in_client(staff, add_totp(staff))
-    options = post_json(client, "/accounts/security/passkeys/options/").json()
-    credential = SoftAuthenticator().register(options)
-    refused = post_json(
-        client, "/accounts/security/passkeys/add/", {"name": "X", "credential": credential}
-    )
+    app = add_totp(staff)
+    client = logged_in_client(staff, app)
+    fields = {"name": "X", "otp_token": next_totp_token(app)}
+    refused = post_json(client, "/accounts/security/passkeys/options/", fields)
     assert refused.status_code == 400
+    assert "connectez-vous d'abord" in refused.json()["error"]
     assert list(PasskeyDevice.objects.filter(user=staff)) == [device]
 
     with_passkey = logged_in_client(staff, device)
-    options = post_json(with_passkey, "/accounts/security/passkeys/options/").json()
+    options = post_json(with_passkey, "/accounts/security/passkeys/options/", {"name": "Y"}).json()
     credential = SoftAuthenticator().register(options)
     added = post_json(
         with_passkey, "/accounts/security/passkeys/add/", {"name": "Y", "credential": credential}

@@ -16,8 +16,10 @@ from audit.models import AuditEvent
 from tests.accounts.factories import (
     PractitionerProfileFactory,
     UserFactory,
+    add_backup_codes,
     add_totp,
     logged_in_client,
+    next_totp_token,
     password_only_client,
     totp_token,
 )
@@ -41,10 +43,28 @@ def post_json(client: Client, url: str, body: dict | None = None):
     return client.post(url, fields)
 
 
-def register(client: Client, authenticator: SoftAuthenticator, name: str = "Téléphone", **kw):
-    options = post_json(client, REGISTRATION_OPTIONS).json()
-    credential = authenticator.register(options, **kw)
+def register(
+    client: Client,
+    authenticator: SoftAuthenticator,
+    name: str = "Téléphone",
+    code: str = "",
+    **kw,
+):
+    """Both steps of adding a passkey as the page's script runs them: the options (with the
+    name and the code of the app), then the key the authenticator created. The answer of the
+    first step when it refused."""
+    asked = post_json(client, REGISTRATION_OPTIONS, {"name": name, "otp_token": code})
+    if asked.status_code != 200:
+        return asked
+    credential = authenticator.register(asked.json(), **kw)
     return post_json(client, REGISTER, {"name": name, "credential": credential})
+
+
+def signed_in(user=None):
+    """A person past both factors with their app, the client, and the app."""
+    user = user or UserFactory()
+    device = add_totp(user)
+    return user, logged_in_client(user, device), device
 
 
 def sign_in(client: Client, authenticator: SoftAuthenticator, **kw):
@@ -60,11 +80,10 @@ def events(user, action: str):
 
 
 def test_a_patient_registers_a_passkey_and_sees_it_listed():
-    patient = UserFactory()
-    client = logged_in_client(patient)
+    patient, client, app = signed_in()
     authenticator = SoftAuthenticator()
 
-    response = register(client, authenticator, name="  Mon   téléphone ")
+    response = register(client, authenticator, name="  Mon   téléphone ", code=next_totp_token(app))
 
     assert response.status_code == 200, response.content
     assert response.json() == {"redirect": SECURITY}
@@ -81,17 +100,47 @@ def test_a_patient_registers_a_passkey_and_sees_it_listed():
 
 
 def test_a_practitioners_passkey_is_recorded_on_the_system_chain():
-    practitioner = PractitionerProfileFactory().user
-    client = logged_in_client(practitioner)
-    assert register(client, SoftAuthenticator()).status_code == 200
+    practitioner, client, app = signed_in(PractitionerProfileFactory().user)
+    assert register(client, SoftAuthenticator(), code=next_totp_token(app)).status_code == 200
     event = events(practitioner, "add-passkey").get()
     assert event.patient is None and event.chain.key == "system"
 
 
-def test_the_registration_options_name_the_portal_and_exclude_known_keys():
+@pytest.mark.parametrize("code", ["", "000000", "ABCDE-FGHJK"])
+def test_adding_a_passkey_asks_the_second_factor_again(code):
+    """A session left open, or relayed once, is not enough to add a key of one's own."""
+    patient, client, app = signed_in()
+    response = register(client, SoftAuthenticator(), code=code)
+    assert response.status_code == 400
+    assert "Ce code n'est pas valide" in response.json()["error"]
+    # No challenge was handed out: a key created anyway cannot be added.
+    options = {"challenge": "AAAA", "rp": {"id": "localhost"}}
+    credential = SoftAuthenticator().register(options)
+    added = post_json(client, REGISTER, {"name": "A", "credential": credential})
+    assert added.status_code == 400
+    assert not PasskeyDevice.objects.exists()
+    # A backup code does, once.
+    codes = add_backup_codes(patient)
+    assert register(client, SoftAuthenticator(), code=codes[0]).status_code == 200
+
+
+def test_a_session_opened_with_a_passkey_adds_another_without_a_code():
     patient = UserFactory()
+    device, _authenticator = add_passkey(patient)
+    client = logged_in_client(patient, device)
+    assert (
+        'name="otp_token"' not in client.get(SECURITY, HTTP_HOST="localhost:8000").content.decode()
+    )
+    assert register(client, SoftAuthenticator(), name="Clé USB").status_code == 200
+    assert PasskeyDevice.objects.filter(user=patient).count() == 2
+
+
+def test_the_registration_options_name_the_portal_and_exclude_known_keys():
+    patient, client, app = signed_in()
     _device, authenticator = add_passkey(patient)
-    options = post_json(logged_in_client(patient), REGISTRATION_OPTIONS).json()
+    options = post_json(
+        client, REGISTRATION_OPTIONS, {"name": "A", "otp_token": next_totp_token(app)}
+    ).json()
     assert options["rp"]["id"] == "localhost"  # DMP_SITE_URL http://127.0.0.1:8000 in tests
     assert [c["id"] for c in options["excludeCredentials"]] == [authenticator.id]
 
@@ -100,9 +149,8 @@ def test_the_registration_options_name_the_portal_and_exclude_known_keys():
     "origin", ["https://dmp.example.evil", "http://localhost:8001", "http://127.0.0.1:8000"]
 )
 def test_a_passkey_created_for_another_origin_is_refused(origin):
-    patient = UserFactory()
-    client = logged_in_client(patient)
-    response = register(client, SoftAuthenticator(), origin=origin)
+    patient, client, app = signed_in()
+    response = register(client, SoftAuthenticator(), code=next_totp_token(app), origin=origin)
     assert response.status_code == 400
     assert "n'a pas été acceptée" in response.json()["error"]
     assert not PasskeyDevice.objects.filter(user=patient).exists()
@@ -110,9 +158,9 @@ def test_a_passkey_created_for_another_origin_is_refused(origin):
 
 
 def test_an_answer_without_a_challenge_of_this_session_is_refused():
-    patient = UserFactory()
-    client = logged_in_client(patient)
-    options = post_json(client, REGISTRATION_OPTIONS).json()
+    patient, client, app = signed_in()
+    fields = {"name": "A", "otp_token": next_totp_token(app)}
+    options = post_json(client, REGISTRATION_OPTIONS, fields).json()
     credential = SoftAuthenticator().register(options)
     assert post_json(client, REGISTER, {"name": "A", "credential": credential}).status_code == 200
     # The challenge was given back once: the same answer again is refused.
@@ -123,24 +171,26 @@ def test_an_answer_without_a_challenge_of_this_session_is_refused():
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 65, "Clé\x00USB", "Clé\x1bUSB"])
 def test_a_passkey_needs_a_name_of_1_to_64_characters(name):
-    patient = UserFactory()
-    response = register(logged_in_client(patient), SoftAuthenticator(), name=name)
+    """Said before the person goes through their authenticator, and again at the end."""
+    patient, client, app = signed_in()
+    response = register(client, SoftAuthenticator(), name=name, code=next_totp_token(app))
     assert response.status_code == 400
     assert "1 à 64 caractères" in response.json()["error"]
+    options = post_json(
+        client, REGISTRATION_OPTIONS, {"name": "Bon nom", "otp_token": next_totp_token(app)}
+    ).json()
+    credential = SoftAuthenticator().register(options)
+    added = post_json(client, REGISTER, {"name": name, "credential": credential})
+    assert added.status_code == 400
+    assert "1 à 64 caractères" in added.json()["error"]
     assert not PasskeyDevice.objects.exists()
 
 
 def test_malformed_answers_are_refused_with_a_message():
-    patient = UserFactory()
-    client = logged_in_client(patient)
-    for credential in (
-        "garbage",
-        '["not", "an", "object"]',
-        '{"id": 5}',
-        "",
-        '{"id": "AAAA", "response": {}}',
-    ):
-        post_json(client, REGISTRATION_OPTIONS)
+    patient, client, app = signed_in()
+    for credential in ("garbage", '["not", "an", "object"]', '{"id": 5}', "", '{"id": "AAAA"}'):
+        fields = {"name": "A", "otp_token": next_totp_token(app)}
+        assert post_json(client, REGISTRATION_OPTIONS, fields).status_code == 200
         response = post_json(client, REGISTER, {"name": "A", "credential": credential})
         assert response.status_code == 400
         assert "Recommencez" in response.json()["error"]
@@ -150,12 +200,13 @@ def test_malformed_answers_are_refused_with_a_message():
 
 
 def test_one_authenticator_cannot_be_registered_to_two_accounts():
-    first, second = UserFactory(), UserFactory()
+    _first, first_client, first_app = signed_in()
+    _second, second_client, second_app = signed_in()
     authenticator = SoftAuthenticator()
-    assert register(logged_in_client(first), authenticator).status_code == 200
-    response = register(logged_in_client(second), authenticator)
+    assert register(first_client, authenticator, code=next_totp_token(first_app)).status_code == 200
+    response = register(second_client, authenticator, code=next_totp_token(second_app))
     assert response.status_code == 400
-    assert PasskeyDevice.objects.get().user == first
+    assert PasskeyDevice.objects.get().user == _first
 
 
 def test_the_security_page_and_its_steps_need_a_complete_login():

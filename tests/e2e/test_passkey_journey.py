@@ -15,7 +15,14 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import PasskeyDevice
 from audit.models import AuditEvent
-from tests.accounts.factories import PASSWORD, StaffFactory, UserFactory, add_totp, totp_token
+from tests.accounts.factories import (
+    PASSWORD,
+    StaffFactory,
+    UserFactory,
+    add_totp,
+    next_totp_token,
+    totp_token,
+)
 from tests.accounts.passkey_factories import add_passkey
 from tests.e2e.browser import (
     DESKTOP,
@@ -80,7 +87,8 @@ def test_a_patient_adds_a_passkey_and_logs_in_with_it(relying_party, new_page, i
     page.goto(site + "/accounts/security/")
     inspector.check(page, "security")
     expect(page.get_by_text("nécessite JavaScript")).to_be_hidden()
-    fill_by_keyboard(page, {"name": "Ordinateur portable"})
+    # The second factor again (a code the app shows after the login's), then the authenticator.
+    fill_by_keyboard(page, {"name": "Ordinateur portable", "otp_token": next_totp_token(device)})
     expect(page.get_by_test_id("passkeys")).to_contain_text("Ordinateur portable")
     expect(page.locator(".messages")).to_contain_text("Votre clé d'accès a été ajoutée.")
     inspector.check(page, "security-with-passkey")
@@ -156,7 +164,7 @@ def test_staff_logged_in_with_a_code_are_led_to_add_a_passkey(relying_party, new
     expect(page.get_by_test_id("staff-passkey-notice")).to_be_visible()
     inspector.check(page, "security-staff")
 
-    fill_by_keyboard(page, {"name": "Clé USB"})
+    fill_by_keyboard(page, {"name": "Clé USB", "otp_token": next_totp_token(device)})
     expect(page.get_by_test_id("passkeys")).to_contain_text("Clé USB")
     inspector.check(page, "security-staff-with-passkey")
     # This session was opened with a code: confirming it with the new key opens the admin (in
