@@ -204,6 +204,8 @@ def verify_passkey(
             new_count.append(verified.new_sign_count)
             return True
 
+        # The code step's throttles ("otp"), which count any one verification as one try: a
+        # passkey and a typed code share the same five tries.
         if check_setup_token(
             user, verify, client_address=client_address, known_browser=known_browser
         ) and (device is not None):
