@@ -82,3 +82,20 @@ class FirstPasswordForm(SetPasswordForm):
         self.validate_passwords("new_password1", "new_password2")
         self.validate_password_for_user(self.user, "new_password1")
         return forms.Form.clean(self)
+
+
+class PasskeyNameForm(forms.Form):
+    """The name of a new passkey and, unless the session was opened with a passkey, the second
+    factor again; the key itself comes from the browser (static/js/passkeys.js)."""
+
+    name = forms.CharField(
+        label=_('Name of this passkey (for example "Phone" or "Blue security key")'),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    otp_token = SecondFactorForm.base_fields["otp_token"]
+
+    def __init__(self, *args, ask_code: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not ask_code:
+            del self.fields["otp_token"]

@@ -6,6 +6,7 @@ module, which names both, above the two; nothing in the app below it imports it.
 """
 
 from accounts.devices import BackupCode, BackupCodeDevice, TOTPDevice
+from accounts.passkeys import PasskeyDevice
 from accounts.professions import Profession
 from accounts.users import ActivationLink, PractitionerProfile, User, UserKind, UserManager
 
@@ -13,6 +14,7 @@ __all__ = [
     "ActivationLink",
     "BackupCode",
     "BackupCodeDevice",
+    "PasskeyDevice",
     "PractitionerProfile",
     "Profession",
     "TOTPDevice",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
-from accounts.devices import TOTPDevice
-from accounts.models import ActivationLink, User
+from accounts.devices import BackupCodeDevice, TOTPDevice
+from accounts.models import ActivationLink, PasskeyDevice, User
 
 
 def hash_activation_token(token: str) -> str:
@@ -28,4 +29,31 @@ def usable_activation_link(
 
 
 def has_second_factor(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or PasskeyDevice.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
+def has_passkey(user: User) -> bool:
+    return PasskeyDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+@dataclass(frozen=True)
+class SecondFactors:
+    """What the security page lists: never a secret, a code or a key."""
+
+    apps: list[TOTPDevice]
+    backup_codes_left: int | None  # None: no backup codes were ever made
+    passkeys: list[PasskeyDevice]
+
+
+def second_factors(user: User) -> SecondFactors:
+    backup = BackupCodeDevice.objects.filter(user=user, confirmed=True).first()
+    return SecondFactors(
+        apps=list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk")),
+        backup_codes_left=backup.remaining() if backup is not None else None,
+        passkeys=list(
+            PasskeyDevice.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
+        ),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import views, views_security
 
 app_name = "accounts"
 
@@ -10,4 +10,22 @@ urlpatterns = [
     path("session/extend/", views.extend_session, name="extend-session"),
     path("2fa/setup/", views.SecondFactorSetupView.as_view(), name="2fa-setup"),
     path("activate/<str:token>/", views.ActivateView.as_view(), name="activate"),
+    path("security/", views_security.security, name="security"),
+    path(
+        "security/passkeys/options/",
+        views_security.passkey_registration_options,
+        name="passkey-registration-options",
+    ),
+    path("security/passkeys/add/", views_security.passkey_register, name="passkey-register"),
+    path(
+        "security/passkeys/<int:device_id>/remove/",
+        views_security.passkey_remove,
+        name="passkey-remove",
+    ),
+    path(
+        "login/passkey/options/",
+        views_security.passkey_login_options,
+        name="passkey-login-options",
+    ),
+    path("login/passkey/", views_security.passkey_login, name="passkey-login"),
 ]

@@ -36,7 +36,7 @@ from accounts.http import (
 )
 from accounts.middleware import SESSION_EXPIRED_FLAG, SESSION_SEEN
 from accounts.models import ActivationLink
-from accounts.selectors import has_second_factor, usable_activation_link
+from accounts.selectors import has_passkey, has_second_factor, usable_activation_link
 from dmp_portal.http import client_address
 
 NEXT_SESSION_KEY = "_dmp_next"
@@ -137,7 +137,11 @@ class LoginView(View):
 
     @staticmethod
     def _render_code_step(request, form) -> HttpResponse:
-        return render(request, "accounts/login_code.html", {"form": form})
+        return render(
+            request,
+            "accounts/login_code.html",
+            {"form": form, "has_passkey": has_passkey(request.user)},
+        )
 
 
 @method_decorator(protected, name="dispatch")

@@ -60,6 +60,10 @@ class Action(models.TextChoices):
     ACTIVATE = "activate", _("Open the record with a letter's code")
     REQUEST_REACTIVATION = "request-reactivation", _("Send a reactivation letter")
     REACTIVATE = "reactivate", _("Reactivate the account with a letter's code")
+    # Passkeys (issue 15): on the person's own chain for a patient, else the system chain.
+    ADD_PASSKEY = "add-passkey", _("Add a passkey")
+    REMOVE_PASSKEY = "remove-passkey", _("Remove a passkey")
+    LOGIN_PASSKEY = "login-passkey", _("Log in with a passkey")
 
 
 class Outcome(models.TextChoices):

@@ -120,6 +120,9 @@ def describe() -> list[str]:
         f"staff: {STAFF_USERNAME} / {DEMO_PASSWORD}",
         f"second staff member (confirms registry changes): {REVIEWER_USERNAME} / {DEMO_PASSWORD}",
         "second factor: set up at first login (scan the QR code or type the secret shown)",
+        "admin: staff confirm their session with a passkey; add one at "
+        "http://localhost:8000/accounts/security/ after logging in with the app "
+        "(passkeys work at localhost, not at 127.0.0.1)",
         "enrolment: try /enrollment/ with 1 85 05 78 006 084 91, then "
         "`.venv/bin/python manage.py export_letters var/letters` to read the letter and its code",
     ]

@@ -8,6 +8,7 @@ tests/isolation_table.py and the test modules of isolation and CSRF import it.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -34,6 +35,7 @@ from tests.accounts.factories import (
     next_totp_token,
     password_only_client,
 )
+from tests.accounts.passkey_factories import SoftAuthenticator, add_passkey
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import PDF, add_document, patient_with_login
 
@@ -113,6 +115,7 @@ def build_world() -> World:
         "block_id": block.pk,
         "request_id": access_request.pk,
         "token": "set-password",
+        "device_id": add_passkey(patient_a)[0].pk,
     }
     return World(clients, users, devices, values)
 
@@ -259,3 +262,41 @@ def setlang_form(world, role):
 
 def search_form(world, role):
     return {"nir": "1 85 05 78 006 084 91"}
+
+
+def passkey_options_form(world, role):
+    """The name of a new key and the code of patient_a's app (the others do not know it)."""
+    if role != OWNER:
+        return {"name": "Téléphone", "otp_token": "123456"}
+    device = world.users["patient_a"].totpdevice_set.get()
+    return {"name": "Téléphone", "otp_token": next_totp_token(device)}
+
+
+def prepare_passkey_registration(world):
+    """Someone asked for the options of a new passkey; the others post the key it created."""
+    owner = UserFactory()
+    device = add_totp(owner)
+    client = logged_in_client(owner, device)
+    fields = {"name": "Téléphone", "otp_token": next_totp_token(device)}
+    options = client.post("/accounts/security/passkeys/options/", fields).json()
+    world.extra["owner_client"] = client
+    world.extra["credential"] = json.dumps(SoftAuthenticator().register(options))
+
+
+def passkey_registration_form(world, role):
+    return {"name": "Téléphone", "credential": world.extra["credential"]}
+
+
+def prepare_passkey_login(world):
+    """Someone past the password signed the challenge with their passkey; the others post it."""
+    owner = UserFactory()
+    add_totp(owner)
+    _device, authenticator = add_passkey(owner)
+    client = password_only_client(owner)
+    options = client.post("/accounts/login/passkey/options/").json()
+    world.extra["owner_client"] = client
+    world.extra["credential"] = json.dumps(authenticator.sign(options))
+
+
+def passkey_login_form(world, role):
+    return {"credential": world.extra["credential"]}

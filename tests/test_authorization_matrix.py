@@ -24,6 +24,7 @@ from tests.accounts.factories import (
     logged_in_client,
     password_only_client,
 )
+from tests.accounts.passkey_factories import add_passkey
 from tests.records.factories import add_document, patient_with_login
 from tests.routes import concrete, project_routes
 
@@ -73,6 +74,16 @@ TABLE = {
     "accounts/session/extend/": ("post", row("302 204 204 204 204 204 204 204 204 204")),
     "accounts/2fa/setup/": ("get", row("302 302 302 302 302 302 302 302 302 302")),
     "accounts/activate/<str:token>/": ("get", row("404 404 404 404 404 404 404 404 404 404")),
+    # Passkeys (tests/accounts/test_passkeys.py): an empty POST is no answer of a browser.
+    "accounts/security/": ("get", row("302 200 200 200 200 200 200 200 302 200")),
+    "accounts/security/passkeys/options/": ("post", row("302 400 400 400 400 400 400 400 302 400")),
+    "accounts/security/passkeys/add/": ("post", row("302 400 400 400 400 400 400 400 302 400")),
+    "accounts/security/passkeys/<int:device_id>/remove/": (
+        "post",
+        row("302 302 404 404 404 404 404 404 302 404"),
+    ),
+    "accounts/login/passkey/options/": ("post", row("302 200 200 200 200 200 200 200 200 200")),
+    "accounts/login/passkey/": ("post", row("302 400 400 400 400 400 400 400 400 400")),
     "enrollment/": ("get", EVERYONE_200),
     "enrollment/eligibility/": ("get", EVERYONE_200),
     "enrollment/activate/": ("get", EVERYONE_200),
@@ -164,6 +175,7 @@ def build_world():
         "block_id": block.pk,
         "request_id": request.pk,
         "token": "not-a-token",
+        "device_id": add_passkey(patient_a)[0].pk,
     }
     return clients, values
 

@@ -33,6 +33,7 @@ from dmp_portal.settings.letter import LETTER_REQUIRED
 from dmp_portal.settings.public_pages import *  # noqa: F403 - who runs the portal (public pages)
 from dmp_portal.settings.public_pages import OPERATOR_REQUIRED
 from dmp_portal.settings.site_url import development_site_url
+from dmp_portal.settings.webauthn import relying_party
 
 env = Env()
 
@@ -316,6 +317,15 @@ LOGIN_COOLOFF = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", 15))
 ACTIVATION_LINK_VALIDITY = timedelta(hours=env.int("ACTIVATION_LINK_VALIDITY_HOURS", 72))
 OTP_TOTP_ISSUER = "DMP"
 BACKUP_CODE_COUNT = 10
+# Passkeys (WebAuthn): the relying party's identifier (a domain) and the page origins accepted,
+# from DMP_SITE_URL unless set (dmp_portal/settings/webauthn.py); the name authenticators show.
+WEBAUTHN_RP_ID, WEBAUTHN_ORIGINS = relying_party(
+    DMP_SITE_URL, env.str("WEBAUTHN_RP_ID"), env.list("WEBAUTHN_ORIGINS")
+)
+WEBAUTHN_RP_NAME = env.line("WEBAUTHN_RP_NAME", "DMP")
+# Who records the accounts' events (passkeys added, removed, used) in the audit trail: named
+# here because accounts, under every app, imports none of them (.importlinter).
+ACCOUNTS_AUDIT_RECORDER = "audit.trail.record_event"
 
 # --- Enrolment by post -----------------------------------------------------------------------
 ENROLLMENT_CODE_VALIDITY_DAYS = env.int("ENROLLMENT_CODE_VALIDITY_DAYS", 60)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
 from django.utils.crypto import get_random_string
+from django_otp.models import Device
 from stdnum import luhn
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
@@ -15,6 +16,7 @@ from accounts.models import PractitionerProfile, Profession, User, UserKind
 # The benchmarks' builders are the tests' too: one copy of each, in bench/world.py.
 from bench.world import add_totp as add_totp
 from bench.world import totp_token, verified_client
+from tests.accounts.passkey_factories import add_passkey
 
 PASSWORD = "correct horse battery staple"
 
@@ -85,12 +87,15 @@ def password_only_client(user: User) -> Client:
     return client
 
 
-def logged_in_client(user: User, device: TOTPDevice | None = None) -> Client:
-    """A test client past both factors for ``user``, with ``device`` (a new TOTP device when
-    none is given), as the login page's two steps leave it: the login's own writes replayed
-    without the forms (``bench.world.verified_client``; tests/accounts/test_login.py compares
-    it with the real login). Only the tests of login itself go through the two forms."""
-    return verified_client(user, device)
+def logged_in_client(user: User, device: Device | None = None) -> Client:
+    """A test client past both factors for ``user``, with ``device`` (when none is given, a new
+    TOTP device, or for staff a new passkey, which the admin requires), as the login page's two
+    steps leave it: the login's own writes replayed without the forms
+    (``bench.world.verified_client``; tests/accounts/test_login.py compares it with the real
+    login). Only the tests of login itself go through the two forms."""
+    if device is None and user.kind == UserKind.STAFF:
+        device, _authenticator = add_passkey(user)
+    return verified_client(user, device)  # type: ignore[arg-type]  # any django-otp device
 
 
 def verified_staff_client() -> Client:

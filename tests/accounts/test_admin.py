@@ -15,6 +15,7 @@ from tests.accounts.factories import (
     logged_in_client,
     totp_token,
 )
+from tests.accounts.passkey_factories import add_passkey
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def test_admin_refuses_a_verified_practitioner():
 
 def test_admin_user_page_shows_no_second_factor_secret():
     staff = StaffFactory()
-    device = add_totp(staff)
+    device, _authenticator = add_passkey(staff)
     target = PractitionerProfileFactory().user
     target_device = add_totp(target)
     client = logged_in_client(staff, device)
@@ -88,7 +89,11 @@ def test_otp_admin_site_itself_refuses_an_unverified_staff_request(rf):
     request.user.is_verified = lambda: False
     assert admin.site.has_permission(request) is False
     request.user.is_verified = lambda: True
+    request.user.otp_device, _authenticator = add_passkey(staff)
     assert admin.site.has_permission(request) is True
+    # Verified with a code, not a passkey: refused too (tests/accounts/test_admin_passkeys.py).
+    request.user.otp_device = add_totp(staff)
+    assert admin.site.has_permission(request) is False
     request.user = AnonymousUser()
     request.user.is_verified = lambda: False
     assert admin.site.has_permission(request) is False

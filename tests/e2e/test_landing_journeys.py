@@ -131,3 +131,6 @@ def test_staff_land_on_their_page_and_reach_the_admin(site, new_page, inspector)
     response = admin.goto(site + "/admin/")
     assert response is not None and response.status == 200
     expect(admin.locator("h1")).to_be_visible()
+    # Logged in with a code, not a passkey: the admin leads to the security page to add or use
+    # one first (the rest of the way: tests/e2e/test_passkey_journey.py).
+    assert admin.url == site + "/accounts/security/?next=%2Fadmin%2F"
