@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from accounts.devices import BackupCodeDevice, TOTPDevice
-from accounts.models import User
+from accounts.models import BackupCodeDevice, PasskeyDevice, TOTPDevice, User
 
 
 @transaction.atomic
 def remove_every_second_factor(user: User) -> int:
-    """Delete every authenticator app and every set of backup codes of ``user`` (the codes with
-    their set); returns how many devices went. Call in the caller's transaction."""
+    """Delete every authenticator app, passkey and set of backup codes of ``user`` (the codes
+    with their set); returns how many devices went. Call in the caller's transaction."""
     removed = 0
-    for model in (TOTPDevice, BackupCodeDevice):
+    for model in (TOTPDevice, PasskeyDevice, BackupCodeDevice):
         _total, by_model = model.objects.filter(user=user).delete()
         removed += by_model.get(model._meta.label, 0)
     return removed

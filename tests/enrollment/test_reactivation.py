@@ -15,6 +15,7 @@ from django_otp.oath import TOTP
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
 from accounts.models import User
+from accounts.passkeys import PasskeyDevice
 from audit.models import Action, AuditEvent, Outcome
 from enrollment.models import (
     Beneficiary,
@@ -27,6 +28,7 @@ from letters.models import Letter, LetterState
 from letters.services import request_letter
 from records.models import Document
 from tests.accounts.factories import add_backup_codes, add_totp, logged_in_client
+from tests.accounts.passkey_factories import add_passkey
 from tests.enrollment.factories import (
     ACTIVATE_URL,
     NEW_PASSWORD,
@@ -97,6 +99,7 @@ def test_reactivating_keeps_identifier_record_and_documents_and_removes_every_fa
 ):
     person, user, device, backup, document, browser = patient_in_use
     old_secret, data_key = device.secret, user.data_key_id
+    add_passkey(user)  # a lost phone may hold a passkey too
     code = posted_code(person)
 
     client = Client()
@@ -116,6 +119,7 @@ def test_reactivating_keeps_identifier_record_and_documents_and_removes_every_fa
     assert Document.objects.filter(pk=document.pk, patient=user).exists()
     assert not TOTPDevice.objects.filter(user=user).exists()
     assert not BackupCodeDevice.objects.filter(user=user).exists()
+    assert not PasskeyDevice.objects.filter(user=user).exists()
     assert CreationCode.objects.filter(beneficiary=person).live().count() == 0
 
     # The old session is refused: the password change ended it.
