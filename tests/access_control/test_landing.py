@@ -286,6 +286,7 @@ def test_the_menu_of_each_role_reaches_its_pages_and_marks_the_current_one():
         "/access/",
         "/access/history/",
         "/access/settings/",
+        "/accounts/security/",
     ):
         assert f'href="{address}"' in menu
     assert re.search(r'href="/access/history/" aria-current="page"', menu)
@@ -295,10 +296,12 @@ def test_the_menu_of_each_role_reaches_its_pages_and_marks_the_current_one():
     menu = text(pro.get("/pro/workspace/"))
     menu = menu[menu.index('class="nav-menu"') : menu.index("</nav>")]
     assert 'href="/pro/workspace/" aria-current="page"' in menu and 'href="/pro/"' in menu
+    assert 'href="/accounts/security/"' in menu
 
     staff_menu = text(logged_in_client(StaffFactory()).get("/staff/"))
     staff_menu = staff_menu[staff_menu.index('class="nav-menu"') : staff_menu.index("</nav>")]
     assert 'href="/staff/" aria-current="page"' in staff_menu and 'href="/admin/"' in staff_menu
+    assert 'href="/accounts/security/"' in staff_menu
 
 
 def test_no_portal_menu_during_the_second_factor_step():
