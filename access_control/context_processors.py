@@ -25,14 +25,17 @@ MENUS = {
         ("access:overview", _("Who may read it")),
         ("access:history", _("History")),
         ("access:settings", _("Settings")),
+        ("accounts:password-change", _("Password")),
     ),
     UserKind.PRACTITIONER: (
         ("access:pro-workspace", _("Workspace")),
         ("access:pro-search", _("Find a patient")),
+        ("accounts:password-change", _("Password")),
     ),
     UserKind.STAFF: (
         ("access:staff-home", _("Staff page")),
         ("admin:index", _("Administration")),
+        ("accounts:password-change", _("Password")),
     ),
 }
 

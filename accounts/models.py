@@ -1,10 +1,12 @@
 """The models of accounts, where Django loads them: users, practitioner profiles and activation
-links (``accounts.users``), second factors (``accounts.devices``).
+links (``accounts.users``), second factors (``accounts.devices``), contact e-mail addresses and
+password reset links (``accounts.contact``).
 
 The second factors' rows point to their user, so ``devices`` sits above ``users`` and this
 module, which names both, above the two; nothing in the app below it imports it.
 """
 
+from accounts.contact import ContactEmail, ContactEmailChange, PasswordResetLink
 from accounts.devices import BackupCode, BackupCodeDevice, TOTPDevice
 from accounts.professions import Profession
 from accounts.users import ActivationLink, PractitionerProfile, User, UserKind, UserManager
@@ -13,6 +15,9 @@ __all__ = [
     "ActivationLink",
     "BackupCode",
     "BackupCodeDevice",
+    "ContactEmail",
+    "ContactEmailChange",
+    "PasswordResetLink",
     "PractitionerProfile",
     "Profession",
     "TOTPDevice",

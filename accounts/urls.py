@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import views, views_password
 
 app_name = "accounts"
 
@@ -10,4 +10,25 @@ urlpatterns = [
     path("session/extend/", views.extend_session, name="extend-session"),
     path("2fa/setup/", views.SecondFactorSetupView.as_view(), name="2fa-setup"),
     path("activate/<str:token>/", views.ActivateView.as_view(), name="activate"),
+    path(
+        "password/reset/",
+        views_password.PasswordResetRequestView.as_view(),
+        name="password-reset",
+    ),
+    path(
+        "password/reset/<str:token>/",
+        views_password.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password/change/",
+        views_password.PasswordChangeView.as_view(),
+        name="password-change",
+    ),
+    path(
+        "email/confirm/<str:token>/",
+        views_password.ContactEmailConfirmView.as_view(),
+        name="email-confirm",
+    ),
+    path("email/resend/", views_password.resend_contact_confirmation, name="email-resend"),
 ]

@@ -54,6 +54,12 @@ class Action(models.TextChoices):
     # Staff closing an emergency access in the review queue: recorded on the patient's chain,
     # so the patient's history says who reviewed the emergency on their record.
     REVIEW_EMERGENCY = "review-emergency", _("Review an emergency access")
+    # Issue 15, getting back in: a reset link asked for (or for an unknown address, on the
+    # system chain), a password reset or changed, a contact address confirmed or removed.
+    PASSWORD_RESET_REQUEST = "password-reset-request", _("Ask for a password reset link")
+    PASSWORD_RESET = "password-reset", _("Reset the password")
+    PASSWORD_CHANGE = "password-change", _("Change the password")
+    CONTACT_EMAIL = "contact-email", _("Change the contact e-mail address")
 
 
 class Outcome(models.TextChoices):

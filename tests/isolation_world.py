@@ -19,7 +19,7 @@ from django_otp.oath import TOTP
 
 from access_control.models import AccessRequest, Block, Consent, RecordSettings, TreatingPhysician
 from accounts.devices import TOTPDevice
-from accounts.models import User
+from accounts.models import ContactEmail, User
 from accounts.services import issue_activation_link
 from enrollment.models import Beneficiary
 from enrollment.services.codes import issue_code
@@ -91,7 +91,8 @@ def build_world() -> World:
     )
     block = Block.objects.create(patient=patient_a, practitioner=pros["pro_blocked"])
     access_request = AccessRequest.objects.create(patient=patient_a, practitioner=pros["pro_none"])
-    RecordSettings.objects.create(patient=patient_a, contact_email="a@example.fr")
+    RecordSettings.objects.create(patient=patient_a)
+    ContactEmail.objects.create(user=patient_a, address="a@example.fr", verified_at=timezone.now())
     newcomer = UserFactory.create()
     staff = StaffFactory.create()
     add_totp(staff)
