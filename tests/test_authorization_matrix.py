@@ -73,6 +73,17 @@ TABLE = {
     "accounts/session/extend/": ("post", row("302 204 204 204 204 204 204 204 204 204")),
     "accounts/2fa/setup/": ("get", row("302 302 302 302 302 302 302 302 302 302")),
     "accounts/activate/<str:token>/": ("get", row("404 404 404 404 404 404 404 404 404 404")),
+    "accounts/password/reset/": ("get", row("200 200 200 200 200 200 200 200 302 200")),
+    "accounts/password/reset/<str:token>/": (
+        "get",
+        row("404 404 404 404 404 404 404 404 302 404"),
+    ),
+    "accounts/password/change/": ("get", row("302 200 200 200 200 200 200 200 302 200")),
+    "accounts/email/confirm/<str:token>/": (
+        "get",
+        row("404 404 404 404 404 404 404 404 302 404"),
+    ),
+    "accounts/email/resend/": ("post", row("302 302 302 302 302 302 302 302 302 302")),
     "enrollment/": ("get", EVERYONE_200),
     "enrollment/eligibility/": ("get", EVERYONE_200),
     "enrollment/activate/": ("get", EVERYONE_200),

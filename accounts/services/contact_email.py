@@ -167,7 +167,7 @@ def send_confirmation(change_id: int) -> bool:
     link stops working), the only thing ever sent to an address not yet confirmed."""
     with transaction.atomic():
         change = (
-            ContactEmailChange.objects.select_for_update()
+            ContactEmailChange.objects.select_for_update(of=("self",))
             .select_related("user__data_key")
             .filter(pk=change_id, done_at__isnull=True, superseded_at__isnull=True)
             .first()
@@ -194,7 +194,7 @@ def confirm_contact_email(change_id: int, *, client_address: str) -> User:
     it replaces is told. Refused when the link was used, superseded or has expired."""
     with transaction.atomic():
         change = (
-            ContactEmailChange.objects.select_for_update()
+            ContactEmailChange.objects.select_for_update(of=("self",))
             .select_related("user__data_key")
             .filter(pk=change_id)
             .first()

@@ -33,7 +33,7 @@ from dmp_portal.queueing import enqueue_on_commit
 
 # Reset requests: per client address (spraying addresses) and per e-mail address (flooding one
 # mailbox), counted whatever the address, so that the throttle tells nothing either.
-RESET_REQUESTS_PER_CLIENT = 10
+RESET_REQUESTS_PER_CLIENT = 20
 RESET_REQUESTS_PER_ADDRESS = 3
 RESET_PERIOD_SECONDS = 3600
 # Reset links followed from one client address that turn out wrong, used or expired.
