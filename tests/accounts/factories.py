@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import time
 
 import factory
@@ -126,3 +127,11 @@ def give_verified_email(user: User, address: str) -> None:
     ContactEmail.objects.update_or_create(
         user=user, defaults={"address": address, "verified_at": timezone.now()}
     )
+
+
+def page_answer(response) -> str:
+    """A page without what differs between any two requests of it: CSRF tokens, and the
+    address the language switch comes back to (which may hold a link's token)."""
+    page = response.content.decode()
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+    return re.sub(r'name="next" value="[^"]+"', "", page)
