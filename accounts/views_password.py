@@ -15,6 +15,9 @@ from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.authenticated import AuthenticatedRequest
@@ -24,13 +27,21 @@ from accounts.models import ContactEmailChange, PasswordResetLink
 from accounts.selectors import usable_contact_change, usable_reset_link
 from accounts.services import contact_email, password
 from accounts.services.authentication import is_known_browser
-from accounts.views import protected
 from dmp_portal.http import client_address
 
 RESET_SESSION_KEY = "_dmp_password_reset_link"
 CONFIRM_SESSION_KEY = "_dmp_contact_email_change"
 PLACEHOLDER = "set-password"
 CONFIRM_PLACEHOLDER = "confirm"
+
+protected = [
+    never_cache,
+    csrf_protect,
+    # Never in an error report: the passwords, the code, and the address someone typed.
+    sensitive_post_parameters(
+        "old_password", "new_password1", "new_password2", "otp_token", "email"
+    ),
+]
 
 
 @method_decorator(protected, name="dispatch")

@@ -47,7 +47,9 @@ def give(client, address, capture):
 
 
 def confirm_path() -> str:
-    match = re.search(r"https?://[^/\s]+(/accounts/email/confirm/[\w-]+/)", mail.outbox[-1].body)
+    match = re.search(
+        r"https?://[^/\s]+(/accounts/email/confirm/[\w-]+/)", str(mail.outbox[-1].body)
+    )
     assert match, mail.outbox[-1].body
     return match.group(1)
 

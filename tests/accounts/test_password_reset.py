@@ -44,7 +44,9 @@ def ask(client, address, capture):
 
 
 def reset_path_from_email() -> str:
-    match = re.search(r"https?://[^/\s]+(/accounts/password/reset/[\w-]+/)", mail.outbox[-1].body)
+    match = re.search(
+        r"https?://[^/\s]+(/accounts/password/reset/[\w-]+/)", str(mail.outbox[-1].body)
+    )
     assert match, mail.outbox[-1].body
     return match.group(1)
 
