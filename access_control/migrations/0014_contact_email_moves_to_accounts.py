@@ -13,48 +13,48 @@ from django.utils import timezone
 
 from accounts.contact import email_lookup
 from dmp_portal.crypto.datakeys import create_data_key
+from dmp_portal.crypto.models import DataKey
 
 
-def _bind(instance, data_key):
+def _bind(instance, data_key_id):
     # Historical models lack EncryptedModel.get_data_key (a method of an abstract base, which
     # migrations do not keep): the encrypted fields ask the instance for the key its values
-    # are sealed under, so hand it the owner's key.
+    # are sealed under, so hand it the owner's key, as the crypto module's model (the fields
+    # read its ``is_destroyed``, which a historical model has not either).
+    data_key = DataKey.objects.get(pk=data_key_id)
     instance.get_data_key = lambda: data_key
+    return data_key
 
 
 def forwards(apps, schema_editor):
     RecordSettings = apps.get_model("access_control", "RecordSettings")
     User = apps.get_model("accounts", "User")
-    DataKey = apps.get_model("crypto", "DataKey")
     ContactEmail = apps.get_model("accounts", "ContactEmail")
     ContactEmailChange = apps.get_model("accounts", "ContactEmailChange")
     now = timezone.now()
     settings_rows = RecordSettings.objects.filter(contact_email__isnull=False).select_related(
-        "patient__data_key"
+        "patient"
     )
     for row in settings_rows.iterator():
-        data_key = row.patient.data_key
-        if data_key is None or data_key.destroyed_at is not None:
+        data_key_id = row.patient.data_key_id
+        if data_key_id is None or _bind(row, data_key_id).is_destroyed:
             continue  # unreadable: nothing to carry over
-        _bind(row, data_key)
         address = str(row.contact_email or "").strip()
         if not address:
             continue
         change = ContactEmailChange(user_id=row.patient_id, address=address, created_at=now)
-        _bind(change, data_key)
+        _bind(change, data_key_id)
         change.save()
     practitioners = User.objects.filter(kind="practitioner", is_active=True).exclude(email="")
     for user in practitioners.iterator():
         if user.data_key_id is None:
             user.data_key_id = create_data_key("account").pk
             user.save(update_fields=["data_key"])
-        data_key = DataKey.objects.get(pk=user.data_key_id)
-        if data_key.destroyed_at is not None:
-            continue
         contact = ContactEmail(
             user_id=user.pk, address=user.email, lookup=email_lookup(user.email), verified_at=now
         )
-        _bind(contact, data_key)
+        if _bind(contact, user.data_key_id).is_destroyed:
+            continue
         contact.save()
 
 
