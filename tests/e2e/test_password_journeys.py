@@ -8,8 +8,15 @@ import re
 from django.core import mail
 from playwright.sync_api import expect
 
-from tests.accounts.factories import PASSWORD, UserFactory, add_backup_codes, add_totp, totp_token
-from tests.e2e.browser import fill_by_keyboard
+from tests.accounts.factories import (
+    PASSWORD,
+    UserFactory,
+    add_backup_codes,
+    add_totp,
+    next_totp_token,
+    totp_token,
+)
+from tests.e2e.browser import axe_violations, fill_by_keyboard, horizontal_overflow
 from tests.e2e.steps import expect_error, follow, log_in, log_out
 
 RESET_PASSWORD = "une longue phrase de printemps"
@@ -77,7 +84,7 @@ def test_confirm_an_address_then_reset_and_change_the_password(site, new_page, i
             "old_password": "pas le bon mot de passe",
             "new_password1": CHANGED_PASSWORD,
             "new_password2": CHANGED_PASSWORD,
-            "otp_token": totp_token(device, offset_steps=1),
+            "otp_token": next_totp_token(device),
         },
     )
     expect_error(page, "Ce n'est pas votre mot de passe actuel")
@@ -88,10 +95,24 @@ def test_confirm_an_address_then_reset_and_change_the_password(site, new_page, i
             "old_password": RESET_PASSWORD,
             "new_password1": CHANGED_PASSWORD,
             "new_password2": CHANGED_PASSWORD,
-            "otp_token": totp_token(device, offset_steps=1),
+            "otp_token": next_totp_token(device),
         },
     )
     expect(page.locator(".messages")).to_contain_text("Votre mot de passe est modifié")
     inspector.check(page, "changed")
     patient.refresh_from_db()
     assert patient.check_password(CHANGED_PASSWORD)
+
+    # The narrowest phone the portal supports (the inspector checks 375 px).
+    page.set_viewport_size({"width": 320, "height": 640})
+    for path in (
+        "/accounts/password/change/",
+        "/access/settings/",
+        "/accounts/password/reset/",
+        "/accounts/password/reset/plus-valide/",
+        "/accounts/email/confirm/plus-valide/",
+    ):
+        page.goto(site + path)
+        assert horizontal_overflow(page) == 0, f"{path} scrolls sideways at 320 px"
+        assert axe_violations(page) == [], path
+        inspector.check(page, "narrow")
