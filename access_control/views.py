@@ -338,7 +338,7 @@ def record_settings(request: AuthenticatedRequest) -> HttpResponse:
             form.add_error(error.field or None, error.message)
         else:
             messages.success(request, _("Your settings are saved."))
-            if outcome == ContactEmailOutcome.PENDING:
+            if outcome == ContactEmailOutcome.SENT:
                 messages.info(
                     request,
                     _(

@@ -45,7 +45,10 @@ class ContactEmailRefused(Exception):
 
 class ContactEmailOutcome(StrEnum):
     UNCHANGED = "unchanged"
+    # The address already waits for its confirmation: no new link (resend_confirmation sends one).
     PENDING = "pending"
+    # A new address: its confirmation link is on its way.
+    SENT = "sent"
     REMOVED = "removed"
 
 
@@ -96,7 +99,7 @@ def give_contact_email(user: User, address: str, *, client_address: str) -> Cont
         _supersede_pending(user)
         change = ContactEmailChange.objects.create(user=user, address=address)
         enqueue_on_commit("accounts.tasks.send_contact_confirmation", change.pk)
-    return ContactEmailOutcome.PENDING
+    return ContactEmailOutcome.SENT
 
 
 def resend_confirmation(user: User) -> bool:

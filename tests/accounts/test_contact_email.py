@@ -74,6 +74,14 @@ def test_a_new_address_gets_its_confirmation_only_until_confirmed(
     assert verified_email(patient) is None
     page = client.get(SETTINGS).content.decode()
     assert 'value="lea@example.fr"' in page and "En attente de confirmation" in page
+    assert "Un lien de confirmation a été envoyé" in page
+    # Saving the settings again sends no second link.
+    resaved = give(client, "lea@example.fr", django_capture_on_commit_callbacks)
+    assert (
+        "Un lien de confirmation a été envoyé"
+        not in client.get(resaved["Location"]).content.decode()
+    )
+    assert len(mail.outbox) == 1
 
     # Notifications wait for the confirmation.
     assert send_patient_notification(NotificationKind.EMERGENCY, str(patient.pk)) is False
