@@ -212,8 +212,8 @@ class RecordSettings(EncryptedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="record_settings"
     )
     emergency_opt_out = models.BooleanField(_("refuse emergency access"), default=False)
-    # Where notifications go; encrypted like the rest of the patient's identity.
-    contact_email = EncryptedTextField(_("e-mail address for notifications"), null=True, blank=True)
+    # Where notifications go is the patient's verified contact address (accounts.contact), no
+    # longer a column here: an address is used only once its owner confirmed it.
     notify_first_access = models.BooleanField(_("a professional's first access"), default=True)
     notify_emergency = models.BooleanField(_("an emergency access"), default=True)
     notify_request = models.BooleanField(_("an access request"), default=True)

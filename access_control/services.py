@@ -34,6 +34,11 @@ from access_control.notifications import (
 from access_control.selectors import beneficiary_patient
 from accounts.models import User, UserKind
 from accounts.services.authentication import LoginRefused, verify_second_factor
+from accounts.services.contact_email import (
+    ContactEmailOutcome,
+    ContactEmailRefused,
+    give_contact_email,
+)
 from accounts.services.keys import ensure_data_key
 from accounts.throttling import Throttle
 from audit.models import Action, Mode
@@ -373,11 +378,16 @@ def update_record_settings(
     contact_email: str,
     notify: dict[str, bool],
     client_address: str = "",
-) -> None:
+) -> ContactEmailOutcome:
+    """The record's settings; the contact address goes through its confirmation link
+    (``accounts.services.contact_email``): the outcome says whether one was sent."""
     ensure_data_key(patient)
     record_settings, _created = RecordSettings.objects.get_or_create(patient=patient)
     record_settings.emergency_opt_out = emergency_opt_out
-    record_settings.contact_email = contact_email or None
     for name, value in notify.items():
         setattr(record_settings, name, value)
     record_settings.save()
+    try:
+        return give_contact_email(patient, contact_email, client_address=client_address)
+    except ContactEmailRefused as refusal:
+        raise AccessError(refusal.message, field="contact_email") from refusal

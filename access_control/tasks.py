@@ -12,6 +12,7 @@ from access_control import access_requests
 from access_control.models import RecordSettings, TreatingPhysician
 from access_control.notifications import KINDS, PREFERENCE_FIELD
 from access_control.policy import has_consent
+from accounts.selectors import verified_email
 from dmp_portal.queueing import DURABLE_TASK
 
 
@@ -41,15 +42,17 @@ def send_patient_notification(kind: str, patient_id: str) -> bool:
     if kind not in KINDS:
         return False
     preferences = (
-        RecordSettings.objects.select_related("patient__data_key")
+        RecordSettings.objects.select_related("patient")
         .filter(patient_id=uuid.UUID(patient_id))
         .first()
     )
-    if preferences is None or not preferences.contact_email:
+    if preferences is None or not getattr(preferences, PREFERENCE_FIELD[kind]):
         return False
-    if not getattr(preferences, PREFERENCE_FIELD[kind]):
+    # Only the address the patient confirmed: one given and not confirmed gets nothing.
+    address = verified_email(preferences.patient)
+    if address is None:
         return False
-    _send(kind, str(preferences.contact_email), preferences.patient.language)
+    _send(kind, address, preferences.patient.language)
     return True
 
 
@@ -60,9 +63,12 @@ def send_physician_emergency_notification(patient_id: str) -> bool:
         .filter(patient_id=uuid.UUID(patient_id))
         .first()
     )
-    if link is None or not link.physician.email:
+    if link is None:
         return False
     if not has_consent(link.patient, link.physician):  # blocked or revoked since designation
         return False
-    _send("physician_emergency", link.physician.email, link.physician.language)
+    address = verified_email(link.physician)
+    if address is None:
+        return False
+    _send("physician_emergency", address, link.physician.language)
     return True

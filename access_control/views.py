@@ -27,7 +27,9 @@ from access_control.models import RecordSettings
 from accounts.authenticated import AuthenticatedRequest
 from accounts.http import known_browser_markers
 from accounts.models import User
+from accounts.selectors import pending_contact_email, verified_email
 from accounts.services.authentication import is_known_browser
+from accounts.services.contact_email import ContactEmailOutcome
 from dmp_portal.http import client_address
 from records import selectors as record_selectors
 from records.forms import RecordFilterForm
@@ -323,13 +325,20 @@ def record_settings(request: AuthenticatedRequest) -> HttpResponse:
         "notify_new_document": True,
     }
     if current is not None:
-        initial = {name: getattr(current, name) for name in RecordSettingsForm.base_fields}
-        initial["contact_email"] = current.contact_email or ""
+        initial = {
+            name: getattr(current, name)
+            for name in RecordSettingsForm.base_fields
+            if name != "contact_email"
+        }
+    # The field shows the address waiting for its confirmation, else the confirmed one.
+    confirmed = verified_email(patient)
+    pending = pending_contact_email(patient)
+    initial["contact_email"] = str(pending.address) if pending is not None else confirmed or ""
     form = RecordSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.update_record_settings(
+            outcome = services.update_record_settings(
                 patient,
                 emergency_opt_out=data["emergency_opt_out"],
                 contact_email=data["contact_email"],
@@ -337,11 +346,23 @@ def record_settings(request: AuthenticatedRequest) -> HttpResponse:
                 client_address=client_address(request),
             )
         except services.AccessError as error:
-            form.add_error(None, error.message)
+            form.add_error(error.field or None, error.message)
         else:
             messages.success(request, _("Your settings are saved."))
+            if outcome == ContactEmailOutcome.SENT:
+                messages.info(
+                    request,
+                    _(
+                        "A confirmation link was sent to the new address. Nothing else is sent"
+                        " to it until you open that link."
+                    ),
+                )
             return redirect("access:settings")
-    return render(request, "access_control/settings.html", {"form": form})
+    return render(
+        request,
+        "access_control/settings.html",
+        {"form": form, "confirmed_email": confirmed, "pending_email": pending},
+    )
 
 
 @login_required

@@ -99,3 +99,35 @@ class PasskeyNameForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not ask_code:
             del self.fields["otp_token"]
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your confirmed contact e-mail address (for example name@example.fr)"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        error_messages={
+            "required": _("Enter your e-mail address."),
+            "invalid": _("Enter a valid e-mail address, such as name@example.fr."),
+        },
+    )
+
+
+class PasswordChangeForm(FirstPasswordForm):
+    """The current password, the new one twice, and a fresh second factor. The current
+    password and the code are checked by the service (throttled), not here."""
+
+    old_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Enter your current password.")},
+    )
+    otp_token = SecondFactorForm.base_fields["otp_token"]
+
+    field_order = ["old_password", "new_password1", "new_password2", "otp_token"]
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.order_fields(self.field_order)

@@ -1,10 +1,12 @@
 """The models of accounts, where Django loads them: users, practitioner profiles and activation
-links (``accounts.users``), second factors (``accounts.devices``).
+links (``accounts.users``), second factors (``accounts.devices``), contact e-mail addresses and
+password reset links (``accounts.contact``).
 
 The second factors' rows point to their user, so ``devices`` sits above ``users`` and this
 module, which names both, above the two; nothing in the app below it imports it.
 """
 
+from accounts.contact import ContactEmail, ContactEmailChange, PasswordResetLink
 from accounts.devices import BackupCode, BackupCodeDevice, TOTPDevice
 from accounts.passkeys import PasskeyDevice
 from accounts.professions import Profession
@@ -15,6 +17,9 @@ __all__ = [
     "BackupCode",
     "BackupCodeDevice",
     "PasskeyDevice",
+    "ContactEmail",
+    "ContactEmailChange",
+    "PasswordResetLink",
     "PractitionerProfile",
     "Profession",
     "TOTPDevice",

@@ -5,8 +5,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from accounts.contact import email_lookup
 from accounts.devices import BackupCodeDevice, TOTPDevice
-from accounts.models import ActivationLink, PasskeyDevice, User
+from accounts.models import (
+    ActivationLink,
+    ContactEmail,
+    ContactEmailChange,
+    PasskeyDevice,
+    PasswordResetLink,
+    User,
+    UserKind,
+)
 
 
 def hash_activation_token(token: str) -> str:
@@ -57,3 +66,70 @@ def second_factors(user: User) -> SecondFactors:
             PasskeyDevice.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
         ),
     )
+
+
+def verified_email(user: User) -> str | None:
+    """The one address the portal may write to for ``user``: the contact address they
+    confirmed by its link, else None. Every sender of e-mail to a person asks here (an address
+    given and not yet confirmed receives its confirmation link, nothing else)."""
+    contact = ContactEmail.objects.select_related("user__data_key").filter(user=user).first()
+    if contact is None or not contact.address:  # none, or its data key was destroyed
+        return None
+    return str(contact.address)
+
+
+def accounts_with_verified_email(address: str) -> list[User]:
+    """The active patient and practitioner accounts whose verified contact address is
+    ``address`` (found by its blind index; several accounts may share one)."""
+    return [
+        contact.user
+        for contact in ContactEmail.objects.select_related("user").filter(
+            lookup=email_lookup(address),
+            user__is_active=True,
+            user__kind__in=[UserKind.PATIENT, UserKind.PRACTITIONER],
+        )
+    ]
+
+
+def pending_contact_email(user: User) -> ContactEmailChange | None:
+    """The address ``user`` gave and has not confirmed yet, if any (the latest)."""
+    return (
+        ContactEmailChange.objects.select_related("user__data_key")
+        .filter(
+            user=user,
+            done_at__isnull=True,
+            superseded_at__isnull=True,
+            address__isnull=False,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def usable_contact_change(
+    *, token: str | None = None, change_id: int | None = None
+) -> ContactEmailChange | None:
+    """The pending contact address change of this confirmation token (or id), if its link is
+    neither used, superseded nor expired."""
+    changes = ContactEmailChange.objects.select_related("user")
+    if token is not None:
+        change = changes.filter(token_hash=hash_activation_token(token)).first()
+    elif change_id is not None:
+        change = changes.filter(pk=change_id).first()
+    else:
+        return None
+    return change if change is not None and change.is_usable() else None
+
+
+def usable_reset_link(
+    *, token: str | None = None, link_id: int | None = None
+) -> PasswordResetLink | None:
+    """The password reset link of this token (or id), if it is neither used nor expired."""
+    links = PasswordResetLink.objects.select_related("user")
+    if token is not None:
+        link = links.filter(token_hash=hash_activation_token(token)).first()
+    elif link_id is not None:
+        link = links.filter(pk=link_id).first()
+    else:
+        return None
+    return link if link is not None and link.is_usable() else None

@@ -2,9 +2,30 @@
 
 from celery import shared_task
 
+from accounts.services import contact_email, password
 from accounts.services.practitioners import send_invitation
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_practitioner_invitation(user_id: str) -> None:
     send_invitation(user_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_contact_confirmation(change_id: int) -> bool:
+    return contact_email.send_confirmation(change_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_contact_change_notice(change_id: int) -> bool:
+    return contact_email.send_change_notice(change_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_password_reset(user_id: str) -> bool:
+    return password.send_reset_link(user_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_password_changed_notice(user_id: str) -> bool:
+    return password.send_changed_notice(user_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views, views_security
+from accounts import views, views_password, views_security
 
 app_name = "accounts"
 
@@ -28,4 +28,25 @@ urlpatterns = [
         name="passkey-login-options",
     ),
     path("login/passkey/", views_security.passkey_login, name="passkey-login"),
+    path(
+        "password/reset/",
+        views_password.PasswordResetRequestView.as_view(),
+        name="password-reset",
+    ),
+    path(
+        "password/reset/<str:token>/",
+        views_password.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password/change/",
+        views_password.PasswordChangeView.as_view(),
+        name="password-change",
+    ),
+    path(
+        "email/confirm/<str:token>/",
+        views_password.ContactEmailConfirmView.as_view(),
+        name="email-confirm",
+    ),
+    path("email/resend/", views_password.resend_contact_confirmation, name="email-resend"),
 ]

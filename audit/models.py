@@ -64,6 +64,12 @@ class Action(models.TextChoices):
     ADD_PASSKEY = "add-passkey", _("Add a passkey")
     REMOVE_PASSKEY = "remove-passkey", _("Remove a passkey")
     LOGIN_PASSKEY = "login-passkey", _("Log in with a passkey")
+    # Issue 15, getting back in: a reset link asked for (or for an unknown address, on the
+    # system chain), a password reset or changed, a contact address confirmed or removed.
+    PASSWORD_RESET_REQUEST = "password-reset-request", _("Ask for a password reset link")
+    PASSWORD_RESET = "password-reset", _("Reset the password")
+    PASSWORD_CHANGE = "password-change", _("Change the password")
+    CONTACT_EMAIL = "contact-email", _("Change the contact e-mail address")
 
 
 class Outcome(models.TextChoices):

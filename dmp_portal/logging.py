@@ -29,7 +29,11 @@ _PATTERNS = [
         ),
         "[CODE]",
     ),
-    (re.compile(r"(/accounts/activate/)[^/\s?]+"), r"\1[TOKEN]"),
+    # Single-use links: activation, password reset, contact address confirmation.
+    (
+        re.compile(r"(/accounts/(?:activate|password/reset|email/confirm)/)[^/\s?]+"),
+        r"\1[TOKEN]",
+    ),
     # Query strings that carry what a person searched for in their record.
     (re.compile(r"(?<![\w])((?:q|nir)=)[^&\s'\"]+"), r"\1[REDACTED]"),
     (

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -20,8 +21,10 @@ from django_otp.oath import TOTP
 
 from access_control.models import AccessRequest, Block, Consent, RecordSettings, TreatingPhysician
 from accounts.devices import TOTPDevice
-from accounts.models import User
+from accounts.models import ContactEmail, ContactEmailChange, User
 from accounts.services import issue_activation_link
+from accounts.services.contact_email import send_confirmation
+from accounts.services.password import issue_reset_link
 from enrollment.models import Beneficiary
 from enrollment.services.codes import issue_code
 from records.models import Document
@@ -93,7 +96,8 @@ def build_world() -> World:
     )
     block = Block.objects.create(patient=patient_a, practitioner=pros["pro_blocked"])
     access_request = AccessRequest.objects.create(patient=patient_a, practitioner=pros["pro_none"])
-    RecordSettings.objects.create(patient=patient_a, contact_email="a@example.fr")
+    RecordSettings.objects.create(patient=patient_a)
+    ContactEmail.objects.create(user=patient_a, address="a@example.fr", verified_at=timezone.now())
     newcomer = UserFactory.create()
     staff = StaffFactory.create()
     add_totp(staff)
@@ -193,6 +197,49 @@ def prepare_activation(world):
     client = Client()
     client.get(f"/accounts/activate/{issue_activation_link(profile.user)}/")
     world.extra["owner_client"] = client
+
+
+def reset_request_form(world, role):
+    """The owner asks a reset link for patient_a's confirmed address; the others for
+    addresses of no account (same page, nothing written but the trail)."""
+    return {"email": "a@example.fr" if role == OWNER else f"{role}@inconnu.example"}
+
+
+def prepare_password_reset(world):
+    """patient_a opened the link of a reset e-mail; the others post to the same address."""
+    client = Client()
+    client.get(f"/accounts/password/reset/{issue_reset_link(world.users['patient_a'])}/")
+    world.extra["owner_client"] = client
+
+
+def password_change_form(world, role):
+    patient_a = world.users["patient_a"]
+    return {
+        "old_password": PASSWORD,
+        "new_password1": "une longue phrase de printemps",
+        "new_password2": "une longue phrase de printemps",
+        "otp_token": next_totp_token(patient_a.totpdevice_set.get()),
+    }
+
+
+def prepare_contact_change(world):
+    """patient_a gave a new contact address, sent its confirmation link."""
+    change = ContactEmailChange.objects.create(
+        user=world.users["patient_a"], address="nouvelle@example.fr"
+    )
+    send_confirmation(change.pk)
+    world.extra["change"] = change
+
+
+def prepare_email_confirmation(world):
+    """patient_a's new address: its owner opened the confirmation link; the others post to
+    the page it leads to."""
+    prepare_contact_change(world)
+    match = re.search(r"(/accounts/email/confirm/[\w-]+/)", mail.outbox[-1].body)
+    client = Client()
+    client.get(match.group(1))
+    world.extra["owner_client"] = client
+    world.values["token"] = "confirm"
 
 
 def new_password_form(world, role):

@@ -84,6 +84,17 @@ TABLE = {
     ),
     "accounts/login/passkey/options/": ("post", row("302 200 200 200 200 200 200 200 200 200")),
     "accounts/login/passkey/": ("post", row("302 400 400 400 400 400 400 400 400 400")),
+    "accounts/password/reset/": ("get", row("200 200 200 200 200 200 200 200 302 200")),
+    "accounts/password/reset/<str:token>/": (
+        "get",
+        row("404 404 404 404 404 404 404 404 302 404"),
+    ),
+    "accounts/password/change/": ("get", row("302 200 200 200 200 200 200 200 302 200")),
+    "accounts/email/confirm/<str:token>/": (
+        "get",
+        row("404 404 404 404 404 404 404 404 302 404"),
+    ),
+    "accounts/email/resend/": ("post", row("302 302 302 302 302 302 302 302 302 302")),
     "enrollment/": ("get", EVERYONE_200),
     "enrollment/eligibility/": ("get", EVERYONE_200),
     "enrollment/activate/": ("get", EVERYONE_200),

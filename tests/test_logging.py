@@ -19,6 +19,8 @@ from dmp_portal.logging import RedactSensitiveData, redact
         ("corsica 2 69 05 2A 006 084 12", "2A 006"),
         ("code 7K2Q-D9XW-4MHN rejected", "7K2Q-D9XW-4MHN"),
         ("Not Found: /accounts/activate/Zx9_abc-DEF123/", "Zx9_abc-DEF123"),
+        ("Not Found: /accounts/password/reset/Qw8_abc-XYZ987/", "Qw8_abc-XYZ987"),
+        ("Not Found: /accounts/email/confirm/Rt7_abc-UVW654/", "Rt7_abc-UVW654"),
         ("POST password=hunter2hunter2&otp_token=123456", "hunter2hunter2"),
     ],
 )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ActivationLink, PractitionerProfile, User, UserKind
 from accounts.selectors import hash_activation_token
+from accounts.services.contact_email import record_directory_email
 from accounts.validators import PractitionerRowForm
 from dmp_portal.csv_import import ImportReport
 from dmp_portal.queueing import enqueue_on_commit
@@ -147,4 +148,5 @@ def activate_practitioner(link_id: int, password: str) -> User:
     user.set_password(password)
     user.is_active = True
     user.save(update_fields=["password", "is_active"])
+    record_directory_email(user)
     return user

@@ -1,5 +1,5 @@
 """Notice of every opening: after an activation or a reactivation, the person is told by post
-(at the Vitale address, in the next batch) and by e-mail when they gave an address, so that
+(at the Vitale address, in the next batch) and by e-mail at their confirmed contact address, so that
 nobody can open their record in their name without their knowing it. No code in either.
 """
 
@@ -10,8 +10,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from access_control.models import RecordSettings
-from accounts.models import User
+from accounts.selectors import verified_email
 from audit.models import Action, AuditEvent
 from dmp_portal.queueing import enqueue_on_commit
 from enrollment.models import Beneficiary
@@ -31,20 +30,6 @@ def announce_opening(beneficiary: Beneficiary, event: AuditEvent) -> None:
     enqueue_on_commit("enrollment.tasks.send_opening_email", event.pk)
 
 
-def patient_contact_address(patient: User) -> str | None:
-    """Where the portal writes to this patient, or None: the one place that says so.
-
-    Today the address of the notification settings (``RecordSettings.contact_email``); once
-    addresses are confirmed by a link (issue 15, item 5), only a confirmed one belongs here.
-    """
-    preferences = (
-        RecordSettings.objects.select_related("patient__data_key").filter(patient=patient).first()
-    )
-    if preferences is None or not preferences.contact_email:
-        return None
-    return str(preferences.contact_email)
-
-
 def send_opening_email(event_id: int) -> bool:
     """E-mail the notice of the opening recorded by ``event_id``; False when there is no such
     opening or the patient gave no address. In the language they last used (else French)."""
@@ -55,7 +40,7 @@ def send_opening_email(event_id: int) -> bool:
     )
     if event is None or event.patient is None:
         return False
-    address = patient_contact_address(event.patient)
+    address = verified_email(event.patient)
     if address is None:
         return False
     context = {

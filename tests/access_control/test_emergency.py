@@ -32,6 +32,8 @@ from tests.accounts.factories import (
     StaffFactory,
     UserFactory,
     add_totp,
+    confirm_pending_emails,
+    give_verified_email,
     logged_in_client,
     next_totp_token,
     totp_token,
@@ -58,7 +60,9 @@ def with_email(client, email="patient@example.fr", **choices):
         "notify_new_document": "on",
         **choices,
     }
-    return client.post("/access/settings/", {k: v for k, v in data.items() if v})
+    response = client.post("/access/settings/", {k: v for k, v in data.items() if v})
+    confirm_pending_emails()  # an address is written to once its owner confirmed it
+    return response
 
 
 @pytest.fixture
@@ -147,8 +151,8 @@ def test_a_blocked_practitioner_cannot_declare_an_emergency():
 def test_the_treating_physician_is_told_of_an_emergency(run_tasks):
     patient, client, nir = enrolled_patient()
     physician, _physician_client = practitioner_with_login()
-    physician.user.email = "medecin@example.fr"
-    physician.user.save()
+    # The directory's address, confirmed when the practitioner activated through it.
+    give_verified_email(physician.user, "medecin@example.fr")
     client.post("/access/treating-physician/", {"md-rpps": physician.rpps})
     profile, pro = practitioner_with_login()
     run_tasks(lambda: declare(pro, profile, nir))

@@ -1,17 +1,28 @@
 from __future__ import annotations
 
+import re
 import time
 
 import factory
 from django.conf import settings
+from django.core import mail
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_otp.models import Device
 from stdnum import luhn
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
-from accounts.models import PractitionerProfile, Profession, User, UserKind
+from accounts.models import (
+    ContactEmail,
+    ContactEmailChange,
+    PractitionerProfile,
+    Profession,
+    User,
+    UserKind,
+)
+from accounts.services.contact_email import confirm_contact_email, send_confirmation
 
 # The benchmarks' builders are the tests' too: one copy of each, in bench/world.py.
 from bench.world import add_totp as add_totp
@@ -101,3 +112,31 @@ def logged_in_client(user: User, device: Device | None = None) -> Client:
 def verified_staff_client() -> Client:
     """A staff member (the admin's user) logged in past both factors."""
     return logged_in_client(StaffFactory.create())
+
+
+def confirm_pending_emails() -> None:
+    """Follow, as their owners would, the confirmation link of every contact address given and
+    not confirmed yet (the confirmation e-mails are taken out of the outbox again)."""
+    sent_before = len(mail.outbox)
+    for change in ContactEmailChange.objects.filter(
+        done_at__isnull=True, superseded_at__isnull=True, address__isnull=False
+    ):
+        send_confirmation(change.pk)
+        confirm_contact_email(change.pk, client_address="")
+    del mail.outbox[sent_before:]
+
+
+def give_verified_email(user: User, address: str) -> None:
+    """``user``'s contact address, already confirmed."""
+    user.ensure_data_key()
+    ContactEmail.objects.update_or_create(
+        user=user, defaults={"address": address, "verified_at": timezone.now()}
+    )
+
+
+def page_answer(response) -> str:
+    """A page without what differs between any two requests of it: CSRF tokens, and the
+    address the language switch comes back to (which may hold a link's token)."""
+    page = response.content.decode()
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+    return re.sub(r'name="next" value="[^"]+"', "", page)

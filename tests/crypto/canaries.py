@@ -12,8 +12,9 @@ from django.apps import apps
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from access_control.models import EmergencyAccess, RecordSettings
+from access_control.models import EmergencyAccess
 from accounts.devices import TOTPDevice
+from accounts.models import ContactEmail, ContactEmailChange
 from accounts.services.keys import ensure_data_key
 from dmp_portal.crypto.datakeys import create_data_key
 from dmp_portal.crypto.fields import EncryptedField
@@ -120,11 +121,21 @@ def write_document(canary: str) -> None:
     assert canary.encode() in stored
 
 
-def write_record_settings(canary: str) -> None:
+def write_contact_email(canary: str) -> None:
     patient = UserFactory.create(kind="patient")
     ensure_data_key(patient)
-    RecordSettings.objects.create(patient=patient, contact_email=canary)
-    assert RecordSettings.objects.get(patient=patient).contact_email == canary
+    contact = ContactEmail.objects.create(user=patient, address=canary, verified_at=timezone.now())
+    assert ContactEmail.objects.get(pk=contact.pk).address == canary
+
+
+def write_contact_email_change(canary: str) -> None:
+    patient = UserFactory.create(kind="patient")
+    ensure_data_key(patient)
+    change = ContactEmailChange.objects.create(
+        user=patient, address=canary, replaced_address=canary
+    )
+    stored = ContactEmailChange.objects.get(pk=change.pk)
+    assert stored.address == canary and stored.replaced_address == canary
 
 
 def write_emergency_access(canary: str) -> None:
@@ -140,7 +151,8 @@ def write_emergency_access(canary: str) -> None:
 
 
 WRITERS = {
-    "access_control.RecordSettings": write_record_settings,
+    "accounts.ContactEmail": write_contact_email,
+    "accounts.ContactEmailChange": write_contact_email_change,
     "access_control.EmergencyAccess": write_emergency_access,
     "records.Document": write_document,
     "enrollment.Beneficiary": write_beneficiary,

@@ -76,6 +76,7 @@ def test_the_patient_lands_on_their_summary_and_reaches_every_page(site, new_pag
         "/access/",
         "/access/history/",
         "/access/settings/",
+        "/accounts/password/change/",
     ]
 
 
@@ -109,7 +110,11 @@ def test_the_practitioner_lands_on_their_workspace(site, new_page, inspector):
     expect(page.get_by_role("link", name="Petit Nina")).to_be_visible()
     expect(page.get_by_label("Numéro de sécurité sociale du patient", exact=False)).to_be_visible()
 
-    assert _walk_menu(page, inspector, site, "pro") == ["/pro/workspace/", "/pro/"]
+    assert _walk_menu(page, inspector, site, "pro") == [
+        "/pro/workspace/",
+        "/pro/",
+        "/accounts/password/change/",
+    ]
 
 
 def test_staff_land_on_their_page_and_reach_the_admin(site, new_page, inspector):
@@ -126,7 +131,7 @@ def test_staff_land_on_their_page_and_reach_the_admin(site, new_page, inspector)
     # The admin has its own templates (and its own checks, tests/test_admin_*.py): opened in a
     # page of the same session that the inspector does not watch.
     visited = _walk_menu(page, inspector, site, "staff", skip=("/admin/",))
-    assert visited == ["/staff/", "/admin/"]
+    assert visited == ["/staff/", "/admin/", "/accounts/password/change/"]
     admin = page.context.new_page()
     response = admin.goto(site + "/admin/")
     assert response is not None and response.status == 200

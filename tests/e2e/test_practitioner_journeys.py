@@ -14,7 +14,13 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from access_control.models import Consent, EmergencyAccess, RecordSettings
-from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
+from tests.accounts.factories import (
+    PASSWORD,
+    UserFactory,
+    add_totp,
+    give_verified_email,
+    totp_token,
+)
 from tests.e2e.browser import fill_by_keyboard
 from tests.e2e.steps import expect_error, follow, log_in, one_page_pdf, totp_from_secret
 from tests.enrollment.factories import make_beneficiary, make_nir
@@ -151,10 +157,8 @@ def test_consent_given_read_revoked_refused_and_seen_in_history(
 
 def test_emergency_access_from_declaration_to_notification(site, new_page, inspector, tmp_path):
     patient, _ = _patient_with_record()
-    RecordSettings.objects.update_or_create(
-        patient=patient,
-        defaults={"contact_email": "lea.martin@example.fr", "notify_emergency": True},
-    )
+    RecordSettings.objects.update_or_create(patient=patient, defaults={"notify_emergency": True})
+    give_verified_email(patient, "lea.martin@example.fr")
     link_path = _invite_practitioner(tmp_path)
     pro = inspector.watch(new_page())
     secret = _activate_practitioner(pro, inspector, site, link_path)

@@ -12,13 +12,13 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
-from access_control.models import RecordSettings
 from audit.models import Action, AuditEvent, Outcome
 from audit.trail import record_event
 from enrollment.services.notices import send_opening_email
 from letters.models import Letter, LetterState
 from letters.rendering.content import french_date
 from letters.services import export_batch
+from tests.accounts.factories import give_verified_email
 from tests.enrollment.factories import NEW_PASSWORD, make_beneficiary
 from tests.letters.reading import CODE_RE, letter_text
 
@@ -61,7 +61,7 @@ def test_no_e_mail_without_an_address(enrolled):
 def test_a_reactivation_is_announced_by_post_and_by_e_mail(enrolled, posted_code, open_with):
     person = make_beneficiary()
     user = enrolled(person)
-    RecordSettings.objects.create(patient=user, contact_email="lea.dupont@example.fr")
+    give_verified_email(user, "lea.dupont@example.fr")
     code = posted_code(person)
     mail.outbox.clear()
     open_with(person, code, NEW_PASSWORD)
@@ -81,7 +81,7 @@ def test_a_reactivation_is_announced_by_post_and_by_e_mail(enrolled, posted_code
 def test_the_e_mail_task_takes_only_an_opening_event(enrolled):
     person = make_beneficiary()
     user = enrolled(person)
-    RecordSettings.objects.create(patient=user, contact_email="lea.dupont@example.fr")
+    give_verified_email(user, "lea.dupont@example.fr")
     with transaction.atomic():
         other = record_event(
             actor=user, patient=user, action=Action.VIEW_HISTORY, outcome=Outcome.ALLOWED

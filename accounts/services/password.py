@@ -1,0 +1,255 @@
+"""Password forgotten (a single-use link to the verified contact address) and password change.
+
+Neither touches the second factor: after a reset, the next login still asks for the code of
+the authenticator app; a change asks for it on the spot. Both end every other session of the
+account, through Django's session auth hash (a session whose stored hash no longer matches the
+password is flushed at its next request); the change keeps the current one. Both are audited
+on the patient's chain for a patient, else on the system chain.
+
+The reset request answers the same whatever the address: it does the same work for an unknown
+address as for a known one (one blind-index look-up, one audit event, no e-mail queued), and the
+e-mail itself is written by a task, outside the request.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accounts.contact import RESET_LINK_VALIDITY
+from accounts.models import PasswordResetLink, User, UserKind
+from accounts.selectors import accounts_with_verified_email, hash_activation_token, verified_email
+from accounts.services.authentication import LoginRefused, verify_second_factor
+from accounts.services.contact_email import mail_to, too_many
+from accounts.throttling import Throttle
+from audit.models import Action, Outcome
+from audit.trail import record_event
+from dmp_portal.queueing import enqueue_on_commit
+
+# Reset requests: per client address (spraying addresses) and per e-mail address (flooding one
+# mailbox), counted whatever the address, so that the throttle tells nothing either.
+RESET_REQUESTS_PER_CLIENT = 20
+RESET_REQUESTS_PER_ADDRESS = 3
+RESET_PERIOD_SECONDS = 3600
+# Reset links followed from one client address that turn out wrong, used or expired.
+RESET_LINK_FAILURES_PER_CLIENT = 20
+RESET_LINK_COOLOFF_SECONDS = 15 * 60
+
+
+class PasswordRefused(Exception):
+    """``field``: the form field the message belongs to (None: the whole form)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _patient_chain(user: User) -> User | None:
+    return user if user.kind == UserKind.PATIENT else None
+
+
+def _change_throttle() -> Throttle:
+    return Throttle(
+        "password-change",
+        settings.LOGIN_FAILURES_PER_ACCOUNT,
+        int(settings.LOGIN_COOLOFF.total_seconds()),
+    )
+
+
+CLIENT_THROTTLE = Throttle("reset-request-client", RESET_REQUESTS_PER_CLIENT, RESET_PERIOD_SECONDS)
+ADDRESS_THROTTLE = Throttle(
+    "reset-request-address", RESET_REQUESTS_PER_ADDRESS, RESET_PERIOD_SECONDS
+)
+LINK_THROTTLE = Throttle(
+    "reset-link-client", RESET_LINK_FAILURES_PER_CLIENT, RESET_LINK_COOLOFF_SECONDS
+)
+
+
+def request_password_reset(address: str, *, client_address: str) -> None:
+    """Someone asks for a reset link for ``address``. Each active patient or practitioner
+    account whose verified contact address it is gets a link, by a task; an unknown or
+    unverified address gets nothing. Either way: one look-up and one audit event (the system
+    chain records an unknown address without it), and the caller shows the same page.
+    Throttled per client and per address, whatever the address (PasswordRefused)."""
+    for throttle, subject in (
+        (CLIENT_THROTTLE, client_address),
+        (ADDRESS_THROTTLE, address.strip().lower()),
+    ):
+        waiting = throttle.attempt(subject)
+        if waiting:
+            raise PasswordRefused(too_many(waiting))
+    with transaction.atomic():
+        accounts = accounts_with_verified_email(address)
+        for user in accounts:
+            record_event(
+                actor=None,
+                patient=_patient_chain(user),
+                action=Action.PASSWORD_RESET_REQUEST,
+                outcome=Outcome.ALLOWED,
+                reason="" if user.kind == UserKind.PATIENT else f"account:{user.pk}"[:64],
+                client_address=client_address,
+            )
+            enqueue_on_commit("accounts.tasks.send_password_reset", user.pk)
+        if not accounts:
+            record_event(
+                actor=None,
+                patient=None,
+                action=Action.PASSWORD_RESET_REQUEST,
+                outcome=Outcome.REFUSED,
+                reason="unknown-address",
+                client_address=client_address,
+            )
+
+
+@transaction.atomic
+def issue_reset_link(user: User) -> str:
+    """A new single-use link token (older unused ones stop working); returned once, in clear."""
+    now = timezone.now()
+    PasswordResetLink.objects.filter(user=user, used_at__isnull=True).update(expires_at=now)
+    token = secrets.token_urlsafe(32)
+    PasswordResetLink.objects.create(
+        user=user,
+        token_hash=hash_activation_token(token),
+        created_at=now,
+        expires_at=now + RESET_LINK_VALIDITY,
+    )
+    return token
+
+
+def send_reset_link(user_id: str) -> bool:
+    """E-mail a reset link to the verified contact address of an active account."""
+    user = User.objects.filter(
+        pk=user_id, is_active=True, kind__in=[UserKind.PATIENT, UserKind.PRACTITIONER]
+    ).first()
+    address = verified_email(user) if user is not None else None
+    if user is None or address is None:
+        return False
+    token = issue_reset_link(user)
+    context = {
+        "reset_url": f"{settings.DMP_SITE_URL}/accounts/password/reset/{token}/",
+        "validity_minutes": int(RESET_LINK_VALIDITY.total_seconds() // 60),
+        "identifier": user.get_username(),
+        "phone": settings.DMP_OPERATOR_PHONE,
+    }
+    mail_to("password_reset", context, address, user.language)
+    return True
+
+
+def reset_link_failed(client_address: str) -> None:
+    """Count a wrong, used or expired reset link followed from ``client_address``."""
+    LINK_THROTTLE.attempt(client_address)
+
+
+def reset_link_refused(client_address: str) -> bool:
+    """Whether ``client_address`` is cooling off after too many bad reset links (then even a
+    good link gets the same "not valid" page: guessing tokens gains nothing)."""
+    return bool(LINK_THROTTLE.retry_after(client_address))
+
+
+def reset_password(link_id: int, password: str, *, client_address: str) -> User:
+    """Consume the link and set the new password (already checked by the password rules).
+    The second factor stays; every session of the account ends (its auth hash changes)."""
+    with transaction.atomic():
+        link = (
+            PasswordResetLink.objects.select_for_update()
+            .select_related("user")
+            .filter(pk=link_id)
+            .first()
+        )
+        if link is None or not link.is_usable() or not link.user.is_active:
+            raise PasswordRefused(_("This link is not valid (any more)."))
+        now = timezone.now()
+        link.used_at = now
+        link.save(update_fields=["used_at"])
+        user = link.user
+        PasswordResetLink.objects.filter(user=user, used_at__isnull=True).update(expires_at=now)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record_event(
+            actor=user,
+            patient=_patient_chain(user),
+            action=Action.PASSWORD_RESET,
+            outcome=Outcome.ALLOWED,
+            client_address=client_address,
+        )
+        enqueue_on_commit("accounts.tasks.send_password_changed_notice", user.pk)
+    return user
+
+
+def change_password(
+    user: User,
+    *,
+    old_password: str,
+    new_password: str,
+    otp_token: str,
+    client_address: str,
+    known_browser: bool,
+) -> User:
+    """A signed-in person changes their password: the current one and a fresh second factor
+    (the login's check, throttled like it) are asked first; a wrong one changes nothing.
+    The caller keeps the current session (``update_session_auth_hash``); the others end."""
+    throttle = _change_throttle()
+    subject = str(user.pk)
+    waiting = throttle.attempt(subject)
+    if waiting:
+        raise PasswordRefused(too_many(waiting))
+    if not user.check_password(old_password):
+        _record_refusal(user, "wrong-password", client_address)
+        raise PasswordRefused(_("This is not your current password."), field="old_password")
+    try:
+        verify_second_factor(
+            user, otp_token, client_address=client_address, known_browser=known_browser
+        )
+    except LoginRefused as refusal:
+        _record_refusal(user, "wrong-code", client_address)
+        raise PasswordRefused(refusal.message, field="otp_token") from refusal
+    throttle.succeeded(subject)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.set_password(new_password)
+        locked.save(update_fields=["password"])
+        record_event(
+            actor=locked,
+            patient=_patient_chain(locked),
+            action=Action.PASSWORD_CHANGE,
+            outcome=Outcome.ALLOWED,
+            client_address=client_address,
+        )
+        enqueue_on_commit("accounts.tasks.send_password_changed_notice", locked.pk)
+    user.password = locked.password
+    return user
+
+
+def _record_refusal(user: User, reason: str, client_address: str) -> None:
+    with transaction.atomic():
+        record_event(
+            actor=user,
+            patient=_patient_chain(user),
+            action=Action.PASSWORD_CHANGE,
+            outcome=Outcome.REFUSED,
+            reason=reason,
+            client_address=client_address,
+        )
+
+
+def send_changed_notice(user_id: str) -> bool:
+    """Tell the verified contact address, if any, that the password was changed."""
+    user = User.objects.filter(pk=user_id).first()
+    address = verified_email(user) if user is not None else None
+    if user is None or address is None:
+        return False
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        when = date_format(timezone.localtime(), "DATETIME_FORMAT")
+    context = {
+        "when": when,
+        "site_url": settings.DMP_SITE_URL,
+        "phone": settings.DMP_OPERATOR_PHONE,
+    }
+    mail_to("password_changed", context, address, user.language)
+    return True
