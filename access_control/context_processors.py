@@ -25,10 +25,12 @@ MENUS = {
         ("access:overview", _("Who may read it")),
         ("access:history", _("History")),
         ("access:settings", _("Settings")),
+        ("accounts:sessions", _("My sessions")),
     ),
     UserKind.PRACTITIONER: (
         ("access:pro-workspace", _("Workspace")),
         ("access:pro-search", _("Find a patient")),
+        ("accounts:sessions", _("My sessions")),
     ),
     UserKind.STAFF: (
         ("access:staff-home", _("Staff page")),

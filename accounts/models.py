@@ -1,5 +1,6 @@
 """The models of accounts, where Django loads them: users, practitioner profiles and activation
-links (``accounts.users``), second factors (``accounts.devices``).
+links (``accounts.users``), second factors (``accounts.devices``), the session store's rows
+(``accounts.sessions``).
 
 The second factors' rows point to their user, so ``devices`` sits above ``users`` and this
 module, which names both, above the two; nothing in the app below it imports it.
@@ -7,9 +8,11 @@ module, which names both, above the two; nothing in the app below it imports it.
 
 from accounts.devices import BackupCode, BackupCodeDevice, TOTPDevice
 from accounts.professions import Profession
+from accounts.sessions import AccountSession
 from accounts.users import ActivationLink, PractitionerProfile, User, UserKind, UserManager
 
 __all__ = [
+    "AccountSession",
     "ActivationLink",
     "BackupCode",
     "BackupCodeDevice",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import views, views_sessions
 
 app_name = "accounts"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("session/extend/", views.extend_session, name="extend-session"),
     path("2fa/setup/", views.SecondFactorSetupView.as_view(), name="2fa-setup"),
     path("activate/<str:token>/", views.ActivateView.as_view(), name="activate"),
+    path("sessions/", views_sessions.session_list, name="sessions"),
+    path("sessions/end/", views_sessions.end_one, name="end-session"),
+    path("sessions/end-others/", views_sessions.end_others, name="end-other-sessions"),
 ]

@@ -41,7 +41,10 @@ class Action(models.TextChoices):
     UNBLOCK = "unblock", _("Unblock a practitioner")
     EMERGENCY = "emergency", _("Declare an emergency access")
     VIEW_HISTORY = "view-history", _("View the access history")
-    LOGIN = "login", _("Log in")
+    # A login's steps, on the account's chain (a patient's own, else the system chain): the
+    # password step, then the login itself, complete once the second factor is right.
+    LOGIN = "login", _("Login")
+    LOGIN_PASSWORD = "login-password", _("Login: password step")
     REQUEST_ACCESS = "request-access", _("Request access")
     # Staff actions on the registry of insured people (identity and postal address, never
     # health content): each one passes the door and lands on the person's chain.
@@ -54,6 +57,13 @@ class Action(models.TextChoices):
     # Staff closing an emergency access in the review queue: recorded on the patient's chain,
     # so the patient's history says who reviewed the emergency on their record.
     REVIEW_EMERGENCY = "review-emergency", _("Review an emergency access")
+    # The end of a session: logged out, ended from the sessions page, or ended by staff.
+    LOGOUT = "logout", _("Logout")
+    END_SESSION = "end-session", _("End a session")
+    # Staff lifting a login throttle, and sending a practitioner a new invitation (their
+    # password, second factors and sessions are reset): on the system chain.
+    LIFT_THROTTLE = "lift-throttle", _("Lift a login throttle")
+    REINVITE = "reinvite", _("Send a new invitation")
 
 
 class Outcome(models.TextChoices):

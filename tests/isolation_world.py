@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -21,6 +22,7 @@ from access_control.models import AccessRequest, Block, Consent, RecordSettings,
 from accounts.devices import TOTPDevice
 from accounts.models import User
 from accounts.services import issue_activation_link
+from accounts.sessions import hash_session_key
 from enrollment.models import Beneficiary
 from enrollment.services.codes import issue_code
 from records.models import Document
@@ -180,6 +182,18 @@ def totp_of_owner_form(world, role):
     key = base64.b32decode(world.extra["secret"])
     totp = TOTP(key, 30, 0, 6, 0)
     return {"otp_token": f"{totp.token():06d}"}
+
+
+def prepare_other_session(world):
+    """patient_a is signed in a second time, in another browser: the session to end."""
+    other = logged_in_client(world.users["patient_a"])
+    world.extra["other_session"] = hash_session_key(
+        other.cookies[settings.SESSION_COOKIE_NAME].value
+    )
+
+
+def other_session_form(world, role):
+    return {"session": world.extra["other_session"]}
 
 
 def prepare_activation(world):

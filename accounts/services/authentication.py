@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp.models import Device
 
-from accounts.models import BackupCodeDevice, TOTPDevice, User
+from accounts.models import BackupCodeDevice, TOTPDevice, User, UserKind
+from accounts.services.events import ALLOWED, REFUSED, record_account_event
 from accounts.throttling import Throttle
 from dmp_portal.crypto.hashing import keyed_hash
 
@@ -50,9 +51,19 @@ def step_throttles(step: str) -> StepThrottles:
     )
 
 
-def _too_many(seconds: int) -> LoginRefused:
+class _Throttled(LoginRefused):
+    """Refused by a throttle, before the guess was checked."""
+
+
+class _Tripped(_Throttled):
+    """This very guess went past a throttle's limit (the later ones, refused while it holds,
+    are not recorded: they are not checked, and recording each would let a flood write the
+    trail)."""
+
+
+def _too_many(seconds: int, refusal: type[_Throttled] = _Throttled) -> _Throttled:
     minutes = max(1, (seconds + 59) // 60)
-    return LoginRefused(
+    return refusal(
         ngettext(
             "Too many attempts. For your security, try again in %(minutes)d minute.",
             "Too many attempts. For your security, try again in %(minutes)d minutes.",
@@ -77,7 +88,7 @@ class _Attempt:
         for throttle, subject in self.counted:
             wait = throttle.attempt(subject)
             if wait:
-                raise _too_many(wait)
+                raise _too_many(wait, _Tripped)
 
     def succeeded(self) -> None:
         for throttle, subject in self.counted:
@@ -116,17 +127,44 @@ def check_password_step(
     ``known_browser_markers``: what the browser's signed cookie holds ("" when none).
     """
     account = username.strip().casefold()
-    attempt = _Attempt(
-        step_throttles("password"),
-        account,
-        client_address,
-        _known(known_browser_markers, account),
-    )
+    try:
+        attempt = _Attempt(
+            step_throttles("password"),
+            account,
+            client_address,
+            _known(known_browser_markers, account),
+        )
+    except _Tripped:
+        _record_refused("login-password", username, client_address, "throttled")
+        raise
     user = authenticate(None, username=username.strip(), password=password)
     if not isinstance(user, User):  # None: no such active account with this password
+        _record_refused("login-password", username, client_address, "wrong-password")
         raise LoginRefused(_("Incorrect identifier or password."))
     attempt.succeeded()
+    record_account_event(
+        "login-password", ALLOWED, account=user, actor=user, client_address=client_address
+    )
     return user
+
+
+def _record_refused(action: str, account: User | str, client_address: str, reason: str) -> None:
+    """A refused step, on the chain of the account it named: a patient's own chain (in no
+    one's name: the person is not proven, so their history shows "unidentified person"), else
+    the system chain in the account's name (or no one's, for an identifier of no account).
+
+    The look-up of an identifier costs one query whether it exists or not, and the event one
+    insert on either chain: the answer and its timing do not tell which (the password hasher
+    runs for an unknown identifier too, in Django's ModelBackend)."""
+    user = (
+        account
+        if isinstance(account, User)
+        else User.objects.filter(username=account.strip()).first()
+    )
+    actor = None if user is None or user.kind == UserKind.PATIENT else user
+    record_account_event(
+        action, REFUSED, account=user, actor=actor, client_address=client_address, reason=reason
+    )
 
 
 def is_known_browser(markers: str, user: User) -> bool:
@@ -154,6 +192,37 @@ def verify_second_factor(
         )
     attempt.succeeded()
     return device
+
+
+def verify_login_code(
+    user: User, token: str, *, client_address: str, known_browser: bool
+) -> Device:
+    """The login's second step: ``verify_second_factor``, recorded in the trail (a login
+    complete, or refused). A service asking the factor again before a sensitive act calls
+    ``verify_second_factor`` itself: that is not a login."""
+    try:
+        device = verify_second_factor(
+            user, token, client_address=client_address, known_browser=known_browser
+        )
+    except _Tripped:
+        _record_refused("login", user, client_address, "throttled")
+        raise
+    except _Throttled:
+        raise
+    except LoginRefused:
+        _record_refused("login", user, client_address, "wrong-code")
+        raise
+    record_account_event("login", ALLOWED, account=user, actor=user, client_address=client_address)
+    return device
+
+
+def record_login(user: User, *, client_address: str) -> None:
+    """A login completed another way than the code step: the first second factor set up."""
+    record_account_event("login", ALLOWED, account=user, actor=user, client_address=client_address)
+
+
+def record_logout(user: User, *, client_address: str) -> None:
+    record_account_event("logout", ALLOWED, account=user, actor=user, client_address=client_address)
 
 
 def check_setup_token(

@@ -288,6 +288,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Sessions: 15 minutes idle, 12 hours at most (enforced by SessionTimeoutMiddleware).
+# Django's database sessions, keyed by a keyed hash of the cookie's value and naming their
+# account, so that a person can list and end their sessions (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_TIMEOUT_MINUTES", 15))
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env.int("SESSION_ABSOLUTE_TIMEOUT_HOURS", 12))
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
@@ -307,6 +310,9 @@ LOGIN_FAILURES_PER_ACCOUNT_ALL_CLIENTS = env.int("LOGIN_FAILURES_PER_ACCOUNT_ALL
 LOGIN_FAILURES_PER_CLIENT = env.int("LOGIN_FAILURES_PER_CLIENT", 20)
 KNOWN_BROWSER_DAYS = env.int("KNOWN_BROWSER_DAYS", 90)
 LOGIN_COOLOFF = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", 15))
+# Who records the logins, logouts and ended sessions in the audit trail (accounts knows no app
+# above it, so it names the recorder by string, as letters names its builders).
+ACCOUNT_EVENTS_RECORDER = "audit.account_events.record_account_event"
 ACTIVATION_LINK_VALIDITY = timedelta(hours=env.int("ACTIVATION_LINK_VALIDITY_HOURS", 72))
 OTP_TOTP_ISSUER = "DMP"
 BACKUP_CODE_COUNT = 10
