@@ -32,9 +32,17 @@ CHOICE_ERRORS = {"invalid_choice": _("Choose one of the options of the list.")}
 DATE_ERRORS = {"invalid": _("Enter a date as DD/MM/YYYY.")}
 
 
-# What may happen on a record: the actions the door decides on one. Not the others (logins go
-# to the system chain; the record's export is not built): a filter on them finds nothing, ever.
-RECORD_ACTIONS = OWNER_ACTIONS | PRACTITIONER_ACTIONS | APPROACH_ACTIONS | STAFF_REGISTRY_ACTIONS
+# What may happen on a record: the actions the door decides on one, and the patient's logins,
+# logouts and ended sessions (recorded on their own chain). Not the others (the record's export
+# is not built): a filter on them finds nothing, ever.
+ACCOUNT_ACTIONS = {Action.LOGIN_PASSWORD, Action.LOGIN, Action.LOGOUT, Action.END_SESSION}
+RECORD_ACTIONS = (
+    OWNER_ACTIONS
+    | PRACTITIONER_ACTIONS
+    | APPROACH_ACTIONS
+    | STAFF_REGISTRY_ACTIONS
+    | ACCOUNT_ACTIONS
+)
 
 
 def _action_choices() -> Sequence[tuple[str, StrOrPromise]]:

@@ -292,7 +292,9 @@ def test_the_action_filter_offers_only_what_happens_on_a_record(trail):
     assert select, page
     offered = set(re.findall(r'<option value="([^"]*)"', select.group(0)))
     assert {"", "view", "upload", "emergency", "request-access", "view-identity"} <= offered
-    assert not offered & {"login", "export"}  # never recorded on a record
+    # The patient's own logins are on their chain (issue 15); staff's acts on accounts never.
+    assert {"login", "login-password", "logout", "end-session"} <= offered
+    assert not offered & {"export", "lift-throttle", "reinvite"}  # never recorded on a record
 
 
 def test_filters(trail):
