@@ -1,0 +1,47 @@
+"""Staff send a practitioner a new invitation (issue 15, item 8): the way back in for a
+practitioner who lost their password or their second factor.
+
+A practitioner cannot reset a second factor alone: the password reset keeps it, and no page
+removes the last one. Staff can, here: the account goes back to the state of a new invitation
+(no usable password, not active, no second factor, no backup code, no session) and the
+practitioner is e-mailed a new single-use activation link, the invitation's own
+(``send_invitation``): the link's holder sets a password, then a second factor, as at first.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.devices import BackupCodeDevice, TOTPDevice
+from accounts.models import User, UserKind
+from accounts.services.events import ALLOWED, record_account_event
+from accounts.services.sessions import end_other_sessions
+from dmp_portal.queueing import enqueue_on_commit
+
+
+class NotAPractitioner(Exception):
+    """No practitioner's account has this id: nothing changed."""
+
+
+@transaction.atomic
+def reinvite_practitioner(practitioner_id: object, *, staff: User, client_address: str) -> User:
+    """Reset the practitioner's password, second factors and sessions, record it on the system
+    chain in ``staff``'s name, and e-mail the new invitation once the transaction commits."""
+    user = (
+        User.objects.select_for_update()
+        .filter(pk=practitioner_id, kind=UserKind.PRACTITIONER)
+        .first()
+    )
+    if user is None:
+        raise NotAPractitioner
+    user.set_unusable_password()
+    user.is_active = False  # the activation link makes it active again (send_invitation's rule)
+    user.save(update_fields=["password", "is_active"])
+    TOTPDevice.objects.filter(user=user).delete()
+    BackupCodeDevice.objects.filter(user=user).delete()
+    end_other_sessions(user, None, actor=staff, client_address=client_address, reason="reinvite")
+    record_account_event(
+        "reinvite", ALLOWED, account=user, actor=staff, client_address=client_address
+    )
+    enqueue_on_commit("accounts.tasks.send_practitioner_invitation", str(user.pk))
+    return user
