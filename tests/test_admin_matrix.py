@@ -85,6 +85,9 @@ TABLE = {
     "admin/enrollment/beneficiary/find/": ("get", VIEW),
     "admin/enrollment/registrychange/<path:object_id>/review/": ("get", VIEW),
     "admin/letters/letter/export/": ("get", row(f"{OUT} 302 302")),
+    # A new invitation for a practitioner: its confirmation page, for staff who may change
+    # accounts.
+    "admin/accounts/user/<path:object_id>/reinvite/": ("get", row(f"{OUT} 403 200")),
 }
 for _model, _pages in MODELS.items():
     _base = f"admin/{_model}/"
@@ -209,6 +212,8 @@ def database_state() -> dict:
             continue
         if model._meta.label in ("accounts.TOTPDevice", "accounts.BackupCodeDevice"):
             continue  # their last-used step moves with every login, by design
+        if model._meta.label == "accounts.AccountSession":
+            continue  # the session store: each request may write its own session
         fields = [
             field.attname
             for field in model._meta.concrete_fields
@@ -265,6 +270,7 @@ POSTS = {
     "admin/enrollment/registrychange/<path:object_id>/review/": {"decision": "confirm"},
     "admin/enrollment/registrychange/<path:object_id>/delete/": {"post": "yes"},
     "admin/letters/letter/export/": {},
+    "admin/accounts/user/<path:object_id>/reinvite/": {},
     "admin/letters/letter/<path:object_id>/delete/": {"post": "yes"},
     "admin/letters/letterbatch/<path:object_id>/delete/": {"post": "yes"},
     "admin/enrollment/enrollmentrequest/<path:object_id>/delete/": {"post": "yes"},
@@ -307,6 +313,7 @@ STAFF_ACT = {
     "admin/enrollment/beneficiary/find/",
     "admin/enrollment/registrychange/<path:object_id>/review/",
     "admin/letters/letter/export/",
+    "admin/accounts/user/<path:object_id>/reinvite/",  # a practitioner's new invitation
 }
 
 
