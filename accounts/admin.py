@@ -34,8 +34,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.devices import TOTPDevice
-from accounts.models import PractitionerProfile, User, UserKind
+from accounts.models import PractitionerProfile, ThrottleLock, User, UserKind
 from accounts.services.reinvite import NotAPractitioner, reinvite_practitioner
+from accounts.services.throttles import SCOPE_LABELS, ThrottleNotFound, lift_throttle
 from dmp_portal.admin_lists import LargeListMixin
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.admin_read_only import ReadOnlyAdminMixin
@@ -231,3 +232,59 @@ class PractitionerProfileAdmin(
     fields = ("user", "rpps", "last_name", "first_name", "profession", "specialty", "city")
     readonly_fields = fields
     actions = None
+
+
+@admin.register(ThrottleLock)
+class ThrottleLockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The login throttles that hold now, and a way to lift one (audited). What is shown is
+    what the row keeps (accounts/locks.py): never an identifier as typed, nor an address."""
+
+    list_display = ("throttle", "shown_account", "network", "tripped_at", "until")
+    list_display_links = ("throttle",)
+    fields = ("throttle", "shown_account", "network", "tripped_at", "until")
+    readonly_fields = fields
+    ordering = ("-tripped_at",)
+    actions = None
+    change_form_template = "admin/accounts/throttlelock/change_form.html"
+
+    def get_queryset(self, request):
+        return ThrottleLock.objects.holding().select_related("account")
+
+    @admin.display(description=_("throttle"))
+    def throttle(self, obj):
+        return SCOPE_LABELS.get(obj.scope, obj.scope)
+
+    @admin.display(description=_("account"))
+    def shown_account(self, obj):
+        # A patient is "Patient account" (account_label); an identifier of no account, none.
+        return account_label(obj.account) if obj.account is not None else "—"
+
+    def get_urls(self):
+        lift_view = self.admin_site.admin_view(self.lift_view)
+        return [
+            path("<path:object_id>/lift/", lift_view, name="accounts_throttlelock_lift"),
+            *super().get_urls(),
+        ]
+
+    @staticmethod
+    def may_lift(request) -> bool:
+        return request.user.has_perm("accounts.change_user")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["may_lift"] = obj is not None and self.may_lift(request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def lift_view(self, request, object_id):
+        if not self.may_lift(request):
+            raise PermissionDenied
+        lock = self.get_object(request, unquote(object_id))
+        if lock is None:
+            raise Http404
+        if request.method != "POST":
+            return redirect("admin:accounts_throttlelock_change", lock.pk)
+        try:
+            lift_throttle(lock.pk, staff=request.user, client_address=client_address(request))
+        except ThrottleNotFound:
+            raise Http404 from None
+        self.message_user(request, gettext("The throttle was lifted."), messages.SUCCESS)
+        return redirect("admin:accounts_throttlelock_changelist")

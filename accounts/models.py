@@ -1,12 +1,13 @@
 """The models of accounts, where Django loads them: users, practitioner profiles and activation
 links (``accounts.users``), second factors (``accounts.devices``), the session store's rows
-(``accounts.sessions``).
+(``accounts.sessions``), the login throttles that hold (``accounts.locks``).
 
 The second factors' rows point to their user, so ``devices`` sits above ``users`` and this
 module, which names both, above the two; nothing in the app below it imports it.
 """
 
 from accounts.devices import BackupCode, BackupCodeDevice, TOTPDevice
+from accounts.locks import ThrottleLock
 from accounts.professions import Profession
 from accounts.sessions import AccountSession
 from accounts.users import ActivationLink, PractitionerProfile, User, UserKind, UserManager
@@ -18,6 +19,7 @@ __all__ = [
     "BackupCodeDevice",
     "PractitionerProfile",
     "Profession",
+    "ThrottleLock",
     "TOTPDevice",
     "User",
     "UserKind",

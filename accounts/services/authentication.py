@@ -23,7 +23,8 @@ from django_otp.models import Device
 
 from accounts.models import BackupCodeDevice, TOTPDevice, User, UserKind
 from accounts.services.events import ALLOWED, REFUSED, record_account_event
-from accounts.throttling import Throttle
+from accounts.services.sessions import network_of
+from accounts.throttling import LockDescription, Throttle
 from dmp_portal.crypto.hashing import keyed_hash
 
 
@@ -85,14 +86,25 @@ class _Attempt:
         waits = [throttle.retry_after(subject) for throttle, subject in self.counted]
         if max(waits):
             raise _too_many(max(waits))
+        # What staff see of a throttle that trips (accounts/locks.py): the account, the network.
+        described = {
+            throttles.pair: lambda: LockDescription(_account_named(account), network_of(client)),
+            throttles.client: lambda: LockDescription(None, network_of(client)),
+            throttles.account: lambda: LockDescription(_account_named(account), ""),
+        }
         for throttle, subject in self.counted:
-            wait = throttle.attempt(subject)
+            wait = throttle.attempt(subject, described[throttle])
             if wait:
                 raise _too_many(wait, _Tripped)
 
     def succeeded(self) -> None:
         for throttle, subject in self.counted:
             throttle.succeeded(subject)
+
+
+def _account_named(account: str) -> User | None:
+    """The account an identifier (as the throttles count it, case folded) belongs to."""
+    return User.objects.filter(username__iexact=account).first()
 
 
 def _known(markers: str, account: str) -> bool:

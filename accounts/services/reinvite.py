@@ -10,6 +10,8 @@ practitioner is e-mailed a new single-use activation link, the invitation's own
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import transaction
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
@@ -24,7 +26,9 @@ class NotAPractitioner(Exception):
 
 
 @transaction.atomic
-def reinvite_practitioner(practitioner_id: object, *, staff: User, client_address: str) -> User:
+def reinvite_practitioner(
+    practitioner_id: uuid.UUID | str, *, staff: User, client_address: str
+) -> User:
     """Reset the practitioner's password, second factors and sessions, record it on the system
     chain in ``staff``'s name, and e-mail the new invitation once the transaction commits."""
     user = (
