@@ -7,11 +7,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.services.authentication import LoginRefused, check_password_step
 from audit.models import SYSTEM_CHAIN_KEY, Action, AuditEvent, Outcome
+from tests import timing
 from tests.accounts.factories import (
     PASSWORD,
     PractitionerProfileFactory,
@@ -142,3 +145,41 @@ def test_the_patient_finds_their_logins_in_their_own_history():
 def test_the_tests_shortcut_records_no_login():
     logged_in_client(UserFactory())
     assert not AuditEvent.objects.exists()
+
+
+# The password step itself (the service the login page calls), timed: a whole page adds
+# milliseconds of noise. A second identifier of no account is the control. See tests/timing.py.
+ROUNDS = 40
+PASSWORD_STEP_FLOOR = 0.0005
+
+
+def test_an_unknown_identifier_takes_the_same_time_as_a_wrong_password():
+    patient = UserFactory()
+    usernames = {
+        "unknown": "nobody-by-that-name",
+        "unknown again": "nor-by-this-one",
+        "known": patient.username,
+    }
+
+    def attempt(kind: str) -> None:
+        with pytest.raises(LoginRefused):
+            check_password_step(
+                usernames[kind],
+                "wrong password here",
+                client_address="192.0.2.1",
+                known_browser_markers="",
+            )
+
+    def take():
+        return timing.measure(
+            attempt,
+            list(usernames),
+            reference="unknown",
+            control="unknown again",
+            rounds=ROUNDS,
+            warm_up=3,
+            floor=PASSWORD_STEP_FLOOR,
+            before_each=cache.clear,  # no throttle in the way
+        )
+
+    timing.assert_same_time(take, "password step")

@@ -84,6 +84,7 @@ def test_the_patient_lands_on_their_summary_and_reaches_every_page(site, new_pag
         "/access/",
         "/access/history/",
         "/access/settings/",
+        "/accounts/sessions/",
     ]
 
 
@@ -117,7 +118,11 @@ def test_the_practitioner_lands_on_their_workspace(site, new_page, inspector):
     expect(page.get_by_role("link", name="Petit Nina")).to_be_visible()
     expect(page.get_by_label("Numéro de sécurité sociale du patient", exact=False)).to_be_visible()
 
-    assert _walk_menu(page, inspector, site, "pro") == ["/pro/workspace/", "/pro/"]
+    assert _walk_menu(page, inspector, site, "pro") == [
+        "/pro/workspace/",
+        "/pro/",
+        "/accounts/sessions/",
+    ]
 
 
 def test_staff_land_on_their_page_and_reach_the_admin(site, new_page, inspector):
