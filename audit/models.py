@@ -63,7 +63,7 @@ class Action(models.TextChoices):
     # Staff lifting a login throttle, and sending a practitioner a new invitation (their
     # password, second factors and sessions are reset): on the system chain.
     LIFT_THROTTLE = "lift-throttle", _("Lift a login throttle")
-    REINVITE = "reinvite", _("Send a new invitation")
+    REINVITE = "reinvite", _("New invitation sent")
 
 
 class Outcome(models.TextChoices):

@@ -40,5 +40,5 @@ def test_the_patient_ends_the_session_of_another_device(site, new_page, inspecto
     expect(page.get_by_test_id("session")).to_have_count(1)
 
     other.goto(site + "/records/")
-    expect(other).to_have_url(site + "/accounts/login/")
+    expect(other).to_have_url(site + "/accounts/login/?next=/records/")
     inspector.check(other, "other-signed-out")
