@@ -3,8 +3,14 @@
 from celery import shared_task
 
 from accounts.services.practitioners import send_invitation
+from accounts.services.reinvite import send_reinvitation
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_practitioner_invitation(user_id: str) -> None:
     send_invitation(user_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_practitioner_reinvitation(user_id: str) -> None:
+    send_reinvitation(user_id)

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
 from accounts.models import User, UserKind
 from accounts.services.events import ALLOWED, record_account_event
+from accounts.services.practitioners import issue_activation_link
 from accounts.services.sessions import end_other_sessions
 from dmp_portal.queueing import enqueue_on_commit
 
@@ -47,5 +52,24 @@ def reinvite_practitioner(
     record_account_event(
         "reinvite", ALLOWED, account=user, actor=staff, client_address=client_address
     )
-    enqueue_on_commit("accounts.tasks.send_practitioner_invitation", str(user.pk))
+    enqueue_on_commit("accounts.tasks.send_practitioner_reinvitation", str(user.pk))
     return user
+
+
+def send_reinvitation(user_id: str) -> bool:
+    """E-mail the new invitation: the invitation's own single-use link (``issue_activation_link``,
+    which stops older ones), in words that say the access was reset by the service and what to
+    do if the practitioner did not ask for it. Nothing if the account was activated meanwhile."""
+    user = User.objects.filter(pk=user_id, kind=UserKind.PRACTITIONER, is_active=False).first()
+    if user is None:
+        return False
+    token = issue_activation_link(user)
+    context = {
+        "activation_url": f"{settings.DMP_SITE_URL}/accounts/activate/{token}/",
+        "validity_hours": int(settings.ACTIVATION_LINK_VALIDITY.total_seconds() // 3600),
+    }
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = render_to_string("accounts/email/reinvitation_subject.txt", context).strip()
+        body = render_to_string("accounts/email/reinvitation_body.txt", context)
+    send_mail(subject, body, None, [user.email])
+    return True

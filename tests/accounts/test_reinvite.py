@@ -59,6 +59,8 @@ def test_staff_reset_a_practitioner_and_send_a_new_link(django_capture_on_commit
 
     (message,) = mail.outbox
     assert message.to == [practitioner.email]
+    assert message.subject == "Votre accès au portail du dossier médical partagé a été réinitialisé"
+    assert "Si vous n'avez rien demandé" in message.body
     path = re.search(r"https?://[^/\s]+(/accounts/activate/[\w-]+/)", message.body).group(1)
     client = Client()
     landing = client.get(path)
