@@ -235,7 +235,7 @@ class PractitionerProfileAdmin(
 
 
 @admin.register(ThrottleLock)
-class ThrottleLockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ThrottleLockAdmin(ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
     """The login throttles that hold now, and a way to lift one (audited). What is shown is
     what the row keeps (accounts/locks.py): never an identifier as typed, nor an address."""
 
@@ -245,6 +245,8 @@ class ThrottleLockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
     ordering = ("-tripped_at",)
     actions = None
+    # No filter at all: ?account__id= would tell whether someone's account is being guessed at.
+    offered_lookups = choice_lookups()
     change_form_template = "admin/accounts/throttlelock/change_form.html"
 
     def get_queryset(self, request):
