@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -255,3 +256,12 @@ def test_browser_summary(agent, summary):
 def test_network_of_keeps_the_network_only(address, network):
     assert network_of(address) == network
     assert not re.search(r"\.\d+$", network_of(address))
+
+
+def test_clearsessions_removes_expired_rows_of_the_store():
+    patient = UserFactory()
+    client = logged_in_client(patient)
+    AccountSession.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    call_command("clearsessions")
+    assert not AccountSession.objects.exists()
+    assert client.get("/records/")["Location"].startswith(LOGIN)
