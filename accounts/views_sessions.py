@@ -52,7 +52,7 @@ def end_one(request: AuthenticatedRequest) -> HttpResponse:
         )
     except SessionNotFound:
         raise Http404 from None
-    messages.success(request, _("The session was ended. It must log in again to continue."))
+    messages.success(request, _("The session was ended: that browser will have to log in again."))
     return redirect("accounts:sessions")
 
 
