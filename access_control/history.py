@@ -50,7 +50,7 @@ OTHERS, MINE = "others", "mine"
 # What each view may hold, so that its filters offer nothing that never happens there.
 # The patient's own actions: what the door lets a patient do on their own record (it refuses
 # them any other action, and only on their own record is the patient the one who knocks).
-OWN_ACTIONS = frozenset(OWNER_ACTIONS)
+RECORD_OWN_ACTIONS = frozenset(OWNER_ACTIONS)
 # Of those, the ones only the patient can be recorded doing: their services take the patient
 # as both the actor and the record (``access_control.services``' ``_owner_action``), and the
 # history opens the reader's own record only. Checked against those services by
@@ -58,15 +58,48 @@ OWN_ACTIONS = frozenset(OWNER_ACTIONS)
 OWNER_BOUND_ACTIONS = frozenset(
     {Action.GRANT, Action.REVOKE, Action.BLOCK, Action.UNBLOCK, Action.VIEW_HISTORY}
 )
+# The patient's account on their own chain (issue 15), in their name once they are proven:
+# the steps of a login, a logout, a session ended, a passkey added or removed, a password reset
+# or changed, a contact address confirmed or removed (accounts.services).
+ACCOUNT_OWN_ACTIONS = frozenset(
+    {
+        Action.LOGIN_PASSWORD,
+        Action.LOGIN,
+        Action.LOGIN_PASSKEY,
+        Action.LOGOUT,
+        Action.END_SESSION,
+        Action.ADD_PASSKEY,
+        Action.REMOVE_PASSKEY,
+        Action.PASSWORD_RESET,
+        Action.PASSWORD_CHANGE,
+        Action.CONTACT_EMAIL,
+    }
+)
+# ... and in no one's name: a refused login step (the person is not proven), a letter's code
+# used to open or reactivate the record, a reactivation letter or a reset link asked for by
+# whoever typed the number or the address (enrollment.services, accounts.services).
+ACCOUNT_OTHERS_ACTIONS = frozenset(
+    {
+        Action.LOGIN_PASSWORD,
+        Action.LOGIN,
+        Action.LOGIN_PASSKEY,
+        Action.ACTIVATE,
+        Action.REACTIVATE,
+        Action.REQUEST_REACTIVATION,
+        Action.PASSWORD_RESET_REQUEST,
+    }
+)
+OWN_ACTIONS = RECORD_OWN_ACTIONS | ACCOUNT_OWN_ACTIONS
 # Others' actions on a record: a practitioner's reads and uploads and their approach (look-up,
 # request, emergency), staff work on the registry, and whatever anyone signed in may try at a
 # document's address (view, download, hide, show again, delete: refused, and recorded, when
-# not theirs to do).
+# not theirs to do); and the account's events in no one's name.
 OTHERS_ACTIONS = frozenset(
-    (OWN_ACTIONS - OWNER_BOUND_ACTIONS)
+    (RECORD_OWN_ACTIONS - OWNER_BOUND_ACTIONS)
     | PRACTITIONER_ACTIONS
     | APPROACH_ACTIONS
     | STAFF_REGISTRY_ACTIONS
+    | ACCOUNT_OTHERS_ACTIONS
 )
 ACTIONS_OF = {MINE: OWN_ACTIONS, OTHERS: OTHERS_ACTIONS}
 # The patient acts in normal mode only (an emergency is a practitioner's): « Mes actions » has

@@ -20,20 +20,27 @@ known accounts.
 
 import uuid
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.urls import URLPattern
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.devices import TOTPDevice
-from accounts.models import PractitionerProfile, User, UserKind
-from dmp_portal.admin_lists import LargeListMixin
+from accounts.models import PractitionerProfile, ThrottleLock, User, UserKind
+from accounts.services.reinvite import NotAPractitioner, reinvite_practitioner
+from accounts.services.throttles import SCOPE_LABELS, ThrottleNotFound, lift_throttle
+from dmp_portal.admin_lists import LargeListMixin, NoFacetCounts
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.admin_read_only import ReadOnlyAdminMixin
+from dmp_portal.http import client_address
 
 # django.contrib.auth.admin registers Group when imported (just above): take it back out.
 if admin.site.is_registered(Group):
@@ -123,6 +130,7 @@ class UserAdmin(ReadOnlyAdminMixin, LargeListMixin, OfferedLookupsOnly, DjangoUs
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context.update(subtitle=account_label(obj), account_label=account_label(obj))
+            context["may_reinvite"] = obj.is_practitioner and self.may_reinvite(request)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def history_view(self, request, object_id, extra_context=None):
@@ -163,11 +171,54 @@ class UserAdmin(ReadOnlyAdminMixin, LargeListMixin, OfferedLookupsOnly, DjangoUs
     def get_urls(self):
         # Django's UserAdmin adds "<id>/password/": without it, the address falls through to
         # the change page's redirect and no password form exists anywhere in the admin.
+        reinvite = self.admin_site.admin_view(self.reinvite_view)
         return [
-            url
-            for url in super().get_urls()
-            if not (isinstance(url, URLPattern) and str(url.pattern).endswith("password/"))
+            path("<path:object_id>/reinvite/", reinvite, name="accounts_user_reinvite"),
+            *(
+                url
+                for url in super().get_urls()
+                if not (isinstance(url, URLPattern) and str(url.pattern).endswith("password/"))
+            ),
         ]
+
+    @staticmethod
+    def may_reinvite(request) -> bool:
+        """A new invitation resets an account: staff who may change accounts only."""
+        return request.user.has_perm("accounts.change_user")
+
+    def reinvite_view(self, request, object_id):
+        """One practitioner at a time (there is no bulk action): a confirmation page, then the
+        POST that resets the account and e-mails the new invitation."""
+        if not self.may_reinvite(request):
+            raise PermissionDenied
+        user = self.get_object(request, unquote(object_id))
+        if user is None or not user.is_practitioner:
+            raise Http404
+        if request.method == "POST":
+            try:
+                reinvite_practitioner(
+                    user.pk, staff=request.user, client_address=client_address(request)
+                )
+            except NotAPractitioner:
+                raise Http404 from None
+            self.message_user(
+                request,
+                gettext(
+                    "A new invitation was sent to %(account)s. Their password, second factors "
+                    "and sessions were reset."
+                )
+                % {"account": account_label(user)},
+                messages.SUCCESS,
+            )
+            return redirect("admin:accounts_user_change", user.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Send a new invitation"),
+            "account": user,
+            "account_label": account_label(user),
+        }
+        return TemplateResponse(request, "admin/accounts/user/reinvite.html", context)
 
 
 @admin.register(PractitionerProfile)
@@ -181,3 +232,61 @@ class PractitionerProfileAdmin(
     fields = ("user", "rpps", "last_name", "first_name", "profession", "specialty", "city")
     readonly_fields = fields
     actions = None
+
+
+@admin.register(ThrottleLock)
+class ThrottleLockAdmin(NoFacetCounts, ReadOnlyAdminMixin, OfferedLookupsOnly, admin.ModelAdmin):
+    """The login throttles that hold now, and a way to lift one (audited). What is shown is
+    what the row keeps (accounts/locks.py): never an identifier as typed, nor an address."""
+
+    list_display = ("throttle", "shown_account", "network", "tripped_at", "until")
+    list_display_links = ("throttle",)
+    fields = ("throttle", "shown_account", "network", "tripped_at", "until")
+    readonly_fields = fields
+    ordering = ("-tripped_at",)
+    actions = None
+    # No filter at all: ?account__id= would tell whether someone's account is being guessed at.
+    offered_lookups = choice_lookups()
+    change_form_template = "admin/accounts/throttlelock/change_form.html"
+
+    def get_queryset(self, request):
+        return ThrottleLock.objects.holding().select_related("account")
+
+    @admin.display(description=_("throttle"))
+    def throttle(self, obj):
+        return SCOPE_LABELS.get(obj.scope, obj.scope)
+
+    @admin.display(description=_("account"))
+    def shown_account(self, obj):
+        # A patient is "Patient account" (account_label); an identifier of no account, none.
+        return account_label(obj.account) if obj.account is not None else "—"
+
+    def get_urls(self):
+        lift_view = self.admin_site.admin_view(self.lift_view)
+        return [
+            path("<path:object_id>/lift/", lift_view, name="accounts_throttlelock_lift"),
+            *super().get_urls(),
+        ]
+
+    @staticmethod
+    def may_lift(request) -> bool:
+        return request.user.has_perm("accounts.change_user")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["may_lift"] = obj is not None and self.may_lift(request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def lift_view(self, request, object_id):
+        if not self.may_lift(request):
+            raise PermissionDenied
+        lock = self.get_object(request, unquote(object_id))
+        if lock is None:
+            raise Http404
+        if request.method != "POST":
+            return redirect("admin:accounts_throttlelock_change", lock.pk)
+        try:
+            lift_throttle(lock.pk, staff=request.user, client_address=client_address(request))
+        except ThrottleNotFound:
+            raise Http404 from None
+        self.message_user(request, gettext("The throttle was lifted."), messages.SUCCESS)
+        return redirect("admin:accounts_throttlelock_changelist")

@@ -5,6 +5,8 @@ session and the response once a service has said yes. Nothing here decides.
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.http import HttpRequest, HttpResponseBase
@@ -13,6 +15,9 @@ from django_otp.models import Device
 
 from accounts.models import User
 from accounts.services.authentication import remembered_markers
+from accounts.services.sessions import describe_device, forget_stale_sessions
+from accounts.sessions import SESSION_DEVICE, SESSION_SEEN, SESSION_STARTED
+from dmp_portal.http import client_address
 
 KNOWN_BROWSER_COOKIE = "dmp_known_browser"
 KNOWN_BROWSER_SALT = "accounts.known-browser"
@@ -49,9 +54,22 @@ def log_in_first_factor(request: HttpRequest, user: User) -> None:
 
 
 def complete_second_factor(request: HttpRequest, device: Device) -> None:
-    """Mark the session verified, then give it a new id: each factor ends with a fresh id."""
+    """Mark the session verified, then give it a new id: each factor ends with a fresh id.
+
+    From here the session is one of the account's open sessions (/accounts/sessions/): it is
+    given what the person will recognise it by (browser, network), and the account's sessions
+    past a timeout whose cookie never came back leave the store."""
     otp_login(request, device)
     request.session.cycle_key()
+    now = time.time()
+    request.session.setdefault(SESSION_STARTED, now)
+    request.session[SESSION_SEEN] = now
+    request.session[SESSION_DEVICE] = describe_device(
+        request.META.get("HTTP_USER_AGENT", ""), client_address(request)
+    )
+    user = request.user
+    if isinstance(user, User):
+        forget_stale_sessions(user)
 
 
 def complete_login(

@@ -9,11 +9,16 @@ from django.contrib.auth import SESSION_KEY
 from django.shortcuts import redirect
 from django.urls import reverse
 
-SESSION_STARTED = "_dmp_started"
-SESSION_SEEN = "_dmp_seen"
+# The session's start and last activity are also the columns of the account's sessions page,
+# which the store copies from the data (accounts.sessions): named there, used here.
+from accounts.sessions import SESSION_SEEN, SESSION_STARTED
+
+__all__ = ["SESSION_EXPIRED_FLAG", "SESSION_SEEN", "SESSION_STARTED"]
+
 SESSION_EXPIRED_FLAG = "_dmp_expired"
 # Writing the session on every request costs a database write; a minute's precision is enough
-# for a 15-minute idle timeout.
+# for a 15-minute idle timeout, and for the "last activity" of the sessions page (the store
+# copies it into its column on that same write: no query of its own).
 SEEN_PRECISION_SECONDS = 60
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.crypto import constant_time_compare
 
 from accounts.contact import email_lookup
 from accounts.devices import BackupCodeDevice, TOTPDevice
 from accounts.models import (
+    AccountSession,
     ActivationLink,
     ContactEmail,
     ContactEmailChange,
@@ -16,6 +20,7 @@ from accounts.models import (
     User,
     UserKind,
 )
+from accounts.sessions import hash_session_key
 
 
 def hash_activation_token(token: str) -> str:
@@ -133,3 +138,38 @@ def usable_reset_link(
     else:
         return None
     return link if link is not None and link.is_usable() else None
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    key_hash: str  # the store's key (a keyed hash): what "end this session" posts
+    browser: str  # "Firefox, Windows", or "" when not recognised
+    network: str  # "192.0.2.x" or "2001:db8:42::/48", or "" when unknown
+    started_at: datetime | None
+    last_seen_at: datetime | None
+    current: bool  # the session this page is shown in
+
+
+def open_sessions(user: User, current_session_key: str | None) -> list[OpenSession]:
+    """The sessions of ``user`` the portal would still accept, the current one first, then the
+    latest active. A session signed in with a password since changed is left out: Django
+    refuses it at its next request (the session auth hash), so it is not open."""
+    current = hash_session_key(current_session_key) if current_session_key else ""
+    auth_hash = user.get_session_auth_hash()
+    rows = [
+        row
+        for row in AccountSession.objects.filter(user=user).alive().order_by("-last_seen_at")
+        if constant_time_compare(row.session_auth_hash(), auth_hash)
+    ]
+    rows.sort(key=lambda row: row.key_hash != current)  # stable: the rest stay in order
+    return [
+        OpenSession(
+            key_hash=row.key_hash,
+            browser=row.browser,
+            network=row.network,
+            started_at=row.started_at,
+            last_seen_at=row.last_seen_at,
+            current=row.key_hash == current,
+        )
+        for row in rows
+    ]

@@ -12,11 +12,32 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.core.cache import cache
+from django.utils import timezone
 
+from accounts.models import ThrottleLock, User
 from dmp_portal.crypto.hashing import keyed_hash
+
+
+@dataclass(frozen=True)
+class LockDescription:
+    """What staff may see of a tripped login throttle (``accounts.locks``)."""
+
+    account: User | None  # the account the identifier belongs to, if any
+    network: str  # the client's network ("192.0.2.x"), never its address
+
+
+def cache_keys(scope: str, digest: str) -> tuple[str, str]:
+    return f"throttle:{scope}:n:{digest}", f"throttle:{scope}:until:{digest}"
+
+
+def lift(scope: str, digest: str) -> None:
+    """Staff lift a throttle: its counters and its lock leave the cache."""
+    cache.delete_many(cache_keys(scope, digest))
 
 
 @dataclass(frozen=True)
@@ -25,9 +46,11 @@ class Throttle:
     limit: int
     cooloff_seconds: int
 
+    def _digest(self, subject: str) -> str:
+        return keyed_hash(f"throttle:{self.scope}", subject)
+
     def _keys(self, subject: str) -> tuple[str, str]:
-        digest = keyed_hash(f"throttle:{self.scope}", subject)
-        return f"throttle:{self.scope}:n:{digest}", f"throttle:{self.scope}:until:{digest}"
+        return cache_keys(self.scope, self._digest(subject))
 
     def retry_after(self, subject: str) -> int:
         """Seconds before the next attempt is allowed; 0 when allowed now."""
@@ -37,8 +60,11 @@ class Throttle:
             return 0
         return max(0, math.ceil(until - time.time()))
 
-    def attempt(self, subject: str) -> int:
-        """Count one attempt; returns 0 if it may go ahead, else the seconds to wait."""
+    def attempt(self, subject: str, describe: Callable[[], LockDescription] | None = None) -> int:
+        """Count one attempt; returns 0 if it may go ahead, else the seconds to wait.
+
+        ``describe``: for a login throttle, what staff may see of it once it trips (asked
+        then only, so that an ordinary attempt costs no query)."""
         waiting = self.retry_after(subject)
         if waiting:
             return waiting
@@ -50,10 +76,26 @@ class Throttle:
             cache.set(count_key, 1, timeout=self.cooloff_seconds)
             attempts = 1
         if attempts > self.limit:
-            cache.set(lock_key, time.time() + self.cooloff_seconds, timeout=self.cooloff_seconds)
+            until = time.time() + self.cooloff_seconds
+            cache.set(lock_key, until, timeout=self.cooloff_seconds)
             cache.delete(count_key)
+            if describe is not None:
+                self._show_to_staff(subject, until, describe())
             return self.cooloff_seconds
         return 0
+
+    def _show_to_staff(self, subject: str, until: float, about: LockDescription) -> None:
+        ThrottleLock.objects.filter(until__lte=timezone.now()).delete()  # the ended ones
+        ThrottleLock.objects.update_or_create(
+            scope=self.scope,
+            key_digest=self._digest(subject),
+            defaults={
+                "until": datetime.fromtimestamp(until, tz=UTC),
+                "account": about.account,
+                "network": about.network,
+                "tripped_at": timezone.now(),
+            },
+        )
 
     def succeeded(self, subject: str) -> None:
         """A successful attempt is not a failed guess: give it back."""
@@ -63,3 +105,4 @@ class Throttle:
 
     def reset(self, subject: str) -> None:
         cache.delete_many(self._keys(subject))
+        ThrottleLock.objects.filter(scope=self.scope, key_digest=self._digest(subject)).delete()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views, views_password, views_security
+from accounts import views, views_password, views_security, views_sessions
 
 app_name = "accounts"
 
@@ -49,4 +49,7 @@ urlpatterns = [
         name="email-confirm",
     ),
     path("email/resend/", views_password.resend_contact_confirmation, name="email-resend"),
+    path("sessions/", views_sessions.session_list, name="sessions"),
+    path("sessions/end/", views_sessions.end_one, name="end-session"),
+    path("sessions/end-others/", views_sessions.end_others, name="end-other-sessions"),
 ]

@@ -35,7 +35,7 @@ from accounts.http import (
     log_in_first_factor,
 )
 from accounts.middleware import SESSION_EXPIRED_FLAG, SESSION_SEEN
-from accounts.models import ActivationLink
+from accounts.models import ActivationLink, User
 from accounts.selectors import has_passkey, has_second_factor, usable_activation_link
 from dmp_portal.http import client_address
 
@@ -114,7 +114,7 @@ class LoginView(View):
         form = SecondFactorForm(request.POST)
         if form.is_valid():
             try:
-                device = services.verify_second_factor(
+                device = services.verify_login_code(
                     request.user,
                     form.cleaned_data["otp_token"],
                     client_address=client_address(request),
@@ -150,6 +150,8 @@ class LogoutView(View):
         return render(request, "accounts/logout.html")
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        if isinstance(request.user, User):
+            services.record_logout(request.user, client_address=client_address(request))
         auth_logout(request)  # deletes the session on the server
         response = redirect("home")
         response["Clear-Site-Data"] = '"cache", "cookies", "storage"'
@@ -194,6 +196,7 @@ class SecondFactorSetupView(View):
                 # Once the device is confirmed, the session's second factor is complete.
                 complete_second_factor(request, confirmed.device)
                 services.remember_language(request.user, translation.get_language())
+                services.record_login(request.user, client_address=client_address(request))
                 request.session.pop(TOTP_SETUP_SESSION_KEY, None)
                 return render(
                     request,

@@ -41,7 +41,10 @@ class Action(models.TextChoices):
     UNBLOCK = "unblock", _("Unblock a practitioner")
     EMERGENCY = "emergency", _("Declare an emergency access")
     VIEW_HISTORY = "view-history", _("View the access history")
-    LOGIN = "login", _("Log in")
+    # A login's steps, on the account's chain (a patient's own, else the system chain): the
+    # password step, then the login itself, complete once the second factor is right.
+    LOGIN = "login", _("Login")
+    LOGIN_PASSWORD = "login-password", _("Login: password step")
     REQUEST_ACCESS = "request-access", _("Request access")
     # Staff actions on the registry of insured people (identity and postal address, never
     # health content): each one passes the door and lands on the person's chain.
@@ -70,6 +73,13 @@ class Action(models.TextChoices):
     PASSWORD_RESET = "password-reset", _("Reset the password")
     PASSWORD_CHANGE = "password-change", _("Change the password")
     CONTACT_EMAIL = "contact-email", _("Change the contact e-mail address")
+    # The end of a session: logged out, ended from the sessions page, or ended by staff.
+    LOGOUT = "logout", _("Logout")
+    END_SESSION = "end-session", _("End a session")
+    # Staff lifting a login throttle, and sending a practitioner a new invitation (their
+    # password, second factors and sessions are reset): on the system chain.
+    LIFT_THROTTLE = "lift-throttle", _("Lift a login throttle")
+    REINVITE = "reinvite", _("New invitation sent")
 
 
 class Outcome(models.TextChoices):

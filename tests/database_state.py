@@ -5,18 +5,22 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 
+from accounts.models import AccountSession
+from accounts.sessions import hash_session_key
+
 
 def _plain(row) -> tuple:
     return tuple(bytes(value) if isinstance(value, memoryview) else value for value in row)
 
 
 def session_keys(*clients) -> set[str]:
-    """The session ids the given test clients hold (their own browser's sessions)."""
+    """The store's keys of the sessions the given test clients hold (their own browser's
+    sessions): the store keeps a keyed hash of each cookie's value, never the value."""
     keys = set()
     for client in clients:
         morsel = client.cookies.get(settings.SESSION_COOKIE_NAME)
         if morsel is not None and morsel.value:
-            keys.add(morsel.value)
+            keys.add(hash_session_key(morsel.value))
     return keys
 
 
@@ -32,7 +36,7 @@ def database_snapshot(
                 continue
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
             rows = [_plain(row) for row in cursor]
-            if table == "django_session":
+            if table == AccountSession._meta.db_table:
                 rows = [row for row in rows if row[0] not in ignore_sessions]
             snapshot[table] = sorted(rows, key=repr)
     return snapshot

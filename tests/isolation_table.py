@@ -30,6 +30,7 @@ from tests.isolation_world import (
     lookup_by,
     new_password_form,
     no_data,
+    other_session_form,
     passkey_login_form,
     passkey_options_form,
     passkey_registration_form,
@@ -39,6 +40,7 @@ from tests.isolation_world import (
     prepare_contact_change,
     prepare_email_confirmation,
     prepare_enrollment,
+    prepare_other_session,
     prepare_passkey_login,
     prepare_passkey_registration,
     prepare_password_reset,
@@ -97,7 +99,7 @@ TABLE: dict[str, str | Change] = {
     "accounts/login/": Change(
         owner="anon",
         data=login_form,
-        shows_in=("django_session",),
+        shows_in=("accounts_accountsession",),
         thirds=row(
             OWNER,
             *["302 /summary/"] * 2,
@@ -110,14 +112,31 @@ TABLE: dict[str, str | Change] = {
     "accounts/logout/": Change(
         owner="patient_a",
         data=no_data,
-        shows_in=("django_session",),
+        shows_in=("accounts_accountsession",),
         thirds=row("302 /", OWNER, *["302 /"] * 8),
     ),
     "accounts/session/extend/": Change(
         owner="patient_a",
         data=no_data,
-        shows_in=("django_session",),
+        shows_in=("accounts_accountsession",),
         thirds=row(LOGIN, OWNER, *["204"] * 8),
+    ),
+    "accounts/sessions/": READ,
+    "accounts/sessions/end/": Change(
+        owner="patient_a",
+        data=other_session_form,
+        shows_in=("accounts_accountsession",),
+        # Another person's session is no session of theirs: 404, and it stays open.
+        thirds=row(LOGIN, OWNER, *["404"] * 5, LOGIN, LOGIN, "404"),
+        prepare=prepare_other_session,
+    ),
+    "accounts/sessions/end-others/": Change(
+        owner="patient_a",
+        data=no_data,
+        shows_in=("accounts_accountsession",),
+        # Each signed-in person ends their own other sessions, never patient_a's.
+        thirds=row(LOGIN, OWNER, *[MINE] * 5, LOGIN, LOGIN, MINE),
+        prepare=prepare_other_session,
     ),
     "accounts/2fa/setup/": Change(
         owner="extra",
@@ -141,7 +160,7 @@ TABLE: dict[str, str | Change] = {
     "accounts/security/passkeys/options/": Change(
         owner="patient_a",
         data=passkey_options_form,
-        shows_in=("django_session",),
+        shows_in=("accounts_accountsession",),
         # Staff, logged in with a passkey, need no code: their own options, in their session.
         thirds=row(LOGIN, OWNER, *["400"] * 5, LOGIN, LOGIN, "200"),
     ),
@@ -161,13 +180,13 @@ TABLE: dict[str, str | Change] = {
     "accounts/login/passkey/options/": Change(
         owner="patient_a",
         data=no_data,
-        shows_in=("django_session",),
+        shows_in=("accounts_accountsession",),
         thirds=row(LOGIN, OWNER, *["200"] * 8),
     ),
     "accounts/login/passkey/": Change(
         owner="extra",
         data=passkey_login_form,
-        shows_in=("accounts_passkeydevice", "django_session"),
+        shows_in=("accounts_passkeydevice", "accounts_accountsession"),
         thirds=row(LOGIN, *["400"] * 9),
         prepare=prepare_passkey_login,
     ),
@@ -219,7 +238,7 @@ TABLE: dict[str, str | Change] = {
     "enrollment/activate/": Change(
         owner="anon",
         data=code_form,
-        shows_in=("django_session",),
+        shows_in=("accounts_accountsession",),
         # After five free wrong tries for the number, the next ones wait (429).
         thirds=row(*["200"] * 5, "429", "429", LOGIN, LOGIN, "429"),
         prepare=prepare_code,

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -25,6 +26,7 @@ from accounts.models import ContactEmail, ContactEmailChange, User
 from accounts.services import issue_activation_link
 from accounts.services.contact_email import send_confirmation
 from accounts.services.password import issue_reset_link
+from accounts.sessions import hash_session_key
 from enrollment.models import Beneficiary
 from enrollment.services.codes import issue_code
 from records.models import Document
@@ -187,6 +189,18 @@ def totp_of_owner_form(world, role):
     key = base64.b32decode(world.extra["secret"])
     totp = TOTP(key, 30, 0, 6, 0)
     return {"otp_token": f"{totp.token():06d}"}
+
+
+def prepare_other_session(world):
+    """patient_a is signed in a second time, in another browser: the session to end."""
+    other = logged_in_client(world.users["patient_a"])
+    world.extra["other_session"] = hash_session_key(
+        other.cookies[settings.SESSION_COOKIE_NAME].value
+    )
+
+
+def other_session_form(world, role):
+    return {"session": world.extra["other_session"]}
 
 
 def prepare_activation(world):

@@ -20,7 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from access_control.models import EmergencyAccess
-from accounts.models import User
+from accounts.models import ThrottleLock, User
 from enrollment.models import EnrollmentRequest, RegistryChange
 from letters.models import Letter, LetterBatch
 from tests.accounts.factories import PractitionerProfileFactory, StaffFactory, logged_in_client
@@ -163,6 +163,13 @@ def pages():
         practitioner=profile.user,
         reason="inconscient",
         ends_at=timezone.now() + timedelta(minutes=30),
+    )
+    ThrottleLock.objects.create(
+        scope="password-pair",
+        key_digest="0" * 64,
+        until=timezone.now() + timedelta(minutes=15),
+        account=profile.user,
+        network="192.0.2.x",
     )
     assert document.pk
     # Shown as they are in every language: names and login identifiers.

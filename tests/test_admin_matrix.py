@@ -18,6 +18,7 @@ from django.test import Client
 from django.utils import timezone
 
 from access_control.models import EmergencyAccess, ProfessionRule
+from accounts.models import ThrottleLock
 from audit.models import AuditEvent
 from enrollment.models import EnrollmentRequest, RegistryChange
 from letters.models import Letter, LetterBatch
@@ -54,6 +55,7 @@ INDEX = row(f"{OUT} 200 200")
 MODELS = {
     "accounts/user": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "accounts/practitionerprofile": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
+    "accounts/throttlelock": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "enrollment/beneficiary": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "enrollment/registrychange": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "enrollment/enrollmentrequest": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
@@ -85,6 +87,11 @@ TABLE = {
     "admin/enrollment/beneficiary/find/": ("get", VIEW),
     "admin/enrollment/registrychange/<path:object_id>/review/": ("get", VIEW),
     "admin/letters/letter/export/": ("get", row(f"{OUT} 302 302")),
+    # A new invitation for a practitioner: its confirmation page, for staff who may change
+    # accounts.
+    "admin/accounts/user/<path:object_id>/reinvite/": ("get", row(f"{OUT} 403 200")),
+    # Lifting a login throttle: a POST from its page (a GET goes back to that page).
+    "admin/accounts/throttlelock/<path:object_id>/lift/": ("get", row(f"{OUT} 403 302")),
 }
 for _model, _pages in MODELS.items():
     _base = f"admin/{_model}/"
@@ -139,7 +146,14 @@ def build_world() -> tuple[dict[str, Client], dict[str, object]]:
         reason=EMERGENCY_REASON,
         ends_at=timezone.now() + timedelta(minutes=30),
     )
+    throttle = ThrottleLock.objects.create(
+        scope="password-client",
+        key_digest="0" * 64,
+        until=timezone.now() + timedelta(minutes=15),
+        network="192.0.2.x",
+    )
     objects = {
+        "accounts/throttlelock": throttle.pk,
         "accounts/user": profile.user.pk,
         "accounts/practitionerprofile": profile.pk,
         "enrollment/beneficiary": person.pk,
@@ -209,6 +223,8 @@ def database_state() -> dict:
             continue
         if model._meta.label in ("accounts.TOTPDevice", "accounts.BackupCodeDevice"):
             continue  # their last-used step moves with every login, by design
+        if model._meta.label == "accounts.AccountSession":
+            continue  # the session store: each request may write its own session
         fields = [
             field.attname
             for field in model._meta.concrete_fields
@@ -265,6 +281,8 @@ POSTS = {
     "admin/enrollment/registrychange/<path:object_id>/review/": {"decision": "confirm"},
     "admin/enrollment/registrychange/<path:object_id>/delete/": {"post": "yes"},
     "admin/letters/letter/export/": {},
+    "admin/accounts/user/<path:object_id>/reinvite/": {},
+    "admin/accounts/throttlelock/<path:object_id>/lift/": {},
     "admin/letters/letter/<path:object_id>/delete/": {"post": "yes"},
     "admin/letters/letterbatch/<path:object_id>/delete/": {"post": "yes"},
     "admin/enrollment/enrollmentrequest/<path:object_id>/delete/": {"post": "yes"},
@@ -307,6 +325,8 @@ STAFF_ACT = {
     "admin/enrollment/beneficiary/find/",
     "admin/enrollment/registrychange/<path:object_id>/review/",
     "admin/letters/letter/export/",
+    "admin/accounts/user/<path:object_id>/reinvite/",  # a practitioner's new invitation
+    "admin/accounts/throttlelock/<path:object_id>/lift/",  # a login throttle lifted
 }
 
 

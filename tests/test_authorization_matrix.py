@@ -73,6 +73,10 @@ TABLE = {
     "accounts/logout/": ("get", row("200 200 200 200 200 200 200 200 200 200")),
     "accounts/session/extend/": ("post", row("302 204 204 204 204 204 204 204 204 204")),
     "accounts/2fa/setup/": ("get", row("302 302 302 302 302 302 302 302 302 302")),
+    # Everyone signed in has their own sessions; no form data names no session of theirs.
+    "accounts/sessions/": ("get", row("302 200 200 200 200 200 200 200 302 200")),
+    "accounts/sessions/end/": ("post", row("302 404 404 404 404 404 404 404 302 404")),
+    "accounts/sessions/end-others/": ("post", row("302 302 302 302 302 302 302 302 302 302")),
     "accounts/activate/<str:token>/": ("get", row("404 404 404 404 404 404 404 404 404 404")),
     # Passkeys (tests/accounts/test_passkeys.py): an empty POST is no answer of a browser.
     "accounts/security/": ("get", row("302 200 200 200 200 200 200 200 302 200")),

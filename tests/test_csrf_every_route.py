@@ -195,5 +195,5 @@ def test_admin_login_and_logout_need_the_token():
     assert staff.get("/admin/").status_code == 200  # still logged in
     before = database_snapshot()
     assert staff.post("/admin/logout/").status_code == 302
-    assert "django_session" in changed_tables(before, database_snapshot())
+    assert "accounts_accountsession" in changed_tables(before, database_snapshot())
     assert answer(staff.get("/admin/")).startswith("302 ")

@@ -30,12 +30,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
+from accounts.models import AccountSession
 from audit.models import AuditEvent, Outcome
 from enrollment.models import CreationCode
 from tests.database_state import changed_tables, database_snapshot, session_keys, table_rows
@@ -176,8 +176,8 @@ def test_a_third_user_cannot_end_or_extend_the_owners_session():
     world = build_world()
     key_a = session_keys(world.clients["patient_a"])
     before = {
-        s.session_key: (s.session_data, s.expire_date)
-        for s in Session.objects.filter(session_key__in=key_a)
+        s.key_hash: (s.session_data, s.expire_date)
+        for s in AccountSession.objects.filter(key_hash__in=key_a)
     }
     for role in ROLES:
         if role == "patient_a":
@@ -185,8 +185,8 @@ def test_a_third_user_cannot_end_or_extend_the_owners_session():
         world.clients[role].post("/accounts/session/extend/")
         world.clients[role].post("/accounts/logout/")
     after = {
-        s.session_key: (s.session_data, s.expire_date)
-        for s in Session.objects.filter(session_key__in=key_a)
+        s.key_hash: (s.session_data, s.expire_date)
+        for s in AccountSession.objects.filter(key_hash__in=key_a)
     }
     assert after == before and len(after) == 1
     assert world.clients["patient_a"].get("/records/").status_code == 200

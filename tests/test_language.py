@@ -15,7 +15,7 @@ from django.test import Client
 
 from accounts.models import User
 from tests.access_control.factories import enrolled_patient, grant, practitioner_with_login
-from tests.accounts.factories import UserFactory, password_only_client
+from tests.accounts.factories import UserFactory, confirm_pending_emails, password_only_client
 from tests.records.factories import patient_with_login
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,7 @@ def _wants_e_mails(client: Client) -> None:
         {"contact_email": "patient@example.fr", "notify_first_access": "on"},
     )
     assert response.status_code == 302
+    confirm_pending_emails()  # only a confirmed address receives notifications
 
 
 def _languages() -> dict[str, str]:

@@ -4,7 +4,10 @@ from accounts.services.authentication import (
     LoginRefused,
     check_password_step,
     is_known_browser,
+    record_login,
+    record_logout,
     remember_language,
+    verify_login_code,
     verify_second_factor,
 )
 from accounts.services.practitioners import (
@@ -28,10 +31,13 @@ __all__ = [
     "confirm_totp_device",
     "import_practitioners",
     "is_known_browser",
+    "record_login",
+    "record_logout",
     "issue_activation_link",
     "pending_totp_device",
     "remember_language",
     "send_invitation",
     "start_totp_setup",
+    "verify_login_code",
     "verify_second_factor",
 ]

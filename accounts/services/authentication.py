@@ -21,8 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp.models import Device
 
-from accounts.models import BackupCodeDevice, TOTPDevice, User
-from accounts.throttling import Throttle
+from accounts.models import BackupCodeDevice, TOTPDevice, User, UserKind
+from accounts.services.events import ALLOWED, REFUSED, record_account_event
+from accounts.services.sessions import network_of
+from accounts.throttling import LockDescription, Throttle
 from dmp_portal.crypto.hashing import keyed_hash
 
 
@@ -50,9 +52,19 @@ def step_throttles(step: str) -> StepThrottles:
     )
 
 
-def _too_many(seconds: int) -> LoginRefused:
+class _Throttled(LoginRefused):
+    """Refused by a throttle, before the guess was checked."""
+
+
+class _Tripped(_Throttled):
+    """This very guess went past a throttle's limit (the later ones, refused while it holds,
+    are not recorded: they are not checked, and recording each would let a flood write the
+    trail)."""
+
+
+def _too_many(seconds: int, refusal: type[_Throttled] = _Throttled) -> _Throttled:
     minutes = max(1, (seconds + 59) // 60)
-    return LoginRefused(
+    return refusal(
         ngettext(
             "Too many attempts. For your security, try again in %(minutes)d minute.",
             "Too many attempts. For your security, try again in %(minutes)d minutes.",
@@ -74,14 +86,25 @@ class _Attempt:
         waits = [throttle.retry_after(subject) for throttle, subject in self.counted]
         if max(waits):
             raise _too_many(max(waits))
+        # What staff see of a throttle that trips (accounts/locks.py): the account, the network.
+        described = {
+            throttles.pair: lambda: LockDescription(_account_named(account), network_of(client)),
+            throttles.client: lambda: LockDescription(None, network_of(client)),
+            throttles.account: lambda: LockDescription(_account_named(account), ""),
+        }
         for throttle, subject in self.counted:
-            wait = throttle.attempt(subject)
+            wait = throttle.attempt(subject, described[throttle])
             if wait:
-                raise _too_many(wait)
+                raise _too_many(wait, _Tripped)
 
     def succeeded(self) -> None:
         for throttle, subject in self.counted:
             throttle.succeeded(subject)
+
+
+def _account_named(account: str) -> User | None:
+    """The account an identifier (as the throttles count it, case folded) belongs to."""
+    return User.objects.filter(username__iexact=account).first()
 
 
 def _known(markers: str, account: str) -> bool:
@@ -116,17 +139,44 @@ def check_password_step(
     ``known_browser_markers``: what the browser's signed cookie holds ("" when none).
     """
     account = username.strip().casefold()
-    attempt = _Attempt(
-        step_throttles("password"),
-        account,
-        client_address,
-        _known(known_browser_markers, account),
-    )
+    try:
+        attempt = _Attempt(
+            step_throttles("password"),
+            account,
+            client_address,
+            _known(known_browser_markers, account),
+        )
+    except _Tripped:
+        _record_refused("login-password", username, client_address, "throttled")
+        raise
     user = authenticate(None, username=username.strip(), password=password)
     if not isinstance(user, User):  # None: no such active account with this password
+        _record_refused("login-password", username, client_address, "wrong-password")
         raise LoginRefused(_("Incorrect identifier or password."))
     attempt.succeeded()
+    record_account_event(
+        "login-password", ALLOWED, account=user, actor=user, client_address=client_address
+    )
     return user
+
+
+def _record_refused(action: str, account: User | str, client_address: str, reason: str) -> None:
+    """A refused step, on the chain of the account it named: a patient's own chain (in no
+    one's name: the person is not proven, so their history shows "unidentified person"), else
+    the system chain in the account's name (or no one's, for an identifier of no account).
+
+    The look-up of an identifier costs one query whether it exists or not, and the event one
+    insert on either chain: the answer and its timing do not tell which (the password hasher
+    runs for an unknown identifier too, in Django's ModelBackend)."""
+    user = (
+        account
+        if isinstance(account, User)
+        else User.objects.filter(username=account.strip()).first()
+    )
+    actor = None if user is None or user.kind == UserKind.PATIENT else user
+    record_account_event(
+        action, REFUSED, account=user, actor=actor, client_address=client_address, reason=reason
+    )
 
 
 def is_known_browser(markers: str, user: User) -> bool:
@@ -154,6 +204,37 @@ def verify_second_factor(
         )
     attempt.succeeded()
     return device
+
+
+def verify_login_code(
+    user: User, token: str, *, client_address: str, known_browser: bool
+) -> Device:
+    """The login's second step: ``verify_second_factor``, recorded in the trail (a login
+    complete, or refused). A service asking the factor again before a sensitive act calls
+    ``verify_second_factor`` itself: that is not a login."""
+    try:
+        device = verify_second_factor(
+            user, token, client_address=client_address, known_browser=known_browser
+        )
+    except _Tripped:
+        _record_refused("login", user, client_address, "throttled")
+        raise
+    except _Throttled:
+        raise
+    except LoginRefused:
+        _record_refused("login", user, client_address, "wrong-code")
+        raise
+    record_account_event("login", ALLOWED, account=user, actor=user, client_address=client_address)
+    return device
+
+
+def record_login(user: User, *, client_address: str) -> None:
+    """A login completed another way than the code step: the first second factor set up."""
+    record_account_event("login", ALLOWED, account=user, actor=user, client_address=client_address)
+
+
+def record_logout(user: User, *, client_address: str) -> None:
+    record_account_event("logout", ALLOWED, account=user, actor=user, client_address=client_address)
 
 
 def check_setup_token(

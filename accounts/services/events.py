@@ -1,31 +1,44 @@
-"""The accounts' events in the audit trail: a patient's on their own chain, anyone else's on the
-system chain.
+"""The accounts' events in the audit trail: logins, logouts, ended sessions, passkeys added,
+removed and used, lifted throttles, new invitations.
 
-accounts sits under every app and imports none of them (.importlinter), the audit trail
-included: the recorder is named in settings (``ACCOUNTS_AUDIT_RECORDER``, the trail's
-``record_event``), as letters name the builders of their content. Call it inside the
-transaction of the change it records.
+A patient's event goes on their own chain (their history shows it); anyone else's, and an
+identifier that matches no account, on the system chain. accounts' services sit on the domain
+floor, above the trail (ARCHITECTURE.md: floor 5 over floor 3), so they call it directly, as the
+password and contact-address services do; only accounts' models and lower floors know no app
+(.importlinter, accounts-knows-no-app).
 """
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.utils.module_loading import import_string
+from django.db import transaction
 
-from accounts.models import User
+from accounts.models import User, UserKind
+from audit.models import Action, Outcome
+from audit.trail import record_event
 
-ALLOWED = "allowed"
-REFUSED = "refused"
+ALLOWED, REFUSED = Outcome.ALLOWED.value, Outcome.REFUSED.value
 
 
-def record_account_event(user: User, action: str, outcome: str, *, client_address: str) -> None:
-    """Append ``action`` (a value of ``audit.models.Action``) by ``user`` about their own
-    account. Never a code, a key or an address in it: the action and the outcome say it all."""
-    record = import_string(settings.ACCOUNTS_AUDIT_RECORDER)
-    record(
-        actor=user,
-        patient=user if user.is_patient else None,
-        action=action,
-        outcome=outcome,
-        client_address=client_address,
-    )
+def record_account_event(
+    action: str,
+    outcome: str,
+    *,
+    account: User | None,
+    actor: User | None,
+    client_address: str = "",
+    reason: str = "",
+) -> None:
+    """One event about ``account`` (None: no such account), done by ``actor`` (None: someone
+    not identified, such as a refused login step), in the caller's transaction if one is open,
+    else in its own. ``reason``: a short code, never an identifier, an address, a code or a
+    token."""
+    patient = account if account is not None and account.kind == UserKind.PATIENT else None
+    with transaction.atomic():
+        record_event(
+            actor=actor,
+            patient=patient,
+            action=Action(action),
+            outcome=Outcome(outcome),
+            reason=reason,
+            client_address=client_address,
+        )

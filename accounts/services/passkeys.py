@@ -46,6 +46,7 @@ from accounts.services.authentication import (
     verify_second_factor,
 )
 from accounts.services.events import ALLOWED, REFUSED, record_account_event
+from audit.models import Action
 
 NAME_MAX_LENGTH = 64
 # Errors of the library, and of reading bytes that are not base64url or CBOR.
@@ -172,7 +173,9 @@ def add_passkey(
         sign_count=verified.sign_count,
         transports=_transports(credential),
     )
-    record_account_event(user, "add-passkey", ALLOWED, client_address=client_address)
+    record_account_event(
+        Action.ADD_PASSKEY, ALLOWED, account=user, actor=user, client_address=client_address
+    )
     return device
 
 
@@ -212,10 +215,19 @@ def verify_passkey(
             device.sign_count = new_count[0]
             device.set_last_used_timestamp(commit=False)
             device.save(update_fields=["sign_count", "last_used_at"])
-            record_account_event(user, "login-passkey", ALLOWED, client_address=client_address)
+            record_account_event(
+                Action.LOGIN_PASSKEY,
+                ALLOWED,
+                account=user,
+                actor=user,
+                client_address=client_address,
+            )
             return device
     with transaction.atomic():
-        record_account_event(user, "login-passkey", REFUSED, client_address=client_address)
+        # Refused: the person is not proven, so the event is in no one's name (as a wrong code).
+        record_account_event(
+            Action.LOGIN_PASSKEY, REFUSED, account=user, actor=None, client_address=client_address
+        )
     raise LoginRefused(
         _(
             "This passkey was not accepted. Try again, or type the code shown by your "
@@ -243,7 +255,9 @@ def remove_passkey(user: User, device_id: int, *, client_address: str) -> None:
             )
         )
     device.delete()
-    record_account_event(user, "remove-passkey", ALLOWED, client_address=client_address)
+    record_account_event(
+        Action.REMOVE_PASSKEY, ALLOWED, account=user, actor=user, client_address=client_address
+    )
 
 
 def parse_credential(posted: str) -> Any:

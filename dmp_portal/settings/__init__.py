@@ -295,6 +295,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Sessions: 15 minutes idle, 12 hours at most (enforced by SessionTimeoutMiddleware).
+# Django's database sessions, keyed by a keyed hash of the cookie's value and naming their
+# account, so that a person can list and end their sessions (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_TIMEOUT_MINUTES", 15))
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env.int("SESSION_ABSOLUTE_TIMEOUT_HOURS", 12))
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
@@ -323,9 +326,6 @@ WEBAUTHN_RP_ID, WEBAUTHN_ORIGINS = relying_party(
     DMP_SITE_URL, env.str("WEBAUTHN_RP_ID"), env.list("WEBAUTHN_ORIGINS")
 )
 WEBAUTHN_RP_NAME = env.line("WEBAUTHN_RP_NAME", "DMP")
-# Who records the accounts' events (passkeys added, removed, used) in the audit trail: named
-# here because accounts, under every app, imports none of them (.importlinter).
-ACCOUNTS_AUDIT_RECORDER = "audit.trail.record_event"
 
 # --- Enrolment by post -----------------------------------------------------------------------
 ENROLLMENT_CODE_VALIDITY_DAYS = env.int("ENROLLMENT_CODE_VALIDITY_DAYS", 60)

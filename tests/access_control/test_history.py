@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -80,7 +81,7 @@ def test_the_patient_sees_the_events_of_their_record_newest_first():
 
     html = response.content.decode()
     # No « Mode » column among the patient's own actions: always normal, it would say nothing.
-    assert html.count('<th scope="col">') == 5 and ">Mode</th>" not in html
+    assert html.count('<th role="columnheader" scope="col">') == 5 and ">Mode</th>" not in html
     assert "<caption" in html and 'class="data-table"' in html
     assert "Télécharger un document" in html and "Déposer un document" in html
     assert "Consulter l&#x27;historique des accès" in html
@@ -130,7 +131,7 @@ def test_emergency_access_is_visibly_marked():
     assert row.emergency and row.mode == "emergency"
     html = response.content.decode()
     assert "Déclarer un accès en urgence" in html
-    assert html.count('<th scope="col">') == 6 and ">Mode</th>" in html
+    assert html.count('<th role="columnheader" scope="col">') == 6 and ">Mode</th>" in html
     assert '<strong class="mode-emergency"><span aria-hidden="true">⚠ </span>Urgence</strong>' in (
         html
     )
@@ -302,10 +303,17 @@ def options(response, name: str) -> set[str] | None:
 
 OWN = {"list", "view", "download", "upload", "hide", "show", "delete", "view-history"}
 OWN |= {"grant", "revoke", "block", "unblock"}
+ACCOUNT_OWN = {"login-password", "login", "login-passkey", "logout", "end-session"}
+ACCOUNT_OWN |= {"add-passkey", "remove-passkey", "password-reset", "password-change"}
+ACCOUNT_OWN |= {"contact-email"}
+OWN |= ACCOUNT_OWN
 BY_OTHERS = {"list", "view", "download", "upload", "hide", "show", "delete"}
 BY_OTHERS |= {"lookup", "request-access", "emergency"}  # a practitioner's approach
 BY_OTHERS |= {"view-identity", "propose-change", "confirm-change", "export-letter"}  # staff
 BY_OTHERS |= {"mark-returned", "review-emergency"}
+# In no one's name: refused login steps, a letter's code used, a letter or a link asked for.
+BY_OTHERS |= {"login-password", "login", "login-passkey", "activate", "reactivate"}
+BY_OTHERS |= {"request-reactivation", "password-reset-request"}
 
 
 def test_the_action_filter_offers_only_what_happens_on_a_record(trail):
@@ -331,7 +339,16 @@ def test_the_action_filter_offers_only_what_happens_on_a_record(trail):
         assert label not in html, label
     # Nor what only the patient does, nor what is never recorded on a record, among others'.
     assert not options(others, "action") & {"grant", "revoke", "block", "unblock", "view-history"}
-    assert not (options(others, "action") | options(mine, "action")) & {"login", "export"}
+    # The patient's account is on their chain (issue 15): their own logins under « Mes
+    # actions », refused attempts and letters' codes, in no one's name, under others'.
+    assert {"login", "login-password", "logout", "end-session", "password-change"} <= options(
+        mine, "action"
+    )
+    assert {"login", "reactivate", "request-reactivation"} <= options(others, "action")
+    # Never recorded on a record: the export is not built; staff's acts on accounts are not
+    # on a patient's chain.
+    never = {"export", "lift-throttle", "reinvite"}
+    assert not (options(others, "action") | options(mine, "action")) & never
 
 
 def test_the_actions_only_the_patient_is_recorded_doing_are_those_of_their_own_services():
@@ -372,7 +389,23 @@ def test_every_action_offered_under_my_actions_is_one_the_patient_does():
     assert client.post(f"/access/blocks/{block.pk}/lift/").status_code == 302
     mine = client.get(URL, {"show": "mine"})
     done = set(AuditEvent.objects.filter(patient=patient, actor=patient).values_list("action"))
-    assert {action for (action,) in done} == options(mine, "action") - {""}
+    # The record's part here; the account's part (logins, passwords, passkeys) is checked
+    # against the services that record it below.
+    assert {action for (action,) in done} - ACCOUNT_OWN == options(mine, "action") - {""} - (
+        ACCOUNT_OWN
+    )
+
+
+def test_every_account_action_offered_is_recorded_by_a_service():
+    """Each account action the history offers is written by some service of accounts or
+    enrollment: a filter for an action that never happens would find nothing, ever."""
+    sources = "".join(
+        path.read_text()
+        for package in ("accounts/services", "enrollment/services")
+        for path in (Path(settings.BASE_DIR) / package).rglob("*.py")
+    )
+    for action in history.ACCOUNT_OWN_ACTIONS | history.ACCOUNT_OTHERS_ACTIONS:
+        assert f"Action.{action.name}" in sources or f'"{action.value}"' in sources, action
 
 
 def test_an_attempt_at_a_documents_address_by_someone_else_is_found_by_its_action(trail):

@@ -23,7 +23,8 @@ HEADING = "Professionnels autorisés à lire mon dossier"
 def _readers_rows(page: str) -> list[str]:
     table = re.search(r'<table[^>]*data-testid="readers".*?</table>', page, re.S)
     assert table is not None
-    rows = re.findall(r"<tr>(.*?)</tr>", table.group(0).split("<tbody>")[1], re.S)
+    body = re.split(r"<tbody[^>]*>", table.group(0))[1]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
     # Inline tags join their words; cells are apart.
     texts = (re.sub(r"<[^>]+>", " ", re.sub(r"</?strong>", "", row)) for row in rows)
     return [" ".join(html.unescape(text).split()) for text in texts]

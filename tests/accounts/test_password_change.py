@@ -60,8 +60,9 @@ def test_a_change_keeps_this_session_and_ends_the_others(kind, django_capture_on
 
     page = client.get(CHANGE)
     assert page.status_code == 200
-    # Linked from the header's menu of every kind of account.
-    assert f'href="{CHANGE}"' in page.content.decode()
+    # Linked from the security page, which the header's menu of every kind of account names.
+    assert 'href="/accounts/security/"' in page.content.decode()
+    assert f'href="{CHANGE}"' in client.get("/accounts/security/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         done = client.post(CHANGE, change_form(device))
     assert done["Location"] == CHANGE

@@ -87,7 +87,11 @@ def test_a_reset_sets_a_new_password_keeps_the_second_factor_and_ends_every_sess
     # Audited on the patient's own chain; the address told of the change.
     assert list(
         AuditEvent.objects.filter(patient=patient).order_by("pk").values_list("action", "outcome")
-    ) == [("password-reset-request", "allowed"), ("password-reset", "allowed")]
+    ) == [
+        ("password-reset-request", "allowed"),
+        ("password-reset", "allowed"),
+        ("login-password", "allowed"),  # the fresh login above, at its password step
+    ]
     assert mail.outbox[-1].to == ["lea.martin@example.fr"]
     assert "mot de passe" in mail.outbox[-1].subject.lower()
 

@@ -76,7 +76,7 @@ def test_the_patient_lands_on_their_summary_and_reaches_every_page(site, new_pag
         "/access/",
         "/access/history/",
         "/access/settings/",
-        "/accounts/password/change/",
+        "/accounts/security/",
     ]
 
 
@@ -113,7 +113,7 @@ def test_the_practitioner_lands_on_their_workspace(site, new_page, inspector):
     assert _walk_menu(page, inspector, site, "pro") == [
         "/pro/workspace/",
         "/pro/",
-        "/accounts/password/change/",
+        "/accounts/security/",
     ]
 
 

@@ -113,7 +113,7 @@ def test_tables_never_cut_a_word_or_a_date_from_320_to_1920_px(site, new_page, i
     assert _check_every_width(page, "access overview") >= 4
 
     page.set_viewport_size(WIDTHS[2])
-    page.goto(site + "/access/history/?who=others")
+    page.goto(site + "/access/history/?show=others")
     inspector.check(page, "layout-history")
     assert page.locator(".data-table tbody tr").count() >= 4
     assert _check_every_width(page, "history") >= 4

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import time
 
-from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
 from accounts.middleware import SESSION_SEEN
+from accounts.models import AccountSession
+from accounts.sessions import SessionStore
 from tests.accounts.factories import PASSWORD, UserFactory, add_totp, totp_token
 from tests.e2e.steps import log_in
 
 
 def _server_session():
-    (session,) = Session.objects.all()
+    (session,) = AccountSession.objects.all()
     return session
 
 
@@ -46,7 +47,7 @@ def test_the_warning_comes_before_the_timeout_and_the_person_stays(site, new_pag
     session = _server_session()
     data = session.get_decoded()
     data[SESSION_SEEN] = time.time() - 13 * 60
-    Session.objects.filter(pk=session.pk).update(session_data=Session.objects.encode(data))
+    AccountSession.objects.filter(pk=session.pk).update(session_data=SessionStore().encode(data))
     with page.expect_response("**/accounts/session/extend/") as extended:
         page.keyboard.press("Enter")
     assert extended.value.status == 204
@@ -62,7 +63,7 @@ def test_a_session_already_ended_on_the_server_is_not_pretended_extended(site, n
     warning = page.get_by_role("alertdialog")
     page.clock.run_for("13:05")
     expect(warning).to_be_visible()
-    Session.objects.all().delete()  # ended on the server (timeout, or logged out elsewhere)
+    AccountSession.objects.all().delete()  # ended on the server (timeout, or logged out elsewhere)
 
     page.keyboard.press("Enter")
     expect(warning).to_contain_text("Votre session est terminée")

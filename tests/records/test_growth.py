@@ -29,7 +29,7 @@ HOT_TABLES = (
     "access_control_treatingphysician",
     "access_control_recordsettings",
     "accounts_user",
-    "django_session",
+    "accounts_accountsession",
 )
 
 
