@@ -155,6 +155,7 @@ class PasswordChangeView(View):
                     otp_token=form.cleaned_data["otp_token"],
                     client_address=client_address(request),
                     known_browser=is_known_browser(known_browser_markers(request), request.user),
+                    keep_session_key=request.session.session_key,
                 )
             except password.PasswordRefused as refusal:
                 form.add_error(refusal.field, refusal.message)

@@ -26,6 +26,7 @@ from accounts.models import PasswordResetLink, User, UserKind
 from accounts.selectors import accounts_with_verified_email, hash_activation_token, verified_email
 from accounts.services.authentication import LoginRefused, verify_second_factor
 from accounts.services.contact_email import mail_to, too_many
+from accounts.services.sessions import end_other_sessions
 from accounts.throttling import Throttle
 from audit.models import Action, Outcome
 from audit.trail import record_event
@@ -178,6 +179,7 @@ def reset_password(link_id: int, password: str, *, client_address: str) -> User:
             outcome=Outcome.ALLOWED,
             client_address=client_address,
         )
+        end_other_sessions(user, None, client_address=client_address, reason="password")
         enqueue_on_commit("accounts.tasks.send_password_changed_notice", user.pk)
     return user
 
@@ -190,6 +192,7 @@ def change_password(
     otp_token: str,
     client_address: str,
     known_browser: bool,
+    keep_session_key: str | None = None,
 ) -> User:
     """A signed-in person changes their password: the current one and a fresh second factor
     (the login's check, throttled like it) are asked first; a wrong one changes nothing.
@@ -220,6 +223,11 @@ def change_password(
             action=Action.PASSWORD_CHANGE,
             outcome=Outcome.ALLOWED,
             client_address=client_address,
+        )
+        # Django's session auth hash already refuses them; this also takes them out of the store
+        # and off the sessions page at once.
+        end_other_sessions(
+            locked, keep_session_key, client_address=client_address, reason="password"
         )
         enqueue_on_commit("accounts.tasks.send_password_changed_notice", locked.pk)
     user.password = locked.password

@@ -118,13 +118,15 @@ def end_other_sessions(
     actor: User | None = None,
     client_address: str = "",
     reason: str = "others",
+    unproven: bool = False,
 ) -> int:
     """End every session of ``user`` but the one whose key is ``keep_session_key`` (None: every
     one). Returns how many ended; records it when any did. For the sessions page ("end all
     others"), a password change or reset (``reason`` "password"), a new invitation by staff
     (``actor``: the staff member). Django's session auth hash already refuses the sessions of a
     changed password at their next request; this also takes them out of the store and of the
-    list at once."""
+    list at once. ``unproven``: done by someone not signed in (the holder of a reactivation
+    code), so the event is in no one's name, like the reactivation itself."""
     sessions = AccountSession.objects.filter(user=user)
     if keep_session_key:
         sessions = sessions.exclude(key_hash=hash_session_key(keep_session_key))
@@ -134,7 +136,7 @@ def end_other_sessions(
             "end-session",
             ALLOWED,
             account=user,
-            actor=actor if actor is not None else user,
+            actor=None if unproven else (actor if actor is not None else user),
             client_address=client_address,
             reason=reason,
         )

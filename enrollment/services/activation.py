@@ -30,6 +30,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User, UserKind
 from accounts.services.factors import remove_every_second_factor
+from accounts.services.sessions import end_other_sessions
 from accounts.throttling import Throttle
 from audit.models import Action, Outcome
 from audit.trail import record_event
@@ -255,4 +256,6 @@ def _reactivate(beneficiary: Beneficiary, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
     remove_every_second_factor(user)
+    # Out of the store at once (the new password already makes Django refuse them).
+    end_other_sessions(user, None, reason="reactivation", unproven=True)
     return user

@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from accounts.models import AccountSession
 from audit.models import AuditEvent
 from tests.accounts.factories import (
     PASSWORD,
@@ -70,6 +71,8 @@ def test_a_change_keeps_this_session_and_ends_the_others(kind, django_capture_on
 
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
+    # The other session is out of the store at once, not only refused at its next request.
+    assert AccountSession.objects.filter(user=user).count() == 1
     assert client.get(CHANGE).status_code == 200  # still signed in
     assert other.get(CHANGE)["Location"].startswith("/accounts/login/")  # ended
     event = AuditEvent.objects.get(action="password-change")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 
 from accounts.devices import BackupCodeDevice, TOTPDevice
-from accounts.models import User
+from accounts.models import AccountSession, User
 from accounts.passkeys import PasskeyDevice
 from audit.models import Action, AuditEvent, Outcome
 from enrollment.models import (
@@ -122,7 +122,8 @@ def test_reactivating_keeps_identifier_record_and_documents_and_removes_every_fa
     assert not PasskeyDevice.objects.filter(user=user).exists()
     assert CreationCode.objects.filter(beneficiary=person).live().count() == 0
 
-    # The old session is refused: the password change ended it.
+    # The old session is out of the store, and its cookie refused.
+    assert not AccountSession.objects.filter(user=user).exists()
     assert browser.get("/records/")["Location"].startswith("/accounts/login/")
     # The old password and the lost app's secret are refused; the new password leads to the
     # setup of a new app, which the old secret cannot confirm either.
