@@ -131,7 +131,7 @@ def test_staff_land_on_their_page_and_reach_the_admin(site, new_page, inspector)
     # The admin has its own templates (and its own checks, tests/test_admin_*.py): opened in a
     # page of the same session that the inspector does not watch.
     visited = _walk_menu(page, inspector, site, "staff", skip=("/admin/",))
-    assert visited == ["/staff/", "/admin/", "/accounts/password/change/"]
+    assert visited == ["/staff/", "/admin/", "/accounts/security/"]
     admin = page.context.new_page()
     response = admin.goto(site + "/admin/")
     assert response is not None and response.status == 200

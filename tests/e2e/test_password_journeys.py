@@ -75,8 +75,10 @@ def test_confirm_an_address_then_reset_and_change_the_password(site, new_page, i
     log_in(page, inspector, site, patient.username, RESET_PASSWORD, backup, "login-again")
     inspector.check(page, "home-again")
 
-    # Password change, from the menu: a wrong current password first.
-    follow(page, page.get_by_role("link", name="Mot de passe"))
+    # Password change, from the menu's security page: a wrong current password first.
+    follow(page, page.get_by_role("link", name="Sécurité du compte"))
+    inspector.check(page, "security")
+    follow(page, page.get_by_role("link", name="Changer mon mot de passe"))
     inspector.check(page, "change")
     fill_by_keyboard(
         page,

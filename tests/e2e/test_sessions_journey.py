@@ -22,7 +22,9 @@ def test_the_patient_ends_the_session_of_another_device(site, new_page, inspecto
     log_in(page, inspector, site, patient.username, PASSWORD, next_totp_token(device))
     inspector.check(page, "home")
 
-    follow(page, page.locator('nav.nav-menu a[href="/accounts/sessions/"]'))
+    follow(page, page.locator('nav.nav-menu a[href="/accounts/security/"]'))
+    inspector.check(page, "security")
+    follow(page, page.get_by_role("link", name="Voir et fermer mes sessions ouvertes"))
     inspector.check(page, "sessions")
     expect(page.locator("h1")).to_have_text("Mes sessions")
     sessions = page.get_by_test_id("session")
