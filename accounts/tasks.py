@@ -23,8 +23,11 @@ def send_contact_change_notice(change_id: int) -> bool:
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_password_reset(user_id: str) -> bool:
-    return password.send_reset_link(user_id)
+def send_password_reset(*user_ids: str) -> int:
+    """One per reset request, whatever the address: no id for an unknown one (the request then
+    reaches the broker all the same); one id per account otherwise. A message queued before this
+    version, with one id, is read the same way."""
+    return password.send_reset_links(user_ids)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

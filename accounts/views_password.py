@@ -24,7 +24,7 @@ from accounts.authenticated import AuthenticatedRequest
 from accounts.forms import FirstPasswordForm, PasswordChangeForm, PasswordResetRequestForm
 from accounts.http import known_browser_markers
 from accounts.models import ContactEmailChange, PasswordResetLink
-from accounts.selectors import usable_contact_change, usable_reset_link
+from accounts.selectors import usable_contact_change
 from accounts.services import contact_email, password
 from accounts.services.authentication import is_known_browser
 from dmp_portal.http import client_address
@@ -117,17 +117,14 @@ class PasswordResetConfirmView(View):
 
     @staticmethod
     def _usable(request: HttpRequest, *, token: str) -> PasswordResetLink | None:
-        if password.reset_link_refused(client_address(request)):
-            return None
-        link = usable_reset_link(token=token)
-        if link is None:
-            password.reset_link_failed(client_address(request))
-        return link
+        return password.open_reset_link(token=token, client_address=client_address(request))
 
     @staticmethod
     def _from_session(request: HttpRequest) -> PasswordResetLink | None:
         link_id = request.session.get(RESET_SESSION_KEY)
-        return usable_reset_link(link_id=link_id) if link_id else None
+        if not link_id:
+            return None
+        return password.open_reset_link(link_id=link_id, client_address=client_address(request))
 
     @staticmethod
     def _render(request: HttpRequest, form: FirstPasswordForm) -> HttpResponse:

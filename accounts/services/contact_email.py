@@ -2,8 +2,9 @@
 
 An address a person gives receives its confirmation link and nothing else until the link is
 followed; only then does it replace the verified one (``accounts.selectors.verified_email``),
-and the replaced address is told of the change. Every change that takes effect is audited, on
-the patient's chain for a patient, else on the system chain; never with the address itself.
+and the replaced address is told of the change. Every change that takes effect is audited
+(``accounts.services.events.record_account_event``: the patient's chain for a patient, else the
+system chain), never with the address itself.
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.contact import CONFIRMATION_LINK_VALIDITY, normalise_email
-from accounts.models import ContactEmail, ContactEmailChange, User, UserKind
+from accounts.models import ContactEmail, ContactEmailChange, User
 from accounts.selectors import hash_activation_token, pending_contact_email
+from accounts.services.events import ALLOWED, record_account_event
 from accounts.throttling import Throttle
-from audit.models import Action, Outcome
-from audit.trail import record_event
 from dmp_portal.queueing import enqueue_on_commit
 
 # Confirmation links sent to the addresses of one account within an hour: enough for typos,
@@ -59,10 +59,6 @@ def too_many(seconds: int) -> str:
         "Too many attempts. For your security, try again in %(minutes)d minutes.",
         minutes,
     ) % {"minutes": minutes}
-
-
-def _audit_chain_patient(user: User) -> User | None:
-    return user if user.kind == UserKind.PATIENT else None
 
 
 def give_contact_email(user: User, address: str, *, client_address: str) -> ContactEmailOutcome:
@@ -127,11 +123,11 @@ def _remove(user: User, current: ContactEmail, client_address: str) -> ContactEm
         user=user, address=None, done_at=now, replaced_address=str(current.address)
     )
     current.delete()
-    record_event(
+    record_account_event(
+        "contact-email",
+        ALLOWED,
+        account=user,
         actor=user,
-        patient=_audit_chain_patient(user),
-        action=Action.CONTACT_EMAIL,
-        outcome=Outcome.ALLOWED,
         reason="removed",
         client_address=client_address,
     )
@@ -216,11 +212,11 @@ def confirm_contact_email(change_id: int, *, client_address: str) -> User:
         current.save()
         change.done_at = now
         change.save(update_fields=["done_at", "replaced_address"])
-        record_event(
+        record_account_event(
+            "contact-email",
+            ALLOWED,
+            account=user,
             actor=user,
-            patient=_audit_chain_patient(user),
-            action=Action.CONTACT_EMAIL,
-            outcome=Outcome.ALLOWED,
             reason="confirmed",
             client_address=client_address,
         )

@@ -57,8 +57,9 @@ def reinvite_practitioner(
 
 def send_reinvitation(user_id: str) -> bool:
     """E-mail the new invitation: the invitation's own single-use link (``issue_activation_link``,
-    which stops older ones), in words that say the access was reset by the service and what to
-    do if the practitioner did not ask for it. Nothing if the account was activated meanwhile."""
+    which stops older ones), in words that say the access was reset by the service (staff may act
+    on a suspicion, not only on request), what was removed, and whom to call if the practitioner
+    did not expect it. Nothing if the account was activated meanwhile."""
     user = User.objects.filter(pk=user_id, kind=UserKind.PRACTITIONER, is_active=False).first()
     if user is None:
         return False
@@ -66,6 +67,7 @@ def send_reinvitation(user_id: str) -> bool:
     context = {
         "activation_url": f"{settings.DMP_SITE_URL}/accounts/activate/{token}/",
         "validity_hours": int(settings.ACTIVATION_LINK_VALIDITY.total_seconds() // 3600),
+        "phone": settings.DMP_OPERATOR_PHONE,
     }
     with translation.override(user.language or settings.LANGUAGE_CODE):
         subject = render_to_string("accounts/email/reinvitation_subject.txt", context).strip()

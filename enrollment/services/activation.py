@@ -30,6 +30,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User, UserKind
 from accounts.services.factors import remove_every_second_factor
+from accounts.services.password import expire_reset_links
 from accounts.services.sessions import end_other_sessions
 from accounts.throttling import Throttle
 from audit.models import Action, Outcome
@@ -204,7 +205,7 @@ def activate(code_id: int, password: str, client_address: str = "") -> User:
             .get(pk=code.beneficiary_id)
         )
         if code.purpose == CodePurpose.REACTIVATION:
-            user, action = _reactivate(beneficiary, password), Action.REACTIVATE
+            user, action = _reactivate(beneficiary, password, client_address), Action.REACTIVATE
         else:
             user, action = _create(beneficiary, password), Action.ACTIVATE
         now = timezone.now()
@@ -246,9 +247,11 @@ def _create(beneficiary: Beneficiary, password: str) -> User:
 
 
 @sensitive_variables("password")
-def _reactivate(beneficiary: Beneficiary, password: str) -> User:
+def _reactivate(beneficiary: Beneficiary, password: str, client_address: str) -> User:
     """The same account, identifier, record and data key; a new password (which ends every
-    session: Django's session auth hash) and no second factor any more."""
+    session: Django's session auth hash), no second factor any more, and no password reset link
+    left: one asked before (perhaps by whoever holds the mailbox, the reason to reactivate)
+    would otherwise set a password on an account with no factor, whose holder sets up theirs."""
     user = beneficiary.patient
     if user is None or not user.is_active:
         raise ActivationRefused()
@@ -256,6 +259,9 @@ def _reactivate(beneficiary: Beneficiary, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
     remove_every_second_factor(user)
+    expire_reset_links(user)
     # Out of the store at once (the new password already makes Django refuse them).
-    end_other_sessions(user, None, reason="reactivation", unproven=True)
+    end_other_sessions(
+        user, None, client_address=client_address, reason="reactivation", unproven=True
+    )
     return user

@@ -10,6 +10,7 @@ from django.core import mail
 from django.test import Client
 
 from accounts.models import AccountSession
+from accounts.services.password import issue_reset_link
 from audit.models import AuditEvent
 from tests.accounts.factories import (
     PASSWORD,
@@ -145,3 +146,18 @@ def test_visitors_and_half_signed_in_people_are_sent_to_the_login():
     assert anonymous["Location"].startswith("/accounts/login/")
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_a_change_expires_a_reset_link_asked_before(django_capture_on_commit_callbacks):
+    """A link asked before the change (perhaps by whoever reads the mailbox) cannot undo it."""
+    user = UserFactory(kind="patient")
+    device = add_totp(user)
+    give_verified_email(user, "moi@example.fr")
+    kept = issue_reset_link(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        logged_in_client(user, device).post(CHANGE, change_form(device))
+    followed = Client().get(f"/accounts/password/reset/{kept}/")
+    assert followed.status_code == 404
+    assert "Ce lien n'est pas valide" in followed.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)

@@ -63,7 +63,7 @@ def test_a_reset_sets_a_new_password_keeps_the_second_factor_and_ends_every_sess
     assert 'data-testid="reset-answer"' in answer.content.decode()
     assert [m.to for m in mail.outbox] == [["lea.martin@example.fr"]]
     body = mail.outbox[0].body
-    assert patient.username in body and "60 minutes" in body
+    assert patient.username in body and "expire dans une heure" in body
 
     landing = client.get(reset_path_from_email())
     # The token leaves the address bar at once.
@@ -84,15 +84,20 @@ def test_a_reset_sets_a_new_password_keeps_the_second_factor_and_ends_every_sess
     step = fresh.post("/accounts/login/", {"username": patient.username, "password": NEW_PASSWORD})
     assert step["Location"] == "/accounts/login/"
     assert 'name="otp_token"' in fresh.get("/accounts/login/").content.decode()
-    # Audited on the patient's own chain; the address told of the change.
+    # Audited on the patient's own chain; the reset and the sessions it ended in no one's name
+    # (holding the mailbox's link proves no one), from the client address that reset.
     assert list(
-        AuditEvent.objects.filter(patient=patient).order_by("pk").values_list("action", "outcome")
+        AuditEvent.objects.filter(patient=patient)
+        .order_by("pk")
+        .values_list("action", "outcome", "actor_id")
     ) == [
-        ("password-reset-request", "allowed"),
-        ("password-reset", "allowed"),
-        ("end-session", "allowed"),  # the session opened before the reset, out of the store
-        ("login-password", "allowed"),  # the fresh login above, at its password step
+        ("password-reset-request", "allowed", None),
+        ("password-reset", "allowed", None),
+        ("end-session", "allowed", None),  # the session opened before the reset, out of the store
+        ("login-password", "allowed", patient.pk),  # the fresh login above, its password step
     ]
+    ended = AuditEvent.objects.get(patient=patient, action="end-session")
+    assert (ended.reason, str(ended.client_address)) == ("password", "127.0.0.1")
     assert mail.outbox[-1].to == ["lea.martin@example.fr"]
     assert "mot de passe" in mail.outbox[-1].subject.lower()
 
@@ -121,16 +126,23 @@ def test_known_unknown_and_unconfirmed_addresses_get_the_same_page_and_only_the_
     assert PasswordResetLink.objects.count() == 1
 
 
-def test_a_known_and_an_unknown_address_do_the_same_work():
-    """The request does the same database work either way (the e-mail is a task's): a look-up
-    by blind index, then one audit event (on the system chain for an unknown address)."""
+def test_a_known_and_an_unknown_address_do_the_same_work(django_capture_on_commit_callbacks):
+    """The request does the same work either way (the e-mail is a task's): a look-up by blind
+    index, one audit event (on the system chain for an unknown address), and one task queued
+    (so the broker is reached either way in production, where queueing is a network push)."""
     patient_with_email("connue@example.fr")
-    counts = {}
+    counts, queued = {}, {}
     for address in ("connue@example.fr", "inconnue@example.fr"):
-        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        with (
+            django_capture_on_commit_callbacks() as callbacks,
+            transaction.atomic(),
+            CaptureQueriesContext(connection) as queries,
+        ):
             request_password_reset(address, client_address=f"192.0.2.{len(counts) + 1}")
         counts[address] = len(queries)
+        queued[address] = len(callbacks)
     assert counts["connue@example.fr"] == counts["inconnue@example.fr"]
+    assert queued == {"connue@example.fr": 1, "inconnue@example.fr": 1}
     unknown = AuditEvent.objects.get(patient=None, action="password-reset-request")
     assert (unknown.outcome, unknown.reason) == ("refused", "unknown-address")
     assert "inconnue" not in str(AuditEvent.objects.values_list())
@@ -229,9 +241,41 @@ def test_bad_links_are_throttled_then_even_a_good_one_is_refused():
 
 def test_a_practitioners_reset_is_recorded_on_the_system_chain(django_capture_on_commit_callbacks):
     practitioner = PractitionerProfileFactory().user
+    add_totp(practitioner)
     give_verified_email(practitioner, "dr.durand@example.fr")
     ask(Client(), "dr.durand@example.fr", django_capture_on_commit_callbacks)
     event = AuditEvent.objects.get(action="password-reset-request")
     assert event.patient is None and event.chain.key == "system"
     assert event.reason == f"account:{practitioner.pk}"
     assert [m.to for m in mail.outbox] == [["dr.durand@example.fr"]]
+
+
+def test_bad_used_and_expired_links_are_audited_and_get_the_one_answer():
+    """A made-up link is recorded on the system chain only; a used or expired one of a real
+    account on that account's chain too, in no one's name; never the token."""
+    patient, _device = patient_with_email()
+    practitioner = PractitionerProfileFactory().user
+    add_totp(practitioner)
+    with time_machine.travel("2026-11-02 09:00 +0000", tick=False) as clock:
+        used = issue_reset_link(patient)
+        client = Client()
+        client.get(f"{RESET}{used}/")
+        client.post(f"{RESET}set-password/", SET_PASSWORD)
+        expired = issue_reset_link(practitioner)
+        clock.shift(3600 + 1)
+        answers = [
+            Client(REMOTE_ADDR="198.51.100.7").get(f"{RESET}{token}/")
+            for token in ("pas-un-jeton", used, expired)
+        ]
+    assert len({page_answer(response) for response in answers}) == 1
+    refused = AuditEvent.objects.filter(action="password-reset", outcome="refused")
+    system = refused.filter(patient=None)
+    assert list(system.filter(reason="bad-link").values_list("actor_id", flat=True)) == [None] * 3
+    assert system.get(reason=f"bad-link account:{practitioner.pk}").actor_id is None
+    on_patient = refused.get(patient=patient)
+    assert (on_patient.reason, on_patient.actor_id) == ("bad-link", None)
+    assert str(on_patient.client_address) == "198.51.100.7"
+    trail = str(AuditEvent.objects.values_list())
+    assert used not in trail and expired not in trail and "pas-un-jeton" not in trail
+    practitioner.refresh_from_db()
+    assert practitioner.check_password(PASSWORD)

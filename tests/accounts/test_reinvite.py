@@ -63,7 +63,13 @@ def test_staff_reset_a_practitioner_and_send_a_new_link(django_capture_on_commit
     (message,) = mail.outbox
     assert message.to == [practitioner.email]
     assert message.subject == "Votre accès au portail du dossier médical partagé a été réinitialisé"
-    assert "Si vous n'avez rien demandé" in message.body
+    body = " ".join(message.body.split())
+    # The service acted (perhaps on a suspicion, not on request): say so, say what was removed,
+    # and give the number to call.
+    assert "À votre demande" not in body
+    assert body.startswith("Bonjour, Le service du portail a réinitialisé votre accès")
+    assert "(application d'authentification, codes de secours, clés d'accès)" in body
+    assert "Si vous ne vous y attendiez pas" in body and settings.DMP_OPERATOR_PHONE in body
     path = re.search(r"https?://[^/\s]+(/accounts/activate/[\w-]+/)", message.body).group(1)
     client = Client()
     landing = client.get(path)
