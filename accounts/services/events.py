@@ -3,8 +3,8 @@ removed and used, lifted throttles, new invitations.
 
 A patient's event goes on their own chain (their history shows it); anyone else's, and an
 identifier that matches no account, on the system chain. accounts' services sit on the domain
-floor, above the trail (ARCHITECTURE.md: floor 5 over floor 3), so they call it directly, as the
-password and contact-address services do; only accounts' models and lower floors know no app
+floor, above the trail (ARCHITECTURE.md: floor 5 over floor 3), so this module calls it directly and
+every account service records through it; only accounts' models and lower floors know no app
 (.importlinter, accounts-knows-no-app).
 """
 
