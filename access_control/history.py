@@ -59,8 +59,10 @@ OWNER_BOUND_ACTIONS = frozenset(
     {Action.GRANT, Action.REVOKE, Action.BLOCK, Action.UNBLOCK, Action.VIEW_HISTORY}
 )
 # The patient's account on their own chain (issue 15), in their name once they are proven:
-# the steps of a login, a logout, a session ended, a passkey added or removed, a password reset
-# or changed, a contact address confirmed or removed (accounts.services).
+# the steps of a login, a logout, a session ended, an authenticator app or a passkey added, a
+# passkey removed, a password changed, a contact address confirmed or removed
+# (accounts.services). A password reset is here while it is recorded in the name of the
+# account (the holder of the mailbox link); in no one's name, it is only among others'.
 ACCOUNT_OWN_ACTIONS = frozenset(
     {
         Action.LOGIN_PASSWORD,
@@ -68,6 +70,7 @@ ACCOUNT_OWN_ACTIONS = frozenset(
         Action.LOGIN_PASSKEY,
         Action.LOGOUT,
         Action.END_SESSION,
+        Action.ADD_TOTP,
         Action.ADD_PASSKEY,
         Action.REMOVE_PASSKEY,
         Action.PASSWORD_RESET,
@@ -75,9 +78,13 @@ ACCOUNT_OWN_ACTIONS = frozenset(
         Action.CONTACT_EMAIL,
     }
 )
-# ... and in no one's name: a refused login step (the person is not proven), a letter's code
-# used to open or reactivate the record, a reactivation letter or a reset link asked for by
-# whoever typed the number or the address (enrollment.services, accounts.services).
+# ... and in no one's name or another's: a refused login step (the person is not proven), a
+# letter's code used to open or reactivate the record, a reactivation letter or a reset link
+# asked for by whoever typed the number or the address, a password reset by the holder of the
+# link, the sessions a reactivation or a reset ended (enrollment.services, accounts.services);
+# and staff lifting a throttle on the patient's account (accounts.services.throttles).
+# Checked the other way round (every action and actor the services record is offered) by
+# tests/access_control/test_history.py.
 ACCOUNT_OTHERS_ACTIONS = frozenset(
     {
         Action.LOGIN_PASSWORD,
@@ -87,6 +94,9 @@ ACCOUNT_OTHERS_ACTIONS = frozenset(
         Action.REACTIVATE,
         Action.REQUEST_REACTIVATION,
         Action.PASSWORD_RESET_REQUEST,
+        Action.PASSWORD_RESET,
+        Action.END_SESSION,
+        Action.LIFT_THROTTLE,
     }
 )
 OWN_ACTIONS = RECORD_OWN_ACTIONS | ACCOUNT_OWN_ACTIONS

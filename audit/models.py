@@ -57,29 +57,34 @@ class Action(models.TextChoices):
     # Staff closing an emergency access in the review queue: recorded on the patient's chain,
     # so the patient's history says who reviewed the emergency on their record.
     REVIEW_EMERGENCY = "review-emergency", _("Review an emergency access")
+    # The account's events are named by nouns (« Connexion », « Ajout d'une clé d'accès »...),
+    # as the history lists what happened, not what to do.
     # Opening an account with a letter's code, on the patient's chain: the first activation,
     # a reactivation letter sent after a request on /enrollment/, and the reactivation itself
     # (new password, every second factor removed).
-    ACTIVATE = "activate", _("Open the record with a letter's code")
-    REQUEST_REACTIVATION = "request-reactivation", _("Send a reactivation letter")
-    REACTIVATE = "reactivate", _("Reactivate the account with a letter's code")
+    ACTIVATE = "activate", _("Record opened with a letter")
+    REQUEST_REACTIVATION = "request-reactivation", _("Reactivation letter sent")
+    REACTIVATE = "reactivate", _("Account reactivated with a letter")
     # Passkeys (issue 15): on the person's own chain for a patient, else the system chain.
-    ADD_PASSKEY = "add-passkey", _("Add a passkey")
-    REMOVE_PASSKEY = "remove-passkey", _("Remove a passkey")
-    LOGIN_PASSKEY = "login-passkey", _("Log in with a passkey")
+    ADD_PASSKEY = "add-passkey", _("Passkey added")
+    REMOVE_PASSKEY = "remove-passkey", _("Passkey removed")
+    LOGIN_PASSKEY = "login-passkey", _("Login with a passkey")
     # Issue 15, getting back in: a reset link asked for (or for an unknown address, on the
     # system chain), a password reset or changed, a contact address confirmed or removed.
-    PASSWORD_RESET_REQUEST = "password-reset-request", _("Ask for a password reset link")
-    PASSWORD_RESET = "password-reset", _("Reset the password")
-    PASSWORD_CHANGE = "password-change", _("Change the password")
-    CONTACT_EMAIL = "contact-email", _("Change the contact e-mail address")
+    PASSWORD_RESET_REQUEST = "password-reset-request", _("Password reset link requested")
+    PASSWORD_RESET = "password-reset", _("Password reset")
+    PASSWORD_CHANGE = "password-change", _("Password change")
+    CONTACT_EMAIL = "contact-email", _("Contact e-mail address change")
     # The end of a session: logged out, ended from the sessions page, or ended by staff.
     LOGOUT = "logout", _("Logout")
-    END_SESSION = "end-session", _("End a session")
+    END_SESSION = "end-session", _("Session ended")
     # Staff lifting a login throttle, and sending a practitioner a new invitation (their
     # password, second factors and sessions are reset): on the system chain.
-    LIFT_THROTTLE = "lift-throttle", _("Lift a login throttle")
+    LIFT_THROTTLE = "lift-throttle", _("Login throttle lifted")
     REINVITE = "reinvite", _("New invitation sent")
+    # An authenticator app set up (first login, after a reactivation or a new invitation), with
+    # its new backup codes: on the person's own chain for a patient, else the system chain.
+    ADD_TOTP = "add-totp", _("Authenticator app added")
 
 
 class Outcome(models.TextChoices):

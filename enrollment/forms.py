@@ -55,6 +55,9 @@ class EnrollmentForm(forms.Form):
 
 
 class ActivationCodeForm(forms.Form):
+    # One form for a creation and a reactivation letter: its words name neither, so that the
+    # holder of a reactivation letter is not told about a creation code (the field's name,
+    # ``creation_code``, is the contract's).
     nir = forms.CharField(
         label=_("Social security number (15 characters, for example 1 85 05 78 006 084 91)"),
         max_length=32,
@@ -62,12 +65,12 @@ class ActivationCodeForm(forms.Form):
         error_messages={"required": _("Enter your social security number.")},
     )
     creation_code = forms.CharField(
-        label=_("Creation code from the letter (12 characters, as XXXX-XXXX-XXXX)"),
+        label=_("Code from the letter (12 characters, as XXXX-XXXX-XXXX)"),
         max_length=32,
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
         ),
-        error_messages={"required": _("Enter the creation code printed in the letter.")},
+        error_messages={"required": _("Enter the code printed in the letter.")},
     )
 
     def clean_nir(self) -> str:
@@ -78,7 +81,7 @@ class ActivationCodeForm(forms.Form):
         if not codes.is_well_formed(code):
             raise ValidationError(
                 _(
-                    "A creation code has 12 letters and digits, printed as XXXX-XXXX-XXXX (for "
+                    "The code has 12 letters and digits, printed as XXXX-XXXX-XXXX (for "
                     "example 7K2Q-D9XW-4MHN); you typed %(count)d."
                 ),
                 params={"count": len(code)},

@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from accounts.devices import BackupCodeDevice, TOTPDevice
 from accounts.models import User
 from accounts.services.authentication import LoginRefused, check_setup_token
+from accounts.services.events import ALLOWED, record_account_event
+from audit.models import Action
 
 
 @transaction.atomic
@@ -80,4 +82,10 @@ def confirm_totp_device(
     backup_device, _created = BackupCodeDevice.objects.get_or_create(
         user=user, defaults={"name": "backup", "confirmed": True}
     )
-    return ConfirmedSetup(device, backup_device.regenerate(settings.BACKUP_CODE_COUNT))
+    codes = backup_device.regenerate(settings.BACKUP_CODE_COUNT)
+    # A factor added (with its new backup codes), in the name of the account: it holds the
+    # password and the first code of the app it sets up.
+    record_account_event(
+        Action.ADD_TOTP, ALLOWED, account=user, actor=user, client_address=client_address
+    )
+    return ConfirmedSetup(device, codes)

@@ -7,11 +7,12 @@ login identifier, the record and its data key stay. Both openings are recorded o
 patient's chain and announced by post and e-mail (``services.notices``).
 
 Every refusal (unknown number, wrong code, expired, used, superseded or burned code) gets the
-same answer after the same statements and hashes, and guessing is slowed per number whether or
-not the number is known. Every refusal writes the number's row of wrong tries; when the number
-has a live code (expired included), that code's row is locked and written as well, the one
-difference of work left (about 0.1 ms, 3 to 5 % of a try here; see
-tests/enrollment/test_activation_uniform.py).
+same answer after the same statements and hashes (among them one refused ``activate`` event on
+the system chain, reason ``bad-code``, naming neither the number nor the code), and guessing
+is slowed per number whether or not the number is known. Every refusal writes the number's row
+of wrong tries; when the number has a live code (expired included), that code's row is locked
+and written as well, the one difference of work left (about 0.1 ms, 3 to 5 % of a try here;
+see tests/enrollment/test_activation_uniform.py).
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ class ActivationRefused(Exception):
     def __init__(self) -> None:
         super().__init__(
             _(
-                "This number and this code do not match a valid creation code. Check "
-                "what you typed, or ask for a new code."
+                "This number and this code do not match any valid code. Check what you "
+                "typed, or ask for a new letter."
             )
         )
         self.message = self.args[0]
@@ -149,6 +150,16 @@ def check_code(client: str, normalised_nir: str, typed_code: str) -> int:
             return live.pk
         _record_failure(index, now)
         _count_on_code(live.pk if live is not None else None, now)
+        # One refused event on the system chain, in no one's name, the same for every number
+        # (no number, no code, no record named): the trail keeps the try without a clue.
+        record_event(
+            actor=None,
+            patient=None,
+            action=Action.ACTIVATE,
+            outcome=Outcome.REFUSED,
+            reason="bad-code",
+            client_address=client,
+        )
     raise ActivationRefused()
 
 

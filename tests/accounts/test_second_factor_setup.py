@@ -11,6 +11,7 @@ from django.test import Client
 from django_otp.oath import TOTP
 
 from accounts.devices import TOTPDevice
+from audit.models import Action, AuditEvent
 from tests.accounts.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +123,20 @@ def test_the_first_login_remembers_the_language_once_the_second_factor_is_set_up
     assert response.status_code == 200
     user.refresh_from_db()
     assert user.language == "en"
+
+
+@pytest.mark.parametrize("kind", ["patient", "practitioner"])
+def test_setting_up_an_app_is_recorded_on_the_accounts_chain_and_a_wrong_code_records_none(kind):
+    """« Ajout d'une application d'authentification »: in the person's name, on their own
+    chain for a patient (their history shows it), on the system chain for anyone else."""
+    user = UserFactory(kind=kind)
+    client = password_only(user)
+    secret = shown_secret(client)
+    client.post(SETUP, {"otp_token": "000000" if token_for(secret) != "000000" else "111111"})
+    assert not AuditEvent.objects.filter(action=Action.ADD_TOTP).exists()
+
+    done = client.post(SETUP, {"otp_token": token_for(secret)}, REMOTE_ADDR="192.0.2.8")
+    assert done.status_code == 200 and "codes" in done.context
+    event = AuditEvent.objects.get(action=Action.ADD_TOTP)
+    assert (event.actor, event.outcome, event.client_address) == (user, "allowed", "192.0.2.8")
+    assert event.patient == (user if kind == "patient" else None)

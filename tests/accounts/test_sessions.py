@@ -3,6 +3,7 @@ cookie is refused), and the store that never holds a session's key in clear."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -65,7 +66,10 @@ def test_the_page_lists_each_open_session_with_browser_network_and_times():
 
     assert page.count('data-testid="session"') == 2
     assert "Firefox, Windows" in page and "Safari, iOS" in page
-    assert "Réseau 192.0.2.x" in page and "Réseau 2001:db8:42::/48" in page
+    # A network, named so: no GeoIP database, so no place is claimed.
+    assert "<dt>Réseau</dt>" in page and "Lieu" not in page
+    assert "<dd>192.0.2.x</dd>" in page and "<dd>2001:db8:42::/48</dd>" in page
+    assert "Ce n'est pas un lieu" in html.unescape(page)
     # Never the full address, not even the person's own.
     assert "192.0.2.77" not in page and "2001:db8:42:7::15" not in page
     # The current session first, marked; only the other one has its own button.

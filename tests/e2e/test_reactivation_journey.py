@@ -114,5 +114,5 @@ def test_lose_everything_and_get_back_in_by_post(site, new_page, inspector):
     lost.goto(site + "/access/history/")
     inspector.check(lost, "history")
     history = lost.get_by_role("main")
-    expect(history).to_contain_text("Réactiver le compte avec le code d'un courrier")
-    expect(history).to_contain_text("Envoyer un courrier de réactivation")
+    expect(history).to_contain_text("Réactivation du compte par courrier")
+    expect(history).to_contain_text("Envoi d'un courrier de réactivation")

@@ -61,7 +61,7 @@ PASSWORD = "une longue phrase de printemps"
 NEW_PASSWORD = "un autre long matin de septembre"
 # The one answer to every code that opens nothing (wrong, expired, used, superseded, burned,
 # or another number's), creation and reactivation codes alike.
-REFUSAL = "Ce numéro et ce code ne correspondent à aucun code de création valide"
+REFUSAL = "Ce numéro et ce code ne correspondent à aucun code valide"
 
 
 def submit_code(client: Client, nir: str, code: str):

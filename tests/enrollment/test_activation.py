@@ -23,7 +23,7 @@ from tests.letters.reading import code_from_letter
 pytestmark = pytest.mark.django_db
 URL = "/enrollment/activate/"
 PASSWORD = "une longue phrase de printemps"
-REFUSAL = "Ce numéro et ce code ne correspondent à aucun code de création valide"
+REFUSAL = "Ce numéro et ce code ne correspondent à aucun code valide"
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from audit.models import SYSTEM_CHAIN_KEY, AuditChain
 from enrollment import codes, nir
 from enrollment.models import ActivationAttempts, CreationCode
 from enrollment.services.activation import ActivationRefused, check_code
@@ -77,6 +78,9 @@ def _fresh_start() -> None:
 def test_every_refusal_runs_the_same_statements():
     numbers = {name: make() for name, make in CASES.items()}
     shapes, answers = {}, {}
+    # Each refusal is recorded on the system chain, which a running service has from its
+    # first event on: the first event of a new database creates it (statements of their own).
+    AuditChain.objects.get_or_create(key=SYSTEM_CHAIN_KEY)
     _fresh_start()
     for name, number in numbers.items():
         with CaptureQueriesContext(connection) as captured:

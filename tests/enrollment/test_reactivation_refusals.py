@@ -3,6 +3,7 @@ number's get the one answer of creation codes, every step is throttled, and noth
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -189,3 +190,31 @@ def test_a_confirmed_move_stops_a_reactivation_code_and_redirects_its_letter(
     ).get()
     assert new_letter.postal["postcode"] == "13001"
     assert submit_code(Client(), person.nir, code_from_letter(new_letter)).status_code == 302
+
+
+def test_the_code_page_names_no_creation_code_to_the_holder_of_a_reactivation_letter(
+    patient, posted_code
+):
+    """One field for both letters: its label, its errors and the refusal say « code », never
+    « code de création » (the reactivation letter prints « code de réactivation »)."""
+    person, _user, _device = patient
+    page = html.unescape(Client().get("/enrollment/activate/").content.decode())
+    label = "Code figurant sur le courrier (12 caractères, sous la forme XXXX-XXXX-XXXX)"
+    assert page.count(label) == 1 and page.count("XXXX-XXXX-XXXX") == 1
+    empty = Client().post("/enrollment/activate/", {"nir": person.nir, "creation_code": ""})
+    short = submit_code(Client(), person.nir, "7K2Q-D9XW")
+    wrong = submit_code(Client(), person.nir, "7K2Q-D9XW-4MHN")
+    assert empty.context["form"].errors["creation_code"] == [
+        "Saisissez le code imprimé sur le courrier."
+    ]
+    assert (
+        "Le code compte 12 lettres et chiffres" in short.context["form"].errors["creation_code"][0]
+    )
+    assert refusal_of(wrong) == (
+        "Ce numéro et ce code ne correspondent à aucun code valide. Vérifiez votre saisie ou "
+        "demandez un nouveau courrier."
+    )
+    for response in (empty, short, wrong):
+        assert "création" not in str(response.context["form"].errors)
+    # The page's own introduction names both letters' codes, the same for everyone.
+    assert "création" not in page.split(label)[0].rsplit("<form", 1)[1]
