@@ -61,8 +61,8 @@ OWNER_BOUND_ACTIONS = frozenset(
 # The patient's account on their own chain (issue 15), in their name once they are proven:
 # the steps of a login, a logout, a session ended, an authenticator app or a passkey added, a
 # passkey removed, a password changed, a contact address confirmed or removed
-# (accounts.services). A password reset is here while it is recorded in the name of the
-# account (the holder of the mailbox link); in no one's name, it is only among others'.
+# (accounts.services). Not a password reset: whoever holds the mailbox link is not proven, so
+# it is recorded in no one's name, among others' actions.
 ACCOUNT_OWN_ACTIONS = frozenset(
     {
         Action.LOGIN_PASSWORD,
@@ -73,7 +73,6 @@ ACCOUNT_OWN_ACTIONS = frozenset(
         Action.ADD_TOTP,
         Action.ADD_PASSKEY,
         Action.REMOVE_PASSKEY,
-        Action.PASSWORD_RESET,
         Action.PASSWORD_CHANGE,
         Action.CONTACT_EMAIL,
     }

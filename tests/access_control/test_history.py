@@ -317,7 +317,7 @@ def options(response, name: str) -> set[str] | None:
 OWN = {"list", "view", "download", "upload", "hide", "show", "delete", "view-history"}
 OWN |= {"grant", "revoke", "block", "unblock"}
 ACCOUNT_OWN = {"login-password", "login", "login-passkey", "logout", "end-session"}
-ACCOUNT_OWN |= {"add-totp", "add-passkey", "remove-passkey", "password-reset", "password-change"}
+ACCOUNT_OWN |= {"add-totp", "add-passkey", "remove-passkey", "password-change"}
 ACCOUNT_OWN |= {"contact-email"}
 OWN |= ACCOUNT_OWN
 BY_OTHERS = {"list", "view", "download", "upload", "hide", "show", "delete"}
