@@ -34,6 +34,7 @@ def session_list(request: AuthenticatedRequest) -> HttpResponse:
         {
             "sessions": sessions,
             "others": sum(not s.current for s in sessions),
+            "places": bool(settings.DMP_GEOIP_PATH),
             "idle_minutes": int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60),
             "absolute_hours": int(settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds() // 3600),
         },
