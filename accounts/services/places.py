@@ -64,6 +64,23 @@ def place_of(client_address: str) -> str:
     return (f"{city}, {country}" if city else country)[:PLACE_MAX_LENGTH]
 
 
+def place_database_source() -> str:
+    """Whose data the configured database holds, for the credit its licence asks the page to
+    give: "maxmind" (GeoLite2, GeoIP2), "dbip" (DB-IP), "other", or "" when none is configured."""
+    path = settings.DMP_GEOIP_PATH
+    if not path:
+        return ""
+    try:
+        kind = _reader(path, _version(path)).metadata().database_type
+    except (OSError, ValueError, maxminddb.InvalidDatabaseError):
+        return "other"
+    if kind.startswith(("GeoLite2", "GeoIP2")):
+        return "maxmind"
+    if kind.startswith("DBIP"):
+        return "dbip"
+    return "other"
+
+
 def _version(path: str) -> tuple[int, int]:
     """Which file is at ``path`` now: a database updated in place (the monthly download moved
     over the old one) is opened anew at the next login, without a restart."""

@@ -64,6 +64,8 @@ def test_the_page_names_the_town_and_country_of_a_session_and_only_the_network_o
     # The current session first: its network and its place, then the other, without a place.
     assert facts(page) == [["81.250.3.x", "Lyon, France"], ["81.251.3.x", "Inconnu"]]
     assert "aucune base de localisation" not in page
+    # The credit the GeoLite2 licence asks for, beside the data.
+    assert "Ce produit inclut des données GeoLite2 créées par MaxMind" in html.unescape(page)
     # Only the words of the place are kept with the session, never the address.
     stored = sorted(AccountSession.objects.filter(user=patient).values_list("network", "place"))
     assert stored == [("81.250.3.x", "Lyon, France"), ("81.251.3.x", "")]
@@ -93,6 +95,7 @@ def test_without_a_place_database_the_page_shows_the_network_only_and_says_so():
 
     assert "<dt>Réseau</dt>" in page and "<dd>81.250.3.x</dd>" in page
     assert "Lieu" not in page and "Lyon" not in page
+    assert 'data-testid="place-credit"' not in page
     assert "Ce portail n'utilise aucune base de localisation : seul le réseau est indiqué." in page
     assert AccountSession.objects.get(user=patient).place == ""
 
@@ -106,6 +109,18 @@ def test_a_third_user_sees_nothing_of_the_sessions_and_places_of_another(databas
     text = page.content.decode()
     assert text.count('data-testid="session"') == 1
     assert "Lyon" not in text and "81.250.3.x" not in text
+
+
+@pytest.mark.django_db
+def test_a_db_ip_database_is_credited_under_its_licence(tmp_path):
+    database = write_database(tmp_path / "dbip-city-lite.mmdb", "DBIP-City-Lite")
+    patient = UserFactory()
+    with override_settings(DMP_GEOIP_PATH=str(database)):
+        client = browser_login(patient, add_totp(patient), address=LYON)
+        page = html.unescape(client.get(SESSIONS).content.decode())
+    assert "<dd>Lyon, France</dd>" in page
+    assert '<a href="https://db-ip.com">Géolocalisation IP par DB-IP</a>' in page
+    assert "Creative Commons Attribution 4.0" in page and "GeoLite2" not in page
 
 
 @pytest.mark.parametrize(
