@@ -145,6 +145,7 @@ class OpenSession:
     key_hash: str  # the store's key (a keyed hash): what "end this session" posts
     browser: str  # "Firefox, Windows", or "" when not recognised
     network: str  # "192.0.2.x" or "2001:db8:42::/48", or "" when unknown
+    place: str  # "Lyon, France", "France", or "" (no place database, or no place for it)
     started_at: datetime | None
     last_seen_at: datetime | None
     current: bool  # the session this page is shown in
@@ -167,6 +168,7 @@ def open_sessions(user: User, current_session_key: str | None) -> list[OpenSessi
             key_hash=row.key_hash,
             browser=row.browser,
             network=row.network,
+            place=row.place,
             started_at=row.started_at,
             last_seen_at=row.last_seen_at,
             current=row.key_hash == current,

@@ -11,11 +11,12 @@ Why a store of our own rather than a table of "known sessions" beside ``django_s
   value is never stored: a row is found by HMAC(key) under a key derived from
   ``DMP_BLIND_INDEX_KEY`` (``dmp_portal.crypto.hashing``), so a copy of the table opens nothing.
 
-The columns that describe a session (its account, browser, network, start and last activity)
-are copied from the session's own data each time the store saves it: the login writes the
-browser and network once (``accounts.http.complete_second_factor``), the timeout middleware
-the last activity at most once a minute, and ``cycle_key`` carries them to the new key. So the
-list costs no query of its own, and a session ended or expired leaves nothing behind.
+The columns that describe a session (its account, browser, network, approximate place, start
+and last activity) are copied from the session's own data each time the store saves it: the
+login writes the browser, network and place once (``accounts.http.complete_second_factor``),
+the timeout middleware the last activity at most once a minute, and ``cycle_key`` carries them
+to the new key. So the list costs no query of its own, and a session ended or expired leaves
+nothing behind.
 """
 
 from __future__ import annotations
@@ -35,9 +36,12 @@ from dmp_portal.crypto.hashing import keyed_hash
 # Keys of the session's data, written by accounts.middleware and accounts.http.
 SESSION_STARTED = "_dmp_started"  # when the signed-in session started (epoch seconds)
 SESSION_SEEN = "_dmp_seen"  # its last activity, to the minute (epoch seconds)
-# What the person is shown to recognise this session: {"browser": ..., "network": ...}. Written
-# once both factors are done; a session without it is not (yet) one of the account's.
+# What the person is shown to recognise this session: {"browser": ..., "network": ...,
+# "place": ...}. Written once both factors are done; a session without it is not (yet) one of the
+# account's.
 SESSION_DEVICE = "_dmp_device"
+# « Lyon, France »: a town and a country, cut to this length (accounts.services.places).
+PLACE_MAX_LENGTH = 120
 
 KEY_HASH_PURPOSE = "session-key"
 
@@ -90,6 +94,9 @@ class AccountSession(models.Model):
     # The network only (an IPv4 /24 or an IPv6 /48), never the full address: enough for the
     # person to recognise "that is my home, my office", no more (data minimisation).
     network = models.CharField(_("network"), max_length=48, blank=True)
+    # The town and country of that network, or the country alone, from the place database
+    # (DMP_GEOIP_PATH) at login; "" without one. Never more precise than a town.
+    place = models.CharField(_("approximate place"), max_length=PLACE_MAX_LENGTH, blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     last_seen_at = models.DateTimeField(_("last activity"), null=True, blank=True)
 
@@ -121,11 +128,12 @@ def _described(data: dict[str, Any]) -> dict[str, Any]:
     """The columns that describe a session, read from its data."""
     device = data.get(SESSION_DEVICE)
     if not isinstance(device, dict) or not data.get(SESSION_KEY):
-        return {"user_id": None, "browser": "", "network": "", "started_at": None}
+        return {"user_id": None, "browser": "", "network": "", "place": "", "started_at": None}
     return {
         "user_id": data[SESSION_KEY],
         "browser": str(device.get("browser", ""))[:80],
         "network": str(device.get("network", ""))[:48],
+        "place": str(device.get("place", ""))[:PLACE_MAX_LENGTH],
         "started_at": _moment(data.get(SESSION_STARTED)),
     }
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.authenticated import AuthenticatedRequest
 from accounts.selectors import open_sessions
+from accounts.services.places import place_database_source
 from accounts.services.sessions import SessionNotFound, end_other_sessions, end_session
 from dmp_portal.http import client_address
 
@@ -34,6 +35,7 @@ def session_list(request: AuthenticatedRequest) -> HttpResponse:
         {
             "sessions": sessions,
             "others": sum(not s.current for s in sessions),
+            "places": place_database_source(),
             "idle_minutes": int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60),
             "absolute_hours": int(settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds() // 3600),
         },

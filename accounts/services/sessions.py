@@ -12,6 +12,7 @@ from django.db import transaction
 
 from accounts.models import AccountSession, User
 from accounts.services.events import ALLOWED, record_account_event
+from accounts.services.places import parse_address, place_of
 from accounts.sessions import hash_session_key
 
 # The User-Agent header, summarised by hand rather than with a parser library (ua-parser and
@@ -54,24 +55,26 @@ def network_of(client_address: str) -> str:
     """The network the address belongs to, never the address: "192.0.2.x" (an IPv4 /24) or
     "2001:db8:42::/48" (an IPv6 /48), "" when the address is unknown.
 
-    Without a GeoIP database a place cannot be named, and the person needs only to recognise
-    a network ("my home box", "the office"). The full address would say more (for an IPv6 one,
-    often one device) for no use of theirs: data minimisation (GDPR, art. 5(1)(c)); the audit
-    trail keeps the full address of each login for security."""
-    try:
-        address = ipaddress.ip_address(client_address.strip().split("%", 1)[0])
-    except ValueError:
+    The person needs only to recognise a network ("my home box", "the office"), beside the
+    place a GeoIP database may name (``place_of``). The full address would say more (for an
+    IPv6 one, often one device) for no use of theirs: data minimisation (GDPR, art. 5(1)(c));
+    the audit trail keeps the full address of each login for security."""
+    address = parse_address(client_address)
+    if address is None:
         return ""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
     if isinstance(address, ipaddress.IPv4Address):
         return ".".join(str(address).split(".")[:3]) + ".x"
     return str(ipaddress.ip_network(f"{address}/48", strict=False))
 
 
 def describe_device(user_agent: str, client_address: str) -> dict[str, str]:
-    """What the login writes into its session (``accounts.sessions.SESSION_DEVICE``)."""
-    return {"browser": browser_summary(user_agent), "network": network_of(client_address)}
+    """What the login writes into its session (``accounts.sessions.SESSION_DEVICE``): the place
+    is looked up here, once per session, and kept with it."""
+    return {
+        "browser": browser_summary(user_agent),
+        "network": network_of(client_address),
+        "place": place_of(client_address),
+    }
 
 
 class SessionNotFound(Exception):

@@ -28,6 +28,7 @@ from dmp_portal.crypto.signing import (
     parse_verify_keys,
 )
 from dmp_portal.settings.env import Env
+from dmp_portal.settings.geoip import place_database
 from dmp_portal.settings.letter import *  # noqa: F403 - the postal letter's own details
 from dmp_portal.settings.letter import LETTER_REQUIRED
 from dmp_portal.settings.public_pages import *  # noqa: F403 - who runs the portal (public pages)
@@ -301,6 +302,10 @@ SESSION_ENGINE = "accounts.sessions"
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_TIMEOUT_MINUTES", 15))
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env.int("SESSION_ABSOLUTE_TIMEOUT_HOURS", 12))
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
+# The sessions page's approximate places (« Lyon, France »): a MaxMind DB of cities or countries,
+# or "" to show the network only. Checked now: production refuses a file it cannot use
+# (dmp_portal/settings/geoip.py).
+DMP_GEOIP_PATH = place_database(env.str("DMP_GEOIP_PATH", ""), production=PRODUCTION)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
