@@ -139,9 +139,11 @@ def check_enrolment_code(
 def use_enrolment_code(user: User, enrolment_id: int | None) -> None:
     """Spend the code checked at the options step, in the caller's transaction (the one that
     registers the key), or EnrolmentRefused if it was used or stopped meanwhile."""
+    if enrolment_id is None:
+        raise _not_valid()
     now = timezone.now()
     spent = StaffPasskeyEnrolment.objects.filter(
         pk=enrolment_id, user=user, used_at__isnull=True, expires_at__gt=now
     ).update(used_at=now)
-    if enrolment_id is None or not spent:
+    if not spent:
         raise _not_valid()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -189,3 +190,51 @@ def test_a_staff_member_cannot_issue_their_own_code():
     colleague = StaffFactory()
     assert issue_enrolment_code(staff.username, issued_by=colleague)
     assert StaffPasskeyEnrolment.objects.get().issued_by == colleague
+
+
+# --- Issued by another staff member in the admin --------------------------------------------
+
+
+def enrolment_path(user) -> str:
+    return f"/admin/accounts/user/{user.pk}/passkey-enrolment/"
+
+
+def test_a_colleague_issues_the_code_in_the_admin_and_sees_it_once():
+    newcomer, app, newcomer_client = staff_with_code_session()
+    colleague = StaffFactory()
+    admin = logged_in_client(colleague)  # with a passkey: the admin's rule
+    change_page = admin.get(f"/admin/accounts/user/{newcomer.pk}/change/").content.decode()
+    assert enrolment_path(newcomer) in change_page
+    confirm = admin.get(enrolment_path(newcomer))
+    assert confirm.status_code == 200 and "<form" in confirm.content.decode()
+    assert not StaffPasskeyEnrolment.objects.exists()  # a GET issues nothing
+
+    shown = admin.post(enrolment_path(newcomer))
+    assert shown.status_code == 200 and "no-store" in shown["Cache-Control"]
+    code = re.search(r'data-testid="enrolment-code">([0-9A-Z-]+)<', shown.content.decode())[1]
+    event = AuditEvent.objects.get(action="issue-passkey-enrolment")
+    assert event.actor == colleague and event.patient is None
+    assert add_first_key(newcomer_client, app, code).status_code == 200
+
+
+def test_no_one_issues_their_own_code_nor_one_for_a_patient():
+    staff = StaffFactory()
+    own = logged_in_client(staff)
+    own_page = own.get(f"/admin/accounts/user/{staff.pk}/change/").content.decode()
+    assert enrolment_path(staff) not in own_page
+    refused = own.post(enrolment_path(staff)).content.decode()
+    assert 'data-testid="enrolment-code"' not in refused
+    assert "doit être émis par un autre membre du personnel" in refused
+    patient = UserFactory()
+    assert own.post(enrolment_path(patient)).status_code == 404
+    assert not StaffPasskeyEnrolment.objects.exists()
+    assert not AuditEvent.objects.filter(action="issue-passkey-enrolment").exists()
+
+
+def test_a_third_user_is_refused_and_nothing_is_issued():
+    newcomer = StaffFactory()
+    outsider = logged_in_client(PractitionerProfileFactory().user)
+    refused = outsider.post(enrolment_path(newcomer))
+    assert refused.status_code == 302 and "login" in refused["Location"]
+    assert not StaffPasskeyEnrolment.objects.exists()
+    assert not AuditEvent.objects.filter(action="issue-passkey-enrolment").exists()
