@@ -32,9 +32,11 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 
 from accounts.devices import TOTPDevice
 from accounts.models import PractitionerProfile, ThrottleLock, User, UserKind
+from accounts.services.passkey_enrolment import EnrolmentRefused, issue_enrolment_code
 from accounts.services.reinvite import NotAPractitioner, reinvite_practitioner
 from accounts.services.throttles import SCOPE_LABELS, ThrottleNotFound, lift_throttle
 from dmp_portal.admin_lists import LargeListMixin, NoFacetCounts
@@ -131,6 +133,9 @@ class UserAdmin(ReadOnlyAdminMixin, LargeListMixin, OfferedLookupsOnly, DjangoUs
         if obj is not None:
             context.update(subtitle=account_label(obj), account_label=account_label(obj))
             context["may_reinvite"] = obj.is_practitioner and self.may_reinvite(request)
+            context["may_issue_enrolment"] = (
+                obj.kind == UserKind.STAFF and obj.pk != request.user.pk
+            ) and self.may_reinvite(request)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def history_view(self, request, object_id, extra_context=None):
@@ -172,8 +177,14 @@ class UserAdmin(ReadOnlyAdminMixin, LargeListMixin, OfferedLookupsOnly, DjangoUs
         # Django's UserAdmin adds "<id>/password/": without it, the address falls through to
         # the change page's redirect and no password form exists anywhere in the admin.
         reinvite = self.admin_site.admin_view(self.reinvite_view)
+        enrolment = self.admin_site.admin_view(never_cache(self.passkey_enrolment_view))
         return [
             path("<path:object_id>/reinvite/", reinvite, name="accounts_user_reinvite"),
+            path(
+                "<path:object_id>/passkey-enrolment/",
+                enrolment,
+                name="accounts_user_passkey_enrolment",
+            ),
             *(
                 url
                 for url in super().get_urls()
@@ -219,6 +230,32 @@ class UserAdmin(ReadOnlyAdminMixin, LargeListMixin, OfferedLookupsOnly, DjangoUs
             "account_label": account_label(user),
         }
         return TemplateResponse(request, "admin/accounts/user/reinvite.html", context)
+
+    def passkey_enrolment_view(self, request, object_id):
+        """Another staff member's first passkey: a confirmation page, then the POST that
+        issues the one-time code and shows it once (never stored in clear, not cached)."""
+        if not self.may_reinvite(request):
+            raise PermissionDenied
+        user = self.get_object(request, unquote(object_id))
+        if user is None or user.kind != UserKind.STAFF:
+            raise Http404
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Issue a passkey enrolment code"),
+            "account": user,
+            "account_label": account_label(user),
+        }
+        if request.method == "POST":
+            try:
+                context["code"] = issue_enrolment_code(
+                    user.get_username(),
+                    issued_by=request.user,
+                    client_address=client_address(request),
+                )
+            except EnrolmentRefused as refusal:
+                context["refusal"] = refusal.message
+        return TemplateResponse(request, "admin/accounts/user/passkey_enrolment.html", context)
 
 
 @admin.register(PractitionerProfile)

@@ -94,11 +94,21 @@ class PasskeyNameForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     otp_token = SecondFactorForm.base_fields["otp_token"]
+    # A staff member's first passkey: the one-time code given by an operator.
+    enrolment_code = forms.CharField(
+        label=_("Passkey enrolment code given to you (12 characters, in the form XXXX-XXXX-XXXX)"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
 
-    def __init__(self, *args, ask_code: bool = True, **kwargs):
+    def __init__(self, *args, ask_code: bool = True, ask_enrolment_code: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if not ask_code:
             del self.fields["otp_token"]
+        if not ask_enrolment_code:
+            del self.fields["enrolment_code"]
 
 
 class PasswordResetRequestForm(forms.Form):

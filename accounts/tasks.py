@@ -4,7 +4,7 @@ from celery import shared_task
 
 from accounts.services import contact_email, password
 from accounts.services.practitioners import send_invitation
-from accounts.services.reinvite import send_reinvitation
+from accounts.services.reinvite import send_reinvitation, send_reinvitation_notice
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -38,3 +38,8 @@ def send_password_changed_notice(user_id: str) -> bool:
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_practitioner_reinvitation(user_id: str) -> None:
     send_reinvitation(user_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_practitioner_reinvitation_notice(user_id: str) -> bool:
+    return send_reinvitation_notice(user_id)

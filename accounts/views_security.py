@@ -27,6 +27,7 @@ from accounts.forms import PasskeyNameForm
 from accounts.http import complete_login, known_browser_markers
 from accounts.models import UserKind
 from accounts.selectors import has_passkey, second_factors
+from accounts.services.passkey_enrolment import needs_enrolment_code
 from accounts.services.passkeys import (
     PasskeyNotFound,
     PasskeyRefused,
@@ -41,6 +42,7 @@ from accounts.views import _next_url, _remember_next
 from dmp_portal.http import client_address
 
 REGISTRATION_CHALLENGE = "_dmp_passkey_registration"
+REGISTRATION_ENROLMENT = "_dmp_passkey_enrolment"
 LOGIN_CHALLENGE = "_dmp_passkey_login"
 
 
@@ -73,7 +75,10 @@ def security(request: AuthenticatedRequest) -> HttpResponse:
             "staff_has_passkey": staff_needs_passkey and has_passkey(user),
             "passkey_address": _passkey_address(request),
             # A session opened with a passkey adds another without typing a code.
-            "name_form": PasskeyNameForm(ask_code=not _session_used_passkey(request)),
+            "name_form": PasskeyNameForm(
+                ask_code=not _session_used_passkey(request),
+                ask_enrolment_code=needs_enrolment_code(user),
+            ),
         },
     )
 
@@ -84,6 +89,7 @@ def security(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def passkey_registration_options(request: AuthenticatedRequest) -> HttpResponse:
     request.session.pop(REGISTRATION_CHALLENGE, None)  # a refused try leaves no challenge behind
+    request.session.pop(REGISTRATION_ENROLMENT, None)
     user = request.user
     try:
         ceremony = registration_options(
@@ -93,10 +99,13 @@ def passkey_registration_options(request: AuthenticatedRequest) -> HttpResponse:
             session_used_passkey=_session_used_passkey(request),
             client_address=client_address(request),
             known_browser=services.is_known_browser(known_browser_markers(request), user),
+            enrolment_code=request.POST.get("enrolment_code", ""),
         )
     except (services.LoginRefused, PasskeyRefused) as refusal:
         return JsonResponse({"error": refusal.message}, status=400)
     request.session[REGISTRATION_CHALLENGE] = ceremony.challenge
+    if ceremony.enrolment_id is not None:
+        request.session[REGISTRATION_ENROLMENT] = ceremony.enrolment_id
     return HttpResponse(ceremony.options_json, content_type="application/json")
 
 
@@ -113,6 +122,7 @@ def passkey_register(request: AuthenticatedRequest) -> HttpResponse:
             request.session.pop(REGISTRATION_CHALLENGE, None),
             client_address=client_address(request),
             session_used_passkey=_session_used_passkey(request),
+            enrolment_id=request.session.pop(REGISTRATION_ENROLMENT, None),
         )
     except PasskeyRefused as refusal:
         return JsonResponse({"error": refusal.message}, status=400)

@@ -85,6 +85,9 @@ class Action(models.TextChoices):
     # An authenticator app set up (first login, after a reactivation or a new invitation), with
     # its new backup codes: on the person's own chain for a patient, else the system chain.
     ADD_TOTP = "add-totp", _("Authenticator app added")
+    # A one-time code for a staff member's first passkey, issued by an operator's command (no
+    # actor) or by another staff member: on the system chain.
+    ISSUE_PASSKEY_ENROLMENT = "issue-passkey-enrolment", _("Passkey enrolment code issued")
 
 
 class Outcome(models.TextChoices):

@@ -123,6 +123,9 @@ def describe() -> list[str]:
         "admin: staff confirm their session with a passkey; add one at "
         "http://localhost:8000/accounts/security/ after logging in with the app "
         "(passkeys work at localhost, not at 127.0.0.1)",
+        "first passkey of a staff member: the page asks a one-time enrolment code; print one "
+        f"with `.venv/bin/python manage.py issue_passkey_enrolment {STAFF_USERNAME}` "
+        f"(or {REVIEWER_USERNAME} issues it in the admin, once they have a passkey)",
         "enrolment: try /enrollment/ with 1 85 05 78 006 084 91, then "
         "`.venv/bin/python manage.py export_letters var/letters` to read the letter and its code",
     ]

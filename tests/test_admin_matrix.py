@@ -90,6 +90,10 @@ TABLE = {
     # A new invitation for a practitioner: its confirmation page, for staff who may change
     # accounts.
     "admin/accounts/user/<path:object_id>/reinvite/": ("get", row(f"{OUT} 403 200")),
+    # A passkey enrolment code, for another staff member only: the table's account is a
+    # practitioner, so even a superuser gets 404 (tests/accounts/test_staff_passkey_enrolment.py
+    # issues one for a colleague).
+    "admin/accounts/user/<path:object_id>/passkey-enrolment/": ("get", row(f"{OUT} 403 404")),
     # Lifting a login throttle: a POST from its page (a GET goes back to that page).
     "admin/accounts/throttlelock/<path:object_id>/lift/": ("get", row(f"{OUT} 403 302")),
 }
@@ -282,6 +286,7 @@ POSTS = {
     "admin/enrollment/registrychange/<path:object_id>/delete/": {"post": "yes"},
     "admin/letters/letter/export/": {},
     "admin/accounts/user/<path:object_id>/reinvite/": {},
+    "admin/accounts/user/<path:object_id>/passkey-enrolment/": {},
     "admin/accounts/throttlelock/<path:object_id>/lift/": {},
     "admin/letters/letter/<path:object_id>/delete/": {"post": "yes"},
     "admin/letters/letterbatch/<path:object_id>/delete/": {"post": "yes"},

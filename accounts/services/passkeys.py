@@ -46,6 +46,12 @@ from accounts.services.authentication import (
     verify_second_factor,
 )
 from accounts.services.events import ALLOWED, REFUSED, record_account_event
+from accounts.services.passkey_enrolment import (
+    EnrolmentRefused,
+    check_enrolment_code,
+    needs_enrolment_code,
+    use_enrolment_code,
+)
 from audit.models import Action
 
 NAME_MAX_LENGTH = 64
@@ -67,6 +73,9 @@ class PasskeyNotFound(Exception):
 class Ceremony:
     options_json: str  # what the browser passes to navigator.credentials
     challenge: str  # base64url; the view keeps it in the session until the answer comes
+    # A staff member's first key: the enrolment code checked, which the next step spends (the
+    # view keeps it in the session beside the challenge).
+    enrolment_id: int | None = None
 
 
 def registration_options(
@@ -77,6 +86,7 @@ def registration_options(
     session_used_passkey: bool,
     client_address: str,
     known_browser: bool,
+    enrolment_code: str = "",
 ) -> Ceremony:
     """What the browser needs to create a passkey for ``user`` on this site. The keys already
     registered are excluded, so that one authenticator is not added twice.
@@ -86,13 +96,25 @@ def registration_options(
     login; LoginRefused when wrong), so that a session left open, or relayed once through a
     look-alike site, is not enough to add a key of one's own. The challenge, single use, is then
     the proof the code was given for this very key. ``name`` is checked now too, before the
-    person goes through their authenticator."""
+    person goes through their authenticator.
+
+    A staff member without any passkey also types the one-time ``enrolment_code`` they were
+    given (``accounts.services.passkey_enrolment``; PasskeyRefused when not valid): a relayed
+    password and code are not enough to register one's own key and open the administration."""
     clean_name(name)
     _refuse_staff_without_passkey_session(user, session_used_passkey)
     if not session_used_passkey:
         verify_second_factor(
             user, otp_token, client_address=client_address, known_browser=known_browser
         )
+    enrolment_id = None
+    if needs_enrolment_code(user):
+        try:
+            enrolment_id = check_enrolment_code(
+                user, enrolment_code, client_address=client_address, known_browser=known_browser
+            )
+        except EnrolmentRefused as refusal:
+            raise PasskeyRefused(refusal.message) from refusal
     options = generate_registration_options(
         rp_id=settings.WEBAUTHN_RP_ID,
         rp_name=settings.WEBAUTHN_RP_NAME,
@@ -105,7 +127,7 @@ def registration_options(
         ),
         exclude_credentials=_descriptors(user),
     )
-    return Ceremony(options_to_json(options), bytes_to_base64url(options.challenge))
+    return Ceremony(options_to_json(options), bytes_to_base64url(options.challenge), enrolment_id)
 
 
 def authentication_options(user: User) -> Ceremony:
@@ -141,10 +163,12 @@ def add_passkey(
     *,
     client_address: str,
     session_used_passkey: bool,
+    enrolment_id: int | None = None,
 ) -> PasskeyDevice:
     """Register the passkey the browser created (``credential``, the JSON of
     ``navigator.credentials.create()``) in answer to ``challenge`` (handed out by
-    ``registration_options``, after the second factor when it asked for it), under ``name``."""
+    ``registration_options``, after the second factor when it asked for it), under ``name``.
+    A staff member's first key spends the enrolment code checked then (``enrolment_id``)."""
     name = clean_name(name)
     User.objects.select_for_update().filter(pk=user.pk).get()  # one change of factors at a time
     _refuse_staff_without_passkey_session(user, session_used_passkey)
@@ -164,6 +188,11 @@ def add_passkey(
     credential_id = bytes_to_base64url(verified.credential_id)
     if PasskeyDevice.objects.filter(credential_id=credential_id).exists():
         raise PasskeyRefused(_("This passkey is already registered."))
+    if needs_enrolment_code(user):
+        try:
+            use_enrolment_code(user, enrolment_id)
+        except EnrolmentRefused as refusal:
+            raise PasskeyRefused(refusal.message) from refusal
     device = PasskeyDevice.objects.create(
         user=user,
         name=name,
@@ -272,8 +301,8 @@ def parse_credential(posted: str) -> Any:
 def _refuse_staff_without_passkey_session(user: User, session_used_passkey: bool) -> None:
     """A staff member who has a passkey adds another only from a session opened with one:
     otherwise whoever relayed their password and code through a look-alike site could add a key
-    of their own and open the administration with it. (The first one is added after a login
-    with the app: someone has to start.)"""
+    of their own and open the administration with it. (The first one needs a one-time enrolment
+    code as well: ``accounts.services.passkey_enrolment``.)"""
     if user.kind == UserKind.STAFF and not session_used_passkey and _passkeys(user).exists():
         raise PasskeyRefused(
             _("To add another passkey, first log in with one of the passkeys you already have.")

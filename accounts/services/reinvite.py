@@ -6,6 +6,10 @@ removes the last one. Staff can, here: the account goes back to the state of a n
 (no usable password, not active, no second factor, no backup code, no session) and the
 practitioner is e-mailed a new single-use activation link, the invitation's own
 (``send_invitation``): the link's holder sets a password, then a second factor, as at first.
+
+The link goes to the directory's address, the practitioners' root of trust. When the
+practitioner confirmed another contact address, that one is told too, without link or code:
+if the directory's mailbox is the attacker's, the practitioner still learns of it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from accounts.models import User, UserKind
+from accounts.selectors import verified_email
 from accounts.services.events import ALLOWED, record_account_event
 from accounts.services.factors import remove_every_second_factor
 from accounts.services.practitioners import issue_activation_link
@@ -52,6 +57,7 @@ def reinvite_practitioner(
         "reinvite", ALLOWED, account=user, actor=staff, client_address=client_address
     )
     enqueue_on_commit("accounts.tasks.send_practitioner_reinvitation", str(user.pk))
+    enqueue_on_commit("accounts.tasks.send_practitioner_reinvitation_notice", str(user.pk))
     return user
 
 
@@ -73,4 +79,20 @@ def send_reinvitation(user_id: str) -> bool:
         subject = render_to_string("accounts/email/reinvitation_subject.txt", context).strip()
         body = render_to_string("accounts/email/reinvitation_body.txt", context)
     send_mail(subject, body, None, [user.email])
+    return True
+
+
+def send_reinvitation_notice(user_id: str) -> bool:
+    """Tell the practitioner's verified contact address, when it is not the directory's (where
+    the link went), that the service reset their access: no link, no code, only whom to call.
+    Nothing when there is no such address, or it is the directory's."""
+    user = User.objects.filter(pk=user_id, kind=UserKind.PRACTITIONER).first()
+    address = verified_email(user) if user is not None else None
+    if user is None or address is None or address.casefold() == user.email.casefold():
+        return False
+    context = {"phone": settings.DMP_OPERATOR_PHONE, "site_url": settings.DMP_SITE_URL}
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = render_to_string("accounts/email/reinvitation_notice_subject.txt", context)
+        body = render_to_string("accounts/email/reinvitation_notice_body.txt", context)
+    send_mail(subject.strip(), body, None, [address])
     return True

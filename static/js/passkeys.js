@@ -91,6 +91,8 @@
       var code = register.querySelector("input[name=otp_token]");
       var fields = {name: name};
       if (code) { fields.otp_token = code.value; }
+      var enrolment = register.querySelector("input[name=enrolment_code]");
+      if (enrolment) { fields.enrolment_code = enrolment.value; }
       post(register.getAttribute("data-options-url"), fields).then(function (options) {
         options.challenge = toBytes(options.challenge);
         options.user.id = toBytes(options.user.id);

@@ -3,7 +3,9 @@
 It makes a P-256 key pair, answers the portal's registration and login challenges with the
 JSON that ``static/js/passkeys.js`` posts (base64url fields), and counts its signatures like
 a real authenticator. ``add_passkey`` registers one straight in the database (as after the
-security page), for the tests that need a staff member past the passkey step; the browser
+security page), for the tests that need a staff member past the passkey step;
+``staff_enrolment_code`` is the one-time code an operator gives a staff member for their first
+key, for the tests that register it through the security page; the browser
 tests hand its private key to Chromium's virtual authenticator (``private_key_pkcs8``).
 """
 
@@ -22,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 
 from accounts.models import PasskeyDevice, User
+from accounts.services.passkey_enrolment import issue_enrolment_code
 
 FLAG_USER_PRESENT = 0x01
 FLAG_USER_VERIFIED = 0x04
@@ -154,3 +157,9 @@ def add_passkey(
         transports=["internal"],
     )
     return device, authenticator
+
+
+def staff_enrolment_code(staff: User) -> str:
+    """The one-time code an operator prints for ``staff``'s first passkey
+    (``manage.py issue_passkey_enrolment``), in clear, as handed over."""
+    return issue_enrolment_code(staff.username, issued_by=None)

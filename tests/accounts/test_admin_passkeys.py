@@ -13,7 +13,7 @@ import pytest
 
 from accounts.models import PasskeyDevice
 from tests.accounts.factories import StaffFactory, add_totp, logged_in_client, next_totp_token
-from tests.accounts.passkey_factories import SoftAuthenticator, add_passkey
+from tests.accounts.passkey_factories import SoftAuthenticator, add_passkey, staff_enrolment_code
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,12 @@ def test_a_staff_member_adds_a_passkey_confirms_the_session_and_reaches_the_admi
     client = logged_in_client(staff, app)
     client.get("/admin/", follow=True)
     authenticator = SoftAuthenticator()
-    fields = {"name": "Clé", "otp_token": next_totp_token(app)}
+    # The first key needs the one-time code an operator gave (test_staff_passkey_enrolment.py).
+    fields = {
+        "name": "Clé",
+        "otp_token": next_totp_token(app),
+        "enrolment_code": staff_enrolment_code(staff),
+    }
     options = post_json(client, "/accounts/security/passkeys/options/", fields).json()
     credential = authenticator.register(options)
     added = post_json(

@@ -17,6 +17,7 @@ from tests.accounts.factories import (
     PractitionerProfileFactory,
     UserFactory,
     add_backup_codes,
+    give_verified_email,
     logged_in_client,
     verified_staff_client,
 )
@@ -114,4 +115,44 @@ def test_a_practitioner_cannot_reset_their_own_second_factor():
     assert client.post("/accounts/2fa/setup/", {"otp_token": "123456"}).status_code == 302
     assert list(TOTPDevice.objects.filter(user=practitioner).values_list("pk", "confirmed")) == (
         devices
+    )
+
+
+def test_a_different_verified_address_is_told_without_link_or_code(
+    django_capture_on_commit_callbacks,
+):
+    """The link goes to the directory's address; if that mailbox is not the practitioner's
+    own any more, the address they confirmed still learns of the reset."""
+    practitioner = PractitionerProfileFactory().user
+    give_verified_email(practitioner, "contact.perso@example.org")
+    staff = verified_staff_client()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff.post(reinvite_path(practitioner)).status_code == 302
+
+    by_address = {tuple(message.to): message for message in mail.outbox}
+    assert set(by_address) == {(practitioner.email,), ("contact.perso@example.org",)}
+    notice = by_address[("contact.perso@example.org",)]
+    assert notice.subject == "Votre accès au portail du dossier médical partagé a été réinitialisé"
+    body = " ".join(notice.body.split())
+    assert body.startswith("Bonjour, Le service du portail a réinitialisé votre accès")
+    assert (
+        f"Si vous n'êtes pas à l'origine de cette demande, appelez le "
+        f"{settings.DMP_OPERATOR_PHONE}." in body
+    )
+    assert "/accounts/activate/" not in body  # no link, no code: only whom to call
+    assert not re.search(r"[\w-]{20,}", body)
+
+
+def test_no_notice_when_the_verified_address_is_the_directorys_or_there_is_none(
+    django_capture_on_commit_callbacks,
+):
+    same = PractitionerProfileFactory().user
+    give_verified_email(same, same.email.upper())
+    without = PractitionerProfileFactory().user
+    staff = verified_staff_client()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(reinvite_path(same))
+        staff.post(reinvite_path(without))
+    assert sorted(tuple(message.to) for message in mail.outbox) == sorted(
+        [(same.email,), (without.email,)]
     )

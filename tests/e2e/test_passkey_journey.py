@@ -1,6 +1,7 @@
 """Passkeys in a real Chromium, with its virtual authenticator (the WebAuthn domain of the Chrome
 DevTools Protocol): a patient adds one at /accounts/security/ and logs in with it; a staff
-member logs in with theirs and reaches the admin.
+member logs in with theirs and reaches the admin; a staff member without one adds their first
+with the one-time enrolment code an operator gave them.
 
 The live server answers at http://localhost:PORT, a secure context for WebAuthn (browsers
 refuse an IP address as a relying party): the portal's accepted origin is set to it.
@@ -19,11 +20,12 @@ from tests.accounts.factories import (
     PASSWORD,
     StaffFactory,
     UserFactory,
+    add_backup_codes,
     add_totp,
     next_totp_token,
     totp_token,
 )
-from tests.accounts.passkey_factories import add_passkey
+from tests.accounts.passkey_factories import add_passkey, staff_enrolment_code
 from tests.e2e.browser import (
     DESKTOP,
     axe_violations,
@@ -155,6 +157,7 @@ def test_staff_logged_in_with_a_code_are_led_to_add_a_passkey(relying_party, new
     site = relying_party
     staff = StaffFactory()
     device = add_totp(staff)
+    backup_codes = add_backup_codes(staff)
     page = inspector.watch(new_page())
     cdp, authenticator_id = virtual_authenticator(page)
     log_in(page, inspector, site, staff.username, PASSWORD, totp_token(device))
@@ -162,9 +165,24 @@ def test_staff_logged_in_with_a_code_are_led_to_add_a_passkey(relying_party, new
     page.goto(site + "/admin/")
     assert page.url == site + "/accounts/security/?next=%2Fadmin%2F"
     expect(page.get_by_test_id("staff-passkey-notice")).to_be_visible()
+    expect(page.get_by_test_id("staff-enrolment-notice")).to_be_visible()
     inspector.check(page, "security-staff")
 
-    fill_by_keyboard(page, {"name": "Clé USB", "otp_token": next_totp_token(device)})
+    # A password and a code (which a look-alike site can relay) are not enough: without the
+    # operator's one-time code, nothing is registered.
+    fields = {"name": "Clé USB", "otp_token": backup_codes[0], "enrolment_code": "0000-0000-0000"}
+    fill_by_keyboard(page, fields, submit=False)
+    page.keyboard.press("Enter")
+    status = page.locator("[data-passkey-register] [data-passkey-status]")
+    expect(status).to_contain_text("Ce code d'enrôlement n'est pas valide")
+    inspector.check(page, "security-staff-wrong-enrolment-code")
+    assert not PasskeyDevice.objects.filter(user=staff).exists()
+
+    page.reload()
+    code = staff_enrolment_code(staff)  # printed by `manage.py issue_passkey_enrolment`
+    fill_by_keyboard(
+        page, {"name": "Clé USB", "otp_token": next_totp_token(device), "enrolment_code": code}
+    )
     expect(page.get_by_test_id("passkeys")).to_contain_text("Clé USB")
     inspector.check(page, "security-staff-with-passkey")
     # This session was opened with a code: confirming it with the new key opens the admin (in
