@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0010_sessions_throttle_locks'),
+        ('accounts', '0011_session_place'),
     ]
 
     operations = [
