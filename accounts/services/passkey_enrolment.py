@@ -26,6 +26,7 @@ from accounts.models import PasskeyDevice, User, UserKind
 from accounts.passkeys import StaffPasskeyEnrolment
 from accounts.services.authentication import check_setup_token
 from accounts.services.events import ALLOWED, REFUSED, record_account_event
+from accounts.services.sessions import end_other_sessions
 from audit.models import Action
 from dmp_portal.crypto.hashing import keyed_hash
 
@@ -70,10 +71,21 @@ def _hash(code: str) -> str:
 
 
 @transaction.atomic
-def issue_enrolment_code(username: str, *, issued_by: User | None, client_address: str = "") -> str:
+def issue_enrolment_code(
+    username: str,
+    *,
+    issued_by: User | None,
+    client_address: str = "",
+    passkeys_lost: bool = False,
+) -> str:
     """A new code for the active staff member ``username``, returned in clear once (older
     unused ones stop working). ``issued_by``: the staff member who issues it, never the same
-    person (None: an operator's command). EnrolmentRefused when there is no such staff member."""
+    person (None: an operator's command). EnrolmentRefused when there is no such staff member.
+
+    ``passkeys_lost`` (the operator's command only): the staff member lost every passkey, so
+    none can open the session that adding another needs; they are removed first (and every
+    session of the account ends, since one may have been opened with a lost key), which makes
+    the new code the way to a first key again."""
     user = (
         User.objects.select_for_update()
         .filter(username=username, kind=UserKind.STAFF, is_active=True)
@@ -83,6 +95,8 @@ def issue_enrolment_code(username: str, *, issued_by: User | None, client_addres
         raise EnrolmentRefused(_("No active staff member has this identifier."))
     if issued_by is not None and (issued_by.pk == user.pk or issued_by.kind != UserKind.STAFF):
         raise EnrolmentRefused(_("Another staff member must issue your enrolment code: not you."))
+    if passkeys_lost:
+        _remove_lost_passkeys(user, issued_by, client_address)
     now = timezone.now()
     StaffPasskeyEnrolment.objects.filter(user=user, used_at__isnull=True).update(expires_at=now)
     raw = "".join(secrets.choice(ALPHABET) for _index in range(LENGTH))
@@ -101,6 +115,20 @@ def issue_enrolment_code(username: str, *, issued_by: User | None, client_addres
         client_address=client_address,
     )
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def _remove_lost_passkeys(user: User, issued_by: User | None, client_address: str) -> None:
+    removed, _per_model = PasskeyDevice.objects.filter(user=user).delete()
+    if removed:
+        record_account_event(
+            Action.REMOVE_PASSKEY,
+            ALLOWED,
+            account=user,
+            actor=issued_by,
+            client_address=client_address,
+            reason="lost",
+        )
+    end_other_sessions(user, None, actor=issued_by, client_address=client_address, reason="lost")
 
 
 def check_enrolment_code(

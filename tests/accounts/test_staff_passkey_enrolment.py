@@ -19,7 +19,11 @@ from django.utils import timezone
 
 from accounts.models import PasskeyDevice
 from accounts.passkeys import StaffPasskeyEnrolment
-from accounts.services.passkey_enrolment import EnrolmentRefused, issue_enrolment_code
+from accounts.services.passkey_enrolment import (
+    EnrolmentRefused,
+    issue_enrolment_code,
+    needs_enrolment_code,
+)
 from audit.models import AuditEvent
 from tests.accounts.factories import (
     PractitionerProfileFactory,
@@ -30,7 +34,7 @@ from tests.accounts.factories import (
     logged_in_client,
     next_totp_token,
 )
-from tests.accounts.passkey_factories import SoftAuthenticator
+from tests.accounts.passkey_factories import SoftAuthenticator, add_passkey
 
 pytestmark = pytest.mark.django_db
 
@@ -238,3 +242,36 @@ def test_a_third_user_is_refused_and_nothing_is_issued():
     assert refused.status_code == 302 and "login" in refused["Location"]
     assert not StaffPasskeyEnrolment.objects.exists()
     assert not AuditEvent.objects.filter(action="issue-passkey-enrolment").exists()
+
+
+def test_an_operator_lets_a_staff_member_who_lost_every_passkey_enrol_again():
+    """Losing one's only passkey would otherwise lock a staff member out of the admin for good:
+    adding a key needs a session opened with one. ``--passkeys-lost`` removes them (and ends the
+    account's sessions, one may have been opened with the lost key), then issues the code."""
+    staff, app, client = staff_with_code_session()
+    add_passkey(staff)
+    bystander = StaffFactory()
+    add_passkey(bystander)
+    assert not needs_enrolment_code(staff)
+
+    out = io.StringIO()
+    call_command("issue_passkey_enrolment", staff.username, "--passkeys-lost", stdout=out)
+    code = out.getvalue().split()[0].removeprefix("code=")
+
+    assert not PasskeyDevice.objects.filter(user=staff).exists()
+    assert PasskeyDevice.objects.filter(user=bystander).count() == 1  # nobody else's
+    assert needs_enrolment_code(staff)
+    removed = AuditEvent.objects.get(action="remove-passkey", reason="lost")
+    assert removed.actor_id is None  # the operator's command: no staff account did it
+    # The session opened before is over; a new login with the app and the code enrols a key.
+    assert client.get("/accounts/security/")["Location"].startswith("/accounts/login/")
+    fresh = logged_in_client(staff, app)
+    assert add_first_key(fresh, app, code).status_code == 200
+    assert PasskeyDevice.objects.filter(user=staff).count() == 1
+
+
+def test_without_the_flag_a_staff_member_keeps_their_passkeys():
+    staff, _app, _client = staff_with_code_session()
+    add_passkey(staff)
+    issue(staff.username)
+    assert PasskeyDevice.objects.filter(user=staff).count() == 1
