@@ -46,7 +46,9 @@ def test_enrol_activate_set_up_two_factors_and_log_in_again(site, new_page, insp
     inspector.check(page, "enrol")
 
     # A mistyped confirmation: a French message with the expected format, nothing kept.
-    fill_by_keyboard(page, {"nir": nir, "nir_confirmation": nir[:-1] + "0"})
+    # (Never the same last digit: a NIR whose key ends in 0 would be typed twice alike.)
+    mistyped = nir[:-1] + ("1" if nir[-1] != "1" else "2")
+    fill_by_keyboard(page, {"nir": nir, "nir_confirmation": mistyped})
     expect_error(page, "Les deux saisies sont différentes")
     inspector.check(page, "enrol-error")
     assert not Letter.objects.filter(subject_uid=person.uid).exists()
