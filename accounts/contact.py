@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.users import User
+from accounts.users import SingleUseLink, User
 from dmp_portal.crypto.fields import EncryptedTextField
 from dmp_portal.crypto.hashing import blind_index
 from dmp_portal.crypto.models import EncryptedModel
@@ -110,14 +110,10 @@ class ContactEmailChange(EncryptedModel):
         )
 
 
-class PasswordResetLink(models.Model):
+class PasswordResetLink(SingleUseLink):
     """A single-use link, valid one hour, to choose a new password. Only its hash is stored."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_reset_links")
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("password reset link")
@@ -125,7 +121,3 @@ class PasswordResetLink(models.Model):
 
     def __str__(self) -> str:
         return f"password reset link #{self.pk}"
-
-    def is_usable(self, now: datetime | None = None) -> bool:
-        now = now or timezone.now()
-        return self.used_at is None and now < self.expires_at

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
+from django.db.models import QuerySet
 from django.utils.crypto import constant_time_compare
 
 from accounts.contact import email_lookup
@@ -116,25 +118,26 @@ def usable_contact_change(
 ) -> ContactEmailChange | None:
     """The pending contact address change of this confirmation token (or id), if its link is
     neither used, superseded nor expired."""
-    changes = ContactEmailChange.objects.select_related("user")
-    if token is not None:
-        change = changes.filter(token_hash=hash_activation_token(token)).first()
-    elif change_id is not None:
-        change = changes.filter(pk=change_id).first()
-    else:
-        return None
-    return change if change is not None and change.is_usable() else None
+    return _usable(ContactEmailChange.objects.select_related("user"), token, change_id)
 
 
 def usable_reset_link(
     *, token: str | None = None, link_id: int | None = None
 ) -> PasswordResetLink | None:
     """The password reset link of this token (or id), if it is neither used nor expired."""
-    links = PasswordResetLink.objects.select_related("user")
+    return _usable(PasswordResetLink.objects.select_related("user"), token, link_id)
+
+
+Link = TypeVar("Link", ContactEmailChange, PasswordResetLink)
+
+
+def _usable(links: QuerySet[Link], token: str | None, pk: int | None) -> Link | None:
+    """The row an e-mailed token (found by its hash) or, once the token left the address bar,
+    an id kept in the session names, if its link still works."""
     if token is not None:
         link = links.filter(token_hash=hash_activation_token(token)).first()
-    elif link_id is not None:
-        link = links.filter(pk=link_id).first()
+    elif pk is not None:
+        link = links.filter(pk=pk).first()
     else:
         return None
     return link if link is not None and link.is_usable() else None

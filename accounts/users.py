@@ -207,14 +207,27 @@ class PractitionerProfile(models.Model):
         super().save(*args, **kwargs)
 
 
-class ActivationLink(models.Model):
-    """A single-use, expiring invitation to set a first password. Only its hash is stored."""
+class SingleUseLink(models.Model):
+    """A link e-mailed once, that works once until it expires: only the hash of its token is
+    stored. The activation link and the password reset link (``accounts.contact``) are two."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="activation_links")
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.used_at is None and now < self.expires_at
+
+
+class ActivationLink(SingleUseLink):
+    """A single-use, expiring invitation to set a first password. Only its hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="activation_links")
 
     class Meta:
         verbose_name = _("activation link")
@@ -222,7 +235,3 @@ class ActivationLink(models.Model):
 
     def __str__(self) -> str:
         return f"activation link #{self.pk} for {self.user}"
-
-    def is_usable(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.used_at is None and now < self.expires_at
