@@ -11,41 +11,15 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from letters.rendering.content import LetterContent, NoticeContent, Sender
+from letters.rendering.content import LetterContent, NoticeContent
 from letters.rendering.page import render_creation_letter, render_notice_letter
+from tests.letters.factories import make_content, make_sender
 
 CODE_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
 
 
-def make_sender(**changes) -> Sender:
-    values = {
-        "name": "Agence du dossier médical",
-        "address_lines": ("Service des inscriptions", "TSA 12345", "75000 PARIS"),
-        "phone": "01 99 00 12 34",
-        "phone_hours": "appel non surtaxé, du lundi au vendredi de 8 h à 18 h",
-        "email": "contact@example.org",
-        "dpo_contact": "DPO, TSA 12346, 75000 PARIS",
-        "place": "Paris",
-        "signatory": ("La cheffe du service des inscriptions",),
-        "retention": "un an après l'envoi",
-    }
-    return Sender(**{**values, **changes})
-
-
 def reactivation_letter(**changes) -> LetterContent:
-    values = {
-        "reference": "L-7K2QD9XW",
-        "issued_on": datetime.date(2026, 11, 28),
-        "address_lines": ("MADAME CLAIRE DUPONT", "12 RUE DES LILAS", "75011 PARIS"),
-        "creation_code": "7K2Q-D9XW-3MNP",
-        "expires_on": datetime.date(2027, 1, 27),
-        "activate_url": "https://dmp.example.fr/enrollment/activate/",
-        "request_url": "https://dmp.example.fr/enrollment/",
-        "portal_address": "dmp.example.fr",
-        "sender": make_sender(),
-        "reactivation": True,
-    }
-    return LetterContent(**{**values, **changes})
+    return make_content(**{"reactivation": True, **changes})
 
 
 def notice(**changes) -> NoticeContent:

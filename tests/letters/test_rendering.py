@@ -14,7 +14,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from letters.rendering.content import LetterContent, Sender, french_date
+from letters.rendering.content import french_date
 from letters.rendering.page import (
     ADDRESS_FRAME_MM,
     _render_letter,
@@ -22,6 +22,7 @@ from letters.rendering.page import (
     render_creation_letter,
     render_window_test,
 )
+from tests.letters.factories import make_content, make_sender
 
 MM = 72 / 25.4  # points per millimetre
 PAGE_HEIGHT = A4[1]  # 841.89 pt; pypdf's origin is the bottom-left corner
@@ -29,36 +30,6 @@ MARKUP = '<font color="red">X</font>&amp;'
 IMG = '<img src="x"/>'
 # The shape of the payload of CVE-2023-33733: code in a colour attribute.
 CVE_PAYLOAD = "<font color=\"[[[getattr(pow, Word('__globals__'))]]]\">exploit</font>"
-
-
-def make_sender(**changes) -> Sender:
-    values = {
-        "name": "Agence du dossier médical",
-        "address_lines": ("Service des inscriptions", "TSA 12345", "75000 PARIS"),
-        "phone": "01 99 00 12 34",
-        "phone_hours": "appel non surtaxé, du lundi au vendredi de 8 h à 18 h",
-        "email": "contact@example.org",
-        "dpo_contact": "DPO, TSA 12346, 75000 PARIS",
-        "place": "Paris",
-        "signatory": ("La cheffe du service des inscriptions",),
-        "retention": "un an après l'envoi",
-    }
-    return Sender(**{**values, **changes})
-
-
-def make_content(**changes) -> LetterContent:
-    values = {
-        "reference": "L-7K2QD9XW",
-        "issued_on": datetime.date(2026, 11, 28),
-        "address_lines": ("MADAME CLAIRE DUPONT", "12 RUE DES LILAS", "75011 PARIS"),
-        "creation_code": "7K2Q-D9XW-3MNP",
-        "expires_on": datetime.date(2027, 1, 27),
-        "activate_url": "https://dmp.example.fr/enrollment/activate/",
-        "request_url": "https://dmp.example.fr/enrollment/",
-        "portal_address": "dmp.example.fr",
-        "sender": make_sender(),
-    }
-    return LetterContent(**{**values, **changes})
 
 
 def read(pdf: bytes) -> PdfReader:
