@@ -272,3 +272,33 @@ class EmergencyAccess(EncryptedModel):
 
     def is_active(self, now=None) -> bool:
         return (now or timezone.now()) < self.ends_at
+
+
+class ClosureReason(models.TextChoices):
+    PATIENT = "patient", _("Closed by the patient")
+    DEATH = "death", _("Death recorded")
+
+
+class RecordClosure(models.Model):
+    """A closed record: at most one row per patient, deleted when the patient reopens it
+    (the trail keeps both events). While it exists the door refuses every practitioner, and
+    the patient may only read, export and reopen. ``archive_until`` is the day the archive
+    period ends (``RECORD_ARCHIVE_YEARS`` after the closure); ``purged_at`` is set once
+    ``purge_records`` destroyed the record, and the row then stays as the only trace that a
+    record existed, holding nothing that names the person."""
+
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="record_closure"
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=ClosureReason.choices)
+    closed_at = models.DateTimeField(_("closed"), default=timezone.now)
+    archive_until = models.DateField(_("archived until"))
+    purged_at = models.DateTimeField(_("purged"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("record closure")
+        verbose_name_plural = _("record closures")
+        indexes = [models.Index(fields=["archive_until"], name="closure_archive_until")]
+
+    def __str__(self) -> str:
+        return gettext("closure of #%(patient)s") % {"patient": self.patient_id}

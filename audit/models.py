@@ -88,6 +88,24 @@ class Action(models.TextChoices):
     # A one-time code for a staff member's first passkey, issued by an operator's command (no
     # actor) or by another staff member: on the system chain.
     ISSUE_PASSKEY_ENROLMENT = "issue-passkey-enrolment", _("Passkey enrolment code issued")
+    # Issue 16, the record's whole life, on the patient's chain. A document's author replaces
+    # it with a new version, holds it back from the patient until an announcement consultation,
+    # reveals it (or the daily task does, its delay over: no actor) and withdraws it.
+    REPLACE = "replace", _("Replace a document with a new version")
+    HOLD = "hold", _("Hold a document back until its announcement")
+    REVEAL = "reveal", _("Reveal a document to the patient")
+    WITHDRAW = "withdraw", _("Withdraw a document")
+    # The record closed by its patient or after a death, reopened during the archive period,
+    # purged once it ended (no actor: the daily purge, or an operator's command).
+    CLOSE_RECORD = "close-record", _("Close the record")
+    REOPEN_RECORD = "reopen-record", _("Reopen the record")
+    PROPOSE_DEATH = "propose-death", _("Propose to record a death")
+    CONFIRM_DEATH = "confirm-death", _("Confirm a death")
+    PURGE_RECORD = "purge-record", _("Purge the record")
+    # Staff (or the registry's import) setting or lifting a person's opposition to the creation
+    # of their record: on the person's registry chain.
+    SET_OPPOSITION = "set-opposition", _("Record an opposition to the record's creation")
+    LIFT_OPPOSITION = "lift-opposition", _("Lift an opposition to the record's creation")
 
 
 class Outcome(models.TextChoices):

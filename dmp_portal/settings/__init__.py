@@ -374,6 +374,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 EMERGENCY_ACCESS_MINUTES = env.int("EMERGENCY_ACCESS_MINUTES", 60)
+# A closed record is kept this many years after its closure, then purged (purge_records).
+RECORD_ARCHIVE_YEARS = env.int("RECORD_ARCHIVE_YEARS", 10)
 # Look-ups of patients by NIR, per practitioner: at most this many per window (then refused
 # until the window ends), so that nobody walks the registry.
 PRO_LOOKUPS_PER_WINDOW = env.int("PRO_LOOKUPS_PER_WINDOW", 30)
