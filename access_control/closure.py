@@ -1,0 +1,1 @@
+"""Issue 16: written by its slice (declared in .importlinter beforehand)."""
