@@ -79,6 +79,10 @@ STAFF_REGISTRY_ACTIONS = {
     Action.EXPORT_LETTER,
     Action.MARK_RETURNED,
     Action.REVIEW_EMERGENCY,
+    # A person's opposition to the creation of their record, on their signed request: one staff
+    # member, no four eyes (it sends no code anywhere: enrollment.services.opposition says why).
+    Action.SET_OPPOSITION,
+    Action.LIFT_OPPOSITION,
 }
 
 

@@ -8,6 +8,10 @@ naming the staff member. The NIR is never shown in full.
 Staff never change the registry directly: the change form files a proposal, which a second,
 different staff member confirms or rejects (``enrollment.services.registry_changes``). The
 beneficiaries CSV import remains the normal way to update the registry.
+
+A person's opposition to the creation of their record is recorded or lifted by one staff member
+from the person's page (a POST to ``<id>/opposition/``; ``enrollment.services.opposition`` says
+why no second pair of eyes is needed).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from enrollment.models import (
     RegistryChangeState,
 )
 from enrollment.postal import build_address
+from enrollment.services.opposition import set_opposition
 from enrollment.services.registry_changes import (
     RegistryValues,
     StaffRefused,
@@ -123,11 +128,21 @@ class FindByNirForm(forms.Form):
 class BeneficiaryAdmin(LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin):
     form = BeneficiaryForm
     # Clear columns only: listing people decrypts nobody.
-    list_display = ("reference", "enrolled", "change_pending", "created_at", "updated_at")
-    list_filter = (("patient", admin.EmptyFieldListFilter),)
+    list_display = (
+        "reference",
+        "enrolled",
+        "change_pending",
+        "opposed_at",
+        "created_at",
+        "updated_at",
+    )
+    list_filter = (
+        ("patient", admin.EmptyFieldListFilter),
+        ("opposed_at", admin.EmptyFieldListFilter),
+    )
     # Whether a record exists, never which one: ?patient=<uuid> would name the person.
-    offered_lookups = frozenset({"patient__isempty"})
-    readonly_fields = ("masked_nir", "address_lines", "enrolled")
+    offered_lookups = frozenset({"patient__isempty", "opposed_at__isempty"})
+    readonly_fields = ("masked_nir", "address_lines", "enrolled", "opposed_at")
     fieldsets = (
         (
             None,
@@ -139,6 +154,7 @@ class BeneficiaryAdmin(LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin):
                     "birth_date",
                     "regime",
                     "enrolled",
+                    "opposed_at",
                 )
             },
         ),
@@ -223,9 +239,59 @@ class BeneficiaryAdmin(LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:enrollment_registrychange_changelist"))
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["may_oppose"] = obj is not None and self.has_change_permission(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_urls(self):
         find = self.admin_site.admin_view(self.find_by_nir)
-        return [path("find/", find, name="enrollment_beneficiary_find"), *super().get_urls()]
+        opposition = self.admin_site.admin_view(self.opposition_view)
+        return [
+            path("find/", find, name="enrollment_beneficiary_find"),
+            path(
+                "<path:object_id>/opposition/",
+                opposition,
+                name="enrollment_beneficiary_opposition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def opposition_view(self, request, object_id):
+        """POST ``opposition`` = ``set`` or ``lift``, from the person's page (a GET goes back
+        there). Needs the change permission on the registry, like a proposed change."""
+        found = self.get_object(request, unquote(object_id))
+        if found is None:
+            raise Http404
+        if not self.has_change_permission(request, found):
+            raise PermissionDenied
+        if request.method != "POST":
+            return redirect("admin:enrollment_beneficiary_change", found.pk)
+        choice = request.POST.get("opposition")
+        if choice not in ("set", "lift"):
+            self.message_user(
+                request, _("Choose to record or to lift the opposition."), messages.ERROR
+            )
+            return redirect("admin:enrollment_beneficiary_change", found.pk)
+        try:
+            set_opposition(
+                request.user,
+                found.pk,
+                opposed=choice == "set",
+                client_address=client_address(request),
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return redirect("admin:enrollment_beneficiary_change", found.pk)
+        except StaffRefused:
+            raise Http404 from None
+        done = (
+            _("Opposition recorded: no letter will be sent to this person.")
+            if choice == "set"
+            else _("Opposition lifted: this person may ask for a letter again.")
+        )
+        self.message_user(request, done, messages.SUCCESS)
+        return redirect("admin:enrollment_beneficiary_change", found.pk)
 
     def find_by_nir(self, request):
         if not self.has_view_or_change_permission(request):

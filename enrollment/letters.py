@@ -66,6 +66,10 @@ def _build_code_letter(letter: Letter, purpose: str) -> RenderedLetter:
         # Asked for before the record was opened (with an earlier code), rendered after: its
         # code could open nothing. Void rather than posted.
         raise LetterVoid("the record was opened since the letter was asked for")
+    if beneficiary.opposed_at is not None:
+        # The opposition voids waiting letters when it is recorded; this one slipped in
+        # between (asked for by another path): no code ever goes to an opposed person.
+        raise LetterVoid("the recipient opposed the creation of a record")
     issued = issue_code(beneficiary, purpose)
     address = PostalAddress.from_json(beneficiary.address)
     pdf = render_creation_letter(

@@ -47,12 +47,26 @@ class Beneficiary(EncryptedModel):
         related_name="beneficiary",
         editable=False,
     )
+    # When the person opposed the creation of their record (the flag and its date in one
+    # column): no letter is ever sent to them while it is set. Set and lifted by staff through
+    # the door, or by the registry's import (enrollment.services.opposition).
+    opposed_at = models.DateTimeField(
+        _("opposed to the creation of a record"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("added to the registry"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("insured person")
         verbose_name_plural = _("registry of insured people")
+        constraints = [
+            # Opposition is to a record's creation: once the record exists it no longer applies
+            # (closing the record is the patient's own path), so both never hold together.
+            models.CheckConstraint(
+                condition=Q(opposed_at__isnull=True) | Q(patient__isnull=True),
+                name="beneficiary_opposition_without_record",
+            ),
+        ]
 
     def __str__(self) -> str:
         return gettext("insured person %(uid)s") % {"uid": self.uid}
@@ -71,6 +85,8 @@ class RequestOutcome(models.TextChoices):
     CODE_PENDING = "code_pending", _("A code was sent recently")
     # The record exists: a reactivation letter (a new code for a new password) goes out.
     REACTIVATION = "reactivation", _("Reactivation letter requested")
+    # The person opposed the creation of their record: no letter, the same answer on the page.
+    OPPOSED = "opposed", _("No letter: the person opposed the creation of a record")
 
 
 class EnrollmentRequest(models.Model):

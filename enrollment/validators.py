@@ -28,6 +28,9 @@ BENEFICIARY_COLUMNS = (
     "country",
     "regime",
 )
+# Optional column (README, Beneficiaries CSV): the person's opposition to the creation of their
+# record. Absent or empty: unchanged.
+OPPOSITION_VALUES = {"oui": True, "non": False}
 
 
 class BeneficiaryRowForm(forms.Form):
@@ -43,6 +46,7 @@ class BeneficiaryRowForm(forms.Form):
     city = forms.CharField(max_length=100)
     country = forms.CharField(required=False, max_length=60)
     regime = forms.CharField()
+    opposition = forms.CharField(required=False)
 
     def clean_nir(self) -> str:
         return nir.validate(self.cleaned_data["nir"])
@@ -70,6 +74,23 @@ class BeneficiaryRowForm(forms.Form):
                 code="regime",
             )
         return value
+
+    def clean_opposition(self) -> bool | None:
+        """True (``oui``: the person opposes), False (``non``: they do not, lifting an earlier
+        opposition) or None (empty or no column: unchanged)."""
+        value = (self.cleaned_data.get("opposition") or "").strip().lower()
+        if not value:
+            return None
+        if value not in OPPOSITION_VALUES:
+            raise ValidationError(
+                _(
+                    "Unexpected value “%(value)s”; expected oui (the person opposes the "
+                    "creation of their record), non (they do not) or nothing (unchanged)."
+                ),
+                params={"value": value[:20]},
+                code="opposition",
+            )
+        return OPPOSITION_VALUES[value]
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -86,6 +86,8 @@ TABLE = {
     # Custom views.
     "admin/enrollment/beneficiary/find/": ("get", VIEW),
     "admin/enrollment/registrychange/<path:object_id>/review/": ("get", VIEW),
+    # Recording or lifting an opposition: a POST from the person's page (a GET goes back there).
+    "admin/enrollment/beneficiary/<path:object_id>/opposition/": ("get", row(f"{OUT} 403 302")),
     "admin/letters/letter/export/": ("get", row(f"{OUT} 302 302")),
     # A new invitation for a practitioner: its confirmation page, for staff who may change
     # accounts.
@@ -283,6 +285,7 @@ POSTS = {
     "admin/enrollment/beneficiary/<path:object_id>/delete/": {"post": "yes"},
     "admin/enrollment/beneficiary/find/": {"nir": "1 85 05 78 006 084 91"},
     "admin/enrollment/registrychange/<path:object_id>/review/": {"decision": "confirm"},
+    "admin/enrollment/beneficiary/<path:object_id>/opposition/": {"opposition": "set"},
     "admin/enrollment/registrychange/<path:object_id>/delete/": {"post": "yes"},
     "admin/letters/letter/export/": {},
     "admin/accounts/user/<path:object_id>/reinvite/": {},
@@ -329,6 +332,7 @@ STAFF_ACT = {
     "admin/enrollment/beneficiary/<path:object_id>/change/",  # the identity read is recorded
     "admin/enrollment/beneficiary/find/",
     "admin/enrollment/registrychange/<path:object_id>/review/",
+    "admin/enrollment/beneficiary/<path:object_id>/opposition/",  # an opposition recorded
     "admin/letters/letter/export/",
     "admin/accounts/user/<path:object_id>/reinvite/",  # a practitioner's new invitation
     "admin/accounts/throttlelock/<path:object_id>/lift/",  # a login throttle lifted

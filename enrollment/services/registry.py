@@ -1,4 +1,6 @@
-"""The registry of insured people (Vitale reference data): import from CSV."""
+"""The registry of insured people (Vitale reference data): import from CSV, and a person's
+opposition to the creation of their record (the flag itself; staff set it through
+``services.opposition``)."""
 
 from __future__ import annotations
 
@@ -8,19 +10,62 @@ from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from audit.models import Action, Outcome
+from audit.trail import record_event
 from dmp_portal.crypto.datakeys import create_data_key
 from dmp_portal.crypto.hashing import blind_index
 from dmp_portal.csv_import import ImportReport
-from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
+from enrollment.models import Beneficiary, CreationCode, RegistryChange, RegistryChangeState
 from enrollment.validators import BeneficiaryRowForm
+from letters.services import void_unsent
 
 if TYPE_CHECKING:
     from letters.services import LetterSubject
 
+# The letters that carry a code (here, below the services that ask for them, so that stopping
+# them on an opposition needs nothing above the registry).
+CREATION_LETTER = "creation_code"
+REACTIVATION_LETTER = "reactivation_code"
+# One on its way holds back another, whichever its kind.
+CODE_LETTERS = (CREATION_LETTER, REACTIVATION_LETTER)
+
+
+class RowRejected(Exception):
+    """A row the registry cannot take as it stands (its French reason); nothing of it is kept."""
+
 
 def nir_index(normalised_nir: str) -> str:
     return blind_index(normalised_nir, "nir")
+
+
+def has_record_message() -> str:
+    return _(
+        "This person already has a record: an opposition to its creation no longer applies. "
+        "Closing the record is for the patient to do, from their own record."
+    )
+
+
+def change_opposition(beneficiary: Beneficiary, opposed: bool) -> None:
+    """Set (dated now) or lift the person's opposition to the creation of their record; call
+    inside the caller's transaction, the row locked, after the caller's audit decision.
+
+    Set: every code already sent stops working and every code letter not yet handed to the mail
+    house is voided, so no letter or code can still open a record; the enrolment task then
+    never asks for another (``services.requests``). Lifted: nothing is sent by itself; the
+    person asks on /enrollment/ like anyone.
+    """
+    if opposed and beneficiary.patient_id is not None:
+        raise RowRejected(has_record_message())
+    beneficiary.opposed_at = timezone.now() if opposed else None
+    beneficiary.save(update_fields=["opposed_at", "updated_at"])
+    if opposed:
+        CreationCode.objects.filter(beneficiary=beneficiary).live().update(
+            superseded_at=beneficiary.opposed_at
+        )
+        for kind in CODE_LETTERS:
+            void_unsent(kind, beneficiary.uid)
 
 
 def import_beneficiaries(rows: Iterable[tuple[int, Mapping[str, str]]]) -> ImportReport:
@@ -31,8 +76,12 @@ def import_beneficiaries(rows: Iterable[tuple[int, Mapping[str, str]]]) -> Impor
         if not form.is_valid():
             report.rejected.append((number, form.reason()))
             continue
-        with transaction.atomic():
-            created = _upsert(form.cleaned_data)
+        try:
+            with transaction.atomic():
+                created = _upsert(form.cleaned_data)
+        except RowRejected as rejected:  # the row's transaction is rolled back: nothing kept
+            report.rejected.append((number, f"opposition: {rejected}"))
+            continue
         if created:
             report.created += 1
         else:
@@ -60,7 +109,29 @@ def _upsert(data: Mapping[str, Any]) -> bool:
     beneficiary.save()
     if not created:
         supersede_pending(beneficiary)
+    _import_opposition(beneficiary, data["opposition"])
     return created
+
+
+def _import_opposition(beneficiary: Beneficiary, opposed: bool | None) -> None:
+    """The optional ``opposition`` column: None (column absent or empty) leaves the flag as it
+    is; a change is recorded on the person's registry chain (or their record's, for a lift),
+    in no one's name, reason ``registry-import``."""
+    if opposed is None:
+        return
+    if opposed and beneficiary.patient_id is not None:
+        raise RowRejected(has_record_message())
+    if opposed == (beneficiary.opposed_at is not None):
+        return  # already so: an opposition keeps its first date
+    change_opposition(beneficiary, opposed)
+    record_event(
+        actor=None,
+        patient=None,
+        registry_id=beneficiary.pk,
+        action=Action.SET_OPPOSITION if opposed else Action.LIFT_OPPOSITION,
+        outcome=Outcome.ALLOWED,
+        reason="registry-import",
+    )
 
 
 def supersede_pending(beneficiary: Beneficiary) -> None:

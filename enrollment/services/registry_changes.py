@@ -31,7 +31,7 @@ from dmp_portal.crypto.fields import is_destroyed
 from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
 from enrollment.postal import PostalAddressJson
 from enrollment.services.codes import letter_returned
-from enrollment.services.requests import CODE_LETTERS, CREATION_LETTER, REACTIVATION_LETTER
+from enrollment.services.registry import CODE_LETTERS, CREATION_LETTER, REACTIVATION_LETTER
 from letters.services import request_letter, void_unsent
 
 if TYPE_CHECKING:

@@ -20,14 +20,15 @@ from audit.trail import record_event
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.queueing import enqueue, enqueue_on_commit
 from enrollment.models import Beneficiary, CreationCode, EnrollmentRequest, RequestOutcome
-from enrollment.services.registry import nir_index
+from enrollment.services.registry import (
+    CODE_LETTERS,
+    CREATION_LETTER,
+    REACTIVATION_LETTER,
+    nir_index,
+)
 from letters.models import Letter, LetterState
 from letters.services import request_letter
 
-CREATION_LETTER = "creation_code"
-REACTIVATION_LETTER = "reactivation_code"
-# The letters that carry a code: one on its way holds back another, whichever its kind.
-CODE_LETTERS = (CREATION_LETTER, REACTIVATION_LETTER)
 ADULT_AGE = 18
 
 
@@ -91,6 +92,10 @@ def process_request(request_id: int) -> str:
 def _outcome(beneficiary: Beneficiary | None) -> str:
     if beneficiary is None:
         return RequestOutcome.UNKNOWN
+    # First: an opposed person gets no letter of any kind (the page said the same to them as
+    # to anyone, and the web request did the same work).
+    if beneficiary.opposed_at is not None:
+        return RequestOutcome.OPPOSED
     if beneficiary.patient is not None:
         if not beneficiary.patient.is_active or is_destroyed(beneficiary.address):
             return RequestOutcome.ENROLLED

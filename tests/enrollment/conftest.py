@@ -9,7 +9,7 @@ from django.test import Client
 
 from accounts.models import User
 from enrollment.models import Beneficiary
-from enrollment.services.requests import CODE_LETTERS
+from enrollment.services.registry import CODE_LETTERS
 from letters.models import Letter
 from tests.enrollment.factories import ACTIVATE_URL, PASSWORD, submit_code
 from tests.letters.reading import code_from_letter
