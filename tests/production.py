@@ -65,6 +65,7 @@ def production_environ(**overrides) -> dict[str, str]:
         ALLOWED_HOSTS="dmp.example.fr",
         DMP_SITE_URL="https://dmp.example.fr",
         STATIC_ROOT="/tmp/dmp-static-check",
+        DMP_SHRED_LEDGER_PATH="/tmp/dmp-shred-ledger-check/destroyed-keys.log",
         **OPERATOR,
     )
     environ.update(overrides)

@@ -6,11 +6,14 @@ import hashlib
 import secrets
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import transaction
 from django.utils import timezone
 
+from dmp_portal.crypto import ledger
 from dmp_portal.crypto.errors import DataDestroyed
 from dmp_portal.crypto.keyring import get_key_provider
 from dmp_portal.crypto.models import DataKey
@@ -78,9 +81,29 @@ def forget_cached_keys() -> None:
         _cache.clear()
 
 
-@transaction.atomic
 def destroy_data_key(data_key: DataKey) -> None:
-    """Crypto-shredding: every value under this key becomes unreadable, for good."""
+    """Crypto-shredding: every value under this key becomes unreadable, for good, even after a
+    restore of an older database backup.
+
+    The destruction is first appended to the ledger of destroyed keys, and made durable
+    (``ledger.append``: fsync), and only then is the key erased in the database. Why in this
+    order: a crash between the two leaves a ledger line for a key whose destruction was
+    decided but not done, and replaying the ledger (``manage.py replay_shred_ledger``) completes
+    the decision; the other order could leave a key erased in the database but absent from the
+    ledger, and a restore of a backup would then bring it back, its destruction lost for ever.
+    If the ledger cannot be written, ``OSError`` is raised and the key is left intact.
+
+    The line stands even if the caller's transaction is rolled back afterwards: a destruction
+    is decided before this call, and the next replay carries it out.
+    """
+    ledger.append(data_key.uid, timezone.now())
+    erase_data_key(data_key)
+
+
+@transaction.atomic
+def erase_data_key(data_key: DataKey) -> None:
+    """Erase the wrapped key in the database only (the replay of the ledger, whose line is
+    already written); everything else calls ``destroy_data_key``."""
     DataKey.objects.filter(pk=data_key.pk).update(
         wrapped_key=None, master_key_id="", destroyed_at=timezone.now()
     )
@@ -88,6 +111,48 @@ def destroy_data_key(data_key: DataKey) -> None:
     with _cache_lock:
         for cache_key in [k for k in _cache if k[0] == data_key.pk]:
             del _cache[cache_key]
+
+
+@dataclass
+class ReplayCounts:
+    """Per line of the ledger: its key erased now, already destroyed, or not in the database
+    (a key created after the backup that was restored, or a line repeated)."""
+
+    replayed: int = 0
+    already: int = 0
+    unknown: int = 0
+
+
+def replay_ledger(path: Path, batch_size: int = 1000) -> ReplayCounts:
+    """Destroy again every key of the ledger at ``path`` that the database still holds (after
+    a restore of a backup taken before its destruction). Idempotent.
+
+    The whole ledger is checked first: a malformed line raises ``MalformedLedger`` before any
+    key is touched. Then it is read again in batches (memory bounded whatever its length).
+    """
+    ledger.check(path)
+    counts = ReplayCounts()
+    batch: list[ledger.LedgerEntry] = []
+    for entry in ledger.entries(path):
+        batch.append(entry)
+        if len(batch) >= batch_size:
+            _replay_batch(batch, counts)
+            batch = []
+    _replay_batch(batch, counts)
+    return counts
+
+
+def _replay_batch(batch: list[ledger.LedgerEntry], counts: ReplayCounts) -> None:
+    found = {key.uid: key for key in DataKey.objects.filter(uid__in=[e.key_uid for e in batch])}
+    for entry in batch:
+        data_key = found.get(entry.key_uid)
+        if data_key is None:
+            counts.unknown += 1
+        elif data_key.destroyed_at is not None:
+            counts.already += 1
+        else:
+            erase_data_key(data_key)
+            counts.replayed += 1
 
 
 def count_under_older_master_keys() -> int:

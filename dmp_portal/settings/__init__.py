@@ -22,6 +22,7 @@ from dmp_portal.crypto.keyring import (
     parse_master_keys,
     validate_blind_index_key,
 )
+from dmp_portal.crypto.ledger import checked_ledger_path
 from dmp_portal.crypto.signing import (
     ensure_development_signing_key,
     parse_signing_key,
@@ -63,6 +64,7 @@ if PRODUCTION:
             "DMP_BLIND_INDEX_KEY",
             "ALLOWED_HOSTS",
             "DMP_SITE_URL",
+            "DMP_SHRED_LEDGER_PATH",
             *DETAILS_REQUIRED,
         )
         if not env.str(name)
@@ -439,6 +441,14 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
+
+# The ledger of destroyed data keys (README, Encryption at rest): a file outside the database
+# and its backups, replayed after every restore. Required in production (an absolute path, on
+# storage backed up apart from the database); under var/ in development and tests.
+DMP_SHRED_LEDGER_PATH = checked_ledger_path(
+    env.str("DMP_SHRED_LEDGER_PATH", str(VAR_DIR / "shred-ledger" / "destroyed-keys.log")),
+    production=PRODUCTION,
+)
 
 # --- Static, media and e-mail -----------------------------------------------------------------
 STATIC_URL = "/static/"
