@@ -26,6 +26,7 @@ from dmp_portal.crypto.models import DataKey
 from enrollment.models import Beneficiary
 from records.models import Document
 from tests.access_control.closure_records import close_record, days
+from tests.access_control.purge_links import ERASED, KEPT, OTHER_PEOPLE, links_to_people
 from tests.accounts.factories import PASSWORD, give_verified_email
 from tests.audit.factories import verify
 from tests.database_state import changed_tables, database_snapshot
@@ -226,3 +227,10 @@ def test_the_old_login_no_longer_opens_anything(client):
     response = client.post("/accounts/login/", {"username": patient.username, "password": PASSWORD})
     assert response.status_code == 200  # the form again, with its error
     assert "_auth_user_id" not in client.session
+
+
+def test_every_link_to_a_person_is_classified_for_the_purge():
+    """A new foreign key to an account or a data key fails here until its purge is decided."""
+    found = {label for label, _model, _field in links_to_people()}
+    assert found == ERASED | KEPT | OTHER_PEOPLE
+    assert not (ERASED & KEPT or ERASED & OTHER_PEOPLE or KEPT & OTHER_PEOPLE)

@@ -38,6 +38,7 @@ from letters.models import Letter
 from records.models import Document
 from tests.access_control.closure_records import close_record, days
 from tests.access_control.factories import ask_access, grant, look_up
+from tests.access_control.purge_links import rows_left
 from tests.accounts.factories import (
     PractitionerProfileFactory,
     give_verified_email,
@@ -165,6 +166,7 @@ def test_a_purged_record_leaves_nothing_that_names_the_person(pg_dump, caplog, t
     read = b"".join(open_decrypted(backup, *backed_up_file[:1], key, backed_up_file[1]))
     assert read == CONTENTS[1].encode()
 
+    assert sum(rows_left(patient).values()) > 10  # many rows name them before the purge
     closure = close_record(patient)
     out, err = io.StringIO(), io.StringIO()
     with time_machine.travel(f"{closure.archive_until + days(1)} 03:00 +0100"):
@@ -188,6 +190,9 @@ def test_a_purged_record_leaves_nothing_that_names_the_person(pg_dump, caplog, t
     assert f"account={patient.pk}".encode() in written
     for form in forms:
         assert form not in written, form
+
+    # No row of the tables the purge empties points to the account or its key any more.
+    assert set(rows_left(patient).values()) == {0}, rows_left(patient)
 
     # The key is gone: what a backup kept of the record no longer opens.
     key = DataKey.objects.get(pk=patient.data_key_id)
