@@ -22,6 +22,7 @@ from access_control.purge import PurgeRefused, purge_record, purgeable
 from access_control.tasks import purge_closed_records
 from accounts.models import ContactEmail, TOTPDevice, User
 from audit.models import Action, AuditEvent
+from dmp_portal.celery import app
 from dmp_portal.crypto.models import DataKey
 from enrollment.models import Beneficiary
 from records.models import Document
@@ -219,6 +220,8 @@ def test_the_daily_task_purges_with_no_actor_and_is_scheduled():
     entry = settings.CELERY_BEAT_SCHEDULE["purge-closed-records"]
     assert entry["task"] == "access_control.tasks.purge_closed_records"
     assert entry["schedule"] == 24 * 3600
+    assert not entry.get("args") and not entry.get("kwargs")
+    assert entry["task"] in app.tasks
 
 
 def test_the_old_login_no_longer_opens_anything(client):
