@@ -68,8 +68,8 @@ logger = logging.getLogger(__name__)
 
 # The reason of the purge event when the daily task ran it (no one stands behind it).
 DAILY_TASK_REASON = "daily-purge"
-# The login identifier of a purged account: random, and no login form accepts it (a patient's
-# identifier is ten digits), so that it names no one and opens nothing.
+# The login identifier of a purged account: random, so that it names no one (a patient's own
+# is ten digits: the two never meet); with no usable password and inactive, it opens nothing.
 PURGED_USERNAME_PREFIX = "purged-"
 
 
