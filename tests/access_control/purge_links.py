@@ -1,6 +1,8 @@
-"""Every foreign key to an account or to a data key, and what a purge leaves of the rows that
-point to the purged person: the purge tests fail when a model adds one that is not classified
-here, so that whoever adds it decides what the purge does with it (access_control/purge.py)."""
+"""Every foreign key to an account, a data key, or a row the purge deletes whole (a registry
+entry, a document, a letter), and what a purge leaves of the rows that point to the purged
+person: the purge tests fail when a model adds one that is not classified here, so that whoever
+adds it decides what the purge does with it (access_control/purge.py), its stored files
+included."""
 
 from __future__ import annotations
 
@@ -11,6 +13,12 @@ from django.db.models import Model
 
 from accounts.models import User
 from dmp_portal.crypto.models import DataKey
+from enrollment.models import Beneficiary
+from letters.models import Letter
+from records.models import Document
+
+# What a person's rows point to: their account and key, and the rows deleted whole.
+TARGETS = (User, DataKey, Beneficiary, Document, Letter)
 
 # No row points to the purged person any more (deleted by the purge, or with a row it deletes).
 ERASED = {
@@ -36,6 +44,10 @@ ERASED = {
     "access_control.RecordSettings.patient",
     "access_control.EmergencyAccess.patient",
     "letters.Letter.data_key",
+    # Rows of the rows the purge deletes: with them (cascade), or cut first (a version).
+    "enrollment.CreationCode.beneficiary",
+    "enrollment.RegistryChange.beneficiary",
+    "records.Document.replaces",
 }
 # Kept, pointing to the account's random id or its destroyed key, and nothing else of them.
 KEPT = {
@@ -62,7 +74,7 @@ OTHER_PEOPLE = {
 
 
 def links_to_people() -> Iterator[tuple[str, type[Model], str]]:
-    """("app.Model.field", model, field name) of every foreign key to an account or a data key."""
+    """("app.Model.field", model, field name) of every foreign key to one of ``TARGETS``."""
     for model in apps.get_models():
         if model.__module__.startswith("tests."):  # the encryption tests' specimen
             continue
@@ -71,7 +83,7 @@ def links_to_people() -> Iterator[tuple[str, type[Model], str]]:
                 field.is_relation
                 and field.concrete
                 and (field.many_to_one or field.one_to_one)
-                and field.related_model in (User, DataKey)
+                and field.related_model in TARGETS
             ):
                 yield f"{model._meta.label}.{field.name}", model, field.name
 
