@@ -5,6 +5,7 @@ the dump, the media and the logs is in test_purge_acceptance.py."""
 from __future__ import annotations
 
 import io
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from records.models import Document
 from tests.access_control.closure_records import close_record, days
 from tests.access_control.purge_links import ERASED, KEPT, OTHER_PEOPLE, links_to_people
 from tests.accounts.factories import PASSWORD, give_verified_email
-from tests.audit.factories import verify
+from tests.audit.factories import verify, with_own_connection
 from tests.database_state import changed_tables, database_snapshot
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document, patient_with_login
@@ -237,3 +238,23 @@ def test_every_link_to_a_person_is_classified_for_the_purge():
     found = {label for label, _model, _field in links_to_people()}
     assert found == ERASED | KEPT | OTHER_PEOPLE
     assert not (ERASED & KEPT or ERASED & OTHER_PEOPLE or KEPT & OTHER_PEOPLE)
+
+
+@pytest.mark.django_db(transaction=True)  # each thread commits on its own connection
+def test_two_purges_at_once_purge_once():
+    patient = closed_patient(archive_until=timezone.localdate() - days(1))
+    results: list[bool] = []
+    barrier = threading.Barrier(2)
+
+    def purge_it() -> None:
+        barrier.wait()
+        results.append(purge_record(patient.pk))
+
+    threads = [threading.Thread(target=with_own_connection, args=(purge_it,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == [False, True]
+    assert len(purge_events(patient)) == 1
+    assert verify()[0] == 0
