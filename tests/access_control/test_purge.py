@@ -175,12 +175,12 @@ def test_the_purge_shreds_the_key_deletes_files_and_disables_the_account():
     assert verify()[0] == 0
 
 
-def test_a_rerun_purges_nothing_more_and_an_interrupted_purge_resumes(monkeypatch):
+def test_a_rerun_purges_nothing_more_and_an_interrupted_purge_resumes(monkeypatch, caplog):
     patient = closed_patient(archive_until=timezone.localdate() - days(1))
     [document] = Document.objects.filter(patient=patient)
 
     def fail(_patient):
-        raise RuntimeError("interrupted")
+        raise RuntimeError("interrupted while writing Dupont")
 
     # Interrupted after the key and the files went, before the rows: nothing is marked purged,
     # no event is written, and the record is still due.
@@ -189,6 +189,9 @@ def test_a_rerun_purges_nothing_more_and_an_interrupted_purge_resumes(monkeypatc
     with pytest.raises(CommandError, match="Dossiers non purgés : 1"):
         call_command("purge_records", stdout=out)
     assert out.getvalue().strip() == "purged=0 failed=1"
+    # The log names the account and the kind of error, never the error's text.
+    assert f"purge failed account={patient.pk} error=RuntimeError" in caplog.text
+    assert "Dupont" not in caplog.text
     assert DataKey.objects.get(pk=patient.data_key_id).destroyed_at is not None
     assert not default_storage.exists(document.file_name)
     assert RecordClosure.objects.get(patient=patient).purged_at is None
