@@ -12,6 +12,7 @@ from access_control import access_requests
 from access_control.models import RecordSettings, TreatingPhysician
 from access_control.notifications import KINDS, PREFERENCE_FIELD
 from access_control.policy import has_consent
+from access_control.purge import purge_due_records
 from accounts.selectors import verified_email
 from dmp_portal.queueing import DURABLE_TASK
 
@@ -72,3 +73,10 @@ def send_physician_emergency_notification(patient_id: str) -> bool:
         return False
     _send("physician_emergency", address, link.physician.language)
     return True
+
+
+@shared_task
+def purge_closed_records() -> int:
+    """Beat, daily: purge every closed record whose archive period ended (README, Archive and
+    purge). The event names no one (the daily task); a record that fails is left for tomorrow."""
+    return len(purge_due_records().purged)

@@ -251,3 +251,34 @@ def test_the_script_hands_an_existing_database_over_to_the_two_roles(tmp_path):
                     as_app.execute(statement)
             as_app.execute("INSERT INTO django_session VALUES ('k', 'd', now())")
             assert count_rows(as_app, "django_session") == 1
+
+
+PURGE_A_CLOSED_RECORD = """
+import io
+from datetime import timedelta
+from django.core.management import call_command
+from django.utils import timezone
+from access_control.models import RecordClosure
+from accounts.models import User
+from accounts.services.keys import ensure_data_key
+from records.models import Category
+from records.services import upload_document
+patient = User.objects.create_user("purged-on-the-app-role", None, kind="patient")
+ensure_data_key(patient)
+patient.refresh_from_db()
+upload_document(patient, patient, title="t", category=Category.objects.first(),
+                act_date=timezone.localdate(), upload=io.BytesIO(b"text"))
+RecordClosure.objects.create(patient=patient, reason="patient",
+                             archive_until=timezone.localdate() - timedelta(days=1))
+call_command("purge_records")
+"""
+
+
+def test_the_purge_runs_on_the_application_role(deployment, as_app):
+    """purge_records (issue 16) deletes and blanks ordinary rows and appends to the trail, which
+    the application role may do: it never needs to edit or delete an audit row. Last in the
+    module: the tests above count the one event and checkpoint the fixture wrote."""
+    purged = manage("shell", "-c", PURGE_A_CLOSED_RECORD, database_url=deployment["database_url"])
+    assert purged.stdout.splitlines()[-1] == "purged=1 failed=0"
+    verified = manage("verify_audit", database_url=deployment["database_url"])
+    assert verified.stdout.startswith("ok chains=2 events=3 ")

@@ -373,6 +373,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.write_audit_checkpoint",
         "schedule": 60.0 * env.int("AUDIT_CHECKPOINT_MINUTES", 10),
     },
+    # Closed records whose archive period ended are purged once a day (purge_records).
+    "purge-closed-records": {
+        "task": "access_control.tasks.purge_closed_records",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 EMERGENCY_ACCESS_MINUTES = env.int("EMERGENCY_ACCESS_MINUTES", 60)
