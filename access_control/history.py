@@ -304,3 +304,19 @@ def _document(
         return "deleted", _("Deleted document")
     title = document.title
     return "available", str(title) if is_destroyed(title) else title
+
+
+def every_row(patient: User, access: policy.RecordAccess) -> list[HistoryRow]:
+    """Every event of the record as the history page words it, newest first: for a read of
+    the whole record (the export, ``access_control.record_export``) that the door already
+    decided and recorded in the caller's transaction, in which this must run."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("every_row must share the audited read's transaction")
+    events = list(
+        AuditEvent.objects.filter(patient=patient)
+        .exclude(action=Action.VIEW, reason__startswith=INLINE_PREFIX)
+        .select_related("actor__practitioner_profile")
+        .order_by("-occurred_at", "-sequence")
+    )
+    documents = _documents_of(patient, events)
+    return [_row(event, patient, documents, access) for event in events]
