@@ -61,7 +61,7 @@ def patient_resource(
     resource: Resource = {"resourceType": "Patient", "id": str(patient_id)}
     if nir:
         resource["identifier"] = [{"system": NIR_SYSTEM, "value": nir.replace(" ", "")}]
-    name = {key: value for key, value in (("family", last_name),) if value}
+    name: Resource = {"family": last_name} if last_name else {}
     if first_name:
         name["given"] = first_name.split()
     if name:

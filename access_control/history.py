@@ -53,10 +53,10 @@ OTHERS, MINE = "others", "mine"
 RECORD_OWN_ACTIONS = frozenset(OWNER_ACTIONS)
 # Of those, the ones only the patient can be recorded doing: their services take the patient
 # as both the actor and the record (``access_control.services``' ``_owner_action``), and the
-# history opens the reader's own record only. Checked against those services by
-# tests/access_control/test_history.py.
+# history and the export (``access_control.record_export``) open the reader's own record
+# only. Checked against those services by tests/access_control/test_history.py.
 OWNER_BOUND_ACTIONS = frozenset(
-    {Action.GRANT, Action.REVOKE, Action.BLOCK, Action.UNBLOCK, Action.VIEW_HISTORY}
+    {Action.GRANT, Action.REVOKE, Action.BLOCK, Action.UNBLOCK, Action.VIEW_HISTORY, Action.EXPORT}
 )
 # The patient's account on their own chain (issue 15), in their name once they are proven:
 # the steps of a login, a logout, a session ended, an authenticator app or a passkey added, a

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import chain
@@ -35,7 +35,7 @@ from access_control.history import HistoryRow
 from access_control.models import Consent
 from access_control.notifications import NotificationKind, notify_patient
 from access_control.selectors import PatientIdentity, patient_identity
-from accounts.models import User
+from accounts.models import PractitionerProfile, User
 from accounts.services.authentication import LoginRefused, verify_second_factor
 from audit.models import Action
 from records import selectors as record_selectors
@@ -233,7 +233,7 @@ def _exported(document: Document, patient: User, taken: set[str]) -> ExportedDoc
     )
 
 
-def _full_name(profile) -> str:
+def _full_name(profile: PractitionerProfile) -> str:
     return f"{profile.first_name} {profile.last_name}"
 
 
@@ -302,7 +302,9 @@ def export_stream(export: RecordExport) -> Iterator[bytes]:
     yield from archive
 
 
-def _later(write, export: RecordExport) -> Iterator[bytes]:
+def _later(
+    write: Callable[[RecordExport], Iterator[bytes]], export: RecordExport
+) -> Iterator[bytes]:
     with translation.override(export.language):
         yield from write(export)
 

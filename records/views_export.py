@@ -5,7 +5,8 @@ factor, the audit, the notice and the ZIP are the service's."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
@@ -26,7 +27,7 @@ def _session_used_passkey(request: HttpRequest) -> bool:
 
 @login_required
 @never_cache
-def export(request: AuthenticatedRequest) -> HttpResponse:
+def export(request: AuthenticatedRequest) -> HttpResponseBase:
     user = request.user
     patient = user if user.kind == "patient" else None  # one's own record, never another's
     ask_code = not _session_used_passkey(request)
