@@ -26,7 +26,13 @@ from bench.world import stored_document
 from records.models import DocumentStatus
 from records.selectors import document_content
 from tests.access_control.factories import enrolled_patient, practitioner_with_login
-from tests.accounts.factories import add_backup_codes, give_verified_email, next_totp_token
+from tests.accounts.factories import (
+    add_backup_codes,
+    give_verified_email,
+    logged_in_client,
+    next_totp_token,
+)
+from tests.accounts.passkey_factories import add_passkey
 from tests.records.factories import patient_with_login
 
 pytestmark = pytest.mark.django_db
@@ -267,3 +273,27 @@ def test_the_post_needs_its_csrf_token():
     response = _client.post("/records/export/", {"otp_token": code_of(patient)})
     assert response.status_code == 403
     assert export_events() == []
+
+
+def test_a_session_opened_with_a_passkey_is_not_asked_a_code(world):
+    """As when adding a passkey (accounts/views_security.py): the session proved a
+    phishing-resistant factor; the page asks no code and the export needs none."""
+    patient = world["patient"]
+    device, _authenticator = add_passkey(patient)
+    client = logged_in_client(patient, device)
+    page = client.get("/records/export/").content.decode()
+    assert 'name="otp_token"' not in page and "clé d'accès" in page
+    response = client.post("/records/export/", {})
+    assert response["Content-Type"] == "application/zip"
+    assert "index.html" in unzip(response).namelist()
+    assert export_events(patient=patient) == [("allowed", "own-record")]
+
+
+def test_wrong_codes_are_throttled_like_at_login(world, settings):
+    patient, client = world["patient"], world["client"]
+    for _attempt in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
+        client.post("/records/export/", {"otp_token": "000000"})
+    response = client.post("/records/export/", {"otp_token": code_of(patient)})
+    assert "Trop de tentatives" in response.content.decode()
+    assert response["Content-Type"].startswith("text/html")
+    assert ("allowed", "own-record") not in export_events(patient=patient)
