@@ -19,7 +19,8 @@ from django.test import Client
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
-from access_control.models import Consent
+from access_control.models import Consent, RecordSettings
+from access_control.notifications import PREFERENCE_FIELD
 from accounts.models import TOTPDevice
 from audit.models import AuditEvent
 from bench.world import stored_document
@@ -81,6 +82,9 @@ def world():
             content=b"%PDF the second one",
         ),
     }
+    # Hidden from practitioners by the patient: still the patient's to take away.
+    shown["twin"].hidden_from_practitioners = True
+    shown["twin"].save()
     held = stored_document(
         patient,
         title="Résultat à annoncer",
@@ -186,7 +190,11 @@ def test_the_bundle_validates_and_its_hashes_and_sizes_match_the_files(world):
         assert base64.b64decode(attachment["hash"]) == hashlib.sha1(content).digest()
         assert attachment["contentType"] == "application/pdf"
         assert entry["resource"]["subject"]["reference"] == data["entry"][0]["fullUrl"]
-    titles = {entry["resource"]["description"] for entry in references}
+    by_title = {entry["resource"]["description"]: entry["resource"] for entry in references}
+    author = by_title["IRM du genou"]["author"][0]
+    assert author["identifier"]["value"] == world["profile"].rpps
+    assert by_title["irm du GENOU"]["author"][0] == {"reference": data["entry"][0]["fullUrl"]}
+    titles = set(by_title)
     assert titles == {"Ordonnance / renouvellement", "IRM du genou", "irm du GENOU"}
     patient_resource = data["entry"][0]["resource"]
     assert patient_resource["identifier"][0]["value"] == world["nir"].replace(" ", "")
@@ -297,3 +305,16 @@ def test_wrong_codes_are_throttled_like_at_login(world, settings):
     assert "Trop de tentatives" in response.content.decode()
     assert response["Content-Type"].startswith("text/html")
     assert ("allowed", "own-record") not in export_events(patient=patient)
+
+
+def test_the_notice_is_sent_whatever_the_preferences(world, django_capture_on_commit_callbacks):
+    """A security notice: the patient who turned every notification off still hears of it."""
+    patient, client = world["patient"], world["client"]
+    RecordSettings.objects.update_or_create(
+        patient=patient,
+        defaults={field: False for field in PREFERENCE_FIELD.values()},
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/records/export/", {"otp_token": code_of(patient)})
+    assert [message.to for message in mail.outbox] == [["patient@example.fr"]]
