@@ -64,6 +64,7 @@ OWNER_ACTIONS = READ_ACTIONS | {
     Action.REVOKE,
     Action.BLOCK,
     Action.UNBLOCK,
+    Action.EXPORT,  # a copy of the whole record (records/export/), the patient's own only
 }
 PRACTITIONER_ACTIONS = READ_ACTIONS | {Action.UPLOAD}
 # What a practitioner may do about a record without any access to it: find it (the page then

@@ -53,10 +53,10 @@ OTHERS, MINE = "others", "mine"
 RECORD_OWN_ACTIONS = frozenset(OWNER_ACTIONS)
 # Of those, the ones only the patient can be recorded doing: their services take the patient
 # as both the actor and the record (``access_control.services``' ``_owner_action``), and the
-# history opens the reader's own record only. Checked against those services by
-# tests/access_control/test_history.py.
+# history and the export (``access_control.record_export``) open the reader's own record
+# only. Checked against those services by tests/access_control/test_history.py.
 OWNER_BOUND_ACTIONS = frozenset(
-    {Action.GRANT, Action.REVOKE, Action.BLOCK, Action.UNBLOCK, Action.VIEW_HISTORY}
+    {Action.GRANT, Action.REVOKE, Action.BLOCK, Action.UNBLOCK, Action.VIEW_HISTORY, Action.EXPORT}
 )
 # The patient's account on their own chain (issue 15), in their name once they are proven:
 # the steps of a login, a logout, a session ended, an authenticator app or a passkey added, a
@@ -304,3 +304,19 @@ def _document(
         return "deleted", _("Deleted document")
     title = document.title
     return "available", str(title) if is_destroyed(title) else title
+
+
+def every_row(patient: User, access: policy.RecordAccess) -> list[HistoryRow]:
+    """Every event of the record as the history page words it, newest first: for a read of
+    the whole record (the export, ``access_control.record_export``) that the door already
+    decided and recorded in the caller's transaction, in which this must run."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("every_row must share the audited read's transaction")
+    events = list(
+        AuditEvent.objects.filter(patient=patient)
+        .exclude(action=Action.VIEW, reason__startswith=INLINE_PREFIX)
+        .select_related("actor__practitioner_profile")
+        .order_by("-occurred_at", "-sequence")
+    )
+    documents = _documents_of(patient, events)
+    return [_row(event, patient, documents, access) for event in events]

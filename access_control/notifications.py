@@ -17,6 +17,7 @@ class NotificationKind(StrEnum):
     EMERGENCY = "emergency"
     REQUEST = "request"
     NEW_DOCUMENT = "new_document"
+    EXPORT = "export"  # a security notice: sent whatever the preferences (ALWAYS_SENT)
 
 
 KINDS = tuple(kind.value for kind in NotificationKind)
@@ -27,6 +28,9 @@ PREFERENCE_FIELD = {
     "request": "notify_request",
     "new_document": "notify_new_document",
 }
+# Kinds no preference turns off: the patient must hear of a copy of their whole record taken
+# away, all the more when it was not them.
+ALWAYS_SENT = frozenset({"export"})
 
 
 def notify_patient(kind: NotificationKind, patient: User) -> None:

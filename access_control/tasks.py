@@ -10,9 +10,10 @@ from django.utils import translation
 
 from access_control import access_requests
 from access_control.models import RecordSettings, TreatingPhysician
-from access_control.notifications import KINDS, PREFERENCE_FIELD
+from access_control.notifications import ALWAYS_SENT, KINDS, PREFERENCE_FIELD
 from access_control.policy import has_consent
 from access_control.purge import purge_due_records
+from accounts.models import User
 from accounts.selectors import verified_email
 from dmp_portal.queueing import DURABLE_TASK
 
@@ -47,13 +48,17 @@ def send_patient_notification(kind: str, patient_id: str) -> bool:
         .filter(patient_id=uuid.UUID(patient_id))
         .first()
     )
-    if preferences is None or not getattr(preferences, PREFERENCE_FIELD[kind]):
+    if kind in ALWAYS_SENT:
+        patient = User.objects.filter(pk=uuid.UUID(patient_id)).first()
+    elif preferences is None or not getattr(preferences, PREFERENCE_FIELD[kind]):
         return False
+    else:
+        patient = preferences.patient
     # Only the address the patient confirmed: one given and not confirmed gets nothing.
-    address = verified_email(preferences.patient)
-    if address is None:
+    address = verified_email(patient) if patient is not None else None
+    if patient is None or address is None:
         return False
-    _send(kind, address, preferences.patient.language)
+    _send(kind, address, patient.language)
     return True
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views
+from records import views, views_export
 
 app_name = "records"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("<uuid:uid>/hide/", views.set_visibility, {"hidden": True}, name="hide"),
     path("<uuid:uid>/show/", views.set_visibility, {"hidden": False}, name="show"),
     path("<uuid:uid>/delete/", views.delete_document, name="delete"),
+    path("export/", views_export.export, name="export"),
 ]

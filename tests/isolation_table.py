@@ -271,6 +271,13 @@ TABLE: dict[str, str | Change] = {
     "records/<uuid:uid>/delete/": Change(
         owner="patient_a", data=no_data, shows_in=("records_document",), thirds=ON_DOCUMENT
     ),
+    # The export reads, and writes only the code it used up (the ZIP is the owner's answer).
+    "records/export/": Change(
+        owner="patient_a",
+        data=password_change_form,  # its otp_token is the owner's next code
+        shows_in=("accounts_totpdevice",),
+        thirds=OWN_PAGE,
+    ),
     "access/": Change(
         owner="patient_a",
         data=rpps_form("pro_none"),

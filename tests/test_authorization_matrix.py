@@ -110,6 +110,7 @@ TABLE = {
     "records/<uuid:uid>/hide/": ("post", PATIENT_CHANGE_ON_A),
     "records/<uuid:uid>/show/": ("post", PATIENT_CHANGE_ON_A),
     "records/<uuid:uid>/delete/": ("post", PATIENT_CHANGE_ON_A),
+    "records/export/": ("get", OWN_RECORD),
     "access/": ("get", OWN_RECORD),
     "access/history/": ("get", OWN_RECORD),
     "access/settings/": ("get", OWN_RECORD),
@@ -222,6 +223,8 @@ POSTS = {
         row("302 404 404 200 404 404 404 404 302 404"),
     ),
     "records/upload/": ({"title": ""}, row("302 200 200 404 404 404 404 404 302 404")),
+    # No code: the page again with its message, nothing exported.
+    "records/export/": ({"otp_token": ""}, row("302 200 200 404 404 404 404 404 302 404")),
 }
 
 

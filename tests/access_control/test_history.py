@@ -315,7 +315,7 @@ def options(response, name: str) -> set[str] | None:
 
 
 OWN = {"list", "view", "download", "upload", "hide", "show", "delete", "view-history"}
-OWN |= {"grant", "revoke", "block", "unblock"}
+OWN |= {"grant", "revoke", "block", "unblock", "export"}
 ACCOUNT_OWN = {"login-password", "login", "login-passkey", "logout", "end-session"}
 ACCOUNT_OWN |= {"add-totp", "add-passkey", "remove-passkey", "password-change"}
 ACCOUNT_OWN |= {"contact-email"}
@@ -360,15 +360,17 @@ def test_the_action_filter_offers_only_what_happens_on_a_record(trail):
         mine, "action"
     )
     assert {"login", "reactivate", "request-reactivation"} <= options(others, "action")
-    # Never recorded on a record: the export is not built; a new invitation is a
-    # practitioner's.
-    never = {"export", "reinvite"}
+    # Never recorded on a record: a new invitation is a practitioner's; the export is the
+    # patient's own (a refused one of anyone else names no record).
+    assert "export" in options(mine, "action") and "export" not in options(others, "action")
+    never = {"reinvite"}
     assert not (options(others, "action") | options(mine, "action")) & never
 
 
 def test_the_actions_only_the_patient_is_recorded_doing_are_those_of_their_own_services():
     """The hand list ``OWNER_BOUND_ACTIONS`` against the places that record them: the services
-    that take the patient as both actor and record (``_owner_action``), and the history page."""
+    that take the patient as both actor and record (``_owner_action``), the history page and
+    the export."""
     tree = ast.parse(Path(access_services.__file__).read_text())
     bound = {
         Action[node.args[0].attr]
@@ -377,7 +379,7 @@ def test_the_actions_only_the_patient_is_recorded_doing_are_those_of_their_own_s
         and isinstance(node.func, ast.Name)
         and node.func.id == "_owner_action"
     }
-    assert bound and bound | {Action.VIEW_HISTORY} == history.OWNER_BOUND_ACTIONS
+    assert bound and bound | {Action.VIEW_HISTORY, Action.EXPORT} == history.OWNER_BOUND_ACTIONS
     assert history.OWNER_BOUND_ACTIONS <= history.OWN_ACTIONS
 
 
@@ -402,6 +404,7 @@ def test_every_action_offered_under_my_actions_is_one_the_patient_does():
     assert client.post("/access/blocks/", {"block-rpps": profile.rpps}).status_code == 302
     block = Block.objects.get(patient=patient)
     assert client.post(f"/access/blocks/{block.pk}/lift/").status_code == 302
+    assert client.post("/records/export/", {"otp_token": ""}).status_code == 200  # refused
     mine = client.get(URL, {"show": "mine"})
     done = set(AuditEvent.objects.filter(patient=patient, actor=patient).values_list("action"))
     # The record's part here; the account's part (logins, passwords, passkeys) is checked
