@@ -17,6 +17,9 @@ class NotificationKind(StrEnum):
     EMERGENCY = "emergency"
     REQUEST = "request"
     NEW_DOCUMENT = "new_document"
+    # A document held back for an announcement consultation, now revealed (issue 16): sent at
+    # the reveal only, never at the upload of a held document.
+    DOCUMENT_REVEALED = "document_revealed"
 
 
 KINDS = tuple(kind.value for kind in NotificationKind)
@@ -26,6 +29,8 @@ PREFERENCE_FIELD = {
     "emergency": "notify_emergency",
     "request": "notify_request",
     "new_document": "notify_new_document",
+    # For the patient, a revealed document is a new document: the same choice applies.
+    "document_revealed": "notify_new_document",
 }
 
 

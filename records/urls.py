@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views
+from records import views, views_versions
 
 app_name = "records"
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("<uuid:uid>/hide/", views.set_visibility, {"hidden": True}, name="hide"),
     path("<uuid:uid>/show/", views.set_visibility, {"hidden": False}, name="show"),
     path("<uuid:uid>/delete/", views.delete_document, name="delete"),
+    path("<uuid:uid>/replace/", views_versions.replace, name="replace"),
+    path("<uuid:uid>/hold/", views_versions.hold, name="hold"),
+    path("<uuid:uid>/reveal/", views_versions.reveal, name="reveal"),
+    path("<uuid:uid>/withdraw/", views_versions.withdraw, name="withdraw"),
 ]
