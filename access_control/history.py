@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from access_control import policy
 from access_control.decisions import (
     APPROACH_ACTIONS,
+    AUTHOR_ACTIONS,
     INLINE_PREFIX,
     OWNER_ACTIONS,
     PRACTITIONER_ACTIONS,
@@ -107,6 +108,7 @@ OWN_ACTIONS = RECORD_OWN_ACTIONS | ACCOUNT_OWN_ACTIONS
 OTHERS_ACTIONS = frozenset(
     (RECORD_OWN_ACTIONS - OWNER_BOUND_ACTIONS)
     | PRACTITIONER_ACTIONS
+    | AUTHOR_ACTIONS  # a practitioner author's, and the daily reveal's (in no one's name)
     | APPROACH_ACTIONS
     | STAFF_REGISTRY_ACTIONS
     | ACCOUNT_OTHERS_ACTIONS
@@ -218,7 +220,7 @@ def _filtered(
     return events
 
 
-def _held_documents(patient: User) -> QuerySet[Document]:
+def _held_documents(patient: User) -> QuerySet[Document, Any]:
     """The uids of this record's documents still held back from the patient (a subquery)."""
     held = Document.objects.filter(patient=patient, hidden_from_patient_until__gt=timezone.now())
     return held.values("uid")

@@ -365,6 +365,15 @@ def record_refusal(
     return _record(actor, patient, action, Decision(False, reason, mode), None, client_address)
 
 
+def record_delay_reveal(patient: User, document: Document) -> Decision:
+    """A document held back for an announcement, revealed by the daily task once its delay is
+    over (issue 16, ``RECORDS_ANNOUNCEMENT_DAYS``): nobody knocks, the rule is the delay itself;
+    recorded on the patient's chain in the caller's transaction, in no one's name."""
+    _require_transaction("record_delay_reveal")
+    decision = Decision(True, "announcement-delay-over")
+    return _record(None, patient, Action.REVEAL, decision, document, "")
+
+
 def _signed_in(actor: Actor) -> User | None:
     """The account the trail names: none for an anonymous visitor or a command's operator (the
     event's reason names the operator). A ``User`` is always authenticated."""

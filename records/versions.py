@@ -19,10 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from access_control.notifications import NotificationKind, notify_patient
-from access_control.policy import authorize
+from access_control.policy import authorize, record_delay_reveal
 from accounts.services.keys import ensure_data_key
-from audit.models import Action, Outcome
-from audit.trail import record_event
+from audit.models import Action
 from records.file_types import inspect_upload, safe_display_name
 from records.models import Category, Document, DocumentStatus
 from records.selectors import document_to_replace
@@ -33,9 +32,6 @@ if TYPE_CHECKING:
     from datetime import date
 
     from accounts.models import User
-
-# The reason the daily task records when it reveals a document whose delay is over.
-DELAY_OVER = "announcement-delay-over"
 
 
 def _held_chain(document: Document, until: datetime | None) -> None:
@@ -162,14 +158,7 @@ def reveal_due_documents(now: datetime | None = None) -> int:
             _held_chain(head, None)
             if head.status == DocumentStatus.DELETED:  # withdrawn: emptied, nobody told
                 continue
-            record_event(
-                actor=None,
-                patient=document.patient,
-                action=Action.REVEAL,
-                outcome=Outcome.ALLOWED,
-                document_uid=head.uid,
-                reason=DELAY_OVER,
-            )
+            record_delay_reveal(document.patient, head)
             notify_patient(NotificationKind.DOCUMENT_REVEALED, document.patient)
             revealed += 1
     return revealed
