@@ -82,8 +82,8 @@ def stored_files() -> set[str]:
 
 def rows() -> list[tuple]:
     """Every document's row in clear columns (the encrypted ones compare by identity)."""
-    columns = ("uid", "status", "replaces_id", "hidden_from_practitioners", "hidden_by_author")
-    columns += ("hidden_from_patient_until", "deleted_at", "file_name", "size", "author_id")
+    columns = ["uid", "status", "replaces_id", "hidden_from_practitioners", "hidden_by_author"]
+    columns += ["hidden_from_patient_until", "deleted_at", "file_name", "size", "author_id"]
     return list(Document.objects.order_by("pk").values_list(*columns))
 
 
@@ -287,10 +287,10 @@ def test_the_daily_task_reveals_after_the_delay_and_only_then_tells_the_patient(
         document.refresh_from_db()
         assert document.hidden_from_patient()
     assert mail.outbox == []
-    with time_machine.travel(timezone.now() + timedelta(days=days, hours=1)):
-        with world["callbacks"](execute=True):
-            assert tasks.reveal_due_documents() == 1
-            assert tasks.reveal_due_documents() == 0  # once
+    later = timezone.now() + timedelta(days=days, hours=1)
+    with time_machine.travel(later), world["callbacks"](execute=True):
+        assert tasks.reveal_due_documents() == 1
+        assert tasks.reveal_due_documents() == 0  # once
     assert world["patient_client"].get(f"/records/{document.uid}/").status_code == 200
     assert len(mail.outbox) == 1
     document.refresh_from_db()
