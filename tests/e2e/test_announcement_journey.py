@@ -109,6 +109,30 @@ def test_a_result_held_until_its_announcement_reaches_the_patient_once_revealed(
         patient=patient, action=Action.REVEAL, outcome=Outcome.ALLOWED
     ).exists()
 
+    # A corrected result: a new version, through the same checks as an upload.
+    follow(pro, pro.get_by_role("link", name="Ajouter une nouvelle version"))
+    inspector.check(pro, "pro-replace")
+    expect(pro.get_by_label("Titre")).to_have_value(TITLE)
+    pro.set_input_files(
+        'input[type="file"]',
+        files=[
+            {
+                "name": "biopsie-v2.pdf",
+                "mimeType": "application/pdf",
+                "buffer": one_page_pdf("Biopsie : résultat corrigé"),
+            }
+        ],
+    )
+    tab_to(pro, 'main form button[type="submit"]')
+    with next_document(pro):
+        pro.keyboard.press("Enter")
+    inspector.check(pro, "pro-new-version")
+    versions = pro.get_by_test_id("versions")
+    expect(versions.get_by_role("row")).to_have_count(3)  # the heading row and two versions
+    follow(pro, versions.get_by_role("link", name="Ouvrir cette version"))
+    inspector.check(pro, "pro-earlier-version")
+    expect(pro.get_by_test_id("earlier-version")).to_be_visible()
+
     # The patient sees it everywhere now, and was told once.
     me.goto(site + "/summary/")
     inspector.check(me, "me-summary-revealed")
@@ -121,7 +145,12 @@ def test_a_result_held_until_its_announcement_reaches_the_patient_once_revealed(
     expect(me.get_by_text(TITLE).first).to_be_visible()
     expect(rows.filter(has_text="Déposer un document")).to_have_count(1)
     notices = [m for m in mail.outbox if m.to == ["lea.martin@example.fr"]]
-    assert len(notices) == 1 and TITLE not in notices[0].body
+    # Told once of the reveal, then of the new version (never of the held upload).
+    assert [notice.subject for notice in notices] == [
+        "Un document est désormais disponible dans votre dossier médical partagé",
+        "Un nouveau document dans votre dossier médical partagé",
+    ]
+    assert not any(TITLE in notice.body for notice in notices)
     follow(me, me.get_by_role("link", name="Mon dossier"))
     inspector.check(me, "me-record")
     # The export of the record (issue 16, item 3) continues from here, on ``me``.
