@@ -257,6 +257,7 @@ def test_a_held_document_leaves_no_trace_for_the_patient_until_revealed(world):
     document = pro_upload(world, title="Annonce: résultat de biopsie", held="on")
     assert document.hidden_from_patient_until is not None
     assert mail.outbox == []  # no new-document e-mail for a held document
+    assert (Outcome.ALLOWED, "author") in events(world["patient"], Action.HOLD)
     world["other_client"].get(f"/records/{document.uid}/")  # a read, recorded
     assert set(patient_sees(world, document.title).values()) == {False}
     assert world["patient_client"].get(f"/records/{document.uid}/").status_code == 404
