@@ -172,7 +172,8 @@ def _row(document: Document, patient: User) -> DocumentRow:
         act_date=document.act_date,
         author_label=_author_label(document),
         by_patient=document.author_id == patient.pk,
-        hidden_from_practitioners=document.hidden_from_practitioners,
+        # Hidden by the patient or by its author: either way, professionals do not see it.
+        hidden_from_practitioners=document.hidden_from_others,
         media_type=document.media_type,
         status=document.status,
     )

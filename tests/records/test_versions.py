@@ -206,6 +206,9 @@ def test_the_authors_hiding_and_the_patients_do_not_undo_each_other(world):
     other = world["other_client"]
     assert other.get(f"/records/{document.uid}/").status_code == 404
     assert (Outcome.ALLOWED, "author") in events(world["patient"], Action.HIDE)
+    # The patient's list says it is hidden from professionals, whoever hid it.
+    (row,) = world["patient_client"].get("/records/").context["page"]
+    assert row.hidden_from_practitioners
     # The patient hides it and shows it again: the author's choice stands.
     assert world["patient_client"].post(f"/records/{document.uid}/hide/").status_code == 302
     assert world["patient_client"].post(f"/records/{document.uid}/show/").status_code == 302
