@@ -34,6 +34,12 @@ class Document(Protocol):
     category_id: int
     status: str
     hidden_from_practitioners: bool
+    hidden_by_author: bool
+
+    @property
+    def hidden_from_others(self) -> bool: ...
+
+    def current_version(self) -> Document: ...
 
     @property
     def viewable_inline(self) -> bool: ...
@@ -65,8 +71,20 @@ OWNER_ACTIONS = READ_ACTIONS | {
     Action.BLOCK,
     Action.UNBLOCK,
     Action.EXPORT,  # a copy of the whole record (records/export/), the patient's own only
+    Action.REPLACE,  # a document the patient added (the door checks the author)
 }
 PRACTITIONER_ACTIONS = READ_ACTIONS | {Action.UPLOAD}
+# What the author of a document may do to it (issue 16), a practitioner within consent only:
+# a new version, held back from the patient until an announcement and revealed, withdrawn,
+# hidden from other practitioners and shown again.
+AUTHOR_ACTIONS = {
+    Action.REPLACE,
+    Action.HOLD,
+    Action.REVEAL,
+    Action.WITHDRAW,
+    Action.HIDE,
+    Action.SHOW,
+}
 # What a practitioner may do about a record without any access to it: find it (the page then
 # says nothing more), ask for access, declare an emergency.
 APPROACH_ACTIONS = {Action.LOOKUP, Action.REQUEST_ACCESS, Action.EMERGENCY}

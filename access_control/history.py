@@ -3,7 +3,8 @@ of a file shown inside its document's page, which that page's own event stands f
 
 Reading the trail of a record is itself an access: it passes the door (``Action.VIEW_HISTORY``),
 which records it in the same transaction as the read. Whether a row may name its document (not
-deleted, already announced to the patient) is the door's answer too (``decide`` VIEW, from the
+deleted, already announced to the patient) is the door's answer too (and a document still held
+back until an announcement has no row at all) (``decide`` VIEW, from the
 same ``RecordAccess``, without a query). A page costs the same few queries whatever the number
 of events: the events with their actors and practitioner profiles in one query, the titles of
 the page's documents in one more.
@@ -27,6 +28,7 @@ from django.utils.translation import gettext as _
 from access_control import policy
 from access_control.decisions import (
     APPROACH_ACTIONS,
+    AUTHOR_ACTIONS,
     INLINE_PREFIX,
     OWNER_ACTIONS,
     PRACTITIONER_ACTIONS,
@@ -106,6 +108,7 @@ OWN_ACTIONS = RECORD_OWN_ACTIONS | ACCOUNT_OWN_ACTIONS
 OTHERS_ACTIONS = frozenset(
     (RECORD_OWN_ACTIONS - OWNER_BOUND_ACTIONS)
     | PRACTITIONER_ACTIONS
+    | AUTHOR_ACTIONS  # a practitioner author's, and the daily reveal's (in no one's name)
     | APPROACH_ACTIONS
     | STAFF_REGISTRY_ACTIONS
     | ACCOUNT_OTHERS_ACTIONS
@@ -175,6 +178,9 @@ def access_history(
                 action=Action.VIEW, reason__startswith=INLINE_PREFIX
             )
             events = _filtered(events, filters, patient)
+            # A document held back until an announcement leaves no trace the patient can see:
+            # no line about it (its upload, reads, hold) until it is revealed (issue 16).
+            events = events.exclude(document_uid__in=_held_documents(patient))
             events = events.select_related("actor__practitioner_profile").order_by(
                 "-occurred_at", "-sequence"
             )
@@ -212,6 +218,12 @@ def _filtered(
             occurred_at__lt=_start_of_paris_day(filters.date_to + timedelta(days=1))
         )
     return events
+
+
+def _held_documents(patient: User) -> QuerySet[Document, Any]:
+    """The uids of this record's documents still held back from the patient (a subquery)."""
+    held = Document.objects.filter(patient=patient, hidden_from_patient_until__gt=timezone.now())
+    return held.values("uid")
 
 
 def _start_of_paris_day(day: date) -> datetime:

@@ -18,6 +18,9 @@ class NotificationKind(StrEnum):
     REQUEST = "request"
     NEW_DOCUMENT = "new_document"
     EXPORT = "export"  # a security notice: sent whatever the preferences (ALWAYS_SENT)
+    # A document held back for an announcement consultation, now revealed (issue 16): sent at
+    # the reveal only, never at the upload of a held document.
+    DOCUMENT_REVEALED = "document_revealed"
 
 
 KINDS = tuple(kind.value for kind in NotificationKind)
@@ -27,6 +30,8 @@ PREFERENCE_FIELD = {
     "emergency": "notify_emergency",
     "request": "notify_request",
     "new_document": "notify_new_document",
+    # For the patient, a revealed document is a new document: the same choice applies.
+    "document_revealed": "notify_new_document",
 }
 # Kinds no preference turns off: the patient must hear of a copy of their whole record taken
 # away, all the more when it was not them.

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from access_control.decisions import (
     APPROACH_ACTIONS,
+    AUTHOR_ACTIONS,
     FOUR_EYES_OWN_PROPOSAL,
     INLINE_PREFIX,
     NOT_SHOWN_INLINE,
@@ -96,6 +97,13 @@ def _decide(
         return Decision(False, "no-such-record", mode)
     if document is not None and (patient is None or document.patient_id != patient.pk):
         return Decision(False, "document-of-another-record", mode)
+    # An earlier version (issue 16) is read as its current version is: whoever may read the
+    # current one may read the versions it replaced, nobody else (a version withdrawn or held
+    # back from the patient takes its earlier ones with it). Only the current one changes.
+    if document is not None and document.status == "replaced":
+        if action not in READ_ACTIONS:
+            return Decision(False, "not-current", mode)
+        document = document.current_version()
     if actor.kind == UserKind.STAFF:
         return _staff(actor, action, document, mode, proposed_by)
     if actor.kind == UserKind.PRACTITIONER:
@@ -133,7 +141,8 @@ def _patient_on_own_record(action: Action, document: Document | None, mode: Mode
     # Not yet announced: the patient may neither read it nor act on it (no hint it exists).
     if document.hidden_from_patient(timezone.now()):
         return Decision(False, "hidden-from-patient-until", mode)
-    if action == Action.DELETE and not document.authored_by_patient:
+    # Deleting a document or replacing it with a new version: only one the patient added.
+    if action in (Action.DELETE, Action.REPLACE) and not document.authored_by_patient:
         return Decision(False, "not-author", mode)
     return Decision(True, "own-record", mode)
 
@@ -178,6 +187,14 @@ def _approach(relationship: Relationship, action: Action, mode: Mode) -> Decisio
 def _within_consent(
     actor: User, relationship: Relationship, action: Action, document: Document | None
 ) -> Decision:
+    # The author's controls (issue 16): on their own current document only, within consent
+    # (never in an emergency). Anyone else, the patient's own hiding included, is refused here.
+    if action in AUTHOR_ACTIONS:
+        if document is None or document.author_id != actor.pk:
+            return Decision(False, "not-author")
+        if document.status in ("deleted", "replaced"):
+            return Decision(False, "not-current")
+        return Decision(True, "author")
     if action not in PRACTITIONER_ACTIONS:
         return Decision(False, "action-not-allowed")
     if document is None:
@@ -186,7 +203,9 @@ def _within_consent(
         return Decision(False, "not-current")
     if document.author_id == actor.pk:
         return Decision(True, "author")
-    if document.hidden_from_practitioners and not relationship.treating_physician:
+    # Hidden by the patient or by its author: the same readers (the patient, the author, the
+    # treating physician), so that neither choice widens nor narrows the other's.
+    if document.hidden_from_others and not relationship.treating_physician:
         return Decision(False, "hidden-from-practitioners")
     if document.category_id not in relationship.readable_categories:
         return Decision(False, "profession-may-not-read-category")
@@ -204,7 +223,7 @@ def _within_emergency(
         return Decision(True, "emergency", emergency)
     if document.status in ("deleted", "replaced"):
         return Decision(False, "not-current", emergency)
-    if document.hidden_from_practitioners:
+    if document.hidden_from_others:  # by the patient or by its author
         return Decision(False, "hidden-in-emergency", emergency)
     if document.category_id not in relationship.readable_categories:
         return Decision(False, "profession-may-not-read-category", emergency)
@@ -212,6 +231,8 @@ def _within_emergency(
 
 
 NOTHING = Q(pk__in=[])
+# Hidden neither by the patient nor by its author (``Document.hidden_from_others``).
+NOT_HIDDEN = Q(hidden_from_practitioners=False, hidden_by_author=False)
 
 
 def visible_documents(
@@ -234,9 +255,9 @@ def visible_documents(
         if not relationship.emergency or relationship.opted_out:
             return NOTHING
         # Emergency: never a hidden document, not even one's own.
-        return Q(patient=patient) & allowed & Q(hidden_from_practitioners=False)
+        return Q(patient=patient) & allowed & NOT_HIDDEN
     if not relationship.treating_physician:
-        allowed &= Q(hidden_from_practitioners=False)
+        allowed &= NOT_HIDDEN
     return Q(patient=patient) & (Q(author=actor) | allowed)
 
 
@@ -342,6 +363,15 @@ def record_refusal(
     throttled look-up): the trail holds every attempt, in the caller's transaction."""
     _require_transaction("record_refusal")
     return _record(actor, patient, action, Decision(False, reason, mode), None, client_address)
+
+
+def record_delay_reveal(patient: User, document: Document) -> Decision:
+    """A document held back for an announcement, revealed by the daily task once its delay is
+    over (issue 16, ``RECORDS_ANNOUNCEMENT_DAYS``): nobody knocks, the rule is the delay itself;
+    recorded on the patient's chain in the caller's transaction, in no one's name."""
+    _require_transaction("record_delay_reveal")
+    decision = Decision(True, "announcement-delay-over")
+    return _record(None, patient, Action.REVEAL, decision, document, "")
 
 
 def _signed_in(actor: Actor) -> User | None:

@@ -146,3 +146,41 @@ class RecordFilterForm(PeriodFilterForm):
             date_from=date_from,
             date_to=date_to,
         )
+
+
+class ProUploadForm(UploadForm):
+    """A practitioner's upload, with the author's controls (issue 16): each one is recorded
+    with the upload and may be changed afterwards on the document's page."""
+
+    hidden_by_author = forms.BooleanField(
+        label=_(
+            "Hide it from other health professionals (the patient and their treating"
+            " physician still see it)"
+        ),
+        required=False,
+    )
+    held = forms.BooleanField(
+        label=_(
+            "Hold it back from the patient until I announce it in a consultation (at most"
+            " %(days)d days, then it is shown to the patient)"
+        )
+        % {"days": settings.RECORDS_ANNOUNCEMENT_DAYS},
+        required=False,
+    )
+
+
+class ReplaceForm(UploadForm):
+    """A new version of a document: the same fields and checks as an upload, filled in with the
+    current version's title, category and date (the file is to be chosen again)."""
+
+    def __init__(self, *args, document=None, **kwargs):
+        if document is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "title": document.title,
+                    "category": document.category.code,
+                    "act_date": document.act_date,
+                },
+            )
+        super().__init__(*args, **kwargs)

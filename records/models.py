@@ -73,7 +73,13 @@ class Document(EncryptedModel):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
     )
     hidden_from_practitioners = models.BooleanField(_("hidden from practitioners"), default=False)
-    # As after an announcement consultation: the patient sees it from this moment on.
+    # The author's own choice (a practitioner's, issue 16), kept apart from the patient's flag
+    # above: each one shows again only what they hid themselves, so the patient's "show again"
+    # never undoes the author's hiding, nor the author's the patient's. The door reads both.
+    hidden_by_author = models.BooleanField(_("hidden by its author"), default=False)
+    # Held until an announcement consultation: the patient sees it from this moment on (the door
+    # decides by the time). Reset to empty once revealed, by its author or by the daily task
+    # (records.versions), which then sends the patient a notice: set means "not announced yet".
     hidden_from_patient_until = models.DateTimeField(
         _("hidden from the patient until"), null=True, blank=True
     )
@@ -107,6 +113,41 @@ class Document(EncryptedModel):
     def viewable_inline(self) -> bool:
         """Shown in the page by the browser itself; anything else is only downloaded."""
         return self.media_type in INLINE_MEDIA_TYPES
+
+    @property
+    def hidden_from_others(self) -> bool:
+        """Hidden from other practitioners, by the patient or by its author."""
+        return self.hidden_from_practitioners or self.hidden_by_author
+
+    def current_version(self) -> Document:
+        """The version that replaced this one, and so on, up to the one not replaced (itself
+        when it is not replaced): the door reads an earlier version through it. A version is
+        replaced once at most (records.versions locks the row it replaces)."""
+        version = self
+        while version.status == DocumentStatus.REPLACED:
+            newer = (
+                Document.objects.select_related("patient", "data_key")
+                .filter(replaces=version)
+                .first()
+            )
+            if newer is None:  # never, by the invariant above; a safe answer all the same
+                return version
+            version = newer
+        return version
+
+    def versions(self) -> list[Document]:
+        """Every version of this document, the current one first, then older and older."""
+        chain = [self.current_version()]
+        while chain[-1].replaces_id is not None:
+            older = (
+                Document.objects.select_related("author__practitioner_profile", "data_key")
+                .filter(pk=chain[-1].replaces_id)
+                .first()
+            )
+            if older is None:
+                break
+            chain.append(older)
+        return chain
 
     def hidden_from_patient(self, now=None) -> bool:
         until = self.hidden_from_patient_until

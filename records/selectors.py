@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -172,7 +172,8 @@ def _row(document: Document, patient: User) -> DocumentRow:
         act_date=document.act_date,
         author_label=_author_label(document),
         by_patient=document.author_id == patient.pk,
-        hidden_from_practitioners=document.hidden_from_practitioners,
+        # Hidden by the patient or by its author: either way, professionals do not see it.
+        hidden_from_practitioners=document.hidden_from_others,
         media_type=document.media_type,
         status=document.status,
     )
@@ -229,7 +230,7 @@ def document_facts(reader: User, document: Document) -> DocumentFacts:
         added_by = _("The patient")
     else:
         added_by = _author_label(document) or _("A health professional")
-    if not document.hidden_from_practitioners:
+    if not document.hidden_from_others:  # hidden neither by the patient nor by its author
         seen_by = [
             _(
                 "You, and the health professionals you allowed to read your record (each within"
@@ -301,6 +302,25 @@ def _hidden_seen_by(reader: User, document: Document, physician: User | None) ->
             "Hidden from health professionals: only you, %(author)s, its author, and"
             " %(physician)s, your treating physician, may see it."
         ) % {**author, "physician": _name(physician)}
+    by_author_only = not document.hidden_from_practitioners  # the author's choice alone
+    if reader.pk == document.author_id and by_author_only:
+        if physician is None:
+            return _(
+                "Hidden by you from other health professionals: only the patient and you may"
+                " see it."
+            )
+        return _(
+            "Hidden by you from other health professionals: only the patient, you and their"
+            " treating physician may see it."
+        )
+    if by_author_only and not author_unnamed:
+        return (
+            _(
+                "Hidden by its author from other health professionals: only the patient,"
+                " %(author)s, its author, and you, their treating physician, may see it."
+            )
+            % author
+        )
     if reader.pk == document.author_id:
         if physician is None:
             return _(
@@ -390,4 +410,63 @@ def check_upload_allowed(actor: User, patient: User | None, *, client_address: s
         return patient
     with transaction.atomic():
         policy.authorize(actor, patient, Action.UPLOAD, client_address=client_address)
+    raise DocumentNotFound
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    uid: UUID
+    added_at: datetime
+    added_by: str
+    current: bool
+    viewed: bool  # the version whose page this is
+    openable: bool  # the door lets this reader open it (from the current version)
+
+
+def document_versions(reader: User, document: Document) -> list[VersionRow]:
+    """The versions of ``document``'s chain, the current one first, for its page (shown to
+    whoever the door let read it). Whether each may be opened is the door's answer (an earlier
+    version is read as the current one is: ``policy.decide``), asked, not recorded: the page
+    reads none of them; opening one is a read of its own, recorded then. Empty when the
+    document has a single version."""
+    chain = document.versions()
+    if len(chain) < 2:
+        return []
+    return [
+        VersionRow(
+            uid=version.uid,
+            added_at=version.created_at,
+            added_by=_("You") if version.author_id == reader.pk else _version_author(version),
+            current=index == 0,
+            viewed=version.pk == document.pk,
+            openable=policy.decide(reader, document.patient, Action.VIEW, version).allowed,
+        )
+        for index, version in enumerate(chain)
+    ]
+
+
+def _version_author(version: Document) -> str:
+    if version.authored_by_patient:
+        return _("The patient")
+    return _author_label(version) or _("A health professional")
+
+
+def may_act_as_author(reader: User, document: Document) -> bool:
+    """Whether the page offers its author's controls (a new version first of all): the door's
+    answer for REPLACE, asked, not recorded (each control is recorded when used)."""
+    return policy.decide(reader, document.patient, Action.REPLACE, document).allowed
+
+
+def document_to_replace(actor: User, uid: UUID, *, client_address: str = "") -> Document:
+    """Asked before showing the form of a new version: the document when the door lets this
+    actor replace it (not recorded: the replacement itself is); a refusal is recorded and raised
+    as DocumentNotFound, like ``check_upload_allowed``."""
+    document = Document.objects.select_related("patient", "category").filter(uid=uid).first()
+    patient = document.patient if document is not None else None
+    if document is not None and policy.decide(actor, patient, Action.REPLACE, document).allowed:
+        return document
+    with transaction.atomic():
+        policy.authorize(
+            actor, patient, Action.REPLACE, document=document, client_address=client_address
+        )
     raise DocumentNotFound

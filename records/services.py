@@ -1,10 +1,11 @@
-"""Writes to health records: upload, hide and show, delete. Each passes the door first."""
+"""Writes to health records: upload, hide and show, delete. Each passes the door first.
+A document's later life (versions, hold and reveal, withdrawal) is in ``records.versions``."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -49,14 +50,22 @@ def upload_document(
     act_date: date,
     upload: Upload,
     client_address: str = "",
+    hidden_by_author: bool = False,
+    held: bool = False,
 ) -> Document:
     """Pass the door, check the file, store it encrypted and record it. A refusal
     (DocumentNotFound), a bad file (RejectedFile) or any failure on the way leaves nothing:
-    no row, no file, not even a partly written one."""
+    no row, no file, not even a partly written one.
+
+    ``hidden_by_author`` and ``held`` are a practitioner's controls at their upload (issue 16):
+    hidden from other practitioners, held back from the patient until an announcement (for
+    ``RECORDS_ANNOUNCEMENT_DAYS`` at most). Each one is recorded (HIDE, HOLD) with the upload;
+    a held document sends the patient no e-mail now, only once revealed."""
     # Refused users are turned away before their file is even read.
     patient = check_upload_allowed(actor, patient, client_address=client_address)
     detected = inspect_upload(upload, max_bytes=settings.RECORDS_MAX_UPLOAD_BYTES)
     ensure_data_key(patient)
+    by_practitioner = actor.kind == "practitioner"
     document = Document(
         patient=patient,
         data_key=patient.data_key,
@@ -68,7 +77,43 @@ def upload_document(
         extension=detected.extension,
         size=0,
         display_name=safe_display_name(getattr(upload, "name", "") or ""),
+        # The patient's upload has no author-side controls: they are the author and the reader.
+        hidden_by_author=hidden_by_author and by_practitioner,
+        hidden_from_patient_until=announcement_deadline() if held and by_practitioner else None,
     )
+
+    def record(document: Document) -> bool:
+        # Decided again, with the document, in the transaction that records it.
+        decision = authorize(
+            actor, patient, Action.UPLOAD, document=document, client_address=client_address
+        )
+        if not decision.allowed:
+            return False
+        document.save()
+        for chosen, action in (
+            (document.hidden_by_author, Action.HIDE),
+            (document.hidden_from_patient_until is not None, Action.HOLD),
+        ):
+            if chosen:
+                authorize(actor, patient, action, document=document, client_address=client_address)
+        if by_practitioner and document.hidden_from_patient_until is None:
+            notify_patient(NotificationKind.NEW_DOCUMENT, patient)
+        return True
+
+    store_document(document, upload, record)
+    return document
+
+
+def announcement_deadline() -> datetime:
+    """Until when a document held for an announcement stays hidden from the patient at most."""
+    return timezone.now() + timedelta(days=settings.RECORDS_ANNOUNCEMENT_DAYS)
+
+
+def store_document(document: Document, upload: Upload, record: Callable[[Document], bool]) -> None:
+    """Store the file of a new ``document`` (already checked by ``inspect_upload``) encrypted
+    under a random name, then call ``record(document)`` in one transaction: it passes the door
+    and saves the rows, or returns False when refused (raised here as DocumentNotFound). A
+    refusal or any failure on the way removes the file: no row, no file, not even part of one."""
     # The stored name is random: never the uploaded file's name.
     intended_name = f"records/{document.uid}.bin"
     try:
@@ -79,25 +124,17 @@ def upload_document(
         document.file_name, document.size = stored_name, size
         document.sha256 = reader.digest.hexdigest()
         with transaction.atomic():
-            # Decided again, with the document, in the transaction that records it.
-            decision = authorize(
-                actor, patient, Action.UPLOAD, document=document, client_address=client_address
-            )
-            if decision.allowed:
-                document.save()
-                if actor.kind == "practitioner":
-                    notify_patient(NotificationKind.NEW_DOCUMENT, patient)
-        if not decision.allowed:
+            allowed = record(document)
+        if not allowed:
             raise DocumentNotFound
     except BaseException:
         # The storage writes straight to the final name: remove whatever part of it exists.
         if default_storage.exists(intended_name):
             default_storage.delete(intended_name)
         raise
-    return document
 
 
-def _change(
+def change_document(
     actor: User, uid: UUID, action: Action, client_address: str, apply: Callable[[Document], None]
 ) -> Document:
     """Lock, pass the door and apply in one transaction: the event and the change commit
@@ -123,11 +160,18 @@ def _change(
 def set_hidden_from_practitioners(
     actor: User, uid: UUID, hidden: bool, *, client_address: str = ""
 ) -> Document:
-    def apply(document: Document) -> None:
-        document.hidden_from_practitioners = hidden
-        document.save(update_fields=["hidden_from_practitioners"])
+    """The patient hides a document from practitioners or shows it again; its practitioner
+    author does the same for other practitioners (the door allows no one else). Each has their
+    own flag (``Document.hidden_by_author``): neither undoes the other's choice."""
+    field = "hidden_by_author" if actor.kind == "practitioner" else "hidden_from_practitioners"
 
-    return _change(actor, uid, Action.HIDE if hidden else Action.SHOW, client_address, apply)
+    def apply(document: Document) -> None:
+        setattr(document, field, hidden)
+        document.save(update_fields=[field])
+
+    return change_document(
+        actor, uid, Action.HIDE if hidden else Action.SHOW, client_address, apply
+    )
 
 
 def delete_document(actor: User, uid: UUID, *, client_address: str = "") -> None:
@@ -138,4 +182,4 @@ def delete_document(actor: User, uid: UUID, *, client_address: str = "") -> None
         document.deleted_at = timezone.now()
         document.save(update_fields=["status", "deleted_at"])
 
-    _change(actor, uid, Action.DELETE, client_address, apply)
+    change_document(actor, uid, Action.DELETE, client_address, apply)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from records import views, views_export
+from records import views, views_versions
 
 app_name = "records"
 
@@ -14,4 +15,8 @@ urlpatterns = [
     path("<uuid:uid>/show/", views.set_visibility, {"hidden": False}, name="show"),
     path("<uuid:uid>/delete/", views.delete_document, name="delete"),
     path("export/", views_export.export, name="export"),
+    path("<uuid:uid>/replace/", views_versions.replace, name="replace"),
+    path("<uuid:uid>/hold/", views_versions.hold, name="hold"),
+    path("<uuid:uid>/reveal/", views_versions.reveal, name="reveal"),
+    path("<uuid:uid>/withdraw/", views_versions.withdraw, name="withdraw"),
 ]

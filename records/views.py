@@ -19,7 +19,7 @@ from audit.models import Action
 from dmp_portal.http import client_address
 from records import selectors, services
 from records.file_types import RejectedFile
-from records.forms import RecordFilterForm, UploadForm
+from records.forms import ProUploadForm, RecordFilterForm, UploadForm
 from records.models import Category
 from records.uploads import upload_was_cut
 
@@ -69,11 +69,18 @@ def record_list(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def upload_page(
-    request: AuthenticatedRequest, patient, *, template: str, context: dict, on_success
+    request: AuthenticatedRequest,
+    patient,
+    *,
+    template: str,
+    context: dict,
+    on_success,
+    form_class: type[UploadForm] = UploadForm,
 ) -> HttpResponse:
     """The upload form of ``patient``'s record, for the patient or a practitioner: the door
     first (a refused user never sees the form nor has a file read), then the form, then the
-    service. ``on_success(document)`` gives the response after a stored document."""
+    service. ``on_success(document)`` gives the response after a stored document.
+    ``form_class``: the practitioner's form adds the author's controls (``ProUploadForm``)."""
     try:
         selectors.check_upload_allowed(
             request.user, patient, client_address=client_address(request)
@@ -82,9 +89,9 @@ def upload_page(
         raise Http404 from exc
     posted = request.method == "POST"
     form = (
-        UploadForm(request.POST, request.FILES, cut_off=upload_was_cut(request))
+        form_class(request.POST, request.FILES, cut_off=upload_was_cut(request))
         if posted
-        else UploadForm()
+        else form_class()
     )
     if posted and form.is_valid():
         try:
@@ -96,6 +103,8 @@ def upload_page(
                 act_date=form.cleaned_data["act_date"],
                 upload=form.cleaned_data["file"],
                 client_address=client_address(request),
+                hidden_by_author=form.cleaned_data.get("hidden_by_author", False),
+                held=form.cleaned_data.get("held", False),
             )
         except RejectedFile as rejected:
             form.add_error("file", rejected.message)
@@ -140,6 +149,7 @@ def pro_upload(request: AuthenticatedRequest, patient_id) -> HttpResponse:
         template="records/pro_upload.html",
         context={"patient_id": patient_id},
         on_success=done,
+        form_class=ProUploadForm,
     )
 
 
@@ -150,7 +160,14 @@ def pro_upload(request: AuthenticatedRequest, patient_id) -> HttpResponse:
 def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
     document = _document(request, uid, Action.VIEW)
     facts = selectors.document_facts(request.user, document)
-    return render(request, "records/document.html", {"document": document, "facts": facts})
+    context = {
+        "document": document,
+        "facts": facts,
+        # Issue 16: its versions, and its author's controls (records/views_versions.py).
+        "versions": selectors.document_versions(request.user, document),
+        "author_controls": selectors.may_act_as_author(request.user, document),
+    }
+    return render(request, "records/document.html", context)
 
 
 def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse:
@@ -202,11 +219,13 @@ def set_visibility(request: AuthenticatedRequest, uid, hidden: bool) -> HttpResp
         lambda user, uid, **kw: services.set_hidden_from_practitioners(user, uid, hidden, **kw),
     )
     # Hidden, it is still seen by its author and the treating physician: the message says who.
+    if request.user.kind == "practitioner":  # its author, hiding it from other practitioners
+        shown_again = _("Other health professionals the patient allowed can see it again.")
+    else:
+        shown_again = _("Health professionals you allowed can see this document again.")
     messages.success(
         request,
-        selectors.document_facts(request.user, document).seen_by[0]
-        if hidden
-        else _("Health professionals you allowed can see this document again."),
+        selectors.document_facts(request.user, document).seen_by[0] if hidden else shown_again,
     )
     return redirect("records:document", uid=uid)
 

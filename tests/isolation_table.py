@@ -22,9 +22,11 @@ from tests.isolation_world import (
     MINE,
     NO_LOOKUP,
     OWNER,
+    authored_by_pro_consent,
     code_form,
     emergency_form,
     enrollment_form,
+    held_by_pro_consent,
     hide_document,
     login_form,
     lookup_by,
@@ -82,6 +84,8 @@ READ = "read"
 OWN_PAGE = row(LOGIN, OWNER, MINE, "404", "404", "404", "404", LOGIN, LOGIN, "404")
 # A document of patient_a, named in the address.
 ON_DOCUMENT = row(LOGIN, OWNER, "404", "404", "404", "404", "404", LOGIN, LOGIN, "404")
+# A document of patient_a that pro_consent added, named in the address: its author's controls.
+BY_AUTHOR = row(LOGIN, "404", "404", OWNER, "404", "404", "404", LOGIN, LOGIN, "404")
 # A consent, block or request of patient_a, named by its id: another patient's attempt is
 # answered on their own page like an id that does not exist.
 ON_DECISION = row(LOGIN, OWNER, BACK, "404", "404", "404", "404", LOGIN, LOGIN, "404")
@@ -277,6 +281,32 @@ TABLE: dict[str, str | Change] = {
         data=password_change_form,  # its otp_token is the owner's next code
         shows_in=("accounts_totpdevice",),
         thirds=OWN_PAGE,
+    ),
+    # Issue 16: a new version by its author (here the patient, who added it); the author's
+    # controls of a practitioner (pro_consent, made its author), refused to the patient too.
+    "records/<uuid:uid>/replace/": Change(
+        owner="patient_a", data=upload_form, shows_in=("records_document",), thirds=ON_DOCUMENT
+    ),
+    "records/<uuid:uid>/hold/": Change(
+        owner="pro_consent",
+        data=no_data,
+        shows_in=("records_document",),
+        thirds=BY_AUTHOR,
+        prepare=authored_by_pro_consent,
+    ),
+    "records/<uuid:uid>/reveal/": Change(
+        owner="pro_consent",
+        data=no_data,
+        shows_in=("records_document",),
+        thirds=BY_AUTHOR,
+        prepare=held_by_pro_consent,
+    ),
+    "records/<uuid:uid>/withdraw/": Change(
+        owner="pro_consent",
+        data=no_data,
+        shows_in=("records_document",),
+        thirds=BY_AUTHOR,
+        prepare=authored_by_pro_consent,
     ),
     "access/": Change(
         owner="patient_a",

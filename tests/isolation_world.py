@@ -11,6 +11,7 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -315,6 +316,18 @@ def lookup_by(owner: str):
 def hide_document(world):
     """``show`` changes only a hidden document: hidden first, so that a change would show."""
     Document.objects.filter(uid=world.values["uid"]).update(hidden_from_practitioners=True)
+
+
+def authored_by_pro_consent(world):
+    """The author's controls (issue 16) are a practitioner author's: pro_consent's document."""
+    Document.objects.filter(uid=world.values["uid"]).update(author=world.users["pro_consent"])
+
+
+def held_by_pro_consent(world):
+    """``reveal`` changes only a held document of its author's."""
+    authored_by_pro_consent(world)
+    until = timezone.now() + timedelta(days=30)
+    Document.objects.filter(uid=world.values["uid"]).update(hidden_from_patient_until=until)
 
 
 def setlang_form(world, role):

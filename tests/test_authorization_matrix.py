@@ -59,6 +59,7 @@ A_DOCUMENT = row("302 200 404 200 200 404 404 404 302 404")
 PATIENT_CHANGE_ON_A = row("302 302 404 404 404 404 404 404 302 404")
 PATIENT_POST = row("302 302 302 404 404 404 404 404 302 404")
 PATIENT_FORM_POST = row("302 200 200 404 404 404 404 404 302 404")
+NOBODY_BUT_AUTHOR = row("302 404 404 404 404 404 404 404 302 404")
 PUBLIC = row("200 200 200 200 200 200 200 200 200 200")
 
 # (method, expected statuses) for each URL pattern; kwargs are filled from the world below.
@@ -111,6 +112,12 @@ TABLE = {
     "records/<uuid:uid>/show/": ("post", PATIENT_CHANGE_ON_A),
     "records/<uuid:uid>/delete/": ("post", PATIENT_CHANGE_ON_A),
     "records/export/": ("get", OWN_RECORD),
+    # Issue 16: the world's document is patient_a's own; its author's controls are refused to
+    # the patient (a practitioner author's) and to every practitioner (not its author).
+    "records/<uuid:uid>/replace/": ("get", row("302 200 404 404 404 404 404 404 302 404")),
+    "records/<uuid:uid>/hold/": ("post", NOBODY_BUT_AUTHOR),
+    "records/<uuid:uid>/reveal/": ("post", NOBODY_BUT_AUTHOR),
+    "records/<uuid:uid>/withdraw/": ("post", NOBODY_BUT_AUTHOR),
     "access/": ("get", OWN_RECORD),
     "access/history/": ("get", OWN_RECORD),
     "access/settings/": ("get", OWN_RECORD),

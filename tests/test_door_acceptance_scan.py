@@ -65,6 +65,11 @@ REVIEWED = {
     "(test_record_pages_refuse, test_content_*)",
     "records/services.py": "upload, hide, show, delete: authorize in the transaction of the "
     "change (test_record_changes_refuse, test_uploads_refuse)",
+    "records/versions.py": "replace, hold, reveal, withdraw: authorize in the transaction of "
+    "the change (tests/records/test_versions.py); the daily reveal is recorded by the door "
+    "(policy.record_delay_reveal) and shows nothing",
+    "records/models.py": "a version's chain (current_version, versions): read by the door and "
+    "by pages the door already opened, nothing decrypted",
     "dmp_portal/crypto/files.py": "defines open_decrypted",
     "demo/demo_data.py": "seed_demo writes the demo registry and patient; it shows nothing",
     "access_control/purge.py": "the purge (operator command, daily task) of a record whose "

@@ -378,6 +378,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "access_control.tasks.purge_closed_records",
         "schedule": 24 * 3600.0,
     },
+    # Documents held back for an announcement whose delay is over: revealed, the patient told.
+    "reveal-announced-documents": {
+        "task": "records.tasks.reveal_due_documents",
+        "schedule": 86400.0,
+    },
 }
 
 EMERGENCY_ACCESS_MINUTES = env.int("EMERGENCY_ACCESS_MINUTES", 60)
@@ -392,6 +397,9 @@ PRO_REQUESTS_PER_WINDOW = env.int("PRO_REQUESTS_PER_WINDOW", 10)
 
 # --- Records ----------------------------------------------------------------------------------
 RECORDS_MAX_UPLOAD_BYTES = env.int("RECORDS_MAX_UPLOAD_MB", 5) * 1024 * 1024
+# A document its author holds back until an announcement consultation is revealed to the
+# patient after this many days at most (records.tasks.reveal_due_documents, daily).
+RECORDS_ANNOUNCEMENT_DAYS = env.int("RECORDS_ANNOUNCEMENT_DAYS", 30)
 # The size limit is enforced while the body streams in, by the first handler, before the
 # others keep a byte in memory or write one to a temporary file (records/uploads.py).
 FILE_UPLOAD_HANDLERS = [

@@ -188,7 +188,8 @@ def test_documents_deleted_gone_or_not_yet_visible_never_show_their_title():
         if row.document_uid
     }
     assert states[("delete", deleted.uid)] == "deleted"
-    assert states[("view", announced.uid)] == "not-yet"
+    # Held back until an announcement: no line about it at all (issue 16).
+    assert ("view", announced.uid) not in states
     assert states[("view", gone.uid)] == "deleted"
     html = response.content.decode() + mine.content.decode()
     for title in ("Ancienne ordonnance", "Annonce du diagnostic", "Document d&#x27;un autre"):
@@ -315,6 +316,7 @@ def options(response, name: str) -> set[str] | None:
 
 
 OWN = {"list", "view", "download", "upload", "hide", "show", "delete", "view-history"}
+OWN |= {"replace"}  # a new version of a document they added (issue 16)
 OWN |= {"grant", "revoke", "block", "unblock", "export"}
 ACCOUNT_OWN = {"login-password", "login", "login-passkey", "logout", "end-session"}
 ACCOUNT_OWN |= {"add-totp", "add-passkey", "remove-passkey", "password-change"}
@@ -322,6 +324,7 @@ ACCOUNT_OWN |= {"contact-email"}
 OWN |= ACCOUNT_OWN
 BY_OTHERS = {"list", "view", "download", "upload", "hide", "show", "delete"}
 BY_OTHERS |= {"lookup", "request-access", "emergency"}  # a practitioner's approach
+BY_OTHERS |= {"replace", "hold", "reveal", "withdraw"}  # an author's controls (issue 16)
 BY_OTHERS |= {"view-identity", "propose-change", "confirm-change", "export-letter"}  # staff
 BY_OTHERS |= {"mark-returned", "review-emergency"}
 # In no one's name: refused login steps, a letter's code used, a letter or a link asked for.
@@ -396,6 +399,12 @@ def test_every_action_offered_under_my_actions_is_one_the_patient_does():
     uid = Document.objects.get(patient=patient).uid
     assert client.get(f"/records/{uid}/").status_code == 200
     assert client.get(f"/records/{uid}/download/").status_code == 200
+    replaced = client.post(
+        f"/records/{uid}/replace/",
+        {"title": "Compte rendu v2", "category": "imagerie", "file": pdf_upload()},
+    )
+    assert replaced.status_code == 302
+    uid = Document.objects.get(patient=patient, status=DocumentStatus.CURRENT).uid
     for step in ("hide", "show", "delete"):
         assert client.post(f"/records/{uid}/{step}/").status_code == 302, step
     assert grant(client, profile.rpps).status_code == 302
