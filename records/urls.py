@@ -1,7 +1,6 @@
 from django.urls import path
 
-from records import views, views_export
-from records import views, views_versions
+from records import views, views_export, views_versions
 
 app_name = "records"
 
