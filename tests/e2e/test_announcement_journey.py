@@ -7,13 +7,18 @@ announces it and reveals it from the document's page: the patient then sees it i
 places, and is told by e-mail, once. Every page is checked by the inspector (French, labels,
 axe at 0 violations, no sideways scroll at 320 px); the key steps are typed with the keyboard.
 
-The journey ends with the patient signed in on their record (``me``), where the export of the
-record (issue 16, item 3: /records/export/) takes over.
+The patient then takes a copy of the record away (/records/export/): the revealed result's
+current version is in the ZIP, and the FHIR Bundle validates with its hashes and sizes matching
+the files beside it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import zipfile
+
 from django.core import mail
+from fhir.resources.R4B.bundle import Bundle
 from playwright.sync_api import expect
 
 from access_control.models import Consent, RecordSettings
@@ -25,6 +30,7 @@ from tests.accounts.factories import (
     UserFactory,
     add_totp,
     give_verified_email,
+    next_totp_token,
     totp_token,
 )
 from tests.e2e.browser import fill_by_keyboard, next_document, tab_to
@@ -35,7 +41,7 @@ TITLE = "Résultat de biopsie hépatique"
 
 
 def test_a_result_held_until_its_announcement_reaches_the_patient_once_revealed(
-    site, new_page, inspector
+    site, new_page, inspector, tmp_path
 ):
     patient = UserFactory()
     person = make_beneficiary(last_name="Martin", first_name="Léa")
@@ -153,4 +159,34 @@ def test_a_result_held_until_its_announcement_reaches_the_patient_once_revealed(
     assert not any(TITLE in notice.body for notice in notices)
     follow(me, me.get_by_role("link", name="Mon dossier"))
     inspector.check(me, "me-record")
-    # The export of the record (issue 16, item 3) continues from here, on ``me``.
+
+    # The patient takes a copy of the record away: the revealed result's current version is in
+    # it, the FHIR Bundle validates, and its hashes and sizes are those of the files in the ZIP.
+    follow(me, me.get_by_role("link", name="Télécharger une copie de mon dossier"))
+    inspector.check(me, "me-export")
+    fill_by_keyboard(me, {"otp_token": next_totp_token(patient_device)}, submit=False)
+    tab_to(me, me.get_by_role("button", name="Télécharger la copie (fichier ZIP)"))
+    with me.expect_download() as download_info:
+        me.keyboard.press("Enter")
+    target = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(target)
+    with zipfile.ZipFile(target) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    bundle = Bundle.model_validate_json(files["dossier.fhir.json"])  # R4 through fhir.resources
+    references = [
+        entry.resource
+        for entry in bundle.entry or []
+        if entry.resource is not None and entry.resource.get_resource_type() == "DocumentReference"
+    ]
+    assert [reference.description for reference in references] == [TITLE]
+    attachment = references[0].content[0].attachment
+    content = files[attachment.url]
+    current = Document.objects.get(patient=patient, status="current")
+    assert hashlib.sha256(content).hexdigest() == current.sha256  # the new version's file
+    assert attachment.size == len(content)
+    # fhir.resources decodes the base64Binary: the SHA-1 of the file, as R4 defines it.
+    assert attachment.hash == hashlib.sha1(content).digest()
+    assert TITLE in files["index.html"].decode()
+    assert AuditEvent.objects.filter(
+        patient=patient, action=Action.EXPORT, outcome=Outcome.ALLOWED
+    ).exists()
