@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from access_control import history, policy, selectors
-from access_control.models import AccessRequest, EmergencyAccess
+from access_control.models import AccessRequest, EmergencyAccess, RecordClosure
 from accounts.models import User, UserKind
 from audit.models import Action, AuditEvent
 from enrollment.models import RegistryChange, RegistryChangeState
@@ -46,6 +46,7 @@ class PatientSummary:
     document_count: int
     requests: list[AccessRequest]  # waiting for the patient's answer, newest first
     accesses: list[history.HistoryRow]  # the latest by health professionals, newest first
+    closure: RecordClosure | None = None  # the record is closed (the summary says so)
 
 
 def patient_summary(patient: User, *, client_address: str = "") -> PatientSummary:
@@ -66,6 +67,7 @@ def patient_summary(patient: User, *, client_address: str = "") -> PatientSummar
         document_count=page.paginator.count,
         requests=requests,
         accesses=list(accesses.object_list)[:SUMMARY_ACCESSES],
+        closure=RecordClosure.objects.filter(patient=patient).first(),
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views
+from records import views, views_closure
 
 app_name = "records"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("<uuid:uid>/hide/", views.set_visibility, {"hidden": True}, name="hide"),
     path("<uuid:uid>/show/", views.set_visibility, {"hidden": False}, name="show"),
     path("<uuid:uid>/delete/", views.delete_document, name="delete"),
+    path("close/", views_closure.close_record, name="close"),
+    path("reopen/", views_closure.reopen_record, name="reopen"),
 ]
