@@ -17,7 +17,7 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.utils import timezone
 
-from access_control.models import EmergencyAccess, ProfessionRule
+from access_control.models import DeathProposal, EmergencyAccess, ProfessionRule
 from accounts.models import ThrottleLock
 from audit.models import AuditEvent
 from enrollment.models import EnrollmentRequest, RegistryChange
@@ -66,6 +66,7 @@ MODELS = {
     "audit/auditevent": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "access_control/emergencyaccess": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "access_control/professionrule": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
+    "access_control/deathproposal": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "letters/letter": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "letters/letterbatch": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
 }
@@ -86,6 +87,8 @@ TABLE = {
     # Custom views.
     "admin/enrollment/beneficiary/find/": ("get", VIEW),
     "admin/enrollment/registrychange/<path:object_id>/review/": ("get", VIEW),
+    "admin/access_control/deathproposal/propose/": ("get", VIEW),
+    "admin/access_control/deathproposal/<path:object_id>/review/": ("get", VIEW),
     "admin/letters/letter/export/": ("get", row(f"{OUT} 302 302")),
     # A new invitation for a practitioner: its confirmation page, for staff who may change
     # accounts.
@@ -170,6 +173,9 @@ def build_world() -> tuple[dict[str, Client], dict[str, object]]:
         "access_control/professionrule": ProfessionRule.objects.order_by("pk")[0].pk,
         "letters/letter": letter.pk,
         "letters/letterbatch": LetterBatch.objects.create().pk,
+        "access_control/deathproposal": DeathProposal.objects.create(
+            patient=patient, proposed_by=proposer
+        ).pk,
     }
     clients = {
         "anon": Client(),
@@ -284,6 +290,9 @@ POSTS = {
     "admin/enrollment/beneficiary/find/": {"nir": "1 85 05 78 006 084 91"},
     "admin/enrollment/registrychange/<path:object_id>/review/": {"decision": "confirm"},
     "admin/enrollment/registrychange/<path:object_id>/delete/": {"post": "yes"},
+    "admin/access_control/deathproposal/propose/": {"nir": "1 85 05 78 006 084 91"},
+    "admin/access_control/deathproposal/<path:object_id>/review/": {"decision": "confirm"},
+    "admin/access_control/deathproposal/<path:object_id>/delete/": {"post": "yes"},
     "admin/letters/letter/export/": {},
     "admin/accounts/user/<path:object_id>/reinvite/": {},
     "admin/accounts/user/<path:object_id>/passkey-enrolment/": {},
@@ -332,6 +341,8 @@ STAFF_ACT = {
     "admin/letters/letter/export/",
     "admin/accounts/user/<path:object_id>/reinvite/",  # a practitioner's new invitation
     "admin/accounts/throttlelock/<path:object_id>/lift/",  # a login throttle lifted
+    "admin/access_control/deathproposal/propose/",  # the look-up is recorded
+    "admin/access_control/deathproposal/<path:object_id>/review/",  # a death confirmed
 }
 
 

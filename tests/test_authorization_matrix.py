@@ -110,6 +110,9 @@ TABLE = {
     "records/<uuid:uid>/hide/": ("post", PATIENT_CHANGE_ON_A),
     "records/<uuid:uid>/show/": ("post", PATIENT_CHANGE_ON_A),
     "records/<uuid:uid>/delete/": ("post", PATIENT_CHANGE_ON_A),
+    # Closing and reopening (issue 16): the patient's own record only, named by no address.
+    "records/close/": ("get", OWN_RECORD),
+    "records/reopen/": ("get", OWN_RECORD),
     "access/": ("get", OWN_RECORD),
     "access/history/": ("get", OWN_RECORD),
     "access/settings/": ("get", OWN_RECORD),
