@@ -7,6 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.test import Client
+from django.utils.html import escape
+from django.utils.translation import ngettext
 
 from access_control import closure
 from access_control.decisions import FOUR_EYES_OWN_PROPOSAL
@@ -54,6 +56,12 @@ def test_a_death_takes_two_staff_members_and_closes_the_record_for_good():
     assert proposal.state == DeathProposalState.PENDING and proposal.proposed_by == proposer
     assert not RecordClosure.objects.filter(patient=patient).exists()  # nothing yet
     assert client.get("/records/").status_code == 200
+    queue = ngettext(
+        "%(counter)s death waiting for a second staff member",
+        "%(counter)s deaths waiting for a second staff member",
+        1,
+    ) % {"counter": 1}
+    assert escape(queue) in confirmer_client.get("/staff/").content.decode()
 
     # The proposer cannot confirm: refused by the door, recorded, nothing changes.
     own = proposer_client.post(review(proposal), {"decision": "confirm"}, follow=True)
