@@ -30,7 +30,7 @@ from tests.access_control.factories import (
     look_up,
     practitioner_with_login,
 )
-from tests.accounts.factories import PASSWORD, next_totp_token
+from tests.accounts.factories import PASSWORD, StaffFactory, logged_in_client, next_totp_token
 from tests.records.factories import add_document, patient_with_login
 
 pytestmark = pytest.mark.django_db
@@ -179,6 +179,9 @@ def test_a_practitioner_or_staff_posting_close_gets_404_and_changes_nothing():
             pro.post(path, {"password": PASSWORD, "otp_token": code(profile.user)}).status_code
             == 404
         )
+    staff = logged_in_client(StaffFactory.create())
+    assert staff.get(CLOSE).status_code == 404
+    assert staff.post(CLOSE, {"password": PASSWORD, "otp_token": "000000"}).status_code == 404
     assert snapshot(patient) == before
     assert not RecordClosure.objects.exists()
     # Another patient closes their own record only.
