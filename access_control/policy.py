@@ -2,8 +2,8 @@
 
 ``decide`` holds every rule and writes nothing. ``access_to`` is the one entry per request: it
 loads the reader's relationship to the record once (block, live consent, active emergency and
-opt-out, treating physician, the profession's readable categories) into a frozen
-``RecordAccess``, which hands back the decision for an action on the record or one of its
+opt-out, treating physician, the profession's readable categories, the record's closure) into a
+frozen ``RecordAccess``, which hands back the decision for an action on the record or one of its
 documents (its file shown inside its page included), the list filter, and whether the
 patient's identity may be shown, each through ``decide``. ``authorize`` decides and appends
 the audit event in the caller's transaction, refusals included; every selector and service
