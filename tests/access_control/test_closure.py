@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
@@ -293,3 +294,14 @@ def test_the_door_on_a_closed_record():
 def test_the_archive_ends_ten_years_after_the_closure_day():
     assert closure.archive_end(date(2026, 3, 1)) == date(2036, 3, 1)
     assert closure.archive_end(date(2028, 2, 29)) == date(2038, 2, 28)
+
+
+def test_wrong_passwords_are_throttled_then_even_the_right_one_waits():
+    """The password change's limit: after it, the right password and code are refused too, in
+    French, and nothing closes until the cool-off ends."""
+    patient, client, _nir = enrolled_patient()
+    for _attempt in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
+        close(client, patient, password="pas le bon mot de passe")
+    refused = close(client, patient).content.decode()
+    assert "Trop de tentatives" in refused
+    assert not RecordClosure.objects.filter(patient=patient).exists()
