@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from access_control import emergency_review
+from access_control.admin_death import DeathProposalAdmin  # noqa: F401 (registers it)
 from access_control.models import EmergencyAccess, ProfessionRule
 from dmp_portal.admin_lists import NoFacetCounts
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups

@@ -102,6 +102,9 @@ STAFF_REGISTRY_ACTIONS = {
     # member, no four eyes (it sends no code anywhere: enrollment.services.opposition says why).
     Action.SET_OPPOSITION,
     Action.LIFT_OPPOSITION,
+    # A death: one staff member proposes it, a second confirms (which closes the record).
+    Action.PROPOSE_DEATH,
+    Action.CONFIRM_DEATH,
 }
 
 
@@ -122,7 +125,19 @@ class CommandLineOperator:
 Actor: TypeAlias = "User | AnonymousUser | CommandLineOperator | None"
 
 OPERATOR_ACTIONS = {Action.EXPORT_LETTER}
+# --- Closure (issue 16, item 4). A closed record (``RecordClosure``) refuses every practitioner
+# (``RECORD_CLOSED``), and its patient keeps only what lets them take their data away and come
+# back: reading (documents, history), the export, and reopening. Closing and reopening are
+# the patient's own acts, decided on the record's state (``Relationship.closure``).
+RECORD_CLOSED = "record-closed"
+ALREADY_CLOSED = "already-closed"
+NOT_CLOSED = "not-closed"
+CLOSED_BY_DEATH = "closed-by-death"
+CLOSURE_ACTIONS = {Action.CLOSE_RECORD, Action.REOPEN_RECORD}
+OWNER_ACTIONS_WHILE_CLOSED = READ_ACTIONS | {Action.VIEW_HISTORY, Action.EXPORT}
 FOUR_EYES_OWN_PROPOSAL = "four-eyes-own-proposal"
+# The confirmations its proposer may never give: a registry change, a death.
+FOUR_EYES_CONFIRMATIONS = {Action.CONFIRM_CHANGE, Action.CONFIRM_DEATH}
 # The file of a document fetched for the viewer of its page (``inline``): refused for a type
 # that is not shown inline; allowed, recorded with this prefix before the reason of the read,
 # so that the history shows the page's view once (the fetch is part of it).

@@ -29,6 +29,7 @@ from access_control import policy
 from access_control.decisions import (
     APPROACH_ACTIONS,
     AUTHOR_ACTIONS,
+    CLOSURE_ACTIONS,
     INLINE_PREFIX,
     OWNER_ACTIONS,
     PRACTITIONER_ACTIONS,
@@ -52,13 +53,14 @@ OTHERS, MINE = "others", "mine"
 # What each view may hold, so that its filters offer nothing that never happens there.
 # The patient's own actions: what the door lets a patient do on their own record (it refuses
 # them any other action, and only on their own record is the patient the one who knocks).
-RECORD_OWN_ACTIONS = frozenset(OWNER_ACTIONS)
+RECORD_OWN_ACTIONS = frozenset(OWNER_ACTIONS | CLOSURE_ACTIONS)
 # Of those, the ones only the patient can be recorded doing: their services take the patient
 # as both the actor and the record (``access_control.services``' ``_owner_action``), and the
 # history and the export (``access_control.record_export``) open the reader's own record
 # only. Checked against those services by tests/access_control/test_history.py.
 OWNER_BOUND_ACTIONS = frozenset(
     {Action.GRANT, Action.REVOKE, Action.BLOCK, Action.UNBLOCK, Action.VIEW_HISTORY, Action.EXPORT}
+    | CLOSURE_ACTIONS  # closing and reopening: the patient's own (access_control.closure)
 )
 # The patient's account on their own chain (issue 15), in their name once they are proven:
 # the steps of a login, a logout, a session ended, an authenticator app or a passkey added, a

@@ -22,7 +22,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from access_control import history, policy, selectors
-from access_control.models import AccessRequest, EmergencyAccess
+from access_control.models import (
+    AccessRequest,
+    DeathProposal,
+    DeathProposalState,
+    EmergencyAccess,
+    RecordClosure,
+)
 from accounts.models import User, UserKind
 from audit.models import Action, AuditEvent
 from enrollment.models import RegistryChange, RegistryChangeState
@@ -46,6 +52,7 @@ class PatientSummary:
     document_count: int
     requests: list[AccessRequest]  # waiting for the patient's answer, newest first
     accesses: list[history.HistoryRow]  # the latest by health professionals, newest first
+    closure: RecordClosure | None = None  # the record is closed (the summary says so)
 
 
 def patient_summary(patient: User, *, client_address: str = "") -> PatientSummary:
@@ -66,6 +73,7 @@ def patient_summary(patient: User, *, client_address: str = "") -> PatientSummar
         document_count=page.paginator.count,
         requests=requests,
         accesses=list(accesses.object_list)[:SUMMARY_ACCESSES],
+        closure=RecordClosure.objects.filter(patient=patient).first(),
     )
 
 
@@ -182,6 +190,7 @@ def _sent_requests(practitioner: User) -> list[SentRequest]:
 class StaffQueues:
     registry_changes: int  # proposed, waiting for a second staff member
     emergencies: int  # not reviewed yet
+    deaths: int = 0  # proposed, waiting for a second staff member
 
 
 def staff_queues() -> StaffQueues:
@@ -189,6 +198,7 @@ def staff_queues() -> StaffQueues:
     return StaffQueues(
         registry_changes=RegistryChange.objects.filter(state=RegistryChangeState.PENDING).count(),
         emergencies=EmergencyAccess.objects.filter(reviewed_at__isnull=True).count(),
+        deaths=DeathProposal.objects.filter(state=DeathProposalState.PENDING).count(),
     )
 
 

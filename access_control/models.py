@@ -37,6 +37,7 @@ class RevocationReason(models.TextChoices):
 
     PATIENT = "patient", _("revoked by the patient")
     BLOCK = "block", _("ended by a block")
+    CLOSURE = "closure", _("ended by the record's closure")
 
 
 class BlockQuerySet(models.QuerySet):
@@ -302,3 +303,65 @@ class RecordClosure(models.Model):
 
     def __str__(self) -> str:
         return gettext("closure of #%(patient)s") % {"patient": self.patient_id}
+
+
+class DeathProposalState(models.TextChoices):
+    PENDING = "pending", _("Awaiting a second staff member")
+    CONFIRMED = "confirmed", _("Confirmed: record closed")
+    REJECTED = "rejected", _("Rejected")
+
+
+class DeathProposal(models.Model):
+    """A death recorded by staff, with four eyes: one staff member proposes it, a different one
+    confirms it (which closes the record for good, ``access_control.closure``) or rejects it.
+    One staff member alone could otherwise shut anyone out of their own record. The row names
+    no cause nor date: only who proposed and decided, and when."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="death_proposals",
+        verbose_name=_("patient"),
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=DeathProposalState.choices,
+        default=DeathProposalState.PENDING,
+        db_index=True,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recorded death")
+        verbose_name_plural = _("recorded deaths")
+        constraints = [
+            # The database itself refuses a proposal decided by its own author.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
+                name="death_proposal_four_eyes",
+            ),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(state="pending"),
+                name="death_proposal_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("recorded death no. %(number)s") % {"number": self.pk}

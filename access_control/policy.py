@@ -2,8 +2,8 @@
 
 ``decide`` holds every rule and writes nothing. ``access_to`` is the one entry per request: it
 loads the reader's relationship to the record once (block, live consent, active emergency and
-opt-out, treating physician, the profession's readable categories) into a frozen
-``RecordAccess``, which hands back the decision for an action on the record or one of its
+opt-out, treating physician, the profession's readable categories, the record's closure) into a
+frozen ``RecordAccess``, which hands back the decision for an action on the record or one of its
 documents (its file shown inside its page included), the list filter, and whether the
 patient's identity may be shown, each through ``decide``. ``authorize`` decides and appends
 the audit event in the caller's transaction, refusals included; every selector and service
@@ -28,24 +28,31 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from access_control.decisions import (
+    ALREADY_CLOSED,
     APPROACH_ACTIONS,
     AUTHOR_ACTIONS,
+    CLOSED_BY_DEATH,
+    CLOSURE_ACTIONS,
+    FOUR_EYES_CONFIRMATIONS,
     FOUR_EYES_OWN_PROPOSAL,
     INLINE_PREFIX,
+    NOT_CLOSED,
     NOT_SHOWN_INLINE,
     OPERATOR_ACTIONS,
     OWNER_ACTIONS,
+    OWNER_ACTIONS_WHILE_CLOSED,
     PRACTITIONER_ACTIONS,
     READ_ACTIONS,
+    RECORD_CLOSED,
     STAFF_REGISTRY_ACTIONS,
     Actor,
     CommandLineOperator,
     Decision,
     Document,
 )
-from access_control.models import Consent
+from access_control.models import ClosureReason, Consent
 from access_control.notifications import NotificationKind, notify_patient
-from access_control.relationship import Relationship, relationship_of
+from access_control.relationship import Relationship, own_record_of, relationship_of
 from accounts.models import User, UserKind
 from audit.models import Action, AuditEvent, Mode, Outcome
 from audit.trail import record_event
@@ -112,7 +119,8 @@ def _decide(
         return _practitioner(actor, relationship, action, document, mode)
     if actor.kind != UserKind.PATIENT or patient is None or actor.pk != patient.pk:
         return Decision(False, "not-own-record", mode)
-    return _patient_on_own_record(action, document, mode)
+    closure = (relationship or own_record_of(actor)).closure
+    return _patient_on_own_record(action, document, mode, closure)
 
 
 def _staff(
@@ -124,16 +132,24 @@ def _staff(
 ) -> Decision:
     """Staff run the registry (identity, postal address, letters), never health content; a
     change to it takes two of them: its proposer never confirms it."""
-    if action == Action.CONFIRM_CHANGE and proposed_by is not None and proposed_by == actor.pk:
+    if action in FOUR_EYES_CONFIRMATIONS and proposed_by is not None and proposed_by == actor.pk:
         return Decision(False, FOUR_EYES_OWN_PROPOSAL, mode)
     if document is None and action in STAFF_REGISTRY_ACTIONS and actor.is_staff:
         return Decision(True, "staff-registry", mode)
     return Decision(False, "staff-never-read-health-data", mode)
 
 
-def _patient_on_own_record(action: Action, document: Document | None, mode: Mode) -> Decision:
+def _patient_on_own_record(
+    action: Action, document: Document | None, mode: Mode, closure: str = ""
+) -> Decision:
+    if action in CLOSURE_ACTIONS:
+        return _closure_step(action, closure, mode)
     if action not in OWNER_ACTIONS:
         return Decision(False, "action-not-allowed", mode)
+    # A closed record: the patient may still read it, see its history and take it away (the
+    # export); nothing else, until they reopen it.
+    if closure and action not in OWNER_ACTIONS_WHILE_CLOSED:
+        return Decision(False, RECORD_CLOSED, mode)
     if document is None:
         return Decision(True, "own-record", mode)
     if document.status == "deleted":
@@ -147,6 +163,18 @@ def _patient_on_own_record(action: Action, document: Document | None, mode: Mode
     return Decision(True, "own-record", mode)
 
 
+def _closure_step(action: Action, closure: str, mode: Mode) -> Decision:
+    """Closing an open record, reopening one the patient closed. A record closed by a recorded
+    death is never reopened (its account cannot log in anyway)."""
+    if action == Action.CLOSE_RECORD:
+        return Decision(not closure, ALREADY_CLOSED if closure else "own-record", mode)
+    if not closure:
+        return Decision(False, NOT_CLOSED, mode)
+    if closure == ClosureReason.DEATH:
+        return Decision(False, CLOSED_BY_DEATH, mode)
+    return Decision(True, "own-record", mode)
+
+
 def has_consent(patient: User, practitioner: User, now: datetime | None = None) -> bool:
     """A live consent (for tasks that must not send after a revocation or a block)."""
     return Consent.objects.live(now).filter(patient=patient, practitioner=practitioner).exists()
@@ -155,6 +183,8 @@ def has_consent(patient: User, practitioner: User, now: datetime | None = None) 
 def _practitioner(
     actor: User, relationship: Relationship, action: Action, document: Document | None, mode: Mode
 ) -> Decision:
+    if relationship.closure:
+        return _closed_to_practitioner(action, mode)
     if action in APPROACH_ACTIONS:
         return _approach(relationship, action, mode)
     # Loaded on every request, so a revocation or a block applies to the very next one.
@@ -167,6 +197,17 @@ def _practitioner(
             return Decision(False, "emergency-opted-out", Mode.EMERGENCY)
         return _within_emergency(relationship, action, document)
     return Decision(False, "no-consent", mode)
+
+
+def _closed_to_practitioner(action: Action, mode: Mode) -> Decision:
+    """A closed record refuses every practitioner, former consent, emergency and treating
+    physician alike. The look-up still answers "found", as for any record the practitioner has
+    no access to, and every other refusal reaches them as the same 404 or the same answer a
+    record without consent gives (a request "sent", an emergency "not allowed" as after an
+    opt-out): a practitioner learns nothing of the closure, nor of a death."""
+    if action == Action.LOOKUP:
+        return Decision(True, "found", mode)
+    return Decision(False, RECORD_CLOSED, mode)
 
 
 def _approach(relationship: Relationship, action: Action, mode: Mode) -> Decision:
@@ -249,7 +290,7 @@ def visible_documents(
         return NOTHING
     relationship = relationship or relationship_of(actor, patient)
     allowed = Q(category_id__in=sorted(relationship.readable_categories))
-    if relationship.blocked:
+    if relationship.blocked or relationship.closure:
         return NOTHING
     if not relationship.consent:
         if not relationship.emergency or relationship.opted_out:
@@ -270,7 +311,9 @@ class RecordAccess:
 
     actor: Actor
     patient: User | None
-    relationship: Relationship | None  # None: not a practitioner (nothing to load)
+    # A practitioner's relationship; the patient's to their own record (its closure); None for
+    # anyone else (nothing to load).
+    relationship: Relationship | None
 
     def decide(
         self,
@@ -304,10 +347,13 @@ class RecordAccess:
 
 def access_to(actor: Actor, patient: User | None, now: datetime | None = None) -> RecordAccess:
     """The one entry per request: a practitioner's relationship loaded once (even when
-    ``patient`` is None, so that a missing record costs the same); others need no query."""
+    ``patient`` is None, so that a missing record costs the same); a patient's own record's
+    closure; others need no query."""
     relationship = None
     if isinstance(actor, User) and actor.is_authenticated and actor.kind == UserKind.PRACTITIONER:
         relationship = relationship_of(actor, patient, now)
+    elif isinstance(actor, User) and patient is not None and actor.pk == patient.pk:
+        relationship = own_record_of(actor)
     return RecordAccess(actor, patient, relationship)
 
 

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from access_control.models import (
@@ -18,6 +18,7 @@ from access_control.models import (
     Consent,
     EmergencyAccess,
     ProfessionRule,
+    RecordClosure,
     RecordSettings,
     TreatingPhysician,
 )
@@ -35,6 +36,8 @@ class Relationship:
     opted_out: bool = False
     treating_physician: bool = False
     readable_categories: frozenset[int] = field(default_factory=frozenset)
+    # The record's closure: "" while open, else its ``ClosureReason`` (patient, death).
+    closure: str = ""
 
 
 # Stands for "no record" in the relationship's query, so that it has the same shape and plan
@@ -64,15 +67,29 @@ def relationship_of(
             treating_physician=Exists(
                 TreatingPhysician.objects.filter(patient_id=patient_id, physician_id=OuterRef("pk"))
             ),
+            closure=_closure(patient_id),
         )
-        .values("blocked", "consent", "emergency", "opted_out", "treating_physician")
+        .values("blocked", "consent", "emergency", "opted_out", "treating_physician", "closure")
         .first()
     )
     readable = ProfessionRule.objects.filter(profession=_profession(practitioner), may_read=True)
     categories = frozenset(readable.values_list("category_id", flat=True))
     if facts is None:  # no such account: none of the facts holds
         return Relationship(readable_categories=categories)
+    facts["closure"] = facts["closure"] or ""
     return Relationship(readable_categories=categories, **facts)
+
+
+def _closure(patient_id: uuid.UUID) -> Subquery:
+    """The reason of the record's closure, or NULL while it is open (one row per record)."""
+    return Subquery(RecordClosure.objects.filter(patient_id=patient_id).values("reason")[:1])
+
+
+def own_record_of(patient: User) -> Relationship:
+    """The patient's relationship to their own record: whether (and why) it is closed, in one
+    query. The patient's other facts are theirs by definition (the door asks nothing else)."""
+    reason = RecordClosure.objects.filter(patient_id=patient.pk).values_list("reason", flat=True)
+    return Relationship(closure=reason.first() or "")
 
 
 def _profession(practitioner: User) -> str:

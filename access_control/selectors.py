@@ -21,6 +21,7 @@ from access_control.models import (
     Block,
     Consent,
     EmergencyAccess,
+    RecordClosure,
     RecordSettings,
     TreatingPhysician,
 )
@@ -63,6 +64,8 @@ def waiting_requests(patient: User) -> list[AccessRequest]:
     active block (the block ended it; a row left from before is not offered), so that every
     page that lists them (``/access/``, the summary) offers the same."""
     blocked = Block.objects.active().filter(patient=patient).values("practitioner_id")
+    if RecordClosure.objects.filter(patient=patient).exists():
+        return []  # a closed record answers no request (closing declined them all)
     return list(
         AccessRequest.objects.filter(patient=patient, decided_at__isnull=True)
         .exclude(practitioner_id__in=blocked)
@@ -86,16 +89,18 @@ def _open_accesses(now: datetime | None, **pair: User) -> list[OpenAccess]:
     opted_out = Exists(
         RecordSettings.objects.filter(patient_id=OuterRef("patient_id"), emergency_opt_out=True)
     )
+    # A closed record is open to no one, whatever rows are left (issue 16).
+    closed = Exists(RecordClosure.objects.filter(patient_id=OuterRef("patient_id")))
     related = "practitioner__practitioner_profile"
     consents = (
         Consent.objects.live(now)
-        .filter(~blocked, **pair)
+        .filter(~blocked, ~closed, **pair)
         .select_related(related)
         .order_by("-granted_at", "-pk")
     )
     emergencies = (
         EmergencyAccess.objects.active(now)
-        .filter(~blocked, ~opted_out, **pair)
+        .filter(~blocked, ~opted_out, ~closed, **pair)
         .select_related(related)
         .order_by("-started_at", "-pk")
     )

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from access_control import policy
 from access_control.access_requests import lock_patients_decisions
+from access_control.closure import closed_record_message
+from access_control.decisions import RECORD_CLOSED
 from access_control.models import (
     AccessRequest,
     Block,
@@ -104,6 +106,8 @@ def _owner_action(
                 decision = policy.authorize(patient, patient, action, client_address=client_address)
                 if decision.allowed:
                     return change(patient, *args, **kwargs)
+            if decision.reason == RECORD_CLOSED:
+                raise AccessError(closed_record_message())
             raise AccessError(_("This action is not possible."))
 
         return service

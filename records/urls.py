@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views, views_export, views_versions
+from records import views, views_closure, views_export, views_versions
 
 app_name = "records"
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("<uuid:uid>/hold/", views_versions.hold, name="hold"),
     path("<uuid:uid>/reveal/", views_versions.reveal, name="reveal"),
     path("<uuid:uid>/withdraw/", views_versions.withdraw, name="withdraw"),
+    path("close/", views_closure.close_record, name="close"),
+    path("reopen/", views_closure.reopen_record, name="reopen"),
 ]

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from access_control import closure
 from accounts.authenticated import AuthenticatedRequest
 from accounts.models import User
 from audit.models import Action
@@ -64,6 +65,8 @@ def record_list(request: AuthenticatedRequest) -> HttpResponse:
             "page": listing.page,
             "query": query.urlencode(),
             "filtered": filters.narrowed,
+            # Closed (issue 16): the page says so, and how to export and reopen.
+            "record_closure": closure.closure_of(request.user),
         },
     )
 
@@ -115,9 +118,21 @@ def upload_page(
     return render(request, template, {"form": form, **context})
 
 
+def _closed(request: AuthenticatedRequest) -> HttpResponse | None:
+    """A closed record (issue 16): the door refuses the change; the patient is told why, on
+    their record's page, rather than given a 404."""
+    if request.user.kind == "patient" and closure.closure_of(request.user) is not None:
+        messages.error(request, closure.closed_record_message())
+        return redirect("records:list")
+    return None
+
+
 @login_required
 @never_cache
 def upload(request: AuthenticatedRequest) -> HttpResponse:
+    if refused := _closed(request):
+        return refused
+
     def done(document) -> HttpResponse:
         messages.success(request, _("The document was added to your record."))
         return redirect("records:document", uid=document.uid)
@@ -213,6 +228,8 @@ def _post_change(request: AuthenticatedRequest, uid, change):
 @require_POST
 def set_visibility(request: AuthenticatedRequest, uid, hidden: bool) -> HttpResponse:
     """Hide a document from practitioners, or show it again (the URL says which)."""
+    if refused := _closed(request):
+        return refused
     document = _post_change(
         request,
         uid,
@@ -233,6 +250,8 @@ def set_visibility(request: AuthenticatedRequest, uid, hidden: bool) -> HttpResp
 @login_required
 @require_POST
 def delete_document(request: AuthenticatedRequest, uid) -> HttpResponse:
+    if refused := _closed(request):
+        return refused
     _post_change(request, uid, services.delete_document)
     messages.success(request, _("The document was removed from your record."))
     return redirect("records:list")

@@ -16,6 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.utils import timezone
+
+from access_control.models import ClosureReason, RecordClosure
+from tests.accounts.factories import PASSWORD, next_totp_token
 from tests.isolation_world import (
     BACK,
     LOGIN,
@@ -79,6 +83,21 @@ class Change:
 
 GET_ONLY = "get-only"
 READ = "read"
+
+
+def closure_form(world, role):
+    """patient_a's password and next code (issue 16: closing and reopening)."""
+    patient_a = world.users["patient_a"]
+    return {"password": PASSWORD, "otp_token": next_totp_token(patient_a.totpdevice_set.get())}
+
+
+def close_record_of_a(world):
+    RecordClosure.objects.create(
+        patient=world.users["patient_a"],
+        reason=ClosureReason.PATIENT,
+        archive_until=timezone.localdate() + timedelta(days=1),
+    )
+
 
 # The patient's own pages: the address names no record, each patient acts on their own.
 OWN_PAGE = row(LOGIN, OWNER, MINE, "404", "404", "404", "404", LOGIN, LOGIN, "404")
@@ -307,6 +326,20 @@ TABLE: dict[str, str | Change] = {
         shows_in=("records_document",),
         thirds=BY_AUTHOR,
         prepare=authored_by_pro_consent,
+    ),
+    # Issue 16: the patient's own record only; the address names none.
+    "records/close/": Change(
+        owner="patient_a",
+        data=closure_form,
+        shows_in=("access_control_recordclosure", "access_control_consent"),
+        thirds=OWN_PAGE,
+    ),
+    "records/reopen/": Change(
+        owner="patient_a",
+        data=closure_form,
+        shows_in=("access_control_recordclosure",),
+        thirds=OWN_PAGE,
+        prepare=close_record_of_a,
     ),
     "access/": Change(
         owner="patient_a",

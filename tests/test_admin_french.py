@@ -19,7 +19,7 @@ from django.contrib import admin
 from django.test import Client
 from django.utils import timezone
 
-from access_control.models import EmergencyAccess
+from access_control.models import DeathProposal, EmergencyAccess
 from accounts.models import ThrottleLock, User
 from enrollment.models import EnrollmentRequest, RegistryChange
 from letters.models import Letter, LetterBatch
@@ -171,6 +171,7 @@ def pages():
         account=profile.user,
         network="192.0.2.x",
     )
+    death = DeathProposal.objects.create(patient=patient, proposed_by=proposer)
     assert document.pk
     # Shown as they are in every language: names and login identifiers.
     data = {str(profile)} | {user.username for user in User.objects.all()}
@@ -185,6 +186,8 @@ def pages():
     found += [
         "/admin/enrollment/beneficiary/find/",
         f"/admin/enrollment/registrychange/{change.pk}/review/",
+        "/admin/access_control/deathproposal/propose/",
+        f"/admin/access_control/deathproposal/{death.pk}/review/",
         f"/admin/accounts/user/{patient.pk}/change/",
     ]
     return logged_in_client(staff), found, data

@@ -17,7 +17,7 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.utils import timezone
 
-from access_control.models import EmergencyAccess, ProfessionRule
+from access_control.models import DeathProposal, EmergencyAccess, ProfessionRule
 from accounts.models import ThrottleLock
 from audit.models import AuditEvent
 from enrollment.models import EnrollmentRequest, RegistryChange
@@ -66,6 +66,7 @@ MODELS = {
     "audit/auditevent": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "access_control/emergencyaccess": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "access_control/professionrule": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
+    "access_control/deathproposal": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "letters/letter": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "letters/letterbatch": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
 }
@@ -88,6 +89,8 @@ TABLE = {
     "admin/enrollment/registrychange/<path:object_id>/review/": ("get", VIEW),
     # Recording or lifting an opposition: a POST from the person's page (a GET goes back there).
     "admin/enrollment/beneficiary/<path:object_id>/opposition/": ("get", row(f"{OUT} 403 302")),
+    "admin/access_control/deathproposal/propose/": ("get", VIEW),
+    "admin/access_control/deathproposal/<path:object_id>/review/": ("get", VIEW),
     "admin/letters/letter/export/": ("get", row(f"{OUT} 302 302")),
     # A new invitation for a practitioner: its confirmation page, for staff who may change
     # accounts.
@@ -172,6 +175,9 @@ def build_world() -> tuple[dict[str, Client], dict[str, object]]:
         "access_control/professionrule": ProfessionRule.objects.order_by("pk")[0].pk,
         "letters/letter": letter.pk,
         "letters/letterbatch": LetterBatch.objects.create().pk,
+        "access_control/deathproposal": DeathProposal.objects.create(
+            patient=patient, proposed_by=proposer
+        ).pk,
     }
     clients = {
         "anon": Client(),
@@ -287,6 +293,9 @@ POSTS = {
     "admin/enrollment/registrychange/<path:object_id>/review/": {"decision": "confirm"},
     "admin/enrollment/beneficiary/<path:object_id>/opposition/": {"opposition": "set"},
     "admin/enrollment/registrychange/<path:object_id>/delete/": {"post": "yes"},
+    "admin/access_control/deathproposal/propose/": {"nir": "1 85 05 78 006 084 91"},
+    "admin/access_control/deathproposal/<path:object_id>/review/": {"decision": "confirm"},
+    "admin/access_control/deathproposal/<path:object_id>/delete/": {"post": "yes"},
     "admin/letters/letter/export/": {},
     "admin/accounts/user/<path:object_id>/reinvite/": {},
     "admin/accounts/user/<path:object_id>/passkey-enrolment/": {},
@@ -336,6 +345,8 @@ STAFF_ACT = {
     "admin/letters/letter/export/",
     "admin/accounts/user/<path:object_id>/reinvite/",  # a practitioner's new invitation
     "admin/accounts/throttlelock/<path:object_id>/lift/",  # a login throttle lifted
+    "admin/access_control/deathproposal/propose/",  # the look-up is recorded
+    "admin/access_control/deathproposal/<path:object_id>/review/",  # a death confirmed
 }
 
 

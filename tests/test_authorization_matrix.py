@@ -118,6 +118,9 @@ TABLE = {
     "records/<uuid:uid>/hold/": ("post", NOBODY_BUT_AUTHOR),
     "records/<uuid:uid>/reveal/": ("post", NOBODY_BUT_AUTHOR),
     "records/<uuid:uid>/withdraw/": ("post", NOBODY_BUT_AUTHOR),
+    # Closing and reopening (issue 16): the patient's own record only, named by no address.
+    "records/close/": ("get", OWN_RECORD),
+    "records/reopen/": ("get", OWN_RECORD),
     "access/": ("get", OWN_RECORD),
     "access/history/": ("get", OWN_RECORD),
     "access/settings/": ("get", OWN_RECORD),

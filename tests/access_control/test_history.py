@@ -318,6 +318,7 @@ def options(response, name: str) -> set[str] | None:
 OWN = {"list", "view", "download", "upload", "hide", "show", "delete", "view-history"}
 OWN |= {"replace"}  # a new version of a document they added (issue 16)
 OWN |= {"grant", "revoke", "block", "unblock", "export"}
+OWN |= {"close-record", "reopen-record"}  # issue 16: the patient's own, only theirs
 ACCOUNT_OWN = {"login-password", "login", "login-passkey", "logout", "end-session"}
 ACCOUNT_OWN |= {"add-totp", "add-passkey", "remove-passkey", "password-change"}
 ACCOUNT_OWN |= {"contact-email"}
@@ -327,6 +328,7 @@ BY_OTHERS |= {"lookup", "request-access", "emergency"}  # a practitioner's appro
 BY_OTHERS |= {"replace", "hold", "reveal", "withdraw"}  # an author's controls (issue 16)
 BY_OTHERS |= {"view-identity", "propose-change", "confirm-change", "export-letter"}  # staff
 BY_OTHERS |= {"mark-returned", "review-emergency"}
+BY_OTHERS |= {"propose-death", "confirm-death"}  # staff, four eyes (issue 16)
 # In no one's name: refused login steps, a letter's code used, a letter or a link asked for.
 BY_OTHERS |= {"login-password", "login", "login-passkey", "activate", "reactivate"}
 BY_OTHERS |= {"request-reactivation", "password-reset-request", "password-reset"}
@@ -382,7 +384,10 @@ def test_the_actions_only_the_patient_is_recorded_doing_are_those_of_their_own_s
         and isinstance(node.func, ast.Name)
         and node.func.id == "_owner_action"
     }
-    assert bound and bound | {Action.VIEW_HISTORY, Action.EXPORT} == history.OWNER_BOUND_ACTIONS
+    closure = {Action.CLOSE_RECORD, Action.REOPEN_RECORD}  # access_control.closure's own
+    assert bound and bound | {Action.VIEW_HISTORY, Action.EXPORT} | closure == (
+        history.OWNER_BOUND_ACTIONS
+    )
     assert history.OWNER_BOUND_ACTIONS <= history.OWN_ACTIONS
 
 
@@ -414,6 +419,11 @@ def test_every_action_offered_under_my_actions_is_one_the_patient_does():
     block = Block.objects.get(patient=patient)
     assert client.post(f"/access/blocks/{block.pk}/lift/").status_code == 302
     assert client.post("/records/export/", {"otp_token": ""}).status_code == 200  # refused
+    # Closing and reopening (issue 16), with the password and a fresh code each time.
+    device = patient.totpdevice_set.get()
+    for step in ("close", "reopen"):
+        posted = {"password": PASSWORD, "otp_token": next_totp_token(device)}
+        assert client.post(f"/records/{step}/", posted).status_code == 302, step
     mine = client.get(URL, {"show": "mine"})
     done = set(AuditEvent.objects.filter(patient=patient, actor=patient).values_list("action"))
     # The record's part here; the account's part (logins, passwords, passkeys) is checked

@@ -41,6 +41,7 @@ from access_control.models import (
     Block,
     Consent,
     EmergencyAccess,
+    RecordClosure,
     RecordSettings,
     RevocationReason,
     TreatingPhysician,
@@ -296,6 +297,24 @@ def test_every_page_says_what_the_door_decides_in_every_state(world):
     )
     # Both answers occur, so that a page stuck on "yes" or on "no" cannot pass.
     assert 0 < allowed_in < len(states)
+
+
+def test_a_closed_record_is_open_to_no_one_whatever_rows_are_left(world):
+    """Issue 16: closing ends every link, but a row left behind (by an older version, or
+    written beside the closure) must open nothing either: every page agrees with the door,
+    which refuses, in every state of the pair without a block (a block refuses already)."""
+    RecordClosure.objects.create(
+        patient=world.patient, reason="patient", archive_until=timezone.localdate()
+    )
+    states = [s for s in meaningful_states(blocks=("none",)) if not s.opted_out]
+    disagreements = []
+    for state in states:
+        _build(state, world.patient, world.profile.user, timezone.now())
+        answers = what_the_pages_say(world)
+        expected = what_the_door_says(world, answers)
+        assert not any(expected.values()), state
+        disagreements += [f"{state}: {where}" for where, said in answers.items() if said]
+    assert disagreements == []
 
 
 def test_a_block_ends_everything_from_every_state_and_lifting_it_gives_nothing_back(world):
