@@ -103,6 +103,9 @@ ACCOUNT_OTHERS_ACTIONS = frozenset(
     }
 )
 OWN_ACTIONS = RECORD_OWN_ACTIONS | ACCOUNT_OWN_ACTIONS
+# Staff work recorded on a person's registry chain only, never on a record's: an opposition
+# to a record's creation applies to nobody who has a record (enrollment.services.opposition).
+BEFORE_ANY_RECORD = frozenset({Action.SET_OPPOSITION, Action.LIFT_OPPOSITION})
 # Others' actions on a record: a practitioner's reads and uploads and their approach (look-up,
 # request, emergency), staff work on the registry, and whatever anyone signed in may try at a
 # document's address (view, download, hide, show again, delete: refused, and recorded, when
@@ -112,7 +115,7 @@ OTHERS_ACTIONS = frozenset(
     | PRACTITIONER_ACTIONS
     | AUTHOR_ACTIONS  # a practitioner author's, and the daily reveal's (in no one's name)
     | APPROACH_ACTIONS
-    | STAFF_REGISTRY_ACTIONS
+    | (STAFF_REGISTRY_ACTIONS - BEFORE_ANY_RECORD)
     | ACCOUNT_OTHERS_ACTIONS
 )
 ACTIONS_OF = {MINE: OWN_ACTIONS, OTHERS: OTHERS_ACTIONS}

@@ -235,6 +235,11 @@ def _within_consent(
             return Decision(False, "not-author")
         if document.status in ("deleted", "replaced"):
             return Decision(False, "not-current")
+        # Held back only while the patient has not seen it (a hold then postpones the reveal):
+        # a document shown to the patient never disappears again, nor do the lines of their
+        # history that name it.
+        if action == Action.HOLD and not document.hidden_from_patient(timezone.now()):
+            return Decision(False, "shown-to-patient")
         return Decision(True, "author")
     if action not in PRACTITIONER_ACTIONS:
         return Decision(False, "action-not-allowed")

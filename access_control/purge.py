@@ -40,6 +40,7 @@ from access_control.models import (
     AccessRequest,
     Block,
     Consent,
+    DeathProposal,
     EmergencyAccess,
     RecordClosure,
     RecordSettings,
@@ -263,7 +264,8 @@ def _erase_record(patient: User) -> None:
     Documents are deleted rather than kept encrypted: their clear columns (category, dates,
     sizes, author) still say something about the person's health. Versions point to the one
     they replace (PROTECT), so that link is cut first. Consents, blocks, requests, the treating
-    physician, emergencies and settings name the people who cared for the person: deleted.
+    physician, emergencies and settings name the people who cared for the person: deleted. So
+    are the proposals of a recorded death (their events stay on the chain).
     The closure row stays (``purged_at``): the only trace that a record existed.
     """
     Document.objects.filter(patient=patient).update(replaces=None)
@@ -275,6 +277,7 @@ def _erase_record(patient: User) -> None:
         TreatingPhysician,
         EmergencyAccess,
         RecordSettings,
+        DeathProposal,
     ):
         model.objects.filter(patient=patient).delete()
 

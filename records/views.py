@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -181,6 +182,7 @@ def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
         # Issue 16: its versions, and its author's controls (records/views_versions.py).
         "versions": selectors.document_versions(request.user, document),
         "author_controls": selectors.may_act_as_author(request.user, document),
+        "announcement_days": settings.RECORDS_ANNOUNCEMENT_DAYS,  # a hold postpones by this
     }
     return render(request, "records/document.html", context)
 

@@ -311,7 +311,7 @@ TABLE: dict[str, str | Change] = {
         data=no_data,
         shows_in=("records_document",),
         thirds=BY_AUTHOR,
-        prepare=authored_by_pro_consent,
+        prepare=held_by_pro_consent,
     ),
     "records/<uuid:uid>/reveal/": Change(
         owner="pro_consent",

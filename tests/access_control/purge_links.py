@@ -43,6 +43,7 @@ ERASED = {
     "access_control.TreatingPhysician.patient",
     "access_control.RecordSettings.patient",
     "access_control.EmergencyAccess.patient",
+    "access_control.DeathProposal.patient",
     "letters.Letter.data_key",
     # Rows of the rows the purge deletes: with them (cascade), or cut first (a version).
     "enrollment.CreationCode.beneficiary",
@@ -69,6 +70,8 @@ OTHER_PEOPLE = {
     "access_control.TreatingPhysician.physician",
     "access_control.EmergencyAccess.practitioner",
     "access_control.EmergencyAccess.reviewed_by",
+    "access_control.DeathProposal.proposed_by",
+    "access_control.DeathProposal.decided_by",
     "admin.LogEntry.user",
 }
 

@@ -41,8 +41,19 @@ def allowed(actor, patient, action, document) -> bool:
 @pytest.mark.parametrize("action", sorted(AUTHOR_ACTIONS))
 def test_a_practitioner_author_within_consent_may_act_on_their_document(record, action):
     patient, author, _other, document = record
+    # Still held back from the patient: a hold postpones the reveal (see the next test).
+    document.hidden_from_patient_until = timezone.now() + timedelta(days=3)
     decision = policy.decide(author, patient, action, document)
     assert decision.allowed and decision.reason == "author"
+
+
+def test_a_document_shown_to_the_patient_is_never_held_back_again(record):
+    patient, author, _other, document = record
+    decision = policy.decide(author, patient, Action.HOLD, document)
+    assert not decision.allowed and decision.reason == "shown-to-patient"
+    # Nor once the hold's delay is over (the daily reveal may not have run yet).
+    document.hidden_from_patient_until = timezone.now() - timedelta(minutes=1)
+    assert not policy.decide(author, patient, Action.HOLD, document).allowed
 
 
 @pytest.mark.parametrize("action", sorted(AUTHOR_ACTIONS))

@@ -368,7 +368,7 @@ def test_the_action_filter_offers_only_what_happens_on_a_record(trail):
     # Never recorded on a record: a new invitation is a practitioner's; the export is the
     # patient's own (a refused one of anyone else names no record).
     assert "export" in options(mine, "action") and "export" not in options(others, "action")
-    never = {"reinvite"}
+    never = {"reinvite", "set-opposition", "lift-opposition"}  # the registry's, before a record
     assert not (options(others, "action") | options(mine, "action")) & never
 
 

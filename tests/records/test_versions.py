@@ -318,11 +318,28 @@ def test_a_new_version_of_a_held_document_stays_held(world):
         assert world["patient_client"].get(f"/records/{uid}/").status_code == 200
 
 
-def test_the_author_holds_a_document_afterwards(world):
-    document = pro_upload(world)
+def test_the_author_postpones_the_reveal_of_a_held_document(world):
+    document = pro_upload(world, held="on")
+    # Held ten days ago: five days of the delay are left.
+    first_deadline = timezone.now() + timedelta(days=settings.RECORDS_ANNOUNCEMENT_DAYS - 10)
+    Document.objects.filter(pk=document.pk).update(hidden_from_patient_until=first_deadline)
     assert world["author_client"].post(f"/records/{document.uid}/hold/").status_code == 302
+    document.refresh_from_db()
+    assert document.hidden_from_patient_until > first_deadline + timedelta(days=9)
     assert world["patient_client"].get(f"/records/{document.uid}/").status_code == 404
     assert (Outcome.ALLOWED, "author") in events(world["patient"], Action.HOLD)
+
+
+def test_a_document_the_patient_may_see_is_never_held_back_again(world):
+    """Shown once, it stays shown: neither it nor the history lines naming it disappear."""
+    document = pro_upload(world)
+    page = world["author_client"].get(f"/records/{document.uid}/").content.decode()
+    assert f"/records/{document.uid}/hold/" not in page
+    assert world["author_client"].post(f"/records/{document.uid}/hold/").status_code == 404
+    document.refresh_from_db()
+    assert document.hidden_from_patient_until is None
+    assert world["patient_client"].get(f"/records/{document.uid}/").status_code == 200
+    assert (Outcome.REFUSED, "shown-to-patient") in events(world["patient"], Action.HOLD)
 
 
 # --- Withdrawn -------------------------------------------------------------------------------
@@ -358,7 +375,7 @@ def test_each_change_needs_the_csrf_token(world):
 def test_the_pages_of_a_practitioner_offer_the_controls_to_the_author_only(world):
     document = pro_upload(world)
     own = world["author_client"].get(f"/records/{document.uid}/").content.decode()
-    for step in ("replace", "hold", "hide", "withdraw"):
+    for step in ("replace", "hide", "withdraw"):
         assert f"/records/{document.uid}/{step}/" in own, step
     theirs = world["other_client"].get(f"/records/{document.uid}/").content.decode()
     assert f"/records/{document.uid}/replace/" not in theirs
