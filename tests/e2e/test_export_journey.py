@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import zipfile
 from datetime import date
+from urllib.parse import unquote
 
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -81,7 +82,14 @@ def test_the_patient_downloads_a_copy_of_their_record(site, new_page, inspector,
     offline.on("request", lambda request: requests.append(request.url))
     offline.goto((tmp_path / "copy" / "index.html").as_uri())
     expect(offline.get_by_role("heading", name="Mon Dossier Médical Partagé")).to_be_visible()
-    expect(offline.get_by_role("link", name="documents/traitements/2026-02-01-Ordonnance.pdf"))
+    link = offline.get_by_role("link", name="documents/imagerie/2026-03-12-Compte rendu d'IRM.pdf")
+    expect(link).to_be_visible()
+    # Each link opens its file beside index.html, whatever the characters of its title.
+    href = link.get_attribute("href") or ""
+    assert (tmp_path / "copy" / unquote(href)).read_bytes() == (
+        tmp_path / "copy" / "documents/imagerie/2026-03-12-Compte rendu d'IRM.pdf"
+    ).read_bytes()
+    assert href != "documents/imagerie/2026-03-12-Compte rendu d'IRM.pdf"  # escaped for a URL
     assert axe_violations(offline) == []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     offline.screenshot(path=ARTIFACTS / f"{inspector.name}-index.png", full_page=True)
