@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Choices, QuerySet
+from django.db.models import Choices, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +39,7 @@ from access_control.decisions import (
 from accounts.models import User, UserKind
 from audit.models import Action, AuditEvent, Mode, Outcome
 from dmp_portal.crypto.fields import is_destroyed
-from records.models import Document
+from records.models import Document, DocumentStatus
 
 PER_PAGE = 50
 # The trail stores UTC; people read, and filter by, the time of mainland France.
@@ -226,8 +226,16 @@ def _filtered(
 
 
 def _held_documents(patient: User) -> QuerySet[Document, Any]:
-    """The uids of this record's documents still held back from the patient (a subquery)."""
-    held = Document.objects.filter(patient=patient, hidden_from_patient_until__gt=timezone.now())
+    """The uids of this record's documents still held back from the patient (a subquery): held
+    until a later time, or withdrawn (or replaced in a chain withdrawn) while held, which the
+    daily reveal never reveals (``records.versions.reveal_due_documents``): the patient never
+    learns that they existed."""
+    still_held = Q(hidden_from_patient_until__gt=timezone.now())
+    withdrawn_while_held = Q(
+        hidden_from_patient_until__isnull=False,
+        status__in=(DocumentStatus.DELETED, DocumentStatus.REPLACED),
+    )
+    held = Document.objects.filter(still_held | withdrawn_while_held, patient=patient)
     return held.values("uid")
 
 
@@ -332,6 +340,8 @@ def every_row(patient: User, access: policy.RecordAccess) -> list[HistoryRow]:
     events = list(
         AuditEvent.objects.filter(patient=patient)
         .exclude(action=Action.VIEW, reason__startswith=INLINE_PREFIX)
+        # As on the history page: nothing about a document still held back from the patient.
+        .exclude(document_uid__in=_held_documents(patient))
         .select_related("actor__practitioner_profile")
         .order_by("-occurred_at", "-sequence")
     )

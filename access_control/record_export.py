@@ -39,7 +39,7 @@ from accounts.models import PractitionerProfile, User
 from accounts.services.authentication import LoginRefused, verify_second_factor
 from audit.models import Action
 from records import selectors as record_selectors
-from records.models import Document, DocumentStatus
+from records.models import Document
 
 INDEX_NAME = "index.html"
 BUNDLE_NAME = "dossier.fhir.json"
@@ -192,7 +192,8 @@ def _second_factor_refusal(
 
 def _read_record(patient: User, access: policy.RecordAccess) -> RecordExport:
     documents = (
-        Document.objects.filter(access.documents(), status=DocumentStatus.CURRENT)
+        # The statuses the record's list shows (current and archived): the copy holds them all.
+        Document.objects.filter(access.documents(), status__in=record_selectors.LISTED)
         .select_related("category", "author__practitioner_profile", "data_key")
         .order_by("category__position", "category__code", "act_date", "created_at", "pk")
     )

@@ -54,9 +54,13 @@ def send_patient_notification(kind: str, patient_id: str) -> bool:
         return False
     else:
         patient = preferences.patient
-    # Only the address the patient confirmed: one given and not confirmed gets nothing.
-    address = verified_email(patient) if patient is not None else None
-    if patient is None or address is None:
+    # Nobody whose account was closed for good (a recorded death, a purge) is written to: their
+    # mailbox may be read by others now. Only the address the patient confirmed: one given and
+    # not confirmed gets nothing.
+    if patient is None or not patient.is_active:
+        return False
+    address = verified_email(patient)
+    if address is None:
         return False
     _send(kind, address, patient.language)
     return True

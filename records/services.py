@@ -83,19 +83,25 @@ def upload_document(
     )
 
     def record(document: Document) -> bool:
-        # Decided again, with the document, in the transaction that records it.
+        # Decided again, with the document, in the transaction that records it; so are the
+        # author's controls chosen with it: a refusal of any of them stores nothing.
         decision = authorize(
             actor, patient, Action.UPLOAD, document=document, client_address=client_address
         )
         if not decision.allowed:
             return False
-        document.save()
         for chosen, action in (
             (document.hidden_by_author, Action.HIDE),
             (document.hidden_from_patient_until is not None, Action.HOLD),
         ):
-            if chosen:
-                authorize(actor, patient, action, document=document, client_address=client_address)
+            if (
+                chosen
+                and not authorize(
+                    actor, patient, action, document=document, client_address=client_address
+                ).allowed
+            ):
+                return False
+        document.save()
         if by_practitioner and document.hidden_from_patient_until is None:
             notify_patient(NotificationKind.NEW_DOCUMENT, patient)
         return True

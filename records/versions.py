@@ -138,27 +138,27 @@ def withdraw_document(actor: User, uid: UUID, *, client_address: str = "") -> Do
 def reveal_due_documents(now: datetime | None = None) -> int:
     """The daily task: every document whose announcement delay is over is revealed (its chain
     emptied of the hold), recorded on the patient's chain as the system's REVEAL, and then only
-    its patient is told. Withdrawn or replaced ones are emptied silently (the current version
-    carries the notice). One transaction per chain. Returns how many were revealed."""
+    its patient is told. Only current versions are taken: their earlier versions are emptied
+    with them, and a chain withdrawn while held stays held for good (the patient never learns
+    of it: no line of their history, no notice). One transaction per chain. Returns how many
+    were revealed."""
     now = now or timezone.now()
     revealed = 0
-    due = Document.objects.filter(hidden_from_patient_until__lte=now).values_list("pk", flat=True)
+    due = Document.objects.filter(
+        hidden_from_patient_until__lte=now, status=DocumentStatus.CURRENT
+    ).values_list("pk", flat=True)
     for pk in list(due):
         with transaction.atomic():
             document = (
                 Document.objects.select_for_update(of=("self",))
                 .select_related("patient")
-                .filter(pk=pk, hidden_from_patient_until__lte=now)
+                .filter(pk=pk, hidden_from_patient_until__lte=now, status=DocumentStatus.CURRENT)
                 .first()
             )
-            if document is None:  # revealed meanwhile (by its author, or with its chain)
+            if document is None:  # revealed, replaced or withdrawn meanwhile
                 continue
-            # The notice goes with the chain's current version, whichever version came first.
-            head = document.current_version()
-            _held_chain(head, None)
-            if head.status == DocumentStatus.DELETED:  # withdrawn: emptied, nobody told
-                continue
-            record_delay_reveal(document.patient, head)
+            _held_chain(document, None)
+            record_delay_reveal(document.patient, document)
             notify_patient(NotificationKind.DOCUMENT_REVEALED, document.patient)
             revealed += 1
     return revealed

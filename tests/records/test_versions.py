@@ -5,6 +5,8 @@ and the bad inputs of a new version (wrong type, too large)."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -21,7 +23,7 @@ from audit.models import Action, AuditEvent, Outcome
 from records import tasks
 from records.models import Document, DocumentStatus
 from tests.access_control.factories import practitioner_with_login
-from tests.accounts.factories import give_verified_email
+from tests.accounts.factories import add_totp, give_verified_email, next_totp_token
 from tests.records.factories import add_document, patient_with_login, pdf_upload
 
 pytestmark = pytest.mark.django_db
@@ -383,3 +385,52 @@ def test_the_pages_of_a_practitioner_offer_the_controls_to_the_author_only(world
     # The patient's page: no author control on a practitioner's document.
     patients = world["patient_client"].get(f"/records/{document.uid}/").content.decode()
     assert "/replace/" not in patients and "/withdraw/" not in patients
+
+
+# --- Held, then withdrawn; the export; a closed account -------------------------------------
+
+
+def history_of(world) -> str:
+    return world["patient_client"].get("/access/history/").content.decode()
+
+
+def test_a_document_withdrawn_while_held_is_never_revealed_nor_traced(world):
+    """Its author withdrew it before the announcement: once its delay is over, the daily task
+    still reveals nothing, and the patient's history never shows a line about it."""
+    document = pro_upload(world, held="on")
+    world["author_client"].post(f"/records/{document.uid}/withdraw/")
+    mail.outbox.clear()
+    # Its delay is over (moved back rather than the clock forward, which would end the sessions).
+    over = timezone.now() - timedelta(minutes=1)
+    Document.objects.filter(pk=document.pk).update(hidden_from_patient_until=over)
+    with world["callbacks"](execute=True):
+        assert tasks.reveal_due_documents() == 0
+    history = history_of(world)
+    # No line names it (its upload, hold and withdrawal would each read « Document supprimé »).
+    assert "<em>Document supprimé</em>" not in history
+    assert mail.outbox == []
+    assert not events(world["patient"], Action.REVEAL)
+
+
+def test_the_export_holds_no_line_about_a_held_document(world):
+    document = pro_upload(world, title="Résultat à annoncer", held="on")
+    device = add_totp(world["patient"])
+    response = world["patient_client"].post(
+        "/records/export/", {"otp_token": next_totp_token(device)}
+    )
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        index = archive.read("index.html").decode()
+        bundle = archive.read("dossier.fhir.json").decode()
+    # The upload and the hold are on the chain, but neither the page nor the Bundle names them.
+    assert events(world["patient"], Action.HOLD)
+    assert "Document pas encore disponible" not in index and "Retenu" not in index
+    assert str(document.uid) not in bundle and "hold" not in bundle
+
+
+def test_a_deceased_patient_is_told_nothing_when_a_held_document_is_revealed(world):
+    pro_upload(world, held="on")
+    type(world["patient"]).objects.filter(pk=world["patient"].pk).update(is_active=False)
+    later = timezone.now() + timedelta(days=settings.RECORDS_ANNOUNCEMENT_DAYS + 1)
+    with time_machine.travel(later, tick=False), world["callbacks"](execute=True):
+        assert tasks.reveal_due_documents() == 1
+    assert mail.outbox == []
