@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from access_control import policy
+from access_control.decisions import RECORD_CLOSED, Decision
 from access_control.models import RecordSettings, TreatingPhysician
 from audit.models import Action
 from dmp_portal.crypto.fields import is_destroyed
@@ -32,6 +33,24 @@ LISTED = (DocumentStatus.CURRENT, DocumentStatus.ARCHIVED)
 
 class DocumentNotFound(Exception):
     """Refused or missing: the caller answers 404 either way, never a hint."""
+
+
+class RecordClosed(DocumentNotFound):
+    """The door refused a change to the patient's own record because it is closed: the patient
+    is told why (anyone else gets DocumentNotFound, a 404)."""
+
+
+def refusal(
+    actor: User, patient: User | None, decision: Decision, document: Document | None = None
+) -> DocumentNotFound:
+    """The error for a refusal of the door: RecordClosed only for the patient on their own
+    closed record and a document they may see (a held one stays unknown to them), else
+    DocumentNotFound."""
+    own = patient is not None and actor.pk == patient.pk
+    visible = document is None or not document.hidden_from_patient()
+    if decision.reason == RECORD_CLOSED and own and visible:
+        return RecordClosed()
+    return DocumentNotFound()
 
 
 @dataclass(frozen=True)
@@ -409,8 +428,8 @@ def check_upload_allowed(actor: User, patient: User | None, *, client_address: s
     if policy.access_to(actor, patient).decide(Action.UPLOAD).allowed and patient is not None:
         return patient
     with transaction.atomic():
-        policy.authorize(actor, patient, Action.UPLOAD, client_address=client_address)
-    raise DocumentNotFound
+        decision = policy.authorize(actor, patient, Action.UPLOAD, client_address=client_address)
+    raise refusal(actor, patient, decision)
 
 
 @dataclass(frozen=True)

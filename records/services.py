@@ -21,7 +21,7 @@ from audit.models import Action
 from dmp_portal.crypto.files import save_encrypted
 from records.file_types import inspect_upload, safe_display_name
 from records.models import Category, Document, DocumentStatus
-from records.selectors import DocumentNotFound, check_upload_allowed
+from records.selectors import DocumentNotFound, check_upload_allowed, refusal
 from records.upload_errors import Upload
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def change_document(
         if decision.allowed and document is not None:  # allowed: the document exists
             apply(document)
     if not decision.allowed or document is None:
-        raise DocumentNotFound
+        raise refusal(actor, patient, decision, document)
     return document
 
 

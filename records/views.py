@@ -89,6 +89,8 @@ def upload_page(
         selectors.check_upload_allowed(
             request.user, patient, client_address=client_address(request)
         )
+    except selectors.RecordClosed:
+        return _closed(request)
     except selectors.DocumentNotFound as exc:
         raise Http404 from exc
     posted = request.method == "POST"
@@ -112,6 +114,8 @@ def upload_page(
             )
         except RejectedFile as rejected:
             form.add_error("file", rejected.message)
+        except selectors.RecordClosed:
+            return _closed(request)
         except selectors.DocumentNotFound as exc:
             raise Http404 from exc
         else:
@@ -119,21 +123,16 @@ def upload_page(
     return render(request, template, {"form": form, **context})
 
 
-def _closed(request: AuthenticatedRequest) -> HttpResponse | None:
-    """A closed record (issue 16): the door refuses the change; the patient is told why, on
-    their record's page, rather than given a 404."""
-    if request.user.kind == "patient" and closure.closure_of(request.user) is not None:
-        messages.error(request, closure.closed_record_message())
-        return redirect("records:list")
-    return None
+def _closed(request: AuthenticatedRequest) -> HttpResponse:
+    """The door refused a change to the patient's closed record (issue 16, recorded): the
+    patient is told why, on their record's page, rather than given a 404."""
+    messages.error(request, closure.closed_record_message())
+    return redirect("records:list")
 
 
 @login_required
 @never_cache
 def upload(request: AuthenticatedRequest) -> HttpResponse:
-    if refused := _closed(request):
-        return refused
-
     def done(document) -> HttpResponse:
         messages.success(request, _("The document was added to your record."))
         return redirect("records:document", uid=document.uid)
@@ -220,8 +219,12 @@ def document_download(request: AuthenticatedRequest, uid) -> StreamingHttpRespon
 
 
 def _post_change(request: AuthenticatedRequest, uid, change):
+    """The change's service, a refusal answered 404 (but RecordClosed, which the caller
+    answers with ``_closed``)."""
     try:
         return change(request.user, uid, client_address=client_address(request))
+    except selectors.RecordClosed:
+        raise
     except selectors.DocumentNotFound as exc:
         raise Http404 from exc
 
@@ -230,13 +233,14 @@ def _post_change(request: AuthenticatedRequest, uid, change):
 @require_POST
 def set_visibility(request: AuthenticatedRequest, uid, hidden: bool) -> HttpResponse:
     """Hide a document from practitioners, or show it again (the URL says which)."""
-    if refused := _closed(request):
-        return refused
-    document = _post_change(
-        request,
-        uid,
-        lambda user, uid, **kw: services.set_hidden_from_practitioners(user, uid, hidden, **kw),
-    )
+    try:
+        document = _post_change(
+            request,
+            uid,
+            lambda user, uid, **kw: services.set_hidden_from_practitioners(user, uid, hidden, **kw),
+        )
+    except selectors.RecordClosed:
+        return _closed(request)
     # Hidden, it is still seen by its author and the treating physician: the message says who.
     if request.user.kind == "practitioner":  # its author, hiding it from other practitioners
         shown_again = _("Other health professionals the patient allowed can see it again.")
@@ -252,8 +256,9 @@ def set_visibility(request: AuthenticatedRequest, uid, hidden: bool) -> HttpResp
 @login_required
 @require_POST
 def delete_document(request: AuthenticatedRequest, uid) -> HttpResponse:
-    if refused := _closed(request):
-        return refused
-    _post_change(request, uid, services.delete_document)
+    try:
+        _post_change(request, uid, services.delete_document)
+    except selectors.RecordClosed:
+        return _closed(request)
     messages.success(request, _("The document was removed from your record."))
     return redirect("records:list")

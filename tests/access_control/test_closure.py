@@ -222,6 +222,9 @@ def test_the_patient_of_a_closed_record_reads_it_and_is_told_why_nothing_else_wo
     assert message in hide.content.decode()
     document.refresh_from_db()
     assert document.hidden_from_practitioners is False
+    # Each refusal was the door's, and is in the trail.
+    refused = AuditEvent.objects.filter(patient=patient, outcome="refused", reason="record-closed")
+    assert {"upload", "hide"} <= set(refused.values_list("action", flat=True))
     reader, _reader_client = practitioner_with_login()
     granted = grant(client, reader.rpps)
     assert message in granted.content.decode()
