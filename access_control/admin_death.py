@@ -2,11 +2,13 @@
 
 The proposal finds the person in the registry by their whole NIR (a POST: the NIR never travels
 in a URL; the look-up lands on their chain, like the registry's own look-up), then files a
-proposal (``propose-death`` on their chain). The review page shows the person's identity (an
-identity read, recorded) so that the second staff member checks whom they are about to close,
-and its two buttons confirm (``confirm-death``: the record closes for good, the account can no
-longer log in) or reject it; the proposer is refused by the door. Staff never see any health
-content here: neither the list nor the review shows a document, a consent or an access.
+proposal (``propose-death`` on their chain), both in ``deaths.propose_death_by_nir``. The
+review page of a pending proposal shows another staff member the person's identity (an identity
+read, recorded) so that they check whom they are about to close (a decided proposal, or one's
+own, shows none and reads nothing), and its two buttons confirm (``confirm-death``: the record
+closes for good, the account can no longer log in) or reject it; the proposer is refused by the
+door. Staff never see any health content here: neither the list nor the review shows a
+document, a consent or an access.
 """
 
 from __future__ import annotations
@@ -22,14 +24,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from access_control import closure
+from access_control import closure, deaths
 from access_control.models import DeathProposal, DeathProposalState
 from dmp_portal.admin_lists import NoFacetCounts
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
 from dmp_portal.http import client_address
-from enrollment import nir, selectors
-from enrollment.models import Beneficiary
-from enrollment.services.registry_changes import StaffRefused
+from enrollment import nir
 
 
 class ProposeDeathForm(forms.Form):
@@ -112,24 +112,15 @@ class DeathProposalAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
         return TemplateResponse(request, "admin/access_control/deathproposal/propose.html", context)
 
     def _propose(self, request, form: ProposeDeathForm) -> bool:
-        """Find the person (recorded), then file the proposal; False with the form's error."""
-        address = client_address(request)
+        """File the proposal (the service finds the person); False with the form's error."""
         try:
-            found = selectors.lookup(request.user, form.cleaned_data["nir"], client_address=address)
-            if found is None:
-                form.add_error("nir", _("Nobody in the registry has this number."))
-                return False
-            patient_id = (
-                Beneficiary.objects.filter(pk=found).values_list("patient_id", flat=True).first()
+            deaths.propose_death_by_nir(
+                request.user, form.cleaned_data["nir"], client_address=client_address(request)
             )
-            if patient_id is None:
-                form.add_error("nir", _("This person has no record: there is nothing to close."))
-                return False
-            closure.propose_death(request.user, patient_id, client_address=address)
         except ValidationError as error:
             form.add_error("nir", error)
             return False
-        except (StaffRefused, closure.StaffRefused):
+        except closure.StaffRefused:
             raise Http404 from None
         return True
 
@@ -139,19 +130,13 @@ class DeathProposalAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
             raise PermissionDenied
         if request.method == "POST":
             return self._decide(request, found)
-        person = None
-        registry_id = (
-            Beneficiary.objects.filter(patient_id=found.patient_id)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if registry_id is not None:
-            try:
-                person = selectors.view_identity(
-                    request.user, registry_id, client_address=client_address(request)
-                )
-            except StaffRefused:
-                raise Http404 from None
+        try:
+            # Read (and recorded) only when there is something to decide.
+            person = deaths.identity_for_death_review(
+                request.user, found, client_address=client_address(request)
+            )
+        except closure.StaffRefused:
+            raise Http404 from None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

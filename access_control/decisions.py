@@ -124,7 +124,9 @@ class CommandLineOperator:
 # refused), or the operator of a management command.
 Actor: TypeAlias = "User | AnonymousUser | CommandLineOperator | None"
 
-OPERATOR_ACTIONS = {Action.EXPORT_LETTER}
+# The operator may also set or lift an opposition: the registry import's ``opposition`` column
+# (``manage.py import_beneficiaries``), the national file's word on a person without a record.
+OPERATOR_ACTIONS = {Action.EXPORT_LETTER, Action.SET_OPPOSITION, Action.LIFT_OPPOSITION}
 # --- Closure (issue 16, item 4). A closed record (``RecordClosure``) refuses every practitioner
 # (``RECORD_CLOSED``), and its patient keeps only what lets them take their data away and come
 # back: reading (documents, history), the export, and reopening. Closing and reopening are

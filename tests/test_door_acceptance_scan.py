@@ -35,9 +35,9 @@ REVIEWED = {
     "in the same transaction (test_history_page_refuses)",
     "access_control/selectors.py": "find_patient and patient_identity: the look-up and the "
     "identity on the practitioner's page (test_lookup_*, test_identity_*)",
-    "access_control/admin_death.py": "recording a death: reads a registry entry's ids only "
-    "(NIR look-up and identity through enrollment.selectors, authorize_staff first; "
-    "tests/access_control/test_death.py)",
+    "access_control/deaths.py": "recording a death: reads a registry entry's ids only "
+    "(NIR look-up and identity through enrollment.selectors, authorize_staff first; the "
+    "identity only for a pending proposal of someone else; tests/access_control/test_death.py)",
     "enrollment/admin.py": "the registry admin: staff pass authorize_staff (test_registry_admin_*)",
     "enrollment/admin_changes.py": "the review queue of proposed registry changes: the "
     "person's uid only; the review page decrypts after authorize_staff (test_registry_admin_*)",

@@ -5,6 +5,7 @@ opposition to the creation of their record (the flag itself; staff set it throug
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -12,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.models import Action, Outcome
-from audit.trail import record_event
+from access_control.decisions import CommandLineOperator
+from access_control.policy import authorize_staff
+from audit.models import Action
 from dmp_portal.crypto.datakeys import create_data_key
 from dmp_portal.crypto.hashing import blind_index
 from dmp_portal.csv_import import ImportReport
@@ -68,9 +70,33 @@ def change_opposition(beneficiary: Beneficiary, opposed: bool) -> None:
             void_unsent(kind, beneficiary.uid)
 
 
-def import_beneficiaries(rows: Iterable[tuple[int, Mapping[str, str]]]) -> ImportReport:
-    """Upsert insured people by NIR. A bad row is reported with its line and skipped."""
-    report = ImportReport()
+@dataclass
+class BeneficiaryImportReport(ImportReport):
+    """The import's report, plus the rows taken whole but for their ``opposition`` value (line
+    number and French reason), each printed as a line of its own after the rejected rows."""
+
+    ignored: list[tuple[int, str]] = field(default_factory=list)
+
+
+def import_operator(os_user: str = "") -> CommandLineOperator:
+    """Who the door sees behind the import's opposition column: the command's operator, named
+    as the import and then the operating-system user, so that the event's reason
+    (``command-line:registry-import:<user>``) says both what wrote it and who ran it."""
+    return CommandLineOperator(f"registry-import:{os_user}" if os_user else "registry-import")
+
+
+def import_beneficiaries(
+    rows: Iterable[tuple[int, Mapping[str, str]]],
+    *,
+    operator: CommandLineOperator | None = None,
+) -> BeneficiaryImportReport:
+    """Upsert insured people by NIR. A bad row is reported with its line and skipped.
+
+    ``operator``: who runs the import (``import_operator``), for the door's decision on the
+    ``opposition`` column; by default the import in no one's name.
+    """
+    report = BeneficiaryImportReport()
+    operator = operator or import_operator()
     for number, row in rows:
         form = BeneficiaryRowForm(data=row)
         if not form.is_valid():
@@ -78,10 +104,12 @@ def import_beneficiaries(rows: Iterable[tuple[int, Mapping[str, str]]]) -> Impor
             continue
         try:
             with transaction.atomic():
-                created = _upsert(form.cleaned_data)
+                created, ignored = _upsert(form.cleaned_data, operator)
         except RowRejected as rejected:  # the row's transaction is rolled back: nothing kept
             report.rejected.append((number, f"opposition: {rejected}"))
             continue
+        if ignored:
+            report.ignored.append((number, ignored))
         if created:
             report.created += 1
         else:
@@ -89,7 +117,8 @@ def import_beneficiaries(rows: Iterable[tuple[int, Mapping[str, str]]]) -> Impor
     return report
 
 
-def _upsert(data: Mapping[str, Any]) -> bool:
+def _upsert(data: Mapping[str, Any], operator: CommandLineOperator) -> tuple[bool, str]:
+    """Whether the person is new, and why the row's opposition was ignored ("" if it was not)."""
     index = nir_index(data["nir"])
     beneficiary = (
         Beneficiary.objects.select_for_update()
@@ -109,28 +138,45 @@ def _upsert(data: Mapping[str, Any]) -> bool:
     beneficiary.save()
     if not created:
         supersede_pending(beneficiary)
-    _import_opposition(beneficiary, data["opposition"])
-    return created
+    return created, _import_opposition(beneficiary, data["opposition"], operator)
 
 
-def _import_opposition(beneficiary: Beneficiary, opposed: bool | None) -> None:
+def _import_opposition(
+    beneficiary: Beneficiary, opposed: bool | None, operator: CommandLineOperator
+) -> str:
     """The optional ``opposition`` column: None (column absent or empty) leaves the flag as it
-    is; a change is recorded on the person's registry chain (or their record's, for a lift),
-    in no one's name, reason ``registry-import``."""
+    is; a change passes the door as the command's ``operator`` and is recorded on the person's
+    registry chain. Returns why the value was ignored, or "".
+
+    ``oui`` for a person who already has a record is ignored, never a reason to reject the
+    row: the national file may keep saying ``oui`` after the person enrolled, and rejecting
+    the row would lose their new address and identity at every import.
+    """
     if opposed is None:
-        return
+        return ""
     if opposed and beneficiary.patient_id is not None:
-        raise RowRejected(has_record_message())
+        return ignored_opposition_message()
     if opposed == (beneficiary.opposed_at is not None):
-        return  # already so: an opposition keeps its first date
-    change_opposition(beneficiary, opposed)
-    record_event(
-        actor=None,
-        patient=None,
+        return ""  # already so: an opposition keeps its first date
+    allowed = authorize_staff(
+        operator,
+        Action.SET_OPPOSITION if opposed else Action.LIFT_OPPOSITION,
+        patient=beneficiary.patient,
         registry_id=beneficiary.pk,
-        action=Action.SET_OPPOSITION if opposed else Action.LIFT_OPPOSITION,
-        outcome=Outcome.ALLOWED,
-        reason="registry-import",
+    ).allowed
+    if not allowed:  # the refusal is recorded with the rest of the row; the flag stays
+        return _(
+            "opposition unchanged: the import is not allowed to change it. The rest of the row "
+            "was taken."
+        )
+    change_opposition(beneficiary, opposed)
+    return ""
+
+
+def ignored_opposition_message() -> str:
+    return _(
+        "opposition ignored: this person already has a record, and an opposition to its "
+        "creation no longer applies. The rest of the row was taken."
     )
 
 

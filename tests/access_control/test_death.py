@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils.translation import ngettext
 
-from access_control import closure
+from access_control import closure, deaths
 from access_control.decisions import FOUR_EYES_OWN_PROPOSAL
 from access_control.models import (
     ClosureReason,
@@ -23,6 +23,7 @@ from accounts.models import User
 from audit.models import Action, AuditEvent
 from tests.access_control.factories import enrolled_patient, grant, practitioner_with_login
 from tests.accounts.factories import PASSWORD, StaffFactory, logged_in_client, next_totp_token
+from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +160,47 @@ def test_non_staff_cannot_reach_the_death_pages():
         assert who.get(PROPOSE).status_code == 302  # to the admin's login
         who.post(PROPOSE, {"nir": nir})
     assert not DeathProposal.objects.exists()
+
+
+def identity_reads() -> int:
+    return AuditEvent.objects.filter(action=Action.VIEW_IDENTITY).count()
+
+
+def test_the_review_reads_the_identity_only_when_there_is_something_to_decide():
+    """The identity is decrypted (and its read recorded) for another staff member reviewing a
+    pending proposal only: never for its proposer, nor once the proposal is decided."""
+    patient, _client, nir = enrolled_patient()
+    proposer, proposer_client = staff_member()
+    _other, other_client = staff_member()
+    proposal = deaths.propose_death_by_nir(proposer, nir)
+    assert proposal.patient == patient
+
+    before = identity_reads()
+    own = proposer_client.get(review(proposal))
+    assert own.status_code == 200 and own.context["person"] is None
+    assert "Dupont" not in own.content.decode() and identity_reads() == before
+
+    pending = other_client.get(review(proposal))
+    assert "Dupont" in pending.content.decode() and identity_reads() == before + 1
+
+    closure.decide_death(_other, proposal.pk, confirm=False)
+    for reader in (other_client, proposer_client):
+        decided = reader.get(review(proposal))
+        assert decided.status_code == 200 and decided.context["person"] is None
+        page = decided.content.decode()
+        assert "Dupont" not in page and "Léa" not in page
+        assert "déjà été" in page or "already decided" in page
+    assert identity_reads() == before + 1
+
+
+def test_proposing_by_nir_needs_someone_in_the_registry_with_a_record():
+    staff, _staff_client = staff_member()
+    without_record = make_beneficiary()
+    with pytest.raises(ValidationError):
+        deaths.propose_death_by_nir(staff, "185057800608491")
+    with pytest.raises(ValidationError):
+        deaths.propose_death_by_nir(staff, without_record.nir)
+    assert not DeathProposal.objects.exists()
+    # Each look-up is recorded, the NIR never.
+    lookups = AuditEvent.objects.filter(action=Action.LOOKUP, actor=staff)
+    assert lookups.count() == 2

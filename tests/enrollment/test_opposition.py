@@ -187,10 +187,13 @@ def test_the_import_column_sets_lifts_or_leaves_the_opposition(tmp_path):
     assert by_nir[opposed].opposed_at is not None
     assert by_nir[lifted].opposed_at is None
     assert by_nir[unchanged].opposed_at.isoformat() == "2026-01-02T10:00:00+00:00"
-    # Recorded on each person's registry chain, in no one's name.
+    # Through the door, as the command's operator: on each person's registry chain, in no
+    # portal account's name, the reason naming the import and the operating-system user.
     for action, person in (("set-opposition", opposed), ("lift-opposition", lifted)):
         event = events(action, by_nir[person]).get()
-        assert (event.actor_id, event.reason) == (None, "registry-import")
+        assert (event.actor_id, event.outcome) == (None, "allowed")
+        assert event.reason.startswith("command-line:registry-import:")
+        assert len(event.reason) > len("command-line:registry-import:")
     # A file without the column leaves every flag as it is.
     assert run_import(tmp_path, HEADER, row(absent) + "\n" + row(opposed) + "\n")[0] == (
         "created=1 updated=1 rejected=0"
@@ -201,29 +204,54 @@ def test_the_import_column_sets_lifts_or_leaves_the_opposition(tmp_path):
 def test_a_bad_value_rejects_the_row_in_french_and_changes_nothing(tmp_path):
     known = make_nir()
     make_beneficiary(nir=known)
-    patient, _client = patient_with_login()
-    enrolled = make_beneficiary()
-    Beneficiary.objects.filter(pk=enrolled.pk).update(patient=patient)
     new = make_nir()
-    body = (
-        row(known, "peut-être", city="Lyon")
-        + "\n"
-        + row(new, "1")
-        + "\n"
-        + row(enrolled.nir, "oui", city="Lyon")
-        + "\n"
-    )
+    body = row(known, "peut-être", city="Lyon") + "\n" + row(new, "1") + "\n"
     lines = run_import(tmp_path, HEADER + ",opposition", body)
-    assert lines[0] == "created=0 updated=0 rejected=3"
+    assert lines[0] == "created=0 updated=0 rejected=2"
     reasons = dict(line.split(" : ", 1) for line in lines[1:])
     assert "« peut-être »" in reasons["ligne 2"] and "oui" in reasons["ligne 2"]
     assert "non" in reasons["ligne 3"] and "vide" in reasons["ligne 3"]
-    assert "a déjà un dossier" in reasons["ligne 4"]
-    assert Beneficiary.objects.count() == 2
-    for person in Beneficiary.objects.all():
-        assert person.opposed_at is None
-        assert person.address["lines"][-1] == "75015 PARIS"  # the row's city was not taken
+    assert Beneficiary.objects.count() == 1
+    person = Beneficiary.objects.get()
+    assert person.opposed_at is None
+    assert person.address["lines"][-1] == "75015 PARIS"  # the row's city was not taken
     assert not events("set-opposition").exists()
+
+
+def test_oui_for_a_person_with_a_record_is_ignored_and_the_rest_of_the_row_taken(tmp_path):
+    """The national file may keep saying ``oui`` after the person enrolled: their new address
+    is taken at every import, the opposition value is ignored and said so on a line of its
+    own (its line number, never the NIR or a name)."""
+    patient, _client = patient_with_login()
+    enrolled = make_beneficiary()
+    Beneficiary.objects.filter(pk=enrolled.pk).update(patient=patient)
+    other = make_nir()
+    body = row(other) + "\n" + row(enrolled.nir, "OUI", city="Lyon") + "\n"
+    lines = run_import(tmp_path, HEADER + ",opposition", body)
+    assert lines == [
+        "created=1 updated=1 rejected=0",
+        "ligne 3 : opposition ignorée : cette personne a déjà un dossier, et l'opposition à sa "
+        "création ne s'applique plus. Le reste de la ligne a été pris en compte.",
+    ]
+    person = Beneficiary.objects.get(pk=enrolled.pk)
+    assert person.opposed_at is None and person.patient_id == patient.pk
+    assert person.address["lines"][-1] == "75015 LYON"  # the row's new city was taken
+    assert enrolled.nir not in "\n".join(lines) and "Dupont" not in "\n".join(lines)
+    assert not events("set-opposition").exists()
+
+
+def test_a_refusal_of_the_door_leaves_the_flag_and_is_recorded(tmp_path, monkeypatch):
+    """Should the door ever refuse the import's operator, the refusal is recorded with the rest
+    of the row, the flag stays as it was and the line says so."""
+    monkeypatch.setattr("access_control.policy.OPERATOR_ACTIONS", set())
+    person = make_beneficiary()
+    lines = run_import(tmp_path, HEADER + ",opposition", row(person.nir, "oui", city="Lyon"))
+    assert lines[0] == "created=0 updated=1 rejected=0"
+    assert lines[1].startswith("ligne 2 : ")
+    assert opposed_at(person) is None
+    assert Beneficiary.objects.get(pk=person.pk).address["lines"][-1] == "75015 LYON"
+    refusal = events("set-opposition", person).get()
+    assert (refusal.actor_id, refusal.outcome) == (None, "refused")
 
 
 # --- Enrolment: no letter, the same answer --------------------------------------------------

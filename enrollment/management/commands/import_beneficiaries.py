@@ -1,10 +1,26 @@
-"""``manage.py import_beneficiaries FILE.csv`` (see README, Beneficiaries CSV)."""
+"""``manage.py import_beneficiaries FILE.csv`` (see README, Beneficiaries CSV).
+
+A change to a person's opposition (the optional ``opposition`` column) passes the door as the
+operator of the machine, and its event names the import and the operating-system user
+(``command-line:registry-import:<user>``), as ``export_letters`` names its operator.
+"""
+
+import getpass
+from functools import partial
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from dmp_portal.csv_import import import_csv, write_report
-from enrollment.services.registry import import_beneficiaries
+from enrollment.services.registry import import_beneficiaries, import_operator
 from enrollment.validators import BENEFICIARY_COLUMNS
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user with no passwd entry and no LOGNAME
+        return "unknown"
 
 
 class Command(BaseCommand):
@@ -14,5 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("csv_file")
 
     def handle(self, *args, csv_file, **options):
-        report = import_csv(csv_file, BENEFICIARY_COLUMNS, import_beneficiaries)
+        run = partial(import_beneficiaries, operator=import_operator(_os_user()))
+        report = import_csv(csv_file, BENEFICIARY_COLUMNS, run)
         write_report(self.stdout, report)
+        # After the rejected rows: rows taken, but for their opposition value.
+        for number, reason in report.ignored:
+            self.stdout.write(
+                _("row %(number)d: %(reason)s") % {"number": number, "reason": reason}
+            )
