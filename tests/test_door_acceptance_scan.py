@@ -78,6 +78,12 @@ REVIEWED = {
     "access_control/purge.py": "the purge (operator command, daily task) of a record whose "
     "archive ended: reads ids, key ids and file names to delete them, decrypts and shows "
     "nothing (tests/access_control/test_purge.py)",
+    "access_control/record_export.py": "the export: the patient's documents through the door's "
+    "list filter (access.documents()), after authorize(EXPORT) in the same transaction "
+    "(tests/records/test_export.py)",
+    "enrollment/services/opposition.py": "an opposition: the registry row locked and changed "
+    "after authorize_staff in the same transaction, nothing decrypted nor shown "
+    "(tests/enrollment/test_opposition.py)",
 }
 
 
