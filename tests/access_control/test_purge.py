@@ -1,6 +1,7 @@
 """Archive and purge (issue 16, item 5): which records are purged, when, and how often; the
-command, its dry run and its refusals, each decided and recorded by the door; the daily task. The search of a purged person's data in
-the dump, the media and the logs is in test_purge_acceptance.py."""
+command, its dry run and its refusals, each decided and recorded by the door; the daily task.
+The search of a purged person's data in the dump, the media and the logs is in
+test_purge_acceptance.py."""
 
 from __future__ import annotations
 
