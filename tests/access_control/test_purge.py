@@ -331,3 +331,16 @@ def test_only_the_operator_and_the_daily_purge_may_purge_and_only_a_record_past_
         for actor in (patient, StaffFactory(), practitioner, None):
             decision = policy.decide(actor, patient, Action.PURGE_RECORD)
             assert not decision.allowed, (actor, patient, decision)
+
+
+def test_the_patient_sees_a_refused_early_purge_in_their_history():
+    """A closed record is still the patient's to read, its history included: an attempt to
+    purge it within its archive period is one more refused line there, by the system."""
+    patient, client = patient_with_login()
+    close_record(patient, archive_until=timezone.localdate())
+    with pytest.raises(CommandError):
+        run("--account", str(patient.pk))
+    page = client.get("/access/history/")
+    assert page.status_code == 200
+    [row] = [row for row in page.content.decode().split("<tr") if "Destruction du dossier" in row]
+    assert "Refusé" in row and "Système ou personne non identifiée" in row
