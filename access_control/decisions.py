@@ -112,21 +112,56 @@ STAFF_REGISTRY_ACTIONS = {
 class CommandLineOperator:
     """Whoever runs a management command on the server, named by their operating-system
     account. No portal account stands behind them, but they already hold the keys: the door
-    lets them do the registry's postal work (export the letters) and nothing else, and the
-    event names them in its reason."""
+    lets them do the registry's work (export the letters, an opposition from the registry's
+    import) and purge a record whose archive period ended, nothing else (``OPERATOR_ACTIONS``),
+    and the event names them in its reason."""
 
     os_user: str
     is_authenticated = False
     kind = "operator"
 
+    @property
+    def name(self) -> str:
+        """How the trail names them (the event's reason), there being no account."""
+        return f"command-line:{self.os_user}"
+
+
+@dataclass(frozen=True)
+class DailyTask:
+    """A task of the Celery beat, run by no one: named to the door by what it does, as the
+    event's reason (there is no account either). The door lets each one do what it is
+    scheduled for (``DAILY_TASK_ACTIONS``), on the facts of the record, and nothing else."""
+
+    name: str
+    is_authenticated = False
+    kind = "task"
+
+
+# The daily purge of the records whose archive period ended (issue 16, item 5), and the daily
+# reveal of the documents whose announcement delay is over (recorded by
+# ``policy.record_delay_reveal``: the delay itself is the rule, nobody is asked).
+DAILY_PURGE = DailyTask("daily-purge")
+DAILY_REVEAL = DailyTask("daily-reveal")
 
 # Whoever knocks at the door: a signed-in user, an anonymous visitor or no one at all (both
-# refused), or the operator of a management command.
-Actor: TypeAlias = "User | AnonymousUser | CommandLineOperator | None"
+# refused), the operator of a management command, or a daily task.
+Actor: TypeAlias = "User | AnonymousUser | CommandLineOperator | DailyTask | None"
 
-# The operator may also set or lift an opposition: the registry import's ``opposition`` column
-# (``manage.py import_beneficiaries``), the national file's word on a person without a record.
-OPERATOR_ACTIONS = {Action.EXPORT_LETTER, Action.SET_OPPOSITION, Action.LIFT_OPPOSITION}
+# The operator exports the letters (the registry's postal work), purges a record whose
+# archive period ended (``PURGE_RECORD``, decided on the record's closure), and sets or lifts an
+# opposition: the registry import's ``opposition`` column (``manage.py import_beneficiaries``),
+# the national file's word on a person without a record.
+OPERATOR_ACTIONS = {
+    Action.EXPORT_LETTER,
+    Action.PURGE_RECORD,
+    Action.SET_OPPOSITION,
+    Action.LIFT_OPPOSITION,
+}
+DAILY_TASK_ACTIONS: dict[DailyTask, set[Action]] = {DAILY_PURGE: {Action.PURGE_RECORD}}
+# --- Archive and purge (issue 16, item 5): a record is purged only once closed and past its
+# archive period (``RecordClosure.archive_until`` before the day of the purge); nothing forces
+# an early purge. The refusal's reason says why, then who asked (``<why>:<name>``).
+ARCHIVE_PERIOD = "within-archive-period"
 # --- Closure (issue 16, item 4). A closed record (``RecordClosure``) refuses every practitioner
 # (``RECORD_CLOSED``), and its patient keeps only what lets them take their data away and come
 # back: reading (documents, history), the export, and reopening. Closing and reopening are

@@ -9,17 +9,18 @@ patient's identity may be shown, each through ``decide``. ``authorize`` decides 
 the audit event in the caller's transaction, refusals included; every selector and service
 touching a record calls it: reads, uploads, look-ups, access requests and emergency
 declarations. ``record_refusal`` records a refusal that came before the door could be asked (a
-failed second factor, a throttled look-up). ``authorize_staff`` is the same door for staff work
-on the registry, never on health content. Nothing else in the project decides access, and every
-caller looks ``decide`` up here, at call time. The door's words (``Actor``, ``Document``,
-``Decision``, the action sets) are in ``access_control.decisions``.
+failed second factor, a throttled look-up) or a refusal of ``decide`` asked before a change (the
+purge's checks; ``purge_access`` is the purge's ``RecordAccess``). ``authorize_staff`` is the
+same door for staff work on the registry, never on health content. Nothing else in the project
+decides access, and every caller looks ``decide`` up here, at call time. The door's words
+(``Actor``, ``Document``, ``Decision``, the action sets) are in ``access_control.decisions``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from django.db import transaction
@@ -30,9 +31,12 @@ from django.utils import timezone
 from access_control.decisions import (
     ALREADY_CLOSED,
     APPROACH_ACTIONS,
+    ARCHIVE_PERIOD,
     AUTHOR_ACTIONS,
     CLOSED_BY_DEATH,
     CLOSURE_ACTIONS,
+    DAILY_REVEAL,
+    DAILY_TASK_ACTIONS,
     FOUR_EYES_CONFIRMATIONS,
     FOUR_EYES_OWN_PROPOSAL,
     INLINE_PREFIX,
@@ -47,12 +51,18 @@ from access_control.decisions import (
     STAFF_REGISTRY_ACTIONS,
     Actor,
     CommandLineOperator,
+    DailyTask,
     Decision,
     Document,
 )
 from access_control.models import ClosureReason, Consent
 from access_control.notifications import NotificationKind, notify_patient
-from access_control.relationship import Relationship, own_record_of, relationship_of
+from access_control.relationship import (
+    Relationship,
+    closure_for_purge,
+    own_record_of,
+    relationship_of,
+)
 from accounts.models import User, UserKind
 from audit.models import Action, AuditEvent, Mode, Outcome
 from audit.trail import record_event
@@ -95,9 +105,8 @@ def _decide(
 ) -> Decision:
     if action == Action.EMERGENCY:
         mode = Mode.EMERGENCY  # a declaration is recorded in emergency mode, refused or not
-    if isinstance(actor, CommandLineOperator):
-        allowed = document is None and action in OPERATOR_ACTIONS
-        return Decision(allowed, f"command-line:{actor.os_user}"[:64], mode)
+    if isinstance(actor, CommandLineOperator | DailyTask):
+        return _unattended(actor, patient, action, document, mode, relationship)
     if not isinstance(actor, User) or not actor.is_authenticated:  # None or AnonymousUser
         return Decision(False, "anonymous", mode)
     if patient is None and actor.kind != UserKind.STAFF:
@@ -121,6 +130,42 @@ def _decide(
         return Decision(False, "not-own-record", mode)
     closure = (relationship or own_record_of(actor)).closure
     return _patient_on_own_record(action, document, mode, closure)
+
+
+def _unattended(
+    actor: CommandLineOperator | DailyTask,
+    patient: User | None,
+    action: Action,
+    document: Document | None,
+    mode: Mode,
+    relationship: Relationship | None,
+) -> Decision:
+    """A command's operator or a daily task: no account, named in the reason. Each does only
+    what it is there for (the operator: the letters' export and the purge; the daily purge: the
+    purge), never on a document."""
+    if isinstance(actor, CommandLineOperator):
+        actions = OPERATOR_ACTIONS
+    else:
+        actions = DAILY_TASK_ACTIONS.get(actor, set())
+    if document is not None or action not in actions:
+        return Decision(False, actor.name[:64], mode)
+    if action != Action.PURGE_RECORD:
+        return Decision(True, actor.name[:64], mode)
+    if patient is None:
+        return Decision(False, f"no-such-record:{actor.name}"[:64], mode)
+    relationship = relationship or closure_for_purge(patient, timezone.localdate())
+    return _purge(actor.name, relationship, mode)
+
+
+def _purge(name: str, relationship: Relationship, mode: Mode) -> Decision:
+    """Archive and purge (issue 16, item 5): a closed record is destroyed only after its archive
+    period, whatever asks (nothing forces an early purge). A refusal says why, then who asked:
+    the trail then holds every attempt, ``--dry-run`` ones included."""
+    if not relationship.closure:
+        return Decision(False, f"{NOT_CLOSED}:{name}"[:64], mode)
+    if not relationship.archive_over:
+        return Decision(False, f"{ARCHIVE_PERIOD}:{name}"[:64], mode)
+    return Decision(True, name[:64], mode)
 
 
 def _staff(
@@ -316,8 +361,8 @@ class RecordAccess:
 
     actor: Actor
     patient: User | None
-    # A practitioner's relationship; the patient's to their own record (its closure); None for
-    # anyone else (nothing to load).
+    # A practitioner's relationship; the patient's to their own record (its closure); the
+    # purge's (``purge_access``); None for anyone else (nothing to load).
     relationship: Relationship | None
 
     def decide(
@@ -359,6 +404,14 @@ def access_to(actor: Actor, patient: User | None, now: datetime | None = None) -
         relationship = relationship_of(actor, patient, now)
     elif isinstance(actor, User) and patient is not None and actor.pk == patient.pk:
         relationship = own_record_of(actor)
+    return RecordAccess(actor, patient, relationship)
+
+
+def purge_access(actor: Actor, patient: User | None, today: date) -> RecordAccess:
+    """The purge's access to a record (issue 16, item 5), on the day ``today``: its closure and
+    whether its archive period ended before that day, loaded once for ``decide`` (the checks
+    before the purge) and ``authorize`` (the purge itself)."""
+    relationship = closure_for_purge(patient, today) if patient is not None else None
     return RecordAccess(actor, patient, relationship)
 
 
@@ -411,7 +464,9 @@ def record_refusal(
     client_address: str = "",
 ) -> Decision:
     """Record a refusal that came before ``decide`` could be asked (a wrong second factor, a
-    throttled look-up): the trail holds every attempt, in the caller's transaction."""
+    throttled look-up), or one of ``decide`` asked on its own before a change (the purge checks
+    a record before its first step, and a check that passes records nothing): the trail holds
+    every attempt, in the caller's transaction."""
     _require_transaction("record_refusal")
     return _record(actor, patient, action, Decision(False, reason, mode), None, client_address)
 
@@ -422,12 +477,12 @@ def record_delay_reveal(patient: User, document: Document) -> Decision:
     recorded on the patient's chain in the caller's transaction, in no one's name."""
     _require_transaction("record_delay_reveal")
     decision = Decision(True, "announcement-delay-over")
-    return _record(None, patient, Action.REVEAL, decision, document, "")
+    return _record(DAILY_REVEAL, patient, Action.REVEAL, decision, document, "")
 
 
 def _signed_in(actor: Actor) -> User | None:
-    """The account the trail names: none for an anonymous visitor or a command's operator (the
-    event's reason names the operator). A ``User`` is always authenticated."""
+    """The account the trail names: none for an anonymous visitor, a command's operator or a
+    daily task (the event's reason names them). A ``User`` is always authenticated."""
     return actor if isinstance(actor, User) else None
 
 

@@ -11,8 +11,14 @@ until then the record stays in ``purgeable``):
    from the storage, before the rows that name them;
 3. in one transaction: every derived identifier is erased (blind indexes of the NIR and of the
    contact address, codes, links, sessions, second factors), the rows that tie other people or
-   paper to the person are deleted, the account is made unusable, ``purged_at`` is set and one
-   ``purge-record`` event is appended to the person's chain.
+   paper to the person are deleted, the account is made unusable, ``purged_at`` is set and the
+   door (``policy.authorize``) records the one ``purge-record`` event on the person's chain.
+
+Whether a record may be purged is the door's rule (``policy.decide``, ``Action.PURGE_RECORD``):
+the command's operator or the daily task, a closed record, its archive period over. It is asked
+before step 1 and again in step 3; a refusal is recorded by the door and committed before
+``PurgeRefused`` is raised. An already purged record is no question for it: nothing changes,
+nothing is recorded.
 
 What stays: the account row (the audit trail's foreign keys protect it) with a random login
 identifier and nothing else, its destroyed data key (the same), the closure row, and the audit
@@ -35,7 +41,8 @@ from django.db.models import Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from access_control.decisions import CommandLineOperator
+from access_control import policy
+from access_control.decisions import ARCHIVE_PERIOD, DAILY_PURGE, CommandLineOperator, DailyTask
 from access_control.models import (
     AccessRequest,
     Block,
@@ -54,11 +61,11 @@ from accounts.models import (
     PasswordResetLink,
     ThrottleLock,
     User,
+    UserKind,
 )
 from accounts.passkeys import StaffPasskeyEnrolment
 from accounts.services.factors import remove_every_second_factor
-from audit.models import Action, Outcome
-from audit.trail import record_event
+from audit.models import Action
 from dmp_portal.crypto.datakeys import destroy_data_key
 from dmp_portal.crypto.models import DataKey
 from enrollment.models import ActivationAttempts, Beneficiary, EnrollmentRequest
@@ -67,8 +74,6 @@ from records.models import Document
 
 logger = logging.getLogger(__name__)
 
-# The reason of the purge event when the daily task ran it (no one stands behind it).
-DAILY_TASK_REASON = "daily-purge"
 # The login identifier of a purged account: random, so that it names no one (a patient's own
 # is ten digits: the two never meet); with no usable password and inactive, it opens nothing.
 PURGED_USERNAME_PREFIX = "purged-"
@@ -102,32 +107,22 @@ def purgeable(today: date) -> QuerySet[RecordClosure]:
     )
 
 
-def check_purgeable(patient_id: UUID, today: date | None = None) -> RecordClosure:
-    """The closure of this account's record, when it may be purged (or already was); raises
-    ``PurgeRefused`` with a French message otherwise. Changes nothing."""
-    closure = RecordClosure.objects.select_related("patient").filter(patient_id=patient_id).first()
-    return _refuse_unless_purgeable(closure, today or timezone.localdate())
-
-
-def _refuse_unless_purgeable(closure: RecordClosure | None, today: date) -> RecordClosure:
-    if closure is None:
-        raise PurgeRefused(
-            _("No closed record belongs to this account: only a closed record can be purged.")
+def check_purgeable(
+    patient_id: UUID,
+    *,
+    operator: CommandLineOperator | None = None,
+    today: date | None = None,
+) -> RecordClosure:
+    """The closure of this account's record, when the door allows its purge (or it already
+    was purged): nothing is written. Otherwise the door's refusal is recorded and committed,
+    then ``PurgeRefused`` is raised with a French message. ``operator``: as ``purge_record``."""
+    with transaction.atomic():
+        checked = _closure_if_allowed(
+            patient_id, _actor(operator), today or timezone.localdate(), lock=False
         )
-    if closure.purged_at is None and closure.archive_until >= today:
-        raise PurgeRefused(
-            _(
-                "This record is within its archive period until %(last_day)s: it cannot be "
-                "purged before %(first_day)s."
-            )
-            % {
-                "last_day": formats.date_format(closure.archive_until, "SHORT_DATE_FORMAT"),
-                "first_day": formats.date_format(
-                    closure.archive_until + timedelta(days=1), "SHORT_DATE_FORMAT"
-                ),
-            }
-        )
-    return closure
+    if isinstance(checked, PurgeRefused):  # raised once the door's record of it has committed
+        raise checked
+    return checked
 
 
 def purge_record(
@@ -137,43 +132,45 @@ def purge_record(
     today: date | None = None,
 ) -> bool:
     """Purge the closed record of the account ``patient_id``; True when purged now, False when
-    it already was. Raises ``PurgeRefused`` (nothing changes) for a record not closed or still
-    within its archive period. ``operator``: who ran the command (None: the daily task)."""
+    it already was. Raises ``PurgeRefused`` (nothing changes but the door's record of the
+    refusal) for a record not closed or still within its archive period. ``operator``: who ran
+    the command (None: the daily task)."""
+    actor = _actor(operator)
+    today = today or timezone.localdate()
     # Step 1, under the closure's lock so that no reopening can slip in after the check.
     with transaction.atomic():
-        closure = _locked_closure(patient_id, today)
-        if closure.purged_at is not None:
-            return False
-        patient = closure.patient
-        beneficiary = Beneficiary.objects.filter(patient=patient).first()
-        for data_key in _data_keys_of(patient, beneficiary):
-            # A key destroyed by an interrupted run is not destroyed twice (the ledger of
-            # destroyed keys would name it twice).
-            if not data_key.is_destroyed:
-                destroy_data_key(data_key)
+        checked = _closure_if_allowed(patient_id, actor, today, lock=True)
+        if isinstance(checked, RecordClosure) and checked.purged_at is None:
+            for data_key in _data_keys_of(checked.patient, _beneficiary_of(checked.patient)):
+                # A key destroyed by an interrupted run is not destroyed twice (the ledger of
+                # destroyed keys would name it twice).
+                if not data_key.is_destroyed:
+                    destroy_data_key(data_key)
+    if isinstance(checked, PurgeRefused):  # raised once the door's record of it has committed
+        raise checked
+    if checked.purged_at is not None:
+        return False
+    patient = checked.patient
+    beneficiary = _beneficiary_of(patient)
     # Step 2: outside any transaction, a storage is not one. Deleting a missing file is a no-op.
     for name in _stored_files_of(patient, beneficiary):
         default_storage.delete(name)
-    # Step 3.
+    # Step 3: the door decides again, under the lock, and records the purge with its rows.
     with transaction.atomic():
-        closure = _locked_closure(patient_id, today)
-        if closure.purged_at is not None:  # a parallel run finished first
+        locked = _closure(patient_id, lock=True)
+        if locked is not None and locked.purged_at is not None:  # a parallel run finished first
             return False
-        patient = User.objects.select_for_update().get(pk=closure.patient_id)
-        _erase_registry_entry(patient)
-        _erase_record(patient)
-        _disable_account(patient)
-        closure.purged_at = timezone.now()
-        closure.save(update_fields=["purged_at"])
-        record_event(
-            actor=None,
-            patient=patient,
-            action=Action.PURGE_RECORD,
-            outcome=Outcome.ALLOWED,
-            reason=DAILY_TASK_REASON
-            if operator is None
-            else f"command-line:{operator.os_user}"[:64],
-        )
+        patient = User.objects.select_for_update().get(pk=patient.pk)
+        access = policy.purge_access(actor, patient, today)
+        decision = policy.authorize(actor, patient, Action.PURGE_RECORD, access=access)
+        if decision.allowed and locked is not None:
+            _erase_registry_entry(patient)
+            _erase_record(patient)
+            _disable_account(patient)
+            locked.purged_at = timezone.now()
+            locked.save(update_fields=["purged_at"])
+    if not decision.allowed or locked is None:  # reopened since step 1
+        raise _refusal(locked, decision.reason)
     logger.info("record purged account=%s", patient_id)
     return True
 
@@ -197,15 +194,64 @@ def purge_due_records(
     return PurgeOutcome(purged=purged, failed=failed)
 
 
-def _locked_closure(patient_id: UUID, today: date | None) -> RecordClosure:
-    """The closure row, locked until the transaction ends (a reopening waits), once checked."""
-    closure = (
-        RecordClosure.objects.select_for_update(of=("self",))
-        .select_related("patient")
-        .filter(patient_id=patient_id)
-        .first()
+def _actor(operator: CommandLineOperator | None) -> CommandLineOperator | DailyTask:
+    """Who asks the door: the command's operator, else the daily task."""
+    return operator if operator is not None else DAILY_PURGE
+
+
+def _closure(patient_id: UUID, *, lock: bool) -> RecordClosure | None:
+    """The closure row; ``lock``: locked until the transaction ends (a reopening waits)."""
+    closures = RecordClosure.objects.select_related("patient")
+    if lock:
+        closures = closures.select_for_update(of=("self",))
+    return closures.filter(patient_id=patient_id).first()
+
+
+def _closure_if_allowed(
+    patient_id: UUID, actor: CommandLineOperator | DailyTask, today: date, *, lock: bool
+) -> RecordClosure | PurgeRefused:
+    """The record's closure when the door allows its purge (asked, nothing recorded) or it was
+    purged already (no question left); else the door records its refusal in the caller's
+    transaction, and this returns the error to raise once that transaction has committed."""
+    closure = _closure(patient_id, lock=lock)
+    if closure is not None and closure.purged_at is not None:
+        return closure
+    # Not closed: the door still answers, on the person's chain when the id is a patient's
+    # account, on the system chain when it names no one's record.
+    patient = (
+        closure.patient
+        if closure is not None
+        else User.objects.filter(pk=patient_id, kind=UserKind.PATIENT).first()
     )
-    return _refuse_unless_purgeable(closure, today or timezone.localdate())
+    decision = policy.purge_access(actor, patient, today).decide(Action.PURGE_RECORD)
+    if closure is not None and decision.allowed:
+        return closure
+    policy.record_refusal(actor, patient, Action.PURGE_RECORD, decision.reason)
+    return _refusal(closure, decision.reason)
+
+
+def _refusal(closure: RecordClosure | None, reason: str) -> PurgeRefused:
+    """The French message of the door's refusal (its reason starts with why)."""
+    if closure is None or not reason.startswith(f"{ARCHIVE_PERIOD}:"):
+        return PurgeRefused(
+            _("No closed record belongs to this account: only a closed record can be purged.")
+        )
+    return PurgeRefused(
+        _(
+            "This record is within its archive period until %(last_day)s: it cannot be "
+            "purged before %(first_day)s."
+        )
+        % {
+            "last_day": formats.date_format(closure.archive_until, "SHORT_DATE_FORMAT"),
+            "first_day": formats.date_format(
+                closure.archive_until + timedelta(days=1), "SHORT_DATE_FORMAT"
+            ),
+        }
+    )
+
+
+def _beneficiary_of(patient: User) -> Beneficiary | None:
+    return Beneficiary.objects.filter(patient=patient).first()
 
 
 def _data_keys_of(patient: User, beneficiary: Beneficiary | None) -> QuerySet[DataKey]:

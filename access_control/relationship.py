@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
@@ -38,6 +38,8 @@ class Relationship:
     readable_categories: frozenset[int] = field(default_factory=frozenset)
     # The record's closure: "" while open, else its ``ClosureReason`` (patient, death).
     closure: str = ""
+    # Its archive period ended before the day it was loaded for (``closure_for_purge``).
+    archive_over: bool = False
 
 
 # Stands for "no record" in the relationship's query, so that it has the same shape and plan
@@ -90,6 +92,20 @@ def own_record_of(patient: User) -> Relationship:
     query. The patient's other facts are theirs by definition (the door asks nothing else)."""
     reason = RecordClosure.objects.filter(patient_id=patient.pk).values_list("reason", flat=True)
     return Relationship(closure=reason.first() or "")
+
+
+def closure_for_purge(patient: User, today: date) -> Relationship:
+    """The facts the purge is decided on, in one query: whether (and why) the record is closed,
+    and whether its archive period ended before ``today`` (``archive_until`` is its last day)."""
+    row = (
+        RecordClosure.objects.filter(patient_id=patient.pk)
+        .values_list("reason", "archive_until")
+        .first()
+    )
+    if row is None:
+        return Relationship()
+    reason, archive_until = row
+    return Relationship(closure=reason, archive_over=archive_until < today)
 
 
 def _profession(practitioner: User) -> str:

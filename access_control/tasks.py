@@ -87,5 +87,6 @@ def send_physician_emergency_notification(patient_id: str) -> bool:
 @shared_task
 def purge_closed_records() -> int:
     """Beat, daily: purge every closed record whose archive period ended (README, Archive and
-    purge). The event names no one (the daily task); a record that fails is left for tomorrow."""
+    purge). The door knows it as the daily purge (``DAILY_PURGE``), the event's reason; a
+    record that fails is left for tomorrow."""
     return len(purge_due_records().purged)

@@ -23,14 +23,18 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from access_control import policy
 from access_control import selectors as access_selectors
-from access_control.models import AccessRequest, Consent, EmergencyAccess
+from access_control.models import AccessRequest, Consent, EmergencyAccess, RecordClosure
+from access_control.tasks import purge_closed_records
 from audit.models import Action, AuditEvent, Outcome
+from dmp_portal.crypto.models import DataKey
 from enrollment.models import Beneficiary
 from letters.models import Letter, LetterState
 from records.models import Document, DocumentStatus
+from tests.access_control.closure_records import close_record, days
 from tests.accounts.factories import (
     PractitionerProfileFactory,
     StaffFactory,
@@ -332,6 +336,26 @@ def test_export_letters_refuses(tmp_path, rendered_letter):
     assert rendered_letter.state == LetterState.RENDERED
     assert rendered_letter.batch_id is None
     trail.assert_refused_by_the_door("export_letters")
+
+
+def test_purge_records_refuses(world):
+    """A record past its archive period: with the door refusing, neither the command (by id or
+    all due) nor the daily task destroys its key or its rows, and each refusal is recorded."""
+    patient = world["patient"]
+    close_record(patient, archive_until=timezone.localdate() - days(1))
+    trail = Trail()
+    with door_refuses_everything(), contextlib.suppress(CommandError):
+        call_command("purge_records", "--account", str(patient.pk), stdout=io.StringIO())
+    with door_refuses_everything(), contextlib.suppress(CommandError):
+        call_command("purge_records", stdout=io.StringIO())
+    with door_refuses_everything():
+        assert purge_closed_records() == 0
+    patient.refresh_from_db()
+    assert DataKey.objects.get(pk=patient.data_key_id).destroyed_at is None
+    assert Document.objects.filter(patient=patient).exists() and patient.is_active
+    assert RecordClosure.objects.get(patient=patient).purged_at is None
+    trail.assert_refused_by_the_door("purge_records")
+    assert trail.new().filter(action=Action.PURGE_RECORD, reason=REFUSED_BY_TEST).count() == 3
 
 
 def test_admin_letter_export_refuses(world, rendered_letter):

@@ -76,8 +76,9 @@ REVIEWED = {
     "dmp_portal/crypto/files.py": "defines open_decrypted",
     "demo/demo_data.py": "seed_demo writes the demo registry and patient; it shows nothing",
     "access_control/purge.py": "the purge (operator command, daily task) of a record whose "
-    "archive ended: reads ids, key ids and file names to delete them, decrypts and shows "
-    "nothing (tests/access_control/test_purge.py)",
+    "archive ended: asks the door first and authorize in the transaction of the purge; reads "
+    "ids, key ids and file names to delete them, decrypts and shows nothing "
+    "(test_purge_records_refuses, tests/access_control/test_purge.py)",
     "access_control/record_export.py": "the export: the patient's documents through the door's "
     "list filter (access.documents()), after authorize(EXPORT) in the same transaction "
     "(tests/records/test_export.py)",

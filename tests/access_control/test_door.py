@@ -71,7 +71,14 @@ def test_no_module_outside_the_door_writes_the_states_or_the_trail_itself():
     root = Path(__file__).resolve().parents[2]
     sources = [
         root / "access_control" / name
-        for name in ("services.py", "selectors.py", "history.py", "views.py", "views_history.py")
+        for name in (
+            "services.py",
+            "selectors.py",
+            "history.py",
+            "views.py",
+            "views_history.py",
+            "purge.py",
+        )
     ] + sorted((root / "records").glob("*.py"))
     for source in sources:
         text = source.read_text()

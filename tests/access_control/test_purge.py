@@ -1,11 +1,13 @@
 """Archive and purge (issue 16, item 5): which records are purged, when, and how often; the
-command, its dry run and its refusals; the daily task. The search of a purged person's data in
-the dump, the media and the logs is in test_purge_acceptance.py."""
+command, its dry run and its refusals, each decided and recorded by the door; the daily task.
+The search of a purged person's data in the dump, the media and the logs is in
+test_purge_acceptance.py."""
 
 from __future__ import annotations
 
 import io
 import threading
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -17,19 +19,25 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from access_control import purge
-from access_control.models import RecordClosure
+from access_control import policy, purge
+from access_control.decisions import DAILY_PURGE, DAILY_REVEAL, CommandLineOperator
+from access_control.models import Consent, RecordClosure
 from access_control.purge import PurgeRefused, purge_record, purgeable
 from access_control.tasks import purge_closed_records
 from accounts.models import ContactEmail, TOTPDevice, User
-from audit.models import Action, AuditEvent
+from audit.models import Action, AuditEvent, Outcome
 from dmp_portal.celery import app
 from dmp_portal.crypto.models import DataKey
 from enrollment.models import Beneficiary
 from records.models import Document
 from tests.access_control.closure_records import close_record, days
 from tests.access_control.purge_links import ERASED, KEPT, OTHER_PEOPLE, links_to_people
-from tests.accounts.factories import PASSWORD, give_verified_email
+from tests.accounts.factories import (
+    PASSWORD,
+    PractitionerProfileFactory,
+    StaffFactory,
+    give_verified_email,
+)
 from tests.audit.factories import verify, with_own_connection
 from tests.database_state import changed_tables, database_snapshot
 from tests.enrollment.factories import make_beneficiary
@@ -66,8 +74,17 @@ def stored_files() -> list[tuple[str, bytes]]:
     )
 
 
-def purge_events(patient: User) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(patient=patient, action=Action.PURGE_RECORD))
+def purge_events(patient: User | None, outcome: str = Outcome.ALLOWED) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(patient=patient, action=Action.PURGE_RECORD, outcome=outcome)
+    )
+
+
+def refusals(patient: User | None) -> list[tuple[str, uuid.UUID | None]]:
+    """The door's recorded refusals to purge this record (None: the system chain): reason and
+    actor of each, oldest first."""
+    events = purge_events(patient, Outcome.REFUSED)
+    return [(event.reason, event.actor_id) for event in sorted(events, key=lambda e: e.pk)]
 
 
 def test_the_last_archive_day_is_kept_and_the_day_after_is_purged():
@@ -93,6 +110,9 @@ def test_a_record_that_is_not_closed_is_never_purgeable():
     assert not purgeable(ARCHIVE_END + days(1)).filter(patient=patient).exists()
     with pytest.raises(PurgeRefused, match="Aucun dossier clos"):
         purge_record(patient.pk, today=ARCHIVE_END + days(1))
+    # The door refused it, and its refusal is recorded on the person's chain, committed.
+    assert refusals(patient) == [("not-closed:daily-purge", None)]
+    assert purge_events(patient) == []
 
 
 def test_the_dry_run_lists_ids_and_dates_and_changes_nothing():
@@ -129,11 +149,17 @@ def test_a_record_within_its_archive_period_is_refused_even_by_id(dry_run):
         f"être purgé avant le {last_day + days(1):%d/%m/%Y}."
     )
     assert changed_tables(before, database_snapshot()) == set()
-    assert AuditEvent.objects.count() == events
+    # Nothing changed but the trail: the door's refusal, with why and who asked, dry or not.
+    assert AuditEvent.objects.count() == events + 1
+    [(reason, actor)] = refusals(patient)
+    assert reason.startswith("within-archive-period:command-line:") and actor is None
     # The domain refuses it too, whoever asks: there is no way to force it.
     with pytest.raises(PurgeRefused):
         purge_record(patient.pk)
+    assert refusals(patient)[1:] == [("within-archive-period:daily-purge", None)]
     assert DataKey.objects.get(pk=patient.data_key_id).destroyed_at is None
+    assert purge_events(patient) == []
+    assert verify()[0] == 0
 
 
 def test_bad_account_ids_are_refused_in_french_and_change_nothing():
@@ -141,8 +167,18 @@ def test_bad_account_ids_are_refused_in_french_and_change_nothing():
     before = database_snapshot()
     with pytest.raises(CommandError, match="Identifiant de compte invalide : un UUID est attendu"):
         run("--account", "Dupont")
+    assert AuditEvent.objects.filter(action=Action.PURGE_RECORD).count() == 0  # not asked
     with pytest.raises(CommandError, match="Aucun dossier clos n'appartient à ce compte"):
         run("--account", str(patient.pk))
+    [(reason, _actor)] = refusals(patient)
+    assert reason.startswith("not-closed:command-line:")
+    # An id that is no one's account: the same answer, the refusal on the system chain.
+    nobody = uuid.uuid4()
+    with pytest.raises(CommandError, match="Aucun dossier clos n'appartient à ce compte"):
+        run("--account", str(nobody))
+    [(reason, _actor)] = refusals(None)
+    assert reason.startswith("no-such-record:command-line:")
+    assert str(nobody) not in reason
     assert changed_tables(before, database_snapshot()) == set()
 
 
@@ -261,3 +297,50 @@ def test_two_purges_at_once_purge_once():
     assert sorted(results) == [False, True]
     assert len(purge_events(patient)) == 1
     assert verify()[0] == 0
+
+
+def test_only_the_operator_and_the_daily_purge_may_purge_and_only_a_record_past_its_archive():
+    """The rule is the door's (``policy.decide``): anyone else is refused, the patient, staff
+    and a practitioner they consented to included, whatever the record's state."""
+    due = closed_patient(archive_until=timezone.localdate() - days(1))
+    kept = closed_patient(archive_until=timezone.localdate())
+    open_record, _client = patient_with_login()
+    operator = CommandLineOperator("ops")
+    [document] = Document.objects.filter(patient=due)
+    assert policy.decide(operator, due, Action.PURGE_RECORD).reason == "command-line:ops"
+    assert policy.decide(DAILY_PURGE, due, Action.PURGE_RECORD).reason == "daily-purge"
+    assert policy.decide(operator, kept, Action.PURGE_RECORD).reason == (
+        "within-archive-period:command-line:ops"
+    )
+    assert policy.decide(DAILY_PURGE, open_record, Action.PURGE_RECORD).reason == (
+        "not-closed:daily-purge"
+    )
+    assert policy.decide(operator, None, Action.PURGE_RECORD).reason == (
+        "no-such-record:command-line:ops"
+    )
+    # Allowed for a record only, never for one of its documents; the other daily task and the
+    # operator have nothing else of the record either.
+    assert not policy.decide(operator, due, Action.PURGE_RECORD, document).allowed
+    assert not policy.decide(DAILY_REVEAL, due, Action.PURGE_RECORD).allowed
+    assert not policy.decide(DAILY_PURGE, due, Action.EXPORT_LETTER).allowed
+    assert not policy.decide(operator, due, Action.VIEW).allowed
+    # Everyone else, on a record due or not, open or closed.
+    practitioner = PractitionerProfileFactory().user
+    Consent.objects.create(patient=open_record, practitioner=practitioner)
+    for patient in (due, kept, open_record):
+        for actor in (patient, StaffFactory(), practitioner, None):
+            decision = policy.decide(actor, patient, Action.PURGE_RECORD)
+            assert not decision.allowed, (actor, patient, decision)
+
+
+def test_the_patient_sees_a_refused_early_purge_in_their_history():
+    """A closed record is still the patient's to read, its history included: an attempt to
+    purge it within its archive period is one more refused line there, by the system."""
+    patient, client = patient_with_login()
+    close_record(patient, archive_until=timezone.localdate())
+    with pytest.raises(CommandError):
+        run("--account", str(patient.pk))
+    page = client.get("/access/history/")
+    assert page.status_code == 200
+    [row] = [row for row in page.content.decode().split("<tr") if "Destruction du dossier" in row]
+    assert "Refusé" in row and "Système ou personne non identifiée" in row

@@ -3,8 +3,9 @@ archive period ended (README, Archive and purge); the daily beat task does the s
 
 The output names records by their account's random id, closure date and archive end only, in
 ``key=value`` lines that scripts read (untranslated); refusals are French sentences on stderr
-with a non-zero exit. The purge event names the operating-system user who ran the command
-(``command-line:<user>``), as ``export_letters`` does.
+with a non-zero exit. The door decides (``policy.decide``, ``Action.PURGE_RECORD``) and records
+the purge, and every refusal (``--dry-run`` included), naming the operating-system user who ran
+the command (``command-line:<user>``), as ``export_letters`` does.
 """
 
 import getpass
@@ -76,15 +77,16 @@ class Command(BaseCommand):
             )
 
     def _one(self, patient_id: uuid.UUID, dry_run: bool) -> None:
+        operator = CommandLineOperator(_os_user())
         try:
-            closure = check_purgeable(patient_id)
+            closure = check_purgeable(patient_id, operator=operator)
             if closure.purged_at is not None:
                 self.stdout.write(_("This record was already purged."))
                 return
             if dry_run:
                 self.stdout.write(f"would_purge {_line(closure)}")
                 return
-            purge_record(patient_id, operator=CommandLineOperator(_os_user()))
+            purge_record(patient_id, operator=operator)
         except PurgeRefused as refusal:
             raise CommandError(refusal.message) from None
         self.stdout.write(f"purged account={patient_id}")
