@@ -63,20 +63,14 @@ def upload_document(
     a held document sends the patient no e-mail now, only once revealed."""
     # Refused users are turned away before their file is even read.
     patient = check_upload_allowed(actor, patient, client_address=client_address)
-    detected = inspect_upload(upload, max_bytes=settings.RECORDS_MAX_UPLOAD_BYTES)
-    ensure_data_key(patient)
     by_practitioner = actor.kind == "practitioner"
-    document = Document(
-        patient=patient,
-        data_key=patient.data_key,
-        category=category,
+    document = new_document(
+        actor,
+        patient,
         title=title,
+        category=category,
         act_date=act_date,
-        author=actor,
-        media_type=detected.media_type,
-        extension=detected.extension,
-        size=0,
-        display_name=safe_display_name(getattr(upload, "name", "") or ""),
+        upload=upload,
         # The patient's upload has no author-side controls: they are the author and the reader.
         hidden_by_author=hidden_by_author and by_practitioner,
         hidden_from_patient_until=announcement_deadline() if held and by_practitioner else None,
@@ -108,6 +102,36 @@ def upload_document(
 
     store_document(document, upload, record)
     return document
+
+
+def new_document(
+    actor: User,
+    patient: User,
+    *,
+    title: str,
+    category: Category,
+    act_date: date,
+    upload: Upload,
+    **flags: object,
+) -> Document:
+    """The row of a new document or version of ``patient``'s record, not saved: its file checked
+    (``inspect_upload``: type and size, RejectedFile otherwise) and its data key ready.
+    ``flags``: the hidden and held fields it starts with."""
+    detected = inspect_upload(upload, max_bytes=settings.RECORDS_MAX_UPLOAD_BYTES)
+    ensure_data_key(patient)
+    return Document(
+        patient=patient,
+        data_key=patient.data_key,
+        category=category,
+        title=title,
+        act_date=act_date,
+        author=actor,
+        media_type=detected.media_type,
+        extension=detected.extension,
+        size=0,
+        display_name=safe_display_name(getattr(upload, "name", "") or ""),
+        **flags,
+    )
 
 
 def announcement_deadline() -> datetime:

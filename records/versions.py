@@ -14,18 +14,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from access_control.notifications import NotificationKind, notify_patient
 from access_control.policy import authorize, record_delay_reveal
-from accounts.services.keys import ensure_data_key
 from audit.models import Action
-from records.file_types import inspect_upload, safe_display_name
 from records.models import Category, Document, DocumentStatus
 from records.selectors import document_to_replace
-from records.services import announcement_deadline, change_document, store_document
+from records.services import (
+    announcement_deadline,
+    change_document,
+    new_document,
+    store_document,
+)
 from records.upload_errors import Upload
 
 if TYPE_CHECKING:
@@ -59,19 +61,8 @@ def replace_document(
     # Refused users are turned away (and recorded) before their file is even read.
     current = document_to_replace(actor, uid, client_address=client_address)
     owner = current.patient
-    detected = inspect_upload(upload, max_bytes=settings.RECORDS_MAX_UPLOAD_BYTES)
-    ensure_data_key(owner)
-    version = Document(
-        patient=owner,
-        data_key=owner.data_key,
-        category=category,
-        title=title,
-        act_date=act_date,
-        author=actor,
-        media_type=detected.media_type,
-        extension=detected.extension,
-        size=0,
-        display_name=safe_display_name(getattr(upload, "name", "") or ""),
+    version = new_document(
+        actor, owner, title=title, category=category, act_date=act_date, upload=upload
     )
 
     def record(version: Document) -> bool:
