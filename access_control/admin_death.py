@@ -13,6 +13,8 @@ document, a consent or an access.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -25,11 +27,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from access_control import closure, deaths
+from access_control.decisions import StaffRefused
 from access_control.models import DeathProposal, DeathProposalState
 from dmp_portal.admin_lists import NoFacetCounts
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
+from dmp_portal.admin_review import FourEyesReviewAdmin
 from dmp_portal.http import client_address
 from enrollment import nir
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ProposeDeathForm(forms.Form):
@@ -44,7 +51,7 @@ class ProposeDeathForm(forms.Form):
 
 
 @admin.register(DeathProposal)
-class DeathProposalAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
+class DeathProposalAdmin(NoFacetCounts, OfferedLookupsOnly, FourEyesReviewAdmin):
     list_display = (
         "__str__",
         "state",
@@ -57,6 +64,9 @@ class DeathProposalAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
     list_filter = ("state",)
     offered_lookups = choice_lookups("state")
     list_select_related = ("proposed_by", "decided_by")
+    review_url = "admin:access_control_deathproposal_review"
+    changelist_url = "admin:access_control_deathproposal_changelist"
+    refused = StaffRefused
     fields = ("state", "proposed_by", "proposed_at", "decided_by", "decided_at")
     readonly_fields = fields
     ordering = ("-proposed_at",)
@@ -78,10 +88,6 @@ class DeathProposalAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a proposal is a record of who asked for what
-
-    def may_decide(self, request) -> bool:
-        opts = self.model._meta
-        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
     def get_urls(self):
         propose = self.admin_site.admin_view(self.propose_view)
@@ -120,7 +126,7 @@ class DeathProposalAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
         except ValidationError as error:
             form.add_error("nir", error)
             return False
-        except closure.StaffRefused:
+        except StaffRefused:
             raise Http404 from None
         return True
 
@@ -129,13 +135,13 @@ class DeathProposalAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
         if found is None or not self.has_view_permission(request, found):
             raise PermissionDenied
         if request.method == "POST":
-            return self._decide(request, found)
+            return self.decide(request, found.pk, client_address(request))
         try:
             # Read (and recorded) only when there is something to decide.
             person = deaths.identity_for_death_review(
                 request.user, found, client_address=client_address(request)
             )
-        except closure.StaffRefused:
+        except StaffRefused:
             raise Http404 from None
         context = {
             **self.admin_site.each_context(request),
@@ -149,30 +155,10 @@ class DeathProposalAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/access_control/deathproposal/review.html", context)
 
-    def _decide(self, request, proposal):
-        if not self.may_decide(request):
-            raise PermissionDenied
-        decision = request.POST.get("decision")
-        if decision not in ("confirm", "reject"):
-            self.message_user(request, _("Choose to confirm or to reject."), messages.ERROR)
-            return redirect("admin:access_control_deathproposal_review", proposal.pk)
-        try:
-            closure.decide_death(
-                request.user,
-                proposal.pk,
-                confirm=decision == "confirm",
-                client_address=client_address(request),
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                self.message_user(request, message, messages.ERROR)
-            return redirect("admin:access_control_deathproposal_review", proposal.pk)
-        except closure.StaffRefused:
-            raise Http404 from None
-        done = (
-            _("Death confirmed: the record is closed and the account can no longer log in.")
-            if decision == "confirm"
-            else _("Proposal rejected.")
-        )
-        self.message_user(request, done, messages.SUCCESS)
-        return redirect("admin:access_control_deathproposal_changelist")
+    def decide_proposal(self, request, pk: int, *, confirm: bool, client_address: str) -> None:
+        closure.decide_death(request.user, pk, confirm=confirm, client_address=client_address)
+
+    def decided_message(self, confirm: bool) -> StrOrPromise:
+        if confirm:
+            return _("Death confirmed: the record is closed and the account can no longer log in.")
+        return _("Proposal rejected.")

@@ -36,6 +36,7 @@ from access_control.decisions import (
     CLOSED_BY_DEATH,
     FOUR_EYES_OWN_PROPOSAL,
     NOT_CLOSED,
+    StaffRefused,
 )
 from access_control.models import (
     AccessRequest,
@@ -63,10 +64,6 @@ class ClosureRefused(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-class StaffRefused(Exception):
-    """The door refused this staff member (the refusal is recorded; answer 404)."""
 
 
 def closure_of(patient: User) -> RecordClosure | None:

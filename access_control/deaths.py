@@ -16,7 +16,6 @@ from access_control.models import DeathProposal, DeathProposalState
 from accounts.models import User
 from enrollment import selectors as registry
 from enrollment.models import Beneficiary
-from enrollment.services.registry_changes import StaffRefused as RegistryRefused
 
 
 def propose_death_by_nir(
@@ -24,12 +23,9 @@ def propose_death_by_nir(
 ) -> DeathProposal:
     """Find the person in the registry by their whole NIR (the look-up recorded on their chain,
     like the registry's own), then propose their death (``closure.propose_death``). ValidationError
-    (French) when nobody has this NIR or the person has no record; ``closure.StaffRefused`` when
-    the door refuses either step."""
-    try:
-        found = registry.lookup(staff, normalised_nir, client_address=client_address)
-    except RegistryRefused:
-        raise closure.StaffRefused from None
+    (French) when nobody has this NIR or the person has no record; ``StaffRefused`` when the
+    door refuses either step."""
+    found = registry.lookup(staff, normalised_nir, client_address=client_address)
     if found is None:
         raise ValidationError(_("Nobody in the registry has this number."))
     patient_id = Beneficiary.objects.filter(pk=found).values_list("patient_id", flat=True).first()
@@ -54,7 +50,4 @@ def identity_for_death_review(
     )
     if registry_id is None:
         return None
-    try:
-        return registry.view_identity(staff, registry_id, client_address=client_address)
-    except RegistryRefused:
-        raise closure.StaffRefused from None
+    return registry.view_identity(staff, registry_id, client_address=client_address)

@@ -108,6 +108,11 @@ STAFF_REGISTRY_ACTIONS = {
 }
 
 
+class StaffRefused(Exception):
+    """The door refused a staff member's work (the refusal is recorded; answer 404): the
+    registry's, an opposition's or a death's services raise this one error."""
+
+
 @dataclass(frozen=True)
 class CommandLineOperator:
     """Whoever runs a management command on the server, named by their operating-system

@@ -8,11 +8,12 @@ who proposed it may do.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from typing import TYPE_CHECKING
+
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dmp_portal.admin_lists import NoFacetCounts
 from dmp_portal.admin_lookups import OfferedLookupsOnly, choice_lookups
+from dmp_portal.admin_review import FourEyesReviewAdmin
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.http import client_address
 from enrollment import selectors
@@ -30,6 +32,9 @@ from enrollment.services.registry_changes import (
     current_values,
     decide_change,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 LABELS = {
     "last_name": _("last name"),
@@ -51,7 +56,7 @@ def _shown(name: str, value) -> str:
 
 
 @admin.register(RegistryChange)
-class RegistryChangeAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
+class RegistryChangeAdmin(NoFacetCounts, OfferedLookupsOnly, FourEyesReviewAdmin):
     list_display = (
         "__str__",
         "person",
@@ -66,6 +71,9 @@ class RegistryChangeAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
     list_filter = ("state",)
     offered_lookups = choice_lookups("state")
     list_select_related = ("beneficiary", "proposed_by", "decided_by")
+    review_url = "admin:enrollment_registrychange_review"
+    changelist_url = "admin:enrollment_registrychange_changelist"
+    refused = StaffRefused
     fields = (
         "person",
         "changed_fields",
@@ -99,10 +107,6 @@ class RegistryChangeAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # a proposal is a record of who asked for what
 
-    def may_decide(self, request) -> bool:
-        opts = self.model._meta
-        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
-
     def get_urls(self):
         review = self.admin_site.admin_view(self.review_view)
         return [
@@ -115,7 +119,7 @@ class RegistryChangeAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
         if found is None or not self.has_view_permission(request, found):
             raise PermissionDenied
         if request.method == "POST":
-            return self._decide(request, found)
+            return self.decide(request, found.pk, client_address(request))
         try:
             change = selectors.view_change(
                 request.user, found.pk, client_address=client_address(request)
@@ -146,28 +150,8 @@ class RegistryChangeAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/enrollment/registrychange/review.html", context)
 
-    def _decide(self, request, change):
-        if not self.may_decide(request):
-            raise PermissionDenied
-        decision = request.POST.get("decision")
-        if decision not in ("confirm", "reject"):
-            self.message_user(request, _("Choose to confirm or to reject."), messages.ERROR)
-            return redirect("admin:enrollment_registrychange_review", change.pk)
-        try:
-            decide_change(
-                request.user,
-                change.pk,
-                confirm=decision == "confirm",
-                client_address=client_address(request),
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                self.message_user(request, message, messages.ERROR)
-            return redirect("admin:enrollment_registrychange_review", change.pk)
-        except StaffRefused:
-            raise Http404 from None
-        done = (
-            _("Change confirmed and applied.") if decision == "confirm" else _("Change rejected.")
-        )
-        self.message_user(request, done, messages.SUCCESS)
-        return redirect("admin:enrollment_registrychange_changelist")
+    def decide_proposal(self, request, pk: int, *, confirm: bool, client_address: str) -> None:
+        decide_change(request.user, pk, confirm=confirm, client_address=client_address)
+
+    def decided_message(self, confirm: bool) -> StrOrPromise:
+        return _("Change confirmed and applied.") if confirm else _("Change rejected.")

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from access_control.decisions import FOUR_EYES_OWN_PROPOSAL, Decision
+from access_control.decisions import FOUR_EYES_OWN_PROPOSAL, Decision, StaffRefused
 from access_control.policy import authorize_staff
 from audit.models import Action
 from dmp_portal.crypto.fields import is_destroyed
@@ -50,10 +50,6 @@ class RegistryValues(TypedDict):
     birth_date: str  # ISO 8601
     regime: str
     address: PostalAddressJson
-
-
-class StaffRefused(Exception):
-    """The door refused this staff member (the refusal is recorded; answer 404)."""
 
 
 def current_values(beneficiary: Beneficiary) -> dict[str, Any]:
