@@ -18,6 +18,7 @@ from audit.models import AuditEvent
 from enrollment.models import Beneficiary, RegistryRepresentative
 from enrollment.services.registry import nir_index
 from tests.access_control.closure_records import close_record
+from tests.accounts.factories import StaffFactory, logged_in_client
 from tests.enrollment.factories import make_beneficiary, make_nir
 from tests.records.factories import patient_with_login
 
@@ -319,3 +320,23 @@ def test_purging_a_representatives_record_removes_their_links_and_keeps_the_chil
     purge_record(patient.pk)
     assert not RegistryRepresentative.objects.exists()
     assert Beneficiary.objects.filter(pk=child.pk).exists()
+
+
+def test_staff_see_a_minors_representatives_by_name_each_read_recorded_on_their_chain():
+    staff = StaffFactory()
+    client = logged_in_client(staff)
+    mother = make_beneficiary(first_name="Anne", last_name="Martin")
+    father = make_beneficiary(first_name="Paul", last_name="Durand")
+    child = make_beneficiary(born=CHILD_BORN, first_name="Inès")
+    for parent in (mother, father):
+        RegistryRepresentative.objects.create(child=child, representative=parent)
+    page = client.get(f"/admin/enrollment/beneficiary/{child.pk}/change/").content.decode()
+    assert "Représentants légaux" in page
+    assert "Anne Martin" in page and "Paul Durand" in page
+    assert f"/admin/enrollment/beneficiary/{mother.pk}/change/" in page
+    for parent in (mother, father):
+        event = AuditEvent.objects.get(action="view-identity", chain__key=f"registry:{parent.pk}")
+        assert (event.actor_id, event.outcome) == (staff.pk, "allowed")
+    # A person who represents nobody's child and has no representative: no such section.
+    page = client.get(f"/admin/enrollment/beneficiary/{mother.pk}/change/").content.decode()
+    assert "Représentants légaux" not in page
