@@ -3,6 +3,8 @@ proposer never confirms. Confirming closes the record for good and ends the acco
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -23,7 +25,7 @@ from accounts.models import User
 from audit.models import Action, AuditEvent
 from tests.access_control.factories import enrolled_patient, grant, practitioner_with_login
 from tests.accounts.factories import PASSWORD, StaffFactory, logged_in_client, next_totp_token
-from tests.enrollment.factories import make_beneficiary
+from tests.enrollment.factories import make_beneficiary, make_nir
 from tests.records.factories import add_document
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +126,9 @@ def test_a_death_proposal_needs_a_person_with_a_record_and_only_one_at_a_time():
     _staff, staff_client = staff_member()
     bad = staff_client.post(PROPOSE, {"nir": "123"})
     assert bad.status_code == 200 and not DeathProposal.objects.exists()
-    unknown = staff_client.post(PROPOSE, {"nir": "1 85 05 78 006 084 91"})
+    # Born in another year than every person the factories make here: in nobody's registry entry
+    # (a fixed number could be the enrolled patient's, whose serial runs with the test order).
+    unknown = staff_client.post(PROPOSE, {"nir": make_nir(born=date(1990, 1, 1))})
     assert unknown.status_code == 200 and not DeathProposal.objects.exists()
     assert staff_client.post(PROPOSE, {"nir": nir}).status_code == 302
     twice = staff_client.post(PROPOSE, {"nir": nir})
