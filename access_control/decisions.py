@@ -185,3 +185,19 @@ FOUR_EYES_CONFIRMATIONS = {Action.CONFIRM_CHANGE, Action.CONFIRM_DEATH}
 # so that the history shows the page's view once (the fetch is part of it).
 NOT_SHOWN_INLINE = "not-shown-inline"
 INLINE_PREFIX = "inline:"
+# --- Acting for someone (issue 17): a patient acting on another person's record, through a
+# live legal representation or a live accepted caregiver grant (``Relationship``), recorded in
+# the mode of the tie, the actor being that person and the patient the record's owner.
+# A representative does what the owner may, except closing or reopening the record: the
+# record is kept for the minor, who takes it over at 18 with everything in it (item 5).
+# Inviting caregivers and the account's security are the owner's own (no door action: the
+# caregivers' services and the account pages act only on the signed-in person's own record).
+REPRESENTATIVE_ACTIONS = OWNER_ACTIONS
+# A caregiver reads (documents and history); with ``manage``, also grants and revokes consents
+# and adds documents. Never the export, the closure, blocks, hiding, deleting or replacing.
+CAREGIVER_READ_ACTIONS = READ_ACTIONS | {Action.VIEW_HISTORY}
+CAREGIVER_MANAGE_ACTIONS = CAREGIVER_READ_ACTIONS | {Action.GRANT, Action.REVOKE, Action.UPLOAD}
+NOT_OWN_RECORD = "not-own-record"
+OWNER_ONLY = "owner-only"
+OUTSIDE_CAREGIVER_SCOPE = "outside-caregiver-scope"
+HIDDEN_FROM_CAREGIVER = "hidden-from-caregiver"

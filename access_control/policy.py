@@ -33,21 +33,28 @@ from access_control.decisions import (
     APPROACH_ACTIONS,
     ARCHIVE_PERIOD,
     AUTHOR_ACTIONS,
+    CAREGIVER_MANAGE_ACTIONS,
+    CAREGIVER_READ_ACTIONS,
     CLOSED_BY_DEATH,
     CLOSURE_ACTIONS,
     DAILY_REVEAL,
     DAILY_TASK_ACTIONS,
     FOUR_EYES_CONFIRMATIONS,
     FOUR_EYES_OWN_PROPOSAL,
+    HIDDEN_FROM_CAREGIVER,
     INLINE_PREFIX,
     NOT_CLOSED,
+    NOT_OWN_RECORD,
     NOT_SHOWN_INLINE,
     OPERATOR_ACTIONS,
+    OUTSIDE_CAREGIVER_SCOPE,
     OWNER_ACTIONS,
     OWNER_ACTIONS_WHILE_CLOSED,
+    OWNER_ONLY,
     PRACTITIONER_ACTIONS,
     READ_ACTIONS,
     RECORD_CLOSED,
+    REPRESENTATIVE_ACTIONS,
     STAFF_REGISTRY_ACTIONS,
     Actor,
     CommandLineOperator,
@@ -55,11 +62,12 @@ from access_control.decisions import (
     Decision,
     Document,
 )
-from access_control.models import ClosureReason, Consent
+from access_control.models import CaregiverScope, ClosureReason, Consent
 from access_control.notifications import NotificationKind, notify_patient
 from access_control.relationship import (
     Relationship,
     closure_for_purge,
+    on_behalf_of,
     own_record_of,
     relationship_of,
 )
@@ -126,8 +134,11 @@ def _decide(
         if relationship is None:
             relationship = relationship_of(actor, patient)
         return _practitioner(actor, relationship, action, document, mode)
-    if actor.kind != UserKind.PATIENT or patient is None or actor.pk != patient.pk:
-        return Decision(False, "not-own-record", mode)
+    if actor.kind != UserKind.PATIENT or patient is None:
+        return Decision(False, NOT_OWN_RECORD, mode)
+    if actor.pk != patient.pk:  # another person's record: only through a tie (issue 17)
+        relationship = relationship or on_behalf_of(actor, patient)
+        return _on_behalf(relationship, action, document, mode)
     closure = (relationship or own_record_of(actor)).closure
     return _patient_on_own_record(action, document, mode, closure)
 
@@ -206,6 +217,45 @@ def _patient_on_own_record(
     if action in (Action.DELETE, Action.REPLACE) and not document.authored_by_patient:
         return Decision(False, "not-author", mode)
     return Decision(True, "own-record", mode)
+
+
+def _on_behalf(
+    relationship: Relationship, action: Action, document: Document | None, mode: Mode
+) -> Decision:
+    """A patient acting on another person's record (issue 17): a live legal representation
+    does what the owner may but close or reopen it; a live accepted caregiver grant reads
+    (``read``), and also manages consents and adds documents (``manage``), never a document
+    hidden from practitioners or held back from the owner. A representation wins over a grant
+    (it allows more). A closed record refuses both (its closure also ends them). No tie: the
+    same refusal as before issue 17."""
+    if relationship.representative:
+        mode = Mode.REPRESENTATIVE
+        if relationship.closure:
+            return Decision(False, RECORD_CLOSED, mode)
+        if action in CLOSURE_ACTIONS:
+            return Decision(False, OWNER_ONLY, mode)
+        if action not in REPRESENTATIVE_ACTIONS:
+            return Decision(False, "action-not-allowed", mode)
+        owner = _patient_on_own_record(action, document, mode)
+        reason = "representative" if owner.allowed else owner.reason
+        return Decision(owner.allowed, reason, mode)
+    if not relationship.caregiver_scope:
+        return Decision(False, NOT_OWN_RECORD, mode)
+    mode = Mode.CAREGIVER
+    if relationship.closure:
+        return Decision(False, RECORD_CLOSED, mode)
+    manage = relationship.caregiver_scope == CaregiverScope.MANAGE
+    if action not in (CAREGIVER_MANAGE_ACTIONS if manage else CAREGIVER_READ_ACTIONS):
+        return Decision(False, OUTSIDE_CAREGIVER_SCOPE, mode)
+    if document is None:
+        return Decision(True, "caregiver", mode)
+    if document.status in ("deleted", "replaced"):
+        return Decision(False, "not-current", mode)
+    # Hidden from practitioners (by the patient or its author) or held back from the patient:
+    # the caregiver never sees it, nor any hint of it (``visible_documents`` leaves it out).
+    if document.hidden_from_others or document.hidden_from_patient(timezone.now()):
+        return Decision(False, HIDDEN_FROM_CAREGIVER, mode)
+    return Decision(True, "caregiver", mode)
 
 
 def _closure_step(action: Action, closure: str, mode: Mode) -> Decision:
@@ -333,9 +383,18 @@ def visible_documents(
     as one query filter. Prefer ``RecordAccess.documents()``, which first asks ``decide``."""
     if actor.kind == UserKind.PATIENT:
         now = timezone.now()
-        return Q(patient=patient) & (
+        shown = Q(patient=patient) & (
             Q(hidden_from_patient_until__isnull=True) | Q(hidden_from_patient_until__lte=now)
         )
+        if patient is None or actor.pk == patient.pk:
+            return shown
+        # Another person's record (issue 17): as ``_on_behalf`` decides.
+        relationship = relationship or on_behalf_of(actor, patient)
+        if relationship.closure:
+            return NOTHING
+        if relationship.representative:
+            return shown
+        return shown & NOT_HIDDEN if relationship.caregiver_scope else NOTHING
     if actor.kind != UserKind.PRACTITIONER or patient is None:
         return NOTHING
     relationship = relationship or relationship_of(actor, patient)
@@ -398,12 +457,20 @@ class RecordAccess:
 def access_to(actor: Actor, patient: User | None, now: datetime | None = None) -> RecordAccess:
     """The one entry per request: a practitioner's relationship loaded once (even when
     ``patient`` is None, so that a missing record costs the same); a patient's own record's
-    closure; others need no query."""
+    closure; another patient's ties to the record (issue 17: a representation, a caregiver
+    grant) and its closure; others need no query."""
     relationship = None
     if isinstance(actor, User) and actor.is_authenticated and actor.kind == UserKind.PRACTITIONER:
         relationship = relationship_of(actor, patient, now)
     elif isinstance(actor, User) and patient is not None and actor.pk == patient.pk:
         relationship = own_record_of(actor)
+    elif (
+        isinstance(actor, User)
+        and actor.is_authenticated
+        and actor.kind == UserKind.PATIENT
+        and patient is not None
+    ):  # another person's record: a representation, a caregiver grant (issue 17)
+        relationship = on_behalf_of(actor, patient, now)
     return RecordAccess(actor, patient, relationship)
 
 

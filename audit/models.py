@@ -116,6 +116,9 @@ class Outcome(models.TextChoices):
 class Mode(models.TextChoices):
     NORMAL = "normal", _("Normal")
     EMERGENCY = "emergency", _("Emergency")
+    # Issue 17: someone acting on another person's record, the owner being the event's patient.
+    REPRESENTATIVE = "representative", _("Legal representative")
+    CAREGIVER = "caregiver", _("Caregiver")
 
 
 def patient_chain_key(patient_id: object) -> str:
