@@ -190,9 +190,11 @@ INLINE_PREFIX = "inline:"
 # the mode of the tie, the actor being that person and the patient the record's owner.
 # A representative does what the owner may, except closing or reopening the record: the
 # record is kept for the minor, who takes it over at 18 with everything in it (item 5).
-# Inviting caregivers and the account's security are the owner's own (no door action: the
-# caregivers' services and the account pages act only on the signed-in person's own record).
+# Inviting caregivers is the owner's own (``INVITATION_ACTIONS``), and so is the account's
+# security (no door action: the account pages act only on the signed-in person's account).
 REPRESENTATIVE_ACTIONS = OWNER_ACTIONS
+# Inviting a caregiver and ending their access: the owner's alone, on an open record.
+INVITATION_ACTIONS = {Action.INVITE_CAREGIVER, Action.END_CAREGIVER}
 # A caregiver reads (documents and history); with ``manage``, also grants and revokes consents
 # and adds documents. Never the export, the closure, blocks, hiding, deleting or replacing.
 CAREGIVER_READ_ACTIONS = READ_ACTIONS | {Action.VIEW_HISTORY}

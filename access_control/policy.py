@@ -43,6 +43,7 @@ from access_control.decisions import (
     FOUR_EYES_OWN_PROPOSAL,
     HIDDEN_FROM_CAREGIVER,
     INLINE_PREFIX,
+    INVITATION_ACTIONS,
     NOT_CLOSED,
     NOT_OWN_RECORD,
     NOT_SHOWN_INLINE,
@@ -200,6 +201,8 @@ def _patient_on_own_record(
 ) -> Decision:
     if action in CLOSURE_ACTIONS:
         return _closure_step(action, closure, mode)
+    if action in INVITATION_ACTIONS:  # caregivers (issue 17): never on a closed record
+        return Decision(not closure, RECORD_CLOSED if closure else "own-record", mode)
     if action not in OWNER_ACTIONS:
         return Decision(False, "action-not-allowed", mode)
     # A closed record: the patient may still read it, see its history and take it away (the
@@ -223,16 +226,16 @@ def _on_behalf(
     relationship: Relationship, action: Action, document: Document | None, mode: Mode
 ) -> Decision:
     """A patient acting on another person's record (issue 17): a live legal representation
-    does what the owner may but close or reopen it; a live accepted caregiver grant reads
-    (``read``), and also manages consents and adds documents (``manage``), never a document
-    hidden from practitioners or held back from the owner. A representation wins over a grant
-    (it allows more). A closed record refuses both (its closure also ends them). No tie: the
-    same refusal as before issue 17."""
+    does what the owner may but close or reopen it or invite caregivers; a live accepted
+    caregiver grant reads (``read``), and also manages consents and adds documents
+    (``manage``), never a document hidden from practitioners or held back from the owner. A
+    representation wins over a grant (it allows more). A closed record refuses both (its
+    closure also ends them). No tie: the same refusal as before issue 17."""
     if relationship.representative:
         mode = Mode.REPRESENTATIVE
         if relationship.closure:
             return Decision(False, RECORD_CLOSED, mode)
-        if action in CLOSURE_ACTIONS:
+        if action in CLOSURE_ACTIONS | INVITATION_ACTIONS:
             return Decision(False, OWNER_ONLY, mode)
         if action not in REPRESENTATIVE_ACTIONS:
             return Decision(False, "action-not-allowed", mode)

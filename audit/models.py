@@ -106,6 +106,12 @@ class Action(models.TextChoices):
     # of their record: on the person's registry chain.
     SET_OPPOSITION = "set-opposition", _("Record an opposition to the record's creation")
     LIFT_OPPOSITION = "lift-opposition", _("Lift an opposition to the record's creation")
+    # Issue 17: the patient invites a caregiver and ends the invitation (through the door, the
+    # owner's only); the invited person accepts or declines it (on the owner's chain).
+    INVITE_CAREGIVER = "invite-caregiver", _("Invite a caregiver")
+    END_CAREGIVER = "end-caregiver", _("End a caregiver's access")
+    ACCEPT_CAREGIVER = "accept-caregiver", _("Accept to be a caregiver")
+    DECLINE_CAREGIVER = "decline-caregiver", _("Decline to be a caregiver")
 
 
 class Outcome(models.TextChoices):

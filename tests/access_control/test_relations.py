@@ -15,6 +15,7 @@ from access_control.decisions import (
     CAREGIVER_MANAGE_ACTIONS,
     CAREGIVER_READ_ACTIONS,
     CLOSURE_ACTIONS,
+    INVITATION_ACTIONS,
     OWNER_ACTIONS,
 )
 from access_control.models import (
@@ -33,7 +34,7 @@ from tests.records.factories import add_document, patient_with_login
 pytestmark = pytest.mark.django_db
 
 # Everything a patient may be asked about on a record, the owner's and more.
-EVERY_ACTION = sorted(OWNER_ACTIONS | CLOSURE_ACTIONS)
+EVERY_ACTION = sorted(OWNER_ACTIONS | CLOSURE_ACTIONS | INVITATION_ACTIONS)
 CAREGIVER_NEVER = sorted(set(EVERY_ACTION) - CAREGIVER_MANAGE_ACTIONS)
 
 
@@ -66,6 +67,16 @@ def decide(actor, patient, action, document=None):
     return policy.decide(actor, patient, action, document)
 
 
+@pytest.mark.parametrize("action", sorted(INVITATION_ACTIONS))
+def test_the_owner_invites_and_ends_caregivers_on_an_open_record_only(owner, action):
+    assert decide(owner, owner, action).allowed
+    RecordClosure.objects.create(
+        patient=owner, reason=ClosureReason.PATIENT, archive_until=timezone.localdate()
+    )
+    decision = decide(owner, owner, action)
+    assert not decision.allowed and decision.reason == "record-closed"
+
+
 # --- No tie: nothing, as before issue 17 -------------------------------------------------------
 
 
@@ -87,8 +98,8 @@ def test_a_representative_does_what_the_owner_may(owner, helper, action):
     assert decision.mode == Mode.REPRESENTATIVE
 
 
-@pytest.mark.parametrize("action", sorted(CLOSURE_ACTIONS))
-def test_a_representative_never_closes_nor_reopens_the_record(owner, helper, action):
+@pytest.mark.parametrize("action", sorted(CLOSURE_ACTIONS | INVITATION_ACTIONS))
+def test_a_representative_never_closes_reopens_nor_invites(owner, helper, action):
     represent(owner, helper)
     decision = decide(helper, owner, action)
     assert not decision.allowed and decision.reason == "owner-only"
@@ -150,7 +161,7 @@ def test_a_caregiver_never_exports_closes_blocks_hides_deletes(owner, helper, ac
 
 
 def test_the_forbidden_list_names_the_issue_s_actions():
-    for action in (Action.EXPORT, Action.CLOSE_RECORD, Action.REOPEN_RECORD, Action.BLOCK):
+    for action in (Action.EXPORT, Action.CLOSE_RECORD, Action.BLOCK, Action.INVITE_CAREGIVER):
         assert action in CAREGIVER_NEVER
 
 
