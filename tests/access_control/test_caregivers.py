@@ -225,3 +225,8 @@ def test_a_practitioner_gets_404(people):
     client = practitioner_with_login()[1]
     assert client.get(URL).status_code == 404
     assert not CaregiverGrant.objects.exists()
+
+
+def test_the_consents_page_leads_to_the_caregivers_page(people):
+    _a, client_a = people["a"]
+    assert f'href="{URL}"' in client_a.get("/access/").content.decode()
