@@ -18,7 +18,7 @@ from tests.enrollment.factories import make_beneficiary
 
 
 def _enrolled(last_name: str, first_name: str):
-    user = UserFactory()
+    user = UserFactory.create()
     person = make_beneficiary(last_name=last_name, first_name=first_name)
     person.patient = user
     person.save()
