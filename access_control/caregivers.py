@@ -260,8 +260,10 @@ def caregiver_page(person: User) -> CaregiverPage:
         invitations=[
             CaregiverRow(g, name_of(g.patient)) for g in grants.pending().filter(caregiver=person)
         ],
+        # As the door decides: a closed record is never open to them (its closure ends them).
         helping=[
-            CaregiverRow(g, name_of(g.patient)) for g in grants.live().filter(caregiver=person)
+            CaregiverRow(g, name_of(g.patient))
+            for g in grants.live().filter(caregiver=person, patient__record_closure=None)
         ],
     )
 

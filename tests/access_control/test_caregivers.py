@@ -230,3 +230,44 @@ def test_a_practitioner_gets_404(people):
 def test_the_consents_page_leads_to_the_caregivers_page(people):
     _a, client_a = people["a"]
     assert f'href="{URL}"' in client_a.get("/access/").content.decode()
+
+
+# Each state a grant can be in, and whether the door opens the record then.
+STATES = {
+    "pending": ({}, False),
+    "accepted": ({"accepted": True}, True),
+    "last-day": ({"accepted": True, "until_days": 0}, True),
+    "past": ({"accepted": True, "until_days": -1}, False),
+    "revoked": ({"accepted": True, "reason": "patient"}, False),
+    "declined": ({"reason": "declined"}, False),
+}
+
+
+@pytest.mark.parametrize("state", sorted(STATES))
+@pytest.mark.parametrize("closed", [False, True])
+def test_the_page_agrees_with_the_door_in_every_state(people, state, closed):
+    """« Les personnes que j'aide » lists a record exactly when the door lets its caregiver list
+    it; the patient's list shows the grant exactly while it is neither ended nor past."""
+    (a, _), (b, _) = people["a"], people["b"]
+    spec, opens = STATES[state]
+    now = timezone.now()
+    CaregiverGrant.objects.create(
+        patient=a,
+        caregiver=b,
+        scope="read",
+        invited_at=now - timedelta(days=2),
+        accepted_at=now if spec.get("accepted") else None,
+        until=timezone.localdate() + timedelta(days=spec.get("until_days", 30)),
+        revoked_at=now if spec.get("reason") else None,
+        revoked_reason=spec.get("reason", ""),
+    )
+    if closed:
+        RecordClosure.objects.create(
+            patient=a, reason=ClosureReason.PATIENT, archive_until=timezone.localdate()
+        )
+    allowed = policy.decide(b, a, Action.LIST).allowed
+    assert allowed == (opens and not closed)
+    helping = [row.grant.patient for row in caregivers.caregiver_page(b).helping]
+    assert (helping == [a]) == allowed
+    shown_to_a = caregivers.caregiver_page(a).caregivers
+    assert bool(shown_to_a) == (state in ("pending", "accepted", "last-day"))
