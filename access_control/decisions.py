@@ -152,6 +152,10 @@ DAILY_REVEAL = DailyTask("daily-reveal")
 # refused), the operator of a management command, or a daily task.
 Actor: TypeAlias = "User | AnonymousUser | CommandLineOperator | DailyTask | None"
 
+# The links between a minor and their legal representatives in the registry (issue 17): made
+# and undone by the registry's import only, on the child's chain (their record's when it exists,
+# so the history of a child's record offers them).
+REPRESENTATIVE_LINK_ACTIONS = frozenset({Action.LINK_REPRESENTATIVE, Action.UNLINK_REPRESENTATIVE})
 # The operator exports the letters (the registry's postal work), purges a record whose
 # archive period ended (``PURGE_RECORD``, decided on the record's closure), and sets or lifts an
 # opposition: the registry import's ``opposition`` column (``manage.py import_beneficiaries``),
@@ -161,6 +165,9 @@ OPERATOR_ACTIONS = {
     Action.PURGE_RECORD,
     Action.SET_OPPOSITION,
     Action.LIFT_OPPOSITION,
+    # Issue 17: the import's ``representative_nirs`` column, the national file's word on who
+    # legally represents a minor (enrollment.services.representatives).
+    *REPRESENTATIVE_LINK_ACTIONS,
 }
 DAILY_TASK_ACTIONS: dict[DailyTask, set[Action]] = {DAILY_PURGE: {Action.PURGE_RECORD}}
 # --- Archive and purge (issue 16, item 5): a record is purged only once closed and past its

@@ -33,6 +33,7 @@ from access_control.decisions import (
     INLINE_PREFIX,
     OWNER_ACTIONS,
     PRACTITIONER_ACTIONS,
+    REPRESENTATIVE_LINK_ACTIONS,
     STAFF_REGISTRY_ACTIONS,
     Actor,
 )
@@ -116,6 +117,7 @@ OTHERS_ACTIONS = frozenset(
     | AUTHOR_ACTIONS  # a practitioner author's, and the daily reveal's (in no one's name)
     | APPROACH_ACTIONS
     | (STAFF_REGISTRY_ACTIONS - BEFORE_ANY_RECORD)
+    | REPRESENTATIVE_LINK_ACTIONS  # the import (re)links a child's representatives (issue 17)
     | ACCOUNT_OTHERS_ACTIONS
 )
 ACTIONS_OF = {MINE: OWN_ACTIONS, OTHERS: OTHERS_ACTIONS}

@@ -231,7 +231,7 @@ def _on_behalf(
     (``manage``), never a document hidden from practitioners or held back from the owner. A
     representation wins over a grant (it allows more). A closed record refuses both (its
     closure also ends them). No tie: the same refusal as before issue 17."""
-    if relationship.representative:
+    if relationship.represents:
         mode = Mode.REPRESENTATIVE
         if relationship.closure:
             return Decision(False, RECORD_CLOSED, mode)
@@ -395,7 +395,7 @@ def visible_documents(
         relationship = relationship or on_behalf_of(actor, patient)
         if relationship.closure:
             return NOTHING
-        if relationship.representative:
+        if relationship.represents:
             return shown
         return shown & NOT_HIDDEN if relationship.caregiver_scope else NOTHING
     if actor.kind != UserKind.PRACTITIONER or patient is None:

@@ -291,7 +291,8 @@ def _erase_registry_entry(patient: User) -> None:
 
     The entry is deleted rather than blanked: its NIR index is unique and required (a random
     one would only pretend), and what else it holds is the person's identity, unreadable now.
-    Its creation codes and proposed changes go with it (cascade). Should the national
+    Its creation codes, proposed changes and links to legal representatives (as the minor or
+    as their representative, issue 17) go with it (cascade). Should the national
     registry's import bring the person back, they come as a new entry with a new key, tied to
     nothing of this record. Enrolment requests and wrong-code counters hold nothing but the
     NIR's index and dates: deleted. The letters (their PDFs are already gone) are deleted too:

@@ -44,7 +44,7 @@ class Relationship:
     archive_over: bool = False
     # A patient acting on another person's record (issue 17, ``on_behalf_of``): a live legal
     # representation of its owner, and the scope of a live accepted caregiver grant ("" if none).
-    representative: bool = False
+    represents: bool = False
     caregiver_scope: str = ""
 
 
@@ -109,17 +109,17 @@ def on_behalf_of(actor: User, patient: User, now: datetime | None = None) -> Rel
     facts = (
         User.objects.filter(pk=patient.pk)
         .annotate(
-            representative=Exists(LegalRepresentation.objects.live().filter(**pair)),
+            represents=Exists(LegalRepresentation.objects.live().filter(**pair)),
             caregiver_scope=Subquery(grant.values("scope")[:1]),
             closure=_closure(patient.pk),
         )
-        .values("representative", "caregiver_scope", "closure")
+        .values("represents", "caregiver_scope", "closure")
         .first()
     )
     if facts is None:
         return Relationship()
     return Relationship(
-        representative=facts["representative"],
+        represents=facts["represents"],
         caregiver_scope=facts["caregiver_scope"] or "",
         closure=facts["closure"] or "",
     )

@@ -106,6 +106,10 @@ class Action(models.TextChoices):
     # of their record: on the person's registry chain.
     SET_OPPOSITION = "set-opposition", _("Record an opposition to the record's creation")
     LIFT_OPPOSITION = "lift-opposition", _("Lift an opposition to the record's creation")
+    # Issue 17: the registry's import linking a minor to a legal representative (or undoing it),
+    # on the child's chain: their registry chain, or their record's once it exists.
+    LINK_REPRESENTATIVE = "link-representative", _("Legal representative linked")
+    UNLINK_REPRESENTATIVE = "unlink-representative", _("Legal representative unlinked")
     # Issue 17: the patient invites a caregiver and ends the invitation (through the door, the
     # owner's only); the invited person accepts or declines it (on the owner's chain).
     INVITE_CAREGIVER = "invite-caregiver", _("Invite a caregiver")

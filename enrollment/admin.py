@@ -12,6 +12,9 @@ beneficiaries CSV import remains the normal way to update the registry.
 A person's opposition to the creation of their record is recorded or lifted by one staff member
 from the person's page (a POST to ``<id>/opposition/``; ``enrollment.services.opposition`` says
 why no second pair of eyes is needed).
+
+A minor's page names their legal representatives (read only: the registry's import sets them),
+each name recorded as an identity read on that representative's chain.
 """
 
 from __future__ import annotations
@@ -206,8 +209,13 @@ class BeneficiaryAdmin(LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin):
                 selectors.view_identity(
                     request.user, found.pk, client_address=client_address(request)
                 )
+                # A minor's legal representatives, by name (issue 17): their identities too.
+                representatives = selectors.representatives_shown(
+                    request.user, found.pk, client_address=client_address(request)
+                )
             except StaffRefused:
                 raise Http404 from None
+            extra_context = {**(extra_context or {}), "representatives": representatives}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -241,6 +249,7 @@ class BeneficiaryAdmin(LargeListMixin, OfferedLookupsOnly, admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["may_oppose"] = obj is not None and self.has_change_permission(request, obj)
+        context.setdefault("representatives", [])  # none read (change_view reads them)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):

@@ -72,8 +72,58 @@ class Beneficiary(EncryptedModel):
         return gettext("insured person %(uid)s") % {"uid": self.uid}
 
     def age_on(self, day: date) -> int:
-        born = date.fromisoformat(self.birth_date)
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return age_on(date.fromisoformat(self.birth_date), day)
+
+
+# Legal representatives are the adults who act for a minor (issue 17).
+MAJORITY_AGE = 18
+REPRESENTATIVES_AT_MOST = 2
+
+
+def age_on(born: date, day: date) -> int:
+    """Full years between ``born`` and ``day``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class RegistryRepresentative(models.Model):
+    """A minor's legal representative, as the registry's import names them (column
+    ``representative_nirs``): both are people of the registry, linked by their rows, so that no
+    NIR is stored here. At most ``REPRESENTATIVES_AT_MOST`` per child, both adults: the import
+    checks it with the child's row locked (enrollment.services.representatives); the database
+    refuses a link twice and a person representing themself.
+
+    Both links go with either person's registry entry (the purge deletes the purged person's).
+    """
+
+    child = models.ForeignKey(
+        Beneficiary,
+        on_delete=models.CASCADE,
+        related_name="representative_links",
+        verbose_name=_("minor"),
+    )
+    representative = models.ForeignKey(
+        Beneficiary,
+        on_delete=models.CASCADE,
+        related_name="represented_links",
+        verbose_name=_("legal representative"),
+    )
+    linked_at = models.DateTimeField(_("linked"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("legal representative")
+        verbose_name_plural = _("legal representatives")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "representative"], name="registry_representative_once"
+            ),
+            models.CheckConstraint(
+                condition=~Q(child=models.F("representative")),
+                name="registry_representative_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("legal representative no. %(number)s") % {"number": self.pk}
 
 
 class RequestOutcome(models.TextChoices):

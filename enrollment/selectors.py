@@ -68,6 +68,27 @@ def view_identity(
     return beneficiary
 
 
+def representatives_shown(
+    staff: User, beneficiary_id: int, *, client_address: str = ""
+) -> list[Beneficiary]:
+    """A minor's legal representatives (issue 17), before their names are shown on the child's
+    page: each name is an identity read, recorded on that representative's chain as opening
+    their own page would be (in one order, the registry's, so that two readers never wait on
+    each other's chains crosswise)."""
+    with transaction.atomic():
+        people = list(
+            Beneficiary.objects.select_related("patient", "data_key")
+            .filter(represented_links__child_id=beneficiary_id)
+            .order_by("pk")
+        )
+        allowed = [
+            _on_chain(staff, Action.VIEW_IDENTITY, person, client_address) for person in people
+        ]
+    if not all(allowed):
+        raise StaffRefused
+    return people
+
+
 def view_change(staff: User, change_id: int, *, client_address: str = "") -> RegistryChange | None:
     """A proposal with its person, before current and proposed values are shown side by side."""
     change = RegistryChange.objects.filter(pk=change_id).only("beneficiary_id").first()

@@ -57,6 +57,9 @@ REVIEWED = {
     "the row's id only",
     "enrollment/services/registry.py": "import_beneficiaries writes the registry from the "
     "reference file (operator command): it shows nothing",
+    "enrollment/services/representatives.py": "the import's representative_nirs column "
+    "(operator command): finds each representative by blind index, reads their birth date to "
+    "refuse a minor, asks authorize_staff before each link; it shows nothing",
     "enrollment/services/requests.py": "the background decision whether a letter goes out: "
     "the row's state only, never shown",
     "letters/admin.py": "references, states and dates only; its export is letters.services' "

@@ -20,6 +20,12 @@ from dmp_portal.crypto.datakeys import create_data_key
 from dmp_portal.crypto.hashing import blind_index
 from dmp_portal.csv_import import ImportReport
 from enrollment.models import Beneficiary, CreationCode, RegistryChange, RegistryChangeState
+from enrollment.services.representatives import (
+    REPRESENTATIVES_COLUMN,
+    RepresentativesRejected,
+    RepresentativeUnknown,
+    link_representatives,
+)
 from enrollment.validators import BeneficiaryRowForm
 from letters.services import void_unsent
 
@@ -92,33 +98,64 @@ def import_beneficiaries(
 ) -> BeneficiaryImportReport:
     """Upsert insured people by NIR. A bad row is reported with its line and skipped.
 
-    ``operator``: who runs the import (``import_operator``), for the door's decision on the
-    ``opposition`` column; by default the import in no one's name.
+    ``operator``: who runs the import (``import_operator``), for the door's decisions on the
+    ``opposition`` and ``representative_nirs`` columns; by default the import in no one's name.
+
+    A row naming a representative the registry does not hold yet is taken again after the
+    file's last row (only those rows are kept in memory), so that a parent's row may come
+    after their child's; still unknown then, it is rejected. Rejected rows are reported in the
+    file's order.
     """
     report = BeneficiaryImportReport()
     operator = operator or import_operator()
+    waiting: list[tuple[int, dict[str, Any]]] = []
     for number, row in rows:
         form = BeneficiaryRowForm(data=row)
         if not form.is_valid():
             report.rejected.append((number, form.reason()))
             continue
-        try:
-            with transaction.atomic():
-                created, ignored = _upsert(form.cleaned_data, operator)
-        except RowRejected as rejected:  # the row's transaction is rolled back: nothing kept
-            report.rejected.append((number, f"opposition: {rejected}"))
-            continue
-        if ignored:
-            report.ignored.append((number, ignored))
-        if created:
-            report.created += 1
-        else:
-            report.updated += 1
+        if not _import_row(report, number, form.cleaned_data, operator, last_try=False):
+            waiting.append((number, form.cleaned_data))
+    for number, data in waiting:
+        _import_row(report, number, data, operator, last_try=True)
+    report.rejected.sort(key=lambda rejected: rejected[0])
     return report
 
 
-def _upsert(data: Mapping[str, Any], operator: CommandLineOperator) -> tuple[bool, str]:
-    """Whether the person is new, and why the row's opposition was ignored ("" if it was not)."""
+def _import_row(
+    report: BeneficiaryImportReport,
+    number: int,
+    data: Mapping[str, Any],
+    operator: CommandLineOperator,
+    *,
+    last_try: bool,
+) -> bool:
+    """Take one valid row in its own transaction, into ``report``. False: it names a
+    representative still unknown and this was not the ``last_try`` (nothing of it kept)."""
+    try:
+        with transaction.atomic():
+            created, ignored = _upsert(data, operator)
+    except RepresentativeUnknown as unknown:
+        if not last_try:
+            return False
+        report.rejected.append((number, f"{REPRESENTATIVES_COLUMN}: {unknown}"))
+        return True
+    except RepresentativesRejected as rejected:  # rolled back, as below
+        report.rejected.append((number, f"{REPRESENTATIVES_COLUMN}: {rejected}"))
+        return True
+    except RowRejected as rejected:  # the row's transaction is rolled back: nothing kept
+        report.rejected.append((number, f"opposition: {rejected}"))
+        return True
+    report.ignored.extend((number, reason) for reason in ignored)
+    if created:
+        report.created += 1
+    else:
+        report.updated += 1
+    return True
+
+
+def _upsert(data: Mapping[str, Any], operator: CommandLineOperator) -> tuple[bool, list[str]]:
+    """Whether the person is new, and why a column of the row was ignored (none: empty)."""
     index = nir_index(data["nir"])
     beneficiary = (
         Beneficiary.objects.select_for_update()
@@ -138,7 +175,13 @@ def _upsert(data: Mapping[str, Any], operator: CommandLineOperator) -> tuple[boo
     beneficiary.save()
     if not created:
         supersede_pending(beneficiary)
-    return created, _import_opposition(beneficiary, data["opposition"], operator)
+    ignored = [
+        _import_opposition(beneficiary, data["opposition"], operator),
+        link_representatives(
+            beneficiary, data["representative_nirs"], operator, timezone.localdate()
+        ),
+    ]
+    return created, [reason for reason in ignored if reason]
 
 
 def _import_opposition(

@@ -53,6 +53,9 @@ ERASED = {
     # Rows of the rows the purge deletes: with them (cascade), or cut first (a version).
     "enrollment.CreationCode.beneficiary",
     "enrollment.RegistryChange.beneficiary",
+    # A minor's links to their legal representatives (issue 17), whichever side is purged.
+    "enrollment.RegistryRepresentative.child",
+    "enrollment.RegistryRepresentative.representative",
     "records.Document.replaces",
 }
 # Kept, pointing to the account's random id or its destroyed key, and nothing else of them.

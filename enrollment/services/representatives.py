@@ -1,0 +1,108 @@
+"""A minor's legal representatives in the registry (issue 17): the import's optional column
+``representative_nirs`` (README, Beneficiaries CSV).
+
+The national file names, on the child's row, the one or two adults who legally represent them;
+both must be people of the registry (earlier in the same file, later in it, or already there:
+``import_beneficiaries`` takes a row naming someone still unknown again after the file's last
+row). The link is a row between the two registry entries (``RegistryRepresentative``), never a
+NIR. The list on the row is the whole truth: a new list replaces the old one; an empty value, or
+no column, leaves the links as they are (as the ``opposition`` column does).
+
+Every link made or undone passes the door as the import's operator and is recorded on the
+child's chain (their record's once it exists, so the child's history shows who changed who acts
+for them). The row's format (malformed numbers, three of them, the same twice, the child
+themself, an adult child) is checked by its form (``enrollment.validators``); who the numbers
+name is checked here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from django.utils.translation import gettext as _
+
+from access_control.decisions import CommandLineOperator
+from access_control.policy import authorize_staff
+from audit.models import Action
+from dmp_portal.crypto.hashing import blind_index
+from enrollment.models import MAJORITY_AGE, Beneficiary, RegistryRepresentative
+from enrollment.validators import EXPECTED_REPRESENTATIVES
+
+REPRESENTATIVES_COLUMN = "representative_nirs"
+
+
+class RepresentativesRejected(Exception):
+    """The row names someone who cannot represent the child (French reason): nothing of the
+    row is kept."""
+
+
+class RepresentativeUnknown(RepresentativesRejected):
+    """A number the registry does not hold (yet): the import tries the row again after the
+    file's last row, whose rows may bring that person."""
+
+
+def link_representatives(
+    child: Beneficiary,
+    numbers: Sequence[str] | None,
+    operator: CommandLineOperator,
+    today: date,
+) -> str:
+    """Make the child's links those of ``numbers`` (normalised NIRs, checked by the row's form),
+    inside the row's transaction, the child's row locked. None: unchanged.
+
+    Raises ``RepresentativesRejected`` (or ``RepresentativeUnknown``) when a number names
+    nobody of the registry or a minor. Returns why the links were left unchanged (the door
+    refused the operator: each decision is recorded, nothing changes), or "".
+    """
+    if numbers is None:
+        return ""
+    wanted = [
+        _representative(number, position, today) for position, number in enumerate(numbers, 1)
+    ]
+    current = set(
+        RegistryRepresentative.objects.filter(child=child).values_list(
+            "representative_id", flat=True
+        )
+    )
+    added = [person.pk for person in wanted if person.pk not in current]
+    removed = sorted(current - {person.pk for person in wanted})
+    # Every change asks the door (and is recorded) before any is made: all or nothing.
+    allowed = [_ask(operator, Action.UNLINK_REPRESENTATIVE, child) for _removed in removed] + [
+        _ask(operator, Action.LINK_REPRESENTATIVE, child) for _added in added
+    ]
+    if not all(allowed):
+        return _(
+            "representative_nirs unchanged: the import is not allowed to change them. The rest "
+            "of the row was taken."
+        )
+    RegistryRepresentative.objects.filter(child=child, representative_id__in=removed).delete()
+    RegistryRepresentative.objects.bulk_create(
+        RegistryRepresentative(child=child, representative_id=pk) for pk in added
+    )
+    return ""
+
+
+def _representative(number: str, position: int, today: date) -> Beneficiary:
+    person = Beneficiary.objects.filter(nir_index=blind_index(number, "nir")).first()
+    if person is None:
+        raise RepresentativeUnknown(
+            _(
+                "Number %(position)d is not in the registry: a legal representative must be "
+                "in it too (their own row, in this file or an earlier one). %(expected)s"
+            )
+            % {"position": position, "expected": EXPECTED_REPRESENTATIVES}
+        )
+    if person.age_on(today) < MAJORITY_AGE:
+        raise RepresentativesRejected(
+            _(
+                "Number %(position)d is a minor's: a legal representative is an adult "
+                "(%(age)d or over). %(expected)s"
+            )
+            % {"position": position, "age": MAJORITY_AGE, "expected": EXPECTED_REPRESENTATIVES}
+        )
+    return person
+
+
+def _ask(operator: CommandLineOperator, action: Action, child: Beneficiary) -> bool:
+    return authorize_staff(operator, action, patient=child.patient, registry_id=child.pk).allowed
