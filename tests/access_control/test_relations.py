@@ -160,6 +160,15 @@ def test_a_caregiver_never_exports_closes_blocks_hides_deletes(owner, helper, ac
     assert not decision.allowed and decision.mode == Mode.CAREGIVER
 
 
+@pytest.mark.parametrize("scope", ["read", "manage"])
+def test_a_caregiver_may_not_read_the_history_yet(owner, helper, scope):
+    # The history would show them the lines of documents hidden from them (review, finding 3).
+    grant(owner, helper, scope)
+    decision = decide(helper, owner, Action.VIEW_HISTORY)
+    assert not decision.allowed and decision.reason == "outside-caregiver-scope"
+    assert decision.mode == Mode.CAREGIVER
+
+
 def test_the_forbidden_list_names_the_issue_s_actions():
     for action in (Action.EXPORT, Action.CLOSE_RECORD, Action.BLOCK, Action.INVITE_CAREGIVER):
         assert action in CAREGIVER_NEVER
