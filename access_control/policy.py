@@ -87,6 +87,7 @@ def decide(
     relationship: Relationship | None = None,
     proposed_by: UUID | None = None,
     inline: bool = False,
+    acting_for: bool = False,
 ) -> Decision:
     """Allowed or refused, with the reason recorded in the audit trail. Writes nothing.
 
@@ -94,8 +95,12 @@ def decide(
     loaded it (``RecordAccess``); without it, it is loaded here. ``proposed_by`` is the id of
     the staff member who proposed the registry change that ``actor`` would confirm (four eyes).
     ``inline``: the read is the file of ``document`` fetched to be shown inside its page.
+    ``acting_for``: a patient acting on another person's record through a page built for it
+    (issue 17, item 3's switch); without it, another person's record is refused as before.
     """
-    decision = _decide(actor, patient, action, document, mode, relationship, proposed_by)
+    decision = _decide(
+        actor, patient, action, document, mode, relationship, proposed_by, acting_for
+    )
     if not inline or not decision.allowed:
         return decision
     if document is None or not document.viewable_inline:
@@ -111,6 +116,7 @@ def _decide(
     mode: Mode,
     relationship: Relationship | None,
     proposed_by: UUID | None,
+    acting_for: bool = False,
 ) -> Decision:
     if action == Action.EMERGENCY:
         mode = Mode.EMERGENCY  # a declaration is recorded in emergency mode, refused or not
@@ -136,6 +142,11 @@ def _decide(
             relationship = relationship_of(actor, patient)
         return _practitioner(actor, relationship, action, document, mode)
     if actor.kind != UserKind.PATIENT or patient is None:
+        return Decision(False, NOT_OWN_RECORD, mode)
+    if actor.pk != patient.pk and not acting_for:
+        # The pages addressed by a document's uid take the patient from the document and are
+        # made for its owner (their controls, « mon dossier »): a tie opens another person's
+        # record only through the pages that ask for it (item 3's switch), never those.
         return Decision(False, NOT_OWN_RECORD, mode)
     if actor.pk != patient.pk:  # another person's record: only through a tie (issue 17)
         relationship = relationship or on_behalf_of(actor, patient)
@@ -426,6 +437,8 @@ class RecordAccess:
     # A practitioner's relationship; the patient's to their own record (its closure); the
     # purge's (``purge_access``); None for anyone else (nothing to load).
     relationship: Relationship | None
+    # A patient acting on another person's record (``decide``'s ``acting_for``).
+    acting_for: bool = False
 
     def decide(
         self,
@@ -443,6 +456,7 @@ class RecordAccess:
             mode,
             relationship=self.relationship,
             inline=inline,
+            acting_for=self.acting_for,
         )
 
     def documents(self) -> Q:
@@ -457,11 +471,13 @@ class RecordAccess:
         return self.decide(Action.LIST).allowed
 
 
-def access_to(actor: Actor, patient: User | None, now: datetime | None = None) -> RecordAccess:
+def access_to(
+    actor: Actor, patient: User | None, now: datetime | None = None, *, acting_for: bool = False
+) -> RecordAccess:
     """The one entry per request: a practitioner's relationship loaded once (even when
     ``patient`` is None, so that a missing record costs the same); a patient's own record's
     closure; another patient's ties to the record (issue 17: a representation, a caregiver
-    grant) and its closure; others need no query."""
+    grant) and its closure, when ``acting_for`` (see ``decide``); others need no query."""
     relationship = None
     if isinstance(actor, User) and actor.is_authenticated and actor.kind == UserKind.PRACTITIONER:
         relationship = relationship_of(actor, patient, now)
@@ -472,9 +488,10 @@ def access_to(actor: Actor, patient: User | None, now: datetime | None = None) -
         and actor.is_authenticated
         and actor.kind == UserKind.PATIENT
         and patient is not None
+        and acting_for
     ):  # another person's record: a representation, a caregiver grant (issue 17)
         relationship = on_behalf_of(actor, patient, now)
-    return RecordAccess(actor, patient, relationship)
+    return RecordAccess(actor, patient, relationship, acting_for)
 
 
 def purge_access(actor: Actor, patient: User | None, today: date) -> RecordAccess:
@@ -501,15 +518,17 @@ def authorize(
     client_address: str = "",
     access: RecordAccess | None = None,
     inline: bool = False,
+    acting_for: bool = False,
 ) -> Decision:
     """Decide and record. Call it inside the transaction that reads or writes the data, and
     raise (to a 404) only after that transaction has committed, so refusals stay recorded.
     ``access`` is this request's ``RecordAccess`` for the same actor and patient, if any;
-    ``inline``: see ``decide``. The decision returned carries the id of its event."""
+    ``inline``, ``acting_for``: see ``decide``. The decision returned carries the id of its
+    event."""
     _require_transaction("authorize")
     if access is None:
-        access = access_to(actor, patient)
-    elif access.actor != actor or access.patient != patient:
+        access = access_to(actor, patient, acting_for=acting_for)
+    elif access.actor != actor or access.patient != patient or access.acting_for != acting_for:
         raise ValueError("authorize() was given the access of another reader or record")
     decision = access.decide(action, document, mode, inline=inline)
     if (

@@ -57,7 +57,7 @@ def test_an_invitation_naming_the_person_right_is_pending_until_accepted(people)
     grant = caregivers.invite(a, invitation(b, last_name=" lefevre "))  # accents, case
     assert (grant.caregiver, grant.scope, grant.accepted_at) == (b, "read", None)
     assert refusal(a).outcome == Outcome.ALLOWED
-    assert not policy.decide(b, a, Action.LIST).allowed
+    assert not policy.decide(b, a, Action.LIST, acting_for=True).allowed
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_the_invited_person_accepts_and_may_then_read(people):
     (a, _), (b, _) = people["a"], people["b"]
     grant = caregivers.invite(a, invitation(b))
     caregivers.answer(b, grant.pk, accept=True)
-    decision = policy.decide(b, a, Action.LIST)
+    decision = policy.decide(b, a, Action.LIST, acting_for=True)
     assert decision.allowed and decision.mode == Mode.CAREGIVER
     event = AuditEvent.objects.filter(action=Action.ACCEPT_CAREGIVER).get()
     assert (event.actor_id, event.patient_id) == (b.pk, a.pk)
@@ -155,7 +155,7 @@ def test_the_invited_person_declines(people):
     caregivers.answer(b, grant.pk, accept=False)
     grant.refresh_from_db()
     assert grant.revoked_reason == "declined" and grant.accepted_at is None
-    assert not policy.decide(b, a, Action.LIST).allowed
+    assert not policy.decide(b, a, Action.LIST, acting_for=True).allowed
 
 
 @pytest.mark.parametrize("who", ["a", "c"])
@@ -176,9 +176,9 @@ def test_the_patient_ends_it_and_the_next_request_is_refused(people):
         caregivers.end(c, grant.pk)
     with pytest.raises(caregivers.CaregiverNotFound):
         caregivers.end(b, grant.pk)  # the caregiver ends nothing of the patient's here
-    assert policy.decide(b, a, Action.LIST).allowed
+    assert policy.decide(b, a, Action.LIST, acting_for=True).allowed
     caregivers.end(a, grant.pk)
-    assert not policy.decide(b, a, Action.LIST).allowed
+    assert not policy.decide(b, a, Action.LIST, acting_for=True).allowed
     with pytest.raises(caregivers.CaregiverNotFound):
         caregivers.end(a, grant.pk)
 
@@ -265,7 +265,7 @@ def test_the_page_agrees_with_the_door_in_every_state(people, state, closed):
         RecordClosure.objects.create(
             patient=a, reason=ClosureReason.PATIENT, archive_until=timezone.localdate()
         )
-    allowed = policy.decide(b, a, Action.LIST).allowed
+    allowed = policy.decide(b, a, Action.LIST, acting_for=True).allowed
     assert allowed == (opens and not closed)
     helping = [row.grant.patient for row in caregivers.caregiver_page(b).helping]
     assert (helping == [a]) == allowed

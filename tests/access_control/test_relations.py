@@ -64,7 +64,7 @@ def represent(minor, representative) -> LegalRepresentation:
 
 
 def decide(actor, patient, action, document=None):
-    return policy.decide(actor, patient, action, document)
+    return policy.decide(actor, patient, action, document, acting_for=True)
 
 
 @pytest.mark.parametrize("action", sorted(INVITATION_ACTIONS))
@@ -199,16 +199,21 @@ def test_a_caregiver_s_list_leaves_hidden_documents_out(owner, helper):
     shown = add_document(owner, title="Visible")
     hidden = add_document(owner, title="Masqué")
     Document.objects.filter(pk=hidden.pk).update(hidden_from_practitioners=True)
-    listed = Document.objects.filter(policy.access_to(helper, owner).documents())
+    listed = Document.objects.filter(policy.access_to(helper, owner, acting_for=True).documents())
     assert list(listed) == [shown]
     # The owner's and a representative's lists have both.
     assert Document.objects.filter(policy.access_to(owner, owner).documents()).count() == 2
     other = UserFactory(kind="patient")
     represent(owner, other)
-    assert Document.objects.filter(policy.access_to(other, owner).documents()).count() == 2
+    assert (
+        Document.objects.filter(policy.access_to(other, owner, acting_for=True).documents()).count()
+        == 2
+    )
     # Someone without a tie: nothing.
     stranger = UserFactory(kind="patient")
-    assert not Document.objects.filter(policy.access_to(stranger, owner).documents()).exists()
+    assert not Document.objects.filter(
+        policy.access_to(stranger, owner, acting_for=True).documents()
+    ).exists()
 
 
 def test_a_pending_invitation_allows_nothing(owner, helper):
@@ -288,8 +293,8 @@ def test_every_decision_is_recorded_with_the_helper_as_actor_and_the_owner_as_pa
     else:
         grant(owner, helper, "read")
     with transaction.atomic():
-        allowed = policy.authorize(helper, owner, Action.LIST)
-        refused = policy.authorize(helper, owner, Action.CLOSE_RECORD)
+        allowed = policy.authorize(helper, owner, Action.LIST, acting_for=True)
+        refused = policy.authorize(helper, owner, Action.CLOSE_RECORD, acting_for=True)
     assert allowed.allowed and not refused.allowed
     for decision in (allowed, refused):
         event = AuditEvent.objects.get(pk=decision.event_id)
