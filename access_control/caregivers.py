@@ -140,6 +140,8 @@ def invite(patient: User, invitation: Invitation, *, client_address: str = "") -
         access = policy.access_to(patient, patient)
         decision = access.decide(Action.INVITE_CAREGIVER)
         caregiver = identify(invitation.identifier, invitation.last_name, invitation.birth_date)
+        if decision.allowed and caregiver is not None:
+            _end_expired(patient, caregiver, today)
         if not decision.allowed:
             policy.authorize(
                 patient, patient, Action.INVITE_CAREGIVER, client_address=client_address
@@ -166,6 +168,15 @@ def invite(patient: User, invitation: Invitation, *, client_address: str = "") -
         raise CaregiverError(error or _not_possible())
     throttle.succeeded(str(patient.pk))
     return grant
+
+
+def _end_expired(patient: User, caregiver: User, today: date) -> None:
+    """End the pair's grant past its last day (accepted or still pending) before the "already
+    invited" check, so that the patient may invite the same person again: the one-year rule is
+    renewed knowingly, never blocked (the partial unique constraint allows one unrevoked)."""
+    CaregiverGrant.objects.unrevoked().filter(
+        patient=patient, caregiver=caregiver, until__lt=today
+    ).update(revoked_at=timezone.now(), revoked_reason=CaregiverEndReason.EXPIRED)
 
 
 def _create(patient: User, caregiver: User, invitation: Invitation) -> CaregiverGrant | None:

@@ -379,6 +379,9 @@ class CaregiverEndReason(models.TextChoices):
     PATIENT = "patient", _("revoked by the patient")
     DECLINED = "declined", _("declined by the caregiver")
     CLOSURE = "closure", _("ended by the record's closure")
+    # Past its last day: ended when the patient invites the same person again, so that they
+    # may renew it (nothing else needs to end it: the door already ignores it, ``live``).
+    EXPIRED = "expired", _("expired, past its last day")
 
 
 # An invitation is for one year at most: the patient renews it knowingly, it never lingers.

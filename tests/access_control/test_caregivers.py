@@ -125,6 +125,28 @@ def test_inviting_the_same_person_twice_is_refused(people):
     assert CaregiverGrant.objects.get().scope == "read"
 
 
+@pytest.mark.parametrize("accepted", [True, False])
+def test_a_grant_past_its_last_day_is_ended_and_the_person_invited_again(people, accepted):
+    (a, _), (b, _), (c, _) = people["a"], people["b"], people["c"]
+    old = caregivers.invite(a, invitation(b))
+    if accepted:
+        caregivers.answer(b, old.pk, accept=True)
+    yesterday = timezone.localdate() - timedelta(days=1)
+    CaregiverGrant.objects.filter(pk=old.pk).update(until=yesterday)
+    # Another patient's past grant to the same person is not theirs to end.
+    theirs = CaregiverGrant.objects.create(patient=c, caregiver=b, scope="read", until=yesterday)
+    new = caregivers.invite(a, invitation(b, scope="manage"))
+    old.refresh_from_db()
+    assert old.revoked_reason == "expired" and old.revoked_at is not None
+    assert (new.scope, new.revoked_at) == ("manage", None)
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+    # Not before its last day is past: still "already invited".
+    with pytest.raises(caregivers.CaregiverError):
+        caregivers.invite(a, invitation(b))
+    assert CaregiverGrant.objects.filter(patient=a, revoked_at__isnull=True).get() == new
+
+
 def test_a_closed_record_invites_no_one(people):
     (a, _), (b, _) = people["a"], people["b"]
     RecordClosure.objects.create(
