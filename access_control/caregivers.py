@@ -32,14 +32,14 @@ from access_control.models import (
 )
 from accounts.models import User, UserKind
 from accounts.throttling import Throttle
-from audit.models import Action, Outcome
-from audit.trail import record_event
+from audit.models import Action
 from enrollment.models import Beneficiary
 
 # Recorded for an invitation whose identity did not match (the same for every wrong field).
 NO_MATCH = "caregiver-no-match"
 THROTTLED = "throttled"
 ALREADY = "caregiver-already-invited"
+NOT_INVITED = "caregiver-not-invited"
 
 
 class CaregiverError(Exception):
@@ -215,31 +215,45 @@ def answer(caregiver: User, grant_id: int, *, accept: bool, client_address: str 
     """The invited person accepts or declines a pending invitation addressed to them, recorded
     on the inviting patient's chain with the invited person as actor. Anyone else, or an
     invitation already answered, ended or past its last day: CaregiverNotFound, nothing
-    changes."""
+    changes. Decided and recorded by the door (caregiver mode) under the owner's decisions
+    lock, as the owner's invitations, ends and closure are; someone else is recorded refused."""
+    action = Action.ACCEPT_CAREGIVER if accept else Action.DECLINE_CAREGIVER
+    pending = CaregiverGrant.objects.pending()
+    owner_id = pending.filter(pk=grant_id).values_list("patient_id", flat=True).first()
+    if owner_id is None:
+        raise CaregiverNotFound
     with transaction.atomic():
+        lock_patients_decisions(owner_id)
         grant = (
-            CaregiverGrant.objects.pending()
-            .select_for_update()
-            .filter(pk=grant_id, caregiver=caregiver)
+            pending.select_for_update(of=("self",))
+            .select_related("patient")
+            .filter(pk=grant_id)
             .first()
         )
         if grant is None:
             raise CaregiverNotFound
-        now = timezone.now()
-        if accept:
-            grant.accepted_at = now
+        if grant.caregiver_id != caregiver.pk:
+            # Not theirs (they may have their own invitation from the same patient: the door
+            # would allow the pair, so the refusal is said here, on the owner's chain).
+            policy.record_refusal(
+                caregiver, grant.patient, action, NOT_INVITED, client_address=client_address
+            )
+            allowed = False
         else:
-            grant.revoked_at = now
-            grant.revoked_reason = CaregiverEndReason.DECLINED
-        grant.save(update_fields=["accepted_at", "revoked_at", "revoked_reason"])
-        record_event(
-            actor=caregiver,
-            patient=grant.patient,
-            action=Action.ACCEPT_CAREGIVER if accept else Action.DECLINE_CAREGIVER,
-            outcome=Outcome.ALLOWED,
-            reason=grant.scope,
-            client_address=client_address,
-        )
+            decision = policy.authorize(
+                caregiver, grant.patient, action, client_address=client_address
+            )
+            allowed = decision.allowed
+        if allowed:
+            now = timezone.now()
+            if accept:
+                grant.accepted_at = now
+            else:
+                grant.revoked_at = now
+                grant.revoked_reason = CaregiverEndReason.DECLINED
+            grant.save(update_fields=["accepted_at", "revoked_at", "revoked_reason"])
+    if not allowed:  # raised once the refusal is committed
+        raise CaregiverNotFound
 
 
 # --- Reads for the pages --------------------------------------------------------------------

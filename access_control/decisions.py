@@ -209,6 +209,10 @@ INVITATION_ACTIONS = {Action.INVITE_CAREGIVER, Action.END_CAREGIVER}
 # once it leaves out what ``visible_documents`` leaves out and words rows for a helper.
 CAREGIVER_READ_ACTIONS = READ_ACTIONS
 CAREGIVER_MANAGE_ACTIONS = CAREGIVER_READ_ACTIONS | {Action.GRANT, Action.REVOKE, Action.UPLOAD}
+# The invited person's answer to a pending invitation (accepting opens the record): decided
+# by the door in caregiver mode, only with a pending invitation of the pair, on an open record.
+ANSWER_ACTIONS = {Action.ACCEPT_CAREGIVER, Action.DECLINE_CAREGIVER}
+INVITED = "invited"
 NOT_OWN_RECORD = "not-own-record"
 OWNER_ONLY = "owner-only"
 OUTSIDE_CAREGIVER_SCOPE = "outside-caregiver-scope"

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from access_control.decisions import (
     ALREADY_CLOSED,
+    ANSWER_ACTIONS,
     APPROACH_ACTIONS,
     ARCHIVE_PERIOD,
     AUTHOR_ACTIONS,
@@ -44,6 +45,7 @@ from access_control.decisions import (
     HIDDEN_FROM_CAREGIVER,
     INLINE_PREFIX,
     INVITATION_ACTIONS,
+    INVITED,
     NOT_CLOSED,
     NOT_OWN_RECORD,
     NOT_SHOWN_INLINE,
@@ -143,7 +145,7 @@ def _decide(
         return _practitioner(actor, relationship, action, document, mode)
     if actor.kind != UserKind.PATIENT or patient is None:
         return Decision(False, NOT_OWN_RECORD, mode)
-    if actor.pk != patient.pk and not acting_for:
+    if actor.pk != patient.pk and not acting_for and action not in ANSWER_ACTIONS:
         # The pages addressed by a document's uid take the patient from the document and are
         # made for its owner (their controls, « mon dossier »): a tie opens another person's
         # record only through the pages that ask for it (item 3's switch), never those.
@@ -241,7 +243,14 @@ def _on_behalf(
     caregiver grant reads (``read``), and also manages consents and adds documents
     (``manage``), never a document hidden from practitioners or held back from the owner. A
     representation wins over a grant (it allows more). A closed record refuses both (its
-    closure also ends them). No tie: the same refusal as before issue 17."""
+    closure also ends them). The invited person answers a pending invitation, in caregiver
+    mode, on an open record. No tie: the same refusal as before issue 17."""
+    if action in ANSWER_ACTIONS:
+        if not relationship.invited:
+            return Decision(False, NOT_OWN_RECORD, mode)
+        if relationship.closure:
+            return Decision(False, RECORD_CLOSED, Mode.CAREGIVER)
+        return Decision(True, INVITED, Mode.CAREGIVER)
     if relationship.represents:
         mode = Mode.REPRESENTATIVE
         if relationship.closure:

@@ -46,6 +46,8 @@ class Relationship:
     # representation of its owner, and the scope of a live accepted caregiver grant ("" if none).
     represents: bool = False
     caregiver_scope: str = ""
+    # A pending invitation of the pair (the invited person may accept or decline it).
+    invited: bool = False
 
 
 # Stands for "no record" in the relationship's query, so that it has the same shape and plan
@@ -105,15 +107,17 @@ def on_behalf_of(actor: User, patient: User, now: datetime | None = None) -> Rel
     representation of its owner, a live accepted caregiver grant's scope, the record's closure.
     The same query runs whatever ties them, or nothing does."""
     pair = {"representative_id": actor.pk, "minor_id": patient.pk}
-    grant = CaregiverGrant.objects.live(now).filter(caregiver_id=actor.pk, patient_id=patient.pk)
+    pair_grants = CaregiverGrant.objects.filter(caregiver_id=actor.pk, patient_id=patient.pk)
+    grant = pair_grants.live(now)
     facts = (
         User.objects.filter(pk=patient.pk)
         .annotate(
             represents=Exists(LegalRepresentation.objects.live().filter(**pair)),
             caregiver_scope=Subquery(grant.values("scope")[:1]),
+            invited=Exists(pair_grants.pending(now)),
             closure=_closure(patient.pk),
         )
-        .values("represents", "caregiver_scope", "closure")
+        .values("represents", "caregiver_scope", "invited", "closure")
         .first()
     )
     if facts is None:
@@ -121,6 +125,7 @@ def on_behalf_of(actor: User, patient: User, now: datetime | None = None) -> Rel
     return Relationship(
         represents=facts["represents"],
         caregiver_scope=facts["caregiver_scope"] or "",
+        invited=facts["invited"],
         closure=facts["closure"] or "",
     )
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from access_control import caregivers, policy
@@ -166,6 +168,7 @@ def test_the_invited_person_accepts_and_may_then_read(people):
     assert decision.allowed and decision.mode == Mode.CAREGIVER
     event = AuditEvent.objects.filter(action=Action.ACCEPT_CAREGIVER).get()
     assert (event.actor_id, event.patient_id) == (b.pk, a.pk)
+    assert (event.outcome, event.mode, event.reason) == (Outcome.ALLOWED, Mode.CAREGIVER, "invited")
     # Answered once only.
     with pytest.raises(caregivers.CaregiverNotFound):
         caregivers.answer(b, grant.pk, accept=False)
@@ -180,14 +183,76 @@ def test_the_invited_person_declines(people):
     assert not policy.decide(b, a, Action.LIST, acting_for=True).allowed
 
 
+@pytest.mark.parametrize("accept", [True, False])
 @pytest.mark.parametrize("who", ["a", "c"])
-def test_nobody_else_answers_an_invitation(people, who):
+def test_nobody_else_answers_an_invitation(people, who, accept):
     (a, _), (b, _) = people["a"], people["b"]
     grant = caregivers.invite(a, invitation(b))
     with pytest.raises(caregivers.CaregiverNotFound):
-        caregivers.answer(people[who][0], grant.pk, accept=True)
+        caregivers.answer(people[who][0], grant.pk, accept=accept)
     grant.refresh_from_db()
     assert grant.accepted_at is None and grant.revoked_at is None
+    event = AuditEvent.objects.filter(actor=people[who][0]).latest("pk")
+    assert (event.patient_id, event.outcome) == (a.pk, Outcome.REFUSED)
+
+
+def test_one_s_own_invitation_does_not_answer_another_s(people):
+    (a, _), (b, _), (c, _) = people["a"], people["b"], people["c"]
+    theirs = caregivers.invite(a, invitation(b))
+    CaregiverGrant.objects.create(
+        patient=a, caregiver=c, scope="read", until=timezone.localdate() + timedelta(days=5)
+    )
+    with pytest.raises(caregivers.CaregiverNotFound):
+        caregivers.answer(c, theirs.pk, accept=True)
+    theirs.refresh_from_db()
+    assert theirs.accepted_at is None
+    assert AuditEvent.objects.filter(actor=c).latest("pk").reason == "caregiver-not-invited"
+
+
+@pytest.mark.parametrize("accept", [True, False])
+def test_an_invitation_to_a_closed_record_is_answered_by_the_door(people, accept):
+    (a, _), (b, _) = people["a"], people["b"]
+    grant = caregivers.invite(a, invitation(b))
+    # The closure itself ends pending invitations; the door does not rely on it.
+    RecordClosure.objects.create(
+        patient=a, reason=ClosureReason.PATIENT, archive_until=timezone.localdate()
+    )
+    with pytest.raises(caregivers.CaregiverNotFound):
+        caregivers.answer(b, grant.pk, accept=accept)
+    grant.refresh_from_db()
+    assert grant.accepted_at is None and grant.revoked_at is None
+    event = AuditEvent.objects.filter(actor=b).latest("pk")
+    assert (event.patient_id, event.outcome, event.reason, event.mode) == (
+        a.pk,
+        Outcome.REFUSED,
+        "record-closed",
+        Mode.CAREGIVER,
+    )
+
+
+def test_the_door_lets_only_the_invited_person_answer(people):
+    (a, _), (b, _), (c, _) = people["a"], people["b"], people["c"]
+    for action in (Action.ACCEPT_CAREGIVER, Action.DECLINE_CAREGIVER):
+        assert not policy.decide(b, a, action).allowed
+    grant = caregivers.invite(a, invitation(b))
+    for action in (Action.ACCEPT_CAREGIVER, Action.DECLINE_CAREGIVER):
+        decision = policy.decide(b, a, action)
+        assert (decision.allowed, decision.mode) == (True, Mode.CAREGIVER)
+        assert not policy.decide(c, a, action).allowed
+        assert not policy.decide(a, a, action).allowed
+    caregivers.answer(b, grant.pk, accept=True)
+    assert not policy.decide(b, a, Action.ACCEPT_CAREGIVER).allowed  # answered once
+
+
+def test_an_answer_takes_the_owner_s_decisions_lock(people):
+    (a, _), (b, _) = people["a"], people["b"]
+    grant = caregivers.invite(a, invitation(b))
+    with CaptureQueriesContext(connection) as queries:
+        caregivers.answer(b, grant.pk, accept=True)
+    sql = [q["sql"] for q in queries.captured_queries]
+    lock = next(i for i, q in enumerate(sql) if "FOR NO KEY UPDATE" in q)
+    grant_lock = next(i for i, q in enumerate(sql) if "FOR UPDATE OF" in q)
+    assert lock < grant_lock
 
 
 def test_the_patient_ends_it_and_the_next_request_is_refused(people):
