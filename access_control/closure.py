@@ -40,12 +40,16 @@ from access_control.decisions import (
 )
 from access_control.models import (
     AccessRequest,
+    CaregiverEndReason,
+    CaregiverGrant,
     ClosureReason,
     Consent,
     DeathProposal,
     DeathProposalState,
     EmergencyAccess,
+    LegalRepresentation,
     RecordClosure,
+    RepresentationEndReason,
     RevocationReason,
     TreatingPhysician,
 )
@@ -230,8 +234,15 @@ def _end_every_link(patient: User, now: datetime) -> None:
 
 
 def _end_representatives_and_caregivers(patient: User, now: datetime) -> None:
-    """Issue 17 adds representatives (of a minor or a protected adult) and caregivers: their
-    links to this record end here, at ``now``, with the others. Nothing to end until then."""
+    """Issue 17's representatives and caregivers: their ties to this record end here, at
+    ``now``, with the others (pending invitations too). The door already refuses them both on
+    a closed record; ended, they stay ended if the patient reopens it."""
+    LegalRepresentation.objects.live().filter(minor=patient).update(
+        ended_at=now, ended_reason=RepresentationEndReason.CLOSURE
+    )
+    CaregiverGrant.objects.unrevoked().filter(patient=patient).update(
+        revoked_at=now, revoked_reason=CaregiverEndReason.CLOSURE
+    )
 
 
 # --- A death, with four eyes ---------------------------------------------------------------

@@ -192,3 +192,28 @@ FOUR_EYES_CONFIRMATIONS = {Action.CONFIRM_CHANGE, Action.CONFIRM_DEATH}
 # so that the history shows the page's view once (the fetch is part of it).
 NOT_SHOWN_INLINE = "not-shown-inline"
 INLINE_PREFIX = "inline:"
+# --- Acting for someone (issue 17): a patient acting on another person's record, through a
+# live legal representation or a live accepted caregiver grant (``Relationship``), recorded in
+# the mode of the tie, the actor being that person and the patient the record's owner.
+# A representative does what the owner may, except closing or reopening the record: the
+# record is kept for the minor, who takes it over at 18 with everything in it (item 5).
+# Inviting caregivers is the owner's own (``INVITATION_ACTIONS``), and so is the account's
+# security (no door action: the account pages act only on the signed-in person's account).
+REPRESENTATIVE_ACTIONS = OWNER_ACTIONS
+# Inviting a caregiver and ending their access: the owner's alone, on an open record.
+INVITATION_ACTIONS = {Action.INVITE_CAREGIVER, Action.END_CAREGIVER}
+# A caregiver reads the documents; with ``manage``, also grants and revokes consents and adds
+# documents. Never the export, the closure, blocks, hiding, deleting or replacing.
+# Not the history yet: ``access_history`` lists every event of the record, including the lines
+# of documents hidden from the caregiver (a hint the issue forbids); VIEW_HISTORY comes back
+# once it leaves out what ``visible_documents`` leaves out and words rows for a helper.
+CAREGIVER_READ_ACTIONS = READ_ACTIONS
+CAREGIVER_MANAGE_ACTIONS = CAREGIVER_READ_ACTIONS | {Action.GRANT, Action.REVOKE, Action.UPLOAD}
+# The invited person's answer to a pending invitation (accepting opens the record): decided
+# by the door in caregiver mode, only with a pending invitation of the pair, on an open record.
+ANSWER_ACTIONS = {Action.ACCEPT_CAREGIVER, Action.DECLINE_CAREGIVER}
+INVITED = "invited"
+NOT_OWN_RECORD = "not-own-record"
+OWNER_ONLY = "owner-only"
+OUTSIDE_CAREGIVER_SCOPE = "outside-caregiver-scope"
+HIDDEN_FROM_CAREGIVER = "hidden-from-caregiver"

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from access_control.directory import MIN_SEARCH_LETTERS, search_words
+from access_control.models import CaregiverScope
 from accounts.validators import validate_rpps
 from dmp_portal.form_widgets import DATE_FORMATS, DATE_INPUT
 from enrollment import nir
@@ -106,4 +107,46 @@ class RecordSettingsForm(forms.Form):
     )
     emergency_opt_out = forms.BooleanField(
         label=_("Refuse emergency access to my record (even if I cannot be asked)"), required=False
+    )
+
+
+class CaregiverInviteForm(forms.Form):
+    """The patient invites a caregiver (issue 17): the person's three facts, the scope and the
+    last day (at most a year, checked by ``access_control.caregivers.invite``)."""
+
+    identifier = forms.CharField(
+        label=_("The person's login identifier (as on their letter, for example jdupont42)"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": _("Enter the person's login identifier.")},
+    )
+    last_name = forms.CharField(
+        label=_("Their last name (birth name, as on their Vitale card)"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": _("Enter the person's last name, for example Dupont.")},
+    )
+    birth_date = forms.DateField(
+        label=_("Their date of birth (DD/MM/YYYY, for example 04/07/1950)"),
+        input_formats=DATE_FORMATS,
+        widget=DATE_INPUT,
+        error_messages={
+            "required": _("Enter the person's date of birth as DD/MM/YYYY."),
+            "invalid": _("Enter a date as DD/MM/YYYY, for example 04/07/1950."),
+        },
+    )
+    scope = forms.ChoiceField(
+        label=_("What they may do"),
+        choices=CaregiverScope.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what the caregiver may do.")},
+    )
+    until = forms.DateField(
+        label=_("Until (DD/MM/YYYY, at most one year from today)"),
+        input_formats=DATE_FORMATS,
+        widget=DATE_INPUT,
+        error_messages={
+            "required": _("Enter the last day of the access as DD/MM/YYYY."),
+            "invalid": _("Enter a date as DD/MM/YYYY, for example 12/03/2027."),
+        },
     )

@@ -365,3 +365,140 @@ class DeathProposal(models.Model):
 
     def __str__(self) -> str:
         return gettext("recorded death no. %(number)s") % {"number": self.pk}
+
+
+# --- Acting for someone (issue 17): a caregiver invited by the patient, a legal representative.
+
+
+class CaregiverScope(models.TextChoices):
+    READ = "read", _("Read the record")
+    MANAGE = "manage", _("Read the record, manage consents and add documents")
+
+
+class CaregiverEndReason(models.TextChoices):
+    PATIENT = "patient", _("revoked by the patient")
+    DECLINED = "declined", _("declined by the caregiver")
+    CLOSURE = "closure", _("ended by the record's closure")
+    # Past its last day: ended when the patient invites the same person again, so that they
+    # may renew it (nothing else needs to end it: the door already ignores it, ``live``).
+    EXPIRED = "expired", _("expired, past its last day")
+
+
+# An invitation is for one year at most: the patient renews it knowingly, it never lingers.
+CAREGIVER_MAX_DAYS = 366
+
+
+class CaregiverGrantQuerySet(models.QuerySet):
+    def unrevoked(self):
+        """Neither revoked nor declined (pending or accepted, over or not): one per pair."""
+        return self.filter(revoked_at=None)
+
+    def live(self, now=None):
+        """Accepted, not revoked, and ``until`` (its last day) not past: the one definition of
+        a grant that lets the caregiver act on the record."""
+        today = timezone.localdate(now or timezone.now())
+        return self.filter(revoked_at=None, accepted_at__isnull=False, until__gte=today)
+
+    def pending(self, now=None):
+        """Invited, neither accepted nor refused yet, and not past its last day."""
+        today = timezone.localdate(now or timezone.now())
+        return self.filter(revoked_at=None, accepted_at=None, until__gte=today)
+
+
+class CaregiverGrant(models.Model):
+    """A patient lets another enrolled person (their "aidant") read their record, or read it
+    and manage its consents and uploads (``scope``), from their acceptance to ``until`` (the
+    last day covered, at most ``CAREGIVER_MAX_DAYS`` after the invitation) or a revocation."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="caregivers_invited"
+    )
+    caregiver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="caregiver_grants"
+    )
+    scope = models.CharField(_("scope"), max_length=8, choices=CaregiverScope.choices)
+    invited_at = models.DateTimeField(_("invited"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    until = models.DateField(_("until"))
+    revoked_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    revoked_reason = models.CharField(
+        _("reason it ended"),
+        max_length=16,
+        choices=CaregiverEndReason.choices,
+        blank=True,
+        default="",
+    )
+
+    objects = CaregiverGrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("caregiver")
+        verbose_name_plural = _("caregivers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "caregiver"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_unrevoked_caregiver_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=~Q(patient=models.F("caregiver")), name="caregiver_not_oneself"
+            ),
+        ]
+        indexes = [models.Index(fields=["caregiver", "patient"], name="caregiver_lookup")]
+
+    def __str__(self) -> str:
+        return f"caregiver grant #{self.pk}"
+
+
+class RepresentationEndReason(models.TextChoices):
+    MAJORITY = "majority", _("the minor came of age")
+    CLOSURE = "closure", _("ended by the record's closure")
+
+
+class LegalRepresentationQuerySet(models.QuerySet):
+    def live(self):
+        """Not ended: the one definition of a representation that lets one act."""
+        return self.filter(ended_at=None)
+
+
+class LegalRepresentation(models.Model):
+    """A legal representative (a parent's own patient account) manages a minor's record, from
+    the use of the child's creation code (issue 17, item 2) to the 18th birthday or the
+    record's closure (``ended_reason``)."""
+
+    minor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="representations"
+    )
+    representative = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="represented"
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_reason = models.CharField(
+        _("reason it ended"),
+        max_length=16,
+        choices=RepresentationEndReason.choices,
+        blank=True,
+        default="",
+    )
+
+    objects = LegalRepresentationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("legal representation")
+        verbose_name_plural = _("legal representations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["minor", "representative"],
+                condition=Q(ended_at__isnull=True),
+                name="one_live_representation_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=~Q(minor=models.F("representative")),
+                name="representative_not_oneself",
+            ),
+        ]
+        indexes = [models.Index(fields=["representative", "minor"], name="representation_lookup")]
+
+    def __str__(self) -> str:
+        return f"representation #{self.pk}"

@@ -30,24 +30,34 @@ from django.utils import timezone
 
 from access_control.decisions import (
     ALREADY_CLOSED,
+    ANSWER_ACTIONS,
     APPROACH_ACTIONS,
     ARCHIVE_PERIOD,
     AUTHOR_ACTIONS,
+    CAREGIVER_MANAGE_ACTIONS,
+    CAREGIVER_READ_ACTIONS,
     CLOSED_BY_DEATH,
     CLOSURE_ACTIONS,
     DAILY_REVEAL,
     DAILY_TASK_ACTIONS,
     FOUR_EYES_CONFIRMATIONS,
     FOUR_EYES_OWN_PROPOSAL,
+    HIDDEN_FROM_CAREGIVER,
     INLINE_PREFIX,
+    INVITATION_ACTIONS,
+    INVITED,
     NOT_CLOSED,
+    NOT_OWN_RECORD,
     NOT_SHOWN_INLINE,
     OPERATOR_ACTIONS,
+    OUTSIDE_CAREGIVER_SCOPE,
     OWNER_ACTIONS,
     OWNER_ACTIONS_WHILE_CLOSED,
+    OWNER_ONLY,
     PRACTITIONER_ACTIONS,
     READ_ACTIONS,
     RECORD_CLOSED,
+    REPRESENTATIVE_ACTIONS,
     STAFF_REGISTRY_ACTIONS,
     Actor,
     CommandLineOperator,
@@ -55,11 +65,12 @@ from access_control.decisions import (
     Decision,
     Document,
 )
-from access_control.models import ClosureReason, Consent
+from access_control.models import CaregiverScope, ClosureReason, Consent
 from access_control.notifications import NotificationKind, notify_patient
 from access_control.relationship import (
     Relationship,
     closure_for_purge,
+    on_behalf_of,
     own_record_of,
     relationship_of,
 )
@@ -78,6 +89,7 @@ def decide(
     relationship: Relationship | None = None,
     proposed_by: UUID | None = None,
     inline: bool = False,
+    acting_for: bool = False,
 ) -> Decision:
     """Allowed or refused, with the reason recorded in the audit trail. Writes nothing.
 
@@ -85,8 +97,12 @@ def decide(
     loaded it (``RecordAccess``); without it, it is loaded here. ``proposed_by`` is the id of
     the staff member who proposed the registry change that ``actor`` would confirm (four eyes).
     ``inline``: the read is the file of ``document`` fetched to be shown inside its page.
+    ``acting_for``: a patient acting on another person's record through a page built for it
+    (issue 17, item 3's switch); without it, another person's record is refused as before.
     """
-    decision = _decide(actor, patient, action, document, mode, relationship, proposed_by)
+    decision = _decide(
+        actor, patient, action, document, mode, relationship, proposed_by, acting_for
+    )
     if not inline or not decision.allowed:
         return decision
     if document is None or not document.viewable_inline:
@@ -102,6 +118,7 @@ def _decide(
     mode: Mode,
     relationship: Relationship | None,
     proposed_by: UUID | None,
+    acting_for: bool = False,
 ) -> Decision:
     if action == Action.EMERGENCY:
         mode = Mode.EMERGENCY  # a declaration is recorded in emergency mode, refused or not
@@ -126,8 +143,16 @@ def _decide(
         if relationship is None:
             relationship = relationship_of(actor, patient)
         return _practitioner(actor, relationship, action, document, mode)
-    if actor.kind != UserKind.PATIENT or patient is None or actor.pk != patient.pk:
-        return Decision(False, "not-own-record", mode)
+    if actor.kind != UserKind.PATIENT or patient is None:
+        return Decision(False, NOT_OWN_RECORD, mode)
+    if actor.pk != patient.pk and not acting_for and action not in ANSWER_ACTIONS:
+        # The pages addressed by a document's uid take the patient from the document and are
+        # made for its owner (their controls, « mon dossier »): a tie opens another person's
+        # record only through the pages that ask for it (item 3's switch), never those.
+        return Decision(False, NOT_OWN_RECORD, mode)
+    if actor.pk != patient.pk:  # another person's record: only through a tie (issue 17)
+        relationship = relationship or on_behalf_of(actor, patient)
+        return _on_behalf(relationship, action, document, mode)
     closure = (relationship or own_record_of(actor)).closure
     return _patient_on_own_record(action, document, mode, closure)
 
@@ -189,6 +214,8 @@ def _patient_on_own_record(
 ) -> Decision:
     if action in CLOSURE_ACTIONS:
         return _closure_step(action, closure, mode)
+    if action in INVITATION_ACTIONS:  # caregivers (issue 17): never on a closed record
+        return Decision(not closure, RECORD_CLOSED if closure else "own-record", mode)
     if action not in OWNER_ACTIONS:
         return Decision(False, "action-not-allowed", mode)
     # A closed record: the patient may still read it, see its history and take it away (the
@@ -206,6 +233,52 @@ def _patient_on_own_record(
     if action in (Action.DELETE, Action.REPLACE) and not document.authored_by_patient:
         return Decision(False, "not-author", mode)
     return Decision(True, "own-record", mode)
+
+
+def _on_behalf(
+    relationship: Relationship, action: Action, document: Document | None, mode: Mode
+) -> Decision:
+    """A patient acting on another person's record (issue 17): a live legal representation
+    does what the owner may but close or reopen it or invite caregivers; a live accepted
+    caregiver grant reads (``read``), and also manages consents and adds documents
+    (``manage``), never a document hidden from practitioners or held back from the owner. A
+    representation wins over a grant (it allows more). A closed record refuses both (its
+    closure also ends them). The invited person answers a pending invitation, in caregiver
+    mode, on an open record. No tie: the same refusal as before issue 17."""
+    if action in ANSWER_ACTIONS:
+        if not relationship.invited:
+            return Decision(False, NOT_OWN_RECORD, mode)
+        if relationship.closure:
+            return Decision(False, RECORD_CLOSED, Mode.CAREGIVER)
+        return Decision(True, INVITED, Mode.CAREGIVER)
+    if relationship.represents:
+        mode = Mode.REPRESENTATIVE
+        if relationship.closure:
+            return Decision(False, RECORD_CLOSED, mode)
+        if action in CLOSURE_ACTIONS | INVITATION_ACTIONS:
+            return Decision(False, OWNER_ONLY, mode)
+        if action not in REPRESENTATIVE_ACTIONS:
+            return Decision(False, "action-not-allowed", mode)
+        owner = _patient_on_own_record(action, document, mode)
+        reason = "representative" if owner.allowed else owner.reason
+        return Decision(owner.allowed, reason, mode)
+    if not relationship.caregiver_scope:
+        return Decision(False, NOT_OWN_RECORD, mode)
+    mode = Mode.CAREGIVER
+    if relationship.closure:
+        return Decision(False, RECORD_CLOSED, mode)
+    manage = relationship.caregiver_scope == CaregiverScope.MANAGE
+    if action not in (CAREGIVER_MANAGE_ACTIONS if manage else CAREGIVER_READ_ACTIONS):
+        return Decision(False, OUTSIDE_CAREGIVER_SCOPE, mode)
+    if document is None:
+        return Decision(True, "caregiver", mode)
+    if document.status in ("deleted", "replaced"):
+        return Decision(False, "not-current", mode)
+    # Hidden from practitioners (by the patient or its author) or held back from the patient:
+    # the caregiver never sees it, nor any hint of it (``visible_documents`` leaves it out).
+    if document.hidden_from_others or document.hidden_from_patient(timezone.now()):
+        return Decision(False, HIDDEN_FROM_CAREGIVER, mode)
+    return Decision(True, "caregiver", mode)
 
 
 def _closure_step(action: Action, closure: str, mode: Mode) -> Decision:
@@ -333,9 +406,18 @@ def visible_documents(
     as one query filter. Prefer ``RecordAccess.documents()``, which first asks ``decide``."""
     if actor.kind == UserKind.PATIENT:
         now = timezone.now()
-        return Q(patient=patient) & (
+        shown = Q(patient=patient) & (
             Q(hidden_from_patient_until__isnull=True) | Q(hidden_from_patient_until__lte=now)
         )
+        if patient is None or actor.pk == patient.pk:
+            return shown
+        # Another person's record (issue 17): as ``_on_behalf`` decides.
+        relationship = relationship or on_behalf_of(actor, patient)
+        if relationship.closure:
+            return NOTHING
+        if relationship.represents:
+            return shown
+        return shown & NOT_HIDDEN if relationship.caregiver_scope else NOTHING
     if actor.kind != UserKind.PRACTITIONER or patient is None:
         return NOTHING
     relationship = relationship or relationship_of(actor, patient)
@@ -364,6 +446,8 @@ class RecordAccess:
     # A practitioner's relationship; the patient's to their own record (its closure); the
     # purge's (``purge_access``); None for anyone else (nothing to load).
     relationship: Relationship | None
+    # A patient acting on another person's record (``decide``'s ``acting_for``).
+    acting_for: bool = False
 
     def decide(
         self,
@@ -381,6 +465,7 @@ class RecordAccess:
             mode,
             relationship=self.relationship,
             inline=inline,
+            acting_for=self.acting_for,
         )
 
     def documents(self) -> Q:
@@ -395,16 +480,27 @@ class RecordAccess:
         return self.decide(Action.LIST).allowed
 
 
-def access_to(actor: Actor, patient: User | None, now: datetime | None = None) -> RecordAccess:
+def access_to(
+    actor: Actor, patient: User | None, now: datetime | None = None, *, acting_for: bool = False
+) -> RecordAccess:
     """The one entry per request: a practitioner's relationship loaded once (even when
     ``patient`` is None, so that a missing record costs the same); a patient's own record's
-    closure; others need no query."""
+    closure; another patient's ties to the record (issue 17: a representation, a caregiver
+    grant) and its closure, when ``acting_for`` (see ``decide``); others need no query."""
     relationship = None
     if isinstance(actor, User) and actor.is_authenticated and actor.kind == UserKind.PRACTITIONER:
         relationship = relationship_of(actor, patient, now)
     elif isinstance(actor, User) and patient is not None and actor.pk == patient.pk:
         relationship = own_record_of(actor)
-    return RecordAccess(actor, patient, relationship)
+    elif (
+        isinstance(actor, User)
+        and actor.is_authenticated
+        and actor.kind == UserKind.PATIENT
+        and patient is not None
+        and acting_for
+    ):  # another person's record: a representation, a caregiver grant (issue 17)
+        relationship = on_behalf_of(actor, patient, now)
+    return RecordAccess(actor, patient, relationship, acting_for)
 
 
 def purge_access(actor: Actor, patient: User | None, today: date) -> RecordAccess:
@@ -431,15 +527,17 @@ def authorize(
     client_address: str = "",
     access: RecordAccess | None = None,
     inline: bool = False,
+    acting_for: bool = False,
 ) -> Decision:
     """Decide and record. Call it inside the transaction that reads or writes the data, and
     raise (to a 404) only after that transaction has committed, so refusals stay recorded.
     ``access`` is this request's ``RecordAccess`` for the same actor and patient, if any;
-    ``inline``: see ``decide``. The decision returned carries the id of its event."""
+    ``inline``, ``acting_for``: see ``decide``. The decision returned carries the id of its
+    event."""
     _require_transaction("authorize")
     if access is None:
-        access = access_to(actor, patient)
-    elif access.actor != actor or access.patient != patient:
+        access = access_to(actor, patient, acting_for=acting_for)
+    elif access.actor != actor or access.patient != patient or access.acting_for != acting_for:
         raise ValueError("authorize() was given the access of another reader or record")
     decision = access.decide(action, document, mode, inline=inline)
     if (

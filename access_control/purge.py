@@ -46,9 +46,11 @@ from access_control.decisions import ARCHIVE_PERIOD, DAILY_PURGE, CommandLineOpe
 from access_control.models import (
     AccessRequest,
     Block,
+    CaregiverGrant,
     Consent,
     DeathProposal,
     EmergencyAccess,
+    LegalRepresentation,
     RecordClosure,
     RecordSettings,
     TreatingPhysician,
@@ -312,7 +314,8 @@ def _erase_record(patient: User) -> None:
     sizes, author) still say something about the person's health. Versions point to the one
     they replace (PROTECT), so that link is cut first. Consents, blocks, requests, the treating
     physician, emergencies and settings name the people who cared for the person: deleted. So
-    are the proposals of a recorded death (their events stay on the chain).
+    are the proposals of a recorded death (their events stay on the chain), and the caregivers
+    and representations, on either side (issue 17).
     The closure row stays (``purged_at``): the only trace that a record existed.
     """
     Document.objects.filter(patient=patient).update(replaces=None)
@@ -327,6 +330,10 @@ def _erase_record(patient: User) -> None:
         DeathProposal,
     ):
         model.objects.filter(patient=patient).delete()
+    # Issue 17's ties, on either side: the caregivers of this record and the records this
+    # person helped with, the representations of this person and the ones they held.
+    CaregiverGrant.objects.filter(Q(patient=patient) | Q(caregiver=patient)).delete()
+    LegalRepresentation.objects.filter(Q(minor=patient) | Q(representative=patient)).delete()
 
 
 def _disable_account(patient: User) -> None:

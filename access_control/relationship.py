@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from access_control.models import (
     Block,
+    CaregiverGrant,
     Consent,
     EmergencyAccess,
+    LegalRepresentation,
     ProfessionRule,
     RecordClosure,
     RecordSettings,
@@ -40,6 +42,12 @@ class Relationship:
     closure: str = ""
     # Its archive period ended before the day it was loaded for (``closure_for_purge``).
     archive_over: bool = False
+    # A patient acting on another person's record (issue 17, ``on_behalf_of``): a live legal
+    # representation of its owner, and the scope of a live accepted caregiver grant ("" if none).
+    represents: bool = False
+    caregiver_scope: str = ""
+    # A pending invitation of the pair (the invited person may accept or decline it).
+    invited: bool = False
 
 
 # Stands for "no record" in the relationship's query, so that it has the same shape and plan
@@ -92,6 +100,34 @@ def own_record_of(patient: User) -> Relationship:
     query. The patient's other facts are theirs by definition (the door asks nothing else)."""
     reason = RecordClosure.objects.filter(patient_id=patient.pk).values_list("reason", flat=True)
     return Relationship(closure=reason.first() or "")
+
+
+def on_behalf_of(actor: User, patient: User, now: datetime | None = None) -> Relationship:
+    """A patient's relationship to another person's record (issue 17), in one query: a live
+    representation of its owner, a live accepted caregiver grant's scope, the record's closure.
+    The same query runs whatever ties them, or nothing does."""
+    pair = {"representative_id": actor.pk, "minor_id": patient.pk}
+    pair_grants = CaregiverGrant.objects.filter(caregiver_id=actor.pk, patient_id=patient.pk)
+    grant = pair_grants.live(now)
+    facts = (
+        User.objects.filter(pk=patient.pk)
+        .annotate(
+            represents=Exists(LegalRepresentation.objects.live().filter(**pair)),
+            caregiver_scope=Subquery(grant.values("scope")[:1]),
+            invited=Exists(pair_grants.pending(now)),
+            closure=_closure(patient.pk),
+        )
+        .values("represents", "caregiver_scope", "invited", "closure")
+        .first()
+    )
+    if facts is None:
+        return Relationship()
+    return Relationship(
+        represents=facts["represents"],
+        caregiver_scope=facts["caregiver_scope"] or "",
+        invited=facts["invited"],
+        closure=facts["closure"] or "",
+    )
 
 
 def closure_for_purge(patient: User, today: date) -> Relationship:

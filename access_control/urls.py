@@ -1,6 +1,6 @@
 from django.urls import path
 
-from access_control import views, views_history, views_landing
+from access_control import views, views_caregivers, views_history, views_landing
 from records import views as record_views
 
 app_name = "access"
@@ -38,4 +38,23 @@ urlpatterns = [
     path("pro/patients/<uuid:patient_id>/request/", views.pro_request, name="pro-request"),
     path("pro/patients/<uuid:patient_id>/emergency/", views.pro_emergency, name="pro-emergency"),
     path("pro/patients/<uuid:patient_id>/upload/", record_views.pro_upload, name="pro-upload"),
+    # Issue 17: caregivers.
+    path("access/caregivers/", views_caregivers.caregivers_page, name="caregivers"),
+    path(
+        "access/caregivers/<int:grant_id>/end/",
+        views_caregivers.end_caregiver,
+        name="end-caregiver",
+    ),
+    path(
+        "access/caregivers/<int:grant_id>/accept/",
+        views_caregivers.answer_invitation,
+        {"accept": True},
+        name="accept-caregiver",
+    ),
+    path(
+        "access/caregivers/<int:grant_id>/decline/",
+        views_caregivers.answer_invitation,
+        {"accept": False},
+        name="decline-caregiver",
+    ),
 ]

@@ -110,6 +110,12 @@ class Action(models.TextChoices):
     # on the child's chain: their registry chain, or their record's once it exists.
     LINK_REPRESENTATIVE = "link-representative", _("Legal representative linked")
     UNLINK_REPRESENTATIVE = "unlink-representative", _("Legal representative unlinked")
+    # Issue 17: the patient invites a caregiver and ends the invitation (through the door, the
+    # owner's only); the invited person accepts or declines it (on the owner's chain).
+    INVITE_CAREGIVER = "invite-caregiver", _("Invite a caregiver")
+    END_CAREGIVER = "end-caregiver", _("End a caregiver's access")
+    ACCEPT_CAREGIVER = "accept-caregiver", _("Accept to be a caregiver")
+    DECLINE_CAREGIVER = "decline-caregiver", _("Decline to be a caregiver")
 
 
 class Outcome(models.TextChoices):
@@ -120,6 +126,9 @@ class Outcome(models.TextChoices):
 class Mode(models.TextChoices):
     NORMAL = "normal", _("Normal")
     EMERGENCY = "emergency", _("Emergency")
+    # Issue 17: someone acting on another person's record, the owner being the event's patient.
+    REPRESENTATIVE = "representative", _("Legal representative")
+    CAREGIVER = "caregiver", _("Caregiver")
 
 
 def patient_chain_key(patient_id: object) -> str:

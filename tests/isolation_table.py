@@ -18,8 +18,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from access_control.models import ClosureReason, RecordClosure
+from access_control.models import CaregiverGrant, ClosureReason, RecordClosure
 from tests.accounts.factories import PASSWORD, next_totp_token
+from tests.enrollment.factories import make_beneficiary
 from tests.isolation_world import (
     BACK,
     LOGIN,
@@ -99,10 +100,45 @@ def close_record_of_a(world):
     )
 
 
+def caregiver_form(world, role):
+    """patient_a invites patient_b (issue 17), named by their three facts (``enrol_b``)."""
+    return {
+        "identifier": world.users["patient_b"].username,
+        "last_name": "Caregiver",
+        "birth_date": "14/05/1985",
+        "scope": "read",
+        "until": (timezone.localdate() + timedelta(days=30)).strftime("%d/%m/%Y"),
+    }
+
+
+def enrol_b(world):
+    beneficiary = make_beneficiary(last_name="Caregiver")
+    beneficiary.patient = world.users["patient_b"]
+    beneficiary.save(update_fields=["patient"])
+
+
+def caregiver_grant(*, accepted: bool):
+    """patient_a's grant to patient_b, named by its id in the address (issue 17)."""
+
+    def prepare(world):
+        grant = CaregiverGrant.objects.create(
+            patient=world.users["patient_a"],
+            caregiver=world.users["patient_b"],
+            scope="read",
+            accepted_at=timezone.now() if accepted else None,
+            until=timezone.localdate() + timedelta(days=30),
+        )
+        world.values["grant_id"] = grant.pk
+
+    return prepare
+
+
 # The patient's own pages: the address names no record, each patient acts on their own.
 OWN_PAGE = row(LOGIN, OWNER, MINE, "404", "404", "404", "404", LOGIN, LOGIN, "404")
 # A document of patient_a, named in the address.
 ON_DOCUMENT = row(LOGIN, OWNER, "404", "404", "404", "404", "404", LOGIN, LOGIN, "404")
+# An invitation patient_a sent patient_b, named by its id: only patient_b answers it.
+TO_PATIENT_B = row(LOGIN, "404", OWNER, "404", "404", "404", "404", LOGIN, LOGIN, "404")
 # A document of patient_a that pro_consent added, named in the address: its author's controls.
 BY_AUTHOR = row(LOGIN, "404", "404", OWNER, "404", "404", "404", LOGIN, LOGIN, "404")
 # A consent, block or request of patient_a, named by its id: another patient's attempt is
@@ -348,6 +384,35 @@ TABLE: dict[str, str | Change] = {
         thirds=OWN_PAGE,
     ),
     "access/history/": READ,
+    # Issue 17: caregivers. An invitation; its end by patient_a; patient_b's answer.
+    "access/caregivers/": Change(
+        owner="patient_a",
+        data=caregiver_form,
+        shows_in=("access_control_caregivergrant",),
+        thirds=OWN_PAGE,
+        prepare=enrol_b,
+    ),
+    "access/caregivers/<int:grant_id>/end/": Change(
+        owner="patient_a",
+        data=no_data,
+        shows_in=("access_control_caregivergrant",),
+        thirds=ON_DOCUMENT,
+        prepare=caregiver_grant(accepted=True),
+    ),
+    "access/caregivers/<int:grant_id>/accept/": Change(
+        owner="patient_b",
+        data=no_data,
+        shows_in=("access_control_caregivergrant",),
+        thirds=TO_PATIENT_B,
+        prepare=caregiver_grant(accepted=False),
+    ),
+    "access/caregivers/<int:grant_id>/decline/": Change(
+        owner="patient_b",
+        data=no_data,
+        shows_in=("access_control_caregivergrant",),
+        thirds=TO_PATIENT_B,
+        prepare=caregiver_grant(accepted=False),
+    ),
     "access/settings/": Change(
         owner="patient_a",
         data=settings_form,

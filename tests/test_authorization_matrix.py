@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.test import Client
 from django.utils import timezone
 
-from access_control.models import AccessRequest, Block, Consent, EmergencyAccess
+from access_control.models import AccessRequest, Block, CaregiverGrant, Consent, EmergencyAccess
 from tests.accounts.factories import (
     PractitionerProfileFactory,
     StaffFactory,
@@ -131,6 +131,17 @@ TABLE = {
     "access/treating-physician/remove/": ("post", PATIENT_POST),
     "access/requests/<int:request_id>/accept/": ("post", PATIENT_POST),
     "access/requests/<int:request_id>/decline/": ("post", PATIENT_POST),
+    # Issue 17: caregivers; patient_a invited patient_b (``grant_id``, pending).
+    "access/caregivers/": ("get", OWN_RECORD),
+    "access/caregivers/<int:grant_id>/end/": ("post", PATIENT_CHANGE_ON_A),
+    "access/caregivers/<int:grant_id>/accept/": (
+        "post",
+        row("302 404 302 404 404 404 404 404 302 404"),
+    ),
+    "access/caregivers/<int:grant_id>/decline/": (
+        "post",
+        row("302 404 302 404 404 404 404 404 302 404"),
+    ),
     "pro/": ("get", row("302 404 404 200 200 200 200 200 302 404")),
     "pro/patients/<uuid:patient_id>/": ("get", row("302 404 404 200 200 404 404 404 302 404")),
     "pro/patients/<uuid:patient_id>/request/": (
@@ -164,7 +175,7 @@ def _verified(user) -> Client:
 
 def build_world():
     patient_a, client_a = patient_with_login()
-    _patient_b, client_b = patient_with_login()
+    patient_b, client_b = patient_with_login()
     document = add_document(patient_a)
     pros = {
         name: PractitionerProfileFactory().user
@@ -202,6 +213,9 @@ def build_world():
         "request_id": request.pk,
         "token": "not-a-token",
         "device_id": add_passkey(patient_a)[0].pk,
+        "grant_id": CaregiverGrant.objects.create(
+            patient=patient_a, caregiver=patient_b, scope="read", until=timezone.localdate()
+        ).pk,
     }
     return clients, values
 

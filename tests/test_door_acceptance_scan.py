@@ -35,6 +35,10 @@ REVIEWED = {
     "in the same transaction (test_history_page_refuses)",
     "access_control/selectors.py": "find_patient and patient_identity: the look-up and the "
     "identity on the practitioner's page (test_lookup_*, test_identity_*)",
+    "access_control/caregivers.py": "issue 17: identify() compares the three facts a patient "
+    "typed with the registry row of the account named, answering only match or not (the same "
+    "work and answer whatever is wrong, throttled, recorded); the caregivers' page names the "
+    "two people of one's own grants only (tests/access_control/test_caregivers.py)",
     "access_control/deaths.py": "recording a death: reads a registry entry's ids only "
     "(NIR look-up and identity through enrollment.selectors, authorize_staff first; the "
     "identity only for a pending proposal of someone else; tests/access_control/test_death.py)",

@@ -44,6 +44,11 @@ ERASED = {
     "access_control.RecordSettings.patient",
     "access_control.EmergencyAccess.patient",
     "access_control.DeathProposal.patient",
+    # Issue 17's ties, deleted on either side (the trail keeps who acted for whom).
+    "access_control.CaregiverGrant.patient",
+    "access_control.CaregiverGrant.caregiver",
+    "access_control.LegalRepresentation.minor",
+    "access_control.LegalRepresentation.representative",
     "letters.Letter.data_key",
     # Rows of the rows the purge deletes: with them (cascade), or cut first (a version).
     "enrollment.CreationCode.beneficiary",

@@ -341,7 +341,8 @@ def test_the_action_filter_offers_only_what_happens_on_a_record(trail):
     _patient, client = trail
     others = client.get(URL)
     assert options(others, "action") == {""} | BY_OTHERS
-    assert options(others, "mode") == {"", "normal", "emergency"}
+    # Issue 17: a representative's and a caregiver's actions are others' too, in their mode.
+    assert options(others, "mode") == {"", "normal", "emergency", "representative", "caregiver"}
     mine = client.get(URL, {"show": "mine"})
     # Never a practitioner's or the service's action among the patient's own; no emergency.
     assert options(mine, "action") == {""} | OWN
