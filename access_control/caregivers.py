@@ -16,12 +16,14 @@ commits with its event before the error is raised.
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -116,17 +118,23 @@ def identify(identifier: str, last_name: str, birth_date: date) -> User | None:
     """The enrolled patient whose identifier, last name and birth date are these three, or
     None. The same work whatever is wrong: two queries, and the last name and birth date of
     one registry row decrypted and compared. When the identifier names no enrolled account (or
-    one without a registry row), that row is a decoy (the enrolled row with the lowest id),
-    read by the same query and never a match, so that timing does not tell who is enrolled."""
+    one without a registry row), that row is a decoy, read by the same query and never a match,
+    so that timing does not tell who is enrolled. The decoy is a person drawn at random (the
+    first enrolled account from a random uuid on), not a fixed row: a fixed row's data key
+    would always be in the unwrapped keys' cache, a real person's seldom."""
     account = User.objects.filter(
         username=identifier.strip(), kind=UserKind.PATIENT, is_active=True
     ).first()
     account_id = account.pk if account is not None else None
-    enrolled = Beneficiary.objects.exclude(patient=None)
-    decoy_id = Subquery(enrolled.order_by("pk").values("pk")[:1])
+    drawn = User.objects.filter(kind=UserKind.PATIENT, beneficiary__isnull=False).order_by("pk")
+    decoy_id = Coalesce(
+        Subquery(drawn.filter(pk__gte=uuid.uuid4()).values("pk")[:1]),
+        Subquery(drawn.values("pk")[:1]),  # past the last uuid: start again from the first
+    )
     beneficiary = (
-        enrolled.select_related("data_key")
-        .filter(Q(patient_id=account_id) | Q(pk=decoy_id))
+        Beneficiary.objects.select_related("data_key")
+        .exclude(patient=None)
+        .filter(Q(patient_id=account_id) | Q(patient_id=decoy_id))
         .annotate(own=Case(When(patient_id=account_id, then=Value(0)), default=Value(1)))
         .order_by("own")
         .first()
