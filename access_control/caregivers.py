@@ -3,21 +3,27 @@ their record, who accepts or declines in the portal; the patient ends it at any 
 
 The invitation names the person by three facts the patient must know: their login identifier,
 last name and birth date (``identify``). Whatever is wrong, the answer is the same, the work is
-the same (one account query, one registry row read), and the attempt counts against a throttle
-like a practitioner's look-up, so that nobody learns who is enrolled. What a caregiver may then
-do is the door's (``policy._on_behalf``); these services only write the grant, the door deciding
-and recording each step in the same transaction. Call them outside any transaction (the views
-do): a refusal commits with its event before the error is raised.
+the same (one account query, one registry row read and two of its fields decrypted, a decoy
+row's when the identifier names nobody enrolled), and the attempt counts against a throttle
+like a practitioner's look-up, so that nobody learns who is enrolled, not even by timing. A
+person who declined is not invited again by the same patient for ``DECLINED_QUIET_DAYS``, and
+the invited person is told by e-mail. What a caregiver may then do is the door's
+(``policy._on_behalf``); these services only write the grant, the door deciding and recording
+each step in the same transaction. Call them outside any transaction (the views do): a refusal
+commits with its event before the error is raised.
 """
 
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,11 +31,12 @@ from access_control import policy
 from access_control.access_requests import lock_patients_decisions
 from access_control.decisions import RECORD_CLOSED
 from access_control.models import (
-    CAREGIVER_MAX_DAYS,
     CaregiverEndReason,
     CaregiverGrant,
     CaregiverScope,
+    caregiver_last_day,
 )
+from access_control.notifications import NotificationKind, notify_patient
 from accounts.models import User, UserKind
 from accounts.throttling import Throttle
 from audit.models import Action
@@ -40,6 +47,12 @@ NO_MATCH = "caregiver-no-match"
 THROTTLED = "throttled"
 ALREADY = "caregiver-already-invited"
 NOT_INVITED = "caregiver-not-invited"
+
+# After the invited person declines, the same patient may not invite them again for this many
+# days (answered as "already invited"): otherwise a refusal could be followed by invitations
+# without end (the throttle gives a successful invitation back). A fixed rule, not a setting:
+# nobody needs to tune it per deployment.
+DECLINED_QUIET_DAYS = 30
 
 
 class CaregiverError(Exception):
@@ -85,10 +98,14 @@ def no_match_message() -> str:
 
 
 def until_message() -> str:
+    """Names the last allowed day (one year at most: the same date next year)."""
+    today = timezone.localdate()
     return _(
-        "The end date must be between today and one year from now (DD/MM/YYYY, for example "
-        "%(example)s)."
-    ) % {"example": (timezone.localdate() + timedelta(days=90)).strftime("%d/%m/%Y")}
+        "The end date must be between today and %(last)s (DD/MM/YYYY, for example %(example)s)."
+    ) % {
+        "last": caregiver_last_day(today).strftime("%d/%m/%Y"),
+        "example": (today + timedelta(days=90)).strftime("%d/%m/%Y"),
+    }
 
 
 def _folded(name: str) -> str:
@@ -99,30 +116,45 @@ def _folded(name: str) -> str:
 
 def identify(identifier: str, last_name: str, birth_date: date) -> User | None:
     """The enrolled patient whose identifier, last name and birth date are these three, or
-    None. The same two queries whatever is wrong (an unknown identifier reads no row)."""
+    None. The same work whatever is wrong: two queries, and the last name and birth date of
+    one registry row decrypted and compared. When the identifier names no enrolled account (or
+    one without a registry row), that row is a decoy, read by the same query and never a match,
+    so that timing does not tell who is enrolled. The decoy is a person drawn at random (the
+    first enrolled account from a random uuid on), not a fixed row: a fixed row's data key
+    would always be in the unwrapped keys' cache, a real person's seldom."""
     account = User.objects.filter(
         username=identifier.strip(), kind=UserKind.PATIENT, is_active=True
     ).first()
+    account_id = account.pk if account is not None else None
+    drawn = User.objects.filter(kind=UserKind.PATIENT, beneficiary__isnull=False).order_by("pk")
+    decoy_id = Coalesce(
+        Subquery(drawn.filter(pk__gte=uuid.uuid4()).values("pk")[:1]),
+        Subquery(drawn.values("pk")[:1]),  # past the last uuid: start again from the first
+    )
     beneficiary = (
         Beneficiary.objects.select_related("data_key")
-        .filter(patient_id=account.pk if account is not None else None)
         .exclude(patient=None)
+        .filter(Q(patient_id=account_id) | Q(patient_id=decoy_id))
+        .annotate(own=Case(When(patient_id=account_id, then=Value(0)), default=Value(1)))
+        .order_by("own")
         .first()
     )
-    if account is None or beneficiary is None:
+    if beneficiary is None:  # nobody is enrolled at all: nothing to learn
         return None
     same_name = _folded(str(beneficiary.last_name)) == _folded(last_name)
     same_birth = str(beneficiary.birth_date) == birth_date.isoformat()
-    return account if same_name and same_birth else None
+    own = account is not None and beneficiary.patient_id == account.pk
+    return account if own and same_name and same_birth else None
 
 
 def invite(patient: User, invitation: Invitation, *, client_address: str = "") -> CaregiverGrant:
     """Invite the person named by ``invitation`` as caregiver of ``patient``'s record, pending
     their acceptance. Refused (CaregiverError): an end date out of bounds (nothing counted),
     a throttled attempt, an identity that matches no one (counted and recorded), oneself, a
-    person already invited, a closed record; the door records every attempt."""
+    person already invited or who declined lately, a closed record; the door records every
+    attempt. The invited person is told by e-mail (nothing of the record, nor who invites)."""
     today = timezone.localdate()
-    if not today <= invitation.until <= today + timedelta(days=CAREGIVER_MAX_DAYS):
+    if not today <= invitation.until <= caregiver_last_day(today):
         raise CaregiverError(until_message(), field="until")
     if invitation.scope not in CaregiverScope.values:
         raise CaregiverError(_("Choose what the caregiver may do."), field="scope")
@@ -152,9 +184,7 @@ def invite(patient: User, invitation: Invitation, *, client_address: str = "") -
                 patient, patient, Action.INVITE_CAREGIVER, NO_MATCH, client_address=client_address
             )
             error = no_match_message()
-        elif (
-            CaregiverGrant.objects.unrevoked().filter(patient=patient, caregiver=caregiver).exists()
-        ):
+        elif _already(patient, caregiver):
             policy.record_refusal(
                 patient, patient, Action.INVITE_CAREGIVER, ALREADY, client_address=client_address
             )
@@ -164,10 +194,26 @@ def invite(patient: User, invitation: Invitation, *, client_address: str = "") -
                 patient, patient, Action.INVITE_CAREGIVER, client_address=client_address
             )
             grant = _create(patient, caregiver, invitation)
+            if grant is not None:
+                notify_patient(NotificationKind.CAREGIVER_INVITED, caregiver)
     if error or grant is None:
         raise CaregiverError(error or _not_possible())
     throttle.succeeded(str(patient.pk))
     return grant
+
+
+def _already(patient: User, caregiver: User) -> bool:
+    """Invited and not ended (answered "already"), or declined less than
+    ``DECLINED_QUIET_DAYS`` ago (the same answer: the invitation was indeed made)."""
+    quiet_since = timezone.now() - timedelta(days=DECLINED_QUIET_DAYS)
+    return (
+        CaregiverGrant.objects.filter(patient=patient, caregiver=caregiver)
+        .filter(
+            Q(revoked_at=None)
+            | Q(revoked_reason=CaregiverEndReason.DECLINED, revoked_at__gte=quiet_since)
+        )
+        .exists()
+    )
 
 
 def _end_expired(patient: User, caregiver: User, today: date) -> None:

@@ -15,7 +15,10 @@ is recorded on the patient's chain.
 
 A death is proposed by one staff member and confirmed by another (the door refuses the
 proposer, as for a registry change); confirming closes the record for good (it can never be
-reopened), ends every session of the account and prevents any further login.
+reopened), ends every session of the account and prevents any further login. It also ends the
+ties the dead person held on other people's records (``_end_ties_held``): the grants they held
+as caregiver and the representations they held, so that those people no longer see them among
+the people who help them. A closure by the patient leaves those ties alone (see there).
 """
 
 from __future__ import annotations
@@ -245,6 +248,25 @@ def _end_representatives_and_caregivers(patient: User, now: datetime) -> None:
     )
 
 
+def _end_ties_held(person: User, now: datetime) -> None:
+    """A death ends the ties ``person`` held on other people's records, at ``now``: their
+    caregiver grants (pending ones too) and the representations where they are the
+    representative, each with its death reason, whether their record was open or already closed.
+
+    Only a death does. A patient who closes their own record is still alive and can still log in
+    (to read, export or reopen): closing is about their own health data, not about the help
+    they give. A caregiver grant is the other patient's choice, which that patient alone ends;
+    a legal representation is a legal fact that ends at the child's majority (or by the
+    registry), not because the parent closed their own record; and a closure may be undone by
+    a reopening, which would not give back what it had ended."""
+    CaregiverGrant.objects.unrevoked().filter(caregiver=person).update(
+        revoked_at=now, revoked_reason=CaregiverEndReason.CAREGIVER_DEATH
+    )
+    LegalRepresentation.objects.live().filter(representative=person).update(
+        ended_at=now, ended_reason=RepresentationEndReason.REPRESENTATIVE_DEATH
+    )
+
+
 # --- A death, with four eyes ---------------------------------------------------------------
 
 
@@ -323,6 +345,7 @@ def _record_death(patient: User, staff: User, now: datetime, client_address: str
     else:
         closure.reason = ClosureReason.DEATH
         closure.save(update_fields=["reason"])
+    _end_ties_held(patient, now)
     patient.set_unusable_password()
     patient.is_active = False
     patient.save(update_fields=["password", "is_active"])

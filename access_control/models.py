@@ -382,10 +382,20 @@ class CaregiverEndReason(models.TextChoices):
     # Past its last day: ended when the patient invites the same person again, so that they
     # may renew it (nothing else needs to end it: the door already ignores it, ``live``).
     EXPIRED = "expired", _("expired, past its last day")
+    # The caregiver died (their own record closed by a recorded death): the patient they
+    # helped must not go on seeing them among their caregivers. The patient's own death is
+    # ``CLOSURE`` (their record closes).
+    CAREGIVER_DEATH = "death", _("ended by the caregiver's death")
 
 
-# An invitation is for one year at most: the patient renews it knowingly, it never lingers.
-CAREGIVER_MAX_DAYS = 366
+def caregiver_last_day(today: date) -> date:
+    """The last end date an invitation made ``today`` may have: at most one year, the same
+    date next year (29 February gives 28 February). The patient renews it knowingly, it never
+    lingers."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:
+        return today.replace(year=today.year + 1, day=28)
 
 
 class CaregiverGrantQuerySet(models.QuerySet):
@@ -408,7 +418,7 @@ class CaregiverGrantQuerySet(models.QuerySet):
 class CaregiverGrant(models.Model):
     """A patient lets another enrolled person (their "aidant") read their record, or read it
     and manage its consents and uploads (``scope``), from their acceptance to ``until`` (the
-    last day covered, at most ``CAREGIVER_MAX_DAYS`` after the invitation) or a revocation."""
+    last day covered, at most ``caregiver_last_day`` of the invitation) or a revocation."""
 
     patient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="caregivers_invited"
@@ -417,10 +427,10 @@ class CaregiverGrant(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="caregiver_grants"
     )
     scope = models.CharField(_("scope"), max_length=8, choices=CaregiverScope.choices)
-    invited_at = models.DateTimeField(_("invited"), default=timezone.now)
+    invited_at = models.DateTimeField(_("date of the invitation"), default=timezone.now)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     until = models.DateField(_("until"))
-    revoked_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("date it ended"), null=True, blank=True)
     revoked_reason = models.CharField(
         _("reason it ended"),
         max_length=16,
@@ -453,6 +463,8 @@ class CaregiverGrant(models.Model):
 class RepresentationEndReason(models.TextChoices):
     MAJORITY = "majority", _("the minor came of age")
     CLOSURE = "closure", _("ended by the record's closure")
+    # The representative died (their own record closed by a recorded death).
+    REPRESENTATIVE_DEATH = "death", _("ended by the representative's death")
 
 
 class LegalRepresentationQuerySet(models.QuerySet):

@@ -21,6 +21,9 @@ class NotificationKind(StrEnum):
     # A document held back for an announcement consultation, now revealed (issue 16): sent at
     # the reveal only, never at the upload of a held document.
     DOCUMENT_REVEALED = "document_revealed"
+    # Sent to the person invited as caregiver (issue 17): nothing of the record, nor who
+    # invites them (the mailbox may be shared; the portal names them once logged in).
+    CAREGIVER_INVITED = "caregiver_invited"
 
 
 KINDS = tuple(kind.value for kind in NotificationKind)
@@ -35,7 +38,9 @@ PREFERENCE_FIELD = {
 }
 # Kinds no preference turns off: the patient must hear of a copy of their whole record taken
 # away, all the more when it was not them.
-ALWAYS_SENT = frozenset({"export"})
+# An invitation is not news of one's own record, which the preferences are about: without the
+# e-mail the invited person would never know there is something to answer.
+ALWAYS_SENT = frozenset({"export", "caregiver_invited"})
 
 
 def notify_patient(kind: NotificationKind, patient: User) -> None:

@@ -5,24 +5,35 @@ ends it at once. Each refusal changes nothing; a third person is refused (404)."
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import re
+from datetime import date, datetime, time, timedelta
 
 import pytest
+import time_machine
+from django.core import mail
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from access_control import caregivers, policy
-from access_control.models import CaregiverGrant, ClosureReason, RecordClosure
+from access_control.models import (
+    CaregiverGrant,
+    ClosureReason,
+    RecordClosure,
+    caregiver_last_day,
+)
 from audit.models import Action, AuditEvent, Mode, Outcome
+from dmp_portal.crypto.fields import EncryptedField
 from tests.access_control.factories import practitioner_with_login
+from tests.accounts.factories import give_verified_email, page_answer
 from tests.enrollment.factories import make_beneficiary
-from tests.records.factories import patient_with_login
+from tests.records.factories import add_document, patient_with_login
 
 pytestmark = pytest.mark.django_db
 
 BORN = date(1950, 7, 4)
+NOON = time(12)
 URL = "/access/caregivers/"
 
 
@@ -99,11 +110,27 @@ def test_an_end_date_past_or_beyond_a_year_is_refused(people, days):
     assert not CaregiverGrant.objects.exists()
 
 
-def test_a_year_to_the_day_is_accepted(people):
+# "At most one year": up to the same date next year, not one day more (29 February: 28 February).
+@pytest.mark.parametrize(
+    ("today", "last"),
+    [
+        (date(2026, 11, 30), date(2027, 11, 30)),
+        (date(2027, 3, 1), date(2028, 3, 1)),  # across a 29 February: still the same date
+        (date(2028, 2, 29), date(2029, 2, 28)),
+    ],
+)
+def test_a_year_to_the_day_is_accepted_and_one_day_more_refused(people, today, last):
     (a, _), (b, _) = people["a"], people["b"]
-    today = timezone.localdate()
-    caregivers.invite(a, invitation(b, until=today.replace(year=today.year + 1)))
-    assert CaregiverGrant.objects.count() == 1
+    assert caregiver_last_day(today) == last
+    with time_machine.travel(timezone.make_aware(datetime.combine(today, NOON))):
+        with pytest.raises(caregivers.CaregiverError) as error:
+            caregivers.invite(a, invitation(b, until=last + timedelta(days=1)))
+        assert error.value.field == "until"
+        # The message names the last day allowed, with the format and an example.
+        assert last.strftime("%d/%m/%Y") in error.value.message
+        assert not CaregiverGrant.objects.exists()
+        caregivers.invite(a, invitation(b, until=last))
+    assert CaregiverGrant.objects.get().until == last
 
 
 @override_settings(PRO_LOOKUPS_PER_WINDOW=2)
@@ -117,6 +144,42 @@ def test_guesses_are_throttled_even_the_right_one(people):
     assert error.value.message != caregivers.no_match_message()
     assert refusal(a).reason == caregivers.THROTTLED
     assert not CaregiverGrant.objects.exists()
+
+
+def test_the_same_work_is_done_whether_the_identifier_names_someone_enrolled_or_not(
+    people, monkeypatch
+):
+    """Two registry fields decrypted whatever is wrong (a decoy row's for an identifier naming
+    nobody enrolled), so that the time taken does not tell who is enrolled; never a match."""
+    (b, _), (c, _) = people["b"], people["c"]
+    decoy = make_beneficiary(last_name="Leurre", born=BORN)  # another enrolled person
+    decoy.patient = patient_with_login()[0]
+    decoy.save(update_fields=["patient"])
+    opened: list[str] = []
+    real_open = EncryptedField.open
+
+    def counting_open(field, instance, blob):
+        opened.append(field.name)
+        return real_open(field, instance, blob)
+
+    monkeypatch.setattr(EncryptedField, "open", counting_open)
+    cases = {
+        "unknown identifier": {"identifier": "nobody42"},
+        "account without a registry row": {"identifier": c.username},
+        "wrong name": {"last_name": "Martin"},
+        "wrong birth date": {"birth_date": date(1950, 7, 5)},
+        "right": {},
+    }
+    for case, wrong in cases.items():
+        opened.clear()
+        values = invitation(b, **wrong)
+        found = caregivers.identify(values.identifier, values.last_name, values.birth_date)
+        assert sorted(opened) == ["birth_date", "last_name"], case
+        assert (found == b) == (case == "right"), case
+    # A decoy's own facts never name anyone through another identifier.
+    for _draw in range(10):
+        assert caregivers.identify("nobody42", "Leurre", BORN) is None
+        assert caregivers.identify(c.username, "Lefèvre", BORN) is None
 
 
 def test_inviting_the_same_person_twice_is_refused(people):
@@ -147,6 +210,50 @@ def test_a_grant_past_its_last_day_is_ended_and_the_person_invited_again(people,
     with pytest.raises(caregivers.CaregiverError):
         caregivers.invite(a, invitation(b))
     assert CaregiverGrant.objects.filter(patient=a, revoked_at__isnull=True).get() == new
+
+
+def test_a_person_who_declined_is_not_invited_again_for_thirty_days(people):
+    (a, _), (b, _), (c, _) = people["a"], people["b"], people["c"]
+    already = caregivers.invite(a, invitation(b))
+    with pytest.raises(caregivers.CaregiverError) as error:
+        caregivers.invite(a, invitation(b))
+    already_message = error.value.message
+    caregivers.answer(b, already.pk, accept=False)
+    with pytest.raises(caregivers.CaregiverError) as error:
+        caregivers.invite(a, invitation(b))
+    assert error.value.message == already_message  # the same answer as "already invited"
+    assert refusal(a).reason == caregivers.ALREADY
+    assert CaregiverGrant.objects.filter(revoked_at=None).count() == 0
+    # Another patient may invite them; and so may the same patient once the days are past.
+    caregivers.invite(c, invitation(b))
+    later = timezone.now() + timedelta(days=caregivers.DECLINED_QUIET_DAYS, minutes=1)
+    with time_machine.travel(later):
+        caregivers.invite(a, invitation(b, until=timezone.localdate() + timedelta(days=30)))
+    assert CaregiverGrant.objects.filter(patient=a, revoked_at=None).count() == 1
+
+
+def test_the_invited_person_is_told_by_e_mail_without_anything_of_the_record(
+    people, django_capture_on_commit_callbacks
+):
+    (a, _), (b, _) = people["a"], people["b"]
+    give_verified_email(b, "aidant@example.fr")
+    own_row = make_beneficiary(last_name="Durand", born=date(1960, 1, 2))
+    own_row.patient = a
+    own_row.save(update_fields=["patient"])
+    document = add_document(a, title="Compte rendu de cardiologie")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(caregivers.CaregiverError),
+    ):
+        caregivers.invite(a, invitation(b, last_name="Martin"))  # no match: no e-mail
+    assert mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        caregivers.invite(a, invitation(b))
+    assert [m.to for m in mail.outbox] == [["aidant@example.fr"]]
+    message = mail.outbox[0]
+    assert "/access/caregivers/" in message.body
+    for secret in (a.username, "Durand", str(own_row.first_name), document.title):
+        assert secret not in message.body and secret not in message.subject
 
 
 def test_a_closed_record_invites_no_one(people):
@@ -296,6 +403,37 @@ def test_the_page_invites_lists_and_the_invited_person_accepts(people):
     assert client_b.post(f"/access/caregivers/{grant.pk}/accept/").status_code == 302
     assert 'data-testid="helping"' in client_b.get(URL).content.decode()
     assert "Lefèvre" in client_a.get(URL).content.decode()
+
+
+def _body(response) -> str:
+    """The page without its CSRF tokens and the values the form echoes back."""
+    return re.sub(r'(<input[^>]*?) value="[^"]*"', r"\1", page_answer(response))
+
+
+def test_the_page_answers_the_same_whatever_field_is_wrong(people):
+    """Byte for byte, once the CSRF token and the echoed values are removed: a wrong identifier,
+    last name or birth date, an account without a registry row, and oneself."""
+    (a, client_a), (b, _), (c, _) = people["a"], people["b"], people["c"]
+    own_row = make_beneficiary(last_name="Durand", born=date(1960, 1, 2))
+    own_row.patient = a
+    own_row.save(update_fields=["patient"])
+    wrongs = {
+        "identifier": form(b, identifier="nobody42"),
+        "last name": form(b, last_name="Martin"),
+        "birth date": form(b, birth_date="05/07/1950"),
+        "no registry row": form(c),
+        "oneself": form(a, last_name="Durand", birth_date="02/01/1960"),
+    }
+    bodies = {}
+    for case, data in wrongs.items():
+        response = client_a.post(URL, data)
+        assert response.status_code == 200, case
+        bodies[case] = _body(response)
+    first = bodies["identifier"]
+    assert caregivers.no_match_message().split(":")[0] in first.replace("&#x27;", "'")
+    for case, body in bodies.items():
+        assert body == first, case
+    assert not CaregiverGrant.objects.exists()
 
 
 def test_a_wrong_form_shows_its_errors_and_changes_nothing(people):

@@ -12,14 +12,18 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from access_control import closure, policy
+from access_control import caregivers, closure, policy
 from access_control.decisions import RECORD_CLOSED
 from access_control.models import (
     AccessRequest,
+    CaregiverEndReason,
+    CaregiverGrant,
     ClosureReason,
     Consent,
     EmergencyAccess,
+    LegalRepresentation,
     RecordClosure,
+    RepresentationEndReason,
     RevocationReason,
     TreatingPhysician,
 )
@@ -308,3 +312,94 @@ def test_wrong_passwords_are_throttled_then_even_the_right_one_waits():
     refused = close(client, patient).content.decode()
     assert "Trop de tentatives" in refused
     assert not RecordClosure.objects.filter(patient=patient).exists()
+
+
+# --- Ties held on other people's records (issue 17) ---------------------------------------------
+
+
+def ties_held_by(helper):
+    """A helper who is the caregiver of one person (accepted), invited by another (pending), the
+    representative of a child, and has a caregiver of their own."""
+    helped, _c = patient_with_login()
+    inviting, _c = patient_with_login()
+    child, _c = patient_with_login()
+    own_caregiver, _c = patient_with_login()
+    until = timezone.localdate() + timedelta(days=30)
+    held = [
+        CaregiverGrant.objects.create(
+            patient=helped, caregiver=helper, scope="read", until=until, accepted_at=timezone.now()
+        ),
+        CaregiverGrant.objects.create(
+            patient=inviting, caregiver=helper, scope="read", until=until
+        ),
+    ]
+    representation = LegalRepresentation.objects.create(minor=child, representative=helper)
+    own = CaregiverGrant.objects.create(
+        patient=helper, caregiver=own_caregiver, scope="read", until=until
+    )
+    return helped, held, representation, own
+
+
+@pytest.mark.parametrize("closed_first", [False, True])
+def test_a_death_ends_the_ties_the_dead_person_held_on_other_records(closed_first):
+    """Those they helped no longer see them among their caregivers; a record the dead person had
+    closed themselves (its ties held then left alone) ends them too."""
+    helper, helper_client, _nir = enrolled_patient()
+    helped, held, representation, own = ties_held_by(helper)
+    if closed_first:
+        assert close(helper_client, helper).status_code == 302
+    proposer, confirmer = StaffFactory.create(), StaffFactory.create()
+    proposal = closure.propose_death(proposer, helper.pk)
+    closure.decide_death(confirmer, proposal.pk, confirm=True)
+    for row in held:
+        row.refresh_from_db()
+        assert row.revoked_at is not None
+        assert row.revoked_reason == CaregiverEndReason.CAREGIVER_DEATH
+    representation.refresh_from_db()
+    assert representation.ended_at is not None
+    assert representation.ended_reason == RepresentationEndReason.REPRESENTATIVE_DEATH
+    own.refresh_from_db()
+    assert own.revoked_reason == CaregiverEndReason.CLOSURE  # the ties to their own record
+    assert caregivers.caregiver_page(helped).caregivers == []
+    assert not policy.decide(helper, helped, Action.LIST, acting_for=True).allowed
+
+
+def test_closing_one_s_own_record_leaves_the_help_one_gives():
+    """A closure by the patient is about their own record: the people they help or represent
+    keep them (those people alone, or the child's majority, end it)."""
+    helper, helper_client, _nir = enrolled_patient()
+    helped, held, representation, own = ties_held_by(helper)
+    assert close(helper_client, helper).status_code == 302
+    for row in held:
+        row.refresh_from_db()
+        assert row.revoked_at is None
+    representation.refresh_from_db()
+    assert representation.ended_at is None
+    own.refresh_from_db()
+    assert own.revoked_reason == CaregiverEndReason.CLOSURE
+    assert [row.name for row in caregivers.caregiver_page(helped).caregivers] != []
+    assert policy.decide(helper, helped, Action.LIST, acting_for=True).allowed
+
+
+def test_the_close_and_reopen_pages_name_caregivers_and_legal_representatives():
+    patient, client, _nir = enrolled_patient()
+    page = client.get(CLOSE).content.decode()
+    for sentence in (
+        "Every access to your record ends at once: consents, your treating physician, your "
+        "caregivers and the invitations they have not answered yet, legal representatives, "
+        "requests waiting for your answer and emergency accesses in progress.",
+        "The help you give others does not end: you remain the caregiver or the legal "
+        "representative of the people concerned.",
+    ):
+        assert gettext(sentence) in page  # {% translate %} does not escape
+    assert close(client, patient).status_code == 302
+    reopen_page = client.get(REOPEN).content.decode()
+    assert (
+        gettext(
+            "Once reopened, you can add documents and give access again. The accesses the "
+            "closure ended do not come back, those of legal representatives included: health "
+            "professionals read your record again only once you give them access again, and "
+            "caregivers only once you invite them again and they accept."
+        )
+        in reopen_page
+    )

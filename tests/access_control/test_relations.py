@@ -270,13 +270,18 @@ def test_a_closed_record_refuses_both_and_its_closure_ends_them(owner, helper, t
 def test_a_closed_record_refuses_a_tie_still_live(owner, helper):
     # The door does not rely on the closure having ended the tie.
     represent(owner, helper)
-    grant(owner, UserFactory(kind="patient"), "read")
+    caregiver = UserFactory(kind="patient")
+    grant(owner, caregiver, "read")
+    assert decide(caregiver, owner, Action.LIST).allowed  # live before the closure
     RecordClosure.objects.create(
         patient=owner, reason=ClosureReason.PATIENT, archive_until=timezone.localdate()
     )
     decision = decide(helper, owner, Action.LIST)
     assert not decision.allowed and decision.reason == "record-closed"
     assert decision.mode == Mode.REPRESENTATIVE
+    decision = decide(caregiver, owner, Action.LIST)
+    assert not decision.allowed and decision.reason == "record-closed"
+    assert decision.mode == Mode.CAREGIVER
 
 
 # --- The trail ---------------------------------------------------------------------------------
