@@ -160,7 +160,7 @@ def build_representative_letter(letter: Letter) -> RenderedLetter:
     address = PostalAddress.from_json(child.address)
     pdf = render_representative_letter(
         RepresentativeLetterContent(
-            letter=LetterContent(
+            base=LetterContent(
                 reference=letter.reference,
                 issued_on=issued.issued_on,
                 address_lines=address.lines,

@@ -30,10 +30,10 @@ _MAX_NAME = 120
 
 @dataclass(frozen=True)
 class RepresentativeLetterContent:
-    """A creation letter's values (``letter``: the child's address, the code...), with the names
+    """A creation letter's values (``base``: the child's address, the code...), with the names
     of the representative it is addressed to and of the child, and the child's birth date."""
 
-    letter: LetterContent
+    base: LetterContent
     representative_name: str
     child_name: str
     child_born_on: datetime.date
@@ -47,7 +47,7 @@ class RepresentativeLetterContent:
 
 
 def render_representative_letter(content: RepresentativeLetterContent) -> bytes:
-    letter = content.letter
+    letter = content.base
     page = _Page(
         "Code de création de Dossier Médical Partagé d'un enfant mineur",
         SUBJECT,
@@ -65,7 +65,7 @@ def render_representative_letter(content: RepresentativeLetterContent) -> bytes:
 
 
 def representative_body(content: RepresentativeLetterContent) -> list[Flowable]:
-    letter = content.letter
+    letter = content.base
     sender = letter.sender
     representative, child = _esc(content.representative_name), _esc(content.child_name)
     activate, request = _esc(letter.activate_url), _esc(letter.request_url)

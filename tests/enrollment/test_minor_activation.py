@@ -11,12 +11,15 @@ from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from access_control import policy
 from access_control.models import LegalRepresentation
-from audit.models import Action, AuditEvent, Mode
+from audit.models import SYSTEM_CHAIN_KEY, Action, AuditChain, AuditEvent, Mode
 from enrollment.models import ActivationAttempts, Beneficiary, CreationCode
 from enrollment.services.minors import majority_day, representation_until
 from tests.accounts.factories import StaffFactory, logged_in_client
@@ -178,3 +181,32 @@ def test_the_child_account_has_no_login(family):
     child.refresh_from_db()
     login = Client().post("/accounts/login/", {"username": child.patient.username, "password": ""})
     assert login.status_code == 200 and "_auth_user_id" not in login.client.session
+
+
+def _shape(sql: str) -> str:
+    """The statement without its parameters (as tests/enrollment/test_activation_uniform.py)."""
+    sql = re.sub(r'"s\d+_x\d+"', '"savepoint"', sql)
+    return re.sub(r"\b\d+(\.\d+)?\b", "?", re.sub(r"'(?:[^']|'')*'", "?", sql))
+
+
+def test_a_strangers_right_code_runs_the_statements_of_a_wrong_one(family):
+    mother, _father, child = family
+    code = code_for(child, mother)
+    _stranger, client = patient_with_login()
+    # The system chain exists on a running service (its first event creates it).
+    AuditChain.objects.get_or_create(key=SYSTEM_CHAIN_KEY)
+    shapes = []
+    for typed in (code, WRONG_CODE):
+        cache.clear()
+        ActivationAttempts.objects.all().delete()
+        CreationCode.objects.update(failed_attempts=0)
+        with CaptureQueriesContext(connection) as captured:
+            use(client, child, typed)
+        shapes.append(
+            [
+                _shape(query["sql"])
+                for query in captured.captured_queries
+                if "django_session" not in query["sql"]
+            ]
+        )
+    assert shapes[0] == shapes[1]
