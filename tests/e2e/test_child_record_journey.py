@@ -33,6 +33,7 @@ def test_a_parent_opens_their_childs_record(site, new_page, inspector):
     fill_by_keyboard(page, {"new_password1": PASSWORD, "new_password2": PASSWORD})
     identifier = page.get_by_test_id("identifier").inner_text().strip()
     follow(page, page.get_by_role("main").get_by_role("link", name="Se connecter"))
+    inspector.check(page, "login")
     fill_by_keyboard(page, {"username": identifier, "password": PASSWORD})
     set_up_app(page, inspector, "first-setup")
 
@@ -46,6 +47,9 @@ def test_a_parent_opens_their_childs_record(site, new_page, inspector):
     assert child_code not in other.url
     expect(other.get_by_role("alert")).to_contain_text("Connectez-vous d'abord")
     assert fits_320_pixels(other)
+    follow(other, other.get_by_role("link", name="Se connecter, puis revenir sur cette page"))
+    assert other.url.endswith("/accounts/login/?next=/enrollment/activate/")
+    inspector.check(other, "login-to-come-back")
 
     # Logged in: the child's record is linked to the parent's account.
     page.goto(site + "/enrollment/activate/")
