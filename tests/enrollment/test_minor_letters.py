@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -22,10 +23,13 @@ from enrollment.models import (
     RegistryRepresentative,
     RequestOutcome,
 )
-from enrollment.services.registry import CODE_LETTERS
+from enrollment.services.registry import CODE_LETTERS, CREATION_LETTER, REPRESENTATIVE_LETTER
+from enrollment.services.registry_changes import (
+    _redirect_pending_letter as redirect_pending_letter,
+)
 from enrollment.services.requests import process_request
 from letters.models import Letter, LetterState
-from letters.services import render
+from letters.services import render, request_letter
 from tests.enrollment.factories import make_beneficiary
 from tests.enrollment.minors_world import (
     ask_for,
@@ -150,6 +154,34 @@ def test_a_letter_to_a_representative_the_registry_unlinked_is_void(
     process_request(EnrollmentRequest.objects.get().pk)
     RegistryRepresentative.objects.all().delete()
     letter = Letter.objects.get(subject_uid=child.uid)
+    assert render(letter.pk) is False
+    letter.refresh_from_db()
+    assert letter.state == LetterState.VOID and not CreationCode.objects.exists()
+
+
+def test_an_address_change_writes_to_the_representatives_again_never_to_the_child(
+    django_capture_on_commit_callbacks,
+):
+    mother = parent("Claire")
+    child = child_of(mother)
+    ask_for(child, django_capture_on_commit_callbacks)
+    first = CreationCode.objects.get()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        redirect_pending_letter(child)
+    first.refresh_from_db()
+    assert first.superseded_at is not None
+    letters = Letter.objects.filter(subject_uid=child.uid).order_by("pk")
+    assert [(letter.kind, letter.state) for letter in letters] == [
+        (REPRESENTATIVE_LETTER, LetterState.VOID),
+        (REPRESENTATIVE_LETTER, LetterState.RENDERED),
+    ]
+    assert CreationCode.objects.live().get().representative_id == mother.row.pk
+
+
+def test_a_code_letter_of_the_childs_own_is_void(django_capture_on_commit_callbacks):
+    child = child_of(parent("Claire"))
+    with transaction.atomic():
+        letter = request_letter(CREATION_LETTER, child.uid, child.data_key)
     assert render(letter.pk) is False
     letter.refresh_from_db()
     assert letter.state == LetterState.VOID and not CreationCode.objects.exists()
