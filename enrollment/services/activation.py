@@ -14,11 +14,11 @@ of wrong tries; when the number has a live code (expired included), that code's 
 and written as well, the one difference of work left (about 0.1 ms, 3 to 5 % of a try here;
 see tests/enrollment/test_activation_uniform.py).
 
-A minor's code (``CodePurpose.REPRESENTATION``, issue 17) opens nothing by itself: it matches
-only for the legal representative it names, logged into their own account
-(``services.minors.link_representative`` then does the rest). Typed by anyone else logged in,
-it is refused like a wrong code, with the same statements, and counts as a wrong try; typed
-by someone not logged in, ``LogInFirst`` asks them to log in (nothing counted: the code
+A minor's code (``CodePurpose.REPRESENTATION``, issue 17) opens nothing by itself: it
+matches only for the legal representative it names, logged into their own account
+(``services.representation.link_representative`` then does the rest). Typed by anyone else
+logged in, it is refused like a wrong code, with the same statements, and counts as a wrong
+try; typed by someone not logged in, ``LogInFirst`` asks them to log in (nothing counted: the code
 matched). A minor may have one live code per representative, so a try compares the typed
 code with a fixed number of slots (``_SLOTS``), the live codes padded with a dummy.
 """
@@ -263,7 +263,7 @@ def activate(code_id: int, password: str, client_address: str = "") -> User:
             .filter(pk=code_id)
             .first()
         )
-        # A minor's code creates no login: only services.minors.link_representative uses it.
+        # A minor's code creates no login: only services.representation uses it.
         if code is None or not code.is_usable() or code.purpose == CodePurpose.REPRESENTATION:
             raise ActivationRefused()
         beneficiary = (

@@ -71,6 +71,7 @@ def test_one_letter_per_representative_at_the_childs_address(django_capture_on_c
     assert to_mother in texts[mother.row.pk] and to_father in texts[father.row.pk]
     for text in texts.values():
         assert "3 RUE DES LILAS" in text.upper()  # the child's Vitale address
+    assert {letter.page_count for letter in letters.values()} == {1}
     codes = CreationCode.objects.filter(beneficiary=child)
     assert {code.representative_id for code in codes} == {mother.row.pk, father.row.pk}
     assert {code.purpose for code in codes} == {CodePurpose.REPRESENTATION}
