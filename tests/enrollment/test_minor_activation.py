@@ -210,3 +210,14 @@ def test_a_strangers_right_code_runs_the_statements_of_a_wrong_one(family):
             ]
         )
     assert shapes[0] == shapes[1]
+
+
+def test_the_page_tells_a_logged_in_representative_which_number_to_type(family):
+    mother, _father, _child = family
+    page = mother.client.get(URL).content.decode()
+    assert "saisissez le numéro de sécurité sociale de l'enfant" in page
+    assert "Connectez-vous d'abord" not in page
+    assert (
+        "Vous avez reçu un courrier en tant que représentant légal"
+        in Client().get(URL).content.decode()
+    )
