@@ -465,18 +465,26 @@ class RepresentationEndReason(models.TextChoices):
     CLOSURE = "closure", _("ended by the record's closure")
     # The representative died (their own record closed by a recorded death).
     REPRESENTATIVE_DEATH = "death", _("ended by the representative's death")
+    # The registry's import unlinked the representative (the national file's word that they no
+    # longer represent the child): enrollment.services.representatives ends it at once.
+    REGISTRY = "registry", _("ended by the registry")
 
 
 class LegalRepresentationQuerySet(models.QuerySet):
-    def live(self):
-        """Not ended: the one definition of a representation that lets one act."""
-        return self.filter(ended_at=None)
+    def live(self, now=None):
+        """Not ended, and ``until`` (the eve of the 18th birthday) not past: the one definition
+        of a representation that lets one act. The date is checked here, not only by the task
+        that ends representations at majority, so that a task that did not run (a broker
+        outage, a missed day) never lets a representative in on or after the birthday."""
+        today = timezone.localdate(now or timezone.now())
+        return self.filter(ended_at=None, until__gte=today)
 
 
 class LegalRepresentation(models.Model):
     """A legal representative (a parent's own patient account) manages a minor's record, from
     the use of the child's creation code (issue 17, item 2) to the 18th birthday or the
-    record's closure (``ended_reason``)."""
+    record's closure (``ended_reason``). ``until`` is the last day covered, the eve of the 18th
+    birthday, set when the row is created (enrollment.services.minors)."""
 
     minor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="representations"
@@ -485,6 +493,7 @@ class LegalRepresentation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="represented"
     )
     started_at = models.DateTimeField(_("started"), default=timezone.now)
+    until = models.DateField(_("until"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     ended_reason = models.CharField(
         _("reason it ended"),

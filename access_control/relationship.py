@@ -112,7 +112,7 @@ def on_behalf_of(actor: User, patient: User, now: datetime | None = None) -> Rel
     facts = (
         User.objects.filter(pk=patient.pk)
         .annotate(
-            represents=Exists(LegalRepresentation.objects.live().filter(**pair)),
+            represents=Exists(LegalRepresentation.objects.live(now).filter(**pair)),
             caregiver_scope=Subquery(grant.values("scope")[:1]),
             invited=Exists(pair_grants.pending(now)),
             closure=_closure(patient.pk),

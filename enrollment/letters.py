@@ -1,9 +1,10 @@
 """The enrolment's letters, as builders that ``letters`` calls when rendering them
 (``settings.LETTER_BUILDERS``): the code letters (creation, reactivation) and the notices that
-an account was opened or reactivated."""
+an account was opened or reactivated, and a minor's code to each legal representative."""
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -12,12 +13,17 @@ from django.utils import timezone
 
 from dmp_portal.crypto.fields import is_destroyed
 from enrollment import codes
-from enrollment.models import Beneficiary, CodePurpose
+from enrollment.models import Beneficiary, CodePurpose, RegistryRepresentative, RepresentativeLetter
 from enrollment.postal import PostalAddress
 from enrollment.services.codes import issue_code
+from enrollment.services.minors import is_minor, represents
 from letters.models import Letter
 from letters.rendering.content import LetterContent, NoticeContent, Sender
 from letters.rendering.page import page_count, render_creation_letter, render_notice_letter
+from letters.rendering.representative import (
+    RepresentativeLetterContent,
+    render_representative_letter,
+)
 from letters.services import LetterVoid, RenderedLetter
 
 
@@ -70,6 +76,9 @@ def _build_code_letter(letter: Letter, purpose: str) -> RenderedLetter:
         # The opposition voids waiting letters when it is recorded; this one slipped in
         # between (asked for by another path): no code ever goes to an opposed person.
         raise LetterVoid("the recipient opposed the creation of a record")
+    if is_minor(beneficiary, timezone.localdate()):
+        # A minor never gets a code of their own: their representatives get theirs (below).
+        raise LetterVoid("the recipient is a minor")
     issued = issue_code(beneficiary, purpose)
     address = PostalAddress.from_json(beneficiary.address)
     pdf = render_creation_letter(
@@ -125,3 +134,48 @@ def _rendered(pdf: bytes, address: PostalAddress) -> RenderedLetter:
         page_count=page_count(pdf),
         postal={"postcode": address.postcode, "city": address.city, "country": address.country},
     )
+
+
+def build_representative_letter(letter: Letter) -> RenderedLetter:
+    """Issue a minor's code for one legal representative (``RepresentativeLetter``) and write
+    the letter that carries it, to the child's address, addressed to that representative. Void
+    when it could no longer be used: the child came of age or opposed, the registry no longer
+    links that representative, or they already represent the child."""
+    child = _locked_recipient(letter)
+    link = (
+        RepresentativeLetter.objects.select_related("representative__data_key")
+        .filter(letter=letter)
+        .first()
+    )
+    now = timezone.now()
+    if link is None or is_destroyed(link.representative.last_name):
+        raise LetterVoid("the representative is no longer in the registry")
+    representative = link.representative
+    if child.opposed_at is not None or not is_minor(child, timezone.localdate(now)):
+        raise LetterVoid("the child opposed or came of age")
+    linked = RegistryRepresentative.objects.filter(child=child, representative=representative)
+    if not linked.exists() or represents(child, representative, now):
+        raise LetterVoid("the registry no longer links them, or the code was used")
+    issued = issue_code(child, CodePurpose.REPRESENTATION, representative=representative)
+    address = PostalAddress.from_json(child.address)
+    pdf = render_representative_letter(
+        RepresentativeLetterContent(
+            base=LetterContent(
+                reference=letter.reference,
+                issued_on=issued.issued_on,
+                address_lines=address.lines,
+                creation_code=codes.grouped(issued.code),
+                expires_on=issued.expires_on,
+                activate_url=settings.DMP_SITE_URL + reverse("enrollment:activate"),
+                request_url=settings.DMP_SITE_URL + reverse("enrollment:request"),
+                portal_address=urlsplit(settings.DMP_SITE_URL).netloc,
+                sender=sender_from_settings(),
+                previous_code_blocked_on=issued.previous_blocked_on,
+                previous_code_tried_on=issued.previous_tried_on,
+            ),
+            representative_name=f"{representative.first_name} {representative.last_name}",
+            child_name=f"{child.first_name} {child.last_name}",
+            child_born_on=date.fromisoformat(child.birth_date),
+        )
+    )
+    return _rendered(pdf, address)

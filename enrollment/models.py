@@ -137,6 +137,8 @@ class RequestOutcome(models.TextChoices):
     REACTIVATION = "reactivation", _("Reactivation letter requested")
     # The person opposed the creation of their record: no letter, the same answer on the page.
     OPPOSED = "opposed", _("No letter: the person opposed the creation of a record")
+    # A minor: a letter to each legal representative of the registry who needs one (issue 17).
+    REPRESENTATIVES = "representatives", _("Letters to the legal representatives requested")
 
 
 class EnrollmentRequest(models.Model):
@@ -166,6 +168,9 @@ class CodePurpose(models.TextChoices):
 
     CREATION = "creation", _("Creation of the record")
     REACTIVATION = "reactivation", _("Reactivation of the account")
+    # Issue 17: a minor's code, for one of their legal representatives (``representative``),
+    # used by that person logged into their own account (enrollment.services.minors).
+    REPRESENTATION = "representation", _("Legal representation of a minor")
 
 
 class CreationCodeQuerySet(models.QuerySet):
@@ -192,6 +197,15 @@ class CreationCode(models.Model):
     # The same rules for both purposes; only what using the code does differs.
     purpose = models.CharField(
         _("purpose"), max_length=16, choices=CodePurpose.choices, default=CodePurpose.CREATION
+    )
+    # A representation code's legal representative (their registry row), else None.
+    representative = models.ForeignKey(
+        Beneficiary,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("legal representative"),
     )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -227,6 +241,29 @@ class CreationCode(models.Model):
             and self.burned_at is None
             and now < self.expires_at
         )
+
+
+class RepresentativeLetter(models.Model):
+    """Which legal representative a minor's code letter is for: the letter itself
+    (``letters.Letter``) names only the child, whose address it goes to. Gone with the letter or
+    with the representative's registry entry (the letter is then void)."""
+
+    letter = models.OneToOneField(
+        "letters.Letter", on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    representative = models.ForeignKey(
+        Beneficiary,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("legal representative"),
+    )
+
+    class Meta:
+        verbose_name = _("letter to a legal representative")
+        verbose_name_plural = _("letters to legal representatives")
+
+    def __str__(self) -> str:
+        return f"representative letter #{self.pk}"
 
 
 class ActivationAttempts(models.Model):

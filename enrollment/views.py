@@ -12,16 +12,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import FirstPasswordForm
+from accounts.models import User
 from dmp_portal.http import client_address
 from dmp_portal.views import too_many_attempts
 from enrollment.forms import ActivationCodeForm, EnrollmentForm
 from enrollment.services.activation import (
     ActivationRefused,
+    LogInFirst,
     activate,
     check_code,
     is_reactivation,
+    is_representation,
     password_holder,
 )
+from enrollment.services.representation import link_representative
 from enrollment.services.requests import TryLater, request_code
 
 VERIFIED_CODE = "_dmp_enrollment_code"
@@ -32,6 +36,14 @@ protected = [
         "nir", "nir_confirmation", "creation_code", "new_password1", "new_password2"
     ),
 ]
+
+
+def _logged_in(request: HttpRequest) -> User | None:
+    """The person logged in with both factors, else None: a minor's code is theirs to use."""
+    user = request.user
+    if isinstance(user, User) and user.is_verified():
+        return user
+    return None
 
 
 def eligibility(request: HttpRequest) -> HttpResponse:
@@ -92,21 +104,43 @@ class ActivationView(View):
             )
         form = ActivationCodeForm(request.POST)
         if form.is_valid():
+            representative = _logged_in(request)
             try:
                 code_id = check_code(
                     client_address(request),
                     form.cleaned_data["nir"],
                     form.cleaned_data["creation_code"],
+                    user=representative,
                 )
             except TryLater as wait:
                 return too_many_attempts(request, wait.seconds)
+            except LogInFirst:
+                # A fresh form: the code is never echoed back, nor put in the address.
+                return render(
+                    request,
+                    "enrollment/activate.html",
+                    {"form": ActivationCodeForm(), "log_in_first": True},
+                )
             except ActivationRefused as refusal:
                 form.add_error(None, refusal.message)
             else:
+                if representative is not None and is_representation(code_id):
+                    return self._represent(request, code_id, representative)
                 request.session.cycle_key()
                 request.session[VERIFIED_CODE] = (code_id, time.time())
                 return redirect("enrollment:activate")
         return render(request, "enrollment/activate.html", {"form": form})
+
+    @staticmethod
+    def _represent(request: HttpRequest, code_id: int, user: User) -> HttpResponse:
+        """A minor's code, checked for the logged-in representative: linked at once."""
+        try:
+            child = link_representative(code_id, user, client_address(request))
+        except ActivationRefused:
+            return render(
+                request, "enrollment/activate.html", {"form": ActivationCodeForm(), "refused": True}
+            )
+        return render(request, "enrollment/represented.html", {"child": child})
 
     @staticmethod
     def _verified_code(request: HttpRequest) -> int | None:

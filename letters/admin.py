@@ -28,6 +28,7 @@ KIND_LABELS = {
     "reactivation_code": _("Reactivation code letter"),
     "opening_notice": _("Notice of a record's opening"),
     "reactivation_notice": _("Notice of an account's reactivation"),
+    "representative_code": _("Code letter to a minor's legal representative"),
 }
 
 

@@ -62,6 +62,11 @@ REVIEWED = {
     "refuse a minor, asks authorize_staff before each link; it shows nothing",
     "enrollment/services/requests.py": "the background decision whether a letter goes out: "
     "the row's state only, never shown",
+    "enrollment/services/minors.py": "the background decision which legal representatives of "
+    "a minor get a letter: registry links and states only, never shown",
+    "enrollment/services/representation.py": "a minor's code used by the representative it "
+    "names (the code and their own logged-in account are the proof): the child's name is "
+    "shown to that representative only (tests/enrollment/test_minor_activation.py)",
     "letters/admin.py": "references, states and dates only; its export is letters.services' "
     "(test_admin_letter_export_refuses)",
     "letters/selectors.py": "overdue letters: states and dates, nothing decrypted",

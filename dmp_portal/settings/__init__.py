@@ -349,10 +349,12 @@ LETTER_BUILDERS = {
     "reactivation_code": "enrollment.letters.build_reactivation_letter",
     "opening_notice": "enrollment.letters.build_opening_notice",
     "reactivation_notice": "enrollment.letters.build_reactivation_notice",
+    "representative_code": "enrollment.letters.build_representative_letter",
 }
 LETTER_RETURN_HANDLERS = {
     "creation_code": "enrollment.services.codes.letter_returned",
     "reactivation_code": "enrollment.services.codes.letter_returned",
+    "representative_code": "enrollment.services.codes.letter_returned",
 }
 # Whose audit chain records each letter's export (its recipient's), by kind.
 LETTER_SUBJECTS = dict.fromkeys(LETTER_BUILDERS, "enrollment.services.registry.letter_subjects")

@@ -13,6 +13,14 @@ is slowed per number whether or not the number is known. Every refusal writes th
 of wrong tries; when the number has a live code (expired included), that code's row is locked
 and written as well, the one difference of work left (about 0.1 ms, 3 to 5 % of a try here;
 see tests/enrollment/test_activation_uniform.py).
+
+A minor's code (``CodePurpose.REPRESENTATION``, issue 17) opens nothing by itself: it
+matches only for the legal representative it names, logged into their own account
+(``services.representation.link_representative`` then does the rest). Typed by anyone else
+logged in, it is refused like a wrong code, with the same statements, and counts as a wrong
+try; typed by someone not logged in, ``LogInFirst`` asks them to log in (nothing counted: the code
+matched). A minor may have one live code per representative, so a try compares the typed
+code with a fixed number of slots (``_SLOTS``), the live codes padded with a dummy.
 """
 
 from __future__ import annotations
@@ -37,7 +45,13 @@ from accounts.throttling import Throttle
 from audit.models import Action, Outcome
 from audit.trail import record_event
 from enrollment import codes
-from enrollment.models import ActivationAttempts, Beneficiary, CodePurpose, CreationCode
+from enrollment.models import (
+    REPRESENTATIVES_AT_MOST,
+    ActivationAttempts,
+    Beneficiary,
+    CodePurpose,
+    CreationCode,
+)
 from enrollment.services.notices import announce_opening
 from enrollment.services.registry import nir_index
 from enrollment.services.requests import TryLater
@@ -54,10 +68,18 @@ class ActivationRefused(Exception):
         self.message = self.args[0]
 
 
+class LogInFirst(Exception):
+    """A minor's right code, typed by someone not logged in: only a legal representative,
+    logged into their own account, may use it. Nothing was counted or changed."""
+
+
 MAX_DELAY_SECONDS = 3600  # the delay stops doubling at an hour: slowed, never locked out
 FAILURE_MEMORY = timedelta(days=1)
 # Compared with when no code is live, so that a refusal costs the same hashing either way.
 _NO_CODE_HASH = "0" * 64
+# Live codes a number can have at once: its own, or one per legal representative of a minor.
+_SLOTS = REPRESENTATIVES_AT_MOST + 1
+_NO_ROW_ID = 2**63 - 1
 
 
 def _wait_for(attempts: ActivationAttempts | None, now: datetime) -> int:
@@ -89,11 +111,14 @@ def _record_failure(index: str, now: datetime) -> None:
         )
 
 
-def _count_on_code(code_id: int | None, now: datetime) -> None:
-    """Count a wrong try on the live code, burning it at the limit. One statement, run even
-    when no code is live (it then matches no row and writes nothing), so that the statements
-    do not differ; only the write of the code's row does."""
-    CreationCode.objects.filter(pk=code_id or 0).update(
+def _count_on_codes(code_ids: list[int], now: datetime) -> None:
+    """Count a wrong try on the live codes, burning each at the limit. One statement, run even
+    when no code is live (it then matches no row and writes nothing), its list padded to the
+    same length, so that the statements do not differ; only the writes of the codes' rows do."""
+    # Padded with ids no row has (the top of the bigint sequence), all different: Django drops
+    # repeated values from IN.
+    padding = [_NO_ROW_ID - slot for slot in range(_SLOTS - len(code_ids))]
+    CreationCode.objects.filter(pk__in=code_ids + padding).update(
         failed_attempts=F("failed_attempts") + 1,
         last_failed_at=now,
         burned_at=Case(
@@ -116,8 +141,29 @@ def forget_old_failures() -> int:
     return deleted
 
 
-def check_code(client: str, normalised_nir: str, typed_code: str) -> int:
+def _registry_id(user: User | None) -> int | None:
+    """The registry row of a logged-in person, asked whatever the code (one statement per try
+    of a logged-in client), so that a refusal's work does not tell a minor's right code."""
+    if user is None:
+        return None
+    return Beneficiary.objects.filter(patient_id=user.pk).values_list("pk", flat=True).first()
+
+
+def _matching(live: list[CreationCode], typed_hash: str, now: datetime) -> CreationCode | None:
+    """The usable live code the typed one is, after one constant-time comparison per slot."""
+    found = None
+    for slot in range(_SLOTS):
+        code = live[slot] if slot < len(live) else None
+        usable = code is not None and code.is_usable(now)
+        stored = code.code_hash if code is not None and usable else _NO_CODE_HASH
+        if hmac.compare_digest(stored, typed_hash) and usable:
+            found = code
+    return found
+
+
+def check_code(client: str, normalised_nir: str, typed_code: str, user: User | None = None) -> int:
     """The id of the creation code that this number and code open; raises otherwise.
+    ``user``: who is logged in (None: nobody), for a minor's code (see the module's docstring).
 
     Every refusal runs the same keyed hashes and the same statements in the same order (read
     the tries, read and lock the live code, count the try for the number, count it on the
@@ -131,25 +177,29 @@ def check_code(client: str, normalised_nir: str, typed_code: str) -> int:
     index = nir_index(normalised_nir)
     typed_hash = codes.hash_code(typed_code)
     now = timezone.now()
+    own_registry_id = _registry_id(user)
     attempts = ActivationAttempts.objects.filter(nir_index=index).first()
     wait = max(client_wait, _wait_for(attempts, now))
     if wait:
         raise TryLater(wait)
     with transaction.atomic():
-        live = (
+        live = list(
             CreationCode.objects.select_for_update()
             .filter(beneficiary__nir_index=index)
             .live()
-            .order_by("-created_at")
-            .first()
+            .order_by("-created_at")[:_SLOTS]
         )
-        usable = live is not None and live.is_usable(now)
-        # Always one constant-time comparison, against a dummy when no code is live.
-        matches = hmac.compare_digest(live.code_hash if usable else _NO_CODE_HASH, typed_hash)
-        if usable and matches:
-            return live.pk
+        # Always the same constant-time comparisons, against a dummy where no code is live.
+        found = _matching(live, typed_hash, now)
+        if found is not None and found.purpose != CodePurpose.REPRESENTATION:
+            return found.pk
+        if found is not None and user is None:
+            raise LogInFirst
+        if found is not None and found.representative_id == own_registry_id:
+            return found.pk
+        # Anything else, a minor's code typed by someone it does not name included.
         _record_failure(index, now)
-        _count_on_code(live.pk if live is not None else None, now)
+        _count_on_codes([code.pk for code in live], now)
         # One refused event on the system chain, in no one's name, the same for every number
         # (no number, no code, no record named): the trail keeps the try without a clue.
         record_event(
@@ -161,6 +211,11 @@ def check_code(client: str, normalised_nir: str, typed_code: str) -> int:
             client_address=client,
         )
     raise ActivationRefused()
+
+
+def is_representation(code_id: int) -> bool:
+    """Whether this (checked) code is a minor's, for the logged-in representative."""
+    return CreationCode.objects.filter(pk=code_id, purpose=CodePurpose.REPRESENTATION).exists()
 
 
 def is_reactivation(code_id: int) -> bool:
@@ -187,7 +242,7 @@ def password_holder(code_id: int) -> User:
     return holder
 
 
-def _new_identifier() -> str:
+def new_identifier() -> str:
     """A login identifier: 10 digits, easy to type, not derived from anything about the person."""
     while True:
         candidate = f"{secrets.randbelow(9 * 10**9) + 10**9}"
@@ -208,7 +263,8 @@ def activate(code_id: int, password: str, client_address: str = "") -> User:
             .filter(pk=code_id)
             .first()
         )
-        if code is None or not code.is_usable():
+        # A minor's code creates no login: only services.representation uses it.
+        if code is None or not code.is_usable() or code.purpose == CodePurpose.REPRESENTATION:
             raise ActivationRefused()
         beneficiary = (
             Beneficiary.objects.select_for_update(of=("self",))
@@ -246,7 +302,7 @@ def _create(beneficiary: Beneficiary, password: str) -> User:
     try:
         with transaction.atomic():
             user = User.objects.create_user(
-                _new_identifier(),
+                new_identifier(),
                 password,
                 kind=UserKind.PATIENT,
                 data_key=beneficiary.data_key,

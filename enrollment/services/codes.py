@@ -28,7 +28,9 @@ def _live(beneficiary: Beneficiary) -> CreationCodeQuerySet:
     return CreationCode.objects.filter(beneficiary=beneficiary).live()
 
 
-def _previous_trouble(beneficiary: Beneficiary) -> tuple[date | None, date | None]:
+def _previous_trouble(
+    beneficiary: Beneficiary, representative: Beneficiary | None = None
+) -> tuple[date | None, date | None]:
     """(day the previous code was burned, day of its last wrong try if it was slowed down).
 
     Only the latest code counts: an earlier one was already reported by the letter that
@@ -36,7 +38,11 @@ def _previous_trouble(beneficiary: Beneficiary) -> tuple[date | None, date | Non
     Nor when the latest code was used (the record was opened or reactivated with it): what
     happened to codes before it is over.
     """
-    previous = CreationCode.objects.filter(beneficiary=beneficiary).order_by("-created_at").first()
+    previous = (
+        CreationCode.objects.filter(beneficiary=beneficiary, representative=representative)
+        .order_by("-created_at")
+        .first()
+    )
     if previous is None or previous.used_at is not None:
         return None, None
     if previous.burned_at is not None:
@@ -50,16 +56,26 @@ def _previous_trouble(beneficiary: Beneficiary) -> tuple[date | None, date | Non
     return None, None
 
 
-def issue_code(beneficiary: Beneficiary, purpose: str = CodePurpose.CREATION) -> IssuedCode:
+def issue_code(
+    beneficiary: Beneficiary,
+    purpose: str = CodePurpose.CREATION,
+    representative: Beneficiary | None = None,
+) -> IssuedCode:
     """A new code for this person (call inside the letter's transaction, the row locked):
-    ``purpose`` says whether it creates the record or reactivates its account.
+    ``purpose`` says whether it creates the record or reactivates its account; a minor's code
+    names the ``representative`` it is for (``CodePurpose.REPRESENTATION``).
 
-    Older codes stop working, and earlier wrong tries on this number are forgotten, so that a
-    stranger's guesses cannot keep the person from using the code of their new letter.
+    Older codes stop working (a representative's code: only that representative's older ones,
+    each representative has their own letter), and earlier wrong tries on this number are
+    forgotten, so that a stranger's guesses cannot keep the person from using the code of
+    their new letter.
     """
     now = timezone.now()
-    previous_blocked_on, previous_tried_on = _previous_trouble(beneficiary)
-    _live(beneficiary).update(superseded_at=now)
+    previous_blocked_on, previous_tried_on = _previous_trouble(beneficiary, representative)
+    older = _live(beneficiary)
+    if representative is not None:
+        older = older.filter(representative=representative)
+    older.update(superseded_at=now)
     issued_on = timezone.localdate(now)
     expires_on = issued_on + timedelta(days=settings.ENROLLMENT_CODE_VALIDITY_DAYS)
     # Valid until the end of the printed day, in France's time zone.
@@ -69,6 +85,7 @@ def issue_code(beneficiary: Beneficiary, purpose: str = CodePurpose.CREATION) ->
         beneficiary=beneficiary,
         code_hash=codes.hash_code(code),
         purpose=purpose,
+        representative=representative,
         created_at=now,
         expires_at=expires_at,
     )

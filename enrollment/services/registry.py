@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 # them on an opposition needs nothing above the registry).
 CREATION_LETTER = "creation_code"
 REACTIVATION_LETTER = "reactivation_code"
-# One on its way holds back another, whichever its kind.
-CODE_LETTERS = (CREATION_LETTER, REACTIVATION_LETTER)
+# A minor's code, to one of their legal representatives at the child's address (issue 17).
+REPRESENTATIVE_LETTER = "representative_code"
+# One on its way holds back another, whichever its kind (a minor's: per representative).
+CODE_LETTERS = (CREATION_LETTER, REACTIVATION_LETTER, REPRESENTATIVE_LETTER)
 
 
 class RowRejected(Exception):

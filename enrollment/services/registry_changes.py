@@ -31,6 +31,7 @@ from dmp_portal.crypto.fields import is_destroyed
 from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
 from enrollment.postal import PostalAddressJson
 from enrollment.services.codes import letter_returned
+from enrollment.services.minors import is_minor, request_representative_letters
 from enrollment.services.registry import CODE_LETTERS, CREATION_LETTER, REACTIVATION_LETTER
 from letters.services import request_letter, void_unsent
 
@@ -188,5 +189,9 @@ def _redirect_pending_letter(beneficiary: Beneficiary) -> None:
     ).exists()
     letter_returned(beneficiary.uid)
     voided = sum(void_unsent(code_letter, beneficiary.uid) for code_letter in CODE_LETTERS)
-    if had_live_code or voided:
+    if is_minor(beneficiary, timezone.localdate()):
+        # A minor's letters go to their representatives, each their own (services.minors).
+        if had_live_code or voided:
+            request_representative_letters(beneficiary, timezone.now())
+    elif had_live_code or voided:
         request_letter(kind, beneficiary.uid, beneficiary.data_key)

@@ -18,18 +18,23 @@ name is checked here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access_control.decisions import CommandLineOperator
+from access_control.models import LegalRepresentation, RepresentationEndReason
 from access_control.policy import authorize_staff
-from audit.models import Action
+from audit.models import Action, Outcome
+from audit.trail import record_event
 from dmp_portal.crypto.hashing import blind_index
-from enrollment.models import MAJORITY_AGE, Beneficiary, RegistryRepresentative
+from enrollment.models import MAJORITY_AGE, Beneficiary, CreationCode, RegistryRepresentative
 from enrollment.validators import EXPECTED_REPRESENTATIVES
 
 REPRESENTATIVES_COLUMN = "representative_nirs"
+# The reason of the event that records a representation ended by the registry.
+ENDED_BY_REGISTRY = "registry"
 
 
 class RepresentativesRejected(Exception):
@@ -77,6 +82,9 @@ def link_representatives(
             "of the row was taken."
         )
     RegistryRepresentative.objects.filter(child=child, representative_id__in=removed).delete()
+    # The national file's word that they no longer represent the child: their representation of
+    # the child's record ends with the link, in this transaction (finding 7 of issue 17).
+    end_registry_representations(child, removed, timezone.now())
     RegistryRepresentative.objects.bulk_create(
         RegistryRepresentative(child=child, representative_id=pk) for pk in added
     )
@@ -106,3 +114,34 @@ def _representative(number: str, position: int, today: date) -> Beneficiary:
 
 def _ask(operator: CommandLineOperator, action: Action, child: Beneficiary) -> bool:
     return authorize_staff(operator, action, patient=child.patient, registry_id=child.pk).allowed
+
+
+def end_registry_representations(child: Beneficiary, removed: list[int], now: datetime) -> int:
+    """The registry unlinked these representatives (registry row ids) from the child: their
+    live representations end now (reason ``registry``), each recorded on the child's chain,
+    and their codes not yet used stop working. In the import's transaction."""
+    CreationCode.objects.filter(beneficiary=child, representative_id__in=removed).live().update(
+        superseded_at=now
+    )
+    if child.patient is None or not removed:
+        return 0
+    accounts = Beneficiary.objects.filter(pk__in=removed, patient__isnull=False).values_list(
+        "patient_id", flat=True
+    )
+    ended = list(
+        LegalRepresentation.objects.filter(
+            minor=child.patient, representative_id__in=list(accounts), ended_at=None
+        ).select_for_update()
+    )
+    for representation in ended:
+        representation.ended_at = now
+        representation.ended_reason = RepresentationEndReason.REGISTRY
+        representation.save(update_fields=["ended_at", "ended_reason"])
+        record_event(
+            actor=None,
+            patient=child.patient,
+            action=Action.UNLINK_REPRESENTATIVE,
+            outcome=Outcome.ALLOWED,
+            reason=ENDED_BY_REGISTRY,
+        )
+    return len(ended)

@@ -20,6 +20,7 @@ from audit.trail import record_event
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.queueing import enqueue, enqueue_on_commit
 from enrollment.models import Beneficiary, CreationCode, EnrollmentRequest, RequestOutcome
+from enrollment.services.minors import is_minor, minor_outcome, request_representative_letters
 from enrollment.services.registry import (
     CODE_LETTERS,
     CREATION_LETTER,
@@ -72,7 +73,9 @@ def process_request(request_id: int) -> str:
             .first()
         )
         outcome = _outcome(beneficiary)
-        if outcome == RequestOutcome.LETTER and beneficiary is not None:  # a letter: a person
+        if outcome == RequestOutcome.REPRESENTATIVES and beneficiary is not None:
+            request_representative_letters(beneficiary, timezone.now())
+        elif outcome == RequestOutcome.LETTER and beneficiary is not None:  # a letter: a person
             request_letter(CREATION_LETTER, beneficiary.uid, beneficiary.data_key)
         elif outcome == RequestOutcome.REACTIVATION and beneficiary is not None:
             request_letter(REACTIVATION_LETTER, beneficiary.uid, beneficiary.data_key)
@@ -96,6 +99,10 @@ def _outcome(beneficiary: Beneficiary | None) -> str:
     # to anyone, and the web request did the same work).
     if beneficiary.opposed_at is not None:
         return RequestOutcome.OPPOSED
+    # A minor (their record opened by a representative or not): letters to the legal
+    # representatives only, never a code of their own (services.minors).
+    if is_minor(beneficiary, timezone.localdate()):
+        return minor_outcome(beneficiary, timezone.now())
     if beneficiary.patient is not None:
         if not beneficiary.patient.is_active or is_destroyed(beneficiary.address):
             return RequestOutcome.ENROLLED

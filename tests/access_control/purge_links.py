@@ -56,6 +56,10 @@ ERASED = {
     # A minor's links to their legal representatives (issue 17), whichever side is purged.
     "enrollment.RegistryRepresentative.child",
     "enrollment.RegistryRepresentative.representative",
+    # A minor's codes and letters for one representative (issue 17), with either registry row.
+    "enrollment.CreationCode.representative",
+    "enrollment.RepresentativeLetter.representative",
+    "enrollment.RepresentativeLetter.letter",
     "records.Document.replaces",
 }
 # Kept, pointing to the account's random id or its destroyed key, and nothing else of them.

@@ -5,6 +5,8 @@ caregiver or legal representative is refused there as anybody else is (404, reco
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.utils import timezone
 
@@ -34,7 +36,9 @@ def helper(request):
             until=timezone.localdate(),
         )
     else:
-        LegalRepresentation.objects.create(minor=owner, representative=helper)
+        LegalRepresentation.objects.create(
+            minor=owner, representative=helper, until=date(2100, 1, 1)
+        )
     document = add_document(owner)
     return owner, owner_client, helper, client, document
 

@@ -4,7 +4,7 @@ through a live legal representation of its owner or a live accepted caregiver gr
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import transaction
@@ -60,7 +60,9 @@ def grant(owner, caregiver, scope="read", *, accepted=True, until_days=30) -> Ca
 
 
 def represent(minor, representative) -> LegalRepresentation:
-    return LegalRepresentation.objects.create(minor=minor, representative=representative)
+    return LegalRepresentation.objects.create(
+        minor=minor, representative=representative, until=date(2100, 1, 1)
+    )
 
 
 def decide(actor, patient, action, document=None):

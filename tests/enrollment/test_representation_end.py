@@ -1,0 +1,114 @@
+"""When a legal representation ends without anyone acting (review of issue 17, finding 7): on
+the 18th birthday by its own date (``until``, the eve), even if no task ran; and when the
+registry's import unlinks the representative, in the import's transaction, recorded."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+import time_machine
+from django.db import transaction
+from django.utils import timezone
+
+from access_control import policy
+from access_control.decisions import CommandLineOperator
+from access_control.models import LegalRepresentation, RepresentationEndReason
+from audit.models import Action, AuditEvent
+from enrollment.models import CreationCode
+from enrollment.services.minors import majority_day, representation_until
+from enrollment.services.representatives import ENDED_BY_REGISTRY, link_representatives
+from tests.enrollment.minors_world import ask_for, child_of, code_for, parent
+
+pytestmark = pytest.mark.django_db
+BORN = date(2010, 6, 15)
+
+
+def noon(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(12)))
+
+
+def test_until_is_the_eve_of_the_18th_birthday():
+    child = child_of(born=BORN)
+    assert representation_until(child) == date(2028, 6, 14)
+    assert majority_day(date(2008, 2, 29)) == date(2026, 3, 1)  # as age_on counts it
+
+
+@pytest.fixture
+def represented(django_capture_on_commit_callbacks):
+    mother, father = parent("Claire"), parent("Marc", "Bernard")
+    child = child_of(mother, father, born=BORN)
+    with time_machine.travel(noon(date(2026, 11, 30)), tick=False):
+        ask_for(child, django_capture_on_commit_callbacks)
+        mother.client.post(
+            "/enrollment/activate/", {"nir": child.nir, "creation_code": code_for(child, mother)}
+        )
+    child.refresh_from_db()
+    assert LegalRepresentation.objects.filter(representative=mother.user).exists()
+    return mother, father, child
+
+
+@pytest.mark.parametrize(
+    ("day", "allowed"),
+    [(date(2028, 6, 13), True), (date(2028, 6, 14), True), (date(2028, 6, 15), False)],
+)
+def test_the_door_refuses_on_the_birthday_even_if_no_task_ran(represented, day, allowed):
+    mother, _father, child = represented
+    with time_machine.travel(noon(day), tick=False):
+        decision = policy.decide(mother.user, child.patient, Action.LIST, acting_for=True)
+        assert decision.allowed is allowed
+        assert LegalRepresentation.objects.live().exists() is allowed
+        if not allowed:
+            assert decision.reason == "not-own-record"
+    # Nothing ended it: only its date.
+    assert LegalRepresentation.objects.get().ended_at is None
+
+
+def test_the_first_minute_of_the_birthday_is_refused(represented):
+    mother, _father, child = represented
+    first_minute = timezone.make_aware(datetime.combine(date(2028, 6, 15), time(0, 0)))
+    with time_machine.travel(first_minute, tick=False):
+        assert not policy.decide(mother.user, child.patient, Action.LIST, acting_for=True).allowed
+    with time_machine.travel(first_minute - timedelta(minutes=1), tick=False):
+        assert policy.decide(mother.user, child.patient, Action.LIST, acting_for=True).allowed
+
+
+def test_a_registry_unlink_ends_the_representation_at_once(represented):
+    mother, father, child = represented
+    father_code = CreationCode.objects.get(representative=father.row)
+    with transaction.atomic():
+        refused = link_representatives(
+            child, [father.row.nir], CommandLineOperator("ops"), timezone.localdate()
+        )
+    assert refused == ""
+    representation = LegalRepresentation.objects.get(representative=mother.user)
+    assert representation.ended_at is not None
+    assert representation.ended_reason == RepresentationEndReason.REGISTRY
+    event = AuditEvent.objects.get(
+        patient=child.patient, action=Action.UNLINK_REPRESENTATIVE, reason=ENDED_BY_REGISTRY
+    )
+    assert event.actor_id is None
+    assert not policy.decide(mother.user, child.patient, Action.LIST, acting_for=True).allowed
+    # The other representative's unused code still works; nothing else was touched.
+    father_code.refresh_from_db()
+    assert father_code.superseded_at is None
+
+
+def test_a_registry_unlink_stops_the_unlinked_representatives_unused_code(
+    django_capture_on_commit_callbacks,
+):
+    mother, father = parent("Claire"), parent("Marc", "Bernard")
+    child = child_of(mother, father, born=BORN)
+    with time_machine.travel(noon(date(2026, 11, 30)), tick=False):
+        ask_for(child, django_capture_on_commit_callbacks)
+        code = code_for(child, mother)
+        with transaction.atomic():
+            link_representatives(
+                child, [father.row.nir], CommandLineOperator("ops"), timezone.localdate()
+            )
+        assert CreationCode.objects.get(representative=mother.row).superseded_at is not None
+        response = mother.client.post(
+            "/enrollment/activate/", {"nir": child.nir, "creation_code": code}
+        )
+    assert "Ce numéro et ce code ne correspondent à aucun code valide" in response.content.decode()
+    assert not LegalRepresentation.objects.exists()
