@@ -166,6 +166,9 @@ class CodePurpose(models.TextChoices):
 
     CREATION = "creation", _("Creation of the record")
     REACTIVATION = "reactivation", _("Reactivation of the account")
+    # Issue 17: a child's record taken over by the young adult at 18 (services.majority): the
+    # existing account gets its first password, as a reactivation gives a new one.
+    MAJORITY = "majority", _("Takeover of the record at majority")
 
 
 class CreationCodeQuerySet(models.QuerySet):

@@ -28,6 +28,8 @@ KIND_LABELS = {
     "reactivation_code": _("Reactivation code letter"),
     "opening_notice": _("Notice of a record's opening"),
     "reactivation_notice": _("Notice of an account's reactivation"),
+    "majority_code": _("Takeover code letter (majority)"),
+    "majority_notice": _("Notice of a record's takeover at majority"),
 }
 
 

@@ -58,6 +58,13 @@ MAX_DELAY_SECONDS = 3600  # the delay stops doubling at an hour: slowed, never l
 FAILURE_MEMORY = timedelta(days=1)
 # Compared with when no code is live, so that a refusal costs the same hashing either way.
 _NO_CODE_HASH = "0" * 64
+# Codes that give an existing account a new password, and what their use is recorded as: a
+# reactivation's, and (issue 17) the young adult's who takes over their record at 18, never
+# from within someone's session (services.majority).
+EXISTING_ACCOUNT = {
+    CodePurpose.REACTIVATION: Action.REACTIVATE,
+    CodePurpose.MAJORITY: Action.TAKE_OVER,
+}
 
 
 def _wait_for(attempts: ActivationAttempts | None, now: datetime) -> int:
@@ -116,7 +123,9 @@ def forget_old_failures() -> int:
     return deleted
 
 
-def check_code(client: str, normalised_nir: str, typed_code: str) -> int:
+def check_code(
+    client: str, normalised_nir: str, typed_code: str, *, signed_in: bool = False
+) -> int:
     """The id of the creation code that this number and code open; raises otherwise.
 
     Every refusal runs the same keyed hashes and the same statements in the same order (read
@@ -146,7 +155,8 @@ def check_code(client: str, normalised_nir: str, typed_code: str) -> int:
         usable = live is not None and live.is_usable(now)
         # Always one constant-time comparison, against a dummy when no code is live.
         matches = hmac.compare_digest(live.code_hash if usable else _NO_CODE_HASH, typed_hash)
-        if usable and matches:
+        # A takeover code within someone's session is refused as a wrong one (services.majority).
+        if usable and matches and not (signed_in and live.purpose == CodePurpose.MAJORITY):
             return live.pk
         _record_failure(index, now)
         _count_on_code(live.pk if live is not None else None, now)
@@ -176,7 +186,7 @@ def password_holder(code_id: int) -> User:
     )
     beneficiary = code.beneficiary
     holder = User(kind=UserKind.PATIENT, username="")
-    if code.purpose == CodePurpose.REACTIVATION and beneficiary.patient is not None:
+    if code.purpose in EXISTING_ACCOUNT and beneficiary.patient is not None:
         holder = beneficiary.patient
     holder._password_personal_data = [
         beneficiary.nir,
@@ -196,7 +206,9 @@ def _new_identifier() -> str:
 
 
 @sensitive_variables("password")
-def activate(code_id: int, password: str, client_address: str = "") -> User:
+def activate(
+    code_id: int, password: str, client_address: str = "", *, signed_in: bool = False
+) -> User:
     """Consume the code and create the patient account, or reactivate it, in one transaction.
 
     The code row is locked: two simultaneous activations with one code open one account.
@@ -210,13 +222,16 @@ def activate(code_id: int, password: str, client_address: str = "") -> User:
         )
         if code is None or not code.is_usable():
             raise ActivationRefused()
+        if signed_in and code.purpose == CodePurpose.MAJORITY:
+            raise ActivationRefused()
         beneficiary = (
             Beneficiary.objects.select_for_update(of=("self",))
             .select_related("data_key", "patient")
             .get(pk=code.beneficiary_id)
         )
-        if code.purpose == CodePurpose.REACTIVATION:
-            user, action = _reactivate(beneficiary, password, client_address), Action.REACTIVATE
+        if code.purpose in EXISTING_ACCOUNT:
+            user = _reactivate(beneficiary, password, client_address)
+            action = EXISTING_ACCOUNT[CodePurpose(code.purpose)]
         else:
             user, action = _create(beneficiary, password), Action.ACTIVATE
         now = timezone.now()

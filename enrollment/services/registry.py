@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 # them on an opposition needs nothing above the registry).
 CREATION_LETTER = "creation_code"
 REACTIVATION_LETTER = "reactivation_code"
+# Issue 17: the young adult's code to take over their record at 18 (services.majority).
+MAJORITY_LETTER = "majority_code"
 # One on its way holds back another, whichever its kind.
-CODE_LETTERS = (CREATION_LETTER, REACTIVATION_LETTER)
+CODE_LETTERS = (CREATION_LETTER, REACTIVATION_LETTER, MAJORITY_LETTER)
 
 
 class RowRejected(Exception):
