@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from access_control import policy
 from access_control.models import Consent, LegalRepresentation, RepresentationEndReason
-from accounts.models import User, UserKind
+from accounts.models import User
 from audit.models import Action, AuditEvent, Outcome
 from enrollment.models import Beneficiary, CodePurpose, CreationCode
 from enrollment.services import majority
@@ -31,11 +31,11 @@ from tests.accounts.factories import (
     add_totp,
     logged_in_client,
 )
+from tests.enrollment.coming_of_age import make_child, represent
 from tests.enrollment.factories import (
     ACTIVATE_URL,
     PASSWORD,
     REFUSAL,
-    make_beneficiary,
     submit_code,
 )
 from tests.letters.reading import code_from_letter, letter_pdf, letter_text
@@ -53,33 +53,13 @@ def at(day: str, hour: str = "09:00"):
     return time_machine.travel(f"{day} {hour} +0100", tick=False)
 
 
-def make_child(born: date = BORN, first_name: str = "Inès") -> tuple[Beneficiary, User]:
-    """A child of the registry and the account of their record, as a representative's use of
-    the child's creation code leaves it (issue 17, item 2): no usable password."""
-    person = make_beneficiary(born=born, first_name=first_name, last_name="Martin")
-    child = User.objects.create_user(
-        f"{next_identifier()}", None, kind=UserKind.PATIENT, data_key=person.data_key
-    )
-    Beneficiary.objects.filter(pk=person.pk).update(patient=child)
-    person.refresh_from_db()
-    return person, child
-
-
-_identifiers = iter(range(4_000_000_000, 5_000_000_000))
-
-
-def next_identifier() -> int:
-    return next(_identifiers)
-
-
 @pytest.fixture
 def family():
     """A child with two legal representatives, a document a parent added, a consent to a
     practitioner."""
-    person, child = make_child()
+    person, child = make_child(BORN)
     mother, father = UserFactory(kind="patient"), UserFactory(kind="patient")
-    for parent in (mother, father):
-        LegalRepresentation.objects.create(minor=child, representative=parent)
+    represent(child, mother, father)
     document = add_document(child, title="Carnet de vaccination")
     doctor = PractitionerProfileFactory.create(last_name="Vasseur-Kerbrat")
     Consent.objects.create(patient=child, practitioner=doctor.user)
@@ -173,7 +153,7 @@ def test_only_children_of_age_are_due_and_a_29_february_birthday_is_1_march():
     adult_without_representative = make_child(born=date(1990, 1, 1))[1]
     parent = UserFactory(kind="patient")
     for child in (leap, younger):
-        LegalRepresentation.objects.create(minor=child, representative=parent)
+        represent(child, parent)
     assert majority.due_minors(date(2026, 2, 28)) == []
     assert majority.due_minors(date(2026, 3, 1)) == [leap.pk]
     assert adult_without_representative.pk not in majority.due_minors(date(2030, 1, 1))
