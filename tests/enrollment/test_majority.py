@@ -20,7 +20,13 @@ from access_control import policy
 from access_control.models import Consent, LegalRepresentation, RepresentationEndReason
 from accounts.models import User
 from audit.models import Action, AuditEvent, Outcome
-from enrollment.models import Beneficiary, CodePurpose, CreationCode
+from enrollment.models import (
+    Beneficiary,
+    CodePurpose,
+    CreationCode,
+    EnrollmentRequest,
+    RequestOutcome,
+)
 from enrollment.services import majority
 from enrollment.views import VERIFIED_CODE
 from letters.models import Letter, LetterState
@@ -69,10 +75,9 @@ def family():
 def run_beat(django_capture_on_commit_callbacks) -> int:
     """The beat's daily task as the worker runs it (the per-child tasks inline), and the
     letters it asks for rendered."""
+    task = str(settings.CELERY_BEAT_SCHEDULE["end-representations-at-majority"]["task"])
     with django_capture_on_commit_callbacks(execute=True):
-        return import_string(
-            settings.CELERY_BEAT_SCHEDULE["end-representations-at-majority"]["task"]
-        )()
+        return import_string(task)()
 
 
 def majority_letters(person: Beneficiary) -> list[Letter]:
@@ -322,3 +327,19 @@ def test_no_letter_for_a_record_closed_for_good(family, django_capture_on_commit
         run_beat(django_capture_on_commit_callbacks)
     assert not LegalRepresentation.objects.live().filter(minor=child).exists()
     assert majority_letters(person) == []
+
+
+def test_a_takeover_letter_on_its_way_holds_back_another_letter(
+    family, django_capture_on_commit_callbacks
+):
+    """The young adult asking on /enrollment/ while their takeover letter is still to be
+    rendered gets the same page and no second letter (a code on its way)."""
+    person, child, *_rest = family
+    with at(BIRTHDAY), django_capture_on_commit_callbacks(execute=False):
+        assert majority.come_of_age(child.pk) is True  # the rendering task not run yet
+    (letter,) = majority_letters(person)
+    assert letter.state == LetterState.REQUESTED
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post("/enrollment/", {"nir": person.nir, "nir_confirmation": person.nir})
+    assert EnrollmentRequest.objects.get().outcome == RequestOutcome.CODE_PENDING
+    assert Letter.objects.filter(subject_uid=person.uid).count() == 1
