@@ -37,6 +37,7 @@ from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.queueing import enqueue
 from enrollment.models import MAJORITY_AGE, Beneficiary, CodePurpose, CreationCode
 from enrollment.services.registry import MAJORITY_LETTER
+from letters.models import Letter, LetterState
 from letters.services import request_letter
 
 COME_OF_AGE_TASK = "enrollment.tasks.come_of_age"
@@ -129,3 +130,21 @@ def come_of_age(minor_id: UUID, today: date | None = None) -> bool:
 def is_takeover(code_id: int) -> bool:
     """Whether this (checked) code is a young adult's to take their record over."""
     return CreationCode.objects.filter(pk=code_id, purpose=CodePurpose.MAJORITY).exists()
+
+
+def takeover_pending(beneficiary: Beneficiary) -> bool:
+    """Whether this person's takeover is still on its way: a live takeover code, or a takeover
+    letter not yet handed to the mail house. A confirmed move sends it again as a takeover
+    letter (services.registry_changes), not as a reactivation asked for by nobody."""
+    live_code = (
+        CreationCode.objects.filter(beneficiary=beneficiary, purpose=CodePurpose.MAJORITY)
+        .live()
+        .exists()
+    )
+    unsent = Letter.objects.filter(
+        kind=MAJORITY_LETTER,
+        subject_uid=beneficiary.uid,
+        state__in=[LetterState.REQUESTED, LetterState.RENDERED],
+        batch__isnull=True,
+    ).exists()
+    return live_code or unsent

@@ -27,12 +27,15 @@ from enrollment.models import (
     EnrollmentRequest,
     RequestOutcome,
 )
+from enrollment.postal import build_address
 from enrollment.services import majority
+from enrollment.services.registry_changes import current_values, decide_change, propose_change
 from enrollment.views import VERIFIED_CODE
 from letters.models import Letter, LetterState
 from records.models import Document
 from tests.accounts.factories import (
     PractitionerProfileFactory,
+    StaffFactory,
     UserFactory,
     add_totp,
     logged_in_client,
@@ -343,3 +346,35 @@ def test_a_takeover_letter_on_its_way_holds_back_another_letter(
         Client().post("/enrollment/", {"nir": person.nir, "nir_confirmation": person.nir})
     assert EnrollmentRequest.objects.get().outcome == RequestOutcome.CODE_PENDING
     assert Letter.objects.filter(subject_uid=person.uid).count() == 1
+
+
+def test_a_confirmed_move_sends_the_takeover_letter_again_to_the_new_address(
+    of_age, django_capture_on_commit_callbacks
+):
+    person, child, *_rest, old_code = of_age
+    values = current_values(Beneficiary.objects.select_related("data_key").get(pk=person.pk))
+    values["address"] = build_address(
+        first_name="Inès",
+        last_name="Martin",
+        delivery_point="",
+        building="",
+        street="8 quai du Port",
+        locality="",
+        postcode="13001",
+        city="Marseille",
+        country="",
+    ).as_json()
+    change = propose_change(StaffFactory(), person.pk, values)
+    with django_capture_on_commit_callbacks(execute=True):
+        decide_change(StaffFactory(), change.pk, confirm=True)
+    assert REFUSAL in submit_code(Client(), person.nir, old_code).content.decode()
+    new_letter = Letter.objects.filter(
+        subject_uid=person.uid, kind="majority_code", state=LetterState.RENDERED
+    ).latest("requested_at")
+    assert new_letter.postal["postcode"] == "13001"
+    assert not Letter.objects.filter(subject_uid=person.uid, kind="reactivation_code").exists()
+    young = Client()
+    assert submit_code(young, person.nir, code_from_letter(new_letter)).status_code == 302
+    assert "enrollment/takeover_password.html" in [
+        t.name for t in young.get(ACTIVATE_URL).templates
+    ]
