@@ -101,6 +101,10 @@ ACCOUNT_OTHERS_ACTIONS = frozenset(
         Action.PASSWORD_RESET,
         Action.END_SESSION,
         Action.LIFT_THROTTLE,
+        # Issue 17, at 18 (enrollment.services.majority): the representations ended by the
+        # daily task, the record taken over with the letter's code.
+        Action.END_REPRESENTATION,
+        Action.TAKE_OVER,
     }
 )
 OWN_ACTIONS = RECORD_OWN_ACTIONS | ACCOUNT_OWN_ACTIONS

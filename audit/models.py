@@ -116,6 +116,11 @@ class Action(models.TextChoices):
     END_CAREGIVER = "end-caregiver", _("End a caregiver's access")
     ACCEPT_CAREGIVER = "accept-caregiver", _("Accept to be a caregiver")
     DECLINE_CAREGIVER = "decline-caregiver", _("Decline to be a caregiver")
+    # Issue 17: on the 18th birthday the daily task ends each legal representation (no actor,
+    # reason ``majority``), and the young adult takes the record over with their letter's code;
+    # both on the young adult's chain (enrollment.services.majority).
+    END_REPRESENTATION = "end-representation", _("Legal representation ended")
+    TAKE_OVER = "take-over", _("Record taken over at majority with a letter")
 
 
 class Outcome(models.TextChoices):

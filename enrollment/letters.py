@@ -19,6 +19,7 @@ from enrollment.services.codes import issue_code
 from enrollment.services.minors import is_minor, represents
 from letters.models import Letter
 from letters.rendering.content import LetterContent, NoticeContent, Sender
+from letters.rendering.majority import render_majority_letter, render_majority_notice
 from letters.rendering.page import page_count, render_creation_letter, render_notice_letter
 from letters.rendering.representative import (
     RepresentativeLetterContent,
@@ -176,6 +177,56 @@ def build_representative_letter(letter: Letter) -> RenderedLetter:
             representative_name=f"{representative.first_name} {representative.last_name}",
             child_name=f"{child.first_name} {child.last_name}",
             child_born_on=date.fromisoformat(child.birth_date),
+        )
+    )
+    return _rendered(pdf, address)
+
+
+# --- Issue 17, item 5: coming of age (services.majority) -----------------------------------
+
+
+def build_majority_letter(letter: Letter) -> RenderedLetter:
+    """Issue the young adult's takeover code and write the letter that carries it, to their
+    Vitale address in their own name (the registry's address lines), in the rendering
+    transaction."""
+    beneficiary = _locked_recipient(letter)
+    account = beneficiary.patient
+    if account is None or not account.is_active:
+        # Nothing to take over: the record was purged or closed for good meanwhile.
+        raise LetterVoid("the record cannot be taken over")
+    issued = issue_code(beneficiary, CodePurpose.MAJORITY)
+    address = PostalAddress.from_json(beneficiary.address)
+    pdf = render_majority_letter(
+        LetterContent(
+            reference=letter.reference,
+            issued_on=issued.issued_on,
+            address_lines=address.lines,
+            creation_code=codes.grouped(issued.code),
+            expires_on=issued.expires_on,
+            activate_url=settings.DMP_SITE_URL + reverse("enrollment:activate"),
+            request_url=settings.DMP_SITE_URL + reverse("enrollment:request"),
+            portal_address=urlsplit(settings.DMP_SITE_URL).netloc,
+            sender=sender_from_settings(),
+            previous_code_blocked_on=issued.previous_blocked_on,
+            previous_code_tried_on=issued.previous_tried_on,
+        )
+    )
+    return _rendered(pdf, address)
+
+
+def build_majority_notice(letter: Letter) -> RenderedLetter:
+    """The notice that the record was taken over, on the day the letter was asked for."""
+    beneficiary = _locked_recipient(letter)
+    address = PostalAddress.from_json(beneficiary.address)
+    pdf = render_majority_notice(
+        NoticeContent(
+            reference=letter.reference,
+            issued_on=timezone.localdate(),
+            address_lines=address.lines,
+            opened_on=timezone.localdate(letter.requested_at),
+            reactivation=False,
+            portal_address=urlsplit(settings.DMP_SITE_URL).netloc,
+            sender=sender_from_settings(),
         )
     )
     return _rendered(pdf, address)

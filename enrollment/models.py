@@ -171,6 +171,9 @@ class CodePurpose(models.TextChoices):
     # Issue 17: a minor's code, for one of their legal representatives (``representative``),
     # used by that person logged into their own account (enrollment.services.minors).
     REPRESENTATION = "representation", _("Legal representation of a minor")
+    # Issue 17: a child's record taken over by the young adult at 18 (services.majority): the
+    # existing account gets its first password, as a reactivation gives a new one.
+    MAJORITY = "majority", _("Takeover of the record at majority")
 
 
 class CreationCodeQuerySet(models.QuerySet):

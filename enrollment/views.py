@@ -25,6 +25,7 @@ from enrollment.services.activation import (
     is_representation,
     password_holder,
 )
+from enrollment.services.majority import is_takeover
 from enrollment.services.representation import link_representative
 from enrollment.services.requests import TryLater, request_code
 
@@ -83,11 +84,17 @@ class ActivationView(View):
             if not password_form.is_valid():
                 return self._password_step(request, code_id, password_form)
             reactivation = is_reactivation(code_id)
+            done = (
+                "enrollment/taken_over.html"
+                if is_takeover(code_id)
+                else "enrollment/activated.html"
+            )
             try:
                 user = activate(
                     code_id,
                     password_form.cleaned_data["new_password1"],
                     client_address=client_address(request),
+                    signed_in=request.user.is_authenticated,
                 )
             except ActivationRefused:
                 request.session.pop(VERIFIED_CODE, None)
@@ -97,11 +104,7 @@ class ActivationView(View):
                     {"form": ActivationCodeForm(), "refused": True},
                 )
             request.session.pop(VERIFIED_CODE, None)
-            return render(
-                request,
-                "enrollment/activated.html",
-                {"identifier": user.username, "reactivated": reactivation},
-            )
+            return render(request, done, {"identifier": user.username, "reactivated": reactivation})
         form = ActivationCodeForm(request.POST)
         if form.is_valid():
             representative = _logged_in(request)
@@ -111,6 +114,7 @@ class ActivationView(View):
                     form.cleaned_data["nir"],
                     form.cleaned_data["creation_code"],
                     user=representative,
+                    signed_in=request.user.is_authenticated,
                 )
             except TryLater as wait:
                 return too_many_attempts(request, wait.seconds)
@@ -151,8 +155,7 @@ class ActivationView(View):
 
     @staticmethod
     def _password_step(request: HttpRequest, code_id: int, form) -> HttpResponse:
-        return render(
-            request,
-            "enrollment/activate_password.html",
-            {"form": form, "reactivation": is_reactivation(code_id)},
-        )
+        template = "enrollment/activate_password.html"
+        if is_takeover(code_id):  # issue 17: the young adult's first password, at 18
+            template = "enrollment/takeover_password.html"
+        return render(request, template, {"form": form, "reactivation": is_reactivation(code_id)})

@@ -29,6 +29,8 @@ KIND_LABELS = {
     "opening_notice": _("Notice of a record's opening"),
     "reactivation_notice": _("Notice of an account's reactivation"),
     "representative_code": _("Code letter to a minor's legal representative"),
+    "majority_code": _("Takeover code letter (majority)"),
+    "majority_notice": _("Notice of a record's takeover at majority"),
 }
 
 

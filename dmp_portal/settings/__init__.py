@@ -350,11 +350,15 @@ LETTER_BUILDERS = {
     "opening_notice": "enrollment.letters.build_opening_notice",
     "reactivation_notice": "enrollment.letters.build_reactivation_notice",
     "representative_code": "enrollment.letters.build_representative_letter",
+    # Issue 17: the young adult's code to take over their record at 18, and its notice.
+    "majority_code": "enrollment.letters.build_majority_letter",
+    "majority_notice": "enrollment.letters.build_majority_notice",
 }
 LETTER_RETURN_HANDLERS = {
     "creation_code": "enrollment.services.codes.letter_returned",
     "reactivation_code": "enrollment.services.codes.letter_returned",
     "representative_code": "enrollment.services.codes.letter_returned",
+    "majority_code": "enrollment.services.codes.letter_returned",
 }
 # Whose audit chain records each letter's export (its recipient's), by kind.
 LETTER_SUBJECTS = dict.fromkeys(LETTER_BUILDERS, "enrollment.services.registry.letter_subjects")
@@ -383,6 +387,12 @@ CELERY_BEAT_SCHEDULE = {
     # Documents held back for an announcement whose delay is over: revealed, the patient told.
     "reveal-announced-documents": {
         "task": "records.tasks.reveal_due_documents",
+        "schedule": 86400.0,
+    },
+    # Issue 17: on a child's 18th birthday (or the first run after it), their legal
+    # representatives' access ends and the young adult's takeover letter is asked for.
+    "end-representations-at-majority": {
+        "task": "enrollment.tasks.queue_majorities",
         "schedule": 86400.0,
     },
 }

@@ -80,6 +80,13 @@ _NO_CODE_HASH = "0" * 64
 # Live codes a number can have at once: its own, or one per legal representative of a minor.
 _SLOTS = REPRESENTATIVES_AT_MOST + 1
 _NO_ROW_ID = 2**63 - 1
+# Codes that give an existing account a new password, and what their use is recorded as: a
+# reactivation's, and (issue 17) the young adult's who takes over their record at 18, never
+# from within someone's session (services.majority).
+EXISTING_ACCOUNT = {
+    CodePurpose.REACTIVATION: Action.REACTIVATE,
+    CodePurpose.MAJORITY: Action.TAKE_OVER,
+}
 
 
 def _wait_for(attempts: ActivationAttempts | None, now: datetime) -> int:
@@ -161,9 +168,17 @@ def _matching(live: list[CreationCode], typed_hash: str, now: datetime) -> Creat
     return found
 
 
-def check_code(client: str, normalised_nir: str, typed_code: str, user: User | None = None) -> int:
+def check_code(
+    client: str,
+    normalised_nir: str,
+    typed_code: str,
+    user: User | None = None,
+    *,
+    signed_in: bool = False,
+) -> int:
     """The id of the creation code that this number and code open; raises otherwise.
-    ``user``: who is logged in (None: nobody), for a minor's code (see the module's docstring).
+    ``user``: who is logged in with both factors (None: nobody), for a minor's code (see the
+    module's docstring); ``signed_in``: any session at all, which refuses a takeover code.
 
     Every refusal runs the same keyed hashes and the same statements in the same order (read
     the tries, read and lock the live code, count the try for the number, count it on the
@@ -191,6 +206,9 @@ def check_code(client: str, normalised_nir: str, typed_code: str, user: User | N
         )
         # Always the same constant-time comparisons, against a dummy where no code is live.
         found = _matching(live, typed_hash, now)
+        # A takeover code within someone's session is refused as a wrong one (services.majority).
+        if found is not None and signed_in and found.purpose == CodePurpose.MAJORITY:
+            found = None
         if found is not None and found.purpose != CodePurpose.REPRESENTATION:
             return found.pk
         if found is not None and user is None:
@@ -231,7 +249,7 @@ def password_holder(code_id: int) -> User:
     )
     beneficiary = code.beneficiary
     holder = User(kind=UserKind.PATIENT, username="")
-    if code.purpose == CodePurpose.REACTIVATION and beneficiary.patient is not None:
+    if code.purpose in EXISTING_ACCOUNT and beneficiary.patient is not None:
         holder = beneficiary.patient
     holder._password_personal_data = [
         beneficiary.nir,
@@ -251,7 +269,9 @@ def new_identifier() -> str:
 
 
 @sensitive_variables("password")
-def activate(code_id: int, password: str, client_address: str = "") -> User:
+def activate(
+    code_id: int, password: str, client_address: str = "", *, signed_in: bool = False
+) -> User:
     """Consume the code and create the patient account, or reactivate it, in one transaction.
 
     The code row is locked: two simultaneous activations with one code open one account.
@@ -266,13 +286,16 @@ def activate(code_id: int, password: str, client_address: str = "") -> User:
         # A minor's code creates no login: only services.representation uses it.
         if code is None or not code.is_usable() or code.purpose == CodePurpose.REPRESENTATION:
             raise ActivationRefused()
+        if signed_in and code.purpose == CodePurpose.MAJORITY:
+            raise ActivationRefused()
         beneficiary = (
             Beneficiary.objects.select_for_update(of=("self",))
             .select_related("data_key", "patient")
             .get(pk=code.beneficiary_id)
         )
-        if code.purpose == CodePurpose.REACTIVATION:
-            user, action = _reactivate(beneficiary, password, client_address), Action.REACTIVATE
+        if code.purpose in EXISTING_ACCOUNT:
+            user = _reactivate(beneficiary, password, client_address)
+            action = EXISTING_ACCOUNT[CodePurpose(code.purpose)]
         else:
             user, action = _create(beneficiary, password), Action.ACTIVATE
         now = timezone.now()

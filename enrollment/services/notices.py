@@ -18,6 +18,7 @@ from letters.services import request_letter
 
 OPENING_NOTICE = "opening_notice"
 REACTIVATION_NOTICE = "reactivation_notice"
+MAJORITY_NOTICE = "majority_notice"
 OPENINGS = (Action.ACTIVATE, Action.REACTIVATE)
 
 
@@ -26,6 +27,10 @@ def announce_opening(beneficiary: Beneficiary, event: AuditEvent) -> None:
     the e-mail queued for when it commits; neither happens if the opening is rolled back."""
     reactivated = event.action == Action.REACTIVATE
     kind = REACTIVATION_NOTICE if reactivated else OPENING_NOTICE
+    if event.action == Action.TAKE_OVER:
+        # Issue 17, at 18 (services.majority): by post only; the e-mail task skips it, the
+        # contact address being perhaps one a representative gave (not in OPENINGS).
+        kind = MAJORITY_NOTICE
     request_letter(kind, beneficiary.uid, beneficiary.data_key)
     enqueue_on_commit("enrollment.tasks.send_opening_email", event.pk)
 

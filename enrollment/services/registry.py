@@ -38,8 +38,10 @@ CREATION_LETTER = "creation_code"
 REACTIVATION_LETTER = "reactivation_code"
 # A minor's code, to one of their legal representatives at the child's address (issue 17).
 REPRESENTATIVE_LETTER = "representative_code"
+# Issue 17: the young adult's code to take over their record at 18 (services.majority).
+MAJORITY_LETTER = "majority_code"
 # One on its way holds back another, whichever its kind (a minor's: per representative).
-CODE_LETTERS = (CREATION_LETTER, REACTIVATION_LETTER, REPRESENTATIVE_LETTER)
+CODE_LETTERS = (CREATION_LETTER, REACTIVATION_LETTER, REPRESENTATIVE_LETTER, MAJORITY_LETTER)
 
 
 class RowRejected(Exception):

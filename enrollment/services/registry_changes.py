@@ -31,8 +31,14 @@ from dmp_portal.crypto.fields import is_destroyed
 from enrollment.models import Beneficiary, RegistryChange, RegistryChangeState
 from enrollment.postal import PostalAddressJson
 from enrollment.services.codes import letter_returned
+from enrollment.services.majority import takeover_pending
 from enrollment.services.minors import is_minor, request_representative_letters
-from enrollment.services.registry import CODE_LETTERS, CREATION_LETTER, REACTIVATION_LETTER
+from enrollment.services.registry import (
+    CODE_LETTERS,
+    CREATION_LETTER,
+    MAJORITY_LETTER,
+    REACTIVATION_LETTER,
+)
 from letters.services import request_letter, void_unsent
 
 if TYPE_CHECKING:
@@ -184,6 +190,8 @@ def _redirect_pending_letter(beneficiary: Beneficiary) -> None:
     """The old address's code stops working; a letter on its way goes to the new address (a
     reactivation letter when the record exists, else a creation letter)."""
     kind = REACTIVATION_LETTER if beneficiary.patient_id is not None else CREATION_LETTER
+    if takeover_pending(beneficiary):  # issue 17: a young adult's, at 18 (services.majority)
+        kind = MAJORITY_LETTER
     had_live_code = beneficiary.creation_codes.filter(
         used_at__isnull=True, superseded_at__isnull=True, burned_at__isnull=True
     ).exists()

@@ -330,6 +330,7 @@ BY_OTHERS |= {"view-identity", "propose-change", "confirm-change", "export-lette
 BY_OTHERS |= {"mark-returned", "review-emergency"}
 BY_OTHERS |= {"propose-death", "confirm-death"}  # staff, four eyes (issue 16)
 BY_OTHERS |= {"link-representative", "unlink-representative"}  # the registry's import (17)
+BY_OTHERS |= {"end-representation", "take-over"}  # at 18, in no one's name (issue 17)
 # In no one's name: refused login steps, a letter's code used, a letter or a link asked for.
 BY_OTHERS |= {"login-password", "login", "login-passkey", "activate", "reactivate"}
 BY_OTHERS |= {"request-reactivation", "password-reset-request", "password-reset"}
