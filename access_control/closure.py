@@ -240,7 +240,7 @@ def _end_representatives_and_caregivers(patient: User, now: datetime) -> None:
     """Issue 17's representatives and caregivers: their ties to this record end here, at
     ``now``, with the others (pending invitations too). The door already refuses them both on
     a closed record; ended, they stay ended if the patient reopens it."""
-    LegalRepresentation.objects.live().filter(minor=patient).update(
+    LegalRepresentation.objects.unended().filter(minor=patient).update(
         ended_at=now, ended_reason=RepresentationEndReason.CLOSURE
     )
     CaregiverGrant.objects.unrevoked().filter(patient=patient).update(
@@ -262,7 +262,7 @@ def _end_ties_held(person: User, now: datetime) -> None:
     CaregiverGrant.objects.unrevoked().filter(caregiver=person).update(
         revoked_at=now, revoked_reason=CaregiverEndReason.CAREGIVER_DEATH
     )
-    LegalRepresentation.objects.live().filter(representative=person).update(
+    LegalRepresentation.objects.unended().filter(representative=person).update(
         ended_at=now, ended_reason=RepresentationEndReason.REPRESENTATIVE_DEATH
     )
 

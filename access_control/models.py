@@ -479,6 +479,11 @@ class LegalRepresentationQuerySet(models.QuerySet):
         today = timezone.localdate(now or timezone.now())
         return self.filter(ended_at=None, until__gte=today)
 
+    def unended(self):
+        """Not ended yet, whether or not ``until`` is past: what a closure, a death or coming of
+        age must end (a row past its date lets nobody in, but its end is still to be recorded)."""
+        return self.filter(ended_at=None)
+
 
 class LegalRepresentation(models.Model):
     """A legal representative (a parent's own patient account) manages a minor's record, from

@@ -64,6 +64,9 @@ REVIEWED = {
     "the row's state only, never shown",
     "enrollment/services/minors.py": "the background decision which legal representatives of "
     "a minor get a letter: registry links and states only, never shown",
+    "enrollment/services/majority.py": "the daily coming of age: birth dates of represented "
+    "records decrypted in the background to decide who turned 18, and the takeover letter's "
+    "state; nothing shown to anyone (tests/enrollment/test_majority.py)",
     "enrollment/services/representation.py": "a minor's code used by the representative it "
     "names (the code and their own logged-in account are the proof): the child's name is "
     "shown to that representative only (tests/enrollment/test_minor_activation.py)",

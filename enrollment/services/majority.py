@@ -60,7 +60,9 @@ def due_minors(today: date | None = None) -> list[UUID]:
     records with a live representation only (the children's, a small part of the registry).
     """
     today = today or timezone.localdate()
-    represented = LegalRepresentation.objects.live().values("minor_id")
+    # ``until`` (the eve of the 18th birthday, in clear) narrows it in SQL; the birth date still
+    # decides, so a row whose ``until`` was set wrong cannot end a minor's representation early.
+    represented = LegalRepresentation.objects.unended().filter(until__lt=today).values("minor_id")
     people = Beneficiary.objects.select_related("data_key").filter(patient_id__in=represented)
     return [
         person.patient_id
@@ -100,7 +102,7 @@ def come_of_age(minor_id: UUID, today: date | None = None) -> bool:
         # flight is committed before the representation ends, or sees it ended.
         young_adult = User.objects.select_for_update(no_key=True).get(pk=minor_id)
         ended = list(
-            LegalRepresentation.objects.live()
+            LegalRepresentation.objects.unended()
             .select_for_update()
             .filter(minor=young_adult)
             .values_list("pk", flat=True)

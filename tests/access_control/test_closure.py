@@ -333,7 +333,9 @@ def ties_held_by(helper):
             patient=inviting, caregiver=helper, scope="read", until=until
         ),
     ]
-    representation = LegalRepresentation.objects.create(minor=child, representative=helper)
+    representation = LegalRepresentation.objects.create(
+        minor=child, representative=helper, until=until
+    )
     own = CaregiverGrant.objects.create(
         patient=helper, caregiver=own_caregiver, scope="read", until=until
     )

@@ -10,6 +10,7 @@ from datetime import date
 from access_control.models import LegalRepresentation
 from accounts.models import User, UserKind
 from enrollment.models import Beneficiary
+from enrollment.services.minors import representation_until
 from tests.enrollment.factories import make_beneficiary
 
 _identifiers = itertools.count(4_000_000_000)
@@ -28,4 +29,8 @@ def make_child(born: date, first_name: str = "Inès") -> tuple[Beneficiary, User
 
 def represent(child: User, *representatives: User) -> None:
     for representative in representatives:
-        LegalRepresentation.objects.create(minor=child, representative=representative)
+        LegalRepresentation.objects.create(
+            minor=child,
+            representative=representative,
+            until=representation_until(Beneficiary.objects.get(patient=child)),
+        )

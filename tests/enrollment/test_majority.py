@@ -62,6 +62,14 @@ def at(day: str, hour: str = "09:00"):
     return time_machine.travel(f"{day} {hour} +0100", tick=False)
 
 
+@pytest.fixture(autouse=True)
+def _the_eve():
+    """Every test starts on the eve of the birthday, whatever the day it runs: the child is a
+    minor until a test moves the clock (``at``)."""
+    with time_machine.travel(f"{DAY_BEFORE} 09:00 +0100", tick=True):
+        yield
+
+
 @pytest.fixture
 def family():
     """A child with two legal representatives, a document a parent added, a consent to a
@@ -342,7 +350,7 @@ def test_a_takeover_letter_on_its_way_holds_back_another_letter(
         assert majority.come_of_age(child.pk) is True  # the rendering task not run yet
     (letter,) = majority_letters(person)
     assert letter.state == LetterState.REQUESTED
-    with django_capture_on_commit_callbacks(execute=True):
+    with at(BIRTHDAY, "10:00"), django_capture_on_commit_callbacks(execute=True):
         Client().post("/enrollment/", {"nir": person.nir, "nir_confirmation": person.nir})
     assert EnrollmentRequest.objects.get().outcome == RequestOutcome.CODE_PENDING
     assert Letter.objects.filter(subject_uid=person.uid).count() == 1
@@ -364,9 +372,10 @@ def test_a_confirmed_move_sends_the_takeover_letter_again_to_the_new_address(
         city="Marseille",
         country="",
     ).as_json()
-    change = propose_change(StaffFactory(), person.pk, values)
-    with django_capture_on_commit_callbacks(execute=True):
-        decide_change(StaffFactory(), change.pk, confirm=True)
+    with at(BIRTHDAY, "10:00"):
+        change = propose_change(StaffFactory(), person.pk, values)
+        with django_capture_on_commit_callbacks(execute=True):
+            decide_change(StaffFactory(), change.pk, confirm=True)
     assert REFUSAL in submit_code(Client(), person.nir, old_code).content.decode()
     new_letter = Letter.objects.filter(
         subject_uid=person.uid, kind="majority_code", state=LetterState.RENDERED
