@@ -116,6 +116,17 @@ class Action(models.TextChoices):
     END_CAREGIVER = "end-caregiver", _("End a caregiver's access")
     ACCEPT_CAREGIVER = "accept-caregiver", _("Accept to be a caregiver")
     DECLINE_CAREGIVER = "decline-caregiver", _("Decline to be a caregiver")
+    # Issue 17, item 4: a minor's document kept confidential from their legal representatives
+    # by its practitioner author (public health code art. L1111-5), and that confidentiality
+    # lifted (the minor agreed): on the minor's chain.
+    HIDE_FROM_REPRESENTATIVES = (
+        "hide-from-representatives",
+        _("Keep a document confidential from the legal representatives"),
+    )
+    SHOW_TO_REPRESENTATIVES = (
+        "show-to-representatives",
+        _("Lift a document's confidentiality from the legal representatives"),
+    )
 
 
 class Outcome(models.TextChoices):
