@@ -70,6 +70,15 @@ def is_minor(patient: User | None, today: date | None = None) -> bool:
         return False
 
 
+def offered_at_upload(actor: User, patient: User | None) -> bool:
+    """Whether the upload form of ``patient``'s record offers ``actor`` the checkbox: the door
+    first (asked, not recorded: the upload page records its own check), then the registry's
+    birth date, never read for someone the door turns away."""
+    if not policy.access_to(actor, patient).decide(Action.UPLOAD).allowed:
+        return False
+    return actor.kind == UserKind.PRACTITIONER and is_minor(patient)
+
+
 @dataclass(frozen=True)
 class ConfidentialControl:
     """What a document's page offers its author about the legal representatives."""

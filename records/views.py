@@ -168,7 +168,7 @@ def pro_upload(request: AuthenticatedRequest, patient_id) -> HttpResponse:
         context={"patient_id": patient_id},
         on_success=done,
         # Issue 17, item 4: the confidentiality checkbox on a minor's record only.
-        form_class=views_confidential.pro_upload_form(patient),
+        form_class=views_confidential.pro_upload_form(request.user, patient),
     )
 
 

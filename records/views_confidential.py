@@ -22,10 +22,11 @@ from records.models import Document
 from records.selectors import DocumentNotFound
 
 
-def pro_upload_form(patient: User | None) -> type[ProUploadForm]:
+def pro_upload_form(actor: User, patient: User | None) -> type[ProUploadForm]:
     """The practitioner's upload form: with the confidentiality checkbox on a minor's record
-    only (the door is asked before the form is shown or read: records.views.upload_page)."""
-    return MinorProUploadForm if rules.is_minor(patient) else ProUploadForm
+    only, for a practitioner the door lets upload (records.views.upload_page then asks the door
+    again, recorded, before the form is shown or read)."""
+    return MinorProUploadForm if rules.offered_at_upload(actor, patient) else ProUploadForm
 
 
 def control(reader: User, document: Document) -> rules.ConfidentialControl:

@@ -8,11 +8,14 @@ nothing changes."""
 from __future__ import annotations
 
 from datetime import date
+from unittest import mock
 
 import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
 
+from access_control import policy
+from access_control.decisions import Decision
 from access_control.models import Consent, LegalRepresentation, RecordSettings
 from audit.models import Action, AuditEvent, Mode, Outcome
 from records.models import Document, DocumentStatus
@@ -244,3 +247,26 @@ def test_the_owner_always_reads_it(world):
     listing = world["minor_client"].get("/records/").content.decode()
     assert document.title in listing
     assert document.status == DocumentStatus.CURRENT
+
+
+def test_a_door_refusing_everything_refuses_the_control_and_reads_no_age(world):
+    """The door patched to refuse every question: the author's change is refused, recorded with
+    the door's reason, nothing changes, and the registry's birth date is never read."""
+    minor = world["minor"]
+    document = authored(world, minor)
+    before = flags()
+
+    def refuse(*args, **kwargs):
+        return Decision(False, "refused-by-test")
+
+    with (
+        mock.patch.object(policy, "decide", refuse),
+        mock.patch("access_control.confidential.is_minor", side_effect=AssertionError),
+    ):
+        assert world["author_client"].post(MARK.format(document.uid)).status_code == 404
+        page = world["author_client"].get(f"/pro/patients/{minor.pk}/upload/")
+        assert page.status_code == 404
+    assert flags() == before
+    assert events(minor, Action.HIDE_FROM_REPRESENTATIVES) == [
+        (Outcome.REFUSED, "refused-by-test", Mode.NORMAL)
+    ]
