@@ -18,7 +18,8 @@ from access_control.decisions import AUTHOR_ACTIONS, OWNER_ACTIONS
 from access_control.models import CaregiverGrant, Consent, LegalRepresentation
 from audit.models import Action, AuditEvent, Mode, Outcome
 from enrollment.models import Beneficiary
-from records.models import Document, DocumentStatus
+from records.models import Category, Document, DocumentStatus
+from records.selectors import listed_categories
 from tests.access_control.factories import practitioner_with_login
 from tests.accounts.factories import UserFactory
 from tests.enrollment.factories import make_beneficiary
@@ -180,3 +181,19 @@ def test_the_birth_date_says_who_is_a_minor(world):
     assert is_minor(minor, date(2026, 6, 14))
     assert not is_minor(minor, date(2026, 6, 15))  # the 18th birthday
     assert not is_minor(UserFactory(kind="patient"))  # no registry row
+
+
+def test_the_category_filter_offers_no_category_only_it_fills(world):
+    """A representative's category filter (the door's list filter) offers no category that only
+    a confidential document fills: no hint of it there either."""
+    minor = world["minor"]
+    Document.objects.filter(pk=world["secret"].pk).update(
+        category=Category.objects.get(code="imagerie")
+    )
+
+    def codes(actor, **kwargs) -> set[str]:
+        access = policy.access_to(actor, minor, **kwargs)
+        return {category.code for category in listed_categories(access)}
+
+    assert codes(world["representative"], acting_for=True) == {"biologie"}
+    assert codes(minor) == {"biologie", "imagerie"}
