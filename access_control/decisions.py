@@ -231,5 +231,4 @@ HIDDEN_FROM_CAREGIVER = "hidden-from-caregiver"
 # its author's controls (``AUTHOR_ACTIONS``); marking asks a minor's record (checked on the
 # registry's birth date by access_control.confidential, which records the refusal).
 HIDDEN_FROM_REPRESENTATIVES = "hidden-from-representatives"
-CONFIDENTIAL_ACTIONS = {Action.HIDE_FROM_REPRESENTATIVES, Action.SHOW_TO_REPRESENTATIVES}
 NOT_A_MINOR = "not-a-minor"
