@@ -35,6 +35,7 @@ class Document(Protocol):
     status: str
     hidden_from_practitioners: bool
     hidden_by_author: bool
+    confidential_from_representatives: bool  # issue 17, item 4
 
     @property
     def hidden_from_others(self) -> bool: ...
@@ -84,6 +85,9 @@ AUTHOR_ACTIONS = {
     Action.WITHDRAW,
     Action.HIDE,
     Action.SHOW,
+    # Issue 17, item 4: kept confidential from a minor's legal representatives, and lifted.
+    Action.HIDE_FROM_REPRESENTATIVES,
+    Action.SHOW_TO_REPRESENTATIVES,
 }
 # What a practitioner may do about a record without any access to it: find it (the page then
 # says nothing more), ask for access, declare an emergency.
@@ -217,3 +221,14 @@ NOT_OWN_RECORD = "not-own-record"
 OWNER_ONLY = "owner-only"
 OUTSIDE_CAREGIVER_SCOPE = "outside-caregiver-scope"
 HIDDEN_FROM_CAREGIVER = "hidden-from-caregiver"
+# --- Confidential care of a minor (issue 17, item 4; public health code art. L1111-5): a
+# document its practitioner author keeps from the minor's legal representatives
+# (``Document.confidential_from_representatives``) is refused to a representative for every
+# action, as a document hidden from practitioners is refused to a practitioner (a 404 on the
+# pages), and left out of their lists; a caregiver too (the law names the holders of parental
+# authority; a minor's caregiver is unlikely, and refusing is the safe side). The record's owner,
+# the minor, always sees it, before and after coming of age. Marking and lifting it are two of
+# its author's controls (``AUTHOR_ACTIONS``); marking asks a minor's record (checked on the
+# registry's birth date by access_control.confidential, which records the refusal).
+HIDDEN_FROM_REPRESENTATIVES = "hidden-from-representatives"
+NOT_A_MINOR = "not-a-minor"

@@ -43,6 +43,7 @@ from access_control.decisions import (
     FOUR_EYES_CONFIRMATIONS,
     FOUR_EYES_OWN_PROPOSAL,
     HIDDEN_FROM_CAREGIVER,
+    HIDDEN_FROM_REPRESENTATIVES,
     INLINE_PREFIX,
     INVITATION_ACTIONS,
     INVITED,
@@ -259,6 +260,10 @@ def _on_behalf(
             return Decision(False, OWNER_ONLY, mode)
         if action not in REPRESENTATIVE_ACTIONS:
             return Decision(False, "action-not-allowed", mode)
+        # Confidential care of the minor (item 4, art. L1111-5): refused whatever the action,
+        # as a hidden document to a practitioner (``visible_documents`` leaves it out).
+        if document is not None and document.confidential_from_representatives:
+            return Decision(False, HIDDEN_FROM_REPRESENTATIVES, mode)
         owner = _patient_on_own_record(action, document, mode)
         reason = "representative" if owner.allowed else owner.reason
         return Decision(owner.allowed, reason, mode)
@@ -276,7 +281,12 @@ def _on_behalf(
         return Decision(False, "not-current", mode)
     # Hidden from practitioners (by the patient or its author) or held back from the patient:
     # the caregiver never sees it, nor any hint of it (``visible_documents`` leaves it out).
-    if document.hidden_from_others or document.hidden_from_patient(timezone.now()):
+    # Kept from the minor's representatives (item 4): from a caregiver too, the safe side.
+    if (
+        document.hidden_from_others
+        or document.hidden_from_patient(timezone.now())
+        or document.confidential_from_representatives
+    ):
         return Decision(False, HIDDEN_FROM_CAREGIVER, mode)
     return Decision(True, "caregiver", mode)
 
@@ -397,6 +407,9 @@ def _within_emergency(
 NOTHING = Q(pk__in=[])
 # Hidden neither by the patient nor by its author (``Document.hidden_from_others``).
 NOT_HIDDEN = Q(hidden_from_practitioners=False, hidden_by_author=False)
+# Not kept from the minor's legal representatives (issue 17, item 4): a representative's and a
+# caregiver's lists leave the others out, as ``_on_behalf`` refuses them.
+NOT_CONFIDENTIAL = Q(confidential_from_representatives=False)
 
 
 def visible_documents(
@@ -416,8 +429,8 @@ def visible_documents(
         if relationship.closure:
             return NOTHING
         if relationship.represents:
-            return shown
-        return shown & NOT_HIDDEN if relationship.caregiver_scope else NOTHING
+            return shown & NOT_CONFIDENTIAL
+        return shown & NOT_HIDDEN & NOT_CONFIDENTIAL if relationship.caregiver_scope else NOTHING
     if actor.kind != UserKind.PRACTITIONER or patient is None:
         return NOTHING
     relationship = relationship or relationship_of(actor, patient)
@@ -560,13 +573,16 @@ def record_refusal(
     *,
     mode: Mode = Mode.NORMAL,
     client_address: str = "",
+    document: Document | None = None,
 ) -> Decision:
     """Record a refusal that came before ``decide`` could be asked (a wrong second factor, a
     throttled look-up), or one of ``decide`` asked on its own before a change (the purge checks
-    a record before its first step, and a check that passes records nothing): the trail holds
-    every attempt, in the caller's transaction."""
+    a record before its first step, and a check that passes records nothing), or a rule on a
+    fact the door does not load (a minor's record, issue 17 item 4: ``document`` is the one
+    refused): the trail holds every attempt, in the caller's transaction."""
     _require_transaction("record_refusal")
-    return _record(actor, patient, action, Decision(False, reason, mode), None, client_address)
+    decision = Decision(False, reason, mode)
+    return _record(actor, patient, action, decision, document, client_address)
 
 
 def record_delay_reveal(patient: User, document: Document) -> Decision:

@@ -121,6 +121,17 @@ class Action(models.TextChoices):
     # both on the young adult's chain (enrollment.services.majority).
     END_REPRESENTATION = "end-representation", _("Legal representation ended")
     TAKE_OVER = "take-over", _("Record taken over at majority with a letter")
+    # Issue 17, item 4: a minor's document kept confidential from their legal representatives
+    # by its practitioner author (public health code art. L1111-5), and that confidentiality
+    # lifted (the minor agreed): on the minor's chain.
+    HIDE_FROM_REPRESENTATIVES = (
+        "hide-from-representatives",
+        _("Keep a document confidential from the legal representatives"),
+    )
+    SHOW_TO_REPRESENTATIVES = (
+        "show-to-representatives",
+        _("Lift a document's confidentiality from the legal representatives"),
+    )
 
 
 class Outcome(models.TextChoices):

@@ -169,6 +169,21 @@ class ProUploadForm(UploadForm):
     )
 
 
+class MinorProUploadForm(ProUploadForm):
+    """A practitioner's upload to a minor's record (issue 17, item 4; chosen by
+    records.views_confidential from the registry's birth date): the author may also keep it
+    confidential from the legal representatives. An adult's form has no such field, so that
+    a forged one is never read."""
+
+    confidential_from_representatives = forms.BooleanField(
+        label=_(
+            "Keep it confidential from the legal representatives (confidential care of a minor:"
+            " they see neither the document nor any trace of it; the minor sees it)"
+        ),
+        required=False,
+    )
+
+
 class ReplaceForm(UploadForm):
     """A new version of a document: the same fields and checks as an upload, filled in with the
     current version's title, category and date (the file is to be chosen again)."""

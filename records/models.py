@@ -80,6 +80,13 @@ class Document(EncryptedModel):
     # Held until an announcement consultation: the patient sees it from this moment on (the door
     # decides by the time). Reset to empty once revealed, by its author or by the daily task
     # (records.versions), which then sends the patient a notice: set means "not announced yet".
+    # Confidential care of a minor (issue 17, item 4; public health code art. L1111-5): its
+    # practitioner author keeps it from the minor's legal representatives, who then see neither
+    # it nor any hint of it; the record's owner, the minor, always sees it (the door reads it
+    # for a representative only). Set on the whole chain of versions (access_control.confidential).
+    confidential_from_representatives = models.BooleanField(
+        _("confidential from the legal representatives"), default=False
+    )
     hidden_from_patient_until = models.DateTimeField(
         _("hidden from the patient until"), null=True, blank=True
     )

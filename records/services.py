@@ -52,6 +52,7 @@ def upload_document(
     client_address: str = "",
     hidden_by_author: bool = False,
     held: bool = False,
+    confidential_from_representatives: bool = False,
 ) -> Document:
     """Pass the door, check the file, store it encrypted and record it. A refusal
     (DocumentNotFound), a bad file (RejectedFile) or any failure on the way leaves nothing:
@@ -60,7 +61,11 @@ def upload_document(
     ``hidden_by_author`` and ``held`` are a practitioner's controls at their upload (issue 16):
     hidden from other practitioners, held back from the patient until an announcement (for
     ``RECORDS_ANNOUNCEMENT_DAYS`` at most). Each one is recorded (HIDE, HOLD) with the upload;
-    a held document sends the patient no e-mail now, only once revealed."""
+    a held document sends the patient no e-mail now, only once revealed.
+    ``confidential_from_representatives`` (issue 17, item 4): kept from a minor's legal
+    representatives (HIDE_FROM_REPRESENTATIVES recorded); the form offers it on a minor's record
+    only (records.views_confidential: this app does not read the registry). It sends no e-mail:
+    a minor's mailbox may be read by the very people it is kept from."""
     # Refused users are turned away before their file is even read.
     patient = check_upload_allowed(actor, patient, client_address=client_address)
     by_practitioner = actor.kind == "practitioner"
@@ -74,6 +79,7 @@ def upload_document(
         # The patient's upload has no author-side controls: they are the author and the reader.
         hidden_by_author=hidden_by_author and by_practitioner,
         hidden_from_patient_until=announcement_deadline() if held and by_practitioner else None,
+        confidential_from_representatives=confidential_from_representatives and by_practitioner,
     )
 
     def record(document: Document) -> bool:
@@ -87,6 +93,7 @@ def upload_document(
         for chosen, action in (
             (document.hidden_by_author, Action.HIDE),
             (document.hidden_from_patient_until is not None, Action.HOLD),
+            (document.confidential_from_representatives, Action.HIDE_FROM_REPRESENTATIVES),
         ):
             if (
                 chosen
@@ -96,12 +103,19 @@ def upload_document(
             ):
                 return False
         document.save()
-        if by_practitioner and document.hidden_from_patient_until is None:
+        if by_practitioner and not held_or_confidential(document):
             notify_patient(NotificationKind.NEW_DOCUMENT, patient)
         return True
 
     store_document(document, upload, record)
     return document
+
+
+def held_or_confidential(document: Document) -> bool:
+    """No e-mail about this document: held (sent at the reveal) or kept from the minor's
+    representatives (never sent: they may read the minor's mailbox)."""
+    held = document.hidden_from_patient_until is not None
+    return held or document.confidential_from_representatives
 
 
 def new_document(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views, views_closure, views_export, views_versions
+from records import views, views_closure, views_confidential, views_export, views_versions
 
 app_name = "records"
 
@@ -20,4 +20,17 @@ urlpatterns = [
     path("<uuid:uid>/withdraw/", views_versions.withdraw, name="withdraw"),
     path("close/", views_closure.close_record, name="close"),
     path("reopen/", views_closure.reopen_record, name="reopen"),
+    # Issue 17, item 4: its author keeps a minor's document from the legal representatives.
+    path(
+        "<uuid:uid>/confidential/",
+        views_confidential.set_confidential,
+        {"confidential": True},
+        name="confidential",
+    ),
+    path(
+        "<uuid:uid>/not-confidential/",
+        views_confidential.set_confidential,
+        {"confidential": False},
+        name="not-confidential",
+    ),
 ]

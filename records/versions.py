@@ -25,6 +25,7 @@ from records.selectors import document_to_replace
 from records.services import (
     announcement_deadline,
     change_document,
+    held_or_confidential,
     new_document,
     store_document,
 )
@@ -78,10 +79,12 @@ def replace_document(
         version.hidden_from_practitioners = locked.hidden_from_practitioners
         version.hidden_by_author = locked.hidden_by_author
         version.hidden_from_patient_until = locked.hidden_from_patient_until
+        # And kept from a minor's legal representatives (issue 17, item 4): no e-mail either.
+        version.confidential_from_representatives = locked.confidential_from_representatives
         version.save()
         locked.status = DocumentStatus.REPLACED
         locked.save(update_fields=["status"])
-        if actor.kind == "practitioner" and version.hidden_from_patient_until is None:
+        if actor.kind == "practitioner" and not held_or_confidential(version):
             notify_patient(NotificationKind.NEW_DOCUMENT, owner)
         return True
 
@@ -109,7 +112,8 @@ def reveal_document(actor: User, uid: UUID, *, client_address: str = "") -> Docu
         if document.hidden_from_patient_until is None:
             return
         _held_chain(document, None)
-        notify_patient(NotificationKind.DOCUMENT_REVEALED, document.patient)
+        if not document.confidential_from_representatives:  # issue 17, item 4: no e-mail
+            notify_patient(NotificationKind.DOCUMENT_REVEALED, document.patient)
 
     return change_document(actor, uid, Action.REVEAL, client_address, apply)
 
@@ -150,6 +154,7 @@ def reveal_due_documents(now: datetime | None = None) -> int:
                 continue
             _held_chain(document, None)
             record_delay_reveal(document.patient, document)
-            notify_patient(NotificationKind.DOCUMENT_REVEALED, document.patient)
+            if not document.confidential_from_representatives:  # issue 17, item 4
+                notify_patient(NotificationKind.DOCUMENT_REVEALED, document.patient)
             revealed += 1
     return revealed

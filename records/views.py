@@ -19,9 +19,9 @@ from accounts.authenticated import AuthenticatedRequest
 from accounts.models import User
 from audit.models import Action
 from dmp_portal.http import client_address
-from records import selectors, services
+from records import selectors, services, views_confidential
 from records.file_types import RejectedFile
-from records.forms import ProUploadForm, RecordFilterForm, UploadForm
+from records.forms import RecordFilterForm, UploadForm
 from records.models import Category
 from records.uploads import upload_was_cut
 
@@ -111,6 +111,9 @@ def upload_page(
                 client_address=client_address(request),
                 hidden_by_author=form.cleaned_data.get("hidden_by_author", False),
                 held=form.cleaned_data.get("held", False),
+                confidential_from_representatives=form.cleaned_data.get(
+                    "confidential_from_representatives", False
+                ),
             )
         except RejectedFile as rejected:
             form.add_error("file", rejected.message)
@@ -164,7 +167,8 @@ def pro_upload(request: AuthenticatedRequest, patient_id) -> HttpResponse:
         template="records/pro_upload.html",
         context={"patient_id": patient_id},
         on_success=done,
-        form_class=ProUploadForm,
+        # Issue 17, item 4: the confidentiality checkbox on a minor's record only.
+        form_class=views_confidential.pro_upload_form(request.user, patient),
     )
 
 
@@ -182,6 +186,8 @@ def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
         "versions": selectors.document_versions(request.user, document),
         "author_controls": selectors.may_act_as_author(request.user, document),
         "announcement_days": settings.RECORDS_ANNOUNCEMENT_DAYS,  # a hold postpones by this
+        # Issue 17, item 4: kept from a minor's representatives (records/views_confidential.py).
+        "confidential": views_confidential.control(request.user, document),
     }
     return render(request, "records/document.html", context)
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 
 from access_control.models import CaregiverGrant, ClosureReason, RecordClosure
+from records.models import Document
 from tests.accounts.factories import PASSWORD, next_totp_token
 from tests.enrollment.factories import make_beneficiary
 from tests.isolation_world import (
@@ -109,6 +110,21 @@ def caregiver_form(world, role):
         "scope": "read",
         "until": (timezone.localdate() + timedelta(days=30)).strftime("%d/%m/%Y"),
     }
+
+
+def authored_for_a_minor(*, confidential: bool):
+    """patient_a is 11 in the registry (issue 17, item 4), pro_consent's document of theirs
+    kept from the legal representatives (``confidential``) or not, so that a change shows."""
+
+    def prepare(world):
+        authored_by_pro_consent(world)
+        person = make_beneficiary(born=date(2015, 1, 2))
+        type(person).objects.filter(pk=person.pk).update(patient=world.users["patient_a"])
+        Document.objects.filter(uid=world.values["uid"]).update(
+            confidential_from_representatives=confidential
+        )
+
+    return prepare
 
 
 def enrol_b(world):
@@ -362,6 +378,22 @@ TABLE: dict[str, str | Change] = {
         shows_in=("records_document",),
         thirds=BY_AUTHOR,
         prepare=authored_by_pro_consent,
+    ),
+    # Issue 17, item 4: a minor's document kept from the legal representatives, and lifted:
+    # its author's controls (pro_consent's document of patient_a, a minor in the registry).
+    "records/<uuid:uid>/confidential/": Change(
+        owner="pro_consent",
+        data=no_data,
+        shows_in=("records_document",),
+        thirds=BY_AUTHOR,
+        prepare=authored_for_a_minor(confidential=False),
+    ),
+    "records/<uuid:uid>/not-confidential/": Change(
+        owner="pro_consent",
+        data=no_data,
+        shows_in=("records_document",),
+        thirds=BY_AUTHOR,
+        prepare=authored_for_a_minor(confidential=True),
     ),
     # Issue 16: the patient's own record only; the address names none.
     "records/close/": Change(

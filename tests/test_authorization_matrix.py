@@ -118,6 +118,10 @@ TABLE = {
     "records/<uuid:uid>/hold/": ("post", NOBODY_BUT_AUTHOR),
     "records/<uuid:uid>/reveal/": ("post", NOBODY_BUT_AUTHOR),
     "records/<uuid:uid>/withdraw/": ("post", NOBODY_BUT_AUTHOR),
+    # Issue 17, item 4: keeping a minor's document from their legal representatives, and
+    # lifting it: its practitioner author's controls, refused to everyone else.
+    "records/<uuid:uid>/confidential/": ("post", NOBODY_BUT_AUTHOR),
+    "records/<uuid:uid>/not-confidential/": ("post", NOBODY_BUT_AUTHOR),
     # Closing and reopening (issue 16): the patient's own record only, named by no address.
     "records/close/": ("get", OWN_RECORD),
     "records/reopen/": ("get", OWN_RECORD),

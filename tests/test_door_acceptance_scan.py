@@ -97,6 +97,9 @@ REVIEWED = {
     "access_control/record_export.py": "the export: the patient's documents through the door's "
     "list filter (access.documents()), after authorize(EXPORT) in the same transaction "
     "(tests/records/test_export.py)",
+    "access_control/confidential.py": "issue 17, item 4: a minor's confidential care; reads "
+    "the registry's birth date (never shown) only after the door allowed the author's change, "
+    "the upload or the page's control (tests/records/test_confidential_pages.py)",
     "enrollment/services/opposition.py": "an opposition: the registry row locked and changed "
     "after authorize_staff in the same transaction, nothing decrypted nor shown "
     "(tests/enrollment/test_opposition.py)",

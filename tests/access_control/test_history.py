@@ -326,6 +326,7 @@ OWN |= ACCOUNT_OWN
 BY_OTHERS = {"list", "view", "download", "upload", "hide", "show", "delete"}
 BY_OTHERS |= {"lookup", "request-access", "emergency"}  # a practitioner's approach
 BY_OTHERS |= {"replace", "hold", "reveal", "withdraw"}  # an author's controls (issue 16)
+BY_OTHERS |= {"hide-from-representatives", "show-to-representatives"}  # issue 17, item 4
 BY_OTHERS |= {"view-identity", "propose-change", "confirm-change", "export-letter"}  # staff
 BY_OTHERS |= {"mark-returned", "review-emergency"}
 BY_OTHERS |= {"propose-death", "confirm-death"}  # staff, four eyes (issue 16)
