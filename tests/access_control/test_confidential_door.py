@@ -31,6 +31,11 @@ pytestmark = pytest.mark.django_db
 DOCUMENT_ACTIONS = sorted(OWNER_ACTIONS)
 
 
+def a_year_on():
+    """A representation's last day within the test's minority (the child is far from 18)."""
+    return timezone.localdate() + timedelta(days=365)
+
+
 @pytest.fixture
 def world():
     """A minor's record (the registry says 11 years old), one of their legal representatives,
@@ -40,7 +45,9 @@ def world():
     person = make_beneficiary(born=date(2015, 1, 2))
     type(person).objects.filter(pk=person.pk).update(patient=minor)
     representative = UserFactory(kind="patient")
-    LegalRepresentation.objects.create(minor=minor, representative=representative)
+    LegalRepresentation.objects.create(
+        minor=minor, representative=representative, until=a_year_on()
+    )
     author = practitioner_with_login()[0].user
     other = practitioner_with_login()[0].user
     for practitioner in (author, other):

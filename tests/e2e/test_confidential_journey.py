@@ -12,9 +12,10 @@ tests/access_control/test_confidential_door.py.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from access_control.models import Consent, LegalRepresentation, RecordSettings
@@ -35,6 +36,11 @@ TITLE = "Consultation de contraception"
 BOX = '[name="confidential_from_representatives"]'
 
 
+def a_year_on():
+    """A representation's last day within the test's minority (the child is far from 18)."""
+    return timezone.localdate() + timedelta(days=365)
+
+
 def test_a_practitioner_keeps_a_minors_document_from_the_representatives(site, new_page, inspector):
     minor = UserFactory()
     person = make_beneficiary(last_name="Martin", first_name="Inès", born=date(2011, 3, 4))
@@ -43,7 +49,7 @@ def test_a_practitioner_keeps_a_minors_document_from_the_representatives(site, n
     minor_device = add_totp(minor)
     give_verified_email(minor, "ines.martin@example.fr")
     RecordSettings.objects.update_or_create(patient=minor, defaults={"notify_new_document": True})
-    LegalRepresentation.objects.create(minor=minor, representative=UserFactory())
+    LegalRepresentation.objects.create(minor=minor, representative=UserFactory(), until=a_year_on())
     profile = PractitionerProfileFactory(last_name="Bernard", first_name="Chloé")
     pro_device = add_totp(profile.user)
     Consent.objects.create(patient=minor, practitioner=profile.user)

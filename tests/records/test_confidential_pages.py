@@ -7,12 +7,13 @@ nothing changes."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from unittest import mock
 
 import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
+from django.utils import timezone
 
 from access_control import policy
 from access_control.decisions import Decision
@@ -35,6 +36,11 @@ NOT_A_MINOR = (
 CHECKBOX = 'name="confidential_from_representatives"'
 
 
+def a_year_on():
+    """A representation's last day within the test's minority (the child is far from 18)."""
+    return timezone.localdate() + timedelta(days=365)
+
+
 def in_registry(patient, born: date) -> None:
     person = make_beneficiary(born=born)
     type(person).objects.filter(pk=person.pk).update(patient=patient)
@@ -52,7 +58,9 @@ def world(django_capture_on_commit_callbacks):
     adult, _adult_client = patient_with_login()
     in_registry(adult, date(1985, 5, 14))
     representative = UserFactory(kind="patient")
-    LegalRepresentation.objects.create(minor=minor, representative=representative)
+    LegalRepresentation.objects.create(
+        minor=minor, representative=representative, until=a_year_on()
+    )
     author, author_client = practitioner_with_login()
     other, other_client = practitioner_with_login()
     stranger, stranger_client = practitioner_with_login()
