@@ -7,11 +7,13 @@ from __future__ import annotations
 import io
 import uuid
 from datetime import date, timedelta
+from unittest import mock
 
 import pytest
 from django.utils import timezone
 
-from access_control import acting
+from access_control import acting, policy
+from access_control.decisions import Decision
 from access_control.models import (
     CaregiverGrant,
     ClosureReason,
@@ -356,3 +358,22 @@ def test_the_owner_s_history_names_the_helper_and_their_role(tie):
     read = next(row for row in rows if row.action == Action.VIEW)
     assert (read.who_kind, read.who) == ("helper", "Paul Martin")
     assert read.profession == ("représentant légal" if kind == "representative" else "aidant")
+
+
+def test_the_switch_and_the_banner_follow_a_door_that_refuses_everything(tie):
+    """The door alone decides (as tests/test_door_acceptance.py checks the other readers): with
+    ``decide`` refusing everything, the switch refuses (recorded with the door's reason), and a
+    choice made earlier names nobody any more."""
+    _kind, owner, _oc, helper, client, document, _hidden = tie
+    switch(client, owner)
+
+    def refuse(actor, patient, action, document=None, mode=Mode.NORMAL, **_kwargs):
+        return Decision(False, "refused-by-acting-test", mode)
+
+    with mock.patch.object(policy, "decide", refuse):
+        assert client.post(SWITCH, {"record": str(owner.pk)}).status_code == 404
+        event = AuditEvent.objects.filter(actor=helper, patient=owner).latest("pk")
+        assert (event.outcome, event.reason) == (Outcome.REFUSED, "refused-by-acting-test")
+        page = client.get("/accounts/security/")
+        assert page.status_code == 200 and acting.SESSION_KEY not in client.session
+        assert "Léa Martin" not in page.content.decode()
