@@ -43,6 +43,10 @@ class Tie:
     name: str
     role: str
     scope: str = ""
+    # What the door lets this helper do on the consents page (``access_control.views``): grant
+    # and revoke (a caregiver with ``manage``, a representative), block (a representative).
+    consents: bool = False
+    blocks: bool = False
 
     @property
     def role_label(self) -> str:
@@ -154,7 +158,15 @@ def _tie(person: User, owner: User | None) -> Tie | None:
     if not decision.allowed or access.relationship is None:
         return None
     scope = "" if decision.mode == Mode.REPRESENTATIVE else access.relationship.caregiver_scope
-    return Tie(owner, name_of(owner), decision.mode, scope)
+    return Tie(
+        owner,
+        name_of(owner),
+        decision.mode,
+        scope,
+        # Asked of the same loaded relationship: no query more.
+        consents=access.decide(Action.GRANT).allowed,
+        blocks=access.decide(Action.BLOCK).allowed,
+    )
 
 
 def choose(

@@ -103,7 +103,11 @@ def acting(request):
     return {
         "acting": {
             "tie": current.tie,
-            "follows": view_name in ACTING_PAGES,
+            # The consents page follows the switch only for a helper who may manage them.
+            "follows": view_name in ACTING_PAGES
+            or (
+                view_name == "access:overview" and current.tie is not None and current.tie.consents
+            ),
             "ties": ties,
             "chosen": str(current.owner.pk) if current.tie is not None else "mine",
         }

@@ -60,12 +60,12 @@ OTHERS, MINE = "others", "mine"
 # Inviting a caregiver and ending their access: the owner's alone (issue 17).
 RECORD_OWN_ACTIONS = frozenset(OWNER_ACTIONS | CLOSURE_ACTIONS | INVITATION_ACTIONS)
 # Of those, the ones only the patient can be recorded doing: their services take the patient
-# as both the actor and the record (``access_control.services``' ``_owner_action``), and the
-# export (``access_control.record_export``) opens the reader's own record only. Checked against
-# those services by tests/access_control/test_history.py. Not the history: someone acting for
-# the patient reads it too (issue 17).
+# as both the actor and the record: the export (``access_control.record_export``) opens the
+# reader's own record only. Not the consents (``access_control.services``' ``_owner_action``)
+# nor the history: someone acting for the patient grants, revokes, blocks (as the door allows)
+# and reads the history too (issue 17). Checked by tests/access_control/test_history.py.
 OWNER_BOUND_ACTIONS = frozenset(
-    {Action.GRANT, Action.REVOKE, Action.BLOCK, Action.UNBLOCK, Action.EXPORT}
+    {Action.EXPORT}
     | CLOSURE_ACTIONS  # closing and reopening: the patient's own (access_control.closure)
     | INVITATION_ACTIONS  # inviting and ending a caregiver (access_control.caregivers)
 )

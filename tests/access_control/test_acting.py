@@ -15,8 +15,10 @@ from django.utils import timezone
 from access_control import acting, policy
 from access_control.decisions import Decision
 from access_control.models import (
+    Block,
     CaregiverGrant,
     ClosureReason,
+    Consent,
     LegalRepresentation,
     RecordClosure,
     RepresentationEndReason,
@@ -25,6 +27,7 @@ from audit.models import Action, AuditEvent, Mode, Outcome
 from records.models import Category, Document, DocumentStatus
 from records.services import upload_document
 from tests.access_control.factories import practitioner_with_login
+from tests.accounts.factories import PractitionerProfileFactory
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document, patient_with_login, pdf_upload
 
@@ -377,3 +380,49 @@ def test_the_switch_and_the_banner_follow_a_door_that_refuses_everything(tie):
         page = client.get("/accounts/security/")
         assert page.status_code == 200 and acting.SESSION_KEY not in client.session
         assert "Léa Martin" not in page.content.decode()
+
+
+# --- The consents page, for those the door lets manage them -------------------------------------
+
+
+def test_the_consents_page_acts_for_the_owner_as_the_door_allows(tie):
+    kind, owner, _oc, helper, client, _document, _hidden = tie
+    profile = PractitionerProfileFactory()
+    other = PractitionerProfileFactory()
+    switch(client, owner)
+    page = client.get("/access/")
+    assert page.status_code == 200
+    manages = kind in ("manage", "representative")
+    assert (page.context["tie"] is not None) == manages
+    assert ('action="/access/blocks/"' in page.content.decode()) == (kind != "manage")
+    assert client.post("/access/", {"rpps": profile.rpps}).status_code == 302
+    granted = Consent.objects.filter(practitioner=profile.user).get()
+    # A read-only caregiver's consents page is their own: the owner's consents are untouched.
+    assert granted.patient_id == (owner.pk if manages else helper.pk)
+    if manages:
+        event = AuditEvent.objects.filter(action=Action.GRANT, actor=helper).latest("pk")
+        mode = Mode.REPRESENTATIVE if kind == "representative" else Mode.CAREGIVER
+        assert (event.patient_id, event.mode, event.outcome) == (owner.pk, mode, Outcome.ALLOWED)
+        assert client.post(f"/access/consents/{granted.pk}/revoke/").status_code == 302
+        granted.refresh_from_db()
+        assert granted.revoked_at is not None
+    # Blocking: a representative only (a caregiver's try is refused, recorded, nothing blocked).
+    client.post("/access/blocks/", {"block-rpps": other.rpps})
+    blocked = Block.objects.filter(practitioner=other.user)
+    assert blocked.filter(patient=owner).exists() == (kind == "representative")
+    if kind == "manage":
+        refused = AuditEvent.objects.filter(action=Action.BLOCK, actor=helper).latest("pk")
+        assert (refused.patient_id, refused.outcome) == (owner.pk, Outcome.REFUSED)
+
+
+def test_a_third_user_changes_no_consent_of_the_owner(tie):
+    _kind, owner, _oc, _helper, _client, _document, _hidden = tie
+    profile = PractitionerProfileFactory()
+    consent = Consent.objects.create(patient=owner, practitioner=profile.user)
+    _third, third_client = named("Jean", "Tiers")
+    assert third_client.post(SWITCH, {"record": str(owner.pk)}).status_code == 404
+    third_client.post(f"/access/consents/{consent.pk}/revoke/")
+    third_client.post("/access/", {"rpps": PractitionerProfileFactory().rpps})
+    consent.refresh_from_db()
+    assert consent.revoked_at is None
+    assert list(Consent.objects.filter(patient=owner)) == [consent]

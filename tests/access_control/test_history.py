@@ -333,6 +333,8 @@ BY_OTHERS |= {"propose-death", "confirm-death"}  # staff, four eyes (issue 16)
 BY_OTHERS |= {"link-representative", "unlink-representative"}  # the registry's import (17)
 # Issue 17: the invited person answers; a representative or a caregiver reads the history.
 BY_OTHERS |= {"accept-caregiver", "decline-caregiver", "view-history"}
+# ... and a representative or a caregiver with ``manage`` decides on the consents (issue 17).
+BY_OTHERS |= {"grant", "revoke", "block", "unblock"}
 # In no one's name: refused login steps, a letter's code used, a letter or a link asked for.
 BY_OTHERS |= {"login-password", "login", "login-passkey", "activate", "reactivate"}
 BY_OTHERS |= {"request-reactivation", "password-reset-request", "password-reset"}
@@ -363,7 +365,7 @@ def test_the_action_filter_offers_only_what_happens_on_a_record(trail):
     ):
         assert label not in html, label
     # Nor what only the patient does, nor what is never recorded on a record, among others'.
-    assert not options(others, "action") & {"grant", "revoke", "block", "unblock"}
+    assert not options(others, "action") & {"close-record", "reopen-record", "invite-caregiver"}
     # The patient's account is on their chain (issue 15): their own logins under « Mes
     # actions », refused attempts and letters' codes, in no one's name, under others'.
     assert {"login", "login-password", "logout", "end-session", "password-change"} <= options(
@@ -391,9 +393,9 @@ def test_the_actions_only_the_patient_is_recorded_doing_are_those_of_their_own_s
     }
     closure = {Action.CLOSE_RECORD, Action.REOPEN_RECORD}  # access_control.closure's own
     invitations = {Action.INVITE_CAREGIVER, Action.END_CAREGIVER}  # access_control.caregivers
-    assert bound and bound | {Action.EXPORT} | closure | invitations == (
-        history.OWNER_BOUND_ACTIONS
-    )
+    assert {Action.EXPORT} | closure | invitations == history.OWNER_BOUND_ACTIONS
+    # The consents' services are done by someone acting for the patient too (issue 17).
+    assert bound and bound <= history.OTHERS_ACTIONS and not bound & history.OWNER_BOUND_ACTIONS
     assert history.OWNER_BOUND_ACTIONS <= history.OWN_ACTIONS
 
 
@@ -573,7 +575,8 @@ def test_an_action_the_view_does_not_offer_is_explained_and_shows_no_list(trail)
             "choisissez-en une dans la liste.",
         ),
         (
-            {"action": "grant"},
+            # Issue 17: consents are given by helpers too; closing the record is the owner's.
+            {"action": "close-record"},
             "Cette action n&#x27;est jamais faite par une autre personne sur votre dossier : "
             "choisissez-en une dans la liste.",
         ),
