@@ -5,10 +5,12 @@ name this processor by its dotted path)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.urls import reverse
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from access_control import acting as acting_for
 from access_control.landing import display_name
 from access_control.models import EmergencyAccess
 from access_control.policy import decide
@@ -73,3 +75,40 @@ def person(request):
     ]
     # Computed when the header shows it (a patient's name is decrypted), once per page.
     return {"person_name": lazy(display_name, str)(user), "portal_menu": menu}
+
+
+# The pages that act on the record chosen with the switch (issue 17): the others act on one's
+# own record and account whatever the switch says (summary, consents, settings, security,
+# caregivers, export, closure).
+ACTING_PAGES = frozenset({"records:list", "records:upload", "records:document", "access:history"})
+
+
+def acting(request):
+    """Whose record the page is (issue 17, item 3), for a patient past both login steps: the
+    banner and the switch, when they represent or help someone. The door is asked again here
+    (``acting.current``); a choice it no longer allows falls back to one's own record, said
+    once (unless the page's view already said it)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.kind != UserKind.PATIENT:
+        return {}
+    if not user.is_verified():
+        return {}
+    current = acting_for.current(user, request.session)
+    if current.ended:
+        messages.warning(request, acting_for.ended_message())
+    ties = acting_for.ties_of(user)
+    if not ties and current.tie is None:
+        return {}
+    view_name = getattr(getattr(request, "resolver_match", None), "view_name", "")
+    return {
+        "acting": {
+            "tie": current.tie,
+            # The consents page follows the switch only for a helper who may manage them.
+            "follows": view_name in ACTING_PAGES
+            or (
+                view_name == "access:overview" and current.tie is not None and current.tie.consents
+            ),
+            "ties": ties,
+            "chosen": str(current.owner.pk) if current.tie is not None else "mine",
+        }
+    }

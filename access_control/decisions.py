@@ -208,10 +208,10 @@ REPRESENTATIVE_ACTIONS = OWNER_ACTIONS
 INVITATION_ACTIONS = {Action.INVITE_CAREGIVER, Action.END_CAREGIVER}
 # A caregiver reads the documents; with ``manage``, also grants and revokes consents and adds
 # documents. Never the export, the closure, blocks, hiding, deleting or replacing.
-# Not the history yet: ``access_history`` lists every event of the record, including the lines
-# of documents hidden from the caregiver (a hint the issue forbids); VIEW_HISTORY comes back
-# once it leaves out what ``visible_documents`` leaves out and words rows for a helper.
-CAREGIVER_READ_ACTIONS = READ_ACTIONS
+# And the history: ``access_control.history`` shows a helper no line about a document outside
+# their list filter (``helper_events``: what ``visible_documents`` leaves out, no hint of it)
+# nor the patient's account, and words its rows for them.
+CAREGIVER_READ_ACTIONS = READ_ACTIONS | {Action.VIEW_HISTORY}
 CAREGIVER_MANAGE_ACTIONS = CAREGIVER_READ_ACTIONS | {Action.GRANT, Action.REVOKE, Action.UPLOAD}
 # The invited person's answer to a pending invitation (accepting opens the record): decided
 # by the door in caregiver mode, only with a pending invitation of the pair, on an open record.

@@ -26,11 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access_control import policy
+from access_control.acting import name_of
 from access_control.decisions import (
+    ANSWER_ACTIONS,
     APPROACH_ACTIONS,
     AUTHOR_ACTIONS,
     CLOSURE_ACTIONS,
     INLINE_PREFIX,
+    INVITATION_ACTIONS,
     OWNER_ACTIONS,
     PRACTITIONER_ACTIONS,
     REPRESENTATIVE_LINK_ACTIONS,
@@ -54,14 +57,17 @@ OTHERS, MINE = "others", "mine"
 # What each view may hold, so that its filters offer nothing that never happens there.
 # The patient's own actions: what the door lets a patient do on their own record (it refuses
 # them any other action, and only on their own record is the patient the one who knocks).
-RECORD_OWN_ACTIONS = frozenset(OWNER_ACTIONS | CLOSURE_ACTIONS)
+# Inviting a caregiver and ending their access: the owner's alone (issue 17).
+RECORD_OWN_ACTIONS = frozenset(OWNER_ACTIONS | CLOSURE_ACTIONS | INVITATION_ACTIONS)
 # Of those, the ones only the patient can be recorded doing: their services take the patient
-# as both the actor and the record (``access_control.services``' ``_owner_action``), and the
-# history and the export (``access_control.record_export``) open the reader's own record
-# only. Checked against those services by tests/access_control/test_history.py.
+# as both the actor and the record: the export (``access_control.record_export``) opens the
+# reader's own record only. Not the consents (``access_control.services``' ``_owner_action``)
+# nor the history: someone acting for the patient grants, revokes, blocks (as the door allows)
+# and reads the history too (issue 17). Checked by tests/access_control/test_history.py.
 OWNER_BOUND_ACTIONS = frozenset(
-    {Action.GRANT, Action.REVOKE, Action.BLOCK, Action.UNBLOCK, Action.VIEW_HISTORY, Action.EXPORT}
+    {Action.EXPORT}
     | CLOSURE_ACTIONS  # closing and reopening: the patient's own (access_control.closure)
+    | INVITATION_ACTIONS  # inviting and ending a caregiver (access_control.caregivers)
 )
 # The patient's account on their own chain (issue 15), in their name once they are proven:
 # the steps of a login, a logout, a session ended, an authenticator app or a passkey added, a
@@ -122,8 +128,11 @@ OTHERS_ACTIONS = frozenset(
     | APPROACH_ACTIONS
     | (STAFF_REGISTRY_ACTIONS - BEFORE_ANY_RECORD)
     | REPRESENTATIVE_LINK_ACTIONS  # the import (re)links a child's representatives (issue 17)
+    | ANSWER_ACTIONS  # the invited person accepts or declines (issue 17)
     | ACCOUNT_OTHERS_ACTIONS
 )
+# A legal representative's or a caregiver's actions are named, with their role (issue 17).
+HELPER_MODES = {Mode.REPRESENTATIVE: "representative", Mode.CAREGIVER: "caregiver"}
 ACTIONS_OF = {MINE: OWN_ACTIONS, OTHERS: OTHERS_ACTIONS}
 # The patient acts in normal mode only (an emergency is a practitioner's): « Mes actions » has
 # no mode filter.
@@ -148,7 +157,9 @@ class HistoryFilters:
 @dataclass(frozen=True)
 class HistoryRow:
     occurred_at: datetime  # aware, in Europe/Paris
-    # "you", "patient" (another patient account), "practitioner", "staff" or "unknown".
+    # "you", "owner" (the record's owner, for someone acting for them), "helper" (a legal
+    # representative or a caregiver, named), "patient" (another patient account),
+    # "practitioner", "staff" or "unknown".
     who_kind: str
     who: str
     profession: str  # practitioners only
@@ -175,26 +186,37 @@ def access_history(
     page_number: int | str | None,
     *,
     client_address: str = "",
+    acting_for: bool = False,
 ) -> Page[HistoryRow]:
-    """One page of the record's audit events (rows of HistoryRow), newest first."""
+    """One page of the record's audit events (rows of HistoryRow), newest first.
+
+    ``acting_for``: the record chosen with the switch (issue 17, ``access_control.acting``):
+    a legal representative or a caregiver reads it as ``helper_events`` leaves it."""
     with transaction.atomic():
-        access = policy.access_to(actor, patient)
+        access = policy.access_to(actor, patient, acting_for=acting_for)
         decision = policy.authorize(
-            actor, patient, Action.VIEW_HISTORY, client_address=client_address, access=access
+            actor,
+            patient,
+            Action.VIEW_HISTORY,
+            client_address=client_address,
+            access=access,
+            acting_for=acting_for,
         )
-        # Allowed to the patient on their own record only, so it exists.
-        if decision.allowed and patient is not None:
+        # Allowed to the patient, or someone acting for them, so it exists.
+        if decision.allowed and patient is not None and isinstance(actor, User):
             # The file shown inside a document's page is part of that page's view, listed once.
             events: QuerySet[AuditEvent] = AuditEvent.objects.filter(patient=patient).exclude(
                 action=Action.VIEW, reason__startswith=INLINE_PREFIX
             )
-            events = _filtered(events, filters, patient)
+            events = _filtered(events, filters, actor)
             # A document held back until an announcement leaves no trace the patient can see:
             # no line about it (its upload, reads, hold) until it is revealed (issue 16).
             events = events.exclude(document_uid__in=_held_documents(patient))
-            events = events.select_related("actor__practitioner_profile").order_by(
-                "-occurred_at", "-sequence"
-            )
+            if actor.pk != patient.pk:
+                events = helper_events(events, access)
+            events = events.select_related(
+                "actor__practitioner_profile", "actor__beneficiary__data_key"
+            ).order_by("-occurred_at", "-sequence")
             page = Paginator(events, PER_PAGE).get_page(page_number)
             page_events = list(page.object_list)
             documents = _documents_of(patient, page_events)
@@ -202,18 +224,36 @@ def access_history(
         raise HistoryNotFound
     # A page of rows, numbered by the events' paginator (which only counts: hence Any).
     paginator: Paginator[Any] = page.paginator
-    rows = [_row(event, patient, documents, access) for event in page_events]
+    # Allowed only to a signed-in person (the type checker needs it said).
+    if not isinstance(actor, User):
+        raise HistoryNotFound
+    rows = [_row(event, patient, documents, access, actor) for event in page_events]
     return Page(rows, page.number, paginator)
 
 
-def _filtered(
-    events: QuerySet[AuditEvent], filters: HistoryFilters, patient: User
+def helper_events(
+    events: QuerySet[AuditEvent], access: policy.RecordAccess
 ) -> QuerySet[AuditEvent]:
+    """The lines someone acting for the patient may read (issue 17): no line about a document
+    outside the door's list filter for them (``access.documents()``: a caregiver's leaves out
+    what is hidden from practitioners, and whatever else the door hides from a helper), not
+    even its upload, read or hiding; and nothing of the patient's account (logins, sessions,
+    security), which is the patient's own."""
+    listed = Document.objects.filter(access.documents()).values("uid")
+    about_documents = Q(document_uid__isnull=True) | Q(document_uid__in=listed)
+    account = ACCOUNT_OWN_ACTIONS | ACCOUNT_OTHERS_ACTIONS
+    return events.filter(about_documents).exclude(action__in=account)
+
+
+def _filtered(
+    events: QuerySet[AuditEvent], filters: HistoryFilters, reader: User
+) -> QuerySet[AuditEvent]:
+    # « Mes actions »: the reader's own, whether the record's owner or someone acting for them.
     # Events without an actor (system, unidentified) are others' (``exclude`` keeps NULLs).
     if filters.scope == MINE:
-        events = events.filter(actor_id=patient.pk)
+        events = events.filter(actor_id=reader.pk)
     else:
-        events = events.exclude(actor_id=patient.pk)
+        events = events.exclude(actor_id=reader.pk)
     if filters.action:
         events = events.filter(action=filters.action)
     if filters.outcome:
@@ -263,8 +303,9 @@ def _row(
     patient: User,
     documents: dict[UUID, Document],
     access: policy.RecordAccess,
+    reader: User,
 ) -> HistoryRow:
-    who_kind, who, profession, rpps = _who(event, patient)
+    who_kind, who, profession, rpps = _who(event, patient, reader)
     document_state, title = _document(event.document_uid, documents, access)
     return HistoryRow(
         occurred_at=timezone.localtime(event.occurred_at, PARIS),
@@ -293,12 +334,21 @@ def _label(choices: type[Choices], value: str) -> str:
         return value
 
 
-def _who(event: AuditEvent, patient: User) -> tuple[str, str, str, str]:
-    """(kind, name, profession, RPPS) of the actor, from the role recorded at the time."""
+def _who(event: AuditEvent, patient: User, reader: User) -> tuple[str, str, str, str]:
+    """(kind, name, profession or role, RPPS) of the actor, from the role recorded at the time,
+    for ``reader`` (the patient, or someone acting for them: then « you » is the reader)."""
     role = event.actor_role
     if role == UserKind.PATIENT:
-        if event.actor_id == patient.pk:
+        if event.actor_id == reader.pk:
             return "you", _("You"), "", ""
+        if event.actor_id == patient.pk:
+            return "owner", _("The patient"), "", ""
+        # A legal representative or a caregiver (issue 17): the owner sees who, and as what.
+        if event.mode in HELPER_MODES and event.actor is not None:
+            helper = (
+                _("legal representative") if event.mode == Mode.REPRESENTATIVE else _("caregiver")
+            )
+            return "helper", name_of(event.actor) or _("Another patient"), helper, ""
         return "patient", _("Another patient"), "", ""
     if role == UserKind.PRACTITIONER:
         profile = None
@@ -348,8 +398,8 @@ def every_row(patient: User, access: policy.RecordAccess) -> list[HistoryRow]:
         .exclude(action=Action.VIEW, reason__startswith=INLINE_PREFIX)
         # As on the history page: nothing about a document still held back from the patient.
         .exclude(document_uid__in=_held_documents(patient))
-        .select_related("actor__practitioner_profile")
+        .select_related("actor__practitioner_profile", "actor__beneficiary__data_key")
         .order_by("-occurred_at", "-sequence")
     )
     documents = _documents_of(patient, events)
-    return [_row(event, patient, documents, access) for event in events]
+    return [_row(event, patient, documents, access, patient) for event in events]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -52,6 +53,17 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
+@dataclass(frozen=True)
+class OnBehalf:
+    """Someone acting for the patient (issue 17, item 3): ``actor`` decides on ``patient``'s
+    record, chosen with the switch (``access_control.acting``); the door decides with
+    ``acting_for=True`` (a caregiver with ``manage`` grants and revokes, a legal representative
+    also blocks) and records the helper as actor, in the tie's mode."""
+
+    actor: User
+    patient: User
+
+
 class AccessError(Exception):
     """A refusal explained in French; ``field`` names the form field it is about, if one."""
 
@@ -85,9 +97,12 @@ def _end_of(day: date) -> datetime:
 
 def _owner_action(
     action: Action,
-) -> Callable[[Callable[Concatenate[User, _P], _R]], Callable[Concatenate[User, _P], _R]]:
-    """The patient acting on their own record: the door decides and records ``action`` in the
-    transaction of the change; a refusal commits with its event, and only then is AccessError
+) -> Callable[
+    [Callable[Concatenate[User, _P], _R]], Callable[Concatenate[User | OnBehalf, _P], _R]
+]:
+    """The patient acting on their own record (or someone acting for them, ``OnBehalf``: issue
+    17, the change is made on the patient's record): the door decides and records ``action`` in
+    the transaction of the change; a refusal commits with its event, and only then is AccessError
     raised (raised inside, it would roll the event back). Call these services outside any
     transaction (the views do), so that their transaction is the one that commits.
 
@@ -95,15 +110,23 @@ def _owner_action(
     body: a decorator cannot add a keyword to the signature it keeps (PEP 612), and this one
     keeps it whole, so that the type checker checks every argument the callers pass."""
 
-    def wrap(change: Callable[Concatenate[User, _P], _R]) -> Callable[Concatenate[User, _P], _R]:
+    def wrap(
+        change: Callable[Concatenate[User, _P], _R],
+    ) -> Callable[Concatenate[User | OnBehalf, _P], _R]:
         @functools.wraps(change)
-        def service(patient: User, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        def service(record: User | OnBehalf, *args: _P.args, **kwargs: _P.kwargs) -> _R:
             # The keyword every service declares (a str, checked at the call); ``kwargs`` is
             # typed as a plain mapping here, hence str().
             client_address = str(kwargs.get("client_address", ""))
+            if isinstance(record, OnBehalf):
+                actor, patient, acting_for = record.actor, record.patient, True
+            else:
+                actor, patient, acting_for = record, record, False
             with transaction.atomic():
                 lock_patients_decisions(patient.pk)
-                decision = policy.authorize(patient, patient, action, client_address=client_address)
+                decision = policy.authorize(
+                    actor, patient, action, client_address=client_address, acting_for=acting_for
+                )
                 if decision.allowed:
                     return change(patient, *args, **kwargs)
             if decision.reason == RECORD_CLOSED:
@@ -274,7 +297,7 @@ def request_access(practitioner: User, nir_index: str, *, client_address: str = 
 
 
 def answer_request(
-    patient: User, request_id: int, accept: bool, *, client_address: str = ""
+    patient: User | OnBehalf, request_id: int, accept: bool, *, client_address: str = ""
 ) -> None:
     """Accepting grants access (the door records a grant), declining records a revocation."""
     answer = _accept_request if accept else _decline_request

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from access_control import views, views_caregivers, views_history, views_landing
+from access_control import views, views_acting, views_caregivers, views_history, views_landing
 from records import views as record_views
 
 app_name = "access"
@@ -57,4 +57,6 @@ urlpatterns = [
         {"accept": False},
         name="decline-caregiver",
     ),
+    # Issue 17, item 3: the switch between one's own record and those one may act on.
+    path("access/acting/", views_acting.switch, name="acting"),
 ]

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from access_control import directory, selectors, services
+from access_control import acting, directory, selectors, services
 from access_control.forms import (
     EmergencyForm,
     FindPatientForm,
@@ -41,13 +41,27 @@ def _patient(request: AuthenticatedRequest):
     return request.user
 
 
+def _consents_record(request: AuthenticatedRequest):
+    """The record the consents page decides on (issue 17, item 3): one's own, or the one chosen
+    with the switch when the door lets this helper manage its consents (a caregiver with
+    ``manage``, a legal representative); a read-only caregiver's page stays their own. Returns
+    what the services take (the patient, or ``OnBehalf``), the record's owner and the tie."""
+    patient = _patient(request)
+    now = acting.current(patient, request.session)
+    if now.ended:
+        messages.warning(request, acting.ended_message())
+    if now.tie is not None and now.tie.consents:
+        return services.OnBehalf(patient, now.owner), now.owner, now.tie
+    return patient, patient, None
+
+
 def _practitioner(request: AuthenticatedRequest):
     if request.user.kind != "practitioner":
         raise Http404
     return request.user
 
 
-def _overview(request, patient, **forms) -> HttpResponse:
+def _overview(request, patient, tie=None, **forms) -> HttpResponse:
     # The search runs only when asked (the "name" parameter is there, even empty).
     search_form = FindPractitionerForm(request.GET if "name" in request.GET else None)
     found = None
@@ -71,6 +85,8 @@ def _overview(request, patient, **forms) -> HttpResponse:
         "physician_form": RppsForm(prefix="md"),
         "search_form": search_form,
         "found": found,
+        # Acting for someone (issue 17): whose record, and what the door lets this helper do.
+        "tie": tie,
     }
     context.update(forms)
     return render(request, "access_control/overview.html", context)
@@ -80,14 +96,14 @@ def _overview(request, patient, **forms) -> HttpResponse:
 @never_cache
 def overview(request: AuthenticatedRequest) -> HttpResponse:
     """The patient's consents; POST grants access to the practitioner of field ``rpps``."""
-    patient = _patient(request)
+    record, patient, tie = _consents_record(request)
     if request.method != "POST":
-        return _overview(request, patient)
+        return _overview(request, patient, tie)
     form = GrantForm(request.POST)
     if form.is_valid():
         try:
             services.grant_consent(
-                patient,
+                record,
                 form.cleaned_data["rpps"],
                 form.cleaned_data["until"],
                 client_address=client_address(request),
@@ -97,13 +113,13 @@ def overview(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(request, _("Access granted."))
             return redirect("access:overview")
-    return _overview(request, patient, grant_form=form)
+    return _overview(request, patient, tie, grant_form=form)
 
 
 def _patient_action(request: AuthenticatedRequest, action, success: str) -> HttpResponse:
-    patient = _patient(request)
+    record, _patient_of_record, _tie = _consents_record(request)
     try:
-        action(patient)
+        action(record)
     except services.AccessError as error:
         messages.error(request, error.message)
     else:
@@ -126,17 +142,17 @@ def _rpps_action(
 ) -> HttpResponse:
     """A POSTed RPPS number (form ``prefix``) for ``action(patient, rpps)``; a bad number or a
     refusal comes back on the page, in French, with nothing changed."""
-    patient = _patient(request)
+    record, patient, tie = _consents_record(request)
     form = RppsForm(request.POST, prefix=prefix)
     if form.is_valid():
         try:
-            action(patient, form.cleaned_data["rpps"], client_address=client_address(request))
+            action(record, form.cleaned_data["rpps"], client_address=client_address(request))
         except services.AccessError as error:
             form.add_error("rpps", error.message)
         else:
             messages.success(request, success)
             return redirect("access:overview")
-    return _overview(request, patient, **{form_name: form})
+    return _overview(request, patient, tie, **{form_name: form})
 
 
 @login_required

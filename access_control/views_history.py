@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from access_control import history
+from access_control import acting, history
 from accounts.authenticated import AuthenticatedRequest
 from accounts.models import UserKind
 from audit.models import Action, Mode, Outcome
@@ -121,16 +122,22 @@ class HistoryFilterForm(PeriodFilterForm):
 @never_cache
 def access_history(request: AuthenticatedRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET or None)
-    # The page is the signed-in patient's own record; anyone else asks for no record at all.
-    patient = request.user if request.user.kind == UserKind.PATIENT else None
+    # The page is the signed-in patient's own record, or the one they chose with the switch
+    # (issue 17: the door asked again on this request); anyone else asks for no record at all.
+    record = None
+    if request.user.kind == UserKind.PATIENT:
+        record = acting.current(request.user, request.session)
+        if record.ended:
+            messages.warning(request, acting.ended_message())
     filters = form.filters()
     try:
         page = history.access_history(
             request.user,
-            patient,
+            record.owner if record is not None else None,
             filters,
             request.GET.get("page"),
             client_address=client_address(request),
+            acting_for=record is not None and record.acting_for,
         )
     except history.HistoryNotFound as exc:
         raise Http404 from exc
@@ -144,6 +151,7 @@ def access_history(request: AuthenticatedRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "mine": form.mine,
+            "record": record,
             # An empty page then says "nothing matches" rather than "nothing yet".
             "filtered": filters != history.HistoryFilters(scope=filters.scope),
         },

@@ -102,6 +102,7 @@ def record_page(
     *,
     client_address: str = "",
     access: policy.RecordAccess | None = None,
+    acting_for: bool = False,
 ) -> Page[DocumentRow]:
     """One page of a record (rows of DocumentRow), newest first, in the same few queries
     whatever the number of documents. Without a search, the database counts and cuts the page:
@@ -109,11 +110,17 @@ def record_page(
     this record (their column alone, one query), here, then loads the page's rows.
 
     ``access`` is this request's ``policy.access_to(actor, patient)``, when the caller reuses it
-    (for the identity heading the page); else it is loaded here."""
+    (for the identity heading the page); else it is loaded here. ``acting_for``: the record
+    chosen with the switch (issue 17, ``access_control.acting``), see ``policy.decide``."""
     with transaction.atomic():
-        access = access or policy.access_to(actor, patient)
+        access = access or policy.access_to(actor, patient, acting_for=acting_for)
         decision = policy.authorize(
-            actor, patient, Action.LIST, client_address=client_address, access=access
+            actor,
+            patient,
+            Action.LIST,
+            client_address=client_address,
+            access=access,
+            acting_for=acting_for,
         )
         if decision.allowed:
             documents = _filtered(
@@ -198,11 +205,30 @@ def _row(document: Document, patient: User) -> DocumentRow:
     )
 
 
+def acting_for_document(actor: User, document: Document | None, owner: User | None) -> bool:
+    """Whether a page addressed by a document's uid acts for someone (issue 17): only when the
+    document is on the record of ``owner``, the one chosen with the switch (None: none chosen);
+    any other person's document keeps the door's ``not-own-record``."""
+    return (
+        owner is not None
+        and document is not None
+        and owner.pk != actor.pk
+        and document.patient_id == owner.pk
+    )
+
+
 def document_for(
-    actor: User, uid: UUID, action: Action, *, client_address: str = "", inline: bool = False
+    actor: User,
+    uid: UUID,
+    action: Action,
+    *,
+    client_address: str = "",
+    inline: bool = False,
+    owner: User | None = None,
 ) -> Document:
     """The document, if the door lets this actor do this action on it; else DocumentNotFound.
-    ``inline``: its file is fetched for the viewer of its page (see ``policy.decide``)."""
+    ``inline``: its file is fetched for the viewer of its page (see ``policy.decide``).
+    ``owner``: the record chosen with the switch, if any (``acting_for_document``)."""
     with transaction.atomic():
         document = (
             Document.objects.select_related(
@@ -219,6 +245,7 @@ def document_for(
             document=document,
             client_address=client_address,
             inline=inline,
+            acting_for=acting_for_document(actor, document, owner),
         )
     if not decision.allowed or document is None:  # the door opens no document that does not exist
         raise DocumentNotFound
@@ -301,6 +328,13 @@ def _hidden_seen_by(reader: User, document: Document, physician: User | None) ->
     author_unnamed = document.authored_by_patient or (
         reader.pk != document.author_id and not _reads_now(document.author, document)
     )
+    if reader.kind == "patient" and reader.pk != document.patient_id:
+        # Someone acting for the patient (issue 17): a legal representative sees what the
+        # patient sees (a caregiver is never shown a hidden document at all).
+        return _(
+            "Hidden from health professionals: only the patient, and whoever acts for them as"
+            " their legal representative, may see it."
+        )
     if reader.pk == document.patient_id:
         if author_unnamed:
             if physician is None:
@@ -410,26 +444,44 @@ def record_listing(
     page_number: int | str | None,
     *,
     client_address: str = "",
+    acting_for: bool = False,
 ) -> RecordListing:
     """A page of the record (``record_page``) and the categories present among the documents
     this reader may list, from one door answer (one query more than the page alone). Raises
     DocumentNotFound when refused, after the refusal is committed (``record_page``)."""
-    access = policy.access_to(actor, patient)
+    access = policy.access_to(actor, patient, acting_for=acting_for)
     page = record_page(
-        actor, patient, filters, page_number, client_address=client_address, access=access
+        actor,
+        patient,
+        filters,
+        page_number,
+        client_address=client_address,
+        access=access,
+        acting_for=acting_for,
     )
     return RecordListing(page, listed_categories(access))
 
 
-def check_upload_allowed(actor: User, patient: User | None, *, client_address: str = "") -> User:
+def check_upload_allowed(
+    actor: User, patient: User | None, *, client_address: str = "", acting_for: bool = False
+) -> User:
     """Asked before showing the upload form or reading a file: the door's rule, a refusal
     recorded (the upload itself is recorded when the document is stored). Returns the record's
-    patient, who exists once the door allows."""
-    if policy.access_to(actor, patient).decide(Action.UPLOAD).allowed and patient is not None:
+    patient, who exists once the door allows. ``acting_for``: see ``record_page``."""
+    access = policy.access_to(actor, patient, acting_for=acting_for)
+    if access.decide(Action.UPLOAD).allowed and patient is not None:
         return patient
     with transaction.atomic():
-        decision = policy.authorize(actor, patient, Action.UPLOAD, client_address=client_address)
+        decision = policy.authorize(
+            actor, patient, Action.UPLOAD, client_address=client_address, acting_for=acting_for
+        )
     raise refusal(actor, patient, decision)
+
+
+def may_upload(actor: User, patient: User, *, acting_for: bool = False) -> bool:
+    """Whether a page offers "Add a document": the door's answer, asked, not recorded (the
+    form asks again, recorded, ``check_upload_allowed``)."""
+    return policy.decide(actor, patient, Action.UPLOAD, acting_for=acting_for).allowed
 
 
 @dataclass(frozen=True)
@@ -442,7 +494,9 @@ class VersionRow:
     openable: bool  # the door lets this reader open it (from the current version)
 
 
-def document_versions(reader: User, document: Document) -> list[VersionRow]:
+def document_versions(
+    reader: User, document: Document, *, acting_for: bool = False
+) -> list[VersionRow]:
     """The versions of ``document``'s chain, the current one first, for its page (shown to
     whoever the door let read it). Whether each may be opened is the door's answer (an earlier
     version is read as the current one is: ``policy.decide``), asked, not recorded: the page
@@ -458,7 +512,9 @@ def document_versions(reader: User, document: Document) -> list[VersionRow]:
             added_by=_("You") if version.author_id == reader.pk else _version_author(version),
             current=index == 0,
             viewed=version.pk == document.pk,
-            openable=policy.decide(reader, document.patient, Action.VIEW, version).allowed,
+            openable=policy.decide(
+                reader, document.patient, Action.VIEW, version, acting_for=acting_for
+            ).allowed,
         )
         for index, version in enumerate(chain)
     ]
@@ -468,6 +524,36 @@ def _version_author(version: Document) -> str:
     if version.authored_by_patient:
         return _("The patient")
     return _author_label(version) or _("A health professional")
+
+
+@dataclass(frozen=True)
+class OwnerControls:
+    """The owner's controls a document page offers (review of issue 17, finding 2): each the
+    door's answer for this reader, asked, not recorded (each is recorded when used)."""
+
+    hide: bool = False
+    show: bool = False
+    delete: bool = False
+
+
+def owner_controls(reader: User, document: Document, *, acting_for: bool = False) -> OwnerControls:
+    """Hide from, show again to practitioners, delete: offered to a patient (the owner, or a
+    representative acting for them) only when the door would allow it. A practitioner's own
+    controls are the author's (``may_act_as_author``)."""
+    if reader.kind != "patient" or document.status == DocumentStatus.REPLACED:
+        return OwnerControls()
+
+    def allowed(action: Action) -> bool:
+        return policy.decide(
+            reader, document.patient, action, document, acting_for=acting_for
+        ).allowed
+
+    hidden = document.hidden_from_practitioners
+    return OwnerControls(
+        hide=not hidden and allowed(Action.HIDE),
+        show=hidden and allowed(Action.SHOW),
+        delete=allowed(Action.DELETE),
+    )
 
 
 def may_act_as_author(reader: User, document: Document) -> bool:

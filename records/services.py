@@ -21,7 +21,12 @@ from audit.models import Action
 from dmp_portal.crypto.files import save_encrypted
 from records.file_types import inspect_upload, safe_display_name
 from records.models import Category, Document, DocumentStatus
-from records.selectors import DocumentNotFound, check_upload_allowed, refusal
+from records.selectors import (
+    DocumentNotFound,
+    acting_for_document,
+    check_upload_allowed,
+    refusal,
+)
 from records.upload_errors import Upload
 
 if TYPE_CHECKING:
@@ -53,6 +58,7 @@ def upload_document(
     hidden_by_author: bool = False,
     held: bool = False,
     confidential_from_representatives: bool = False,
+    acting_for: bool = False,
 ) -> Document:
     """Pass the door, check the file, store it encrypted and record it. A refusal
     (DocumentNotFound), a bad file (RejectedFile) or any failure on the way leaves nothing:
@@ -65,12 +71,23 @@ def upload_document(
     ``confidential_from_representatives`` (issue 17, item 4): kept from a minor's legal
     representatives (HIDE_FROM_REPRESENTATIVES recorded); the form offers it on a minor's record
     only (records.views_confidential: this app does not read the registry). It sends no e-mail:
-    a minor's mailbox may be read by the very people it is kept from."""
+    a minor's mailbox may be read by the very people it is kept from.
+
+    ``acting_for``: a legal representative or a caregiver (``manage``) adds it to the record
+    chosen with the switch (issue 17, ``access_control.acting``)."""
     # Refused users are turned away before their file is even read.
-    patient = check_upload_allowed(actor, patient, client_address=client_address)
+    patient = check_upload_allowed(
+        actor, patient, client_address=client_address, acting_for=acting_for
+    )
     by_practitioner = actor.kind == "practitioner"
     document = new_document(
-        actor,
+        # Added for the patient by someone acting for them (issue 17): its author is the
+        # patient, so that it counts as the patient's own (``authored_by_patient``): the
+        # patient and their representative may delete it or add a new version, as of any
+        # document the patient added; the door still decides who may. Who actually added it
+        # is the upload's event in the trail (actor, and mode representative or caregiver),
+        # which the patient's history names.
+        patient if acting_for else actor,
         patient,
         title=title,
         category=category,
@@ -86,7 +103,12 @@ def upload_document(
         # Decided again, with the document, in the transaction that records it; so are the
         # author's controls chosen with it: a refusal of any of them stores nothing.
         decision = authorize(
-            actor, patient, Action.UPLOAD, document=document, client_address=client_address
+            actor,
+            patient,
+            Action.UPLOAD,
+            document=document,
+            client_address=client_address,
+            acting_for=acting_for,
         )
         if not decision.allowed:
             return False
@@ -179,10 +201,17 @@ def store_document(document: Document, upload: Upload, record: Callable[[Documen
 
 
 def change_document(
-    actor: User, uid: UUID, action: Action, client_address: str, apply: Callable[[Document], None]
+    actor: User,
+    uid: UUID,
+    action: Action,
+    client_address: str,
+    apply: Callable[[Document], None],
+    owner: User | None = None,
 ) -> Document:
     """Lock, pass the door and apply in one transaction: the event and the change commit
-    together; a refusal is recorded, then answered as not found. Returns the changed document."""
+    together; a refusal is recorded, then answered as not found. Returns the changed document.
+    ``owner``: the record chosen with the switch (issue 17), see
+    ``selectors.acting_for_document``."""
     with transaction.atomic():
         document = (
             Document.objects.select_for_update(of=("self",))
@@ -192,7 +221,12 @@ def change_document(
         )
         patient = document.patient if document is not None else None
         decision = authorize(
-            actor, patient, action, document=document, client_address=client_address
+            actor,
+            patient,
+            action,
+            document=document,
+            client_address=client_address,
+            acting_for=acting_for_document(actor, document, owner),
         )
         if decision.allowed and document is not None:  # allowed: the document exists
             apply(document)
@@ -202,7 +236,7 @@ def change_document(
 
 
 def set_hidden_from_practitioners(
-    actor: User, uid: UUID, hidden: bool, *, client_address: str = ""
+    actor: User, uid: UUID, hidden: bool, *, client_address: str = "", owner: User | None = None
 ) -> Document:
     """The patient hides a document from practitioners or shows it again; its practitioner
     author does the same for other practitioners (the door allows no one else). Each has their
@@ -214,11 +248,13 @@ def set_hidden_from_practitioners(
         document.save(update_fields=[field])
 
     return change_document(
-        actor, uid, Action.HIDE if hidden else Action.SHOW, client_address, apply
+        actor, uid, Action.HIDE if hidden else Action.SHOW, client_address, apply, owner
     )
 
 
-def delete_document(actor: User, uid: UUID, *, client_address: str = "") -> None:
+def delete_document(
+    actor: User, uid: UUID, *, client_address: str = "", owner: User | None = None
+) -> None:
     """The author's deletion: the document leaves the record, the file is kept (never lost)."""
 
     def apply(document: Document) -> None:
@@ -226,4 +262,4 @@ def delete_document(actor: User, uid: UUID, *, client_address: str = "") -> None
         document.deleted_at = timezone.now()
         document.save(update_fields=["status", "deleted_at"])
 
-    change_document(actor, uid, Action.DELETE, client_address, apply)
+    change_document(actor, uid, Action.DELETE, client_address, apply, owner)

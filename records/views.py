@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from access_control import closure
+from access_control import acting, closure
 from accounts.authenticated import AuthenticatedRequest
 from accounts.models import User
 from audit.models import Action
@@ -26,16 +26,30 @@ from records.models import Category
 from records.uploads import upload_was_cut
 
 
-def _own_record(request: AuthenticatedRequest):
-    """This page is the patient's own record; anyone else asks for a record that is not theirs."""
-    return request.user if request.user.kind == "patient" else None
+def current_record(request: AuthenticatedRequest) -> acting.Current | None:
+    """The record this page acts on (issue 17): a patient's own, or the one they chose with the
+    switch, the door asked again on this request (``acting.current``); a choice the door no
+    longer allows falls back to their own record, said once. None for anyone else."""
+    if request.user.kind != "patient":
+        return None
+    now = acting.current(request.user, request.session)
+    if now.ended:
+        messages.warning(request, acting.ended_message())
+    return now
 
 
 def _document(request: AuthenticatedRequest, uid, action: Action, *, inline: bool = False):
+    """The document, for its owner, or for whoever acts for its owner through the switch."""
+    record = current_record(request)
     try:
         return selectors.document_for(
-            request.user, uid, action, client_address=client_address(request), inline=inline
-        )
+            request.user,
+            uid,
+            action,
+            client_address=client_address(request),
+            inline=inline,
+            owner=record.owner if record is not None and record.acting_for else None,
+        ), record
     except selectors.DocumentNotFound as exc:
         raise Http404 from exc
 
@@ -45,13 +59,15 @@ def _document(request: AuthenticatedRequest, uid, action: Action, *, inline: boo
 def record_list(request: AuthenticatedRequest) -> HttpResponse:
     form = RecordFilterForm(request.GET or None)
     filters = form.filters()
+    record = current_record(request)
     try:
         listing = selectors.record_listing(
             request.user,
-            _own_record(request),
+            record.owner if record is not None else None,
             filters,
             request.GET.get("page"),
             client_address=client_address(request),
+            acting_for=record is not None and record.acting_for,
         )
     except selectors.DocumentNotFound as exc:
         raise Http404 from exc
@@ -66,8 +82,16 @@ def record_list(request: AuthenticatedRequest) -> HttpResponse:
             "page": listing.page,
             "query": query.urlencode(),
             "filtered": filters.narrowed,
-            # Closed (issue 16): the page says so, and how to export and reopen.
-            "record_closure": closure.closure_of(request.user),
+            # Closed (issue 16): the page says so, and how to export and reopen. Acting for
+            # someone, the record is open (the door refuses a closed one).
+            "record_closure": None
+            if record and record.acting_for
+            else closure.closure_of(request.user),
+            "record": record,
+            # Acting for someone: "Add a document" only when the door allows it (issue 17).
+            "may_upload": record is not None
+            and record.acting_for
+            and selectors.may_upload(request.user, record.owner, acting_for=True),
         },
     )
 
@@ -80,14 +104,16 @@ def upload_page(
     context: dict,
     on_success,
     form_class: type[UploadForm] = UploadForm,
+    acting_for: bool = False,
 ) -> HttpResponse:
     """The upload form of ``patient``'s record, for the patient or a practitioner: the door
     first (a refused user never sees the form nor has a file read), then the form, then the
     service. ``on_success(document)`` gives the response after a stored document.
-    ``form_class``: the practitioner's form adds the author's controls (``ProUploadForm``)."""
+    ``form_class``: the practitioner's form adds the author's controls (``ProUploadForm``).
+    ``acting_for``: the record chosen with the switch (issue 17)."""
     try:
         selectors.check_upload_allowed(
-            request.user, patient, client_address=client_address(request)
+            request.user, patient, client_address=client_address(request), acting_for=acting_for
         )
     except selectors.RecordClosed:
         return _closed(request)
@@ -114,6 +140,7 @@ def upload_page(
                 confidential_from_representatives=form.cleaned_data.get(
                     "confidential_from_representatives", False
                 ),
+                acting_for=acting_for,
             )
         except RejectedFile as rejected:
             form.add_error("file", rejected.message)
@@ -136,12 +163,23 @@ def _closed(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @never_cache
 def upload(request: AuthenticatedRequest) -> HttpResponse:
+    record = current_record(request)
+    helping = record is not None and record.acting_for
+
     def done(document) -> HttpResponse:
-        messages.success(request, _("The document was added to your record."))
+        if helping:
+            messages.success(request, _("The document was added to the record."))
+        else:
+            messages.success(request, _("The document was added to your record."))
         return redirect("records:document", uid=document.uid)
 
     return upload_page(
-        request, _own_record(request), template="records/upload.html", context={}, on_success=done
+        request,
+        record.owner if record is not None else None,
+        template="records/upload.html",
+        context={"record": record},
+        on_success=done,
+        acting_for=helping,
     )
 
 
@@ -177,14 +215,18 @@ def pro_upload(request: AuthenticatedRequest, patient_id) -> HttpResponse:
 # django-csp types its decorators for views that take the request alone; this one takes a uid.
 @csp_update({"frame-src": ["'self'"]})  # type: ignore[arg-type]
 def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
-    document = _document(request, uid, Action.VIEW)
+    document, record = _document(request, uid, Action.VIEW)
     facts = selectors.document_facts(request.user, document)
+    helping = record is not None and record.acting_for_document(document.patient_id)
     context = {
         "document": document,
         "facts": facts,
+        "record": record,
         # Issue 16: its versions, and its author's controls (records/views_versions.py).
-        "versions": selectors.document_versions(request.user, document),
+        "versions": selectors.document_versions(request.user, document, acting_for=helping),
         "author_controls": selectors.may_act_as_author(request.user, document),
+        # The owner's controls, as the door answers for this reader (issue 17).
+        "owner_controls": selectors.owner_controls(request.user, document, acting_for=helping),
         "announcement_days": settings.RECORDS_ANNOUNCEMENT_DAYS,  # a hold postpones by this
         # Issue 17, item 4: kept from a minor's representatives (records/views_confidential.py).
         "confidential": views_confidential.control(request.user, document),
@@ -213,7 +255,7 @@ def document_content(request: AuthenticatedRequest, uid) -> StreamingHttpRespons
     refused (``not-shown-inline``) and answered 404 like any refusal; a shown one is recorded as
     part of the page's view (``decisions.INLINE_PREFIX``), so the history lists the page once.
     The file runs sandboxed: no script, no form, no navigation of the page that frames it."""
-    document = _document(request, uid, Action.VIEW, inline=True)
+    document, _record = _document(request, uid, Action.VIEW, inline=True)
     response = _content_response(document, as_attachment=False)
     response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'; sandbox"
     return response
@@ -221,14 +263,17 @@ def document_content(request: AuthenticatedRequest, uid) -> StreamingHttpRespons
 
 @login_required
 def document_download(request: AuthenticatedRequest, uid) -> StreamingHttpResponse:
-    return _content_response(_document(request, uid, Action.DOWNLOAD), as_attachment=True)
+    document, _record = _document(request, uid, Action.DOWNLOAD)
+    return _content_response(document, as_attachment=True)
 
 
 def _post_change(request: AuthenticatedRequest, uid, change):
     """The change's service, a refusal answered 404 (but RecordClosed, which the caller
-    answers with ``_closed``)."""
+    answers with ``_closed``). Acting for someone, on a document of the chosen record only."""
+    record = current_record(request)
+    owner = record.owner if record is not None and record.acting_for else None
     try:
-        return change(request.user, uid, client_address=client_address(request))
+        return change(request.user, uid, client_address=client_address(request), owner=owner)
     except selectors.RecordClosed:
         raise
     except selectors.DocumentNotFound as exc:

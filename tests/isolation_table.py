@@ -149,6 +149,11 @@ def caregiver_grant(*, accepted: bool):
     return prepare
 
 
+def record_of_a(world, role):
+    """The switch's choice of patient_a's record (issue 17, item 3)."""
+    return {"record": str(world.users["patient_a"].pk)}
+
+
 # The patient's own pages: the address names no record, each patient acts on their own.
 OWN_PAGE = row(LOGIN, OWNER, MINE, "404", "404", "404", "404", LOGIN, LOGIN, "404")
 # A document of patient_a, named in the address.
@@ -444,6 +449,16 @@ TABLE: dict[str, str | Change] = {
         shows_in=("access_control_caregivergrant",),
         thirds=TO_PATIENT_B,
         prepare=caregiver_grant(accepted=False),
+    ),
+    # Issue 17, item 3: the switch. patient_b, patient_a's caregiver, chooses patient_a's record:
+    # only their session changes (the choice is kept there, never in an address). patient_a
+    # choosing it is their own record (nothing to keep); anyone else has no tie: 404.
+    "access/acting/": Change(
+        owner="patient_b",
+        data=record_of_a,
+        shows_in=("accounts_accountsession",),
+        thirds=row(LOGIN, MINE, OWNER, "404", "404", "404", "404", LOGIN, LOGIN, "404"),
+        prepare=caregiver_grant(accepted=True),
     ),
     "access/settings/": Change(
         owner="patient_a",

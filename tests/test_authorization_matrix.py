@@ -16,7 +16,17 @@ from django.contrib import admin
 from django.test import Client
 from django.utils import timezone
 
-from access_control.models import AccessRequest, Block, CaregiverGrant, Consent, EmergencyAccess
+from access_control.models import (
+    AccessRequest,
+    Block,
+    CaregiverEndReason,
+    CaregiverGrant,
+    Consent,
+    EmergencyAccess,
+    LegalRepresentation,
+    RepresentationEndReason,
+)
+from records.models import Document
 from tests.accounts.factories import (
     PractitionerProfileFactory,
     StaffFactory,
@@ -160,6 +170,8 @@ TABLE = {
         "get",
         row("302 404 404 200 404 404 404 404 302 404"),
     ),
+    # Issue 17, item 3: the switch; no ``record`` chosen is no tie of anyone's (404).
+    "access/acting/": ("post", row("302 404 404 404 404 404 404 404 302 404")),
     "i18n/setlang/": ("post", row("302 302 302 302 302 302 302 302 302 302")),
     # The public pages: everyone, a person stopped at the second factor included.
     "mentions-legales/": ("get", PUBLIC),
@@ -276,3 +288,114 @@ def test_the_admin_opens_only_to_verified_staff():
     for page in pages:
         got = {role: clients[role].get(page).status_code for role in ORDER}
         assert got == expected, page
+
+
+# --- Issue 17, items 3 and 7: the roles acting for patient_a ------------------------------------
+# Each helper is a patient with a record of their own, who chose patient_a's record with the
+# switch (``/access/acting/``) while their tie was live; the former representative's tie then
+# ended and the revoked caregiver's grant was revoked, so their next request falls back to
+# their own record. Everywhere a helper gets what patient_b (a patient with no tie) gets, but
+# on the pages the switch opens, listed here. patient_a's document is a PDF they added.
+HELPERS = (
+    "former_representative",
+    "revoked_caregiver",
+    "caregiver_read",
+    "caregiver_manage",
+    "representative",  # last: the only one whose changes succeed (hide, show, delete)
+)
+
+
+def helper_row(statuses: str) -> dict[str, int]:
+    codes = [int(code) for code in statuses.split()]
+    return dict(zip(HELPERS, codes, strict=True))
+
+
+#                                      fr  rc  cr  cm  rep
+HELPER_READS = helper_row("404 404 200 200 200")
+HELPER_CHANGES = helper_row("404 404 404 404 302")
+HELPER_TABLE = {
+    "records/<uuid:uid>/": HELPER_READS,
+    "records/<uuid:uid>/content/": HELPER_READS,
+    "records/<uuid:uid>/download/": HELPER_READS,
+    "records/<uuid:uid>/hide/": HELPER_CHANGES,
+    "records/<uuid:uid>/show/": HELPER_CHANGES,
+    "records/<uuid:uid>/delete/": HELPER_CHANGES,
+    # The upload form of patient_a's record: not to a read-only caregiver (the others: their
+    # own record, or patient_a's).
+    "records/upload/": helper_row("200 200 404 200 200"),
+    # patient_b's invitation: no helper's.
+    "access/caregivers/<int:grant_id>/accept/": helper_row("404 404 404 404 404"),
+    "access/caregivers/<int:grant_id>/decline/": helper_row("404 404 404 404 404"),
+}
+
+
+def build_helpers(values):
+    """The five helpers of patient_a's record, each switched to it while their tie was live."""
+    patient_a = CaregiverGrant.objects.get(pk=values["grant_id"]).patient
+    clients = {}
+    for role in HELPERS:
+        helper, client = patient_with_login()
+        if role.endswith("representative"):
+            LegalRepresentation.objects.create(minor=patient_a, representative=helper)
+        else:
+            scope = "manage" if role == "caregiver_manage" else "read"
+            CaregiverGrant.objects.create(
+                patient=patient_a,
+                caregiver=helper,
+                scope=scope,
+                accepted_at=timezone.now(),
+                until=timezone.localdate() + timedelta(days=30),
+            )
+        assert client.post("/access/acting/", {"record": str(patient_a.pk)}).status_code == 302
+        clients[role] = client
+        if role == "former_representative":
+            LegalRepresentation.objects.filter(representative=helper).update(
+                ended_at=timezone.now(), ended_reason=RepresentationEndReason.MAJORITY
+            )
+        elif role == "revoked_caregiver":
+            CaregiverGrant.objects.filter(caregiver=helper).update(
+                revoked_at=timezone.now(), revoked_reason=CaregiverEndReason.PATIENT
+            )
+    return clients
+
+
+def documents_state() -> list[tuple[object, ...]]:
+    return list(
+        Document.objects.order_by("pk").values_list(
+            "pk", "status", "hidden_from_practitioners", "author_id"
+        )
+    )
+
+
+@pytest.mark.parametrize("route", sorted(TABLE))
+def test_each_helper_role_gets_the_expected_status(route):
+    """Every URL as each helper role: a refused change (404) changes no document."""
+    clients, values = build_world()
+    helpers = build_helpers(values)
+    method, expected = TABLE[route]
+    wanted = HELPER_TABLE.get(route) or dict.fromkeys(HELPERS, expected["patient_b"])
+    path = concrete(route, values)
+    data = {"language": "fr", "next": "/"} if route == "i18n/setlang/" else {}
+    got = {}
+    for role in HELPERS:
+        before = documents_state()
+        got[role] = getattr(helpers[role], method)(path, data).status_code
+        if method == "post" and got[role] == 404:
+            assert documents_state() == before, (role, path)
+    assert got == wanted, f"{method.upper()} {path}"
+
+
+def test_the_switch_by_role():
+    """``/access/acting/`` with patient_a's record chosen: only a live tie switches; anyone
+    else gets 404 (patient_a: their own record) and nobody's choice changes."""
+    clients, values = build_world()
+    helpers = build_helpers(values)
+    patient_a = CaregiverGrant.objects.get(pk=values["grant_id"]).patient
+    data = {"record": str(patient_a.pk)}
+    got = {
+        role: client.post("/access/acting/", data).status_code for role, client in helpers.items()
+    }
+    assert got == helper_row("404 404 302 302 302")
+    others = {role: clients[role].post("/access/acting/", data).status_code for role in ORDER}
+    assert others == row("302 302 404 404 404 404 404 404 302 404")
+    assert "acting_for" not in clients["patient_b"].session

@@ -39,6 +39,10 @@ REVIEWED = {
     "typed with the registry row of the account named, answering only match or not (the same "
     "work and answer whatever is wrong, throttled, recorded); the caregivers' page names the "
     "two people of one's own grants only (tests/access_control/test_caregivers.py)",
+    "access_control/acting.py": "issue 17, item 3: name_of() names the owner of a record one "
+    "may act on (the door asked first: a live tie, an open record), in the banner and the "
+    "switch of that person only, and a helper in the owner's history "
+    "(tests/access_control/test_acting.py)",
     "access_control/deaths.py": "recording a death: reads a registry entry's ids only "
     "(NIR look-up and identity through enrollment.selectors, authorize_staff first; the "
     "identity only for a pending proposal of someone else; tests/access_control/test_death.py)",

@@ -189,6 +189,7 @@ TEMPLATES = [
                 "dmp_portal.context_processors.portal",
                 "access_control.context_processors.emergency",
                 "access_control.context_processors.person",
+                "access_control.context_processors.acting",
             ],
         },
     },

@@ -26,7 +26,7 @@ from django_otp.oath import TOTP
 from access_control import history
 from access_control import services as access_services
 from access_control.history import PER_PAGE, HistoryFilters, HistoryNotFound, access_history
-from access_control.models import Block, Consent
+from access_control.models import Block, CaregiverGrant, Consent
 from accounts.devices import TOTPDevice
 from accounts.models import Profession, ThrottleLock
 from audit.models import Action, AuditEvent, Mode, Outcome
@@ -319,6 +319,7 @@ OWN = {"list", "view", "download", "upload", "hide", "show", "delete", "view-his
 OWN |= {"replace"}  # a new version of a document they added (issue 16)
 OWN |= {"grant", "revoke", "block", "unblock", "export"}
 OWN |= {"close-record", "reopen-record"}  # issue 16: the patient's own, only theirs
+OWN |= {"invite-caregiver", "end-caregiver"}  # issue 17: the patient's own, only theirs
 ACCOUNT_OWN = {"login-password", "login", "login-passkey", "logout", "end-session"}
 ACCOUNT_OWN |= {"add-totp", "add-passkey", "remove-passkey", "password-change"}
 ACCOUNT_OWN |= {"contact-email"}
@@ -332,6 +333,10 @@ BY_OTHERS |= {"mark-returned", "review-emergency"}
 BY_OTHERS |= {"propose-death", "confirm-death"}  # staff, four eyes (issue 16)
 BY_OTHERS |= {"link-representative", "unlink-representative"}  # the registry's import (17)
 BY_OTHERS |= {"end-representation", "take-over"}  # at 18, in no one's name (issue 17)
+# Issue 17: the invited person answers; a representative or a caregiver reads the history.
+BY_OTHERS |= {"accept-caregiver", "decline-caregiver", "view-history"}
+# ... and a representative or a caregiver with ``manage`` decides on the consents (issue 17).
+BY_OTHERS |= {"grant", "revoke", "block", "unblock"}
 # In no one's name: refused login steps, a letter's code used, a letter or a link asked for.
 BY_OTHERS |= {"login-password", "login", "login-passkey", "activate", "reactivate"}
 BY_OTHERS |= {"request-reactivation", "password-reset-request", "password-reset"}
@@ -362,7 +367,7 @@ def test_the_action_filter_offers_only_what_happens_on_a_record(trail):
     ):
         assert label not in html, label
     # Nor what only the patient does, nor what is never recorded on a record, among others'.
-    assert not options(others, "action") & {"grant", "revoke", "block", "unblock", "view-history"}
+    assert not options(others, "action") & {"close-record", "reopen-record", "invite-caregiver"}
     # The patient's account is on their chain (issue 15): their own logins under « Mes
     # actions », refused attempts and letters' codes, in no one's name, under others'.
     assert {"login", "login-password", "logout", "end-session", "password-change"} <= options(
@@ -389,9 +394,10 @@ def test_the_actions_only_the_patient_is_recorded_doing_are_those_of_their_own_s
         and node.func.id == "_owner_action"
     }
     closure = {Action.CLOSE_RECORD, Action.REOPEN_RECORD}  # access_control.closure's own
-    assert bound and bound | {Action.VIEW_HISTORY, Action.EXPORT} | closure == (
-        history.OWNER_BOUND_ACTIONS
-    )
+    invitations = {Action.INVITE_CAREGIVER, Action.END_CAREGIVER}  # access_control.caregivers
+    assert {Action.EXPORT} | closure | invitations == history.OWNER_BOUND_ACTIONS
+    # The consents' services are done by someone acting for the patient too (issue 17).
+    assert bound and bound <= history.OTHERS_ACTIONS and not bound & history.OWNER_BOUND_ACTIONS
     assert history.OWNER_BOUND_ACTIONS <= history.OWN_ACTIONS
 
 
@@ -423,6 +429,18 @@ def test_every_action_offered_under_my_actions_is_one_the_patient_does():
     block = Block.objects.get(patient=patient)
     assert client.post(f"/access/blocks/{block.pk}/lift/").status_code == 302
     assert client.post("/records/export/", {"otp_token": ""}).status_code == 200  # refused
+    # Issue 17: inviting a caregiver and ending their access (the owner's own).
+    helper, _helper_client, _helper_nir = enrolled_patient()
+    invited = {
+        "identifier": helper.username,
+        "last_name": "Dupont",
+        "birth_date": "14/05/1985",
+        "scope": "read",
+        "until": timezone.localdate().strftime("%d/%m/%Y"),
+    }
+    assert client.post("/access/caregivers/", invited).status_code == 302
+    invitation = CaregiverGrant.objects.get(patient=patient)
+    assert client.post(f"/access/caregivers/{invitation.pk}/end/").status_code == 302
     # Closing and reopening (issue 16), with the password and a fresh code each time.
     device = patient.totpdevice_set.get()
     for step in ("close", "reopen"):
@@ -559,7 +577,8 @@ def test_an_action_the_view_does_not_offer_is_explained_and_shows_no_list(trail)
             "choisissez-en une dans la liste.",
         ),
         (
-            {"action": "grant"},
+            # Issue 17: consents are given by helpers too; closing the record is the owner's.
+            {"action": "close-record"},
             "Cette action n&#x27;est jamais faite par une autre personne sur votre dossier : "
             "choisissez-en une dans la liste.",
         ),
