@@ -70,7 +70,7 @@ def person(request):
         return {"person_name": "", "portal_menu": ()}
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
     menu = [
-        {"url": reverse(name), "label": label, "current": name == current}
+        {"url": reverse(name), "label": label, "current": name == current, "name": name}
         for name, label in MENUS.get(user.kind, ())
     ]
     # Computed when the header shows it (a patient's name is decrypted), once per page.
@@ -110,5 +110,8 @@ def acting(request):
             ),
             "ties": ties,
             "chosen": str(current.owner.pk) if current.tie is not None else "mine",
+            # The menu offers « Add a document » only where the door lets one add one: a
+            # read-only caregiver acting for someone would find a 404 behind it.
+            "may_upload": current.tie is None or current.tie.consents,
         }
     }

@@ -336,7 +336,11 @@ def build_helpers(values):
     for role in HELPERS:
         helper, client = patient_with_login()
         if role.endswith("representative"):
-            LegalRepresentation.objects.create(minor=patient_a, representative=helper)
+            LegalRepresentation.objects.create(
+                minor=patient_a,
+                representative=helper,
+                until=timezone.localdate() + timedelta(days=30),
+            )
         else:
             scope = "manage" if role == "caregiver_manage" else "read"
             CaregiverGrant.objects.create(

@@ -60,7 +60,9 @@ def tie(request):
     owner, owner_client = named("Léa", "Martin")
     helper, client = named("Paul", "Martin")
     if request.param == "representative":
-        LegalRepresentation.objects.create(minor=owner, representative=helper)
+        LegalRepresentation.objects.create(
+            minor=owner, representative=helper, until=date(2100, 1, 1)
+        )
     else:
         give_grant(owner, helper, request.param)
     document = add_document(owner, title="Bilan sanguin")
@@ -211,7 +213,9 @@ def test_a_hidden_document_is_never_shown_to_a_caregiver_but_to_a_representative
 def test_another_person_s_document_stays_refused_while_acting(tie):
     _kind, owner, _oc, helper, client, _document, _hidden = tie
     other, _ = patient_with_login()
-    LegalRepresentation.objects.create(minor=other, representative=helper)  # tied, not chosen
+    LegalRepresentation.objects.create(  # tied, not chosen
+        minor=other, representative=helper, until=date(2100, 1, 1)
+    )
     theirs = add_document(other, title="Autre dossier")
     switch(client, owner)
     for route in ("", "content/", "download/"):
@@ -252,6 +256,15 @@ def test_forbidden_actions_are_not_offered_to_a_helper(tie):
     # The export and the closure stay on one's own record, whatever the switch says.
     assert client.get("/records/export/").status_code in (200, 302)
     assert not AuditEvent.objects.filter(patient=owner, action=Action.EXPORT).exists()
+
+
+def test_the_menu_offers_adding_a_document_only_where_the_door_allows_it(tie):
+    kind, owner, _oc, _helper, client, _document, _hidden = tie
+    menu_link = '<li><a href="/records/upload/"'
+    assert menu_link in client.get("/records/").content.decode()  # one's own record
+    switch(client, owner)
+    assert (menu_link in client.get("/records/").content.decode()) is (kind != "read")
+    assert (client.get("/records/upload/").status_code == 200) is (kind != "read")
 
 
 def upload(client, title: str = "Ordonnance"):

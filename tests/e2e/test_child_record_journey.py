@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from enrollment.models import RegistryRepresentative
 from letters.models import Letter
-from tests.e2e.browser import DESKTOP, fill_by_keyboard, horizontal_overflow
+from tests.e2e.browser import DESKTOP, fill_by_keyboard, horizontal_overflow, next_document
 from tests.e2e.steps import follow, totp_from_secret
 from tests.enrollment.factories import make_beneficiary
 from tests.enrollment.minors_world import years_ago
@@ -85,3 +85,12 @@ def test_a_parent_opens_their_childs_record(site, new_page, inspector):
     expect(page.get_by_test_id("represented")).to_contain_text("Zoé Martin")
     inspector.check(page, "represented")
     assert fits_320_pixels(page)
+
+    # The page's button opens the child's record: the banner says whose record it is.
+    with next_document(page):
+        page.get_by_role("button", name="Ouvrir le dossier de Zoé").click()
+    expect(page.get_by_test_id("acting-banner")).to_contain_text(
+        "Vous agissez pour le dossier de Zoé Martin en tant que représentant légal"
+    )
+    expect(page.locator("h1")).to_contain_text("Zoé Martin")
+    inspector.check(page, "child-record")
