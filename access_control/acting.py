@@ -11,7 +11,7 @@ own record. The pages then call the door with ``acting_for=True`` for the chosen
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -27,6 +27,14 @@ from audit.models import Action, Mode
 
 # The session's key for the chosen owner's id; absent on one's own record.
 SESSION_KEY = "acting_for"
+# The switch's value for one's own record.
+MINE = "mine"
+# The hidden field of every form of the pages that follow the switch: whose record the page was
+# drawn for (``includes/acting_field.html``: ``MINE`` or the chosen owner's id). Which record a
+# POST acts on is otherwise read from the session when it arrives: a form drawn for one record
+# and sent after the switch changed in another tab, or after the access ended, would land on
+# another record (one's own, or the one chosen since). Such a form changes nothing.
+FORM_FIELD = "acting_record"
 
 
 class NotATie(Exception):
@@ -105,6 +113,26 @@ def name_of(person: User) -> str:
     except ObjectDoesNotExist:
         return ""
     return f"{beneficiary.first_name} {beneficiary.last_name}"
+
+
+class StaleForm(Exception):
+    """A form drawn for another record than the one the switch gives now (``FORM_FIELD``)."""
+
+
+def check_form(now: Current, posted: Mapping[str, Any]) -> None:
+    """Raise ``StaleForm`` unless the form was drawn for the record ``now`` acts on (a form
+    without the field was drawn for one's own record: every form of a person who acts for
+    nobody)."""
+    drawn_for = posted.get(FORM_FIELD) or MINE
+    if drawn_for != (str(now.owner.pk) if now.tie is not None else MINE):
+        raise StaleForm
+
+
+def stale_form_message() -> str:
+    return _(
+        "The record shown changed since this page was opened (you switched records, or your"
+        " access ended): nothing was saved. Check whose record it is, then try again."
+    )
 
 
 def ended_message() -> str:

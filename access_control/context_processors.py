@@ -109,7 +109,7 @@ def acting(request):
                 view_name == "access:overview" and current.tie is not None and current.tie.consents
             ),
             "ties": ties,
-            "chosen": str(current.owner.pk) if current.tie is not None else "mine",
+            "chosen": str(current.owner.pk) if current.tie is not None else acting_for.MINE,
             # The menu offers « Add a document » only where the door lets one add one: a
             # read-only caregiver acting for someone would find a 404 behind it.
             "may_upload": current.tie is None or current.tie.consents,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -50,9 +51,26 @@ def _consents_record(request: AuthenticatedRequest):
     now = acting.current(patient, request.session)
     if now.ended:
         messages.warning(request, acting.ended_message())
+    if request.method == "POST":
+        acting.check_form(now, request.POST)  # a form drawn for another record: StaleForm
     if now.tie is not None and now.tie.consents:
         return services.OnBehalf(patient, now.owner), now.owner, now.tie
     return patient, patient, None
+
+
+def _refuses_stale_forms(view):
+    """A consents form drawn for another record than the one the switch gives now changes
+    nothing: the page says so (``acting.check_form``)."""
+
+    @wraps(view)
+    def wrapped(request: AuthenticatedRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except acting.StaleForm:
+            messages.error(request, acting.stale_form_message())
+            return redirect("access:overview")
+
+    return wrapped
 
 
 def _practitioner(request: AuthenticatedRequest):
@@ -94,6 +112,7 @@ def _overview(request, patient, tie=None, **forms) -> HttpResponse:
 
 @login_required
 @never_cache
+@_refuses_stale_forms
 def overview(request: AuthenticatedRequest) -> HttpResponse:
     """The patient's consents; POST grants access to the practitioner of field ``rpps``."""
     record, patient, tie = _consents_record(request)
@@ -129,6 +148,7 @@ def _patient_action(request: AuthenticatedRequest, action, success: str) -> Http
 
 @login_required
 @require_POST
+@_refuses_stale_forms
 def revoke(request: AuthenticatedRequest, consent_id: int) -> HttpResponse:
     return _patient_action(
         request,
@@ -157,6 +177,7 @@ def _rpps_action(
 
 @login_required
 @require_POST
+@_refuses_stale_forms
 def block(request: AuthenticatedRequest) -> HttpResponse:
     return _rpps_action(
         request,
@@ -169,6 +190,7 @@ def block(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@_refuses_stale_forms
 def lift_block(request: AuthenticatedRequest, block_id: int) -> HttpResponse:
     return _patient_action(
         request,
@@ -179,6 +201,7 @@ def lift_block(request: AuthenticatedRequest, block_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@_refuses_stale_forms
 def treating_physician(request: AuthenticatedRequest) -> HttpResponse:
     return _rpps_action(
         request,
@@ -191,6 +214,7 @@ def treating_physician(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@_refuses_stale_forms
 def remove_treating_physician(request: AuthenticatedRequest) -> HttpResponse:
     return _patient_action(
         request,
@@ -201,6 +225,7 @@ def remove_treating_physician(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@_refuses_stale_forms
 def answer_request(request: AuthenticatedRequest, request_id: int, accept: bool) -> HttpResponse:
     return _patient_action(
         request,

@@ -16,8 +16,7 @@ from accounts.authenticated import AuthenticatedRequest
 from accounts.models import UserKind
 from dmp_portal.http import client_address
 
-# The switch's value for one's own record.
-MINE = "mine"
+MINE = acting.MINE
 
 
 @login_required

@@ -165,6 +165,12 @@ def _closed(request: AuthenticatedRequest) -> HttpResponse:
 def upload(request: AuthenticatedRequest) -> HttpResponse:
     record = current_record(request)
     helping = record is not None and record.acting_for
+    if request.method == "POST" and record is not None:
+        try:
+            acting.check_form(record, request.POST)
+        except acting.StaleForm:
+            messages.error(request, acting.stale_form_message())
+            return redirect("records:list")
 
     def done(document) -> HttpResponse:
         if helping:

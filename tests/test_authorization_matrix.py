@@ -16,6 +16,7 @@ from django.contrib import admin
 from django.test import Client
 from django.utils import timezone
 
+from access_control.acting import FORM_FIELD
 from access_control.models import (
     AccessRequest,
     Block,
@@ -323,6 +324,11 @@ HELPER_TABLE = {
     # The upload form of patient_a's record: not to a read-only caregiver (the others: their
     # own record, or patient_a's).
     "records/upload/": helper_row("200 200 404 200 200"),
+    # A consents form drawn for patient_a's record (no number typed): the page again with its
+    # message for whoever may still act (their own page for a read-only caregiver); a form sent
+    # after the tie ended changes nothing and says so (acting.check_form: redirected).
+    "access/blocks/": helper_row("302 302 200 200 200"),
+    "access/treating-physician/": helper_row("302 302 200 200 200"),
     # patient_b's invitation: no helper's.
     "access/caregivers/<int:grant_id>/accept/": helper_row("404 404 404 404 404"),
     "access/caregivers/<int:grant_id>/decline/": helper_row("404 404 404 404 404"),
@@ -376,6 +382,7 @@ def test_each_helper_role_gets_the_expected_status(route):
     """Every URL as each helper role: a refused change (404) changes no document."""
     clients, values = build_world()
     helpers = build_helpers(values)
+    patient_a = CaregiverGrant.objects.get(pk=values["grant_id"]).patient
     method, expected = TABLE[route]
     wanted = HELPER_TABLE.get(route) or dict.fromkeys(HELPERS, expected["patient_b"])
     path = concrete(route, values)
@@ -383,7 +390,9 @@ def test_each_helper_role_gets_the_expected_status(route):
     got = {}
     for role in HELPERS:
         before = documents_state()
-        got[role] = getattr(helpers[role], method)(path, data).status_code
+        # Each form as the page draws it while patient_a's record is chosen (acting.FORM_FIELD).
+        drawn = {**data, FORM_FIELD: str(patient_a.pk)} if method == "post" else data
+        got[role] = getattr(helpers[role], method)(path, drawn).status_code
         if method == "post" and got[role] == 404:
             assert documents_state() == before, (role, path)
     assert got == wanted, f"{method.upper()} {path}"

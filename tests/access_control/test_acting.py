@@ -4,6 +4,7 @@ whose record every page is, and the record pages acting on the chosen record thr
 
 from __future__ import annotations
 
+import html
 import io
 import uuid
 from datetime import date, timedelta
@@ -267,10 +268,21 @@ def test_the_menu_offers_adding_a_document_only_where_the_door_allows_it(tie):
     assert (client.get("/records/upload/").status_code == 200) is (kind != "read")
 
 
-def upload(client, title: str = "Ordonnance"):
+def drawn_for(owner) -> dict[str, str]:
+    """The hidden field of a form drawn while acting for ``owner`` (acting.FORM_FIELD)."""
+    return {acting.FORM_FIELD: str(owner.pk)}
+
+
+def upload(client, title: str = "Ordonnance", owner=None):
     return client.post(
         "/records/upload/",
-        {"title": title, "category": "imagerie", "act_date": "12/03/2026", "file": pdf_upload()},
+        {
+            "title": title,
+            "category": "imagerie",
+            "act_date": "12/03/2026",
+            "file": pdf_upload(),
+            **(drawn_for(owner) if owner is not None else {}),
+        },
     )
 
 
@@ -279,7 +291,7 @@ def test_upload_as_the_door_allows_authored_by_the_owner(tie):
     switch(client, owner)
     before = Document.objects.count()
     page = client.get("/records/upload/")
-    response = upload(client)
+    response = upload(client, owner=owner)
     if kind == "read":
         assert page.status_code == 404 and response.status_code == 404
         assert Document.objects.count() == before
@@ -408,7 +420,7 @@ def test_the_consents_page_acts_for_the_owner_as_the_door_allows(tie):
     manages = kind in ("manage", "representative")
     assert (page.context["tie"] is not None) == manages
     assert ('action="/access/blocks/"' in page.content.decode()) == (kind != "manage")
-    assert client.post("/access/", {"rpps": profile.rpps}).status_code == 302
+    assert client.post("/access/", {"rpps": profile.rpps, **drawn_for(owner)}).status_code == 302
     granted = Consent.objects.filter(practitioner=profile.user).get()
     # A read-only caregiver's consents page is their own: the owner's consents are untouched.
     assert granted.patient_id == (owner.pk if manages else helper.pk)
@@ -416,11 +428,12 @@ def test_the_consents_page_acts_for_the_owner_as_the_door_allows(tie):
         event = AuditEvent.objects.filter(action=Action.GRANT, actor=helper).latest("pk")
         mode = Mode.REPRESENTATIVE if kind == "representative" else Mode.CAREGIVER
         assert (event.patient_id, event.mode, event.outcome) == (owner.pk, mode, Outcome.ALLOWED)
-        assert client.post(f"/access/consents/{granted.pk}/revoke/").status_code == 302
+        revoked = client.post(f"/access/consents/{granted.pk}/revoke/", drawn_for(owner))
+        assert revoked.status_code == 302
         granted.refresh_from_db()
         assert granted.revoked_at is not None
     # Blocking: a representative only (a caregiver's try is refused, recorded, nothing blocked).
-    client.post("/access/blocks/", {"block-rpps": other.rpps})
+    client.post("/access/blocks/", {"block-rpps": other.rpps, **drawn_for(owner)})
     blocked = Block.objects.filter(practitioner=other.user)
     assert blocked.filter(patient=owner).exists() == (kind == "representative")
     if kind == "manage":
@@ -439,3 +452,39 @@ def test_a_third_user_changes_no_consent_of_the_owner(tie):
     consent.refresh_from_db()
     assert consent.revoked_at is None
     assert list(Consent.objects.filter(patient=owner)) == [consent]
+
+
+# --- A form drawn for one record never lands on another ----------------------------------------
+
+
+def test_a_form_drawn_for_the_owner_and_sent_after_the_tie_ended_changes_nothing(tie):
+    kind, owner, _oc, helper, client, _document, _hidden = tie
+    switch(client, owner)
+    assert client.get("/access/").status_code == 200  # the forms are drawn for the owner
+    end_tie("representative" if kind == "representative" else "caregiver", owner, helper)
+    profile = PractitionerProfileFactory()
+    before = (Document.objects.count(), Consent.objects.count(), Block.objects.count())
+    granted = client.post("/access/", {"rpps": profile.rpps, **drawn_for(owner)}, follow=True)
+    uploaded = upload(client, owner=owner)
+    client.post("/access/blocks/", {"block-rpps": profile.rpps, **drawn_for(owner)})
+    # Nothing on the owner's record, nor on the helper's own, where the session now points.
+    assert (Document.objects.count(), Consent.objects.count(), Block.objects.count()) == before
+    assert "rien n'a été enregistré" in html.unescape(granted.content.decode())
+    assert uploaded.status_code == 302
+
+
+def test_a_form_drawn_for_one_s_own_record_and_sent_after_switching_elsewhere_changes_nothing(
+    tie,
+):
+    kind, owner, _oc, helper, client, _document, _hidden = tie
+    profile = PractitionerProfileFactory()
+    own_page = client.get("/access/")  # drawn for one's own record: no field, or « mine »
+    assert own_page.status_code == 200
+    switch(client, owner)  # in another tab
+    before = (Document.objects.count(), Consent.objects.count())
+    client.post("/access/", {"rpps": profile.rpps, acting.FORM_FIELD: acting.MINE})
+    upload(client, owner=None)
+    assert (Document.objects.count(), Consent.objects.count()) == before
+    # Drawn for the owner and sent while still acting for them: it acts, as the door allows.
+    client.post("/access/", {"rpps": profile.rpps, **drawn_for(owner)})
+    assert Consent.objects.filter(patient=owner).exists() == (kind != "read")
