@@ -38,19 +38,6 @@ from letters.models import LetterState
 from letters.services import request_letter
 
 
-def majority_day(born: date) -> date:
-    """The 18th birthday (born on 29 February: 1 March, as ``models.age_on`` counts)."""
-    try:
-        return born.replace(year=born.year + MAJORITY_AGE)
-    except ValueError:
-        return date(born.year + MAJORITY_AGE, 3, 1)
-
-
-def representation_until(child: Beneficiary) -> date:
-    """The last day a representative acts for this child: the eve of the 18th birthday."""
-    return majority_day(date.fromisoformat(child.birth_date)) - timedelta(days=1)
-
-
 def is_minor(person: Beneficiary, today: date) -> bool:
     return not is_destroyed(person.birth_date) and person.age_on(today) < MAJORITY_AGE
 

@@ -24,6 +24,7 @@ from enrollment.services.representatives import (
     REPRESENTATIVES_COLUMN,
     RepresentativesRejected,
     RepresentativeUnknown,
+    follow_birth_date,
     link_representatives,
 )
 from enrollment.validators import BeneficiaryRowForm
@@ -179,6 +180,7 @@ def _upsert(data: Mapping[str, Any], operator: CommandLineOperator) -> tuple[boo
     beneficiary.save()
     if not created:
         supersede_pending(beneficiary)
+        follow_birth_date(beneficiary)
     ignored = [
         _import_opposition(beneficiary, data["opposition"], operator),
         link_representatives(

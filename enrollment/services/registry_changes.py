@@ -39,6 +39,7 @@ from enrollment.services.registry import (
     MAJORITY_LETTER,
     REACTIVATION_LETTER,
 )
+from enrollment.services.representatives import follow_birth_date
 from letters.services import request_letter, void_unsent
 
 if TYPE_CHECKING:
@@ -182,6 +183,7 @@ def _apply(beneficiary: Beneficiary, change: RegistryChange) -> None:
         setattr(beneficiary, name, values[name])
     beneficiary.address = values[ADDRESS]
     beneficiary.save()
+    follow_birth_date(beneficiary)
     if moved:
         _redirect_pending_letter(beneficiary)
 

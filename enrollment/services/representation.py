@@ -16,7 +16,8 @@ from audit.models import Action, Mode, Outcome
 from audit.trail import record_event
 from enrollment.models import Beneficiary, CodePurpose, CreationCode, RegistryRepresentative
 from enrollment.services.activation import ActivationRefused, forget_failures, new_identifier
-from enrollment.services.minors import is_minor, representation_until, represents
+from enrollment.services.minors import is_minor, represents
+from enrollment.services.representatives import representation_until
 
 # The reason of the event that records a representation's start.
 REPRESENTATION_STARTED = "representation"

@@ -18,7 +18,7 @@ name is checked here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from access_control.models import LegalRepresentation, RepresentationEndReason
 from access_control.policy import authorize_staff
 from audit.models import Action, Outcome
 from audit.trail import record_event
+from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.hashing import blind_index
 from enrollment.models import MAJORITY_AGE, Beneficiary, CreationCode, RegistryRepresentative
 from enrollment.validators import EXPECTED_REPRESENTATIVES
@@ -45,6 +46,35 @@ class RepresentativesRejected(Exception):
 class RepresentativeUnknown(RepresentativesRejected):
     """A number the registry does not hold (yet): the import tries the row again after the
     file's last row, whose rows may bring that person."""
+
+
+def majority_day(born: date) -> date:
+    """The 18th birthday (born on 29 February: 1 March, as ``models.age_on`` counts)."""
+    try:
+        return born.replace(year=born.year + MAJORITY_AGE)
+    except ValueError:
+        return date(born.year + MAJORITY_AGE, 3, 1)
+
+
+def representation_until(child: Beneficiary) -> date:
+    """The last day a representative acts for this child: the eve of the 18th birthday."""
+    return majority_day(date.fromisoformat(child.birth_date)) - timedelta(days=1)
+
+
+def follow_birth_date(person: Beneficiary) -> int:
+    """The registry corrected a person's birth date (the import, or a confirmed change): their
+    representations not yet ended take the new eve of the 18th birthday, in the same
+    transaction, so that the door (``LegalRepresentation.live``) and the daily coming of age
+    (``services.majority``, which ends them once ``until`` is past) follow the registry's date,
+    not the one known when the representative linked. Returns how many were changed."""
+    if person.patient_id is None or is_destroyed(person.birth_date):
+        return 0
+    return (
+        LegalRepresentation.objects.unended()
+        .filter(minor_id=person.patient_id)
+        .exclude(until=representation_until(person))
+        .update(until=representation_until(person))
+    )
 
 
 def link_representatives(

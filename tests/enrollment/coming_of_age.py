@@ -10,7 +10,7 @@ from datetime import date
 from access_control.models import LegalRepresentation
 from accounts.models import User, UserKind
 from enrollment.models import Beneficiary
-from enrollment.services.minors import representation_until
+from enrollment.services.representatives import representation_until
 from tests.enrollment.factories import make_beneficiary
 
 _identifiers = itertools.count(4_000_000_000)

@@ -21,7 +21,7 @@ from access_control import policy
 from access_control.models import LegalRepresentation
 from audit.models import SYSTEM_CHAIN_KEY, Action, AuditChain, AuditEvent, Mode
 from enrollment.models import ActivationAttempts, Beneficiary, CreationCode
-from enrollment.services.minors import majority_day, representation_until
+from enrollment.services.representatives import majority_day, representation_until
 from tests.accounts.factories import StaffFactory, logged_in_client
 from tests.enrollment.factories import REFUSAL, make_beneficiary
 from tests.enrollment.minors_world import ask_for, child_of, code_for, parent

@@ -16,8 +16,12 @@ from access_control.decisions import CommandLineOperator
 from access_control.models import LegalRepresentation, RepresentationEndReason
 from audit.models import Action, AuditEvent
 from enrollment.models import CreationCode
-from enrollment.services.minors import majority_day, representation_until
-from enrollment.services.representatives import ENDED_BY_REGISTRY, link_representatives
+from enrollment.services.representatives import (
+    ENDED_BY_REGISTRY,
+    link_representatives,
+    majority_day,
+    representation_until,
+)
 from tests.enrollment.minors_world import ask_for, child_of, code_for, parent
 
 pytestmark = pytest.mark.django_db
