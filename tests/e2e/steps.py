@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import time
 
 from django_otp.oath import TOTP
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 from reportlab.pdfgen.canvas import Canvas
 
 from accounts.devices import TOTPDevice
-from tests.e2e.browser import Inspector, fill_by_keyboard, next_document, tab_to
+from enrollment.models import Beneficiary
+from letters.models import Letter
+from tests.e2e.browser import (
+    DESKTOP,
+    Inspector,
+    fill_by_keyboard,
+    horizontal_overflow,
+    next_document,
+    tab_to,
+)
+from tests.letters.reading import code_from_letter
+
+NARROWEST: ViewportSize = {"width": 320, "height": 640}  # the narrowest phone the pages must fit
 
 
 def totp_from_secret(secret: str, username: str | None = None) -> str:
@@ -77,3 +90,34 @@ def one_page_pdf(text: str) -> bytes:
 def expect_error(page: Page, text: str) -> None:
     """The error summary at the top of the form names the problem, in French."""
     expect(page.locator(".error-summary")).to_contain_text(text)
+
+
+def fits_320_pixels(page: Page) -> bool:
+    """Whether the page, as it is now, fits the narrowest phone without scrolling sideways."""
+    page.set_viewport_size(NARROWEST)
+    overflow = horizontal_overflow(page)
+    page.set_viewport_size(DESKTOP)
+    return overflow == 0
+
+
+def set_up_app(page: Page, inspector: Inspector, step: str) -> None:
+    """The forced setup of an authenticator app at the first login."""
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/setup/"))
+    inspector.check(page, step)
+    secret = page.get_by_test_id("totp-secret").inner_text()
+    fill_by_keyboard(page, {"otp_token": totp_from_secret(secret)})
+    inspector.check(page, step + "-codes")
+    follow(page, page.get_by_role("link", name="J'ai conservé mes codes, continuer"))
+    inspector.check(page, step + "-done")
+
+
+def ask_and_read_code(
+    page: Page, inspector: Inspector, site: str, person: Beneficiary, kind: str, step: str
+) -> str:
+    """The number typed twice on /enrollment/, then the code of the letter it sent (``kind``)."""
+    page.goto(site + "/enrollment/")
+    inspector.check(page, step)
+    fill_by_keyboard(page, {"nir": person.nir, "nir_confirmation": person.nir})
+    inspector.check(page, step + "-sent")
+    letter = Letter.objects.filter(subject_uid=person.uid, kind=kind).latest("requested_at")
+    return code_from_letter(letter)

@@ -5,47 +5,15 @@ parent read, the code typed without being logged in (asked to log in first), the
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import expect
 
 from enrollment.models import RegistryRepresentative
-from letters.models import Letter
-from tests.e2e.browser import DESKTOP, fill_by_keyboard, horizontal_overflow, next_document
-from tests.e2e.steps import follow, totp_from_secret
+from tests.e2e.browser import fill_by_keyboard, next_document
+from tests.e2e.steps import ask_and_read_code, fits_320_pixels, follow, set_up_app
 from tests.enrollment.factories import make_beneficiary
 from tests.enrollment.minors_world import years_ago
-from tests.letters.reading import code_from_letter
 
 PASSWORD = "un long chemin vers la mer"
-NARROWEST = {"width": 320, "height": 640}  # the narrowest phone the pages must fit
-
-
-def fits_320_pixels(page) -> bool:
-    page.set_viewport_size(NARROWEST)
-    overflow = horizontal_overflow(page)
-    page.set_viewport_size(DESKTOP)
-    return overflow == 0
-
-
-def set_up_app(page, inspector, step: str) -> None:
-    """The forced setup of an authenticator app at the first login."""
-    expect(page).to_have_url(re.compile(r"/accounts/2fa/setup/"))
-    inspector.check(page, step)
-    secret = page.get_by_test_id("totp-secret").inner_text()
-    fill_by_keyboard(page, {"otp_token": totp_from_secret(secret)})
-    inspector.check(page, step + "-codes")
-    follow(page, page.get_by_role("link", name="J'ai conservé mes codes, continuer"))
-    inspector.check(page, step + "-done")
-
-
-def ask_and_read_code(page, inspector, site: str, person, kind: str, step: str) -> str:
-    page.goto(site + "/enrollment/")
-    inspector.check(page, step)
-    fill_by_keyboard(page, {"nir": person.nir, "nir_confirmation": person.nir})
-    inspector.check(page, step + "-sent")
-    letter = Letter.objects.filter(subject_uid=person.uid, kind=kind).latest("requested_at")
-    return code_from_letter(letter)
 
 
 def test_a_parent_opens_their_childs_record(site, new_page, inspector):

@@ -6,7 +6,6 @@ widths, 320 px)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from django.db import transaction
@@ -18,21 +17,13 @@ from audit.models import Action
 from enrollment.services.majority import queue_majorities
 from letters.models import Letter
 from tests.accounts.factories import UserFactory
-from tests.e2e.browser import DESKTOP, fill_by_keyboard, horizontal_overflow
-from tests.e2e.steps import follow, totp_from_secret
+from tests.e2e.browser import fill_by_keyboard
+from tests.e2e.steps import fits_320_pixels, follow, set_up_app
 from tests.enrollment.coming_of_age import make_child, represent
 from tests.letters.reading import code_from_letter
 from tests.records.factories import add_document
 
 PASSWORD = "le premier matin de mes dix-huit ans"
-NARROWEST = {"width": 320, "height": 640}
-
-
-def fits_320_pixels(page) -> bool:
-    page.set_viewport_size(NARROWEST)
-    overflow = horizontal_overflow(page)
-    page.set_viewport_size(DESKTOP)
-    return overflow == 0
 
 
 def eighteen_years_ago_today() -> date:
@@ -75,13 +66,7 @@ def test_the_young_adult_takes_over_their_record_at_18(
     follow(page, page.get_by_role("main").get_by_role("link", name="Se connecter"))
     inspector.check(page, "first-login")
     fill_by_keyboard(page, {"username": child.username, "password": PASSWORD})
-    expect(page).to_have_url(re.compile(r"/accounts/2fa/setup/"))
-    inspector.check(page, "setup")
-    secret = page.get_by_test_id("totp-secret").inner_text()
-    fill_by_keyboard(page, {"otp_token": totp_from_secret(secret)})
-    inspector.check(page, "setup-codes")
-    follow(page, page.get_by_role("link", name="J'ai conservé mes codes, continuer"))
-    inspector.check(page, "summary")
+    set_up_app(page, inspector, "setup")
 
     page.goto(site + "/records/")
     inspector.check(page, "record")
