@@ -15,13 +15,16 @@ from access_control import policy
 from access_control.decisions import CommandLineOperator
 from access_control.models import LegalRepresentation, RepresentationEndReason
 from audit.models import Action, AuditEvent
-from enrollment.models import CreationCode
+from enrollment.models import Beneficiary, CreationCode
+from enrollment.services.majority import due_minors
+from enrollment.services.registry_changes import current_values, decide_change, propose_change
 from enrollment.services.representatives import (
     ENDED_BY_REGISTRY,
     link_representatives,
     majority_day,
     representation_until,
 )
+from tests.accounts.factories import StaffFactory
 from tests.enrollment.minors_world import ask_for, child_of, code_for, parent
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +119,30 @@ def test_a_registry_unlink_stops_the_unlinked_representatives_unused_code(
         )
     assert "Ce numéro et ce code ne correspondent à aucun code valide" in response.content.decode()
     assert not LegalRepresentation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("corrected", "allowed", "until"),
+    [
+        # The registry says the child is in fact 19: the representative is refused at once, and
+        # the daily coming of age (which looks for until past) finds the record.
+        (date(2007, 6, 15), False, date(2025, 6, 14)),
+        # Younger than thought: the representative keeps acting until the new eve.
+        (date(2012, 1, 20), True, date(2030, 1, 19)),
+    ],
+)
+def test_a_birth_date_corrected_by_the_registry_moves_the_last_day(
+    represented, corrected, allowed, until
+):
+    mother, _father, child = represented
+    values = current_values(Beneficiary.objects.select_related("data_key").get(pk=child.pk))
+    values["birth_date"] = corrected.isoformat()
+    change = propose_change(StaffFactory(), child.pk, values)
+    decide_change(StaffFactory(), change.pk, confirm=True)
+    representation = LegalRepresentation.objects.get(representative=mother.user)
+    assert representation.until == until
+    assert representation.ended_at is None  # ended by the daily task, with its letter
+    assert policy.decide(mother.user, child.patient, Action.LIST, acting_for=True).allowed is (
+        allowed
+    )
+    assert (child.patient_id in due_minors()) is not allowed
