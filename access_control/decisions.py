@@ -73,6 +73,7 @@ OWNER_ACTIONS = READ_ACTIONS | {
     Action.UNBLOCK,
     Action.EXPORT,  # a copy of the whole record (records/export/), the patient's own only
     Action.REPLACE,  # a document the patient added (the door checks the author)
+    Action.VIEW_CONSENTS,  # who may read it (/access/): recorded for a helper only (issue 17)
 }
 PRACTITIONER_ACTIONS = READ_ACTIONS | {Action.UPLOAD}
 # What the author of a document may do to it (issue 16), a practitioner within consent only:
@@ -212,7 +213,12 @@ INVITATION_ACTIONS = {Action.INVITE_CAREGIVER, Action.END_CAREGIVER}
 # their list filter (``helper_events``: what ``visible_documents`` leaves out, no hint of it)
 # nor the patient's account, and words its rows for them.
 CAREGIVER_READ_ACTIONS = READ_ACTIONS | {Action.VIEW_HISTORY}
-CAREGIVER_MANAGE_ACTIONS = CAREGIVER_READ_ACTIONS | {Action.GRANT, Action.REVOKE, Action.UPLOAD}
+CAREGIVER_MANAGE_ACTIONS = CAREGIVER_READ_ACTIONS | {
+    Action.GRANT,
+    Action.REVOKE,
+    Action.UPLOAD,
+    Action.VIEW_CONSENTS,  # the consents page they manage
+}
 # The invited person's answer to a pending invitation (accepting opens the record): decided
 # by the door in caregiver mode, only with a pending invitation of the pair, on an open record.
 ANSWER_ACTIONS = {Action.ACCEPT_CAREGIVER, Action.DECLINE_CAREGIVER}

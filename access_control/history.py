@@ -58,7 +58,10 @@ OTHERS, MINE = "others", "mine"
 # The patient's own actions: what the door lets a patient do on their own record (it refuses
 # them any other action, and only on their own record is the patient the one who knocks).
 # Inviting a caregiver and ending their access: the owner's alone (issue 17).
-RECORD_OWN_ACTIONS = frozenset(OWNER_ACTIONS | CLOSURE_ACTIONS | INVITATION_ACTIONS)
+# Reading one's own consents page is not recorded (``Action.VIEW_CONSENTS``: a helper's only).
+RECORD_OWN_ACTIONS = frozenset(
+    (OWNER_ACTIONS - {Action.VIEW_CONSENTS}) | CLOSURE_ACTIONS | INVITATION_ACTIONS
+)
 # Of those, the ones only the patient can be recorded doing: their services take the patient
 # as both the actor and the record: the export (``access_control.record_export``) opens the
 # reader's own record only. Not the consents (``access_control.services``' ``_owner_action``)
@@ -129,6 +132,7 @@ OTHERS_ACTIONS = frozenset(
     | (STAFF_REGISTRY_ACTIONS - BEFORE_ANY_RECORD)
     | REPRESENTATIVE_LINK_ACTIONS  # the import (re)links a child's representatives (issue 17)
     | ANSWER_ACTIONS  # the invited person accepts or declines (issue 17)
+    | {Action.VIEW_CONSENTS}  # someone acting for the patient reads the consents page
     | ACCOUNT_OTHERS_ACTIONS
 )
 # A legal representative's or a caregiver's actions are named, with their role (issue 17).

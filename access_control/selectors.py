@@ -146,6 +146,23 @@ class AccessOverview:
         )
 
 
+class ConsentsNotFound(Exception):
+    """The door refused someone acting for the patient their consents page (recorded)."""
+
+
+def consents_overview_for(helper: User, owner: User, *, client_address: str = "") -> AccessOverview:
+    """The consents page of ``owner``'s record read by someone acting for them (issue 17): an
+    access to another person's record, so it passes the door and is recorded (actor the
+    helper, patient the owner, the tie's mode) in the transaction that reads it."""
+    with transaction.atomic():
+        decision = policy.authorize(
+            helper, owner, Action.VIEW_CONSENTS, client_address=client_address, acting_for=True
+        )
+        if not decision.allowed:
+            raise ConsentsNotFound
+        return access_overview(owner)
+
+
 def access_overview(patient: User) -> AccessOverview:
     """What the patient decided; names are the public data of the practitioners' directory.
     Open requests and the treating physician are never shown beside a block (the block ended

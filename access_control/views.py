@@ -85,7 +85,15 @@ def _overview(request, patient, tie=None, **forms) -> HttpResponse:
     found = None
     if search_form.is_valid():
         found = directory.find_practitioners(search_form.cleaned_data["name"], patient)
-    overview = selectors.access_overview(patient)
+    if tie is None:
+        overview = selectors.access_overview(patient)
+    else:
+        try:
+            overview = selectors.consents_overview_for(
+                request.user, patient, client_address=client_address(request)
+            )
+        except selectors.ConsentsNotFound as exc:
+            raise Http404 from exc
     context = {
         "overview": overview,
         # Each practitioner named as the directory's search names them (two Martins apart).

@@ -132,6 +132,9 @@ class Action(models.TextChoices):
         "show-to-representatives",
         _("Lift a document's confidentiality from the legal representatives"),
     )
+    # Issue 17: someone acting for the patient reads who may read the record (/access/): an
+    # access to another person's record, recorded (the owner's own reading is not).
+    VIEW_CONSENTS = "view-consents", _("View who may read the record")
 
 
 class Outcome(models.TextChoices):

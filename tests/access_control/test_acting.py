@@ -488,3 +488,26 @@ def test_a_form_drawn_for_one_s_own_record_and_sent_after_switching_elsewhere_ch
     # Drawn for the owner and sent while still acting for them: it acts, as the door allows.
     client.post("/access/", {"rpps": profile.rpps, **drawn_for(owner)})
     assert Consent.objects.filter(patient=owner).exists() == (kind != "read")
+
+
+def test_reading_the_owner_s_consents_page_is_recorded_in_the_helper_s_mode(tie):
+    kind, owner, owner_client, helper, client, _document, _hidden = tie
+    owner_client.get("/access/")  # the owner's own reading: not an access to anyone's record
+    switch(client, owner)
+    assert client.get("/access/").status_code == 200
+    reads = AuditEvent.objects.filter(action=Action.VIEW_CONSENTS)
+    if kind == "read":  # a read-only caregiver's consents page is their own
+        assert not reads.exists()
+        return
+    event = reads.get()
+    mode = Mode.REPRESENTATIVE if kind == "representative" else Mode.CAREGIVER
+    assert (event.actor_id, event.patient_id, event.mode, event.outcome) == (
+        helper.pk,
+        owner.pk,
+        mode,
+        Outcome.ALLOWED,
+    )
+    # A third user's page is their own: nothing more on the owner's chain.
+    _third, third_client = named("Jean", "Tiers")
+    third_client.get("/access/")
+    assert reads.count() == 1

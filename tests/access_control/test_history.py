@@ -337,6 +337,7 @@ BY_OTHERS |= {"end-representation", "take-over"}  # at 18, in no one's name (iss
 BY_OTHERS |= {"accept-caregiver", "decline-caregiver", "view-history"}
 # ... and a representative or a caregiver with ``manage`` decides on the consents (issue 17).
 BY_OTHERS |= {"grant", "revoke", "block", "unblock"}
+BY_OTHERS |= {"view-consents"}  # ... and reads the consents page it manages (issue 17)
 # In no one's name: refused login steps, a letter's code used, a letter or a link asked for.
 BY_OTHERS |= {"login-password", "login", "login-passkey", "activate", "reactivate"}
 BY_OTHERS |= {"request-reactivation", "password-reset-request", "password-reset"}
