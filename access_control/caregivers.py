@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from access_control import policy
 from access_control.access_requests import lock_patients_decisions
+from access_control.acting import name_of
 from access_control.decisions import RECORD_CLOSED
 from access_control.models import (
     CaregiverEndReason,
@@ -337,14 +338,6 @@ def caregiver_page(person: User) -> CaregiverPage:
             for g in grants.live().filter(caregiver=person, patient__record_closure=None)
         ],
     )
-
-
-def name_of(person: User) -> str:
-    """A person's name as the registry holds it (decrypted)."""
-    beneficiary: Beneficiary | None = getattr(person, "beneficiary", None)
-    if beneficiary is None:
-        return ""
-    return f"{beneficiary.first_name} {beneficiary.last_name}"
 
 
 def _record_closed() -> str:
