@@ -64,10 +64,7 @@ def is_minor(patient: User | None, today: date | None = None) -> bool:
     beneficiary = Beneficiary.objects.select_related("data_key").filter(patient=patient).first()
     if beneficiary is None:
         return False
-    try:
-        return beneficiary.age_on(today or timezone.localdate()) < MAJORITY_AGE
-    except ValueError:  # destroyed, or a date the registry could only give in part
-        return False
+    return beneficiary.is_minor_on(today or timezone.localdate())
 
 
 def offered_at_upload(actor: User, patient: User | None) -> bool:

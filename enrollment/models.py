@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dmp_portal.crypto.fields import EncryptedJSONField, EncryptedTextField
+from dmp_portal.crypto.fields import EncryptedJSONField, EncryptedTextField, is_destroyed
 from dmp_portal.crypto.models import EncryptedModel
 
 
@@ -73,6 +73,17 @@ class Beneficiary(EncryptedModel):
 
     def age_on(self, day: date) -> int:
         return age_on(date.fromisoformat(self.birth_date), day)
+
+    def is_minor_on(self, day: date) -> bool:
+        """Under ``MAJORITY_AGE`` on ``day``: the one definition of a minor (a child's letters,
+        confidential care). A birth date destroyed or given only in part decides nothing: not a
+        minor."""
+        if is_destroyed(self.birth_date):
+            return False
+        try:
+            return self.age_on(day) < MAJORITY_AGE
+        except ValueError:
+            return False
 
 
 # Legal representatives are the adults who act for a minor (issue 17).

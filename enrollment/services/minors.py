@@ -26,7 +26,6 @@ from django.conf import settings
 from access_control.models import LegalRepresentation
 from dmp_portal.crypto.fields import is_destroyed
 from enrollment.models import (
-    MAJORITY_AGE,
     Beneficiary,
     CreationCode,
     RegistryRepresentative,
@@ -39,7 +38,7 @@ from letters.services import request_letter
 
 
 def is_minor(person: Beneficiary, today: date) -> bool:
-    return not is_destroyed(person.birth_date) and person.age_on(today) < MAJORITY_AGE
+    return person.is_minor_on(today)
 
 
 def minor_outcome(child: Beneficiary, now: datetime) -> str:
