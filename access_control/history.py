@@ -40,6 +40,7 @@ from access_control.decisions import (
     STAFF_REGISTRY_ACTIONS,
     Actor,
 )
+from access_control.models import CaregiverGrant, LegalRepresentation
 from accounts.models import User, UserKind
 from audit.models import Action, AuditEvent, Mode, Outcome
 from dmp_portal.crypto.fields import is_destroyed
@@ -231,7 +232,8 @@ def access_history(
     # Allowed only to a signed-in person (the type checker needs it said).
     if not isinstance(actor, User):
         raise HistoryNotFound
-    rows = [_row(event, patient, documents, access, actor) for event in page_events]
+    ties = _helpers_among(patient, page_events)
+    rows = [_row(event, patient, documents, access, actor, ties) for event in page_events]
     return Page(rows, page.number, paginator)
 
 
@@ -302,14 +304,37 @@ def _documents_of(patient: User, events: list[AuditEvent]) -> dict[UUID, Documen
     return {document.uid: document for document in documents}
 
 
+def _helpers_among(patient: User, events: list[AuditEvent]) -> dict[Any, str]:
+    """The role of each patient among these events' actors who represents or helps (or did)
+    ``patient`` (issue 17), in two queries: their lines name them even when no tie was live,
+    such as a former representative refused after the 18th birthday, rather than « another
+    patient »."""
+    actors = {e.actor_id for e in events if e.actor_role == UserKind.PATIENT and e.actor_id}
+    actors -= {patient.pk}
+    if not actors:
+        return {}
+    roles = dict.fromkeys(
+        CaregiverGrant.objects.filter(
+            patient=patient, caregiver_id__in=actors, accepted_at__isnull=False
+        ).values_list("caregiver_id", flat=True),
+        _("caregiver"),
+    )
+    representatives = LegalRepresentation.objects.filter(
+        minor=patient, representative_id__in=actors
+    ).values_list("representative_id", flat=True)
+    roles.update(dict.fromkeys(representatives, _("legal representative")))
+    return roles
+
+
 def _row(
     event: AuditEvent,
     patient: User,
     documents: dict[UUID, Document],
     access: policy.RecordAccess,
     reader: User,
+    ties: dict[Any, str],
 ) -> HistoryRow:
-    who_kind, who, profession, rpps = _who(event, patient, reader)
+    who_kind, who, profession, rpps = _who(event, patient, reader, ties)
     document_state, title = _document(event.document_uid, documents, access)
     return HistoryRow(
         occurred_at=timezone.localtime(event.occurred_at, PARIS),
@@ -338,7 +363,9 @@ def _label(choices: type[Choices], value: str) -> str:
         return value
 
 
-def _who(event: AuditEvent, patient: User, reader: User) -> tuple[str, str, str, str]:
+def _who(
+    event: AuditEvent, patient: User, reader: User, ties: dict[Any, str]
+) -> tuple[str, str, str, str]:
     """(kind, name, profession or role, RPPS) of the actor, from the role recorded at the time,
     for ``reader`` (the patient, or someone acting for them: then « you » is the reader)."""
     role = event.actor_role
@@ -353,6 +380,8 @@ def _who(event: AuditEvent, patient: User, reader: User) -> tuple[str, str, str,
                 _("legal representative") if event.mode == Mode.REPRESENTATIVE else _("caregiver")
             )
             return "helper", name_of(event.actor) or _("Another patient"), helper, ""
+        if event.actor_id in ties and event.actor is not None:  # a tie ended, or not chosen
+            return "helper", name_of(event.actor) or _("Another patient"), ties[event.actor_id], ""
         return "patient", _("Another patient"), "", ""
     if role == UserKind.PRACTITIONER:
         profile = None
@@ -406,4 +435,5 @@ def every_row(patient: User, access: policy.RecordAccess) -> list[HistoryRow]:
         .order_by("-occurred_at", "-sequence")
     )
     documents = _documents_of(patient, events)
-    return [_row(event, patient, documents, access, patient) for event in events]
+    ties = _helpers_among(patient, events)
+    return [_row(event, patient, documents, access, patient, ties) for event in events]

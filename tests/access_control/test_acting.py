@@ -388,6 +388,20 @@ def test_the_owner_s_history_names_the_helper_and_their_role(tie):
     assert read.profession == ("représentant légal" if kind == "representative" else "aidant")
 
 
+def test_the_owner_s_history_names_a_former_helper_refused_after_the_tie_ended(tie):
+    kind, owner, owner_client, helper, client, document, _hidden = tie
+    end_tie("representative" if kind == "representative" else "caregiver", owner, helper)
+    assert client.get(f"/records/{document.uid}/").status_code == 404
+    _third, third_client = named("Jean", "Tiers")
+    assert third_client.get(f"/records/{document.uid}/").status_code == 404
+    rows = owner_client.get("/access/history/").context["page"].object_list
+    refused = [row for row in rows if row.action == Action.VIEW and row.refused]
+    assert {(row.who_kind, row.who, row.profession) for row in refused} == {
+        ("helper", "Paul Martin", "représentant légal" if kind == "representative" else "aidant"),
+        ("patient", "Un autre patient", ""),  # a third person: never named
+    }
+
+
 def test_the_switch_and_the_banner_follow_a_door_that_refuses_everything(tie):
     """The door alone decides (as tests/test_door_acceptance.py checks the other readers): with
     ``decide`` refusing everything, the switch refuses (recorded with the door's reason), and a
