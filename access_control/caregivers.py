@@ -8,9 +8,9 @@ row's when the identifier names nobody enrolled), and the attempt counts against
 like a practitioner's look-up, so that nobody learns who is enrolled, not even by timing. A
 person who declined is not invited again by the same patient for ``DECLINED_QUIET_DAYS``, and
 the invited person is told by e-mail. What a caregiver may then do is the door's
-(``policy._on_behalf``); these services only write the grant, the door deciding and recording
-each step in the same transaction. Call them outside any transaction (the views do): a refusal
-commits with its event before the error is raised.
+(``policy_patients._on_behalf``); these services only write the grant, the door deciding and
+recording each step in the same transaction. Call them outside any transaction (the views do):
+a refusal commits with its event before the error is raised.
 """
 
 from __future__ import annotations

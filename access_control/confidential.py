@@ -5,8 +5,8 @@ provides it keeps its documents from them. Here: the practitioner author of a do
 minor's record marks it confidential from the legal representatives (at the upload, a checkbox,
 or later on the document's page) and lifts that confidentiality (the minor agreed to share it).
 The door then refuses the document to every representative for every action and leaves it out
-of their lists (``policy._on_behalf``, ``policy.visible_documents``); the owner, the minor,
-always sees it, and so do the practitioners the usual rules let read it.
+of their lists (``policy_patients._on_behalf``, ``policy.visible_documents``); the owner, the
+minor, always sees it, and so do the practitioners the usual rules let read it.
 
 Who: the document's author only, a practitioner within consent, never in an emergency
 (``decisions.AUTHOR_ACTIONS``): the practitioner who provides the confidential care. Another

@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 from uuid import UUID
 
+from django.db.models import Q
+
 from accounts.models import User
 from audit.models import Action, Mode
 
@@ -238,3 +240,12 @@ HIDDEN_FROM_CAREGIVER = "hidden-from-caregiver"
 # registry's birth date by access_control.confidential, which records the refusal).
 HIDDEN_FROM_REPRESENTATIVES = "hidden-from-representatives"
 NOT_A_MINOR = "not-a-minor"
+# --- The list filters' words (``policy.visible_documents``, a query filter on ``Document``),
+# here so that the practitioners' and the patients' rules (``policy_practitioners``,
+# ``policy_patients``) and the door share them without importing each other.
+NOTHING = Q(pk__in=[])
+# Hidden neither by the patient nor by its author (``Document.hidden_from_others``).
+NOT_HIDDEN = Q(hidden_from_practitioners=False, hidden_by_author=False)
+# Not kept from the minor's legal representatives (issue 17, item 4): a representative's and a
+# caregiver's lists leave the others out, as ``policy_patients._on_behalf`` refuses them.
+NOT_CONFIDENTIAL = Q(confidential_from_representatives=False)

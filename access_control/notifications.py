@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from access_control.decisions import READ_ACTIONS
 from accounts.models import User
+from audit.models import AuditEvent, Mode, Outcome
 from dmp_portal.queueing import enqueue_on_commit
 
 
@@ -55,3 +57,16 @@ def notify_patient(kind: NotificationKind, patient: User) -> None:
 
 def notify_treating_physician_of_emergency(patient: User) -> None:
     enqueue_on_commit("access_control.tasks.send_physician_emergency_notification", patient.pk)
+
+
+def announce_first_access(practitioner: User, patient: User) -> None:
+    """The patient hears of a practitioner's first access (checked before it is recorded: the
+    door calls it from ``policy.authorize``, just before it records the access)."""
+    if not AuditEvent.objects.filter(
+        patient=patient,
+        actor=practitioner,
+        outcome=Outcome.ALLOWED,
+        action__in=READ_ACTIONS,
+        mode=Mode.NORMAL,
+    ).exists():
+        notify_patient(NotificationKind.FIRST_ACCESS, patient)

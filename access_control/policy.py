@@ -13,7 +13,9 @@ failed second factor, a throttled look-up) or a refusal of ``decide`` asked befo
 purge's checks; ``purge_access`` is the purge's ``RecordAccess``). ``authorize_staff`` is the
 same door for staff work on the registry, never on health content. Nothing else in the project
 decides access, and every caller looks ``decide`` up here, at call time. The door's words
-(``Actor``, ``Document``, ``Decision``, the action sets) are in ``access_control.decisions``.
+(``Actor``, ``Document``, ``Decision``, the action sets) are in ``access_control.decisions``;
+``decide`` hands a practitioner's case to ``policy_practitioners`` and a patient's (their own
+record, another's) to ``policy_patients``, each with its half of ``visible_documents``.
 """
 
 from __future__ import annotations
@@ -29,36 +31,19 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from access_control.decisions import (
-    ALREADY_CLOSED,
-    ANSWER_ACTIONS,
-    APPROACH_ACTIONS,
     ARCHIVE_PERIOD,
-    AUTHOR_ACTIONS,
-    CAREGIVER_MANAGE_ACTIONS,
-    CAREGIVER_READ_ACTIONS,
-    CLOSED_BY_DEATH,
-    CLOSURE_ACTIONS,
     DAILY_REVEAL,
     DAILY_TASK_ACTIONS,
     FOUR_EYES_CONFIRMATIONS,
     FOUR_EYES_OWN_PROPOSAL,
-    HIDDEN_FROM_CAREGIVER,
-    HIDDEN_FROM_REPRESENTATIVES,
     INLINE_PREFIX,
-    INVITATION_ACTIONS,
-    INVITED,
     NOT_CLOSED,
     NOT_OWN_RECORD,
     NOT_SHOWN_INLINE,
+    NOTHING,
     OPERATOR_ACTIONS,
-    OUTSIDE_CAREGIVER_SCOPE,
-    OWNER_ACTIONS,
-    OWNER_ACTIONS_WHILE_CLOSED,
-    OWNER_ONLY,
     PRACTITIONER_ACTIONS,
     READ_ACTIONS,
-    RECORD_CLOSED,
-    REPRESENTATIVE_ACTIONS,
     STAFF_REGISTRY_ACTIONS,
     Actor,
     CommandLineOperator,
@@ -66,8 +51,10 @@ from access_control.decisions import (
     Decision,
     Document,
 )
-from access_control.models import CaregiverScope, ClosureReason, Consent
-from access_control.notifications import NotificationKind, notify_patient
+from access_control.models import Consent
+from access_control.notifications import announce_first_access
+from access_control.policy_patients import for_patient, visible_to_patient
+from access_control.policy_practitioners import for_practitioner, visible_to_practitioner
 from access_control.relationship import (
     Relationship,
     closure_for_purge,
@@ -76,7 +63,7 @@ from access_control.relationship import (
     relationship_of,
 )
 from accounts.models import User, UserKind
-from audit.models import Action, AuditEvent, Mode, Outcome
+from audit.models import Action, Mode, Outcome
 from audit.trail import record_event
 
 
@@ -143,19 +130,10 @@ def _decide(
     if actor.kind == UserKind.PRACTITIONER:
         if relationship is None:
             relationship = relationship_of(actor, patient)
-        return _practitioner(actor, relationship, action, document, mode)
+        return for_practitioner(actor, relationship, action, document, mode)
     if actor.kind != UserKind.PATIENT or patient is None:
         return Decision(False, NOT_OWN_RECORD, mode)
-    if actor.pk != patient.pk and not acting_for and action not in ANSWER_ACTIONS:
-        # The pages addressed by a document's uid take the patient from the document and are
-        # made for its owner (their controls, « mon dossier »): a tie opens another person's
-        # record only through the pages that ask for it (item 3's switch), never those.
-        return Decision(False, NOT_OWN_RECORD, mode)
-    if actor.pk != patient.pk:  # another person's record: only through a tie (issue 17)
-        relationship = relationship or on_behalf_of(actor, patient)
-        return _on_behalf(relationship, action, document, mode)
-    closure = (relationship or own_record_of(actor)).closure
-    return _patient_on_own_record(action, document, mode, closure)
+    return for_patient(actor, patient, action, document, mode, relationship, acting_for)
 
 
 def _unattended(
@@ -210,206 +188,9 @@ def _staff(
     return Decision(False, "staff-never-read-health-data", mode)
 
 
-def _patient_on_own_record(
-    action: Action, document: Document | None, mode: Mode, closure: str = ""
-) -> Decision:
-    if action in CLOSURE_ACTIONS:
-        return _closure_step(action, closure, mode)
-    if action in INVITATION_ACTIONS:  # caregivers (issue 17): never on a closed record
-        return Decision(not closure, RECORD_CLOSED if closure else "own-record", mode)
-    if action not in OWNER_ACTIONS:
-        return Decision(False, "action-not-allowed", mode)
-    # A closed record: the patient may still read it, see its history and take it away (the
-    # export); nothing else, until they reopen it.
-    if closure and action not in OWNER_ACTIONS_WHILE_CLOSED:
-        return Decision(False, RECORD_CLOSED, mode)
-    if document is None:
-        return Decision(True, "own-record", mode)
-    if document.status == "deleted":
-        return Decision(False, "deleted", mode)
-    # Not yet announced: the patient may neither read it nor act on it (no hint it exists).
-    if document.hidden_from_patient(timezone.now()):
-        return Decision(False, "hidden-from-patient-until", mode)
-    # Deleting a document or replacing it with a new version: only one the patient added.
-    if action in (Action.DELETE, Action.REPLACE) and not document.authored_by_patient:
-        return Decision(False, "not-author", mode)
-    return Decision(True, "own-record", mode)
-
-
-def _on_behalf(
-    relationship: Relationship, action: Action, document: Document | None, mode: Mode
-) -> Decision:
-    """A patient acting on another person's record (issue 17): a live legal representation
-    does what the owner may but close or reopen it or invite caregivers; a live accepted
-    caregiver grant reads (``read``), and also manages consents and adds documents
-    (``manage``), never a document hidden from practitioners or held back from the owner. A
-    representation wins over a grant (it allows more). A closed record refuses both (its
-    closure also ends them). The invited person answers a pending invitation, in caregiver
-    mode, on an open record. No tie: the same refusal as before issue 17."""
-    if action in ANSWER_ACTIONS:
-        if not relationship.invited:
-            return Decision(False, NOT_OWN_RECORD, mode)
-        if relationship.closure:
-            return Decision(False, RECORD_CLOSED, Mode.CAREGIVER)
-        return Decision(True, INVITED, Mode.CAREGIVER)
-    if relationship.represents:
-        mode = Mode.REPRESENTATIVE
-        if relationship.closure:
-            return Decision(False, RECORD_CLOSED, mode)
-        if action in CLOSURE_ACTIONS | INVITATION_ACTIONS:
-            return Decision(False, OWNER_ONLY, mode)
-        if action not in REPRESENTATIVE_ACTIONS:
-            return Decision(False, "action-not-allowed", mode)
-        # Confidential care of the minor (item 4, art. L1111-5): refused whatever the action,
-        # as a hidden document to a practitioner (``visible_documents`` leaves it out).
-        if document is not None and document.confidential_from_representatives:
-            return Decision(False, HIDDEN_FROM_REPRESENTATIVES, mode)
-        owner = _patient_on_own_record(action, document, mode)
-        reason = "representative" if owner.allowed else owner.reason
-        return Decision(owner.allowed, reason, mode)
-    if not relationship.caregiver_scope:
-        return Decision(False, NOT_OWN_RECORD, mode)
-    mode = Mode.CAREGIVER
-    if relationship.closure:
-        return Decision(False, RECORD_CLOSED, mode)
-    manage = relationship.caregiver_scope == CaregiverScope.MANAGE
-    if action not in (CAREGIVER_MANAGE_ACTIONS if manage else CAREGIVER_READ_ACTIONS):
-        return Decision(False, OUTSIDE_CAREGIVER_SCOPE, mode)
-    if document is None:
-        return Decision(True, "caregiver", mode)
-    if document.status in ("deleted", "replaced"):
-        return Decision(False, "not-current", mode)
-    # Hidden from practitioners (by the patient or its author) or held back from the patient:
-    # the caregiver never sees it, nor any hint of it (``visible_documents`` leaves it out).
-    # Kept from the minor's representatives (item 4): from a caregiver too, the safe side.
-    if (
-        document.hidden_from_others
-        or document.hidden_from_patient(timezone.now())
-        or document.confidential_from_representatives
-    ):
-        return Decision(False, HIDDEN_FROM_CAREGIVER, mode)
-    return Decision(True, "caregiver", mode)
-
-
-def _closure_step(action: Action, closure: str, mode: Mode) -> Decision:
-    """Closing an open record, reopening one the patient closed. A record closed by a recorded
-    death is never reopened (its account cannot log in anyway)."""
-    if action == Action.CLOSE_RECORD:
-        return Decision(not closure, ALREADY_CLOSED if closure else "own-record", mode)
-    if not closure:
-        return Decision(False, NOT_CLOSED, mode)
-    if closure == ClosureReason.DEATH:
-        return Decision(False, CLOSED_BY_DEATH, mode)
-    return Decision(True, "own-record", mode)
-
-
 def has_consent(patient: User, practitioner: User, now: datetime | None = None) -> bool:
     """A live consent (for tasks that must not send after a revocation or a block)."""
     return Consent.objects.live(now).filter(patient=patient, practitioner=practitioner).exists()
-
-
-def _practitioner(
-    actor: User, relationship: Relationship, action: Action, document: Document | None, mode: Mode
-) -> Decision:
-    if relationship.closure:
-        return _closed_to_practitioner(action, mode)
-    if action in APPROACH_ACTIONS:
-        return _approach(relationship, action, mode)
-    # Loaded on every request, so a revocation or a block applies to the very next one.
-    if relationship.blocked:
-        return Decision(False, "blocked-by-patient", mode)
-    if relationship.consent:
-        return _within_consent(actor, relationship, action, document)
-    if relationship.emergency:
-        if relationship.opted_out:
-            return Decision(False, "emergency-opted-out", Mode.EMERGENCY)
-        return _within_emergency(relationship, action, document)
-    return Decision(False, "no-consent", mode)
-
-
-def _closed_to_practitioner(action: Action, mode: Mode) -> Decision:
-    """A closed record refuses every practitioner, former consent, emergency and treating
-    physician alike. The look-up still answers "found", as for any record the practitioner has
-    no access to, and every other refusal reaches them as the same 404 or the same answer a
-    record without consent gives (a request "sent", an emergency "not allowed" as after an
-    opt-out): a practitioner learns nothing of the closure, nor of a death."""
-    if action == Action.LOOKUP:
-        return Decision(True, "found", mode)
-    return Decision(False, RECORD_CLOSED, mode)
-
-
-def _approach(relationship: Relationship, action: Action, mode: Mode) -> Decision:
-    """A record exists (checked before): finding it is allowed, the page says no more; asking
-    and declaring an emergency are refused to a blocked practitioner, an emergency also when
-    the patient opted out."""
-    if action == Action.LOOKUP:
-        return Decision(True, "found", mode)
-    if relationship.blocked:
-        return Decision(False, "blocked-by-patient", mode)
-    if action == Action.REQUEST_ACCESS:
-        return Decision(True, "request", mode)
-    if relationship.opted_out:
-        return Decision(False, "emergency-opted-out", mode)
-    return Decision(True, "declared", mode)
-
-
-def _within_consent(
-    actor: User, relationship: Relationship, action: Action, document: Document | None
-) -> Decision:
-    # The author's controls (issue 16): on their own current document only, within consent
-    # (never in an emergency). Anyone else, the patient's own hiding included, is refused here.
-    if action in AUTHOR_ACTIONS:
-        if document is None or document.author_id != actor.pk:
-            return Decision(False, "not-author")
-        if document.status in ("deleted", "replaced"):
-            return Decision(False, "not-current")
-        # Held back only while the patient has not seen it (a hold then postpones the reveal):
-        # a document shown to the patient never disappears again, nor do the lines of their
-        # history that name it.
-        if action == Action.HOLD and not document.hidden_from_patient(timezone.now()):
-            return Decision(False, "shown-to-patient")
-        return Decision(True, "author")
-    if action not in PRACTITIONER_ACTIONS:
-        return Decision(False, "action-not-allowed")
-    if document is None:
-        return Decision(True, "consent")
-    if document.status in ("deleted", "replaced"):
-        return Decision(False, "not-current")
-    if document.author_id == actor.pk:
-        return Decision(True, "author")
-    # Hidden by the patient or by its author: the same readers (the patient, the author, the
-    # treating physician), so that neither choice widens nor narrows the other's.
-    if document.hidden_from_others and not relationship.treating_physician:
-        return Decision(False, "hidden-from-practitioners")
-    if document.category_id not in relationship.readable_categories:
-        return Decision(False, "profession-may-not-read-category")
-    return Decision(True, "consent")
-
-
-def _within_emergency(
-    relationship: Relationship, action: Action, document: Document | None
-) -> Decision:
-    """Reads only, never a hidden document, within the profession's categories."""
-    emergency = Mode.EMERGENCY
-    if action not in READ_ACTIONS:
-        return Decision(False, "action-not-allowed", emergency)
-    if document is None:
-        return Decision(True, "emergency", emergency)
-    if document.status in ("deleted", "replaced"):
-        return Decision(False, "not-current", emergency)
-    if document.hidden_from_others:  # by the patient or by its author
-        return Decision(False, "hidden-in-emergency", emergency)
-    if document.category_id not in relationship.readable_categories:
-        return Decision(False, "profession-may-not-read-category", emergency)
-    return Decision(True, "emergency", emergency)
-
-
-NOTHING = Q(pk__in=[])
-# Hidden neither by the patient nor by its author (``Document.hidden_from_others``).
-NOT_HIDDEN = Q(hidden_from_practitioners=False, hidden_by_author=False)
-# Not kept from the minor's legal representatives (issue 17, item 4): a representative's and a
-# caregiver's lists leave the others out, as ``_on_behalf`` refuses them.
-NOT_CONFIDENTIAL = Q(confidential_from_representatives=False)
 
 
 def visible_documents(
@@ -418,33 +199,10 @@ def visible_documents(
     """The documents of ``patient`` that ``actor`` may see in a list: the rules of ``decide``
     as one query filter. Prefer ``RecordAccess.documents()``, which first asks ``decide``."""
     if actor.kind == UserKind.PATIENT:
-        now = timezone.now()
-        shown = Q(patient=patient) & (
-            Q(hidden_from_patient_until__isnull=True) | Q(hidden_from_patient_until__lte=now)
-        )
-        if patient is None or actor.pk == patient.pk:
-            return shown
-        # Another person's record (issue 17): as ``_on_behalf`` decides.
-        relationship = relationship or on_behalf_of(actor, patient)
-        if relationship.closure:
-            return NOTHING
-        if relationship.represents:
-            return shown & NOT_CONFIDENTIAL
-        return shown & NOT_HIDDEN & NOT_CONFIDENTIAL if relationship.caregiver_scope else NOTHING
+        return visible_to_patient(actor, patient, relationship)
     if actor.kind != UserKind.PRACTITIONER or patient is None:
         return NOTHING
-    relationship = relationship or relationship_of(actor, patient)
-    allowed = Q(category_id__in=sorted(relationship.readable_categories))
-    if relationship.blocked or relationship.closure:
-        return NOTHING
-    if not relationship.consent:
-        if not relationship.emergency or relationship.opted_out:
-            return NOTHING
-        # Emergency: never a hidden document, not even one's own.
-        return Q(patient=patient) & allowed & NOT_HIDDEN
-    if not relationship.treating_physician:
-        allowed &= NOT_HIDDEN
-    return Q(patient=patient) & (Q(author=actor) | allowed)
+    return visible_to_practitioner(actor, patient, relationship or relationship_of(actor, patient))
 
 
 @dataclass(frozen=True)
@@ -561,7 +319,7 @@ def authorize(
         and decision.mode == Mode.NORMAL
         and patient is not None  # always, when allowed: the type checker needs it said
     ):
-        _announce_first_access(actor, patient)
+        announce_first_access(actor, patient)
     return _record(actor, patient, action, decision, document, client_address)
 
 
@@ -645,15 +403,3 @@ def authorize_staff(
         client_address=client_address,
     )
     return decision
-
-
-def _announce_first_access(practitioner: User, patient: User) -> None:
-    """The patient hears of a practitioner's first access (checked before it is recorded)."""
-    if not AuditEvent.objects.filter(
-        patient=patient,
-        actor=practitioner,
-        outcome=Outcome.ALLOWED,
-        action__in=READ_ACTIONS,
-        mode=Mode.NORMAL,
-    ).exists():
-        notify_patient(NotificationKind.FIRST_ACCESS, patient)

@@ -19,7 +19,7 @@ from accounts.authenticated import AuthenticatedRequest
 from accounts.models import User
 from audit.models import Action
 from dmp_portal.http import client_address
-from records import selectors, services, views_confidential
+from records import document_details, selectors, services, views_confidential
 from records.file_types import RejectedFile
 from records.forms import RecordFilterForm, UploadForm
 from records.models import Category
@@ -222,17 +222,19 @@ def pro_upload(request: AuthenticatedRequest, patient_id) -> HttpResponse:
 @csp_update({"frame-src": ["'self'"]})  # type: ignore[arg-type]
 def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
     document, record = _document(request, uid, Action.VIEW)
-    facts = selectors.document_facts(request.user, document)
+    facts = document_details.document_facts(request.user, document)
     helping = record is not None and record.acting_for_document(document.patient_id)
     context = {
         "document": document,
         "facts": facts,
         "record": record,
         # Issue 16: its versions, and its author's controls (records/views_versions.py).
-        "versions": selectors.document_versions(request.user, document, acting_for=helping),
-        "author_controls": selectors.may_act_as_author(request.user, document),
+        "versions": document_details.document_versions(request.user, document, acting_for=helping),
+        "author_controls": document_details.may_act_as_author(request.user, document),
         # The owner's controls, as the door answers for this reader (issue 17).
-        "owner_controls": selectors.owner_controls(request.user, document, acting_for=helping),
+        "owner_controls": document_details.owner_controls(
+            request.user, document, acting_for=helping
+        ),
         "announcement_days": settings.RECORDS_ANNOUNCEMENT_DAYS,  # a hold postpones by this
         # Issue 17, item 4: kept from a minor's representatives (records/views_confidential.py).
         "confidential": views_confidential.control(request.user, document),
@@ -305,7 +307,11 @@ def set_visibility(request: AuthenticatedRequest, uid, hidden: bool) -> HttpResp
         shown_again = _("Health professionals you allowed can see this document again.")
     messages.success(
         request,
-        selectors.document_facts(request.user, document).seen_by[0] if hidden else shown_again,
+        (
+            document_details.document_facts(request.user, document).seen_by[0]
+            if hidden
+            else shown_again
+        ),
     )
     return redirect("records:document", uid=uid)
 
