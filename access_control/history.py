@@ -15,18 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from uuid import UUID
-from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Choices, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from access_control import policy
-from access_control.acting import name_of
 from access_control.decisions import (
     ANSWER_ACTIONS,
     APPROACH_ACTIONS,
@@ -40,15 +35,19 @@ from access_control.decisions import (
     STAFF_REGISTRY_ACTIONS,
     Actor,
 )
-from access_control.models import CaregiverGrant, LegalRepresentation
+from access_control.history_rows import (
+    PARIS,
+    HistoryRow,
+    documents_of,
+    helpers_among,
+    row,
+)
 from accounts.models import User, UserKind
-from audit.models import Action, AuditEvent, Mode, Outcome
-from dmp_portal.crypto.fields import is_destroyed
+from audit.models import Action, AuditEvent, Mode
 from records.models import Document, DocumentStatus
 
 PER_PAGE = 50
 # The trail stores UTC; people read, and filter by, the time of mainland France.
-PARIS = ZoneInfo("Europe/Paris")
 # Values of the "who" filter: the actor's kind at the time of the event.
 WHO_VALUES = (UserKind.PATIENT, UserKind.PRACTITIONER, UserKind.STAFF)
 # Values of the "show" switch: what others did on the record (the default: what a patient comes
@@ -136,8 +135,6 @@ OTHERS_ACTIONS = frozenset(
     | {Action.VIEW_CONSENTS}  # someone acting for the patient reads the consents page
     | ACCOUNT_OTHERS_ACTIONS
 )
-# A legal representative's or a caregiver's actions are named, with their role (issue 17).
-HELPER_MODES = {Mode.REPRESENTATIVE: "representative", Mode.CAREGIVER: "caregiver"}
 ACTIONS_OF = {MINE: OWN_ACTIONS, OTHERS: OTHERS_ACTIONS}
 # The patient acts in normal mode only (an emergency is a practitioner's): « Mes actions » has
 # no mode filter.
@@ -157,31 +154,6 @@ class HistoryFilters:
     who: str = ""  # "patient", "practitioner" or "staff"
     date_from: date | None = None  # days of Paris time, both included
     date_to: date | None = None
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    occurred_at: datetime  # aware, in Europe/Paris
-    # "you", "owner" (the record's owner, for someone acting for them), "helper" (a legal
-    # representative or a caregiver, named), "patient" (another patient account),
-    # "practitioner", "staff" or "unknown".
-    who_kind: str
-    who: str
-    profession: str  # practitioners only
-    rpps: str  # practitioners only: the number recorded at the time
-    action: str
-    action_label: str
-    # "none" (no document), "available", "deleted" (or gone), "not-yet" (hidden from the
-    # patient until a date: its title is not shown before then).
-    document_state: str
-    document_uid: UUID | None
-    document_title: str
-    outcome: str
-    outcome_label: str
-    refused: bool
-    mode: str
-    mode_label: str
-    emergency: bool
 
 
 def access_history(
@@ -224,7 +196,7 @@ def access_history(
             ).order_by("-occurred_at", "-sequence")
             page = Paginator(events, PER_PAGE).get_page(page_number)
             page_events = list(page.object_list)
-            documents = _documents_of(patient, page_events)
+            documents = documents_of(patient, page_events)
     if not decision.allowed or patient is None:
         raise HistoryNotFound
     # A page of rows, numbered by the events' paginator (which only counts: hence Any).
@@ -232,8 +204,8 @@ def access_history(
     # Allowed only to a signed-in person (the type checker needs it said).
     if not isinstance(actor, User):
         raise HistoryNotFound
-    ties = _helpers_among(patient, page_events)
-    rows = [_row(event, patient, documents, access, actor, ties) for event in page_events]
+    ties = helpers_among(patient, page_events)
+    rows = [row(event, patient, documents, access, actor, ties) for event in page_events]
     return Page(rows, page.number, paginator)
 
 
@@ -295,131 +267,6 @@ def _start_of_paris_day(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=PARIS)
 
 
-def _documents_of(patient: User, events: list[AuditEvent]) -> dict[UUID, Document]:
-    """The page's documents of this record, in one query (titles decrypt with its data key)."""
-    uids = {event.document_uid for event in events if event.document_uid is not None}
-    if not uids:
-        return {}
-    documents = Document.objects.filter(uid__in=uids, patient=patient).select_related("data_key")
-    return {document.uid: document for document in documents}
-
-
-def _helpers_among(patient: User, events: list[AuditEvent]) -> dict[Any, str]:
-    """The role of each patient among these events' actors who represents or helps (or did)
-    ``patient`` (issue 17), in two queries: their lines name them even when no tie was live,
-    such as a former representative refused after the 18th birthday, rather than « another
-    patient »."""
-    actors = {e.actor_id for e in events if e.actor_role == UserKind.PATIENT and e.actor_id}
-    actors -= {patient.pk}
-    if not actors:
-        return {}
-    roles = dict.fromkeys(
-        CaregiverGrant.objects.filter(
-            patient=patient, caregiver_id__in=actors, accepted_at__isnull=False
-        ).values_list("caregiver_id", flat=True),
-        _("caregiver"),
-    )
-    representatives = LegalRepresentation.objects.filter(
-        minor=patient, representative_id__in=actors
-    ).values_list("representative_id", flat=True)
-    roles.update(dict.fromkeys(representatives, _("legal representative")))
-    return roles
-
-
-def _row(
-    event: AuditEvent,
-    patient: User,
-    documents: dict[UUID, Document],
-    access: policy.RecordAccess,
-    reader: User,
-    ties: dict[Any, str],
-) -> HistoryRow:
-    who_kind, who, profession, rpps = _who(event, patient, reader, ties)
-    document_state, title = _document(event.document_uid, documents, access)
-    return HistoryRow(
-        occurred_at=timezone.localtime(event.occurred_at, PARIS),
-        who_kind=who_kind,
-        who=who,
-        profession=profession,
-        rpps=rpps,
-        action=event.action,
-        action_label=_label(Action, event.action),
-        document_state=document_state,
-        document_uid=event.document_uid,
-        document_title=title,
-        outcome=event.outcome,
-        outcome_label=_label(Outcome, event.outcome),
-        refused=event.outcome == Outcome.REFUSED,
-        mode=event.mode,
-        mode_label=_label(Mode, event.mode),
-        emergency=event.mode == Mode.EMERGENCY,
-    )
-
-
-def _label(choices: type[Choices], value: str) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
-
-
-def _who(
-    event: AuditEvent, patient: User, reader: User, ties: dict[Any, str]
-) -> tuple[str, str, str, str]:
-    """(kind, name, profession or role, RPPS) of the actor, from the role recorded at the time,
-    for ``reader`` (the patient, or someone acting for them: then « you » is the reader)."""
-    role = event.actor_role
-    if role == UserKind.PATIENT:
-        if event.actor_id == reader.pk:
-            return "you", _("You"), "", ""
-        if event.actor_id == patient.pk:
-            return "owner", _("The patient"), "", ""
-        # A legal representative or a caregiver (issue 17): the owner sees who, and as what.
-        if event.mode in HELPER_MODES and event.actor is not None:
-            helper = (
-                _("legal representative") if event.mode == Mode.REPRESENTATIVE else _("caregiver")
-            )
-            return "helper", name_of(event.actor) or _("Another patient"), helper, ""
-        if event.actor_id in ties and event.actor is not None:  # a tie ended, or not chosen
-            return "helper", name_of(event.actor) or _("Another patient"), ties[event.actor_id], ""
-        return "patient", _("Another patient"), "", ""
-    if role == UserKind.PRACTITIONER:
-        profile = None
-        if event.actor is not None:
-            try:
-                profile = event.actor.practitioner_profile
-            except ObjectDoesNotExist:
-                profile = None
-        if profile is None:
-            return "practitioner", _("A health professional"), "", event.actor_rpps
-        return (
-            "practitioner",
-            f"{profile.first_name} {profile.last_name}",
-            str(profile.get_profession_display()),
-            event.actor_rpps or profile.rpps,
-        )
-    if role == UserKind.STAFF:
-        # Staff never read health data; the patient sees the service, not a person.
-        return "staff", _("DMP service"), "", ""
-    return "unknown", _("System or unidentified person"), "", ""
-
-
-def _document(
-    uid: UUID | None, documents: dict[UUID, Document], access: policy.RecordAccess
-) -> tuple[str, str]:
-    if uid is None:
-        return "none", ""
-    document = documents.get(uid)
-    decision = access.decide(Action.VIEW, document) if document is not None else None
-    if decision is not None and decision.reason == "hidden-from-patient-until":
-        # As after an announcement consultation: not even its title before the date.
-        return "not-yet", _("Document not available yet")
-    if document is None or decision is None or not decision.allowed:
-        return "deleted", _("Deleted document")
-    title = document.title
-    return "available", str(title) if is_destroyed(title) else title
-
-
 def every_row(patient: User, access: policy.RecordAccess) -> list[HistoryRow]:
     """Every event of the record as the history page words it, newest first: for a read of
     the whole record (the export, ``access_control.record_export``) that the door already
@@ -434,6 +281,6 @@ def every_row(patient: User, access: policy.RecordAccess) -> list[HistoryRow]:
         .select_related("actor__practitioner_profile", "actor__beneficiary__data_key")
         .order_by("-occurred_at", "-sequence")
     )
-    documents = _documents_of(patient, events)
-    ties = _helpers_among(patient, events)
-    return [_row(event, patient, documents, access, patient, ties) for event in events]
+    documents = documents_of(patient, events)
+    ties = helpers_among(patient, events)
+    return [row(event, patient, documents, access, patient, ties) for event in events]

@@ -33,6 +33,9 @@ NOT_THE_PRODUCT = {"tests", "bench", "scripts", "node_modules", "var", "static",
 REVIEWED = {
     "access_control/history.py": "titles of the history page, after authorize(VIEW_HISTORY) "
     "in the same transaction (test_history_page_refuses)",
+    "access_control/history_rows.py": "the titles of the history page's rows, read by "
+    "access_control.history after authorize(VIEW_HISTORY) in the same transaction, named only "
+    "when the door lets the reader view the document (test_history_page_refuses)",
     "access_control/selectors.py": "find_patient and patient_identity: the look-up and the "
     "identity on the practitioner's page (test_lookup_*, test_identity_*)",
     "access_control/caregivers.py": "issue 17: identify() compares the three facts a patient "
