@@ -15,7 +15,7 @@ from dmp_portal.crypto.fields import is_destroyed
 from enrollment import codes
 from enrollment.models import Beneficiary, CodePurpose, RegistryRepresentative, RepresentativeLetter
 from enrollment.postal import PostalAddress
-from enrollment.services.codes import issue_code
+from enrollment.services.codes import IssuedCode, issue_code
 from enrollment.services.minors import is_minor, represents
 from letters.models import Letter
 from letters.rendering.content import LetterContent, NoticeContent, Sender
@@ -83,20 +83,7 @@ def _build_code_letter(letter: Letter, purpose: str) -> RenderedLetter:
     issued = issue_code(beneficiary, purpose)
     address = PostalAddress.from_json(beneficiary.address)
     pdf = render_creation_letter(
-        LetterContent(
-            reference=letter.reference,
-            issued_on=issued.issued_on,
-            address_lines=address.lines,
-            creation_code=codes.grouped(issued.code),
-            expires_on=issued.expires_on,
-            activate_url=settings.DMP_SITE_URL + reverse("enrollment:activate"),
-            request_url=settings.DMP_SITE_URL + reverse("enrollment:request"),
-            portal_address=urlsplit(settings.DMP_SITE_URL).netloc,
-            sender=sender_from_settings(),
-            previous_code_blocked_on=issued.previous_blocked_on,
-            previous_code_tried_on=issued.previous_tried_on,
-            reactivation=purpose == CodePurpose.REACTIVATION,
-        )
+        _code_content(letter, issued, address, reactivation=purpose == CodePurpose.REACTIVATION)
     )
     return _rendered(pdf, address)
 
@@ -127,6 +114,27 @@ def _build_notice(letter: Letter, *, reactivation: bool) -> RenderedLetter:
         )
     )
     return _rendered(pdf, address)
+
+
+def _code_content(
+    letter: Letter, issued: IssuedCode, address: PostalAddress, *, reactivation: bool = False
+) -> LetterContent:
+    """What every code letter says of its code (creation, reactivation, a minor's for one
+    representative, a takeover at 18): the code, its dates, where to use it, the sender."""
+    return LetterContent(
+        reference=letter.reference,
+        issued_on=issued.issued_on,
+        address_lines=address.lines,
+        creation_code=codes.grouped(issued.code),
+        expires_on=issued.expires_on,
+        activate_url=settings.DMP_SITE_URL + reverse("enrollment:activate"),
+        request_url=settings.DMP_SITE_URL + reverse("enrollment:request"),
+        portal_address=urlsplit(settings.DMP_SITE_URL).netloc,
+        sender=sender_from_settings(),
+        previous_code_blocked_on=issued.previous_blocked_on,
+        previous_code_tried_on=issued.previous_tried_on,
+        reactivation=reactivation,
+    )
 
 
 def _rendered(pdf: bytes, address: PostalAddress) -> RenderedLetter:
@@ -161,19 +169,7 @@ def build_representative_letter(letter: Letter) -> RenderedLetter:
     address = PostalAddress.from_json(child.address)
     pdf = render_representative_letter(
         RepresentativeLetterContent(
-            base=LetterContent(
-                reference=letter.reference,
-                issued_on=issued.issued_on,
-                address_lines=address.lines,
-                creation_code=codes.grouped(issued.code),
-                expires_on=issued.expires_on,
-                activate_url=settings.DMP_SITE_URL + reverse("enrollment:activate"),
-                request_url=settings.DMP_SITE_URL + reverse("enrollment:request"),
-                portal_address=urlsplit(settings.DMP_SITE_URL).netloc,
-                sender=sender_from_settings(),
-                previous_code_blocked_on=issued.previous_blocked_on,
-                previous_code_tried_on=issued.previous_tried_on,
-            ),
+            base=_code_content(letter, issued, address),
             representative_name=f"{representative.first_name} {representative.last_name}",
             child_name=f"{child.first_name} {child.last_name}",
             child_born_on=date.fromisoformat(child.birth_date),
@@ -196,21 +192,7 @@ def build_majority_letter(letter: Letter) -> RenderedLetter:
         raise LetterVoid("the record cannot be taken over")
     issued = issue_code(beneficiary, CodePurpose.MAJORITY)
     address = PostalAddress.from_json(beneficiary.address)
-    pdf = render_majority_letter(
-        LetterContent(
-            reference=letter.reference,
-            issued_on=issued.issued_on,
-            address_lines=address.lines,
-            creation_code=codes.grouped(issued.code),
-            expires_on=issued.expires_on,
-            activate_url=settings.DMP_SITE_URL + reverse("enrollment:activate"),
-            request_url=settings.DMP_SITE_URL + reverse("enrollment:request"),
-            portal_address=urlsplit(settings.DMP_SITE_URL).netloc,
-            sender=sender_from_settings(),
-            previous_code_blocked_on=issued.previous_blocked_on,
-            previous_code_tried_on=issued.previous_tried_on,
-        )
-    )
+    pdf = render_majority_letter(_code_content(letter, issued, address))
     return _rendered(pdf, address)
 
 

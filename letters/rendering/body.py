@@ -296,6 +296,22 @@ def notice_body(content: NoticeContent) -> list[Flowable]:
     return [
         _para("Madame, Monsieur,", "body"),
         _para(what, "body"),
+        *notice_safety(sender),
+        _para(
+            "Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées.",
+            "body",
+        ),
+        Spacer(0, 4),
+        *(_para(_esc(line), "signature") for line in sender.signatory),
+        Spacer(0, 9),
+        data_protection_notice(sender, NOTICE_PURPOSE),
+    ]
+
+
+def notice_safety(sender: Sender) -> list[Paragraph]:
+    """What every notice of an opening says after the fact (issue 15; the takeover at 18, issue
+    17): nothing to do if it was you, whom to call if not, and that nobody asks for a code."""
+    return [
         _para(
             "Si c'est vous, vous n'avez rien à faire : ce courrier vous en informe par "
             "sécurité, et ne contient aucun code.",
@@ -312,12 +328,4 @@ def notice_body(content: NoticeContent) -> list[Flowable]:
             "votre mot de passe ni un code par téléphone, par courriel ou par SMS.",
             "body",
         ),
-        _para(
-            "Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées.",
-            "body",
-        ),
-        Spacer(0, 4),
-        *(_para(_esc(line), "signature") for line in sender.signatory),
-        Spacer(0, 9),
-        data_protection_notice(sender, NOTICE_PURPOSE),
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from reportlab.platypus import Flowable, Spacer
 
 from letters.rendering.body import _CodeBox as CodeBox
-from letters.rendering.body import _esc, _para, data_protection_notice
+from letters.rendering.body import _esc, _para, data_protection_notice, notice_safety
 from letters.rendering.content import LetterContent, NoticeContent, french_date
 from letters.rendering.page import _RENDER_LOCK, _Page, _render_page
 
@@ -130,22 +130,7 @@ def majority_notice_body(content: NoticeContent) -> list[Flowable]:
             "accès à votre dossier.",
             "body",
         ),
-        _para(
-            "Si c'est vous, vous n'avez rien à faire : ce courrier vous en informe par "
-            "sécurité, et ne contient aucun code.",
-            "body",
-        ),
-        _para(
-            "Si ce n'était pas vous, appelez-nous sans attendre au "
-            f"{_esc(sender.phone)}, {_esc(sender.phone_hours)} : une autre personne a peut-être "
-            "accès à votre dossier.",
-            "warning",
-        ),
-        _para(
-            f"Une question ? Écrivez à {_esc(sender.email)}. Personne ne vous demandera jamais "
-            "votre mot de passe ni un code par téléphone, par courriel ou par SMS.",
-            "body",
-        ),
+        *notice_safety(sender),
         *_closing(content, NOTICE_PURPOSE),
     ]
 
