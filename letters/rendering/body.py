@@ -249,24 +249,7 @@ def body(content: LetterContent) -> list[Flowable]:
             "envoyé par courrier. Il remplace celui-ci, qui ne fonctionnera plus.",
             "body",
         ),
-        _para(
-            "Personne ne vous demandera jamais ce code par téléphone, par courriel ou par SMS. "
-            "Ne le communiquez à personne.",
-            "warning",
-        ),
-        _para(
-            f"Une question ? Appelez le <b>{_esc(sender.phone)}</b>, {_esc(sender.phone_hours)}, "
-            f"ou écrivez à {_esc(sender.email)}.",
-            "body",
-        ),
-        _para(
-            "Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées.",
-            "body",
-        ),
-        Spacer(0, 4),
-        *(_para(_esc(line), "signature") for line in sender.signatory),
-        Spacer(0, 9),
-        data_protection_notice(sender, purpose),
+        *code_letter_close(sender, purpose),
     ]
 
 
@@ -328,4 +311,29 @@ def notice_safety(sender: Sender) -> list[Paragraph]:
             "votre mot de passe ni un code par téléphone, par courriel ou par SMS.",
             "body",
         ),
+    ]
+
+
+def code_letter_close(sender: Sender, purpose: str) -> list[Flowable]:
+    """How every code letter ends: never give the code, whom to ask, the signature and the
+    data-protection notice for ``purpose``."""
+    return [
+        _para(
+            "Personne ne vous demandera jamais ce code par téléphone, par courriel ou par SMS. "
+            "Ne le communiquez à personne.",
+            "warning",
+        ),
+        _para(
+            f"Une question ? Appelez le <b>{_esc(sender.phone)}</b>, {_esc(sender.phone_hours)}, "
+            f"ou écrivez à {_esc(sender.email)}.",
+            "body",
+        ),
+        _para(
+            "Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées.",
+            "body",
+        ),
+        Spacer(0, 4),
+        *(_para(_esc(line), "signature") for line in sender.signatory),
+        Spacer(0, 9),
+        data_protection_notice(sender, purpose),
     ]

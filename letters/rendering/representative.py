@@ -15,7 +15,7 @@ from letters.rendering.body import (
     _esc,
     _para,
     _previous_code_notice,
-    data_protection_notice,
+    code_letter_close,
 )
 from letters.rendering.content import LetterContent, _printable, french_date
 from letters.rendering.page import _RENDER_LOCK, _Page, _render_page
@@ -109,22 +109,5 @@ def representative_body(content: RepresentativeLetterContent) -> list[Flowable]:
             "celui-ci, qui ne fonctionnera plus.",
             "body",
         ),
-        _para(
-            "Personne ne vous demandera jamais ce code par téléphone, par courriel ou par SMS. "
-            "Ne le communiquez à personne.",
-            "warning",
-        ),
-        _para(
-            f"Une question ? Appelez le <b>{_esc(sender.phone)}</b>, {_esc(sender.phone_hours)}, "
-            f"ou écrivez à {_esc(sender.email)}.",
-            "body",
-        ),
-        _para(
-            "Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées.",
-            "body",
-        ),
-        Spacer(0, 4),
-        *(_para(_esc(line), "signature") for line in sender.signatory),
-        Spacer(0, 9),
-        data_protection_notice(sender, PURPOSE),
+        *code_letter_close(sender, PURPOSE),
     ]
