@@ -119,12 +119,18 @@ class StaleForm(Exception):
     """A form drawn for another record than the one the switch gives now (``FORM_FIELD``)."""
 
 
-def check_form(now: Current, posted: Mapping[str, Any]) -> None:
-    """Raise ``StaleForm`` unless the form was drawn for the record ``now`` acts on (a form
-    without the field was drawn for one's own record: every form of a person who acts for
+def form_record(now: Current, *, follows: bool = True) -> str:
+    """The value of ``FORM_FIELD`` for a page drawn now: the chosen owner's id on a page that
+    acts on the chosen record (``follows``), else ``MINE`` (a read-only caregiver's consents
+    page is their own)."""
+    return str(now.owner.pk) if now.tie is not None and follows else MINE
+
+
+def check_form(now: Current, posted: Mapping[str, Any], *, follows: bool = True) -> None:
+    """Raise ``StaleForm`` unless the form was drawn for the record the page acts on now (a
+    form without the field was drawn for one's own record: every form of a person who acts for
     nobody)."""
-    drawn_for = posted.get(FORM_FIELD) or MINE
-    if drawn_for != (str(now.owner.pk) if now.tie is not None else MINE):
+    if (posted.get(FORM_FIELD) or MINE) != form_record(now, follows=follows):
         raise StaleForm
 
 

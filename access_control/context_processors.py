@@ -100,16 +100,19 @@ def acting(request):
     if not ties and current.tie is None:
         return {}
     view_name = getattr(getattr(request, "resolver_match", None), "view_name", "")
+    # The consents page follows the switch only for a helper who may manage them.
+    follows = view_name in ACTING_PAGES or (
+        view_name == "access:overview" and current.tie is not None and current.tie.consents
+    )
     return {
         "acting": {
             "tie": current.tie,
-            # The consents page follows the switch only for a helper who may manage them.
-            "follows": view_name in ACTING_PAGES
-            or (
-                view_name == "access:overview" and current.tie is not None and current.tie.consents
-            ),
+            "follows": follows,
             "ties": ties,
             "chosen": str(current.owner.pk) if current.tie is not None else acting_for.MINE,
+            # The record this page's forms act on (``acting.FORM_FIELD``): the chosen one on the
+            # pages that follow the switch, else one's own.
+            "form_record": acting_for.form_record(current, follows=follows),
             # The menu offers « Add a document » only where the door lets one add one: a
             # read-only caregiver acting for someone would find a 404 behind it.
             "may_upload": current.tie is None or current.tie.consents,

@@ -51,9 +51,10 @@ def _consents_record(request: AuthenticatedRequest):
     now = acting.current(patient, request.session)
     if now.ended:
         messages.warning(request, acting.ended_message())
-    if request.method == "POST":
-        acting.check_form(now, request.POST)  # a form drawn for another record: StaleForm
-    if now.tie is not None and now.tie.consents:
+    manages = now.tie is not None and now.tie.consents
+    if request.method == "POST":  # a form drawn for another record: StaleForm
+        acting.check_form(now, request.POST, follows=manages)
+    if manages:
         return services.OnBehalf(patient, now.owner), now.owner, now.tie
     return patient, patient, None
 

@@ -325,10 +325,11 @@ HELPER_TABLE = {
     # own record, or patient_a's).
     "records/upload/": helper_row("200 200 404 200 200"),
     # A consents form drawn for patient_a's record (no number typed): the page again with its
-    # message for whoever may still act (their own page for a read-only caregiver); a form sent
-    # after the tie ended changes nothing and says so (acting.check_form: redirected).
-    "access/blocks/": helper_row("302 302 200 200 200"),
-    "access/treating-physician/": helper_row("302 302 200 200 200"),
+    # message for whoever manages patient_a's consents; a form sent after the tie ended, or by
+    # a read-only caregiver (whose consents page is their own), changes nothing and says so
+    # (acting.check_form: redirected).
+    "access/blocks/": helper_row("302 302 302 200 200"),
+    "access/treating-physician/": helper_row("302 302 302 200 200"),
     # patient_b's invitation: no helper's.
     "access/caregivers/<int:grant_id>/accept/": helper_row("404 404 404 404 404"),
     "access/caregivers/<int:grant_id>/decline/": helper_row("404 404 404 404 404"),

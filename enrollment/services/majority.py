@@ -35,7 +35,7 @@ from audit.models import Action, Outcome
 from audit.trail import record_event
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.queueing import enqueue
-from enrollment.models import MAJORITY_AGE, Beneficiary, CodePurpose, CreationCode
+from enrollment.models import Beneficiary, CodePurpose, CreationCode
 from enrollment.services.registry import MAJORITY_LETTER
 from letters.models import Letter, LetterState
 from letters.services import request_letter
@@ -49,7 +49,7 @@ def _of_age(beneficiary: Beneficiary, today: date) -> bool:
     # A person whose data was destroyed has no birth date left to read: never due.
     if is_destroyed(beneficiary.birth_date):
         return False
-    return beneficiary.age_on(today) >= MAJORITY_AGE
+    return not beneficiary.is_minor_on(today)
 
 
 def due_minors(today: date | None = None) -> list[UUID]:

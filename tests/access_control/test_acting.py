@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import uuid
 from datetime import date, timedelta
 from unittest import mock
@@ -434,7 +435,9 @@ def test_the_consents_page_acts_for_the_owner_as_the_door_allows(tie):
     manages = kind in ("manage", "representative")
     assert (page.context["tie"] is not None) == manages
     assert ('action="/access/blocks/"' in page.content.decode()) == (kind != "manage")
-    assert client.post("/access/", {"rpps": profile.rpps, **drawn_for(owner)}).status_code == 302
+    # Each form as the page draws it: a read-only caregiver's page is their own.
+    drawn = drawn_for(owner) if manages else {acting.FORM_FIELD: acting.MINE}
+    assert client.post("/access/", {"rpps": profile.rpps, **drawn}).status_code == 302
     granted = Consent.objects.filter(practitioner=profile.user).get()
     # A read-only caregiver's consents page is their own: the owner's consents are untouched.
     assert granted.patient_id == (owner.pk if manages else helper.pk)
@@ -498,7 +501,12 @@ def test_a_form_drawn_for_one_s_own_record_and_sent_after_switching_elsewhere_ch
     before = (Document.objects.count(), Consent.objects.count())
     client.post("/access/", {"rpps": profile.rpps, acting.FORM_FIELD: acting.MINE})
     upload(client, owner=None)
-    assert (Document.objects.count(), Consent.objects.count()) == before
+    if kind == "read":  # a read-only caregiver's consents page stays their own: it acts there
+        assert Consent.objects.filter(patient=helper).count() == 1
+        assert Document.objects.count() == before[0]
+        Consent.objects.filter(patient=helper).delete()
+    else:
+        assert (Document.objects.count(), Consent.objects.count()) == before
     # Drawn for the owner and sent while still acting for them: it acts, as the door allows.
     client.post("/access/", {"rpps": profile.rpps, **drawn_for(owner)})
     assert Consent.objects.filter(patient=owner).exists() == (kind != "read")
@@ -525,3 +533,35 @@ def test_reading_the_owner_s_consents_page_is_recorded_in_the_helper_s_mode(tie)
     _third, third_client = named("Jean", "Tiers")
     third_client.get("/access/")
     assert reads.count() == 1
+
+
+POST_FORM = re.compile(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', re.S)
+
+
+# The forms that change a record through the session's choice: the consents page's and the
+# upload (the switch itself, the account's and the page chrome's forms act on no record).
+def acts_on_the_chosen_record(action: str) -> bool:
+    return (action.startswith("/access/") and action != "/access/acting/") or (
+        action == "/records/upload/"
+    )
+
+
+def test_every_form_of_the_pages_that_follow_the_switch_says_whose_record_it_was_drawn_for(tie):
+    kind, owner, _oc, _helper, client, _document, _hidden = tie
+    Consent.objects.create(patient=owner, practitioner=PractitionerProfileFactory().user)
+    switch(client, owner)
+    pages = ["/records/", "/access/history/", "/access/"]
+    if kind != "read":
+        pages.append("/records/upload/")
+    checked = 0
+    for url in pages:
+        for action, body in POST_FORM.findall(client.get(url).content.decode()):
+            if not acts_on_the_chosen_record(action):
+                continue
+            drawn_for = re.search(rf'name="{acting.FORM_FIELD}" value="([^"]+)"', body)
+            assert drawn_for is not None, (url, action)
+            # A read-only caregiver's consents page is their own record's.
+            own_page = url == "/access/" and kind == "read"
+            assert drawn_for.group(1) == (acting.MINE if own_page else str(owner.pk))
+            checked += 1
+    assert checked >= (2 if kind == "read" else 4)  # grant, revoke, ... (and the upload)

@@ -5,9 +5,11 @@ registry's import unlinks the representative, in the import's transaction, recor
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -146,3 +148,18 @@ def test_a_birth_date_corrected_by_the_registry_moves_the_last_day(
         allowed
     )
     assert (child.patient_id in due_minors()) is not allowed
+
+
+def test_a_birth_date_corrected_by_the_import_moves_the_last_day(represented, tmp_path):
+    mother, _father, child = represented
+    path = tmp_path / "beneficiaries.csv"
+    path.write_text(
+        "nir,last_name,first_name,birth_date,delivery_point,building,street,locality,postcode,"
+        f"city,country,regime\n{child.nir},Martin,Zoé,2010-06-02,,,3 rue des Lilas,,75015,Paris,,"
+        "general\n",
+        encoding="utf-8",
+    )
+    call_command("import_beneficiaries", str(path), stdout=StringIO())
+    assert LegalRepresentation.objects.get(representative=mother.user).until == date(2028, 6, 1)
+    with time_machine.travel(noon(date(2028, 6, 5)), tick=False):  # the old eve not yet come
+        assert not policy.decide(mother.user, child.patient, Action.LIST, acting_for=True).allowed
