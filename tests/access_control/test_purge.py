@@ -42,6 +42,7 @@ from tests.audit.factories import verify, with_own_connection
 from tests.database_state import changed_tables, database_snapshot
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document, patient_with_login
+from tests.storage_backends import local_disk_only_with_clock_moved
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +88,7 @@ def refusals(patient: User | None) -> list[tuple[str, uuid.UUID | None]]:
     return [(event.reason, event.actor_id) for event in sorted(events, key=lambda e: e.pk)]
 
 
+@local_disk_only_with_clock_moved
 def test_the_last_archive_day_is_kept_and_the_day_after_is_purged():
     last_day = closed_patient(archive_until=ARCHIVE_END)
     ended = closed_patient(archive_until=ARCHIVE_END - days(1))

@@ -48,6 +48,7 @@ from tests.audit.factories import verify
 from tests.enrollment.factories import PASSWORD, make_beneficiary, make_nir, submit_code
 from tests.letters.reading import code_from_letter
 from tests.records.factories import add_document
+from tests.storage_backends import local_disk_only
 
 LAST_NAME = "Quintavalle-Brisebarre"
 FIRST_NAME = "Zéphyrine"
@@ -91,6 +92,7 @@ def media_bytes() -> bytes:
     return b"".join(path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file())
 
 
+@local_disk_only
 @pytest.mark.django_db(transaction=True)  # committed, so that pg_dump sees it
 def test_a_purged_record_leaves_nothing_that_names_the_person(pg_dump, caplog, tmp_path):
     caplog.set_level(logging.DEBUG)

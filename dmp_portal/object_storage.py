@@ -1,0 +1,102 @@
+"""django-storages' S3 backend, reading objects with ranged GETs instead of downloading them.
+
+The stock ``S3File`` downloads the whole object into a spooled buffer on its first read (in
+memory by default): a 50 MB document would cost 50 MB per worker. Here a file opened for reading
+is a seekable stream over the object; each ``read(n)`` is one ranged GET of ``n`` bytes, and
+``iter_decrypted`` (dmp_portal/crypto/files.py) reads one sealed chunk at a time, so a download
+holds a chunk or two whatever the file's size. Uploads stay the stock multipart uploads, with
+bounded parts and concurrency (dmp_portal/settings/storage.py).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import TYPE_CHECKING, Any
+
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+from django.core.files import File
+from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
+
+if TYPE_CHECKING:  # the type checker's name for what readinto() fills; nothing at run time
+    from _typeshed import WriteableBuffer
+
+
+class RangedObjectReader(io.RawIOBase):
+    """A read-only, seekable file over an S3 object; every read is one ranged GET."""
+
+    def __init__(self, obj: Any, size: int) -> None:
+        super().__init__()
+        self._obj = obj
+        self._size = size
+        self._position = 0
+        self.requests = 0  # ranged GETs made, for the tests and the memory measurement
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise ValueError("negative seek position")
+        self._position = base + offset
+        return self._position
+
+    def read(self, size: int | None = -1) -> bytes:
+        end = self._size if size is None or size < 0 else min(self._size, self._position + size)
+        if end <= self._position:
+            return b""
+        body = self._obj.get(Range=f"bytes={self._position}-{end - 1}")["Body"]
+        try:
+            data: bytes = body.read()
+        finally:
+            body.close()
+        self.requests += 1
+        self._position += len(data)
+        return data
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+class RangedS3Storage(S3Storage):
+    """S3Storage whose reads stream with ranged GETs and whose uploads have bounded parts."""
+
+    def __init__(self, **settings: Any) -> None:
+        part = settings.pop("multipart_bytes", 8 * 1024 * 1024)
+        concurrency = settings.pop("upload_concurrency", 2)
+        settings.setdefault(
+            "transfer_config",
+            TransferConfig(
+                multipart_threshold=part, multipart_chunksize=part, max_concurrency=concurrency
+            ),
+        )
+        super().__init__(**settings)
+
+    def _open(self, name: str, mode: str = "rb") -> File:
+        if "r" not in mode or "+" in mode:
+            return super()._open(name, mode)  # writing keeps the stock multipart S3File
+        key = self._normalize_name(clean_name(name))
+        obj = self.bucket.Object(key)
+        try:
+            obj.load()  # one HEAD: the size, and FileNotFoundError as on the local disk
+        except ClientError as err:
+            if err.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
+                raise FileNotFoundError(f"File does not exist: {name}") from err
+            raise
+        # File wraps any raw file object; the stubs ask for a typing.IO.
+        return File(RangedObjectReader(obj, obj.content_length), name=name)  # type: ignore[arg-type]

@@ -1,0 +1,103 @@
+"""A 50 MB document downloads in a few MiB of memory, on the local disk and on S3.
+
+On S3 (``DMP_TEST_STORAGE=s3``) the ciphertext comes with ranged GETs, a sealed chunk at a time
+(dmp_portal/object_storage.py): the stock backend downloaded the whole object into memory on the
+first read. The peak is printed; run with ``-s`` to see it among pytest's output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import tracemalloc
+from datetime import date
+
+import pytest
+from django.conf import settings
+from django.core.files.storage import default_storage
+
+from dmp_portal.crypto.files import save_encrypted
+from records.models import Category, Document
+from tests.records.factories import patient_with_login
+
+pytestmark = pytest.mark.django_db
+
+MiB = 1024 * 1024
+FILE_SIZE = 50 * MiB
+# A sealed chunk is 256 KiB: a few of them in flight, the HTTP client's buffers, the response.
+PEAK_LIMIT = 4 * MiB
+
+
+class Generated:
+    """Pseudo-random bytes produced as they are read and hashed on the way (never held whole)."""
+
+    def __init__(self, seed: int, size: int) -> None:
+        self.random = random.Random(seed)
+        self.left = size
+        self.sha256 = hashlib.sha256()
+
+    def read(self, size: int = -1, /) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.random.randbytes(size)
+        self.left -= size
+        self.sha256.update(data)
+        return data
+
+
+def stored_document(patient, size: int) -> tuple[Document, Generated]:
+    """A document written with the crypto layer directly (no upload checks: fast)."""
+    document = Document(
+        patient=patient,
+        data_key=patient.data_key,
+        author=patient,
+        title=f"Scanner {size}",
+        category=Category.objects.get(code="imagerie"),
+        act_date=date(2026, 1, 5),
+        media_type="application/pdf",
+        extension=".pdf",
+        size=size,
+    )
+    source = Generated(size, size)
+    document.file_name, _size = save_encrypted(
+        default_storage,
+        f"records/{document.uid}.bin",
+        source,
+        document.data_key,
+        document.file_aad(),
+    )
+    document.save()
+    return document, source
+
+
+def test_a_50_mb_download_keeps_memory_under_a_few_mib(capsys):
+    patient, client = patient_with_login()
+    small, _ = stored_document(patient, 1000)
+    document, source = stored_document(patient, FILE_SIZE)
+    try:
+        # A first, small download loads what every first request loads once (URLs, templates,
+        # the S3 client's models): the measure is then the download's own cost.
+        warm_up = client.get(f"/records/{small.uid}/download/")
+        assert len(b"".join(warm_up.streaming_content)) == 1000
+        received = hashlib.sha256()
+        total = 0
+        tracemalloc.start()
+        try:
+            response = client.get(f"/records/{document.uid}/download/")
+            for chunk in response.streaming_content:
+                received.update(chunk)
+                total += len(chunk)
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        backend = settings.STORAGES["default"]["BACKEND"].rsplit(".", 1)[-1]
+        with capsys.disabled():
+            print(
+                f"\n50 MB download through {backend}: peak {peak / MiB:.2f} MiB traced by"
+                " tracemalloc"
+            )
+        assert response.status_code == 200
+        assert (total, received.digest()) == (FILE_SIZE, source.sha256.digest())
+        assert peak < PEAK_LIMIT
+    finally:
+        default_storage.delete(document.file_name)
+        default_storage.delete(small.file_name)
