@@ -79,12 +79,14 @@ class RangedS3Storage(S3Storage):
     def __init__(self, **settings: Any) -> None:
         part = settings.pop("multipart_bytes", 8 * 1024 * 1024)
         concurrency = settings.pop("upload_concurrency", 2)
-        settings.setdefault(
-            "transfer_config",
-            TransferConfig(
-                multipart_threshold=part, multipart_chunksize=part, max_concurrency=concurrency
-            ),
+        config = TransferConfig(
+            multipart_threshold=part, multipart_chunksize=part, max_concurrency=concurrency
         )
+        # An unseekable source (the encrypting reader) is read part by part into memory, and
+        # boto3 lets ten such parts wait by default (80 MiB here): no more than the threads
+        # can send. Not an argument of boto3's TransferConfig, an attribute of s3transfer's.
+        config.max_in_memory_upload_chunks = concurrency
+        settings.setdefault("transfer_config", config)
         super().__init__(**settings)
 
     def _open(self, name: str, mode: str = "rb") -> File:

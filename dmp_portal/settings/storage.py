@@ -18,7 +18,8 @@ from dmp_portal.settings.env import Env
 LOCAL_BACKEND = "django.core.files.storage.FileSystemStorage"
 S3_BACKEND = "dmp_portal.object_storage.RangedS3Storage"
 # Parts of a multipart upload: S3 refuses parts under 5 MiB but the last one. Two parts in
-# flight keep an upload's memory near 16 MiB whatever the file's size.
+# flight, and one being read, keep an upload near 33 MiB of memory whatever the file's size
+# (measured by tests/records/test_download_memory.py).
 MULTIPART_BYTES = 8 * 1024 * 1024
 UPLOAD_CONCURRENCY = 2
 
