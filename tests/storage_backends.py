@@ -20,5 +20,5 @@ local_disk_only_with_clock_moved = pytest.mark.skipif(
     ON_S3, reason="moves the clock: the S3 server refuses requests signed at another time"
 )
 local_disk_only = pytest.mark.skipif(
-    ON_S3, reason="copies files by their path on the local disk (a backup's stand-in)"
+    ON_S3, reason="reads or copies files by their path on the local disk"
 )

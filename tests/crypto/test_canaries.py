@@ -22,6 +22,7 @@ from tests.crypto.canaries import (
     forms_of,
     write_all,
 )
+from tests.storage_backends import local_disk_only
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +32,7 @@ def test_every_model_with_an_encrypted_field_has_a_canary_writer():
 
 
 @pytest.mark.django_db(transaction=True)
+@local_disk_only  # reads every file under MEDIA_ROOT
 def test_canary_is_absent_from_a_pg_dump(pg_dump):
     write_all()
     db = connection.settings_dict
