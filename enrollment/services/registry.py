@@ -154,42 +154,73 @@ def _import_batch(
 ) -> list[tuple[int, dict[str, Any]]]:
     """Take a batch of valid rows in one transaction; returns the rows to try again at the end.
 
-    A new person whose row changes nothing else (no opposition to set, no representatives) is
-    inserted with the others of the batch in two statements, their data keys built and wrapped
-    here as ``create_data_key`` does; such a row passes no door today either. Every other row
-    (a person already known or seen earlier in the batch, an opposition, representatives) takes
-    the row-by-row path, after the new ones, in the file's order: what it does, what it asks the
-    door and what it records are unchanged.
+    A row that changes nothing but the person's reference data (no representatives, and an
+    ``opposition`` value that changes nothing) takes the short path: the batch's people are
+    looked up and locked in one statement; the new ones are inserted in two (their data keys
+    built and wrapped as ``create_data_key`` does, then the people); the known ones are saved
+    one by one (an encrypted value is written through ``save``) and their open proposals closed
+    in one statement, as ``_upsert`` does for each. Such a row passed no door and recorded no
+    event before either. Every other row (an opposition to set or lift, representatives, a
+    person seen earlier in the batch) takes the row-by-row path after them, in the file's order:
+    what it does, what it asks the door and what it records are unchanged.
     """
     if not batch:
         return []
     indexes = {number: nir_index(data["nir"]) for number, data in batch}
     with transaction.atomic():
-        known = set(
-            Beneficiary.objects.select_for_update()
+        known = {
+            person.nir_index: person
+            for person in Beneficiary.objects.select_for_update()
+            .select_related("data_key")
             .filter(nir_index__in=set(indexes.values()))
-            .values_list("nir_index", flat=True)
-        )
+        }
         new: list[Beneficiary] = []
+        updated: list[Beneficiary] = []
         slow: list[tuple[int, dict[str, Any]]] = []
+        seen: set[str] = set()
         for number, data in batch:
             index = indexes[number]
-            if index in known or data["opposition"] or data["representative_nirs"] is not None:
+            person = known.get(index)
+            if index in seen or not _only_reference_data(person, data):
                 slow.append((number, data))
-            else:
+            elif person is None:
                 new.append(_filled(Beneficiary(nir_index=index), data))
-            known.add(index)
-        keys = [build_data_key("beneficiary") for _person in new]
-        DataKey.objects.bulk_create(keys)  # their primary keys come back: values carry them
-        for person, key in zip(new, keys, strict=True):
-            person.data_key = key
-        Beneficiary.objects.bulk_create(new)  # bulk_create encrypts through the fields' pre_save
+            else:
+                updated.append(_filled(person, data))
+            seen.add(index)
+        _insert(new)
+        for person in updated:
+            person.save()
+            follow_birth_date(person)
+        RegistryChange.objects.filter(
+            beneficiary__in=updated, state=RegistryChangeState.PENDING
+        ).update(state=RegistryChangeState.SUPERSEDED, decided_at=timezone.now())
         report.created += len(new)
+        report.updated += len(updated)
         return [
             (number, data)
             for number, data in slow
             if not _import_row(report, number, data, operator, last_try=False)
         ]
+
+
+def _only_reference_data(person: Beneficiary | None, data: Mapping[str, Any]) -> bool:
+    """The row changes nothing but the person's reference data: no representatives, and its
+    ``opposition`` (None: unchanged) already true of the person, a new person being without."""
+    if data["representative_nirs"] is not None:
+        return False
+    if data["opposition"] is None:
+        return True
+    return data["opposition"] is False and (person is None or person.opposed_at is None)
+
+
+def _insert(people: list[Beneficiary]) -> None:
+    """Insert new people with a data key each, in two statements."""
+    keys = [build_data_key("beneficiary") for _person in people]
+    DataKey.objects.bulk_create(keys)  # their primary keys come back: values carry them
+    for person, key in zip(people, keys, strict=True):
+        person.data_key = key
+    Beneficiary.objects.bulk_create(people)  # it encrypts through the fields' pre_save
 
 
 def _filled(beneficiary: Beneficiary, data: Mapping[str, Any]) -> Beneficiary:

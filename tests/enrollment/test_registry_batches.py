@@ -109,3 +109,30 @@ def test_an_opposition_on_a_new_person_still_passes_the_door_in_a_batch(tmp_path
     assert Beneficiary.objects.get(nir_index=nir_index(plain)).opposed_at is None
     # The door's decision, recorded as before the batches: one, for the opposed person only.
     assert AuditEvent.objects.filter(action=Action.SET_OPPOSITION).count() == 1
+
+
+def test_known_people_of_a_batch_are_one_update_each_and_their_proposals_closed_together(
+    tmp_path, batches_of_3
+):
+    people = numbers(3)
+    run_import(tmp_path, "".join(row(number) for number in people))
+    with CaptureQueriesContext(connection) as queries:
+        lines = run_import(tmp_path, "".join(row(number, "Nouveau") for number in people))
+    assert lines == ["created=0 updated=3 rejected=0"]
+    sql = [query["sql"] for query in queries]
+    # One locked lookup, an update per person, one for their open proposals, and no savepoint
+    # per row (the one savepoint is the batch's transaction, inside the test's).
+    assert sum(query.startswith("SELECT") and "FOR UPDATE" in query for query in sql) == 1
+    assert sum(query.startswith('UPDATE "enrollment_beneficiary"') for query in sql) == 3
+    assert sum(query.startswith("SAVEPOINT") for query in sql) == 1
+    assert {person.last_name for person in Beneficiary.objects.all()} == {"Nouveau"}
+
+
+def test_lifting_an_opposition_in_a_batch_still_passes_the_door(tmp_path, batches_of_3):
+    opposed, plain = numbers(2)
+    run_import(tmp_path, row(opposed, opposition="oui") + row(plain))
+    assert run_import(tmp_path, row(opposed, opposition="non") + row(plain, opposition="non")) == [
+        "created=0 updated=2 rejected=0"
+    ]
+    assert Beneficiary.objects.get(nir_index=nir_index(opposed)).opposed_at is None
+    assert AuditEvent.objects.filter(action=Action.LIFT_OPPOSITION).count() == 1
