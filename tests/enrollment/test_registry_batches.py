@@ -136,3 +136,37 @@ def test_lifting_an_opposition_in_a_batch_still_passes_the_door(tmp_path, batche
     ]
     assert Beneficiary.objects.get(nir_index=nir_index(opposed)).opposed_at is None
     assert AuditEvent.objects.filter(action=Action.LIFT_OPPOSITION).count() == 1
+
+
+class Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stderr", "options", "shown"),
+    [(Terminal, [], True), (Terminal, ["--quiet"], False), (StringIO, [], False)],
+    ids=["terminal", "terminal --quiet", "not a terminal"],
+)
+def test_the_command_shows_progress_on_a_terminal_only(tmp_path, stderr, options, shown):
+    path = tmp_path / "beneficiaries.csv"
+    path.write_text(HEADER + "".join(row(number) for number in numbers(2)), encoding="utf-8")
+    out, err = StringIO(), stderr()
+    call_command("import_beneficiaries", str(path), *options, stdout=out, stderr=err)
+    assert out.getvalue() == "created=2 updated=0 rejected=0\n"  # what scripts read, unchanged
+    assert err.getvalue().startswith("lignes lues : 3 (100 %), débit : ") is shown
+    assert bool(err.getvalue()) is shown
+
+
+def test_a_line_in_latin1_is_rejected_alone_with_its_number(tmp_path):
+    first, latin, last = numbers(3)
+    path = tmp_path / "beneficiaries.csv"
+    path.write_bytes(
+        (HEADER + row(first)).encode() + row(latin, "Hélène").encode("latin-1") + row(last).encode()
+    )
+    out = StringIO()
+    call_command("import_beneficiaries", str(path), stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "created=2 updated=0 rejected=1"
+    assert lines[1].startswith("ligne 3 : cette ligne n'est pas un texte en UTF-8, l'encodage")
+    assert not Beneficiary.objects.filter(nir_index=nir_index(latin)).exists()
