@@ -398,12 +398,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enrollment.tasks.queue_majorities",
         "schedule": 86400.0,
     },
+    # Issue 18: a worker's heartbeat every minute, which /healthz/ready asks about.
+    "worker-heartbeat": {"task": "dmp_portal.tasks.worker_heartbeat", "schedule": 60.0},
     # Issue 18: sessions past their expiry are deleted once a day (Django's clearsessions).
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": 86400.0,
     },
 }
+
+# /healthz/ready says "error" for the worker when no worker ran the heartbeat for this long.
+WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 180)
 
 EMERGENCY_ACCESS_MINUTES = env.int("EMERGENCY_ACCESS_MINUTES", 60)
 # A closed record is kept this many years after its closure, then purged (purge_records).
@@ -454,7 +459,7 @@ CONTENT_SECURITY_POLICY = {
 }
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 63072000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
