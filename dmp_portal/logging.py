@@ -12,6 +12,7 @@ the request id (``dmp_portal.request_context``) and, when there is one, the reda
 import json
 import logging
 import re
+import time
 from datetime import UTC, datetime
 
 from dmp_portal import request_context
@@ -111,3 +112,11 @@ class JsonFormatter(logging.Formatter):
         if record.exc_text:
             event["exception"] = record.exc_text
         return json.dumps(event, ensure_ascii=False)
+
+
+class UtcFormatter(logging.Formatter):
+    """The readable lines of LOG_FORMAT=plain, in UTC like the JSON ones (not the server's
+    local time, which jumps twice a year)."""
+
+    def converter(self, timestamp: float | None) -> time.struct_time:
+        return time.gmtime(timestamp)

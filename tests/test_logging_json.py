@@ -18,7 +18,7 @@ from celery import shared_task
 from django.test import Client
 
 from dmp_portal import queueing, request_context
-from dmp_portal.logging import RedactSensitiveData
+from dmp_portal.logging import RedactSensitiveData, UtcFormatter
 from tests.processes import wait_for
 
 test_log = logging.getLogger("dmp.tests")
@@ -144,3 +144,10 @@ def test_an_unknown_host_is_a_warning_without_a_traceback():
     assert line["level"] == "WARNING"
     assert "exception" not in line
     assert "Invalid HTTP_HOST header" in line["message"]
+
+
+def test_the_plain_format_is_in_utc_too():
+    formatter = UtcFormatter("%(asctime)s")
+    record = logging.LogRecord("dmp.x", logging.INFO, __file__, 1, "m", None, None)
+    record.created = 0.0
+    assert formatter.format(record).startswith("1970-01-01 00:00:00")

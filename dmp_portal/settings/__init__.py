@@ -530,7 +530,10 @@ LOGGING = {
         "disallowed_host": {"()": "dmp_portal.logging.DisallowedHostAsWarning"},
     },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {
+            "()": "dmp_portal.logging.UtcFormatter",
+            "format": "%(asctime)sZ %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
         "json": {"()": "dmp_portal.logging.JsonFormatter"},
     },
     "handlers": {
