@@ -3,6 +3,9 @@ no longer DMP_MASTER_KEYS (which, if kept, only unwraps keys not yet rotated int
 
 from __future__ import annotations
 
+from django.conf import settings
+
+from dmp_portal.crypto.keyring import LocalKeyProvider, get_key_provider, reset_key_provider
 from tests.production import production_environ, run_manage
 
 PKCS11 = {
@@ -37,3 +40,9 @@ def test_malformed_key_labels_are_refused_at_start_up():
     result = run_manage(environ, "check")
     assert result.returncode != 0
     assert "appears twice" in result.stderr
+
+
+def test_the_local_provider_stays_the_default():
+    assert settings.DMP_KEY_PROVIDER == "local"
+    reset_key_provider()
+    assert isinstance(get_key_provider(), LocalKeyProvider)
