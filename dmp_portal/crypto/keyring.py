@@ -189,10 +189,18 @@ class ChainedKeyProvider:
         return self._provider_of(sealed).unwrap(sealed, aad)
 
 
-def _pkcs11_provider() -> KeyProvider:
-    """The HSM's keys first; the local master keys, if any remain, still unwrap (rotation)."""
+def _chained(current_is_hsm: bool) -> KeyProvider:
+    """Both providers, the current one wrapping, either unwrapping what it made (rotation).
+
+    ``DMP_KEY_PROVIDER=pkcs11``: the HSM's keys first, the local master keys (if still set)
+    only unwrap, until ``rotate_keys`` has moved every data key into the HSM. ``local`` with
+    ``DMP_PKCS11_KEY_LABELS`` still set: the way back out of an HSM (to another one, or to
+    local keys), the HSM only unwrapping.
+    """
     labels = hsm.parse_key_labels(settings.DMP_PKCS11_KEY_LABELS)
     local = parse_master_keys(settings.DMP_MASTER_KEYS) if settings.DMP_MASTER_KEYS else []
+    if not local and not current_is_hsm:
+        raise ImproperlyConfigured("No master key is configured (DMP_MASTER_KEYS).")
     shared = {key.key_id for key in local} & set(labels)
     if shared:
         raise ImproperlyConfigured(
@@ -201,23 +209,25 @@ def _pkcs11_provider() -> KeyProvider:
     module, token = settings.DMP_PKCS11_MODULE, settings.DMP_PKCS11_TOKEN_LABEL
     if not module or not token or not settings.DMP_PKCS11_PIN:
         raise ImproperlyConfigured(
-            "DMP_KEY_PROVIDER=pkcs11 needs DMP_PKCS11_MODULE, DMP_PKCS11_TOKEN_LABEL, "
+            "The PKCS#11 provider needs DMP_PKCS11_MODULE, DMP_PKCS11_TOKEN_LABEL, "
             "DMP_PKCS11_PIN and DMP_PKCS11_KEY_LABELS."
         )
-    current = hsm.Pkcs11KeyProvider(module, token, settings.DMP_PKCS11_PIN, labels)
-    older: dict[int, KeyProvider] = {hsm.FORMAT_VERSION: current}
+    in_hsm = hsm.Pkcs11KeyProvider(module, token, settings.DMP_PKCS11_PIN, labels)
+    by_format: dict[int, KeyProvider] = {hsm.FORMAT_VERSION: in_hsm}
     if local:
-        older[FORMAT_VERSION] = LocalKeyProvider(local)
-    return ChainedKeyProvider(current, older)
+        by_format[FORMAT_VERSION] = LocalKeyProvider(local)
+    return ChainedKeyProvider(
+        by_format[hsm.FORMAT_VERSION if current_is_hsm else FORMAT_VERSION], by_format
+    )
 
 
 @lru_cache(maxsize=1)
 def get_key_provider() -> KeyProvider:
     """The provider named by ``DMP_KEY_PROVIDER``: ``local`` (default) or ``pkcs11``."""
-    if settings.DMP_KEY_PROVIDER == "pkcs11":
-        return _pkcs11_provider()
-    if settings.DMP_KEY_PROVIDER != "local":
+    if settings.DMP_KEY_PROVIDER not in ("local", "pkcs11"):
         raise ImproperlyConfigured("DMP_KEY_PROVIDER must be local or pkcs11.")
+    if settings.DMP_KEY_PROVIDER == "pkcs11" or settings.DMP_PKCS11_KEY_LABELS:
+        return _chained(current_is_hsm=settings.DMP_KEY_PROVIDER == "pkcs11")
     raw = settings.DMP_MASTER_KEYS
     if not raw:
         raise ImproperlyConfigured("No master key is configured (DMP_MASTER_KEYS).")

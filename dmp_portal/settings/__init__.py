@@ -118,7 +118,7 @@ DMP_AUDIT_VERIFY_KEYS = env.str("DMP_AUDIT_VERIFY_KEYS", "")
 # Malformed keys stop the process now, not at the first login.
 if DMP_KEY_PROVIDER == "local" or DMP_MASTER_KEYS:
     parse_master_keys(DMP_MASTER_KEYS or "")
-if DMP_KEY_PROVIDER == "pkcs11":
+if DMP_KEY_PROVIDER == "pkcs11" or DMP_PKCS11_KEY_LABELS:  # labels kept: leaving an HSM
     parse_key_labels(DMP_PKCS11_KEY_LABELS)
 validate_blind_index_key(DMP_BLIND_INDEX_KEY or "")
 if DMP_AUDIT_SIGNING_KEY:  # absent from every production process but the worker

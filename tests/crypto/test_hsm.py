@@ -80,10 +80,17 @@ def use_hsm(labels: list[str], master_keys: str = ""):
     )
 
 
-def use_local(master_keys: str):
+def use_local(master_keys: str, hsm_labels: str = ""):
     reset_key_provider()
     forget_cached_keys()
-    return override_settings(DMP_KEY_PROVIDER="local", DMP_MASTER_KEYS=master_keys)
+    return override_settings(
+        DMP_KEY_PROVIDER="local",
+        DMP_MASTER_KEYS=master_keys,
+        DMP_PKCS11_MODULE=MODULE,
+        DMP_PKCS11_TOKEN_LABEL=TOKEN,
+        DMP_PKCS11_PIN=PIN,
+        DMP_PKCS11_KEY_LABELS=hsm_labels,
+    )
 
 
 def test_the_token_reports_the_master_key_generated_inside_it_and_never_extractable():
@@ -207,3 +214,19 @@ def test_rotation_from_local_keys_into_the_hsm_keeps_every_document_readable(tmp
     # And the old local key alone no longer opens them: they really moved.
     with use_local(LOCAL_KEY), pytest.raises(DecryptionError):
         Specimen.objects.get(pk=specimens[0].pk).text  # noqa: B018
+
+
+@pytest.mark.django_db
+def test_rotation_out_of_the_hsm_back_to_local_keys_keeps_every_value_readable():
+    label = new_key()
+    with use_hsm([label]):
+        specimens = [
+            Specimen.objects.create(data_key=create_data_key("patient"), text=f"w{i}")
+            for i in range(3)
+        ]
+    with use_local(LOCAL_KEY, hsm_labels=label):
+        out = StringIO()
+        call_command("rotate_keys", stdout=out)
+        assert out.getvalue().splitlines()[-1] == "current=local-1 rewrapped=3 remaining=0"
+    with use_local(LOCAL_KEY):  # the HSM no longer configured at all
+        assert [Specimen.objects.get(pk=s.pk).text for s in specimens] == ["w0", "w1", "w2"]
