@@ -17,6 +17,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from dmp_portal.crypto.hsm import parse_key_labels
 from dmp_portal.crypto.keyring import (
     ensure_development_keys,
     parse_master_keys,
@@ -53,6 +54,21 @@ PRODUCTION = DMP_ENV == "production"
 DETAILS_REQUIRED = (*OPERATOR_REQUIRED, *LETTER_REQUIRED)
 
 # --- Secrets and keys -------------------------------------------------------------------------
+# Where the master keys live (README, Key providers): "local" (DMP_MASTER_KEYS, the default) or
+# "pkcs11" (a hardware security module; DMP_MASTER_KEYS, if set, then only unwraps the data keys
+# not yet rotated into it).
+DMP_KEY_PROVIDER = env.str("DMP_KEY_PROVIDER", "local")
+if DMP_KEY_PROVIDER not in ("local", "pkcs11"):
+    raise ImproperlyConfigured("DMP_KEY_PROVIDER must be local or pkcs11.")
+_PKCS11_REQUIRED = (
+    ("DMP_PKCS11_MODULE", "DMP_PKCS11_TOKEN_LABEL", "DMP_PKCS11_PIN", "DMP_PKCS11_KEY_LABELS")
+    if DMP_KEY_PROVIDER == "pkcs11"
+    else ("DMP_MASTER_KEYS",)
+)
+DMP_PKCS11_MODULE = env.str("DMP_PKCS11_MODULE", "")
+DMP_PKCS11_TOKEN_LABEL = env.str("DMP_PKCS11_TOKEN_LABEL", "")
+DMP_PKCS11_PIN = env.str("DMP_PKCS11_PIN", "")
+DMP_PKCS11_KEY_LABELS = env.str("DMP_PKCS11_KEY_LABELS", "")
 if PRODUCTION:
     _missing = [
         name
@@ -60,7 +76,7 @@ if PRODUCTION:
             "SECRET_KEY",
             "DATABASE_URL",
             "CELERY_BROKER_URL",
-            "DMP_MASTER_KEYS",
+            *_PKCS11_REQUIRED,
             "DMP_BLIND_INDEX_KEY",
             "ALLOWED_HOSTS",
             "DMP_SITE_URL",
@@ -100,7 +116,10 @@ else:
 DMP_AUDIT_VERIFY_KEYS = env.str("DMP_AUDIT_VERIFY_KEYS", "")
 
 # Malformed keys stop the process now, not at the first login.
-parse_master_keys(DMP_MASTER_KEYS or "")
+if DMP_KEY_PROVIDER == "local" or DMP_MASTER_KEYS:
+    parse_master_keys(DMP_MASTER_KEYS or "")
+if DMP_KEY_PROVIDER == "pkcs11" or DMP_PKCS11_KEY_LABELS:  # labels kept: leaving an HSM
+    parse_key_labels(DMP_PKCS11_KEY_LABELS)
 validate_blind_index_key(DMP_BLIND_INDEX_KEY or "")
 if DMP_AUDIT_SIGNING_KEY:  # absent from every production process but the worker
     parse_signing_key(DMP_AUDIT_SIGNING_KEY)
