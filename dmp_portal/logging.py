@@ -3,11 +3,19 @@
 Views and services do not log personal data in the first place; this filter is the safety net
 for what libraries log on their own (Django's "Not Found: /path" warnings, tracebacks quoting a
 value...). It masks NIR-shaped numbers, creation codes, activation tokens in paths and password
-fields.
+fields, e-mail addresses.
+
+Every line is written as one JSON object (``JsonFormatter``): UTC time, level, logger, message,
+the request id (``dmp_portal.request_context``) and, when there is one, the redacted traceback.
 """
 
+import json
 import logging
 import re
+import time
+from datetime import UTC, datetime
+
+from dmp_portal import request_context
 
 _PATTERNS = [
     # NIR: 13 characters (+ 2 check digits), spaces, dots or dashes allowed, Corsica 2A/2B.
@@ -29,6 +37,8 @@ _PATTERNS = [
         ),
         "[CODE]",
     ),
+    # E-mail addresses (a contact address, a practitioner's invitation): never in a log line.
+    (re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"), "[EMAIL]"),
     # Single-use links: activation, password reset, contact address confirmation.
     (
         re.compile(r"(/accounts/(?:activate|password/reset|email/confirm)/)[^/\s?]+"),
@@ -63,3 +73,50 @@ class RedactSensitiveData(logging.Filter):
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps each record with the id of the request or task it was written for."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_context.current()
+        return True
+
+
+class DisallowedHostAsWarning(logging.Filter):
+    """A request for a host name the portal does not serve is noise of the Internet (scanners,
+    a stale DNS entry), not a fault: a warning on one line, without Django's traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: a traceback's newlines are escaped inside it, so a line is
+    always a whole event and nothing a client sends can start a line of its own."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        event = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "") or request_context.current(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(self.formatException(record.exc_info))
+        if record.exc_text:
+            event["exception"] = record.exc_text
+        return json.dumps(event, ensure_ascii=False)
+
+
+class UtcFormatter(logging.Formatter):
+    """The readable lines of LOG_FORMAT=plain, in UTC like the JSON ones (not the server's
+    local time, which jumps twice a year)."""
+
+    def converter(self, timestamp: float | None) -> time.struct_time:
+        return time.gmtime(timestamp)

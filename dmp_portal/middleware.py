@@ -10,12 +10,33 @@ from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
-from dmp_portal import views
+from dmp_portal import request_context, views
 from dmp_portal.crypto.errors import DecryptionError
 
 security_log = logging.getLogger("dmp.security")
 # How Cache-Control separates its directives (the same pattern as Django's own parser).
 _CACHE_CONTROL_DELIMITER = re.compile(r"\s*,\s*")
+
+
+class RequestIdMiddleware:
+    """Gives each request a fresh id for its log lines and the tasks it queues, and answers it
+    in ``X-Request-ID`` (why never the client's own: dmp_portal/request_context.py). First of
+    the stack, so that every line of the request carries it.
+
+    The id stays bound after the response: Django writes its "Not Found" and error lines, and
+    gunicorn its access line, once the middleware has returned. The next request of the thread
+    binds its own (under ASGI each request has its own context anyway).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_context.new_id()
+        request_context.bind(request_id)
+        response = self.get_response(request)
+        response[request_context.RESPONSE_HEADER] = request_id
+        return response
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):

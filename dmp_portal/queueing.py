@@ -11,7 +11,7 @@ is refused with ``TypeError`` before anything is queued, so that no NIR, name, c
 blind index can reach the broker, its logs or a worker's traceback. A string of digits is
 refused too: a NIR or an RPPS number is one; pass the ``int`` primary key instead.
 
-The task object is resolved with ``import_string`` and sent with ``.delay`` (not
+The task object is resolved with ``import_string`` and sent with ``.apply_async`` (not
 ``send_task``, which needs no import but ignores ``task_always_eager``, which ``make run`` and
 the unit tests rely on to run tasks in-process).
 
@@ -26,6 +26,8 @@ from typing import TypedDict
 
 from django.db import transaction
 from django.utils.module_loading import import_string
+
+from dmp_portal import request_context
 
 TaskArgument = int | str
 
@@ -62,7 +64,7 @@ def enqueue_on_commit(task_path: str, *ids: object) -> None:
 
     def send_task_after_commit() -> None:
         # Named, not a lambda: Django logs a failing callback by its ``__qualname__``.
-        import_string(task_path).delay(*arguments)
+        _send(task_path, arguments)
 
     transaction.on_commit(send_task_after_commit, robust=True)
 
@@ -70,7 +72,15 @@ def enqueue_on_commit(task_path: str, *ids: object) -> None:
 def enqueue(task_path: str, *ids: object) -> None:
     """Send the task now, outside any transaction's fate: for the beats that queue again the
     work a lost message left behind (a broker outage here fails the beat, which runs again)."""
-    import_string(task_path).delay(*_checked(ids))
+    _send(task_path, _checked(ids))
+
+
+def _send(task_path: str, arguments: tuple[TaskArgument, ...]) -> None:
+    """The request id travels as a message header (never an argument), so that the task's log
+    lines carry the id of the request that queued it (dmp_portal/request_context.py)."""
+    import_string(task_path).apply_async(
+        arguments, headers={request_context.TASK_HEADER: request_context.current()}
+    )
 
 
 def _checked(ids: tuple[object, ...]) -> tuple[TaskArgument, ...]:

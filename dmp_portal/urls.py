@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dmp_portal import views
+from dmp_portal import views, views_health
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("", include("public_pages.urls")),
     path("i18n/", include("accounts.language_urls")),
     path("admin/", admin.site.urls),
+    # Issue 18: liveness and readiness, beside /healthz (README, Deployment).
+    path("healthz/live", views_health.live, name="healthz-live"),
+    path("healthz/ready", views_health.ready, name="healthz-ready"),
 ]
 
 # The portal's own pages for every error, never Django's (README, "Error pages").

@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -204,15 +204,49 @@ def export_batch(
     admin's zip) runs before the transaction commits: a failure anywhere leaves neither a half
     batch nor a letter marked dispatched that nobody received.
     """
+    return _export(outdir, then, operator, command_line_user, client_address, None)[1]
+
+
+# Letters in one batch of ``export_batches`` (issue 18): bounded memory and transaction.
+EXPORT_BATCH_LETTERS = 1000
+
+
+def export_batches(
+    outdir: Path, *, operator: User | None = None, command_line_user: str = ""
+) -> Iterator[Path]:
+    """``export_batch`` again and again, each batch of at most ``EXPORT_BATCH_LETTERS`` letters
+    (the oldest first) in its own transaction and folder, until none is waiting; yields each
+    folder once it is committed. A failure stops at the batch it happened in: the batches before
+    it are complete and dispatched, and the next run takes the rest. The manifest of each batch
+    is sorted by postcode (not across batches)."""
+    while True:
+        found, folder = _export(outdir, None, operator, command_line_user, "", EXPORT_BATCH_LETTERS)
+        if not found:
+            return
+        if folder is not None:  # else every letter of the batch was void: on to the next
+            yield folder
+
+
+def _export(
+    outdir: Path,
+    then: Callable[[Path], None] | None,
+    operator: User | None,
+    command_line_user: str,
+    client_address: str,
+    limit: int | None,
+) -> tuple[int, Path | None]:
+    """``export_batch`` on at most ``limit`` letters (None: all): how many were waiting, and
+    the batch folder (None when none was left to send)."""
     outdir.mkdir(parents=True, exist_ok=True)
     with transaction.atomic():
         waiting = list(
             Letter.objects.select_for_update(skip_locked=True)
             .select_related("data_key")
             .filter(state=LetterState.RENDERED, batch__isnull=True)
+            .order_by("pk")[:limit]
         )
         if not waiting:
-            return None
+            return 0, None
         # The door first: nothing of a letter is opened before its export is decided.
         allowed = _record_exports(waiting, operator, command_line_user, client_address)
         final = None
@@ -226,7 +260,7 @@ def export_batch(
                 final = _write_and_dispatch(outdir, letters, render_window_test, then)
     if not allowed:
         raise ExportRefused
-    return final
+    return len(waiting), final
 
 
 def _write_and_dispatch(

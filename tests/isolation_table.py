@@ -172,6 +172,8 @@ TABLE: dict[str, str | Change] = {
     "pro/workspace/": READ,
     "staff/": READ,
     "healthz": GET_ONLY,
+    "healthz/live": GET_ONLY,
+    "healthz/ready": GET_ONLY,
     "mentions-legales/": GET_ONLY,
     "donnees-personnelles/": GET_ONLY,
     "accessibilite/": GET_ONLY,

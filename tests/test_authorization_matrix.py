@@ -81,6 +81,9 @@ TABLE = {
     "pro/workspace/": ("get", row("302 404 404 200 200 200 200 200 302 404")),
     "staff/": ("get", row("302 404 404 404 404 404 404 404 302 200")),
     "healthz": ("get", row("200 200 200 200 200 200 200 200 200 200")),
+    "healthz/live": ("get", PUBLIC),
+    # The same for everyone; 503 here because no worker runs the heartbeat in this test.
+    "healthz/ready": ("get", row("503 503 503 503 503 503 503 503 503 503")),
     "accounts/login/": ("get", row("200 302 302 302 302 302 302 302 200 302")),
     "accounts/logout/": ("get", row("200 200 200 200 200 200 200 200 200 200")),
     "accounts/session/extend/": ("post", row("302 204 204 204 204 204 204 204 204 204")),

@@ -12,7 +12,13 @@ from django.core.management.base import OutputWrapper
 from accounts.models import PractitionerProfile
 from accounts.services import import_practitioners
 from accounts.validators import PRACTITIONER_COLUMNS
-from dmp_portal.csv_import import ImportReport, import_csv, report_lines, write_report
+from dmp_portal.csv_import import (
+    ImportReport,
+    Progress,
+    import_csv,
+    report_lines,
+    write_report,
+)
 
 COLUMNS = ("code", "name")
 
@@ -72,19 +78,59 @@ def test_an_empty_file_misses_every_column(tmp_path):
     assert str(raised.value) == "Colonnes manquantes : code, name. En-tête attendu : code,name"
 
 
-@pytest.mark.parametrize(
-    "data",
-    [
-        "code,name\nA1,Hélène\n".encode("latin-1"),
-        "code,nâme\nA1,Alpha\n".encode("latin-1"),
-    ],
-    ids=["in a row", "in the header"],
-)
-def test_a_file_that_is_not_utf8_is_refused_in_french(tmp_path, data):
-    path = write(tmp_path, data)
+def test_a_file_whose_header_is_not_utf8_is_refused_in_french(tmp_path):
+    path = write(tmp_path, "code,nâme\nA1,Alpha\n".encode("latin-1"))
     with pytest.raises(CommandError) as raised:
         import_csv(path, COLUMNS, record)
     assert str(raised.value) == "Le fichier n'est pas un texte encodé en UTF-8."
+
+
+def test_a_line_that_is_not_utf8_is_rejected_with_its_number_and_the_rest_is_read(tmp_path):
+    path = write(
+        tmp_path,
+        b"\xef\xbb\xbfcode,name\nA1,Alpha\n"
+        + "B2,Hélène\n".encode("latin-1")
+        + b'C3,"Gamma\non two lines"\nD4,Delta\n',
+    )
+    report = import_csv(path, COLUMNS, record)
+    # The other rows keep their numbers in the file, and reach the service.
+    assert [number for number, _row in report.rows] == [2, 5, 6]
+    assert report.rejected == [(3, NOT_UTF8)]
+    assert report_lines(report)[1] == f"ligne 3 : {NOT_UTF8}"
+
+
+NOT_UTF8 = (
+    "cette ligne n'est pas un texte en UTF-8, l'encodage attendu : enregistrez le fichier en "
+    "UTF-8 (dans un tableur, « CSV UTF-8 ») puis importez-le de nouveau. Rien de la ligne n'a "
+    "été pris."
+)
+
+
+def test_progress_lines_say_how_far_the_file_is_read(tmp_path):
+    path = write(tmp_path, b"code,name\n" + b"".join(b"A%d,Alpha\n" % n for n in range(9)))
+    out = StringIO()
+    report = import_csv(path, COLUMNS, record, Progress(OutputWrapper(out), every=0))
+    assert len(report.rows) == 9
+    lines = out.getvalue().splitlines()
+    # One line per line of the file (every=0), then the last one at 100 %.
+    assert len(lines) == 11
+    assert lines[0].startswith("lignes lues : 1 (10 %), débit : ")
+    assert lines[-1].startswith("lignes lues : 10 (100 %), débit : ")
+    assert lines[-1].endswith(" lignes/s")
+
+
+class Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stream", "quiet", "shown"),
+    [(Terminal, False, True), (Terminal, True, False), (StringIO, False, False)],
+    ids=["terminal", "terminal --quiet", "not a terminal"],
+)
+def test_progress_only_on_a_terminal_and_never_with_quiet(stream, quiet, shown):
+    assert (Progress.for_command(OutputWrapper(stream()), quiet) is not None) is shown
 
 
 def test_a_missing_file_is_named(tmp_path):

@@ -191,3 +191,30 @@ def test_weed_listens_on_loopback_only_with_every_port_given(tmp_path):
     assert len(set(testenv.WEED_PORT_FLAGS)) == len(testenv.WEED_PORT_FLAGS)
     with pytest.raises(ValueError):
         testenv.weed_command("/bin/weed", tmp_path, ports[:-1])
+def test_softhsm_conf_keeps_the_tokens_in_the_given_folder_only(tmp_path):
+    conf = testenv.softhsm_conf(tmp_path / "tokens")
+    assert f"directories.tokendir = {tmp_path / 'tokens'}\n" in conf
+    assert "objectstore.backend = file\n" in conf
+
+
+def test_missing_softhsm_required_by_ci_says_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(testenv.shutil, "which", lambda name, path=None: None)
+    with pytest.raises(testenv.ServiceError, match="apt-get install softhsm2"):
+        testenv.find_softhsm(require=True)
+    assert testenv.find_softhsm(require=False) is None  # the HSM tests are then skipped
+
+
+def test_softhsm_is_found_with_its_pkcs11_module(monkeypatch, tmp_path):
+    module = tmp_path / "libsofthsm2.so"
+    module.write_bytes(b"")
+    monkeypatch.setattr(testenv.shutil, "which", lambda name, path=None: f"/usr/bin/{name}")
+    found = testenv.find_softhsm(require=True, modules=[str(tmp_path / "absent.so"), str(module)])
+    assert found == ("/usr/bin/softhsm2-util", str(module))
+
+
+def test_build_env_names_the_softhsm_token_when_one_was_initialised(tmp_path):
+    hsm = {"SOFTHSM2_CONF": "/x/softhsm2.conf", "DMP_TEST_PKCS11_PIN": "1234"}
+    env = testenv.build_env({}, tmp_path, 1, 2, hsm=hsm)
+    assert env["SOFTHSM2_CONF"] == "/x/softhsm2.conf"
+    assert env["DMP_TEST_PKCS11_PIN"] == "1234"
+    assert "SOFTHSM2_CONF" not in testenv.build_env({}, tmp_path, 1, 2)

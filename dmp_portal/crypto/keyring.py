@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from dmp_portal.crypto import hsm
 from dmp_portal.crypto.errors import DecryptionError
 
 FORMAT_VERSION = 1
@@ -155,8 +156,78 @@ class LocalKeyProvider:
             raise DecryptionError("Sealed value does not open with this owner or key.") from exc
 
 
+class ChainedKeyProvider:
+    """Wraps with one provider, unwraps with whichever made the sealed value.
+
+    Rotating from one provider to another (local master keys to an HSM's, or one HSM to the
+    next) then works as rotating keys within one: ``rotate_keys`` unwraps each data key with
+    the provider that wrapped it and wraps it again with the current one. Providers are told
+    apart by the sealed value's first byte (its format), and key ids must differ across them,
+    since ``DataKey.master_key_id`` records the id alone.
+    """
+
+    def __init__(self, current: KeyProvider, older: dict[int, KeyProvider]) -> None:
+        self._current = current
+        self._by_format = older
+
+    def current_key_id(self) -> str:
+        return self._current.current_key_id()
+
+    def wrap(self, secret: bytes, aad: bytes) -> bytes:
+        return self._current.wrap(secret, aad)
+
+    def _provider_of(self, sealed: bytes) -> KeyProvider:
+        provider = self._by_format.get(sealed[0]) if sealed else None
+        if provider is None:
+            raise DecryptionError("Unknown sealed format, or its key provider is not configured.")
+        return provider
+
+    def key_id_of(self, sealed: bytes) -> str:
+        return self._provider_of(sealed).key_id_of(sealed)
+
+    def unwrap(self, sealed: bytes, aad: bytes) -> bytes:
+        return self._provider_of(sealed).unwrap(sealed, aad)
+
+
+def _chained(current_is_hsm: bool) -> KeyProvider:
+    """Both providers, the current one wrapping, either unwrapping what it made (rotation).
+
+    ``DMP_KEY_PROVIDER=pkcs11``: the HSM's keys first, the local master keys (if still set)
+    only unwrap, until ``rotate_keys`` has moved every data key into the HSM. ``local`` with
+    ``DMP_PKCS11_KEY_LABELS`` still set: the way back out of an HSM (to another one, or to
+    local keys), the HSM only unwrapping.
+    """
+    labels = hsm.parse_key_labels(settings.DMP_PKCS11_KEY_LABELS)
+    local = parse_master_keys(settings.DMP_MASTER_KEYS) if settings.DMP_MASTER_KEYS else []
+    if not local and not current_is_hsm:
+        raise ImproperlyConfigured("No master key is configured (DMP_MASTER_KEYS).")
+    shared = {key.key_id for key in local} & set(labels)
+    if shared:
+        raise ImproperlyConfigured(
+            f"Key ids {sorted(shared)} are both local master keys and PKCS#11 labels."
+        )
+    module, token = settings.DMP_PKCS11_MODULE, settings.DMP_PKCS11_TOKEN_LABEL
+    if not module or not token or not settings.DMP_PKCS11_PIN:
+        raise ImproperlyConfigured(
+            "The PKCS#11 provider needs DMP_PKCS11_MODULE, DMP_PKCS11_TOKEN_LABEL, "
+            "DMP_PKCS11_PIN and DMP_PKCS11_KEY_LABELS."
+        )
+    in_hsm = hsm.Pkcs11KeyProvider(module, token, settings.DMP_PKCS11_PIN, labels)
+    by_format: dict[int, KeyProvider] = {hsm.FORMAT_VERSION: in_hsm}
+    if local:
+        by_format[FORMAT_VERSION] = LocalKeyProvider(local)
+    return ChainedKeyProvider(
+        by_format[hsm.FORMAT_VERSION if current_is_hsm else FORMAT_VERSION], by_format
+    )
+
+
 @lru_cache(maxsize=1)
 def get_key_provider() -> KeyProvider:
+    """The provider named by ``DMP_KEY_PROVIDER``: ``local`` (default) or ``pkcs11``."""
+    if settings.DMP_KEY_PROVIDER not in ("local", "pkcs11"):
+        raise ImproperlyConfigured("DMP_KEY_PROVIDER must be local or pkcs11.")
+    if settings.DMP_KEY_PROVIDER == "pkcs11" or settings.DMP_PKCS11_KEY_LABELS:
+        return _chained(current_is_hsm=settings.DMP_KEY_PROVIDER == "pkcs11")
     raw = settings.DMP_MASTER_KEYS
     if not raw:
         raise ImproperlyConfigured("No master key is configured (DMP_MASTER_KEYS).")

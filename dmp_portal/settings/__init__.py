@@ -17,6 +17,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from dmp_portal.crypto.hsm import parse_key_labels
 from dmp_portal.crypto.keyring import (
     ensure_development_keys,
     parse_master_keys,
@@ -54,6 +55,21 @@ PRODUCTION = DMP_ENV == "production"
 DETAILS_REQUIRED = (*OPERATOR_REQUIRED, *LETTER_REQUIRED)
 
 # --- Secrets and keys -------------------------------------------------------------------------
+# Where the master keys live (README, Key providers): "local" (DMP_MASTER_KEYS, the default) or
+# "pkcs11" (a hardware security module; DMP_MASTER_KEYS, if set, then only unwraps the data keys
+# not yet rotated into it).
+DMP_KEY_PROVIDER = env.str("DMP_KEY_PROVIDER", "local")
+if DMP_KEY_PROVIDER not in ("local", "pkcs11"):
+    raise ImproperlyConfigured("DMP_KEY_PROVIDER must be local or pkcs11.")
+_PKCS11_REQUIRED = (
+    ("DMP_PKCS11_MODULE", "DMP_PKCS11_TOKEN_LABEL", "DMP_PKCS11_PIN", "DMP_PKCS11_KEY_LABELS")
+    if DMP_KEY_PROVIDER == "pkcs11"
+    else ("DMP_MASTER_KEYS",)
+)
+DMP_PKCS11_MODULE = env.str("DMP_PKCS11_MODULE", "")
+DMP_PKCS11_TOKEN_LABEL = env.str("DMP_PKCS11_TOKEN_LABEL", "")
+DMP_PKCS11_PIN = env.str("DMP_PKCS11_PIN", "")
+DMP_PKCS11_KEY_LABELS = env.str("DMP_PKCS11_KEY_LABELS", "")
 if PRODUCTION:
     _missing = [
         name
@@ -61,7 +77,7 @@ if PRODUCTION:
             "SECRET_KEY",
             "DATABASE_URL",
             "CELERY_BROKER_URL",
-            "DMP_MASTER_KEYS",
+            *_PKCS11_REQUIRED,
             "DMP_BLIND_INDEX_KEY",
             "ALLOWED_HOSTS",
             "DMP_SITE_URL",
@@ -101,7 +117,10 @@ else:
 DMP_AUDIT_VERIFY_KEYS = env.str("DMP_AUDIT_VERIFY_KEYS", "")
 
 # Malformed keys stop the process now, not at the first login.
-parse_master_keys(DMP_MASTER_KEYS or "")
+if DMP_KEY_PROVIDER == "local" or DMP_MASTER_KEYS:
+    parse_master_keys(DMP_MASTER_KEYS or "")
+if DMP_KEY_PROVIDER == "pkcs11" or DMP_PKCS11_KEY_LABELS:  # labels kept: leaving an HSM
+    parse_key_labels(DMP_PKCS11_KEY_LABELS)
 validate_blind_index_key(DMP_BLIND_INDEX_KEY or "")
 if DMP_AUDIT_SIGNING_KEY:  # absent from every production process but the worker
     parse_signing_key(DMP_AUDIT_SIGNING_KEY)
@@ -152,6 +171,8 @@ if TESTING:
     INSTALLED_APPS.append("tests.crypto_specimens.apps.CryptoSpecimensConfig")
 
 MIDDLEWARE = [
+    # First: every log line of the request, and every task it queues, carries its id.
+    "dmp_portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Above whitenoise, so that static files carry the same headers as pages.
     "csp.middleware.CSPMiddleware",
@@ -397,7 +418,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enrollment.tasks.queue_majorities",
         "schedule": 86400.0,
     },
+    # Issue 18: a worker's heartbeat every minute, which /healthz/ready asks about.
+    "worker-heartbeat": {"task": "dmp_portal.tasks.worker_heartbeat", "schedule": 60.0},
+    # Issue 18: sessions past their expiry are deleted once a day (Django's clearsessions).
+    "clear-expired-sessions": {
+        "task": "accounts.tasks.clear_expired_sessions",
+        "schedule": 86400.0,
+    },
 }
+
+# /healthz/ready says "error" for the worker when no worker ran the heartbeat for this long.
+WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 180)
 
 EMERGENCY_ACCESS_MINUTES = env.int("EMERGENCY_ACCESS_MINUTES", 60)
 # A closed record is kept this many years after its closure, then purged (purge_records).
@@ -448,7 +479,7 @@ CONTENT_SECURITY_POLICY = {
 }
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 63072000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -509,18 +540,28 @@ else:
     EMAIL_FILE_PATH = Path(env.str("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 
 # --- Logging: nothing sensitive, whatever a library decides to log ----------------------------
+# One JSON object per line (README, Logs); LOG_FORMAT=plain gives readable lines to a developer.
+LOG_FORMAT = env.choice("LOG_FORMAT", ("json", "plain"), "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "dmp_portal.logging.RedactSensitiveData"}},
+    "filters": {
+        "redact": {"()": "dmp_portal.logging.RedactSensitiveData"},
+        "request_id": {"()": "dmp_portal.logging.RequestIdFilter"},
+        "disallowed_host": {"()": "dmp_portal.logging.DisallowedHostAsWarning"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "()": "dmp_portal.logging.UtcFormatter",
+            "format": "%(asctime)sZ %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {"()": "dmp_portal.logging.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["redact"],
-            "formatter": "plain",
+            "filters": ["redact", "request_id"],
+            "formatter": LOG_FORMAT,
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
@@ -530,6 +571,8 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING", "propagate": True},
+        # An unknown Host header: a warning without a traceback (it goes on to "django").
+        "django.security.DisallowedHost": {"filters": ["disallowed_host"], "propagate": True},
         # gunicorn's access log carries paths such as /accounts/activate/<token>/: once Django
         # is loaded in the worker, its lines go through the same redacting handler.
         "dmp.security": {"handlers": ["console"], "level": "INFO", "propagate": False},

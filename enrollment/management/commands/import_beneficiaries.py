@@ -1,4 +1,6 @@
-"""``manage.py import_beneficiaries FILE.csv`` (see README, Beneficiaries CSV).
+"""``manage.py import_beneficiaries [--quiet] FILE.csv`` (see README, Beneficiaries CSV).
+
+On a terminal it prints a progress line every 2 seconds on its error stream (``--quiet``: none).
 
 A change to a person's opposition (the optional ``opposition`` column) passes the door as the
 operator of the machine, and its event names the import and the operating-system user
@@ -11,7 +13,7 @@ from functools import partial
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from dmp_portal.csv_import import import_csv, write_report
+from dmp_portal.csv_import import Progress, import_csv, write_report
 from enrollment.services.registry import import_beneficiaries, import_operator
 from enrollment.validators import BENEFICIARY_COLUMNS
 
@@ -28,10 +30,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("csv_file")
+        parser.add_argument("--quiet", action="store_true", help="No progress lines.")
 
-    def handle(self, *args, csv_file, **options):
+    def handle(self, *args, csv_file, quiet=False, **options):
         run = partial(import_beneficiaries, operator=import_operator(_os_user()))
-        report = import_csv(csv_file, BENEFICIARY_COLUMNS, run)
+        progress = Progress.for_command(self.stderr, quiet)
+        report = import_csv(csv_file, BENEFICIARY_COLUMNS, run, progress)
         write_report(self.stdout, report)
         # After the rejected rows: rows taken, but for their opposition value.
         for number, reason in report.ignored:

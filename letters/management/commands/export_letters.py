@@ -1,4 +1,7 @@
-"""``manage.py export_letters OUTDIR [--operator USERNAME]``: hand the letters to the mail house.
+"""``manage.py export_letters OUTDIR [--operator USERNAME] [--quiet]``: hand the letters to the
+mail house, in batches of at most ``letters.services.EXPORT_BATCH_LETTERS`` letters, one folder
+each, printed as it is committed; on a terminal, a progress line per batch on the error stream
+(``--quiet``: none).
 
 Each letter exported is recorded on its recipient's audit chain, naming who exported it. With
 ``--operator``, that is a staff account, which must pass the door. Without it (the contract's
@@ -14,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from letters.services import ExportRefused, export_batch
+from letters.services import ExportRefused, export_batches
 
 
 def _os_user() -> str:
@@ -39,8 +42,9 @@ class Command(BaseCommand):
             metavar="USERNAME",
             help="login identifier of the staff member running the export",
         )
+        parser.add_argument("--quiet", action="store_true", help="No progress lines.")
 
-    def handle(self, *args, outdir, operator=None, **options):
+    def handle(self, *args, outdir, operator=None, quiet=False, **options):
         staff = None
         if operator:
             staff = User.objects.filter(username=operator).first()
@@ -49,13 +53,19 @@ class Command(BaseCommand):
                     _("Unknown operator %(username)s: give the login of a staff account.")
                     % {"username": operator}
                 )
+        show_progress = not quiet and self.stderr.isatty()
+        folders = 0
         try:
-            folder = export_batch(Path(outdir), operator=staff, command_line_user=_os_user())
+            for folder in export_batches(
+                Path(outdir), operator=staff, command_line_user=_os_user()
+            ):
+                folders += 1
+                self.stdout.write(str(folder))
+                if show_progress:
+                    self.stderr.write(_("batches exported: %(count)d") % {"count": folders})
         except ExportRefused:
             raise CommandError(
                 _("This account may not export letters: nothing was exported.")
             ) from None
-        if folder is None:
+        if not folders:
             self.stderr.write(_("No letter is waiting to be dispatched."))
-            return
-        self.stdout.write(str(folder))

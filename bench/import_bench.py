@@ -1,0 +1,101 @@
+"""Speed of ``import_beneficiaries`` on a generated registry file (issue 18, item 7).
+
+    python3 scripts/testenv.py -- .venv/bin/python bench/import_bench.py [ROWS] [--profile]
+
+Writes ROWS (default 20,000) valid rows, NIRs with their key as the test factories make them,
+to a temporary file, runs the command once on an empty registry (every row created) and once
+again on the same file (every row updated: the re-run), and prints rows per second for each.
+``--profile`` prints the 25 costliest functions of each run (cProfile, cumulative).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import csv
+import io
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dmp_portal.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from stdnum.fr import nir as stdnum_nir  # noqa: E402
+
+from enrollment.validators import BENEFICIARY_COLUMNS  # noqa: E402
+
+
+def nir_for(index: int) -> tuple[str, date]:
+    """A valid NIR (with its key) and its birth date, all different for index < 10**8."""
+    born = date(1950, 1, 1) + timedelta(days=index % 18000)
+    born = born.replace(year=min(born.year, 2000))
+    body = f"1{born:%y}{born:%m}78{index // 1000 % 1000:03d}{index % 1000:03d}"
+    return body + stdnum_nir.calc_check_digits(body), born
+
+
+def write_file(path: str, rows: int) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(BENEFICIARY_COLUMNS)
+        for index in range(rows):
+            number, born = nir_for(index)
+            writer.writerow(
+                [
+                    number,
+                    "Martin",
+                    "Léa",
+                    born.isoformat(),
+                    "",
+                    "",
+                    f"{index} rue de la Paix",
+                    "",
+                    "75002",
+                    "Paris",
+                    "FR",
+                    "general",
+                ]
+            )
+
+
+def run(path: str, profile: bool) -> float:
+    started = time.perf_counter()
+    out = io.StringIO()
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+    # Not a terminal: no progress lines, as in a script.
+    call_command("import_beneficiaries", path, stdout=out)
+    if profile:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    elapsed = time.perf_counter() - started
+    print("   ", out.getvalue().splitlines()[0])
+    return elapsed
+
+
+def main() -> None:
+    args = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
+    rows = int(args[0]) if args else 20_000
+    profile = "--profile" in sys.argv
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
+    with tempfile.TemporaryDirectory() as folder:
+        path = str(Path(folder) / "registry.csv")
+        write_file(path, rows)
+        for label in ("first run (created)", "re-run (updated)"):
+            elapsed = run(path, profile)
+            print(f"{label}: {rows} rows in {elapsed:.1f} s = {rows / elapsed:.0f} rows/s")
+
+
+if __name__ == "__main__":
+    main()
