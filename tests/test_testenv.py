@@ -191,6 +191,8 @@ def test_weed_listens_on_loopback_only_with_every_port_given(tmp_path):
     assert len(set(testenv.WEED_PORT_FLAGS)) == len(testenv.WEED_PORT_FLAGS)
     with pytest.raises(ValueError):
         testenv.weed_command("/bin/weed", tmp_path, ports[:-1])
+
+
 def test_softhsm_conf_keeps_the_tokens_in_the_given_folder_only(tmp_path):
     conf = testenv.softhsm_conf(tmp_path / "tokens")
     assert f"directories.tokendir = {tmp_path / 'tokens'}\n" in conf
