@@ -4,6 +4,7 @@ an account was opened or reactivated, and a minor's code to each legal represent
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -98,10 +99,17 @@ def build_reactivation_notice(letter: Letter) -> RenderedLetter:
     return _build_notice(letter, reactivation=True)
 
 
-def _build_notice(letter: Letter, *, reactivation: bool) -> RenderedLetter:
+def _build_notice(
+    letter: Letter,
+    *,
+    reactivation: bool,
+    render: Callable[[NoticeContent], bytes] = render_notice_letter,
+) -> RenderedLetter:
+    """A notice of an opening (``render``: the reactivation's and creation's page, or the
+    takeover's at 18), on the day the letter was asked for."""
     beneficiary = _locked_recipient(letter)
     address = PostalAddress.from_json(beneficiary.address)
-    pdf = render_notice_letter(
+    pdf = render(
         NoticeContent(
             reference=letter.reference,
             issued_on=timezone.localdate(),
@@ -198,17 +206,4 @@ def build_majority_letter(letter: Letter) -> RenderedLetter:
 
 def build_majority_notice(letter: Letter) -> RenderedLetter:
     """The notice that the record was taken over, on the day the letter was asked for."""
-    beneficiary = _locked_recipient(letter)
-    address = PostalAddress.from_json(beneficiary.address)
-    pdf = render_majority_notice(
-        NoticeContent(
-            reference=letter.reference,
-            issued_on=timezone.localdate(),
-            address_lines=address.lines,
-            opened_on=timezone.localdate(letter.requested_at),
-            reactivation=False,
-            portal_address=urlsplit(settings.DMP_SITE_URL).netloc,
-            sender=sender_from_settings(),
-        )
-    )
-    return _rendered(pdf, address)
+    return _build_notice(letter, reactivation=False, render=render_majority_notice)
