@@ -1,6 +1,7 @@
 # Developer and CI entry points; `make` alone lists the targets.
 #   make run    serve the portal at http://127.0.0.1:8000 (SQLite and files under var/)
 #   make test   lint, then run the whole suite on throwaway PostgreSQL and Redis
+#   make drills fault drills on throwaway services (a few minutes)
 #   make bench  load benchmark: gunicorn + wrk on throwaway PostgreSQL and Redis (~10 min)
 
 PYTHON ?= python3
@@ -23,7 +24,7 @@ CHECKS = $(RUFF) check . && $(RUFF) format --check . && $(VENV)/bin/lint-imports
 COMPILEMESSAGES := if [ -d locale ]; then $(PY) manage.py compilemessages --ignore=$(VENV); fi
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench lint format lock clean
+.PHONY: help run test drills bench lint format lock clean
 
 help: ## List the targets
 	@echo "Targets:"
@@ -69,6 +70,12 @@ test: $(VENV)/.installed-test node_modules/.installed ## Lint, then run the suit
 	$(PY) scripts/testenv.py -- $(PY) -m pytest $(PYTEST_ARGS) || { status=$$?; \
 		[ $$status -ne 5 ] || echo "make test: pytest collected no tests (exit 5)" >&2; \
 		exit $$status; }
+
+# The fault drills (tests/drills/, README « Fault drills »): each injects one fault into real
+# services on loopback and prints what it injected and what it verified.
+drills: $(VENV)/.installed-test ## Fault drills: kill, stop and fill the services, then check nothing was lost
+	$(COMPILEMESSAGES)
+	$(PY) scripts/testenv.py -- $(PY) -m pytest -p no:cacheprovider -s -v --drills tests/drills
 
 bench: $(VENV)/.installed-test ## Load benchmark (gunicorn, wrk, PostgreSQL, Redis); prints the table
 	@command -v wrk >/dev/null || [ "$$(id -u)" -ne 0 ] || { echo "installing wrk (running as root)"; \

@@ -29,6 +29,24 @@ from records.categories import seed_categories
 from records.models import Category
 from tests.processes import services_missing, start_worker, stop_worker
 
+DRILLS = Path(__file__).resolve().parent / "drills"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--drills",
+        action="store_true",
+        help="collect the fault drills of tests/drills/ (make drills); left out otherwise",
+    )
+
+
+def pytest_ignore_collect(collection_path, config):
+    # The fault drills kill and restart the services under the suite: `make drills` runs them
+    # on their own (with --drills), never `make test` beside the other tests.
+    if config.getoption("--drills"):
+        return None
+    return collection_path == DRILLS or DRILLS in collection_path.parents or None
+
 
 def pytest_configure(config):
     # Any template that renders an undefined variable fails its test: pytest-django's check,
