@@ -50,14 +50,14 @@ class Server:
 def gunicorn(folder: Path, *, workers: int = 2, **env: str) -> Iterator[Server]:
     """gunicorn serving the portal until the block ends; ``env`` adds to its environment."""
     port = free_port()
-    full_env = dict(
-        os.environ,
-        DATABASE_URL=the_test_database_url(),
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        LOG_LEVEL="WARNING",
-        LOG_FORMAT="plain",
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": the_test_database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "plain",
         **env,
-    )
+    }
     log_path = folder / "gunicorn.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
