@@ -151,16 +151,22 @@ def test_two_checkpoint_writers_behind_pgbouncer_in_transaction_mode(pgbouncer):
         Drill("checkpoint-writers-pgbouncer"),
         database_url(pgbouncer),
         "PgBouncer (pool_mode=transaction, 3 server connections)",
+        DATABASE_TRANSACTION_POOLING="true",  # as README, Deployment, asks behind PgBouncer
     )
 
 
-def two_writers(drill: Drill, url: str, through: str) -> None:
+def two_writers(drill: Drill, url: str, through: str, **extra_env: str) -> None:
     patients = UserFactory.create_batch(5)
     for patient in patients:
         view(patient)
     start = time.time() + 6  # both processes imported Django and connected by then
     command = [sys.executable, "-c", WRITER, str(start), str(ROUNDS), str(ROUND_SECONDS)]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dmp_portal.settings", "DATABASE_URL": url}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dmp_portal.settings",
+        "DATABASE_URL": url,
+        **extra_env,
+    }
     writers = [
         subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(2)
