@@ -55,9 +55,7 @@ AUDITED = {"list": Action.LIST, "document": Action.VIEW, "upload": Action.UPLOAD
 
 def pg_ctl(*arguments: str) -> list[str]:
     """pg_ctl on testenv's server, as the system user it runs as (root cannot run it)."""
-    bindir, data = os.environ.get("DMP_TEST_PG_BINDIR"), os.environ.get("DMP_TEST_PG_DATA")
-    if not bindir or not data:
-        services_missing("no DMP_TEST_PG_BINDIR/DATA: run the drills through scripts/testenv.py")
+    bindir, data = os.environ["DMP_TEST_PG_BINDIR"], os.environ["DMP_TEST_PG_DATA"]
     command = [str(Path(bindir) / "pg_ctl"), "-D", data, *arguments]
     user = os.environ.get("DMP_TEST_PG_OS_USER", "")
     if user:
@@ -144,6 +142,8 @@ def ok(page: str, answer: Answer) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_postgres_restarts_during_load(tmp_path, redis_broker):
+    if not all(os.environ.get(f"DMP_TEST_PG_{name}") for name in ("BINDIR", "DATA", "LOG")):
+        services_missing("no DMP_TEST_PG_BINDIR, _DATA, _LOG: run the drill through testenv")
     drill = Drill("postgres-restart")
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"], "stale connections kept"
     assert settings.DATABASES["default"]["CONN_MAX_AGE"], "the drill is about reused connections"
