@@ -28,12 +28,17 @@ from django.db import connection, connections
 
 from audit.models import Action, AuditEvent
 from records.models import Document
+from tests.access_control.factories import enrolled_patient, grant, practitioner_with_login
 from tests.drills.report import Drill, wait_until
 from tests.drills.serving import Answer, gunicorn, request, session_of, upload_body
 from tests.processes import services_missing
-from tests.records.factories import PDF, add_document, patient_with_login
+from tests.records.factories import PDF, add_document
 
-CLIENTS = 4  # threads: two read the list, one a document page, one uploads
+# The client threads: the patient reads their record list (two threads) and a document's page,
+# and uploads; a practitioner the patient gave access to reads that document's page. All
+# write their audit events on the patient's chain, so they also contend for its head.
+PAGES = ("list", "list", "document", "upload", "pro-document")
+CLIENTS = len(PAGES)
 BETWEEN = 4.0  # seconds of load before, between and after the outages
 DOWN = 3.0  # seconds the server stays stopped in the second outage
 RESTART = ("-m", "fast", "-w", "-t", "60", "restart")
@@ -50,7 +55,12 @@ OUTAGES = (
     ),
     ("pg_ctl restart -m fast between two requests of every client", [RESTART], False),
 )
-AUDITED = {"list": Action.LIST, "document": Action.VIEW, "upload": Action.UPLOAD}
+AUDITED = {
+    "list": Action.LIST,
+    "document": Action.VIEW,
+    "upload": Action.UPLOAD,
+    "pro-document": Action.VIEW,
+}
 
 
 def pg_ctl(*arguments: str) -> list[str]:
@@ -78,8 +88,11 @@ def run_pg_ctl(*arguments: str) -> None:
 class Load:
     """Client threads sending requests until told to stop; every answer kept with its address."""
 
-    def __init__(self, port: int, cookies: str, token: str, document_uid: str) -> None:
+    def __init__(
+        self, port: int, cookies: str, token: str, document_uid: str, pro_cookies: str
+    ) -> None:
         self.port, self.cookies, self.token = port, cookies, token
+        self.pro_cookies = pro_cookies
         self.document_uid = document_uid
         self.answers: list[tuple[str, str, Answer]] = []  # (page, client address, answer)
         self.stop = threading.Event()
@@ -100,9 +113,10 @@ class Load:
         headers = {"X-Forwarded-For": address}
         if page == "list":
             answer = request(self.port, "GET", "/records/", cookies=self.cookies, headers=headers)
-        elif page == "document":
+        elif page in ("document", "pro-document"):
             path = f"/records/{self.document_uid}/"
-            answer = request(self.port, "GET", path, cookies=self.cookies, headers=headers)
+            cookies = self.cookies if page == "document" else self.pro_cookies
+            answer = request(self.port, "GET", path, cookies=cookies, headers=headers)
         else:
             body = upload_body(self.token, f"Bilan {address}", "bilan.pdf", PDF)
             headers["Referer"] = f"http://127.0.0.1:{self.port}/records/upload/"
@@ -147,19 +161,19 @@ def test_postgres_restarts_during_load(tmp_path, redis_broker):
     drill = Drill("postgres-restart")
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"], "stale connections kept"
     assert settings.DATABASES["default"]["CONN_MAX_AGE"], "the drill is about reused connections"
-    patient, client = patient_with_login()
+    patient, client, _nir = enrolled_patient()
+    profile, pro = practitioner_with_login()
+    assert grant(client, profile.rpps).status_code == 302
+    pro_cookies = "; ".join(f"{name}={morsel.value}" for name, morsel in pro.cookies.items())
     document = add_document(patient)
     cookies, token = session_of(client)
     events_before = AuditEvent.objects.count()
 
     with gunicorn(tmp_path, workers=2, TRUSTED_PROXY_HOPS="1") as server:
-        load = Load(server.port, cookies, token, str(document.uid))
-        for page in ("list", "document"):  # every worker holds a connection before the fault
+        load = Load(server.port, cookies, token, str(document.uid), pro_cookies)
+        for page in ("list", "pro-document"):  # each worker holds a connection before the fault
             load.send(page)
-        threads = [
-            threading.Thread(target=load.run, args=(page,))
-            for page in ("list", "list", "document", "upload")[:CLIENTS]
-        ]
+        threads = [threading.Thread(target=load.run, args=(page,)) for page in PAGES]
         for thread in threads:
             thread.start()
         windows: list[tuple[float, float]] = []  # (fault began, server back)
@@ -177,7 +191,8 @@ def test_postgres_restarts_during_load(tmp_path, redis_broker):
                 windows.append((began, time.monotonic()))
                 load.go.set()
                 drill.injected(
-                    f"{name}, {CLIENTS} clients (record list, document page, uploads) on "
+                    f"{name}, {CLIENTS} clients (record list, document page, uploads, a "
+                    "practitioner's document page) on "
                     f"gunicorn with 2 sync workers: back after {windows[-1][1] - began:.1f} s"
                 )
                 time.sleep(BETWEEN)
@@ -237,7 +252,11 @@ def test_postgres_restarts_during_load(tmp_path, redis_broker):
     written = AuditEvent.objects.count() - events_before
     assert written == per_address.total()
     drill.verified(
-        f"{sum(ok(p, a) for p, _ad, a in answers)} audited answers, each with exactly one event "
+        f"{sum(ok(p, a) for p, _ad, a in answers)} audited answers ("
+        + ", ".join(
+            f"{n} {page}" for page, n in Counter(p for p, _, a in answers if ok(p, a)).items()
+        )
+        + "), each with exactly one event "
         f"(matched by its request's address); {committed_of_failed} failed request(s) had "
         f"committed theirs before the connection died; {written} events in all, none twice; "
         f"{uploads} documents stored, one per recorded upload"
