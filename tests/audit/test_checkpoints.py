@@ -226,6 +226,40 @@ def test_the_writer_lock_lives_and_dies_with_the_checkpoint_transaction():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_writer_whose_snapshot_missed_the_last_checkpoint_gives_up():
+    # The one race the lock leaves (audit.checkpoints._writer_transaction): the previous writer
+    # commits after this writer's snapshot, before its lock. Made certain here by taking the
+    # snapshot in a caller's REPEATABLE READ transaction before the other writer runs: the
+    # primary keys refuse the number again, and the writer reports that it gave up.
+    record(UserFactory())
+    snapshot_taken, other_wrote = threading.Event(), threading.Event()
+    late: dict[str, object] = {}
+
+    def late_writer() -> None:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor.execute("SELECT count(*) FROM access_control_auditcheckpoint")
+            snapshot_taken.set()
+            other_wrote.wait(timeout=30)
+            late["result"] = write_checkpoint()
+            # The caller's transaction is still usable: only the checkpoint was rolled back.
+            late["seen"] = AuditCheckpoint.objects.count()
+
+    thread = threading.Thread(target=with_own_connection, args=(late_writer,))
+    thread.start()
+    try:
+        assert snapshot_taken.wait(timeout=30)
+        assert write_checkpoint().number == 1
+    finally:
+        other_wrote.set()
+        thread.join(timeout=60)
+    assert late == {"result": None, "seen": 0}
+    assert list(AuditCheckpoint.objects.values_list("number", flat=True)) == [1]
+    assert verify()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_checkpoint_does_not_wait_for_a_chain_locked_by_an_open_read() -> None:
     patient, other = UserFactory.create(), UserFactory.create()
     record(patient)
