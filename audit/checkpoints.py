@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from datetime import UTC
 from typing import TYPE_CHECKING
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -57,8 +57,12 @@ FORMAT_VERSION = 1
 GENESIS_DIGEST = "0" * 64
 HEADS_PREFIX = b"dmp-audit-heads:v1\n"
 BATCH_SIZE = 5000
-# pg_try_advisory_lock key ("dmpckpt" in ASCII): one checkpoint writer at a time.
+# pg_try_advisory_xact_lock key ("dmpckpt" in ASCII): one checkpoint writer at a time.
 WRITER_LOCK = 0x646D70636B7074
+# The primary keys that refuse a checkpoint number already written (see _writer_transaction).
+NUMBER_TAKEN = frozenset(
+    {"access_control_auditcheckpoint_pkey", "access_control_auditcheckpointhead_pkey"}
+)
 MAC_HEX_LENGTH = 64
 
 log = logging.getLogger("dmp.security")
@@ -150,11 +154,18 @@ def write_checkpoint(*, batch_size: int = BATCH_SIZE) -> AuditCheckpoint | None:
     PostgreSQL, outside a caller's transaction, in one REPEATABLE READ snapshot), so an event
     whose transaction is still open is not seen; it goes into the next checkpoint.
     """
-    with _single_writer() as alone:
-        if not alone:
-            return None
-        with _snapshot():
+    try:
+        with _writer_transaction() as alone:
+            if not alone:
+                return None
             checkpoint = _write(batch_size)
+    except IntegrityError as exc:
+        if _constraint(exc) not in NUMBER_TAKEN:
+            raise
+        # The one race the lock leaves (see _writer_transaction): the previous writer committed
+        # this number after our snapshot was taken. Its checkpoint stands; ours is rolled back.
+        log.info("audit checkpoint skipped: another writer wrote the same number")
+        return None
     log.info(
         "audit checkpoint number=%s chains=%s heads=%s digest=%s key=%s",
         checkpoint.number,
@@ -167,33 +178,52 @@ def write_checkpoint(*, batch_size: int = BATCH_SIZE) -> AuditCheckpoint | None:
 
 
 @contextmanager
-def _single_writer() -> Iterator[bool]:
-    """A session-level advisory lock, taken before the snapshot so that it sees the previous
-    checkpoint. A second writer (an overlapping beat run) gives up instead of queueing."""
+def _writer_transaction() -> Iterator[bool]:
+    """The checkpoint's transaction, holding the single-writer lock; yields False (and writes
+    nothing) when another writer holds it.
+
+    The lock is transaction-scoped (``pg_try_advisory_xact_lock``): PostgreSQL releases it at
+    commit or rollback, never later, so it works behind PgBouncer in transaction mode, where
+    consecutive transactions of one client may run on different server connections (a
+    session-level lock could be left on a server connection another client then gets, or
+    released on the wrong one). Its order inside the transaction is what makes it right:
+
+    1. ``SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`` first: PostgreSQL refuses it after
+       any query of the transaction.
+    2. The try-lock is that first query, so the REPEATABLE READ snapshot is taken when it starts:
+       no read of this transaction comes before the lock, and once the lock is held nothing the
+       snapshot sees of the checkpoints can change (only lock holders write them).
+    3. A writer that finds the lock taken gives up at once. Waiting would be wrong, not merely
+       slow: its snapshot is already taken, so after the first writer's commit it would still
+       see the previous checkpoint and compute the same number again.
+
+    The snapshot is taken when the lock statement starts, the lock granted while it runs: if the
+    previous writer commits in between (a microsecond window), this writer holds the lock with a
+    snapshot that misses that checkpoint and would reuse its number. The primary keys (the
+    checkpoint's number, and (checkpoint, chain) for its heads) refuse that insert, the whole
+    transaction rolls back, and ``write_checkpoint`` reports that another writer got there first:
+    never two checkpoints with one number (tests/drills/test_checkpoint_writers.py).
+
+    Inside a caller's transaction (the tests' ``transaction.atomic``) the caller's isolation is
+    kept and the lock lasts until the caller's transaction ends.
+    """
     if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [WRITER_LOCK])
-        alone = cursor.fetchone()[0]
-    try:
-        yield alone
-    finally:
-        if alone:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [WRITER_LOCK])
-
-
-@contextmanager
-def _snapshot() -> Iterator[None]:
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
         with transaction.atomic():
-            yield
+            yield True
         return
+    outer = connection.in_atomic_block
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        yield
+            if not outer:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [WRITER_LOCK])
+            alone = cursor.fetchone()[0]
+        yield alone
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 def _write(batch_size: int) -> AuditCheckpoint:

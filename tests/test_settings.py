@@ -104,3 +104,17 @@ def test_production_starts_without_the_audit_signingrandom_key():
     """Web, beat and migrate run without it: only the worker signs checkpoints (compose)."""
     result = run_manage(production_environ(DMP_AUDIT_SIGNING_KEY=None), "check")
     assert result.returncode == 0, result.stderr
+
+
+def test_transaction_pooling_turns_server_side_cursors_off():
+    # Behind PgBouncer in transaction mode (README, Deployment): .iterator() must not leave a
+    # cursor on a server connection the next transaction may not get.
+    show = "from django.conf import settings as s; print(s.DATABASES['default']"
+    show += "['DISABLE_SERVER_SIDE_CURSORS'])"
+    for value, expected in (("true", "True"), (None, "False")):
+        environ = production_environ(DATABASE_TRANSACTION_POOLING=value)
+        result = run_manage(environ, "shell", "-c", show)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == expected
+    result = run_manage(production_environ(DATABASE_TRANSACTION_POOLING="yes"), "check")
+    assert "DATABASE_TRANSACTION_POOLING='yes' is not a boolean" in result.stderr

@@ -83,6 +83,16 @@ def test_build_env_puts_the_servers_client_programs_first_on_path(tmp_path):
     assert testenv.build_env({}, tmp_path, 1, 2, pg_bindir=bindir)["PATH"] == str(bindir)
 
 
+def test_pg_ctl_env_names_the_servers_files_and_user(tmp_path):
+    # The drills restart the test server with pg_ctl (tests/drills/test_postgres_restart.py).
+    env = testenv.pg_ctl_env(tmp_path, Path("/usr/lib/postgresql/15/bin"), "postgres")
+    assert env["DMP_TEST_PG_BINDIR"] == "/usr/lib/postgresql/15/bin"
+    assert env["DMP_TEST_PG_DATA"] == str(tmp_path / "pg" / "data")
+    assert env["DMP_TEST_PG_LOG"] == str(tmp_path / "pg" / "postgres.log")
+    assert env["DMP_TEST_PG_OS_USER"] == "postgres"
+    assert testenv.pg_ctl_env(tmp_path, Path("/bin"), None)["DMP_TEST_PG_OS_USER"] == ""
+
+
 def test_build_env_keys_are_readable_by_the_project_keyring(tmp_path):
     keyring = pytest.importorskip("dmp_portal.crypto.keyring")
     signing = pytest.importorskip("dmp_portal.crypto.signing")

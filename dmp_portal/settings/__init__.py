@@ -228,6 +228,14 @@ if _database_url:
     DATABASES = {
         "default": dj_database_url.parse(_database_url, conn_max_age=600, conn_health_checks=True)
     }
+    # Behind a pooler in transaction mode (PgBouncer pool_mode=transaction; README, Deployment),
+    # consecutive transactions may run on different server connections: a server-side cursor
+    # declared outside a transaction (WITH HOLD, for .iterator()) would be fetched from on
+    # another one. Nothing else needs changing: Django's client-side binding (psycopg 3) never
+    # prepares statements, and the checkpoint lock is transaction-scoped.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DATABASE_TRANSACTION_POOLING", False
+    )
 elif DEVELOPMENT:
     DATABASES = {
         "default": {

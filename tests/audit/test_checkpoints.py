@@ -192,6 +192,73 @@ def test_a_second_writer_gives_up_while_one_is_at_work():
     assert write_checkpoint().number == 1
 
 
+def writer_lock_free() -> bool:
+    """Whether another connection could take the writer lock right now (then gives it back)."""
+    free: dict[str, bool] = {}
+
+    def probe() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [WRITER_LOCK])
+            free["lock"] = cursor.fetchone()[0]
+            if free["lock"]:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [WRITER_LOCK])
+
+    thread = threading.Thread(target=with_own_connection, args=(probe,))
+    thread.start()
+    thread.join(timeout=30)
+    return free["lock"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_writer_lock_lives_and_dies_with_the_checkpoint_transaction():
+    # Transaction-scoped (issue 18, item 6): held until the transaction that wrote the
+    # checkpoint ends, never by the session after it, so that PgBouncer in transaction mode can
+    # hand the server connection to another client.
+    record(UserFactory())
+    with transaction.atomic():
+        assert write_checkpoint().number == 1
+        assert not writer_lock_free(), "released before the checkpoint's transaction ended"
+    assert writer_lock_free()
+    assert write_checkpoint().number == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_whose_snapshot_missed_the_last_checkpoint_gives_up():
+    # The one race the lock leaves (audit.checkpoints._writer_transaction): the previous writer
+    # commits after this writer's snapshot, before its lock. Made certain here by taking the
+    # snapshot in a caller's REPEATABLE READ transaction before the other writer runs: the
+    # primary keys refuse the number again, and the writer reports that it gave up.
+    record(UserFactory())
+    snapshot_taken, other_wrote = threading.Event(), threading.Event()
+    late: dict[str, object] = {}
+
+    def late_writer() -> None:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor.execute("SELECT count(*) FROM access_control_auditcheckpoint")
+            snapshot_taken.set()
+            other_wrote.wait(timeout=30)
+            late["result"] = write_checkpoint()
+            # The caller's transaction is still usable: only the checkpoint was rolled back.
+            late["seen"] = AuditCheckpoint.objects.count()
+
+    thread = threading.Thread(target=with_own_connection, args=(late_writer,))
+    thread.start()
+    try:
+        assert snapshot_taken.wait(timeout=30)
+        assert write_checkpoint().number == 1
+    finally:
+        other_wrote.set()
+        thread.join(timeout=60)
+    assert late == {"result": None, "seen": 0}
+    assert list(AuditCheckpoint.objects.values_list("number", flat=True)) == [1]
+    assert verify()[0] == 0
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_checkpoint_does_not_wait_for_a_chain_locked_by_an_open_read() -> None:
     patient, other = UserFactory.create(), UserFactory.create()
