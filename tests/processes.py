@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 
 from dmp_portal.celery import app
+from dmp_portal.settings.queues import QUEUES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +25,12 @@ def services_missing(reason: str):
     pytest.skip(reason)
 
 
-def start_worker(name: str, queues: str = "celery", **extra_env: str) -> subprocess.Popen:
+# Every queue of the settings (dmp_portal/settings/queues.py): the suite's worker takes all the
+# work a deployment spreads over several workers.
+ALL_QUEUES = ",".join(QUEUES)
+
+
+def start_worker(name: str, queues: str = ALL_QUEUES, **extra_env: str) -> subprocess.Popen:
     """Start a real `celery worker` process on the Redis broker, reading the test database."""
     test_db = connection.settings_dict
     env = dict(os.environ, **extra_env)
