@@ -609,6 +609,7 @@ def test_each_workers_health_check_pings_its_own_name(services: dict[str, Any]) 
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_e_mail_has_a_timeout(services: dict[str, Any], name: str) -> None:
     timeout = environment_of(services[name])["EMAIL_TIMEOUT"]
+    assert timeout is not None
     assert int(with_defaults(timeout)) == 10
 
 

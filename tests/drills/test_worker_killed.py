@@ -107,7 +107,7 @@ def test_a_letters_worker_killed_mid_run_loses_no_letter_and_doubles_none(redis_
     try:
         wait_until(
             lambda: rendered_count(people) == PEOPLE,
-            timeout=180,
+            timeout=90,
             what=f"all {PEOPLE} letters rendered by the second worker",
         )
         drill.verified(
