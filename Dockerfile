@@ -83,11 +83,12 @@ USER 10001:10001
 
 EXPOSE 8000
 
-# Asks /healthz (database and broker) with a Host header the settings accept: the first entry of
-# ALLOWED_HOSTS ("*" and ".example.org" forms included). /healthz is exempt from the HTTPS
-# redirect. Any failure (refused, timeout, 503) raises, hence a non-zero exit.
+# Liveness: asks /healthz/live (the process answers; the proxy asks /healthz/ready) with a Host
+# header the settings accept: the first entry of ALLOWED_HOSTS ("*" and ".example.org" forms
+# included). The health paths are exempt from the HTTPS redirect. Any failure (refused,
+# timeout, 503) raises, hence a non-zero exit.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import json, os, urllib.request as u; h = (os.environ.get('ALLOWED_HOSTS') or 'localhost').split(',')[0].strip().lstrip('.').replace('*', 'localhost') or 'localhost'; r = u.urlopen(u.Request('http://127.0.0.1:8000/healthz', headers={'Host': h}), timeout=8); raise SystemExit(0 if json.load(r).get('status') == 'ok' else 1)"]
+    CMD ["python", "-c", "import json, os, urllib.request as u; h = (os.environ.get('ALLOWED_HOSTS') or 'localhost').split(',')[0].strip().lstrip('.').replace('*', 'localhost') or 'localhost'; r = u.urlopen(u.Request('http://127.0.0.1:8000/healthz/live', headers={'Host': h}), timeout=8); raise SystemExit(0 if json.load(r).get('status') == 'ok' else 1)"]
 
 # Access log: method, path without query string (%(U)s), status, bytes, duration in ms. Never
 # %(r)s, %(q)s, %({...}i)s: URLs and headers may carry tokens. The 2 sync workers were measured

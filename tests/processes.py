@@ -5,6 +5,7 @@ and fail it under ``CI=true``, so that CI can never pass having skipped them."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import pytest
 from django.db import connection
 
 from dmp_portal.celery import app
+from dmp_portal.settings.queues import QUEUES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,16 +26,31 @@ def services_missing(reason: str):
     pytest.skip(reason)
 
 
-def start_worker(name: str, queues: str = "celery", **extra_env: str) -> subprocess.Popen:
-    """Start a real `celery worker` process on the Redis broker, reading the test database."""
+# Every queue of the settings (dmp_portal/settings/queues.py): the suite's worker takes all the
+# work a deployment spreads over several workers.
+ALL_QUEUES = ",".join(QUEUES)
+
+
+def start_worker(
+    name: str, queues: str = ALL_QUEUES, broker_url: str | None = None, **extra_env: str
+) -> subprocess.Popen:
+    """Start a real `celery worker` process on the Redis broker, reading the test database.
+
+    ``broker_url``: another broker than the suite's (a drill's own Redis, which it stops and
+    restarts); the worker's log then says when it is ready (this process's app cannot ping
+    through another broker: see ``send_as_the_beat``)."""
     test_db = connection.settings_dict
     env = dict(os.environ, **extra_env)
+    if broker_url is not None:
+        env["CELERY_BROKER_URL"] = broker_url
     env["DATABASE_URL"] = (
         f"postgres://{test_db['USER']}:{test_db['PASSWORD'] or ''}@{test_db['HOST']}:"
         f"{test_db['PORT']}/{test_db['NAME']}"
     )
     log_path = Path(os.environ.get("DMP_VAR_DIR", "/tmp")) / f"celery-{name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_start = log_path.stat().st_size if log_path.exists() else 0
+    ready = re.compile(rf"{re.escape(name)}@\S* ready\.")
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [
@@ -61,11 +78,33 @@ def start_worker(name: str, queues: str = "celery", **extra_env: str) -> subproc
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the Celery worker exited: see {log_path}")
+        if broker_url is not None:
+            with log_path.open("rb") as log:
+                log.seek(log_start)
+                if ready.search(log.read().decode(errors="replace")):
+                    return process
+            time.sleep(0.2)
+            continue
         replies = app.control.ping(timeout=1.0)
         if any(name in host for reply in replies or [] for host in reply):
             return process
     process.terminate()
     pytest.fail(f"the Celery worker did not answer within 60 s: see {log_path}")
+
+
+def send_as_the_beat(task_name: str, broker_url: str) -> None:
+    """Send a task by name to another broker than the suite's, as the beat does (``celery
+    call``: ``send_task`` with the portal's routes), from a process of its own: Celery reads
+    the ``CELERY_BROKER_URL`` environment variable before any configuration, so this process's
+    app cannot be pointed elsewhere."""
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "dmp_portal", "call", task_name],
+        cwd=ROOT,
+        env=dict(os.environ, CELERY_BROKER_URL=broker_url),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def stop_worker(process: subprocess.Popen) -> None:

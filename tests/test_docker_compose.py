@@ -16,6 +16,9 @@ import pytest
 import yaml
 
 from dmp_portal.settings import DETAILS_REQUIRED
+from dmp_portal.settings.env import Env
+from dmp_portal.settings.queues import QUEUES
+from dmp_portal.settings.storage import LOCAL_BACKEND, default_storage_backend
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -23,9 +26,10 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ROLES_SCRIPT = ROOT / "deploy" / "postgres" / "initdb-roles.sh"
 
-LONG_RUNNING = ("postgres", "redis", "web", "worker", "beat")
-APP_SERVICES = ("web", "worker", "beat", "migrate")
-WAITING_SERVICES = ("web", "worker", "beat")
+LONG_RUNNING = ("postgres", "broker", "cache", "web", "worker", "worker-letters", "beat")
+APP_SERVICES = ("web", "worker", "worker-letters", "beat", "migrate")
+WAITING_SERVICES = ("web", "worker", "worker-letters", "beat")
+WORKERS = ("worker", "worker-letters")
 # What production settings refuse to start without (each as NAME or NAME_FILE).
 REQUIRED_SETTINGS = (
     "SECRET_KEY",
@@ -223,10 +227,15 @@ def test_health_checks_ask_the_right_thing(services: dict[str, Any]) -> None:
         return " ".join(services[name]["healthcheck"]["test"][1:])
 
     assert "pg_isready" in joined("postgres")
-    assert "redis-cli" in joined("redis") and "ping" in joined("redis")
-    assert "127.0.0.1:8000/healthz" in joined("web")
+    for name in ("broker", "cache"):
+        assert "redis-cli" in joined(name) and "ping" in joined(name)
+    # Liveness only: a database outage must not mark every web container unhealthy.
+    assert "127.0.0.1:8000/healthz/live" in joined("web")
     # $$ is compose's escape for a literal $, expanded by the shell of the healthcheck.
     assert re.search(r"inspect ping (-d|--destination) \"?celery@\$\$HOSTNAME", joined("worker"))
+    assert re.search(
+        r"inspect ping (-d|--destination) \"?letters@\$\$HOSTNAME", joined("worker-letters")
+    )
     assert re.search(r"inspect ping (-d|--destination) \"?celerybeat@\$\$HOSTNAME", joined("beat"))
     assert "--enable-remote-control" in services["beat"]["command"]
 
@@ -237,7 +246,7 @@ def test_app_services_wait_for_healthy_database_and_broker(
 ) -> None:
     depends_on = services[name].get("depends_on")
     assert isinstance(depends_on, dict), f"{name}: depends_on needs conditions"
-    for dependency in ("postgres", "redis"):
+    for dependency in ("postgres", "broker", "cache"):
         assert depends_on.get(dependency, {}).get("condition") == "service_healthy", (
             f"{name} does not wait for {dependency} to be healthy"
         )
@@ -392,14 +401,14 @@ def test_database_and_broker_stay_on_an_internal_network(
     compose: dict[str, Any], services: dict[str, Any]
 ) -> None:
     networks = compose.get("networks") or {}
-    for name in ("postgres", "redis"):
+    for name in ("postgres", "broker", "cache"):
         attached = services[name].get("networks") or ["default"]
         assert all((networks.get(net) or {}).get("internal") is True for net in attached), name
 
 
 def test_media_volume_is_shared_by_web_and_worker(services: dict[str, Any]) -> None:
     mounts = {}
-    for name in ("web", "worker"):
+    for name in ("web", *WORKERS):
         media_root = environment_of(services[name])["MEDIA_ROOT"]
         matching = [
             v
@@ -408,7 +417,7 @@ def test_media_volume_is_shared_by_web_and_worker(services: dict[str, Any]) -> N
         ]
         assert len(matching) == 1, f"{name}: no volume on MEDIA_ROOT {media_root}"
         mounts[name] = matching[0].split(":")[0]
-    assert mounts["web"] == mounts["worker"]
+    assert mounts["web"] == mounts["worker"] == mounts["worker-letters"]
 
 
 def test_beat_keeps_its_schedule_on_a_volume(
@@ -425,7 +434,8 @@ def test_beat_keeps_its_schedule_on_a_volume(
 
 
 def test_the_worker_and_beat_run_the_celery_app(services: dict[str, Any]) -> None:
-    assert services["worker"]["command"][:4] == ["celery", "-A", "dmp_portal", "worker"]
+    for name in WORKERS:
+        assert services[name]["command"][:4] == ["celery", "-A", "dmp_portal", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "dmp_portal", "beat"]
 
 
@@ -499,7 +509,7 @@ def test_the_image_exposes_8000_and_checks_healthz() -> None:
     assert ("EXPOSE", "8000") in stage
     healthchecks = [args for word, args in stage if word == "HEALTHCHECK"]
     assert len(healthchecks) == 1
-    assert "urllib" in healthchecks[0] and "/healthz" in healthchecks[0]
+    assert "urllib" in healthchecks[0] and "127.0.0.1:8000/healthz/live" in healthchecks[0]
 
 
 def test_secrets_and_local_state_stay_out_of_the_build_context() -> None:
@@ -525,3 +535,121 @@ def test_only_the_worker_holds_the_audit_signing_key(services: dict[str, Any]) -
     assert environment_of(services["worker"])["DMP_AUDIT_SIGNING_KEY_FILE"] == (
         SECRETS_DIR + "dmp_audit_signing_key"
     )
+
+
+# --- Issue 18: two Redis, workers by queue, e-mail timeout, S3 and HSM --------------------------
+
+
+def redis_options(service: dict[str, Any]) -> dict[str, str]:
+    """``redis-server --name value ...`` as a mapping."""
+    command = service["command"]
+    assert command[0] == "redis-server"
+    pairs = command[1:]
+    assert len(pairs) % 2 == 0, command
+    return {pairs[i].removeprefix("--"): pairs[i + 1] for i in range(0, len(pairs), 2)}
+
+
+def queues_of(service: dict[str, Any]) -> list[str]:
+    options = [arg for arg in service["command"] if arg.startswith(("--queues=", "-Q"))]
+    assert len(options) == 1, f"{service['command']}: say which queues it consumes"
+    return options[0].split("=", 1)[1].split(",")
+
+
+def with_defaults(value: str) -> str:
+    """What compose makes of ``${VAR:-default}`` when VAR is not set."""
+    return re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*:-([^}]*)\}", r"\1", value)
+
+
+def test_the_broker_is_persistent_and_never_evicts_a_message(
+    compose: dict[str, Any], services: dict[str, Any]
+) -> None:
+    options = redis_options(services["broker"])
+    assert options["appendonly"] == "yes"
+    assert options["appendfsync"] in ("everysec", "always")
+    assert options["maxmemory-policy"] == "noeviction"
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in services["broker"]["volumes"]}
+    assert volumes["/data"] in (compose.get("volumes") or {}), "the append-only file on a volume"
+
+
+def test_the_cache_is_capped_and_evicts_the_least_recently_used(
+    services: dict[str, Any],
+) -> None:
+    options = redis_options(services["cache"])
+    assert options["maxmemory-policy"] == "allkeys-lru"
+    assert re.fullmatch(r"\d+[kmg]b", with_defaults(options["maxmemory"])), options["maxmemory"]
+    assert options["appendonly"] == "no" and options["save"] == ""
+    assert not services["cache"].get("volumes")
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_broker_and_cache_are_two_servers(services: dict[str, Any], name: str) -> None:
+    env = environment_of(services[name])
+    assert env["CELERY_BROKER_URL"] == "redis://broker:6379/0"
+    assert env["CACHE_URL"] == "redis://cache:6379/0"
+
+
+def test_the_workers_consume_every_queue_once(services: dict[str, Any]) -> None:
+    consumed = [queue for name in WORKERS for queue in queues_of(services[name])]
+    assert sorted(consumed) == sorted(QUEUES)
+    assert queues_of(services["worker-letters"]) == ["letters"]
+    # The checkpoints need the signing key, which only `worker` holds.
+    assert "checkpoints" in queues_of(services["worker"])
+
+
+def test_each_workers_health_check_pings_its_own_name(services: dict[str, Any]) -> None:
+    for name in WORKERS:
+        command = services[name]["command"]
+        hostname = next(arg for arg in command if arg.startswith("--hostname="))
+        node = hostname.split("=", 1)[1].split("@")[0]
+        check = " ".join(services[name]["healthcheck"]["test"][1:])
+        assert f'"{node}@$$HOSTNAME"' in check, name
+        assert services[name].get("stop_grace_period"), f"{name}: running tasks need time"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_e_mail_has_a_timeout(services: dict[str, Any], name: str) -> None:
+    timeout = environment_of(services[name])["EMAIL_TIMEOUT"]
+    assert timeout is not None
+    assert int(with_defaults(timeout)) == 10
+
+
+def test_storage_and_keys_default_to_the_local_disk_and_keys(services: dict[str, Any]) -> None:
+    env = {
+        key: with_defaults(value)
+        for key, value in environment_of(services["web"]).items()
+        if value is not None
+    }
+    assert default_storage_backend(Env(env)) == {"BACKEND": LOCAL_BACKEND}
+    assert env["DMP_KEY_PROVIDER"] == "local"
+
+
+def test_an_operator_switches_to_s3_and_an_hsm_by_variables_and_two_secrets(
+    services: dict[str, Any],
+) -> None:
+    """Every setting of the bucket and the HSM is an overridable variable, except their
+    secrets, which are files whose lines wait commented out (a secret file that does not exist
+    would stop compose for every deployment)."""
+    env = environment_of(services["web"])
+    for name in (
+        "DMP_STORAGE",
+        "DMP_S3_ENDPOINT_URL",
+        "DMP_S3_BUCKET",
+        "DMP_S3_ACCESS_KEY_ID",
+        "DMP_S3_REGION",
+        "DMP_S3_ADDRESSING_STYLE",
+        "DMP_KEY_PROVIDER",
+        "DMP_PKCS11_MODULE",
+        "DMP_PKCS11_TOKEN_LABEL",
+        "DMP_PKCS11_KEY_LABELS",
+    ):
+        assert re.fullmatch(rf"\$\{{{name}:-[^}}]*\}}", env[name] or ""), name
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    for line in (
+        "# DMP_S3_SECRET_ACCESS_KEY_FILE: /run/secrets/dmp_s3_secret_access_key",
+        "# DMP_PKCS11_PIN_FILE: /run/secrets/dmp_pkcs11_pin",
+        "# dmp_s3_secret_access_key:",
+        "#   file: ./secrets/dmp_s3_secret_access_key",
+        "# dmp_pkcs11_pin:",
+        "#   file: ./secrets/dmp_pkcs11_pin",
+    ):
+        assert line in text, line

@@ -16,6 +16,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from dmp_portal.crypto.hsm import parse_key_labels
 from dmp_portal.crypto.keyring import (
@@ -29,6 +30,7 @@ from dmp_portal.crypto.signing import (
     parse_signing_key,
     parse_verify_keys,
 )
+from dmp_portal.settings import queues
 from dmp_portal.settings.env import Env
 from dmp_portal.settings.geoip import place_database
 from dmp_portal.settings.letter import *  # noqa: F403 - the postal letter's own details
@@ -294,6 +296,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL_SECONDS", 10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
 }
+# Issue 18: a queue per kind of work, every task routed by name and given time limits
+# (dmp_portal/settings/queues.py says why and how they are sized). A task not listed there
+# would go to the default queue without limits: tests/test_task_queues.py refuses it.
+CELERY_TASK_DEFAULT_QUEUE = queues.DEFAULT
+CELERY_TASK_QUEUES = tuple(Queue(name, routing_key=name) for name in queues.QUEUES)
+CELERY_TASK_ROUTES = queues.task_routes()
+CELERY_TASK_ANNOTATIONS = queues.task_annotations()
 
 # --- Authentication ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -535,6 +544,11 @@ STORAGES = {
 }
 
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "DMP <ne-pas-repondre@dmp.example>")
+# Issue 18: every SMTP connect, read and write gives up after this many seconds, so that a
+# relay that hangs fails the e-mail task (retried later) instead of holding a worker for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 10)
+if EMAIL_TIMEOUT <= 0:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be a number of seconds above 0 (e.g. 10)")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if PRODUCTION:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
