@@ -128,14 +128,18 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.django_db(transaction=True)  # committed: pg_dump and other processes see it
-def test_backup_destroy_restore_verify(tmp_path, settings):
-    drill = Drill("backup-restore")
+@pytest.mark.parametrize("restore_as", ["superuser", "owner-role"])
+def test_backup_destroy_restore_verify(tmp_path, settings, restore_as):
+    """``owner-role``: as in production (README, Database roles), the new database is prepared
+    by the shipped roles script, the restore runs as the owner and the service reads as the
+    application role; ``superuser``: the suite's own role, as on a developer's machine."""
+    drill = Drill(f"backup-restore ({restore_as})")
     ledger = tmp_path / "ledger" / "destroyed-keys.log"
     settings.DMP_SHRED_LEDGER_PATH = str(ledger)
-    run_drill(drill, tmp_path, ledger)
+    run_drill(drill, tmp_path, ledger, restore_as)
 
 
-def run_drill(drill: Drill, tmp_path: Path, ledger: Path) -> None:
+def run_drill(drill: Drill, tmp_path: Path, ledger: Path, restore_as: str) -> None:
     # --- The world ----------------------------------------------------------------------------
     enrolled = [
         enrol_by_post(make_beneficiary(nir=make_nir(sex="2"), last_name=name, first_name="Léa"))
@@ -187,28 +191,121 @@ def run_drill(drill: Drill, tmp_path: Path, ledger: Path) -> None:
     }
     if ON_S3:
         env |= fresh_bucket()
-    drill.injected(
-        f"instance destroyed: the restore goes to a new, empty database ({target}) and a new, "
-        f"empty storage ({env.get('DMP_S3_BUCKET') or env['MEDIA_ROOT']})"
-    )
+    roles = None
     try:
-        verify_restore(drill, outdir, env, before, rows, later_key, backup_seconds)
+        if restore_as == "owner-role":
+            roles = prepare_roles(target, tmp_path)
+            env["DATABASE_URL"] = roles["owner_url"]
+        drill.injected(
+            f"instance destroyed: the restore goes to a new, empty database ({target}, as "
+            f"{restore_as}) and a new, empty storage "
+            f"({env.get('DMP_S3_BUCKET') or env['MEDIA_ROOT']})"
+        )
+        seconds = restore(drill, outdir, env)
+        if roles is not None:
+            check_roles(drill, target, tmp_path, roles)
+            env["DATABASE_URL"] = roles["app_url"]  # web, worker and beat read as the app role
+        verify_restored(drill, env, before, rows, later_key)
     finally:
         admin(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+        for role in (roles or {}).get("names", ()):
+            admin(f'DROP ROLE IF EXISTS "{role}"')
+    files_bytes = sum(entry["bytes"] for entry in manifest["files"])
+    drill.verified(
+        f"timing: backup {backup_seconds:.1f} s, restore {seconds:.1f} s (wall, Django's start "
+        f"included; {manifest['database']['bytes']} bytes of dump, {files_bytes} of files)"
+    )
     drill.done()
 
 
-def verify_restore(drill, outdir, env, before, rows, later_key, backup_seconds) -> None:
+def prepare_roles(target: str, folder: Path) -> dict:
+    """The owner and application roles, made by the shipped script on the new database."""
+    suffix = secrets.token_hex(4)
+    names = (f"dmp_owner_{suffix}", f"dmp_app_{suffix}")
+    urls = {}
+    for key, role in zip(("owner_url", "app_url"), names, strict=True):
+        parts = urlsplit(database_url(target))
+        password = secrets.token_urlsafe(24)
+        netloc = f"{role}:{password}@{parts.hostname}:{parts.port}"
+        urls[key] = urlunsplit(parts._replace(netloc=netloc))
+        (folder / key).write_text(urls[key] + "\n")
+    run_roles_script(target, folder)
+    return {**urls, "names": names, "owner": names[0], "app": names[1]}
+
+
+def run_roles_script(target: str, folder: Path) -> None:
+    db = connection.settings_dict
+    subprocess.run(
+        ["sh", str(ROOT / "deploy" / "postgres" / "initdb-roles.sh")],
+        env={
+            **os.environ,
+            "PGHOST": db["HOST"],
+            "PGPORT": str(db["PORT"]),
+            "PGUSER": db["USER"],
+            "PGPASSWORD": db["PASSWORD"] or "",
+            "PGDATABASE": target,
+            "DMP_APP_URL_FILE": str(folder / "app_url"),
+            "DMP_OWNER_URL_FILE": str(folder / "owner_url"),
+        },
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+
+
+def privilege(target: str, role: str, table: str, kind: str) -> bool:
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None,
+        dbname=target, autocommit=True,
+    ) as server:  # fmt: skip
+        row = server.execute("SELECT has_table_privilege(%s, %s, %s)", (role, table, kind))
+        return bool(row.fetchone()[0])
+
+
+def owners(target: str) -> set[str]:
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None,
+        dbname=target, autocommit=True,
+    ) as server:  # fmt: skip
+        rows = server.execute(
+            "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+        )
+        return {owner for (owner,) in rows.fetchall()}
+
+
+def check_roles(drill: Drill, target: str, folder: Path, roles: dict) -> None:
+    assert owners(target) == {roles["owner"]}
+    audit = "access_control_auditevent"
+    before = privilege(target, roles["app"], audit, "UPDATE")
+    run_roles_script(target, folder)  # README: run it again after a restore
+    assert not privilege(target, roles["app"], audit, "UPDATE")
+    assert not privilege(target, roles["app"], audit, "DELETE")
+    assert privilege(target, roles["app"], audit, "INSERT")
+    assert privilege(target, roles["app"], "records_document", "UPDATE")
+    drill.verified(
+        f"every table owned by the owner role; the application role could UPDATE the audit "
+        f"events right after pg_restore: {before}; after the roles script ran again: INSERT "
+        "and SELECT only on the audit tables, read and write on the others"
+    )
+
+
+def restore(drill: Drill, outdir: Path, env: dict[str, str]) -> float:
     started = time.monotonic()
     restored = manage(env, "restore", str(outdir))
-    restore_seconds = time.monotonic() - started
+    seconds = time.monotonic() - started
     assert restored.returncode == 0, restored.stderr[-3000:]
     lines = restored.stdout.splitlines()
     assert "replayed=1 already=1 unknown=0" in lines, lines
     assert any(line.startswith("ok chains=") for line in lines), lines
-    drill.verified(f"restore in {restore_seconds:.1f} s: every hash checked; " + "; ".join(lines))
+    drill.verified(f"restore in {seconds:.1f} s: every hash checked; " + "; ".join(lines))
     drill.verified("the ledger replayed: the key destroyed after the backup is destroyed again")
+    return seconds
 
+
+def verify_restored(drill: Drill, env: dict[str, str], before, rows, later_key) -> None:
     audit = manage(env, "verify_audit")
     assert audit.returncode == 0, audit.stderr
     drill.verified(f"verify_audit on the restored database: {audit.stdout.strip()}")
@@ -216,18 +313,17 @@ def verify_restore(drill, outdir, env, before, rows, later_key, backup_seconds) 
     read = manage(env, "shell", "-c", "from tests.drills.readback import main; main()")
     assert read.returncode == 0, read.stderr[-3000:]
     after = json.loads(read.stdout.strip().splitlines()[-1])
-    # Everything reads back as it was, but the files of the record purged after the backup.
-    changed = {label for label in before if before[label] != after["files"].get(label)}
     assert set(after["files"]) == set(before)
+    # Everything reads back as it was, but the files of the record purged after the backup.
+    changed = sorted(label for label in before if before[label] != after["files"][label])
     readable = [label for label, digest in after["files"].items() if digest != DESTROYED]
     for label in readable:
         assert after["files"][label] == before[label], label
-    newly_destroyed = sorted(changed)
-    assert newly_destroyed and all(after["files"][label] == DESTROYED for label in changed)
+    assert changed and all(after["files"][label] == DESTROYED for label in changed)
     drill.verified(
         f"{len(readable)} documents and letters read back byte for byte (decrypted, SHA-256 "
-        f"equal to what was stored); {len(newly_destroyed)} of the record purged after the "
-        "backup no longer open"
+        f"equal to what was stored); {len(changed)} of the record purged after the backup no "
+        "longer open"
     )
     assert later_key in after["destroyed"]
     assert set(destroyed_keys()) <= set(after["destroyed"])
@@ -238,8 +334,3 @@ def verify_restore(drill, outdir, env, before, rows, later_key, backup_seconds) 
         if rows.get(table) != after["rows"].get(table)
     }
     drill.verified(f"row counts equal in all {len(rows)} tables ({sum(rows.values())} rows)")
-    drill.verified(
-        f"timing: backup {backup_seconds:.1f} s, restore {restore_seconds:.1f} s "
-        f"({sum(f['bytes'] for f in json.loads((outdir / 'manifest.json').read_text())['files'])}"
-        " bytes of files)"
-    )
