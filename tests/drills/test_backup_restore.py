@@ -145,8 +145,8 @@ def run_drill(drill: Drill, tmp_path: Path, ledger: Path, restore_as: str) -> No
         enrol_by_post(make_beneficiary(nir=make_nir(sex="2"), last_name=name, first_name="Léa"))
         for name in ("Aubertin", "Berthelot", "Carrière")
     ]
-    staying, purged_later, purged_before = enrolled
-    own = UserFactory(kind="patient")
+    _staying, purged_later, purged_before = enrolled
+    own = UserFactory.create(kind="patient")
     ensure_data_key(own)
     for patient in (*enrolled, own):
         upload_through_the_page(patient, 3)
@@ -175,6 +175,7 @@ def run_drill(drill: Drill, tmp_path: Path, ledger: Path, restore_as: str) -> No
     assert manifest["missing_files"] == []
 
     # After the backup, a second record is purged: the backup still holds its key.
+    assert purged_later.data_key is not None
     later_key = str(purged_later.data_key.uid)
     purge(purged_later)
     assert len(ledger.read_text().splitlines()) == 2
@@ -261,7 +262,7 @@ def privilege(target: str, role: str, table: str, kind: str) -> bool:
         dbname=target, autocommit=True,
     ) as server:  # fmt: skip
         row = server.execute("SELECT has_table_privilege(%s, %s, %s)", (role, table, kind))
-        return bool(row.fetchone()[0])
+        return bool((row.fetchone() or (False,))[0])
 
 
 def owners(target: str) -> set[str]:
