@@ -5,8 +5,8 @@ The order, each step only when every one before it passed:
 
 1. checks, before anything is touched: the manifest, every hash it lists (a changed or missing
    file is refused and named), migrations this code knows, the ledger of destroyed keys
-   readable, a database without the portal's tables, and no stored file already there with other
-   content (the storage would give the restored file another name than its row's);
+   readable, no stored file already there with other content (the storage would give the
+   restored file another name than its row's), and a database without the portal's tables;
 2. ``pg_restore`` in one transaction (all or nothing), as the connection's role: the owner's
    URL in production, as for ``migrate`` (README, Database roles);
 3. the files put back through the storage API (the local disk or the bucket), under their names;
@@ -226,8 +226,8 @@ def restore_backup(
     say(f"hashes checked files={len(manifest['files']) + 1}")
     check_migrations_known(manifest)
     check_ledger(ledger_path)
-    check_database_empty(using)
     todo = files_to_put_back(indir, manifest, storage)
+    check_database_empty(using)
     pg_restore = postgres_program("pg_restore")
 
     restored = subprocess.run(  # noqa: S603 (no shell; pg_restore's path, names and INDIR)
@@ -258,6 +258,10 @@ def restore_backup(
                 % {"name": entry["name"], "other": name}
             )  # fmt: skip
     say(f"files restored={len(todo)} already={len(manifest['files']) - len(todo)}")
+    for name in manifest.get("missing_files", []):
+        # Named by a row but gone when the backup copied the files: a purge between the
+        # snapshot and the copy (its key is destroyed by the replay below).
+        say(f"missing at backup file={name}")
 
     replay = _run("replay_shred_ledger", "--ledger", str(ledger_path))
     say(replay)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
@@ -159,3 +160,29 @@ def test_a_name_leaving_the_backup_folder_is_refused(backed_up, ledger_file):
     (outdir / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(CommandError, match="n'est pas admis"):
         restore(outdir)
+
+
+def test_a_backup_of_a_newer_version_is_refused(backed_up, ledger_file):
+    outdir, _document = backed_up
+    manifest = manifest_of(outdir)
+    manifest["database"]["migrations"]["records"].append("9999_from_the_future")
+    (outdir / "manifest.json").write_text(json.dumps(manifest))
+    before = state()
+    with pytest.raises(CommandError) as raised:
+        restore(outdir)
+    assert "version plus récente du portail" in str(raised.value)
+    assert "records.9999_from_the_future" in str(raised.value)
+    assert state() == before
+
+
+def test_a_storage_holding_other_content_under_a_backed_up_name_is_refused(backed_up, ledger_file):
+    outdir, document = backed_up
+    default_storage.delete(document.file_name)
+    assert default_storage.save(document.file_name, ContentFile(b"other")) == document.file_name
+    with pytest.raises(CommandError) as raised:
+        restore(outdir)
+    message = str(raised.value)
+    assert "Le stockage contient déjà d'autres fichiers" in message
+    assert document.file_name in message and "Rien n'a été restauré" in message
+    with default_storage.open(document.file_name, "rb") as stored:
+        assert stored.read() == b"other"  # left as it was
