@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -48,6 +49,9 @@ MANIFEST = "manifest.json"
 DUMP = "database.dump"
 FILES = "files"
 CHUNK = 1024 * 1024
+# Files copied at once (backup and restore): S3 answers each request in milliseconds, so
+# copying one file after another is bound by round trips (measured: 80 files/s on loopback).
+COPY_WORKERS = 8
 KEYS_NOTE = (
     "No key is in this backup: master keys, the blind index key, the audit signing key and the "
     "HSM's keys are backed up separately, as is the ledger of destroyed keys (README)."
@@ -256,21 +260,32 @@ def _dump_in_one_snapshot(
 def _copy_files(
     storage: Storage, names: Iterable[str], root: Path, progress: Callable[[str], None] | None
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Copy each stored file as it is stored (ciphertext, never opened with a key)."""
+    """Copy each stored file as it is stored (ciphertext, never opened with a key), several at
+    a time: on object storage each file costs round trips that would otherwise add up."""
     files, missing = [], []
     root.mkdir()
-    for count, name in enumerate(names, start=1):
-        target = stored_path(root, name)
-        if not storage.exists(name):
-            missing.append(name)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with storage.open(name, "rb") as source, target.open("xb") as copy:
-            digest, size = copy_hashing(source, copy)
-        files.append({"name": name, "path": f"{FILES}/{name}", "sha256": digest, "bytes": size})
-        if progress and count % 1000 == 0:
-            progress(f"files copied={count}")
+    with ThreadPoolExecutor(max_workers=COPY_WORKERS) as pool:
+        copied = pool.map(lambda name: _copy_one(storage, name, root), names)
+        for count, (name, entry) in enumerate(copied, start=1):
+            if entry is None:
+                missing.append(name)
+            else:
+                files.append(entry)
+            if progress and count % 1000 == 0:
+                progress(f"files copied={count}")
     return files, missing
+
+
+def _copy_one(storage: Storage, name: str, root: Path) -> tuple[str, dict[str, Any] | None]:
+    """One file, in a worker thread: storage calls only (django-storages keeps one S3
+    connection per thread), no database."""
+    target = stored_path(root, name)
+    if not storage.exists(name):
+        return name, None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with storage.open(name, "rb") as source, target.open("xb") as copy:
+        digest, size = copy_hashing(source, copy)
+    return name, {"name": name, "path": f"{FILES}/{name}", "sha256": digest, "bytes": size}
 
 
 def _remove_written(outdir: Path, created: bool) -> None:

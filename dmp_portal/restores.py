@@ -23,6 +23,7 @@ import json
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -37,6 +38,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.utils.translation import gettext as _
 
 from dmp_portal.backups import (
+    COPY_WORKERS,
     DUMP,
     FILES,
     FORMAT,
@@ -191,14 +193,16 @@ def files_to_put_back(
     """The files still to store: one already stored with the same content is skipped (a restore
     run again); one stored with other content is refused before anything is touched."""
     todo, taken = [], []
-    for entry in manifest["files"]:
-        if not storage.exists(entry["name"]):
-            todo.append(entry)
-            continue
-        with storage.open(entry["name"], "rb") as stored:
-            digest = sha256_stream(stored)[0]
-        if digest != entry["sha256"]:
-            taken.append(entry["name"])
+    with ThreadPoolExecutor(max_workers=COPY_WORKERS) as pool:
+        for entry, state in zip(
+            manifest["files"],
+            pool.map(lambda entry: _stored_state(storage, entry), manifest["files"]),
+            strict=True,
+        ):
+            if state == "absent":
+                todo.append(entry)
+            elif state == "other":
+                taken.append(entry["name"])
     if taken:
         raise RestoreError(
             _(
@@ -208,6 +212,20 @@ def files_to_put_back(
             % {"names": _listed(taken)}
         )
     return todo
+
+
+def _stored_state(storage: Storage, entry: dict[str, Any]) -> str:
+    """``absent``, ``same`` (stored with the backup's content) or ``other``; storage calls
+    only, in a worker thread."""
+    if not storage.exists(entry["name"]):
+        return "absent"
+    with storage.open(entry["name"], "rb") as stored:
+        return "same" if sha256_stream(stored)[0] == entry["sha256"] else "other"
+
+
+def _put_back(storage: Storage, indir: Path, entry: dict[str, Any]) -> str:
+    with stored_path(indir / FILES, entry["name"]).open("rb") as handle:
+        return storage.save(entry["name"], File(handle, name=entry["name"]))
 
 
 def restore_backup(
@@ -248,15 +266,15 @@ def restore_backup(
     connections[using].close()  # the next query sees the restored schema afresh
     say("database restored")
 
-    for entry in todo:
-        with stored_path(indir / FILES, entry["name"]).open("rb") as handle:
-            name = storage.save(entry["name"], File(handle, name=entry["name"]))
-        if name != entry["name"]:
-            raise RestoreError(
-                _("The storage stored %(name)s under another name (%(other)s): stop, and "
-                  "restore into an empty storage.")
-                % {"name": entry["name"], "other": name}
-            )  # fmt: skip
+    with ThreadPoolExecutor(max_workers=COPY_WORKERS) as pool:
+        saved = pool.map(lambda entry: _put_back(storage, indir, entry), todo)
+        for entry, name in zip(todo, saved, strict=True):
+            if name != entry["name"]:
+                raise RestoreError(
+                    _("The storage stored %(name)s under another name (%(other)s): stop, and "
+                      "restore into an empty storage.")
+                    % {"name": entry["name"], "other": name}
+                )  # fmt: skip
     say(f"files restored={len(todo)} already={len(manifest['files']) - len(todo)}")
     for name in manifest.get("missing_files", []):
         # Named by a row but gone when the backup copied the files: a purge between the

@@ -1,15 +1,16 @@
 """Drill (issue 18, item 3): backup, destroy, restore, verify.
 
 A small world is built through the real services and pages: people enrolled by post (their
-letters rendered and stored), documents uploaded, consents, an audit trail with a signed
-checkpoint, and one record purged (its key destroyed, so the ledger of destroyed keys holds a
-line). ``manage.py backup`` takes it. Then a second record is purged: the backup still holds its
-key, which only the ledger now says is destroyed. The instance is destroyed: the restore reads
-neither the database nor the media it came from, but a new, empty database on the same
-throwaway PostgreSQL and a new, empty storage (a fresh folder, or with DMP_TEST_STORAGE=s3 a
-fresh bucket). ``manage.py restore`` runs as a separate process, as an operator would run it.
-Verified: every hash checked, ``verify_audit`` passes, every document and letter reads back
-byte for byte, both purged records' keys are destroyed, every table has its rows.
+letters rendered and stored), documents uploaded through the upload page, an audit trail with a
+signed checkpoint, one record purged (its key destroyed, so the ledger of destroyed keys holds a
+line) and another closed. ``manage.py backup`` takes it. Then the closed record is purged: the
+backup still holds its key, which only the ledger now says is destroyed. The instance is
+destroyed: the restore reads neither the database nor the media it came from, but a new, empty
+database on the same throwaway PostgreSQL and a new, empty storage (a fresh folder, or with
+DMP_TEST_STORAGE=s3 a fresh bucket). ``manage.py restore`` runs as a separate process, as an
+operator would run it. Verified: every hash checked, ``verify_audit`` passes, every document and
+letter reads back byte for byte, both purged records' keys are destroyed, every table has its
+rows, and the next ``purge_records`` completes the purge the restore took back.
 
 Run: python3 scripts/testenv.py -- .venv/bin/python -m pytest -q -s -p no:cacheprovider \\
     --drills tests/drills/test_backup_restore.py
@@ -78,10 +79,13 @@ def upload_through_the_page(patient: User, count: int) -> None:
         assert answer.status_code == 302, answer.content[:300]
 
 
-def purge(patient: User) -> None:
-    """Close the record eleven years ago and purge it now (its archive period ended)."""
+def close_long_ago(patient: User) -> None:
+    """The record closed eleven years ago: its archive period has ended."""
     long_ago = timezone.now() - timedelta(days=11 * 366)
     close_record(patient, closed_at=long_ago, archive_until=timezone.localdate() - timedelta(1))
+
+
+def purge(patient: User) -> None:
     out = StringIO()
     call_command("purge_records", "--account", str(patient.pk), stdout=out)
     assert f"purged account={patient.pk}" in out.getvalue()
@@ -150,7 +154,10 @@ def run_drill(drill: Drill, tmp_path: Path, ledger: Path, restore_as: str) -> No
     ensure_data_key(own)
     for patient in (*enrolled, own):
         upload_through_the_page(patient, 3)
+    close_long_ago(purged_before)
     purge(purged_before)
+    # Closed before the backup, as a record is years before its purge; purged after it.
+    close_long_ago(purged_later)
     assert write_checkpoint() is not None
     before = plaintext_hashes()
     rows = row_counts()
@@ -179,7 +186,7 @@ def run_drill(drill: Drill, tmp_path: Path, ledger: Path, restore_as: str) -> No
     later_key = str(purged_later.data_key.uid)
     purge(purged_later)
     assert len(ledger.read_text().splitlines()) == 2
-    drill.injected("after the backup, a second record purged (ledger: 2 lines)")
+    drill.injected("after the backup, the record closed before it purged (ledger: 2 lines)")
 
     # --- Destroy ------------------------------------------------------------------------------
     target = f"drill_restore_{secrets.token_hex(4)}"
@@ -207,6 +214,7 @@ def run_drill(drill: Drill, tmp_path: Path, ledger: Path, restore_as: str) -> No
             check_roles(drill, target, tmp_path, roles)
             env["DATABASE_URL"] = roles["app_url"]  # web, worker and beat read as the app role
         verify_restored(drill, env, before, rows, later_key)
+        purge_again(drill, env, purged_later)
     finally:
         admin(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
         for role in (roles or {}).get("names", ()):
@@ -291,6 +299,15 @@ def check_roles(drill: Drill, target: str, folder: Path, roles: dict) -> None:
         f"events right after pg_restore: {before}; after the roles script ran again: INSERT "
         "and SELECT only on the audit tables, read and write on the others"
     )
+
+
+def purge_again(drill: Drill, env: dict[str, str], patient: User) -> None:
+    """The record purged after the backup came back closed and not purged, its key destroyed:
+    the next purge (daily, by the beat) completes it."""
+    purged = manage(env, "purge_records")
+    assert purged.returncode == 0, purged.stderr[-3000:]
+    assert purged.stdout.splitlines() == [f"purged account={patient.pk}", "purged=1 failed=0"]
+    drill.verified("purge_records on the restored instance purges again the record purged after")
 
 
 def restore(drill: Drill, outdir: Path, env: dict[str, str]) -> float:
