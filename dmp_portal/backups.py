@@ -280,10 +280,12 @@ def _copy_one(storage: Storage, name: str, root: Path) -> tuple[str, dict[str, A
     """One file, in a worker thread: storage calls only (django-storages keeps one S3
     connection per thread), no database."""
     target = stored_path(root, name)
-    if not storage.exists(name):
+    try:
+        source = storage.open(name, "rb")  # FileNotFoundError on the disk and on S3 alike
+    except FileNotFoundError:
         return name, None
     target.parent.mkdir(parents=True, exist_ok=True)
-    with storage.open(name, "rb") as source, target.open("xb") as copy:
+    with source, target.open("xb") as copy:
         digest, size = copy_hashing(source, copy)
     return name, {"name": name, "path": f"{FILES}/{name}", "sha256": digest, "bytes": size}
 

@@ -217,9 +217,11 @@ def files_to_put_back(
 def _stored_state(storage: Storage, entry: dict[str, Any]) -> str:
     """``absent``, ``same`` (stored with the backup's content) or ``other``; storage calls
     only, in a worker thread."""
-    if not storage.exists(entry["name"]):
+    try:
+        stored = storage.open(entry["name"], "rb")  # one request on S3, none more if absent
+    except FileNotFoundError:
         return "absent"
-    with storage.open(entry["name"], "rb") as stored:
+    with stored:
         return "same" if sha256_stream(stored)[0] == entry["sha256"] else "other"
 
 
