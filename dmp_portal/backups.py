@@ -189,7 +189,7 @@ def take_backup(
     created = not outdir.exists()
     outdir.mkdir(parents=True, exist_ok=True)
     try:
-        names, migrations, server = _dump_in_one_snapshot(pg_dump, outdir / DUMP, using)
+        names, migrations, snapshot = _dump_in_one_snapshot(pg_dump, outdir / DUMP, using)
         dump_hash, dump_bytes = sha256_of(outdir / DUMP)
         if progress:
             progress(f"database dumped bytes={dump_bytes}")
@@ -203,7 +203,7 @@ def take_backup(
                 "path": DUMP,
                 "sha256": dump_hash,
                 "bytes": dump_bytes,
-                "server_version": server,
+                **snapshot,  # the time of the snapshot: the backup's recovery point
                 "migrations": migrations,
             },
             "files": files,
@@ -221,7 +221,7 @@ def take_backup(
 
 def _dump_in_one_snapshot(
     pg_dump: str, target: Path, using: str
-) -> tuple[list[str], dict[str, list[str]], str]:
+) -> tuple[list[str], dict[str, list[str]], dict[str, str]]:
     """pg_dump and the stored files' names from one snapshot of the database."""
     connection = connections[using]
     if connection.in_atomic_block:
@@ -230,8 +230,11 @@ def _dump_in_one_snapshot(
         )
     with transaction.atomic(using=using), connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        cursor.execute("SELECT pg_export_snapshot(), current_setting('server_version')")
-        snapshot, server = cursor.fetchone()
+        cursor.execute(
+            "SELECT pg_export_snapshot(), current_setting('server_version'), "
+            "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        )
+        snapshot, server, taken_at = cursor.fetchone()
         # The transaction stays open while pg_dump runs: its snapshot lives as long as it does.
         # No shell; the arguments are pg_dump's path, the snapshot's id and OUTDIR.
         dumped = subprocess.run(  # noqa: S603
@@ -254,7 +257,7 @@ def _dump_in_one_snapshot(
         migrations: dict[str, list[str]] = {}
         for app, name in cursor.fetchall():
             migrations.setdefault(app, []).append(name)
-    return sorted(names), migrations, server
+    return sorted(names), migrations, {"server_version": server, "snapshot_at": taken_at}
 
 
 def _copy_files(

@@ -67,6 +67,9 @@ def test_a_backup_holds_the_dump_and_the_stored_ciphertext_with_their_hashes(bac
     manifest = manifest_of(outdir)
     assert manifest["format"] == "dmp-portal-backup/1"
     assert manifest["created_at"].endswith("Z")
+    # The snapshot's time is the backup's recovery point: taken first, in UTC.
+    assert manifest["database"]["snapshot_at"] <= manifest["created_at"]
+    assert manifest["database"]["snapshot_at"].endswith("Z")
     dump = (outdir / "database.dump").read_bytes()
     assert dump.startswith(b"PGDMP")  # pg_dump's custom format
     assert manifest["database"]["sha256"] == hashlib.sha256(dump).hexdigest()
