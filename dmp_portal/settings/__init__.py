@@ -525,6 +525,12 @@ DMP_SHRED_LEDGER_PATH = checked_ledger_path(
     production=PRODUCTION,
 )
 
+# The columns that name a stored file (README, Backup and restore): ``manage.py backup`` copies
+# every file they name, read in the same snapshot as the database's dump, and nothing else. The
+# ground package names the apps' models by string only; a new model storing files adds its
+# column here (tests/test_backups.py checks that each names a field).
+DMP_BACKUP_STORED_FILES = ("records.Document.file_name", "letters.Letter.pdf_name")
+
 # --- Static, media and e-mail -----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
