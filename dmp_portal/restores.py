@@ -37,6 +37,7 @@ from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils.translation import gettext as _
 
+from dmp_portal.append_only_grants import REVOKE_CHANGES_SQL
 from dmp_portal.backups import (
     COPY_WORKERS,
     DUMP,
@@ -267,6 +268,12 @@ def restore_backup(
         )
     connections[using].close()  # the next query sees the restored schema afresh
     say("database restored")
+    # The restored tables got the new database's default privileges (the roles script's: read
+    # and write for the application role on every table the owner creates), the append-only
+    # audit tables included: take UPDATE, DELETE and TRUNCATE back before anything else runs.
+    with connections[using].cursor() as cursor:
+        cursor.execute(REVOKE_CHANGES_SQL)
+    say("audit tables append-only for every role but the owner")
 
     with ThreadPoolExecutor(max_workers=COPY_WORKERS) as pool:
         saved = pool.map(lambda entry: _put_back(storage, indir, entry), todo)

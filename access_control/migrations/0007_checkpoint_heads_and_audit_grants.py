@@ -2,39 +2,9 @@
 
 from django.db import migrations, models
 
-# Production runs as an application role that owns no table (README, Database roles); the
-# owner role that runs the migrations grants it SELECT, INSERT, UPDATE, DELETE on every table it
-# creates (ALTER DEFAULT PRIVILEGES, deploy/postgres/roles.sql). On the tables an append-only
-# trigger guards (the audit events, checkpoints and checkpoint heads), every role but the owner
-# keeps INSERT and SELECT only: the trigger already refuses UPDATE and DELETE, and the missing
-# privilege refuses them again should the trigger ever be gone. Whatever the role names, and a
-# no-op where no other role holds a grant (development, the test suite); deploy/postgres/roles.sql
-# applies the same rule to the tables of an existing database.
-REVOKE_CHANGES_SQL = """
-DO $$
-DECLARE
-    found record;
-BEGIN
-    FOR found IN
-        SELECT DISTINCT c.oid::regclass AS relation, a.grantee
-        FROM pg_trigger t
-        JOIN pg_proc p ON p.oid = t.tgfoid
-        JOIN pg_class c ON c.oid = t.tgrelid
-        CROSS JOIN LATERAL aclexplode(c.relacl) a
-        WHERE NOT t.tgisinternal
-          AND p.proname LIKE 'access\\_control\\_%\\_append\\_only'
-          AND a.grantee <> c.relowner
-          AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')
-    LOOP
-        EXECUTE format(
-            'REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM %s',
-            found.relation,
-            CASE WHEN found.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(found.grantee)) END
-        );
-    END LOOP;
-END;
-$$;
-"""
+# The rule and its SQL live in dmp_portal.append_only_grants: `manage.py restore` applies them
+# again after pg_restore (a restored database gets its grants from the default privileges).
+from dmp_portal.append_only_grants import REVOKE_CHANGES_SQL
 
 
 def revoke_changes_on_append_only_tables(apps, schema_editor):

@@ -42,10 +42,4 @@ class Command(BaseCommand):
             f"restored files={summary.files} already={summary.already} "
             f"seconds={summary.seconds:.1f}"
         )
-        # pg_restore leaves the grants the new database's default privileges gave, which
-        # include UPDATE and DELETE on the append-only audit tables: the roles script takes
-        # them back (README, Backup and restore; the drill checks it).
-        self.stderr.write(
-            "next: run deploy/postgres/initdb-roles.sh again as a superuser, then start web, "
-            "worker and beat"
-        )
+        self.stderr.write("next: start web, worker and beat")
