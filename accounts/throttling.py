@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import ThrottleLock, User
 from dmp_portal.crypto.hashing import keyed_hash
+from dmp_portal.metrics import THROTTLED
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Throttle:
         then only, so that an ordinary attempt costs no query)."""
         waiting = self.retry_after(subject)
         if waiting:
+            THROTTLED.labels(throttle=self.scope).inc()
             return waiting
         count_key, lock_key = self._keys(subject)
         cache.add(count_key, 0, timeout=self.cooloff_seconds)
@@ -81,6 +83,7 @@ class Throttle:
             cache.delete(count_key)
             if describe is not None:
                 self._show_to_staff(subject, until, describe())
+            THROTTLED.labels(throttle=self.scope).inc()
             return self.cooloff_seconds
         return 0
 

@@ -32,6 +32,7 @@ from audit.models import (
     registry_chain_key,
 )
 from dmp_portal.crypto.hashing import keyed_hash
+from dmp_portal.metrics import AUDIT_EVENTS
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -204,4 +205,6 @@ def record_event(
     event.save()
     AuditChain.objects.filter(pk=chain.pk).update(last_sequence=event.sequence, last_mac=event.mac)
     chain.last_sequence, chain.last_mac = event.sequence, event.mac
+    # Counted when the event commits: a transaction rolled back wrote nothing to the trail.
+    transaction.on_commit(AUDIT_EVENTS.labels(action=action, outcome=outcome).inc)
     return event

@@ -1,0 +1,88 @@
+"""What /metrics reads at scrape time on the real Redis broker (the messages waiting in each
+queue), and the counts a real Celery worker process writes in its multiprocess directory."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from kombu import Queue
+
+from dmp_portal.celery import app
+from dmp_portal.metrics import queue_names
+from letters.models import Letter, LetterState
+from letters.tasks import render_letter
+from tests.enrollment.factories import make_beneficiary
+from tests.metrics_reading import TOKEN, scrape, value
+from tests.processes import start_worker, stop_worker, wait_for
+
+
+@pytest.fixture
+def token(settings):
+    settings.METRICS_TOKEN = TOKEN
+
+
+def test_the_queues_are_the_declared_ones_else_celerys_default(settings):
+    settings.CELERY_TASK_QUEUES = None
+    assert queue_names() == ["celery"]
+    settings.CELERY_TASK_QUEUES = (Queue("letters"), Queue("checkpoints"), Queue("celery"))
+    assert queue_names() == ["celery", "checkpoints", "letters"]
+
+
+@pytest.mark.django_db
+def test_queue_depth_is_what_really_waits_on_the_broker(token, settings, redis_broker):
+    name = f"metrics-probe-{uuid.uuid4().hex[:8]}"  # a queue no worker consumes
+    settings.CELERY_TASK_QUEUES = (Queue("celery"), Queue(name))
+    assert value(scrape(), "dmp_queue_messages", queue=name) == 0
+    with app.connection_for_write() as connection:
+        for _message in range(3):
+            app.send_task("dmp_portal.tasks.worker_heartbeat", queue=name, connection=connection)
+        try:
+            text = scrape()
+            assert value(text, "dmp_broker_up") == 1
+            assert value(text, "dmp_queue_messages", queue=name) == 3
+            assert 'dmp_queue_messages{queue="celery"}' in text
+        finally:
+            connection.default_channel.client.delete(name)
+    assert value(scrape(), "dmp_queue_messages", queue=name) == 0
+
+
+@pytest.mark.django_db
+def test_a_broker_that_does_not_answer_is_said_not_a_failed_scrape(token, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"  # the discard port: nothing listens
+    text = scrape()
+    assert value(text, "dmp_broker_up") == 0
+    assert "dmp_queue_messages" not in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_workers_letters_reach_metrics_through_its_directory(
+    token, settings, redis_broker, tmp_path, monkeypatch
+):
+    """The worker counts in its own multiprocess directory; the web's /metrics (here: this
+    process, in multiprocess mode) adds that directory to its own."""
+    worker_dir, web_dir = tmp_path / "worker", tmp_path / "web"
+    worker_dir.mkdir()
+    web_dir.mkdir()
+    person = make_beneficiary()
+    # Created directly (not queued on the default queue): only the worker below may take it.
+    letter = Letter.objects.create(
+        kind="creation_code", subject_uid=person.uid, data_key=person.data_key
+    )
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(web_dir))
+    settings.METRICS_EXTRA_MULTIPROC_DIRS = [str(worker_dir)]
+    assert value(scrape(), "dmp_letters_rendered_total") == 0
+    worker = start_worker(
+        "metrics", queues="metrics-render", PROMETHEUS_MULTIPROC_DIR=str(worker_dir)
+    )
+    try:
+        render_letter.apply_async([letter.pk], queue="metrics-render")
+        wait_for(lambda: Letter.objects.filter(pk=letter.pk, state=LetterState.RENDERED).first())
+        wait_for(lambda: value(scrape(), "dmp_letters_rendered_total", kind="creation_code") == 1)
+    finally:
+        stop_worker(worker)
+    assert list(worker_dir.glob("counter_*.db"))
+    # Without the worker's directory, this process sees none of its counts.
+    settings.METRICS_EXTRA_MULTIPROC_DIRS = []
+    assert value(scrape(), "dmp_letters_rendered_total") == 0
