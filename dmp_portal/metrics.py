@@ -44,7 +44,7 @@ REQUEST_SECONDS = Histogram(
 )
 AUDIT_EVENTS = Counter(
     "dmp_audit_events",
-    "Audit events committed, by action and outcome.",
+    "Audit events written, by action and outcome (one rolled back with its transaction too).",
     ["action", "outcome"],
     registry=COUNTED,
 )
