@@ -11,9 +11,11 @@ from django.conf import settings
 from django.test import Client
 
 from audit.models import AuditEvent
+from dmp_portal.health import record_worker_heartbeat
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.enrollment.factories import make_beneficiary, make_nir
 from tests.metrics_reading import BEARER, TOKEN, scrape, value
+from tests.production import production_environ, run_manage
 from tests.records.factories import add_document, patient_with_login
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +151,36 @@ def test_a_letter_rendered_counts_and_no_person_shows_in_any_label(
     assert value(text, "dmp_letters_rendered_total", kind="creation_code") == before + 1
     for personal in (person.nir, person.nir[:13], "Quintavalle", "Eudoxie", "Pontarlier"):
         assert personal.casefold() not in text.casefold(), personal
+
+
+def test_production_refuses_a_short_token_and_reads_one_from_a_file(tmp_path):
+    short = run_manage(production_environ(METRICS_TOKEN="too-short"), "check")
+    assert short.returncode != 0
+    assert "METRICS_TOKEN must be at least 32 characters" in short.stderr
+    assert "too-short" not in short.stderr
+    token_file = tmp_path / "metrics_token"
+    token_file.write_text(TOKEN + "\n")
+    environ = production_environ(METRICS_TOKEN_FILE=str(token_file))
+    script = f"from django.conf import settings; print(settings.METRICS_TOKEN == {TOKEN!r})"
+    read = run_manage(environ, "shell", "-c", script)
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_the_scraper_reaches_metrics_over_plain_http_in_production():
+    """Prometheus scrapes gunicorn on the internal network: no redirect to HTTPS (the proxy
+    facing the Internet never forwards /metrics: README, Metrics)."""
+    script = (
+        "from django.test import Client; "
+        "print(Client(HTTP_HOST='dmp.example.fr').get('/metrics', "
+        f"headers={{'Authorization': 'Bearer {TOKEN}'}}).status_code)"
+    )
+    result = run_manage(production_environ(METRICS_TOKEN=TOKEN), "shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "200"
+
+
+def test_the_workers_heartbeat_age_is_read_at_scrape_time(token):
+    assert "dmp_worker_heartbeat_age_seconds" not in scrape()  # no worker ever beat
+    record_worker_heartbeat()
+    assert 0 <= value(scrape(), "dmp_worker_heartbeat_age_seconds") < 5
