@@ -64,8 +64,11 @@ def test_a_missing_or_wrong_bearer_gets_the_portals_404(token, authorization):
     assert b"dmp_" not in response.content
 
 
-def test_the_scraper_gets_the_text_format_never_cached_and_no_session(token):
-    response = Client().get("/metrics", headers=BEARER)
+def test_the_scraper_gets_the_text_format_never_cached_and_no_session(
+    token, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        response = Client().get("/metrics", headers=BEARER)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     assert "no-store" in response["Cache-Control"]
