@@ -84,6 +84,7 @@ def test_a_page_is_timed_under_its_route_name_never_its_path(token):
     assert client.get(f"/records/{document.uid}/").status_code == 200
     assert client.get(f"/records/{document.uid}/nothing-here/").status_code == 404
     Client().get("/metrics/12345/", headers=BEARER)
+    assert Client().get("/static/css/portal.css").status_code == 200
     client.generic("BREW", "/records/")
     text = scrape()
     assert (
@@ -94,6 +95,7 @@ def test_a_page_is_timed_under_its_route_name_never_its_path(token):
     )
     assert value(text, "dmp_request_seconds_count", view="unmatched", status="4xx") >= 2
     assert value(text, "dmp_request_seconds_count", view="records:list", method="other") == 1
+    assert value(text, "dmp_request_seconds_count", view="static", status="2xx") >= 1
     assert not UUID.search(text)
     assert str(document.uid) not in text
     # No label value is a path, nor a number (an id): route names, methods, status classes.

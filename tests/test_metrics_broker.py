@@ -3,18 +3,23 @@ queue), and the counts a real Celery worker process writes in its multiprocess d
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
+from django.db import connection
 from kombu import Queue
 
 from dmp_portal.celery import app
 from dmp_portal.metrics import queue_names
 from letters.models import Letter, LetterState
 from letters.tasks import render_letter
-from tests.enrollment.factories import make_beneficiary
+from tests.enrollment.factories import make_beneficiary, make_nir
 from tests.metrics_reading import TOKEN, scrape, value
-from tests.processes import start_worker, stop_worker, wait_for
+from tests.processes import ROOT, start_worker, stop_worker, wait_for
 
 
 @pytest.fixture
@@ -54,6 +59,66 @@ def test_a_broker_that_does_not_answer_is_said_not_a_failed_scrape(token, settin
     text = scrape()
     assert value(text, "dmp_broker_up") == 0
     assert "dmp_queue_messages" not in text
+
+
+def _prefork_worker(name: str, queue: str, directory: str) -> subprocess.Popen:
+    """A worker as production runs it (a prefork pool of 2 processes), on the test database;
+    tests/processes.py starts solo workers only."""
+    test_db = connection.settings_dict
+    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=directory)
+    env["DATABASE_URL"] = (
+        f"postgres://{test_db['USER']}:{test_db['PASSWORD'] or ''}@{test_db['HOST']}:"
+        f"{test_db['PORT']}/{test_db['NAME']}"
+    )
+    log = Path(directory).parent / "worker.log"
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "dmp_portal", "worker", "--pool=prefork"]
+            + ["--concurrency=2", "--without-gossip", "--without-mingle", "--loglevel=INFO"]
+            + [f"--hostname={name}@%h", "-Q", queue],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    wait_for(
+        lambda: any(name in host for reply in app.control.ping(timeout=1.0) for host in reply),
+        timeout=60,
+    )
+    return process
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prefork_workers_children_each_count_in_their_own_file(
+    token, settings, redis_broker, tmp_path, monkeypatch
+):
+    worker_dir = tmp_path / "worker"
+    worker_dir.mkdir()
+    letters = []
+    for _person in range(4):
+        person = make_beneficiary(nir=make_nir())
+        letters.append(
+            Letter.objects.create(
+                kind="creation_code", subject_uid=person.uid, data_key=person.data_key
+            )
+        )
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "web"))
+    (tmp_path / "web").mkdir()
+    settings.METRICS_EXTRA_MULTIPROC_DIRS = [str(worker_dir)]
+    worker = _prefork_worker("metrics-prefork", "metrics-prefork", str(worker_dir))
+    try:
+        for letter in letters:
+            render_letter.apply_async([letter.pk], queue="metrics-prefork")
+        wait_for(
+            lambda: value(scrape(), "dmp_letters_rendered_total", kind="creation_code") == 4,
+            timeout=60,
+        )
+    finally:
+        stop_worker(worker)
+    assert Letter.objects.filter(state=LetterState.RENDERED).count() == 4
+    # The pool's processes wrote the counts, not the parent that forked them.
+    writers = {path.stem.rsplit("_", 1)[1] for path in worker_dir.glob("counter_*.db")}
+    assert writers and str(worker.pid) not in writers
 
 
 @pytest.mark.django_db(transaction=True)
