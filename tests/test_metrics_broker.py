@@ -82,7 +82,9 @@ def _prefork_worker(name: str, queue: str, directory: str) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
         )
     wait_for(
-        lambda: any(name in host for reply in app.control.ping(timeout=1.0) for host in reply),
+        lambda: any(
+            name in host for reply in app.control.ping(timeout=1.0) or [] for host in reply
+        ),
         timeout=60,
     )
     return process
