@@ -61,14 +61,21 @@ class Throttle:
             return 0
         return max(0, math.ceil(until - time.time()))
 
+    def refusal(self, subject: str) -> int:
+        """``retry_after`` where a caller refuses when it is not 0: the refusal is counted
+        (``dmp_throttled_total``, README "Metrics")."""
+        waiting = self.retry_after(subject)
+        if waiting:
+            THROTTLED.labels(throttle=self.scope).inc()
+        return waiting
+
     def attempt(self, subject: str, describe: Callable[[], LockDescription] | None = None) -> int:
         """Count one attempt; returns 0 if it may go ahead, else the seconds to wait.
 
         ``describe``: for a login throttle, what staff may see of it once it trips (asked
         then only, so that an ordinary attempt costs no query)."""
-        waiting = self.retry_after(subject)
+        waiting = self.refusal(subject)
         if waiting:
-            THROTTLED.labels(throttle=self.scope).inc()
             return waiting
         count_key, lock_key = self._keys(subject)
         cache.add(count_key, 0, timeout=self.cooloff_seconds)

@@ -142,6 +142,32 @@ def test_a_throttled_form_counts_under_its_throttle(token):
     assert value(scrape(), "dmp_throttled_total", throttle="enrol-client") == before + 1
 
 
+def test_a_login_throttle_counts_its_trip_and_every_attempt_it_refuses(token):
+    user, client = UserFactory(), Client()
+    wrong = {"username": user.username, "password": "no"}
+    text = scrape()
+    failures = value(text, "dmp_login_failures_total", step="password")
+    throttled = value(text, "dmp_throttled_total", throttle="password-pair")
+    for _guess in range(settings.LOGIN_FAILURES_PER_ACCOUNT):
+        client.post("/accounts/login/", wrong)
+    text = scrape()
+    assert (
+        value(text, "dmp_login_failures_total", step="password")
+        == failures + settings.LOGIN_FAILURES_PER_ACCOUNT
+    )
+    assert value(text, "dmp_throttled_total", throttle="password-pair") == throttled
+    client.post("/accounts/login/", wrong)  # past the limit: the throttle trips
+    client.post("/accounts/login/", wrong)  # refused while it holds, before any check
+    text = scrape()
+    assert value(text, "dmp_throttled_total", throttle="password-pair") == throttled + 2
+    # Neither guess was checked: no more wrong passwords than before.
+    assert (
+        value(text, "dmp_login_failures_total", step="password")
+        == failures + settings.LOGIN_FAILURES_PER_ACCOUNT
+    )
+    assert user.username not in text
+
+
 def test_a_letter_rendered_counts_and_no_person_shows_in_any_label(
     token, django_capture_on_commit_callbacks
 ):

@@ -84,7 +84,7 @@ class _Attempt:
         self.counted = [(throttles.pair, f"{account}|{client}"), (throttles.client, client)]
         if not known_browser:
             self.counted.append((throttles.account, account))
-        waits = [throttle.retry_after(subject) for throttle, subject in self.counted]
+        waits = [throttle.refusal(subject) for throttle, subject in self.counted]
         if max(waits):
             raise _too_many(max(waits))
         # What staff see of a throttle that trips (accounts/locks.py): the account, the network.
