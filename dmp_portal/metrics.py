@@ -70,12 +70,26 @@ THROTTLED = Counter(
 # The methods a browser or a program sends; anything else a client invents is one value.
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
-# kombu's Redis transport keeps a queue's messages of priority 0 in a list named after the
-# queue, and those of the other priority steps in lists with this separator and the step.
+# kombu's Redis transport (its defaults, each changeable in CELERY_BROKER_TRANSPORT_OPTIONS):
+# a queue's messages of priority 0 in a list named after the queue, those of the other priority
+# steps in lists named with this separator and the step; messages delivered and not yet
+# acknowledged in one hash; every key after an optional global prefix.
 _PRIORITY_SEPARATOR = "\x06\x16"
-_PRIORITY_STEPS = (3, 6, 9)
-# The hash where kombu's Redis transport keeps messages delivered and not yet acknowledged.
+_PRIORITY_STEPS = (0, 3, 6, 9)
 _UNACKED_HASH = "unacked"
+
+
+def _broker_keys(names: list[str]) -> tuple[list[list[str]], str]:
+    """The lists holding each queue's waiting messages, and the hash of unacknowledged ones."""
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
+    prefix = options.get("global_keyprefix", "")
+    separator = options.get("sep", _PRIORITY_SEPARATOR)
+    steps = options.get("priority_steps", _PRIORITY_STEPS)
+    lists = [
+        [f"{prefix}{name}{separator}{step}" if step else f"{prefix}{name}" for step in steps]
+        for name in names
+    ]
+    return lists, f"{prefix}{options.get('unacked_key', _UNACKED_HASH)}"
 
 
 def method_label(method: str | None) -> str:
@@ -113,23 +127,23 @@ class BrokerCollector(Collector):
             "Messages a worker took and has not acknowledged yet (all queues).",
         )
         names = queue_names()
+        lists, unacked_hash = _broker_keys(names)
         try:
             client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-            pipe = client.pipeline(transaction=False)
-            for name in names:
-                pipe.llen(name)
-                for step in _PRIORITY_STEPS:
-                    pipe.llen(f"{name}{_PRIORITY_SEPARATOR}{step}")
-            pipe.hlen(_UNACKED_HASH)
-            answers = pipe.execute()
+            with client.pipeline(transaction=False) as pipe:
+                for key in (key for keys in lists for key in keys):
+                    pipe.llen(key)
+                pipe.hlen(unacked_hash)
+                answers = pipe.execute()
+            client.close()
         except (redis.RedisError, ValueError):
             up.add_metric([], 0)
             yield up
             return
-        per_queue = 1 + len(_PRIORITY_STEPS)
-        for index, name in enumerate(names):
-            waiting.add_metric([name], sum(answers[index * per_queue : (index + 1) * per_queue]))
-        unacked.add_metric([], answers[-1])
+        lengths = iter(answers)
+        for name, keys in zip(names, lists, strict=True):
+            waiting.add_metric([name], sum(next(lengths) for _key in keys))
+        unacked.add_metric([], next(lengths))
         up.add_metric([], 1)
         yield from (up, waiting, unacked)
 

@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 from django.db import connection
 from kombu import Queue
 
@@ -153,3 +154,26 @@ def test_a_real_workers_letters_reach_metrics_through_its_directory(
     # Without the worker's directory, this process sees none of its counts.
     settings.METRICS_EXTRA_MULTIPROC_DIRS = []
     assert value(scrape(), "dmp_letters_rendered_total") == 0
+
+
+@pytest.mark.django_db
+def test_queue_depth_follows_the_brokers_key_prefix_and_priority_lists(
+    token, settings, redis_broker
+):
+    """With kombu's global_keyprefix, the queue's list is the prefixed name, and messages of a
+    priority step other than 0 wait in lists of their own: all are counted."""
+    name = f"metrics-prefixed-{uuid.uuid4().hex[:8]}"
+    settings.CELERY_TASK_QUEUES = (Queue(name),)
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": "dmp:"}
+    client = redis.Redis.from_url(redis_broker)
+    keys = [f"dmp:{name}", f"dmp:{name}\x06\x166", "dmp:unacked"]
+    try:
+        client.lpush(keys[0], "a", "b")
+        client.lpush(keys[1], "c")
+        client.hset(keys[2], "tag", "message")
+        client.lpush(name, "not prefixed: not this broker's queue")
+        text = scrape()
+        assert value(text, "dmp_queue_messages", queue=name) == 3
+        assert value(text, "dmp_queue_unacked_messages") == 1
+    finally:
+        client.delete(*keys, name)
