@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import ThrottleLock, User
 from dmp_portal.crypto.hashing import keyed_hash
+from dmp_portal.metrics import THROTTLED
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,20 @@ class Throttle:
             return 0
         return max(0, math.ceil(until - time.time()))
 
+    def refusal(self, subject: str) -> int:
+        """``retry_after`` where a caller refuses when it is not 0: the refusal is counted
+        (``dmp_throttled_total``, README "Metrics")."""
+        waiting = self.retry_after(subject)
+        if waiting:
+            THROTTLED.labels(throttle=self.scope).inc()
+        return waiting
+
     def attempt(self, subject: str, describe: Callable[[], LockDescription] | None = None) -> int:
         """Count one attempt; returns 0 if it may go ahead, else the seconds to wait.
 
         ``describe``: for a login throttle, what staff may see of it once it trips (asked
         then only, so that an ordinary attempt costs no query)."""
-        waiting = self.retry_after(subject)
+        waiting = self.refusal(subject)
         if waiting:
             return waiting
         count_key, lock_key = self._keys(subject)
@@ -81,6 +90,7 @@ class Throttle:
             cache.delete(count_key)
             if describe is not None:
                 self._show_to_staff(subject, until, describe())
+            THROTTLED.labels(throttle=self.scope).inc()
             return self.cooloff_seconds
         return 0
 

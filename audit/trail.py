@@ -32,6 +32,7 @@ from audit.models import (
     registry_chain_key,
 )
 from dmp_portal.crypto.hashing import keyed_hash
+from dmp_portal.metrics import AUDIT_EVENTS
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -204,4 +205,7 @@ def record_event(
     event.save()
     AuditChain.objects.filter(pk=chain.pk).update(last_sequence=event.sequence, last_mac=event.mac)
     chain.last_sequence, chain.last_mac = event.sequence, event.mac
+    # Counted at once, not on commit: an on-commit callback per event would be noise among the
+    # tasks a transaction queues. An event rolled back with its transaction is counted too.
+    AUDIT_EVENTS.labels(action=action, outcome=outcome).inc()
     return event

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dmp_portal import views, views_health
+from dmp_portal import views, views_health, views_metrics
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,6 +16,8 @@ urlpatterns = [
     # Issue 18: liveness and readiness, beside /healthz (README, Deployment).
     path("healthz/live", views_health.live, name="healthz-live"),
     path("healthz/ready", views_health.ready, name="healthz-ready"),
+    # Issue 18: Prometheus metrics, 404 without the scraper's bearer token (README, Metrics).
+    path("metrics", views_metrics.metrics, name="metrics"),
 ]
 
 # The portal's own pages for every error, never Django's (README, "Error pages").

@@ -28,6 +28,7 @@ from audit.models import SYSTEM_CHAIN_KEY, Action, patient_chain_key, registry_c
 from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted, save_encrypted
 from dmp_portal.crypto.models import DataKey
+from dmp_portal.metrics import LETTERS_RENDERED
 from dmp_portal.queueing import enqueue, enqueue_on_commit
 from letters.models import Letter, LetterBatch, LetterState
 from letters.rendering.page import render_window_test
@@ -119,6 +120,8 @@ def render(letter_id: int) -> bool:
         letter.state = LetterState.RENDERED
         letter.rendered_at = timezone.now()
         letter.save()
+    # After the block: committed (the task's transaction is this one).
+    LETTERS_RENDERED.labels(kind=letter.kind).inc()
     return True
 
 

@@ -174,6 +174,8 @@ TABLE: dict[str, str | Change] = {
     "healthz": GET_ONLY,
     "healthz/live": GET_ONLY,
     "healthz/ready": GET_ONLY,
+    # 404 for a GET and a POST alike without the scraper's bearer (tests/test_metrics.py).
+    "metrics": READ,
     "mentions-legales/": GET_ONLY,
     "donnees-personnelles/": GET_ONLY,
     "accessibilite/": GET_ONLY,

@@ -26,6 +26,7 @@ from accounts.services.events import ALLOWED, REFUSED, record_account_event
 from accounts.services.sessions import network_of
 from accounts.throttling import LockDescription, Throttle
 from dmp_portal.crypto.hashing import keyed_hash
+from dmp_portal.metrics import LOGIN_FAILURES
 
 
 class LoginRefused(Exception):
@@ -83,7 +84,7 @@ class _Attempt:
         self.counted = [(throttles.pair, f"{account}|{client}"), (throttles.client, client)]
         if not known_browser:
             self.counted.append((throttles.account, account))
-        waits = [throttle.retry_after(subject) for throttle, subject in self.counted]
+        waits = [throttle.refusal(subject) for throttle, subject in self.counted]
         if max(waits):
             raise _too_many(max(waits))
         # What staff see of a throttle that trips (accounts/locks.py): the account, the network.
@@ -152,6 +153,7 @@ def check_password_step(
     user = authenticate(None, username=username.strip(), password=password)
     if not isinstance(user, User):  # None: no such active account with this password
         _record_refused("login-password", username, client_address, "wrong-password")
+        LOGIN_FAILURES.labels(step="password").inc()
         raise LoginRefused(_("Incorrect identifier or password."))
     attempt.succeeded()
     record_account_event(
@@ -223,6 +225,7 @@ def verify_login_code(
         raise
     except LoginRefused:
         _record_refused("login", user, client_address, "wrong-code")
+        LOGIN_FAILURES.labels(step="second-factor").inc()
         raise
     record_account_event("login", ALLOWED, account=user, actor=user, client_address=client_address)
     return device

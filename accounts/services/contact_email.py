@@ -153,7 +153,7 @@ def queue_unsent_confirmations() -> int:
 
 def confirmation_link_refused(client_address: str) -> bool:
     """Whether ``client_address`` is cooling off after too many bad confirmation links."""
-    return bool(LINK_THROTTLE.retry_after(client_address))
+    return bool(LINK_THROTTLE.refusal(client_address))
 
 
 def confirmation_link_failed(client_address: str) -> None:

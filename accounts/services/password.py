@@ -174,7 +174,7 @@ def send_reset_link(user_id: str) -> bool:
 def reset_link_refused(client_address: str) -> bool:
     """Whether ``client_address`` is cooling off after too many bad reset links (then even a
     good link gets the same "not valid" page: guessing tokens gains nothing)."""
-    return bool(LINK_THROTTLE.retry_after(client_address))
+    return bool(LINK_THROTTLE.refusal(client_address))
 
 
 def open_reset_link(

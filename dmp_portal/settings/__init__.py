@@ -175,6 +175,8 @@ if TESTING:
 MIDDLEWARE = [
     # First: every log line of the request, and every task it queues, carries its id.
     "dmp_portal.middleware.RequestIdMiddleware",
+    # Second: times nearly the whole stack, by route name (dmp_request_seconds, /metrics).
+    "dmp_portal.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Above whitenoise, so that static files carry the same headers as pages.
     "csp.middleware.CSPMiddleware",
@@ -447,6 +449,19 @@ CELERY_BEAT_SCHEDULE = {
 # /healthz/ready says "error" for the worker when no worker ran the heartbeat for this long.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 180)
 
+# /metrics answers the Prometheus scraper that sends "Authorization: Bearer <this>"; empty (the
+# default): /metrics is a 404 for everyone. A secret: METRICS_TOKEN_FILE works too.
+METRICS_TOKEN = env.str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be at least 32 characters long (e.g. `openssl rand -hex 32`)."
+    )
+# With PROMETHEUS_MULTIPROC_DIR (several processes), the directories of the other services on
+# this host whose counts /metrics adds to this one's (the Celery worker's), comma-separated.
+METRICS_EXTRA_MULTIPROC_DIRS = [
+    path.strip() for path in env.str("METRICS_EXTRA_MULTIPROC_DIRS", "").split(",") if path.strip()
+]
+
 EMERGENCY_ACCESS_MINUTES = env.int("EMERGENCY_ACCESS_MINUTES", 60)
 # A closed record is kept this many years after its closure, then purged (purge_records).
 RECORD_ARCHIVE_YEARS = env.int("RECORD_ARCHIVE_YEARS", 10)
@@ -496,7 +511,8 @@ CONTENT_SECURITY_POLICY = {
 }
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
+    # metrics: scraped over the internal network, straight from gunicorn (README, Metrics).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 63072000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
