@@ -20,7 +20,7 @@ from access_control.notifications import NotificationKind, notify_patient
 from access_control.policy import authorize
 from accounts.services.keys import ensure_data_key
 from audit.models import Action
-from dmp_portal.crypto.files import save_encrypted
+from dmp_portal.crypto.files import remove_partial, save_encrypted
 from records.file_types import inspect_upload, safe_display_name
 from records.models import Category, Document, DocumentStatus
 from records.selectors import (
@@ -206,21 +206,10 @@ def store_document(document: Document, upload: Upload, record: Callable[[Documen
         if not allowed:
             raise DocumentNotFound
     except BaseException:
-        # The storage writes straight to the final name: remove whatever part of it exists
-        # (a disk that filled up mid-file leaves its first part there).
-        _remove_partial(intended_name)
+        # A failed write removed its part itself (save_encrypted); a file stored for a row
+        # that was then refused or not saved is removed here.
+        remove_partial(default_storage, intended_name)
         raise
-
-
-def _remove_partial(name: str) -> None:
-    """Delete what exists of ``name``; a storage that refuses even that (read-only, where
-    nothing could be written anyway) is logged, and the original failure goes on."""
-    try:
-        if default_storage.exists(name):
-            default_storage.delete(name)
-    except OSError as exc:
-        cause = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
-        operations_log.error("a partly stored upload could not be removed (%s): %s", cause, name)
 
 
 def change_document(
