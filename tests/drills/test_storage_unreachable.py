@@ -23,6 +23,7 @@ import time
 import pytest
 from django.conf import settings
 from django.utils import translation
+from django.utils.html import escape
 
 from audit.models import Action, AuditEvent
 from bench.world import build_pdf
@@ -33,7 +34,6 @@ from records.models import Document
 from records.upload_errors import StorageUnavailable
 from tests.drills.report import Drill, wait_until
 from tests.drills.serving import Answer, free_port, gunicorn, request, session_of, upload_body
-from tests.drills.test_storage_full import refused
 from tests.records.factories import PDF, patient_with_login
 from tests.storage_backends import s3_only
 
@@ -101,6 +101,10 @@ class Relay:
         for sock in (source, target):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+
+def refused(answer: Answer, message: str) -> bool:
+    return answer.status == 200 and escape(message) in answer.page
 
 
 def the_bucket():

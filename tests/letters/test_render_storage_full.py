@@ -15,6 +15,7 @@ import uuid
 import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import DataError
 from django.test import override_settings
 
 from dmp_portal.crypto.datakeys import create_data_key
@@ -87,3 +88,24 @@ def test_a_letter_on_a_full_then_read_only_storage_leaves_nothing_and_renders_la
             )
             == PDF_BYTES
         )
+
+
+def build_unsavable_letter(letter: Letter) -> RenderedLetter:
+    """A letter whose row the database refuses once its file is stored: more pages than the
+    column holds."""
+    return RenderedLetter(pdf=b"%PDF-1.4 small", page_count=70_000, postal={})
+
+
+def test_a_letter_whose_row_cannot_be_saved_leaves_no_file(tmp_path):
+    letter = Letter.objects.create(
+        kind="storage_test", subject_uid=uuid.uuid4(), data_key=create_data_key("patient")
+    )
+    builders = {**settings.LETTER_BUILDERS, "storage_test": f"{__name__}.build_unsavable_letter"}
+    with (
+        override_settings(STORAGES=storages(tmp_path), LETTER_BUILDERS=builders),
+        pytest.raises(DataError),
+    ):
+        render(letter.pk)
+    assert stored_files(tmp_path) == [], "the stored file went with its row"
+    letter.refresh_from_db()
+    assert letter.state == LetterState.REQUESTED
