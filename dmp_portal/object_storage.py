@@ -6,16 +6,24 @@ is a seekable stream over the object; each ``read(n)`` is one ranged GET of ``n`
 ``iter_decrypted`` (dmp_portal/crypto/files.py) reads one sealed chunk at a time, so a download
 holds a chunk or two whatever the file's size. Uploads stay the stock multipart uploads, with
 bounded parts and concurrency (dmp_portal/settings/storage.py).
+
+A bucket that cannot be reached or refuses a write fails as a full or read-only disk does: with
+an ``OSError`` (``EIO``, the botocore error chained as its cause), which is what the callers
+handle (an upload is refused with a message, a letter's task retries), not a 500 page.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files import File
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
@@ -73,6 +81,19 @@ class RangedObjectReader(io.RawIOBase):
         return len(data)
 
 
+@contextlib.contextmanager
+def _refusals_as_os_errors(operation: str) -> Iterator[None]:
+    """The S3 client's failures (endpoint unreachable, timeout, access denied, missing bucket,
+    a failed multipart upload: boto3 wraps that one in its own ``S3UploadFailedError``) raised
+    as the ``OSError`` a disk gives, so that every caller handles one kind of failure."""
+    try:
+        yield
+    except (BotoCoreError, ClientError, Boto3Error) as exc:
+        raise OSError(
+            errno.EIO, f"object storage: {operation} failed ({type(exc).__name__})"
+        ) from exc
+
+
 class RangedS3Storage(S3Storage):
     """S3Storage whose reads stream with ranged GETs and whose uploads have bounded parts."""
 
@@ -88,6 +109,22 @@ class RangedS3Storage(S3Storage):
         config.max_in_memory_upload_chunks = concurrency
         settings.setdefault("transfer_config", config)
         super().__init__(**settings)
+
+    # Writing: ``save`` (with ``get_available_name``'s HEAD, then ``_save``'s upload), and what
+    # undoing a write needs (``exists``, ``delete``). A multipart upload that fails is aborted
+    # by boto3's transfer manager (s3transfer's failure clean-up): no part stays in the bucket
+    # (tests/crypto/test_object_storage_refused.py checks it on the real server).
+    def save(self, name: str | None, content: File, max_length: int | None = None) -> str:
+        with _refusals_as_os_errors("write"):
+            return super().save(name, content, max_length)
+
+    def exists(self, name: str) -> bool:
+        with _refusals_as_os_errors("lookup"):
+            return bool(super().exists(name))
+
+    def delete(self, name: str) -> None:
+        with _refusals_as_os_errors("delete"):
+            super().delete(name)
 
     def _open(self, name: str, mode: str = "rb") -> File:
         if "r" not in mode or "+" in mode:

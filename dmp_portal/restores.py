@@ -52,6 +52,7 @@ from dmp_portal.backups import (
     stored_path,
 )
 from dmp_portal.crypto import ledger
+from dmp_portal.crypto.files import remove_partial
 
 SHOWN = 10  # names listed in a refusal; the rest counted
 
@@ -228,7 +229,13 @@ def _stored_state(storage: Storage, entry: dict[str, Any]) -> str:
 
 def _put_back(storage: Storage, indir: Path, entry: dict[str, Any]) -> str:
     with stored_path(indir / FILES, entry["name"]).open("rb") as handle:
-        return storage.save(entry["name"], File(handle, name=entry["name"]))
+        try:
+            return storage.save(entry["name"], File(handle, name=entry["name"]))
+        except BaseException:
+            # A disk that fills mid-file: what was written goes, so that the restore can run
+            # again once there is room (files_to_put_back found the name free: it is ours).
+            remove_partial(storage, entry["name"])
+            raise
 
 
 def restore_backup(

@@ -26,7 +26,7 @@ from access_control.decisions import Actor, CommandLineOperator
 from access_control.policy import authorize_staff
 from audit.models import SYSTEM_CHAIN_KEY, Action, patient_chain_key, registry_chain_key
 from dmp_portal.crypto.fields import is_destroyed
-from dmp_portal.crypto.files import open_decrypted, save_encrypted
+from dmp_portal.crypto.files import open_decrypted, remove_partial, save_encrypted
 from dmp_portal.crypto.models import DataKey
 from dmp_portal.metrics import LETTERS_RENDERED
 from dmp_portal.queueing import enqueue, enqueue_on_commit
@@ -114,12 +114,16 @@ def render(letter_id: int) -> bool:
             letter.data_key,
             letter.pdf_aad(),
         )
-        letter.pdf_name = name
-        letter.page_count = rendered.page_count
-        letter.postal = rendered.postal
-        letter.state = LetterState.RENDERED
-        letter.rendered_at = timezone.now()
-        letter.save()
+        try:
+            letter.pdf_name = name
+            letter.page_count = rendered.page_count
+            letter.postal = rendered.postal
+            letter.state = LetterState.RENDERED
+            letter.rendered_at = timezone.now()
+            letter.save()
+        except BaseException:
+            remove_partial(default_storage, name)  # no row for it: the retry writes it afresh
+            raise
     # After the block: committed (the task's transaction is this one).
     LETTERS_RENDERED.labels(kind=letter.kind).inc()
     return True

@@ -20,7 +20,7 @@ from access_control.notifications import NotificationKind, notify_patient
 from access_control.policy import authorize
 from accounts.services.keys import ensure_data_key
 from audit.models import Action
-from dmp_portal.crypto.files import save_encrypted
+from dmp_portal.crypto.files import remove_partial, save_encrypted
 from records.file_types import inspect_upload, safe_display_name
 from records.models import Category, Document, DocumentStatus
 from records.selectors import (
@@ -185,20 +185,25 @@ def store_document(document: Document, upload: Upload, record: Callable[[Documen
     and saves the rows, or returns False when refused (raised here as DocumentNotFound). A
     refusal or any failure on the way removes the file: no row, no file, not even part of one."""
     # The stored name is random: never the uploaded file's name.
-    intended_name = f"records/{document.uid}.bin"
+    reader = _HashingReader(upload)
     try:
-        reader = _HashingReader(upload)
-        try:
-            stored_name, size = save_encrypted(
-                default_storage, intended_name, reader, document.data_key, document.file_aad()
-            )
-        except OSError as exc:
-            # The storage refused the write (ENOSPC, EROFS, EDQUOT, EIO on the local disk): the
-            # person gets the form back with what to do, not a 500 page; the operator, who
-            # must free or fix the storage, gets the cause. Nothing personal in the line.
-            cause = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
-            operations_log.error("upload not stored: the storage refused the write (%s)", cause)
-            raise StorageUnavailable from exc
+        # A write that fails removes what it left of the file itself (save_encrypted).
+        stored_name, size = save_encrypted(
+            default_storage,
+            f"records/{document.uid}.bin",
+            reader,
+            document.data_key,
+            document.file_aad(),
+        )
+    except OSError as exc:
+        # The storage refused the write (ENOSPC, EROFS, EDQUOT on the local disk; EIO from an
+        # S3 bucket out of reach or refusing, dmp_portal/object_storage.py): the person gets
+        # the form back with what to do, not a 500 page; the operator, who must free or fix
+        # the storage, gets the cause. Nothing personal in the line.
+        cause = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+        operations_log.error("upload not stored: the storage refused the write (%s)", cause)
+        raise StorageUnavailable from exc
+    try:
         document.file_name, document.size = stored_name, size
         document.sha256 = reader.digest.hexdigest()
         with transaction.atomic():
@@ -206,21 +211,9 @@ def store_document(document: Document, upload: Upload, record: Callable[[Documen
         if not allowed:
             raise DocumentNotFound
     except BaseException:
-        # The storage writes straight to the final name: remove whatever part of it exists
-        # (a disk that filled up mid-file leaves its first part there).
-        _remove_partial(intended_name)
+        # Stored, but no row names it (refused, or the rows failed): remove it.
+        remove_partial(default_storage, stored_name)
         raise
-
-
-def _remove_partial(name: str) -> None:
-    """Delete what exists of ``name``; a storage that refuses even that (read-only, where
-    nothing could be written anyway) is logged, and the original failure goes on."""
-    try:
-        if default_storage.exists(name):
-            default_storage.delete(name)
-    except OSError as exc:
-        cause = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
-        operations_log.error("a partly stored upload could not be removed (%s): %s", cause, name)
 
 
 def change_document(

@@ -14,7 +14,9 @@ Format (version 1)::
 
 from __future__ import annotations
 
+import errno
 import io
+import logging
 import secrets
 import struct
 from collections.abc import Iterator
@@ -42,6 +44,8 @@ TAG_BYTES = 16
 _HEADER = struct.Struct(">4sBQI16s")
 HEADER_BYTES = _HEADER.size
 _CHUNK_AAD = struct.Struct(">QB")
+
+operations_log = logging.getLogger("dmp.operations")
 
 
 class Readable(Protocol):
@@ -162,11 +166,35 @@ def iter_decrypted(source: IO[bytes], data_key: DataKey, aad: bytes) -> Iterator
 def save_encrypted(
     storage: Storage, name: str, source: Readable, data_key: DataKey, aad: bytes
 ) -> tuple[str, int]:
-    """Encrypt ``source`` into ``storage``; returns (stored name, plaintext size)."""
+    """Encrypt ``source`` into ``storage``; returns (stored name, plaintext size).
+
+    A write that fails (a disk full half-way, a read-only one, a bucket out of reach) removes
+    what it left of the file before the error goes on: the local disk writes straight to the
+    final name and keeps what was written. Nothing partial stays, and a retry (a letter's task)
+    gets the same name back instead of a suffixed one.
+    """
     reader = EncryptingReader(source, data_key, aad)
-    # File wraps any object that has read(); the stubs ask for a complete IO.
-    stored = storage.save(name, File(reader, name=name))  # type: ignore[arg-type]
+    # The name the storage will write to, free now: only that file is ours to remove.
+    name = storage.get_available_name(name)
+    try:
+        # File wraps any object that has read(); the stubs ask for a complete IO.
+        stored = storage.save(name, File(reader, name=name))  # type: ignore[arg-type]
+    except BaseException:
+        remove_partial(storage, name)
+        raise
     return stored, reader.plaintext_size
+
+
+def remove_partial(storage: Storage, name: str) -> None:
+    """Delete what exists of ``name`` after a failed write; a storage that refuses even that
+    (read-only, where nothing could be written anyway) is logged, and the original failure goes
+    on. Only for a name the failed write owned: a random one, or one taken under a lock."""
+    try:
+        if storage.exists(name):
+            storage.delete(name)
+    except OSError as exc:
+        cause = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+        operations_log.error("a partly stored file could not be removed (%s): %s", cause, name)
 
 
 def open_decrypted(storage: Storage, name: str, data_key: DataKey, aad: bytes) -> Iterator[bytes]:

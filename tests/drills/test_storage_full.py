@@ -10,12 +10,6 @@ once space is freed (or the storage writable again), the next upload goes throug
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,55 +25,8 @@ from records.models import Document
 from records.upload_errors import StorageUnavailable
 from tests.drills.report import Drill
 from tests.drills.serving import Answer, gunicorn, request, session_of, upload_body
-from tests.processes import services_missing
+from tests.filesystems import LEFT_FREE, SIZE, fill, run, tmpfs
 from tests.records.factories import PDF, patient_with_login
-
-SIZE = 1024 * 1024  # the tmpfs: 1 MiB
-# What filling leaves: room for the start of the 200 KB PDF below, not for its end, so that
-# the write fails half-way.
-LEFT_FREE = 32 * 1024
-
-
-def run(*command: str) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    if result.returncode != 0:
-        raise OSError(f"{' '.join(command)}: {result.stderr.strip() or result.returncode}")
-
-
-@contextlib.contextmanager
-def tmpfs(folder: Path) -> Iterator[Path]:
-    """A ``SIZE`` tmpfs mounted on ``folder`` for the block; unmounted whatever happens."""
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        services_missing("mounting a tmpfs needs root (CI runs as root)")
-    folder.mkdir()
-    try:
-        run("mount", "-t", "tmpfs", "-o", f"size={SIZE},mode=0755", "dmp-drill-media", str(folder))
-    except OSError as exc:
-        services_missing(f"cannot mount a tmpfs here: {exc}")
-    try:
-        yield folder
-    finally:
-        with contextlib.suppress(OSError):
-            run("mount", "-o", "remount,rw", str(folder))
-        try:
-            run("umount", str(folder))
-        except OSError:
-            run("umount", "-l", str(folder))  # busy: detached now, freed when released
-
-
-def fill(folder: Path, leave: int) -> Path:
-    """Write a filler file until the filesystem is full, then give back ``leave`` bytes."""
-    filler = folder / "filler"
-    with filler.open("wb", buffering=0) as out:
-        try:
-            while True:
-                out.write(b"\0" * 4096)
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC, exc
-    size = filler.stat().st_size
-    with filler.open("r+b") as out:
-        out.truncate(max(0, size - leave))
-    return filler
 
 
 def refused(answer: Answer, message: str) -> bool:
