@@ -30,6 +30,8 @@ def token(settings):
 
 def test_the_queues_are_the_declared_ones_else_celerys_default(settings):
     settings.CELERY_TASK_QUEUES = None
+    assert queue_names() == [settings.CELERY_TASK_DEFAULT_QUEUE] == ["default"]
+    del settings.CELERY_TASK_DEFAULT_QUEUE
     assert queue_names() == ["celery"]
     settings.CELERY_TASK_QUEUES = (Queue("letters"), Queue("checkpoints"), Queue("celery"))
     assert queue_names() == ["celery", "checkpoints", "letters"]
