@@ -8,7 +8,8 @@ to a temporary file, runs the command once on an empty registry (every row creat
 again on the same file (every row updated: the re-run), and prints rows per second for each.
 ``--practitioners``: the same with ``import_practitioners`` and a directory file (RPPS numbers
 with their Luhn key, one e-mail address each; every new practitioner's invitation is queued to
-the broker, as in production). ``--profile`` prints the 25 costliest functions of each run
+the broker, as in production), then a third run on the same numbers with every row changed.
+``--profile`` prints the 25 costliest functions of each run
 (cProfile, cumulative). On a terminal, the commands print their progress lines.
 """
 
@@ -80,14 +81,16 @@ def rpps_for(index: int) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def write_practitioners(path: str, rows: int) -> None:
+def write_practitioners(path: str, rows: int, changed: bool = False) -> None:
+    """``changed``: every row with another specialty and e-mail address than the first file."""
+    specialty, mailbox = ("Pédiatrie", "q") if changed else ("Cardiologie", "p")
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(PRACTITIONER_COLUMNS)
         for index in range(rows):
             number = rpps_for(index)
             writer.writerow(
-                [number, "Martin", "Claire", "medecin", "Cardiologie", f"p{number}@example.fr"]
+                [number, "Martin", "Claire", "medecin", specialty, f"{mailbox}{number}@example.fr"]
             )
 
 
@@ -117,8 +120,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "registry.csv")
         (write_practitioners if practitioners else write_file)(path, rows)
-        for label in ("first run (created)", "re-run (updated)"):
-            elapsed = run(command, path, profile)
+        runs = [("first run (created)", path), ("re-run (updated)", path)]
+        if practitioners:  # the same rows again, every one changed: two UPDATEs a row
+            changed = str(Path(folder) / "changed.csv")
+            write_practitioners(changed, rows, changed=True)
+            runs.append(("changed file (updated)", changed))
+        for label, source in runs:
+            elapsed = run(command, source, profile)
             rate = rows / elapsed
             print(f"{command}, {label}: {rows} rows in {elapsed:.1f} s = {rate:.0f} rows/s")
 
