@@ -199,12 +199,16 @@ class PractitionerProfile(models.Model):
         return f"{self.first_name} {self.last_name} ({self.rpps})"
 
     def save(self, *args, **kwargs) -> None:
-        self.search_key = search_key(self.last_name, self.first_name)
-        self.first_name_search_key = search_key(self.first_name, self.last_name)
+        self.fill_search_keys()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"last_name", "first_name"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "search_key", "first_name_search_key"}
         super().save(*args, **kwargs)
+
+    def fill_search_keys(self) -> None:
+        """The search keys from the names: save() calls it, and so must a bulk write."""
+        self.search_key = search_key(self.last_name, self.first_name)
+        self.first_name_search_key = search_key(self.first_name, self.last_name)
 
 
 class SingleUseLink(models.Model):

@@ -28,6 +28,7 @@ from dmp_portal.celery import app
 from records.categories import seed_categories
 from records.models import Category
 from tests.processes import services_missing, start_worker, stop_worker
+from tests.storage_backends import botocore_signs_with_the_real_time
 
 DRILLS = Path(__file__).resolve().parent / "drills"
 
@@ -131,6 +132,24 @@ Client.__init__ = _enforcing_init  # type: ignore[method-assign]
 Client.generic = _browser_generic  # type: ignore[method-assign]
 
 
+def pytest_terminal_summary(terminalreporter):
+    """The figures tests measure (``record_property("measured", text)``, e.g. the 50 MB
+    download's peak memory), in a section of their own at the end of the run: CI's log shows
+    them on both storage backends, with or without ``-s`` or ``-q``."""
+    figures = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == "measured"
+    ]
+    if figures:
+        terminalreporter.section("measured figures")
+        for figure in figures:
+            terminalreporter.write_line(figure)
+
+
 @pytest.fixture(autouse=True)
 def _csrf_mode(request):
     _RAW_CSRF["active"] = request.node.get_closest_marker("csrf_raw") is not None
@@ -148,6 +167,14 @@ def _real_services_only():
         )
     engine = settings.DATABASES["default"]["ENGINE"]
     assert engine == "django.db.backends.postgresql", "the suite runs on PostgreSQL only"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _s3_signatures_on_the_real_clock():
+    """On S3, tests that move the clock (time_machine) still reach the server: botocore signs
+    with the real time (tests/storage_backends.py says why). Harmless on the local disk."""
+    with botocore_signs_with_the_real_time():
+        yield
 
 
 @pytest.fixture(autouse=True)

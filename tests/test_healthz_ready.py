@@ -13,6 +13,7 @@ from dmp_portal import queueing
 from dmp_portal.health import HEARTBEAT_KEY
 from dmp_portal.tasks import worker_heartbeat
 from tests.processes import wait_for
+from tests.storage_backends import local_disk_only, stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,7 @@ def test_not_ready_when_the_cache_does_not_answer():
     assert response.json()["checks"] == {**ALL_OK, "cache": "error", "worker": "error"}
 
 
+@local_disk_only
 def test_not_ready_when_the_storage_refuses_writes(settings, tmp_path):
     # A media folder that cannot be created (its parent is a file): refused even to root.
     worker_heartbeat()
@@ -81,11 +83,11 @@ def test_not_ready_when_the_storage_refuses_writes(settings, tmp_path):
     assert response.json()["checks"] == {**ALL_OK, "storage": "error"}
 
 
-def test_the_storage_probe_leaves_nothing_behind(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_the_storage_probe_leaves_nothing_behind():
+    before = stored_files()
     worker_heartbeat()
     assert Client().get("/healthz/ready").status_code == 200
-    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert stored_files() == before
 
 
 @override_settings(CELERY_TASK_ALWAYS_EAGER=True)

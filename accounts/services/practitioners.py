@@ -27,6 +27,11 @@ class ActivationRefused(Exception):
 
 # Rows taken in one transaction (issue 18): a commit per row cost most of the import's time.
 BATCH_ROWS = 500
+# The directory's columns copied to the profile (``city`` only when the file has the column:
+# a file without it leaves the city known before unchanged).
+DIRECTORY_FIELDS = ("last_name", "first_name", "profession", "specialty")
+
+Entry = tuple[int, dict[str, Any], bool]  # line number, the row's clean values, city column
 
 
 def import_practitioners(rows: Iterable[tuple[int, Mapping[str, str]]]) -> ImportReport:
@@ -36,12 +41,12 @@ def import_practitioners(rows: Iterable[tuple[int, Mapping[str, str]]]) -> Impor
     found and fixed. A bad row is reported and skipped; it never stops the good ones.
 
     The rows are read as they come and taken ``BATCH_ROWS`` at a time, each batch in one
-    transaction and each row in a savepoint (a rejected row leaves nothing, and its invitation
-    is never queued: ``on_commit`` callbacks of a rolled-back savepoint are dropped). An error
-    that is not a row's rolls back its batch only; running the file again completes it.
+    transaction (``_import_batch``). An error that is not a row's rolls back its batch only:
+    the earlier batches stay committed, their invitations queued, and running the same file
+    again completes the import (known numbers are updated, the others created).
     """
     report = ImportReport()
-    batch: list[tuple[int, dict[str, Any], bool]] = []
+    batch: list[Entry] = []
     for number, row in rows:
         form = PractitionerRowForm(data=row)
         if not form.is_valid():
@@ -51,31 +56,115 @@ def import_practitioners(rows: Iterable[tuple[int, Mapping[str, str]]]) -> Impor
         if len(batch) >= BATCH_ROWS:
             _import_batch(report, batch)
             batch = []
-    _import_batch(report, batch)
+    if batch:
+        _import_batch(report, batch)
     return report
 
 
 @transaction.atomic
-def _import_batch(report: ImportReport, batch: list[tuple[int, dict[str, Any], bool]]) -> None:
-    for number, data, with_city in batch:
-        try:
-            with transaction.atomic():
-                created = _upsert_practitioner(data, with_city=with_city)
-        except IntegrityError:
-            report.rejected.append(
-                (number, _("rpps: this number is already used by another account."))
-            )
-            continue
-        if created:
-            report.created += 1
-        else:
-            report.updated += 1
+def _import_batch(report: ImportReport, batch: list[Entry]) -> None:
+    """One batch in one transaction, in a few statements rather than five a row (issue 18).
+
+    One locked lookup of the batch's numbers; a known practitioner is updated only in what
+    changed (``_update_known``), the new ones are inserted in two bulk INSERTs. A number met
+    again in the batch takes the row-by-row path after them, in file order, so the file's last
+    row wins as before. When the bulk insert breaks a constraint (a login identifier already
+    taken by another account, or a concurrent import), its rows take the row-by-row path
+    instead, where such a row is rejected alone with its reason.
+    """
+    numbers = [data["rpps"] for _number, data, _with_city in batch]
+    known = {
+        profile.rpps: profile
+        for profile in PractitionerProfile.objects.select_for_update()
+        .select_related("user")
+        .filter(rpps__in=numbers)
+    }
+    seen: set[str] = set()
+    updates: list[Entry] = []
+    creations: list[Entry] = []
+    again: list[Entry] = []
+    for entry in batch:
+        rpps = entry[1]["rpps"]
+        (again if rpps in seen else updates if rpps in known else creations).append(entry)
+        seen.add(rpps)
+    _update_known(report, updates, known)
+    if not _create_new(report, creations):
+        again = sorted(creations + again, key=lambda entry: entry[0])
+    for entry in again:
+        _import_row(report, entry)
+
+
+def _update_known(
+    report: ImportReport, entries: list[Entry], known: Mapping[str, PractitionerProfile]
+) -> None:
+    """Write only what changed: a re-run of the same directory file writes nothing, and a
+    changed row is one UPDATE of its profile and one of its account's e-mail, without a
+    savepoint (``bulk_update`` was slower: it builds a CASE of every row for every column)."""
+    for _number, data, with_city in entries:
+        profile = known[data["rpps"]]
+        changes = {
+            name: data[name]
+            for name in DIRECTORY_FIELDS + (("city",) if with_city else ())
+            if getattr(profile, name) != data[name]
+        }
+        if changes:
+            for name, value in changes.items():
+                setattr(profile, name, value)
+            profile.fill_search_keys()
+            keys = {"search_key": profile.search_key}
+            keys["first_name_search_key"] = profile.first_name_search_key
+            PractitionerProfile.objects.filter(pk=profile.pk).update(**changes, **keys)
+        if profile.user.email != data["email"]:
+            User.objects.filter(pk=profile.user_id).update(email=data["email"])
+    report.updated += len(entries)
+
+
+def _create_new(report: ImportReport, entries: list[Entry]) -> bool:
+    """Insert the new practitioners at once; False (and nothing written) when a constraint
+    refuses the insert, so that the caller takes them one by one."""
+    users, profiles = [], []
+    for _number, data, with_city in entries:
+        user = User(
+            username=data["rpps"], kind=UserKind.PRACTITIONER, email=data["email"], is_active=False
+        )
+        user.set_unusable_password()  # as create_user does without a password
+        directory = DIRECTORY_FIELDS + (("city",) if with_city else ())
+        profile = PractitionerProfile(
+            user=user, rpps=data["rpps"], **{name: data[name] for name in directory}
+        )
+        profile.fill_search_keys()
+        users.append(user)
+        profiles.append(profile)
+    try:
+        with transaction.atomic():  # a savepoint: a refused insert leaves nothing
+            User.objects.bulk_create(users)
+            PractitionerProfile.objects.bulk_create(profiles)
+    except IntegrityError:
+        return False
+    for user in users:
+        enqueue_on_commit("accounts.tasks.send_practitioner_invitation", str(user.pk))
+    report.created += len(entries)
+    return True
+
+
+def _import_row(report: ImportReport, entry: Entry) -> None:
+    """One row in a savepoint: a rejected row leaves nothing, and its invitation is never
+    queued (``on_commit`` callbacks of a rolled-back savepoint are dropped)."""
+    number, data, with_city = entry
+    try:
+        with transaction.atomic():
+            created = _upsert_practitioner(data, with_city=with_city)
+    except IntegrityError:
+        report.rejected.append((number, _("rpps: this number is already used by another account.")))
+        return
+    if created:
+        report.created += 1
+    else:
+        report.updated += 1
 
 
 def _upsert_practitioner(data: Mapping[str, str], *, with_city: bool) -> bool:
-    directory = ["last_name", "first_name", "profession", "specialty"]
-    if with_city:
-        directory.append("city")
+    directory = [*DIRECTORY_FIELDS, *(["city"] if with_city else [])]
     profile = (
         PractitionerProfile.objects.select_for_update()
         .select_related("user")

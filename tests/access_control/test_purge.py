@@ -9,7 +9,6 @@ import io
 import threading
 import uuid
 from datetime import date
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -42,7 +41,7 @@ from tests.audit.factories import verify, with_own_connection
 from tests.database_state import changed_tables, database_snapshot
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document, patient_with_login
-from tests.storage_backends import local_disk_only_with_clock_moved
+from tests.storage_backends import stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -67,14 +66,6 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
-def stored_files() -> list[tuple[str, bytes]]:
-    return sorted(
-        (str(path), path.read_bytes())
-        for path in Path(settings.MEDIA_ROOT).rglob("*")
-        if path.is_file()
-    )
-
-
 def purge_events(patient: User | None, outcome: str = Outcome.ALLOWED) -> list[AuditEvent]:
     return list(
         AuditEvent.objects.filter(patient=patient, action=Action.PURGE_RECORD, outcome=outcome)
@@ -88,7 +79,6 @@ def refusals(patient: User | None) -> list[tuple[str, uuid.UUID | None]]:
     return [(event.reason, event.actor_id) for event in sorted(events, key=lambda e: e.pk)]
 
 
-@local_disk_only_with_clock_moved
 def test_the_last_archive_day_is_kept_and_the_day_after_is_purged():
     last_day = closed_patient(archive_until=ARCHIVE_END)
     ended = closed_patient(archive_until=ARCHIVE_END - days(1))

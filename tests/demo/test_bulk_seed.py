@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -18,6 +17,7 @@ from enrollment import nir
 from records import selectors
 from records.models import Document
 from tests.crypto.canaries import forms_of
+from tests.storage_backends import stored_files
 
 
 def _patients(report):
@@ -77,11 +77,11 @@ def test_nothing_seeded_is_stored_in_clear_and_two_workers_share_the_batches(pg_
     for value in clear_values:
         for form in forms_of(value)[:3]:  # raw, hex (bytea), UTF-16
             assert form not in dump, value
-    files = [path for path in Path(settings.MEDIA_ROOT).rglob("*.bin") if path.is_file()]
+    files = [(name, content) for name, content in stored_files() if name.endswith(".bin")]
     names = {Path(name).name for name in Document.objects.values_list("file_name", flat=True)}
-    assert names <= {path.name for path in files}
-    for path in files:
-        assert b"%PDF" not in path.read_bytes()
+    assert names <= {Path(name).name for name, _content in files}
+    for _name, content in files:
+        assert b"%PDF" not in content
 
 
 @pytest.mark.django_db

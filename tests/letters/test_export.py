@@ -31,7 +31,6 @@ from tests.accounts.factories import (
 )
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import patient_with_login
-from tests.storage_backends import local_disk_only_with_clock_moved
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +100,6 @@ def test_admin_exports_the_same_batch_as_a_zip(rendered):
     assert set(Letter.objects.values_list("state", flat=True)) == {LetterState.DISPATCHED}
 
 
-@local_disk_only_with_clock_moved
 def test_admin_flags_late_letters_and_marks_returns(tmp_path, rendered):
     with time_machine.travel("2026-11-01 10:00 +0100", tick=False) as clock:
         rendered()
