@@ -72,7 +72,7 @@ run: $(VENV)/.installed-base ## Serve the portal on 127.0.0.1:PORT with the demo
 S3_TESTS ?= tests/records tests/letters tests/enrollment tests/crypto \
 	tests/access_control/test_purge.py tests/access_control/test_purge_acceptance.py \
 	tests/access_control/test_closure.py tests/demo/test_bulk_seed.py tests/test_healthz_ready.py \
-	tests/test_storage_settings.py tests/test_door_acceptance.py
+	tests/test_storage_settings.py tests/test_door_acceptance.py tests/test_backups.py
 # S3_TESTS= (empty) leaves the S3 pass out of `make test`, e.g. with PYTEST_ARGS for a few tests.
 S3_PASS = $(if $(strip $(S3_TESTS)),DMP_TEST_STORAGE=s3 $(PY) scripts/testenv.py -- $(PY) -m pytest \
 	$(S3_TESTS),@echo "make test: S3_TESTS is empty, no S3 pass")
@@ -92,9 +92,14 @@ test-s3: $(VENV)/.installed-test ## The storage tests only, on a throwaway S3 se
 
 # The fault drills (tests/drills/, README « Fault drills »): each injects one fault into real
 # services on loopback and prints what it injected and what it verified.
+# The drills whose subject is the storage run a second time on S3 (SeaweedFS).
+S3_DRILLS := tests/drills/test_storage_unreachable.py tests/drills/test_backup_restore.py
 drills: $(VENV)/.installed-test ## Fault drills: kill, stop and fill the services, then check nothing was lost
 	$(COMPILEMESSAGES)
 	$(PY) scripts/testenv.py -- $(PY) -m pytest -p no:cacheprovider -s -v --drills tests/drills
+	@echo "make drills: the storage drills again, on S3"
+	DMP_TEST_STORAGE=s3 $(PY) scripts/testenv.py -- $(PY) -m pytest -p no:cacheprovider -s -v \
+		--drills $(S3_DRILLS)
 
 bench: $(VENV)/.installed-test ## Load benchmark (gunicorn, wrk, PostgreSQL, Redis); prints the table
 	@command -v wrk >/dev/null || [ "$$(id -u)" -ne 0 ] || { echo "installing wrk (running as root)"; \
