@@ -187,7 +187,10 @@ def take_backup(
     pg_dump = postgres_program("pg_dump")
     started = time.monotonic()
     created = not outdir.exists()
-    outdir.mkdir(parents=True, exist_ok=True)
+    # The dump holds the whole database (ciphertext, but also blind indexes and the audit
+    # trail): readable by the operator's account only, whatever the umask.
+    outdir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    outdir.chmod(0o700)
     try:
         names, migrations, snapshot = _dump_in_one_snapshot(pg_dump, outdir / DUMP, using)
         dump_hash, dump_bytes = sha256_of(outdir / DUMP)

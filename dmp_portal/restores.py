@@ -178,10 +178,13 @@ def check_ledger(path: Path) -> int:
             % {"path": path}
         ) from error
     except ledger.MalformedLedger as error:
-        raise RestoreError(
-            _("Line %(number)d of the ledger %(path)s is malformed. Nothing was restored.")
-            % {"number": error.number, "path": path}
-        ) from error
+        # replay_shred_ledger's own message (the expected format), then the restore's outcome.
+        malformed = _(
+            "Line %(number)d of the ledger %(path)s is malformed: expected “<data key "
+            "uid> <UTC time as YYYY-MM-DDTHH:MM:SSZ>”, found “%(line)s”. Nothing was "
+            "replayed."
+        ) % {"number": error.number, "path": path, "line": error.line[:80]}
+        raise RestoreError(f"{malformed} {_('Nothing was restored.')}") from error
     except OSError as error:
         raise RestoreError(
             _("Cannot read the ledger %(path)s: %(reason)s. Nothing was restored.")
@@ -275,32 +278,39 @@ def restore_backup(
         )
     connections[using].close()  # the next query sees the restored schema afresh
     say("database restored")
-    # The restored tables got the new database's default privileges (the roles script's: read
-    # and write for the application role on every table the owner creates), the append-only
-    # audit tables included: take UPDATE, DELETE and TRUNCATE back before anything else runs.
-    with connections[using].cursor() as cursor:
-        cursor.execute(REVOKE_CHANGES_SQL)
-    say("audit tables append-only for every role but the owner")
-
-    with ThreadPoolExecutor(max_workers=COPY_WORKERS) as pool:
-        saved = pool.map(lambda entry: _put_back(storage, indir, entry), todo)
-        for entry, name in zip(todo, saved, strict=True):
-            if name != entry["name"]:
-                raise RestoreError(
-                    _("The storage stored %(name)s under another name (%(other)s): stop, and "
-                      "restore into an empty storage.")
-                    % {"name": entry["name"], "other": name}
-                )  # fmt: skip
-    say(f"files restored={len(todo)} already={len(manifest['files']) - len(todo)}")
-    for name in manifest.get("missing_files", []):
-        # Named by a row but gone when the backup copied the files: a purge between the
-        # snapshot and the copy (its key is destroyed by the replay below).
-        say(f"missing at backup file={name}")
-
-    replay = _run("replay_shred_ledger", "--ledger", str(ledger_path))
-    say(replay)
-    audit = _run("verify_audit")
-    say(f"verify_audit {audit}")
+    # From here the database holds the data keys the ledger says were destroyed: the ledger is
+    # replayed first, before the files come back, and a failure at any later step says not to
+    # open the service (the restore cannot simply run again: the database is no longer empty).
+    step = _("the audit tables' grants")
+    try:
+        # The restored tables got the new database's default privileges (the roles script's:
+        # read and write for the application role on every table the owner creates), the
+        # append-only audit tables included: take UPDATE, DELETE and TRUNCATE back first.
+        with connections[using].cursor() as cursor:
+            cursor.execute(REVOKE_CHANGES_SQL)
+        say("audit tables append-only for every role but the owner")
+        step = "replay_shred_ledger"
+        replay = _run("replay_shred_ledger", "--ledger", str(ledger_path))
+        say(replay)
+        step = _("putting the files back")
+        _put_all_back(storage, indir, todo)
+        say(f"files restored={len(todo)} already={len(manifest['files']) - len(todo)}")
+        for name in manifest.get("missing_files", []):
+            # Named by a row but gone when the backup copied the files: a purge between the
+            # snapshot and the copy (its key was destroyed again by the replay above).
+            say(f"missing at backup file={name}")
+        step = "verify_audit"
+        audit = _run("verify_audit")
+        say(f"verify_audit {audit}")
+    except Exception as error:
+        raise RestoreError(
+            _(
+                "The database is restored, but the restore stopped during %(step)s: do not open "
+                "the service. Drop the database, empty the storage, then run the restore "
+                "again. %(error)s"
+            )
+            % {"step": step, "error": error}
+        ) from error
     return RestoreSummary(
         len(todo), len(manifest["files"]) - len(todo), replay, audit, time.monotonic() - started
     )
@@ -311,14 +321,20 @@ def _run(command: str, *args: str) -> str:
     try:
         call_command(command, *args, stdout=out, stderr=out)
     except CommandError as error:
-        raise RestoreError(
-            _(
-                "The database and the files are restored, but %(command)s failed: do not open "
-                "the service. %(error)s %(output)s"
-            )
-            % {"command": command, "error": error, "output": out.getvalue().strip()}
-        ) from error
+        raise CommandError(f"{error} {out.getvalue().strip()}".strip()) from error
     return out.getvalue().strip()
+
+
+def _put_all_back(storage: Storage, indir: Path, todo: list[dict[str, Any]]) -> None:
+    with ThreadPoolExecutor(max_workers=COPY_WORKERS) as pool:
+        saved = pool.map(lambda entry: _put_back(storage, indir, entry), todo)
+        for entry, name in zip(todo, saved, strict=True):
+            if name != entry["name"]:
+                raise RestoreError(
+                    _("The storage stored %(name)s under another name (%(other)s): stop, and "
+                      "restore into an empty storage.")
+                    % {"name": entry["name"], "other": name}
+                )  # fmt: skip
 
 
 def _listed(names: list[str]) -> str:

@@ -107,6 +107,10 @@ def render(letter_id: int) -> bool:
             letter.state = LetterState.VOID
             letter.save(update_fields=["state"])
             return False
+        # A file already under the letter's own name is what an earlier attempt left when its
+        # worker died, or its commit failed, after the write: no row names it (this row is
+        # still requested, and locked). It goes, so that the letter keeps its own name.
+        remove_partial(default_storage, f"letters/{letter.uid}.pdf")
         name, _size = save_encrypted(
             default_storage,
             f"letters/{letter.uid}.pdf",

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import subprocess
 from io import StringIO
 from pathlib import Path
 
@@ -31,6 +33,20 @@ def ledger_file(settings, tmp_path) -> Path:
     path.touch()
     settings.DMP_SHRED_LEDGER_PATH = str(path)
     return path
+
+
+@pytest.fixture
+def pg_restore() -> str:
+    found = (
+        shutil.which("pg_restore")
+        or sorted(str(path) for path in Path("/usr/lib/postgresql").glob("*/bin/pg_restore"))[-1]
+    )
+    return found
+
+
+def test_the_backup_folder_is_the_operator_s_alone(backed_up):
+    outdir, _document = backed_up
+    assert outdir.stat().st_mode & 0o777 == 0o700
 
 
 @pytest.fixture
@@ -83,9 +99,15 @@ def test_a_backup_holds_the_dump_and_the_stored_ciphertext_with_their_hashes(bac
     assert manifest["missing_files"] == []
 
 
-def test_a_backup_never_holds_a_key(backed_up):
+def test_a_backup_never_holds_a_key(backed_up, pg_restore):
     outdir, _document = backed_up
     written = b"".join(path.read_bytes() for path in outdir.rglob("*") if path.is_file())
+    # The custom-format dump is compressed: read it back as the SQL it holds.
+    written += subprocess.run(
+        [pg_restore, "--file=-", str(outdir / "database.dump")],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    assert b"COPY public.records_document" in written
     keys = [settings.DMP_BLIND_INDEX_KEY.encode(), settings.SECRET_KEY.encode()]
     keys.append(settings.DMP_AUDIT_SIGNING_KEY.encode())
     for master in parse_master_keys(settings.DMP_MASTER_KEYS):
