@@ -42,8 +42,13 @@ from tests.accounts.factories import (
     logged_in_client,
 )
 from tests.audit.factories import verify
-from tests.enrollment.factories import PASSWORD, make_beneficiary, make_nir, submit_code
-from tests.letters.reading import code_from_letter
+from tests.enrollment.factories import (
+    PASSWORD,
+    enrol_by_post,
+    make_beneficiary,
+    make_nir,
+    submit_code,
+)
 from tests.records.factories import add_document
 from tests.storage_backends import stored_bytes
 
@@ -56,20 +61,6 @@ CONTENTS = (
     "Glycémie à jeun 1,32 g/L, patiente Quintavalle, contrôle dans trois mois.\n",
     "Cholestérol LDL 1,87 g/L : régime et nouvelle mesure.\n",
 )
-
-
-def enrol_by_post(person: Beneficiary) -> User:
-    """/enrollment/, the letter's code, /enrollment/activate/: the account the post opens."""
-    Client(REMOTE_ADDR="192.0.2.10").post(
-        "/enrollment/", {"nir": person.nir, "nir_confirmation": person.nir}
-    )
-    code = code_from_letter(Letter.objects.filter(subject_uid=person.uid).latest("pk"))
-    browser = Client(REMOTE_ADDR="192.0.2.10")
-    assert submit_code(browser, person.nir, code).status_code == 302
-    done = browser.post(
-        "/enrollment/activate/", {"new_password1": PASSWORD, "new_password2": PASSWORD}
-    )
-    return User.objects.get(username=done.context["identifier"])
 
 
 def dump_database(pg_dump: str) -> bytes:

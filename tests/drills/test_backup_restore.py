@@ -34,40 +34,22 @@ import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services.keys import ensure_data_key
 from audit.checkpoints import write_checkpoint
 from bench.world import build_pdf
-from enrollment.models import Beneficiary
-from letters.models import Letter
 from tests.access_control.closure_records import close_record
 from tests.accounts.factories import UserFactory, logged_in_client
 from tests.drills.readback import DESTROYED, destroyed_keys, plaintext_hashes, row_counts
 from tests.drills.report import Drill
-from tests.enrollment.factories import PASSWORD, make_beneficiary, make_nir, submit_code
-from tests.letters.reading import code_from_letter
+from tests.enrollment.factories import enrol_by_post, make_beneficiary, make_nir
 from tests.records.factories import pdf_upload
 from tests.storage_backends import ON_S3
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 300  # seconds, for each command run as a process
-
-
-def enrol_by_post(person: Beneficiary) -> User:
-    """/enrollment/, the letter's code, /enrollment/activate/: the account the post opens."""
-    Client(REMOTE_ADDR="192.0.2.10").post(
-        "/enrollment/", {"nir": person.nir, "nir_confirmation": person.nir}
-    )
-    code = code_from_letter(Letter.objects.filter(subject_uid=person.uid).latest("pk"))
-    browser = Client(REMOTE_ADDR="192.0.2.10")
-    assert submit_code(browser, person.nir, code).status_code == 302
-    done = browser.post(
-        "/enrollment/activate/", {"new_password1": PASSWORD, "new_password2": PASSWORD}
-    )
-    return User.objects.get(username=done.context["identifier"])
 
 
 def upload_through_the_page(patient: User, count: int) -> None:

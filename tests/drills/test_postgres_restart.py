@@ -222,7 +222,16 @@ def test_postgres_restarts_during_load(tmp_path, redis_broker):
         f"with the portal's French 500 page, {sum(a.refused for _p, _ad, a in failed)} refused), "
         "none cut short"
     )
+    # The drill tested something: under load, requests were in flight during each outage, and
+    # requests were sent after every one (all of which succeeded, checked above).
+    in_flight = [
+        sum(1 for _p, _ad, a in answers if a.started <= back and a.ended >= began)
+        for began, back in windows
+    ]
+    for (name, _steps, under_load), count in zip(OUTAGES, in_flight, strict=True):
+        assert count or not under_load, f"no request was in flight during {name}"
     after = [sum(1 for _p, _ad, a in answers if a.started >= back) for _began, back in windows]
+    assert all(after), f"an outage with no request after it: {after}"
     drill.verified(
         "every request sent once PostgreSQL was back succeeded (stale connections replaced): "
         + ", ".join(f"{count} after outage {index}" for index, count in enumerate(after, 1))

@@ -6,10 +6,13 @@ from datetime import date
 from django.test import Client
 from stdnum.fr import nir as stdnum_nir
 
+from accounts.models import User
 from dmp_portal.crypto.datakeys import create_data_key
 from enrollment.models import Beneficiary
 from enrollment.postal import build_address
 from enrollment.services.registry import nir_index
+from letters.models import Letter
+from tests.letters.reading import code_from_letter
 
 _serial = itertools.count(1)
 
@@ -66,3 +69,17 @@ REFUSAL = "Ce numéro et ce code ne correspondent à aucun code valide"
 
 def submit_code(client: Client, nir: str, code: str):
     return client.post(ACTIVATE_URL, {"nir": nir, "creation_code": code})
+
+
+def enrol_by_post(person: Beneficiary) -> User:
+    """/enrollment/, the letter's code, /enrollment/activate/: the account the post opens."""
+    Client(REMOTE_ADDR="192.0.2.10").post(
+        "/enrollment/", {"nir": person.nir, "nir_confirmation": person.nir}
+    )
+    code = code_from_letter(Letter.objects.filter(subject_uid=person.uid).latest("pk"))
+    browser = Client(REMOTE_ADDR="192.0.2.10")
+    assert submit_code(browser, person.nir, code).status_code == 302
+    done = browser.post(
+        "/enrollment/activate/", {"new_password1": PASSWORD, "new_password2": PASSWORD}
+    )
+    return User.objects.get(username=done.context["identifier"])
