@@ -198,16 +198,22 @@ def files_to_put_back(
     """The files still to store: one already stored with the same content is skipped (a restore
     run again); one stored with other content is refused before anything is touched."""
     todo, taken = [], []
-    with ThreadPoolExecutor(max_workers=COPY_WORKERS) as pool:
-        for entry, state in zip(
-            manifest["files"],
-            pool.map(lambda entry: _stored_state(storage, entry), manifest["files"]),
-            strict=True,
-        ):
-            if state == "absent":
-                todo.append(entry)
-            elif state == "other":
-                taken.append(entry["name"])
+    try:
+        with ThreadPoolExecutor(max_workers=COPY_WORKERS) as pool:
+            for entry, state in zip(
+                manifest["files"],
+                pool.map(lambda entry: _stored_state(storage, entry), manifest["files"]),
+                strict=True,
+            ):
+                if state == "absent":
+                    todo.append(entry)
+                elif state == "other":
+                    taken.append(entry["name"])
+    except OSError as error:  # the disk's own errors, and S3's (dmp_portal/object_storage.py)
+        raise RestoreError(
+            _("The storage cannot be read (%(reason)s). Nothing was restored.")
+            % {"reason": error.strerror or error}
+        ) from error
     if taken:
         raise RestoreError(
             _(

@@ -22,6 +22,7 @@ from dmp_portal.crypto.keyring import parse_master_keys
 from records.models import Document
 from tests.accounts.factories import UserFactory
 from tests.records.factories import PDF, add_document
+from tests.storage_backends import local_disk_only
 
 pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump reads what is committed
 
@@ -211,3 +212,22 @@ def test_a_storage_holding_other_content_under_a_backed_up_name_is_refused(backe
     assert document.file_name in message and "Rien n'a été restauré" in message
     with default_storage.open(document.file_name, "rb") as stored:
         assert stored.read() == b"other"  # left as it was
+
+
+@local_disk_only
+def test_a_storage_that_cannot_be_read_is_refused_before_anything(
+    backed_up, ledger_file, settings, tmp_path
+):
+    """A file stands where the storage's `records` folder goes (refused even to root)."""
+    outdir, _document = backed_up
+    blocked = tmp_path / "blocked-media"
+    blocked.mkdir()
+    (blocked / "records").write_text("not a folder")
+    settings.MEDIA_ROOT = str(blocked)
+    before = state()
+    with pytest.raises(CommandError) as raised:
+        restore(outdir)
+    message = str(raised.value)
+    assert "Le stockage ne peut pas être lu" in message and "Rien n'a été restauré" in message
+    assert state() == before
+    assert sorted(path.name for path in blocked.iterdir()) == ["records"]

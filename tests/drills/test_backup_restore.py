@@ -45,6 +45,7 @@ from tests.accounts.factories import UserFactory, logged_in_client
 from tests.drills.readback import DESTROYED, destroyed_keys, plaintext_hashes, row_counts
 from tests.drills.report import Drill
 from tests.enrollment.factories import enrol_by_post, make_beneficiary, make_nir
+from tests.filesystems import LEFT_FREE, fill, tmpfs
 from tests.records.factories import pdf_upload
 from tests.storage_backends import ON_S3
 
@@ -215,39 +216,38 @@ def run_drill(drill: Drill, tmp_path: Path, ledger: Path, restore_as: str) -> No
 def restore_stopped_half_way(
     drill: Drill, tmp_path: Path, outdir: Path, ledger: Path, later_key: str
 ) -> None:
-    """A restore whose files cannot be put back (a file stands where the storage's `records`
-    folder goes: refused even to root): it says not to open the service, and the ledger was
-    replayed before it stopped, so the key destroyed after the backup is destroyed there too."""
+    """A restore whose files cannot be put back (its storage, a small tmpfs, is full): it says
+    not to open the service, and the ledger was replayed before it stopped, so the key destroyed
+    after the backup is destroyed there too."""
     target = f"drill_halfway_{secrets.token_hex(4)}"
     admin(f'CREATE DATABASE "{target}"')
-    media = tmp_path / "media-blocked"
-    media.mkdir()
-    (media / "records").write_text("not a folder")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(target),
-        "MEDIA_ROOT": str(media),
-        "DMP_SHRED_LEDGER_PATH": str(ledger),
-    }
-    try:
-        drill.injected("a restore whose storage refuses the files (a file where a folder goes)")
-        stopped = manage(env, "restore", str(outdir))
-        assert stopped.returncode == 1, stopped.stderr[-3000:]
-        assert "n'ouvrez pas le service" in stopped.stderr, stopped.stderr[-3000:]
-        assert "remise des fichiers" in stopped.stderr, stopped.stderr[-3000:]
-        destroyed = manage(
-            env, "shell", "-c",
-            "from tests.drills.readback import destroyed_keys; print(*destroyed_keys())",
-        )  # fmt: skip
-        assert destroyed.returncode == 0, destroyed.stderr[-3000:]
-        assert later_key in destroyed.stdout.split()
-        drill.verified(
-            "the restore stopped at putting the files back says not to open the service, and "
-            "the key destroyed after the backup was already destroyed again (ledger replayed "
-            "first)"
-        )
-    finally:
-        admin(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+    with tmpfs(tmp_path / "media-full") as media:
+        fill(media, LEFT_FREE)  # less room than the backup's files need
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(target),
+            "MEDIA_ROOT": str(media),
+            "DMP_SHRED_LEDGER_PATH": str(ledger),
+        }
+        try:
+            drill.injected("a restore whose storage is full (a tmpfs with 32 KiB left)")
+            stopped = manage(env, "restore", str(outdir))
+            assert stopped.returncode == 1, stopped.stderr[-3000:]
+            assert "n'ouvrez pas le service" in stopped.stderr, stopped.stderr[-3000:]
+            assert "remise des fichiers" in stopped.stderr, stopped.stderr[-3000:]
+            destroyed = manage(
+                env, "shell", "-c",
+                "from tests.drills.readback import destroyed_keys; print(*destroyed_keys())",
+            )  # fmt: skip
+            assert destroyed.returncode == 0, destroyed.stderr[-3000:]
+            assert later_key in destroyed.stdout.split()
+            drill.verified(
+                "the restore stopped while putting the files back says not to open the "
+                "service, and the key destroyed after the backup was already destroyed again "
+                "(the ledger replayed first)"
+            )
+        finally:
+            admin(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
 
 
 def prepare_roles(target: str, folder: Path) -> dict:
