@@ -80,9 +80,13 @@ def clean_birth_date(value: str) -> str:
     return born.isoformat()
 
 
+# Read once (``Regime.values`` builds its list at every read).
+REGIMES = frozenset(Regime.values)
+
+
 def clean_regime(value: str) -> str:
     value = value.strip().lower()
-    if value not in Regime.values:
+    if value not in REGIMES:
         raise ValidationError(
             _("Unknown scheme “%(value)s”; expected one of: %(choices)s."),
             params={"value": value, "choices": ", ".join(Regime.values)},
