@@ -21,8 +21,12 @@ FRANCE = "FRANCE"
 
 
 def _plain_upper(value: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", (value or "").translate(_LATIN))
-    without_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
+    without_accents = value or ""
+    # Plain ASCII (most lines) has no accent to take off: skipped, as it changes nothing there
+    # (a registry import checks a million addresses, issue 18).
+    if not without_accents.isascii():
+        decomposed = unicodedata.normalize("NFKD", without_accents.translate(_LATIN))
+        without_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
     without_punctuation = re.sub(r"[^\w\s]|_", " ", without_accents)
     return re.sub(r"\s+", " ", without_punctuation).strip().upper()
 
@@ -65,7 +69,10 @@ def _latin(ch: str) -> str:
 
 
 def _tidy(value: str) -> str:
-    return re.sub(r"\s+", " ", "".join(_latin(ch) for ch in value or "")).strip()
+    value = value or ""
+    if not value.isascii():  # every ASCII character is printable as it is (Windows-1252)
+        value = "".join(_latin(ch) for ch in value)
+    return re.sub(r"\s+", " ", value).strip()
 
 
 class PostalAddressJson(TypedDict):

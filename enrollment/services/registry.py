@@ -28,7 +28,7 @@ from enrollment.services.representatives import (
     follow_birth_date,
     link_representatives,
 )
-from enrollment.validators import BeneficiaryRowForm
+from enrollment.validators import check_row
 from letters.services import void_unsent
 
 if TYPE_CHECKING:
@@ -130,11 +130,11 @@ def import_beneficiaries(
     waiting: list[tuple[int, dict[str, Any]]] = []
     batch: list[tuple[int, dict[str, Any]]] = []
     for number, row in rows:
-        form = BeneficiaryRowForm(data=row)
-        if not form.is_valid():
-            report.rejected.append((number, form.reason()))
+        data, reason = check_row(row)
+        if reason:
+            report.rejected.append((number, reason))
             continue
-        batch.append((number, form.cleaned_data))
+        batch.append((number, data))
         if len(batch) >= batch_rows:
             waiting += _import_batch(report, batch, operator)
             batch = []

@@ -11,8 +11,8 @@ no column, leaves the links as they are (as the ``opposition`` column does).
 Every link made or undone passes the door as the import's operator and is recorded on the
 child's chain (their record's once it exists, so the child's history shows who changed who acts
 for them). The row's format (malformed numbers, three of them, the same twice, the child
-themself, an adult child) is checked by its form (``enrollment.validators``); who the numbers
-name is checked here.
+themself, an adult child) is checked with the row (``enrollment.validators.check_row``); who
+the numbers name is checked here.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def link_representatives(
     operator: CommandLineOperator,
     today: date,
 ) -> str:
-    """Make the child's links those of ``numbers`` (normalised NIRs, checked by the row's form),
+    """Make the child's links those of ``numbers`` (normalised NIRs, checked with the row),
     inside the row's transaction, the child's row locked. None: unchanged.
 
     Raises ``RepresentativesRejected`` (or ``RepresentativeUnknown``) when a number names
