@@ -9,11 +9,13 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from accounts.selectors import verified_email
 from audit.models import Action, AuditEvent
 from dmp_portal.queueing import enqueue_on_commit
 from enrollment.models import Beneficiary
+from letters.rendering.content import french_date
 from letters.services import request_letter
 
 OPENING_NOTICE = "opening_notice"
@@ -48,14 +50,19 @@ def send_opening_email(event_id: int) -> bool:
     address = verified_email(event.patient)
     if address is None:
         return False
+    day = timezone.localdate(event.occurred_at)
     context = {
         "reactivated": event.action == Action.REACTIVATE,
-        "day": timezone.localdate(event.occurred_at),
+        "day": day,
         "phone": settings.DMP_OPERATOR_PHONE,
         "phone_hours": settings.DMP_OPERATOR_PHONE_HOURS,
         "site_url": settings.DMP_SITE_URL,
     }
     with translation.override(event.patient.language or settings.LANGUAGE_CODE):
+        # In French, the first of the month is « 1er », as the letter says it (Django's French
+        # DATE_FORMAT writes « 1 décembre »).
+        french = translation.get_language() == "fr"
+        context["day"] = french_date(day) if french else date_format(day, "DATE_FORMAT")
         subject = render_to_string("enrollment/email/opening_subject.txt", context)
         body = render_to_string("enrollment/email/opening_body.txt", context)
     send_mail(subject.strip(), body, None, [address])

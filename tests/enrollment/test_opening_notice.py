@@ -4,9 +4,11 @@ with the day and the operator's number; no code in either."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core import mail
 from django.db import transaction
@@ -91,3 +93,22 @@ def test_the_e_mail_task_takes_only_an_opening_event(enrolled):
     opened = AuditEvent.objects.get(patient=user, action=Action.ACTIVATE)
     assert send_opening_email(opened.pk) is True
     assert "ouvert" in mail.outbox[-1].body or "opened" in mail.outbox[-1].body
+
+
+def test_the_e_mail_says_the_first_of_the_month_as_the_letter_does(enrolled):
+    """« le 1er décembre 2026 », not Django's French « 1 décembre » (found on a 1 December);
+    in English, the date as the portal writes it."""
+    person = make_beneficiary()
+    user = enrolled(person)
+    give_verified_email(user, "lea.dupont@example.fr")
+    first = timezone.make_aware(datetime(2026, 12, 1, 10, 0))
+    with time_machine.travel(first, tick=False), transaction.atomic():
+        opened = record_event(
+            actor=user, patient=user, action=Action.ACTIVATE, outcome=Outcome.ALLOWED
+        )
+    assert send_opening_email(opened.pk) is True
+    assert "le 1er décembre 2026" in mail.outbox[-1].body
+    user.language = "en"
+    user.save(update_fields=["language"])
+    assert send_opening_email(opened.pk) is True
+    assert "opened on 1 December 2026" in mail.outbox[-1].body
