@@ -19,6 +19,7 @@ from dmp_portal.csv_import import (
     report_lines,
     write_report,
 )
+from tests.terminal import Terminal
 
 COLUMNS = ("code", "name")
 
@@ -117,11 +118,6 @@ def test_progress_lines_say_how_far_the_file_is_read(tmp_path):
     assert lines[0].startswith("lignes lues : 1 (10 %), débit : ")
     assert lines[-1].startswith("lignes lues : 10 (100 %), débit : ")
     assert lines[-1].endswith(" lignes/s")
-
-
-class Terminal(StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from stdnum import luhn
 from accounts.models import PractitionerProfile, User, UserKind
 from accounts.names import search_key
 from accounts.services import practitioners
+from tests.terminal import Terminal
 
 pytestmark = pytest.mark.django_db
 HEADER = "rpps,last_name,first_name,profession,specialty,email\n"
@@ -160,11 +161,6 @@ def test_a_number_taken_by_another_account_is_rejected_alone_in_its_batch(
     ]
     assert queued == [2]
     assert set(PractitionerProfile.objects.values_list("rpps", flat=True)) == {first, last}
-
-
-class Terminal(StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 @pytest.mark.parametrize(

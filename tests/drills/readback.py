@@ -67,3 +67,13 @@ def main() -> None:
             {"files": plaintext_hashes(), "rows": row_counts(), "destroyed": destroyed_keys()}
         )
     )
+
+
+def decrypted_size(storage, document: Document) -> int:
+    """How many bytes the document's stored file decrypts to (it must open)."""
+    return sum(
+        len(part)
+        for part in open_decrypted(
+            storage, document.file_name, document.data_key, document.file_aad()
+        )
+    )

@@ -23,6 +23,7 @@ from dmp_portal.crypto.files import open_decrypted
 from letters.models import Letter
 from records.models import Document
 from records.upload_errors import StorageUnavailable
+from tests.drills.readback import decrypted_size
 from tests.drills.report import Drill
 from tests.drills.serving import Answer, gunicorn, request, session_of, upload_body
 from tests.filesystems import LEFT_FREE, SIZE, fill, run, tmpfs
@@ -39,12 +40,7 @@ def check_storage(folder: Path) -> tuple[int, int]:
     storage = FileSystemStorage(location=str(folder))
     rows = 0
     for document in Document.objects.select_related("data_key"):
-        size = sum(
-            len(part)
-            for part in open_decrypted(
-                storage, document.file_name, document.data_key, document.file_aad()
-            )
-        )
+        size = decrypted_size(storage, document)
         assert size == document.size, f"document {document.pk}: {size} != {document.size}"
         rows += 1
     for letter in Letter.objects.exclude(pdf_name="").select_related("data_key"):

@@ -27,11 +27,11 @@ from django.utils.html import escape
 
 from audit.models import Action, AuditEvent
 from bench.world import build_pdf
-from dmp_portal.crypto.files import open_decrypted
 from dmp_portal.object_storage import RangedS3Storage
 from dmp_portal.settings.storage import MULTIPART_BYTES
 from records.models import Document
 from records.upload_errors import StorageUnavailable
+from tests.drills.readback import decrypted_size
 from tests.drills.report import Drill, wait_until
 from tests.drills.serving import Answer, free_port, gunicorn, request, session_of, upload_body
 from tests.records.factories import PDF, patient_with_login
@@ -127,12 +127,7 @@ def check_rows() -> int:
     """Every document row opens and decrypts from its object; returns how many."""
     storage = the_bucket()[0]
     for document in Document.objects.select_related("data_key"):
-        size = sum(
-            len(part)
-            for part in open_decrypted(
-                storage, document.file_name, document.data_key, document.file_aad()
-            )
-        )
+        size = decrypted_size(storage, document)
         assert size == document.size, f"document {document.pk}: {size} != {document.size}"
     return Document.objects.count()
 

@@ -17,6 +17,7 @@ from enrollment.models import Beneficiary
 from enrollment.services import registry
 from enrollment.services.registry import nir_index
 from tests.enrollment.factories import make_beneficiary, make_nir
+from tests.terminal import Terminal
 
 pytestmark = pytest.mark.django_db
 HEADER = (
@@ -136,11 +137,6 @@ def test_lifting_an_opposition_in_a_batch_still_passes_the_door(tmp_path, batche
     ]
     assert Beneficiary.objects.get(nir_index=nir_index(opposed)).opposed_at is None
     assert AuditEvent.objects.filter(action=Action.LIFT_OPPOSITION).count() == 1
-
-
-class Terminal(StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 @pytest.mark.parametrize(

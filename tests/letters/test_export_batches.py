@@ -14,13 +14,9 @@ from django.test import Client
 from letters import services
 from letters.models import Letter, LetterState
 from tests.enrollment.factories import make_beneficiary
+from tests.terminal import Terminal
 
 pytestmark = pytest.mark.django_db
-
-
-class Terminal(StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 @pytest.fixture
