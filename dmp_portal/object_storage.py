@@ -18,6 +18,8 @@ import contextlib
 import errno
 import io
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -94,10 +96,30 @@ def _refusals_as_os_errors(operation: str) -> Iterator[None]:
         ) from exc
 
 
+# Every RangedS3Storage of the process, so that a forked child drops the connections it
+# inherited (below).
+_INSTANCES: weakref.WeakSet[RangedS3Storage] = weakref.WeakSet()
+
+
+def _forget_connections_after_fork() -> None:
+    """A forked child (the bulk seed's workers, any pre-forking server) inherits the parent's
+    boto3 client and its open sockets: two processes on one connection read each other's answers
+    (HeadObject then fails with 400 Bad Request). The child starts with fresh connections,
+    exactly as django-storages does for a pickled storage (its ``__setstate__``)."""
+    for storage in list(_INSTANCES):
+        storage._connections = threading.local()
+        storage._unsigned_connections = threading.local()
+        storage._bucket = None
+
+
+os.register_at_fork(after_in_child=_forget_connections_after_fork)
+
+
 class RangedS3Storage(S3Storage):
     """S3Storage whose reads stream with ranged GETs and whose uploads have bounded parts."""
 
     def __init__(self, **settings: Any) -> None:
+        _INSTANCES.add(self)
         part = settings.pop("multipart_bytes", 8 * 1024 * 1024)
         concurrency = settings.pop("upload_concurrency", 2)
         config = TransferConfig(
