@@ -155,7 +155,9 @@ def pages():
         },
         changed_fields="last_name",
     )
-    Letter.objects.create(kind="creation_code", subject_uid=person.uid, data_key=person.data_key)
+    letter = Letter.objects.create(
+        kind="creation_code", subject_uid=person.uid, data_key=person.data_key
+    )
     LetterBatch.objects.create()
     EnrollmentRequest.objects.create(nir_index="x" * 64)
     EmergencyAccess.objects.create(
@@ -173,8 +175,9 @@ def pages():
     )
     death = DeathProposal.objects.create(patient=patient, proposed_by=proposer)
     assert document.pk
-    # Shown as they are in every language: names and login identifiers.
-    data = {str(profile)} | {user.username for user in User.objects.all()}
+    # Shown as they are in every language: names, login identifiers and the letter's random
+    # reference (« L-GRCQKFDKQJ » has no digit to tell it from a word).
+    data = {str(profile), str(letter)} | {user.username for user in User.objects.all()}
     found = ["/admin/"]
     for model in admin.site._registry:
         opts = model._meta
