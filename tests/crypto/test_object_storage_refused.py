@@ -19,7 +19,6 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import translation
 from django.utils.html import escape
@@ -31,7 +30,7 @@ from dmp_portal.object_storage import RangedS3Storage
 from dmp_portal.settings.storage import MULTIPART_BYTES
 from records.models import Document
 from records.upload_errors import StorageUnavailable
-from tests.records.factories import PDF, patient_with_login
+from tests.records.factories import patient_with_login, post_upload
 from tests.storage_backends import s3_only
 
 pytestmark = [pytest.mark.django_db, s3_only]
@@ -136,24 +135,12 @@ def test_a_multipart_upload_that_fails_half_way_leaves_no_object_and_no_part(dat
     assert name == "records/half-way.bin"
 
 
-def post(client):
-    return client.post(
-        "/records/upload/",
-        {
-            "title": "Bilan sanguin de mars",
-            "category": "biologie",
-            "act_date": "12/03/2026",
-            "file": SimpleUploadedFile("bilan.pdf", PDF, content_type="application/pdf"),
-        },
-    )
-
-
 def test_an_upload_while_the_endpoint_is_down_gives_the_form_back_then_goes_through(caplog):
     _patient, client = patient_with_login()
     keys_before = set(bucket_keys("records/"))
     down = s3_storages(endpoint_url=f"http://127.0.0.1:{closed_port()}")
     with override_settings(STORAGES=down):
-        response = post(client)
+        response = post_upload(client)
     assert response.status_code == 200
     with translation.override(settings.LANGUAGE_CODE):
         assert response.context["form"].errors["file"] == [StorageUnavailable().message]
@@ -163,6 +150,6 @@ def test_an_upload_while_the_endpoint_is_down_gives_the_form_back_then_goes_thro
     assert set(bucket_keys("records/")) == keys_before
     assert "upload not stored: the storage refused the write (EIO)" in caplog.text
 
-    assert post(client).status_code == 302  # the endpoint back: the same upload is stored
+    assert post_upload(client).status_code == 302  # the endpoint back: the same upload is stored
     document = Document.objects.get()
     assert set(bucket_keys("records/")) == keys_before | {document.file_name}

@@ -174,3 +174,18 @@ def session_of(client) -> tuple[str, str]:
     token = client.cookies[settings.CSRF_COOKIE_NAME].value
     cookies = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
     return cookies, token
+
+
+def upload_page(
+    port: int, cookies: str, token: str, title: str, content: bytes, timeout: float = 30
+) -> Answer:
+    """A PDF sent through the upload page, as the browser of the session ``cookies`` sends it."""
+    return request(
+        port,
+        "POST",
+        "/records/upload/",
+        cookies=cookies,
+        body=upload_body(token, title, "bilan.pdf", content),
+        headers={"Referer": f"http://127.0.0.1:{port}/records/upload/"},
+        timeout=timeout,
+    )

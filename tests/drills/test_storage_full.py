@@ -25,7 +25,7 @@ from records.models import Document
 from records.upload_errors import StorageUnavailable
 from tests.drills.readback import decrypted_size
 from tests.drills.report import Drill
-from tests.drills.serving import Answer, gunicorn, request, session_of, upload_body
+from tests.drills.serving import Answer, gunicorn, session_of, upload_page
 from tests.filesystems import LEFT_FREE, SIZE, fill, run, tmpfs
 from tests.records.factories import PDF, patient_with_login
 
@@ -70,14 +70,7 @@ def test_uploads_when_the_storage_is_full_then_read_only(tmp_path, redis_broker)
     ):
 
         def upload(title: str, content: bytes) -> Answer:
-            return request(
-                server.port,
-                "POST",
-                "/records/upload/",
-                cookies=cookies,
-                body=upload_body(token, title, "bilan.pdf", content),
-                headers={"Referer": f"http://127.0.0.1:{server.port}/records/upload/"},
-            )
+            return upload_page(server.port, cookies, token, title, content)
 
         def stored(answer: Answer) -> bool:
             return answer.status == 302 and answer.location.startswith("/records/")

@@ -33,7 +33,7 @@ from records.models import Document
 from records.upload_errors import StorageUnavailable
 from tests.drills.readback import decrypted_size
 from tests.drills.report import Drill, wait_until
-from tests.drills.serving import Answer, free_port, gunicorn, request, session_of, upload_body
+from tests.drills.serving import Answer, free_port, gunicorn, session_of, upload_page
 from tests.records.factories import PDF, patient_with_login
 from tests.storage_backends import s3_only
 
@@ -153,15 +153,7 @@ def test_uploads_when_the_s3_endpoint_is_down_then_cut_mid_upload(tmp_path, redi
         ) as server:
 
             def upload(title: str, content: bytes) -> Answer:
-                return request(
-                    server.port,
-                    "POST",
-                    "/records/upload/",
-                    cookies=cookies,
-                    body=upload_body(token, title, "bilan.pdf", content),
-                    headers={"Referer": f"http://127.0.0.1:{server.port}/records/upload/"},
-                    timeout=120,
-                )
+                return upload_page(server.port, cookies, token, title, content, timeout=120)
 
             def stored(answer: Answer) -> bool:
                 return answer.status == 302 and answer.location.startswith("/records/")

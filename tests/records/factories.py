@@ -48,3 +48,16 @@ def add_document(
     return stored_document(
         patient, author=author, title=title, category=category, act_date=act_date, content=content
     )
+
+
+def post_upload(client):
+    """The upload page's form, filled as a patient fills it (« Bilan sanguin de mars »)."""
+    return client.post(
+        "/records/upload/",
+        {
+            "title": "Bilan sanguin de mars",
+            "category": "biologie",
+            "act_date": "12/03/2026",
+            "file": SimpleUploadedFile("bilan.pdf", PDF, content_type="application/pdf"),
+        },
+    )

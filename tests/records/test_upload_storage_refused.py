@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import translation
 from django.utils.html import escape
@@ -14,7 +13,7 @@ from django.utils.html import escape
 from audit.models import Action, AuditEvent
 from records.models import Document
 from records.upload_errors import StorageUnavailable
-from tests.records.factories import PDF, patient_with_login
+from tests.records.factories import patient_with_login, post_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -30,18 +29,6 @@ def local_storage(location) -> dict:
     }
 
 
-def post(client):
-    return client.post(
-        "/records/upload/",
-        {
-            "title": "Bilan sanguin de mars",
-            "category": "biologie",
-            "act_date": "12/03/2026",
-            "file": SimpleUploadedFile("bilan.pdf", PDF, content_type="application/pdf"),
-        },
-    )
-
-
 def test_a_storage_that_refuses_the_write_gives_the_form_back_with_what_to_do(tmp_path, caplog):
     # A real refusal of the operating system, without mounting anything: the storage's folder
     # lies under a regular file, so creating it fails (NotADirectoryError, an OSError as
@@ -49,7 +36,7 @@ def test_a_storage_that_refuses_the_write_gives_the_form_back_with_what_to_do(tm
     (tmp_path / "not-a-folder").write_text("")
     _patient, client = patient_with_login()
     with override_settings(STORAGES=local_storage(tmp_path / "not-a-folder" / "media")):
-        response = post(client)
+        response = post_upload(client)
     assert response.status_code == 200
     form = response.context["form"]
     with translation.override(settings.LANGUAGE_CODE):
@@ -61,6 +48,8 @@ def test_a_storage_that_refuses_the_write_gives_the_form_back_with_what_to_do(tm
     assert "upload not stored: the storage refused the write (ENOTDIR)" in caplog.text
 
     with override_settings(STORAGES=local_storage(tmp_path / "media")):
-        assert post(client).status_code == 302  # the storage back: the same upload goes through
+        assert (
+            post_upload(client).status_code == 302
+        )  # the storage back: the same upload goes through
     document = Document.objects.get()
     assert (tmp_path / "media" / document.file_name).is_file()
