@@ -299,12 +299,14 @@ def authorize(
     access: RecordAccess | None = None,
     inline: bool = False,
     acting_for: bool = False,
+    application: str = "",
 ) -> Decision:
     """Decide and record. Call it inside the transaction that reads or writes the data, and
     raise (to a 404) only after that transaction has committed, so refusals stay recorded.
     ``access`` is this request's ``RecordAccess`` for the same actor and patient, if any;
-    ``inline``, ``acting_for``: see ``decide``. The decision returned carries the id of its
-    event."""
+    ``inline``, ``acting_for``: see ``decide``. ``application``: the client id of the OAuth2
+    application the call came through (issue 19, the FHIR API), named by the event; the rules
+    are the web pages' own. The decision returned carries the id of its event."""
     _require_transaction("authorize")
     if access is None:
         access = access_to(actor, patient, acting_for=acting_for)
@@ -320,7 +322,7 @@ def authorize(
         and patient is not None  # always, when allowed: the type checker needs it said
     ):
         announce_first_access(actor, patient)
-    return _record(actor, patient, action, decision, document, client_address)
+    return _record(actor, patient, action, decision, document, client_address, application)
 
 
 def record_refusal(
@@ -332,6 +334,7 @@ def record_refusal(
     mode: Mode = Mode.NORMAL,
     client_address: str = "",
     document: Document | None = None,
+    application: str = "",
 ) -> Decision:
     """Record a refusal that came before ``decide`` could be asked (a wrong second factor, a
     throttled look-up), or one of ``decide`` asked on its own before a change (the purge checks
@@ -340,7 +343,7 @@ def record_refusal(
     refused): the trail holds every attempt, in the caller's transaction."""
     _require_transaction("record_refusal")
     decision = Decision(False, reason, mode)
-    return _record(actor, patient, action, decision, document, client_address)
+    return _record(actor, patient, action, decision, document, client_address, application)
 
 
 def record_delay_reveal(patient: User, document: Document) -> Decision:
@@ -365,6 +368,7 @@ def _record(
     decision: Decision,
     document: Document | None,
     client_address: str,
+    application: str = "",
 ) -> Decision:
     event = record_event(
         actor=_signed_in(actor),
@@ -375,6 +379,7 @@ def _record(
         document_uid=getattr(document, "uid", None),
         reason=decision.reason,
         client_address=client_address,
+        application=application,
     )
     return dataclasses.replace(decision, event_id=event.pk)
 

@@ -259,6 +259,9 @@ class AuditEvent(AppendOnlyModel):
     mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, default=Mode.NORMAL)
     reason = models.CharField(_("reason"), max_length=64, blank=True)
     client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    # Issue 19: the OAuth2 application (its client id) through which a practitioner's software
+    # made the call; empty for the web pages, commands and tasks. Part of the MAC when set.
+    application = models.CharField(_("application"), max_length=100, blank=True, default="")
     previous_mac = models.CharField(max_length=64)
     mac = models.CharField(max_length=64)
 

@@ -95,6 +95,9 @@ def canonical(event: AuditEvent, chain_key: str, *, sequence: int | None = None)
         "reason": event.reason,
         "client_address": normalise_address(event.client_address),
     }
+    # Added by issue 19 and only when set: the events written before it keep their MAC.
+    if event.application:
+        fields["application"] = event.application
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -146,6 +149,7 @@ def record_event(
     reason: str = "",
     client_address: str = "",
     registry_id: int | None = None,
+    application: str = "",
 ) -> AuditEvent:
     """Append one event to the patient's chain; without a patient, to the chain of the registry
     person ``registry_id`` (a person with no record yet), else to the system chain.
@@ -199,6 +203,7 @@ def record_event(
         mode=mode,
         reason=reason,
         client_address=address,
+        application=application,
         previous_mac=chain.last_mac,
     )
     event.mac = compute_mac(event, chain.key)

@@ -18,6 +18,9 @@ urlpatterns = [
     path("healthz/ready", views_health.ready, name="healthz-ready"),
     # Issue 18: Prometheus metrics, 404 without the scraper's bearer token (README, Metrics).
     path("metrics", views_metrics.metrics, name="metrics"),
+    # Issue 19: the FHIR R4 API of practitioners' software (README, « FHIR API »).
+    path("fhir/", include("fhir_api.urls")),
+    path("oauth/", include("accounts.oauth_urls")),
 ]
 
 # The portal's own pages for every error, never Django's (README, "Error pages").

@@ -35,6 +35,7 @@ from dmp_portal.settings.env import Env
 from dmp_portal.settings.geoip import place_database
 from dmp_portal.settings.letter import *  # noqa: F403 - the postal letter's own details
 from dmp_portal.settings.letter import LETTER_REQUIRED
+from dmp_portal.settings.oauth import oauth2_provider
 from dmp_portal.settings.public_pages import *  # noqa: F403 - who runs the portal (public pages)
 from dmp_portal.settings.public_pages import OPERATOR_REQUIRED
 from dmp_portal.settings.site_url import development_site_url
@@ -166,6 +167,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_otp",
+    # Issue 19: the OAuth2 authorization server of practitioners' software, and its API.
+    "oauth2_provider",
+    "fhir_api.apps.FhirApiConfig",
 ]
 
 if TESTING:
@@ -624,3 +628,6 @@ LOGGING = {
         "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Issue 19: the OAuth2 authorization server of practitioners' software (README, « FHIR API »).
+OAUTH2_PROVIDER = oauth2_provider(allow_http_redirects=not PRODUCTION)

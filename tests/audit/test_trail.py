@@ -519,3 +519,28 @@ def test_the_admin_lists_events_read_only():
     deletion = client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"})
     assert deletion.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_application_an_event_names_is_sealed_by_its_mac():
+    """Issue 19: an event of the FHIR API names its OAuth2 application; erasing that name (or
+    naming another) breaks the chain, as editing any other field does."""
+    patient = UserFactory()
+    with transaction.atomic():
+        event = record_event(
+            actor=None,
+            patient=patient,
+            action=Action.LIST,
+            outcome=Outcome.REFUSED,
+            application="cabinet-soft",
+        )
+    record(patient)
+    assert AuditEvent.objects.get(pk=event.pk).application == "cabinet-soft"
+    assert verify()[0] == 0
+    with bypassing_the_trigger() as cursor:
+        cursor.execute(
+            "UPDATE access_control_auditevent SET application = '' WHERE id = %s", [event.pk]
+        )
+    code, _, err = verify()
+    assert code == 1
+    assert f"sequence=1 event={event.pk} edited" in err
