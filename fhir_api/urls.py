@@ -1,7 +1,18 @@
-"""The FHIR R4 API under /fhir/ (issue 19; README, « FHIR API »)."""
+"""The FHIR R4 API under /fhir/ (issue 19; README, « FHIR API »).
 
-from django.urls import URLPattern
+The read routes come first; the write routes (``views_write``) are appended after them."""
+
+from django.urls import URLPattern, path
+
+from fhir_api import views
 
 app_name = "fhir"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("metadata", views.metadata, name="metadata"),
+    path("Patient", views.patient_type, name="patient-type"),
+    path("Patient/_search", views.patient_search, name="patient-search"),
+    path("DocumentReference", views.document_search, name="document-search"),
+    path("DocumentReference/<str:document_id>", views.document_read, name="document-read"),
+    path("Binary/<str:document_id>", views.binary_read, name="binary-read"),
+]
