@@ -176,6 +176,14 @@ TABLE: dict[str, str | Change] = {
     "healthz/ready": GET_ONLY,
     # 404 for a GET and a POST alike without the scraper's bearer (tests/test_metrics.py).
     "metrics": READ,
+    # The FHIR API (issue 19): without a bearer token nothing is reached, whoever posts; the
+    # writes with a token have their own tests (tests/fhir_api/).
+    "fhir/metadata": GET_ONLY,
+    "fhir/Patient": GET_ONLY,
+    "fhir/Patient/_search": READ,
+    "fhir/DocumentReference": READ,
+    "fhir/DocumentReference/<str:document_id>": GET_ONLY,
+    "fhir/Binary/<str:document_id>": GET_ONLY,
     "mentions-legales/": GET_ONLY,
     "donnees-personnelles/": GET_ONLY,
     "accessibilite/": GET_ONLY,

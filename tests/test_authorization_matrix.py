@@ -185,6 +185,17 @@ TABLE = {
     "donnees-personnelles/": ("get", PUBLIC),
     "accessibilite/": ("get", PUBLIC),
     "aide/": ("get", PUBLIC),
+    # The FHIR API (issue 19): a web session opens nothing there, only a bearer token does
+    # (tests/fhir_api/test_web_parity.py has the same roles with tokens).
+    "fhir/metadata": ("get", PUBLIC),
+    "fhir/Patient": ("get", row("400 400 400 400 400 400 400 400 400 400")),
+    "fhir/Patient/_search": ("post", row("401 401 401 401 401 401 401 401 401 401")),
+    "fhir/DocumentReference": ("get", row("401 401 401 401 401 401 401 401 401 401")),
+    "fhir/DocumentReference/<str:document_id>": (
+        "get",
+        row("401 401 401 401 401 401 401 401 401 401"),
+    ),
+    "fhir/Binary/<str:document_id>": ("get", row("401 401 401 401 401 401 401 401 401 401")),
 }
 
 
@@ -230,6 +241,7 @@ def build_world():
     clients.update({name: _verified(user) for name, user in pros.items()})
     values = {
         "uid": document.uid,
+        "document_id": document.uid,
         "patient_id": patient_a.pk,
         "consent_id": consent.pk,
         "block_id": block.pk,
