@@ -120,7 +120,7 @@ def test_every_other_page_refuses_a_post_without_a_token(route):
 
 
 @pytest.mark.parametrize("route", API_ROUTES)
-def test_the_api_takes_no_csrf_token_and_a_session_opens_nothing(route):
+def test_the_api_takes_no_csrf_token_and_a_session_opens_nothing(route) -> None:
     world = build_world()
     path = concrete(route, world.values)
     form = {"identifier": "urn:oid:1.2.250.1.213.1.4.8|185057800608491"}
