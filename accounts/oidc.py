@@ -51,7 +51,7 @@ class PractitionerOIDCBackend(OIDCAuthenticationBackend):
         self, access_token: str, id_token: str, payload: dict[str, Any]
     ) -> User | None:
         """``payload``: the ID token's claims, signature, expiry and nonce checked."""
-        _check_issuer_and_audience(payload)
+        check_issuer_and_audience(payload)
         user_info = self.get_userinfo(access_token, id_token, payload)
         if not isinstance(user_info, dict) or user_info.get("sub") != payload.get("sub"):
             raise SuspiciousOperation("The user info names another subject than the ID token.")
@@ -79,7 +79,8 @@ class PractitionerOIDCBackend(OIDCAuthenticationBackend):
 BACKEND_PATH = f"{PractitionerOIDCBackend.__module__}.{PractitionerOIDCBackend.__qualname__}"
 
 
-def _check_issuer_and_audience(payload: dict[str, Any]) -> None:
+def check_issuer_and_audience(payload: dict[str, Any]) -> None:
+    """The ID token was issued by the configured provider, for this portal, with an expiry."""
     audience = payload.get("aud")
     audiences = [audience] if isinstance(audience, str) else audience
     client_id = settings.OIDC_RP_CLIENT_ID

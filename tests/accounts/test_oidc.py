@@ -260,3 +260,12 @@ def test_the_session_ends_when_the_sign_in_is_disabled(site, settings, martin):
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
     answer = client.get(f"{site}/pro/workspace/", allow_redirects=False)
     assert answer.status_code == 302
+
+
+def test_an_id_token_of_another_issuer_is_refused(site, settings, martin):
+    """mozilla-django-oidc checks the signature, not the issuer: the backend does."""
+    settings.DMP_OIDC_ISSUER = "https://another-provider.example"
+    client = browser()
+    answer = sign_in(client, site, "dr.martin")
+    assert STARTED_OVER in _refusal_shown(client, site, answer)
+    assert _login_events("allowed") == []

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.test import Client
 
-from accounts.oidc import PROVIDER_SESSION_KEY
+from accounts.oidc import PROVIDER_SESSION_KEY, check_issuer_and_audience
 from accounts.services.oidc import rpps_of
 from dmp_portal.settings.env import Env
 from dmp_portal.settings.oidc import read
@@ -137,3 +137,27 @@ def test_the_marker_is_worth_nothing_to_a_patient_or_for_another_account(setting
     practitioner = PractitionerProfileFactory.create().user
     other = PractitionerProfileFactory.create().user
     assert _client_with_marker(practitioner, other).get("/pro/workspace/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("changes", "accepted"),
+    [
+        ({}, True),
+        ({"aud": ["portail-dmp", "another"], "azp": "portail-dmp"}, True),
+        ({"aud": "another"}, False),
+        ({"aud": ["portail-dmp", "another"]}, False),  # several audiences, no azp
+        ({"aud": None}, False),
+        ({"iss": "https://another.example"}, False),
+        ({"exp": None}, False),
+    ],
+)
+def test_the_id_token_names_this_issuer_and_this_client(settings, changes, accepted):
+    settings.DMP_OIDC_ISSUER = "https://provider.example"
+    settings.OIDC_RP_CLIENT_ID = "portail-dmp"
+    payload = {"iss": "https://provider.example", "aud": "portail-dmp", "exp": 2_000_000_000}
+    payload.update(changes)
+    if accepted:
+        check_issuer_and_audience(payload)
+    else:
+        with pytest.raises(SuspiciousOperation):
+            check_issuer_and_audience(payload)
