@@ -6,11 +6,14 @@ and a plain HTTP client as the browser (tests/oidc_provider/flow.py)."""
 from __future__ import annotations
 
 import html
+import time
 
 import pytest
 from stdnum import luhn
 
+from accounts.middleware import SESSION_SEEN
 from accounts.models import AccountSession, PractitionerProfile, User, UserKind
+from accounts.sessions import SessionStore
 from audit.models import AuditEvent
 from tests.accounts.factories import PractitionerProfileFactory, StaffFactory, UserFactory, add_totp
 from tests.oidc_provider.flow import (
@@ -269,3 +272,33 @@ def test_an_id_token_of_another_issuer_is_refused(site, settings, martin):
     answer = sign_in(client, site, "dr.martin")
     assert STARTED_OVER in _refusal_shown(client, site, answer)
     assert _login_events("allowed") == []
+
+
+def test_the_session_keeps_the_portals_timeouts(site, settings, martin):
+    """Signed in through the provider, the session still ends after 15 idle minutes."""
+    client = browser()
+    sign_in(client, site, "dr.martin")
+    session = SessionStore(client.cookies["sessionid"])
+    session[SESSION_SEEN] = time.time() - settings.SESSION_IDLE_TIMEOUT.total_seconds() - 60
+    session.save()
+    assert client.get(f"{site}/pro/workspace/", allow_redirects=False).status_code == 302
+
+
+def test_the_session_ends_when_the_password_changes(site, martin):
+    client = browser()
+    sign_in(client, site, "dr.martin")
+    martin.set_password("un tout autre mot de passe 2026")
+    martin.save()
+    assert client.get(f"{site}/pro/workspace/", allow_redirects=False).status_code == 302
+
+
+def test_a_provider_out_of_reach_at_the_token_exchange_lands_on_the_login_page(
+    site, settings, martin
+):
+    client = browser()
+    callback = at_provider(client, to_provider(client, site), "dr.martin")
+    settings.OIDC_OP_TOKEN_ENDPOINT = "http://127.0.0.1:9/token/"  # nothing listens there
+    answer = client.get(callback, allow_redirects=False)
+    assert STARTED_OVER in _refusal_shown(client, site, answer)
+    [event] = _login_events("refused")
+    assert event.reason == "oidc-token"
