@@ -302,3 +302,10 @@ def test_a_provider_out_of_reach_at_the_token_exchange_lands_on_the_login_page(
     assert STARTED_OVER in _refusal_shown(client, site, answer)
     [event] = _login_events("refused")
     assert event.reason == "oidc-token"
+
+
+def test_the_page_asked_for_before_the_login_is_reached_after_it(site, martin):
+    client = browser()
+    client.get(f"{site}/accounts/login/?next=/accounts/sessions/")
+    answer = sign_in(client, site, "dr.martin")
+    assert answer.headers["Location"] == "/accounts/sessions/"
