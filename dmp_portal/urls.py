@@ -21,6 +21,8 @@ urlpatterns = [
     # Issue 19: the FHIR R4 API of practitioners' software (README, « FHIR API »).
     path("fhir/", include("fhir_api.urls")),
     path("oauth/", include("accounts.oauth_urls")),
+    # Issue 19: practitioners' sign-in through an OpenID Connect provider (404 unless enabled).
+    path("oidc/", include("accounts.oidc_urls")),
 ]
 
 # The portal's own pages for every error, never Django's (README, "Error pages").

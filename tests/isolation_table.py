@@ -576,6 +576,10 @@ TABLE: dict[str, str | Change] = {
         shows_in=("accounts_user",),
         thirds=row("302 /", OWNER, MINE, MINE, MINE, MINE, MINE, "302 /", "302 /", MINE),
     ),
+    # Issue 19: the OpenID Connect sign-in's two addresses take GET only (405 to a POST; the
+    # half-signed-in are sent to the second factor first), and are 404 while it is off.
+    "oidc/authenticate/": READ,
+    "oidc/callback/": READ,
 }
 
 READ_DATA = {"pro/": search_form}

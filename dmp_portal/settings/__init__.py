@@ -37,6 +37,7 @@ from dmp_portal.settings.geoip import place_database
 from dmp_portal.settings.letter import *  # noqa: F403 - the postal letter's own details
 from dmp_portal.settings.letter import LETTER_REQUIRED
 from dmp_portal.settings.oauth import oauth2_provider
+from dmp_portal.settings.oidc import *  # noqa: F403 - practitioners' OpenID Connect sign-in (issue 19)
 from dmp_portal.settings.public_pages import *  # noqa: F403 - who runs the portal (public pages)
 from dmp_portal.settings.public_pages import OPERATOR_REQUIRED
 from dmp_portal.settings.site_url import development_site_url
