@@ -99,15 +99,14 @@ def token_request(application: Application, secret: str, **data):
 
 
 def exchange(application: Application, secret: str, code: str, verifier: str, **over):
-    return token_request(
-        application,
-        secret,
-        grant_type="authorization_code",
-        code=code,
-        redirect_uri=REDIRECT_URI,
-        code_verifier=verifier,
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": verifier,
         **over,
-    )
+    }
+    return token_request(application, secret, **data)
 
 
 def bearer_request(access_token: str):
