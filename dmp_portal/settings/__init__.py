@@ -170,7 +170,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     # Issue 19: the OAuth2 authorization server of practitioners' software, and its API.
-    "oauth2_provider",
+    "accounts.oauth_apps.OAuth2ProviderConfig",
     "fhir_api.apps.FhirApiConfig",
 ]
 
@@ -628,6 +628,10 @@ LOGGING = {
         "dmp.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Issue 19: oauthlib and django-oauth-toolkit write authorization codes and redirect
+        # addresses carrying them in their DEBUG lines: never below INFO, whatever LOG_LEVEL.
+        "oauthlib": {"level": "INFO", "propagate": True},
+        "oauth2_provider": {"level": "INFO", "propagate": True},
     },
 }
 
