@@ -62,8 +62,8 @@ def add_document(
             415,
             "not-supported",
             _(
-                "The attachment's data is not of its declared contentType: declared "
-                "%(declared)s, the data is %(found)s. Declare the type of the file sent."
+                "The attachment's data is not of its declared contentType (%(declared)s): it "
+                "is %(found)s. Declare the type of the file sent."
             )
             % {
                 "declared": media_type_name(incoming.media_type),

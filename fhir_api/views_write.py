@@ -41,7 +41,7 @@ Resource = dict[str, Any]
 def create_document_reference(request: HttpRequest) -> HttpResponse:
     """201 Created, the DocumentReference and its address."""
 
-    def created(caller: ApiCaller, resource: Resource, base: str) -> HttpResponse:
+    def created(caller: ApiCaller, resource: documents_in.Resource, base: str) -> HttpResponse:
         incoming = documents_in.document_reference_in(resource)
         document = services.add_document(
             caller.practitioner,
@@ -60,7 +60,7 @@ def create_document_reference(request: HttpRequest) -> HttpResponse:
 def transaction(request: HttpRequest) -> HttpResponse:
     """200, the transaction-response Bundle: the Binary and the DocumentReference, created."""
 
-    def created(caller: ApiCaller, resource: Resource, base: str) -> HttpResponse:
+    def created(caller: ApiCaller, resource: documents_in.Resource, base: str) -> HttpResponse:
         incoming = documents_in.transaction_in(resource)
         document = services.add_document(
             caller.practitioner,
@@ -74,7 +74,7 @@ def transaction(request: HttpRequest) -> HttpResponse:
 
 
 def _write(
-    request: HttpRequest, created: Callable[[ApiCaller, Resource, str], HttpResponse]
+    request: HttpRequest, created: Callable[[ApiCaller, documents_in.Resource, str], HttpResponse]
 ) -> HttpResponse:
     if request.method != "POST":
         return operation_outcome(
