@@ -26,6 +26,25 @@ RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 # The portal's own code systems: its document categories and audit actions.
 CATEGORY_SYSTEM = "urn:dmp-portal:document-category"
 AUDIT_ACTION_SYSTEM = "urn:dmp-portal:audit-action"
+# The French interoperability framework (CI-SIS): the classes of documents (TRE_A03-ClasseDocument,
+# the values of JDV_J57-ClassCode-DMP) and the document types, which are LOINC codes.
+CISIS_CLASS_SYSTEM = "urn:oid:1.2.250.1.213.1.1.4.1"
+LOINC_SYSTEM = "http://loinc.org"
+# Each category of the portal (records/categories.py) with its CI-SIS class and its LOINC type,
+# when one says the same thing; else None, and the portal's own code stands alone
+# (``CATEGORY_SYSTEM``). README, « FHIR API », « Codes », gives the table and the reasons.
+CATEGORY_CODES: dict[str, tuple[tuple[str, str] | None, tuple[str, str] | None]] = {
+    "synthese": (("11", "Synthèse"), ("60591-5", "Patient summary Document")),
+    "traitements": (("44", "Plan de soins, protocole de soins"), None),
+    "comptes-rendus": (("10", "Compte rendu"), None),
+    "imagerie": (("31", "Imagerie médicale"), ("18748-4", "Diagnostic imaging study")),
+    "biologie": (("10", "Compte rendu"), ("11502-2", "Laboratory report")),
+    "prevention": (None, ("87273-9", "Immunization note")),
+    "certificats": (("52", "Certificat, déclaration"), None),
+    "directives-anticipees": (None, ("42348-3", "Advance healthcare directives")),
+    "psychiatrie": (("10", "Compte rendu"), None),
+    "autres": (None, None),
+}
 # Ids of the consents and events (integers in the database) inside the Bundle: stable from one
 # export to the next, and telling nothing outside it.
 _NAMESPACE = uuid.UUID("0d6f6c1e-55a4-4c39-9c8e-3f8d1f1b9a52")
@@ -71,6 +90,42 @@ def patient_resource(
     return resource
 
 
+def category_concept(category_code: str, category_label: str) -> Resource:
+    """``DocumentReference.category``: the CI-SIS class when the category has one, and always
+    the portal's own code (what a search by ``category`` and a write name exactly)."""
+    cisis, _loinc = CATEGORY_CODES.get(category_code, (None, None))
+    coding: list[Resource] = []
+    if cisis is not None:
+        coding.append({"system": CISIS_CLASS_SYSTEM, "code": cisis[0], "display": cisis[1]})
+    coding.append({"system": CATEGORY_SYSTEM, "code": category_code})
+    return {"coding": coding, "text": category_label}
+
+
+def type_concept(category_code: str, category_label: str) -> Resource:
+    """``DocumentReference.type``: its LOINC code when the category names one type of
+    document, else the portal's category code (a document type the portal does not know)."""
+    _cisis, loinc = CATEGORY_CODES.get(category_code, (None, None))
+    if loinc is not None:
+        coding = {"system": LOINC_SYSTEM, "code": loinc[0], "display": loinc[1]}
+    else:
+        coding = {"system": CATEGORY_SYSTEM, "code": category_code}
+    return {"coding": [coding], "text": category_label}
+
+
+def categories_for(system: str, code: str) -> set[str]:
+    """The portal's categories that a coding names: its own code, a CI-SIS class (several
+    categories may share one: « Compte rendu ») or a LOINC type. ``system`` empty: any."""
+    found = set()
+    for category, (cisis, loinc) in CATEGORY_CODES.items():
+        if system in ("", CATEGORY_SYSTEM) and code == category:
+            found.add(category)
+        if system in ("", CISIS_CLASS_SYSTEM) and cisis is not None and code == cisis[0]:
+            found.add(category)
+        if system in ("", LOINC_SYSTEM) and loinc is not None and code == loinc[0]:
+            found.add(category)
+    return found
+
+
 def document_reference(
     document_id: uuid.UUID,
     *,
@@ -83,35 +138,34 @@ def document_reference(
     author: Resource,
     media_type: str,
     size: int,
-    sha1_digest: bytes,
+    sha1_digest: bytes | None,
     path: str,
 ) -> Resource:
-    """``author``: a Reference (the Patient's, or a practitioner's display and RPPS)."""
+    """``author``: a Reference (the Patient's, or a practitioner's display and RPPS).
+    ``path``: where the attachment's data is (a file of the export, or the API's Binary);
+    ``sha1_digest``: None when the caller does not hold the data (the API's reads)."""
+    attachment: Resource = {
+        "contentType": media_type,
+        "url": path,
+        "size": size,
+        "title": title,
+        "creation": act_date.isoformat(),
+    }
+    if sha1_digest is not None:
+        attachment["hash"] = attachment_hash(sha1_digest)
     return {
         "resourceType": "DocumentReference",
         "id": str(document_id),
         "status": "current",
-        "category": [
-            {"coding": [{"system": CATEGORY_SYSTEM, "code": category_code}], "text": category_label}
-        ],
+        "type": type_concept(category_code, category_label),
+        "category": [category_concept(category_code, category_label)],
         "subject": {"reference": patient_url},
         # The date of the act the document is about; ``date`` is when it entered the record.
         "context": {"period": {"start": act_date.isoformat(), "end": act_date.isoformat()}},
         "date": _instant(added_at),
         "author": [author],
         "description": title,
-        "content": [
-            {
-                "attachment": {
-                    "contentType": media_type,
-                    "url": path,
-                    "size": size,
-                    "hash": attachment_hash(sha1_digest),
-                    "title": title,
-                    "creation": act_date.isoformat(),
-                }
-            }
-        ],
+        "content": [{"attachment": attachment}],
     }
 
 

@@ -225,28 +225,39 @@ def beneficiary_patient(nir_index: str) -> User | None:
 
 
 def find_patient(
-    practitioner: User, normalised_nir: str, *, client_address: str = ""
+    practitioner: User, normalised_nir: str, *, client_address: str = "", application: str = ""
 ) -> LookupResult:
     """A practitioner looks a patient up by NIR, through the door, which records it.
 
     The same work whatever the NIR (unknown to the registry, in it but not enrolled, enrolled):
     one registry query by blind index, the relationship's queries, one audit event (on the
     patient's chain, else on the system chain). Past ``PRO_LOOKUPS_PER_WINDOW`` look-ups in
-    ``PRO_LOOKUP_WINDOW``, the look-up is refused, recorded, and not made.
+    ``PRO_LOOKUP_WINDOW``, the look-up is refused, recorded, and not made. ``application``:
+    the client id when the look-up came through the FHIR API (``policy.authorize``).
     """
     nir_index = blind_index(normalised_nir, "nir")
     waiting = lookup_throttle().attempt(str(practitioner.pk))
     if waiting:
         with transaction.atomic():
             policy.record_refusal(
-                practitioner, None, Action.LOOKUP, "throttled", client_address=client_address
+                practitioner,
+                None,
+                Action.LOOKUP,
+                "throttled",
+                client_address=client_address,
+                application=application,
             )
         return LookupResult(nir_index, throttled=waiting)
     with transaction.atomic():
         patient = beneficiary_patient(nir_index)
         access = policy.access_to(practitioner, patient)
         policy.authorize(
-            practitioner, patient, Action.LOOKUP, client_address=client_address, access=access
+            practitioner,
+            patient,
+            Action.LOOKUP,
+            client_address=client_address,
+            access=access,
+            application=application,
         )
         # Sent to the record only when the door would open it.
         listing = access.decide(Action.LIST)

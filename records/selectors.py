@@ -224,10 +224,12 @@ def document_for(
     client_address: str = "",
     inline: bool = False,
     owner: User | None = None,
+    application: str = "",
 ) -> Document:
     """The document, if the door lets this actor do this action on it; else DocumentNotFound.
     ``inline``: its file is fetched for the viewer of its page (see ``policy.decide``).
-    ``owner``: the record chosen with the switch, if any (``acting_for_document``)."""
+    ``owner``: the record chosen with the switch, if any (``acting_for_document``).
+    ``application``: the client id of a FHIR API call (``policy.authorize``)."""
     with transaction.atomic():
         document = (
             Document.objects.select_related(
@@ -245,6 +247,7 @@ def document_for(
             client_address=client_address,
             inline=inline,
             acting_for=acting_for_document(actor, document, owner),
+            application=application,
         )
     if not decision.allowed or document is None:  # the door opens no document that does not exist
         raise DocumentNotFound

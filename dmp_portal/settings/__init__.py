@@ -32,6 +32,7 @@ from dmp_portal.crypto.signing import (
 )
 from dmp_portal.settings import queues
 from dmp_portal.settings.env import Env
+from dmp_portal.settings.fhir import *  # noqa: F403 - the FHIR API's limits
 from dmp_portal.settings.geoip import place_database
 from dmp_portal.settings.letter import *  # noqa: F403 - the postal letter's own details
 from dmp_portal.settings.letter import LETTER_REQUIRED

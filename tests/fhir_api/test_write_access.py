@@ -113,7 +113,7 @@ def test_the_doors_rules_apply_as_on_the_upload_page(world, rule):
 def test_without_a_token(world):
     patient, _client, _profile = world
     response = post_json(Client(), PATH, document_reference(patient.pk), None)
-    assert response.status_code == 401 and response["WWW-Authenticate"] == "Bearer"
+    assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")
     assert unchanged_answer(Client(), document_reference(patient.pk), None) == (
         401,
         "login",
@@ -135,7 +135,7 @@ def test_a_token_without_the_write_scope(world):
     patient, _client, profile = world
     token = access_token(profile.user, scope="user/DocumentReference.read user/Binary.read")
     response = post_json(Client(), PATH, document_reference(patient.pk), token)
-    assert response["WWW-Authenticate"] == 'Bearer error="insufficient_scope"'
+    assert 'error="insufficient_scope"' in response["WWW-Authenticate"]
     assert unchanged_answer(Client(), document_reference(patient.pk), token) == (
         403,
         "forbidden",
