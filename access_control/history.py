@@ -38,6 +38,7 @@ from access_control.decisions import (
 from access_control.history_rows import (
     PARIS,
     HistoryRow,
+    applications_among,
     documents_of,
     helpers_among,
     row,
@@ -205,7 +206,8 @@ def access_history(
     if not isinstance(actor, User):
         raise HistoryNotFound
     ties = helpers_among(patient, page_events)
-    rows = [row(event, patient, documents, access, actor, ties) for event in page_events]
+    apps = applications_among(page_events)
+    rows = [row(event, patient, documents, access, actor, ties, apps) for event in page_events]
     return Page(rows, page.number, paginator)
 
 
@@ -283,4 +285,5 @@ def every_row(patient: User, access: policy.RecordAccess) -> list[HistoryRow]:
     )
     documents = documents_of(patient, events)
     ties = helpers_among(patient, events)
-    return [row(event, patient, documents, access, patient, ties) for event in events]
+    apps = applications_among(events)
+    return [row(event, patient, documents, access, patient, ties, apps) for event in events]

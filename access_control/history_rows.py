@@ -16,6 +16,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Choices
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from oauth2_provider.models import get_application_model
 
 from access_control import policy
 from access_control.acting import name_of
@@ -53,6 +54,9 @@ class HistoryRow:
     mode: str
     mode_label: str
     emergency: bool
+    # The software the practitioner acted through (issue 19, the FHIR API): its name, else
+    # its client id; empty for the web pages. The page says « via <application> ».
+    application: str = ""
 
 
 def documents_of(patient: User, events: list[AuditEvent]) -> dict[UUID, Document]:
@@ -86,6 +90,16 @@ def helpers_among(patient: User, events: list[AuditEvent]) -> dict[Any, str]:
     return roles
 
 
+def applications_among(events: list[AuditEvent]) -> dict[str, str]:
+    """The names of the OAuth2 applications these events came through, by client id, in one
+    query (none when no event came through the API)."""
+    client_ids = {event.application for event in events if event.application}
+    if not client_ids:
+        return {}
+    named = get_application_model().objects.filter(client_id__in=client_ids)
+    return dict(named.values_list("client_id", "name"))
+
+
 def row(
     event: AuditEvent,
     patient: User,
@@ -93,7 +107,10 @@ def row(
     access: policy.RecordAccess,
     reader: User,
     ties: dict[Any, str],
+    applications: dict[str, str] | None = None,
 ) -> HistoryRow:
+    """``applications``: ``applications_among`` the page's events (an application since
+    deleted, or without a name, is shown by its client id)."""
     who_kind, who, profession, rpps = _who(event, patient, reader, ties)
     document_state, title = _document(event.document_uid, documents, access)
     return HistoryRow(
@@ -113,6 +130,11 @@ def row(
         mode=event.mode,
         mode_label=_label(Mode, event.mode),
         emergency=event.mode == Mode.EMERGENCY,
+        application=(
+            (applications or {}).get(event.application) or event.application
+            if event.application
+            else ""
+        ),
     )
 
 
