@@ -32,6 +32,7 @@ MENUS = {
     UserKind.PRACTITIONER: (
         ("access:pro-workspace", _("Workspace")),
         ("access:pro-search", _("Find a patient")),
+        ("accounts:applications", _("Connected applications")),
         ("accounts:security", _("Account security")),
     ),
     UserKind.STAFF: (

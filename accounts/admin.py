@@ -34,6 +34,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+# Issue 19: the applications of practitioners' software, registered by this module's
+# autodiscovery (accounts/admin_oauth.py); their tokens are not the admin's business.
+from accounts import admin_oauth  # noqa: F401
 from accounts.devices import TOTPDevice
 from accounts.models import PractitionerProfile, ThrottleLock, User, UserKind
 from accounts.services.passkey_enrolment import EnrolmentRefused, issue_enrolment_code

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from accounts import views, views_password, views_security, views_sessions
+from accounts import (
+    views,
+    views_applications,
+    views_password,
+    views_security,
+    views_sessions,
+)
 
 app_name = "accounts"
 
@@ -52,4 +58,11 @@ urlpatterns = [
     path("sessions/", views_sessions.session_list, name="sessions"),
     path("sessions/end/", views_sessions.end_one, name="end-session"),
     path("sessions/end-others/", views_sessions.end_others, name="end-other-sessions"),
+    # Issue 19: the applications a practitioner let act in their name.
+    path("applications/", views_applications.application_list, name="applications"),
+    path(
+        "applications/<int:application_id>/revoke/",
+        views_applications.revoke,
+        name="revoke-application",
+    ),
 ]

@@ -135,6 +135,12 @@ class Action(models.TextChoices):
     # Issue 17: someone acting for the patient reads who may read the record (/access/): an
     # access to another person's record, recorded (the owner's own reading is not).
     VIEW_CONSENTS = "view-consents", _("View who may read the record")
+    # Issue 19: a practitioner approving or refusing an application on the consent page, and
+    # revoking its access from their connected applications page: on the system chain, the
+    # event naming the application (its client id), never a code or a token.
+    APPROVE_APPLICATION = "approve-application", _("Application approved")
+    REFUSE_APPLICATION = "refuse-application", _("Application refused")
+    REVOKE_APPLICATION = "revoke-application", _("Application's access revoked")
 
 
 class Outcome(models.TextChoices):

@@ -21,6 +21,14 @@ from django.utils import timezone
 from access_control.models import CaregiverGrant, ClosureReason, RecordClosure
 from records.models import Document
 from tests.accounts.factories import PASSWORD, next_totp_token
+from tests.accounts.oauth_factories import (
+    ALL_SCOPES,
+    REDIRECT_URI,
+    approve,
+    exchange,
+    make_application,
+    pkce_pair,
+)
 from tests.enrollment.factories import make_beneficiary
 from tests.isolation_world import (
     BACK,
@@ -85,6 +93,13 @@ class Change:
 
 GET_ONLY = "get-only"
 READ = "read"
+# Issue 19: the OAuth2 token and revocation endpoints. CSRF-exempt by nature (RFC 6749 section
+# 3.2, RFC 7009 section 2.1): an application's server calls them with its client
+# authentication (HTTP Basic, or the client id and PKCE verifier), never with a browser's
+# session cookie, so there is no session to ride and no CSRF token to send. What protects them
+# is that authentication: without it every role gets 400 and nothing changes
+# (tests/test_isolation.py, tests/test_csrf_every_route.py).
+CLIENT_AUTHENTICATED = "client-authenticated"
 
 
 def closure_form(world, role):
@@ -149,6 +164,35 @@ def caregiver_grant(*, accepted: bool):
     return prepare
 
 
+def prepare_oauth_application(world):
+    """A registered application (issue 19), whose consent page every role then posts."""
+    world.values["oauth_client_id"] = make_application()[0].client_id
+
+
+def consent_form(world, role):
+    """The consent page's fields, « Autoriser » pressed: an approval of the world's
+    application (a new PKCE challenge each time)."""
+    return {
+        "client_id": world.values["oauth_client_id"],
+        "redirect_uri": REDIRECT_URI,
+        "scope": ALL_SCOPES,
+        "response_type": "code",
+        "state": "etat",
+        "code_challenge": pkce_pair()[1],
+        "code_challenge_method": "S256",
+        "allow": "on",
+    }
+
+
+def prepare_connected_application(world):
+    """pro_consent let an application act in their name (issue 19): it holds their tokens."""
+    application, secret = make_application()
+    verifier, challenge = pkce_pair()
+    code = approve(world.clients["pro_consent"], application, challenge)
+    assert exchange(application, secret, code, verifier).status_code == 200
+    world.values["application_id"] = application.pk
+
+
 def record_of_a(world, role):
     """The switch's choice of patient_a's record (issue 17, item 3)."""
     return {"record": str(world.users["patient_a"].pk)}
@@ -206,6 +250,26 @@ TABLE: dict[str, str | Change] = {
         thirds=row(LOGIN, OWNER, *["204"] * 8),
     ),
     "accounts/sessions/": READ,
+    # Issue 19: the consent page. Every practitioner approving the application makes their own
+    # grant (MINE); a patient or staff member gets the French refusal, nothing granted.
+    "oauth/authorize/": Change(
+        owner="pro_consent",
+        data=consent_form,
+        shows_in=("oauth2_provider_grant",),
+        thirds=row(LOGIN, "403", "403", OWNER, MINE, MINE, MINE, LOGIN, LOGIN, "403"),
+        prepare=prepare_oauth_application,
+    ),
+    "oauth/token/": CLIENT_AUTHENTICATED,
+    "oauth/revoke_token/": CLIENT_AUTHENTICATED,
+    "accounts/applications/": READ,
+    # pro_consent's application: anyone else's revocation of it is 404, and its tokens live on.
+    "accounts/applications/<int:application_id>/revoke/": Change(
+        owner="pro_consent",
+        data=no_data,
+        shows_in=("oauth2_provider_accesstoken", "oauth2_provider_refreshtoken"),
+        thirds=row(LOGIN, "404", "404", OWNER, "404", "404", "404", LOGIN, LOGIN, "404"),
+        prepare=prepare_connected_application,
+    ),
     "accounts/sessions/end/": Change(
         owner="patient_a",
         data=other_session_form,

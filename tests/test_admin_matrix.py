@@ -30,6 +30,7 @@ from tests.accounts.factories import (
     logged_in_client,
     password_only_client,
 )
+from tests.accounts.oauth_factories import make_application
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document, patient_with_login
 from tests.routes import all_routes
@@ -69,9 +70,16 @@ MODELS = {
     "access_control/deathproposal": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "letters/letter": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
     "letters/letterbatch": {"change": VIEW, "add": REFUSED, "delete": REFUSED},
+    # Issue 19: staff register practitioners' software; deleting one would delete its tokens
+    # without a trace (a practitioner revokes an access on their applications page). The
+    # toolkit's token, code and ID token pages are not registered at all.
+    "oauth2_provider/application": {"change": VIEW, "add": VIEW, "delete": REFUSED},
 }
 
-APP_INDEX = "admin/^(?P<app_label>accounts|enrollment|records|audit|access_control|letters)/$"
+APP_INDEX = (
+    "admin/^(?P<app_label>oauth2_provider|accounts|enrollment|records|audit|access_control"
+    "|letters)/$"
+)
 # (method, expected statuses) for each admin URL pattern.
 TABLE = {
     "admin/": ("get", INDEX),
@@ -178,6 +186,7 @@ def build_world() -> tuple[dict[str, Client], dict[str, object]]:
         "access_control/deathproposal": DeathProposal.objects.create(
             patient=patient, proposed_by=proposer
         ).pk,
+        "oauth2_provider/application": make_application()[0].pk,
     }
     clients = {
         "anon": Client(),
@@ -332,6 +341,17 @@ POSTS = {
         "position": "0",
     },
     "admin/records/category/<path:object_id>/delete/": {"post": "yes"},
+    "admin/oauth2_provider/application/add/": {
+        "name": "Logiciel",
+        "client_type": "public",
+        "redirect_uris": "https://logiciel.example/cb",
+    },
+    "admin/oauth2_provider/application/<path:object_id>/change/": {
+        "name": "Renommée",
+        "client_type": "public",
+        "redirect_uris": "https://attaquant.example/cb",
+    },
+    "admin/oauth2_provider/application/<path:object_id>/delete/": {"post": "yes"},
 }
 
 
@@ -347,6 +367,8 @@ STAFF_ACT = {
     "admin/accounts/throttlelock/<path:object_id>/lift/",  # a login throttle lifted
     "admin/access_control/deathproposal/propose/",  # the look-up is recorded
     "admin/access_control/deathproposal/<path:object_id>/review/",  # a death confirmed
+    "admin/oauth2_provider/application/add/",  # an application registered
+    "admin/oauth2_provider/application/<path:object_id>/change/",  # its addresses changed
 }
 
 

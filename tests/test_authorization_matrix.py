@@ -35,6 +35,7 @@ from tests.accounts.factories import (
     logged_in_client,
     password_only_client,
 )
+from tests.accounts.oauth_factories import make_application
 from tests.accounts.passkey_factories import add_passkey
 from tests.records.factories import add_document, patient_with_login
 from tests.routes import concrete, project_routes
@@ -185,6 +186,21 @@ TABLE = {
     "donnees-personnelles/": ("get", PUBLIC),
     "accessibilite/": ("get", PUBLIC),
     "aide/": ("get", PUBLIC),
+    # Issue 19: the consent page, for a practitioner past both factors (here without a query:
+    # the French page of an invalid request); a patient or staff member gets the French
+    # refusal. The token and revocation endpoints answer the application's client
+    # authentication, never a session: without it, 400 (a half-logged-in session is sent to
+    # the second factor first, as everywhere).
+    "oauth/authorize/": ("get", row("302 403 403 400 400 400 400 400 302 403")),
+    "oauth/token/": ("post", row("400 400 400 400 400 400 400 400 302 400")),
+    "oauth/revoke_token/": ("post", row("400 400 400 400 400 400 400 400 302 400")),
+    # The practitioner's connected applications; revoking an application that holds no live
+    # access of theirs (the world's has none) is 404, whoever posts.
+    "accounts/applications/": ("get", row("302 404 404 200 200 200 200 200 302 404")),
+    "accounts/applications/<int:application_id>/revoke/": (
+        "post",
+        row("302 404 404 404 404 404 404 404 302 404"),
+    ),
 }
 
 
@@ -239,6 +255,7 @@ def build_world():
         "grant_id": CaregiverGrant.objects.create(
             patient=patient_a, caregiver=patient_b, scope="read", until=timezone.localdate()
         ).pk,
+        "application_id": make_application()[0].pk,
     }
     return clients, values
 

@@ -29,7 +29,15 @@ from letters.models import Letter, LetterState
 from tests.accounts.factories import StaffFactory, logged_in_client
 from tests.database_state import changed_tables, database_snapshot
 from tests.enrollment.factories import make_beneficiary
-from tests.isolation_table import CHANGES, GET_ONLY, READ, READ_DATA, TABLE, Change
+from tests.isolation_table import (
+    CHANGES,
+    CLIENT_AUTHENTICATED,
+    GET_ONLY,
+    READ,
+    READ_DATA,
+    TABLE,
+    Change,
+)
 from tests.isolation_world import OWNER, answer, build_world, no_data
 from tests.routes import concrete
 
@@ -111,6 +119,29 @@ def test_every_other_page_refuses_a_post_without_a_token(route):
     form = READ_DATA.get(route, no_data)
     for role in ("anon", "patient_a", "pro_consent", "staff"):
         assert_forged_posts_refused(world.clients[role], path, lambda role=role: form(world, role))
+
+
+EXEMPT = sorted(route for route, kind in TABLE.items() if kind == CLIENT_AUTHENTICATED)
+
+
+def test_only_the_oauth2_client_endpoints_are_csrf_exempt():
+    """The token and revocation endpoints (issue 19) take the application's client
+    authentication, never a session: exempt by design (tests/isolation_table.py says why)."""
+    assert EXEMPT == ["oauth/revoke_token/", "oauth/token/"]
+
+
+@pytest.mark.parametrize("route", EXEMPT)
+def test_a_browser_session_without_a_token_gets_nothing_from_the_client_endpoints(route):
+    world = build_world()
+    path = concrete(route, world.values)
+    for role in ("anon", "patient_a", "pro_consent", "staff"):
+        client = _with_cookie(world.clients[role])
+        client.sends_csrf_token = False  # type: ignore[attr-defined]  # added by conftest
+        before, events = database_snapshot(), _events()
+        response = client.post(path, {"grant_type": "client_credentials"}, headers=SAME_ORIGIN)
+        assert response.status_code in (400, 401), (role, response.status_code)
+        assert changed_tables(before, database_snapshot()) == set()
+        assert _events() == events
 
 
 # --- The admin: its state-changing URLs -------------------------------------------------------

@@ -41,6 +41,7 @@ from enrollment.models import CreationCode
 from tests.database_state import changed_tables, database_snapshot, session_keys, table_rows
 from tests.isolation_table import (
     CHANGES,
+    CLIENT_AUTHENTICATED,
     GET_ONLY,
     READ,
     READ_DATA,
@@ -100,6 +101,22 @@ def test_read_pages_change_nothing_whoever_posts(route):
         client.post(path, data(world, role))
         after = database_snapshot(session_keys(client))
         assert changed_tables(before, after) == set(), (role, path)
+
+
+@pytest.mark.parametrize(
+    "route", sorted(r for r, kind in TABLE.items() if kind == CLIENT_AUTHENTICATED)
+)
+def test_client_authenticated_endpoints_change_nothing_without_the_clients_credentials(route):
+    """/oauth/token/ and /oauth/revoke_token/ (issue 19): a session is nothing to them."""
+    world = build_world()
+    path = concrete(route, world.values)
+    for role in ROLES:
+        client = world.clients[role]
+        before = database_snapshot(session_keys(client))
+        response = client.post(path, {"grant_type": "client_credentials", "token": "x"})
+        assert response.status_code in (302, 400, 401), (role, path, response.status_code)
+        assert "access_token" not in response.content.decode()
+        assert changed_tables(before, database_snapshot(session_keys(client))) == set()
 
 
 def _post_as_third(spec: Change, world: World, role: str, path: str, capture) -> str:

@@ -627,6 +627,10 @@ LOGGING = {
         "dmp.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Issue 19: oauthlib and django-oauth-toolkit write authorization codes and redirect
+        # addresses carrying them in their DEBUG lines: never below INFO, whatever LOG_LEVEL.
+        "oauthlib": {"level": "INFO", "propagate": True},
+        "oauth2_provider": {"level": "INFO", "propagate": True},
     },
 }
 

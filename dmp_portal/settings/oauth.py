@@ -23,6 +23,11 @@ def oauth2_provider(*, allow_http_redirects: bool) -> dict[str, Any]:
     """``OAUTH2_PROVIDER``; ``allow_http_redirects`` outside production only (the tests' and a
     developer's loopback callbacks)."""
     return {
+        # The portal's validator: the authorization code with PKCE S256 only, whatever an
+        # application's row says, and the code itself stored hashed (accounts/oauth_validator.py).
+        "OAUTH2_VALIDATOR_CLASS": "accounts.oauth_validator.PortalOAuth2Validator",
+        # The consent page is shown every time: no application skips it, none is remembered.
+        "REQUEST_APPROVAL_PROMPT": "force",
         "SCOPES": SCOPES,
         "DEFAULT_SCOPES": [],
         "PKCE_REQUIRED": True,
