@@ -3,8 +3,8 @@ and works on a record through the FHIR API, until the patient takes their consen
 
 The software is this test: it registers (as staff would, in the admin), opens the
 authorization request with PKCE (S256) in Chromium, where the practitioner signs in with their
-password and second factor and approves; it catches the redirect to its loopback address
-(Playwright's route interception: nothing listens there), exchanges the code with its
+password and second factor and approves; it catches the redirect on its loopback address
+(a listener of its own, as a desktop software does: RFC 8252), exchanges the code with its
 verifier, then calls the API over HTTP (urllib) against the live server: Patient search, the
 record's documents, a file (the bytes uploaded), a new document. The patient then revokes the
 consent on their web page, and the very next call is refused. The patient's access history
@@ -17,9 +17,14 @@ import base64
 import hashlib
 import json
 import secrets
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from oauth2_provider.models import Application
@@ -40,7 +45,6 @@ from tests.enrollment.factories import make_beneficiary, make_nir
 from tests.records.factories import add_document
 
 APP_NAME = "Logiciel du cabinet Pasteur"
-CALLBACK = "http://127.0.0.1:8765/callback"  # the software's loopback address
 SCOPES = (
     "user/Patient.read user/DocumentReference.read user/DocumentReference.write user/Binary.read"
 )
@@ -63,7 +67,39 @@ def _call(site: str, method: str, path: str, token: str, body: bytes | None = No
         return error.code, error.headers["Content-Type"], error.read()
 
 
-def _world():
+class Callback(BaseHTTPRequestHandler):
+    """The software's loopback listener (RFC 8252, as a desktop software waits for the
+    redirect): it keeps the address the browser was sent to, with the code."""
+
+    received: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+        type(self).received.append(self.path)
+        body = "<!doctype html><html lang='fr'><title>Logiciel</title><p>Connecté.</p></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args) -> None:
+        return None
+
+
+@contextmanager
+def loopback_listener() -> Iterator[SimpleNamespace]:
+    server = HTTPServer(("127.0.0.1", 0), Callback)
+    Callback.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        uri = f"http://127.0.0.1:{server.server_address[1]}/callback"
+        yield SimpleNamespace(uri=uri, received=Callback.received)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _world(callback_uri: str):
     patient = UserFactory()
     person = make_beneficiary(nir=NIR, last_name="Lefèvre", first_name="Anne")
     person.patient = patient
@@ -76,13 +112,13 @@ def _world():
         name=APP_NAME,
         client_type=Application.CLIENT_CONFIDENTIAL,
         authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
-        redirect_uris=CALLBACK,
+        redirect_uris=callback_uri,
         client_secret=secret,  # stored hashed; the software keeps it
     )
     return patient, add_totp(patient), doctor, add_totp(doctor.user), app, secret
 
 
-def _authorize(page, inspector, site, app, doctor, device) -> tuple[str, str]:
+def _authorize(page, inspector, site, app, doctor, device, callback) -> tuple[str, str]:
     """The practitioner approves in the browser: the code and the PKCE verifier."""
     verifier = secrets.token_urlsafe(48)
     challenge = (
@@ -91,23 +127,12 @@ def _authorize(page, inspector, site, app, doctor, device) -> tuple[str, str]:
     query = {
         "response_type": "code",
         "client_id": app.client_id,
-        "redirect_uri": CALLBACK,
+        "redirect_uri": callback.uri,
         "scope": SCOPES,
         "state": "etat-7f3a",
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
-    redirects: list[str] = []
-
-    def catch(route) -> None:
-        redirects.append(route.request.url)
-        route.fulfill(
-            status=200,
-            content_type="text/html; charset=utf-8",
-            body="<!doctype html><html lang='fr'><title>Logiciel</title><p>Connecté.</p></html>",
-        )
-
-    page.route(CALLBACK + "**", catch)
     page.goto(f"{site}/oauth/authorize/?{urlencode(query)}")
     # Not signed in: the portal's login, which comes back to the request afterwards.
     assert "/accounts/login/" in page.url
@@ -119,18 +144,19 @@ def _authorize(page, inspector, site, app, doctor, device) -> tuple[str, str]:
     inspector.check(page, "consent")
     assert APP_NAME in page.content()
     follow(page, page.locator("[name=allow]"))
-    assert len(redirects) == 1, redirects
-    params = parse_qs(urlparse(redirects[0]).query)
+    (sent_back,) = [path for path in callback.received if path.startswith("/callback?")]
+    params = parse_qs(urlparse(sent_back).query)
     assert params["state"] == ["etat-7f3a"]
+    assert params["iss"] == [site]  # RFC 9207: who answered, against mix-up attacks
     return params["code"][0], verifier
 
 
-def _token(site: str, app: Application, secret: str, code: str, verifier: str) -> str:
+def _token(site: str, app: Application, secret: str, code: str, verifier: str, uri: str) -> str:
     body = urlencode(
         {
             "grant_type": "authorization_code",
             "code": code,
-            "redirect_uri": CALLBACK,
+            "redirect_uri": uri,
             "code_verifier": verifier,
         }
     ).encode()
@@ -147,11 +173,13 @@ def _token(site: str, app: Application, secret: str, code: str, verifier: str) -
 def test_a_practitioners_software_through_the_api_until_consent_is_revoked(
     site, new_page, inspector
 ):
-    patient, patient_device, doctor, doctor_device, app, secret = _world()
-
-    # 1. Authorization code with PKCE, the practitioner's two factors and approval; the token.
-    code, verifier = _authorize(new_page(), inspector, site, app, doctor, doctor_device)
-    token = _token(site, app, secret, code, verifier)
+    with loopback_listener() as callback:
+        patient, patient_device, doctor, doctor_device, app, secret = _world(callback.uri)
+        # 1. Authorization code with PKCE, the practitioner's two factors and approval.
+        code, verifier = _authorize(
+            new_page(), inspector, site, app, doctor, doctor_device, callback
+        )
+    token = _token(site, app, secret, code, verifier, callback.uri)
 
     # 2. The patient, found by their INS (the NIR in the body, never in the address).
     status, kind, body = _call(
