@@ -126,7 +126,7 @@ class PortalAuthorizationView(AuthorizationView):
         # registered): browsers hold a form's redirects to the page's form-action too, so
         # without its origin Chromium blocks the approval (tests/e2e/test_fhir_acceptance.py).
         redirect = urlparse(credentials["redirect_uri"])
-        response._csp_update = {"form-action": [f"{redirect.scheme}://{redirect.netloc}"]}  # type: ignore[attr-defined]  # django-csp reads it
+        response._csp_update = {"form-action": [f"{redirect.scheme}://{redirect.netloc}"]}
         return response
 
     # --- POST: approve or refuse ----------------------------------------------------------
