@@ -98,8 +98,10 @@ def _answer(
     # First: an address with a NIR is refused whatever else is wrong with the call.
     if nir_in_query(request.GET):
         return nir_in_address()
-    if request.method not in methods:
-        return method_not_allowed(methods)
+    # HEAD is a GET without its body (the server drops it), as everywhere in Django.
+    allowed = (*methods, "HEAD") if "GET" in methods else methods
+    if request.method not in allowed:
+        return method_not_allowed(allowed)
     try:
         caller = api_caller(request, scope)
     except Unauthenticated as exc:

@@ -220,6 +220,17 @@ TABLE: dict[str, str | Change] = {
     "healthz/ready": GET_ONLY,
     # 404 for a GET and a POST alike without the scraper's bearer (tests/test_metrics.py).
     "metrics": READ,
+    # The FHIR API (issue 19): without a bearer token nothing is reached, whoever posts; the
+    # writes with a token have their own tests (tests/fhir_api/).
+    "fhir/metadata": GET_ONLY,
+    "fhir/Patient": GET_ONLY,
+    "fhir/Patient/_search": READ,
+    "fhir/DocumentReference": READ,
+    "fhir/DocumentReference/<str:document_id>": GET_ONLY,
+    "fhir/Binary/<str:document_id>": GET_ONLY,
+    # The transaction Bundle (item 2's writes): nothing without a bearer token; with one, the
+    # third practitioner's refusal is in tests/fhir_api/test_write_access.py.
+    "fhir/": READ,
     "mentions-legales/": GET_ONLY,
     "donnees-personnelles/": GET_ONLY,
     "accessibilite/": GET_ONLY,

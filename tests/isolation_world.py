@@ -117,6 +117,7 @@ def build_world() -> World:
     devices = {name: user.totpdevice_set.get() for name, user in pros.items()}
     values = {
         "uid": document.uid,
+        "document_id": document.uid,  # the FHIR API's name for it (issue 19)
         "patient_id": patient_a.pk,
         "consent_id": consent.pk,
         "block_id": block.pk,

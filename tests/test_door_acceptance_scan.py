@@ -31,6 +31,12 @@ NOT_THE_PRODUCT = {"tests", "bench", "scripts", "node_modules", "var", "static",
 # is safe. tests/test_door_acceptance.py checks the pages and commands named here through a
 # refusing door.
 REVIEWED = {
+    "fhir_api/selectors.py": "the FHIR API's reads (issue 19): search_documents lists after "
+    "authorize(LIST) with the door's list filter in the same transaction, read_document goes "
+    "through records.selectors.document_for, search_patient through find_patient and "
+    "patient_identity (tests/fhir_api/test_door_refusing.py)",
+    "fhir_api/views.py": "the FHIR API's views: only the documents search_documents returned, "
+    "and the file of a document read_document let through (tests/fhir_api/test_door_refusing.py)",
     "access_control/history.py": "titles of the history page, after authorize(VIEW_HISTORY) "
     "in the same transaction (test_history_page_refuses)",
     "access_control/history_rows.py": "the titles of the history page's rows, read by "

@@ -68,7 +68,7 @@ def post_json(client: Client, path: str, body: Any, token: str | None = None, **
     """POST ``body`` (a resource, or bytes as they are) with the bearer token, as a
     practitioner's software does: no cookie, no CSRF token."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = bearer(token) if token is not None else {}
+    headers = {**extra.pop("headers", {}), **(bearer(token) if token is not None else {})}
     return client.post(
         path, data, content_type=extra.pop("content_type", FHIR_JSON), headers=headers, **extra
     )

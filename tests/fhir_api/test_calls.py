@@ -30,7 +30,7 @@ def _outcome(response, status: int, code: str) -> str:
     assert response["Content-Type"].startswith("application/fhir+json")
     outcome = OperationOutcome.model_validate(response.json())
     assert outcome.issue[0].code == code
-    return outcome.issue[0].diagnostics
+    return outcome.issue[0].diagnostics or ""
 
 
 def test_without_a_valid_token_401_with_www_authenticate(world):
