@@ -100,12 +100,12 @@ def loopback_listener() -> Iterator[SimpleNamespace]:
 
 
 def _world(callback_uri: str):
-    patient = UserFactory()
+    patient = UserFactory.create()
     person = make_beneficiary(nir=NIR, last_name="Lefèvre", first_name="Anne")
     person.patient = patient
     person.save()
     add_document(patient, title="Coloscopie", category="comptes-rendus", content=UPLOADED)
-    doctor = PractitionerProfileFactory(last_name="Pasteur", first_name="Louise")
+    doctor = PractitionerProfileFactory.create(last_name="Pasteur", first_name="Louise")
     grant_consent(patient, doctor.rpps)
     secret = secrets.token_urlsafe(32)
     app = Application.objects.create(

@@ -46,7 +46,7 @@ def world():
 
 def unchanged_answer(client: Client, body, token: str | None, *, ignore_client=None):
     """POST; the answer, after checking that no row and no file changed (the trail aside)."""
-    keys = session_keys(ignore_client) if ignore_client is not None else frozenset()
+    keys = session_keys(ignore_client) if ignore_client is not None else set()
     before, files = database_snapshot(keys), stored_files()
     response = post_json(client, PATH, body, token)
     assert changed_tables(before, database_snapshot(keys)) == set()
@@ -162,7 +162,7 @@ def test_a_session_is_not_a_token(world):
     reads the bearer token only (and so needs no CSRF check)."""
     patient, _client, profile = world
     session = logged_in_client(profile.user)
-    session.sends_csrf_token = True  # type: ignore[attr-defined]  # the browser's token too
+    session.sends_csrf_token = True  # the browser's token too
     assert (
         unchanged_answer(session, document_reference(patient.pk), None, ignore_client=session)[0]
         == 401
