@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
@@ -24,6 +24,7 @@ from tests.fhir_api.factories_write import (
     application,
     document_reference,
     post_json,
+    transaction,
 )
 from tests.records.factories import patient_with_login
 from tests.storage_backends import stored_files
@@ -44,23 +45,24 @@ def world():
     return patient, patient_client, profile
 
 
-def unchanged_answer(client: Client, body, token: str | None, *, ignore_client=None):
+def unchanged_answer(client: Client, body, token: str | None, *, ignore_client=None, path=PATH):
     """POST; the answer, after checking that no row and no file changed (the trail aside)."""
     keys = session_keys(ignore_client) if ignore_client is not None else set()
     before, files = database_snapshot(keys), stored_files()
-    response = post_json(client, PATH, body, token)
+    response = post_json(client, path, body, token)
     assert changed_tables(before, database_snapshot(keys)) == set()
     assert stored_files() == files
     outcome = json.loads(response.content)
     return response.status_code, outcome["issue"][0]["code"], outcome["issue"][0]["diagnostics"]
 
 
-def test_a_third_practitioners_token_is_refused_and_changes_nothing(world):
+@pytest.mark.parametrize(("path", "build"), [(PATH, document_reference), ("/fhir/", transaction)])
+def test_a_third_practitioners_token_is_refused_and_changes_nothing(world, path, build):
     patient, _client, _profile = world
     third = PractitionerProfileFactory()
     app = application("Logiciel du tiers")
     token = access_token(third.user, app)
-    answer = unchanged_answer(Client(), document_reference(patient.pk), token)
+    answer = unchanged_answer(Client(), build(patient.pk), token, path=path)
     assert answer == (404, "not-found", NOT_FOUND)
     assert not Document.objects.exists()
     # The refusal is recorded as on the upload page, with the application.
@@ -175,3 +177,14 @@ def test_the_owner_of_the_token_succeeds_without_any_csrf_token(world):
     response = post_json(Client(), PATH, document_reference(patient.pk), access_token(profile.user))
     assert response.status_code == 201
     assert not response.cookies  # no session, no CSRF cookie handed out
+
+
+@override_settings(FHIR_CALLS_PER_PRACTITIONER=1)
+def test_writes_count_in_the_rate_limits(world):
+    """A write is a call like the reads: past the practitioner's limit, 429 and nothing stored."""
+    patient, _client, profile = world
+    token = access_token(profile.user)
+    assert post_json(Client(), PATH, document_reference(patient.pk), token).status_code == 201
+    status, code, _text = unchanged_answer(Client(), document_reference(patient.pk), token)
+    assert (status, code) == (429, "throttled")
+    assert Document.objects.count() == 1

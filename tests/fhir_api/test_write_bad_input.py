@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.test import Client, override_settings
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from access_control.models import Consent
 from tests.accounts.factories import PractitionerProfileFactory
@@ -43,7 +44,7 @@ def refused(path: str, body, token: str | None, **extra) -> tuple[int, str]:
     assert stored_files() == files
     assert response["Content-Type"].startswith("application/fhir+json")
     outcome = json.loads(response.content)
-    assert outcome["resourceType"] == "OperationOutcome"
+    OperationOutcome.model_validate(outcome)  # valid FHIR R4
     assert outcome["issue"][0]["severity"] == "error"
     return response.status_code, outcome["issue"][0]["diagnostics"]
 
