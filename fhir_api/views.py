@@ -151,4 +151,6 @@ def binary_read(request: HttpRequest, caller: ApiCaller, document_id: str) -> Ht
         return fhir_response(resources.binary(document, b"".join(content)))
     response = StreamingHttpResponse(content, content_type=document.media_type)
     response["X-Content-Type-Options"] = "nosniff"
+    # Saved, never shown by a browser that would reach it (no title: it is health data).
+    response["Content-Disposition"] = "attachment"
     return response

@@ -77,6 +77,7 @@ def test_the_binary_is_the_original_file_and_a_download(world):
     response = world.api.get(f"/fhir/Binary/{document.uid}")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == "attachment"
     assert b"".join(response.streaming_content) == PDF
     as_fhir = world.api.get(f"/fhir/Binary/{document.uid}", HTTP_ACCEPT="application/fhir+json")
     binary = Binary.model_validate(as_fhir.json())
