@@ -15,14 +15,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Min
+from django.db.models import Min, QuerySet
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+# The toolkit's own models (the portal swaps none of them): typed, unlike its getters.
+from oauth2_provider.models import AccessToken, RefreshToken
 
 from accounts.models import User, UserKind
-
-AccessToken = get_access_token_model()
-RefreshToken = get_refresh_token_model()
 
 
 def may_approve_applications(user: User) -> bool:
@@ -57,7 +56,7 @@ class ConnectedApplication:
     since: datetime
 
 
-def _live_refresh_tokens(practitioner: User):
+def _live_refresh_tokens(practitioner: User) -> QuerySet[RefreshToken]:
     """Refresh tokens not revoked and still usable: the toolkit accepts one until
     REFRESH_TOKEN_EXPIRE_SECONDS after its access token expired."""
     lifetime = settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"]

@@ -24,6 +24,7 @@ from accounts.models import ThrottleLock, User
 from enrollment.models import EnrollmentRequest, RegistryChange
 from letters.models import Letter, LetterBatch
 from tests.accounts.factories import PractitionerProfileFactory, StaffFactory, logged_in_client
+from tests.accounts.oauth_factories import make_application
 from tests.enrollment.factories import make_beneficiary
 from tests.records.factories import add_document, patient_with_login
 
@@ -44,6 +45,9 @@ SAME_WORD = frozenset(
         "patient",
         "profession",
         "pages",
+        # Issue 19: the model of django-oauth-toolkit's registered applications.
+        "application",
+        "applications",
     }
 )
 
@@ -174,10 +178,14 @@ def pages():
         network="192.0.2.x",
     )
     death = DeathProposal.objects.create(patient=patient, proposed_by=proposer)
+    # Issue 19: an application of practitioners' software; its name and client id are data.
+    application = make_application(name="Cabinet Plus")[0]
     assert document.pk
     # Shown as they are in every language: names, login identifiers and the letter's random
     # reference (« L-GRCQKFDKQJ » has no digit to tell it from a word).
-    data = {str(profile), str(letter)} | {user.username for user in User.objects.all()}
+    data = {str(profile), str(letter), application.name, application.client_id} | {
+        user.username for user in User.objects.all()
+    }
     found = ["/admin/"]
     for model in admin.site._registry:
         opts = model._meta

@@ -144,7 +144,7 @@ def test_a_browser_session_without_a_token_gets_nothing_from_the_client_endpoint
     path = concrete(route, world.values)
     for role in ("anon", "patient_a", "pro_consent", "staff"):
         client = _with_cookie(world.clients[role])
-        client.sends_csrf_token = False  # type: ignore[attr-defined]  # added by conftest
+        client.sends_csrf_token = False  # added by conftest's Client
         before, events = database_snapshot(), _events()
         response = client.post(path, {"grant_type": "client_credentials"}, headers=SAME_ORIGIN)
         assert response.status_code in (400, 401), (role, response.status_code)

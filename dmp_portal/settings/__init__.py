@@ -169,7 +169,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     # Issue 19: the OAuth2 authorization server of practitioners' software, and its API.
-    "oauth2_provider",
+    "accounts.oauth_apps.OAuth2ProviderConfig",
     "fhir_api.apps.FhirApiConfig",
 ]
 

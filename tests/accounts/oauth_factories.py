@@ -90,12 +90,12 @@ def approve(client: Client, application: Application, challenge: str, **over) ->
 
 def basic_auth(application: Application, secret: str) -> dict[str, str]:
     raw = f"{application.client_id}:{secret}".encode()
-    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(raw).decode()}
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
 def token_request(application: Application, secret: str, **data):
     """POST /oauth/token/ as the application (client authentication by HTTP Basic)."""
-    return Client().post(TOKEN, data, **basic_auth(application, secret))
+    return Client().post(TOKEN, data, headers=basic_auth(application, secret))
 
 
 def exchange(application: Application, secret: str, code: str, verifier: str, **over):

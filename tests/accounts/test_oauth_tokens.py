@@ -8,6 +8,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
@@ -230,3 +231,18 @@ def test_no_code_or_token_reaches_a_log_line_even_at_debug(practitioner, registe
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for secret_value in (code, tokens["access_token"], tokens["refresh_token"], verifier):
         assert secret_value not in logged
+
+
+def test_a_public_application_proves_itself_with_the_verifier_alone(practitioner):
+    application, _secret = make_application(client_type="public")
+    code, verifier = _code(practitioner, application)
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "client_id": application.client_id,
+    }
+    assert Client().post("/oauth/token/", data).status_code == 400  # no verifier
+    response = Client().post("/oauth/token/", {**data, "code_verifier": verifier})
+    assert response.status_code == 200
+    api_caller(bearer_request(response.json()["access_token"]), "user/Binary.read")

@@ -113,6 +113,7 @@ def test_the_practitioner_lands_on_their_workspace(site, new_page, inspector):
     assert _walk_menu(page, inspector, site, "pro") == [
         "/pro/workspace/",
         "/pro/",
+        "/accounts/applications/",
         "/accounts/security/",
     ]
 
