@@ -47,7 +47,8 @@ DECLARED_TYPES = {
 }
 ACCEPTED_TYPES = "application/pdf, image/jpeg, image/png, image/tiff, text/plain, application/rtf, "
 ACCEPTED_TYPES += "text/xml (HL7 CDA)"
-_PATIENT_REFERENCE = re.compile(r"Patient/([A-Za-z0-9\-.]{1,64})")
+# Relative (``Patient/<id>``) or absolute, as the read API writes it (``https://…/fhir/Patient/<id>``).
+_PATIENT_REFERENCE = re.compile(r"(?:https?://[^\s]*/)?Patient/([A-Za-z0-9\-.]{1,64})")
 _FULL_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(T.*)?")
 
 Resource = Mapping[str, Any]

@@ -135,3 +135,14 @@ def test_other_accepted_types_when_the_data_is_of_the_declared_type(world):
     assert Document.objects.get(patient=patient).media_type == "text/plain; charset=utf-8"
     assert base64.b64encode(text)  # sent encoded, stored decoded
     assert b"".join(document_content(Document.objects.get(patient=patient))) == text
+
+
+def test_the_subject_as_the_read_api_writes_it(world):
+    """An absolute reference, as in the DocumentReferences the API answers, names the patient
+    too."""
+    patient, _profile, _app, token = world
+    resource = document_reference(patient.pk)
+    resource["subject"]["reference"] = f"http://testserver/fhir/Patient/{patient.pk}"
+    response = post_json(Client(), "/fhir/DocumentReference", resource, token)
+    assert response.status_code == 201, response.content
+    assert Document.objects.get().patient == patient
