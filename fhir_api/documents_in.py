@@ -279,21 +279,15 @@ def _document(resource: Resource, media_type: str, data: object) -> IncomingDocu
 
 
 def _patient_id(subject: object) -> uuid.UUID | None:
+    """The id ``subject`` names; None when it names no patient (missing, not a Patient
+    reference, not an id): answered as an unknown patient, 404, whose message gives the
+    expected format, so that no answer tells a missing patient from a refused one."""
     reference = subject.get("reference") if isinstance(subject, dict) else None
     match = _PATIENT_REFERENCE.fullmatch(reference) if isinstance(reference, str) else None
-    if match is None:
-        raise BadResource(
-            400,
-            "required",
-            _(
-                'subject is required: {"reference": "Patient/<id>"}, the id of the Patient '
-                "found with POST /fhir/Patient/_search."
-            ),
-        )
     try:
-        return uuid.UUID(match.group(1))
+        return uuid.UUID(match.group(1)) if match is not None else None
     except ValueError:
-        return None  # no patient has such an id: the same answer as an unknown one
+        return None
 
 
 def _title(resource: Resource) -> str:

@@ -171,12 +171,17 @@ def test_an_attachment_over_the_limit(world):
     assert refused("/fhir/DocumentReference", much_more, token)[0] == 413
 
 
-def test_missing_subject(world):
+@pytest.mark.parametrize("subject", [None, {}, {"reference": "Practitioner/12"}, "Patient/x"])
+def test_missing_subject(world, subject):
+    """No patient named: the answer of an unknown patient (404), which gives the format."""
     patient, token = world
     resource = document_reference(patient.pk)
-    del resource["subject"]
+    if subject is None:
+        del resource["subject"]
+    else:
+        resource["subject"] = subject
     status, text = refused("/fhir/DocumentReference", resource, token)
-    assert status == 400 and 'subject est obligatoire : {"reference": "Patient/<id>"}' in text
+    assert status == 404 and '(subject : {"reference": "Patient/<id>"}' in text
 
 
 @pytest.mark.parametrize(
