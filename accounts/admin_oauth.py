@@ -12,7 +12,11 @@ page.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +31,7 @@ from oauth2_provider.models import (
     get_id_token_model,
     get_refresh_token_model,
 )
+from oauth2_provider.settings import oauth2_settings
 
 Application = get_application_model()
 
@@ -43,8 +48,56 @@ for _model in (
 __all__ = ["ApplicationAdmin", "toolkit_admin"]
 
 
+def _fixed_fields(application: AbstractApplication) -> None:
+    """What no form chooses: the authorization code flow, the consent page always shown, no
+    OpenID Connect signing, the secret hashed, no owner account."""
+    application.authorization_grant_type = AbstractApplication.GRANT_AUTHORIZATION_CODE
+    application.skip_authorization = False
+    application.algorithm = AbstractApplication.NO_ALGORITHM
+    application.hash_client_secret = True
+    application.user = None
+
+
+class ApplicationForm(forms.ModelForm):
+    """The name (shown to practitioners and patients) and at least one return address are
+    required; an address is checked here, with a French message, before the toolkit's own
+    check (whose messages are in English only)."""
+
+    class Meta:
+        model = Application
+        fields = ("name", "client_type", "redirect_uris")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("name", "redirect_uris"):
+            if name in self.fields:
+                self.fields[name].required = True
+
+    def clean_redirect_uris(self) -> str:
+        uris = self.cleaned_data["redirect_uris"].split()
+        schemes = oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES
+        for uri in uris:
+            parts = urlsplit(uri)
+            if parts.scheme not in schemes or not parts.hostname or parts.fragment:
+                raise ValidationError(
+                    _(
+                        "« %(uri)s » is not a return address the portal accepts: expected a "
+                        "full address such as https://logiciel.example/retour (%(schemes)s, "
+                        "without #), several separated by spaces."
+                    ),
+                    params={"uri": uri, "schemes": ", ".join(schemes)},
+                )
+        return " ".join(uris)
+
+    def clean(self):
+        # Before the model's own validation (which reads the grant type).
+        _fixed_fields(self.instance)
+        return super().clean()
+
+
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
+    form = ApplicationForm
     list_display = ("name", "client_id", "client_type", "created")
     list_filter = ("client_type",)
     search_fields = ("name", "client_id")
@@ -63,11 +116,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj.authorization_grant_type = AbstractApplication.GRANT_AUTHORIZATION_CODE
-        obj.skip_authorization = False
-        obj.algorithm = AbstractApplication.NO_ALGORITHM
-        obj.hash_client_secret = True
-        obj.user = None
+        _fixed_fields(obj)
         if not change and obj.client_type == Application.CLIENT_CONFIDENTIAL:
             # The secret generated for this new row, kept on the instance (never on the
             # admin, shared by every request) before the field hashes it on save. A public

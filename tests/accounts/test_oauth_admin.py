@@ -63,3 +63,17 @@ def test_tokens_codes_and_id_tokens_have_no_admin_page():
     for model in (AccessToken, RefreshToken, Grant, IDToken):
         assert not admin.site.is_registered(model)
     assert admin.site.is_registered(Application)
+
+
+@pytest.mark.parametrize(
+    "redirect_uris",
+    ["", "javascript:alert(1)", "logiciel.example/retour", "https://logiciel.example/r#x"],
+)
+def test_a_bad_return_address_is_explained_in_french_and_nothing_is_registered(redirect_uris):
+    response = verified_staff_client().post(
+        ADD, {"name": "Cabinet Plus", "client_type": "public", "redirect_uris": redirect_uris}
+    )
+    assert response.status_code == 200
+    page = unescape(response.content.decode())
+    assert "n'est pas une adresse de retour" in page or "Ce champ est obligatoire" in page
+    assert not Application.objects.exists()

@@ -8,6 +8,7 @@ from html import unescape
 import pytest
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
+from accounts.applications import connected_applications
 from audit.models import Action, AuditEvent
 from fhir_api.authentication import Unauthenticated, api_caller
 from tests.accounts.factories import PractitionerProfileFactory, StaffFactory, logged_in_client
@@ -132,3 +133,18 @@ def test_only_practitioners_have_the_page():
     _patient, patient_client = patient_with_login()
     assert patient_client.get(PAGE).status_code == 404
     assert logged_in_client(StaffFactory.create()).get(PAGE).status_code == 404
+
+
+def test_since_is_the_approval_not_the_last_rotation():
+    practitioner = PractitionerProfileFactory.create().user
+    registered = make_application()
+    application, secret = registered
+    tokens = _connect(practitioner, registered)
+    approved = RefreshToken.objects.get().created
+    rotated = token_request(
+        application, secret, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
+    assert rotated.status_code == 200
+    assert RefreshToken.objects.filter(revoked__isnull=True).get().created > approved
+    (connected,) = connected_applications(practitioner)
+    assert connected.since == approved
