@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode, urlparse
 
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.documentreference import DocumentReference
 from oauth2_provider.models import Application
 
 from access_control.services import grant_consent
@@ -191,6 +193,7 @@ def test_a_practitioners_software_through_the_api_until_consent_is_revoked(
         "application/x-www-form-urlencoded",
     )
     assert status == 200 and kind.startswith("application/fhir+json"), body
+    Bundle.model_validate(json.loads(body))
     (entry,) = json.loads(body)["entry"]
     patient_id = entry["resource"]["id"]
     assert patient_id == str(patient.pk)
@@ -198,6 +201,7 @@ def test_a_practitioners_software_through_the_api_until_consent_is_revoked(
     # 3. Their documents, then the file: the bytes that were uploaded.
     status, _kind, body = _call(site, "GET", f"/fhir/DocumentReference?patient={patient_id}", token)
     assert status == 200, body
+    Bundle.model_validate(json.loads(body))
     (found,) = json.loads(body)["entry"]
     binary_url = found["resource"]["content"][0]["attachment"]["url"]
     status, kind, content = _call(site, "GET", urlparse(binary_url).path, token)
@@ -231,12 +235,16 @@ def test_a_practitioners_software_through_the_api_until_consent_is_revoked(
         "application/fhir+json",
     )
     assert status == 201, body
+    DocumentReference.model_validate(json.loads(body))
     created = Document.objects.get(uid=json.loads(body)["id"])
     assert (created.patient, created.author, created.category.code) == (
         patient,
         doctor.user,
         "biologie",
     )
+    # Read back as any other document: the file is the one sent.
+    status, _kind, body = _call(site, "GET", f"/fhir/Binary/{created.uid}", token)
+    assert (status, body) == (200, SENT)
 
     # 5. The patient takes the consent back on their page; the very next call is refused.
     me = new_page()
@@ -249,10 +257,10 @@ def test_a_practitioners_software_through_the_api_until_consent_is_revoked(
     assert status == 404 and kind.startswith("application/fhir+json"), (status, body)
     assert json.loads(body)["resourceType"] == "OperationOutcome"
 
-    # 6. The history names the application on every call: the search, the list, the file, the
+    # 6. The history names the application on every call: the search, the list, the files, the
     # new document and the refused call.
     calls = AuditEvent.objects.filter(patient=patient, actor=doctor.user)
-    assert calls.count() >= 5
+    assert calls.count() >= 6
     assert set(calls.values_list("application", flat=True)) == {app.client_id}
     me.goto(site + "/access/history/")
     inspector.check(me, "history")
