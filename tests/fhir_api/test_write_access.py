@@ -32,7 +32,7 @@ from tests.storage_backends import stored_files
 pytestmark = [pytest.mark.django_db, pytest.mark.csrf_raw]
 PATH = "/fhir/DocumentReference"
 NOT_FOUND = (
-    "Aucun patient de cet identifiant dont vous puissiez compléter le dossier (subject : "
+    "Aucun patient portant cet identifiant dont vous puissiez compléter le dossier (subject : "
     '{"reference": "Patient/<id>"}, l’identifiant trouvé par POST /fhir/Patient/_search).'
 )
 
