@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -44,13 +45,25 @@ def document_type(request: HttpRequest) -> HttpResponseBase:
 @csrf_exempt
 def create_document_reference(request: HttpRequest) -> HttpResponseBase:
     """201 Created, the DocumentReference and its address."""
-    return _too_large(request) or _create(request)
+    return _checked(request, _create)
 
 
 @csrf_exempt
 def transaction(request: HttpRequest) -> HttpResponseBase:
     """200, the transaction-response Bundle: the Binary and the DocumentReference, created."""
-    return _too_large(request) or _transaction(request)
+    return _checked(request, _transaction)
+
+
+def _checked(
+    request: HttpRequest, write: Callable[[HttpRequest], HttpResponseBase]
+) -> HttpResponseBase:
+    try:
+        return _too_large(request) or write(request)
+    except (RequestDataTooBig, TooManyFieldsSent):
+        # A form body past Django's limits for form fields (the token's check reads form
+        # parameters, as OAuth 2.0 allows them): not JSON, so not what these addresses take;
+        # answered as such rather than with the portal's HTML error page.
+        return no_store(_not_json())
 
 
 @endpoint(WRITE_SCOPE, methods=("POST",))
@@ -100,11 +113,7 @@ def _written(
     request: HttpRequest, created: Callable[[Resource, str], HttpResponse]
 ) -> HttpResponse:
     if (request.content_type or "") not in JSON_TYPES:
-        return operation_outcome(
-            415,
-            "not-supported",
-            _("Send the resource in JSON, with Content-Type: application/fhir+json."),
-        )
+        return _not_json()
     base = request.build_absolute_uri("/fhir/")
     try:
         # Bounded by Content-Length (checked first): Django never reads past it.
@@ -120,6 +129,14 @@ def _written(
                 '{"reference": "Patient/<id>"}, the id found with POST /fhir/Patient/_search).'
             ),
         )
+
+
+def _not_json() -> HttpResponse:
+    return operation_outcome(
+        415,
+        "not-supported",
+        _("Send the resource in JSON, with Content-Type: application/fhir+json."),
+    )
 
 
 def _outcome(bad: BadResource) -> HttpResponse:

@@ -252,3 +252,16 @@ def test_only_post(world):
     response = Client().get("/fhir/", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 405 and response["Allow"] == "POST"
     assert json.loads(response.content)["resourceType"] == "OperationOutcome"
+
+
+def test_a_large_form_body_is_answered_as_not_json(world):
+    """Past Django's limit for form fields, still an OperationOutcome (not the HTML 400 page)."""
+    _patient, token = world
+    body = b"resource=" + b"x" * 300_000
+    status, text = refused(
+        "/fhir/DocumentReference", body, token, content_type="application/x-www-form-urlencoded"
+    )
+    assert (status, text) == (
+        415,
+        "Envoyez la ressource en JSON, avec Content-Type: application/fhir+json.",
+    )
