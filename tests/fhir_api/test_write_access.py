@@ -10,11 +10,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
 from access_control.models import Block, ClosureReason, Consent, RecordClosure
+from accounts.models import Profession
 from audit.models import AuditEvent, Outcome
 from records.models import Document
 from tests.accounts.factories import PractitionerProfileFactory, logged_in_client
@@ -22,11 +24,12 @@ from tests.database_state import changed_tables, database_snapshot, session_keys
 from tests.fhir_api.factories_write import (
     access_token,
     application,
+    category,
     document_reference,
     post_json,
     transaction,
 )
-from tests.records.factories import patient_with_login
+from tests.records.factories import PDF, patient_with_login
 from tests.storage_backends import stored_files
 
 pytestmark = [pytest.mark.django_db, pytest.mark.csrf_raw]
@@ -188,3 +191,35 @@ def test_writes_count_in_the_rate_limits(world):
     status, code, _text = unchanged_answer(Client(), document_reference(patient.pk), token)
     assert (status, code) == (429, "throttled")
     assert Document.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("profession", "category_code"),
+    [
+        (Profession.PHARMACIEN, "psychiatrie"),
+        (Profession.CHIRURGIEN_DENTISTE, "directives-anticipees"),
+        (Profession.MEDECIN, "psychiatrie"),
+    ],
+)
+def test_the_profession_rules_answer_as_on_the_upload_page(world, profession, category_code):
+    """Whatever the profession matrix says of adding such a document, the API says the same as
+    the practitioner's upload page (one code: ``records.services.upload_document``)."""
+    patient, _client, _profile = world
+    profile = PractitionerProfileFactory(profession=profession)
+    Consent.objects.create(patient=patient, practitioner=profile.user)
+    browser = logged_in_client(profile.user)
+    browser.sends_csrf_token = True  # the upload page's form, as a browser posts it
+    web = browser.post(
+        f"/pro/patients/{patient.pk}/upload/",
+        {
+            "title": "Compte rendu",
+            "category": category_code,
+            "act_date": "12/03/2026",
+            "file": SimpleUploadedFile("cr.pdf", PDF, content_type="application/pdf"),
+        },
+    )
+    by_web = Document.objects.filter(author=profile.user).count()
+    resource = document_reference(patient.pk, codes={"category": category(category_code)})
+    api = post_json(Client(), PATH, resource, access_token(profile.user))
+    by_api = Document.objects.filter(author=profile.user).count() - by_web
+    assert (web.status_code == 302, by_web) == (api.status_code == 201, by_api)
