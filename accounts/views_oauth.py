@@ -113,7 +113,7 @@ class PortalAuthorizationView(AuthorizationView):
             "code_challenge_method": credentials["code_challenge_method"],
             "nonce": credentials.get("nonce"),
         }
-        return self.render_to_response(
+        response = self.render_to_response(
             {
                 "form": self.get_form(self.get_form_class()),
                 "application": application,
@@ -122,6 +122,12 @@ class PortalAuthorizationView(AuthorizationView):
                 "practitioner_name": practitioner_name(request.user),
             }
         )
+        # The answer to this form redirects to the application's address (checked above as
+        # registered): browsers hold a form's redirects to the page's form-action too, so
+        # without its origin Chromium blocks the approval (tests/e2e/test_fhir_acceptance.py).
+        redirect = urlparse(credentials["redirect_uri"])
+        response._csp_update = {"form-action": [f"{redirect.scheme}://{redirect.netloc}"]}
+        return response
 
     # --- POST: approve or refuse ----------------------------------------------------------
     def form_valid(self, form):

@@ -320,17 +320,28 @@ def record_listing(
 
 
 def check_upload_allowed(
-    actor: User, patient: User | None, *, client_address: str = "", acting_for: bool = False
+    actor: User,
+    patient: User | None,
+    *,
+    client_address: str = "",
+    acting_for: bool = False,
+    application: str = "",
 ) -> User:
     """Asked before showing the upload form or reading a file: the door's rule, a refusal
     recorded (the upload itself is recorded when the document is stored). Returns the record's
-    patient, who exists once the door allows. ``acting_for``: see ``record_page``."""
+    patient, who exists once the door allows. ``acting_for``: see ``record_page``.
+    ``application``: the OAuth2 client id of a FHIR API call (issue 19), named by the event."""
     access = policy.access_to(actor, patient, acting_for=acting_for)
     if access.decide(Action.UPLOAD).allowed and patient is not None:
         return patient
     with transaction.atomic():
         decision = policy.authorize(
-            actor, patient, Action.UPLOAD, client_address=client_address, acting_for=acting_for
+            actor,
+            patient,
+            Action.UPLOAD,
+            client_address=client_address,
+            acting_for=acting_for,
+            application=application,
         )
     raise refusal(actor, patient, decision)
 

@@ -63,6 +63,7 @@ def upload_document(
     held: bool = False,
     confidential_from_representatives: bool = False,
     acting_for: bool = False,
+    application: str = "",
 ) -> Document:
     """Pass the door, check the file, store it encrypted and record it. A refusal
     (DocumentNotFound), a bad file (RejectedFile) or any failure on the way leaves nothing:
@@ -78,10 +79,17 @@ def upload_document(
     a minor's mailbox may be read by the very people it is kept from.
 
     ``acting_for``: a legal representative or a caregiver (``manage``) adds it to the record
-    chosen with the switch (issue 17, ``access_control.acting``)."""
+    chosen with the switch (issue 17, ``access_control.acting``).
+
+    ``application``: the OAuth2 client id when the document came through the FHIR API (issue
+    19, ``fhir_api.services``), named by every event of the upload."""
     # Refused users are turned away before their file is even read.
     patient = check_upload_allowed(
-        actor, patient, client_address=client_address, acting_for=acting_for
+        actor,
+        patient,
+        client_address=client_address,
+        acting_for=acting_for,
+        application=application,
     )
     by_practitioner = actor.kind == "practitioner"
     document = new_document(
@@ -113,6 +121,7 @@ def upload_document(
             document=document,
             client_address=client_address,
             acting_for=acting_for,
+            application=application,
         )
         if not decision.allowed:
             return False
@@ -124,7 +133,12 @@ def upload_document(
             if (
                 chosen
                 and not authorize(
-                    actor, patient, action, document=document, client_address=client_address
+                    actor,
+                    patient,
+                    action,
+                    document=document,
+                    client_address=client_address,
+                    application=application,
                 ).allowed
             ):
                 return False

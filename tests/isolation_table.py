@@ -228,6 +228,9 @@ TABLE: dict[str, str | Change] = {
     "fhir/DocumentReference": READ,
     "fhir/DocumentReference/<str:document_id>": GET_ONLY,
     "fhir/Binary/<str:document_id>": GET_ONLY,
+    # The transaction Bundle (item 2's writes): nothing without a bearer token; with one, the
+    # third practitioner's refusal is in tests/fhir_api/test_write_access.py.
+    "fhir/": READ,
     "mentions-legales/": GET_ONLY,
     "donnees-personnelles/": GET_ONLY,
     "accessibilite/": GET_ONLY,

@@ -186,17 +186,6 @@ TABLE = {
     "donnees-personnelles/": ("get", PUBLIC),
     "accessibilite/": ("get", PUBLIC),
     "aide/": ("get", PUBLIC),
-    # The FHIR API (issue 19): a web session opens nothing there, only a bearer token does
-    # (tests/fhir_api/test_web_parity.py has the same roles with tokens).
-    "fhir/metadata": ("get", PUBLIC),
-    "fhir/Patient": ("get", row("400 400 400 400 400 400 400 400 400 400")),
-    "fhir/Patient/_search": ("post", row("401 401 401 401 401 401 401 401 401 401")),
-    "fhir/DocumentReference": ("get", row("401 401 401 401 401 401 401 401 401 401")),
-    "fhir/DocumentReference/<str:document_id>": (
-        "get",
-        row("401 401 401 401 401 401 401 401 401 401"),
-    ),
-    "fhir/Binary/<str:document_id>": ("get", row("401 401 401 401 401 401 401 401 401 401")),
     # Issue 19: the OpenID Connect sign-in, off in the suite's settings: the portal's 404 for
     # everyone (su: sent to the second factor first). Enabled: tests/accounts/test_oidc.py.
     "oidc/authenticate/": ("get", row("404 404 404 404 404 404 404 404 302 404")),
@@ -216,6 +205,20 @@ TABLE = {
         "post",
         row("302 404 404 404 404 404 404 404 302 404"),
     ),
+    # The FHIR API (issue 19): a web session opens nothing there, only a bearer token does
+    # (tests/fhir_api/test_web_parity.py has the same roles with tokens).
+    "fhir/metadata": ("get", PUBLIC),
+    "fhir/Patient": ("get", row("400 400 400 400 400 400 400 400 400 400")),
+    "fhir/Patient/_search": ("post", row("401 401 401 401 401 401 401 401 401 401")),
+    "fhir/DocumentReference": ("get", row("401 401 401 401 401 401 401 401 401 401")),
+    "fhir/DocumentReference/<str:document_id>": (
+        "get",
+        row("401 401 401 401 401 401 401 401 401 401"),
+    ),
+    "fhir/Binary/<str:document_id>": ("get", row("401 401 401 401 401 401 401 401 401 401")),
+    # Item 2's writes: the transaction Bundle at the base (and POST /fhir/DocumentReference in
+    # POSTS below); with tokens, tests/fhir_api/test_write_access.py.
+    "fhir/": ("post", row("401 401 401 401 401 401 401 401 401 401")),
 }
 
 
@@ -303,6 +306,8 @@ POSTS = {
         row("302 404 404 200 404 404 404 404 302 404"),
     ),
     "records/upload/": ({"title": ""}, row("302 200 200 404 404 404 404 404 302 404")),
+    # Issue 19: adding a document through the FHIR API takes a bearer token, never a session.
+    "fhir/DocumentReference": ({}, row("401 401 401 401 401 401 401 401 401 401")),
     # No code: the page again with its message, nothing exported.
     "records/export/": ({"otp_token": ""}, row("302 200 200 404 404 404 404 404 302 404")),
 }

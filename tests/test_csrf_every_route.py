@@ -29,6 +29,8 @@ from letters.models import Letter, LetterState
 from tests.accounts.factories import StaffFactory, logged_in_client
 from tests.database_state import changed_tables, database_snapshot
 from tests.enrollment.factories import make_beneficiary
+from tests.fhir_api.factories_write import access_token, document_reference, post_json
+from tests.fhir_api.factories_write import transaction as fhir_transaction
 from tests.isolation_table import (
     CHANGES,
     CLIENT_AUTHENTICATED,
@@ -127,24 +129,6 @@ def test_every_other_page_refuses_a_post_without_a_token(route):
         assert_forged_posts_refused(world.clients[role], path, lambda role=role: form(world, role))
 
 
-@pytest.mark.parametrize("route", API_ROUTES)
-def test_the_api_takes_no_csrf_token_and_a_session_opens_nothing(route) -> None:
-    world = build_world()
-    path = concrete(route, world.values)
-    form = {"identifier": "urn:oid:1.2.250.1.213.1.4.8|185057800608491"}
-    for role in ("anon", "patient_a", "pro_consent", "staff"):
-        client = _with_cookie(world.clients[role])
-        client.sends_csrf_token = False  # type: ignore[attr-defined]  # added by conftest's Client
-        before, events = database_snapshot(), _events()
-        try:
-            response = client.post(path, form, headers=SAME_ORIGIN)
-        finally:
-            client.sends_csrf_token = True  # type: ignore[attr-defined]
-        assert answer(response).split()[0] in ("401", "405"), (role, path)
-        assert changed_tables(before, database_snapshot()) == set(), (role, path)
-        assert _events() == events, (role, path)
-
-
 EXEMPT = sorted(route for route, kind in TABLE.items() if kind == CLIENT_AUTHENTICATED)
 
 
@@ -167,6 +151,51 @@ def test_a_browser_session_without_a_token_gets_nothing_from_the_client_endpoint
         assert response.status_code in (400, 401), (role, response.status_code)
         assert changed_tables(before, database_snapshot()) == set()
         assert _events() == events
+
+
+@pytest.mark.parametrize("route", API_ROUTES)
+def test_the_api_takes_no_csrf_token_and_a_session_opens_nothing(route) -> None:
+    world = build_world()
+    path = concrete(route, world.values)
+    form = {"identifier": "urn:oid:1.2.250.1.213.1.4.8|185057800608491"}
+    for role in ("anon", "patient_a", "pro_consent", "staff"):
+        client = _with_cookie(world.clients[role])
+        client.sends_csrf_token = False  # type: ignore[attr-defined]  # added by conftest's Client
+        before, events = database_snapshot(), _events()
+        try:
+            response = client.post(path, form, headers=SAME_ORIGIN)
+        finally:
+            client.sends_csrf_token = True  # type: ignore[attr-defined]
+        assert answer(response).split()[0] in ("401", "405"), (role, path)
+        assert changed_tables(before, database_snapshot()) == set(), (role, path)
+        assert _events() == events, (role, path)
+
+
+# The FHIR API's writes (issue 19, item 2): the token-less POSTs above reach nothing; the
+# owner's own POST, with the software's bearer token and still no CSRF token (and the
+# browser's CSRF cookie beside it), adds the document: the token alone is the credential.
+WRITES = {"fhir/DocumentReference": (document_reference, 201), "fhir/": (fhir_transaction, 200)}
+
+
+@pytest.mark.parametrize("route", sorted(WRITES))
+def test_the_api_writes_take_the_bearer_token_alone(route) -> None:
+    world = build_world()
+    build, status = WRITES[route]
+    client = _with_cookie(world.clients["pro_consent"])
+    client.sends_csrf_token = False  # type: ignore[attr-defined]  # added by conftest's Client
+    before = database_snapshot()
+    try:
+        response = post_json(
+            client,
+            concrete(route, world.values),
+            build(world.users["patient_a"].pk),
+            access_token(world.users["pro_consent"]),
+            headers=SAME_ORIGIN,
+        )
+    finally:
+        client.sends_csrf_token = True  # type: ignore[attr-defined]
+    assert response.status_code == status, answer(response)
+    assert "records_document" in changed_tables(before, database_snapshot())
 
 
 # --- The admin: its state-changing URLs -------------------------------------------------------

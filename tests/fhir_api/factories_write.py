@@ -1,0 +1,143 @@
+"""Builders for the FHIR API's writes (issue 19, item 2): an OAuth2 application and its
+access tokens, made as django-oauth-toolkit makes them (hashed at rest: only the checksum of
+the token is stored, ``set_token_value``), and the resources a practitioner's software posts.
+
+(The read API's builders are in tests/fhir_api/factories.py: the lead merges the two.)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.test import Client
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application, set_token_value
+
+from access_control.fhir_bundle import CATEGORY_SYSTEM, CISIS_CLASS_SYSTEM, LOINC_SYSTEM
+from accounts.models import User
+from tests.records.factories import PDF
+
+WRITE = "user/DocumentReference.write"
+ALL_SCOPES = "user/Patient.read user/DocumentReference.read user/DocumentReference.write"
+ALL_SCOPES += " user/Binary.read"
+FHIR_JSON = "application/fhir+json"
+
+
+def application(name: str = "Logiciel du cabinet") -> Application:
+    """A public client of the authorization code flow, with a loopback redirect URI."""
+    return Application.objects.create(
+        name=name,
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="http://127.0.0.1:8765/callback",
+        hash_client_secret=False,
+        client_secret="",
+    )
+
+
+def access_token(
+    practitioner: User,
+    app: Application | None = None,
+    *,
+    scope: str = WRITE,
+    expires_in: timedelta = timedelta(minutes=5),
+) -> str:
+    """A token of ``practitioner`` through ``app`` (a new one when None); returns the raw
+    token, of which the database keeps only the SHA-256 checksum."""
+    raw = secrets.token_urlsafe(30)
+    token = AccessToken(
+        user=practitioner,
+        application=app if app is not None else application(),
+        expires=timezone.now() + expires_in,
+        scope=scope,
+    )
+    set_token_value(token, raw)
+    token.save()
+    return raw
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def post_json(client: Client, path: str, body: Any, token: str | None = None, **extra):
+    """POST ``body`` (a resource, or bytes as they are) with the bearer token, as a
+    practitioner's software does: no cookie, no CSRF token."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {**extra.pop("headers", {}), **(bearer(token) if token is not None else {})}
+    return client.post(
+        path, data, content_type=extra.pop("content_type", FHIR_JSON), headers=headers, **extra
+    )
+
+
+def category(code: str = "biologie") -> list[dict[str, Any]]:
+    return [{"coding": [{"system": CATEGORY_SYSTEM, "code": code}]}]
+
+
+def lab_report_codes() -> dict[str, Any]:
+    """A laboratory report as the CI-SIS names it: class 10 « Compte rendu » (shared by several
+    categories) made precise by its LOINC type."""
+    return {
+        "category": [{"coding": [{"system": CISIS_CLASS_SYSTEM, "code": "10"}]}],
+        "type": {"coding": [{"system": LOINC_SYSTEM, "code": "11502-2"}]},
+    }
+
+
+def document_reference(
+    patient_id: object,
+    *,
+    data: bytes | str = PDF,
+    content_type: str = "application/pdf",
+    title: str = "Bilan sanguin de mars",
+    act_date: str = "2026-03-12",
+    codes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A DocumentReference with its file inline; ``data`` bytes are base64-encoded, a str is
+    sent as it is (to send what is not base64)."""
+    encoded = base64.b64encode(data).decode() if isinstance(data, bytes) else data
+    return {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        **(codes if codes is not None else {"category": category()}),
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "context": {"period": {"start": act_date}},
+        "description": title,
+        "content": [{"attachment": {"contentType": content_type, "data": encoded}}],
+    }
+
+
+def transaction(
+    patient_id: object,
+    *,
+    data: bytes = PDF,
+    content_type: str = "application/pdf",
+    title: str = "Compte rendu de consultation",
+) -> dict[str, Any]:
+    """A transaction Bundle: the Binary, and the DocumentReference whose attachment is it."""
+    binary_url = "urn:uuid:8c2b6c7e-0f4e-4b8e-9a51-2a3c4d5e6f70"
+    reference = document_reference(patient_id, title=title, codes={"category": category()})
+    reference["content"] = [{"attachment": {"contentType": content_type, "url": binary_url}}]
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": binary_url,
+                "resource": {
+                    "resourceType": "Binary",
+                    "contentType": content_type,
+                    "data": base64.b64encode(data).decode(),
+                },
+                "request": {"method": "POST", "url": "Binary"},
+            },
+            {
+                "fullUrl": "urn:uuid:1f0e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
+                "resource": reference,
+                "request": {"method": "POST", "url": "DocumentReference"},
+            },
+        ],
+    }
