@@ -85,6 +85,15 @@ OTHER_PEOPLE = {
     "access_control.DeathProposal.proposed_by",
     "access_control.DeathProposal.decided_by",
     "admin.LogEntry.user",
+    # Issue 19: OAuth2 approvals and tokens are a practitioner's (the consent page and the
+    # validator refuse anyone else); applications are registered by staff, ID tokens and
+    # device grants never issued.
+    "oauth2_provider.Application.user",
+    "oauth2_provider.Grant.user",
+    "oauth2_provider.AccessToken.user",
+    "oauth2_provider.RefreshToken.user",
+    "oauth2_provider.IDToken.user",
+    "oauth2_provider.DeviceGrant.user",
 }
 
 
