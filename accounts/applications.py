@@ -72,12 +72,24 @@ class ConnectedApplication:
 
 def _live_refresh_tokens(practitioner: User) -> QuerySet[RefreshToken]:
     """Refresh tokens not revoked and still usable: the toolkit accepts one until
-    REFRESH_TOKEN_EXPIRE_SECONDS after its access token expired."""
+    REFRESH_TOKEN_EXPIRE_SECONDS after its access token expired, and the portal's validator
+    while its family's first token is younger than OAUTH_APPROVAL_MAX_DAYS
+    (accounts.oauth_validator.approval_expired)."""
+    now = timezone.now()
     lifetime = settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"]
-    cutoff = timezone.now() - timedelta(seconds=lifetime)
+    cutoff = now - timedelta(seconds=lifetime)
+    approved_before = now - timedelta(days=settings.OAUTH_APPROVAL_MAX_DAYS)
+    # No NULL family in the list: NOT IN with a NULL would keep no row at all.
+    expired_families = (
+        RefreshToken.objects.filter(user=practitioner, token_family__isnull=False)
+        .values("token_family")
+        .annotate(first=Min("created"))
+        .filter(first__lte=approved_before)
+        .values("token_family")
+    )
     return RefreshToken.objects.filter(
         user=practitioner, revoked__isnull=True, access_token__expires__gt=cutoff
-    )
+    ).exclude(token_family__in=expired_families)
 
 
 def connected_applications(practitioner: User) -> list[ConnectedApplication]:

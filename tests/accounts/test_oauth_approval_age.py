@@ -12,6 +12,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from accounts.applications import connected_applications, has_live_access
 from dmp_portal.settings.oauth import approval_max_days
 from tests.accounts.factories import PractitionerProfileFactory, logged_in_client
 from tests.accounts.oauth_factories import (
@@ -82,3 +83,24 @@ def test_a_new_approval_starts_a_new_family(settings):
     with time_machine.travel(start + timedelta(hours=25), tick=False):
         assert _refresh(registered, old["refresh_token"]).status_code == 400
         assert _refresh(registered, fresh["refresh_token"]).status_code == 200
+
+
+def test_an_expired_approval_leaves_the_connected_applications_page(settings):
+    settings.OAUTH_APPROVAL_MAX_DAYS = 1
+    registered = make_application(name="Cabinet Plus")
+    practitioner = PractitionerProfileFactory.create().user
+    client = logged_in_client(practitioner)
+    verifier, challenge = pkce_pair()
+    code = approve(client, registered[0], challenge)
+    start = timezone.now()
+    tokens = exchange(*registered, code, verifier).json()
+    with time_machine.travel(start + timedelta(hours=11), tick=False):
+        tokens = _refresh(registered, tokens["refresh_token"]).json()
+    with time_machine.travel(start + timedelta(hours=22), tick=False):
+        tokens = _refresh(registered, tokens["refresh_token"]).json()
+        assert [app.name for app in connected_applications(practitioner)] == ["Cabinet Plus"]
+    # The refresh token is 3 hours old, its access token expired: only the approval's age
+    # makes it unusable, and the page no longer lists the application.
+    with time_machine.travel(start + timedelta(hours=25), tick=False):
+        assert connected_applications(practitioner) == []
+        assert not has_live_access(practitioner, registered[0].pk)
