@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Min, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # The toolkit's own models (the portal swaps none of them): typed, unlike its getters.
 from oauth2_provider.models import AccessToken, RefreshToken
@@ -39,12 +40,25 @@ def practitioner_name(user: User) -> str:
     return f"{profile.first_name} {profile.last_name}"
 
 
+# What each permission lets the application do, as the consent page and the connected
+# applications page say it (the settings' SCOPES keep plain English for the toolkit).
+SCOPE_DESCRIPTIONS = {
+    "user/Patient.read": _("Search a patient by their INS and read their identity"),
+    "user/DocumentReference.read": _("List and read the documents' entries"),
+    "user/DocumentReference.write": _("Add documents to the record"),
+    "user/Binary.read": _("Download the documents' content"),
+}
+
+
 def scope_descriptions(scopes: Iterable[str]) -> list[str]:
     """What each permission lets the application do, in the reader's language, in the order
     of the settings (an unknown scope is never described: the toolkit refuses it first)."""
     wanted = set(scopes)
-    described = settings.OAUTH2_PROVIDER["SCOPES"]
-    return [str(text) for name, text in described.items() if name in wanted]
+    return [
+        str(SCOPE_DESCRIPTIONS[name])
+        for name in settings.OAUTH2_PROVIDER["SCOPES"]
+        if name in wanted and name in SCOPE_DESCRIPTIONS
+    ]
 
 
 @dataclass(frozen=True)
@@ -58,12 +72,24 @@ class ConnectedApplication:
 
 def _live_refresh_tokens(practitioner: User) -> QuerySet[RefreshToken]:
     """Refresh tokens not revoked and still usable: the toolkit accepts one until
-    REFRESH_TOKEN_EXPIRE_SECONDS after its access token expired."""
+    REFRESH_TOKEN_EXPIRE_SECONDS after its access token expired, and the portal's validator
+    while its family's first token is younger than OAUTH_APPROVAL_MAX_DAYS
+    (accounts.oauth_validator.approval_expired)."""
+    now = timezone.now()
     lifetime = settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"]
-    cutoff = timezone.now() - timedelta(seconds=lifetime)
+    cutoff = now - timedelta(seconds=lifetime)
+    approved_before = now - timedelta(days=settings.OAUTH_APPROVAL_MAX_DAYS)
+    # No NULL family in the list: NOT IN with a NULL would keep no row at all.
+    expired_families = (
+        RefreshToken.objects.filter(user=practitioner, token_family__isnull=False)
+        .values("token_family")
+        .annotate(first=Min("created"))
+        .filter(first__lte=approved_before)
+        .values("token_family")
+    )
     return RefreshToken.objects.filter(
         user=practitioner, revoked__isnull=True, access_token__expires__gt=cutoff
-    )
+    ).exclude(token_family__in=expired_families)
 
 
 def connected_applications(practitioner: User) -> list[ConnectedApplication]:

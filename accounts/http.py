@@ -10,6 +10,8 @@ import time
 from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.http import HttpRequest, HttpResponseBase
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 from django_otp.models import Device
 
@@ -21,6 +23,24 @@ from dmp_portal.http import client_address
 
 KNOWN_BROWSER_COOKIE = "dmp_known_browser"
 KNOWN_BROWSER_SALT = "accounts.known-browser"
+# The page asked for before the login (its ``next``), kept in the session across the steps.
+NEXT_SESSION_KEY = "_dmp_next"
+
+
+def remember_next(request: HttpRequest) -> None:
+    """Keep the ``next`` of the address for after the login, if it is one of this site's."""
+    candidate = request.GET.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        request.session[NEXT_SESSION_KEY] = candidate
+
+
+def next_url(request: HttpRequest) -> str:
+    """The page asked for before the login, else the page of this kind of account (every way
+    in ends here: password and code, passkey, OpenID Connect provider)."""
+    landing = settings.LANDING_URL_NAMES.get(getattr(request.user, "kind", ""), "home")
+    return request.session.pop(NEXT_SESSION_KEY, None) or reverse(landing)
 
 
 def known_browser_markers(request: HttpRequest) -> str:

@@ -9,7 +9,7 @@ from django.contrib.auth import SESSION_KEY
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from accounts.oidc import provider_verified
+from accounts.oidc import PROVIDER_FACTOR, second_factor_passed
 
 # The session's start and last activity are also the columns of the account's sessions page,
 # which the store copies from the data (accounts.sessions): named there, used here.
@@ -54,15 +54,15 @@ class SecondFactorRequiredMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not user.is_verified() and provider_verified(request):
-            # Issue 19: a practitioner signed in through the OpenID Connect provider passed its
-            # strong authentication (CPS card, e-CPS), which stands for the second factor in
-            # this session; every later check asks is_verified() (accounts/oidc.py).
-            user.is_verified = lambda: True
-        if user.is_authenticated and not user.is_verified():
+        if user.is_authenticated and not second_factor_passed(request):
             path = request.path_info
             if not any(path.startswith(prefix) for prefix in self._open_prefixes()):
                 return redirect(f"{reverse('accounts:login')}")
+        elif user.is_authenticated and not user.is_verified():
+            # Issue 19: passed through the OpenID Connect provider (accounts/oidc.py), whose
+            # strong authentication (CPS card, e-CPS) is this session's second factor: named as
+            # its django-otp device, so that the pages asking is_verified() agree.
+            user.otp_device = PROVIDER_FACTOR
         return self.get_response(request)
 
     @staticmethod

@@ -11,20 +11,30 @@ the authorization code in clear (``Grant.code``): here the code is stored as a k
 every look-up of a grant hashes the code presented first. Someone who reads the table cannot
 redeem a code of the last minute.
 
+The practitioner behind a code or a refresh token is asked about again at the token endpoint:
+an account deactivated (or no longer a practitioner's) gets no new token, whatever it holds.
+A refresh family (the tokens rotated from one approval) lasts OAUTH_APPROVAL_MAX_DAYS after
+its first token at most: then the practitioner approves the software again.
+
 Kept friendly to subclasses (the OpenID Connect mode of the tests' provider extends it): each
 override calls ``super()`` with the hashed code rather than rewriting the toolkit's rules.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from oauth2_provider.models import AbstractApplication
+from django.conf import settings
+from django.db.models import Min
+from django.utils import timezone
+from oauth2_provider.models import AbstractApplication, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors
 
-from accounts.models import UserKind
+from accounts.applications import may_approve_applications
+from accounts.models import User, UserKind
 from dmp_portal.crypto.hashing import keyed_hash
 
 CODE_PURPOSE = "oauth-authorization-code"
@@ -38,6 +48,27 @@ ALLOWED_GRANT_TYPES = frozenset({"authorization_code", "refresh_token"})
 def code_key(code: str) -> str:
     """What ``Grant.code`` holds for an authorization code: its keyed hash."""
     return keyed_hash(CODE_PURPOSE, code)
+
+
+def _for_active_practitioner(request: Request) -> bool:
+    """Whether the token's user (set by the toolkit from the code or refresh token) is still an
+    active practitioner: a deactivated account's software gets nothing more."""
+    user = getattr(request, "user", None)
+    return isinstance(user, User) and may_approve_applications(user)
+
+
+def approval_expired(token: RefreshToken) -> bool:
+    """Whether the approval ``token`` comes from is older than OAUTH_APPROVAL_MAX_DAYS: the
+    age of its refresh family's first token (rotation makes new rows, never a new approval).
+    The toolkit's ``cleartokens`` would delete a family's old revoked rows and make it look
+    younger: the portal does not schedule it (README, « FHIR API »)."""
+    first = token.created
+    if token.token_family is not None:
+        oldest = RefreshToken.objects.filter(token_family=token.token_family).aggregate(
+            first=Min("created")
+        )["first"]
+        first = min(first, oldest or first)
+    return first + timedelta(days=settings.OAUTH_APPROVAL_MAX_DAYS) <= timezone.now()
 
 
 def _is_code_application(client: Any) -> bool:
@@ -87,7 +118,21 @@ class PortalOAuth2Validator(OAuth2Validator):
     def validate_code(
         self, client_id: str, code: str, client: Any, request: Request, *args, **kwargs
     ) -> bool:
-        return super().validate_code(client_id, code_key(code), client, request, *args, **kwargs)
+        valid = super().validate_code(client_id, code_key(code), client, request, *args, **kwargs)
+        return valid and _for_active_practitioner(request)
+
+    # --- The refresh token: its practitioner and its approval's age -----------------------
+    def validate_refresh_token(
+        self, refresh_token: str, client: Any, request: Request, *args, **kwargs
+    ) -> bool:
+        """The toolkit's checks (known, not revoked, not expired, this client's; a replay
+        revokes the family), then: its practitioner still active, its approval not older than
+        OAUTH_APPROVAL_MAX_DAYS. A refusal is the token endpoint's invalid_grant."""
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            return False
+        if not _for_active_practitioner(request):
+            return False
+        return not approval_expired(request.refresh_token_instance)
 
     def confirm_redirect_uri(
         self, client_id: str, code: str, redirect_uri: str, client: Any, *args, **kwargs

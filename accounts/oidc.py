@@ -10,14 +10,20 @@ user info's subject (OpenID Connect Core, 3.1.3.7 and 5.3.2). Who may come in is
 
 The provider's strong authentication (Pro Santé Connect: CPS card or e-CPS app) stands for the
 portal's second factor for that session: the session carries a marker naming the account,
-which ``SecondFactorRequiredMiddleware`` honours for a practitioner only, and only while the
-sign-in is enabled (``provider_verified``). Everything else about the session is the password
-login's: a new id, the idle and absolute timeouts, the account's list of sessions.
+honoured for a practitioner only, and only while the sign-in is enabled (``provider_verified``).
+``second_factor_passed`` is the one question « did this session pass the second factor? »: a
+django-otp device (code, backup code, passkey) or the provider. The second-factor gate
+(``SecondFactorRequiredMiddleware``) and the consent page of practitioners' software ask it;
+for the pages that ask django-otp's ``user.is_verified()``, the gate then names the provider
+as the session's ``otp_device`` (``PROVIDER_FACTOR``), as django-otp names the device used.
+Everything else about the session is the password login's: a new id, the idle and absolute
+timeouts, the account's list of sessions.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +41,20 @@ from dmp_portal.http import client_address
 
 # The session's marker: the account the provider vouched for.
 PROVIDER_SESSION_KEY = "_dmp_oidc_verified"
+
+
+@dataclass(frozen=True)
+class ProviderFactor:
+    """What ``user.otp_device`` holds in a session whose second factor was the provider's
+    strong authentication (django-otp's ``is_verified()`` is « otp_device is not None »). Not
+    a stored device: nothing to confirm, remove or list. Not counted as phishing-resistant
+    (the pages asking for a passkey ask for one of the portal's own)."""
+
+    name: str = "OpenID Connect"
+    phishing_resistant: bool = False
+
+
+PROVIDER_FACTOR = ProviderFactor()
 
 
 class PractitionerOIDCBackend(OIDCAuthenticationBackend):
@@ -125,3 +145,13 @@ def provider_verified(request: HttpRequest) -> bool:
         and user.kind == UserKind.PRACTITIONER
         and marker.get("user") == str(user.pk)
     )
+
+
+def second_factor_passed(request: HttpRequest) -> bool:
+    """Whether this session's user is signed in past the second factor: one of their django-otp
+    devices (authenticator app, backup code, passkey) in this session, or the provider's strong
+    authentication (``provider_verified``)."""
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    return user.is_verified() or provider_verified(request)

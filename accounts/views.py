@@ -12,10 +12,8 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import translation
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
@@ -33,13 +31,14 @@ from accounts.http import (
     complete_second_factor,
     known_browser_markers,
     log_in_first_factor,
+    next_url,
+    remember_next,
 )
 from accounts.middleware import SESSION_EXPIRED_FLAG, SESSION_SEEN
 from accounts.models import ActivationLink, User
 from accounts.selectors import has_passkey, has_second_factor, usable_activation_link
 from dmp_portal.http import client_address
 
-NEXT_SESSION_KEY = "_dmp_next"
 ACTIVATION_SESSION_KEY = "_dmp_activation_link"
 # The pending authenticator app this session was shown: only this session can confirm it.
 TOTP_SETUP_SESSION_KEY = "_dmp_totp_setup"
@@ -53,20 +52,6 @@ protected = [
 ]
 
 
-def _remember_next(request: HttpRequest) -> None:
-    candidate = request.GET.get("next")
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        request.session[NEXT_SESSION_KEY] = candidate
-
-
-def _next_url(request: HttpRequest) -> str:
-    """The page asked for before the login, else the page of this kind of account."""
-    landing = settings.LANDING_URL_NAMES.get(getattr(request.user, "kind", ""), "home")
-    return request.session.pop(NEXT_SESSION_KEY, None) or reverse(landing)
-
-
 @method_decorator(protected, name="dispatch")
 class LoginView(View):
     """Both factors at the same address: the password first, then the security code."""
@@ -74,8 +59,8 @@ class LoginView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated and user.is_verified():
-            return redirect(_next_url(request))
-        _remember_next(request)
+            return redirect(next_url(request))
+        remember_next(request)
         if user.is_authenticated:
             if not has_second_factor(user):
                 return redirect("accounts:2fa-setup")
@@ -86,7 +71,7 @@ class LoginView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated and user.is_verified():
-            return redirect(_next_url(request))
+            return redirect(next_url(request))
         if user.is_authenticated:
             return self._post_code(cast(AuthenticatedRequest, request))
         return self._post_password(request)
@@ -125,7 +110,7 @@ class LoginView(View):
             except services.LoginRefused as refusal:
                 form.add_error("otp_token", refusal.message)
             else:
-                response = redirect(_next_url(request))
+                response = redirect(next_url(request))
                 complete_login(request, response, request.user, device)
                 services.remember_language(request.user, translation.get_language())
                 return response
@@ -201,7 +186,7 @@ class SecondFactorSetupView(View):
                 return render(
                     request,
                     "accounts/backup_codes.html",
-                    {"codes": confirmed.codes, "next_url": _next_url(request)},
+                    {"codes": confirmed.codes, "next_url": next_url(request)},
                 )
         # A retry shows the same secret as before; a session that was shown none gets one now.
         device = services.pending_totp_device(request.user, device_id)

@@ -29,6 +29,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from accounts.applications import may_approve_applications, practitioner_name, scope_descriptions
 from accounts.oauth_validator import PKCE_METHOD
+from accounts.oidc import second_factor_passed
 from accounts.services import applications as services
 from dmp_portal.http import client_address
 
@@ -85,8 +86,9 @@ class PortalAuthorizationView(AuthorizationView):
         user = request.user
         if user.is_authenticated:
             # The second-factor gate (accounts.middleware) already sends a password-only
-            # session to the login page; said again here, where an approval is at stake.
-            if not user.is_verified():
+            # session to the login page; asked again here, where an approval is at stake: a
+            # code, a passkey, or the OpenID Connect provider's strong authentication.
+            if not second_factor_passed(request):
                 return redirect_to_login(request.get_full_path())
             if not may_approve_applications(user):
                 return render(request, REFUSAL_TEMPLATE, status=403)

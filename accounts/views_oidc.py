@@ -27,10 +27,10 @@ from django.views.decorators.http import require_GET
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
 from accounts import services
+from accounts.http import next_url
 from accounts.models import User
 from accounts.oidc import complete_provider_login
 from accounts.services.oidc import provider_refusal, record_provider_failure
-from accounts.views import _next_url
 from dmp_portal.http import client_address
 
 logger = logging.getLogger("dmp.security")
@@ -105,6 +105,6 @@ def callback(request: HttpRequest) -> HttpResponse:
         return _back_to_login(request, provider_refusal())
     response = redirect("home")
     complete_provider_login(request, response, user)
-    response["Location"] = _next_url(request)
+    response["Location"] = next_url(request)
     services.remember_language(user, translation.get_language())
     return response

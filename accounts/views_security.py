@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import services
 from accounts.authenticated import AuthenticatedRequest
 from accounts.forms import PasskeyNameForm
-from accounts.http import complete_login, known_browser_markers
+from accounts.http import complete_login, known_browser_markers, next_url, remember_next
 from accounts.models import UserKind
 from accounts.selectors import has_passkey, second_factors
 from accounts.services.passkey_enrolment import needs_enrolment_code
@@ -38,7 +38,6 @@ from accounts.services.passkeys import (
     remove_passkey,
     verify_passkey,
 )
-from accounts.views import _next_url, _remember_next
 from dmp_portal.http import client_address
 
 REGISTRATION_CHALLENGE = "_dmp_passkey_registration"
@@ -63,7 +62,7 @@ def _passkey_address(request: HttpRequest) -> str | None:
 @require_GET
 @login_required
 def security(request: AuthenticatedRequest) -> HttpResponse:
-    _remember_next(request)  # the administration sends its staff here, and back
+    remember_next(request)  # the administration sends its staff here, and back
     user = request.user
     staff_needs_passkey = user.kind == UserKind.STAFF and not _session_used_passkey(request)
     return render(
@@ -174,7 +173,7 @@ def passkey_login(request: AuthenticatedRequest) -> HttpResponse:
         )
     except services.LoginRefused as refusal:
         return JsonResponse({"error": refusal.message}, status=400)
-    response = JsonResponse({"redirect": _next_url(request)})
+    response = JsonResponse({"redirect": next_url(request)})
     complete_login(request, response, user, device)
     services.remember_language(user, translation.get_language())
     return response

@@ -2,6 +2,10 @@
 « FHIR API »), each recorded on the system chain with the application's client id.
 
 Never a code or a token in an event: the application and the practitioner are all it names.
+
+``revoke_every_access`` ends every application's access at once, when the account's security
+changes (a password reset or change, the staff's reinvitation that deactivates the account and
+removes its second factors): a token taken with the old password must not outlive it.
 """
 
 from __future__ import annotations
@@ -29,12 +33,28 @@ class ApplicationNotFound(Exception):
     already, or unknown): the page answers 404 and nothing changes."""
 
 
-def _record(action: Action, practitioner: User, client_id: str, client_address: str) -> None:
+# Why every access of a practitioner ended (the reason of each REVOKE_APPLICATION event).
+REVOKED_BY_PASSWORD_RESET = "password-reset"
+REVOKED_BY_PASSWORD_CHANGE = "password-change"
+# The staff's reinvitation (accounts.services.reinvite): the account is deactivated and its
+# second factors removed, the one path that does either to a practitioner.
+REVOKED_BY_REINVITATION = "reinvite"
+
+
+def _record(
+    action: Action,
+    actor: User | None,
+    client_id: str,
+    client_address: str,
+    *,
+    reason: str = "",
+) -> None:
     record_event(
-        actor=practitioner,
+        actor=actor,
         patient=None,
         action=action,
         outcome=Outcome.ALLOWED,
+        reason=reason,
         client_address=client_address,
         application=client_id,
     )
@@ -72,3 +92,36 @@ def revoke_application(practitioner: User, application_id: int, *, client_addres
         get_grant_model().objects.filter(**mine).delete()
         _record(Action.REVOKE_APPLICATION, practitioner, application.client_id, client_address)
         return application.name or application.client_id
+
+
+def revoke_every_access(
+    practitioner: User, *, reason: str, actor: User | None, client_address: str
+) -> int:
+    """Ends every access any application holds in ``practitioner``'s name, as
+    ``revoke_application`` does for one: access and ID tokens deleted, refresh tokens revoked,
+    authorization codes not redeemed yet deleted. One REVOKE_APPLICATION event per application
+    that held something, saying ``reason`` (``REVOKED_BY_*``), in ``actor``'s name (None: no
+    one proven, as for a password reset) and naming the account when the actor is not them.
+    Call it in the transaction of the change that causes it. Returns how many applications."""
+    tokens = {
+        "access": get_access_token_model().objects.filter(user=practitioner),
+        "refresh": get_refresh_token_model().objects.filter(
+            user=practitioner, revoked__isnull=True
+        ),
+        "id": get_id_token_model().objects.filter(user=practitioner),
+        "grant": get_grant_model().objects.filter(user=practitioner),
+    }
+    with transaction.atomic():
+        held: set[int] = set()
+        for rows in tokens.values():
+            held.update(rows.exclude(application=None).values_list("application_id", flat=True))
+        now = timezone.now()
+        tokens["refresh"].update(revoked=now, updated=now, access_token=None)
+        for kind in ("access", "id", "grant"):
+            tokens[kind].delete()
+        if actor is None or actor.pk != practitioner.pk:
+            reason = f"{reason} account:{practitioner.pk}"
+        client_ids = Application.objects.filter(pk__in=held).values_list("client_id", flat=True)
+        for client_id in sorted(client_ids):
+            _record(Action.REVOKE_APPLICATION, actor, client_id, client_address, reason=reason)
+        return len(held)

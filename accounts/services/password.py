@@ -6,8 +6,10 @@ has a confirmed second factor (TOTP or passkey): one without (just reactivated b
 set up) is sent no link and no link opens it, since whoever holds the mailbox would then set up
 their own factor. Both end every other session of the account, through Django's session auth
 hash (a session whose stored hash no longer matches the password is flushed at its next
-request); the change keeps the current one. Both are audited (``record_account_event``): a
-reset in no one's name, since holding the mailbox's link does not prove who one is.
+request); the change keeps the current one. Both also end every access a practitioner's
+software holds (``revoke_every_access``: its tokens came with the old password). Both are
+audited (``record_account_event``): a reset in no one's name, since holding the mailbox's link
+does not prove who one is.
 
 The reset request answers the same whatever the address: it does the same work for an unknown
 address as for a known one (one blind-index look-up, one audit event, one task queued: with the
@@ -32,6 +34,11 @@ from accounts.selectors import (
     hash_activation_token,
     usable_reset_link,
     verified_email,
+)
+from accounts.services.applications import (
+    REVOKED_BY_PASSWORD_CHANGE,
+    REVOKED_BY_PASSWORD_RESET,
+    revoke_every_access,
 )
 from accounts.services.authentication import LoginRefused, verify_second_factor
 from accounts.services.contact_email import mail_to, too_many
@@ -264,6 +271,10 @@ def reset_password(link_id: int, password: str, *, client_address: str) -> User:
             end_other_sessions(
                 user, None, client_address=client_address, reason="password", unproven=True
             )
+            # Issue 19: the software's tokens too (a reset is what follows a lost account).
+            revoke_every_access(
+                user, reason=REVOKED_BY_PASSWORD_RESET, actor=None, client_address=client_address
+            )
             enqueue_on_commit("accounts.tasks.send_password_changed_notice", user.pk)
             return user
     refuse_reset_link(client_address=client_address, link_id=link_id)
@@ -316,6 +327,10 @@ def change_password(
         # and off the sessions page at once.
         end_other_sessions(
             locked, keep_session_key, client_address=client_address, reason="password"
+        )
+        # Issue 19: the software's tokens too; the practitioner approves them again.
+        revoke_every_access(
+            locked, reason=REVOKED_BY_PASSWORD_CHANGE, actor=locked, client_address=client_address
         )
         enqueue_on_commit("accounts.tasks.send_password_changed_notice", locked.pk)
     user.password = locked.password

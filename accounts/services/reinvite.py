@@ -3,7 +3,8 @@ practitioner who lost their password or their second factor.
 
 A practitioner cannot reset a second factor alone: the password reset keeps it, and no page
 removes the last one. Staff can, here: the account goes back to the state of a new invitation
-(no usable password, not active, no second factor, no backup code, no session) and the
+(no usable password, not active, no second factor, no backup code, no session, no
+application's token) and the
 practitioner is e-mailed a new single-use activation link, the invitation's own
 (``send_invitation``): the link's holder sets a password, then a second factor, as at first.
 
@@ -24,6 +25,7 @@ from django.utils import translation
 
 from accounts.models import User, UserKind
 from accounts.selectors import verified_email
+from accounts.services.applications import REVOKED_BY_REINVITATION, revoke_every_access
 from accounts.services.events import ALLOWED, record_account_event
 from accounts.services.factors import remove_every_second_factor
 from accounts.services.practitioners import issue_activation_link
@@ -53,6 +55,11 @@ def reinvite_practitioner(
     user.save(update_fields=["password", "is_active"])
     remove_every_second_factor(user)  # app, backup codes and passkeys: the lost phone's too
     end_other_sessions(user, None, actor=staff, client_address=client_address, reason="reinvite")
+    # Issue 19: and every access of their software (a token outlives neither the deactivation
+    # nor the lost factor; the activation link does not bring them back).
+    revoke_every_access(
+        user, reason=REVOKED_BY_REINVITATION, actor=staff, client_address=client_address
+    )
     record_account_event(
         "reinvite", ALLOWED, account=user, actor=staff, client_address=client_address
     )

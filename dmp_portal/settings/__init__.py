@@ -36,7 +36,7 @@ from dmp_portal.settings.fhir import *  # noqa: F403 - the FHIR API's limits
 from dmp_portal.settings.geoip import place_database
 from dmp_portal.settings.letter import *  # noqa: F403 - the postal letter's own details
 from dmp_portal.settings.letter import LETTER_REQUIRED
-from dmp_portal.settings.oauth import oauth2_provider
+from dmp_portal.settings.oauth import APPROVAL_MAX_DAYS_DEFAULT, approval_max_days, oauth2_provider
 from dmp_portal.settings.oidc import *  # noqa: F403 - practitioners' OpenID Connect sign-in (issue 19)
 from dmp_portal.settings.public_pages import *  # noqa: F403 - who runs the portal (public pages)
 from dmp_portal.settings.public_pages import OPERATOR_REQUIRED
@@ -637,3 +637,6 @@ LOGGING = {
 
 # Issue 19: the OAuth2 authorization server of practitioners' software (README, « FHIR API »).
 OAUTH2_PROVIDER = oauth2_provider(allow_http_redirects=not PRODUCTION)
+OAUTH_APPROVAL_MAX_DAYS = approval_max_days(
+    env.int("OAUTH_APPROVAL_MAX_DAYS", APPROVAL_MAX_DAYS_DEFAULT)
+)

@@ -9,14 +9,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 # SMART-on-FHIR style scopes: what the practitioner lets the application do in their name,
-# never more than they may do on the web pages.
+# never more than they may do on the web pages. The toolkit needs a name → description dict;
+# the pages show the translated descriptions of accounts/applications.py (SCOPE_DESCRIPTIONS),
+# these plain English ones only reach the toolkit's own defaults.
 SCOPES = {
-    "user/Patient.read": "Rechercher un patient par son INS et lire son identité",
-    "user/DocumentReference.read": "Lister et lire les fiches des documents",
-    "user/DocumentReference.write": "Ajouter des documents au dossier",
-    "user/Binary.read": "Télécharger le contenu des documents",
+    "user/Patient.read": "Search a patient by their INS and read their identity",
+    "user/DocumentReference.read": "List and read the documents' entries",
+    "user/DocumentReference.write": "Add documents to the record",
+    "user/Binary.read": "Download the documents' content",
 }
+
+# OAUTH_APPROVAL_MAX_DAYS: how long one approval on the consent page lasts, at most, however
+# often the software refreshes its tokens; then the practitioner is asked again.
+APPROVAL_MAX_DAYS_DEFAULT = 30
+APPROVAL_MAX_DAYS_LIMIT = 365
+
+
+def approval_max_days(days: int) -> int:
+    """``OAUTH_APPROVAL_MAX_DAYS``, checked: a whole number of days from 1 to 365."""
+    if not 1 <= days <= APPROVAL_MAX_DAYS_LIMIT:
+        raise ImproperlyConfigured(
+            f"OAUTH_APPROVAL_MAX_DAYS={days} must be a whole number of days from 1 to "
+            f"{APPROVAL_MAX_DAYS_LIMIT} (default {APPROVAL_MAX_DAYS_DEFAULT})."
+        )
+    return days
 
 
 def oauth2_provider(*, allow_http_redirects: bool) -> dict[str, Any]:
@@ -42,7 +61,12 @@ def oauth2_provider(*, allow_http_redirects: bool) -> dict[str, Any]:
         "ROTATE_REFRESH_TOKEN": True,
         "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not allow_http_redirects,
         "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if allow_http_redirects else ["https"],
-        # Short-lived access tokens (5 minutes); a refresh token lasts a working day.
+        # Short-lived access tokens (5 minutes). A refresh token is refused 12 hours after its
+        # access token expired: software left unused for a night must ask again. Each refresh
+        # gives a new pair, so the 12 hours slide while the software keeps refreshing; what
+        # ends that chain is OAUTH_APPROVAL_MAX_DAYS after the approval (the validator checks
+        # the age of the refresh family's first token), a password reset or change, and the
+        # staff's reinvitation (accounts.services.applications.revoke_every_access).
         "ACCESS_TOKEN_EXPIRE_SECONDS": 300,
         "REFRESH_TOKEN_EXPIRE_SECONDS": 12 * 3600,
         "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
