@@ -33,6 +33,9 @@ from oauth2_provider.models import (
 )
 from oauth2_provider.settings import oauth2_settings
 
+from dmp_portal.admin_lists import NoFacetCounts
+from dmp_portal.admin_lookups import OfferedLookupsOnly
+
 Application = get_application_model()
 
 for _model in (
@@ -96,8 +99,10 @@ class ApplicationForm(forms.ModelForm):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(NoFacetCounts, OfferedLookupsOnly, admin.ModelAdmin):
     form = ApplicationForm
+    # The one filter's lookup (the portal's admin accepts no other: dmp_portal/admin_lookups.py).
+    offered_lookups = frozenset({"client_type__exact"})
     list_display = ("name", "client_id", "client_type", "created")
     list_filter = ("client_type",)
     search_fields = ("name", "client_id")
