@@ -102,7 +102,9 @@ def read_json(body: bytes) -> Resource:
     """The body as a JSON object, or 400."""
     try:
         parsed = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: arrays or objects nested deeper than the parser goes (a « JSON
+        # bomb » well within the size limit); no FHIR resource is nested that deep.
         raise BadResource(
             400,
             "structure",
@@ -235,6 +237,17 @@ def _not_base64() -> BadResource:
 
 def _attachment(resource: Resource) -> Resource:
     content = resource.get("content")
+    if isinstance(content, list) and len(content) > 1:
+        # One document, one file: a second content (another format of it) would otherwise
+        # be dropped without a word.
+        raise BadResource(
+            400,
+            "invalid",
+            _(
+                "content must hold exactly one attachment, the document's file: "
+                '[{"attachment": {"contentType": ..., "data": ...}}].'
+            ),
+        )
     attachment = None
     if isinstance(content, list) and content and isinstance(content[0], dict):
         attachment = content[0].get("attachment")
@@ -268,13 +281,24 @@ def _media_type(declared: object) -> str:
 
 
 def _document(resource: Resource, media_type: str, data: object) -> IncomingDocument:
+    status = resource.get("status", "current")
+    if status != "current":
+        # A new document is current: any other status (entered-in-error, superseded) would be
+        # stored as current, which is not what the software said.
+        raise BadResource(
+            400,
+            "invalid",
+            _('A new document\'s status is "current" (or leave status out).'),
+        )
+    if not isinstance(data, str):
+        raise _not_base64()  # a number, a list...: its shape, not its content (never decoded)
     return IncomingDocument(
         patient_id=_patient_id(resource.get("subject")),
         category=_category(resource),
         act_date=_act_date(resource),
         title=_title(resource),
         media_type=media_type,
-        data=data if isinstance(data, str) else "",
+        data=data,
     )
 
 
@@ -339,9 +363,7 @@ def _category(resource: Resource) -> str:
     """The portal's category named by ``category`` and ``type``: every concept given must name
     it (a CI-SIS class shared by several categories is made precise by the type or by the
     portal's own code)."""
-    concepts = list(resource.get("category") or [])
-    if resource.get("type") is not None:
-        concepts.append(resource.get("type"))
+    concepts = _concepts(resource)
     candidates: set[str] | None = None
     for concept in concepts:
         named = _categories_named(concept)
@@ -371,6 +393,30 @@ def _category(resource: Resource) -> str:
         + " "
         + expected,
     )
+
+
+def _concepts(resource: Resource) -> list[Resource]:
+    """``category`` (a list of CodeableConcepts) and ``type`` (one), as FHIR shapes them;
+    400 ``structure`` otherwise (a number, a string, an object where a list is expected)."""
+    category = resource.get("category")
+    kind = resource.get("type")
+    if category is None:
+        category = []
+    if (
+        not isinstance(category, list)
+        or not all(isinstance(concept, dict) for concept in category)
+        or (kind is not None and not isinstance(kind, dict))
+    ):
+        raise BadResource(
+            400,
+            "structure",
+            _(
+                'category is a list of concepts and type one concept: "category": [{"coding": '
+                '[{"system": ..., "code": ...}]}], "type": {"coding": [{"system": ..., '
+                '"code": ...}]}.'
+            ),
+        )
+    return [*category, kind] if kind is not None else list(category)
 
 
 def _categories_named(concept: object) -> set[str] | None:
