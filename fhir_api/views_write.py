@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from fhir_api import documents_in, resources, services, views
 from fhir_api.authentication import ApiCaller
-from fhir_api.documents_in import BadResource
+from fhir_api.bad_resource import BadResource
 from fhir_api.endpoints import (
     address,
     endpoint,
