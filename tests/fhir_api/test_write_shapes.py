@@ -135,3 +135,78 @@ def test_a_current_status_or_none_is_taken(world):
     del resource["status"]
     response = post_json(Client(), "/fhir/DocumentReference", resource, token)
     assert response.status_code == 201, json.loads(response.content)
+
+
+def _set(path: tuple, value):
+    def change(resource: dict) -> dict:
+        changed = json.loads(json.dumps(resource))
+        target = changed
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        return changed
+
+    return change
+
+
+# Every element the parse reads, given a value of each wrong JSON kind: a 4xx OperationOutcome
+# with a French text (the status says which: 404 for a subject naming no patient), never a 500.
+WRONG_KINDS = (5, True, None, "x", [], [5], {}, {"a": [1]})
+ELEMENTS = (
+    ("resourceType",),
+    ("status",),
+    ("subject",),
+    ("subject", "reference"),
+    ("context",),
+    ("context", "period"),
+    ("context", "period", "start"),
+    ("description",),
+    ("category",),
+    ("category", 0),
+    ("category", 0, "coding"),
+    ("category", 0, "coding", 0),
+    ("category", 0, "coding", 0, "system"),
+    ("category", 0, "coding", 0, "code"),
+    ("content",),
+    ("content", 0),
+    ("content", 0, "attachment"),
+    ("content", 0, "attachment", "contentType"),
+    ("content", 0, "attachment", "data"),
+)
+
+
+@pytest.mark.parametrize("element", ELEMENTS, ids=lambda path: ".".join(map(str, path)))
+def test_no_element_of_a_wrong_kind_ends_in_an_error_of_the_server(world, element):
+    patient, token = world
+    for value in WRONG_KINDS:
+        resource = _set(element, value)(document_reference(patient.pk))
+        response = post_json(Client(), "/fhir/DocumentReference", resource, token)
+        assert response.status_code in (201, 400, 404, 415), (element, value, response.status_code)
+        if response.status_code != 201:
+            outcome = OperationOutcome.model_validate(response.json())
+            assert outcome.issue[0].diagnostics, (element, value)
+
+
+TRANSACTION_ELEMENTS = (
+    ("type",),
+    ("entry",),
+    ("entry", 0),
+    ("entry", 0, "fullUrl"),
+    ("entry", 0, "request"),
+    ("entry", 0, "request", "method"),
+    ("entry", 0, "resource"),
+    ("entry", 0, "resource", "resourceType"),
+    ("entry", 0, "resource", "contentType"),
+    ("entry", 0, "resource", "data"),
+    ("entry", 1, "resource", "content", 0, "attachment", "url"),
+)
+
+
+@pytest.mark.parametrize("element", TRANSACTION_ELEMENTS, ids=lambda path: ".".join(map(str, path)))
+def test_no_element_of_a_transaction_of_a_wrong_kind_ends_in_an_error_of_the_server(world, element):
+    patient, token = world
+    for value in WRONG_KINDS:
+        bundle = _set(element, value)(transaction(patient.pk))
+        response = post_json(Client(), "/fhir/", bundle, token)
+        assert response.status_code in (400, 404, 415), (element, value, response.status_code)
+        OperationOutcome.model_validate(response.json())
