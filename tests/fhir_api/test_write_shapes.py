@@ -151,7 +151,7 @@ def _set(path: tuple, value):
 
 # Every element the parse reads, given a value of each wrong JSON kind: a 4xx OperationOutcome
 # with a French text (the status says which: 404 for a subject naming no patient), never a 500.
-WRONG_KINDS = (5, True, None, "x", [], [5], {}, {"a": [1]})
+WRONG_KINDS: tuple[object, ...] = (5, True, None, "x", [], [5], {}, {"a": [1]})
 ELEMENTS = (
     ("resourceType",),
     ("status",),
