@@ -35,9 +35,10 @@ class InsufficientScope(Exception):
     """403: a valid token without the scope this call needs."""
 
 
-def api_caller(request: HttpRequest, scope: str) -> ApiCaller:
-    """The caller of this request, who must hold ``scope``; raises ``Unauthenticated`` or
-    ``InsufficientScope`` (their message is the French text of the OperationOutcome)."""
+def api_caller(request: HttpRequest, scope: str | None) -> ApiCaller:
+    """The caller of this request, who must hold ``scope`` (None: any valid token); raises
+    ``Unauthenticated`` or ``InsufficientScope`` (their message is the French text of the
+    OperationOutcome)."""
     core = get_oauthlib_core()
     valid, oauth_request = core.verify_request(request, scopes=[])
     token = getattr(oauth_request, "access_token", None) if valid else None
@@ -52,7 +53,7 @@ def api_caller(request: HttpRequest, scope: str) -> ApiCaller:
     ):
         raise Unauthenticated(_("A valid access token is required (Authorization: Bearer)."))
     scopes = frozenset(token.scope.split())
-    if scope not in scopes:
+    if scope is not None and scope not in scopes:
         raise InsufficientScope(
             _("This access token does not allow this call: the scope %(scope)s is required.")
             % {"scope": scope}

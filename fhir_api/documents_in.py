@@ -26,7 +26,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from access_control import fhir_bundle
+from fhir_api import categories_in
+from fhir_api.bad_resource import BadResource
 from records.file_types import CDA, JPEG, PDF, PNG, RTF, TEXT, TIFF
 
 # What a resource adds to its attachment's base64: the other fields, a Bundle's wrapping.
@@ -52,17 +53,6 @@ _PATIENT_REFERENCE = re.compile(r"(?:https?://[^\s]*/)?Patient/([A-Za-z0-9\-.]{1
 _FULL_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(T.*)?")
 
 Resource = Mapping[str, Any]
-
-
-class BadResource(Exception):
-    """The request cannot be read as what the endpoint expects. ``code``: FHIR's IssueType
-    (``structure``, ``invalid``, ``required``, ``too-long``, ``not-supported``...)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -102,7 +92,9 @@ def read_json(body: bytes) -> Resource:
     """The body as a JSON object, or 400."""
     try:
         parsed = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: arrays or objects nested deeper than the parser goes (a « JSON
+        # bomb » well within the size limit); no FHIR resource is nested that deep.
         raise BadResource(
             400,
             "structure",
@@ -235,6 +227,17 @@ def _not_base64() -> BadResource:
 
 def _attachment(resource: Resource) -> Resource:
     content = resource.get("content")
+    if isinstance(content, list) and len(content) > 1:
+        # One document, one file: a second content (another format of it) would otherwise
+        # be dropped without a word.
+        raise BadResource(
+            400,
+            "invalid",
+            _(
+                "content must hold exactly one attachment, the document's file: "
+                '[{"attachment": {"contentType": ..., "data": ...}}].'
+            ),
+        )
     attachment = None
     if isinstance(content, list) and content and isinstance(content[0], dict):
         attachment = content[0].get("attachment")
@@ -268,13 +271,24 @@ def _media_type(declared: object) -> str:
 
 
 def _document(resource: Resource, media_type: str, data: object) -> IncomingDocument:
+    status = resource.get("status", "current")
+    if status != "current":
+        # A new document is current: any other status (entered-in-error, superseded) would be
+        # stored as current, which is not what the software said.
+        raise BadResource(
+            400,
+            "invalid",
+            _('A new document\'s status is "current" (or leave status out).'),
+        )
+    if not isinstance(data, str):
+        raise _not_base64()  # a number, a list...: its shape, not its content (never decoded)
     return IncomingDocument(
         patient_id=_patient_id(resource.get("subject")),
-        category=_category(resource),
+        category=categories_in.category(resource),
         act_date=_act_date(resource),
         title=_title(resource),
         media_type=media_type,
-        data=data if isinstance(data, str) else "",
+        data=data,
     )
 
 
@@ -333,62 +347,3 @@ def _act_date(resource: Resource) -> date:
     if act_date > timezone.localdate():
         raise BadResource(400, "invalid", _("The date of the act cannot be in the future."))
     return act_date
-
-
-def _category(resource: Resource) -> str:
-    """The portal's category named by ``category`` and ``type``: every concept given must name
-    it (a CI-SIS class shared by several categories is made precise by the type or by the
-    portal's own code)."""
-    concepts = list(resource.get("category") or [])
-    if resource.get("type") is not None:
-        concepts.append(resource.get("type"))
-    candidates: set[str] | None = None
-    for concept in concepts:
-        named = _categories_named(concept)
-        if named is not None:
-            candidates = named if candidates is None else candidates & named
-    if candidates is not None and len(candidates) == 1:
-        return candidates.pop()
-    expected = _(
-        "Name the category with category (the CI-SIS class, system %(cisis)s) and type (LOINC), "
-        "or with the portal's own code (system %(local)s): one of %(codes)s."
-    ) % {
-        "cisis": fhir_bundle.CISIS_CLASS_SYSTEM,
-        "local": fhir_bundle.CATEGORY_SYSTEM,
-        "codes": ", ".join(fhir_bundle.CATEGORY_CODES),
-    }
-    if candidates is None:
-        raise BadResource(400, "required", expected)
-    if not candidates:
-        raise BadResource(
-            400, "code-invalid", _("These codes name no category of the portal.") + " " + expected
-        )
-    raise BadResource(
-        400,
-        "code-invalid",
-        _("These codes name several categories of the portal (%(found)s).")
-        % {"found": ", ".join(sorted(candidates))}
-        + " "
-        + expected,
-    )
-
-
-def _categories_named(concept: object) -> set[str] | None:
-    """The categories a CodeableConcept names: those every coding of a known system names
-    (its codings say the same thing in several systems); None when no coding's system is
-    known (another system's concept, left aside)."""
-    codings = concept.get("coding") if isinstance(concept, dict) else None
-    named: set[str] | None = None
-    for coding in codings if isinstance(codings, list) else []:
-        if not isinstance(coding, dict) or coding.get("system") not in _KNOWN_SYSTEMS:
-            continue
-        found = fhir_bundle.categories_for(coding["system"], str(coding.get("code", "")))
-        named = found if named is None else named & found
-    return named
-
-
-_KNOWN_SYSTEMS = (
-    fhir_bundle.CATEGORY_SYSTEM,
-    fhir_bundle.CISIS_CLASS_SYSTEM,
-    fhir_bundle.LOINC_SYSTEM,
-)

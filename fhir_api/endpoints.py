@@ -12,10 +12,12 @@ no answer sets a cookie.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate, ParamSpec
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -28,6 +30,15 @@ from fhir_api.parameters import BadRequest, nir_in_query
 
 P = ParamSpec("P")
 ApiView = Callable[Concatenate[HttpRequest, ApiCaller, P], HttpResponseBase]
+log = logging.getLogger("dmp.operations")
+
+# FHIR's XML, which the API does not speak (JSON only): asked in Accept or with ``_format``.
+# A raw Binary may be text/xml (a CDA document), so only FHIR's own XML types count here.
+_XML_ACCEPT = frozenset({"application/fhir+xml", "application/xml+fhir"})
+_XML_FORMAT = frozenset({"xml", "text/xml", "application/xml", "application/fhir+xml"})
+_JSON_ACCEPT = frozenset(
+    {"application/fhir+json", "application/json+fhir", "application/json", "*/*", "application/*"}
+)
 
 
 def nir_in_address() -> HttpResponse:
@@ -64,6 +75,58 @@ def method_not_allowed(methods: tuple[str, ...]) -> HttpResponse:
     )
 
 
+def unexpected_error() -> HttpResponse:
+    """The last resort, so that an API client never gets the portal's HTML error page: no
+    detail (the log has the traceback)."""
+    return operation_outcome(
+        500, "exception", _("An unexpected error occurred on the server: try again later.")
+    )
+
+
+def too_many_fields() -> HttpResponse:
+    return operation_outcome(
+        400,
+        "structure",
+        _(
+            "The request holds too many parameters or form fields: send only those the call "
+            "takes (see /fhir/metadata)."
+        ),
+    )
+
+
+def xml_not_supported() -> HttpResponse:
+    return operation_outcome(
+        406,
+        "not-supported",
+        _(
+            "This server answers in FHIR JSON only: ask for application/fhir+json (Accept, or "
+            "_format=json)."
+        ),
+    )
+
+
+def asks_for_xml(request: HttpRequest) -> bool:
+    """Whether the call asks for FHIR XML (``_format``, or an Accept header naming FHIR's XML
+    and no JSON or wildcard): answered 406 rather than JSON it did not ask for."""
+    if request.GET.get("_format", "").strip().lower() in _XML_FORMAT:
+        return True
+    accepted = {
+        part.split(";")[0].strip().lower() for part in request.headers.get("Accept", "").split(",")
+    }
+    return bool(accepted & _XML_ACCEPT) and not accepted & _JSON_ACCEPT
+
+
+def unsupported_address() -> HttpResponse:
+    return operation_outcome(
+        404,
+        "not-supported",
+        _(
+            "This address is not part of this FHIR API: /fhir/metadata lists what it "
+            "implements (Patient search, DocumentReference search, read and create, Binary read)."
+        ),
+    )
+
+
 def no_store(response: HttpResponseBase) -> HttpResponseBase:
     """Health data and errors alike: kept by no cache (a proxy, the software's disk)."""
     response["Cache-Control"] = "no-store"
@@ -72,15 +135,24 @@ def no_store(response: HttpResponseBase) -> HttpResponseBase:
 
 
 def endpoint(
-    scope: str, methods: tuple[str, ...] = ("GET",)
+    scope: str | None,
+    methods: tuple[str, ...] | None = ("GET",),
+    *,
+    past_form_limits: Callable[[], HttpResponse] = too_many_fields,
 ) -> Callable[[ApiView[P]], Callable[Concatenate[HttpRequest, P], HttpResponseBase]]:
-    """A view of the API that needs ``scope``; the view receives the ``ApiCaller``."""
+    """A view of the API that needs ``scope`` (None: any valid token) and answers
+    ``methods`` (None: any); the view receives the ``ApiCaller``. ``past_form_limits``: the
+    answer to a query or form past Django's limits (DATA_UPLOAD_MAX_*), which Django would
+    answer with the portal's HTML 400 page (a view taking JSON says the body is no JSON)."""
 
     def decorate(view: ApiView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
         @csrf_exempt
         @wraps(view)
         def call(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
-            return no_store(_answer(view, scope, methods, request, *args, **kwargs))
+            try:
+                return no_store(_answer(view, scope, methods, request, *args, **kwargs))
+            except (RequestDataTooBig, TooManyFieldsSent):
+                return no_store(past_form_limits())
 
         return call
 
@@ -89,8 +161,25 @@ def endpoint(
 
 def _answer(
     view: ApiView[P],
-    scope: str,
-    methods: tuple[str, ...],
+    scope: str | None,
+    methods: tuple[str, ...] | None,
+    request: HttpRequest,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> HttpResponseBase:
+    try:
+        return _checked_call(view, scope, methods, request, *args, **kwargs)
+    except (RequestDataTooBig, TooManyFieldsSent):
+        raise  # answered by ``endpoint``, as the view declares
+    except Exception:  # the last resort: an OperationOutcome, never HTML
+        log.exception("FHIR API: unexpected error")
+        return unexpected_error()
+
+
+def _checked_call(
+    view: ApiView[P],
+    scope: str | None,
+    methods: tuple[str, ...] | None,
     request: HttpRequest,
     *args: P.args,
     **kwargs: P.kwargs,
@@ -98,10 +187,12 @@ def _answer(
     # First: an address with a NIR is refused whatever else is wrong with the call.
     if nir_in_query(request.GET):
         return nir_in_address()
-    # HEAD is a GET without its body (the server drops it), as everywhere in Django.
-    allowed = (*methods, "HEAD") if "GET" in methods else methods
-    if request.method not in allowed:
-        return method_not_allowed(allowed)
+    # HEAD is refused (405), not run as a GET whose body is dropped: a HEAD on a Binary or a
+    # search would be recorded as a download or a list with nothing sent.
+    if methods is not None and request.method not in methods:
+        return method_not_allowed(methods)
+    if asks_for_xml(request):
+        return xml_not_supported()
     try:
         caller = api_caller(request, scope)
     except Unauthenticated as exc:

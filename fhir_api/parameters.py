@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -82,7 +83,7 @@ def _categories(query: QueryDict) -> frozenset[str] | None:
     return frozenset(found)
 
 
-_DATE = re.compile(r"^(eq|ge|gt|le|lt)?(\d{4}-\d{2}-\d{2})$")
+_DATE = re.compile(r"^(eq|ge|gt|le|lt)?([0-9]{4}-[0-9]{2}-[0-9]{2})$")
 
 
 def _date_range(query: QueryDict, name: str) -> DateRange:
@@ -114,11 +115,17 @@ def _date_range(query: QueryDict, name: str) -> DateRange:
     return DateRange(start, end)
 
 
+# A whole number as ASCII digits only: ``str.isdigit`` also says yes to « ² » or « ٣ », which
+# ``int`` then refuses; and a bounded length, so that no number overflows the database's.
+_WHOLE = re.compile(r"[0-9]{1,9}")
+LARGEST_PAGE = 10_000
+
+
 def _positive(query: QueryDict, name: str, default: int, message: str) -> int:
     value = query.get(name, "")
     if value == "":
         return default
-    if not value.isdigit() or int(value) < 1:
+    if _WHOLE.fullmatch(value) is None or int(value) < 1:
         raise BadRequest(message)
     return int(value)
 
@@ -133,7 +140,12 @@ def document_search(query: QueryDict) -> tuple[DocumentSearch, int]:
         settings.FHIR_PAGE_SIZE,
         _("_count must be a whole number from 1 to %(largest)d.") % {"largest": largest},
     )
-    page = _positive(query, "_page", 1, _("_page must be a whole number from 1."))
+    page_message = _("_page must be a whole number from 1 to %(largest)d.") % {
+        "largest": LARGEST_PAGE
+    }
+    page = _positive(query, "_page", 1, page_message)
+    if page > LARGEST_PAGE:  # past it, the offset would only grow towards an overflow
+        raise BadRequest(page_message)
     count = min(count, largest)
     search = DocumentSearch(
         categories=_categories(query),
@@ -143,3 +155,26 @@ def document_search(query: QueryDict) -> tuple[DocumentSearch, int]:
         offset=(page - 1) * count,
     )
     return search, page
+
+
+def paging_links(
+    query: QueryDict, base: str, patient_id: str, count: int, page: int, total: int
+) -> list[tuple[str, str]]:
+    """A DocumentReference search's links (``self``, ``first``, ``previous``, ``next``,
+    ``last``): the Patient's id and the search's own parameters, never a NIR."""
+    kept = [
+        (name, value) for name in ("category", "date", "period") for value in query.getlist(name)
+    ]
+
+    def url(number: int) -> str:
+        items = [("patient", patient_id), *kept, ("_count", str(count)), ("_page", str(number))]
+        return f"{base}DocumentReference?{urlencode(items)}"
+
+    last = max(1, -(-total // count))
+    links = [("self", url(page)), ("first", url(1))]
+    if page > 1:
+        links.append(("previous", url(min(page - 1, last))))
+    if page < last:
+        links.append(("next", url(page + 1)))
+    links.append(("last", url(last)))
+    return links

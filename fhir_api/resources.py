@@ -86,14 +86,45 @@ def searchset(
 ) -> Resource:
     """A search's answer: ``entries`` are (full URL, resource) pairs, all matches; ``links``
     (relation, URL) pairs (``self``, ``first``, ``previous``, ``next``, ``last``)."""
-    return {
+    bundle: Resource = {
         "resourceType": "Bundle",
         "type": "searchset",
         "timestamp": timestamp.isoformat(timespec="seconds"),
         "total": total,
         "link": [{"relation": relation, "url": url} for relation, url in links],
-        "entry": [
-            {"fullUrl": url, "resource": resource, "search": {"mode": "match"}}
-            for url, resource in entries
-        ],
+    }
+    found = [
+        {"fullUrl": url, "resource": resource, "search": {"mode": "match"}}
+        for url, resource in entries
+    ]
+    if found:  # FHIR JSON has no empty arrays: no match, no ``entry``
+        bundle["entry"] = found
+    return bundle
+
+
+def transaction_response(document: Document, order: Iterable[str], base: str) -> Resource:
+    """A transaction's answer: its Binary and its DocumentReference (one document), both
+    created, in ``order``, the request's order of their resource types."""
+    added = document.created_at.isoformat(timespec="seconds")
+    entries: dict[str, Resource] = {
+        "Binary": {
+            "response": {
+                "status": "201 Created",
+                "location": f"{base}Binary/{document.uid}",
+                "lastModified": added,
+            },
+        },
+        "DocumentReference": {
+            "resource": document_reference(document, base),
+            "response": {
+                "status": "201 Created",
+                "location": f"{base}DocumentReference/{document.uid}",
+                "lastModified": added,
+            },
+        },
+    }
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction-response",
+        "entry": [entries[kind] for kind in order],
     }

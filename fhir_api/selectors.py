@@ -60,7 +60,9 @@ def search_patient(
     """The patient with this NIR when the door lets ``practitioner`` open their record, else
     None: the same answer, and the same work, for an unknown NIR, a person not enrolled and a
     record without consent (``find_patient``: its throttle and its audit event, here naming
-    the application). The identity is asked from the same door answer, not recorded again."""
+    the application). The identity is then asked of the door a second time, in its own
+    transaction, and not recorded again: a change in between (a consent revoked) can only
+    hide the identity, never show one the look-up's answer did not allow."""
     result = find_patient(
         practitioner, normalised_nir, client_address=client_address, application=application
     )

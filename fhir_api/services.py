@@ -15,12 +15,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accounts.models import User, UserKind
-from fhir_api.documents_in import (
-    BadResource,
-    IncomingDocument,
-    decoded,
-    too_large,
-)
+from fhir_api.bad_resource import BadResource
+from fhir_api.documents_in import IncomingDocument, decoded, too_large
 from records.file_types import inspect_upload, media_type_name
 from records.models import Category, Document
 from records.selectors import DocumentNotFound, check_upload_allowed

@@ -18,4 +18,7 @@ urlpatterns: list[URLPattern] = [
     path("Binary/<str:document_id>", views.binary_read, name="binary-read"),
     # Item 2's writes (fhir_api/views_write.py): a transaction Bundle is posted to the base.
     path("", views_write.transaction, name="transaction"),
+    # Last: any other address under /fhir/ answers an OperationOutcome (401 without a valid
+    # token, else 404 not-supported), never the portal's HTML 404 page.
+    path("<path:rest>", views.unknown, name="unknown"),
 ]

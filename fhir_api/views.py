@@ -4,19 +4,27 @@ Every view but ``metadata`` goes through ``endpoints.endpoint`` (token, scope, l
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from audit.models import Action
 from fhir_api import parameters, resources, selectors
 from fhir_api.authentication import ApiCaller
 from fhir_api.capability import capability_statement
-from fhir_api.endpoints import address, endpoint, method_not_allowed, nir_in_address, no_store
-from fhir_api.outcomes import fhir_response
+from fhir_api.endpoints import (
+    address,
+    asks_for_xml,
+    endpoint,
+    method_not_allowed,
+    nir_in_address,
+    no_store,
+    unsupported_address,
+    xml_not_supported,
+)
+from fhir_api.outcomes import fhir_response, operation_outcome
 from fhir_api.parameters import nir_in_query
 
 
@@ -29,6 +37,8 @@ def metadata(request: HttpRequest) -> HttpResponseBase:
     """Public, as FHIR wants it: what the API does and where its authorization server is."""
     if request.method != "GET":
         return no_store(method_not_allowed(("GET",)))
+    if asks_for_xml(request):
+        return no_store(xml_not_supported())
     statement = capability_statement(
         base=_base(request),
         authorize_url=request.build_absolute_uri(reverse("oauth2_provider:authorize")),
@@ -41,11 +51,23 @@ def metadata(request: HttpRequest) -> HttpResponseBase:
 
 @csrf_exempt
 def patient_type(request: HttpRequest) -> HttpResponseBase:
-    """``/fhir/Patient``: a search by GET would put the NIR in the address; it is refused
-    (400) with the way to search, whatever its parameters, before any token is read."""
-    if request.method != "GET" and not nir_in_query(request.GET):
-        return no_store(method_not_allowed(("GET",)))
-    return no_store(nir_in_address())
+    """``/fhir/Patient``: no interaction of its own (no Patient is read but through a
+    search). A call whose address carries a NIR is refused (400) with the way to search; any
+    other, 405 with the same way, before any token is read."""
+    if nir_in_query(request.GET):
+        return no_store(nir_in_address())
+    return no_store(
+        operation_outcome(
+            405,
+            "not-supported",
+            _(
+                "Search for a patient with POST /fhir/Patient/_search and the form field "
+                "identifier=urn:oid:1.2.250.1.213.1.4.8|<NIR>."
+            ),
+            # This address takes no method: the search has its own (POST .../_search).
+            headers={"Allow": ""},
+        )
+    )
 
 
 @endpoint("user/Patient.read", methods=("POST",))
@@ -93,33 +115,12 @@ def document_search(request: HttpRequest, caller: ApiCaller) -> HttpResponseBase
     bundle = resources.searchset(
         entries,
         total=found.total,
-        links=_paging_links(request, base, str(found.patient.pk), search.count, page, found.total),
+        links=parameters.paging_links(
+            request.GET, base, str(found.patient.pk), search.count, page, found.total
+        ),
         timestamp=timezone.now(),
     )
     return fhir_response(bundle)
-
-
-def _paging_links(
-    request: HttpRequest, base: str, patient_id: str, count: int, page: int, total: int
-) -> list[tuple[str, str]]:
-    kept = [
-        (name, value)
-        for name in ("category", "date", "period")
-        for value in request.GET.getlist(name)
-    ]
-
-    def url(number: int) -> str:
-        query = [("patient", patient_id), *kept, ("_count", str(count)), ("_page", str(number))]
-        return f"{base}DocumentReference?{urlencode(query)}"
-
-    last = max(1, -(-total // count))
-    links = [("self", url(page)), ("first", url(1))]
-    if page > 1:
-        links.append(("previous", url(min(page - 1, last))))
-    if page < last:
-        links.append(("next", url(page + 1)))
-    links.append(("last", url(last)))
-    return links
 
 
 @endpoint("user/DocumentReference.read")
@@ -154,3 +155,11 @@ def binary_read(request: HttpRequest, caller: ApiCaller, document_id: str) -> Ht
     # Saved, never shown by a browser that would reach it (no title: it is health data).
     response["Content-Disposition"] = "attachment"
     return response
+
+
+@endpoint(None, methods=None)
+def unknown(request: HttpRequest, caller: ApiCaller, rest: str) -> HttpResponseBase:
+    """Any other address under /fhir/ (``Patient/<id>``, ``Observation``...): an
+    OperationOutcome, never the portal's HTML page; as every call, 401 without a valid token
+    (whatever its scopes), then 404 ``not-supported`` pointing to the CapabilityStatement."""
+    return unsupported_address()

@@ -20,10 +20,16 @@ from django.views.decorators.csrf import csrf_exempt
 
 from fhir_api import documents_in, resources, services, views
 from fhir_api.authentication import ApiCaller
-from fhir_api.documents_in import BadResource
-from fhir_api.endpoints import address, endpoint, method_not_allowed, no_store
+from fhir_api.bad_resource import BadResource
+from fhir_api.endpoints import (
+    address,
+    endpoint,
+    log,
+    method_not_allowed,
+    no_store,
+    unexpected_error,
+)
 from fhir_api.outcomes import fhir_response, operation_outcome
-from records.models import Document
 
 WRITE_SCOPE = "user/DocumentReference.write"
 JSON_TYPES = ("application/fhir+json", "application/json", "")
@@ -37,7 +43,7 @@ def document_type(request: HttpRequest) -> HttpResponseBase:
     document (POST)."""
     if request.method == "POST":
         return create_document_reference(request)
-    if request.method in ("GET", "HEAD"):
+    if request.method == "GET":
         return views.document_search(request)
     return no_store(method_not_allowed(("GET", "POST")))
 
@@ -64,9 +70,12 @@ def _checked(
         # parameters, as OAuth 2.0 allows them): not JSON, so not what these addresses take;
         # answered as such rather than with the portal's HTML error page.
         return no_store(_not_json())
+    except Exception:  # the last resort (as endpoints._answer): an OperationOutcome, never HTML
+        log.exception("FHIR API: unexpected error")
+        return no_store(unexpected_error())
 
 
-@endpoint(WRITE_SCOPE, methods=("POST",))
+@endpoint(WRITE_SCOPE, methods=("POST",), past_form_limits=lambda: _not_json())
 def _create(request: HttpRequest, caller: ApiCaller) -> HttpResponseBase:
     def created(resource: Resource, base: str) -> HttpResponse:
         document = services.add_document(
@@ -82,7 +91,7 @@ def _create(request: HttpRequest, caller: ApiCaller) -> HttpResponseBase:
     return _written(request, created)
 
 
-@endpoint(WRITE_SCOPE, methods=("POST",))
+@endpoint(WRITE_SCOPE, methods=("POST",), past_form_limits=lambda: _not_json())
 def _transaction(request: HttpRequest, caller: ApiCaller) -> HttpResponseBase:
     def created(resource: Resource, base: str) -> HttpResponse:
         incoming = documents_in.transaction_in(resource)
@@ -92,7 +101,7 @@ def _transaction(request: HttpRequest, caller: ApiCaller) -> HttpResponseBase:
             application=caller.client_id,
             client_address=address(request),
         )
-        return fhir_response(transaction_response(document, incoming, base))
+        return fhir_response(resources.transaction_response(document, incoming.order, base))
 
     return _written(request, created)
 
@@ -141,32 +150,3 @@ def _not_json() -> HttpResponse:
 
 def _outcome(bad: BadResource) -> HttpResponse:
     return operation_outcome(bad.status, bad.code, bad.message)
-
-
-def transaction_response(
-    document: Document, incoming: documents_in.IncomingTransaction, base: str
-) -> Resource:
-    """Both entries created, in the order of the request's."""
-    added = document.created_at.isoformat(timespec="seconds")
-    entries = {
-        "Binary": {
-            "response": {
-                "status": "201 Created",
-                "location": f"{base}Binary/{document.uid}",
-                "lastModified": added,
-            },
-        },
-        "DocumentReference": {
-            "resource": resources.document_reference(document, base),
-            "response": {
-                "status": "201 Created",
-                "location": f"{base}DocumentReference/{document.uid}",
-                "lastModified": added,
-            },
-        },
-    }
-    return {
-        "resourceType": "Bundle",
-        "type": "transaction-response",
-        "entry": [entries[kind] for kind in incoming.order],
-    }

@@ -231,6 +231,8 @@ TABLE: dict[str, str | Change] = {
     # The transaction Bundle (item 2's writes): nothing without a bearer token; with one, the
     # third practitioner's refusal is in tests/fhir_api/test_write_access.py.
     "fhir/": READ,
+    # Any other address under /fhir/ (the last route): 401 to every POST without a token.
+    "fhir/<path:rest>": READ,
     "mentions-legales/": GET_ONLY,
     "donnees-personnelles/": GET_ONLY,
     "accessibilite/": GET_ONLY,

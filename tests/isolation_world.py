@@ -124,6 +124,7 @@ def build_world() -> World:
         "request_id": access_request.pk,
         "token": "set-password",
         "device_id": add_passkey(patient_a)[0].pk,
+        "rest": "Observation",  # the FHIR API's last route, any other address (issue 19)
     }
     return World(clients, users, devices, values)
 

@@ -34,6 +34,6 @@ def concrete(route: str, values: dict) -> str:
     """The path of ``route`` with each ``<converter:name>`` replaced by ``values[name]``."""
     path = route
     for name, value in values.items():
-        for converter in ("uuid", "int", "str"):
+        for converter in ("uuid", "int", "str", "path"):
             path = path.replace(f"<{converter}:{name}>", str(value))
     return "/" + path

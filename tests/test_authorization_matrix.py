@@ -208,7 +208,8 @@ TABLE = {
     # The FHIR API (issue 19): a web session opens nothing there, only a bearer token does
     # (tests/fhir_api/test_web_parity.py has the same roles with tokens).
     "fhir/metadata": ("get", PUBLIC),
-    "fhir/Patient": ("get", row("400 400 400 400 400 400 400 400 400 400")),
+    # No interaction of its own: 405 with the way to search (400 only with a NIR in the address).
+    "fhir/Patient": ("get", row("405 405 405 405 405 405 405 405 405 405")),
     "fhir/Patient/_search": ("post", row("401 401 401 401 401 401 401 401 401 401")),
     "fhir/DocumentReference": ("get", row("401 401 401 401 401 401 401 401 401 401")),
     "fhir/DocumentReference/<str:document_id>": (
@@ -219,6 +220,9 @@ TABLE = {
     # Item 2's writes: the transaction Bundle at the base (and POST /fhir/DocumentReference in
     # POSTS below); with tokens, tests/fhir_api/test_write_access.py.
     "fhir/": ("post", row("401 401 401 401 401 401 401 401 401 401")),
+    # Any other address under /fhir/ (the last route): 401 without a token, as every call
+    # (with one, 404 not-supported: tests/fhir_api/test_answers_always_fhir.py).
+    "fhir/<path:rest>": ("get", row("401 401 401 401 401 401 401 401 401 401")),
 }
 
 
@@ -275,6 +279,7 @@ def build_world():
             patient=patient_a, caregiver=patient_b, scope="read", until=timezone.localdate()
         ).pk,
         "application_id": make_application()[0].pk,
+        "rest": "Observation",  # the FHIR API's last route, any other address (issue 19)
     }
     return clients, values
 

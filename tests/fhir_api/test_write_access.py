@@ -122,7 +122,7 @@ def test_without_a_token(world):
     assert unchanged_answer(Client(), document_reference(patient.pk), None) == (
         401,
         "login",
-        "Un jeton d’accès valide est nécessaire (Authorization: Bearer).",
+        "Un jeton d'accès valide est requis (en-tête Authorization: Bearer).",
     )
     assert unchanged_answer(Client(), document_reference(patient.pk), "not-a-token")[0] == 401
 
@@ -144,8 +144,8 @@ def test_a_token_without_the_write_scope(world):
     assert unchanged_answer(Client(), document_reference(patient.pk), token) == (
         403,
         "forbidden",
-        "Ce jeton d’accès ne permet pas cet appel : la portée user/DocumentReference.write est "
-        "nécessaire.",
+        "Ce jeton d'accès ne permet pas cet appel : la portée user/DocumentReference.write est "
+        "requise.",
     )
 
 
