@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.csrf_raw]
 PATH = "/fhir/DocumentReference"
 NOT_FOUND = (
     "Aucun patient portant cet identifiant dont vous puissiez compléter le dossier (subject : "
-    '{"reference": "Patient/<id>"}, l’identifiant trouvé par POST /fhir/Patient/_search).'
+    '{"reference": "Patient/<id>"}, l\'identifiant trouvé par POST /fhir/Patient/_search).'
 )
 
 

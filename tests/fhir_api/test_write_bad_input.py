@@ -53,7 +53,7 @@ def test_malformed_json(world):
     _patient, token = world
     status, text = refused("/fhir/DocumentReference", b'{"resourceType": "Docu', token)
     assert status == 400
-    assert "n’est pas du JSON valide" in text and "application/fhir+json" in text
+    assert "n'est pas du JSON valide" in text and "application/fhir+json" in text
 
 
 def test_json_that_is_no_resource(world):
@@ -78,14 +78,14 @@ def test_wrong_resource_type(world):
 def test_a_bundle_posted_to_document_reference_is_sent_to_the_base(world):
     patient, token = world
     status, text = refused("/fhir/DocumentReference", transaction(patient.pk), token)
-    assert status == 400 and "Un Bundle s’envoie à /fhir/" in text
+    assert status == 400 and "Un Bundle s'envoie à /fhir/" in text
 
 
 def test_a_document_reference_posted_to_the_base_is_sent_to_its_address(world):
     patient, token = world
     status, text = refused("/fhir/", document_reference(patient.pk), token)
     assert status == 400
-    assert text.startswith("Une DocumentReference seule s’envoie à /fhir/DocumentReference.")
+    assert text.startswith("Une DocumentReference seule s'envoie à /fhir/DocumentReference.")
 
 
 def test_a_bundle_that_is_not_one_binary_and_its_document_reference(world):
@@ -132,7 +132,7 @@ def test_a_declared_type_the_portal_does_not_accept(world):
     resource = document_reference(patient.pk, data=PDF, content_type="application/msword")
     status, text = refused("/fhir/DocumentReference", resource, token)
     assert status == 415
-    assert text.startswith("Ce type de fichier n’est pas accepté (application/msword).")
+    assert text.startswith("Ce type de fichier n'est pas accepté (application/msword).")
     assert "application/pdf" in text
 
 

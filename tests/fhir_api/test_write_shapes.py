@@ -109,7 +109,7 @@ def test_json_nested_past_the_parser_answers_400(world):
     body = b'{"resourceType":"DocumentReference","x":' + b"[" * depth + b"]" * depth + b"}"
     status, code, text = _refused("/fhir/DocumentReference", body, token)
     assert (status, code) == (400, "structure")
-    assert "n’est pas du JSON valide" in text
+    assert "n'est pas du JSON valide" in text
 
 
 def test_an_unexpected_error_of_a_write_is_a_500_operation_outcome(world, monkeypatch, caplog):
