@@ -1,42 +1,26 @@
-"""Builders for the FHIR API's writes (issue 19, item 2): an OAuth2 application and its
-access tokens, made as django-oauth-toolkit makes them (hashed at rest: only the checksum of
-the token is stored, ``set_token_value``), and the resources a practitioner's software posts.
-
-(The read API's builders are in tests/fhir_api/factories.py: the lead merges the two.)
-"""
+"""Builders for the FHIR API's writes (issue 19, item 2): write tokens and the resources a
+practitioner's software posts. The application and the token rows are the read API's
+builders (tests/fhir_api/factories.py), so both sides store them the same way."""
 
 from __future__ import annotations
 
 import base64
 import json
-import secrets
 from datetime import timedelta
 from typing import Any
 
 from django.test import Client
-from django.utils import timezone
-from oauth2_provider.models import AccessToken, Application, set_token_value
+from oauth2_provider.models import Application
 
 from access_control.fhir_bundle import CATEGORY_SYSTEM, CISIS_CLASS_SYSTEM, LOINC_SYSTEM
 from accounts.models import User
+from tests.fhir_api import factories
 from tests.records.factories import PDF
 
 WRITE = "user/DocumentReference.write"
 ALL_SCOPES = "user/Patient.read user/DocumentReference.read user/DocumentReference.write"
 ALL_SCOPES += " user/Binary.read"
 FHIR_JSON = "application/fhir+json"
-
-
-def application(name: str = "Logiciel du cabinet") -> Application:
-    """A public client of the authorization code flow, with a loopback redirect URI."""
-    return Application.objects.create(
-        name=name,
-        client_type=Application.CLIENT_PUBLIC,
-        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
-        redirect_uris="http://127.0.0.1:8765/callback",
-        hash_client_secret=False,
-        client_secret="",
-    )
 
 
 def access_token(
@@ -46,17 +30,9 @@ def access_token(
     scope: str = WRITE,
     expires_in: timedelta = timedelta(minutes=5),
 ) -> str:
-    """A token of ``practitioner`` through ``app`` (a new one when None); returns the raw
-    token, of which the database keeps only the SHA-256 checksum."""
-    raw = secrets.token_urlsafe(30)
-    token = AccessToken(
-        user=practitioner,
-        application=app if app is not None else application(),
-        expires=timezone.now() + expires_in,
-        scope=scope,
-    )
-    set_token_value(token, raw)
-    token.save()
+    """A write token of ``practitioner`` through ``app`` (a new one when None): the raw
+    token only, made by the read API's builder."""
+    raw, _ = factories.access_token(practitioner, app, scope=scope, expires_in=expires_in)
     return raw
 
 

@@ -21,9 +21,9 @@ from audit.models import AuditEvent, Outcome
 from records.models import Document
 from tests.accounts.factories import PractitionerProfileFactory, logged_in_client
 from tests.database_state import changed_tables, database_snapshot, session_keys
+from tests.fhir_api.factories import application
 from tests.fhir_api.factories_write import (
     access_token,
-    application,
     category,
     document_reference,
     post_json,

@@ -23,9 +23,9 @@ from audit.models import AuditEvent, Outcome
 from records.models import Document
 from records.selectors import document_content
 from tests.accounts.factories import PractitionerProfileFactory, give_verified_email
+from tests.fhir_api.factories import application
 from tests.fhir_api.factories_write import (
     access_token,
-    application,
     document_reference,
     lab_report_codes,
     post_json,
