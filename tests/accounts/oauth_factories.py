@@ -109,6 +109,22 @@ def exchange(application: Application, secret: str, code: str, verifier: str, **
     return token_request(application, secret, **data)
 
 
+def code_for(client: Client, application: Application) -> tuple[str, str]:
+    """A code approved in ``client``'s session, and the PKCE verifier that redeems it."""
+    verifier, challenge = pkce_pair()
+    return approve(client, application, challenge), verifier
+
+
+def connect(client: Client, registered: tuple[Application, str]) -> dict:
+    """The token endpoint's answer (access and refresh tokens) after an approval in
+    ``client``'s session, for ``registered`` (the application and its secret)."""
+    application, secret = registered
+    code, verifier = code_for(client, application)
+    response = exchange(application, secret, code, verifier)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
 def bearer_request(access_token: str):
     """A request of the API carrying ``access_token`` (for fhir_api.authentication)."""
     return RequestFactory().get("/fhir/metadata", HTTP_AUTHORIZATION=f"Bearer {access_token}")

@@ -15,7 +15,7 @@ from tests.accounts.factories import PractitionerProfileFactory, StaffFactory, l
 from tests.accounts.oauth_factories import (
     approve,
     bearer_request,
-    exchange,
+    connect,
     make_application,
     pkce_pair,
     token_request,
@@ -24,13 +24,6 @@ from tests.records.factories import patient_with_login
 
 pytestmark = pytest.mark.django_db
 PAGE = "/accounts/applications/"
-
-
-def _connect(practitioner, registered) -> dict:
-    application, secret = registered
-    verifier, challenge = pkce_pair()
-    code = approve(logged_in_client(practitioner), application, challenge)
-    return exchange(application, secret, code, verifier).json()
 
 
 def _revoke_url(application) -> str:
@@ -48,7 +41,7 @@ def _tokens_state() -> list:
 def test_the_page_lists_each_application_with_its_permissions_in_french():
     practitioner = PractitionerProfileFactory.create().user
     registered = make_application(name="Cabinet Plus")
-    _connect(practitioner, registered)
+    connect(logged_in_client(practitioner), registered)
     make_application(name="Jamais autorisée")
     client = logged_in_client(practitioner)
     page = unescape(client.get(PAGE).content.decode())
@@ -71,7 +64,7 @@ def test_revoking_refuses_the_very_next_call_and_the_refresh_token():
     practitioner = PractitionerProfileFactory.create().user
     registered = make_application(name="Cabinet Plus")
     application, secret = registered
-    tokens = _connect(practitioner, registered)
+    tokens = connect(logged_in_client(practitioner), registered)
     api_caller(bearer_request(tokens["access_token"]), "user/Patient.read")
     # An approval not redeemed yet goes too.
     approve(logged_in_client(practitioner), application, pkce_pair()[1])
@@ -98,9 +91,9 @@ def test_revoking_refuses_the_very_next_call_and_the_refresh_token():
 def test_revoking_leaves_other_practitioners_and_applications_alone():
     practitioner, colleague = (PractitionerProfileFactory.create().user for _ in range(2))
     registered, other = make_application(name="A"), make_application(name="B")
-    mine_a = _connect(practitioner, registered)
-    mine_b = _connect(practitioner, other)
-    theirs_a = _connect(colleague, registered)
+    mine_a = connect(logged_in_client(practitioner), registered)
+    mine_b = connect(logged_in_client(practitioner), other)
+    theirs_a = connect(logged_in_client(colleague), registered)
     logged_in_client(practitioner).post(_revoke_url(registered[0]))
     api_caller(bearer_request(mine_b["access_token"]), "user/Patient.read")
     api_caller(bearer_request(theirs_a["access_token"]), "user/Patient.read")
@@ -111,7 +104,7 @@ def test_revoking_leaves_other_practitioners_and_applications_alone():
 def test_a_third_user_revoking_gets_404_and_changes_nothing():
     practitioner = PractitionerProfileFactory.create().user
     registered = make_application()
-    tokens = _connect(practitioner, registered)
+    tokens = connect(logged_in_client(practitioner), registered)
     _patient, patient_client = patient_with_login()
     outsiders = [
         logged_in_client(PractitionerProfileFactory.create().user),
@@ -139,7 +132,7 @@ def test_since_is_the_approval_not_the_last_rotation():
     practitioner = PractitionerProfileFactory.create().user
     registered = make_application()
     application, secret = registered
-    tokens = _connect(practitioner, registered)
+    tokens = connect(logged_in_client(practitioner), registered)
     approved = RefreshToken.objects.get().created
     rotated = token_request(
         application, secret, grant_type="refresh_token", refresh_token=tokens["refresh_token"]

@@ -17,6 +17,7 @@ from dmp_portal.settings.oauth import approval_max_days
 from tests.accounts.factories import PractitionerProfileFactory, logged_in_client
 from tests.accounts.oauth_factories import (
     approve,
+    connect,
     exchange,
     make_application,
     pkce_pair,
@@ -34,12 +35,7 @@ def _refresh(registered, refresh_token: str):
 
 
 def _approved_tokens(registered) -> dict:
-    application, secret = registered
-    client = logged_in_client(PractitionerProfileFactory.create().user)
-    verifier, challenge = pkce_pair()
-    response = exchange(application, secret, approve(client, application, challenge), verifier)
-    assert response.status_code == 200, response.content
-    return response.json()
+    return connect(logged_in_client(PractitionerProfileFactory.create().user), registered)
 
 
 def test_the_default_is_thirty_days_and_a_bad_value_is_refused_at_start():

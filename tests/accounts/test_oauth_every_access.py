@@ -32,25 +32,17 @@ from tests.accounts.factories import (
     next_totp_token,
 )
 from tests.accounts.oauth_factories import (
-    approve,
     bearer_request,
+    code_for,
+    connect,
     exchange,
     make_application,
-    pkce_pair,
     token_request,
 )
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "une longue phrase de printemps"
 ADDRESS = "203.0.113.7"
-
-
-def _tokens(client, registered) -> dict:
-    application, secret = registered
-    verifier, challenge = pkce_pair()
-    response = exchange(application, secret, approve(client, application, challenge), verifier)
-    assert response.status_code == 200, response.content
-    return response.json()
 
 
 def _refresh(registered, tokens):
@@ -84,12 +76,11 @@ class World:
         self.client = logged_in_client(self.who, self.device)
         self.first = make_application(name="Logiciel de cabinet")
         self.second = make_application(name="Logiciel hospitalier")
-        self.first_tokens = _tokens(self.client, self.first)
-        self.second_tokens = _tokens(self.client, self.second)
-        self.verifier, challenge = pkce_pair()
-        self.code = approve(self.client, self.first[0], challenge)
+        self.first_tokens = connect(self.client, self.first)
+        self.second_tokens = connect(self.client, self.second)
+        self.code, self.verifier = code_for(self.client, self.first[0])
         self.other = PractitionerProfileFactory.create().user
-        self.other_tokens = _tokens(logged_in_client(self.other), self.first)
+        self.other_tokens = connect(logged_in_client(self.other), self.first)
 
     def check_all_ended(self, reason: str, actor: User | None) -> None:
         _refused(self.first, self.first_tokens)

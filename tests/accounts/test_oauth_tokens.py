@@ -17,8 +17,9 @@ from fhir_api.authentication import Unauthenticated, api_caller
 from tests.accounts.factories import PractitionerProfileFactory, logged_in_client
 from tests.accounts.oauth_factories import (
     REDIRECT_URI,
-    approve,
     bearer_request,
+    code_for,
+    connect,
     exchange,
     make_application,
     pkce_pair,
@@ -38,23 +39,10 @@ def registered():
     return make_application()
 
 
-def _code(practitioner, application) -> tuple[str, str]:
-    verifier, challenge = pkce_pair()
-    return approve(logged_in_client(practitioner), application, challenge), verifier
-
-
-def _tokens(practitioner, registered) -> dict:
-    application, secret = registered
-    code, verifier = _code(practitioner, application)
-    response = exchange(application, secret, code, verifier)
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
 def test_the_code_and_verifier_give_a_five_minute_token_of_the_practitioner(
     practitioner, registered
 ):
-    tokens = _tokens(practitioner, registered)
+    tokens = connect(logged_in_client(practitioner), registered)
     assert tokens["expires_in"] == 300
     assert tokens["token_type"] == "Bearer"
     assert set(tokens["scope"].split()) == {
@@ -69,7 +57,7 @@ def test_the_code_and_verifier_give_a_five_minute_token_of_the_practitioner(
 
 def test_tokens_and_codes_are_stored_hashed(practitioner, registered):
     application, secret = registered
-    code, verifier = _code(practitioner, application)
+    code, verifier = code_for(logged_in_client(practitioner), application)
     assert not Grant.objects.filter(code=code).exists()
     tokens = exchange(application, secret, code, verifier).json()
     access, refresh = AccessToken.objects.get(), RefreshToken.objects.get()
@@ -83,7 +71,7 @@ def test_tokens_and_codes_are_stored_hashed(practitioner, registered):
 
 def test_a_wrong_verifier_is_refused(practitioner, registered):
     application, secret = registered
-    code, _verifier = _code(practitioner, application)
+    code, _verifier = code_for(logged_in_client(practitioner), application)
     other_verifier, _challenge = pkce_pair()
     response = exchange(application, secret, code, other_verifier)
     assert response.status_code == 400
@@ -93,7 +81,7 @@ def test_a_wrong_verifier_is_refused(practitioner, registered):
 
 def test_a_missing_verifier_is_refused(practitioner, registered):
     application, secret = registered
-    code, _verifier = _code(practitioner, application)
+    code, _verifier = code_for(logged_in_client(practitioner), application)
     response = token_request(
         application, secret, grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI
     )
@@ -103,7 +91,7 @@ def test_a_missing_verifier_is_refused(practitioner, registered):
 
 def test_a_code_works_once(practitioner, registered):
     application, secret = registered
-    code, verifier = _code(practitioner, application)
+    code, verifier = code_for(logged_in_client(practitioner), application)
     assert exchange(application, secret, code, verifier).status_code == 200
     again = exchange(application, secret, code, verifier)
     assert again.status_code == 400
@@ -113,7 +101,7 @@ def test_a_code_works_once(practitioner, registered):
 
 def test_an_expired_code_is_refused(practitioner, registered):
     application, secret = registered
-    code, verifier = _code(practitioner, application)
+    code, verifier = code_for(logged_in_client(practitioner), application)
     Grant.objects.update(expires=timezone.now() - timedelta(seconds=1))
     response = exchange(application, secret, code, verifier)
     assert response.status_code == 400
@@ -125,7 +113,7 @@ def test_a_redirect_uri_other_than_the_approved_one_is_refused(practitioner):
     application, secret = make_application(
         redirect_uris=f"{REDIRECT_URI} https://logiciel.example/autre"
     )
-    code, verifier = _code(practitioner, application)
+    code, verifier = code_for(logged_in_client(practitioner), application)
     response = exchange(
         application, secret, code, verifier, redirect_uri="https://logiciel.example/autre"
     )
@@ -140,7 +128,7 @@ def test_a_redirect_uri_other_than_the_approved_one_is_refused(practitioner):
 def test_another_application_cannot_redeem_the_code(practitioner, registered):
     application, _secret = registered
     other, other_secret = make_application(name="Autre")
-    code, verifier = _code(practitioner, application)
+    code, verifier = code_for(logged_in_client(practitioner), application)
     response = exchange(other, other_secret, code, verifier)
     assert response.status_code == 400
     assert not AccessToken.objects.exists()
@@ -148,7 +136,7 @@ def test_another_application_cannot_redeem_the_code(practitioner, registered):
 
 def test_refresh_tokens_rotate_and_a_replay_revokes_the_family(practitioner, registered):
     application, secret = registered
-    first = _tokens(practitioner, registered)
+    first = connect(logged_in_client(practitioner), registered)
     rotated = token_request(
         application, secret, grant_type="refresh_token", refresh_token=first["refresh_token"]
     )
@@ -176,7 +164,7 @@ def test_refresh_tokens_rotate_and_a_replay_revokes_the_family(practitioner, reg
 
 
 def test_an_expired_access_token_is_refused(practitioner, registered):
-    tokens = _tokens(practitioner, registered)
+    tokens = connect(logged_in_client(practitioner), registered)
     AccessToken.objects.update(expires=timezone.now() - timedelta(seconds=1))
     with pytest.raises(Unauthenticated):
         api_caller(bearer_request(tokens["access_token"]), "user/Patient.read")
@@ -223,7 +211,7 @@ def test_a_practitioner_password_gives_no_token(practitioner):
 def test_no_code_or_token_reaches_a_log_line_even_at_debug(practitioner, registered, caplog):
     caplog.set_level(logging.DEBUG)
     application, secret = registered
-    code, verifier = _code(practitioner, application)
+    code, verifier = code_for(logged_in_client(practitioner), application)
     tokens = exchange(application, secret, code, verifier).json()
     token_request(
         application, secret, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
@@ -235,7 +223,7 @@ def test_no_code_or_token_reaches_a_log_line_even_at_debug(practitioner, registe
 
 def test_a_public_application_proves_itself_with_the_verifier_alone(practitioner):
     application, _secret = make_application(client_type="public")
-    code, verifier = _code(practitioner, application)
+    code, verifier = code_for(logged_in_client(practitioner), application)
     data = {
         "grant_type": "authorization_code",
         "code": code,
