@@ -10,12 +10,17 @@ from datetime import timedelta
 from typing import Any
 
 from django.test import Client
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from oauth2_provider.models import Application
 
 from access_control.fhir_bundle import CATEGORY_SYSTEM, CISIS_CLASS_SYSTEM, LOINC_SYSTEM
+from access_control.models import Consent
 from accounts.models import User
+from tests.accounts.factories import PractitionerProfileFactory
+from tests.database_state import changed_tables, database_snapshot
 from tests.fhir_api import factories
-from tests.records.factories import PDF
+from tests.records.factories import PDF, patient_with_login
+from tests.storage_backends import stored_files
 
 WRITE = "user/DocumentReference.write"
 ALL_SCOPES = "user/Patient.read user/DocumentReference.read user/DocumentReference.write"
@@ -36,6 +41,15 @@ def access_token(
     return raw
 
 
+def consented_patient_and_token() -> tuple[User, str]:
+    """A patient (with a login) who gave their consent to a practitioner, and a write token of
+    that practitioner."""
+    patient, _client = patient_with_login()
+    profile = PractitionerProfileFactory.create()
+    Consent.objects.create(patient=patient, practitioner=profile.user)
+    return patient, access_token(profile.user)
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -48,6 +62,20 @@ def post_json(client: Client, path: str, body: Any, token: str | None = None, **
     return client.post(
         path, data, content_type=extra.pop("content_type", FHIR_JSON), headers=headers, **extra
     )
+
+
+def refused_post(path: str, body: Any, token: str | None, **extra) -> tuple[int, dict[str, Any]]:
+    """POST, then check that nothing was stored (not a row, the whole database re-read; not a
+    byte of a file) and that the answer is a valid FHIR R4 OperationOutcome: the status and
+    the outcome's first issue."""
+    before, files = database_snapshot(), stored_files()
+    response = post_json(Client(), path, body, token, **extra)
+    assert changed_tables(before, database_snapshot()) == set()
+    assert stored_files() == files
+    assert response["Content-Type"].startswith(FHIR_JSON), response.content[:200]
+    outcome = json.loads(response.content)
+    OperationOutcome.model_validate(outcome)
+    return response.status_code, outcome["issue"][0]
 
 
 def category(code: str = "biologie") -> list[dict[str, Any]]:

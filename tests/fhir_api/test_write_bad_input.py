@@ -8,20 +8,15 @@ import json
 
 import pytest
 from django.test import Client, override_settings
-from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from access_control.models import Consent
-from tests.accounts.factories import PractitionerProfileFactory
-from tests.database_state import changed_tables, database_snapshot
 from tests.fhir_api.factories_write import (
-    access_token,
     category,
+    consented_patient_and_token,
     document_reference,
-    post_json,
+    refused_post,
     transaction,
 )
-from tests.records.factories import PDF, patient_with_login
-from tests.storage_backends import stored_files
+from tests.records.factories import PDF
 
 pytestmark = [pytest.mark.django_db, pytest.mark.csrf_raw]
 
@@ -30,23 +25,14 @@ TEXT = b"Compte rendu : examen normal.\n"
 
 @pytest.fixture
 def world():
-    patient, _client = patient_with_login()
-    profile = PractitionerProfileFactory()
-    Consent.objects.create(patient=patient, practitioner=profile.user)
-    return patient, access_token(profile.user)
+    return consented_patient_and_token()
 
 
 def refused(path: str, body, token: str | None, **extra) -> tuple[int, str]:
     """POST, then check that nothing was stored; the status and the French diagnostic."""
-    before, files = database_snapshot(), stored_files()
-    response = post_json(Client(), path, body, token, **extra)
-    assert changed_tables(before, database_snapshot()) == set()
-    assert stored_files() == files
-    assert response["Content-Type"].startswith("application/fhir+json")
-    outcome = json.loads(response.content)
-    OperationOutcome.model_validate(outcome)  # valid FHIR R4
-    assert outcome["issue"][0]["severity"] == "error"
-    return response.status_code, outcome["issue"][0]["diagnostics"]
+    status, issue = refused_post(path, body, token, **extra)
+    assert issue["severity"] == "error"
+    return status, issue["diagnostics"]
 
 
 def test_malformed_json(world):

@@ -13,13 +13,14 @@ import pytest
 from django.test import Client
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from access_control.models import Consent
 from fhir_api import documents_in, services
-from tests.accounts.factories import PractitionerProfileFactory
-from tests.database_state import changed_tables, database_snapshot
-from tests.fhir_api.factories_write import access_token, document_reference, post_json, transaction
-from tests.records.factories import patient_with_login
-from tests.storage_backends import stored_files
+from tests.fhir_api.factories_write import (
+    consented_patient_and_token,
+    document_reference,
+    post_json,
+    refused_post,
+    transaction,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.csrf_raw]
 
@@ -29,20 +30,12 @@ NOT_BASE64 = "ne sont pas du base64 valide"
 
 @pytest.fixture
 def world():
-    patient, _client = patient_with_login()
-    profile = PractitionerProfileFactory()
-    Consent.objects.create(patient=patient, practitioner=profile.user)
-    return patient, access_token(profile.user)
+    return consented_patient_and_token()
 
 
 def _refused(path: str, body, token: str) -> tuple[int, str, str]:
-    before, files = database_snapshot(), stored_files()
-    response = post_json(Client(), path, body, token)
-    assert changed_tables(before, database_snapshot()) == set()
-    assert stored_files() == files
-    assert response["Content-Type"].startswith("application/fhir+json"), response.content[:200]
-    outcome = OperationOutcome.model_validate(response.json())
-    return response.status_code, str(outcome.issue[0].code), outcome.issue[0].diagnostics or ""
+    status, issue = refused_post(path, body, token)
+    return status, issue["code"], issue.get("diagnostics") or ""
 
 
 def _with(resource: dict, **changes) -> dict:
