@@ -4,8 +4,10 @@ and fail it under ``CI=true``, so that CI can never pass having skipped them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -104,6 +106,7 @@ def send_as_the_beat(task_name: str, broker_url: str) -> None:
 
 
 def stop_worker(process: subprocess.Popen) -> None:
+    """Stop a child process (a worker, a server): terminate, then kill if it lingers."""
     process.terminate()
     try:
         process.wait(timeout=20)
@@ -121,3 +124,19 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def wait_listening(
+    process: subprocess.Popen, port: int, log_path: Path, name: str, timeout: float = 30.0
+) -> None:
+    """Wait until ``process`` accepts connections on the loopback ``port``; fail with its log
+    when it exits first."""
+
+    def listening() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"{name} exited:\n{log_path.read_text()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            return True
+        return False
+
+    wait_for(listening, timeout=timeout, interval=0.1)

@@ -20,8 +20,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
-from tests.drills.report import wait_until
-from tests.processes import ROOT
+from tests.processes import ROOT, stop_worker, wait_listening
 
 # The portal's own 500 page, in French (templates/500.html): never Django's bare one.
 PORTAL_500 = ("Erreur 500", "Une erreur est survenue", "</html>")
@@ -70,23 +69,10 @@ def gunicorn(folder: Path, *, workers: int = 2, **env: str) -> Iterator[Server]:
             stderr=subprocess.STDOUT,
         )
     try:
-
-        def listening() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"gunicorn exited:\n{log_path.read_text()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                return True
-            return False
-
-        wait_until(listening, timeout=30, what="gunicorn listening")
+        wait_listening(process, port, log_path, "gunicorn")
         yield Server(port, log_path, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
+        stop_worker(process)
 
 
 @dataclass

@@ -13,7 +13,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
-from tests.processes import ROOT
+from tests.processes import ROOT, stop_worker, wait_listening
 
 CLIENT_ID = "portail-dmp"
 
@@ -148,23 +147,10 @@ def running_provider(
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"the provider exited:\n{log_path.read_text()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            if time.monotonic() > deadline:
-                raise AssertionError("the provider did not listen within 30 s")
-            time.sleep(0.1)
+        wait_listening(process, port, log_path, "the provider")
         yield Provider(url=url, issuer=issuer, client_id=CLIENT_ID, client_secret=secret)
     finally:
         if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
+            stop_worker(process)
         with _admin_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
