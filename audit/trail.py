@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -138,6 +138,72 @@ def _lock_chain(patient: User | None, registry_id: int | None = None) -> AuditCh
     return locked.get(key=key)
 
 
+# The event and the chain's new head in one statement, one round trip (issue 20, item 3): the
+# head moves only from the sequence read under the lock (a guard: zero rows otherwise), and the
+# event is inserted from the head's RETURNING, so that both or neither are written. Plain INSERT
+# and UPDATE, so the append-only trigger and the grants (INSERT on events, UPDATE on heads) hold.
+# The casts name the column types, as the values of an INSERT ... SELECT have none of their own.
+_APPEND_SQL = """
+WITH head AS (
+    UPDATE access_control_auditchain SET last_sequence = %s, last_mac = %s
+    WHERE id = %s AND last_sequence = %s
+    RETURNING id
+)
+INSERT INTO access_control_auditevent (
+    chain_id, sequence, occurred_at, actor_id, actor_role, actor_rpps, patient_id, document_uid,
+    action, outcome, mode, reason, client_address, application, previous_mac, mac
+)
+SELECT head.id, %s::bigint, %s::timestamptz, %s::uuid, %s::varchar, %s::varchar, %s::uuid,
+    %s::uuid, %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::inet, %s::varchar,
+    %s::varchar, %s::varchar
+FROM head
+RETURNING id
+"""
+
+
+def _append(event: AuditEvent, chain: AuditChain) -> None:
+    """Write ``event`` and move ``chain``'s head to it, in the caller's transaction."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        # The development SQLite database has no data-modifying WITH: two statements.
+        event.save()
+        AuditChain.objects.filter(pk=chain.pk).update(
+            last_sequence=event.sequence, last_mac=event.mac
+        )
+        return
+    params = [
+        event.sequence,
+        event.mac,
+        chain.pk,
+        chain.last_sequence,
+        event.sequence,
+        event.occurred_at,
+        event.actor_id,
+        event.actor_role,
+        event.actor_rpps,
+        event.patient_id,
+        event.document_uid,
+        event.action,
+        event.outcome,
+        event.mode,
+        event.reason,
+        event.client_address,
+        event.application,
+        event.previous_mac,
+        event.mac,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        # Cannot happen while the head is locked: refuse rather than write a forked chain.
+        raise DatabaseError(f"audit chain {chain.pk} moved while locked")
+    event.pk = row[0]
+    # Loaded from the database from now on: a later save() is refused as an edit.
+    event._state.adding = False
+    event._state.db = connection.alias
+
+
 def record_event(
     *,
     actor: User | AnonymousUser | None,
@@ -207,8 +273,7 @@ def record_event(
         previous_mac=chain.last_mac,
     )
     event.mac = compute_mac(event, chain.key)
-    event.save()
-    AuditChain.objects.filter(pk=chain.pk).update(last_sequence=event.sequence, last_mac=event.mac)
+    _append(event, chain)
     chain.last_sequence, chain.last_mac = event.sequence, event.mac
     # Counted at once, not on commit: an on-commit callback per event would be noise among the
     # tasks a transaction queues. An event rolled back with its transaction is counted too.
