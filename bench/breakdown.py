@@ -7,6 +7,11 @@ no gunicorn): the bare ``login_required`` view of ``bench.urls`` (session, user 
 factor, as every page pays), then the portal's pages, then their parts (the door with its audit
 write, the documents' query, the template). Medians of 300 runs; the load benchmark
 (``make bench``) gives the same paths under 64 connections.
+
+A second table splits the portal's own middleware cost: the same bare view behind only session
+and authentication middleware (``bench.minimal_settings``), then behind the portal's middleware
+list cut at each step (each middleware added in the portal's order), so that each line's own
+share is its time minus the line above.
 """
 
 from __future__ import annotations
@@ -30,12 +35,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.messages.storage.fallback import FallbackStorage  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.http import StreamingHttpResponse  # noqa: E402
 from django.template.loader import render_to_string  # noqa: E402
-from django.test import RequestFactory, override_settings  # noqa: E402
+from django.test import Client, RequestFactory, override_settings  # noqa: E402
 from django.urls import clear_url_caches  # noqa: E402
 
 from access_control.models import ProfessionRule  # noqa: E402
@@ -43,6 +49,7 @@ from access_control.policy import authorize  # noqa: E402
 from access_control.profession_defaults import seed_profession_rules  # noqa: E402
 from accounts.models import Profession  # noqa: E402
 from audit.models import Action  # noqa: E402
+from bench.minimal_settings import MINIMAL_MIDDLEWARE  # noqa: E402
 from bench.world import build_pdf, new_patient, upload, verified_client  # noqa: E402
 from records import selectors  # noqa: E402
 from records.categories import seed_categories  # noqa: E402
@@ -91,7 +98,10 @@ def main() -> None:
     client = verified_client(patient)
     # Dressed by hand as the middleware would (a user, a session, messages): no declared type.
     request: Any = RequestFactory().get("/records/")
-    request.user, request.session = patient, {}
+    # Past both factors, as django_otp's middleware marks the user (the header's menu asks).
+    reader: Any = type(patient).objects.get(pk=patient.pk)
+    reader.is_verified = lambda: True
+    request.user, request.session = reader, {}
     request._messages = FallbackStorage(request)
     page = selectors.record_page(patient, patient, selectors.RecordFilters(), None)
 
@@ -151,6 +161,52 @@ def main() -> None:
     print(f"{'in process, median of ' + str(RUNS) + ' runs':48s} {'ms':>7s} {'x baseline':>10s}")
     for name, value, reference in rows:
         print(f"{name:48s} {value:7.2f} {value / reference:10.2f}")
+    print_middleware_costs(client)
+
+
+def client_behind(portal_client: Client, middleware: list[str]) -> Client:
+    """A client whose handler holds ``middleware`` (loaded at its first request, kept after),
+    with the portal client's session cookie."""
+    with override_settings(MIDDLEWARE=middleware):
+        client = Client()
+        client.cookies = portal_client.cookies
+        status = client.get("/bench/baseline/").status_code
+    if status != 200:
+        raise RuntimeError(f"the bare view answered {status} behind {middleware[-1]}")
+    return client
+
+
+def print_middleware_costs(portal_client: Client) -> None:
+    """The bare view behind session and authentication only (bench.minimal_settings), then the
+    portal's middleware list cut at each step. The configurations are timed in turns, 30 rounds
+    of 10 requests each, so that a load change on the machine touches them all alike."""
+    portal = list(settings.MIDDLEWARE)
+    steps = [("session + authentication only (minimal)", list(MINIMAL_MIDDLEWARE))]
+    chosen = set(MINIMAL_MIDDLEWARE)
+    for name in portal:
+        if name not in chosen:
+            chosen.add(name)
+            steps.append((f"+ {name.rsplit('.', 1)[-1]}", [m for m in portal if m in chosen]))
+    samples: list[list[float]] = [[] for _ in steps]
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        clear_url_caches()
+        clients = [client_behind(portal_client, middleware) for _name, middleware in steps]
+        for _round in range(30):
+            for client, kept in zip(clients, samples, strict=True):
+                for _ in range(10):
+                    start = time.perf_counter()
+                    client.get("/bench/baseline/")
+                    kept.append(time.perf_counter() - start)
+    clear_url_caches()
+    times = [statistics.median(kept) * 1000 for kept in samples]
+    minimal, total = times[0], times[-1]
+    print()
+    print(f"{'bare view, middleware added in order':48s} {'ms':>7s} {'own ms':>7s} {'share':>6s}")
+    for index, ((name, _middleware), value) in enumerate(zip(steps, times, strict=True)):
+        own = value - times[index - 1] if index else value
+        share = f"{own / (total - minimal):6.0%}" if index and total > minimal else ""
+        print(f"{name:48s} {value:7.2f} {own:7.2f} {share:>6s}")
+    print(f"portal bare view at {minimal / total:.0%} of the minimal one (target 70% or more)")
 
 
 def record_page(patient) -> None:
