@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from dmp_portal.crypto.datakeys import destroy_data_key
 from records.models import Category, Document, SearchToken
 from records.search_tokens import matching, title_tokens, words
 from records.versions import replace_document
@@ -128,3 +129,13 @@ def test_a_search_reads_the_token_index_and_never_every_title():
     for query in queries:
         if '"records_document"."title"' in query["sql"]:
             assert '"records_searchtoken"' in query["sql"], query["sql"]
+
+
+def test_a_document_whose_key_is_destroyed_is_never_found():
+    patient, _client = patient_with_login()
+    add_document(patient, title="Scanner thoracique")
+    record = Document.objects.filter(patient=patient)
+    assert matching(record, patient.pk, "scanner").count() == 1
+    destroy_data_key(patient.data_key)
+    # Its title is gone: its tokens, still stored, find nothing (as decryption found nothing).
+    assert matching(record, patient.pk, "scanner").count() == 0
