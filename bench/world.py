@@ -35,7 +35,8 @@ from audit.models import AuditChain, AuditEvent, patient_chain_key
 from dmp_portal.crypto.files import save_encrypted
 from enrollment.models import Beneficiary
 from enrollment.services.registry import import_beneficiaries
-from records.models import Category, Document
+from records.models import Category, Document, SearchToken
+from records.search_tokens import index_title, tokens_of
 from records.services import upload_document
 
 _serial = itertools.count(1)
@@ -177,6 +178,7 @@ def stored_document(
         document.file_aad(),
     )
     document.save()
+    index_title(document)
     return document
 
 
@@ -185,7 +187,7 @@ def add_documents(patient: User, count: int, author: User | None = None) -> None
     ``author``: the patient when none is given."""
     categories = list(Category.objects.all())
     start = date(2020, 1, 1)
-    Document.objects.bulk_create(
+    documents = Document.objects.bulk_create(
         [
             Document(
                 patient=patient,
@@ -203,6 +205,7 @@ def add_documents(patient: User, count: int, author: User | None = None) -> None
         ],
         batch_size=1000,
     )
+    SearchToken.objects.bulk_create(tokens_of(documents), batch_size=5000)
 
 
 def add_events(patient: User, documents: list[Document]) -> None:

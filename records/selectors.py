@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +20,7 @@ from dmp_portal.crypto.fields import is_destroyed
 from dmp_portal.crypto.files import open_decrypted
 from records import file_types
 from records.models import Category, Document, DocumentStatus
+from records.search_tokens import matching
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -66,15 +66,6 @@ class RecordFilters:
         return self != RecordFilters()
 
 
-def folded(text: str) -> str:
-    """``text`` as search compares it: without accents (NFKD, combining marks dropped) and
-    casefolded, so that "paracetamol" finds "Paracétamol" and "PARACÉTAMOL" finds "paracetamol"."""
-    if text.isascii():  # nothing to decompose: the common case of a search typed without accents
-        return text.casefold()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
-
-
 @dataclass(frozen=True)
 class DocumentRow:
     uid: UUID
@@ -105,8 +96,8 @@ def record_page(
 ) -> Page[DocumentRow]:
     """One page of a record (rows of DocumentRow), newest first, in the same few queries
     whatever the number of documents. Without a search, the database counts and cuts the page:
-    only its 20 titles are decrypted. Titles are encrypted, so a search decrypts every title of
-    this record (their column alone, one query), here, then loads the page's rows.
+    only its 20 titles are decrypted. A search does the same, among the documents whose title's
+    keyed tokens match its words (``records.search_tokens``): no other title is decrypted.
 
     ``access`` is this request's ``policy.access_to(actor, patient)``, when the caller reuses it
     (for the identity heading the page); else it is loaded here. ``acting_for``: the record
@@ -127,23 +118,15 @@ def record_page(
                 patient,
                 filters,
             ).order_by("-act_date", "-created_at", "-pk")
-            page: Page[int] | Page[Document]  # of primary keys when searching, else of documents
-            if filters.query:
-                page = Paginator(_matching_pks(documents, filters.query), PER_PAGE).get_page(
-                    page_number
-                )
-                by_pk = {
-                    document.pk: document
-                    for document in _with_relations(documents.filter(pk__in=page.object_list))
-                }
-                page_documents = [by_pk[pk] for pk in page.object_list]
-            else:
-                page = Paginator(_with_relations(documents), PER_PAGE).get_page(page_number)
-                page_documents = list(page.object_list)
+            if filters.query and patient is not None:
+                # Found through the titles' keyed tokens, in the database: only the page's
+                # titles are decrypted (records.search_tokens).
+                documents = matching(documents, patient.pk, filters.query)
+            page = Paginator(_with_relations(documents), PER_PAGE).get_page(page_number)
+            page_documents = list(page.object_list)
     if not decision.allowed or patient is None:  # the door opens no record that does not exist
         raise DocumentNotFound
-    # A page of rows, numbered by the paginator of the documents or of their keys (which only
-    # counts: hence Any).
+    # A page of rows, numbered by the paginator of the documents (which only counts: hence Any).
     paginator: Paginator[Any] = page.paginator
     return Page([_row(document, patient) for document in page_documents], page.number, paginator)
 
@@ -166,26 +149,6 @@ def _filtered(
 
 def _with_relations(documents: QuerySet[Document]) -> QuerySet[Document]:
     return documents.select_related("category", "author__practitioner_profile", "data_key")
-
-
-def _matching_pks(documents: QuerySet[Document], query: str) -> list[int]:
-    """The primary keys, in order, of the documents whose decrypted title contains ``query``,
-    accents and case ignored (``folded``): titles are encrypted at rest, so the comparison can
-    only happen here, after decryption. Only what decryption needs is loaded: the title, the
-    row's uid and its data key."""
-    needle = folded(query)
-    candidates = documents.select_related("data_key").only(
-        "uid",
-        "title",
-        "data_key__uid",
-        "data_key__wrapped_key",
-        "data_key__destroyed_at",
-    )
-    return [
-        document.pk
-        for document in candidates
-        if not is_destroyed(document.title) and needle in folded(document.title)
-    ]
 
 
 def _row(document: Document, patient: User) -> DocumentRow:

@@ -23,6 +23,7 @@ from audit.models import Action
 from dmp_portal.crypto.files import remove_partial, save_encrypted
 from records.file_types import inspect_upload, safe_display_name
 from records.models import Category, Document, DocumentStatus
+from records.search_tokens import index_title
 from records.selectors import (
     DocumentNotFound,
     acting_for_document,
@@ -222,6 +223,8 @@ def store_document(document: Document, upload: Upload, record: Callable[[Documen
         document.sha256 = reader.digest.hexdigest()
         with transaction.atomic():
             allowed = record(document)
+            if allowed:  # its title found by search, from the same transaction on
+                index_title(document)
         if not allowed:
             raise DocumentNotFound
     except BaseException:

@@ -99,6 +99,10 @@ REVIEWED = {
     "records/versions.py": "replace, hold, reveal, withdraw: authorize in the transaction of "
     "the change (tests/records/test_versions.py); the daily reveal is recorded by the door "
     "(policy.record_delay_reveal) and shows nothing",
+    "records/search_tokens.py": "the search's tokens: matching narrows a queryset the door "
+    "already filtered (records.selectors.record_page); index_missing writes tokens for "
+    "manage.py index_search_tokens and the migration, showing nothing "
+    "(tests/records/test_search_tokens.py)",
     "records/models.py": "a version's chain (current_version, versions): read by the door and "
     "by pages the door already opened, nothing decrypted",
     "dmp_portal/crypto/files.py": "defines open_decrypted",

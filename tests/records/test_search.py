@@ -14,7 +14,8 @@ from django.utils import timezone
 from accounts.models import Profession
 from records.forms import RecordFilterForm
 from records.models import Document
-from records.selectors import RecordFilters, folded
+from records.search_tokens import folded
+from records.selectors import RecordFilters
 from tests.access_control.factories import enrolled_patient, grant, practitioner_with_login
 from tests.records.factories import add_document, patient_with_login
 
