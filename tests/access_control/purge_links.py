@@ -61,6 +61,8 @@ ERASED = {
     "enrollment.RepresentativeLetter.representative",
     "enrollment.RepresentativeLetter.letter",
     "records.Document.replaces",
+    # Issue 20: a document's search tokens go with it (cascade).
+    "records.SearchToken.indexed_document",
 }
 # Kept, pointing to the account's random id or its destroyed key, and nothing else of them.
 KEPT = {
