@@ -84,15 +84,22 @@ class ConfidentialControl:
     confidential: bool  # kept from them now (then the control lifts it)
 
 
-def control_for(reader: User, document: Document) -> ConfidentialControl:
+def control_for(
+    reader: User, document: Document, *, access: policy.RecordAccess | None = None
+) -> ConfidentialControl:
     """The control of ``document``'s page for ``reader``: the door's answer, asked, not
     recorded (the change is recorded when made). Offered to lift a confidentiality at any age,
-    to set one on a minor's record only."""
+    to set one on a minor's record only. ``access``: the one that opened the page, reused
+    (issue 20, item 2), else one is loaded here."""
     confidential = document.confidential_from_representatives
     if reader.kind != UserKind.PRACTITIONER:  # an author's control: no question to ask
         return ConfidentialControl(False, confidential)
     action = Action.SHOW_TO_REPRESENTATIVES if confidential else Action.HIDE_FROM_REPRESENTATIVES
-    if not policy.decide(reader, document.patient, action, document).allowed:
+    if access is None or access.acting_for:
+        access = policy.access_to(reader, document.patient)
+    elif access.actor != reader or access.patient != document.patient:
+        raise ValueError("control_for() was given the access of another reader or record")
+    if not access.decide(action, document).allowed:
         return ConfidentialControl(False, confidential)
     return ConfidentialControl(confidential or is_minor(document.patient), confidential)
 

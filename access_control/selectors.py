@@ -201,6 +201,8 @@ class LookupResult:
     patient_id: uuid.UUID | None = None
     throttled: int = 0
     emergency: bool = False  # opened through the practitioner's emergency access, not a consent
+    # The identity heading the record, when asked for (``find_patient``'s ``with_identity``).
+    identity: PatientIdentity | None = None
 
     @property
     def may_open(self) -> bool:
@@ -225,7 +227,12 @@ def beneficiary_patient(nir_index: str) -> User | None:
 
 
 def find_patient(
-    practitioner: User, normalised_nir: str, *, client_address: str = "", application: str = ""
+    practitioner: User,
+    normalised_nir: str,
+    *,
+    client_address: str = "",
+    application: str = "",
+    with_identity: bool = False,
 ) -> LookupResult:
     """A practitioner looks a patient up by NIR, through the door, which records it.
 
@@ -234,6 +241,8 @@ def find_patient(
     patient's chain, else on the system chain). Past ``PRO_LOOKUPS_PER_WINDOW`` look-ups in
     ``PRO_LOOKUP_WINDOW``, the look-up is refused, recorded, and not made. ``application``:
     the client id when the look-up came through the FHIR API (``policy.authorize``).
+    ``with_identity``: the identity heading the record (``patient_identity``) is read too, in the
+    same transaction, from the same door's access (issue 20, item 2: one decision per request).
     """
     nir_index = blind_index(normalised_nir, "nir")
     waiting = lookup_throttle().attempt(str(practitioner.pk))
@@ -261,9 +270,13 @@ def find_patient(
         )
         # Sent to the record only when the door would open it.
         listing = access.decide(Action.LIST)
+        identity = None
+        if with_identity and listing.allowed and patient is not None:
+            identity = patient_identity(practitioner, patient, access=access)
     if not listing.allowed or patient is None:
         return LookupResult(nir_index)
-    return LookupResult(nir_index, patient.pk, emergency=listing.mode == Mode.EMERGENCY)
+    emergency = listing.mode == Mode.EMERGENCY
+    return LookupResult(nir_index, patient.pk, emergency=emergency, identity=identity)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from access_control import policy
-from access_control.selectors import PatientIdentity, find_patient, patient_identity
+from access_control.selectors import PatientIdentity, find_patient
 from accounts.models import User, UserKind
 from audit.models import Action
 from records import selectors as record_selectors
@@ -60,23 +60,20 @@ def search_patient(
     """The patient with this NIR when the door lets ``practitioner`` open their record, else
     None: the same answer, and the same work, for an unknown NIR, a person not enrolled and a
     record without consent (``find_patient``: its throttle and its audit event, here naming
-    the application). The identity is then asked of the door a second time, in its own
-    transaction, and not recorded again: a change in between (a consent revoked) can only
-    hide the identity, never show one the look-up's answer did not allow."""
+    the application). The identity is read in the look-up's transaction, from the door's one
+    answer (issue 20, item 2): what the look-up allowed is what the identity shows."""
     result = find_patient(
-        practitioner, normalised_nir, client_address=client_address, application=application
+        practitioner,
+        normalised_nir,
+        client_address=client_address,
+        application=application,
+        with_identity=True,
     )
     if result.throttled:
         raise Throttled(result.throttled)
-    if result.patient_id is None:
+    if result.patient_id is None or result.identity is None:
         return None
-    with transaction.atomic():
-        patient = User.objects.filter(pk=result.patient_id).first()
-        access = policy.access_to(practitioner, patient)
-        identity = patient_identity(practitioner, patient, access=access)
-    if patient is None or identity is None:
-        return None
-    return PatientMatch(patient.pk, identity)
+    return PatientMatch(result.patient_id, result.identity)
 
 
 @dataclass(frozen=True)

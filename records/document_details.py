@@ -185,7 +185,11 @@ class VersionRow:
 
 
 def document_versions(
-    reader: User, document: Document, *, acting_for: bool = False
+    reader: User,
+    document: Document,
+    *,
+    acting_for: bool = False,
+    access: policy.RecordAccess | None = None,
 ) -> list[VersionRow]:
     """The versions of ``document``'s chain, the current one first, for its page (shown to
     whoever the door let read it). Whether each may be opened is the door's answer (an earlier
@@ -195,6 +199,7 @@ def document_versions(
     chain = document.versions()
     if len(chain) < 2:
         return []
+    door = door_for(reader, document, access, acting_for=acting_for)
     return [
         VersionRow(
             uid=version.uid,
@@ -202,9 +207,7 @@ def document_versions(
             added_by=_("You") if version.author_id == reader.pk else _version_author(version),
             current=index == 0,
             viewed=version.pk == document.pk,
-            openable=policy.decide(
-                reader, document.patient, Action.VIEW, version, acting_for=acting_for
-            ).allowed,
+            openable=door.decide(Action.VIEW, version).allowed,
         )
         for index, version in enumerate(chain)
     ]
@@ -226,17 +229,23 @@ class OwnerControls:
     delete: bool = False
 
 
-def owner_controls(reader: User, document: Document, *, acting_for: bool = False) -> OwnerControls:
+def owner_controls(
+    reader: User,
+    document: Document,
+    *,
+    acting_for: bool = False,
+    access: policy.RecordAccess | None = None,
+) -> OwnerControls:
     """Hide from, show again to practitioners, delete: offered to a patient (the owner, or a
     representative acting for them) only when the door would allow it. A practitioner's own
     controls are the author's (``may_act_as_author``)."""
     if reader.kind != "patient" or document.status == DocumentStatus.REPLACED:
         return OwnerControls()
 
+    door = door_for(reader, document, access, acting_for=acting_for)
+
     def allowed(action: Action) -> bool:
-        return policy.decide(
-            reader, document.patient, action, document, acting_for=acting_for
-        ).allowed
+        return door.decide(action, document).allowed
 
     hidden = document.hidden_from_practitioners
     return OwnerControls(
@@ -246,7 +255,27 @@ def owner_controls(reader: User, document: Document, *, acting_for: bool = False
     )
 
 
-def may_act_as_author(reader: User, document: Document) -> bool:
+def may_act_as_author(
+    reader: User, document: Document, *, access: policy.RecordAccess | None = None
+) -> bool:
     """Whether the page offers its author's controls (a new version first of all): the door's
     answer for REPLACE, asked, not recorded (each control is recorded when used)."""
-    return policy.decide(reader, document.patient, Action.REPLACE, document).allowed
+    return door_for(reader, document, access).decide(Action.REPLACE, document).allowed
+
+
+def door_for(
+    reader: User,
+    document: Document,
+    access: policy.RecordAccess | None,
+    *,
+    acting_for: bool = False,
+) -> policy.RecordAccess:
+    """The door for ``reader`` on ``document``'s record (issue 20, item 2): ``access``, the one
+    that opened the page (``selectors.opened_document``), when it answers for the same reader,
+    record and switch; else one loaded here (its relationship once for the whole answer)."""
+    if access is not None and (access.actor != reader or access.patient != document.patient):
+        # As in ``policy.authorize``: an answer computed for someone else opens nothing here.
+        raise ValueError("door_for() was given the access of another reader or record")
+    if access is not None and access.acting_for == acting_for:
+        return access
+    return policy.access_to(reader, document.patient, acting_for=acting_for)

@@ -193,6 +193,36 @@ def document_for(
     ``inline``: its file is fetched for the viewer of its page (see ``policy.decide``).
     ``owner``: the record chosen with the switch, if any (``acting_for_document``).
     ``application``: the client id of a FHIR API call (``policy.authorize``)."""
+    return opened_document(
+        actor,
+        uid,
+        action,
+        client_address=client_address,
+        inline=inline,
+        owner=owner,
+        application=application,
+    ).document
+
+
+@dataclass(frozen=True)
+class OpenedDocument:
+    document: Document
+    # The door's access that opened it (issue 20, item 2): the rest of its page (its versions,
+    # its controls) asks this one, and the reader's relationship is not loaded again.
+    access: policy.RecordAccess
+
+
+def opened_document(
+    actor: User,
+    uid: UUID,
+    action: Action,
+    *,
+    client_address: str = "",
+    inline: bool = False,
+    owner: User | None = None,
+    application: str = "",
+) -> OpenedDocument:
+    """``document_for``, with the ``policy.RecordAccess`` its decision came from."""
     with transaction.atomic():
         document = (
             Document.objects.select_related(
@@ -202,19 +232,22 @@ def document_for(
             .first()
         )
         patient = document.patient if document is not None else None
+        acting_for = acting_for_document(actor, document, owner)
+        access = policy.access_to(actor, patient, acting_for=acting_for)
         decision = policy.authorize(
             actor,
             patient,
             action,
             document=document,
             client_address=client_address,
+            access=access,
             inline=inline,
-            acting_for=acting_for_document(actor, document, owner),
+            acting_for=acting_for,
             application=application,
         )
     if not decision.allowed or document is None:  # the door opens no document that does not exist
         raise DocumentNotFound
-    return document
+    return OpenedDocument(document, access)
 
 
 def practitioner_name(practitioner: User) -> str:

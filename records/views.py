@@ -221,7 +221,19 @@ def pro_upload(request: AuthenticatedRequest, patient_id) -> HttpResponse:
 # django-csp types its decorators for views that take the request alone; this one takes a uid.
 @csp_update({"frame-src": ["'self'"]})  # type: ignore[arg-type]
 def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
-    document, record = _document(request, uid, Action.VIEW)
+    record = current_record(request)
+    try:
+        # The access that opened it answers the rest of the page (issue 20, item 2).
+        opened = selectors.opened_document(
+            request.user,
+            uid,
+            Action.VIEW,
+            client_address=client_address(request),
+            owner=record.owner if record is not None and record.acting_for else None,
+        )
+    except selectors.DocumentNotFound as exc:
+        raise Http404 from exc
+    document, access = opened.document, opened.access
     facts = document_details.document_facts(request.user, document)
     helping = record is not None and record.acting_for_document(document.patient_id)
     context = {
@@ -229,15 +241,19 @@ def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
         "facts": facts,
         "record": record,
         # Issue 16: its versions, and its author's controls (records/views_versions.py).
-        "versions": document_details.document_versions(request.user, document, acting_for=helping),
-        "author_controls": document_details.may_act_as_author(request.user, document),
+        "versions": document_details.document_versions(
+            request.user, document, acting_for=helping, access=access
+        ),
+        "author_controls": document_details.may_act_as_author(
+            request.user, document, access=access
+        ),
         # The owner's controls, as the door answers for this reader (issue 17).
         "owner_controls": document_details.owner_controls(
-            request.user, document, acting_for=helping
+            request.user, document, acting_for=helping, access=access
         ),
         "announcement_days": settings.RECORDS_ANNOUNCEMENT_DAYS,  # a hold postpones by this
         # Issue 17, item 4: kept from a minor's representatives (records/views_confidential.py).
-        "confidential": views_confidential.control(request.user, document),
+        "confidential": views_confidential.control(request.user, document, access),
     }
     return render(request, "records/document.html", context)
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from access_control import confidential as rules
+from access_control import policy
 from accounts.authenticated import AuthenticatedRequest
 from accounts.models import User
 from dmp_portal.http import client_address
@@ -29,9 +30,11 @@ def pro_upload_form(actor: User, patient: User | None) -> type[ProUploadForm]:
     return MinorProUploadForm if rules.offered_at_upload(actor, patient) else ProUploadForm
 
 
-def control(reader: User, document: Document) -> rules.ConfidentialControl:
+def control(
+    reader: User, document: Document, access: policy.RecordAccess | None = None
+) -> rules.ConfidentialControl:
     """The control of the document's page (templates/records/confidential_control.html)."""
-    return rules.control_for(reader, document)
+    return rules.control_for(reader, document, access=access)
 
 
 @login_required
