@@ -20,7 +20,8 @@ from __future__ import annotations
 import io
 import re
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, replace
 from datetime import date
 
 from reportlab.lib.pagesizes import A4
@@ -127,12 +128,52 @@ def render_creation_letter(content: LetterContent) -> bytes:
     # kept paragraphs and the fonts' per-document state are shared (rendering holds the GIL
     # anyway, so threads would not go faster).
     with _RENDER_LOCK:
-        return _render_letter(content, shrink=False) or _render_letter(content, shrink=True)
+        return render_fitted(_creation_page(content), lambda: body(content), body_shape(content))
 
 
 def _render_letter(content: LetterContent, shrink: bool) -> bytes:
     """The code letter's PDF, or b"" if the body does not fit on the page without ``shrink``."""
     return _render_page(_creation_page(content), body(content), shrink)
+
+
+_NO_ADDRESS = ("-", "-")
+_NO_CODE = "0000-0000-0000"
+# Shapes of bodies known not to fit unscaled (see render_fitted); bounded, cleared when full.
+_SHRUNK: set[Hashable] = set()
+_SHRUNK_MAX = 1024
+
+
+def body_shape(content: LetterContent | NoticeContent) -> Hashable:
+    """What a letter's body, and so its height, depends on: the content without what is drawn
+    outside the body (reference, address, date of issue) or in a box of fixed height (the
+    code). Two letters of the same shape need the same scale."""
+    if isinstance(content, LetterContent):
+        return replace(
+            content,
+            reference="",
+            address_lines=_NO_ADDRESS,
+            creation_code=_NO_CODE,
+            issued_on=content.expires_on,
+        )
+    return replace(content, reference="", address_lines=_NO_ADDRESS, issued_on=content.opened_on)
+
+
+def render_fitted(page: _Page, make_flow: Callable[[], list[Flowable]], shape: Hashable) -> bytes:
+    """The page with its body as laid out, or scaled down as a whole when it does not fit.
+
+    Trying the body unscaled costs a whole layout and drawing, thrown away when it does not
+    fit: a body whose ``shape`` (``body_shape``) was already found too long goes straight to
+    the scaled-down pass (a reactivation letter with the usual settings: every one of them).
+    The result is the same PDF either way. Call under ``_RENDER_LOCK``.
+    """
+    if shape not in _SHRUNK:
+        pdf = _render_page(page, make_flow(), shrink=False)
+        if pdf:
+            return pdf
+        if len(_SHRUNK) >= _SHRUNK_MAX:
+            _SHRUNK.clear()
+        _SHRUNK.add(shape)
+    return _render_page(page, make_flow(), shrink=True)
 
 
 def render_notice_letter(content: NoticeContent) -> bytes:
@@ -151,9 +192,7 @@ def render_notice_letter(content: NoticeContent) -> bytes:
         content.address_lines,
     )
     with _RENDER_LOCK:
-        return _render_page(page, notice_body(content), shrink=False) or _render_page(
-            page, notice_body(content), shrink=True
-        )
+        return render_fitted(page, lambda: notice_body(content), body_shape(content))
 
 
 def _draw_header(canvas: Canvas, page: _Page) -> None:
@@ -231,7 +270,7 @@ def render_window_test() -> bytes:
     return buffer.getvalue()
 
 
-_STREAM_RE = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
+_STREAM_START_RE = re.compile(rb"stream\r?\n")
 _PAGE_RE = re.compile(rb"/Type\s*/Page(?![A-Za-z0-9])")
 
 
@@ -244,4 +283,20 @@ def page_count(pdf: bytes) -> int:
     """
     if not pdf.startswith(b"%PDF-"):
         raise ValueError("not a PDF")
-    return len(_PAGE_RE.findall(_STREAM_RE.sub(b"", pdf)))
+    return len(_PAGE_RE.findall(_without_streams(pdf)))
+
+
+def _without_streams(pdf: bytes) -> bytes:
+    """The PDF with every ``stream ... endstream`` cut out, as ``re.sub`` of
+    ``stream\\r?\\n.*?endstream`` (DOTALL) would, but with ``bytes.find`` for each stream's
+    end: the regular expression's lazy scan took 2 ms per letter over the embedded fonts,
+    as long as drawing the page."""
+    kept, position = [], 0
+    while (start := _STREAM_START_RE.search(pdf, position)) is not None:
+        end = pdf.find(b"endstream", start.end())
+        if end < 0:  # no stream ends after this one: nothing more to cut
+            break
+        kept.append(pdf[position : start.start()])
+        position = end + len(b"endstream")
+    kept.append(pdf[position:])
+    return b"".join(kept)
