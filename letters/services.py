@@ -90,6 +90,20 @@ def render(letter_id: int) -> bool:
     the letter carries (a creation code) in this same transaction: if anything fails, nothing
     of it remains and the task's retry starts afresh.
     """
+    try:
+        # Nearly every letter is written: no savepoint around the builder (two round trips
+        # saved). A builder that finds the letter void raises, and the whole transaction,
+        # with whatever the builder wrote, is rolled back...
+        return _render(letter_id, void_savepoint=False)
+    except LetterVoid:
+        # ...then the letter is decided afresh, the former way, which marks it void (or
+        # writes it, if what made it void changed in between).
+        return _render(letter_id, void_savepoint=True)
+
+
+def _render(letter_id: int, *, void_savepoint: bool) -> bool:
+    """``render``; with ``void_savepoint`` the builder runs in a savepoint, so that a void
+    letter is marked as such (its builder's writes undone) instead of raising ``LetterVoid``."""
     with transaction.atomic():
         letter = (
             Letter.objects.select_for_update()
@@ -100,13 +114,16 @@ def render(letter_id: int) -> bool:
         if letter is None or letter.state != LetterState.REQUESTED:
             return False
         build = import_string(settings.LETTER_BUILDERS[letter.kind])
-        try:
-            with transaction.atomic():
-                rendered: RenderedLetter = build(letter)
-        except LetterVoid:
-            letter.state = LetterState.VOID
-            letter.save(update_fields=["state"])
-            return False
+        if not void_savepoint:
+            rendered: RenderedLetter = build(letter)
+        else:
+            try:
+                with transaction.atomic():
+                    rendered = build(letter)
+            except LetterVoid:
+                letter.state = LetterState.VOID
+                letter.save(update_fields=["state"])
+                return False
         # A file already under the letter's own name is what an earlier attempt left when its
         # worker died, or its commit failed, after the write: no row names it (this row is
         # still requested, and locked). It goes, so that the letter keeps its own name.

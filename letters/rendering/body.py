@@ -102,11 +102,24 @@ def _para(text: str, style: str, bullet: str | None = None) -> Paragraph:
 
 
 class _CodeBox(Flowable):
-    """The code on a grey band, drawn as plain text: never markup, never a QR code."""
+    """The code on a grey band, drawn as plain text: never markup, never a QR code.
+
+    With ``defer`` set, placing it only records where (``placed_at``), and the page draws it
+    after the rest of the body (``page._render_page``): the body's drawing then holds nothing
+    of the code, and is kept for the next letters with the same words.
+    """
 
     def __init__(self, code: str) -> None:
         super().__init__()
         self.code = code
+        self.defer = False
+        self.placed_at: tuple[float, float, float, float] | None = None  # x, y, spare, width
+
+    def drawOn(self, canvas: Any, x: float, y: float, _sW: float = 0) -> None:  # noqa: N803
+        if self.defer:
+            self.placed_at = (x, y, _sW, self.width)
+            return
+        super().drawOn(canvas, x, y, _sW)
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self.width = avail_width

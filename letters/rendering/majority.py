@@ -13,7 +13,7 @@ from reportlab.platypus import Flowable, Spacer
 from letters.rendering.body import _CodeBox as CodeBox
 from letters.rendering.body import _esc, _para, data_protection_notice, notice_safety
 from letters.rendering.content import LetterContent, NoticeContent, french_date
-from letters.rendering.page import _RENDER_LOCK, _Page, body_shape, render_fitted
+from letters.rendering.page import _RENDER_LOCK, _Page, render_fitted
 
 SUBJECT = ("Objet : code de reprise de votre", "Dossier Médical Partagé")
 NOTICE_SUBJECT = ("Objet : reprise de votre", "Dossier Médical Partagé")
@@ -151,11 +151,11 @@ def render_majority_letter(content: LetterContent) -> bytes:
     """The letter carrying the young adult's takeover code (one page, shrunk if need be)."""
     page = _page(content, TITLE, SUBJECT)
     with _RENDER_LOCK:
-        return render_fitted(page, lambda: majority_body(content), body_shape(content))
+        return render_fitted(page, lambda: majority_body(content))
 
 
 def render_majority_notice(content: NoticeContent) -> bytes:
     """The one-page notice that the record was taken over (no code in it)."""
     page = _page(content, NOTICE_TITLE, NOTICE_SUBJECT)
     with _RENDER_LOCK:
-        return render_fitted(page, lambda: majority_notice_body(content), body_shape(content))
+        return render_fitted(page, lambda: majority_notice_body(content))

@@ -21,18 +21,18 @@ import io
 import re
 import threading
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Frame, KeepInFrame
+from reportlab.platypus import Flowable, Frame, KeepInFrame, Paragraph, Spacer
 
-from letters.rendering.body import body, notice_body
+from letters.rendering.body import _CodeBox, body, notice_body
 from letters.rendering.content import LetterContent, NoticeContent, Sender, french_date
-from letters.rendering.fonts import BOLD, REGULAR, prime
+from letters.rendering.fonts import BOLD, FRENCH, REGULAR, prime
 
 # Window of a right-window DL envelope holding an A4 sheet folded in three (NF Z10-011):
 # left, top, width, height in millimetres from the top-left corner of the page.
@@ -128,7 +128,7 @@ def render_creation_letter(content: LetterContent) -> bytes:
     # kept paragraphs and the fonts' per-document state are shared (rendering holds the GIL
     # anyway, so threads would not go faster).
     with _RENDER_LOCK:
-        return render_fitted(_creation_page(content), lambda: body(content), body_shape(content))
+        return render_fitted(_creation_page(content), lambda: body(content))
 
 
 def _render_letter(content: LetterContent, shrink: bool) -> bytes:
@@ -136,43 +136,31 @@ def _render_letter(content: LetterContent, shrink: bool) -> bytes:
     return _render_page(_creation_page(content), body(content), shrink)
 
 
-_NO_ADDRESS = ("-", "-")
-_NO_CODE = "0000-0000-0000"
-# Shapes of bodies known not to fit unscaled (see render_fitted); bounded, cleared when full.
+# Bodies known not to fit unscaled, by what they draw (see render_fitted); bounded, cleared
+# when full.
 _SHRUNK: set[Hashable] = set()
 _SHRUNK_MAX = 1024
 
 
-def body_shape(content: LetterContent | NoticeContent) -> Hashable:
-    """What a letter's body, and so its height, depends on: the content without what is drawn
-    outside the body (reference, address, date of issue) or in a box of fixed height (the
-    code). Two letters of the same shape need the same scale."""
-    if isinstance(content, LetterContent):
-        return replace(
-            content,
-            reference="",
-            address_lines=_NO_ADDRESS,
-            creation_code=_NO_CODE,
-            issued_on=content.expires_on,
-        )
-    return replace(content, reference="", address_lines=_NO_ADDRESS, issued_on=content.opened_on)
-
-
-def render_fitted(page: _Page, make_flow: Callable[[], list[Flowable]], shape: Hashable) -> bytes:
-    """The page with its body as laid out, or scaled down as a whole when it does not fit.
+def render_fitted(page: _Page, make_flow: Callable[[], list[Flowable]]) -> bytes:
+    """The page with the body ``make_flow()`` as laid out, or scaled down as a whole when it
+    does not fit.
 
     Trying the body unscaled costs a whole layout and drawing, thrown away when it does not
-    fit: a body whose ``shape`` (``body_shape``) was already found too long goes straight to
-    the scaled-down pass (a reactivation letter with the usual settings: every one of them).
-    The result is the same PDF either way. Call under ``_RENDER_LOCK``.
+    fit: a body already found too long (the same words: ``_words``) goes straight to the
+    scaled-down pass (a reactivation letter with the usual settings: every one of them). The
+    result is the same PDF either way. Call under ``_RENDER_LOCK``.
     """
-    if shape not in _SHRUNK:
-        pdf = _render_page(page, make_flow(), shrink=False)
+    flow = make_flow()
+    words = _words(flow)
+    if words is None or words not in _SHRUNK:
+        pdf = _render_page(page, flow, shrink=False)
         if pdf:
             return pdf
-        if len(_SHRUNK) >= _SHRUNK_MAX:
-            _SHRUNK.clear()
-        _SHRUNK.add(shape)
+        if words is not None:
+            if len(_SHRUNK) >= _SHRUNK_MAX:
+                _SHRUNK.clear()
+            _SHRUNK.add(words)
     return _render_page(page, make_flow(), shrink=True)
 
 
@@ -192,7 +180,7 @@ def render_notice_letter(content: NoticeContent) -> bytes:
         content.address_lines,
     )
     with _RENDER_LOCK:
-        return render_fitted(page, lambda: notice_body(content), body_shape(content))
+        return render_fitted(page, lambda: notice_body(content))
 
 
 def _draw_header(canvas: Canvas, page: _Page) -> None:
@@ -221,26 +209,101 @@ def _draw_header(canvas: Canvas, page: _Page) -> None:
     canvas.drawText(subject)
 
 
+# Characters whose codes in the text fonts are the same in every letter: printable ASCII keeps
+# its own, and FRENCH is given its codes first (fonts.prime).
+_FIXED_CODES = frozenset(map(chr, range(32, 127))) | frozenset(FRENCH) | {"\u00a0"}
+# The drawing of the bodies already drawn, by what they draw (``_drawing``): the PDF operators,
+# where each code box goes, and the PDF version the drawing asked for (transparency: 1.4).
+# Bounded, cleared when full.
+_Place = tuple[float, float, float, float]
+_BODIES: dict[Hashable, tuple[list[str], list[_Place], tuple[int, int]]] = {}
+_BODIES_MAX = 64
+
+
+def _words(flow: list[Flowable]) -> tuple[Hashable, ...] | None:
+    """Everything the body ``flow`` draws but the codes (drawn apart, in boxes of fixed
+    height), or None for a flowable of another kind. Read from the flowables themselves, so
+    that a letter never gets another letter's words."""
+    words: list[Hashable] = []
+    for flowable in flow:
+        if isinstance(flowable, Paragraph):
+            words.append((flowable.text, flowable.bulletText or "", flowable.style))
+        elif isinstance(flowable, Spacer):
+            words.append((flowable.width, flowable.height))
+        elif isinstance(flowable, _CodeBox):
+            words.append(_CodeBox)
+        else:
+            return None
+    return tuple(words)
+
+
+def _drawing(flow: list[Flowable]) -> Hashable | None:
+    """``_words``, when drawing them writes the same operators in every letter: None when a
+    character's code in the font is not fixed (an address drawn before the body may have given
+    other characters codes of their own)."""
+    words = _words(flow)
+    if words is None:
+        return None
+    for flowable in flow:
+        if isinstance(flowable, Paragraph) and not _FIXED_CODES.issuperset(
+            flowable.text + (flowable.bulletText or "")
+        ):
+            return None
+    return words
+
+
 def _render_page(page: _Page, flow: list[Flowable], shrink: bool) -> bytes:
-    """The letter's PDF, or b"" if the body does not fit on the page without ``shrink``."""
+    """The letter's PDF, or b"" if the body does not fit on the page without ``shrink``.
+
+    Unscaled, the code boxes are drawn after the rest of the body; and a body already drawn
+    (the same words in every letter of a run but the code) is not laid out and drawn again:
+    its operators are copied from the letter that drew it first. The same PDF either way,
+    byte for byte.
+    """
     buffer = io.BytesIO()
     canvas = _new_canvas(buffer, page.title, page.sender.name)
     _draw_header(canvas, page)
     draw_address(canvas, page.address_lines)
-
-    # The body starts below the first fold (99 mm), so the code is folded inside the letter.
-    top, bottom = _top(100), 8 * mm
-    frame = Frame(LEFT, bottom, RIGHT - LEFT, top - bottom, 0, 0, 0, 0)
-    if shrink:  # scaled down as a whole rather than spill onto a second page
-        flow = [KeepInFrame(RIGHT - LEFT, top - bottom, flow, mode="shrink")]
-    frame.addFromList(flow, canvas)  # removes from the list what it could place
-    if flow:
-        if shrink:
-            raise RuntimeError("the letter's body does not fit on one page, even scaled down")
-        return b""
+    boxes = [flowable for flowable in flow if isinstance(flowable, _CodeBox)]
+    for box in boxes:
+        box.defer = not shrink  # scaled down: drawn in place, inside the scaling
+    drawing = None if shrink else _drawing(flow)
+    kept = _BODIES.get(drawing) if drawing is not None else None
+    if kept is not None:
+        canvas._code.extend(kept[0])
+        # Drawing has one effect on the document besides its operators: the PDF version that
+        # transparency asks for (reportlab's ensureMinPdfVersion), applied here as it would be.
+        canvas._doc._pdfVersion = max(canvas._doc._pdfVersion, kept[2])
+        _draw_boxes(canvas, boxes, kept[1])
+    else:
+        start = len(canvas._code)
+        # The body starts below the first fold (99 mm), so the code is folded inside the letter.
+        top, bottom = _top(100), 8 * mm
+        frame = Frame(LEFT, bottom, RIGHT - LEFT, top - bottom, 0, 0, 0, 0)
+        if shrink:  # scaled down as a whole rather than spill onto a second page
+            flow = [KeepInFrame(RIGHT - LEFT, top - bottom, flow, mode="shrink")]
+        frame.addFromList(flow, canvas)  # removes from the list what it could place
+        if flow:
+            if shrink:
+                raise RuntimeError("the letter's body does not fit on one page, even scaled down")
+            return b""
+        if not shrink:
+            places = [box.placed_at for box in boxes]
+            if drawing is not None and None not in places:
+                if len(_BODIES) >= _BODIES_MAX:
+                    _BODIES.clear()
+                version = canvas._doc._pdfVersion
+                _BODIES[drawing] = (canvas._code[start:], places, version)  # type: ignore[assignment]
+            _draw_boxes(canvas, boxes, places)  # type: ignore[arg-type]
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def _draw_boxes(canvas: Canvas, boxes: list[_CodeBox], places: list[_Place]) -> None:
+    for box, (x, y, spare, width) in zip(boxes, places, strict=True):
+        box.defer, box.width = False, width  # as laid out (a kept body is not laid out again)
+        box.drawOn(canvas, x, y, spare)
 
 
 def render_window_test() -> bytes:

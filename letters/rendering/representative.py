@@ -6,7 +6,7 @@ code is drawn as plain text (never markup, never a QR code)."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from reportlab.platypus import Flowable, Spacer
 
@@ -18,7 +18,7 @@ from letters.rendering.body import (
     code_letter_close,
 )
 from letters.rendering.content import LetterContent, _printable, french_date
-from letters.rendering.page import _RENDER_LOCK, _Page, body_shape, render_fitted
+from letters.rendering.page import _RENDER_LOCK, _Page, render_fitted
 
 SUBJECT = ("Objet : code de création du", "DMP de votre enfant mineur")
 PURPOSE = (
@@ -57,9 +57,8 @@ def render_representative_letter(content: RepresentativeLetterContent) -> bytes:
         letter.portal_address,
         letter.address_lines,
     )
-    shape = replace(content, base=body_shape(letter))
     with _RENDER_LOCK:
-        return render_fitted(page, lambda: representative_body(content), shape)
+        return render_fitted(page, lambda: representative_body(content))
 
 
 def representative_body(content: RepresentativeLetterContent) -> list[Flowable]:

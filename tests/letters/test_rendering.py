@@ -161,6 +161,7 @@ def test_every_font_is_embedded_dejavu():
 def test_the_body_is_set_at_11_points_or_more_only_the_notice_is_small_print():
     shown = drawn_strings(render_creation_letter(make_content()))
     body = [item for item in shown if PAGE_HEIGHT - item[2] > 100 * MM]  # below the fold
+    body.sort(key=lambda item: -item[2])  # top to bottom: the code is drawn after the body
     notice = next(n for n, item in enumerate(body) if item[0].startswith("Protection de vos"))
     assert body[0][0] == "Madame, Monsieur," and notice > 20
     assert [item for item in body[:notice] if item[4] < 11] == []

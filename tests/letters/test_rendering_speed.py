@@ -1,27 +1,48 @@
 """What makes rendering cheaper (issue 20, item 8) and must not change a letter: the body too
-long to fit goes straight to the scaled-down pass, and the page count skips the streams
-without a regular expression's lazy scan."""
+long to fit goes straight to the scaled-down pass, a body already drawn is copied rather than
+laid out and drawn again, and the page count skips the streams without a regular
+expression's lazy scan."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import io
 import re
 
+import pytest
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from letters.rendering import page
+from letters.rendering.body import body
+from letters.rendering.content import NoticeContent
 from letters.rendering.page import (
     _render_letter,
-    body_shape,
     page_count,
     render_creation_letter,
+    render_notice_letter,
 )
 from tests.letters.factories import make_content, make_sender
 
 LONG_SENDER = make_sender(phone_hours="appelez-nous du lundi au vendredi " * 20)
+
+
+def _words(content) -> object:
+    return page._words(body(content))
+
+
+def _spy(monkeypatch) -> list[bool]:
+    """The ``shrink`` of every page drawn from now on."""
+    calls: list[bool] = []
+    draw = page._render_page
+    monkeypatch.setattr(
+        page,
+        "_render_page",
+        lambda page_, flow, shrink: calls.append(shrink) or draw(page_, flow, shrink),
+    )
+    return calls
 
 
 def test_a_body_known_too_long_is_drawn_once_and_the_pdf_is_unchanged(monkeypatch):
@@ -33,17 +54,11 @@ def test_a_body_known_too_long_is_drawn_once_and_the_pdf_is_unchanged(monkeypatc
         address_lines=("MONSIEUR PAUL MARTIN", "3 RUE HAUTE", "69001 LYON"),
     )
     assert _render_letter(second, shrink=False) == b""  # it needs scaling down
-    assert body_shape(first) == body_shape(second)  # the code and address do not change it
+    assert _words(first) == _words(second)  # the code and the address are not in the body
     page._SHRUNK.clear()
-    render_creation_letter(first)  # learns that this shape does not fit
-    assert body_shape(first) in page._SHRUNK
-    calls: list[bool] = []
-    draw = page._render_page
-    monkeypatch.setattr(
-        page,
-        "_render_page",
-        lambda page_, flow, shrink: calls.append(shrink) or draw(page_, flow, shrink),
-    )
+    render_creation_letter(first)  # learns that these words do not fit
+    assert _words(first) in page._SHRUNK
+    calls = _spy(monkeypatch)
     pdf = render_creation_letter(second)
     assert calls == [True]  # the scaled-down pass only, no wasted first pass
     assert pdf == _render_letter(second, shrink=True)  # the same bytes as before
@@ -55,27 +70,22 @@ def test_a_body_known_too_long_is_drawn_once_and_the_pdf_is_unchanged(monkeypatc
 def test_a_body_that_fits_is_still_drawn_once_at_full_size(monkeypatch):
     page._SHRUNK.clear()
     content = make_content()
-    calls: list[bool] = []
-    draw = page._render_page
-    monkeypatch.setattr(
-        page,
-        "_render_page",
-        lambda page_, flow, shrink: calls.append(shrink) or draw(page_, flow, shrink),
-    )
+    calls = _spy(monkeypatch)
     pdf = render_creation_letter(content)
     assert calls == [False] and pdf == _render_letter(content, shrink=False)
-    assert body_shape(content) not in page._SHRUNK
+    assert _words(content) not in page._SHRUNK
 
 
-def test_the_shape_keeps_what_changes_the_body():
+def test_the_words_kept_are_every_word_of_the_body():
     base = make_content()
     for changes in (
         {"reactivation": True},
         {"expires_on": base.expires_on.replace(day=1)},
-        {"sender": LONG_SENDER},
+        {"previous_code_tried_on": datetime.date(2026, 11, 1)},
+        {"sender": make_sender(email="autre@example.org")},
         {"request_url": "https://dmp.example.fr/a-much-longer-address/enrollment/"},
     ):
-        assert body_shape(dataclasses.replace(base, **changes)) != body_shape(base)
+        assert _words(dataclasses.replace(base, **changes)) != _words(base)
 
 
 def _regex_page_count(pdf: bytes) -> int:
@@ -100,3 +110,51 @@ def test_page_count_agrees_with_the_former_regular_expression():
     for pdf in samples:
         assert page_count(pdf) == _regex_page_count(pdf)
     assert page_count(samples[1]) == 1 and page_count(samples[2]) == 2  # never ended: kept
+
+
+def _notice(content) -> NoticeContent:
+    return NoticeContent(
+        reference=content.reference,
+        issued_on=content.issued_on,
+        address_lines=content.address_lines,
+        opened_on=content.issued_on,
+        reactivation=False,
+        portal_address=content.portal_address,
+        sender=content.sender,
+    )
+
+
+@pytest.mark.parametrize("kind", ["creation", "blocked", "odd address", "notice"])
+def test_a_kept_body_gives_the_same_pdf_as_one_drawn_afresh(kind, monkeypatch):
+    first = make_content()
+    second = make_content(
+        creation_code="AAAA-BBBB-CCCC",
+        reference="L-OTHER0001",
+        address_lines=("MONSIEUR ŁUKASZ ØSTBY", "3 RUE HAUTE", "69001 LYON"),
+    )
+    if kind == "blocked":
+        first, second = (
+            dataclasses.replace(c, previous_code_blocked_on=datetime.date(2026, 11, 1))
+            for c in (first, second)
+        )
+    render = render_creation_letter
+    if kind == "notice":
+        first, second, render = _notice(first), _notice(second), render_notice_letter
+    page._BODIES.clear()
+    fresh = render(second)  # drawn afresh (and kept)
+    page._BODIES.clear()
+    render(first)  # another letter of the same shape draws and keeps the body
+    assert len(page._BODIES) == 1
+    frames: list[int] = []
+    monkeypatch.setattr(page.Frame, "addFromList", lambda *args: frames.append(1))
+    assert render(second) == fresh  # copied, not drawn: byte for byte the same PDF
+    assert frames == []
+    text = PdfReader(io.BytesIO(fresh)).pages[0].extract_text()
+    assert "ØSTBY" in text and ("AAAA-BBBB-CCCC" in text) != (kind == "notice")
+
+
+def test_a_body_with_characters_of_its_own_is_not_kept():
+    page._BODIES.clear()
+    content = make_content(sender=make_sender(phone_hours="du lundi au vendredi, ☎ 8 h - 18 h"))
+    render_creation_letter(content)
+    assert page._BODIES == {}  # its codes in the font could depend on the address before it
