@@ -59,7 +59,10 @@ def main() -> None:
         f"  bare reportlab, same page                           {1 / bare:7.1f} letters/s"
         f"   {bare * 1000:6.2f} ms/letter"
     )
-    print(f"  ratio: {portal / bare:.2f}x the time of bare reportlab")
+    print(
+        f"  ratio: {portal / bare:.2f}x the time of bare reportlab (the task's rate at "
+        f"{bare / portal * 100:.0f} % of bare reportlab's; issue 20's target: 50 %)"
+    )
 
 
 if __name__ == "__main__":

@@ -113,11 +113,13 @@ class _CodeBox(Flowable):
         super().__init__()
         self.code = code
         self.defer = False
-        self.placed_at: tuple[float, float, float, float] | None = None  # x, y, spare, width
+        # Where it was placed: the page's transformation then (the scaling of a body shrunk to
+        # fit), x, y, the spare width, its width.
+        self.placed_at: tuple[tuple[float, ...], float, float, float, float] | None = None
 
     def drawOn(self, canvas: Any, x: float, y: float, _sW: float = 0) -> None:  # noqa: N803
         if self.defer:
-            self.placed_at = (x, y, _sW, self.width)
+            self.placed_at = (canvas._currentMatrix, x, y, _sW, self.width)
             return
         super().drawOn(canvas, x, y, _sW)
 

@@ -215,7 +215,8 @@ _FIXED_CODES = frozenset(map(chr, range(32, 127))) | frozenset(FRENCH) | {"\u00a
 # The drawing of the bodies already drawn, by what they draw (``_drawing``): the PDF operators,
 # where each code box goes, and the PDF version the drawing asked for (transparency: 1.4).
 # Bounded, cleared when full.
-_Place = tuple[float, float, float, float]
+_Place = tuple[tuple[float, ...], float, float, float, float]
+_IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 _BODIES: dict[Hashable, tuple[list[str], list[_Place], tuple[int, int]]] = {}
 _BODIES_MAX = 64
 
@@ -255,7 +256,7 @@ def _drawing(flow: list[Flowable]) -> Hashable | None:
 def _render_page(page: _Page, flow: list[Flowable], shrink: bool) -> bytes:
     """The letter's PDF, or b"" if the body does not fit on the page without ``shrink``.
 
-    Unscaled, the code boxes are drawn after the rest of the body; and a body already drawn
+    The code boxes are drawn after the rest of the body; and a body already drawn
     (the same words in every letter of a run but the code) is not laid out and drawn again:
     its operators are copied from the letter that drew it first. The same PDF either way,
     byte for byte.
@@ -266,8 +267,9 @@ def _render_page(page: _Page, flow: list[Flowable], shrink: bool) -> bytes:
     draw_address(canvas, page.address_lines)
     boxes = [flowable for flowable in flow if isinstance(flowable, _CodeBox)]
     for box in boxes:
-        box.defer = not shrink  # scaled down: drawn in place, inside the scaling
-    drawing = None if shrink else _drawing(flow)
+        box.defer = True
+    words = _drawing(flow)
+    drawing = None if words is None else (shrink, words)
     kept = _BODIES.get(drawing) if drawing is not None else None
     if kept is not None:
         canvas._code.extend(kept[0])
@@ -287,23 +289,28 @@ def _render_page(page: _Page, flow: list[Flowable], shrink: bool) -> bytes:
             if shrink:
                 raise RuntimeError("the letter's body does not fit on one page, even scaled down")
             return b""
-        if not shrink:
-            places = [box.placed_at for box in boxes]
-            if drawing is not None and None not in places:
-                if len(_BODIES) >= _BODIES_MAX:
-                    _BODIES.clear()
-                version = canvas._doc._pdfVersion
-                _BODIES[drawing] = (canvas._code[start:], places, version)  # type: ignore[assignment]
-            _draw_boxes(canvas, boxes, places)  # type: ignore[arg-type]
+        places = [box.placed_at for box in boxes]
+        if drawing is not None and None not in places:
+            if len(_BODIES) >= _BODIES_MAX:
+                _BODIES.clear()
+            version = canvas._doc._pdfVersion
+            _BODIES[drawing] = (canvas._code[start:], places, version)  # type: ignore[assignment]
+        _draw_boxes(canvas, boxes, places)  # type: ignore[arg-type]
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
 def _draw_boxes(canvas: Canvas, boxes: list[_CodeBox], places: list[_Place]) -> None:
-    for box, (x, y, spare, width) in zip(boxes, places, strict=True):
+    for box, (matrix, x, y, spare, width) in zip(boxes, places, strict=True):
         box.defer, box.width = False, width  # as laid out (a kept body is not laid out again)
+        if matrix == _IDENTITY:
+            box.drawOn(canvas, x, y, spare)
+            continue
+        canvas.saveState()  # the body was scaled down to fit: the code with it
+        canvas.transform(*matrix)
         box.drawOn(canvas, x, y, spare)
+        canvas.restoreState()
 
 
 def render_window_test() -> bytes:

@@ -124,7 +124,7 @@ def _notice(content) -> NoticeContent:
     )
 
 
-@pytest.mark.parametrize("kind", ["creation", "blocked", "odd address", "notice"])
+@pytest.mark.parametrize("kind", ["creation", "blocked", "reactivation", "odd address", "notice"])
 def test_a_kept_body_gives_the_same_pdf_as_one_drawn_afresh(kind, monkeypatch):
     first = make_content()
     second = make_content(
@@ -132,11 +132,11 @@ def test_a_kept_body_gives_the_same_pdf_as_one_drawn_afresh(kind, monkeypatch):
         reference="L-OTHER0001",
         address_lines=("MONSIEUR ŁUKASZ ØSTBY", "3 RUE HAUTE", "69001 LYON"),
     )
-    if kind == "blocked":
-        first, second = (
-            dataclasses.replace(c, previous_code_blocked_on=datetime.date(2026, 11, 1))
-            for c in (first, second)
-        )
+    changes = {
+        "blocked": {"previous_code_blocked_on": datetime.date(2026, 11, 1)},
+        "reactivation": {"reactivation": True},  # scaled down to fit: the code with it
+    }.get(kind, {})
+    first, second = (dataclasses.replace(c, **changes) for c in (first, second))
     render = render_creation_letter
     if kind == "notice":
         first, second, render = _notice(first), _notice(second), render_notice_letter
