@@ -278,7 +278,7 @@ def _render_page(page: _Page, flow: list[Flowable], shrink: bool) -> bytes:
         canvas._doc._pdfVersion = max(canvas._doc._pdfVersion, kept[2])
         _draw_boxes(canvas, boxes, kept[1])
     else:
-        start = len(canvas._code)
+        start, document = len(canvas._code), _document_state(canvas)
         # The body starts below the first fold (99 mm), so the code is folded inside the letter.
         top, bottom = _top(100), 8 * mm
         frame = Frame(LEFT, bottom, RIGHT - LEFT, top - bottom, 0, 0, 0, 0)
@@ -290,7 +290,9 @@ def _render_page(page: _Page, flow: list[Flowable], shrink: bool) -> bytes:
                 raise RuntimeError("the letter's body does not fit on one page, even scaled down")
             return b""
         places = [box.placed_at for box in boxes]
-        if drawing is not None and None not in places:
+        # Kept only if drawing it added nothing to the document but operators (no font first
+        # used in the body, no object): a copy would not add them.
+        if drawing is not None and None not in places and _document_state(canvas) == document:
             if len(_BODIES) >= _BODIES_MAX:
                 _BODIES.clear()
             version = canvas._doc._pdfVersion
@@ -299,6 +301,11 @@ def _render_page(page: _Page, flow: list[Flowable], shrink: bool) -> bytes:
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def _document_state(canvas: Canvas) -> tuple[int, int]:
+    """How many fonts and objects the document holds."""
+    return len(canvas._doc.fontMapping), len(canvas._doc.idToObject)
 
 
 def _draw_boxes(canvas: Canvas, boxes: list[_CodeBox], places: list[_Place]) -> None:

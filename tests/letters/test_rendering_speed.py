@@ -13,11 +13,14 @@ import re
 import pytest
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
 
 from letters.rendering import page
 from letters.rendering.body import body
 from letters.rendering.content import NoticeContent
+from letters.rendering.fonts import MONO_BOLD, REGULAR
 from letters.rendering.page import (
     _render_letter,
     page_count,
@@ -158,3 +161,18 @@ def test_a_body_with_characters_of_its_own_is_not_kept():
     content = make_content(sender=make_sender(phone_hours="du lundi au vendredi, ☎ 8 h - 18 h"))
     render_creation_letter(content)
     assert page._BODIES == {}  # its codes in the font could depend on the address before it
+
+
+def test_a_body_that_adds_a_font_to_the_document_is_not_kept():
+    page._BODIES.clear()
+    style = ParagraphStyle("mono", fontName=MONO_BOLD, fontSize=11, leading=14)
+    flow = [Paragraph("Only in the body", style)]
+    letter_page = page._creation_page(make_content())
+    pdf = page._render_page(letter_page, flow, shrink=False)
+    assert pdf and page._BODIES == {}  # a copy would name a font the document never got
+    page._render_page(letter_page, [Paragraph("In the body", page_body_style())], shrink=False)
+    assert len(page._BODIES) == 1  # the header's fonts only: kept
+
+
+def page_body_style() -> ParagraphStyle:
+    return ParagraphStyle("plain", fontName=REGULAR, fontSize=11, leading=14)
