@@ -36,10 +36,14 @@ from access_control.decisions import (
     Actor,
 )
 from access_control.history_rows import (
+    EVENT_COLUMNS,
     PARIS,
+    Event,
     HistoryRow,
+    Wording,
     applications_among,
     documents_of,
+    helper_names,
     helpers_among,
     row,
 )
@@ -192,11 +196,11 @@ def access_history(
             events = events.exclude(document_uid__in=_held_documents(patient))
             if actor.pk != patient.pk:
                 events = helper_events(events, access)
-            events = events.select_related(
-                "actor__practitioner_profile", "actor__beneficiary__data_key"
-            ).order_by("-occurred_at", "-sequence")
-            page = Paginator(events, PER_PAGE).get_page(page_number)
-            page_events = list(page.object_list)
+            # Only what a line shows (issue 20): plain values, the practitioner's profile
+            # joined; a helper's registry name is read apart, for the lines that name one.
+            ordered = events.order_by("-occurred_at", "-sequence").values(*EVENT_COLUMNS)
+            page = Paginator(ordered, PER_PAGE).get_page(page_number)
+            page_events: list[Event] = list(page.object_list)
             documents = documents_of(patient, page_events)
     if not decision.allowed or patient is None:
         raise HistoryNotFound
@@ -205,10 +209,22 @@ def access_history(
     # Allowed only to a signed-in person (the type checker needs it said).
     if not isinstance(actor, User):
         raise HistoryNotFound
-    ties = helpers_among(patient, page_events)
-    apps = applications_among(page_events)
-    rows = [row(event, patient, documents, access, actor, ties, apps) for event in page_events]
+    rows = _rows(page_events, patient, actor, documents, access)
     return Page(rows, page.number, paginator)
+
+
+def _rows(
+    events: list[Event],
+    patient: User,
+    reader: User,
+    documents: dict[Any, Document],
+    access: policy.RecordAccess,
+) -> list[HistoryRow]:
+    ties = helpers_among(patient, events)
+    names = helper_names(patient, reader, events, ties)
+    apps = applications_among(events)
+    wording = Wording(documents, access)
+    return [row(event, patient, wording, reader, ties, names, apps) for event in events]
 
 
 def helper_events(
@@ -275,15 +291,12 @@ def every_row(patient: User, access: policy.RecordAccess) -> list[HistoryRow]:
     decided and recorded in the caller's transaction, in which this must run."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("every_row must share the audited read's transaction")
-    events = list(
+    events: list[Event] = list(
         AuditEvent.objects.filter(patient=patient)
         .exclude(action=Action.VIEW, reason__startswith=INLINE_PREFIX)
         # As on the history page: nothing about a document still held back from the patient.
         .exclude(document_uid__in=_held_documents(patient))
-        .select_related("actor__practitioner_profile", "actor__beneficiary__data_key")
         .order_by("-occurred_at", "-sequence")
+        .values(*EVENT_COLUMNS)
     )
-    documents = documents_of(patient, events)
-    ties = helpers_among(patient, events)
-    apps = applications_among(events)
-    return [row(event, patient, documents, access, patient, ties, apps) for event in events]
+    return _rows(events, patient, patient, documents_of(patient, events), access)
