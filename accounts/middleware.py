@@ -170,9 +170,10 @@ def _user_if_device_holds(session, named: SessionDevice):
     """The session's user, only where Django's ``get_user`` and django-otp would both accept
     her with the named device (the device hers and confirmed, the account active, the
     session's password hash current); None otherwise."""
-    users = get_user_model()._default_manager.raw(
-        _user_with_device_sql(named.model), [named.pk, named.user_pk]
-    )
+    user_model = get_user_model()
+    # The user's pk as its column holds it (a UUID is text on SQLite, the development base).
+    user_pk = user_model._meta.pk.get_db_prep_value(named.user_pk, connection)
+    users = user_model._default_manager.raw(_user_with_device_sql(named.model), [named.pk, user_pk])
     user = next(iter(users), None)
     if user is None:
         return None
