@@ -52,3 +52,18 @@ def test_without_a_session_the_minimal_view_sends_to_the_portals_login():
         response = Client().get("/bench/baseline/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_the_portals_bare_view_costs_the_same_two_queries():
+    """Behind the portal's whole middleware list, the bare view loads the session, then the user
+    with the check of her session's device in the same statement
+    (accounts.middleware.VerifiedUserMiddleware): django-otp's device query is gone."""
+    client = logged_in_client(UserFactory())
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        client.get("/bench/baseline/")  # the session's "seen" time may be written once
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/bench/baseline/")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert response.wsgi_request.user.is_verified()
+    assert len(queries) == 2  # the session; the user with her device's check

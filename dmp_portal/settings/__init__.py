@@ -196,7 +196,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Below authentication (it asks who is signed in), above everything that may answer early.
     "dmp_portal.middleware.NoStoreForSessionsMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's OTPMiddleware, the session's device loaded with its user (one query).
+    "accounts.middleware.VerifiedUserMiddleware",
     "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "dmp_portal.middleware.DecryptionFailureMiddleware",

@@ -1,2 +1,18 @@
-# Type stubs for django-otp's middleware: the tests build a request as it leaves it.
+# Type stubs for django-otp's middleware: the tests build a request as it leaves it, and
+# accounts.middleware.VerifiedUserMiddleware extends it.
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseBase
+
 def is_verified(user: object) -> bool: ...
+
+class OTPMiddleware:
+    get_response: Callable[[HttpRequest], HttpResponseBase]
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None: ...
+    def __call__(self, request: HttpRequest) -> HttpResponseBase: ...
+    @staticmethod
+    def _init_user_fields(user: Any) -> None: ...
+    @staticmethod
+    def _normalize_persistent_id(persistent_id: str) -> str: ...
+    def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any: ...
