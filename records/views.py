@@ -19,7 +19,7 @@ from accounts.authenticated import AuthenticatedRequest
 from accounts.models import User
 from audit.models import Action
 from dmp_portal.http import client_address
-from records import document_details, selectors, services, views_confidential
+from records import document_details, downloads, selectors, services, views_confidential
 from records.file_types import RejectedFile
 from records.forms import RecordFilterForm, UploadForm
 from records.models import Category
@@ -36,22 +36,6 @@ def current_record(request: AuthenticatedRequest) -> acting.Current | None:
     if now.ended:
         messages.warning(request, acting.ended_message())
     return now
-
-
-def _document(request: AuthenticatedRequest, uid, action: Action, *, inline: bool = False):
-    """The document, for its owner, or for whoever acts for its owner through the switch."""
-    record = current_record(request)
-    try:
-        return selectors.document_for(
-            request.user,
-            uid,
-            action,
-            client_address=client_address(request),
-            inline=inline,
-            owner=record.owner if record is not None and record.acting_for else None,
-        ), record
-    except selectors.DocumentNotFound as exc:
-        raise Http404 from exc
 
 
 @login_required
@@ -258,7 +242,24 @@ def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
     return render(request, "records/document.html", context)
 
 
-def _content_response(document, *, as_attachment: bool) -> StreamingHttpResponse:
+def _content_response(
+    request: AuthenticatedRequest, uid, *, as_attachment: bool
+) -> StreamingHttpResponse:
+    """The file of the document ``uid``: the door's decision and its event committed before the
+    first byte (``downloads.file_document``), a refusal answered 404 like a missing document;
+    then the file, decrypted and checked chunk by chunk as it is sent."""
+    record = current_record(request)
+    try:
+        document = downloads.file_document(
+            request.user,
+            uid,
+            Action.DOWNLOAD if as_attachment else Action.VIEW,
+            client_address=client_address(request),
+            inline=not as_attachment,
+            owner=record.owner if record is not None and record.acting_for else None,
+        )
+    except selectors.DocumentNotFound as exc:
+        raise Http404 from exc
     response = StreamingHttpResponse(
         selectors.document_content(document), content_type=document.media_type
     )
@@ -279,16 +280,14 @@ def document_content(request: AuthenticatedRequest, uid) -> StreamingHttpRespons
     refused (``not-shown-inline``) and answered 404 like any refusal; a shown one is recorded as
     part of the page's view (``decisions.INLINE_PREFIX``), so the history lists the page once.
     The file runs sandboxed: no script, no form, no navigation of the page that frames it."""
-    document, _record = _document(request, uid, Action.VIEW, inline=True)
-    response = _content_response(document, as_attachment=False)
+    response = _content_response(request, uid, as_attachment=False)
     response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'; sandbox"
     return response
 
 
 @login_required
 def document_download(request: AuthenticatedRequest, uid) -> StreamingHttpResponse:
-    document, _record = _document(request, uid, Action.DOWNLOAD)
-    return _content_response(document, as_attachment=True)
+    return _content_response(request, uid, as_attachment=True)
 
 
 def _post_change(request: AuthenticatedRequest, uid, change):
