@@ -127,15 +127,37 @@ def _chain_key(patient: User | None, registry_id: int | None) -> str:
 def _lock_chain(patient: User | None, registry_id: int | None = None) -> AuditChain:
     """The chain's head row, locked until the caller's transaction ends (created if needed)."""
     key = _chain_key(patient, registry_id)
-    locked = AuditChain.objects.select_for_update()
-    try:
-        return locked.get(key=key)
-    except AuditChain.DoesNotExist:
-        pass
+    head = _locked_head(key)
+    if head is not None:
+        return head
     # INSERT ... ON CONFLICT DO NOTHING: when two first events of a chain race, the second
     # insert waits for the first transaction and then does nothing; no error, no savepoint.
     AuditChain.objects.bulk_create([AuditChain(key=key, patient=patient)], ignore_conflicts=True)
-    return locked.get(key=key)
+    return AuditChain.objects.select_for_update().get(key=key)
+
+
+# The head's lock, written once (issue 20): every audited read runs it, and the ORM's building
+# of the same SELECT ... FOR UPDATE (a QuerySet, its compiler, get()'s LIMIT) cost about as much
+# as the round trip itself (timed in turns in one process on testenv's PostgreSQL).
+_LOCK_HEAD_COLUMNS = ("id", "key", "patient_id", "last_sequence", "last_mac")
+_LOCK_HEAD_SQL = (
+    'SELECT "id", "key", "patient_id", "last_sequence", "last_mac"'
+    ' FROM "access_control_auditchain" WHERE "key" = %s FOR UPDATE'
+)
+
+
+def _locked_head(key: str) -> AuditChain | None:
+    """The chain's head, locked until the transaction ends; None if the chain has none yet."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        # The development SQLite database locks the whole file on write: no FOR UPDATE there.
+        return AuditChain.objects.select_for_update().filter(key=key).first()
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_HEAD_SQL, [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return AuditChain.from_db(connection.alias, list(_LOCK_HEAD_COLUMNS), row)
 
 
 # The event and the chain's new head in one statement, one round trip (issue 20, item 3): the
