@@ -35,6 +35,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import secrets
 import socket
 import statistics
@@ -63,6 +64,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.devices import TOTPDevice  # noqa: E402
 from accounts.models import User  # noqa: E402
+from bench.cpu import parent_of, tree_seconds  # noqa: E402
 from bench.minimal_settings import MINIMAL_MIDDLEWARE  # noqa: E402
 from bench.sizes import audit_bytes  # noqa: E402
 from bench.sizes import report as sizes_report  # noqa: E402
@@ -281,9 +283,25 @@ class Result:
     requests: int = 0
     audit_events: int | None = None  # written during the run (--sizes)
     audit_bytes: int | None = None
+    # CPU seconds used during the run: gunicorn's tree, PostgreSQL's tree, wrk (bench/cpu.py).
+    cpu: dict[str, float] | None = None
 
 
-def run_wrk(port, name, lines, duration, connections, queries, workdir: Path) -> Result:
+def wrk_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once waited for
+    return usage.ru_utime + usage.ru_stime
+
+
+def postmaster_pid() -> int:
+    """The PostgreSQL server's root process: the parent of this connection's backend."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return parent_of(int(cursor.fetchone()[0]))
+
+
+def run_wrk(
+    port, name, lines, duration, connections, queries, workdir: Path, trees: dict[str, int]
+) -> Result:
     requests_file = workdir / f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}-{connections}.tsv"
     requests_file.write_text("".join("\t".join(line) + "\n" for line in lines))
     env = {
@@ -293,7 +311,9 @@ def run_wrk(port, name, lines, duration, connections, queries, workdir: Path) ->
     }
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "30s"]
     command += ["-s", str(ROOT / "bench" / "load.lua"), f"http://127.0.0.1:{port}"]
+    before = {side: tree_seconds(pid) for side, pid in trees.items()} | {"wrk": wrk_seconds()}
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    after = {side: tree_seconds(pid) for side, pid in trees.items()} | {"wrk": wrk_seconds()}
     line = next(x for x in output.splitlines() if x.startswith("BENCH_RESULT "))
     data = json.loads(line.removeprefix("BENCH_RESULT "))
     errors = sum(data[key] for key in ("connect", "read", "write", "status", "timeout"))
@@ -307,6 +327,7 @@ def run_wrk(port, name, lines, duration, connections, queries, workdir: Path) ->
         errors,
         queries,
         data["requests"],
+        cpu={side: after[side] - before[side] for side in after},
     )
 
 
@@ -522,11 +543,20 @@ def main() -> None:
             }
 
         results = []
+        database = postmaster_pid()
+        trees = {"web": server.pid, "db": database}
         for name, lines in paths.items():
             target = minimal_port if name == MINIMAL else port
             before = audit_bytes() if args.sizes else None
             result = run_wrk(
-                target, name, lines, args.duration, args.connections, queries[name], workdir
+                target,
+                name,
+                lines,
+                args.duration,
+                args.connections,
+                queries[name],
+                workdir,
+                {"web": minimal_server.pid, "db": database} if name == MINIMAL else trees,
             )
             if before:
                 after = audit_bytes()
@@ -546,6 +576,7 @@ def main() -> None:
                     connections,
                     queries["document page (practitioner)"],
                     workdir,
+                    trees,
                 )
             )
         growth_rows = growth(port, report.run) if args.growth else []
@@ -554,9 +585,33 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=30)
     print_report(args, report, results, growth_rows, raw_aes_ms())
+    print_cpu(results)
     if args.sizes:
         print_audit(results)
         print(sizes_report("after the run"))
+
+
+def print_cpu(results: list[Result]) -> None:
+    """CPU milliseconds per request on each side, and how busy the two cores were."""
+    cores = os.cpu_count() or 1
+    print(
+        f"\n{'CPU ms per request':<30} {'conns':>5} {'web':>7} {'db':>7} {'wrk':>7} "
+        f"{'web+db':>7} {'busy':>5}"
+    )
+    for r in results:
+        if not r.cpu or not r.requests:
+            continue
+        web, db, wrk = (r.cpu[side] * 1000 / r.requests for side in ("web", "db", "wrk"))
+        seconds = r.requests / r.rps if r.rps else 0.0
+        busy = sum(r.cpu.values()) / (seconds * cores) if seconds else 0.0
+        print(
+            f"{r.name:<30} {r.connections:>5} {web:>7.2f} {db:>7.2f} {wrk:>7.2f} "
+            f"{web + db:>7.2f} {busy:>5.0%}"
+        )
+    print(
+        f"(busy: the three trees' CPU over the run's {cores} cores; the rest went to other "
+        "processes of the machine or was idle)"
+    )
 
 
 def print_audit(results: list[Result]) -> None:
