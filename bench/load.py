@@ -64,6 +64,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.devices import TOTPDevice  # noqa: E402
 from accounts.models import User  # noqa: E402
+from audit.models import AuditEvent  # noqa: E402
 from bench.cpu import parent_of, tree_seconds  # noqa: E402
 from bench.minimal_settings import MINIMAL_MIDDLEWARE  # noqa: E402
 from bench.sizes import audit_bytes  # noqa: E402
@@ -334,16 +335,18 @@ def run_wrk(
 # --- SQL queries per request (in this process, same settings and middleware) ---------------
 
 
-def count_queries(client: Client, method: str, path: str, data=None) -> int:
+def count_queries(client: Client, method: str, path: str, data=None) -> tuple[int, int]:
+    """(SQL queries, audit events) of one request, after a first one to warm up."""
     send = client.post if method == "POST" else client.get
     send(path, data) if data else send(path)  # warm: a first request may write the session
+    events = AuditEvent.objects.count()
     with CaptureQueriesContext(connection) as queries:
         response = send(path, data) if data else send(path)
         if hasattr(response, "streaming_content"):
             b"".join(response.streaming_content)
     if response.status_code >= 400:
         raise SystemExit(f"{path} answered {response.status_code} in the query count")
-    return len(queries)
+    return len(queries), AuditEvent.objects.count() - events
 
 
 # --- Growth ----------------------------------------------------------------------------------
@@ -518,7 +521,7 @@ def main() -> None:
             pro_document = practitioner_documents(counting_practitioner)[0]
             anonymous_client = Client()
             anonymous_client.get("/enrollment/")
-            queries = {
+            counts = {
                 MINIMAL: minimal_queries(patient_client),
                 "baseline (bare view)": count_queries(patient_client, "GET", "/bench/baseline/"),
                 "record list": count_queries(patient_client, "GET", "/records/"),
@@ -541,6 +544,9 @@ def main() -> None:
                     {"nir": nirs[-1], "nir_confirmation": nirs[-1]},
                 ),
             }
+        # Audit events per request, counted the same way (exact, unlike wrk's window).
+        events = {name: counted[1] for name, counted in counts.items()}
+        queries = {name: counted[0] for name, counted in counts.items()}
 
         results = []
         database = postmaster_pid()
@@ -586,6 +592,7 @@ def main() -> None:
             process.wait(timeout=30)
     print_report(args, report, results, growth_rows, raw_aes_ms())
     print_cpu(results)
+    print("\naudit events per request (test client, in this process): " + str(events))
     if args.sizes:
         print_audit(results)
         print(sizes_report("after the run"))
@@ -631,7 +638,7 @@ def print_audit(results: list[Result]) -> None:
         print(f"audit trail growth: {size / events:.0f} bytes per event (table, indexes, TOAST)")
 
 
-def minimal_queries(portal_client: Client) -> int:
+def minimal_queries(portal_client: Client) -> tuple[int, int]:
     """The minimal baseline's queries: its settings' middleware and URLs, the same session."""
     with override_settings(MIDDLEWARE=MINIMAL_MIDDLEWARE, ROOT_URLCONF="bench.minimal_urls"):
         client = Client()  # its handler loads the middleware at its first request
