@@ -23,7 +23,10 @@ history at 10 and 5,000 documents), --sizes (prints the tables', the database's 
 sizes after seeding and after the run, and the audit events and bytes each path wrote:
 ``bench/sizes.py``), --no-files (seeds the documents' rows without their small encrypted files:
 about twice as fast, and no path of the benchmark opens those files; the 1 MiB documents it
-downloads are always stored).
+downloads are always stored), --fill-copies K (after seeding, copies the seeded records K times
+in SQL: ``bench/fill.py``; ``--patients 2000 --fill-copies 49`` gives 100,000 patients and
+1,000,000 documents in minutes instead of hours, the benchmark reading the seeded rows among
+them).
 
 The data is seeded before PostgreSQL is made durable (the seeding is not what is measured), then
 ``VACUUM (ANALYZE)`` gives the planner the statistics and visibility map that a running service's
@@ -68,6 +71,7 @@ from accounts.devices import TOTPDevice  # noqa: E402
 from accounts.models import User  # noqa: E402
 from audit.models import AuditEvent  # noqa: E402
 from bench.cpu import parent_of, tree_seconds  # noqa: E402
+from bench.fill import fill  # noqa: E402
 from bench.minimal_settings import MINIMAL_MIDDLEWARE  # noqa: E402
 from bench.sizes import audit_bytes  # noqa: E402
 from bench.sizes import report as sizes_report  # noqa: E402
@@ -416,6 +420,7 @@ def main() -> None:
     parser.add_argument("--growth", action="store_true")
     parser.add_argument("--sizes", action="store_true")
     parser.add_argument("--no-files", action="store_true")
+    parser.add_argument("--fill-copies", type=int, default=0)
     args = parser.parse_args()
     if args.patients < 200:
         # seed_bulk makes one practitioner per 100 patients, and one of them only counts queries.
@@ -433,10 +438,12 @@ def main() -> None:
         )
     )
     log(f"seeded: {report.summary()}")
+    if args.fill_copies:
+        fill(args.fill_copies, log)
     durable_postgres()
     vacuum_analyze()
     if args.sizes:
-        print(sizes_report(f"seeded, {report.patients} patients, {report.documents} documents"))
+        print(sizes_report(f"seeded, {describe(report, args.fill_copies)}"))
     patients, practitioners = prepare_actors(report.run)
     # One actor of each kind stays out of wrk: it counts the queries in this process.
     counting_patient, counting_practitioner = patients.pop(), practitioners.pop()
@@ -658,6 +665,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def describe(report, copies: int) -> str:
+    if not copies:
+        return f"{report.patients} patients, {report.documents} documents"
+    return (
+        f"{report.patients * (copies + 1)} patients, {report.documents * (copies + 1)} documents"
+        f" ({report.patients} patients and {report.documents} documents seeded, then copied "
+        f"{copies} times in SQL: bench/fill.py)"
+    )
+
+
 def ratio(value: float, base: float) -> float:
     return value / base if base else 0.0
 
@@ -668,7 +685,7 @@ def print_report(args, report, results: list[Result], growth_rows, aes_ms: float
     print()
     print(
         f"gunicorn sync -w {GUNICORN_WORKERS}, wrk -t2, {args.duration} s per path; "
-        f"{report.patients} patients, {report.documents} documents; PostgreSQL durable commits"
+        f"{describe(report, args.fill_copies)}; PostgreSQL durable commits"
     )
     print(
         f"{'path':<30} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
