@@ -41,7 +41,7 @@ TABLES = (  # parents before children: the foreign keys are checked at each stat
 )
 USER = "md5({column}::text || ':' || c)::uuid"
 UID = "md5({column}::text || ':' || c)::uuid"
-SHIFT = "{column} + c * %(offset)s"
+SHIFT = "{column} + c::bigint * %(offset)s"
 # Per table: the columns a copy changes (the others are copied as they are).
 CHANGED: dict[str, dict[str, str]] = {
     "crypto_datakey": {"id": SHIFT, "uid": UID},
