@@ -21,6 +21,11 @@ User ids are UUIDs: a copy's is ``md5(original id || ':' || copy)``, the same fu
 wherever a user is named (patient, practitioner, author), so that the copies' foreign keys
 stay consistent. Bigint ids are shifted by ``copy * OFFSET``; the sequences are then moved past
 the copies.
+
+Cost (2026-12-01, 49 copies of 20,000 documents on the shared 2-core machine at load average
+20+): documents 137 s, search tokens 1,581 s (their three indexes take random inserts), then
+the COMMIT's deferred foreign-key checks, one per new row, more than 6 minutes. Inserting the
+tokens in index order and checking the foreign keys once would be the next step; not done.
 """
 
 from __future__ import annotations
