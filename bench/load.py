@@ -19,7 +19,19 @@ cost of the portal's own middleware (target 70 % or more).
 
 Options: --duration S (per path, default 60), --connections N (default 64), --patients N (seeded,
 default 2000), --documents-per-patient M (default 10), --growth (also times the list, search and
-history at 10 and 5,000 documents).
+history at 10 and 5,000 documents), --sizes (prints the tables', the database's and the files'
+sizes after seeding and after the run, and the audit events and bytes each path wrote:
+``bench/sizes.py``), --no-files (seeds the documents' rows without their small encrypted files:
+about twice as fast, and no path of the benchmark opens those files; the 1 MiB documents it
+downloads are always stored), --fill-copies K (after seeding, copies the seeded records K times
+in SQL: ``bench/fill.py``; ``--patients 2000 --fill-copies 49`` gives 100,000 patients and
+1,000,000 documents, the benchmark reading the seeded rows among them; on 2026-12-01's
+loaded machine the copies' INSERT took 29 minutes and their COMMIT, which runs Django's deferred
+foreign-key checks row by row, more than 6 more).
+
+The data is seeded before PostgreSQL is made durable (the seeding is not what is measured), then
+``VACUUM (ANALYZE)`` gives the planner the statistics and visibility map that a running service's
+autovacuum keeps: without them a freshly bulk-loaded table gets worse plans.
 """
 
 from __future__ import annotations
@@ -29,6 +41,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import secrets
 import socket
 import statistics
@@ -57,7 +70,12 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.devices import TOTPDevice  # noqa: E402
 from accounts.models import User  # noqa: E402
+from audit.models import AuditEvent  # noqa: E402
+from bench.cpu import parent_of, tree_seconds  # noqa: E402
+from bench.fill import fill  # noqa: E402
 from bench.minimal_settings import MINIMAL_MIDDLEWARE  # noqa: E402
+from bench.sizes import audit_bytes  # noqa: E402
+from bench.sizes import report as sizes_report  # noqa: E402
 from bench.world import (  # noqa: E402
     add_documents,
     add_events,
@@ -92,6 +110,14 @@ def durable_postgres() -> None:
             cursor.execute(f"ALTER SYSTEM SET {name} = on")
         cursor.execute("SELECT pg_reload_conf()")
     connection.close()
+
+
+def vacuum_analyze() -> None:
+    """What autovacuum would have done by now on a running service: statistics, visibility map."""
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
+    log(f"VACUUM (ANALYZE) in {time.perf_counter() - started:.0f} s")
 
 
 def one_mib_document(patient: User) -> Document:
@@ -262,9 +288,28 @@ class Result:
     p99_ms: float
     errors: int
     queries: int | None
+    requests: int = 0
+    audit_events: int | None = None  # written during the run (--sizes)
+    audit_bytes: int | None = None
+    # CPU seconds used during the run: gunicorn's tree, PostgreSQL's tree, wrk (bench/cpu.py).
+    cpu: dict[str, float] | None = None
 
 
-def run_wrk(port, name, lines, duration, connections, queries, workdir: Path) -> Result:
+def wrk_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once waited for
+    return usage.ru_utime + usage.ru_stime
+
+
+def postmaster_pid() -> int:
+    """The PostgreSQL server's root process: the parent of this connection's backend."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return parent_of(int(cursor.fetchone()[0]))
+
+
+def run_wrk(
+    port, name, lines, duration, connections, queries, workdir: Path, trees: dict[str, int]
+) -> Result:
     requests_file = workdir / f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}-{connections}.tsv"
     requests_file.write_text("".join("\t".join(line) + "\n" for line in lines))
     env = {
@@ -274,7 +319,9 @@ def run_wrk(port, name, lines, duration, connections, queries, workdir: Path) ->
     }
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "30s"]
     command += ["-s", str(ROOT / "bench" / "load.lua"), f"http://127.0.0.1:{port}"]
+    before = {side: tree_seconds(pid) for side, pid in trees.items()} | {"wrk": wrk_seconds()}
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    after = {side: tree_seconds(pid) for side, pid in trees.items()} | {"wrk": wrk_seconds()}
     line = next(x for x in output.splitlines() if x.startswith("BENCH_RESULT "))
     data = json.loads(line.removeprefix("BENCH_RESULT "))
     errors = sum(data[key] for key in ("connect", "read", "write", "status", "timeout"))
@@ -287,22 +334,26 @@ def run_wrk(port, name, lines, duration, connections, queries, workdir: Path) ->
         data["p99_us"] / 1000,
         errors,
         queries,
+        data["requests"],
+        cpu={side: after[side] - before[side] for side in after},
     )
 
 
 # --- SQL queries per request (in this process, same settings and middleware) ---------------
 
 
-def count_queries(client: Client, method: str, path: str, data=None) -> int:
+def count_queries(client: Client, method: str, path: str, data=None) -> tuple[int, int]:
+    """(SQL queries, audit events) of one request, after a first one to warm up."""
     send = client.post if method == "POST" else client.get
     send(path, data) if data else send(path)  # warm: a first request may write the session
+    events = AuditEvent.objects.count()
     with CaptureQueriesContext(connection) as queries:
         response = send(path, data) if data else send(path)
         if hasattr(response, "streaming_content"):
             b"".join(response.streaming_content)
     if response.status_code >= 400:
         raise SystemExit(f"{path} answered {response.status_code} in the query count")
-    return len(queries)
+    return len(queries), AuditEvent.objects.count() - events
 
 
 # --- Growth ----------------------------------------------------------------------------------
@@ -368,6 +419,9 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--documents-per-patient", type=int, default=10)
     parser.add_argument("--growth", action="store_true")
+    parser.add_argument("--sizes", action="store_true")
+    parser.add_argument("--no-files", action="store_true")
+    parser.add_argument("--fill-copies", type=int, default=0)
     args = parser.parse_args()
     if args.patients < 200:
         # seed_bulk makes one practitioner per 100 patients, and one of them only counts queries.
@@ -376,13 +430,21 @@ def main() -> None:
         raise SystemExit("run it through scripts/testenv.py (make bench)")
 
     call_command("migrate", verbosity=0)
-    durable_postgres()
     report = seed(
         SeedPlan(
-            patients=args.patients, documents_per_patient=args.documents_per_patient, workers=2
+            patients=args.patients,
+            documents_per_patient=args.documents_per_patient,
+            files=not args.no_files,
+            workers=2,
         )
     )
     log(f"seeded: {report.summary()}")
+    if args.fill_copies:
+        fill(args.fill_copies, log)
+    durable_postgres()
+    vacuum_analyze()
+    if args.sizes:
+        print(sizes_report(f"seeded, {describe(report, args.fill_copies)}"))
     patients, practitioners = prepare_actors(report.run)
     # One actor of each kind stays out of wrk: it counts the queries in this process.
     counting_patient, counting_practitioner = patients.pop(), practitioners.pop()
@@ -473,7 +535,7 @@ def main() -> None:
             pro_document = practitioner_documents(counting_practitioner)[0]
             anonymous_client = Client()
             anonymous_client.get("/enrollment/")
-            queries = {
+            counts = {
                 MINIMAL: minimal_queries(patient_client),
                 "baseline (bare view)": count_queries(patient_client, "GET", "/bench/baseline/"),
                 "record list": count_queries(patient_client, "GET", "/records/"),
@@ -496,15 +558,33 @@ def main() -> None:
                     {"nir": nirs[-1], "nir_confirmation": nirs[-1]},
                 ),
             }
+        # Audit events per request, counted the same way (exact, unlike wrk's window).
+        events = {name: counted[1] for name, counted in counts.items()}
+        queries = {name: counted[0] for name, counted in counts.items()}
 
         results = []
+        database = postmaster_pid()
+        trees = {"web": server.pid, "db": database}
         for name, lines in paths.items():
             target = minimal_port if name == MINIMAL else port
-            results.append(
-                run_wrk(
-                    target, name, lines, args.duration, args.connections, queries[name], workdir
-                )
+            before = audit_bytes() if args.sizes else None
+            result = run_wrk(
+                target,
+                name,
+                lines,
+                args.duration,
+                args.connections,
+                queries[name],
+                workdir,
+                {"web": minimal_server.pid, "db": database} if name == MINIMAL else trees,
             )
+            if before:
+                after = audit_bytes()
+                result.audit_events, result.audit_bytes = (
+                    after[0] - before[0],
+                    after[1] - before[1],
+                )
+            results.append(result)
         # Audit-writing reads of many patients in parallel: 16 then 64 connections.
         for connections in (16, 64):
             results.append(
@@ -516,6 +596,7 @@ def main() -> None:
                     connections,
                     queries["document page (practitioner)"],
                     workdir,
+                    trees,
                 )
             )
         growth_rows = growth(port, report.run) if args.growth else []
@@ -524,9 +605,54 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=30)
     print_report(args, report, results, growth_rows, raw_aes_ms())
+    print_cpu(results)
+    print("\naudit events per request (test client, in this process): " + str(events))
+    if args.sizes:
+        print_audit(results)
+        print(sizes_report("after the run"))
 
 
-def minimal_queries(portal_client: Client) -> int:
+def print_cpu(results: list[Result]) -> None:
+    """CPU milliseconds per request on each side, and how busy the two cores were."""
+    cores = os.cpu_count() or 1
+    print(
+        f"\n{'CPU ms per request':<30} {'conns':>5} {'web':>7} {'db':>7} {'wrk':>7} "
+        f"{'web+db':>7} {'busy':>5}"
+    )
+    for r in results:
+        if not r.cpu or not r.requests:
+            continue
+        web, db, wrk = (r.cpu[side] * 1000 / r.requests for side in ("web", "db", "wrk"))
+        seconds = r.requests / r.rps if r.rps else 0.0
+        busy = sum(r.cpu.values()) / (seconds * cores) if seconds else 0.0
+        print(
+            f"{r.name:<30} {r.connections:>5} {web:>7.2f} {db:>7.2f} {wrk:>7.2f} "
+            f"{web + db:>7.2f} {busy:>5.0%}"
+        )
+    print(
+        f"(busy: the three trees' CPU over the run's {cores} cores; the rest went to other "
+        "processes of the machine or was idle)"
+    )
+
+
+def print_audit(results: list[Result]) -> None:
+    """Audit events and bytes each path wrote: events per request, bytes per event."""
+    print(f"\n{'audit written by':<30} {'requests':>9} {'events':>8} {'ev/req':>6} {'bytes':>11}")
+    events = size = 0
+    for r in results:
+        if r.audit_events is None:
+            continue
+        per_request = r.audit_events / r.requests if r.requests else 0.0
+        print(
+            f"{r.name:<30} {r.requests:>9} {r.audit_events:>8} {per_request:>6.2f} "
+            f"{r.audit_bytes:>11}"
+        )
+        events, size = events + r.audit_events, size + (r.audit_bytes or 0)
+    if events:
+        print(f"audit trail growth: {size / events:.0f} bytes per event (table, indexes, TOAST)")
+
+
+def minimal_queries(portal_client: Client) -> tuple[int, int]:
     """The minimal baseline's queries: its settings' middleware and URLs, the same session."""
     with override_settings(MIDDLEWARE=MINIMAL_MIDDLEWARE, ROOT_URLCONF="bench.minimal_urls"):
         client = Client()  # its handler loads the middleware at its first request
@@ -540,13 +666,27 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def describe(report, copies: int) -> str:
+    if not copies:
+        return f"{report.patients} patients, {report.documents} documents"
+    return (
+        f"{report.patients * (copies + 1)} patients, {report.documents * (copies + 1)} documents"
+        f" ({report.patients} patients and {report.documents} documents seeded, then copied "
+        f"{copies} times in SQL: bench/fill.py)"
+    )
+
+
+def ratio(value: float, base: float) -> float:
+    return value / base if base else 0.0
+
+
 def print_report(args, report, results: list[Result], growth_rows, aes_ms: float) -> None:
     baseline = next(r for r in results if r.name == "baseline (bare view)")
     minimal = next(r for r in results if r.name == MINIMAL)
     print()
     print(
         f"gunicorn sync -w {GUNICORN_WORKERS}, wrk -t2, {args.duration} s per path; "
-        f"{report.patients} patients, {report.documents} documents; PostgreSQL durable commits"
+        f"{describe(report, args.fill_copies)}; PostgreSQL durable commits"
     )
     print(
         f"{'path':<30} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
@@ -555,17 +695,20 @@ def print_report(args, report, results: list[Result], growth_rows, aes_ms: float
     for r in results:
         print(
             f"{r.name:<30} {r.connections:>5} {r.rps:>8.0f} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f} "
-            f"{r.rps / baseline.rps:>8.2f} {r.queries if r.queries is not None else '':>7} "
+            f"{ratio(r.rps, baseline.rps):>8.2f} {r.queries if r.queries is not None else '':>7} "
             f"{r.errors:>6}"
         )
     verdict = "meets" if baseline.rps >= 0.7 * minimal.rps else "misses"
     print(
-        f"portal bare view: {baseline.rps / minimal.rps:.0%} of the minimal one (session and "
+        f"portal bare view: {ratio(baseline.rps, minimal.rps):.0%} of the minimal one (session and "
         f"authentication middleware only; {verdict} the 70% target)"
     )
     download = next(r for r in results if r.name == "download 1 MiB")
     bare = next(r for r in results if r.name == "baseline 1 MiB (bare view)")
     # Server time per request: the workers are saturated, so workers / throughput.
+    if not download.rps or not bare.rps:  # a machine too loaded for the duration chosen
+        print("1 MiB download: no request completed in one of the two runs; no ratio")
+        return finish_report(results, growth_rows)
     download_ms = GUNICORN_WORKERS * 1000 / download.rps
     floor_ms = GUNICORN_WORKERS * 1000 / bare.rps + aes_ms
     print(
@@ -574,7 +717,13 @@ def print_report(args, report, results: list[Result], growth_rows, aes_ms: float
         f"{GUNICORN_WORKERS * 1000 / bare.rps:.2f} ms = {floor_ms:.2f} ms; ratio "
         f"{download_ms / floor_ms:.2f} (target <= 1.5)"
     )
+    finish_report(results, growth_rows, baseline)
+
+
+def finish_report(results: list[Result], growth_rows, baseline: Result | None = None) -> None:
     for name in ("record list", "document page (practitioner)"):
+        if baseline is None or not baseline.rps:
+            break
         r = next(x for x in results if x.name == name)
         verdict = "meets" if r.rps >= 0.5 * baseline.rps else "misses"
         print(f"{name}: {r.rps / baseline.rps:.0%} of the baseline ({verdict} the 50% target)")
