@@ -40,11 +40,12 @@ def _spy(monkeypatch) -> list[bool]:
     """The ``shrink`` of every page drawn from now on."""
     calls: list[bool] = []
     draw = page._render_page
-    monkeypatch.setattr(
-        page,
-        "_render_page",
-        lambda page_, flow, shrink: calls.append(shrink) or draw(page_, flow, shrink),
-    )
+
+    def spied(page_, flow, shrink):
+        calls.append(shrink)
+        return draw(page_, flow, shrink)
+
+    monkeypatch.setattr(page, "_render_page", spied)
     return calls
 
 
