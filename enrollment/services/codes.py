@@ -136,6 +136,10 @@ def issue_code(
 # run to completion whether or not the main query reads them. The placeholders {previous_rep}
 # and {older_rep} choose the representative's condition (none for the older codes of a person's
 # own letter, as ``_live`` without a filter); the table and column names come from the models.
+# Lock order: PostgreSQL runs the parts no one reads last first, which deleted (and locked) the
+# number's wrong tries before the live codes, the reverse of a wrong try (``check_code``: the
+# live codes locked, then the tries' row), and the two deadlocked. The DELETE reads
+# ``superseded`` so that the codes are locked first, as the four statements did.
 _ISSUE_SQL = """
 WITH previous AS (
     SELECT {columns} FROM {codes}
@@ -145,6 +149,7 @@ WITH previous AS (
     UPDATE {codes} SET superseded_at = %s
     WHERE beneficiary_id = %s AND used_at IS NULL AND superseded_at IS NULL
         AND burned_at IS NULL{older_rep}
+    RETURNING 1
 ), issued AS (
     INSERT INTO {codes} (
         beneficiary_id, code_hash, purpose, representative_id, created_at, expires_at,
@@ -152,7 +157,7 @@ WITH previous AS (
     )
     VALUES (%s, %s, %s, %s, %s, %s, NULL, NULL, NULL, 0, NULL)
 ), forgotten AS (
-    DELETE FROM {attempts} WHERE nir_index = %s
+    DELETE FROM {attempts} WHERE nir_index = %s AND (SELECT count(*) FROM superseded) >= 0
 )
 SELECT {columns} FROM previous
 """
