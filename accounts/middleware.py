@@ -219,4 +219,5 @@ def _user_with_device_sql(model: type[Device]) -> str:
 
 def _device(named: SessionDevice) -> Device | None:
     """The session's device, for a page that reads it (None if it went meanwhile)."""
-    return named.model.objects.filter(pk=named.pk, user_id=named.user_pk).first()
+    # Confirmed, as django-otp's own check asks: a device disabled since the statement above.
+    return named.model.objects.filter(pk=named.pk, user_id=named.user_pk, confirmed=True).first()

@@ -303,9 +303,14 @@ def _render_page(page: _Page, flow: list[Flowable], shrink: bool) -> bytes:
     return buffer.getvalue()
 
 
-def _document_state(canvas: Canvas) -> tuple[int, int]:
-    """How many fonts and objects the document holds."""
-    return len(canvas._doc.fontMapping), len(canvas._doc.idToObject)
+def _document_state(canvas: Canvas) -> tuple[int, int, int]:
+    """How many fonts, objects and graphics states (transparency) the document holds: a body
+    whose drawing added one of them names a resource its copy would lack."""
+    return (
+        len(canvas._doc.fontMapping),
+        len(canvas._doc.idToObject),
+        len(canvas._extgstate._c),
+    )
 
 
 def _draw_boxes(canvas: Canvas, boxes: list[_CodeBox], places: list[_Place]) -> None:

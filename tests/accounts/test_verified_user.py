@@ -21,6 +21,7 @@ from django_otp.middleware import is_verified
 from django_otp.models import Device
 
 from accounts.devices import BackupCodeDevice
+from accounts.middleware import SessionDevice, _device
 from accounts.models import User
 from tests.accounts.factories import UserFactory, add_totp, logged_in_client
 from tests.accounts.passkey_factories import add_passkey
@@ -159,3 +160,13 @@ def test_the_user_and_the_device_check_cost_one_query(signed_in):
     assert user_query.startswith('SELECT "accounts_user".*, EXISTS')
     assert re.search(r'FROM "accounts_user" WHERE "accounts_user"\."id" = \S+$', user_query)
     assert not [sql for sql in statements if sql.startswith(f"SELECT {device_table}")]
+
+
+def test_a_device_disabled_after_the_check_is_not_handed_to_a_page(signed_in):
+    # The device itself is loaded only when a page reads it, after the request's check: one
+    # disabled in between is not handed back (django-otp asks for a confirmed device too).
+    user, device, _client = signed_in
+    named = SessionDevice(type(device), device.pk, user.pk)
+    assert _device(named) == device
+    type(device).objects.filter(pk=device.pk).update(confirmed=False)
+    assert _device(named) is None

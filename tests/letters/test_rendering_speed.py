@@ -12,6 +12,7 @@ import re
 
 import pytest
 from pypdf import PdfReader
+from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
@@ -177,3 +178,17 @@ def test_a_body_that_adds_a_font_to_the_document_is_not_kept():
 
 def page_body_style() -> ParagraphStyle:
     return ParagraphStyle("plain", fontName=REGULAR, fontSize=11, leading=14)
+
+
+def test_a_body_drawn_with_transparency_is_drawn_afresh_in_every_letter():
+    # Transparency adds a graphics state to the page's resources: a copied body would name one
+    # its PDF lacks. Such a body is not kept, and each letter is the same PDF, resources and all.
+    seethrough = ParagraphStyle(
+        "seethrough", fontName=REGULAR, fontSize=11, leading=14, textColor=Color(0, 0, 0, 0.5)
+    )
+    letter_page = page._creation_page(make_content())
+    page._BODIES.clear()
+    first = page._render_page(letter_page, [Paragraph("À moitié vu", seethrough)], shrink=False)
+    second = page._render_page(letter_page, [Paragraph("À moitié vu", seethrough)], shrink=False)
+    assert b"/ExtGState" in first
+    assert second == first
