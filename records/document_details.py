@@ -37,7 +37,9 @@ class DocumentFacts:
     file_type: str  # in words: "PDF document"
 
 
-def document_facts(reader: User, document: Document) -> DocumentFacts:
+def document_facts(
+    reader: User, document: Document, *, access: policy.RecordAccess | None = None
+) -> DocumentFacts:
     """Who added the document and who may see it, as its reader (the patient, or a practitioner
     the door let in) should read it: "you" only for the reader. The rules described are the
     door's (``policy``): a hidden document is seen by the patient, its author and the treating
@@ -64,7 +66,7 @@ def document_facts(reader: User, document: Document) -> DocumentFacts:
                 " what their profession may read)."
             )
         ]
-        if not RecordSettings.objects.filter(patient=patient, emergency_opt_out=True).exists():
+        if not _opted_out(patient, access):
             seen_by.append(
                 _(
                     "In an emergency, a professional who declares an emergency access may also"
@@ -81,6 +83,21 @@ def document_facts(reader: User, document: Document) -> DocumentFacts:
     if not _reads_now(physician, document):
         physician = None
     return DocumentFacts(added_by, [_hidden_seen_by(reader, document, physician)], file_type)
+
+
+def _opted_out(patient: User, access: policy.RecordAccess | None) -> bool:
+    """Whether the patient refused emergency access. A practitioner's door loaded it with its
+    relationship (``relationship_of``'s ``opted_out``), for this page's request: read there, not
+    queried again (issue 20, item 4); for anyone else (a patient's relationship holds only the
+    closure), one query."""
+    if (
+        access is not None
+        and access.patient == patient
+        and access.relationship is not None
+        and getattr(access.actor, "kind", "") == "practitioner"
+    ):
+        return access.relationship.opted_out
+    return RecordSettings.objects.filter(patient=patient, emergency_opt_out=True).exists()
 
 
 def _reads_now(practitioner: User | None, document: Document) -> bool:

@@ -288,6 +288,9 @@ class RecordListing:
     # The categories of the documents this reader may list (whatever the filters): what the
     # category filter offers; none when the reader may see no document at all.
     categories: list[Category]
+    # Whether the door found the record closed (its relationship's closure): the page reads
+    # the closure's dates only then (issue 20, item 4: no query for an open record).
+    closed: bool = False
 
 
 def record_listing(
@@ -312,7 +315,8 @@ def record_listing(
         access=access,
         acting_for=acting_for,
     )
-    return RecordListing(page, listed_categories(access))
+    closed = access.relationship is not None and bool(access.relationship.closure)
+    return RecordListing(page, listed_categories(access), closed)
 
 
 def check_upload_allowed(

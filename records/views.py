@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -63,14 +64,16 @@ def record_list(request: AuthenticatedRequest) -> HttpResponse:
         "records/list.html",
         {
             "form": form,
+            # Rendered once per process and key, not per request (issue 20, item 4).
+            "filters_html": form.unbound_html(reverse("records:list")),
             "page": listing.page,
             "query": query.urlencode(),
             "filtered": filters.narrowed,
             # Closed (issue 16): the page says so, and how to export and reopen. Acting for
             # someone, the record is open (the door refuses a closed one).
-            "record_closure": None
-            if record and record.acting_for
-            else closure.closure_of(request.user),
+            "record_closure": closure.closure_of(request.user)
+            if listing.closed and not (record and record.acting_for)
+            else None,
             "record": record,
             # Acting for someone: "Add a document" only when the door allows it (issue 17).
             "may_upload": record is not None
@@ -218,7 +221,7 @@ def document_page(request: AuthenticatedRequest, uid) -> HttpResponse:
     except selectors.DocumentNotFound as exc:
         raise Http404 from exc
     document, access = opened.document, opened.access
-    facts = document_details.document_facts(request.user, document)
+    facts = document_details.document_facts(request.user, document, access=access)
     helping = record is not None and record.acting_for_document(document.patient_id)
     context = {
         "document": document,

@@ -67,10 +67,10 @@ def test_the_fhir_searches_decide_once(world):
     assert patients == (FHIR_PATIENT, 1, 1, 1)
 
 
-RECORD_PAGE = 20
-DOCUMENT_PAGE = 14
-PATIENT_LIST = 19
-PATIENT_LIST_CLOSURE = 5  # its own record's twice (the list, the page's notice), the ties
+RECORD_PAGE = 19  # issue 20, item 4: an unbound filter form reads no category table
+DOCUMENT_PAGE = 13  # issue 20, item 4: the emergency opt-out read from the relationship
+PATIENT_LIST = 17  # issue 20, item 4: no category table, no closure's dates for an open record
+PATIENT_LIST_CLOSURE = 4  # its own record's (the list; the header's name), the switch's ties
 PATIENT_DOCUMENT = 16
 PATIENT_DOCUMENT_CLOSURE = 4  # its own record's once, the switch's ties (issue 17) thrice
 FHIR_DOCUMENTS = 12
