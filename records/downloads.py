@@ -11,7 +11,8 @@ chunk at a time (``selectors.document_content``), each chunk checked before it i
 Measured (issue 20, item 6): the joins are what the row costs in Python, each one a model and
 its columns; reading the closure in the same query as a subquery cost more than its own query.
 
-The document page keeps ``selectors.opened_document``, which loads what that page shows.
+Both go through ``selectors.opened_document`` (the one place a document is opened and its
+decision recorded), the download with these narrower rows, the page with what it shows.
 """
 
 from __future__ import annotations
@@ -19,12 +20,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.db import transaction
-
-from access_control import policy
 from audit.models import Action
 from records.models import Document
-from records.selectors import DocumentNotFound, acting_for_document
+from records.selectors import opened_document
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -67,27 +65,13 @@ def file_document(
     with ``inline`` for the viewer of its page), after the door's decision and its audit event
     are committed; else DocumentNotFound, refused or missing alike, the refusal committed too.
     ``owner``: the record chosen with the switch (``selectors.acting_for_document``)."""
-    with transaction.atomic():
-        # Sliced, not first(): the uid is unique, and first()'s ORDER BY id measured dearer.
-        found = list(
-            Document.objects.select_related("patient", "data_key")
-            .only(*_COLUMNS)
-            .filter(uid=uid)[:1]
-        )
-        document = found[0] if found else None
-        patient = document.patient if document is not None else None
-        acting_for = acting_for_document(actor, document, owner)
-        access = policy.access_to(actor, patient, acting_for=acting_for)
-        decision = policy.authorize(
-            actor,
-            patient,
-            action,
-            document=document,
-            client_address=client_address,
-            access=access,
-            inline=inline,
-            acting_for=acting_for,
-        )
-    if not decision.allowed or document is None:  # the door opens no document that does not exist
-        raise DocumentNotFound
-    return document
+    rows = Document.objects.select_related("patient", "data_key").only(*_COLUMNS)
+    return opened_document(
+        actor,
+        uid,
+        action,
+        client_address=client_address,
+        inline=inline,
+        owner=owner,
+        rows=rows,
+    ).document

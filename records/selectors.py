@@ -221,16 +221,19 @@ def opened_document(
     inline: bool = False,
     owner: User | None = None,
     application: str = "",
+    rows: QuerySet[Document] | None = None,
 ) -> OpenedDocument:
-    """``document_for``, with the ``policy.RecordAccess`` its decision came from."""
-    with transaction.atomic():
-        document = (
-            Document.objects.select_related(
-                "patient", "category", "data_key", "author__practitioner_profile"
-            )
-            .filter(uid=uid)
-            .first()
+    """``document_for``, with the ``policy.RecordAccess`` its decision came from. ``rows``:
+    where the document is read from, by default with what its page shows (a file's download
+    reads fewer columns: ``records.downloads``); the door's decision is the same."""
+    if rows is None:
+        rows = Document.objects.select_related(
+            "patient", "category", "data_key", "author__practitioner_profile"
         )
+    with transaction.atomic():
+        # Sliced, not first(): the uid is unique, and first()'s ORDER BY id measured dearer.
+        found = list(rows.filter(uid=uid)[:1])
+        document = found[0] if found else None
         patient = document.patient if document is not None else None
         acting_for = acting_for_document(actor, document, owner)
         access = policy.access_to(actor, patient, acting_for=acting_for)

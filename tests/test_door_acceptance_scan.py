@@ -92,6 +92,8 @@ REVIEWED = {
     "title, a description or a file",
     "demo/bulk_seed.py": "synthetic records for the benchmark, written by an operator "
     "command; it reads nothing back",
+    "records/downloads.py": "the rows a file is opened from, given to selectors.opened_document, "
+    "which decides first (tests/records/test_download_queries.py, test_content_*)",
     "records/selectors.py": "the record's list, page, file and upload check: authorize first "
     "(test_record_pages_refuse, test_content_*)",
     "records/services.py": "upload, hide, show, delete: authorize in the transaction of the "
