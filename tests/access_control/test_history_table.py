@@ -58,6 +58,15 @@ ROWS = [
     replace(READ, document_state="none", document_uid=None, document_title=""),
     replace(READ, document_state="deleted", document_title="Document supprimé"),
     replace(READ, document_state="not-yet", document_title="Document pas encore disponible"),
+    # Every column with markup in it: each one escaped as the template escaped it.
+    replace(
+        READ,
+        profession="<b>Médecin</b>",
+        rpps='1"0<i>',
+        action_label="<script>x</script>",
+        outcome_label="<u>Autorisé</u>",
+        mode_label="<s>Normal</s>",
+    ),
     # Winter time, midnight in Paris: the day and the offset change with the time zone.
     replace(
         READ,
@@ -74,6 +83,8 @@ def test_the_lines_are_the_templates_byte_for_byte(language, mine):
         expected = REFERENCE.render(Context({"rows": ROWS, "mine": mine}))
         assert table_rows(ROWS, mine=mine) == expected
     assert "&lt;Martin&gt; &amp; fils" in expected and "<genou>" not in expected
+    for markup in ("<b>", "<i>", "<script>", "<u>", "<s>"):
+        assert markup not in expected
     assert ('data-label="Mode"' in expected) is not mine
     if language == "fr":
         assert '<time datetime="2026-02-01T00:00:00+01:00">01/02/2026 00:00</time>' in expected
