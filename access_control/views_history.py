@@ -10,9 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
@@ -21,7 +19,7 @@ from access_control.history_table import table_rows
 from accounts.authenticated import AuthenticatedRequest
 from accounts.models import UserKind
 from audit.models import Action, Mode, Outcome
-from dmp_portal.form_widgets import PeriodFilterForm
+from dmp_portal.form_widgets import PeriodFilterForm, blank_form_html
 from dmp_portal.http import client_address
 
 if TYPE_CHECKING:  # django-stubs-ext is a development tool, absent from the deployed image
@@ -122,27 +120,14 @@ class HistoryFilterForm(PeriodFilterForm):
         )
 
 
-# The blank filter form's HTML, per language (issue 20: cheap pages). Drawing the fields costs
-# about as much as a whole bare request; the form a page opened without filters shows (the
-# default view, the one a patient comes to) is the same for everyone: its choices are the
-# trail's fixed actions, outcomes and modes, translated, and nothing of the reader, the
-# record or the request. A form with values (``show=mine``, a filter, an error) is drawn
-# each time.
+# The filters' HTML (issue 20: cheap pages): the blank form a page opens with (the default
+# view) is drawn once per language, its choices being the trail's fixed actions, outcomes and
+# modes; a form with values (``show=mine``, a filter, an error) is drawn each time.
 FILTERS_TEMPLATE = "access_control/includes/history_filters.html"
-_blank_filters: dict[str, SafeString] = {}
 
 
 def filter_fields(form: HistoryFilterForm) -> SafeString:
-    if form.is_bound:
-        return _draw(form)
-    language = get_language()
-    if language not in _blank_filters:
-        _blank_filters[language] = _draw(form)
-    return _blank_filters[language]
-
-
-def _draw(form: HistoryFilterForm) -> SafeString:
-    return SafeString(render_to_string(FILTERS_TEMPLATE, {"form": form, "mine": form.mine}))
+    return blank_form_html(form, FILTERS_TEMPLATE, {"form": form, "mine": form.mine})
 
 
 @login_required

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:  # django-stubs-ext is a development tool, absent from the deployed image
@@ -70,3 +74,28 @@ class PeriodFilterForm(forms.Form):
     def only_period_in_error(self) -> bool:
         """The errors are all about the period: the page then asks to correct the period."""
         return bool(self.errors) and set(self.errors) <= set(PERIOD_FIELDS)
+
+
+# Blank filter forms, drawn once per process (issue 20: cheap pages): drawing a form's fields
+# widget by widget costs about as much as a whole bare request, and the form a page opens with
+# (no value, no error) is the same for every reader. Bounded, cleared when full.
+_BLANK_FORMS: dict[Hashable, SafeString] = {}
+_BLANK_FORMS_MAX = 256
+
+
+def blank_form_html(
+    form: forms.Form, template: str, context: Mapping[str, Any], key: Hashable = ()
+) -> SafeString:
+    """``template`` rendered with ``context`` for ``form``: drawn once per process for each
+    language and ``key`` while the form is unbound, and each time once it holds values or
+    errors. ``key`` must name everything else the drawing shows (its address, the choices
+    offered with their labels), and the drawing nothing of the reader."""
+    if form.is_bound:
+        return SafeString(render_to_string(template, context))
+    full_key = (template, get_language(), key)
+    html = _BLANK_FORMS.get(full_key)
+    if html is None:
+        if len(_BLANK_FORMS) >= _BLANK_FORMS_MAX:
+            _BLANK_FORMS.clear()
+        html = _BLANK_FORMS[full_key] = SafeString(render_to_string(template, context))
+    return html

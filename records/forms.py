@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import cast
 
 from django import forms
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from dmp_portal.form_widgets import DATE_FORMATS, DATE_INPUT, PeriodFilterForm
+from dmp_portal.form_widgets import DATE_FORMATS, DATE_INPUT, PeriodFilterForm, blank_form_html
 from records.models import Category
 from records.selectors import RecordFilters
 
@@ -138,11 +135,15 @@ class RecordFilterForm(PeriodFilterForm):
 
     def unbound_html(self, action: str) -> str:
         """``includes/record_filters.html`` for this form when it is unbound (the page as it
-        first opens: no value, no error), else "" (the template then renders it). Call it after
+        first opens: no value, no error), drawn once per process for each language, reader,
+        address and categories offered (their labels included, so a renamed category is never
+        served stale); else "" (the template then renders it). Call it after
         ``offer_categories``."""
         if self.is_bound:
             return ""
-        return _unbound_html(get_language(), self.reader, action, self.offered)
+        context = {"form": self, "action": action}
+        key = (self.reader, action, self.offered)
+        return blank_form_html(self, "includes/record_filters.html", context, key)
 
     def filters(self) -> RecordFilters:
         """The valid filters only: a field in error is left out (the period whole), the others
@@ -159,21 +160,6 @@ class RecordFilterForm(PeriodFilterForm):
             date_from=date_from,
             date_to=date_to,
         )
-
-
-@lru_cache(maxsize=256)
-def _unbound_html(
-    language: str, reader: str, action: str, offered: tuple[tuple[str, str], ...]
-) -> str:
-    """The unbound filter form, rendered once per process for each language, reader, address
-    and categories offered (issue 20, item 4): it was rebuilt on every request, widget by
-    widget, about as dear as a whole bare view. Everything it shows is in the key (the
-    categories' labels included, so a renamed category is never served stale), and nothing of
-    it depends on the person (no value, no error, no CSRF token: a GET form)."""
-    form = RecordFilterForm(reader=reader)
-    form.offered, form.has_documents = offered, bool(offered)  # as ``offer_categories`` sets
-    cast(forms.ChoiceField, form.fields["category"]).choices = [("", _("All")), *offered]
-    return render_to_string("includes/record_filters.html", {"form": form, "action": action})
 
 
 class ProUploadForm(UploadForm):
